@@ -1,0 +1,34 @@
+// A synchronous IPC client used by the CLI, the tray and the tests.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hangar/ipc/frame.h"
+#include "hangar/ipc/protocol.h"
+#include "hangar/ipc/transport.h"
+
+namespace hangar::ipc {
+
+class Client {
+ public:
+  // Error code "unavailable" (with the endpoint named in the message) when no service listens.
+  static core::Result<Client> connect(const std::string& endpoint,
+                                      Duration timeout = std::chrono::seconds(5));
+
+  // Sends one request and waits for its reply. A service-side error comes back as the Error with
+  // the service's code; transport failures as "unavailable" / "timeout".
+  core::Result<Json> call(const std::string& command, const Json& args = Json::object(),
+                          Duration timeout = std::chrono::seconds(30));
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  Client(std::string endpoint, std::unique_ptr<Stream> stream)
+      : endpoint_(std::move(endpoint)), stream_(std::move(stream)) {}
+  std::string endpoint_;
+  std::unique_ptr<Stream> stream_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace hangar::ipc

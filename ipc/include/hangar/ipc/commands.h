@@ -1,0 +1,27 @@
+// The one command table: every command's name, the permission it needs and a one-line summary.
+// The service binds a handler to each entry (and refuses to start if one is missing); the CLI and
+// the tray use the same names.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace hangar::ipc {
+
+enum class Permission { kRead, kWrite };
+
+struct CommandInfo {
+  std::string_view name;
+  Permission permission;
+  std::string_view summary;
+};
+
+inline constexpr std::array kCommands{
+    CommandInfo{"version", Permission::kRead, "protocol and service versions, capabilities"},
+    CommandInfo{"ping", Permission::kRead, "liveness check"},
+    CommandInfo{"status", Permission::kRead, "service version, uptime and queue depth"},
+};
+
+const CommandInfo* find_command(std::string_view name);
+
+}  // namespace hangar::ipc

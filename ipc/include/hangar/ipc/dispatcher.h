@@ -1,0 +1,47 @@
+// Turns a request payload into a reply payload: parses, checks version and permission against the
+// command table, runs the bound handler and converts any failure into a structured error reply.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hangar/ipc/commands.h"
+#include "hangar/ipc/protocol.h"
+#include "hangar/ipc/transport.h"
+
+namespace hangar::ipc {
+
+// What a handler sees of the caller and the request.
+struct CallContext {
+  const PeerIdentity& peer;
+  std::uint64_t request_id;
+};
+
+using Handler = std::function<core::Result<Json>(const Json& args, const CallContext& context)>;
+
+struct Binding {
+  std::string_view command;
+  Handler handler;
+};
+
+class Dispatcher {
+ public:
+  // Fails unless the bindings cover exactly the commands in kCommands.
+  static core::Result<Dispatcher> create(std::vector<Binding> bindings);
+
+  // Never throws: exceptions from handlers become "internal" errors.
+  std::string handle(std::string_view payload, Stream& stream) const;
+  Reply dispatch(const Request& request, const PeerIdentity& peer) const;
+
+ private:
+  struct Entry {
+    const CommandInfo* info;
+    Handler handler;
+  };
+  std::unordered_map<std::string_view, Entry> entries_;
+};
+
+}  // namespace hangar::ipc

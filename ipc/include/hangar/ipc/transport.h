@@ -1,0 +1,65 @@
+// The platform seam for IPC: a byte stream and a listener. Unix-domain sockets (posix/) and named
+// pipes (windows/) implement it; framing, dispatch and the service never see an fd or a HANDLE.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "hangar/core/result.h"
+
+namespace hangar::ipc {
+
+using core::Result;
+using core::Status;
+using Duration = std::chrono::milliseconds;
+
+// Who is on the other end of a connection, as the operating system reports it.
+struct PeerIdentity {
+  std::string user;        // "uid 1000 (alice)" on POSIX, "HOST\alice" on Windows
+  long long pid = -1;      // client process id when the platform tells it
+  bool can_write = false;  // allowed to run write commands (platform policy, see the transports)
+};
+
+// A connected byte stream. read_some/write_all are called from one thread at a time; close() may be
+// called from any thread and makes a pending read or write return promptly.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Reads between 1 and buffer.size() bytes, or 0 at end of stream. Error code "timeout" when
+  // nothing arrived within `timeout`, "closed" after close().
+  virtual Result<std::size_t> read_some(std::span<std::byte> buffer, Duration timeout) = 0;
+  // Writes every byte or fails ("timeout" if the peer does not drain within `timeout`).
+  virtual Status write_all(std::span<const std::byte> data, Duration timeout) = 0;
+  virtual void close() = 0;
+  // The peer's identity. On Windows it is resolved by impersonating the client, which is only
+  // possible after data has been read from the pipe: call it after the first request arrived.
+  virtual const PeerIdentity& peer() = 0;
+};
+
+struct ListenOptions {
+  // Local group whose members may run write commands besides root/SYSTEM/Administrators and the
+  // service's own account. Empty: none. Missing group: logged by the caller, not fatal.
+  std::string operators_group;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // Blocks until a client connects. Error code "stopped" once stop() was called.
+  virtual Result<std::unique_ptr<Stream>> accept() = 0;
+  // Thread-safe; makes a pending accept() return.
+  virtual void stop() = 0;
+  virtual const std::string& endpoint() const = 0;
+};
+
+// Creates the endpoint with its access control. Fails with "endpoint_in_use" when another live
+// server owns it.
+Result<std::unique_ptr<Listener>> listen(const std::string& endpoint, const ListenOptions& options);
+
+// Connects to a listening endpoint. Error code "unavailable" when nothing listens there.
+Result<std::unique_ptr<Stream>> connect(const std::string& endpoint, Duration timeout);
+
+}  // namespace hangar::ipc

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs every Debian package the native and cross builds need, and prepares the mingw prefix
+# (header symlinks + a cached static SQLite built from Debian's source package). Idempotent.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates tcl
+  libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libboost-dev libcpprest-dev libssl-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev googletest
+  clang libclang-rt-14-dev
+  g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
+  wine wine64 wixl msitools xvfb xauth imagemagick libnotify-dev dpkg-dev xz-utils procps
+)
+
+need_root() { if [ "$(id -u)" -ne 0 ]; then echo "setup-deps: run as root (or via sudo)" >&2; exit 2; fi; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Debian source packages feed the cross build (SQLite now, cpprest later): enable deb-src once.
+SRC_LIST=/etc/apt/sources.list.d/hangar-deb-src.sources
+if [ ! -f "$SRC_LIST" ] && ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  need_root
+  cat >"$SRC_LIST" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  FORCE_UPDATE=1
+fi
+if [ ${#missing[@]} -gt 0 ] || [ -n "${FORCE_UPDATE:-}" ]; then
+  need_root
+  echo "setup-deps: installing ${missing[*]:-(source lists only)}"
+  apt-get update -q
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# --- mingw prefix -----------------------------------------------------------------------------
+PREFIX=${HANGAR_CROSS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/hangar/mingw-x64}
+mkdir -p "$PREFIX/include" "$PREFIX/lib" "$PREFIX/src"
+# Only symlinks to header-only libraries: never -I/usr/include, or glibc headers leak into mingw.
+for d in boost spdlog fmt nlohmann; do
+  ln -sfn "/usr/include/$d" "$PREFIX/include/$d"
+done
+
+if [ ! -f "$PREFIX/lib/libsqlite3.a" ]; then
+  echo "setup-deps: building SQLite for mingw from Debian's source package (cached in $PREFIX)"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && apt-get source --download-only sqlite3 >/dev/null 2>&1 || apt-get source --download-only sqlite3)
+  tar -C "$work" -xf "$work"/sqlite3_*.orig.tar.xz
+  srcdir=$(find "$work" -maxdepth 1 -type d -name 'sqlite*' | head -n1)
+  (cd "$srcdir" && ./configure --disable-tcl >/dev/null && make -j"$(nproc)" sqlite3.c >/dev/null)
+  cp "$srcdir/sqlite3.c" "$srcdir/sqlite3.h" "$PREFIX/src/"
+  cp "$srcdir/sqlite3.h" "$PREFIX/include/"
+  x86_64-w64-mingw32-gcc-posix -O2 -c "$PREFIX/src/sqlite3.c" -o "$work/sqlite3.o" \
+    -DSQLITE_THREADSAFE=1 -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 -DSQLITE_DQS=0 -DSQLITE_OMIT_LOAD_EXTENSION
+  x86_64-w64-mingw32-ar rcs "$PREFIX/lib/libsqlite3.a.tmp" "$work/sqlite3.o"
+  mv "$PREFIX/lib/libsqlite3.a.tmp" "$PREFIX/lib/libsqlite3.a"
+fi
+echo "setup-deps: ready (mingw prefix: $PREFIX)"

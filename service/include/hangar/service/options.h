@@ -1,0 +1,29 @@
+// hangard's options: flags override environment variables, which override the config file, which
+// overrides the per-platform defaults.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hangar/core/result.h"
+
+namespace hangar::service {
+
+struct Options {
+  std::filesystem::path data_dir;
+  std::filesystem::path config_file;
+  std::string endpoint;
+  std::string operators_group;  // may run write commands (see ipc::ListenOptions)
+  std::string log_level = "info";
+  bool console_log = false;     // also log to the console (foreground/console mode)
+};
+
+// Parses `args` (without the program name and any host subcommand). Recognised flags: --config,
+// --data-dir, --endpoint, --operators-group, --log-level; environment: HANGAR_CONFIG,
+// HANGAR_DATA_DIR, HANGAR_ENDPOINT. Reads the JSON config file if it exists.
+core::Result<Options> parse_options(const std::vector<std::string>& args);
+
+std::string usage();
+
+}  // namespace hangar::service

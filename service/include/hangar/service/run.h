@@ -1,0 +1,17 @@
+// The platform-independent service core. The POSIX main and the Windows SCM/console hosts are thin
+// adapters around run().
+#pragma once
+
+#include <functional>
+#include <stop_token>
+
+#include "hangar/service/options.h"
+
+namespace hangar::service {
+
+// Runs until `stop` is requested. Calls `on_ready` once the IPC endpoint accepts connections (the
+// Windows host reports SERVICE_RUNNING from there). Returns a process exit code; start-up failures
+// are logged and returned as non-zero.
+int run(const Options& options, std::stop_token stop, const std::function<void()>& on_ready);
+
+}  // namespace hangar::service
