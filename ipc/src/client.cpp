@@ -1,0 +1,44 @@
+// The synchronous IPC client.
+#include "hangar/ipc/client.h"
+
+namespace hangar::ipc {
+
+core::Result<Client> Client::connect(const std::string& endpoint, Duration timeout) {
+  auto stream = ipc::connect(endpoint, timeout);
+  if (!stream) return std::move(stream).error();
+  return Client(endpoint, std::move(stream).value());
+}
+
+core::Result<Json> Client::call(const std::string& command, const Json& args, Duration timeout) {
+  if (!stream_) {
+    return core::make_error(errc::kUnavailable, "connection to " + endpoint_ + " is closed");
+  }
+  Request request;
+  request.id = next_id_++;
+  request.command = command;
+  request.args = args;
+  if (auto sent = write_frame(*stream_, serialize(request), timeout); !sent) {
+    stream_.reset();
+    return core::make_error(errc::kUnavailable,
+                            "lost the connection to " + endpoint_ + ": " + sent.error().message);
+  }
+  auto frame = read_frame(*stream_, FrameTimeouts{timeout, timeout});
+  if (!frame) {
+    stream_.reset();
+    if (frame.error().code == "timeout") {
+      return core::make_error(errc::kTimeout, "the service at " + endpoint_ + " did not answer \"" +
+                                                  command + "\" in time");
+    }
+    return core::make_error(errc::kUnavailable,
+                            "lost the connection to " + endpoint_ + ": " + frame.error().message);
+  }
+  auto reply = parse_reply(*frame);
+  if (!reply) return std::move(reply).error();
+  if (!reply->ok) return std::move(reply->error);
+  if (reply->id != request.id) {
+    return core::make_error("malformed_reply", "reply id does not match the request");
+  }
+  return std::move(reply->result);
+}
+
+}  // namespace hangar::ipc

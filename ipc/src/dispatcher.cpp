@@ -1,0 +1,80 @@
+// Request dispatch: version and permission checks, handler call, errors turned into replies.
+#include "hangar/ipc/dispatcher.h"
+
+#include <exception>
+#include <string>
+
+namespace hangar::ipc {
+
+core::Result<Dispatcher> Dispatcher::create(std::vector<Binding> bindings) {
+  Dispatcher dispatcher;
+  for (auto& binding : bindings) {
+    const CommandInfo* info = find_command(binding.command);
+    if (!info) {
+      return core::make_error(errc::kInternal, "handler bound to unknown command \"" +
+                                                   std::string(binding.command) + "\"");
+    }
+    if (!binding.handler) {
+      return core::make_error(errc::kInternal,
+                              "empty handler for command \"" + std::string(info->name) + "\"");
+    }
+    if (!dispatcher.entries_.emplace(info->name, Entry{info, std::move(binding.handler)}).second) {
+      return core::make_error(errc::kInternal,
+                              "command \"" + std::string(info->name) + "\" bound twice");
+    }
+  }
+  for (const auto& info : kCommands) {
+    if (!dispatcher.entries_.contains(info.name)) {
+      return core::make_error(errc::kInternal,
+                              "command \"" + std::string(info.name) + "\" has no handler");
+    }
+  }
+  return dispatcher;
+}
+
+Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer) const {
+  auto it = entries_.find(request.command);
+  if (it == entries_.end()) {
+    return make_error_reply(request.id, core::make_error(errc::kUnknownCommand,
+                                                         "unknown command \"" + request.command +
+                                                             "\"; run `hangar help` for the list"));
+  }
+  const Entry& entry = it->second;
+  if (entry.info->permission == Permission::kWrite && !peer.can_write) {
+    return make_error_reply(
+        request.id,
+        core::make_error(errc::kPermissionDenied,
+                         "\"" + request.command + "\" changes the queue and " +
+                             (peer.user.empty() ? std::string("this caller") : peer.user) +
+                             " is not allowed to; run it as an administrator or a member of "
+                             "the Hangar operators group"));
+  }
+  try {
+    core::Result<Json> result = entry.handler(request.args, CallContext{peer, request.id});
+    if (!result) return make_error_reply(request.id, std::move(result).error());
+    Reply reply;
+    reply.id = request.id;
+    reply.result = std::move(result).value();
+    return reply;
+  } catch (const std::exception& e) {
+    return make_error_reply(
+        request.id,
+        core::make_error(errc::kInternal, "\"" + request.command + "\" failed: " + e.what()));
+  } catch (...) {
+    return make_error_reply(
+        request.id, core::make_error(errc::kInternal, "\"" + request.command + "\" failed"));
+  }
+}
+
+std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* close_after) const {
+  std::uint64_t id = 0;
+  auto request = parse_request(payload, &id);
+  if (close_after) *close_after = false;
+  if (!request) {
+    if (close_after) *close_after = request.error().code == errc::kMalformedRequest;
+    return serialize(make_error_reply(id, std::move(request).error()));
+  }
+  return serialize(dispatch(*request, stream.peer()));
+}
+
+}  // namespace hangar::ipc

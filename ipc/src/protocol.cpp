@@ -1,0 +1,108 @@
+// Serialisation and validation of protocol requests and replies.
+#include "hangar/ipc/protocol.h"
+
+#include <limits>
+
+namespace hangar::ipc {
+
+namespace {
+
+core::Error malformed(std::string what) {
+  return core::make_error(errc::kMalformedRequest, std::move(what));
+}
+
+}  // namespace
+
+std::string serialize(const Request& request) {
+  Json j{{"v", request.version}, {"id", request.id}, {"cmd", request.command}};
+  j["args"] = request.args.is_null() ? Json::object() : request.args;
+  return j.dump();
+}
+
+std::string serialize(const Reply& reply) {
+  Json j{{"v", reply.version}, {"id", reply.id}, {"ok", reply.ok}};
+  if (reply.ok) {
+    j["result"] = reply.result.is_null() ? Json::object() : reply.result;
+  } else {
+    j["error"] = {{"code", reply.error.code}, {"message", reply.error.message}};
+  }
+  // Replacement instead of throwing: a handler's message may carry bytes from a bad input file.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_out) {
+  Json j = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return malformed("request is not valid JSON");
+  if (!j.is_object()) return malformed("request must be a JSON object");
+
+  Request request;
+  auto id = j.find("id");
+  if (id == j.end() || !id->is_number_unsigned()) {
+    return malformed("request needs \"id\", a non-negative integer");
+  }
+  request.id = id->get<std::uint64_t>();
+  if (id_out) *id_out = request.id;
+
+  auto version = j.find("v");
+  if (version == j.end() || !version->is_number_integer()) {
+    return malformed("request needs \"v\", the protocol version (an integer)");
+  }
+  auto v = version->get<std::int64_t>();
+  if (v < kMinProtocolVersion || v > kProtocolVersion) {
+    return core::make_error(errc::kUnsupportedVersion,
+                            "protocol version " + std::to_string(v) +
+                                " is not supported; this service speaks versions " +
+                                std::to_string(kMinProtocolVersion) + " to " +
+                                std::to_string(kProtocolVersion));
+  }
+  request.version = static_cast<int>(v);
+
+  auto cmd = j.find("cmd");
+  if (cmd == j.end() || !cmd->is_string() || cmd->get_ref<const std::string&>().empty()) {
+    return malformed("request needs \"cmd\", a non-empty string");
+  }
+  request.command = cmd->get<std::string>();
+
+  auto args = j.find("args");
+  if (args != j.end() && !args->is_null()) {
+    if (!args->is_object()) return malformed("\"args\" must be a JSON object");
+    request.args = std::move(*args);
+  }
+  return request;
+}
+
+core::Result<Reply> parse_reply(std::string_view payload) {
+  Json j = Json::parse(payload, nullptr, false);
+  auto bad = [](std::string what) {
+    return core::make_error("malformed_reply", "service sent an invalid reply: " + what);
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  Reply reply;
+  if (!j.contains("v") || !j["v"].is_number_integer()) return bad("missing version");
+  reply.version = j["v"].get<int>();
+  if (!j.contains("id") || !j["id"].is_number_unsigned()) return bad("missing id");
+  reply.id = j["id"].get<std::uint64_t>();
+  if (!j.contains("ok") || !j["ok"].is_boolean()) return bad("missing ok");
+  reply.ok = j["ok"].get<bool>();
+  if (reply.ok) {
+    reply.result = j.value("result", Json::object());
+  } else {
+    const Json& e = j.contains("error") ? j["error"] : Json::object();
+    if (!e.is_object() || !e.contains("code") || !e["code"].is_string()) {
+      return bad("error reply without a code");
+    }
+    reply.error.code = e["code"].get<std::string>();
+    reply.error.message = e.value("message", std::string());
+  }
+  return reply;
+}
+
+Reply make_error_reply(std::uint64_t id, core::Error error) {
+  Reply reply;
+  reply.id = id;
+  reply.ok = false;
+  reply.error = std::move(error);
+  return reply;
+}
+
+}  // namespace hangar::ipc

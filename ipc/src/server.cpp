@@ -1,0 +1,107 @@
+// The IPC server: an accept thread plus one thread per connection, each wait bounded.
+#include "hangar/ipc/server.h"
+
+#include <spdlog/spdlog.h>
+
+namespace hangar::ipc {
+
+Server::Server(std::unique_ptr<Listener> listener, const Dispatcher& dispatcher,
+               ServerOptions options)
+    : listener_(std::move(listener)), dispatcher_(dispatcher), options_(options) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  accept_thread_ = std::thread([this] { accept_loop(); });
+}
+
+void Server::stop() {
+  if (stopping_.exchange(true)) return;
+  listener_->stop();
+  if (accept_thread_.joinable()) accept_thread_.join();
+  std::list<std::unique_ptr<Connection>> connections;
+  {
+    std::lock_guard lock(mutex_);
+    connections.swap(connections_);
+  }
+  for (auto& connection : connections) connection->stream->close();
+  for (auto& connection : connections) {
+    if (connection->thread.joinable()) connection->thread.join();
+  }
+}
+
+void Server::reap_finished() {
+  std::list<std::unique_ptr<Connection>> finished;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if ((*it)->done.load()) {
+        finished.splice(finished.end(), connections_, it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& connection : finished) connection->thread.join();
+}
+
+void Server::accept_loop() {
+  while (!stopping_.load()) {
+    auto stream = listener_->accept();
+    if (!stream) {
+      if (stopping_.load() || stream.error().code == "stopped") break;
+      spdlog::warn("ipc: accept on {} failed: {}", listener_->endpoint(), stream.error().message);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // do not spin on a bad state
+      continue;
+    }
+    reap_finished();
+    if (active_.load() >= options_.max_connections) {
+      // Answer instead of silently dropping so the client can tell "busy" from "down".
+      auto reply = serialize(make_error_reply(
+          0, core::make_error(errc::kBusy, "the service is serving its maximum of " +
+                                               std::to_string(options_.max_connections) +
+                                               " connections; try again shortly")));
+      (void)write_frame(**stream, reply, std::chrono::milliseconds(200));
+      (*stream)->close();
+      continue;
+    }
+    auto connection = std::make_unique<Connection>();
+    connection->stream = std::move(stream).value();
+    Connection& ref = *connection;
+    ++active_;
+    std::lock_guard lock(mutex_);
+    connections_.push_back(std::move(connection));
+    ref.thread = std::thread([this, &ref] {
+      serve(ref);
+      --active_;
+      ref.done.store(true);
+    });
+  }
+}
+
+void Server::serve(Connection& connection) {
+  Stream& stream = *connection.stream;
+  while (!stopping_.load()) {
+    auto frame = read_frame(stream, options_.timeouts, options_.max_frame_size);
+    if (!frame) {
+      const auto& error = frame.error();
+      if (error.code == "frame_too_large" || error.code == "empty_frame") {
+        // The rest of the oversized frame is never read: reply, then drop the connection.
+        auto code =
+            error.code == "frame_too_large" ? errc::kFrameTooLarge : errc::kMalformedRequest;
+        auto reply = serialize(make_error_reply(0, core::make_error(code, error.message)));
+        (void)write_frame(stream, reply, options_.write_timeout, options_.max_frame_size);
+      } else if (error.code != "closed" && error.code != "timeout") {
+        spdlog::debug("ipc: dropping connection: {}", error.message);
+      }
+      break;
+    }
+    bool close_after = false;
+    std::string reply = dispatcher_.handle(*frame, stream, &close_after);
+    if (!write_frame(stream, reply, options_.write_timeout, options_.max_frame_size)) break;
+    if (close_after) break;
+  }
+  stream.close();
+}
+
+}  // namespace hangar::ipc

@@ -1,0 +1,400 @@
+// Unix-domain socket transport: a 0750 directory, a 0660 socket and SO_PEERCRED identity checks.
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "hangar/ipc/transport.h"
+
+namespace hangar::ipc {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Owns a file descriptor; the one place that calls ::close.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+int poll_timeout_ms(SteadyClock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  if (left.count() <= 0) return 0;
+  return left.count() > 60'000 ? 60'000 : static_cast<int>(left.count());
+}
+
+// Waits for `events` on fd until the deadline. Returns false on timeout.
+Result<bool> wait_for(int fd, short events, SteadyClock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int rc = ::poll(&p, 1, poll_timeout_ms(deadline));
+    if (rc > 0) return true;
+    if (rc == 0) {
+      if (SteadyClock::now() >= deadline) return false;
+      continue;  // the wait was capped at 60 s
+    }
+    if (errno != EINTR) return core::make_error("io_error", "poll failed: " + errno_text(errno));
+  }
+}
+
+bool set_nonblocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL, 0);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+std::string user_name(uid_t uid) {
+  std::vector<char> buffer(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return found->pw_name;
+  }
+  return {};
+}
+
+// True when the user (by uid, primary gid) belongs to `group` by primary or supplementary
+// membership. SO_PEERCRED carries only the primary gid, so supplementary groups come from NSS.
+bool in_group(uid_t uid, gid_t primary, const std::string& group) {
+  if (group.empty()) return false;
+  std::vector<char> buffer(16384);
+  struct group gr {};
+  struct group* found = nullptr;
+  if (::getgrnam_r(group.c_str(), &gr, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return false;
+  }
+  gid_t wanted = found->gr_gid;
+  if (primary == wanted) return true;
+  std::string name = user_name(uid);
+  if (name.empty()) return false;
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  if (::getgrouplist(name.c_str(), primary, groups.data(), &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count));
+    if (::getgrouplist(name.c_str(), primary, groups.data(), &count) < 0) return false;
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  for (gid_t g : groups) {
+    if (g == wanted) return true;
+  }
+  return false;
+}
+
+class UnixStream final : public Stream {
+ public:
+  UnixStream(Fd fd, PeerIdentity peer) : fd_(std::move(fd)), peer_(std::move(peer)) {}
+
+  Result<std::size_t> read_some(std::span<std::byte> buffer, Duration timeout) override {
+    auto deadline = SteadyClock::now() + timeout;
+    for (;;) {
+      if (closed_.load()) return core::make_error("closed", "connection closed");
+      ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+      if (n >= 0) {
+        if (n == 0 && closed_.load()) return core::make_error("closed", "connection closed");
+        return static_cast<std::size_t>(n);
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        if (errno == ECONNRESET) return std::size_t{0};
+        return core::make_error("io_error", "read failed: " + errno_text(errno));
+      }
+      auto ready = wait_for(fd_.get(), POLLIN, deadline);
+      if (!ready) return ready.error();
+      if (!*ready) return core::make_error("timeout", "no data within the timeout");
+    }
+  }
+
+  Status write_all(std::span<const std::byte> data, Duration timeout) override {
+    auto deadline = SteadyClock::now() + timeout;
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+      if (closed_.load()) return core::make_error("closed", "connection closed");
+      ssize_t n = ::send(fd_.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        return core::make_error("io_error", "write failed: " + errno_text(errno));
+      }
+      auto ready = wait_for(fd_.get(), POLLOUT, deadline);
+      if (!ready) return ready.error();
+      if (!*ready) return core::make_error("timeout", "peer is not reading");
+    }
+    return {};
+  }
+
+  void close() override {
+    // shutdown() wakes a poll() in another thread; the descriptor itself is released in the
+    // destructor so it cannot be reused while that thread still holds the number.
+    if (!closed_.exchange(true)) ::shutdown(fd_.get(), SHUT_RDWR);
+  }
+
+  const PeerIdentity& peer() override { return peer_; }
+
+ private:
+  Fd fd_;
+  PeerIdentity peer_;
+  std::atomic<bool> closed_{false};
+};
+
+class UnixListener final : public Listener {
+ public:
+  UnixListener(Fd fd, Fd wake_read, Fd wake_write, std::string endpoint, ino_t inode,
+               std::string operators_group)
+      : fd_(std::move(fd)),
+        wake_read_(std::move(wake_read)),
+        wake_write_(std::move(wake_write)),
+        endpoint_(std::move(endpoint)),
+        inode_(inode),
+        operators_group_(std::move(operators_group)) {}
+
+  ~UnixListener() override {
+    // Remove the socket file only if it is still ours (a successor may have replaced it).
+    struct stat st {};
+    if (::lstat(endpoint_.c_str(), &st) == 0 && st.st_ino == inode_) ::unlink(endpoint_.c_str());
+  }
+
+  Result<std::unique_ptr<Stream>> accept() override {
+    for (;;) {
+      if (stopped_.load()) return core::make_error("stopped", "listener stopped");
+      pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+      int rc = ::poll(fds, 2, -1);
+      if (rc < 0) {
+        if (errno == EINTR) continue;
+        return core::make_error("io_error",
+                                "poll on " + endpoint_ + " failed: " + errno_text(errno));
+      }
+      if (stopped_.load() || (fds[1].revents & POLLIN)) {
+        return core::make_error("stopped", "listener stopped");
+      }
+      Fd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+      if (!client) {
+        if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
+        return core::make_error("io_error",
+                                "accept on " + endpoint_ + " failed: " + errno_text(errno));
+      }
+      ucred cred{};
+      socklen_t len = sizeof(cred);
+      if (::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        continue;  // no identity, no service
+      }
+      PeerIdentity peer;
+      std::string name = user_name(cred.uid);
+      peer.user = "uid " + std::to_string(cred.uid) + (name.empty() ? "" : " (" + name + ")");
+      peer.pid = cred.pid;
+      peer.can_write = cred.uid == 0 || cred.uid == ::geteuid() ||
+                       in_group(cred.uid, cred.gid, operators_group_);
+      return std::unique_ptr<Stream>(new UnixStream(std::move(client), std::move(peer)));
+    }
+  }
+
+  void stop() override {
+    if (!stopped_.exchange(true)) {
+      char byte = 1;
+      [[maybe_unused]] auto n = ::write(wake_write_.get(), &byte, 1);
+    }
+  }
+
+  const std::string& endpoint() const override { return endpoint_; }
+
+ private:
+  Fd fd_;
+  Fd wake_read_;
+  Fd wake_write_;
+  std::string endpoint_;
+  ino_t inode_;
+  std::string operators_group_;
+  std::atomic<bool> stopped_{false};
+};
+
+Result<sockaddr_un> make_address(const std::string& endpoint) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (endpoint.empty() || endpoint.size() >= sizeof(addr.sun_path)) {
+    return core::make_error("invalid_endpoint", "socket path \"" + endpoint + "\" must be 1 to " +
+                                                    std::to_string(sizeof(addr.sun_path) - 1) +
+                                                    " bytes long");
+  }
+  std::memcpy(addr.sun_path, endpoint.c_str(), endpoint.size() + 1);
+  return addr;
+}
+
+Result<Fd> connect_socket(const std::string& endpoint, SteadyClock::time_point deadline) {
+  auto addr = make_address(endpoint);
+  if (!addr) return addr.error();
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return core::make_error("io_error", "socket() failed: " + errno_text(errno));
+  for (;;) {
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) == 0) {
+      return fd;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == ENOENT || err == ECONNREFUSED || err == ENOTDIR) {
+      return core::make_error("unavailable", "no Hangar service is listening on " + endpoint +
+                                                 " (is hangard running?)");
+    }
+    if (err == EACCES || err == EPERM) {
+      return core::make_error("unavailable",
+                              "access to " + endpoint +
+                                  " was denied; your account must be in the Hangar operators "
+                                  "group or the service's group");
+    }
+    if (err == EAGAIN || err == EINPROGRESS) {
+      // A full backlog: wait for the service to catch up, within the caller's timeout.
+      if (SteadyClock::now() >= deadline) {
+        return core::make_error("timeout", "the service at " + endpoint + " is not accepting");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    return core::make_error("unavailable",
+                            "cannot connect to " + endpoint + ": " + errno_text(err));
+  }
+}
+
+// Prepares the socket's directory: created 0750 if missing; if it exists it must belong to us and
+// is tightened to 0750, so other local users cannot reach the socket at all.
+Status prepare_directory(const std::filesystem::path& dir, const std::string& operators_group) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return core::make_error(
+          "io_error", "cannot create socket directory " + dir.string() + ": " + ec.message());
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return core::make_error("io_error", "cannot stat " + dir.string() + ": " + errno_text(errno));
+  }
+  if (st.st_uid != ::geteuid()) {
+    return core::make_error("insecure_endpoint",
+                            "socket directory " + dir.string() +
+                                " belongs to another user; choose an endpoint in a directory "
+                                "owned by the service account");
+  }
+  if (!operators_group.empty()) {
+    std::vector<char> buffer(16384);
+    struct group gr {};
+    struct group* found = nullptr;
+    if (::getgrnam_r(operators_group.c_str(), &gr, buffer.data(), buffer.size(), &found) == 0 &&
+        found && st.st_gid != found->gr_gid) {
+      [[maybe_unused]] int rc = ::chown(dir.c_str(), static_cast<uid_t>(-1), found->gr_gid);
+    }
+  }
+  if ((st.st_mode & 07777) != 0750 && ::chmod(dir.c_str(), 0750) != 0) {
+    return core::make_error("io_error",
+                            "cannot set 0750 on " + dir.string() + ": " + errno_text(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
+                                         const ListenOptions& options) {
+  auto addr = make_address(endpoint);
+  if (!addr) return addr.error();
+  std::filesystem::path path(endpoint);
+  if (auto dir = prepare_directory(path.parent_path().empty() ? "." : path.parent_path(),
+                                   options.operators_group);
+      !dir) {
+    return dir.error();
+  }
+
+  // A socket file left by a crashed service is removed; one with a live server behind it is not.
+  struct stat st {};
+  if (::lstat(endpoint.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return core::make_error("endpoint_in_use", endpoint + " exists and is not a socket");
+    }
+    auto probe = connect_socket(endpoint, SteadyClock::now() + std::chrono::milliseconds(200));
+    if (probe) {
+      return core::make_error("endpoint_in_use",
+                              "another service is already listening on " + endpoint);
+    }
+    ::unlink(endpoint.c_str());
+  }
+
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return core::make_error("io_error", "socket() failed: " + errno_text(errno));
+  // Create the socket with no access for others, then open it to the group: no window in which
+  // the socket exists with looser permissions.
+  mode_t old_mask = ::umask(0177);
+  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
+  int bind_errno = errno;
+  ::umask(old_mask);
+  if (rc != 0) {
+    if (bind_errno == EADDRINUSE) {
+      return core::make_error("endpoint_in_use",
+                              "another service is already listening on " + endpoint);
+    }
+    return core::make_error("io_error", "cannot bind " + endpoint + ": " + errno_text(bind_errno));
+  }
+  ::chmod(endpoint.c_str(), 0660);
+  if (::listen(fd.get(), 128) != 0) {
+    return core::make_error("io_error", "cannot listen on " + endpoint + ": " + errno_text(errno));
+  }
+  set_nonblocking(fd.get());
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return core::make_error("io_error", "pipe() failed: " + errno_text(errno));
+  }
+  ::lstat(endpoint.c_str(), &st);
+  return std::unique_ptr<Listener>(new UnixListener(std::move(fd), Fd(pipe_fds[0]), Fd(pipe_fds[1]),
+                                                    endpoint, st.st_ino, options.operators_group));
+}
+
+Result<std::unique_ptr<Stream>> connect(const std::string& endpoint, Duration timeout) {
+  auto fd = connect_socket(endpoint, SteadyClock::now() + timeout);
+  if (!fd) return fd.error();
+  PeerIdentity server;
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(fd->get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    server.user = "uid " + std::to_string(cred.uid);
+    server.pid = cred.pid;
+  }
+  return std::unique_ptr<Stream>(new UnixStream(std::move(fd).value(), std::move(server)));
+}
+
+}  // namespace hangar::ipc

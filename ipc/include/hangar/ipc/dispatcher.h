@@ -32,8 +32,9 @@ class Dispatcher {
   // Fails unless the bindings cover exactly the commands in kCommands.
   static core::Result<Dispatcher> create(std::vector<Binding> bindings);
 
-  // Never throws: exceptions from handlers become "internal" errors.
-  std::string handle(std::string_view payload, Stream& stream) const;
+  // Never throws: exceptions from handlers become "internal" errors. Sets `close_after` when the
+  // payload was not a well-formed request, after which the connection should be dropped.
+  std::string handle(std::string_view payload, Stream& stream, bool* close_after = nullptr) const;
   Reply dispatch(const Request& request, const PeerIdentity& peer) const;
 
  private:
