@@ -16,7 +16,7 @@ struct Options {
   std::string endpoint;
   std::string operators_group;  // may run write commands (see ipc::ListenOptions)
   std::string log_level = "info";
-  bool console_log = false;     // also log to the console (foreground/console mode)
+  bool console_log = false;  // also log to the console (foreground/console mode)
 };
 
 // Parses `args` (without the program name and any host subcommand). Recognised flags: --config,

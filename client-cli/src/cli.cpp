@@ -1,0 +1,247 @@
+// The hangar CLI (see cli.h). Every command supports --json; errors name the endpoint and the
+// cause.
+#include "cli.h"
+
+#include <chrono>
+#include <functional>
+#include <iomanip>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <variant>
+
+#include "hangar/core/paths.h"
+#include "hangar/core/version.h"
+#include "hangar/ipc/client.h"
+#include "hangar/ipc/commands.h"
+
+namespace hangar::cli {
+
+namespace {
+
+using ipc::Json;
+
+struct Globals {
+  std::string endpoint;
+  bool json = false;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  std::function<int(const Globals&, const std::vector<std::string>&, Io&)> run;
+};
+
+std::string usage_text();
+
+int report_error(const core::Error& error, const Globals& globals, Io& io) {
+  bool unreachable = error.code == ipc::errc::kUnavailable || error.code == ipc::errc::kTimeout ||
+                     error.code == "invalid_endpoint";
+  if (globals.json) {
+    io.out << Json{{"ok", false}, {"error", {{"code", error.code}, {"message", error.message}}}}
+                  .dump(2)
+           << "\n";
+  } else {
+    io.err << "hangar: " << error.message << "\n";
+    if (error.code == ipc::errc::kUnavailable &&
+        error.message.find("listening") != std::string::npos) {
+      io.err << "hangar: start the service (hangard) or pass --endpoint / HANGAR_ENDPOINT\n";
+    }
+  }
+  return unreachable ? kUnreachable : kFailed;
+}
+
+// Connects and runs one request; on failure prints the error and returns the exit code.
+std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
+                             const Json& args = Json::object()) {
+  auto client = ipc::Client::connect(globals.endpoint,
+                                     std::min(globals.timeout, std::chrono::milliseconds(10'000)));
+  if (!client) return report_error(client.error(), globals, io);
+  auto result = client->call(command, args, globals.timeout);
+  if (!result) return report_error(result.error(), globals, io);
+  return std::move(result).value();
+}
+
+std::string format_duration(std::int64_t seconds) {
+  std::ostringstream s;
+  std::int64_t d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60,
+               sec = seconds % 60;
+  if (d) s << d << "d ";
+  if (d || h) s << h << "h ";
+  if (d || h || m) s << m << "m ";
+  s << sec << "s";
+  return s.str();
+}
+
+int cmd_version(const Globals& g, const std::vector<std::string>&, Io& io) {
+  auto client = ipc::Client::connect(g.endpoint, std::chrono::seconds(2));
+  Json service;
+  std::string service_error;
+  if (client) {
+    auto result = client->call("version", Json::object(), g.timeout);
+    if (result) {
+      service = *result;
+    } else {
+      service_error = result.error().message;
+    }
+  } else {
+    service_error = client.error().message;
+  }
+  if (g.json) {
+    Json j{{"client_version", core::kVersion},
+           {"platform", core::kPlatform},
+           {"protocol", ipc::kProtocolVersion}};
+    if (!service.is_null())
+      j["service"] = service;
+    else
+      j["service_error"] = service_error;
+    io.out << j.dump(2) << "\n";
+  } else {
+    io.out << "hangar " << core::kVersion << " (" << core::kPlatform << ", protocol "
+           << ipc::kProtocolVersion << ")\n";
+    if (!service.is_null()) {
+      io.out << "service " << service.value("service_version", "?") << " ("
+             << service.value("platform", "?") << ", protocol " << service.value("protocol", 0)
+             << ") at " << g.endpoint << "\n";
+    } else {
+      io.out << "service: not reachable (" << service_error << ")\n";
+    }
+  }
+  return kOk;  // the client's own version is always known
+}
+
+int cmd_ping(const Globals& g, const std::vector<std::string>&, Io& io) {
+  auto start = std::chrono::steady_clock::now();
+  auto result = call(g, io, "ping");
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+  if (g.json) {
+    io.out << Json{{"ok", true}, {"endpoint", g.endpoint}, {"round_trip_us", micros}}.dump(2)
+           << "\n";
+  } else {
+    io.out << "pong from " << g.endpoint << " in " << std::fixed << std::setprecision(1)
+           << static_cast<double>(micros) / 1000.0 << " ms\n";
+  }
+  return kOk;
+}
+
+int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
+  auto result = call(g, io, "status");
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& s = std::get<Json>(result);
+  if (g.json) {
+    io.out << s.dump(2) << "\n";
+    return kOk;
+  }
+  io.out << "Hangar service " << s.value("service_version", "?") << " (" << s.value("platform", "?")
+         << ") at " << g.endpoint << "\n";
+  io.out << "  uptime        " << format_duration(s.value("uptime_seconds", std::int64_t{0}))
+         << "\n";
+  io.out << "  queue depth   " << s.value("queue_depth", std::int64_t{0})
+         << " device(s) not yet registered\n";
+  io.out << "  data dir      " << s.value("data_dir", "?") << "\n";
+  if (s.contains("states") && !s["states"].empty()) {
+    io.out << "  devices by state:\n";
+    for (const auto& [state, count] : s["states"].items()) {
+      io.out << "    " << std::left << std::setw(22) << state << count.get<std::int64_t>() << "\n";
+    }
+  }
+  return kOk;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table{
+      {"version", "show the client's and the service's versions", cmd_version},
+      {"ping", "check that the service answers, and how fast", cmd_ping},
+      {"status", "service version, uptime and queue depth", cmd_status},
+  };
+  return table;
+}
+
+std::string usage_text() {
+  std::ostringstream s;
+  s << "usage: hangar [--endpoint ENDPOINT] [--json] [--timeout SECONDS] COMMAND [ARGS]\n\n"
+       "commands:\n";
+  for (const auto& c : commands()) {
+    s << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+  }
+  s << "  help      show this help\n\n"
+       "environment: HANGAR_ENDPOINT (default "
+    << core::default_endpoint()
+    << ")\n"
+       "exit codes: 0 ok, 1 command failed, 2 usage error, 3 service unreachable\n";
+  return s.str();
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Io io{out, err};
+  Globals globals;
+  globals.endpoint = core::env("HANGAR_ENDPOINT");
+  if (globals.endpoint.empty()) globals.endpoint = core::default_endpoint();
+
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      std::string prefix = std::string(flag) + "=";
+      if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
+      if (a == flag) {
+        if (i + 1 < args.size()) return args[++i];
+        return std::string();
+      }
+      return std::nullopt;
+    };
+    if (a == "--json") {
+      globals.json = true;
+    } else if (a == "-h" || a == "--help") {
+      rest.insert(rest.begin(), "help");
+    } else if (auto e = value("--endpoint")) {
+      if (e->empty()) {
+        err << "hangar: --endpoint needs a value\n";
+        return kUsage;
+      }
+      globals.endpoint = *e;
+    } else if (auto t = value("--timeout")) {
+      try {
+        std::size_t used = 0;
+        double seconds = std::stod(*t, &used);
+        if (used != t->size() || seconds <= 0) throw std::invalid_argument("range");
+        globals.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+      } catch (const std::exception&) {
+        err << "hangar: --timeout needs a positive number of seconds, not \"" << *t << "\"\n";
+        return kUsage;
+      }
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (rest.empty()) {
+    err << usage_text();
+    return kUsage;
+  }
+  if (rest.front() == "help") {
+    out << usage_text();
+    return kOk;
+  }
+  for (const auto& c : commands()) {
+    if (c.name == rest.front()) {
+      std::vector<std::string> command_args(rest.begin() + 1, rest.end());
+      return c.run(globals, command_args, io);
+    }
+  }
+  err << "hangar: unknown command \"" << rest.front() << "\"\n\n" << usage_text();
+  return kUsage;
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,15 @@
+// The hangar CLI: argument parsing, command dispatch and output, separate from main() for testing.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace hangar::cli {
+
+// Stable exit codes: scripts depend on these.
+enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3 };
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace hangar::cli

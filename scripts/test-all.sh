@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: native build + ctest, ASan/UBSan build + ctest (with fuzzer
+# smoke runs), mingw-x64 cross build + the Windows tests under Wine. Prints a closing total line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${HANGAR_JOBS:-$(nproc)}
+
+bash scripts/setup-deps.sh
+
+declare -a SUMMARY=()
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+
+# Runs ctest for a preset and adds its counts to the totals (ctest's own summary is kept as is).
+run_ctest() {
+  local preset=$1
+  shift
+  local log
+  log=$(mktemp)
+  local rc=0
+  ctest --preset "$preset" "$@" 2>&1 | tee "$log" || rc=$?
+  local line
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
+  rm -f "$log"
+  if [ -z "$line" ]; then
+    echo "test-all: ctest for $preset printed no summary" >&2
+    return 1
+  fi
+  local failed total
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+  TOTAL_PASSED=$((TOTAL_PASSED + total - failed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  SUMMARY+=("$preset: $((total - failed)) passed, $failed failed")
+  return $rc
+}
+
+build() {
+  local preset=$1
+  echo "=== configure + build: $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$JOBS"
+}
+
+status=0
+start=$(date +%s)
+
+build linux-debug
+run_ctest linux-debug || status=1
+
+build linux-asan
+run_ctest linux-asan || status=1
+
+build mingw-x64
+# One private Wine prefix for the whole Windows run (see docs/testing.md and scripts/wine-env.sh).
+# shellcheck source=wine-env.sh
+source "$ROOT/scripts/wine-env.sh"
+wine_prefix_up
+trap 'wine_prefix_down' EXIT
+run_ctest mingw-x64 || status=1
+wine_prefix_down
+trap - EXIT
+
+echo
+echo "=== summary ($(($(date +%s) - start)) s)"
+for line in "${SUMMARY[@]}"; do echo "  $line"; done
+echo "total: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+exit $status

@@ -1,0 +1,62 @@
+// Command handlers: each reads or changes the service state and returns a JSON result.
+#include "handlers.h"
+
+#include "hangar/core/version.h"
+#include "hangar/ipc/commands.h"
+
+namespace hangar::service {
+
+namespace {
+
+ipc::Json capabilities() {
+  ipc::Json commands = ipc::Json::array();
+  for (const auto& info : ipc::kCommands) {
+    commands.push_back(
+        {{"name", info.name},
+         {"permission", info.permission == ipc::Permission::kWrite ? "write" : "read"},
+         {"summary", info.summary}});
+  }
+  return commands;
+}
+
+}  // namespace
+
+std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
+  std::vector<ipc::Binding> bindings;
+  bindings.push_back(
+      {"version", [](const ipc::Json&, const ipc::CallContext&) -> core::Result<ipc::Json> {
+         return ipc::Json{{"service_version", core::kVersion},
+                          {"platform", core::kPlatform},
+                          {"protocol", ipc::kProtocolVersion},
+                          {"min_protocol", ipc::kMinProtocolVersion},
+                          {"commands", capabilities()}};
+       }});
+  bindings.push_back(
+      {"ping", [](const ipc::Json&, const ipc::CallContext&) -> core::Result<ipc::Json> {
+         return ipc::Json{{"pong", true}};
+       }});
+  bindings.push_back(
+      {"status",
+       [&context](const ipc::Json&, const ipc::CallContext& call) -> core::Result<ipc::Json> {
+         auto depth = context.store.queue_depth();
+         if (!depth) return depth.error();
+         auto counts = context.store.count_by_state();
+         if (!counts) return counts.error();
+         auto uptime = std::chrono::duration_cast<std::chrono::seconds>(context.clock.steady_now() -
+                                                                        context.started);
+         ipc::Json states = ipc::Json::object();
+         for (const auto& [state, count] : *counts) states[state] = count;
+         return ipc::Json{
+             {"service_version", core::kVersion},
+             {"platform", core::kPlatform},
+             {"uptime_seconds", uptime.count()},
+             {"queue_depth", *depth},
+             {"states", states},
+             {"endpoint", context.endpoint},
+             {"data_dir", context.data_dir},
+             {"caller", {{"user", call.peer.user}, {"can_write", call.peer.can_write}}}};
+       }});
+  return bindings;
+}
+
+}  // namespace hangar::service

@@ -1,0 +1,24 @@
+// The service's command handlers, bound to the IPC command table.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "hangar/core/clock.h"
+#include "hangar/ipc/dispatcher.h"
+#include "hangar/store/store.h"
+
+namespace hangar::service {
+
+struct ServiceContext {
+  store::Store& store;
+  const core::Clock& clock;
+  std::chrono::steady_clock::time_point started;
+  std::string endpoint;
+  std::string data_dir;
+};
+
+std::vector<ipc::Binding> make_bindings(ServiceContext& context);
+
+}  // namespace hangar::service

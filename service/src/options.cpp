@@ -1,0 +1,136 @@
+// hangard option parsing: defaults < config file < environment < flags.
+#include "hangar/service/options.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "hangar/core/paths.h"
+
+namespace hangar::service {
+
+namespace {
+
+using core::make_error;
+
+const std::set<std::string> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
+
+core::Status read_config(const std::filesystem::path& file, bool required, Options& options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    if (required) {
+      return make_error("config_error", "config file " + file.string() + " does not exist");
+    }
+    return {};
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error("config_error", "cannot read config file " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    return make_error("config_error", file.string() + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) return make_error("config_error", file.string() + ": must be a JSON object");
+  for (auto item = j.begin(); item != j.end(); ++item) {
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
+    auto want_string = [&](std::string& out) -> core::Status {
+      if (!value.is_string()) {
+        return make_error("config_error", file.string() + ": \"" + key + "\" must be a string");
+      }
+      out = value.get<std::string>();
+      return {};
+    };
+    core::Status status;
+    if (key == "endpoint") {
+      status = want_string(options.endpoint);
+    } else if (key == "operators_group") {
+      status = want_string(options.operators_group);
+    } else if (key == "log_level") {
+      status = want_string(options.log_level);
+    } else {
+      // Unknown keys are errors: a misspelt setting silently ignored is worse than a refusal.
+      status = make_error("config_error", file.string() + ": unknown setting \"" + key + "\"");
+    }
+    if (!status) return status;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string usage() {
+  return "usage: hangard [--config FILE] [--data-dir DIR] [--endpoint ENDPOINT]\n"
+         "               [--operators-group GROUP] [--log-level LEVEL]\n"
+         "environment: HANGAR_CONFIG, HANGAR_DATA_DIR, HANGAR_ENDPOINT\n"
+         "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
+         "log_level\n";
+}
+
+core::Result<Options> parse_options(const std::vector<std::string>& args) {
+  std::string flag_config, flag_data_dir, flag_endpoint, flag_group, flag_level;
+  bool group_set = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto take = [&](std::string& out) -> core::Status {
+      auto eq = arg.find('=');
+      if (eq != std::string::npos) {
+        out = arg.substr(eq + 1);
+        return {};
+      }
+      if (i + 1 >= args.size()) return make_error("usage", arg + " needs a value");
+      out = args[++i];
+      return {};
+    };
+    auto is = [&](const char* name) {
+      return arg == name || arg.rfind(std::string(name) + "=", 0) == 0;
+    };
+    core::Status status;
+    if (is("--config")) {
+      status = take(flag_config);
+    } else if (is("--data-dir")) {
+      status = take(flag_data_dir);
+    } else if (is("--endpoint")) {
+      status = take(flag_endpoint);
+    } else if (is("--operators-group")) {
+      status = take(flag_group);
+      group_set = true;
+    } else if (is("--log-level")) {
+      status = take(flag_level);
+    } else {
+      status = make_error("usage", "unknown option \"" + arg + "\"");
+    }
+    if (!status) return status.error();
+  }
+
+  Options options;
+  std::string env_data_dir = core::env("HANGAR_DATA_DIR");
+  options.data_dir = !flag_data_dir.empty()  ? std::filesystem::path(flag_data_dir)
+                     : !env_data_dir.empty() ? std::filesystem::path(env_data_dir)
+                                             : core::default_data_dir();
+  std::string env_config = core::env("HANGAR_CONFIG");
+  bool config_explicit = !flag_config.empty() || !env_config.empty();
+  options.config_file = !flag_config.empty()  ? std::filesystem::path(flag_config)
+                        : !env_config.empty() ? std::filesystem::path(env_config)
+                                              : core::default_config_file(options.data_dir);
+  options.endpoint = core::default_endpoint();
+  if (auto status = read_config(options.config_file, config_explicit, options); !status) {
+    return status.error();
+  }
+  if (std::string e = core::env("HANGAR_ENDPOINT"); !e.empty()) options.endpoint = e;
+  if (!flag_endpoint.empty()) options.endpoint = flag_endpoint;
+  if (group_set) options.operators_group = flag_group;
+  if (!flag_level.empty()) options.log_level = flag_level;
+  if (!kLogLevels.contains(options.log_level)) {
+    return make_error("usage", "log level \"" + options.log_level +
+                                   "\" is not one of trace, debug, info, warn, error, off");
+  }
+  return options;
+}
+
+}  // namespace hangar::service

@@ -1,0 +1,99 @@
+// The service core shared by every host: start-up in order, serve until stopped, shut down cleanly.
+#include "hangar/service/run.h"
+
+#include <condition_variable>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "handlers.h"
+#include "hangar/core/clock.h"
+#include "hangar/core/version.h"
+#include "hangar/ipc/server.h"
+#include "hangar/service/instance_lock.h"
+#include "hangar/store/store.h"
+#include "logging.h"
+
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
+
+namespace hangar::service {
+
+namespace {
+
+core::Status prepare_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return core::make_error("io_error",
+                            "cannot create data directory " + dir.string() + ": " + ec.message());
+  }
+#ifndef _WIN32
+  // The queue holds hardware hashes: keep the directory private to the service and its group.
+  ::chmod(dir.c_str(), 0750);
+#endif
+  return {};
+}
+
+void wait_for_stop(std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait(lock, stop, [] { return false; });
+}
+
+}  // namespace
+
+int run(const Options& options, std::stop_token stop, const std::function<void()>& on_ready) {
+  if (auto dir = prepare_data_dir(options.data_dir); !dir) {
+    // No log file yet: the host prints this.
+    spdlog::error("{}", dir.error().message);
+    return 1;
+  }
+  if (auto log = setup_logging(options.data_dir, options.log_level, options.console_log); !log) {
+    spdlog::error("{}", log.error().message);
+    return 1;
+  }
+  auto lock = InstanceLock::acquire(options.data_dir);
+  if (!lock) {
+    spdlog::error("{}", lock.error().message);
+    return 3;
+  }
+  spdlog::info("hangard {} ({}) starting: data directory {}, endpoint {}", core::kVersion,
+               core::kPlatform, options.data_dir.string(), options.endpoint);
+
+  auto store = store::Store::open(options.data_dir / "hangar.db", store::StoreOptions{});
+  if (!store) {
+    spdlog::error("cannot open the queue: {}", store.error().message);
+    return 1;
+  }
+
+  core::SystemClock clock;
+  ServiceContext context{**store, clock, clock.steady_now(), options.endpoint,
+                         options.data_dir.string()};
+  auto dispatcher = ipc::Dispatcher::create(make_bindings(context));
+  if (!dispatcher) {
+    spdlog::critical("command table: {}", dispatcher.error().message);
+    return 1;
+  }
+
+  auto listener = ipc::listen(options.endpoint, ipc::ListenOptions{options.operators_group});
+  if (!listener) {
+    spdlog::error("cannot listen on {}: {}", options.endpoint, listener.error().message);
+    return listener.error().code == "endpoint_in_use" ? 3 : 1;
+  }
+  ipc::Server server(std::move(listener).value(), *dispatcher, ipc::ServerOptions{});
+  server.start();
+  spdlog::info("listening on {}", options.endpoint);
+  if (on_ready) on_ready();
+
+  wait_for_stop(stop);
+  spdlog::info("stop requested; shutting down");
+  server.stop();
+  spdlog::info("hangard stopped cleanly");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace hangar::service

@@ -1,0 +1,216 @@
+// End-to-end: the real hangard on a unique endpoint and data directory, driven by the real hangar.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <future>
+
+#include "hangar/ipc/transport.h"
+#include "process.h"
+#include "test_support.h"
+
+namespace hangar::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kHangard = HANGAR_TEST_HANGARD;
+const std::string kHangar = HANGAR_TEST_HANGAR;
+
+class ServiceE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    endpoint_ = unique_endpoint(dir_);
+    data_dir_ = dir_.path() / "data";
+  }
+
+  std::unique_ptr<Process> start_service(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{kHangard, "--data-dir", data_dir_.string(), "--endpoint",
+                                  endpoint_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv, dir_.path() / "hangard.out");
+  }
+
+  // Waits until the service answers ping (bounded).
+  bool wait_ready(Process& service) {
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!service.running() || service.wait(0ms)) return false;
+      if (hangar({"ping"}).code == 0) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  RunResult hangar(std::vector<std::string> args) {
+    args.insert(args.begin(), {kHangar, "--endpoint", endpoint_});
+    return run_command(args, dir_.path());
+  }
+
+  std::string service_output() { return read_file(dir_.path() / "hangard.out"); }
+
+  TempDir dir_;
+  std::string endpoint_;
+  std::filesystem::path data_dir_;
+};
+
+TEST_F(ServiceE2E, StatusPingVersionAndCleanStop) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+
+  auto status = hangar({"status"});
+  EXPECT_EQ(status.code, 0) << status.output;
+  EXPECT_NE(status.output.find("queue depth   0"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("uptime"), std::string::npos);
+
+  auto json = hangar({"--json", "status"});
+  ASSERT_EQ(json.code, 0) << json.output;
+  auto j = nlohmann::json::parse(json.output);
+  EXPECT_EQ(j["queue_depth"], 0);
+  EXPECT_GE(j["uptime_seconds"].get<int>(), 0);
+  EXPECT_EQ(j["data_dir"], data_dir_.string());
+
+  auto version = hangar({"--json", "version"});
+  ASSERT_EQ(version.code, 0);
+  auto v = nlohmann::json::parse(version.output);
+  EXPECT_EQ(v["service"]["protocol"], 1);
+  EXPECT_EQ(v["client_version"], v["service"]["service_version"]);
+
+  auto ping = hangar({"ping"});
+  EXPECT_EQ(ping.code, 0);
+  EXPECT_NE(ping.output.find("pong"), std::string::npos);
+
+  service->signal(SIGTERM);
+  auto code = service->wait(10s);
+  ASSERT_TRUE(code.has_value()) << "hangard did not stop within 10 s of SIGTERM";
+  EXPECT_EQ(*code, 0);
+  auto log = read_file(data_dir_ / "logs" / "hangard.log");
+  EXPECT_NE(log.find("listening on " + endpoint_), std::string::npos) << log;
+  EXPECT_NE(log.find("hangard stopped cleanly"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(endpoint_)) << "socket left behind";
+  EXPECT_TRUE(std::filesystem::exists(data_dir_ / "hangar.db"));
+}
+
+TEST_F(ServiceE2E, SilentClientDoesNotBlockTheCli) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  std::vector<std::unique_ptr<ipc::Stream>> silent;
+  for (int i = 0; i < 8; ++i) {
+    auto s = ipc::connect(endpoint_, 2s);
+    ASSERT_TRUE(s.ok());
+    silent.push_back(std::move(s).value());
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto status = hangar({"status"});
+  EXPECT_EQ(status.code, 0) << status.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  // Several CLI calls at once while the silent ones are still connected.
+  std::vector<std::future<RunResult>> calls;
+  for (int i = 0; i < 6; ++i) {
+    calls.push_back(std::async(std::launch::async, [this] {
+      return hangar({"--json", "status"});
+    }));
+  }
+  for (auto& c : calls) EXPECT_EQ(c.get().code, 0);
+}
+
+TEST_F(ServiceE2E, SecondInstanceOnTheSameDataDirectoryIsRefused) {
+  auto first = start_service();
+  ASSERT_TRUE(wait_ready(*first)) << service_output();
+  TempDir other;
+  auto second = run_command(
+      {kHangard, "--data-dir", data_dir_.string(), "--endpoint", unique_endpoint(other)},
+      dir_.path(), 15s);
+  EXPECT_EQ(second.code, 3) << second.output;
+  EXPECT_NE(second.output.find("already running"), std::string::npos) << second.output;
+  EXPECT_EQ(hangar({"ping"}).code, 0) << "the first instance keeps serving";
+}
+
+TEST_F(ServiceE2E, SecondInstanceOnTheSameEndpointIsRefused) {
+  auto first = start_service();
+  ASSERT_TRUE(wait_ready(*first)) << service_output();
+  TempDir other;
+  auto second = run_command(
+      {kHangard, "--data-dir", (other.path() / "data").string(), "--endpoint", endpoint_},
+      dir_.path(), 15s);
+  EXPECT_EQ(second.code, 3) << second.output;
+  EXPECT_NE(second.output.find("already listening"), std::string::npos) << second.output;
+  EXPECT_EQ(hangar({"ping"}).code, 0);
+}
+
+TEST_F(ServiceE2E, CliNamesTheEndpointWhenNoServiceRuns) {
+  auto status = hangar({"status"});
+  EXPECT_EQ(status.code, 3);
+  EXPECT_NE(status.output.find(endpoint_), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("hangard"), std::string::npos) << status.output;
+  auto json = hangar({"--json", "ping"});
+  EXPECT_EQ(json.code, 3);
+  auto j = nlohmann::json::parse(json.output);
+  EXPECT_EQ(j["error"]["code"], "unavailable");
+  // version still works without a service
+  auto version = hangar({"version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.output.find("not reachable"), std::string::npos);
+}
+
+TEST_F(ServiceE2E, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(hangar({"frobnicate"}).code, 2);
+  EXPECT_EQ(hangar({}).code, 2);
+  EXPECT_EQ(hangar({"--timeout", "soon", "status"}).code, 2);
+  auto help = hangar({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.output.find("status"), std::string::npos);
+  auto bad = run_command({kHangard, "--no-such-flag"}, dir_.path());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("--no-such-flag"), std::string::npos);
+}
+
+TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
+  std::filesystem::create_directories(data_dir_);
+  {
+    std::ofstream(data_dir_ / "hangar.json")
+        << R"({"endpoint": ")" << endpoint_ << R"(", "log_level": "debug"})";
+  }
+  auto service = std::make_unique<Process>(
+      std::vector<std::string>{kHangard, "--data-dir", data_dir_.string()},
+      dir_.path() / "hangard.out");
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  service->signal(SIGINT);
+  EXPECT_EQ(service->wait(10s), 0);
+
+  { std::ofstream(data_dir_ / "hangar.json") << R"({"endpiont": "x"})"; }
+  auto typo = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_NE(typo.output.find("unknown setting \"endpiont\""), std::string::npos) << typo.output;
+
+  { std::ofstream(data_dir_ / "hangar.json") << "{ not json"; }
+  auto broken = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
+  EXPECT_EQ(broken.code, 2);
+  EXPECT_NE(broken.output.find("hangar.json"), std::string::npos) << broken.output;
+}
+
+TEST_F(ServiceE2E, EnvironmentVariablesSelectEndpointAndDataDirectory) {
+  auto service =
+      std::make_unique<Process>(std::vector<std::string>{kHangard}, dir_.path() / "hangard.out",
+                                std::vector<std::string>{"HANGAR_ENDPOINT=" + endpoint_,
+                                                         "HANGAR_DATA_DIR=" + data_dir_.string()});
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto status = run_command({kHangar, "--json", "status"}, dir_.path(), 10s,
+                            {"HANGAR_ENDPOINT=" + endpoint_});
+  ASSERT_EQ(status.code, 0) << status.output;
+  EXPECT_EQ(nlohmann::json::parse(status.output)["data_dir"], data_dir_.string());
+}
+
+TEST_F(ServiceE2E, CorruptQueueFileStopsStartUpWithAClearError) {
+  std::filesystem::create_directories(data_dir_);
+  { std::ofstream(data_dir_ / "hangar.db", std::ios::binary) << std::string(8192, '\x5a'); }
+  auto service = start_service();
+  auto code = service->wait(15s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  auto out = service_output();
+  EXPECT_NE(out.find("hangar.db"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace hangar::test
