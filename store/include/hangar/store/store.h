@@ -1,0 +1,153 @@
+// The durable device queue: one SQLite file (WAL) holding devices, their state history and
+// service metadata, behind a thread-safe API that returns core::Result everywhere.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hangar/core/result.h"
+#include "hangar/store/errors.h"
+#include "hangar/store/sqlite.h"
+
+namespace hangar::store {
+
+// Device states as stored in devices.state (the schema CHECKs the same list).
+inline constexpr std::array<std::string_view, 6> kDeviceStates = {
+    "queued", "registration_pending", "registration_failed", "ready_for_user", "active", "inactive",
+};
+bool is_known_state(std::string_view state);
+
+struct StoreOptions {
+  // How long a write waits for another connection (another process) to release the write lock.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Test hook: stop migrating at this schema version instead of the latest, to build a database
+  // as an older release left it. The Store's methods assume the latest schema, so a Store opened
+  // this way is only good for closing again. Unset in production.
+  std::optional<std::int64_t> max_schema_version;
+};
+
+// What a caller supplies to queue a device. Times are Unix milliseconds from the caller's clock.
+struct NewDevice {
+  std::string serial;
+  std::optional<std::string> product_id;
+  std::optional<std::vector<std::uint8_t>> hardware_hash;  // decoded bytes; absent for partners
+  std::optional<std::string> manufacturer;
+  std::optional<std::string> model;
+  std::optional<std::string> group_tag;
+  std::optional<std::string> assigned_user;
+  std::string profile;
+  std::string state = "queued";
+  std::optional<std::string> source_file;
+  std::optional<std::int64_t> source_line;
+  bool partner_registered = false;
+  std::int64_t created_at = 0;
+};
+
+// One row of the devices table.
+struct DeviceRow {
+  std::int64_t id = 0;
+  std::string serial;
+  std::optional<std::string> product_id;
+  std::optional<std::vector<std::uint8_t>> hardware_hash;
+  std::optional<std::string> manufacturer;
+  std::optional<std::string> model;
+  std::optional<std::string> group_tag;
+  std::optional<std::string> assigned_user;
+  std::string profile;
+  std::string state;
+  std::optional<std::string> failure_reason;
+  std::optional<std::string> last_error;
+  std::optional<std::string> request_id;
+  std::optional<std::string> source_file;
+  std::optional<std::int64_t> source_line;
+  bool partner_registered = false;
+  std::optional<std::string> import_id;        // the cloud's import record id
+  std::optional<std::string> cloud_device_id;  // the registered Autopilot device id
+  std::int64_t attempts = 0;
+  std::optional<std::int64_t> next_attempt_at;
+  std::optional<std::int64_t> in_flight_since;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  std::int64_t state_changed_at = 0;
+};
+
+// One state change of a device; from_state is absent for the row written when it was queued.
+struct HistoryRow {
+  std::int64_t id = 0;
+  std::int64_t device_id = 0;
+  std::optional<std::string> from_state;
+  std::string to_state;
+  std::optional<std::string> reason;
+  std::int64_t at = 0;
+};
+
+// The live settings of the Store's connection, for diagnostics and tests.
+struct ConnectionSettings {
+  std::string journal_mode;
+  std::int64_t synchronous = 0;  // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+  bool foreign_keys = false;
+  std::int64_t busy_timeout_ms = 0;
+};
+
+// Thread-safe. The Store owns one connection and a mutex: every call, read or write, holds the
+// mutex for its duration, and every write is one BEGIN IMMEDIATE transaction. One writer at a
+// time is all SQLite allows anyway, and queue operations are short, so a single connection keeps
+// this simple and free of SQLITE_BUSY between our own threads; other processes (a support tool,
+// the CLI reading the file) still read concurrently thanks to WAL, and a process holding the
+// write lock makes us wait up to the busy timeout, then fail with store_busy.
+class Store {
+ public:
+  // Creates the parent directory if needed, opens the file, sets WAL, synchronous=NORMAL,
+  // foreign_keys and the busy timeout, verifies the file with PRAGMA integrity_check, refuses
+  // files of other programs or of a newer schema, then applies forward migrations.
+  static core::Result<std::unique_ptr<Store>> open(const std::filesystem::path& path,
+                                                   const StoreOptions& options = {});
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  const std::filesystem::path& path() const;
+  // The schema version after open's migrations.
+  std::int64_t schema_version() const;
+  core::Result<ConnectionSettings> connection_settings() const;
+
+  core::Result<std::int64_t> device_count() const;
+  // Every known state is present, with 0 when no device is in it.
+  core::Result<std::map<std::string, std::int64_t>> count_by_state() const;
+  // Devices still waiting on the pipeline: queued + registration_pending.
+  core::Result<std::int64_t> queue_depth() const;
+
+  core::Status set_meta(std::string_view key, std::string_view value);
+  core::Result<std::optional<std::string>> get_meta(std::string_view key) const;
+
+  // Queues a device and writes its first history row; returns its id. A serial already present
+  // (compared without regard to case) fails with `conflict`.
+  core::Result<std::int64_t> insert_device(const NewDevice& device);
+  // `not_found` when no device has this serial.
+  core::Result<DeviceRow> get_device(std::string_view serial) const;
+  // Moves a device to `new_state` and appends the history row in the same transaction.
+  core::Status transition(std::string_view serial, std::string_view new_state,
+                          std::string_view reason, std::int64_t now_ms);
+  // The device's state changes, oldest first.
+  core::Result<std::vector<HistoryRow>> history(std::string_view serial) const;
+
+ private:
+  Store(Database database, std::int64_t schema_version);
+
+  // mutable: const reads still go through the one connection and so must lock.
+  mutable std::mutex mutex_;
+  mutable Database database_;
+  std::int64_t schema_version_;
+};
+
+}  // namespace hangar::store

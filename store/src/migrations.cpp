@@ -1,0 +1,193 @@
+// The schema's forward migrations and the runner that applies them (see migrations.h).
+#include "hangar/store/migrations.h"
+
+#include <array>
+#include <string>
+
+#include "hangar/store/errors.h"
+
+namespace hangar::store {
+
+namespace {
+
+// Serials are unique without regard to ASCII case (COLLATE NOCASE): a device's serial reaches us
+// from several hands (OEM file, the on-device script, a typed CSV), and manufacturers do not
+// issue serials that differ only in case, so "pf0abc12" and "PF0ABC12" are the same machine and
+// queuing it twice would only produce ZtdDeviceDuplicated later. The serial is stored as given.
+//
+// Times are Unix milliseconds from the caller's injected clock. `id` is the rowid (no
+// AUTOINCREMENT) so history rows and logs refer to a compact, stable key.
+//
+// The state CHECK lists the values of the device state machine; a new state is a new migration.
+// state_history.to_state is deliberately unchecked: history is a log and must keep old values
+// readable even if a state is renamed later.
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE devices (
+  id                 INTEGER PRIMARY KEY,
+  serial             TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(serial) > 0),
+  product_id         TEXT,
+  hardware_hash      BLOB,
+  manufacturer       TEXT,
+  model              TEXT,
+  group_tag          TEXT,
+  assigned_user      TEXT,
+  profile            TEXT NOT NULL,
+  state              TEXT NOT NULL CHECK (state IN ('queued', 'registration_pending',
+                       'registration_failed', 'ready_for_user', 'active', 'inactive')),
+  failure_reason     TEXT,
+  last_error         TEXT,
+  request_id         TEXT,
+  source_file        TEXT,
+  source_line        INTEGER,
+  partner_registered INTEGER NOT NULL DEFAULT 0 CHECK (partner_registered IN (0, 1)),
+  import_id          TEXT,
+  cloud_device_id    TEXT,
+  attempts           INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at    INTEGER,
+  in_flight_since    INTEGER,
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  state_changed_at   INTEGER NOT NULL
+);
+-- The sender picks due work with: WHERE state = ? AND next_attempt_at <= now.
+CREATE INDEX devices_state_next_attempt ON devices (state, next_attempt_at);
+
+CREATE TABLE state_history (
+  id         INTEGER PRIMARY KEY,
+  device_id  INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  reason     TEXT,
+  at         INTEGER NOT NULL
+);
+CREATE INDEX state_history_device_at ON state_history (device_id, at);
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+PRAGMA application_id = 1212239431;
+)sql";
+
+// Append new migrations here; never edit one that has shipped.
+constexpr std::array kMigrations = {
+    Migration{1, "device queue, state history and meta", kMigration1},
+};
+
+constexpr bool versions_are_contiguous() {
+  for (std::size_t i = 0; i < kMigrations.size(); ++i) {
+    if (kMigrations[i].version != static_cast<std::int64_t>(i) + 1) return false;
+  }
+  return true;
+}
+static_assert(versions_are_contiguous(), "migration versions must be 1, 2, 3, ... without gaps");
+static_assert(kApplicationId == 1212239431, "migration 1 writes kApplicationId literally");
+
+core::Error too_new(const Database& database, std::int64_t found) {
+  return core::make_error(
+      kErrSchemaTooNew,
+      "database file " + database.display_path() + " has schema version " + std::to_string(found) +
+          " but this Hangar build knows versions up to " + std::to_string(latest_schema_version()) +
+          "; run the newer Hangar release that wrote it, or restore a backup made by this one");
+}
+
+core::Error migration_failed(const Database& database, const Migration& migration,
+                             core::Error cause) {
+  // Keep the codes whose remedy differs from "report a bug": a lock may clear, a disk may be
+  // freed, a corrupt file needs restoring.
+  const bool keep_code =
+      cause.code == kErrBusy || cause.code == kErrIo || cause.code == kErrCorrupt;
+  return core::make_error(keep_code ? std::move(cause.code) : std::string(kErrMigrationFailed),
+                          "upgrading database file " + database.display_path() +
+                              " to schema version " + std::to_string(migration.version) + " (" +
+                              std::string(migration.description) + ") failed: " + cause.message +
+                              "; the file was left at version " +
+                              std::to_string(migration.version - 1));
+}
+
+core::Status apply_one(Database& database, const Migration& migration) {
+  auto transaction = Transaction::begin(database, TransactionMode::kImmediate);
+  if (!transaction) return migration_failed(database, migration, std::move(transaction).error());
+  // Another process may have migrated the file while we waited for the write lock.
+  auto current = read_schema_version(database);
+  if (!current) return std::move(current).error();
+  if (*current > latest_schema_version()) return too_new(database, *current);
+  if (*current >= migration.version) return {};
+  if (auto status = database.exec(migration.sql); !status) {
+    return migration_failed(database, migration, std::move(status).error());
+  }
+  if (auto status = database.exec("PRAGMA user_version = " + std::to_string(migration.version));
+      !status) {
+    return migration_failed(database, migration, std::move(status).error());
+  }
+  // Foreign keys are off while migrating (see migrate_to), so check them before committing.
+  auto violations = database.prepare("PRAGMA foreign_key_check");
+  if (!violations) return migration_failed(database, migration, std::move(violations).error());
+  auto row = violations->step();
+  if (!row) return migration_failed(database, migration, std::move(row).error());
+  if (*row) {
+    return migration_failed(
+        database, migration,
+        core::make_error(kErrMigrationFailed,
+                         "rows in table " + violations->column_text(0) + " refer to missing rows"));
+  }
+  if (auto status = transaction->commit(); !status) {
+    return migration_failed(database, migration, std::move(status).error());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+std::int64_t latest_schema_version() { return kMigrations.back().version; }
+
+core::Result<std::int64_t> read_schema_version(Database& database) {
+  return database.query_int64("PRAGMA user_version");
+}
+
+core::Status check_schema_known(Database& database) {
+  auto current = read_schema_version(database);
+  if (!current) return std::move(current).error();
+  if (*current > latest_schema_version()) return too_new(database, *current);
+  return {};
+}
+
+core::Status migrate_to(Database& database, std::int64_t target_version) {
+  if (target_version < 0 || target_version > latest_schema_version()) {
+    return core::make_error(kErrInvalidArgument,
+                            "cannot migrate " + database.display_path() + " to schema version " +
+                                std::to_string(target_version) + ": this build knows 0 to " +
+                                std::to_string(latest_schema_version()));
+  }
+  auto current = read_schema_version(database);
+  if (!current) return std::move(current).error();
+  if (*current > latest_schema_version()) return too_new(database, *current);
+  if (*current >= target_version) return {};
+
+  // A migration that rebuilds a table (SQLite's 12-step ALTER TABLE procedure) drops the old
+  // table; with foreign keys on, that would cascade-delete the state history. So they are off
+  // while migrating, each migration ends with foreign_key_check, and they are restored after.
+  // The pragma is a no-op inside a transaction, which is why it is set here and not per step.
+  auto foreign_keys = database.query_int64("PRAGMA foreign_keys");
+  if (!foreign_keys) return std::move(foreign_keys).error();
+  if (auto status = database.exec("PRAGMA foreign_keys = OFF"); !status) return status;
+
+  core::Status result;
+  for (const Migration& migration : migrations()) {
+    if (migration.version <= *current) continue;
+    if (migration.version > target_version) break;
+    result = apply_one(database, migration);
+    if (!result) break;
+  }
+  if (*foreign_keys != 0) {
+    if (auto status = database.exec("PRAGMA foreign_keys = ON"); !status && result.ok()) {
+      return status;
+    }
+  }
+  return result;
+}
+
+}  // namespace hangar::store

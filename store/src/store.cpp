@@ -1,0 +1,370 @@
+// The device queue store (see store.h): opening and checking the file, and the queue operations.
+#include "hangar/store/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+#include "hangar/store/migrations.h"
+
+namespace hangar::store {
+
+namespace {
+
+constexpr std::string_view kDeviceColumns =
+    "id, serial, product_id, hardware_hash, manufacturer, model, group_tag, assigned_user, "
+    "profile, state, failure_reason, last_error, request_id, source_file, source_line, "
+    "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
+    "in_flight_since, created_at, updated_at, state_changed_at";
+
+DeviceRow read_device(const Statement& row) {
+  DeviceRow device;
+  device.id = row.column_int64(0);
+  device.serial = row.column_text(1);
+  device.product_id = row.column_optional_text(2);
+  device.hardware_hash = row.column_optional_blob(3);
+  device.manufacturer = row.column_optional_text(4);
+  device.model = row.column_optional_text(5);
+  device.group_tag = row.column_optional_text(6);
+  device.assigned_user = row.column_optional_text(7);
+  device.profile = row.column_text(8);
+  device.state = row.column_text(9);
+  device.failure_reason = row.column_optional_text(10);
+  device.last_error = row.column_optional_text(11);
+  device.request_id = row.column_optional_text(12);
+  device.source_file = row.column_optional_text(13);
+  device.source_line = row.column_optional_int64(14);
+  device.partner_registered = row.column_int64(15) != 0;
+  device.import_id = row.column_optional_text(16);
+  device.cloud_device_id = row.column_optional_text(17);
+  device.attempts = row.column_int64(18);
+  device.next_attempt_at = row.column_optional_int64(19);
+  device.in_flight_since = row.column_optional_int64(20);
+  device.created_at = row.column_int64(21);
+  device.updated_at = row.column_int64(22);
+  device.state_changed_at = row.column_int64(23);
+  return device;
+}
+
+core::Error unknown_state(std::string_view state) {
+  std::string known;
+  for (auto name : kDeviceStates) {
+    if (!known.empty()) known += ", ";
+    known += name;
+  }
+  return core::make_error(kErrInvalidArgument, "unknown device state \"" + std::string(state) +
+                                                   "\"; use one of " + known);
+}
+
+core::Error device_not_found(std::string_view serial) {
+  return core::make_error(kErrNotFound, "no device with serial " + std::string(serial) +
+                                            " is in the queue; check the serial, or import it "
+                                            "first");
+}
+
+// Looks up a device's id and state inside the caller's transaction.
+struct DeviceKey {
+  std::int64_t id = 0;
+  std::string state;
+};
+core::Result<std::optional<DeviceKey>> find_device_key(Database& database,
+                                                       std::string_view serial) {
+  auto lookup = database.prepare("SELECT id, state FROM devices WHERE serial = ?1");
+  if (!lookup) return std::move(lookup).error();
+  if (auto status = lookup->bind(1, serial); !status) return std::move(status).error();
+  auto row = lookup->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<DeviceKey>();
+  return std::optional<DeviceKey>(DeviceKey{lookup->column_int64(0), lookup->column_text(1)});
+}
+
+core::Status append_history(Database& database, std::int64_t device_id,
+                            std::optional<std::string_view> from_state, std::string_view to_state,
+                            std::optional<std::string_view> reason, std::int64_t at) {
+  auto insert = database.prepare(
+      "INSERT INTO state_history (device_id, from_state, to_state, reason, at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!insert) return std::move(insert).error();
+  if (auto status = insert->bind_all(device_id, from_state, to_state, reason, at); !status) {
+    return status;
+  }
+  return insert->run();
+}
+
+// Everything Store::open does between opening the file and handing out the Store.
+core::Result<std::int64_t> prepare_file(Database& database, const StoreOptions& options) {
+  // foreign_keys is per connection and off by default; it costs no I/O, so set it first.
+  if (auto status = database.exec("PRAGMA foreign_keys = ON"); !status) {
+    return std::move(status).error();
+  }
+  // Check before writing anything (switching to WAL writes the header): a damaged file must be
+  // left exactly as it was for whoever restores or inspects it. A file that is not a database at
+  // all fails here too, with SQLITE_NOTADB, which maps to store_corrupt.
+  if (auto status = database.check_integrity(); !status) return std::move(status).error();
+
+  auto application_id = database.query_int64("PRAGMA application_id");
+  if (!application_id) return std::move(application_id).error();
+  auto version = read_schema_version(database);
+  if (!version) return std::move(version).error();
+  if (*application_id != 0 && *application_id != kApplicationId) {
+    return core::make_error(kErrOpenFailed,
+                            "database file " + database.display_path() +
+                                " belongs to another program (application id " +
+                                std::to_string(*application_id) +
+                                "); point Hangar at its own data file or move this one aside");
+  }
+  if (*version == 0) {
+    // Version 0 with tables in it is someone else's database that never set application_id;
+    // migration 1 would otherwise mix Hangar's tables into it.
+    auto objects = database.query_int64("SELECT count(*) FROM sqlite_master");
+    if (!objects) return std::move(objects).error();
+    if (*objects != 0) {
+      return core::make_error(kErrOpenFailed,
+                              "database file " + database.display_path() +
+                                  " already holds tables that Hangar did not create; point "
+                                  "Hangar at its own data file or move this one aside");
+    }
+  }
+  // Refuse a newer file before anything below writes to it.
+  if (auto status = check_schema_known(database); !status) return std::move(status).error();
+
+  // WAL lets readers (the CLI, support tools) work while the service writes, and survives a
+  // crash without a hot journal. It needs shared memory, so it fails on network shares.
+  auto journal_mode = database.query_text("PRAGMA journal_mode = WAL");
+  if (!journal_mode) return std::move(journal_mode).error();
+  if (*journal_mode != "wal") {
+    return core::make_error(kErrOpenFailed,
+                            "could not switch database file " + database.display_path() +
+                                " to write-ahead logging (journal mode stayed \"" + *journal_mode +
+                                "\"); keep the data directory on a local disk, not a network "
+                                "share");
+  }
+  // NORMAL in WAL mode: a power cut may lose the last commits but never corrupts the file, and
+  // commits do not wait for an fsync each.
+  if (auto status = database.exec("PRAGMA synchronous = NORMAL"); !status) {
+    return std::move(status).error();
+  }
+
+  const std::int64_t target = options.max_schema_version.value_or(latest_schema_version());
+  if (auto status = migrate_to(database, target); !status) return std::move(status).error();
+  return read_schema_version(database);
+}
+
+}  // namespace
+
+bool is_known_state(std::string_view state) {
+  return std::find(kDeviceStates.begin(), kDeviceStates.end(), state) != kDeviceStates.end();
+}
+
+Store::Store(Database database, std::int64_t schema_version)
+    : database_(std::move(database)), schema_version_(schema_version) {}
+
+Store::~Store() = default;
+
+core::Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path,
+                                                 const StoreOptions& options) {
+  const auto parent = path.parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return core::make_error(kErrOpenFailed, "cannot create directory " + path_to_utf8(parent) +
+                                                  " for database file " + path_to_utf8(path) +
+                                                  ": " + ec.message() +
+                                                  "; check the path and the service account's "
+                                                  "permissions on it");
+    }
+  }
+  auto database = Database::open(path, DatabaseOptions{options.busy_timeout});
+  if (!database) return std::move(database).error();
+  auto version = prepare_file(*database, options);
+  if (!version) return std::move(version).error();
+  return std::unique_ptr<Store>(new Store(std::move(database).value(), *version));
+}
+
+const std::filesystem::path& Store::path() const { return database_.path(); }
+
+std::int64_t Store::schema_version() const { return schema_version_; }
+
+core::Result<ConnectionSettings> Store::connection_settings() const {
+  std::lock_guard lock(mutex_);
+  ConnectionSettings settings;
+  auto journal_mode = database_.query_text("PRAGMA journal_mode");
+  if (!journal_mode) return std::move(journal_mode).error();
+  settings.journal_mode = *journal_mode;
+  auto synchronous = database_.query_int64("PRAGMA synchronous");
+  if (!synchronous) return std::move(synchronous).error();
+  settings.synchronous = *synchronous;
+  auto foreign_keys = database_.query_int64("PRAGMA foreign_keys");
+  if (!foreign_keys) return std::move(foreign_keys).error();
+  settings.foreign_keys = *foreign_keys != 0;
+  auto busy_timeout = database_.query_int64("PRAGMA busy_timeout");
+  if (!busy_timeout) return std::move(busy_timeout).error();
+  settings.busy_timeout_ms = *busy_timeout;
+  return settings;
+}
+
+core::Result<std::int64_t> Store::device_count() const {
+  std::lock_guard lock(mutex_);
+  return database_.query_int64("SELECT count(*) FROM devices");
+}
+
+core::Result<std::map<std::string, std::int64_t>> Store::count_by_state() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::int64_t> counts;
+  for (auto state : kDeviceStates) counts.emplace(state, 0);
+  auto query = database_.prepare("SELECT state, count(*) FROM devices GROUP BY state");
+  if (!query) return std::move(query).error();
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    counts[query->column_text(0)] = query->column_int64(1);
+  }
+  return counts;
+}
+
+core::Result<std::int64_t> Store::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return database_.query_int64(
+      "SELECT count(*) FROM devices WHERE state IN ('queued', 'registration_pending')");
+}
+
+core::Status Store::set_meta(std::string_view key, std::string_view value) {
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  {
+    auto upsert = database_.prepare(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    if (!upsert) return std::move(upsert).error();
+    if (auto status = upsert->bind_all(key, value); !status) return status;
+    if (auto status = upsert->run(); !status) return status;
+  }
+  return transaction->commit();
+}
+
+core::Result<std::optional<std::string>> Store::get_meta(std::string_view key) const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare("SELECT value FROM meta WHERE key = ?1");
+  if (!query) return std::move(query).error();
+  if (auto status = query->bind(1, key); !status) return std::move(status).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(query->column_text(0));
+}
+
+core::Result<std::int64_t> Store::insert_device(const NewDevice& device) {
+  // Checked here, not only by the schema, so the caller gets a message instead of a CHECK name.
+  if (device.serial.empty()) {
+    return core::make_error(kErrInvalidArgument, "a device needs a serial number");
+  }
+  if (!is_known_state(device.state)) return unknown_state(device.state);
+
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  std::int64_t id = 0;
+  {
+    auto insert = database_.prepare(
+        "INSERT INTO devices (serial, product_id, hardware_hash, manufacturer, model, group_tag, "
+        "assigned_user, profile, state, source_file, source_line, partner_registered, "
+        "created_at, updated_at, state_changed_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)");
+    if (!insert) return std::move(insert).error();
+    if (auto status = insert->bind_all(
+            device.serial, device.product_id, device.hardware_hash, device.manufacturer,
+            device.model, device.group_tag, device.assigned_user, device.profile, device.state,
+            device.source_file, device.source_line,
+            static_cast<std::int64_t>(device.partner_registered ? 1 : 0), device.created_at);
+        !status) {
+      return std::move(status).error();
+    }
+    if (auto status = insert->run(); !status) {
+      if (sqlite3_extended_errcode(database_.handle()) == SQLITE_CONSTRAINT_UNIQUE) {
+        return core::make_error(kErrConflict, "a device with serial " + device.serial +
+                                                  " is already in the queue (serials are "
+                                                  "compared without regard to case)");
+      }
+      return std::move(status).error();
+    }
+    id = database_.last_insert_rowid();
+  }
+  if (auto status = append_history(database_, id, std::nullopt, device.state, std::nullopt,
+                                   device.created_at);
+      !status) {
+    return std::move(status).error();
+  }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  return id;
+}
+
+core::Result<DeviceRow> Store::get_device(std::string_view serial) const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare("SELECT " + std::string(kDeviceColumns) +
+                                 " FROM devices WHERE serial = ?1");
+  if (!query) return std::move(query).error();
+  if (auto status = query->bind(1, serial); !status) return std::move(status).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return device_not_found(serial);
+  return read_device(*query);
+}
+
+core::Status Store::transition(std::string_view serial, std::string_view new_state,
+                               std::string_view reason, std::int64_t now_ms) {
+  if (!is_known_state(new_state)) return unknown_state(new_state);
+
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  auto key = find_device_key(database_, serial);
+  if (!key) return std::move(key).error();
+  if (!*key) return device_not_found(serial);
+  {
+    auto update = database_.prepare(
+        "UPDATE devices SET state = ?1, state_changed_at = ?2, updated_at = ?2 WHERE id = ?3");
+    if (!update) return std::move(update).error();
+    if (auto status = update->bind_all(new_state, now_ms, (*key)->id); !status) return status;
+    if (auto status = update->run(); !status) return status;
+  }
+  const std::optional<std::string_view> why =
+      reason.empty() ? std::nullopt : std::optional<std::string_view>(reason);
+  if (auto status = append_history(database_, (*key)->id, std::string_view((*key)->state),
+                                   new_state, why, now_ms);
+      !status) {
+    return status;
+  }
+  return transaction->commit();
+}
+
+core::Result<std::vector<HistoryRow>> Store::history(std::string_view serial) const {
+  std::lock_guard lock(mutex_);
+  // A read transaction gives both queries the same snapshot, even if another process writes.
+  auto transaction = Transaction::begin(database_, TransactionMode::kDeferred);
+  if (!transaction) return std::move(transaction).error();
+  auto key = find_device_key(database_, serial);
+  if (!key) return std::move(key).error();
+  if (!*key) return device_not_found(serial);
+  auto query = database_.prepare(
+      "SELECT id, device_id, from_state, to_state, reason, at FROM state_history "
+      "WHERE device_id = ?1 ORDER BY at, id");
+  if (!query) return std::move(query).error();
+  if (auto status = query->bind(1, (*key)->id); !status) return std::move(status).error();
+  std::vector<HistoryRow> rows;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(HistoryRow{query->column_int64(0), query->column_int64(1),
+                              query->column_optional_text(2), query->column_text(3),
+                              query->column_optional_text(4), query->column_int64(5)});
+  }
+  return rows;
+}
+
+}  // namespace hangar::store

@@ -1,0 +1,228 @@
+// Tests for the versioned schema: fresh files reach the latest version, files left by every older
+// version upgrade with their data intact, and files from a newer build are refused untouched.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "hangar/store/errors.h"
+#include "hangar/store/migrations.h"
+#include "hangar/store/store.h"
+#include "test_support.h"
+
+namespace hangar::store {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+constexpr std::int64_t kSeedTime = 1'650'000'000'000;
+
+// Writes rows the way the release at schema `version` would have, with plain SQL of that version
+// (not the Store API, which always speaks the latest schema). Returns false when no seed exists:
+// whoever appends migration N+1 must add the seed for version N here.
+bool seed_at_version(Database& db, std::int64_t version) {
+  switch (version) {
+    case 0:
+      return true;  // an empty file: nothing to keep
+    case 1: {
+      const std::string t = std::to_string(kSeedTime);
+      const auto status = db.exec(
+          "INSERT INTO devices (id, serial, hardware_hash, profile, state, partner_registered, "
+          "attempts, created_at, updated_at, state_changed_at) VALUES (7, 'SEED-1', x'4f41', "
+          "'Standard', 'registration_pending', 0, 2, " +
+          t + ", " + t + ", " + t +
+          ");"
+          "INSERT INTO state_history (device_id, from_state, to_state, reason, at) VALUES "
+          "(7, NULL, 'queued', NULL, " +
+          t + "), (7, 'queued', 'registration_pending', 'uploaded', " + t +
+          ");"
+          "INSERT INTO meta (key, value) VALUES ('seeded_at_version', '1');");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// Checks, through the latest Store API, that what seed_at_version(version) wrote is still there.
+void expect_seed_survived(Store& store, std::int64_t version) {
+  if (version < 1) {
+    EXPECT_EQ(*store.device_count(), 0);
+    return;
+  }
+  auto device = store.get_device("SEED-1");
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  EXPECT_EQ(device->id, 7);
+  EXPECT_EQ(device->state, "registration_pending");
+  EXPECT_EQ(device->attempts, 2);
+  EXPECT_EQ(device->hardware_hash, (std::vector<std::uint8_t>{'O', 'A'}));
+  auto history = store.history("SEED-1");
+  ASSERT_TRUE(history.ok()) << history.error().message;
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].reason, "uploaded");
+  EXPECT_EQ(*store.get_meta("seeded_at_version"), "1");
+}
+
+TEST(StoreMigrations, ListIsContiguousFromOne) {
+  const auto list = migrations();
+  ASSERT_FALSE(list.empty());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    EXPECT_EQ(list[i].version, static_cast<std::int64_t>(i + 1));
+    EXPECT_FALSE(list[i].sql.empty());
+  }
+  EXPECT_EQ(latest_schema_version(), list.back().version);
+}
+
+TEST(StoreMigrations, FreshDatabaseReachesLatestVersion) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  {
+    auto store = Store::open(path);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    EXPECT_EQ((*store)->schema_version(), latest_schema_version());
+  }
+  auto db = Database::open(path);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*read_schema_version(*db), latest_schema_version());
+  EXPECT_EQ(*db->query_int64("PRAGMA application_id"), kApplicationId);
+  for (const char* table : {"devices", "state_history", "meta"}) {
+    EXPECT_EQ(*db->query_int64(std::string("SELECT count(*) FROM sqlite_master WHERE type = "
+                                           "'table' AND name = '") +
+                               table + "'"),
+              1)
+        << table;
+  }
+  for (const char* index : {"devices_state_next_attempt", "state_history_device_at"}) {
+    EXPECT_EQ(*db->query_int64(std::string("SELECT count(*) FROM sqlite_master WHERE type = "
+                                           "'index' AND name = '") +
+                               index + "'"),
+              1)
+        << index;
+  }
+}
+
+TEST(StoreMigrations, MigrateToStopsAtTheTargetAndNeverDowngrades) {
+  TempDir dir;
+  auto db = Database::open(dir.file("queue.db"));
+  ASSERT_TRUE(db.ok());
+  for (std::int64_t target = 0; target <= latest_schema_version(); ++target) {
+    ASSERT_TRUE(migrate_to(*db, target).ok());
+    EXPECT_EQ(*read_schema_version(*db), target);
+  }
+  ASSERT_TRUE(migrate_to(*db, 0).ok());
+  EXPECT_EQ(*read_schema_version(*db), latest_schema_version());
+  auto bad = migrate_to(*db, latest_schema_version() + 1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, kErrInvalidArgument);
+}
+
+// Builds a file as the release at each schema version left it (including the latest, i.e. a
+// plain reopen), writes data with that version's SQL, then opens it normally.
+TEST(StoreMigrations, UpgradesFromEveryEarlierVersionKeepingData) {
+  for (std::int64_t version = 0; version <= latest_schema_version(); ++version) {
+    SCOPED_TRACE("starting at schema version " + std::to_string(version));
+    TempDir dir;
+    const auto path = dir.file("queue.db");
+    {
+      StoreOptions old_release;
+      old_release.max_schema_version = version;
+      auto store = Store::open(path, old_release);
+      ASSERT_TRUE(store.ok()) << store.error().message;
+      EXPECT_EQ((*store)->schema_version(), version);
+    }
+    {
+      auto db = Database::open(path);
+      ASSERT_TRUE(db.ok());
+      ASSERT_EQ(*read_schema_version(*db), version);
+      ASSERT_TRUE(seed_at_version(*db, version))
+          << "add a seed for schema version " << version << " to seed_at_version()";
+    }
+    auto store = Store::open(path);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    EXPECT_EQ((*store)->schema_version(), latest_schema_version());
+    expect_seed_survived(**store, version);
+  }
+}
+
+TEST(StoreMigrations, ZeroByteFileIsTreatedAsNew) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  testing::write_bytes(path, {});
+  auto store = Store::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->schema_version(), latest_schema_version());
+  EXPECT_EQ(*(*store)->device_count(), 0);
+}
+
+TEST(StoreMigrations, ReopeningKeepsDataAndVersion) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  {
+    auto store = Store::open(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->insert_device(testing::sample_device("PF0ABC12")).ok());
+    ASSERT_TRUE((*store)->set_meta("tenant", "contoso").ok());
+  }
+  auto store = Store::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->schema_version(), latest_schema_version());
+  EXPECT_EQ(*(*store)->device_count(), 1);
+  EXPECT_EQ(*(*store)->get_meta("tenant"), "contoso");
+}
+
+TEST(StoreMigrations, RefusesNewerSchemaWithoutTouchingTheFile) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  { ASSERT_TRUE(Store::open(path).ok()); }
+  const std::int64_t future = latest_schema_version() + 5;
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(future)).ok());
+  }
+  const auto before = testing::read_bytes(path);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrSchemaTooNew);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(path)));
+  EXPECT_THAT(store.error().message, HasSubstr("version " + std::to_string(future)));
+  EXPECT_THAT(store.error().message, HasSubstr(std::to_string(latest_schema_version())));
+  EXPECT_EQ(testing::read_bytes(path), before);
+
+  auto db = Database::open(path);
+  ASSERT_TRUE(db.ok());
+  auto direct = migrate_to(*db, latest_schema_version());
+  ASSERT_FALSE(direct.ok());
+  EXPECT_EQ(direct.error().code, kErrSchemaTooNew);
+}
+
+TEST(StoreMigrations, RefusesDatabasesOfOtherPrograms) {
+  TempDir dir;
+  const auto with_tables = dir.file("other.db");
+  {
+    auto db = Database::open(with_tables);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->exec("CREATE TABLE photos (id INTEGER PRIMARY KEY)").ok());
+  }
+  auto store = Store::open(with_tables);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrOpenFailed);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(with_tables)));
+
+  const auto with_app_id = dir.file("other2.db");
+  {
+    auto db = Database::open(with_app_id);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->exec("PRAGMA application_id = 42").ok());
+  }
+  store = Store::open(with_app_id);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrOpenFailed);
+  EXPECT_THAT(store.error().message, HasSubstr("another program"));
+}
+
+}  // namespace
+}  // namespace hangar::store

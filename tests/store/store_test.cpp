@@ -1,0 +1,443 @@
+// Tests for the Store: how it opens and checks files, the queue operations, and its behaviour
+// under concurrent writers and a lock held by another connection.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hangar/store/errors.h"
+#include "hangar/store/migrations.h"
+#include "hangar/store/store.h"
+#include "test_support.h"
+
+namespace hangar::store {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+std::unique_ptr<Store> open_or_die(const std::filesystem::path& path, StoreOptions options = {}) {
+  auto store = Store::open(path, options);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+// ---- opening -----------------------------------------------------------------------------------
+
+TEST(StoreOpen, CreatesMissingParentDirectories) {
+  TempDir dir;
+  const auto path = dir.path() / "a" / "b" / "queue.db";
+  auto store = open_or_die(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(store->path(), path);
+}
+
+TEST(StoreOpen, FailsClearlyWhenTheParentIsAFile) {
+  TempDir dir;
+  testing::write_bytes(dir.file("blocker"), {'x'});
+  const auto path = dir.file("blocker") / "queue.db";
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrOpenFailed);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(path)));
+}
+
+TEST(StoreOpen, FailsWhenThePathIsADirectory) {
+  TempDir dir;
+  auto store = Store::open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(dir.path())));
+}
+
+TEST(StoreOpen, TurnsOnWalForeignKeysAndBusyTimeout) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  StoreOptions options;
+  options.busy_timeout = std::chrono::milliseconds(1234);
+  auto store = open_or_die(path, options);
+  ASSERT_NE(store, nullptr);
+  auto settings = store->connection_settings();
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  EXPECT_EQ(settings->journal_mode, "wal");
+  EXPECT_EQ(settings->synchronous, 1) << "synchronous should be NORMAL";
+  EXPECT_TRUE(settings->foreign_keys);
+  EXPECT_EQ(settings->busy_timeout_ms, 1234);
+
+  // WAL is a property of the file, so a second connection sees it too; and the schema's foreign
+  // keys are real: history cannot point at a device that does not exist.
+  auto other = Database::open(path);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*other->query_text("PRAGMA journal_mode"), "wal");
+  ASSERT_TRUE(other->exec("PRAGMA foreign_keys = ON").ok());
+  auto orphan =
+      other->exec("INSERT INTO state_history (device_id, to_state, at) VALUES (999, 'queued', 1)");
+  ASSERT_FALSE(orphan.ok());
+  EXPECT_EQ(orphan.error().code, kErrConstraint);
+}
+
+// ---- corruption --------------------------------------------------------------------------------
+
+// A store with enough rows (hashes spill into overflow pages) to span many pages.
+void build_populated_store(const std::filesystem::path& path) {
+  auto store = open_or_die(path);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 60; ++i) {
+    auto device = testing::sample_device("SN-" + std::to_string(i));
+    device.hardware_hash = std::vector<std::uint8_t>(3000, static_cast<std::uint8_t>(i));
+    ASSERT_TRUE(store->insert_device(device).ok());
+  }
+}
+
+TEST(StoreCorruption, GarbageOverPagesIsReportedAndFileLeftAlone) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  build_populated_store(path);
+  // Closing the last connection checkpoints the WAL into the main file and deletes it.
+  ASSERT_FALSE(std::filesystem::exists(dir.file("queue.db-wal")));
+
+  auto bytes = testing::read_bytes(path);
+  ASSERT_GT(bytes.size(), 100u);
+  // Page size is a big-endian u16 at offset 16 of the header (1 means 65536).
+  std::size_t page_size = (std::size_t{bytes[16]} << 8) | bytes[17];
+  if (page_size == 1) page_size = 65536;
+  ASSERT_GT(bytes.size(), page_size * 4) << "need several pages to damage";
+  // Keep page 1 (header and schema) intact so SQLite opens the file; wreck every other page.
+  std::mt19937 generator(1234);
+  for (std::size_t i = page_size; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<std::uint8_t>(generator());
+  }
+  testing::write_bytes(path, bytes);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrCorrupt);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(path)));
+  EXPECT_THAT(store.error().message, HasSubstr("restore it from backup"));
+  EXPECT_EQ(testing::read_bytes(path), bytes) << "a damaged file must not be modified";
+}
+
+// Damage that every page still parses but where a table and its index disagree: only the full
+// integrity_check (not quick_check) finds this, and it is what would let a serial be queued twice.
+TEST(StoreCorruption, TableAndIndexDisagreeingIsReported) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  {
+    auto store = open_or_die(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->insert_device(testing::sample_device("UNIQUESERIAL0001")).ok());
+  }
+  auto bytes = testing::read_bytes(path);
+  const std::size_t page_size = (std::size_t{bytes[16]} << 8) | bytes[17];
+  ASSERT_GE(page_size, 512u);
+  // The serial is stored twice: in the table's leaf page (type 0x0D) and in the index's (0x0A).
+  // Change it in the table only, keeping its length so the record stays well-formed.
+  const std::string serial = "UNIQUESERIAL0001";
+  bool patched = false;
+  for (auto it = bytes.begin();
+       (it = std::search(it, bytes.end(), serial.begin(), serial.end())) != bytes.end(); ++it) {
+    const auto offset = static_cast<std::size_t>(it - bytes.begin());
+    const std::size_t page_start = offset / page_size * page_size;
+    const std::size_t header = page_start == 0 ? 100 : page_start;  // page 1 holds the file header
+    if (bytes[header] == 0x0D) {
+      it[static_cast<std::ptrdiff_t>(serial.size()) - 1] = '2';
+      patched = true;
+    }
+  }
+  ASSERT_TRUE(patched);
+  testing::write_bytes(path, bytes);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrCorrupt);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(path)));
+  EXPECT_THAT(store.error().message, HasSubstr("failed integrity check"));
+  EXPECT_THAT(store.error().message, HasSubstr("index"));
+}
+
+TEST(StoreCorruption, NonDatabaseFileIsReported) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "Device Serial Number,Windows Product ID,Hardware Hash\n";
+  testing::write_bytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrCorrupt);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(path)));
+  EXPECT_THAT(store.error().message, HasSubstr("not a SQLite database"));
+  EXPECT_THAT(store.error().message, HasSubstr("move it aside"));
+}
+
+TEST(StoreCorruption, DamagedHeaderIsReported) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  build_populated_store(path);
+  auto bytes = testing::read_bytes(path);
+  for (std::size_t i = 0; i < 16; ++i) bytes[i] = 0xAA;  // the "SQLite format 3" magic
+  testing::write_bytes(path, bytes);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, kErrCorrupt);
+  EXPECT_THAT(store.error().message, HasSubstr(path_to_utf8(path)));
+}
+
+// ---- queue operations --------------------------------------------------------------------------
+
+TEST(StoreDevices, InsertAndGetRoundTripEveryColumn) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  const NewDevice in = testing::sample_device("PF0ABC12", 1000);
+  auto id = store->insert_device(in);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+
+  auto out = store->get_device("PF0ABC12");
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->id, *id);
+  EXPECT_EQ(out->serial, in.serial);
+  EXPECT_EQ(out->product_id, in.product_id);
+  EXPECT_EQ(out->hardware_hash, in.hardware_hash);
+  EXPECT_EQ(out->manufacturer, in.manufacturer);
+  EXPECT_EQ(out->model, in.model);
+  EXPECT_EQ(out->group_tag, in.group_tag);
+  EXPECT_EQ(out->assigned_user, in.assigned_user);
+  EXPECT_EQ(out->profile, in.profile);
+  EXPECT_EQ(out->state, "queued");
+  EXPECT_EQ(out->source_file, in.source_file);
+  EXPECT_EQ(out->source_line, in.source_line);
+  EXPECT_FALSE(out->partner_registered);
+  EXPECT_EQ(out->attempts, 0);
+  EXPECT_EQ(out->failure_reason, std::nullopt);
+  EXPECT_EQ(out->import_id, std::nullopt);
+  EXPECT_EQ(out->next_attempt_at, std::nullopt);
+  EXPECT_EQ(out->created_at, 1000);
+  EXPECT_EQ(out->updated_at, 1000);
+  EXPECT_EQ(out->state_changed_at, 1000);
+
+  // A partner-registered device has no hash: NULL, not an empty blob.
+  NewDevice partner;
+  partner.serial = "PARTNER-1";
+  partner.profile = "Power user";
+  partner.state = "registration_pending";
+  partner.partner_registered = true;
+  ASSERT_TRUE(store->insert_device(partner).ok());
+  auto partner_row = store->get_device("PARTNER-1");
+  ASSERT_TRUE(partner_row.ok());
+  EXPECT_EQ(partner_row->hardware_hash, std::nullopt);
+  EXPECT_TRUE(partner_row->partner_registered);
+  EXPECT_EQ(partner_row->state, "registration_pending");
+}
+
+TEST(StoreDevices, RejectsDuplicatesEmptySerialsAndUnknownStates) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("PF0ABC12")).ok());
+
+  auto duplicate = store->insert_device(testing::sample_device("pf0abc12"));
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().code, kErrConflict);
+  EXPECT_THAT(duplicate.error().message, HasSubstr("pf0abc12"));
+  // Lookups ignore case too, and return the serial as first stored.
+  EXPECT_EQ(store->get_device("pf0abc12")->serial, "PF0ABC12");
+
+  auto empty = store->insert_device(testing::sample_device(""));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code, kErrInvalidArgument);
+
+  auto bad_state = testing::sample_device("OTHER");
+  bad_state.state = "Registration Pending";
+  auto rejected = store->insert_device(bad_state);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().code, kErrInvalidArgument);
+
+  EXPECT_EQ(*store->device_count(), 1);
+  EXPECT_EQ(store->get_device("NOPE").error().code, kErrNotFound);
+}
+
+TEST(StoreDevices, TransitionUpdatesStateAndWritesHistory) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("PF0ABC12", 1000)).ok());
+  ASSERT_TRUE(store->transition("PF0ABC12", "registration_pending", "uploaded", 2000).ok());
+  ASSERT_TRUE(store->transition("PF0ABC12", "ready_for_user", "", 3000).ok());
+
+  auto device = store->get_device("PF0ABC12");
+  ASSERT_TRUE(device.ok());
+  EXPECT_EQ(device->state, "ready_for_user");
+  EXPECT_EQ(device->state_changed_at, 3000);
+  EXPECT_EQ(device->updated_at, 3000);
+  EXPECT_EQ(device->created_at, 1000);
+
+  auto history = store->history("PF0ABC12");
+  ASSERT_TRUE(history.ok()) << history.error().message;
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].from_state, std::nullopt);
+  EXPECT_EQ((*history)[0].to_state, "queued");
+  EXPECT_EQ((*history)[0].at, 1000);
+  EXPECT_EQ((*history)[1].from_state, "queued");
+  EXPECT_EQ((*history)[1].to_state, "registration_pending");
+  EXPECT_EQ((*history)[1].reason, "uploaded");
+  EXPECT_EQ((*history)[1].at, 2000);
+  EXPECT_EQ((*history)[2].from_state, "registration_pending");
+  EXPECT_EQ((*history)[2].to_state, "ready_for_user");
+  EXPECT_EQ((*history)[2].reason, std::nullopt);
+  for (const auto& row : *history) EXPECT_EQ(row.device_id, device->id);
+
+  auto missing = store->transition("NOPE", "active", "", 4000);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, kErrNotFound);
+  auto unknown = store->transition("PF0ABC12", "delivered", "", 4000);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, kErrInvalidArgument);
+  EXPECT_EQ(store->history("PF0ABC12")->size(), 3u) << "failed transitions must not write history";
+  EXPECT_EQ(store->history("NOPE").error().code, kErrNotFound);
+}
+
+TEST(StoreDevices, CountsByStateAndQueueDepth) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->queue_depth(), 0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store->insert_device(testing::sample_device("SN-" + std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(store->transition("SN-0", "registration_pending", "", 1).ok());
+  ASSERT_TRUE(store->transition("SN-1", "registration_failed", "Device not found", 1).ok());
+  ASSERT_TRUE(store->transition("SN-2", "ready_for_user", "", 1).ok());
+
+  auto counts = store->count_by_state();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->size(), kDeviceStates.size());
+  EXPECT_EQ(counts->at("queued"), 2);
+  EXPECT_EQ(counts->at("registration_pending"), 1);
+  EXPECT_EQ(counts->at("registration_failed"), 1);
+  EXPECT_EQ(counts->at("ready_for_user"), 1);
+  EXPECT_EQ(counts->at("active"), 0);
+  EXPECT_EQ(counts->at("inactive"), 0);
+  EXPECT_EQ(*store->device_count(), 5);
+  EXPECT_EQ(*store->queue_depth(), 3);
+}
+
+TEST(StoreDevices, MetaSetGetOverwrite) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->get_meta("tenant"), std::nullopt);
+  ASSERT_TRUE(store->set_meta("tenant", "contoso").ok());
+  EXPECT_EQ(*store->get_meta("tenant"), "contoso");
+  ASSERT_TRUE(store->set_meta("tenant", "fabrikam").ok());
+  EXPECT_EQ(*store->get_meta("tenant"), "fabrikam");
+  ASSERT_TRUE(store->set_meta("empty", "").ok());
+  EXPECT_EQ(*store->get_meta("empty"), "");
+}
+
+// ---- concurrency -------------------------------------------------------------------------------
+
+TEST(StoreConcurrency, ThreadsSharingOneStoreLoseNoWrites) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string serial = "T" + std::to_string(t) + "-" + std::to_string(i);
+        if (!store->insert_device(testing::sample_device(serial)).ok()) ++failures;
+        if (!store->transition(serial, "registration_pending", "batch", 2).ok()) ++failures;
+        if (!store->set_meta("last_writer", serial).ok()) ++failures;
+        if (!store->queue_depth().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(*store->device_count(), kThreads * kPerThread);
+  EXPECT_EQ(store->count_by_state()->at("registration_pending"), kThreads * kPerThread);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(store->history("T" + std::to_string(t) + "-0")->size(), 2u);
+  }
+}
+
+TEST(StoreConcurrency, TwoStoresOnOneFileLoseNoWrites) {
+  // Two connections (as two processes would have) contend for SQLite's write lock; the busy
+  // timeout absorbs the waits.
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  auto first = open_or_die(path);
+  auto second = open_or_die(path);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  constexpr int kPerStore = 4;
+  constexpr int kPerThread = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * kPerStore; ++t) {
+    Store* store = t % 2 == 0 ? first.get() : second.get();
+    threads.emplace_back([&failures, store, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string serial = "T" + std::to_string(t) + "-" + std::to_string(i);
+        auto inserted = store->insert_device(testing::sample_device(serial));
+        if (!inserted.ok()) {
+          ADD_FAILURE() << inserted.error().code << ": " << inserted.error().message;
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(*first->device_count(), 2 * kPerStore * kPerThread);
+  EXPECT_EQ(*second->device_count(), 2 * kPerStore * kPerThread);
+}
+
+TEST(StoreBusy, WritesFailAfterTheBusyTimeoutWhileReadsContinue) {
+  TempDir dir;
+  const auto path = dir.file("queue.db");
+  StoreOptions options;
+  options.busy_timeout = std::chrono::milliseconds(200);
+  auto store = open_or_die(path, options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->set_meta("k", "before").ok());
+
+  auto holder = Database::open(path, DatabaseOptions{std::chrono::milliseconds(0)});
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(holder->exec("BEGIN IMMEDIATE").ok());  // takes the write lock and keeps it
+
+  const auto start = std::chrono::steady_clock::now();
+  auto blocked = store->set_meta("k", "during");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, kErrBusy);
+  EXPECT_THAT(blocked.error().message, HasSubstr(path_to_utf8(path)));
+  EXPECT_GE(waited, std::chrono::milliseconds(150)) << "should wait for the busy timeout";
+  EXPECT_LT(waited, std::chrono::seconds(3)) << "should give up soon after the busy timeout";
+
+  auto blocked_insert = store->insert_device(testing::sample_device("PF0ABC12"));
+  ASSERT_FALSE(blocked_insert.ok());
+  EXPECT_EQ(blocked_insert.error().code, kErrBusy);
+
+  // WAL: readers are not blocked by the writer.
+  EXPECT_EQ(*store->get_meta("k"), "before");
+  EXPECT_EQ(*store->device_count(), 0);
+
+  ASSERT_TRUE(holder->exec("ROLLBACK").ok());
+  ASSERT_TRUE(store->set_meta("k", "after").ok());
+  EXPECT_EQ(*store->get_meta("k"), "after");
+}
+
+}  // namespace
+}  // namespace hangar::store
