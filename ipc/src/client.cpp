@@ -18,7 +18,14 @@ core::Result<Json> Client::call(const std::string& command, const Json& args, Du
   request.command = command;
   request.args = args;
   if (auto sent = write_frame(*stream_, serialize(request), timeout); !sent) {
+    // The service may have refused the connection (busy, oversized frame) and hung up before our
+    // request went out: its reply is then still waiting to be read and says why.
+    auto early = read_frame(
+        *stream_, FrameTimeouts{std::chrono::milliseconds(200), std::chrono::milliseconds(200)});
     stream_.reset();
+    if (early) {
+      if (auto reply = parse_reply(*early); reply && !reply->ok) return std::move(reply->error);
+    }
     return core::make_error(errc::kUnavailable,
                             "lost the connection to " + endpoint_ + ": " + sent.error().message);
   }

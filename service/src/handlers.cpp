@@ -38,10 +38,10 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
   bindings.push_back(
       {"status",
        [&context](const ipc::Json&, const ipc::CallContext& call) -> core::Result<ipc::Json> {
-         auto depth = context.store.queue_depth();
-         if (!depth) return depth.error();
          auto counts = context.store.count_by_state();
          if (!counts) return counts.error();
+         // The same definition as Store::queue_depth(), from one consistent read.
+         std::int64_t depth = (*counts)["queued"] + (*counts)["registration_pending"];
          auto uptime = std::chrono::duration_cast<std::chrono::seconds>(context.clock.steady_now() -
                                                                         context.started);
          ipc::Json states = ipc::Json::object();
@@ -50,7 +50,7 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
              {"service_version", core::kVersion},
              {"platform", core::kPlatform},
              {"uptime_seconds", uptime.count()},
-             {"queue_depth", *depth},
+             {"queue_depth", depth},
              {"states", states},
              {"endpoint", context.endpoint},
              {"data_dir", context.data_dir},

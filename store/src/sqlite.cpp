@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 #include "hangar/store/errors.h"
@@ -18,8 +19,12 @@ struct Connection {
   sqlite3* db = nullptr;
   std::filesystem::path path;
   std::string display_path;
+  // Idle prepared statements by SQL text. Preparing costs more than running the small queries the
+  // service makes on every request, so statements go back here instead of being finalized.
+  std::unordered_map<std::string, sqlite3_stmt*> idle_statements;
 
   ~Connection() {
+    for (auto& [sql, statement] : idle_statements) sqlite3_finalize(statement);
     // close_v2 defers the close until outstanding statements are finalized instead of failing.
     if (db != nullptr) sqlite3_close_v2(db);
   }
@@ -147,6 +152,12 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
 core::Status Database::exec(std::string_view sql) { return exec_on(*connection_, sql); }
 
 core::Result<Statement> Database::prepare(std::string_view sql) {
+  auto& idle = connection_->idle_statements;
+  if (auto it = idle.find(std::string(sql)); it != idle.end()) {
+    sqlite3_stmt* cached = it->second;
+    idle.erase(it);
+    return Statement(connection_.get(), cached);
+  }
   sqlite3_stmt* statement = nullptr;
   const int rc = sqlite3_prepare_v2(connection_->db, sql.data(), to_sqlite_length(sql.size()),
                                     &statement, nullptr);
@@ -254,14 +265,30 @@ Statement::Statement(Statement&& other) noexcept
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(statement_);
+    release();
     connection_ = std::exchange(other.connection_, nullptr);
     statement_ = std::exchange(other.statement_, nullptr);
   }
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(statement_); }
+Statement::~Statement() { release(); }
+
+void Statement::release() {
+  if (statement_ == nullptr) return;
+  // Reset and unbind so a later user of the cached statement starts clean; a second live copy of
+  // the same SQL (rare: nested use) is simply finalized.
+  sqlite3_reset(statement_);
+  sqlite3_clear_bindings(statement_);
+  const char* sql = sqlite3_sql(statement_);
+  if (connection_ != nullptr && sql != nullptr &&
+      connection_->idle_statements.emplace(sql, statement_).second) {
+    statement_ = nullptr;
+    return;
+  }
+  sqlite3_finalize(statement_);
+  statement_ = nullptr;
+}
 
 core::Error Statement::error(int rc, std::string_view what) const {
   const char* sql = sqlite3_sql(statement_);

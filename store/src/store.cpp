@@ -213,6 +213,14 @@ core::Result<std::int64_t> Store::device_count() const {
 
 core::Result<std::map<std::string, std::int64_t>> Store::count_by_state() const {
   std::lock_guard lock(mutex_);
+  return counts_locked();
+}
+
+core::Result<std::map<std::string, std::int64_t>> Store::counts_locked() const {
+  // `status` asks for these on every call; they change only when this connection writes (hangard
+  // is the only writer), which sqlite3_total_changes64 counts, so the cache cannot go stale.
+  const std::int64_t generation = sqlite3_total_changes64(database_.handle());
+  if (counts_cache_ && counts_generation_ == generation) return *counts_cache_;
   std::map<std::string, std::int64_t> counts;
   for (auto state : kDeviceStates) counts.emplace(state, 0);
   auto query = database_.prepare("SELECT state, count(*) FROM devices GROUP BY state");
@@ -223,13 +231,16 @@ core::Result<std::map<std::string, std::int64_t>> Store::count_by_state() const 
     if (!*row) break;
     counts[query->column_text(0)] = query->column_int64(1);
   }
+  counts_cache_ = counts;
+  counts_generation_ = generation;
   return counts;
 }
 
 core::Result<std::int64_t> Store::queue_depth() const {
   std::lock_guard lock(mutex_);
-  return database_.query_int64(
-      "SELECT count(*) FROM devices WHERE state IN ('queued', 'registration_pending')");
+  auto counts = counts_locked();
+  if (!counts) return std::move(counts).error();
+  return (*counts)["queued"] + (*counts)["registration_pending"];
 }
 
 core::Status Store::set_meta(std::string_view key, std::string_view value) {

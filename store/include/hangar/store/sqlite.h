@@ -126,6 +126,8 @@ class Statement {
   friend class Database;
   Statement(detail::Connection* connection, sqlite3_stmt* statement);
   core::Error error(int rc, std::string_view what) const;
+  // Returns the statement to the connection's cache (or finalizes it).
+  void release();
 
   detail::Connection* connection_ = nullptr;
   sqlite3_stmt* statement_ = nullptr;

@@ -143,11 +143,15 @@ class Store {
 
  private:
   Store(Database database, std::int64_t schema_version);
+  core::Result<std::map<std::string, std::int64_t>> counts_locked() const;
 
   // mutable: const reads still go through the one connection and so must lock.
   mutable std::mutex mutex_;
   mutable Database database_;
   std::int64_t schema_version_;
+  // Per-state counts as of SQLite's change counter `counts_generation_` (see counts_locked()).
+  mutable std::optional<std::map<std::string, std::int64_t>> counts_cache_;
+  mutable std::int64_t counts_generation_ = -1;
 };
 
 }  // namespace hangar::store
