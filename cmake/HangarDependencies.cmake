@@ -1,5 +1,5 @@
 # Third-party dependencies as imported targets with one set of names for every platform:
-#   hangar::sqlite  hangar::json  hangar::spdlog  hangar::boost  (and Threads::Threads)
+#   hangar::sqlite  hangar::json  hangar::spdlog  hangar::boost  hangar::csv  (and Threads::Threads)
 # Native Linux and MSVC/vcpkg use the packages' CMake configs; the mingw cross build uses the
 # prefix prepared by scripts/setup-deps.sh (HANGAR_CROSS_PREFIX, set by the toolchain file).
 find_package(Threads REQUIRED)
@@ -23,6 +23,13 @@ if(MINGW AND HANGAR_CROSS_PREFIX)
   add_library(hangar::sqlite STATIC IMPORTED)
   set_target_properties(hangar::sqlite PROPERTIES IMPORTED_LOCATION ${HANGAR_CROSS_PREFIX}/lib/libsqlite3.a
                                                   INTERFACE_INCLUDE_DIRECTORIES ${_inc})
+  # libcsv (CSV parsing in hangar_core), built from Debian's source package by setup-deps.sh.
+  if(NOT EXISTS ${HANGAR_CROSS_PREFIX}/lib/libcsv.a OR NOT EXISTS ${HANGAR_CROSS_PREFIX}/include/libcsv/csv.h)
+    message(FATAL_ERROR "Cross prefix ${HANGAR_CROSS_PREFIX} has no libcsv: run scripts/setup-deps.sh")
+  endif()
+  add_library(hangar::csv STATIC IMPORTED)
+  set_target_properties(hangar::csv PROPERTIES IMPORTED_LOCATION ${HANGAR_CROSS_PREFIX}/lib/libcsv.a
+                                               INTERFACE_INCLUDE_DIRECTORIES ${HANGAR_CROSS_PREFIX}/include/libcsv)
 else()
   find_package(nlohmann_json 3.9 REQUIRED)
   add_library(hangar::json ALIAS nlohmann_json::nlohmann_json)
@@ -36,6 +43,15 @@ else()
   add_library(hangar::spdlog ALIAS spdlog::spdlog)
   find_package(SQLite3 REQUIRED)
   add_library(hangar::sqlite ALIAS SQLite::SQLite3)
+  # libcsv (Debian: libcsv-dev) ships no CMake config or pkg-config file.
+  find_path(HANGAR_CSV_INCLUDE_DIR csv.h)
+  find_library(HANGAR_CSV_LIBRARY NAMES csv)
+  if(NOT HANGAR_CSV_INCLUDE_DIR OR NOT HANGAR_CSV_LIBRARY)
+    message(FATAL_ERROR "libcsv not found: install libcsv-dev (scripts/setup-deps.sh)")
+  endif()
+  add_library(hangar::csv UNKNOWN IMPORTED)
+  set_target_properties(hangar::csv PROPERTIES IMPORTED_LOCATION ${HANGAR_CSV_LIBRARY}
+                                               INTERFACE_INCLUDE_DIRECTORIES ${HANGAR_CSV_INCLUDE_DIR})
 endif()
 
 if(HANGAR_BUILD_TESTS)
@@ -55,3 +71,37 @@ if(HANGAR_BUILD_TESTS)
   endif()
   include(GoogleTest)
 endif()
+
+# ==== hangar::cpprest (cpprestsdk) ==============================================================
+# mingw: the static library scripts/build-cpprest-mingw.sh builds into the cross prefix (WinHTTP
+#   client, PPLX, no websockets, no compression, no http_listener: using the listener fails to link).
+# MSVC: vcpkg's cpprestsdk. Linux: Debian's libcpprest-dev (asio client and listener); its headers
+#   inline Boost.Asio SSL code, so consumers link OpenSSL themselves.
+if(MINGW AND HANGAR_CROSS_PREFIX)
+  if(NOT EXISTS ${HANGAR_CROSS_PREFIX}/lib/libcpprest.a
+     OR NOT EXISTS ${HANGAR_CROSS_PREFIX}/include/cpprest/http_client.h)
+    message(FATAL_ERROR "Cross prefix ${HANGAR_CROSS_PREFIX} has no cpprestsdk: run scripts/setup-deps.sh "
+                        "(or scripts/build-cpprest-mingw.sh)")
+  endif()
+  add_library(hangar::cpprest STATIC IMPORTED)
+  set_target_properties(hangar::cpprest PROPERTIES
+    IMPORTED_LOCATION ${HANGAR_CROSS_PREFIX}/lib/libcpprest.a
+    INTERFACE_INCLUDE_DIRECTORIES ${HANGAR_CROSS_PREFIX}/include
+    # The same public definitions the cpprest build itself uses (static, PPLX, websockets excluded).
+    INTERFACE_COMPILE_DEFINITIONS "_NO_ASYNCRTIMP;_NO_PPLXIMP;CPPREST_FORCE_PPLX=1;CPPREST_EXCLUDE_WEBSOCKETS=1"
+    # WinHTTP client; crypt32: certificate chain checks and CryptProtectMemory; bcrypt: hashing.
+    INTERFACE_LINK_LIBRARIES "winhttp;crypt32;bcrypt")
+elseif(MSVC)
+  find_package(cpprestsdk CONFIG REQUIRED)
+  add_library(hangar::cpprest INTERFACE IMPORTED)
+  target_link_libraries(hangar::cpprest INTERFACE cpprestsdk::cpprest)
+else()
+  find_package(cpprestsdk REQUIRED)
+  add_library(hangar::cpprest INTERFACE IMPORTED)
+  target_link_libraries(hangar::cpprest INTERFACE cpprestsdk::cpprest)
+  if(NOT WIN32)
+    find_package(OpenSSL REQUIRED)
+    target_link_libraries(hangar::cpprest INTERFACE OpenSSL::SSL OpenSSL::Crypto)
+  endif()
+endif()
+# ==== end hangar::cpprest =======================================================================

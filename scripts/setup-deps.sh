@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates tcl
-  libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libboost-dev libcpprest-dev libssl-dev
+  libsqlite3-dev sqlite3 libcsv-dev libspdlog-dev libfmt-dev libboost-dev libcpprest-dev libssl-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev googletest
   clang libclang-rt-14-dev
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
@@ -63,4 +63,23 @@ if [ ! -f "$PREFIX/lib/libsqlite3.a" ]; then
   x86_64-w64-mingw32-ar rcs "$PREFIX/lib/libsqlite3.a.tmp" "$work/sqlite3.o"
   mv "$PREFIX/lib/libsqlite3.a.tmp" "$PREFIX/lib/libsqlite3.a"
 fi
+# --- libcsv for mingw (hangar_core's CSV parser) -------------------------------------------------
+# Debian ships libcsv only for the host: compile its single source file with the cross compiler
+# once, from Debian's source package, and cache libcsv.a + csv.h in the prefix.
+if [ ! -f "$PREFIX/lib/libcsv.a" ] || [ ! -f "$PREFIX/include/libcsv/csv.h" ]; then
+  echo "setup-deps: building libcsv for mingw from Debian's source package (cached in $PREFIX)"
+  csvwork=$(mktemp -d)
+  (cd "$csvwork" && apt-get source --download-only libcsv >/dev/null 2>&1 || apt-get source --download-only libcsv)
+  tar -C "$csvwork" -xzf "$csvwork"/libcsv_*.orig.tar.gz
+  csvsrc=$(find "$csvwork" -maxdepth 1 -type d -name 'libcsv*' | head -n1)
+  mkdir -p "$PREFIX/include/libcsv"
+  x86_64-w64-mingw32-gcc-posix -O2 -c "$csvsrc/libcsv.c" -I"$csvsrc" -o "$csvwork/libcsv.o"
+  x86_64-w64-mingw32-ar rcs "$PREFIX/lib/libcsv.a.tmp" "$csvwork/libcsv.o"
+  cp "$csvsrc/csv.h" "$PREFIX/include/libcsv/csv.h"
+  mv "$PREFIX/lib/libcsv.a.tmp" "$PREFIX/lib/libcsv.a"
+  rm -rf "$csvwork"
+fi
+# --- end libcsv ----------------------------------------------------------------------------------
+# cpprestsdk for mingw (static WinHTTP client), built once from Debian's source package.
+bash "$(dirname "${BASH_SOURCE[0]}")/build-cpprest-mingw.sh"
 echo "setup-deps: ready (mingw prefix: $PREFIX)"
