@@ -1,0 +1,73 @@
+// The device domain: the record read from a hash file, its lifecycle states, profiles and failure
+// reasons.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hangar::core {
+
+// Assigned to every registered device (the seed: "Autopilot group tag").
+inline constexpr std::string_view kDefaultGroupTag = "Microsoft365Managed_Autopilot";
+
+// The seed's device states plus kQueued: accepted by Hangar but not yet sent to the cloud.
+enum class DeviceState {
+  kQueued,
+  kRegistrationPending,
+  kRegistrationFailed,
+  kReadyForUser,
+  kActive,
+  kInactive,
+};
+
+// "Registration Pending" etc., exactly as the seed's table spells them (the case differs per row).
+std::string_view display_name(DeviceState state);
+// "registration_pending" etc.: the keys the store's CHECK constraint accepts.
+std::string_view storage_key(DeviceState state);
+// Accepts a display name or a storage key, any case, with spaces, '_' or '-' between words.
+std::optional<DeviceState> parse_device_state(std::string_view text);
+
+// The seed's registration failure messages.
+enum class FailureReason {
+  kDeviceNotFound,
+  kHardwareHashNotValid,
+  kDeviceAlreadyRegistered,
+  kClaimedByAnotherOrganization,
+  kUnexpectedError,
+};
+
+std::string_view message(FailureReason reason);
+// "Unexpected error (Request ID: <id>)": support needs the cloud's request id to find the call.
+std::string unexpected_error_message(std::string_view request_id);
+
+// Device profiles offered by the portal's drop-down.
+enum class Profile { kStandard, kSensitiveData, kPowerUser };
+
+std::string_view display_name(Profile profile);
+// "standard", "sensitive-data", "power-user": the CLI's --profile values.
+std::string_view cli_name(Profile profile);
+// Accepts the CLI name or the display name, any case, '-', '_' or ' ' between words.
+std::optional<Profile> parse_profile(std::string_view text);
+
+// One device as read from an input file. Partner-style rows carry no hash (the cloud matches them
+// by manufacturer + model + serial), so `hardware_hash` may be empty.
+struct DeviceRecord {
+  std::string serial_number;
+  std::string windows_product_id;
+  std::vector<std::uint8_t> hardware_hash;  // decoded bytes; empty when the row has none
+  std::string manufacturer;
+  std::string model;
+  std::string group_tag;
+  std::string assigned_user;
+  Profile profile = Profile::kStandard;
+  std::string source_file;        // where the record came from, for diagnostics
+  std::uint64_t source_line = 0;  // physical line the record starts on (1-based; 0 = unknown)
+
+  // "file:line" (or just the file, or "<input>") for messages.
+  std::string location() const;
+};
+
+}  // namespace hangar::core

@@ -1,0 +1,127 @@
+// Offline validation of device records from any number of files: each record alone (serial, hash
+// structure, serial inside the hash, OS build) and all of them together (duplicates, conflicts).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "hangar/core/csv_reader.h"
+#include "hangar/core/device.h"
+#include "hangar/core/diagnostic.h"
+
+namespace hangar::core {
+
+struct ValidationOptions {
+  // "Check the image": when set, a device whose hash carries another OS build gets a warning.
+  // Full version or its tail: "10.0.22631.2861", "22631.2861", "22631".
+  std::string expect_build;
+  // Verify the hash's 'CS' SHA-256 record; a mismatch is a warning (its meaning is *unconfirmed*).
+  bool verify_checksum = true;
+};
+
+enum class Verdict {
+  kValid,      // may be registered
+  kDuplicate,  // identical to an earlier record (same serial, same hash): dropped with a warning
+  kInvalid,    // has at least one error
+};
+
+std::string_view verdict_name(Verdict verdict);
+
+// The outcome for one input record, in input order.
+struct RecordResult {
+  std::string serial_number;
+  std::string location;  // "file:line"
+  Verdict verdict = Verdict::kValid;
+  std::optional<FailureReason> failure;  // kHardwareHashNotValid for hash problems
+  std::string reason;                    // the first error (or the duplicate note)
+  // From the hash, when it has one: "Check the image" shows these.
+  std::string os_build;
+  std::string hash_manufacturer;
+  std::string hash_model;
+  bool has_hash = false;
+};
+
+struct ValidationSummary {
+  std::size_t records = 0;
+  std::size_t valid = 0;
+  std::size_t duplicates = 0;
+  std::size_t invalid = 0;
+  std::size_t errors = 0;  // error diagnostics, including the readers'
+  std::size_t warnings = 0;
+};
+
+// Feed records one at a time (add), then call finish(). Memory per record is a few short strings
+// and a 128-bit digest of its hash, not the hash itself, so 100,000 rows are cheap.
+class Validator {
+ public:
+  explicit Validator(ValidationOptions options = {});
+
+  // Checks `record` alone and against every record added before; returns its index in results().
+  // `hash_error` is CsvRecord::hash_error (non-base64 text the reader could not decode).
+  std::size_t add(const DeviceRecord& record, std::string_view hash_error = {});
+  std::size_t add(const CsvRecord& record) { return add(record.device, record.hash_error); }
+  // Diagnostics from elsewhere (the CSV readers), so one list holds every problem.
+  void add_diagnostic(Diagnostic diagnostic);
+
+  // add() can only fail the later record of a conflict; finish() fails the earlier one too, since
+  // neither can be trusted. Idempotent.
+  void finish();
+
+  const std::vector<RecordResult>& results() const { return results_; }
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  ValidationSummary summary() const;
+  bool accepted(std::size_t index) const { return results_[index].verdict == Verdict::kValid; }
+
+ private:
+  struct Digest {
+    std::uint64_t hi = 0;
+    std::uint64_t lo = 0;
+    bool operator==(const Digest&) const = default;
+  };
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const { return static_cast<std::size_t>(d.lo ^ d.hi); }
+  };
+  struct SerialEntry {
+    std::size_t index;
+    Digest digest;
+    bool has_hash;
+    std::string make_model;  // for hashless (partner) rows: identity is manufacturer + model
+  };
+
+  static Digest digest_of(std::span<const std::uint8_t> bytes);
+  void report(const DeviceRecord& record, std::string_view field, std::string message,
+              Severity severity);
+  void fail(RecordResult& result, const DeviceRecord& record, std::string_view field,
+            std::string message, std::optional<FailureReason> failure);
+
+  ValidationOptions options_;
+  std::vector<RecordResult> results_;
+  std::vector<Diagnostic> diagnostics_;
+  std::unordered_map<std::string, SerialEntry> by_serial_;
+  std::unordered_map<Digest, std::size_t, DigestHash> by_hash_;
+  std::vector<std::pair<std::size_t, std::size_t>> conflicts_;  // (earlier, later)
+  bool finished_ = false;
+};
+
+struct ValidatedFiles {
+  Validator validator;
+  // The records that may be registered, de-duplicated, in input order (when requested).
+  std::vector<DeviceRecord> accepted;
+  std::size_t files_read = 0;
+};
+
+// Reads every file with CsvReader and validates all records together. A file that cannot be read
+// or has no usable header becomes an error diagnostic; the other files are still checked.
+ValidatedFiles validate_files(std::span<const std::filesystem::path> files,
+                              const ValidationOptions& options = {},
+                              const CsvReaderOptions& reader_options = {},
+                              bool keep_accepted = true);
+
+}  // namespace hangar::core

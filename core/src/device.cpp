@@ -1,0 +1,122 @@
+// Names, keys and parsing for the device domain enums.
+#include "hangar/core/device.h"
+
+#include <array>
+#include <utility>
+
+namespace hangar::core {
+namespace {
+
+// Lower-cases ASCII and maps ' ', '-' and '_' to '_' so "Ready for user", "ready-for-user" and
+// "READY_FOR_USER" compare equal.
+std::string fold(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t begin = 0;
+  std::size_t end = text.size();
+  while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
+  while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t')) --end;
+  for (std::size_t i = begin; i < end; ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == ' ' || c == '-') c = '_';
+    out.push_back(c);
+  }
+  return out;
+}
+
+struct StateNames {
+  DeviceState state;
+  std::string_view display;
+  std::string_view key;
+};
+
+constexpr std::array<StateNames, 6> kStates{{
+    {DeviceState::kQueued, "Queued", "queued"},
+    {DeviceState::kRegistrationPending, "Registration Pending", "registration_pending"},
+    {DeviceState::kRegistrationFailed, "Registration failed", "registration_failed"},
+    {DeviceState::kReadyForUser, "Ready for user", "ready_for_user"},
+    {DeviceState::kActive, "Active", "active"},
+    {DeviceState::kInactive, "Inactive", "inactive"},
+}};
+
+struct ProfileNames {
+  Profile profile;
+  std::string_view display;
+  std::string_view cli;
+};
+
+constexpr std::array<ProfileNames, 3> kProfiles{{
+    {Profile::kStandard, "Standard", "standard"},
+    {Profile::kSensitiveData, "Sensitive data", "sensitive-data"},
+    {Profile::kPowerUser, "Power user", "power-user"},
+}};
+
+}  // namespace
+
+std::string_view display_name(DeviceState state) {
+  return kStates[static_cast<std::size_t>(state)].display;
+}
+
+std::string_view storage_key(DeviceState state) {
+  return kStates[static_cast<std::size_t>(state)].key;
+}
+
+std::optional<DeviceState> parse_device_state(std::string_view text) {
+  const std::string folded = fold(text);
+  for (const auto& names : kStates) {
+    // Storage keys are already in folded form; display names fold to the same string.
+    if (folded == names.key) return names.state;
+  }
+  return std::nullopt;
+}
+
+std::string_view message(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kDeviceNotFound:
+      return "Device not found";
+    case FailureReason::kHardwareHashNotValid:
+      return "Hardware hash not valid";
+    case FailureReason::kDeviceAlreadyRegistered:
+      return "Device already registered";
+    case FailureReason::kClaimedByAnotherOrganization:
+      return "Device claimed by another organization";
+    case FailureReason::kUnexpectedError:
+      return "Unexpected error";
+  }
+  return "Unexpected error";
+}
+
+std::string unexpected_error_message(std::string_view request_id) {
+  std::string out(message(FailureReason::kUnexpectedError));
+  out += " (Request ID: ";
+  out += request_id.empty() ? std::string_view("unknown") : request_id;
+  out += ')';
+  return out;
+}
+
+std::string_view display_name(Profile profile) {
+  return kProfiles[static_cast<std::size_t>(profile)].display;
+}
+
+std::string_view cli_name(Profile profile) {
+  return kProfiles[static_cast<std::size_t>(profile)].cli;
+}
+
+std::optional<Profile> parse_profile(std::string_view text) {
+  const std::string folded = fold(text);
+  for (const auto& names : kProfiles) {
+    if (folded == fold(names.cli)) return names.profile;
+  }
+  return std::nullopt;
+}
+
+std::string DeviceRecord::location() const {
+  if (source_file.empty()) {
+    return source_line == 0 ? std::string("<input>") : "<input>:" + std::to_string(source_line);
+  }
+  if (source_line == 0) return source_file;
+  return source_file + ":" + std::to_string(source_line);
+}
+
+}  // namespace hangar::core

@@ -1,0 +1,189 @@
+// Bad input for CsvReader: empty files, binary garbage, gigantic lines, truncated UTF-16, read
+// errors.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <streambuf>
+
+#include "hangar/core/csv_reader.h"
+#include "test_support.h"
+
+namespace hangar::core {
+namespace {
+
+using testing::fake_hash;
+using testing::read_all;
+using testing::reader_for;
+using testing::TempDir;
+using testing::to_utf16;
+
+const std::string kHeader = "Device Serial Number,Windows Product ID,Hardware Hash\r\n";
+
+bool has_diagnostic(const std::vector<Diagnostic>& diags, std::string_view text,
+                    Severity severity) {
+  for (const auto& d : diags) {
+    if (d.severity == severity && d.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(CsvBadInput, EmptyFileAndBlankFile) {
+  TempDir dir;
+  auto empty = CsvReader::open(dir.write("empty.csv", ""));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code, "csv.empty");
+  EXPECT_NE(empty.error().message.find("the file is empty"), std::string::npos);
+  auto blank = reader_for("\r\n  \n\t\n");
+  ASSERT_FALSE(blank.ok());
+  EXPECT_EQ(blank.error().code, "csv.empty");
+  auto bom_only = reader_for("\xFF\xFE");
+  ASSERT_FALSE(bom_only.ok());
+}
+
+TEST(CsvBadInput, MissingFileAndDirectory) {
+  TempDir dir;
+  auto missing = CsvReader::open(dir.path() / "nope.csv");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "csv.open_failed");
+  EXPECT_NE(missing.error().message.find("does not exist"), std::string::npos);
+  auto directory = CsvReader::open(dir.path());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_NE(directory.error().message.find("is a directory"), std::string::npos);
+}
+
+TEST(CsvBadInput, BinaryGarbageIsRejectedCleanly) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    std::string garbage(20000 + static_cast<std::size_t>(round) * 997, '\0');
+    for (char& c : garbage) c = static_cast<char>(rng() & 0xFF);
+    auto reader = reader_for(garbage);
+    if (reader.ok()) {
+      read_all(*reader);  // only needs to finish without crashing
+    } else {
+      EXPECT_FALSE(reader.error().message.empty());
+    }
+  }
+}
+
+TEST(CsvBadInput, HugeLineIsCappedAndReadingContinues) {
+  // 20 MB in one field: libcsv's buffer may not grow past max_field_bytes.
+  std::string text =
+      kHeader + "S1,," + std::string(20 * 1024 * 1024, 'A') + "\r\nS2,," + fake_hash("S2") + "\r\n";
+  auto reader = reader_for(std::move(text));
+  ASSERT_TRUE(reader.ok());
+  auto records = read_all(*reader);
+  ASSERT_EQ(records.size(), 1U);
+  EXPECT_EQ(records[0].device.serial_number, "S2");
+  EXPECT_EQ(records[0].device.source_line, 3U);
+  ASSERT_FALSE(reader->diagnostics().empty());
+  const Diagnostic& d = reader->diagnostics()[0];
+  EXPECT_EQ(d.line, 2U);
+  EXPECT_EQ(d.field, "Hardware Hash");
+  EXPECT_EQ(d.severity, Severity::kError);
+  EXPECT_NE(d.message.find("longer than 65536 bytes"), std::string::npos) << d.message;
+}
+
+TEST(CsvBadInput, HugeQuotedFieldAndTooManyFields) {
+  CsvReaderOptions options;
+  options.max_field_bytes = 8192;  // above a hash (~5.5 KB), below the junk
+  std::string text = kHeader + "\"" + std::string(100000, 'x') + "\"\r\n" +
+                     std::string(50000, ',') + "\r\nS3,," + fake_hash("S3") + "\r\n";
+  auto reader = reader_for(std::move(text), options);
+  ASSERT_TRUE(reader.ok());
+  auto records = read_all(*reader);
+  ASSERT_EQ(records.size(), 1U);
+  EXPECT_EQ(records[0].device.serial_number, "S3");
+  EXPECT_TRUE(has_diagnostic(reader->diagnostics(), "longer than 8192 bytes", Severity::kError));
+  EXPECT_TRUE(has_diagnostic(reader->diagnostics(), "more than 32 fields", Severity::kError));
+}
+
+TEST(CsvBadInput, HugeHeaderLine) {
+  auto reader = reader_for(std::string(200000, 'H') + "\nS1\n");
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.error().code, "csv.bad_header");
+}
+
+TEST(CsvBadInput, TruncatedUtf16KeepsRecordsAndSaysSo) {
+  std::string bytes = to_utf16(kHeader + "S1,," + fake_hash("S1") + "\r\nS2,,", true, true);
+  bytes.pop_back();
+  auto reader = reader_for(bytes);
+  ASSERT_TRUE(reader.ok());
+  auto records = read_all(*reader);
+  ASSERT_EQ(records.size(), 2U);
+  EXPECT_EQ(records[0].device.serial_number, "S1");
+  EXPECT_TRUE(has_diagnostic(reader->diagnostics(), "truncated UTF-16", Severity::kError));
+}
+
+// A stream whose device fails after `fail_at` bytes (a USB stick pulled out mid-read).
+class FailingBuf : public std::streambuf {
+ public:
+  FailingBuf(std::string data, std::size_t fail_at) : data_(std::move(data)), fail_at_(fail_at) {}
+
+ protected:
+  int_type underflow() override {
+    if (pos_ >= fail_at_) throw std::ios_base::failure("device removed");
+    const std::size_t n = std::min<std::size_t>(1000, fail_at_ - pos_);
+    chunk_ = data_.substr(pos_, n);
+    pos_ += n;
+    setg(chunk_.data(), chunk_.data(), chunk_.data() + chunk_.size());
+    return traits_type::to_int_type(chunk_[0]);
+  }
+
+ private:
+  std::string data_;
+  std::string chunk_;
+  std::size_t fail_at_;
+  std::size_t pos_ = 0;
+};
+
+class FailingStream : public std::istream {
+ public:
+  FailingStream(std::string data, std::size_t fail_at)
+      : std::istream(nullptr), buf_(std::move(data), fail_at) {
+    rdbuf(&buf_);
+  }
+
+ private:
+  FailingBuf buf_;
+};
+
+TEST(CsvBadInput, ReadErrorKeepsRecordsReadSoFar) {
+  std::string text = kHeader;
+  for (int i = 0; i < 50; ++i)
+    text += "S" + std::to_string(i) + ",," + fake_hash("S" + std::to_string(i)) + "\r\n";
+  const std::size_t fail_at = text.size() / 2;
+  CsvReaderOptions options;
+  options.read_chunk_bytes = 4096;
+  auto reader =
+      CsvReader::from_stream(std::make_unique<FailingStream>(text, fail_at), "usb.csv", options);
+  ASSERT_TRUE(reader.ok());
+  auto records = read_all(*reader);
+  EXPECT_GT(records.size(), 15U);
+  EXPECT_LT(records.size(), 30U);
+  EXPECT_TRUE(reader->read_failed());
+  EXPECT_TRUE(has_diagnostic(reader->diagnostics(), "read error after", Severity::kError));
+  for (const auto& r : records)
+    EXPECT_TRUE(r.hash_error.empty() || r.device.serial_number.size() > 0);
+}
+
+TEST(CsvBadInput, FileDeletedMidRead) {
+  TempDir dir;
+  std::string text = kHeader;
+  for (int i = 0; i < 200; ++i)
+    text += "S" + std::to_string(i) + ",," + fake_hash("S" + std::to_string(i)) + "\r\n";
+  const auto path = dir.write("vanishing.csv", text);
+  CsvReaderOptions options;
+  options.read_chunk_bytes = 8192;
+  auto reader = CsvReader::open(path, options);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(reader->next().has_value());
+  std::error_code ec;
+  std::filesystem::remove(path, ec);  // POSIX: the open file stays readable; Windows: refused
+  std::size_t count = 1;
+  while (reader->next()) ++count;
+  EXPECT_EQ(count, 200U);
+  EXPECT_FALSE(reader->read_failed());
+}
+
+}  // namespace
+}  // namespace hangar::core

@@ -1,0 +1,69 @@
+// Tests for the device domain enums: display names, storage keys, parsing, failure messages.
+#include <gtest/gtest.h>
+
+#include "hangar/core/device.h"
+
+namespace hangar::core {
+namespace {
+
+TEST(CoreDevice, StateDisplayNamesAreTheSeeds) {
+  EXPECT_EQ(display_name(DeviceState::kQueued), "Queued");
+  EXPECT_EQ(display_name(DeviceState::kRegistrationPending), "Registration Pending");
+  EXPECT_EQ(display_name(DeviceState::kRegistrationFailed), "Registration failed");
+  EXPECT_EQ(display_name(DeviceState::kReadyForUser), "Ready for user");
+  EXPECT_EQ(display_name(DeviceState::kActive), "Active");
+  EXPECT_EQ(display_name(DeviceState::kInactive), "Inactive");
+}
+
+TEST(CoreDevice, StateStorageKeysRoundTrip) {
+  for (auto s :
+       {DeviceState::kQueued, DeviceState::kRegistrationPending, DeviceState::kRegistrationFailed,
+        DeviceState::kReadyForUser, DeviceState::kActive, DeviceState::kInactive}) {
+    EXPECT_EQ(parse_device_state(storage_key(s)), s);
+    EXPECT_EQ(parse_device_state(display_name(s)), s);
+  }
+  EXPECT_EQ(storage_key(DeviceState::kReadyForUser), "ready_for_user");
+  EXPECT_EQ(storage_key(DeviceState::kRegistrationPending), "registration_pending");
+}
+
+TEST(CoreDevice, StateParsingIsLenient) {
+  EXPECT_EQ(parse_device_state("ready-for-user"), DeviceState::kReadyForUser);
+  EXPECT_EQ(parse_device_state("  REGISTRATION PENDING "), DeviceState::kRegistrationPending);
+  EXPECT_EQ(parse_device_state("registration failed"), DeviceState::kRegistrationFailed);
+  EXPECT_FALSE(parse_device_state("ready"));
+  EXPECT_FALSE(parse_device_state(""));
+}
+
+TEST(CoreDevice, FailureMessagesAreTheSeeds) {
+  EXPECT_EQ(message(FailureReason::kDeviceNotFound), "Device not found");
+  EXPECT_EQ(message(FailureReason::kHardwareHashNotValid), "Hardware hash not valid");
+  EXPECT_EQ(message(FailureReason::kDeviceAlreadyRegistered), "Device already registered");
+  EXPECT_EQ(message(FailureReason::kClaimedByAnotherOrganization),
+            "Device claimed by another organization");
+  EXPECT_EQ(message(FailureReason::kUnexpectedError), "Unexpected error");
+  EXPECT_EQ(unexpected_error_message("3f2c-77"), "Unexpected error (Request ID: 3f2c-77)");
+}
+
+TEST(CoreDevice, Profiles) {
+  EXPECT_EQ(parse_profile("standard"), Profile::kStandard);
+  EXPECT_EQ(parse_profile("sensitive-data"), Profile::kSensitiveData);
+  EXPECT_EQ(parse_profile("Power user"), Profile::kPowerUser);
+  EXPECT_EQ(parse_profile("POWER_USER"), Profile::kPowerUser);
+  EXPECT_FALSE(parse_profile("admin"));
+  EXPECT_EQ(display_name(Profile::kSensitiveData), "Sensitive data");
+  EXPECT_EQ(display_name(Profile::kPowerUser), "Power user");
+  EXPECT_EQ(cli_name(Profile::kPowerUser), "power-user");
+  EXPECT_EQ(kDefaultGroupTag, "Microsoft365Managed_Autopilot");
+}
+
+TEST(CoreDevice, Location) {
+  DeviceRecord r;
+  EXPECT_EQ(r.location(), "<input>");
+  r.source_file = "a.csv";
+  EXPECT_EQ(r.location(), "a.csv");
+  r.source_line = 7;
+  EXPECT_EQ(r.location(), "a.csv:7");
+}
+
+}  // namespace
+}  // namespace hangar::core

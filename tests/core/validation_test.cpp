@@ -1,0 +1,249 @@
+// Tests for Validator and validate_files: per-record checks, duplicates, conflicts, expected build.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <streambuf>
+
+#include "hangar/core/hardware_hash.h"
+#include "hangar/core/validation.h"
+#include "test_support.h"
+
+namespace hangar::core {
+namespace {
+
+using testing::kSampleHash;
+using testing::TempDir;
+
+DeviceRecord device(const std::string& serial, const std::string& base64_hash,
+                    const std::string& file = "a.csv", std::uint64_t line = 2) {
+  DeviceRecord r;
+  r.serial_number = serial;
+  if (!base64_hash.empty()) r.hardware_hash = *decode_base64_bytes(base64_hash);
+  r.source_file = file;
+  r.source_line = line;
+  return r;
+}
+
+std::string hash_for(const std::string& serial, const std::string& build = "10.0.22631.2861") {
+  return testing::fake_hash(serial, "Contoso", "Laptop 7", build);
+}
+
+const Diagnostic* find(const Validator& v, std::string_view text) {
+  for (const auto& d : v.diagnostics()) {
+    if (d.message.find(text) != std::string::npos) return &d;
+  }
+  return nullptr;
+}
+
+TEST(ValidationRecord, SampleHashIsValidAndReportsItsBuild) {
+  Validator v;
+  const auto i = v.add(device("016520771357", std::string(kSampleHash)));
+  v.finish();
+  EXPECT_EQ(v.results()[i].verdict, Verdict::kValid);
+  EXPECT_EQ(v.results()[i].os_build, "10.0.17763.288");
+  EXPECT_EQ(v.results()[i].hash_model, "Surface Laptop");
+  EXPECT_TRUE(v.diagnostics().empty());
+}
+
+TEST(ValidationRecord, BrokenHashesAreHardwareHashNotValid) {
+  Validator v;
+  const auto a = v.add(device("S1", ""), "not base64: invalid character '#' at offset 17");
+  auto truncated = *decode_base64_bytes(hash_for("S2"));
+  truncated.resize(2000);
+  DeviceRecord b = device("S2", "");
+  b.hardware_hash = truncated;
+  const auto bi = v.add(b);
+  const auto c =
+      v.add(device("S3", HardwareHashBuilder().serial_number("S3").model("M").build_base64()));
+  v.finish();
+  for (auto i : {a, bi, c}) {
+    EXPECT_EQ(v.results()[i].verdict, Verdict::kInvalid);
+    EXPECT_EQ(v.results()[i].failure, FailureReason::kHardwareHashNotValid);
+    EXPECT_EQ(v.results()[i].reason.rfind("Hardware hash not valid: ", 0), 0U)
+        << v.results()[i].reason;
+  }
+  EXPECT_EQ(v.results()[a].reason,
+            "Hardware hash not valid: not base64: invalid character '#' at offset 17");
+  EXPECT_EQ(v.results()[c].reason, "Hardware hash not valid: no manufacturer inside");
+  EXPECT_EQ(v.diagnostics()[0].field, "Hardware Hash");
+  EXPECT_EQ(v.diagnostics()[0].severity, Severity::kError);
+}
+
+TEST(ValidationRecord, SerialMismatchIsAWarningNamingBoth) {
+  Validator v;
+  const auto i = v.add(device("WRONG-1", hash_for("RIGHT-1")));
+  EXPECT_EQ(v.results()[i].verdict, Verdict::kValid);
+  const Diagnostic* d = find(v, "'RIGHT-1'");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, Severity::kWarning);
+  EXPECT_NE(d->message.find("'WRONG-1'"), std::string::npos);
+}
+
+TEST(ValidationRecord, MissingSerialAndPartnerRows) {
+  Validator v;
+  const auto empty = v.add(device("", hash_for("S1")));
+  DeviceRecord partner = device("P1", "");
+  partner.manufacturer = "Contoso";
+  partner.model = "Laptop 7";
+  const auto ok = v.add(partner);
+  const auto bare = v.add(device("P2", ""));
+  v.finish();
+  EXPECT_EQ(v.results()[empty].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.results()[empty].reason, "the serial number is empty");
+  EXPECT_EQ(v.results()[ok].verdict, Verdict::kValid);
+  EXPECT_FALSE(v.results()[ok].has_hash);
+  EXPECT_EQ(v.results()[bare].verdict, Verdict::kInvalid);
+}
+
+TEST(ValidationRecord, ExpectBuild) {
+  ValidationOptions options;
+  options.expect_build = "22631";
+  Validator v(options);
+  v.add(device("S1", hash_for("S1", "10.0.22631.2861")));
+  const auto old = v.add(device("S2", hash_for("S2", "10.0.19045.3803")));
+  EXPECT_EQ(v.results()[old].verdict, Verdict::kValid);
+  EXPECT_EQ(v.results()[old].os_build, "10.0.19045.3803");
+  ASSERT_EQ(v.diagnostics().size(), 1U);
+  EXPECT_NE(v.diagnostics()[0].message.find("10.0.19045.3803"), std::string::npos);
+  EXPECT_NE(v.diagnostics()[0].message.find("22631"), std::string::npos);
+  EXPECT_EQ(v.diagnostics()[0].severity, Severity::kWarning);
+}
+
+TEST(ValidationAcross, IdenticalDuplicateIsAWarningAndDropped) {
+  Validator v;
+  const std::string h = hash_for("S1");
+  v.add(device("S1", h, "a.csv", 2));
+  const auto dup = v.add(device("s1", h, "b.csv", 5));
+  v.finish();
+  EXPECT_EQ(v.results()[dup].verdict, Verdict::kDuplicate);
+  const Diagnostic* d = find(v, "a.csv:2");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->file, "b.csv");
+  EXPECT_EQ(d->line, 5U);
+  EXPECT_EQ(d->severity, Severity::kWarning);
+  EXPECT_EQ(v.summary().valid, 1U);
+  EXPECT_EQ(v.summary().duplicates, 1U);
+}
+
+TEST(ValidationAcross, SameSerialDifferentHashIsAConflictOnBoth) {
+  Validator v;
+  const auto first = v.add(device("S1", hash_for("S1"), "a.csv", 2));
+  const auto second = v.add(device("S1", hash_for("S1", "10.0.1.1"), "b.csv", 9));
+  EXPECT_EQ(v.results()[first].verdict, Verdict::kValid);
+  v.finish();
+  EXPECT_EQ(v.results()[first].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.results()[second].verdict, Verdict::kInvalid);
+  const Diagnostic* d = find(v, "conflict: serial S1 is also at a.csv:2");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->file, "b.csv");
+  const Diagnostic* back = find(v, "also appears at b.csv:9");
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->file, "a.csv");
+  EXPECT_EQ(back->line, 2U);
+}
+
+TEST(ValidationAcross, SameHashDifferentSerial) {
+  Validator v;
+  const std::string h = hash_for("S1");
+  const auto first = v.add(device("S1", h, "a.csv", 2));
+  const auto second = v.add(device("S9", h, "a.csv", 3));
+  v.finish();
+  EXPECT_EQ(v.results()[second].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.results()[first].verdict, Verdict::kInvalid);
+  ASSERT_NE(find(v, "the same hash is at a.csv:2 with serial S1"), nullptr);
+}
+
+TEST(ValidationFiles, AcrossFilesWithAcceptedRecords) {
+  TempDir dir;
+  const std::string header = "Device Serial Number,Windows Product ID,Hardware Hash\r\n";
+  const auto a =
+      dir.write("a.csv", header + "S1,," + hash_for("S1") + "\r\nS2,," + hash_for("S2") + "\r\n");
+  const auto b = dir.write("b.csv", header + "S2,," + hash_for("S2") + "\r\nS3,,QUJD#\r\n");
+  const auto c = dir.write("c.csv", "Name\r\nx\r\n");
+  const std::vector<std::filesystem::path> files{a, b, c, dir.path() / "missing.csv"};
+  auto result = validate_files(files);
+  EXPECT_EQ(result.files_read, 2U);
+  ASSERT_EQ(result.accepted.size(), 2U);
+  EXPECT_EQ(result.accepted[0].serial_number, "S1");
+  EXPECT_EQ(result.accepted[1].serial_number, "S2");
+  const auto s = result.validator.summary();
+  EXPECT_EQ(s.records, 4U);
+  EXPECT_EQ(s.valid, 2U);
+  EXPECT_EQ(s.duplicates, 1U);
+  EXPECT_EQ(s.invalid, 1U);
+  bool header_error = false;
+  for (const auto& d : result.validator.diagnostics()) {
+    if (d.file == path_to_utf8(c)) {
+      header_error = true;
+      EXPECT_EQ(d.line, 1U);
+      EXPECT_EQ(d.message.rfind("not a hardware-hash CSV", 0), 0U) << d.message;
+    }
+  }
+  EXPECT_TRUE(header_error);
+}
+
+// Generates a CSV of `rows` identical rows without holding it in memory.
+class RepeatBuf : public std::streambuf {
+ public:
+  RepeatBuf(std::string head, std::string row, std::size_t rows)
+      : head_(std::move(head)), row_(std::move(row)), left_(rows) {}
+
+ protected:
+  int_type underflow() override {
+    if (!head_.empty()) {
+      cur_.swap(head_);
+      head_.clear();
+    } else if (left_ > 0) {
+      cur_.clear();
+      for (int i = 0; i < 64 && left_ > 0; ++i, --left_) cur_ += row_;
+    } else {
+      return traits_type::eof();
+    }
+    setg(cur_.data(), cur_.data(), cur_.data() + cur_.size());
+    return traits_type::to_int_type(cur_[0]);
+  }
+
+ private:
+  std::string head_, row_, cur_;
+  std::size_t left_;
+};
+
+class RepeatStream : public std::istream {
+ public:
+  RepeatStream(std::string head, std::string row, std::size_t rows)
+      : std::istream(nullptr), buf_(std::move(head), std::move(row), rows) {
+    rdbuf(&buf_);
+  }
+
+ private:
+  RepeatBuf buf_;
+};
+
+TEST(ValidationScale, HundredThousandDuplicateRows) {
+  const std::string hash = HardwareHashBuilder()
+                               .os_build("10.0.22631.1")
+                               .serial_number("DUP-1")
+                               .manufacturer("Contoso")
+                               .model("M")
+                               .build_base64();
+  const auto start = std::chrono::steady_clock::now();
+  auto reader = CsvReader::from_stream(
+      std::make_unique<RepeatStream>("Device Serial Number,Windows Product ID,Hardware Hash\r\n",
+                                     "DUP-1,," + hash + "\r\n", 100000),
+      "dups.csv");
+  ASSERT_TRUE(reader.ok());
+  Validator v;
+  while (auto r = reader->next()) v.add(*r);
+  v.finish();
+  const auto s = v.summary();
+  EXPECT_EQ(s.records, 100000U);
+  EXPECT_EQ(s.valid, 1U);
+  EXPECT_EQ(s.duplicates, 99999U);
+  EXPECT_EQ(s.errors, 0U);
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 60.0);  // generous for sanitizers and Wine; natively well under a second
+}
+
+}  // namespace
+}  // namespace hangar::core
