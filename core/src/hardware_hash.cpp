@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 
 #include "hangar/core/text_encoding.h"
 #include "sha256.h"
@@ -162,7 +163,42 @@ void extract(HardwareHashInfo& info, std::uint16_t type, std::span<const std::ui
 
 std::string at(std::size_t offset) { return std::to_string(offset); }
 
+std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+std::uint64_t mix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
 }  // namespace
+
+// Two independent 64-bit lanes over 8-byte words, finished with splitmix64 (see the header).
+HashFingerprint hash_fingerprint(std::span<const std::uint8_t> bytes) {
+  std::uint64_t a = 0x243F6A8885A308D3ULL ^ bytes.size();
+  std::uint64_t b = 0x13198A2E03707344ULL + bytes.size() * 0x9E3779B97F4A7C15ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, bytes.data() + i, 8);
+    a = rotl(a ^ (w * 0x87C37B91114253D5ULL), 31) * 0x4CF5AD432745937FULL;
+    b = rotl(b + (w ^ 0xC2B2AE3D27D4EB4FULL), 27) * 0x9FB21C651E98DF25ULL + a;
+  }
+  std::uint64_t tail = 0;
+  for (std::size_t k = 0; i < bytes.size(); ++i, ++k) tail |= std::uint64_t{bytes[i]} << (8 * k);
+  a ^= mix(tail + 1);
+  b ^= mix(tail ^ 0xDEADBEEFULL);
+  return HashFingerprint{mix(a ^ rotl(b, 17)), mix(b + a)};
+}
+
+std::array<std::uint8_t, 16> HashFingerprint::bytes() const {
+  std::array<std::uint8_t, 16> out{};
+  for (int k = 0; k < 8; ++k) {
+    out[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(hi >> (56 - 8 * k));
+    out[static_cast<std::size_t>(8 + k)] = static_cast<std::uint8_t>(lo >> (56 - 8 * k));
+  }
+  return out;
+}
 
 Result<Base64Decoded> decode_base64_lenient(std::string_view text) {
   Base64Decoded out;

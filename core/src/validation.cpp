@@ -23,14 +23,6 @@ bool same_text_ignoring_case(std::string_view a, std::string_view b) {
   return upper(a) == upper(b);
 }
 
-std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-std::uint64_t mix(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 // CsvReader's errors read "file[:line]: reason"; as a diagnostic the location goes in its fields.
 Diagnostic open_failure(const std::string& file, std::string_view message) {
   Diagnostic d{file, 0, "", std::string(message), Severity::kError};
@@ -65,25 +57,6 @@ std::string_view verdict_name(Verdict verdict) {
 }
 
 Validator::Validator(ValidationOptions options) : options_(std::move(options)) {}
-
-// Two independent 64-bit lanes over 8-byte words: not cryptographic (nobody forges a duplicate on
-// their own staging PC), but 128 bits make an accidental collision among 100,000 hashes negligible.
-Validator::Digest Validator::digest_of(std::span<const std::uint8_t> bytes) {
-  std::uint64_t a = 0x243F6A8885A308D3ULL ^ bytes.size();
-  std::uint64_t b = 0x13198A2E03707344ULL + bytes.size() * 0x9E3779B97F4A7C15ULL;
-  std::size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, bytes.data() + i, 8);
-    a = rotl(a ^ (w * 0x87C37B91114253D5ULL), 31) * 0x4CF5AD432745937FULL;
-    b = rotl(b + (w ^ 0xC2B2AE3D27D4EB4FULL), 27) * 0x9FB21C651E98DF25ULL + a;
-  }
-  std::uint64_t tail = 0;
-  for (std::size_t k = 0; i < bytes.size(); ++i, ++k) tail |= std::uint64_t{bytes[i]} << (8 * k);
-  a ^= mix(tail + 1);
-  b ^= mix(tail ^ 0xDEADBEEFULL);
-  return Digest{mix(a ^ rotl(b, 17)), mix(b + a)};
-}
 
 void Validator::report(const DeviceRecord& record, std::string_view field, std::string message,
                        Severity severity) {
@@ -169,7 +142,7 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
   if (result.verdict == Verdict::kInvalid) return index;
 
   // Across all inputs: the same serial, or the same hash, twice.
-  const Digest digest = result.has_hash ? digest_of(record.hardware_hash) : Digest{};
+  const Digest digest = result.has_hash ? hash_fingerprint(record.hardware_hash) : Digest{};
   const std::string make_model = upper(record.manufacturer) + '\n' + upper(record.model);
   const std::string key = upper(record.serial_number);
   if (auto it = by_serial_.find(key); it != by_serial_.end()) {

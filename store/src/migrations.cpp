@@ -70,9 +70,20 @@ CREATE TABLE meta (
 PRAGMA application_id = 1212239431;
 )sql";
 
+// The same hardware hash under two serials is one machine typed twice (or a copy-paste slip) and
+// the cloud refuses the second with ZtdDeviceDuplicated, so the store finds it at import time: a
+// 16-byte fingerprint (core::hash_fingerprint) indexed, the bytes compared on a match. SQL cannot
+// compute the fingerprint, so Store::open fills it for rows an older release wrote.
+constexpr std::string_view kMigration2 = R"sql(
+ALTER TABLE devices ADD COLUMN hash_fingerprint BLOB;
+CREATE INDEX devices_hash_fingerprint ON devices (hash_fingerprint)
+  WHERE hash_fingerprint IS NOT NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
+    Migration{2, "hardware hash fingerprints for duplicate detection", kMigration2},
 };
 
 constexpr bool versions_are_contiguous() {

@@ -4,9 +4,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <system_error>
 #include <utility>
 
+#include "hangar/core/hardware_hash.h"
 #include "hangar/store/migrations.h"
 
 namespace hangar::store {
@@ -46,6 +48,30 @@ DeviceRow read_device(const Statement& row) {
   device.updated_at = row.column_int64(22);
   device.state_changed_at = row.column_int64(23);
   return device;
+}
+
+// The column list with or without the hash bytes (NULL in their place keeps read_device's indexes).
+std::string device_columns(bool with_hash) {
+  std::string columns(kDeviceColumns);
+  if (!with_hash) columns.replace(columns.find("hardware_hash"), 13, "NULL");
+  return columns;
+}
+
+bool same_text_ignoring_case(const std::optional<std::string>& a,
+                             const std::optional<std::string>& b) {
+  const std::string& x = a ? *a : std::string();
+  const std::string& y = b ? *b : std::string();
+  return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](char c, char d) {
+    return std::tolower(static_cast<unsigned char>(c)) ==
+           std::tolower(static_cast<unsigned char>(d));
+  });
+}
+
+// " from file:line" for messages about a queued device, or "" when its origin is unknown.
+std::string origin(const std::optional<std::string>& file,
+                   const std::optional<std::int64_t>& line) {
+  if (!file || file->empty()) return {};
+  return " from " + *file + (line && *line > 0 ? ":" + std::to_string(*line) : std::string());
 }
 
 core::Error unknown_state(std::string_view state) {
@@ -91,6 +117,37 @@ core::Status append_history(Database& database, std::int64_t device_id,
     return status;
   }
   return insert->run();
+}
+
+// Rows written before schema 2 have hashes but no fingerprints; SQL cannot compute them, so this
+// does, once (afterwards the query finds nothing and costs one index probe).
+core::Status backfill_fingerprints(Database& database) {
+  auto transaction = Transaction::begin(database, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  std::vector<std::pair<std::int64_t, std::array<std::uint8_t, 16>>> updates;
+  {
+    auto missing = database.prepare(
+        "SELECT id, hardware_hash FROM devices WHERE hash_fingerprint IS NULL AND "
+        "hardware_hash IS NOT NULL AND length(hardware_hash) > 0");
+    if (!missing) return std::move(missing).error();
+    for (;;) {
+      auto row = missing->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      updates.emplace_back(missing->column_int64(0),
+                           core::hash_fingerprint(missing->column_blob(1)).bytes());
+    }
+  }
+  for (const auto& [id, fingerprint] : updates) {
+    auto update = database.prepare("UPDATE devices SET hash_fingerprint = ?1 WHERE id = ?2");
+    if (!update) return std::move(update).error();
+    if (auto status = update->bind(1, std::span<const std::uint8_t>(fingerprint)); !status) {
+      return status;
+    }
+    if (auto status = update->bind(2, id); !status) return status;
+    if (auto status = update->run(); !status) return status;
+  }
+  return transaction->commit();
 }
 
 // Everything Store::open does between opening the file and handing out the Store.
@@ -149,10 +206,29 @@ core::Result<std::int64_t> prepare_file(Database& database, const StoreOptions& 
 
   const std::int64_t target = options.max_schema_version.value_or(latest_schema_version());
   if (auto status = migrate_to(database, target); !status) return std::move(status).error();
-  return read_schema_version(database);
+  auto migrated = read_schema_version(database);
+  if (!migrated) return migrated;
+  if (*migrated >= 2) {
+    if (auto status = backfill_fingerprints(database); !status) return std::move(status).error();
+  }
+  return migrated;
 }
 
 }  // namespace
+
+std::string_view outcome_name(InsertOutcome outcome) {
+  switch (outcome) {
+    case InsertOutcome::kInserted:
+      return "accepted";
+    case InsertOutcome::kAlreadyQueued:
+      return "already_queued";
+    case InsertOutcome::kConflict:
+      return "conflict";
+    case InsertOutcome::kInvalid:
+      return "invalid";
+  }
+  return "invalid";
+}
 
 bool is_known_state(std::string_view state) {
   return std::find(kDeviceStates.begin(), kDeviceStates.end(), state) != kDeviceStates.end();
@@ -270,48 +346,201 @@ core::Result<std::optional<std::string>> Store::get_meta(std::string_view key) c
 }
 
 core::Result<std::int64_t> Store::insert_device(const NewDevice& device) {
-  // Checked here, not only by the schema, so the caller gets a message instead of a CHECK name.
-  if (device.serial.empty()) {
-    return core::make_error(kErrInvalidArgument, "a device needs a serial number");
+  auto results = insert_devices(std::span<const NewDevice>(&device, 1));
+  if (!results) return std::move(results).error();
+  InsertResult& result = results->front();
+  switch (result.outcome) {
+    case InsertOutcome::kInserted:
+      return result.id;
+    case InsertOutcome::kInvalid:
+      return core::make_error(kErrInvalidArgument, std::move(result.message));
+    case InsertOutcome::kAlreadyQueued:
+    case InsertOutcome::kConflict:
+      break;
   }
-  if (!is_known_state(device.state)) return unknown_state(device.state);
+  return core::make_error(kErrConflict, std::move(result.message));
+}
 
+core::Result<std::vector<InsertResult>> Store::insert_devices(std::span<const NewDevice> devices) {
+  std::vector<InsertResult> results;
+  results.reserve(devices.size());
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
   if (!transaction) return std::move(transaction).error();
-  std::int64_t id = 0;
-  {
-    auto insert = database_.prepare(
-        "INSERT INTO devices (serial, product_id, hardware_hash, manufacturer, model, group_tag, "
-        "assigned_user, profile, state, source_file, source_line, partner_registered, "
-        "created_at, updated_at, state_changed_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)");
-    if (!insert) return std::move(insert).error();
-    if (auto status = insert->bind_all(
-            device.serial, device.product_id, device.hardware_hash, device.manufacturer,
-            device.model, device.group_tag, device.assigned_user, device.profile, device.state,
-            device.source_file, device.source_line,
-            static_cast<std::int64_t>(device.partner_registered ? 1 : 0), device.created_at);
-        !status) {
-      return std::move(status).error();
-    }
-    if (auto status = insert->run(); !status) {
-      if (sqlite3_extended_errcode(database_.handle()) == SQLITE_CONSTRAINT_UNIQUE) {
-        return core::make_error(kErrConflict, "a device with serial " + device.serial +
-                                                  " is already in the queue (serials are "
-                                                  "compared without regard to case)");
-      }
-      return std::move(status).error();
-    }
-    id = database_.last_insert_rowid();
+  for (const NewDevice& device : devices) {
+    auto result = insert_locked(device);
+    if (!result) return std::move(result).error();
+    results.push_back(std::move(result).value());
   }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  return results;
+}
+
+core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
+  // Checked here, not only by the schema, so the caller gets a message instead of a CHECK name.
+  if (device.serial.empty()) {
+    return InsertResult{InsertOutcome::kInvalid, 0, "a device needs a serial number"};
+  }
+  if (!is_known_state(device.state)) {
+    return InsertResult{InsertOutcome::kInvalid, 0, unknown_state(device.state).message};
+  }
+  const bool has_hash = device.hardware_hash && !device.hardware_hash->empty();
+
+  // The same serial: the same device again (idempotent re-import) or a conflict.
+  {
+    auto existing = database_.prepare(
+        "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line "
+        "FROM devices WHERE serial = ?1");
+    if (!existing) return std::move(existing).error();
+    if (auto status = existing->bind(1, device.serial); !status) return std::move(status).error();
+    auto row = existing->step();
+    if (!row) return std::move(row).error();
+    if (*row) {
+      const std::int64_t id = existing->column_int64(0);
+      const auto hash = existing->column_optional_blob(2);
+      const bool same =
+          has_hash
+              ? (hash && *hash == *device.hardware_hash)
+              : (!hash &&
+                 same_text_ignoring_case(existing->column_optional_text(3), device.manufacturer) &&
+                 same_text_ignoring_case(existing->column_optional_text(4), device.model));
+      const std::string where =
+          origin(existing->column_optional_text(6), existing->column_optional_int64(7));
+      const std::string state = existing->column_text(5);
+      if (same) {
+        return InsertResult{
+            InsertOutcome::kAlreadyQueued, id,
+            "serial " + device.serial + " is already queued" + where + " (state " + state + ")"};
+      }
+      return InsertResult{
+          InsertOutcome::kConflict, id,
+          "serial " + existing->column_text(1) + " is already queued" + where + " with " +
+              (has_hash ? std::string(hash ? "a different hardware hash" : "no hardware hash")
+                        : std::string(hash ? "a hardware hash" : "another manufacturer/model")) +
+              " (state " + state + "); if this row is the right one, run `hangar remove " +
+              device.serial + "` and import it again"};
+    }
+  }
+
+  std::optional<std::array<std::uint8_t, 16>> fingerprint;
+  if (has_hash) {
+    fingerprint = core::hash_fingerprint(*device.hardware_hash).bytes();
+    auto twins = database_.prepare(
+        "SELECT serial, hardware_hash, source_file, source_line FROM devices "
+        "WHERE hash_fingerprint = ?1");
+    if (!twins) return std::move(twins).error();
+    if (auto status = twins->bind(1, std::span<const std::uint8_t>(*fingerprint)); !status) {
+      return std::move(status).error();
+    }
+    for (;;) {
+      auto row = twins->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      if (twins->column_blob(1) == *device.hardware_hash) {
+        return InsertResult{
+            InsertOutcome::kConflict, 0,
+            "the same hardware hash is already queued under serial " + twins->column_text(0) +
+                origin(twins->column_optional_text(2), twins->column_optional_int64(3)) +
+                "; one hash is one machine, so one of the two serials is wrong (the cloud would "
+                "refuse the second with ZtdDeviceDuplicated)"};
+      }
+    }
+  }
+
+  auto insert = database_.prepare(
+      "INSERT INTO devices (serial, product_id, hardware_hash, manufacturer, model, group_tag, "
+      "assigned_user, profile, state, source_file, source_line, partner_registered, "
+      "created_at, updated_at, state_changed_at, hash_fingerprint) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, ?14)");
+  if (!insert) return std::move(insert).error();
+  if (auto status = insert->bind_all(
+          device.serial, device.product_id, device.hardware_hash, device.manufacturer, device.model,
+          device.group_tag, device.assigned_user, device.profile, device.state, device.source_file,
+          device.source_line, static_cast<std::int64_t>(device.partner_registered ? 1 : 0),
+          device.created_at);
+      !status) {
+    return std::move(status).error();
+  }
+  if (auto status = fingerprint ? insert->bind(14, std::span<const std::uint8_t>(*fingerprint))
+                                : insert->bind_null(14);
+      !status) {
+    return std::move(status).error();
+  }
+  if (auto status = insert->run(); !status) return std::move(status).error();
+  const std::int64_t id = database_.last_insert_rowid();
   if (auto status = append_history(database_, id, std::nullopt, device.state, std::nullopt,
                                    device.created_at);
       !status) {
     return std::move(status).error();
   }
+  return InsertResult{InsertOutcome::kInserted, id, {}};
+}
+
+core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& filter) const {
+  std::string sql = "SELECT " + device_columns(filter.with_hash) + " FROM devices WHERE id > ?1";
+  if (filter.state) sql += " AND state = ?2";
+  if (filter.profile) sql += " AND profile = ?3";
+  if (filter.changed_since) sql += " AND updated_at >= ?4";
+  sql += " ORDER BY id";
+  if (filter.limit > 0) sql += " LIMIT ?5";
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare(sql);
+  if (!query) return std::move(query).error();
+  if (auto status = query->bind(1, filter.after_id); !status) return std::move(status).error();
+  if (filter.state) {
+    if (auto status = query->bind(2, *filter.state); !status) return std::move(status).error();
+  }
+  if (filter.profile) {
+    if (auto status = query->bind(3, *filter.profile); !status) return std::move(status).error();
+  }
+  if (filter.changed_since) {
+    if (auto status = query->bind(4, *filter.changed_since); !status) {
+      return std::move(status).error();
+    }
+  }
+  if (filter.limit > 0) {
+    if (auto status = query->bind(5, filter.limit); !status) return std::move(status).error();
+  }
+  std::vector<DeviceRow> rows;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(read_device(*query));
+  }
+  return rows;
+}
+
+core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  DeviceRow device;
+  {
+    auto query =
+        database_.prepare("SELECT " + device_columns(true) + " FROM devices WHERE serial = ?1");
+    if (!query) return std::move(query).error();
+    if (auto status = query->bind(1, serial); !status) return std::move(status).error();
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return device_not_found(serial);
+    device = read_device(*query);
+  }
+  if (device.state == "registration_pending") {
+    return core::make_error(
+        kErrConflict, "device " + device.serial +
+                          " is Registration Pending: the cloud is registering it now, so it "
+                          "cannot be removed; wait until it is Ready for user or Registration "
+                          "failed, then remove it");
+  }
+  {
+    auto erase = database_.prepare("DELETE FROM devices WHERE id = ?1");
+    if (!erase) return std::move(erase).error();
+    if (auto status = erase->bind(1, device.id); !status) return std::move(status).error();
+    if (auto status = erase->run(); !status) return std::move(status).error();
+  }
   if (auto status = transaction->commit(); !status) return std::move(status).error();
-  return id;
+  return device;
 }
 
 core::Result<DeviceRow> Store::get_device(std::string_view serial) const {

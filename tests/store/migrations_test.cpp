@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "hangar/core/hardware_hash.h"
 #include "hangar/store/errors.h"
 #include "hangar/store/migrations.h"
 #include "hangar/store/store.h"
@@ -41,6 +42,22 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 2: {
+      // Version 2 added hash fingerprints; write one row with its fingerprint as that release did.
+      if (!seed_at_version(db, 1)) return false;
+      const auto fingerprint = core::hash_fingerprint(std::vector<std::uint8_t>{'O', 'A'}).bytes();
+      std::string hex;
+      for (auto byte : fingerprint) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        hex += kDigits[byte >> 4];
+        hex += kDigits[byte & 15];
+      }
+      const auto status = db.exec("UPDATE devices SET hash_fingerprint = x'" + hex +
+                                  "';"
+                                  "UPDATE meta SET value = '2' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -62,7 +79,15 @@ void expect_seed_survived(Store& store, std::int64_t version) {
   ASSERT_TRUE(history.ok()) << history.error().message;
   ASSERT_EQ(history->size(), 2u);
   EXPECT_EQ((*history)[1].reason, "uploaded");
-  EXPECT_EQ(*store.get_meta("seeded_at_version"), "1");
+  EXPECT_EQ(*store.get_meta("seeded_at_version"), std::to_string(version));
+  // Whether written by version 1 (fingerprint backfilled at open) or 2, the hash is known: the
+  // same bytes under another serial are refused.
+  auto twin = testing::sample_device("SEED-TWIN");
+  twin.hardware_hash = std::vector<std::uint8_t>{'O', 'A'};
+  auto results = store.insert_devices(std::vector<NewDevice>{twin});
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  EXPECT_EQ(results->front().outcome, InsertOutcome::kConflict);
+  EXPECT_THAT(results->front().message, HasSubstr("SEED-1"));
 }
 
 TEST(StoreMigrations, ListIsContiguousFromOne) {

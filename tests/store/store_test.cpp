@@ -264,6 +264,126 @@ TEST(StoreDevices, RejectsDuplicatesEmptySerialsAndUnknownStates) {
   EXPECT_EQ(store->get_device("NOPE").error().code, kErrNotFound);
 }
 
+TEST(StoreDevices, BatchInsertReportsEachOutcomeAndIsIdempotent) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  std::vector<NewDevice> batch{testing::sample_device("A1"), testing::sample_device("B2"),
+                               testing::sample_device("")};
+  auto first = store->insert_devices(batch);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].outcome, InsertOutcome::kInserted);
+  EXPECT_EQ((*first)[1].outcome, InsertOutcome::kInserted);
+  EXPECT_EQ((*first)[2].outcome, InsertOutcome::kInvalid);
+  EXPECT_THAT((*first)[2].message, HasSubstr("serial"));
+
+  // The same file again: nothing changes, each device says where it was queued from.
+  auto again = store->insert_devices(batch);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].outcome, InsertOutcome::kAlreadyQueued);
+  EXPECT_EQ((*again)[0].id, (*first)[0].id);
+  EXPECT_THAT((*again)[0].message, HasSubstr("batch1.csv:7"));
+  EXPECT_EQ(*store->device_count(), 2);
+  EXPECT_EQ(store->history("A1")->size(), 1u);
+}
+
+TEST(StoreDevices, SameSerialOtherHashAndSameHashOtherSerialAreConflicts) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+
+  auto other_hash = testing::sample_device("A1");
+  other_hash.hardware_hash->push_back(0x42);
+  auto twin = testing::sample_device("Z9");
+  twin.hardware_hash = testing::sample_device("A1").hardware_hash;  // A1's exact bytes
+  auto results = store->insert_devices(std::vector<NewDevice>{other_hash, twin});
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ((*results)[0].outcome, InsertOutcome::kConflict);
+  EXPECT_THAT((*results)[0].message, HasSubstr("different hardware hash"));
+  EXPECT_THAT((*results)[0].message, HasSubstr("hangar remove A1"));
+  EXPECT_EQ((*results)[1].outcome, InsertOutcome::kConflict);
+  EXPECT_THAT((*results)[1].message, HasSubstr("under serial A1"));
+  EXPECT_EQ(*store->device_count(), 1);
+
+  // Partner rows (no hash) are the same device when make and model match, in any case.
+  auto partner = testing::sample_device("P1");
+  partner.hardware_hash.reset();
+  ASSERT_TRUE(store->insert_device(partner).ok());
+  auto partner_again = partner;
+  partner_again.model = "SURFACE LAPTOP";
+  auto partner_other = partner;
+  partner_other.model = "Surface Book";
+  auto partner_results =
+      store->insert_devices(std::vector<NewDevice>{partner_again, partner_other});
+  ASSERT_TRUE(partner_results.ok());
+  EXPECT_EQ((*partner_results)[0].outcome, InsertOutcome::kAlreadyQueued);
+  EXPECT_EQ((*partner_results)[1].outcome, InsertOutcome::kConflict);
+}
+
+TEST(StoreDevices, ListFiltersPagesAndLeavesHashesOutUnlessAsked) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    auto device = testing::sample_device("S" + std::to_string(i), 1000 + i);
+    device.profile = i % 2 ? "power-user" : "standard";
+    ASSERT_TRUE(store->insert_device(device).ok());
+  }
+  ASSERT_TRUE(store->transition("S3", "registration_pending", "uploaded", 5000).ok());
+
+  auto all = store->list_devices({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ((*all)[0].serial, "S0");
+  EXPECT_FALSE((*all)[0].hardware_hash.has_value());
+
+  DeviceFilter power;
+  power.profile = "power-user";
+  EXPECT_EQ(store->list_devices(power)->size(), 2u);
+  DeviceFilter pending;
+  pending.state = "registration_pending";
+  ASSERT_EQ(store->list_devices(pending)->size(), 1u);
+  EXPECT_EQ(store->list_devices(pending)->front().serial, "S3");
+  DeviceFilter recent;
+  recent.changed_since = 1003;
+  EXPECT_EQ(store->list_devices(recent)->size(), 2u);  // S3 (changed at 5000) and S4
+
+  DeviceFilter page;
+  page.limit = 2;
+  page.with_hash = true;
+  auto first = store->list_devices(page);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_TRUE(first->back().hardware_hash.has_value());
+  page.after_id = first->back().id;
+  auto second = store->list_devices(page);
+  ASSERT_EQ(second->size(), 2u);
+  EXPECT_EQ(second->front().serial, "S2");
+}
+
+TEST(StoreDevices, RemoveIsRefusedWhileRegistrationPending) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+  ASSERT_TRUE(store->insert_device(testing::sample_device("B2")).ok());
+  ASSERT_TRUE(store->transition("B2", "registration_pending", "uploaded", 5000).ok());
+
+  auto refused = store->remove_device("B2");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kErrConflict);
+  EXPECT_THAT(refused.error().message, HasSubstr("Registration Pending"));
+
+  auto removed = store->remove_device("a1");
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(removed->serial, "A1");
+  EXPECT_EQ(store->get_device("A1").error().code, kErrNotFound);
+  EXPECT_EQ(store->remove_device("A1").error().code, kErrNotFound);
+  // Its hash is free again: the device can be imported once more.
+  EXPECT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+}
+
 TEST(StoreDevices, TransitionUpdatesStateAndWritesHistory) {
   TempDir dir;
   auto store = open_or_die(dir.file("queue.db"));

@@ -54,7 +54,10 @@ NewDevice sample_device(std::string serial, std::int64_t created_at) {
   NewDevice device;
   device.serial = std::move(serial);
   device.product_id = "00330-80000-00000-AA123";
+  // Distinct per serial: the store refuses one hash under two serials.
   device.hardware_hash = std::vector<std::uint8_t>{'O', 'A', 0x00, 0x01, 0xff, 0x00, 0x7f};
+  device.hardware_hash->insert(device.hardware_hash->end(), device.serial.begin(),
+                               device.serial.end());
   device.manufacturer = "Microsoft Corporation";
   device.model = "Surface Laptop";
   device.group_tag = "Microsoft365Managed_Autopilot";

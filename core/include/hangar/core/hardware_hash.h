@@ -1,6 +1,7 @@
 // The Autopilot hardware hash ("4K HH"): lenient base64 and the decoded 'OA' record structure.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -88,6 +89,24 @@ Result<HardwareHashInfo> parse_hardware_hash(std::span<const std::uint8_t> bytes
 Result<HardwareHashInfo> parse_hardware_hash_text(std::string_view base64);
 
 std::string_view checksum_name(HashChecksum checksum);
+
+// A 128-bit fingerprint of a decoded hash, for finding the same hash twice (across files in the
+// validator, across imports in the store). Not cryptographic: nobody forges a duplicate on their
+// own staging PC, and 128 bits make an accidental collision among millions of hashes negligible;
+// the store still compares the bytes when two fingerprints match.
+struct HashFingerprint {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  bool operator==(const HashFingerprint&) const = default;
+  // Big-endian bytes: hi then lo (the store keeps them as a 16-byte BLOB).
+  std::array<std::uint8_t, 16> bytes() const;
+};
+struct HashFingerprintHasher {
+  std::size_t operator()(const HashFingerprint& f) const {
+    return static_cast<std::size_t>(f.lo ^ f.hi);
+  }
+};
+HashFingerprint hash_fingerprint(std::span<const std::uint8_t> bytes);
 
 // Does `build` (e.g. "10.0.17763.288") match what the staging room expects? `expected` may be the
 // full version or its tail: "17763" (build), "17763.288" (build.revision), "10.0.17763".

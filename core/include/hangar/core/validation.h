@@ -15,6 +15,7 @@
 #include "hangar/core/csv_reader.h"
 #include "hangar/core/device.h"
 #include "hangar/core/diagnostic.h"
+#include "hangar/core/hardware_hash.h"
 
 namespace hangar::core {
 
@@ -80,14 +81,7 @@ class Validator {
   bool accepted(std::size_t index) const { return results_[index].verdict == Verdict::kValid; }
 
  private:
-  struct Digest {
-    std::uint64_t hi = 0;
-    std::uint64_t lo = 0;
-    bool operator==(const Digest&) const = default;
-  };
-  struct DigestHash {
-    std::size_t operator()(const Digest& d) const { return static_cast<std::size_t>(d.lo ^ d.hi); }
-  };
+  using Digest = HashFingerprint;
   struct SerialEntry {
     std::size_t index;
     Digest digest;
@@ -95,7 +89,6 @@ class Validator {
     std::string make_model;  // for hashless (partner) rows: identity is manufacturer + model
   };
 
-  static Digest digest_of(std::span<const std::uint8_t> bytes);
   void report(const DeviceRecord& record, std::string_view field, std::string message,
               Severity severity);
   void fail(RecordResult& result, const DeviceRecord& record, std::string_view field,
@@ -105,7 +98,7 @@ class Validator {
   std::vector<RecordResult> results_;
   std::vector<Diagnostic> diagnostics_;
   std::unordered_map<std::string, SerialEntry> by_serial_;
-  std::unordered_map<Digest, std::size_t, DigestHash> by_hash_;
+  std::unordered_map<Digest, std::size_t, HashFingerprintHasher> by_hash_;
   std::vector<std::pair<std::size_t, std::size_t>> conflicts_;  // (earlier, later)
   bool finished_ = false;
 };

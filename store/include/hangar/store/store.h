@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,31 @@ struct HistoryRow {
   std::int64_t at = 0;
 };
 
+// What happened to one device of insert_devices().
+enum class InsertOutcome {
+  kInserted,       // queued now
+  kAlreadyQueued,  // the same device (same serial and hash) was queued before: nothing changed
+  kConflict,       // same serial with another hash, or the same hash under another serial
+  kInvalid,        // the record itself is unusable (empty serial, unknown state)
+};
+std::string_view outcome_name(InsertOutcome outcome);
+
+struct InsertResult {
+  InsertOutcome outcome = InsertOutcome::kInserted;
+  std::int64_t id = 0;  // the device's row id (the earlier one for kAlreadyQueued)
+  std::string message;  // why, for every outcome but kInserted
+};
+
+// Which devices list_devices() returns, oldest first (by id). Unset fields do not filter.
+struct DeviceFilter {
+  std::optional<std::string> state;           // a storage key ("ready_for_user")
+  std::optional<std::string> profile;         // a CLI profile name ("power-user")
+  std::optional<std::int64_t> changed_since;  // updated_at >= this (Unix ms)
+  std::int64_t after_id = 0;                  // for paging: only ids greater than this
+  std::int64_t limit = 0;                     // at most this many; 0 = no limit
+  bool with_hash = false;  // leave the hash bytes out unless asked (a list needs no 4 KB each)
+};
+
 // The live settings of the Store's connection, for diagnostics and tests.
 struct ConnectionSettings {
   std::string journal_mode;
@@ -133,6 +159,14 @@ class Store {
   // Queues a device and writes its first history row; returns its id. A serial already present
   // (compared without regard to case) fails with `conflict`.
   core::Result<std::int64_t> insert_device(const NewDevice& device);
+  // Queues many devices in one transaction (all or nothing on a store failure); each gets its
+  // outcome. Re-importing a device that is already queued is not an error (kAlreadyQueued), so a
+  // file can be imported twice safely.
+  core::Result<std::vector<InsertResult>> insert_devices(std::span<const NewDevice> devices);
+  core::Result<std::vector<DeviceRow>> list_devices(const DeviceFilter& filter) const;
+  // Deletes a device and its history; returns the row as it was. Refused with `conflict` while the
+  // device is Registration Pending: the cloud is working on it and would finish behind our back.
+  core::Result<DeviceRow> remove_device(std::string_view serial);
   // `not_found` when no device has this serial.
   core::Result<DeviceRow> get_device(std::string_view serial) const;
   // Moves a device to `new_state` and appends the history row in the same transaction.
@@ -144,6 +178,8 @@ class Store {
  private:
   Store(Database database, std::int64_t schema_version);
   core::Result<std::map<std::string, std::int64_t>> counts_locked() const;
+  // One device of insert_devices(), inside its transaction; errors are store failures only.
+  core::Result<InsertResult> insert_locked(const NewDevice& device);
 
   // mutable: const reads still go through the one connection and so must lock.
   mutable std::mutex mutex_;
