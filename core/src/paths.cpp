@@ -3,7 +3,12 @@
 
 #include <cstdlib>
 
-#ifndef _WIN32
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
 #include <unistd.h>
 #endif
 
@@ -11,11 +16,19 @@ namespace hangar::core {
 
 std::string env(const char* name) {
 #ifdef _WIN32
-  char* value = nullptr;
-  size_t len = 0;
-  if (_dupenv_s(&value, &len, name) != 0 || value == nullptr) return {};
-  std::string out(value);
-  free(value);
+  // The wide API, so a value outside the ANSI code page (a user name in a path) survives as UTF-8.
+  std::wstring wide_name(name, name + std::char_traits<char>::length(name));
+  DWORD size = ::GetEnvironmentVariableW(wide_name.c_str(), nullptr, 0);
+  if (size == 0) return {};
+  std::wstring value(size, L'\0');
+  DWORD written = ::GetEnvironmentVariableW(wide_name.c_str(), value.data(), size);
+  if (written == 0 || written >= size) return {};
+  value.resize(written);
+  int bytes = ::WideCharToMultiByte(CP_UTF8, 0, value.data(), static_cast<int>(value.size()),
+                                    nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(bytes), '\0');
+  ::WideCharToMultiByte(CP_UTF8, 0, value.data(), static_cast<int>(value.size()), out.data(), bytes,
+                        nullptr, nullptr);
   return out;
 #else
   const char* value = std::getenv(name);
@@ -27,7 +40,7 @@ std::filesystem::path default_data_dir() {
 #ifdef _WIN32
   std::string base = env("ProgramData");
   if (base.empty()) base = "C:\\ProgramData";
-  return std::filesystem::path(base) / "Hangar";
+  return std::filesystem::path(std::u8string(base.begin(), base.end())) / "Hangar";
 #else
   if (geteuid() == 0) return "/var/lib/hangar";
   std::string state = env("XDG_STATE_HOME");

@@ -6,7 +6,7 @@
 #include <future>
 
 #include "hangar/ipc/transport.h"
-#include "process.h"
+#include "child_process.h"
 #include "test_support.h"
 
 namespace hangar::test {
