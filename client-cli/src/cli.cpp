@@ -2,14 +2,23 @@
 // cause.
 #include "cli.h"
 
+#include "cli_common.h"
+
 #include <chrono>
 #include <functional>
 #include <iomanip>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <variant>
+
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
 
 #include "hangar/core/paths.h"
 #include "hangar/core/version.h"
@@ -20,53 +29,14 @@ namespace hangar::cli {
 
 namespace {
 
-using ipc::Json;
-
-struct Globals {
-  std::string endpoint;
-  bool json = false;
-  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
-};
-
-struct Io {
-  std::ostream& out;
-  std::ostream& err;
-};
-
-struct Command {
-  std::string_view name;
-  std::string_view summary;
-  std::function<int(const Globals&, const std::vector<std::string>&, Io&)> run;
-};
-
 std::string usage_text();
 
-int report_error(const core::Error& error, const Globals& globals, Io& io) {
-  bool unreachable = error.code == ipc::errc::kUnavailable || error.code == ipc::errc::kTimeout ||
-                     error.code == "invalid_endpoint";
-  if (globals.json) {
-    io.out << Json{{"ok", false}, {"error", {{"code", error.code}, {"message", error.message}}}}
-                  .dump(2)
-           << "\n";
-  } else {
-    io.err << "hangar: " << error.message << "\n";
-    if (error.code == ipc::errc::kUnavailable &&
-        error.message.find("listening") != std::string::npos) {
-      io.err << "hangar: start the service (hangard) or pass --endpoint / HANGAR_ENDPOINT\n";
-    }
-  }
-  return unreachable ? kUnreachable : kFailed;
-}
-
-// Connects and runs one request; on failure prints the error and returns the exit code.
-std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
-                             const Json& args = Json::object()) {
-  auto client = ipc::Client::connect(globals.endpoint,
-                                     std::min(globals.timeout, std::chrono::milliseconds(10'000)));
-  if (!client) return report_error(client.error(), globals, io);
-  auto result = client->call(command, args, globals.timeout);
-  if (!result) return report_error(result.error(), globals, io);
-  return std::move(result).value();
+bool stderr_is_terminal() {
+#ifdef _WIN32
+  return _isatty(_fileno(stderr)) != 0;
+#else
+  return isatty(STDERR_FILENO) != 0;
+#endif
 }
 
 std::string format_duration(std::int64_t seconds) {
@@ -160,9 +130,24 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
-      {"version", "show the client's and the service's versions", cmd_version},
-      {"ping", "check that the service answers, and how fast", cmd_ping},
-      {"status", "service version, uptime and queue depth", cmd_status},
+      {"version", "", "show the client's and the service's versions", cmd_version},
+      {"ping", "", "check that the service answers, and how fast", cmd_ping},
+      {"status", "", "service version, uptime and queue depth", cmd_status},
+      {"validate", "FILE... [--expect-build BUILD]",
+       "check hash CSV files offline: every problem with file:line and field", cmd_validate},
+      {"merge", "FILE... -o OUT [--split N] [--expect-build BUILD]",
+       "merge hash files into the portal's upload format, duplicates removed", cmd_merge},
+      {"import",
+       "FILE... --profile standard|sensitive-data|power-user [--group-tag TAG] [--user UPN] "
+       "[--expect-build BUILD]",
+       "validate hash files and queue their devices for registration", cmd_import},
+      {"list", "[--state S] [--profile P] [--since T] [--limit N]", "list queued devices",
+       cmd_list},
+      {"show", "SERIAL", "one device: record, hash summary, state history, last error", cmd_show},
+      {"remove", "SERIAL", "take a device out of the queue (not while Registration Pending)",
+       cmd_remove},
+      {"export", "--format csv|json [-o FILE] [--state S]",
+       "write the queue as a portal CSV or as JSON", cmd_export},
   };
   return table;
 }
@@ -172,20 +157,26 @@ std::string usage_text() {
   s << "usage: hangar [--endpoint ENDPOINT] [--json] [--timeout SECONDS] COMMAND [ARGS]\n\n"
        "commands:\n";
   for (const auto& c : commands()) {
-    s << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+    s << "  " << c.name;
+    if (!c.synopsis.empty()) s << " " << c.synopsis;
+    s << "\n      " << c.summary << "\n";
   }
-  s << "  help      show this help\n\n"
+  s << "  help\n      show this help\n\n"
+       "validate and merge work offline; the other commands talk to the service.\n"
+       "states: queued, registration-pending, registration-failed, ready-for-user, active, "
+       "inactive\n"
        "environment: HANGAR_ENDPOINT (default "
     << core::default_endpoint()
     << ")\n"
-       "exit codes: 0 ok, 1 command failed, 2 usage error, 3 service unreachable\n";
+       "exit codes: 0 ok, 1 command failed (or invalid input found), 2 usage error, 3 service "
+       "unreachable\n";
   return s.str();
 }
 
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Io io{out, err};
+  Io io{out, err, &err == &std::cerr && stderr_is_terminal()};
   Globals globals;
   globals.endpoint = core::env("HANGAR_ENDPOINT");
   if (globals.endpoint.empty()) globals.endpoint = core::default_endpoint();

@@ -56,6 +56,7 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
              {"data_dir", context.data_dir},
              {"caller", {{"user", call.peer.user}, {"can_write", call.peer.can_write}}}};
        }});
+  add_device_bindings(bindings, context);
   return bindings;
 }
 

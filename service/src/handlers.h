@@ -20,5 +20,7 @@ struct ServiceContext {
 };
 
 std::vector<ipc::Binding> make_bindings(ServiceContext& context);
+// The device queue commands (device_handlers.cpp); make_bindings() calls it.
+void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& context);
 
 }  // namespace hangar::service

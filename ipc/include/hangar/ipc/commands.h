@@ -20,6 +20,10 @@ inline constexpr std::array kCommands{
     CommandInfo{"version", Permission::kRead, "protocol and service versions, capabilities"},
     CommandInfo{"ping", Permission::kRead, "liveness check"},
     CommandInfo{"status", Permission::kRead, "service version, uptime and queue depth"},
+    CommandInfo{"import", Permission::kWrite, "validate devices again and queue them durably"},
+    CommandInfo{"list", Permission::kRead, "queued devices, filtered and paged"},
+    CommandInfo{"show", Permission::kRead, "one device: record, hash summary, state history"},
+    CommandInfo{"remove", Permission::kWrite, "take a device out of the queue"},
 };
 
 const CommandInfo* find_command(std::string_view name);

@@ -1,0 +1,168 @@
+// Shared pieces of the hangar commands (see cli_common.h).
+#include "cli_common.h"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+#include "hangar/ipc/protocol.h"
+
+namespace hangar::cli {
+
+int report_error(const core::Error& error, const Globals& globals, Io& io) {
+  const bool unreachable = error.code == ipc::errc::kUnavailable ||
+                           error.code == ipc::errc::kTimeout || error.code == "invalid_endpoint";
+  if (globals.json) {
+    io.out << Json{{"ok", false}, {"error", {{"code", error.code}, {"message", error.message}}}}
+                  .dump(2)
+           << "\n";
+  } else {
+    io.err << "hangar: " << error.message << "\n";
+    if (error.code == ipc::errc::kUnavailable &&
+        error.message.find("listening") != std::string::npos) {
+      io.err << "hangar: start the service (hangard) or pass --endpoint / HANGAR_ENDPOINT\n";
+    }
+    if (error.code == ipc::errc::kPermissionDenied) {
+      io.err << "hangar: run it as an administrator, or ask for membership of the operators "
+                "group configured for the service\n";
+    }
+  }
+  return unreachable ? kUnreachable : kFailed;
+}
+
+core::Result<ipc::Client> connect(const Globals& globals) {
+  return ipc::Client::connect(globals.endpoint,
+                              std::min(globals.timeout, std::chrono::milliseconds(10'000)));
+}
+
+std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
+                             const Json& args) {
+  auto client = connect(globals);
+  if (!client) return report_error(client.error(), globals, io);
+  auto result = client->call(command, args, globals.timeout);
+  if (!result) return report_error(result.error(), globals, io);
+  return std::move(result).value();
+}
+
+std::optional<std::string> ParsedArgs::value(const std::string& flag) const {
+  auto it = values.find(flag);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
+                                    const std::set<std::string>& value_flags,
+                                    const std::set<std::string>& switch_flags) {
+  ParsedArgs parsed;
+  bool only_positional = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (only_positional || arg.size() < 2 || arg[0] != '-') {
+      parsed.positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    const auto eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    if (value_flags.count(name)) {
+      std::string value;
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return core::make_error("usage", name + " needs a value");
+      }
+      parsed.values[name] = value;
+    } else if (switch_flags.count(name) && eq == std::string::npos) {
+      parsed.switches.insert(name);
+    } else {
+      return core::make_error("usage", "unknown option \"" + arg + "\"");
+    }
+  }
+  return parsed;
+}
+
+int usage_error(Io& io, std::string_view command, const std::string& message) {
+  io.err << "hangar " << command << ": " << message << "\n"
+         << "run `hangar help` for the commands and their options\n";
+  return kUsage;
+}
+
+std::string format_time(std::int64_t unix_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+#ifdef _WIN32
+  gmtime_s(&utc, &seconds);
+#else
+  gmtime_r(&seconds, &utc);
+#endif
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%SZ", &utc);
+  return buffer;
+}
+
+namespace {
+
+// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool read_number(std::string_view text, std::size_t pos, std::size_t len, int& out) {
+  if (pos + len > text.size()) return false;
+  auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
+  return ec == std::errc() && end == text.data() + pos + len;
+}
+
+}  // namespace
+
+core::Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms) {
+  const auto bad = [&] {
+    return core::make_error("usage",
+                            "--since takes a date (2026-11-25), a UTC date and time "
+                            "(2026-11-25T10:00) or an age (30m, 12h, 7d), not \"" +
+                                std::string(text) + "\"");
+  };
+  if (text.empty()) return bad();
+  const char unit = text.back();
+  if (unit == 'm' || unit == 'h' || unit == 'd') {
+    std::int64_t amount = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, amount);
+    if (ec != std::errc() || end != text.data() + text.size() - 1 || amount < 0) return bad();
+    const std::int64_t unit_ms = unit == 'm' ? 60'000 : unit == 'h' ? 3'600'000 : 86'400'000;
+    return now_ms - amount * unit_ms;
+  }
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!read_number(text, 0, 4, year) || text.size() < 10 || text[4] != '-' ||
+      !read_number(text, 5, 2, month) || text[7] != '-' || !read_number(text, 8, 2, day) ||
+      month < 1 || month > 12 || day < 1 || day > 31) {
+    return bad();
+  }
+  std::string_view rest = text.substr(10);
+  if (!rest.empty() && rest.back() == 'Z') rest.remove_suffix(1);
+  if (!rest.empty()) {
+    if ((rest[0] != 'T' && rest[0] != ' ') || !read_number(rest, 1, 2, hour) || rest.size() < 6 ||
+        rest[3] != ':' || !read_number(rest, 4, 2, minute) || hour > 23 || minute > 59) {
+      return bad();
+    }
+    if (rest.size() > 6) {
+      if (rest.size() != 9 || rest[6] != ':' || !read_number(rest, 7, 2, second) || second > 59) {
+        return bad();
+      }
+    }
+  }
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return ((days * 24 + hour) * 60 + minute) * 60'000 + second * 1000;
+}
+
+}  // namespace hangar::cli

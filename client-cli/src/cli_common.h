@@ -1,0 +1,91 @@
+// What every hangar command shares: global options, output streams, the service call with its
+// error reporting, command-local flag parsing and small formatting helpers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "cli.h"
+#include "hangar/core/result.h"
+#include "hangar/ipc/client.h"
+
+namespace hangar::cli {
+
+using ipc::Json;
+
+struct Globals {
+  std::string endpoint;
+  bool json = false;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+  // Progress output (a bar that redraws itself) only when stderr is a terminal.
+  bool err_is_terminal = false;
+};
+
+using CommandFn = std::function<int(const Globals&, const std::vector<std::string>&, Io&)>;
+
+struct Command {
+  std::string_view name;
+  std::string_view synopsis;  // the arguments, for help
+  std::string_view summary;
+  CommandFn run;
+};
+
+// Prints the error (as JSON with --json) and returns the exit code: kUnreachable when no service
+// answered, kFailed otherwise.
+int report_error(const core::Error& error, const Globals& globals, Io& io);
+
+// Connects (error code "unavailable" naming the endpoint when nothing listens).
+core::Result<ipc::Client> connect(const Globals& globals);
+
+// Connects and runs one request; on failure prints the error and returns the exit code.
+std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
+                             const Json& args = Json::object());
+
+// Command-local flags: `--name VALUE`, `--name=VALUE`, and switches. Everything else is
+// positional. Fails with a usage message naming an unknown flag or a missing value.
+struct ParsedArgs {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;
+  std::set<std::string> switches;
+
+  std::optional<std::string> value(const std::string& flag) const;
+  bool has(const std::string& flag) const { return switches.count(flag) != 0; }
+};
+core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
+                                    const std::set<std::string>& value_flags,
+                                    const std::set<std::string>& switch_flags = {});
+
+// Prints "hangar <command>: <message>" and returns kUsage.
+int usage_error(Io& io, std::string_view command, const std::string& message);
+
+// "2026-11-25 10:42:07Z" for Unix milliseconds (UTC: staging rooms and support share logs).
+std::string format_time(std::int64_t unix_ms);
+
+// A --since value: an ISO date or date-time ("2026-11-25", "2026-11-25T10:00[:00][Z]") in UTC,
+// or an age ("30m", "12h", "7d") before `now_ms`. Fails naming the accepted forms.
+core::Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms);
+
+// The command groups, defined in their own files.
+int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io);
+
+}  // namespace hangar::cli

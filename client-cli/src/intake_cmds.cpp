@@ -1,0 +1,355 @@
+// hangar validate, merge and import: reading hash files offline, writing the portal's format, and
+// streaming validated devices to the service in batches.
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "cli_common.h"
+#include "hangar/core/csv_reader.h"
+#include "hangar/core/portal_csv.h"
+#include "hangar/core/validation.h"
+#include "hangar/ipc/device_wire.h"
+
+namespace hangar::cli {
+
+namespace {
+
+std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& name : names) paths.emplace_back(std::u8string(name.begin(), name.end()));
+  return paths;
+}
+
+Json diagnostic_json(const core::Diagnostic& d) {
+  Json json{
+      {"file", d.file}, {"severity", core::severity_name(d.severity)}, {"message", d.message}};
+  if (d.line > 0) json["line"] = d.line;
+  if (!d.field.empty()) json["field"] = d.field;
+  return json;
+}
+
+Json summary_json(const core::ValidationSummary& s) {
+  return Json{{"records", s.records}, {"valid", s.valid},   {"duplicates", s.duplicates},
+              {"invalid", s.invalid}, {"errors", s.errors}, {"warnings", s.warnings}};
+}
+
+// "Check the image": how many devices carry each OS build, so a stray image stands out.
+std::map<std::string, std::size_t> builds_of(const std::vector<core::RecordResult>& results) {
+  std::map<std::string, std::size_t> builds;
+  for (const auto& r : results) {
+    if (r.verdict == core::Verdict::kValid && r.has_hash) {
+      ++builds[r.os_build.empty() ? std::string("(none in hash)") : r.os_build];
+    }
+  }
+  return builds;
+}
+
+void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics, std::ostream& out) {
+  for (const auto& d : diagnostics) out << d.to_string() << "\n";
+}
+
+void print_summary(const core::ValidationSummary& s, std::size_t files, std::ostream& out) {
+  out << s.records << " device row(s) in " << files << " file(s): " << s.valid << " valid, "
+      << s.duplicates << " duplicate(s), " << s.invalid << " invalid; " << s.errors << " error(s), "
+      << s.warnings << " warning(s)\n";
+}
+
+void print_builds(const std::map<std::string, std::size_t>& builds, std::ostream& out) {
+  if (builds.empty()) return;
+  out << "OS builds in the hashes (check the image):";
+  for (const auto& [build, count] : builds) out << "  " << build << " x" << count;
+  out << "\n";
+}
+
+core::ValidationOptions validation_options(const ParsedArgs& parsed) {
+  core::ValidationOptions options;
+  options.expect_build = parsed.value("--expect-build").value_or("");
+  return options;
+}
+
+bool failed(const core::ValidationSummary& s) { return s.invalid > 0 || s.errors > 0; }
+
+}  // namespace
+
+int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {"--expect-build"});
+  if (!parsed) return usage_error(io, "validate", parsed.error().message);
+  if (parsed->positional.empty()) return usage_error(io, "validate", "name one or more CSV files");
+  const auto files = to_paths(parsed->positional);
+  auto validated = core::validate_files(files, validation_options(*parsed), {}, false);
+  const auto& validator = validated.validator;
+  const auto summary = validator.summary();
+  const auto builds = builds_of(validator.results());
+  if (g.json) {
+    Json problems = Json::array();
+    for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
+    Json records = Json::array();
+    for (const auto& r : validator.results()) {
+      Json record{{"serial", r.serial_number},
+                  {"location", r.location},
+                  {"verdict", core::verdict_name(r.verdict)}};
+      if (!r.reason.empty()) record["reason"] = r.reason;
+      if (r.failure) record["failure"] = std::string(core::message(*r.failure));
+      if (!r.os_build.empty()) record["os_build"] = r.os_build;
+      records.push_back(std::move(record));
+    }
+    io.out << Json{{"ok", !failed(summary)},           {"files", validated.files_read},
+                   {"summary", summary_json(summary)}, {"os_builds", builds},
+                   {"problems", std::move(problems)},  {"records", std::move(records)}}
+                  .dump(2)
+           << "\n";
+  } else {
+    print_diagnostics(validator.diagnostics(), io.out);
+    print_builds(builds, io.out);
+    print_summary(summary, validated.files_read, io.out);
+  }
+  return failed(summary) ? kFailed : kOk;
+}
+
+int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {"-o", "--output", "--split", "--expect-build"});
+  if (!parsed) return usage_error(io, "merge", parsed.error().message);
+  if (parsed->positional.empty()) return usage_error(io, "merge", "name one or more CSV files");
+  auto output = parsed->value("-o");
+  if (!output) output = parsed->value("--output");
+  if (!output || output->empty()) return usage_error(io, "merge", "-o OUT names the merged file");
+  std::size_t split = 0;
+  if (auto text = parsed->value("--split")) {
+    try {
+      std::size_t used = 0;
+      const long long n = std::stoll(*text, &used);
+      if (used != text->size() || n < 1) throw std::invalid_argument("range");
+      split = static_cast<std::size_t>(n);
+    } catch (const std::exception&) {
+      return usage_error(io, "merge",
+                         "--split takes a positive number of rows, not \"" + *text + "\"");
+    }
+    if (split > core::kPortalMaxRows) {
+      io.err << "hangar merge: warning: the portal takes at most " << core::kPortalMaxRows
+             << " rows per file\n";
+    }
+  }
+  const auto files = to_paths(parsed->positional);
+  auto validated = core::validate_files(files, validation_options(*parsed), {}, true);
+  auto& validator = validated.validator;
+
+  // Rows the portal's format cannot carry (no hash, a comma, non-ASCII) are left out and named.
+  auto unfit = core::check_portal_records(validated.accepted);
+  std::vector<core::DeviceRecord> rows;
+  rows.reserve(validated.accepted.size());
+  {
+    std::set<std::string> unfit_locations;
+    for (const auto& d : unfit) {
+      unfit_locations.insert(d.file + ":" + std::to_string(d.line));
+      validator.add_diagnostic(d);
+    }
+    for (auto& record : validated.accepted) {
+      if (!unfit_locations.count(record.source_file + ":" + std::to_string(record.source_line))) {
+        rows.push_back(std::move(record));
+      }
+    }
+  }
+  const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
+  auto written = core::write_portal_csv_files(rows, out_path, split);
+  const auto summary = validator.summary();
+  const std::size_t left_out = summary.records - summary.duplicates - rows.size();
+  if (g.json) {
+    Json problems = Json::array();
+    for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
+    Json files_json = Json::array();
+    if (written) {
+      for (const auto& p : *written) files_json.push_back(core::path_to_utf8(p));
+    }
+    Json reply{{"ok", written.ok() && left_out == 0 && summary.errors == 0},
+               {"rows_written", written ? rows.size() : 0},
+               {"left_out", left_out},
+               {"files", std::move(files_json)},
+               {"summary", summary_json(summary)},
+               {"problems", std::move(problems)}};
+    if (!written)
+      reply["error"] = {{"code", written.error().code}, {"message", written.error().message}};
+    io.out << reply.dump(2) << "\n";
+  } else {
+    print_diagnostics(validator.diagnostics(), io.out);
+    print_summary(summary, validated.files_read, io.out);
+    if (written) {
+      io.out << "wrote " << rows.size() << " device(s) to " << written->size() << " file(s):";
+      for (const auto& p : *written) io.out << " " << core::path_to_utf8(p);
+      io.out << "\n";
+      if (left_out > 0) {
+        io.out << left_out << " row(s) left out because of the problems above\n";
+      }
+    } else {
+      io.err << "hangar merge: " << written.error().message << "\n";
+    }
+  }
+  if (!written) return kFailed;
+  return (left_out > 0 || summary.errors > 0) ? kFailed : kOk;
+}
+
+namespace {
+
+struct ImportTotals {
+  std::size_t sent = 0;
+  std::size_t accepted = 0;
+  std::size_t already_queued = 0;
+  std::size_t rejected = 0;  // by the service
+  Json problems = Json::array();
+};
+
+// Redraws "importing: N sent ..." on a terminal; plain lines (one per batch) otherwise.
+void show_progress(const ImportTotals& totals, Io& io, bool final_line) {
+  if (io.err_is_terminal) {
+    io.err << "\rimporting: " << totals.sent << " sent, " << totals.accepted << " accepted, "
+           << totals.already_queued << " already queued, " << totals.rejected << " rejected"
+           << (final_line ? "\n" : "") << std::flush;
+  } else if (!final_line) {
+    io.err << "sent " << totals.sent << " device(s): " << totals.accepted << " accepted, "
+           << totals.already_queued << " already queued, " << totals.rejected << " rejected\n";
+  }
+}
+
+}  // namespace
+
+int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"});
+  if (!parsed) return usage_error(io, "import", parsed.error().message);
+  if (parsed->positional.empty()) return usage_error(io, "import", "name one or more CSV files");
+  auto profile_text = parsed->value("--profile");
+  if (!profile_text) {
+    return usage_error(io, "import",
+                       "--profile standard|sensitive-data|power-user is required (the seed's "
+                       "device profile for these devices)");
+  }
+  auto profile = core::parse_profile(*profile_text);
+  if (!profile) {
+    return usage_error(
+        io, "import",
+        "unknown profile \"" + *profile_text + "\"; use standard, sensitive-data or power-user");
+  }
+  const std::string group_tag =
+      parsed->value("--group-tag").value_or(std::string(core::kDefaultGroupTag));
+  const std::string user = parsed->value("--user").value_or("");
+  const auto options = validation_options(*parsed);
+
+  // Fail fast, before reading anything, when nobody listens.
+  auto client = connect(g);
+  if (!client) return report_error(client.error(), g, io);
+
+  core::Validator validator(options);
+  ImportTotals totals;
+  Json batch = Json::array();
+  std::vector<std::size_t> sent_index;  // validator index of every record sent, for conflicts
+  std::optional<core::Error> service_error;
+
+  const auto flush = [&]() -> bool {
+    if (batch.empty()) return true;
+    Json request{{"devices", std::move(batch)}};
+    if (!options.expect_build.empty()) request["expect_build"] = options.expect_build;
+    batch = Json::array();
+    auto reply = client->call("import", request, g.timeout);
+    if (!reply) {
+      service_error = reply.error();
+      return false;
+    }
+    for (const auto& result : (*reply)["results"]) {
+      ++totals.sent;
+      const std::string outcome = result.value("outcome", "");
+      if (outcome == "accepted") {
+        ++totals.accepted;
+      } else if (outcome == "already_queued" || outcome == "duplicate") {
+        ++totals.already_queued;
+      } else {
+        ++totals.rejected;
+        totals.problems.push_back({{"location", result.value("location", "")},
+                                   {"serial", result.value("serial", "")},
+                                   {"reason", result.value("reason", outcome)}});
+      }
+    }
+    if (!g.json) show_progress(totals, io, false);
+    return true;
+  };
+
+  std::size_t files_read = 0;
+  for (const auto& path : to_paths(parsed->positional)) {
+    auto reader = core::CsvReader::open(path);
+    if (!reader) {
+      validator.add_diagnostic(core::Diagnostic{core::path_to_utf8(path), 0, "",
+                                                reader.error().message, core::Severity::kError});
+      continue;
+    }
+    ++files_read;
+    while (auto record = reader->next()) {
+      const std::size_t index = validator.add(*record);
+      if (!validator.accepted(index)) continue;
+      core::DeviceRecord& device = record->device;
+      device.profile = *profile;
+      if (device.group_tag.empty()) device.group_tag = group_tag;
+      if (device.assigned_user.empty()) device.assigned_user = user;
+      batch.push_back(ipc::device_to_wire(device));
+      sent_index.push_back(index);
+      if (batch.size() >= ipc::kMaxImportBatch && !flush()) break;
+    }
+    for (auto& d : reader->take_diagnostics()) validator.add_diagnostic(std::move(d));
+    if (service_error) break;
+  }
+  if (!service_error) flush();
+  if (!g.json && io.err_is_terminal) show_progress(totals, io, true);
+  validator.finish();
+
+  // A conflict found later in the input also fails the earlier row, which may already be queued.
+  std::vector<std::string> notes;
+  for (std::size_t index : sent_index) {
+    const auto& r = validator.results()[index];
+    if (!validator.accepted(index)) {
+      notes.push_back(r.location + ": " + r.serial_number +
+                      " was queued before a conflicting row later in the input was found (" +
+                      r.reason + "); check it with `hangar show " + r.serial_number + "`");
+    }
+  }
+  const auto summary = validator.summary();
+  const std::size_t local_rejected = summary.invalid;
+  const bool ok =
+      !service_error && local_rejected == 0 && totals.rejected == 0 && summary.errors == 0;
+  if (g.json) {
+    Json problems = Json::array();
+    for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
+    Json reply{{"ok", ok},
+               {"files", files_read},
+               {"accepted", totals.accepted},
+               {"already_queued", totals.already_queued + summary.duplicates},
+               {"rejected", local_rejected + totals.rejected},
+               {"problems", std::move(problems)},
+               {"service_problems", totals.problems},
+               {"notes", notes}};
+    if (service_error) {
+      reply["error"] = {{"code", service_error->code}, {"message", service_error->message}};
+    }
+    io.out << reply.dump(2) << "\n";
+  } else {
+    print_diagnostics(validator.diagnostics(), io.out);
+    for (const auto& p : totals.problems) {
+      io.out << p.value("location", "") << ": error: " << p.value("serial", "") << ": "
+             << p.value("reason", "") << "\n";
+    }
+    for (const auto& note : notes) io.out << note << "\n";
+    io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
+           << totals.already_queued + summary.duplicates << " already queued, "
+           << local_rejected + totals.rejected << " rejected\n";
+    if (service_error) {
+      io.err << "hangar import: stopped: " << service_error->message << "\n"
+             << "hangar import: the " << totals.accepted
+             << " device(s) accepted so far stay queued; run the same import again to continue\n";
+    }
+  }
+  if (service_error) {
+    const bool unreachable = service_error->code == ipc::errc::kUnavailable ||
+                             service_error->code == ipc::errc::kTimeout;
+    return unreachable ? kUnreachable : kFailed;
+  }
+  return ok ? kOk : kFailed;
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,261 @@
+// hangar list, show, remove and export: reading and editing the service's device queue.
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "cli_common.h"
+#include "hangar/core/clock.h"
+#include "hangar/core/csv_reader.h"
+#include "hangar/core/hardware_hash.h"
+#include "hangar/core/portal_csv.h"
+
+namespace hangar::cli {
+
+namespace {
+
+std::string text(const Json& row, const char* key) {
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) return {};
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// Builds the `list` request from --state/--profile/--since; the caller adds paging.
+core::Result<Json> list_request(const ParsedArgs& parsed) {
+  Json request = Json::object();
+  if (auto state = parsed.value("--state")) request["state"] = *state;
+  if (auto profile = parsed.value("--profile")) request["profile"] = *profile;
+  if (auto since = parsed.value("--since")) {
+    auto ms = parse_since(*since, core::SystemClock().now_ms());
+    if (!ms) return ms.error();
+    request["since_ms"] = *ms;
+  }
+  return request;
+}
+
+// Calls `list` page after page until `limit` rows (0: all) or the end, handing each row to `sink`.
+int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
+                    const std::function<void(const Json&)>& sink) {
+  auto client = connect(g);
+  if (!client) return report_error(client.error(), g, io);
+  std::int64_t seen = 0;
+  for (;;) {
+    if (limit > 0) request["limit"] = limit - seen;
+    auto reply = client->call("list", request, g.timeout);
+    if (!reply) return report_error(reply.error(), g, io);
+    for (const auto& row : (*reply)["devices"]) {
+      sink(row);
+      ++seen;
+    }
+    if (!reply->contains("next_after_id") || (limit > 0 && seen >= limit)) break;
+    request["after_id"] = (*reply)["next_after_id"];
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {"--state", "--profile", "--since", "--limit"});
+  if (!parsed) return usage_error(io, "list", parsed.error().message);
+  if (!parsed->positional.empty()) {
+    return usage_error(io, "list", "unexpected argument \"" + parsed->positional.front() + "\"");
+  }
+  auto request = list_request(*parsed);
+  if (!request) return usage_error(io, "list", request.error().message);
+  std::int64_t limit = 0;
+  if (auto text_limit = parsed->value("--limit")) {
+    try {
+      std::size_t used = 0;
+      limit = std::stoll(*text_limit, &used);
+      if (used != text_limit->size() || limit < 1) throw std::invalid_argument("range");
+    } catch (const std::exception&) {
+      return usage_error(io, "list",
+                         "--limit takes a positive number, not \"" + *text_limit + "\"");
+    }
+  }
+  Json rows = Json::array();
+  std::ostringstream table;
+  std::size_t count = 0;
+  const int code = for_each_device(g, io, *request, limit, [&](const Json& row) {
+    ++count;
+    if (g.json) {
+      rows.push_back(row);
+      return;
+    }
+    std::string make_model = text(row, "manufacturer");
+    if (!text(row, "model").empty())
+      make_model += (make_model.empty() ? "" : " ") + text(row, "model");
+    table << std::left << std::setw(20) << text(row, "serial") << " " << std::setw(22)
+          << text(row, "state_display") << " " << std::setw(15) << text(row, "profile") << " "
+          << std::setw(22) << format_time(row.value("state_changed_at", std::int64_t{0})) << " "
+          << make_model;
+    if (!text(row, "failure_reason").empty()) table << "  [" << text(row, "failure_reason") << "]";
+    table << "\n";
+  });
+  if (code != kOk) return code;
+  if (g.json) {
+    io.out << Json{{"ok", true}, {"devices", std::move(rows)}}.dump(2) << "\n";
+  } else if (count == 0) {
+    io.out << "no devices match\n";
+  } else {
+    io.out << std::left << std::setw(20) << "SERIAL"
+           << " " << std::setw(22) << "STATE"
+           << " " << std::setw(15) << "PROFILE"
+           << " " << std::setw(22) << "SINCE"
+           << " "
+           << "MANUFACTURER MODEL\n"
+           << table.str() << count << " device(s)\n";
+  }
+  return kOk;
+}
+
+int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {});
+  if (!parsed) return usage_error(io, "show", parsed.error().message);
+  if (parsed->positional.size() != 1) return usage_error(io, "show", "name one serial number");
+  auto result = call(g, io, "show", Json{{"serial", parsed->positional.front()}});
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  Json device = std::get<Json>(std::move(result));
+  if (g.json) {
+    device.erase("hash");
+    io.out << device.dump(2) << "\n";
+    return kOk;
+  }
+  auto line = [&](const char* label, const std::string& value) {
+    if (!value.empty()) io.out << "  " << std::left << std::setw(16) << label << value << "\n";
+  };
+  io.out << "Device " << text(device, "serial") << "\n";
+  line("state", text(device, "state_display"));
+  line("profile", text(device, "profile"));
+  line("manufacturer", text(device, "manufacturer"));
+  line("model", text(device, "model"));
+  line("product id", text(device, "product_id"));
+  line("group tag", text(device, "group_tag"));
+  line("assigned user", text(device, "assigned_user"));
+  std::string source = text(device, "source_file");
+  if (!source.empty() && device.contains("source_line"))
+    source += ":" + text(device, "source_line");
+  line("from", source);
+  line("queued at", format_time(device.value("created_at", std::int64_t{0})));
+  line("attempts", text(device, "attempts"));
+  line("failure", text(device, "failure_reason"));
+  line("last error", text(device, "last_error"));
+  line("request id", text(device, "request_id"));
+  line("cloud id", text(device, "cloud_device_id"));
+  if (device.contains("hash_summary")) {
+    const Json& h = device["hash_summary"];
+    io.out << "  hardware hash   " << h.value("bytes", 0) << " bytes";
+    if (h.contains("error")) {
+      io.out << ", not valid: " << text(h, "error") << "\n";
+    } else {
+      io.out << ", OS build " << text(h, "os_build") << ", serial " << text(h, "serial") << ", "
+             << text(h, "manufacturer") << " " << text(h, "model") << ", checksum "
+             << text(h, "checksum") << "\n";
+    }
+  } else {
+    io.out << "  hardware hash   none (registered by manufacturer, model and serial)\n";
+  }
+  io.out << "  history:\n";
+  for (const auto& change : device["history"]) {
+    io.out << "    " << format_time(change.value("at", std::int64_t{0})) << "  "
+           << text(change, "to_display");
+    if (!text(change, "reason").empty()) io.out << " (" << text(change, "reason") << ")";
+    io.out << "\n";
+  }
+  return kOk;
+}
+
+int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {});
+  if (!parsed) return usage_error(io, "remove", parsed.error().message);
+  if (parsed->positional.size() != 1) return usage_error(io, "remove", "name one serial number");
+  auto result = call(g, io, "remove", Json{{"serial", parsed->positional.front()}});
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& reply = std::get<Json>(result);
+  if (g.json) {
+    io.out << Json{{"ok", true}, {"removed", reply["removed"]}}.dump(2) << "\n";
+  } else {
+    io.out << "removed " << text(reply, "removed") << " from the queue\n";
+  }
+  return kOk;
+}
+
+int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {"--format", "-o", "--output", "--state", "--profile", "--since"});
+  if (!parsed) return usage_error(io, "export", parsed.error().message);
+  const std::string format = parsed->value("--format").value_or("");
+  if (format != "csv" && format != "json") {
+    return usage_error(io, "export",
+                       "--format csv|json is required (csv: the portal's upload "
+                       "format; json: every field and state)");
+  }
+  auto request = list_request(*parsed);
+  if (!request) return usage_error(io, "export", request.error().message);
+  (*request)["with_hash"] = true;
+  auto output = parsed->value("-o");
+  if (!output) output = parsed->value("--output");
+
+  std::vector<core::DeviceRecord> records;  // csv
+  Json rows = Json::array();                // json
+  std::size_t hashless = 0;
+  const int code = for_each_device(g, io, *request, 0, [&](const Json& row) {
+    if (format == "json") {
+      rows.push_back(row);
+      return;
+    }
+    core::DeviceRecord record;
+    record.serial_number = text(row, "serial");
+    record.windows_product_id = text(row, "product_id");
+    record.group_tag = text(row, "group_tag");
+    record.assigned_user = text(row, "assigned_user");
+    if (auto bytes = core::decode_base64_bytes(text(row, "hash"))) record.hardware_hash = *bytes;
+    if (record.hardware_hash.empty()) {
+      ++hashless;  // the portal's format needs a hash: partner devices cannot go in it
+      return;
+    }
+    records.push_back(std::move(record));
+  });
+  if (code != kOk) return code;
+
+  if (format == "json") {
+    const std::string body = rows.dump(2) + "\n";
+    if (!output) {
+      io.out << body;
+      return kOk;
+    }
+    std::ofstream file(std::filesystem::path(std::u8string(output->begin(), output->end())),
+                       std::ios::binary | std::ios::trunc);
+    file << body;
+    if (!file.flush()) {
+      io.err << "hangar export: cannot write " << *output << "\n";
+      return kFailed;
+    }
+    io.err << "exported " << rows.size() << " device(s) to " << *output << "\n";
+    return kOk;
+  }
+  if (hashless > 0) {
+    io.err << "hangar export: " << hashless
+           << " device(s) without a hardware hash left out (the portal's CSV needs one)\n";
+  }
+  if (!output) {
+    auto status = core::write_portal_csv(records, io.out);
+    if (!status) {
+      io.err << "hangar export: " << status.error().message << "\n";
+      return kFailed;
+    }
+    return kOk;
+  }
+  auto written = core::write_portal_csv_files(
+      records, std::filesystem::path(std::u8string(output->begin(), output->end())),
+      records.size() > core::kPortalMaxRows ? core::kPortalMaxRows : 0);
+  if (!written) {
+    io.err << "hangar export: " << written.error().message << "\n";
+    return kFailed;
+  }
+  io.err << "exported " << records.size() << " device(s) to " << written->size() << " file(s)"
+         << (written->size() > 1 ? " of at most 500 rows (the portal's limit)" : "") << "\n";
+  return kOk;
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,297 @@
+// Handlers for the device queue commands: import (validated again here: the service never trusts a
+// client), list, show and remove.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "handlers.h"
+#include "hangar/core/hardware_hash.h"
+#include "hangar/core/validation.h"
+#include "hangar/ipc/device_wire.h"
+#include "hangar/store/errors.h"
+
+namespace hangar::service {
+
+namespace {
+
+using ipc::Json;
+
+// A page of `list` must fit one frame: rows with their 4 KB hashes are about 6 KB of JSON each.
+constexpr std::int64_t kMaxPageWithHashes = 500;
+constexpr std::int64_t kMaxPage = 5000;
+
+core::Error invalid(std::string message) {
+  return core::make_error(ipc::errc::kInvalidArgument, std::move(message));
+}
+
+core::Result<std::string> serial_argument(const Json& args) {
+  auto it = args.find("serial");
+  if (it == args.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return invalid("give the device's serial number in \"serial\"");
+  }
+  return it->get<std::string>();
+}
+
+template <typename T>
+void put_optional(Json& json, const char* key, const std::optional<T>& value) {
+  if (value) json[key] = *value;
+}
+
+std::string display_state(const std::string& key) {
+  auto state = core::parse_device_state(key);
+  return state ? std::string(core::display_name(*state)) : key;
+}
+
+Json row_to_json(const store::DeviceRow& row) {
+  Json json{{"id", row.id},
+            {"serial", row.serial},
+            {"state", row.state},
+            {"state_display", display_state(row.state)},
+            {"profile", row.profile},
+            {"partner_registered", row.partner_registered},
+            {"attempts", row.attempts},
+            {"created_at", row.created_at},
+            {"updated_at", row.updated_at},
+            {"state_changed_at", row.state_changed_at},
+            {"has_hash", row.hardware_hash ? !row.hardware_hash->empty() : false}};
+  put_optional(json, "product_id", row.product_id);
+  put_optional(json, "manufacturer", row.manufacturer);
+  put_optional(json, "model", row.model);
+  put_optional(json, "group_tag", row.group_tag);
+  put_optional(json, "assigned_user", row.assigned_user);
+  put_optional(json, "failure_reason", row.failure_reason);
+  put_optional(json, "last_error", row.last_error);
+  put_optional(json, "request_id", row.request_id);
+  put_optional(json, "source_file", row.source_file);
+  put_optional(json, "source_line", row.source_line);
+  put_optional(json, "import_id", row.import_id);
+  put_optional(json, "cloud_device_id", row.cloud_device_id);
+  put_optional(json, "next_attempt_at", row.next_attempt_at);
+  if (row.hardware_hash && !row.hardware_hash->empty()) {
+    json["hash"] = core::encode_base64(*row.hardware_hash);
+  }
+  return json;
+}
+
+core::Result<Json> handle_import(ServiceContext& context, const Json& args,
+                                 const ipc::CallContext& call) {
+  auto devices = args.find("devices");
+  if (devices == args.end() || !devices->is_array()) {
+    return invalid("\"devices\" must be an array of device objects");
+  }
+  if (devices->size() > ipc::kMaxImportBatch) {
+    return invalid("at most " + std::to_string(ipc::kMaxImportBatch) +
+                   " devices per import request, got " + std::to_string(devices->size()));
+  }
+  core::ValidationOptions validation;
+  if (auto it = args.find("expect_build"); it != args.end() && it->is_string()) {
+    validation.expect_build = it->get<std::string>();
+  }
+
+  // Each record is decoded and validated again; within the request, duplicates and conflicts are
+  // found by the validator, and against everything queued before by the store.
+  core::Validator validator(validation);
+  std::vector<core::DeviceRecord> records;
+  std::vector<std::string> decode_errors;
+  records.reserve(devices->size());
+  for (const Json& item : *devices) {
+    auto wire = ipc::device_from_wire(item);
+    if (!wire) {
+      decode_errors.push_back(wire.error().message);
+      records.emplace_back();
+      validator.add(records.back(), {});
+      continue;
+    }
+    decode_errors.emplace_back();
+    records.push_back(std::move(wire->device));
+    validator.add(records.back(), wire->hash_error);
+  }
+  validator.finish();
+
+  const std::int64_t now = context.clock.now_ms();
+  std::vector<store::NewDevice> to_insert;
+  std::vector<std::size_t> inserted_index;  // position in `records` of each to_insert entry
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!decode_errors[i].empty() || !validator.accepted(i)) continue;
+    const core::DeviceRecord& r = records[i];
+    store::NewDevice device;
+    device.serial = r.serial_number;
+    auto optional_text = [](const std::string& text) {
+      return text.empty() ? std::nullopt : std::optional<std::string>(text);
+    };
+    device.product_id = optional_text(r.windows_product_id);
+    if (!r.hardware_hash.empty()) device.hardware_hash = r.hardware_hash;
+    device.manufacturer = optional_text(r.manufacturer);
+    device.model = optional_text(r.model);
+    device.group_tag = r.group_tag.empty() ? std::string(core::kDefaultGroupTag) : r.group_tag;
+    device.assigned_user = optional_text(r.assigned_user);
+    device.profile = std::string(core::cli_name(r.profile));
+    device.source_file = optional_text(r.source_file);
+    if (r.source_line > 0) device.source_line = static_cast<std::int64_t>(r.source_line);
+    device.created_at = now;
+    to_insert.push_back(std::move(device));
+    inserted_index.push_back(i);
+  }
+  auto stored = context.store.insert_devices(to_insert);
+  if (!stored) return stored.error();
+
+  Json results = Json::array();
+  std::size_t accepted = 0, already = 0, rejected = 0;
+  std::size_t next = 0;  // walks inserted_index alongside `records`
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const core::RecordResult& verdict = validator.results()[i];
+    Json entry{{"serial", records[i].serial_number}, {"location", verdict.location}};
+    if (!verdict.os_build.empty()) entry["os_build"] = verdict.os_build;
+    if (!decode_errors[i].empty()) {
+      entry["outcome"] = "invalid";
+      entry["reason"] = decode_errors[i];
+      ++rejected;
+    } else if (next < inserted_index.size() && inserted_index[next] == i) {
+      const store::InsertResult& outcome = (*stored)[next++];
+      entry["outcome"] = store::outcome_name(outcome.outcome);
+      if (!outcome.message.empty()) entry["reason"] = outcome.message;
+      if (outcome.outcome == store::InsertOutcome::kInserted) {
+        ++accepted;
+      } else if (outcome.outcome == store::InsertOutcome::kAlreadyQueued) {
+        ++already;
+      } else {
+        ++rejected;
+      }
+    } else {
+      entry["outcome"] = std::string(core::verdict_name(verdict.verdict));
+      entry["reason"] = verdict.reason;
+      if (verdict.failure) entry["failure"] = std::string(core::message(*verdict.failure));
+      // A duplicate inside the request is the same device twice: not an error, nothing to queue.
+      if (verdict.verdict == core::Verdict::kDuplicate) {
+        ++already;
+      } else {
+        ++rejected;
+      }
+    }
+    results.push_back(std::move(entry));
+  }
+  spdlog::info("import from {}: {} device(s) accepted, {} already queued, {} rejected",
+               call.peer.user, accepted, already, rejected);
+  return Json{{"accepted", accepted},
+              {"already_queued", already},
+              {"rejected", rejected},
+              {"results", std::move(results)}};
+}
+
+core::Result<Json> handle_list(ServiceContext& context, const Json& args) {
+  store::DeviceFilter filter;
+  if (auto it = args.find("state"); it != args.end() && !it->is_null()) {
+    auto state = it->is_string() ? core::parse_device_state(it->get<std::string>()) : std::nullopt;
+    if (!state) {
+      return invalid("unknown state " + it->dump() +
+                     "; use queued, registration-pending, registration-failed, ready-for-user, "
+                     "active or inactive");
+    }
+    filter.state = std::string(core::storage_key(*state));
+  }
+  if (auto it = args.find("profile"); it != args.end() && !it->is_null()) {
+    auto profile = it->is_string() ? core::parse_profile(it->get<std::string>()) : std::nullopt;
+    if (!profile) {
+      return invalid("unknown profile " + it->dump() +
+                     "; use standard, sensitive-data or power-user");
+    }
+    filter.profile = std::string(core::cli_name(*profile));
+  }
+  auto integer = [&](const char* key, std::int64_t& out) -> core::Status {
+    auto it = args.find(key);
+    if (it == args.end() || it->is_null()) return {};
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+      return invalid(std::string("\"") + key + "\" must be a non-negative integer");
+    }
+    out = it->get<std::int64_t>();
+    return {};
+  };
+  std::int64_t since = -1;
+  if (auto status = integer("since_ms", since); !status) return status.error();
+  if (since >= 0) filter.changed_since = since;
+  if (auto status = integer("after_id", filter.after_id); !status) return status.error();
+  std::int64_t limit = 0;
+  if (auto status = integer("limit", limit); !status) return status.error();
+  filter.with_hash = args.value("with_hash", false);
+  const std::int64_t page_max = filter.with_hash ? kMaxPageWithHashes : kMaxPage;
+  filter.limit = limit == 0 ? page_max : std::min(limit, page_max);
+
+  auto rows = context.store.list_devices(filter);
+  if (!rows) return rows.error();
+  Json devices = Json::array();
+  for (const auto& row : *rows) devices.push_back(row_to_json(row));
+  Json reply{{"devices", std::move(devices)}};
+  // When the page size, not the caller, cut the list short, a full page may have more behind it:
+  // the client asks again from here.
+  const bool clamped = limit == 0 || limit > page_max;
+  if (clamped && static_cast<std::int64_t>(rows->size()) == filter.limit) {
+    reply["next_after_id"] = rows->back().id;
+  }
+  return reply;
+}
+
+core::Result<Json> handle_show(ServiceContext& context, const Json& args) {
+  auto serial = serial_argument(args);
+  if (!serial) return serial.error();
+  auto row = context.store.get_device(*serial);
+  if (!row) return row.error();
+  auto history = context.store.history(*serial);
+  if (!history) return history.error();
+  Json json = row_to_json(*row);
+  if (row->hardware_hash && !row->hardware_hash->empty()) {
+    auto info = core::parse_hardware_hash(*row->hardware_hash);
+    if (info) {
+      json["hash_summary"] = {{"bytes", row->hardware_hash->size()},
+                              {"os_build", info->os_build},
+                              {"serial", info->serial_number},
+                              {"manufacturer", info->manufacturer},
+                              {"model", info->model},
+                              {"sku", info->sku},
+                              {"family", info->family},
+                              {"tpm_version", info->tpm_version},
+                              {"checksum", core::checksum_name(info->checksum)}};
+    } else {
+      json["hash_summary"] = {{"bytes", row->hardware_hash->size()},
+                              {"error", info.error().message}};
+    }
+  }
+  Json changes = Json::array();
+  for (const auto& change : *history) {
+    Json entry{
+        {"to", change.to_state}, {"to_display", display_state(change.to_state)}, {"at", change.at}};
+    put_optional(entry, "from", change.from_state);
+    put_optional(entry, "reason", change.reason);
+    changes.push_back(std::move(entry));
+  }
+  json["history"] = std::move(changes);
+  return json;
+}
+
+core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
+                                 const ipc::CallContext& call) {
+  auto serial = serial_argument(args);
+  if (!serial) return serial.error();
+  auto removed = context.store.remove_device(*serial);
+  if (!removed) return removed.error();
+  spdlog::info("remove by {}: device {} (was {})", call.peer.user, removed->serial, removed->state);
+  return Json{{"removed", removed->serial}, {"state", removed->state}};
+}
+
+}  // namespace
+
+void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& context) {
+  bindings.push_back({"import", [&context](const Json& args, const ipc::CallContext& call) {
+                        return handle_import(context, args, call);
+                      }});
+  bindings.push_back({"list", [&context](const Json& args, const ipc::CallContext&) {
+                        return handle_list(context, args);
+                      }});
+  bindings.push_back({"show", [&context](const Json& args, const ipc::CallContext&) {
+                        return handle_show(context, args);
+                      }});
+  bindings.push_back({"remove", [&context](const Json& args, const ipc::CallContext& call) {
+                        return handle_remove(context, args, call);
+                      }});
+}
+
+}  // namespace hangar::service
