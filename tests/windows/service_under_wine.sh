@@ -69,6 +69,20 @@ status_out=$(wine_run 60 "$hangar_exe" --endpoint "$pipe" --json status 2>&1 | t
 echo "$status_out"
 grep -q '"queue_depth"' <<<"$status_out" || fail "status has no queue depth: $status_out"
 
+echo "== hangar.exe import of a PowerShell 5.1 file (UTF-16LE) over the pipe, then list"
+# The public sample hash from the Microsoft Managed Desktop docs (unpadded, one byte short).
+sample_hash="T0EeBAEAHAAAAAoAAQBjRQAACgAgAWNFTw76I3gCCQMCABAACQABAAIABAABAAAABQAZAAgAAAAAAAAACAAAAAAAAAACAAEAAwMAEQBHZW51aW5lSW50ZWwABAA0AEludGVsKFIpIENvcmUoVE0pIGk1LTczMDBVIENQVSBAIDIuNjBHSHoAAAAAAAAAAAYAEAAAAQAAAAAAABEAAAEHAEUAMzMzM180QTMwXzRBMjFfNjExNV8wMDI1XzM4NTlfMDAwMF8wMDAxLnxTQU1TVU5HIEtVUzAzMDIwMk0tQjAwMHwIABoACQAAALyDhexPuwgAAABQAEMASQAAAAgAGgAKAAAAvIOF7E+8CAAAAEIAVABIAAAACQAQAB0BvgDQCOAFAAAAgBsACAAdABMACgAJAAkCAMUKDQBQAFRQTS1WZXJzaW9uOjIuMCAtTGV2ZWw6MC1SZXZpc2lvbjoxLjE2LVZlbmRvcklEOidOVEMgJy1GaXJtd2FyZTo2NTUzOS42NTUzNgAZAAQBtp4c1IQUNQ6Wiaih3jV16sI/9xdNPxB/iAT1+02gHsHpieOUbnlL39zVxDIgPDwhRM1Fjgh2d8KJu2AM+SiHPXBbuWAP5/NwJlEyf3Te5/5yChEedFWdfgG1/13oK0AmEDSdfdJfDekpeloYSgZr73vsoClJ8DR67BnmyzSKnIY4I8lqDBXrcETeZwqAoqQbv1IP9MB/qersMJjMyuDrnkixiPpBgOGE8r6Oip+KMm3MTVbawqCgMhfl/xfMMR+l+krrAR75msvN9Jzf3ixXZu4uaHJYIobDIufyJYn29BgPllOtVfrK44IogwUeP1H09CT8TH1T9TPBi9CKh8zxjwsALgAAAAAAAQAgAAAAc3sivcVFJ1E85y+Gixfq87gUTmg7UlAfCesRyIuOLtgMABQANG6FKrfG3VAA6wI+Fp4TLQ4AEQAwMTY1MjA3NzEzNTcADwAaAE1pY3Jvc29mdCBDb3Jwb3JhdGlvbgAQABoATWljcm9zb2Z0IENvcnBvcmF0aW9uABEAEwBTdXJmYWNlIExhcHRvcAASABMAU3VyZmFjZV9MYXB0b3AAEwAMAFN1cmZhY2UAFwAnAEQ6RiBCOjBDODUwMkIxIEY6VSBDOjA5IFA6QzEgUzowMSAAFAAaAE1pY3Jvc29mdCBDb3Jwb3JhdGlvbgAVABMAU3VyZmFjZSBMYXB0b3AAFgAaAFNNQklPU19TVFJJTkdfSU5ERVhfMAAYABIAMzg2MzQ3NTI5Nzc4NwAaABMAW1JTMl1YMjEtMzYzMTEAHABGADMzMzNfNEEzMF80QTIxXzYxMTVfMDAyNV8zODU5XzAwMDBfMDAwMS58U0FNU1VORyBLVVMwMzAyMDJNLUIwMDB8AENTJADoMJEDquTVL+c3M1mlkr6E6sftOEuJD9f72qWBKCIr"
+csv="$data_dir/hardwarehash.csv"
+printf 'Device Serial Number,Windows Product ID,Hardware Hash\r\n016520771357,,%s\r\n' "$sample_hash" |
+  iconv -f ASCII -t UTF-16LE | { printf '\xff\xfe'; cat; } >"$csv"
+win_csv=$(winepath -w "$csv" 2>/dev/null)
+import_out=$(wine_run 60 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
+  tr -d '\r') || fail "import: $import_out"
+echo "$import_out"
+grep -q "1 accepted" <<<"$import_out" || fail "import did not accept the sample device: $import_out"
+list_out=$(wine_run 60 "$hangar_exe" --endpoint "$pipe" list 2>&1 | tr -d '\r') || fail "list: $list_out"
+grep -q "016520771357 *Queued" <<<"$list_out" || fail "list does not show the device: $list_out"
+
 echo "== sc stop"
 wine_run 60 sc stop "$name" >/dev/null || fail "sc stop"
 wait_for_state STOPPED 60 || fail "the service did not reach STOPPED"
