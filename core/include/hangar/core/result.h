@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cassert>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -14,10 +16,14 @@ namespace hangar::core {
 struct Error {
   std::string code;
   std::string message;
+  // Set by a remote peer's answer only: the Request ID support needs to find the call, and how
+  // long the peer asked us to wait (HTTP Retry-After) before trying again.
+  std::string request_id;
+  std::optional<std::chrono::milliseconds> retry_after;
 };
 
 inline Error make_error(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message)};
+  return Error{std::move(code), std::move(message), {}, std::nullopt};
 }
 
 template <typename T>

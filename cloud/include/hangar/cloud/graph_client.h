@@ -1,0 +1,85 @@
+// RegistrationApi over Microsoft Graph: OAuth2 client credentials with a cached token, the
+// Autopilot import endpoints, paging, and every HTTP answer mapped to one of registration.h's error
+// codes.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include "hangar/cloud/http.h"
+#include "hangar/cloud/registration.h"
+#include "hangar/core/clock.h"
+
+namespace hangar::cloud {
+
+struct GraphConfig {
+  // Both are configuration: sovereign clouds use other hosts.
+  std::string authority_url = "https://login.microsoftonline.com";
+  std::string graph_url = "https://graph.microsoft.com/beta";
+  std::string tenant_id;
+  std::string client_id;
+  std::string client_secret;  // never logged, never in an error message
+  std::string scope = "https://graph.microsoft.com/.default";
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // A token is renewed this long before it expires, so no call races its expiry.
+  std::chrono::seconds refresh_margin{300};
+  // Stop following @odata.nextLink after this many pages (a loop guard, not a limit in practice).
+  int max_pages = 10'000;
+};
+
+class GraphClient final : public RegistrationApi {
+ public:
+  // Fails when a URL breaks the policy in http.h or credentials are missing.
+  static core::Result<std::unique_ptr<GraphClient>> create(GraphConfig config,
+                                                           HttpTransport& transport,
+                                                           const core::Clock& clock);
+
+  core::Result<std::vector<ImportRecord>> import_devices(
+      std::span<const ImportItem> items) override;
+  core::Result<std::vector<ImportRecord>> import_records(const std::string& import_id) override;
+  core::Result<std::vector<ImportRecord>> import_records_for_serial(
+      const std::string& serial) override;
+  core::Status delete_import_record(const std::string& id) override;
+  core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
+      const std::string& serial) override;
+  core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() override;
+  core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
+
+  // How many token requests were made (tests check the cache).
+  int token_requests() const { return token_requests_; }
+
+ private:
+  GraphClient(GraphConfig config, HttpTransport& transport, const core::Clock& clock)
+      : config_(std::move(config)), transport_(transport), clock_(clock) {}
+
+  core::Result<std::string> token(bool force_refresh);
+  // Sends with the bearer token; on a 401 renews the token once and tries again. Non-2xx answers
+  // become errors with the Graph message, the request-id and Retry-After.
+  core::Result<HttpResponse> call(const std::string& method, const std::string& url,
+                                  const std::string& body = {});
+  core::Result<nlohmann::json> call_json(const std::string& method, const std::string& url,
+                                         const std::string& body = {});
+  // GETs `url` and every @odata.nextLink after it; returns the concatenated "value" arrays.
+  core::Result<std::vector<nlohmann::json>> get_all(const std::string& url);
+  std::string graph(const std::string& path) const;
+
+  GraphConfig config_;
+  HttpTransport& transport_;
+  const core::Clock& clock_;
+  std::mutex token_mutex_;
+  std::string token_;
+  std::int64_t token_expires_ms_ = 0;
+  int token_requests_ = 0;
+};
+
+// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+std::string url_encode(std::string_view text);
+// An OData string literal: quotes doubled.
+std::string odata_quote(std::string_view text);
+// Parses one importedWindowsAutopilotDeviceIdentity JSON object.
+ImportRecord parse_import_record(const nlohmann::json& json);
+
+}  // namespace hangar::cloud

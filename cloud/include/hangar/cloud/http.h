@@ -1,0 +1,53 @@
+// The HTTP seam under the Graph client: one request in, one response out, behind an interface so
+// retry and token rules are tested with a strict fake transport and a fake clock.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "hangar/core/result.h"
+
+namespace hangar::cloud {
+
+// Transport failures (never an HTTP status: a 500 is a response, not an error).
+inline constexpr char kErrNetwork[] = "network";  // refused, reset, DNS, dropped mid-answer
+inline constexpr char kErrTimeout[] = "timeout";  // no complete answer in time
+inline constexpr char kErrInsecureUrl[] = "insecure_url";  // http:// to a host that is not loopback
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "DELETE"
+  std::string url;     // absolute
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual core::Result<HttpResponse> send(const HttpRequest& request,
+                                          std::chrono::milliseconds timeout) = 0;
+};
+
+// cpprestsdk: TLS certificates verified for every https URL; plain http only to loopback
+// (127.0.0.0/8, ::1, localhost), anything else fails with kErrInsecureUrl before connecting.
+std::unique_ptr<HttpTransport> make_cpprest_transport();
+
+// True for http(s) URLs whose host is loopback.
+bool is_loopback_url(const std::string& url);
+// The URL policy above, as a check the client runs on its configured base URLs at start-up.
+core::Status check_url_allowed(const std::string& url);
+
+}  // namespace hangar::cloud

@@ -1,0 +1,89 @@
+// What the engine needs from the cloud, as an interface: import devices, read back the import
+// records, delete them, and read/set Autopilot device identities. GraphClient implements it over
+// HTTP; the engine's tests use a fake.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hangar/core/device.h"
+#include "hangar/core/result.h"
+
+namespace hangar::cloud {
+
+// Error codes of every cloud call. The engine decides from them whether to retry.
+inline constexpr char kErrThrottled[] = "throttled";  // 429: wait Error::retry_after or back off
+inline constexpr char kErrTransient[] = "transient";  // 5xx, StorageError: retry with backoff
+inline constexpr char kErrAuth[] = "auth";            // credentials refused: needs the admin
+inline constexpr char kErrRejected[] = "rejected";    // 4xx about the request itself
+inline constexpr char kErrNotConfigured[] = "not_configured";
+// kErrNetwork and kErrTimeout (http.h) mean the cloud could not be reached: the engine goes
+// offline.
+
+struct ImportItem {
+  std::string serial;
+  std::string product_key;
+  std::string hash_base64;  // normalised (padded) base64; empty for hashless registrations
+  std::string group_tag;
+  std::string assigned_user;
+};
+
+enum class ImportStatus { kUnknown, kPending, kPartial, kComplete, kError };
+ImportStatus parse_import_status(std::string_view text);
+
+// One importedWindowsAutopilotDeviceIdentity as the cloud reports it.
+struct ImportRecord {
+  std::string id;         // the record's id (what we poll and delete)
+  std::string import_id;  // shared by the records of one import call
+  std::string serial;
+  ImportStatus status = ImportStatus::kUnknown;
+  std::optional<long long> error_code;  // state.deviceErrorCode
+  std::string error_name;               // state.deviceErrorName
+  std::string registration_id;          // state.deviceRegistrationId once complete
+};
+
+struct AutopilotDevice {
+  std::string id;
+  std::string serial;
+  std::string group_tag;
+  std::string manufacturer;
+  std::string model;
+  std::string profile_status;  // deploymentProfileAssignmentStatus (beta)
+};
+
+// What an import record's error means, in the seed's words.
+struct ErrorMeaning {
+  enum class Action {
+    kRegistered,  // 806: already in this tenant, so it is registered after all
+    kFailed,      // final: show the reason
+    kRetry,       // transient (StorageError): import again later
+  };
+  Action action = Action::kFailed;
+  core::FailureReason reason = core::FailureReason::kUnexpectedError;
+  std::string detail;  // "ZtdDeviceAssignedToOtherTenant (808)"
+};
+ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_view name);
+
+class RegistrationApi {
+ public:
+  virtual ~RegistrationApi() = default;
+  // One import call; the cloud answers with a record per device (same order is not assumed: match
+  // on serial).
+  virtual core::Result<std::vector<ImportRecord>> import_devices(
+      std::span<const ImportItem> items) = 0;
+  // Every record of one import call (paged), to poll a whole batch with a few requests.
+  virtual core::Result<std::vector<ImportRecord>> import_records(const std::string& import_id) = 0;
+  // Records for one serial (crash recovery: was it sent before we died?).
+  virtual core::Result<std::vector<ImportRecord>> import_records_for_serial(
+      const std::string& serial) = 0;
+  virtual core::Status delete_import_record(const std::string& id) = 0;
+  virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
+      const std::string& serial) = 0;
+  // Every Autopilot device (paged), for the daily group-tag sweep.
+  virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() = 0;
+  virtual core::Status set_group_tag(const std::string& device_id, const std::string& tag) = 0;
+};
+
+}  // namespace hangar::cloud

@@ -1,0 +1,113 @@
+// HttpTransport over cpprestsdk's http_client (asio + OpenSSL on Linux, WinHTTP on Windows).
+#include <cpprest/http_client.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "hangar/cloud/http.h"
+
+namespace hangar::cloud {
+
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// "https://host:port/path" -> "host" (without brackets for IPv6).
+std::string host_of(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return {};
+  std::string rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest.front() == '[') return lower(rest.substr(1, rest.find(']') - 1));
+  return lower(rest.substr(0, rest.find(':')));
+}
+
+class CpprestTransport final : public HttpTransport {
+ public:
+  core::Result<HttpResponse> send(const HttpRequest& request,
+                                  std::chrono::milliseconds timeout) override {
+    if (auto allowed = check_url_allowed(request.url); !allowed) return allowed.error();
+    try {
+      web::http::client::http_client_config config;
+      config.set_timeout(timeout);
+      config.set_validate_certificates(true);
+      web::http::client::http_client client(utility::conversions::to_string_t(request.url), config);
+      web::http::http_request message(utility::conversions::to_string_t(request.method));
+      for (const auto& [name, value] : request.headers) {
+        if (lower(name) == "content-type") continue;  // set with the body below
+        message.headers().add(utility::conversions::to_string_t(name),
+                              utility::conversions::to_string_t(value));
+      }
+      if (!request.body.empty() || request.method == "POST") {
+        auto type = request.headers.find("Content-Type");
+        message.set_body(request.body,
+                         type == request.headers.end() ? "application/json" : type->second);
+      }
+      web::http::http_response reply = client.request(message).get();
+      HttpResponse response;
+      response.status = reply.status_code();
+      for (const auto& [name, value] : reply.headers()) {
+        response.headers[lower(utility::conversions::to_utf8string(name))] =
+            utility::conversions::to_utf8string(value);
+      }
+      response.body = reply.extract_utf8string(true).get();
+      return response;
+    } catch (const web::http::http_exception& e) {
+      const std::string what = e.what();
+      const bool timed_out = e.error_code() == std::errc::timed_out ||
+                             what.find("timed out") != std::string::npos ||
+                             what.find("timeout") != std::string::npos;
+      return core::make_error(timed_out ? kErrTimeout : kErrNetwork,
+                              request.method + " " + request.url + ": " + what);
+    } catch (const std::exception& e) {
+      return core::make_error(kErrNetwork, request.method + " " + request.url + ": " + e.what());
+    }
+  }
+};
+
+}  // namespace
+
+// 127.0.0.0/8 written as four decimal octets: "127.0.0.1.evil.example" is not loopback.
+static bool is_ipv4_loopback(const std::string& host) {
+  int octets = 0;
+  std::size_t pos = 0;
+  while (pos <= host.size()) {
+    const std::size_t dot = std::min(host.find('.', pos), host.size());
+    const std::string part = host.substr(pos, dot - pos);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(part) > 255) {
+      return false;
+    }
+    if (octets == 0 && part != "127") return false;
+    ++octets;
+    pos = dot + 1;
+  }
+  return octets == 4;
+}
+
+bool is_loopback_url(const std::string& url) {
+  const std::string host = host_of(url);
+  return host == "localhost" || host == "::1" || is_ipv4_loopback(host);
+}
+
+core::Status check_url_allowed(const std::string& url) {
+  const std::string scheme = lower(url.substr(0, url.find("://")));
+  if (scheme == "https") return {};
+  if (scheme == "http" && is_loopback_url(url)) return {};
+  return core::make_error(kErrInsecureUrl,
+                          "refusing " + url +
+                              ": only https is allowed (plain http only to this machine's "
+                              "loopback address, for the simulated cloud)");
+}
+
+std::unique_ptr<HttpTransport> make_cpprest_transport() {
+  return std::make_unique<CpprestTransport>();
+}
+
+}  // namespace hangar::cloud

@@ -1,0 +1,389 @@
+// Microsoft Graph implementation of RegistrationApi (see graph_client.h).
+#include "hangar/cloud/graph_client.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace hangar::cloud {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kImported = "/deviceManagement/importedWindowsAutopilotDeviceIdentities";
+constexpr const char* kAutopilot = "/deviceManagement/windowsAutopilotDeviceIdentities";
+
+std::string trim_slash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+std::string form_encode(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    if (!body.empty()) body += '&';
+    body += name;
+    body += '=';
+    body += url_encode(value);
+  }
+  return body;
+}
+
+// The Graph error body's message ({"error":{"code":..,"message":..}}), or the body's start.
+std::string graph_message(const HttpResponse& response) {
+  try {
+    const Json body = Json::parse(response.body);
+    if (body.contains("error")) {
+      const Json& error = body["error"];
+      if (error.is_object()) {
+        std::string text = error.value("code", "");
+        const std::string message = error.value("message", "");
+        if (!message.empty()) text += (text.empty() ? "" : ": ") + message;
+        if (!text.empty()) return text;
+      } else if (error.is_string()) {
+        // OAuth2 errors: {"error":"invalid_client","error_description":"AADSTS..."}
+        return error.get<std::string>() + ": " + body.value("error_description", "");
+      }
+    }
+  } catch (const Json::exception&) {
+  }
+  return response.body.substr(0, 200);
+}
+
+std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response) {
+  const std::string value = response.header("retry-after");
+  if (value.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double seconds = std::strtod(value.c_str(), &end);
+  if (end == value.c_str() || seconds < 0) return std::nullopt;  // HTTP dates are not used here
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+core::Error http_error(const std::string& method, const std::string& url,
+                       const HttpResponse& response) {
+  const int status = response.status;
+  const char* code = status == 429                    ? kErrThrottled
+                     : status >= 500                  ? kErrTransient
+                     : status == 401 || status == 403 ? kErrAuth
+                                                      : kErrRejected;
+  std::string message = method + " " + url + " answered HTTP " + std::to_string(status) + ": " +
+                        graph_message(response);
+  if (status == 403) {
+    message +=
+        " (the app registration needs the DeviceManagementServiceConfig.ReadWrite.All "
+        "application permission, with admin consent)";
+  }
+  core::Error error = core::make_error(code, std::move(message));
+  error.request_id = response.header("request-id");
+  error.retry_after = retry_after(response);
+  // A StorageError in the body is the service's own "try again" (DOMAIN.md).
+  if (error.code == kErrRejected && response.body.find("StorageError") != std::string::npos) {
+    error.code = kErrTransient;
+  }
+  return error;
+}
+
+AutopilotDevice parse_autopilot(const Json& json) {
+  AutopilotDevice device;
+  device.id = json.value("id", "");
+  device.serial = json.value("serialNumber", "");
+  if (json.contains("groupTag") && json["groupTag"].is_string())
+    device.group_tag = json["groupTag"];
+  if (json.contains("manufacturer") && json["manufacturer"].is_string()) {
+    device.manufacturer = json["manufacturer"];
+  }
+  if (json.contains("model") && json["model"].is_string()) device.model = json["model"];
+  if (json.contains("deploymentProfileAssignmentStatus") &&
+      json["deploymentProfileAssignmentStatus"].is_string()) {
+    device.profile_status = json["deploymentProfileAssignmentStatus"];
+  }
+  return device;
+}
+
+}  // namespace
+
+std::string url_encode(std::string_view text) {
+  std::string out;
+  for (char raw : text) {
+    const auto c = static_cast<unsigned char>(raw);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buffer[4];
+      std::snprintf(buffer, sizeof buffer, "%%%02X", c);
+      out += buffer;
+    }
+  }
+  return out;
+}
+
+std::string odata_quote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+ImportStatus parse_import_status(std::string_view text) {
+  if (text == "pending") return ImportStatus::kPending;
+  if (text == "partial") return ImportStatus::kPartial;
+  if (text == "complete") return ImportStatus::kComplete;
+  if (text == "error") return ImportStatus::kError;
+  return ImportStatus::kUnknown;
+}
+
+ImportRecord parse_import_record(const Json& json) {
+  ImportRecord record;
+  record.id = json.value("id", "");
+  record.import_id = json.contains("importId") && json["importId"].is_string()
+                         ? json["importId"].get<std::string>()
+                         : std::string();
+  record.serial = json.value("serialNumber", "");
+  if (json.contains("state") && json["state"].is_object()) {
+    const Json& state = json["state"];
+    if (state.contains("deviceImportStatus") && state["deviceImportStatus"].is_string()) {
+      record.status = parse_import_status(state["deviceImportStatus"].get<std::string>());
+    }
+    if (state.contains("deviceErrorCode") && state["deviceErrorCode"].is_number_integer()) {
+      const long long code = state["deviceErrorCode"].get<long long>();
+      if (code != 0) record.error_code = code;
+    }
+    if (state.contains("deviceErrorName") && state["deviceErrorName"].is_string()) {
+      record.error_name = state["deviceErrorName"];
+    }
+    if (state.contains("deviceRegistrationId") && state["deviceRegistrationId"].is_string()) {
+      record.registration_id = state["deviceRegistrationId"];
+    }
+  }
+  return record;
+}
+
+ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_view name) {
+  const std::string detail =
+      std::string(name.empty() ? "error" : name) + (code ? " (" + std::to_string(*code) + ")" : "");
+  using Action = ErrorMeaning::Action;
+  using core::FailureReason;
+  if ((code && *code == 806) || name == "ZtdDeviceAlreadyAssigned") {
+    return {Action::kRegistered, FailureReason::kDeviceAlreadyRegistered, detail};
+  }
+  if ((code && *code == 808) || name == "ZtdDeviceAssignedToOtherTenant") {
+    return {Action::kFailed, FailureReason::kClaimedByAnotherOrganization, detail};
+  }
+  if (name == "InvalidZtdHardwareHash") {
+    return {Action::kFailed, FailureReason::kHardwareHashNotValid, detail};
+  }
+  if (name == "ZtdDeviceDuplicated") {
+    return {Action::kFailed, FailureReason::kHardwareHashNotValid,
+            detail + ": the same hardware hash was imported under another serial"};
+  }
+  if (name == "ZtdDeviceNotFound" || name == "DeviceNotFound") {
+    return {Action::kFailed, FailureReason::kDeviceNotFound, detail};
+  }
+  if (name == "StorageError") return {Action::kRetry, FailureReason::kUnexpectedError, detail};
+  return {Action::kFailed, FailureReason::kUnexpectedError, detail};
+}
+
+core::Result<std::unique_ptr<GraphClient>> GraphClient::create(GraphConfig config,
+                                                               HttpTransport& transport,
+                                                               const core::Clock& clock) {
+  config.authority_url = trim_slash(config.authority_url);
+  config.graph_url = trim_slash(config.graph_url);
+  for (const std::string* url : {&config.authority_url, &config.graph_url}) {
+    if (auto allowed = check_url_allowed(*url); !allowed) return allowed.error();
+  }
+  if (config.tenant_id.empty() || config.client_id.empty() || config.client_secret.empty()) {
+    return core::make_error(kErrNotConfigured,
+                            "no cloud credentials: run `hangar config set-credentials` with the "
+                            "tenant id, the app's client id and its secret");
+  }
+  return std::unique_ptr<GraphClient>(new GraphClient(std::move(config), transport, clock));
+}
+
+std::string GraphClient::graph(const std::string& path) const { return config_.graph_url + path; }
+
+core::Result<std::string> GraphClient::token(bool force_refresh) {
+  std::lock_guard lock(token_mutex_);
+  const std::int64_t now = clock_.now_ms();
+  if (!force_refresh && !token_.empty() && now < token_expires_ms_) return token_;
+  HttpRequest request;
+  request.method = "POST";
+  request.url = config_.authority_url + "/" + url_encode(config_.tenant_id) + "/oauth2/v2.0/token";
+  request.headers["Content-Type"] = "application/x-www-form-urlencoded";
+  request.body = form_encode({{"grant_type", "client_credentials"},
+                              {"client_id", config_.client_id},
+                              {"client_secret", config_.client_secret},
+                              {"scope", config_.scope}});
+  ++token_requests_;
+  auto response = transport_.send(request, config_.timeout);
+  if (!response) return response.error();
+  if (response->status != 200) {
+    core::Error error = http_error("POST", request.url, *response);
+    if (response->status == 400 || response->status == 401) {
+      error.code = kErrAuth;
+      error.message +=
+          " (check the tenant id, client id and secret: `hangar config "
+          "set-credentials`)";
+    }
+    return error;
+  }
+  try {
+    const Json body = Json::parse(response->body);
+    token_ = body.at("access_token").get<std::string>();
+    const std::int64_t lifetime_s = body.value("expires_in", std::int64_t{3600});
+    const std::int64_t margin_s =
+        std::min<std::int64_t>(config_.refresh_margin.count(), lifetime_s / 2);
+    token_expires_ms_ = now + (lifetime_s - margin_s) * 1000;
+  } catch (const Json::exception&) {
+    return core::make_error(kErrTransient, "the token endpoint answered without an access_token");
+  }
+  return token_;
+}
+
+core::Result<HttpResponse> GraphClient::call(const std::string& method, const std::string& url,
+                                             const std::string& body) {
+  for (int attempt = 0;; ++attempt) {
+    auto bearer = token(attempt > 0);
+    if (!bearer) return bearer.error();
+    HttpRequest request;
+    request.method = method;
+    request.url = url;
+    request.headers["Authorization"] = "Bearer " + *bearer;
+    request.headers["Accept"] = "application/json";
+    if (!body.empty()) {
+      request.headers["Content-Type"] = "application/json";
+      request.body = body;
+    }
+    auto response = transport_.send(request, config_.timeout);
+    if (!response) return response.error();
+    if (response->status == 401 && attempt == 0) continue;  // expired early or revoked: renew once
+    if (response->status >= 200 && response->status < 300) return response;
+    return http_error(method, url, *response);
+  }
+}
+
+core::Result<Json> GraphClient::call_json(const std::string& method, const std::string& url,
+                                          const std::string& body) {
+  auto response = call(method, url, body);
+  if (!response) return response.error();
+  if (response->body.empty()) return Json::object();
+  try {
+    return Json::parse(response->body);
+  } catch (const Json::exception&) {
+    core::Error error = core::make_error(
+        kErrTransient, method + " " + url + " answered with a body that is not JSON");
+    error.request_id = response->header("request-id");
+    return error;
+  }
+}
+
+core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url) {
+  std::vector<Json> items;
+  std::string next = url;
+  for (int page = 0; !next.empty(); ++page) {
+    if (page >= config_.max_pages) {
+      return core::make_error(kErrTransient, "paging through " + url + " did not end after " +
+                                                 std::to_string(page) + " pages");
+    }
+    auto body = call_json("GET", next);
+    if (!body) return body.error();
+    if (body->contains("value") && (*body)["value"].is_array()) {
+      for (auto& item : (*body)["value"]) items.push_back(std::move(item));
+    }
+    next = body->contains("@odata.nextLink") && (*body)["@odata.nextLink"].is_string()
+               ? (*body)["@odata.nextLink"].get<std::string>()
+               : std::string();
+    // A nextLink must stay on the configured Graph host: never send the token elsewhere.
+    if (!next.empty() && next.rfind(config_.graph_url, 0) != 0) {
+      return core::make_error(kErrRejected, "the cloud's nextLink " + next +
+                                                " leaves the configured Graph URL; refusing it");
+    }
+  }
+  return items;
+}
+
+core::Result<std::vector<ImportRecord>> GraphClient::import_devices(
+    std::span<const ImportItem> items) {
+  Json identities = Json::array();
+  for (const auto& item : items) {
+    Json identity{{"@odata.type", "#microsoft.graph.importedWindowsAutopilotDeviceIdentity"},
+                  {"serialNumber", item.serial}};
+    if (!item.product_key.empty()) identity["productKey"] = item.product_key;
+    if (!item.hash_base64.empty()) identity["hardwareIdentifier"] = item.hash_base64;
+    if (!item.group_tag.empty()) identity["groupTag"] = item.group_tag;
+    if (!item.assigned_user.empty()) identity["assignedUserPrincipalName"] = item.assigned_user;
+    identities.push_back(std::move(identity));
+  }
+  auto body = call_json("POST", graph(std::string(kImported) + "/import"),
+                        Json{{"importedWindowsAutopilotDeviceIdentities", identities}}.dump());
+  if (!body) return body.error();
+  std::vector<ImportRecord> records;
+  if (body->contains("value") && (*body)["value"].is_array()) {
+    for (const auto& item : (*body)["value"]) records.push_back(parse_import_record(item));
+  }
+  return records;
+}
+
+core::Result<std::vector<ImportRecord>> GraphClient::import_records(const std::string& import_id) {
+  auto items =
+      get_all(graph(kImported) + "?$filter=" + url_encode("importId eq " + odata_quote(import_id)));
+  if (!items) return items.error();
+  std::vector<ImportRecord> records;
+  for (const auto& item : *items) records.push_back(parse_import_record(item));
+  return records;
+}
+
+core::Result<std::vector<ImportRecord>> GraphClient::import_records_for_serial(
+    const std::string& serial) {
+  auto items = get_all(graph(kImported) +
+                       "?$filter=" + url_encode("serialNumber eq " + odata_quote(serial)));
+  if (!items) return items.error();
+  std::vector<ImportRecord> records;
+  for (const auto& item : *items) records.push_back(parse_import_record(item));
+  return records;
+}
+
+core::Status GraphClient::delete_import_record(const std::string& id) {
+  auto response = call("DELETE", graph(std::string(kImported) + "/" + url_encode(id)));
+  if (!response) return response.error();
+  return {};
+}
+
+core::Result<std::optional<AutopilotDevice>> GraphClient::find_autopilot_device(
+    const std::string& serial) {
+  auto items = get_all(graph(kAutopilot) + "?$filter=" +
+                       url_encode("contains(serialNumber," + odata_quote(serial) + ")"));
+  if (!items) return items.error();
+  for (const auto& item : *items) {
+    AutopilotDevice device = parse_autopilot(item);
+    // contains() also matches longer serials: keep the exact one (serials ignore case).
+    if (device.serial.size() == serial.size() &&
+        std::equal(device.serial.begin(), device.serial.end(), serial.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return std::optional<AutopilotDevice>(std::move(device));
+    }
+  }
+  return std::optional<AutopilotDevice>();
+}
+
+core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices() {
+  auto items = get_all(graph(kAutopilot));
+  if (!items) return items.error();
+  std::vector<AutopilotDevice> devices;
+  for (const auto& item : *items) devices.push_back(parse_autopilot(item));
+  return devices;
+}
+
+core::Status GraphClient::set_group_tag(const std::string& device_id, const std::string& tag) {
+  auto response =
+      call("POST",
+           graph(std::string(kAutopilot) + "/" + url_encode(device_id) + "/updateDeviceProperties"),
+           Json{{"groupTag", tag}}.dump());
+  if (!response) return response.error();
+  return {};
+}
+
+}  // namespace hangar::cloud

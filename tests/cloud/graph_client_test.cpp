@@ -1,0 +1,303 @@
+// GraphClient against a strict scripted transport and a fake clock: the token cache and its
+// renewal, every HTTP answer's mapping to an error code, paging, the URL policy, and the request
+// shapes Graph expects.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <nlohmann/json.hpp>
+
+#include "hangar/cloud/graph_client.h"
+
+namespace hangar::cloud {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// Every request must be expected, in order; an unexpected one fails the test.
+class ScriptedTransport final : public HttpTransport {
+ public:
+  struct Step {
+    std::string method;
+    std::string url_prefix;
+    core::Result<HttpResponse> answer;
+  };
+
+  void expect(std::string method, std::string url_prefix, int status, std::string body = "{}",
+              std::map<std::string, std::string> headers = {}) {
+    HttpResponse response{status, std::move(headers), std::move(body)};
+    steps_.push_back({std::move(method), std::move(url_prefix), response});
+  }
+  void expect_failure(std::string method, std::string url_prefix, std::string code) {
+    steps_.push_back(
+        {std::move(method), std::move(url_prefix), core::make_error(std::move(code), "boom")});
+  }
+  void expect_token(std::string token = "tok-1", int expires_in = 3600) {
+    expect(
+        "POST", "https://login.example/tenant-1/oauth2/v2.0/token", 200,
+        Json{{"access_token", token}, {"expires_in", expires_in}, {"token_type", "Bearer"}}.dump());
+  }
+
+  core::Result<HttpResponse> send(const HttpRequest& request, std::chrono::milliseconds) override {
+    sent.push_back(request);
+    if (steps_.empty()) {
+      ADD_FAILURE() << "unexpected request " << request.method << " " << request.url;
+      return core::make_error(kErrNetwork, "unexpected");
+    }
+    Step step = std::move(steps_.front());
+    steps_.pop_front();
+    EXPECT_EQ(request.method, step.method);
+    EXPECT_EQ(request.url.rfind(step.url_prefix, 0), 0u)
+        << request.url << " does not start with " << step.url_prefix;
+    return step.answer;
+  }
+
+  bool done() const { return steps_.empty(); }
+  std::vector<HttpRequest> sent;
+
+ private:
+  std::deque<Step> steps_;
+};
+
+constexpr const char* kGraph = "https://graph.example/beta";
+
+class GraphClientTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<GraphClient> make() {
+    GraphConfig config;
+    config.authority_url = "https://login.example/";
+    config.graph_url = kGraph;
+    config.tenant_id = "tenant-1";
+    config.client_id = "client-1";
+    config.client_secret = "s3cret value&more";
+    auto client = GraphClient::create(config, transport_, clock_);
+    EXPECT_TRUE(client.ok()) << client.error().message;
+    return std::move(client).value();
+  }
+  void TearDown() override { EXPECT_TRUE(transport_.done()) << "expected requests were not made"; }
+
+  ScriptedTransport transport_;
+  core::FakeClock clock_;
+};
+
+TEST_F(GraphClientTest, ImportSendsGraphsShapeWithTokenAndFormEncodedCredentials) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect(
+      "POST",
+      std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import",
+      200,
+      R"({"value":[{"id":"r1","importId":"imp-1","serialNumber":"S1",
+                        "state":{"deviceImportStatus":"pending","deviceErrorCode":0}}]})");
+  ImportItem item{"S1", "PK", "T0Ee", "Microsoft365Managed_Autopilot", "amy@contoso.com"};
+  auto records = client->import_devices(std::span<const ImportItem>(&item, 1));
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].id, "r1");
+  EXPECT_EQ((*records)[0].import_id, "imp-1");
+  EXPECT_EQ((*records)[0].status, ImportStatus::kPending);
+  EXPECT_FALSE((*records)[0].error_code.has_value());
+
+  const HttpRequest& token = transport_.sent[0];
+  EXPECT_EQ(token.headers.at("Content-Type"), "application/x-www-form-urlencoded");
+  EXPECT_NE(token.body.find("grant_type=client_credentials"), std::string::npos);
+  EXPECT_NE(token.body.find("client_secret=s3cret%20value%26more"), std::string::npos);
+  EXPECT_NE(token.body.find("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"),
+            std::string::npos);
+  const HttpRequest& import = transport_.sent[1];
+  EXPECT_EQ(import.headers.at("Authorization"), "Bearer tok-1");
+  const Json body = Json::parse(import.body);
+  const Json& identity = body["importedWindowsAutopilotDeviceIdentities"][0];
+  EXPECT_EQ(identity["@odata.type"], "#microsoft.graph.importedWindowsAutopilotDeviceIdentity");
+  EXPECT_EQ(identity["serialNumber"], "S1");
+  EXPECT_EQ(identity["productKey"], "PK");
+  EXPECT_EQ(identity["hardwareIdentifier"], "T0Ee");
+  EXPECT_EQ(identity["groupTag"], "Microsoft365Managed_Autopilot");
+  EXPECT_EQ(identity["assignedUserPrincipalName"], "amy@contoso.com");
+}
+
+TEST_F(GraphClientTest, TokenIsCachedRenewedBeforeExpiryAndOnceOn401) {
+  auto client = make();
+  transport_.expect_token("tok-1", 3600);
+  transport_.expect("DELETE", std::string(kGraph), 204, "");
+  transport_.expect("DELETE", std::string(kGraph), 204, "");
+  ASSERT_TRUE(client->delete_import_record("a").ok());
+  ASSERT_TRUE(client->delete_import_record("b").ok());
+  EXPECT_EQ(client->token_requests(), 1);
+
+  // 3600 s minus the 300 s margin: at 3301 s the token is renewed before it is used.
+  clock_.advance(3301s);
+  transport_.expect_token("tok-2", 3600);
+  transport_.expect("DELETE", std::string(kGraph), 204, "");
+  ASSERT_TRUE(client->delete_import_record("c").ok());
+  EXPECT_EQ(transport_.sent.back().headers.at("Authorization"), "Bearer tok-2");
+
+  // Revoked early: one 401, one renewal, one retry.
+  transport_.expect("DELETE", std::string(kGraph), 401,
+                    R"({"error":{"code":"InvalidAuthenticationToken"}})");
+  transport_.expect_token("tok-3", 3600);
+  transport_.expect("DELETE", std::string(kGraph), 204, "");
+  ASSERT_TRUE(client->delete_import_record("d").ok());
+  EXPECT_EQ(client->token_requests(), 3);
+
+  // A second 401 in a row is an auth error, not a loop.
+  transport_.expect("DELETE", std::string(kGraph), 401, "{}");
+  transport_.expect_token("tok-4", 3600);
+  transport_.expect("DELETE", std::string(kGraph), 401, "{}");
+  auto refused = client->delete_import_record("e");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kErrAuth);
+}
+
+TEST_F(GraphClientTest, AnswersMapToErrorCodesWithRequestIdAndRetryAfter) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect("DELETE", kGraph, 429, R"({"error":{"code":"TooManyRequests"}})",
+                    {{"retry-after", "7"}, {"request-id", "req-429"}});
+  auto throttled = client->delete_import_record("a");
+  ASSERT_FALSE(throttled.ok());
+  EXPECT_EQ(throttled.error().code, kErrThrottled);
+  EXPECT_EQ(throttled.error().retry_after, std::chrono::milliseconds(7000));
+  EXPECT_EQ(throttled.error().request_id, "req-429");
+
+  transport_.expect("DELETE", kGraph, 429, "{}");
+  auto bare = client->delete_import_record("a");
+  EXPECT_EQ(bare.error().code, kErrThrottled);
+  EXPECT_FALSE(bare.error().retry_after.has_value());
+
+  transport_.expect("DELETE", kGraph, 503, "{}");
+  EXPECT_EQ(client->delete_import_record("a").error().code, kErrTransient);
+  transport_.expect("DELETE", kGraph, 400, R"({"error":{"code":"StorageError","message":"x"}})");
+  EXPECT_EQ(client->delete_import_record("a").error().code, kErrTransient);
+  transport_.expect("DELETE", kGraph, 403, "{}");
+  auto forbidden = client->delete_import_record("a");
+  EXPECT_EQ(forbidden.error().code, kErrAuth);
+  EXPECT_NE(forbidden.error().message.find("DeviceManagementServiceConfig.ReadWrite.All"),
+            std::string::npos);
+  transport_.expect(
+      "POST", kGraph, 400,
+      R"({"error":{"code":"BadRequest","message":"Cannot convert the literal 'x' to the expected type 'Edm.Binary'."}})",
+      {{"request-id", "req-400"}});
+  ImportItem item{"S1", "", "x", "", ""};
+  auto rejected = client->import_devices(std::span<const ImportItem>(&item, 1));
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().code, kErrRejected);
+  EXPECT_NE(rejected.error().message.find("Edm.Binary"), std::string::npos);
+  EXPECT_EQ(rejected.error().request_id, "req-400");
+
+  transport_.expect_failure("DELETE", kGraph, kErrNetwork);
+  EXPECT_EQ(client->delete_import_record("a").error().code, kErrNetwork);
+}
+
+TEST_F(GraphClientTest, SecretNeverAppearsInErrors) {
+  auto client = make();
+  transport_.expect(
+      "POST", "https://login.example/", 401,
+      R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."})");
+  auto refused = client->delete_import_record("a");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kErrAuth);
+  EXPECT_NE(refused.error().message.find("AADSTS7000215"), std::string::npos);
+  EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos);
+}
+
+TEST_F(GraphClientTest, PollingFollowsNextLinksWithOneFilteredListPerImport) {
+  auto client = make();
+  transport_.expect_token();
+  const std::string first_url = std::string(kGraph) +
+                                "/deviceManagement/importedWindowsAutopilotDeviceIdentities"
+                                "?$filter=importId%20eq%20%27imp-1%27";
+  transport_.expect(
+      "GET", first_url, 200,
+      Json{{"value",
+            {{{"id", "r1"},
+              {"serialNumber", "S1"},
+              {"state", {{"deviceImportStatus", "complete"}, {"deviceRegistrationId", "reg-1"}}}}}},
+           {"@odata.nextLink", std::string(kGraph) + "/next-page"}}
+          .dump());
+  transport_.expect("GET", std::string(kGraph) + "/next-page", 200,
+                    Json{{"value",
+                          {{{"id", "r2"},
+                            {"serialNumber", "S2"},
+                            {"state",
+                             {{"deviceImportStatus", "error"},
+                              {"deviceErrorCode", 808},
+                              {"deviceErrorName", "ZtdDeviceAssignedToOtherTenant"}}}}}}}
+                        .dump());
+  auto records = client->import_records("imp-1");
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].status, ImportStatus::kComplete);
+  EXPECT_EQ((*records)[0].registration_id, "reg-1");
+  EXPECT_EQ((*records)[1].status, ImportStatus::kError);
+  EXPECT_EQ((*records)[1].error_code, 808);
+}
+
+TEST_F(GraphClientTest, NextLinkToAnotherHostIsRefused) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect(
+      "GET", kGraph, 200,
+      Json{{"value", Json::array()}, {"@odata.nextLink", "https://evil.example/x"}}.dump());
+  auto records = client->import_records("imp-1");
+  ASSERT_FALSE(records.ok());
+  EXPECT_NE(records.error().message.find("evil.example"), std::string::npos);
+}
+
+TEST_F(GraphClientTest, FindAutopilotDeviceKeepsTheExactSerialOnly) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect("GET", kGraph, 200,
+                    Json{{"value",
+                          {{{"id", "a1"}, {"serialNumber", "S10"}},
+                           {{"id", "a2"}, {"serialNumber", "s1"}, {"groupTag", "T"}}}}}
+                        .dump());
+  auto device = client->find_autopilot_device("S1");
+  ASSERT_TRUE(device.ok());
+  ASSERT_TRUE(device->has_value());
+  EXPECT_EQ((*device)->id, "a2");
+  EXPECT_EQ((*device)->group_tag, "T");
+}
+
+TEST(GraphUrls, PlainHttpOnlyToLoopback) {
+  EXPECT_TRUE(check_url_allowed("https://graph.microsoft.com/beta").ok());
+  EXPECT_TRUE(check_url_allowed("http://127.0.0.1:8080/beta").ok());
+  EXPECT_TRUE(check_url_allowed("http://localhost:8080").ok());
+  EXPECT_TRUE(check_url_allowed("http://[::1]:8080/x").ok());
+  EXPECT_EQ(check_url_allowed("http://graph.microsoft.com/beta").error().code, kErrInsecureUrl);
+  EXPECT_EQ(check_url_allowed("http://127.0.0.1.evil.example/").error().code, kErrInsecureUrl);
+  EXPECT_EQ(check_url_allowed("ftp://127.0.0.1/").error().code, kErrInsecureUrl);
+
+  ScriptedTransport transport;
+  core::FakeClock clock;
+  GraphConfig config;
+  config.graph_url = "http://graph.example/beta";
+  config.tenant_id = config.client_id = config.client_secret = "x";
+  EXPECT_EQ(GraphClient::create(config, transport, clock).error().code, kErrInsecureUrl);
+  config.graph_url = "https://graph.example/beta";
+  config.client_secret.clear();
+  EXPECT_EQ(GraphClient::create(config, transport, clock).error().code, kErrNotConfigured);
+}
+
+TEST(ImportErrors, SeedWordsForEveryKnownCode) {
+  using core::FailureReason;
+  EXPECT_EQ(interpret_import_error(806, "ZtdDeviceAlreadyAssigned").action,
+            ErrorMeaning::Action::kRegistered);
+  EXPECT_EQ(interpret_import_error(806, "").reason, FailureReason::kDeviceAlreadyRegistered);
+  EXPECT_EQ(interpret_import_error(808, "ZtdDeviceAssignedToOtherTenant").reason,
+            FailureReason::kClaimedByAnotherOrganization);
+  EXPECT_EQ(interpret_import_error(std::nullopt, "InvalidZtdHardwareHash").reason,
+            FailureReason::kHardwareHashNotValid);
+  EXPECT_EQ(interpret_import_error(std::nullopt, "ZtdDeviceDuplicated").reason,
+            FailureReason::kHardwareHashNotValid);
+  EXPECT_EQ(interpret_import_error(std::nullopt, "ZtdDeviceNotFound").reason,
+            FailureReason::kDeviceNotFound);
+  EXPECT_EQ(interpret_import_error(std::nullopt, "StorageError").action,
+            ErrorMeaning::Action::kRetry);
+  const auto other = interpret_import_error(999, "SomethingNew");
+  EXPECT_EQ(other.reason, FailureReason::kUnexpectedError);
+  EXPECT_NE(other.detail.find("SomethingNew (999)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hangar::cloud
