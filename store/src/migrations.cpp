@@ -80,10 +80,20 @@ CREATE INDEX devices_hash_fingerprint ON devices (hash_fingerprint)
   WHERE hash_fingerprint IS NOT NULL;
 )sql";
 
+// The registration engine: the cloud's id of a device's own import record (polled and deleted; the
+// batch's import id is in import_id), and when a long Registration Pending was flagged.
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE devices ADD COLUMN import_record_id TEXT;
+ALTER TABLE devices ADD COLUMN pending_flagged_at INTEGER;
+CREATE INDEX devices_import_id ON devices (import_id) WHERE import_id IS NOT NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
     Migration{2, "hardware hash fingerprints for duplicate detection", kMigration2},
+    Migration{3, "import record ids and long-pending flags for the registration engine",
+              kMigration3},
 };
 
 constexpr bool versions_are_contiguous() {

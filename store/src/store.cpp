@@ -19,7 +19,8 @@ constexpr std::string_view kDeviceColumns =
     "id, serial, product_id, hardware_hash, manufacturer, model, group_tag, assigned_user, "
     "profile, state, failure_reason, last_error, request_id, source_file, source_line, "
     "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
-    "in_flight_since, created_at, updated_at, state_changed_at";
+    "in_flight_since, created_at, updated_at, state_changed_at, import_record_id, "
+    "pending_flagged_at";
 
 DeviceRow read_device(const Statement& row) {
   DeviceRow device;
@@ -47,6 +48,8 @@ DeviceRow read_device(const Statement& row) {
   device.created_at = row.column_int64(21);
   device.updated_at = row.column_int64(22);
   device.state_changed_at = row.column_int64(23);
+  device.import_record_id = row.column_optional_text(24);
+  device.pending_flagged_at = row.column_optional_int64(25);
   return device;
 }
 
@@ -605,6 +608,201 @@ core::Result<std::vector<HistoryRow>> Store::history(std::string_view serial) co
                               query->column_optional_text(4), query->column_int64(5)});
   }
   return rows;
+}
+
+core::Status Store::change_device(std::string_view serial,
+                                  std::optional<std::string_view> from_state,
+                                  std::optional<std::string_view> new_state,
+                                  std::string_view reason, std::int64_t now_ms,
+                                  const std::string& set_sql,
+                                  const std::function<core::Status(Statement&)>& bind) {
+  if (new_state && !is_known_state(*new_state)) return unknown_state(*new_state);
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  auto key = find_device_key(database_, serial);
+  if (!key) return std::move(key).error();
+  if (!*key) return device_not_found(serial);
+  if (from_state && (*key)->state != *from_state) {
+    return core::make_error(kErrConflict, "device " + std::string(serial) + " is " + (*key)->state +
+                                              ", not " + std::string(*from_state));
+  }
+  std::string sql = "UPDATE devices SET updated_at = ?1";
+  if (new_state) sql += ", state = ?3, state_changed_at = ?1";
+  if (!set_sql.empty()) sql += ", " + set_sql;
+  sql += " WHERE id = ?2";
+  {
+    auto update = database_.prepare(sql);
+    if (!update) return std::move(update).error();
+    if (auto status = update->bind(1, now_ms); !status) return status;
+    if (auto status = update->bind(2, (*key)->id); !status) return status;
+    if (new_state) {
+      if (auto status = update->bind(3, *new_state); !status) return status;
+    }
+    if (bind) {
+      if (auto status = bind(*update); !status) return status;
+    }
+    if (auto status = update->run(); !status) return status;
+  }
+  if (new_state && *new_state != (*key)->state) {
+    const std::optional<std::string_view> why =
+        reason.empty() ? std::nullopt : std::optional<std::string_view>(reason);
+    if (auto status = append_history(database_, (*key)->id, std::string_view((*key)->state),
+                                     *new_state, why, now_ms);
+        !status) {
+      return status;
+    }
+  }
+  return transaction->commit();
+}
+
+core::Result<std::vector<DeviceRow>> Store::claim_upload_batch(std::int64_t now_ms,
+                                                               std::int64_t limit) {
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  std::vector<DeviceRow> rows;
+  {
+    auto query = database_.prepare(
+        "SELECT " + device_columns(true) +
+        " FROM devices WHERE state = 'queued' AND in_flight_since IS NULL AND "
+        "(next_attempt_at IS NULL OR next_attempt_at <= ?1) ORDER BY id LIMIT ?2");
+    if (!query) return std::move(query).error();
+    if (auto status = query->bind_all(now_ms, limit); !status) return std::move(status).error();
+    for (;;) {
+      auto row = query->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      rows.push_back(read_device(*query));
+    }
+  }
+  for (auto& row : rows) {
+    auto mark = database_.prepare("UPDATE devices SET in_flight_since = ?1 WHERE id = ?2");
+    if (!mark) return std::move(mark).error();
+    if (auto status = mark->bind_all(now_ms, row.id); !status) return std::move(status).error();
+    if (auto status = mark->run(); !status) return std::move(status).error();
+    row.in_flight_since = now_ms;
+  }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  return rows;
+}
+
+core::Result<std::vector<DeviceRow>> Store::in_doubt_devices() const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare("SELECT " + device_columns(true) +
+                                 " FROM devices WHERE state = 'queued' AND in_flight_since IS "
+                                 "NOT NULL ORDER BY id");
+  if (!query) return std::move(query).error();
+  std::vector<DeviceRow> rows;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(read_device(*query));
+  }
+  return rows;
+}
+
+core::Status Store::release_upload(std::string_view serial,
+                                   std::optional<std::int64_t> next_attempt_at, bool count_attempt,
+                                   std::string_view last_error, std::int64_t now_ms) {
+  return change_device(
+      serial, "queued", std::nullopt, {}, now_ms,
+      std::string("in_flight_since = NULL, next_attempt_at = ?10, last_error = ?11") +
+          (count_attempt ? ", attempts = attempts + 1" : ""),
+      [&](Statement& update) -> core::Status {
+        if (auto status = update.bind(10, next_attempt_at); !status) return status;
+        return last_error.empty() ? update.bind_null(11) : update.bind(11, last_error);
+      });
+}
+
+core::Status Store::mark_uploaded(std::string_view serial, std::string_view record_id,
+                                  std::string_view import_id, std::int64_t now_ms) {
+  return change_device(serial, "queued", "registration_pending",
+                       "uploaded (import " + std::string(import_id) + ")", now_ms,
+                       "in_flight_since = NULL, next_attempt_at = NULL, import_record_id = ?10, "
+                       "import_id = ?11, attempts = attempts + 1, last_error = NULL",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, record_id); !status) return status;
+                         return update.bind(11, import_id);
+                       });
+}
+
+core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
+  DeviceFilter filter;
+  filter.state = "registration_pending";
+  return list_devices(filter);
+}
+
+core::Status Store::finish_registration(std::string_view serial, std::string_view state,
+                                        std::optional<std::string> failure_reason,
+                                        std::optional<std::string> detail,
+                                        std::optional<std::string> request_id,
+                                        std::string_view history_reason, std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", state, history_reason, now_ms,
+                       "failure_reason = ?10, last_error = ?11, request_id = ?12, "
+                       "next_attempt_at = NULL, pending_flagged_at = NULL",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, failure_reason); !status) return status;
+                         if (auto status = update.bind(11, detail); !status) return status;
+                         return update.bind(12, request_id);
+                       });
+}
+
+core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_at,
+                            std::string_view reason, std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", "queued", reason, now_ms,
+                       "import_id = NULL, import_record_id = NULL, in_flight_since = NULL, "
+                       "next_attempt_at = ?10, last_error = ?11, pending_flagged_at = NULL",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, next_attempt_at); !status) {
+                           return status;
+                         }
+                         return update.bind(11, reason);
+                       });
+}
+
+core::Status Store::flag_long_pending(std::string_view serial, std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
+                       "pending_flagged_at = ?10",
+                       [&](Statement& update) { return update.bind(10, now_ms); });
+}
+
+core::Result<std::int64_t> Store::retry_failed(std::optional<std::string> serial,
+                                               std::int64_t now_ms) {
+  std::vector<std::string> serials;
+  if (serial) {
+    serials.push_back(*serial);
+  } else {
+    DeviceFilter filter;
+    filter.state = "registration_failed";
+    auto rows = list_devices(filter);
+    if (!rows) return std::move(rows).error();
+    for (const auto& row : *rows) serials.push_back(row.serial);
+  }
+  std::int64_t count = 0;
+  for (const auto& s : serials) {
+    auto status = change_device(
+        s, "registration_failed", "queued", "retry requested", now_ms,
+        "failure_reason = NULL, last_error = NULL, request_id = NULL, import_id = NULL, "
+        "import_record_id = NULL, in_flight_since = NULL, next_attempt_at = NULL, attempts = 0",
+        nullptr);
+    if (!status) return std::move(status).error();
+    ++count;
+  }
+  return count;
+}
+
+core::Result<std::optional<std::int64_t>> Store::next_attempt_at() const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare(
+      "SELECT min(next_attempt_at) FROM devices WHERE state = 'queued' AND "
+      "next_attempt_at IS NOT NULL");
+  if (!query) return std::move(query).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::int64_t>();
+  return query->column_optional_int64(0);
 }
 
 }  // namespace hangar::store

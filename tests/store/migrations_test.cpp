@@ -58,6 +58,15 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 3: {
+      // Version 3 added engine columns: a device that was uploaded when that release stopped.
+      if (!seed_at_version(db, 2)) return false;
+      const auto status = db.exec(
+          "UPDATE devices SET import_id = 'imp-1', import_record_id = 'rec-1';"
+          "UPDATE meta SET value = '3' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -80,6 +89,9 @@ void expect_seed_survived(Store& store, std::int64_t version) {
   ASSERT_EQ(history->size(), 2u);
   EXPECT_EQ((*history)[1].reason, "uploaded");
   EXPECT_EQ(*store.get_meta("seeded_at_version"), std::to_string(version));
+  if (version >= 3) {
+    EXPECT_EQ(device->import_record_id, "rec-1");
+  }
   // Whether written by version 1 (fingerprint backfilled at open) or 2, the hash is known: the
   // same bytes under another serial are refused.
   auto twin = testing::sample_device("SEED-TWIN");

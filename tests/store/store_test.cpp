@@ -384,6 +384,72 @@ TEST(StoreDevices, RemoveIsRefusedWhileRegistrationPending) {
   EXPECT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
 }
 
+TEST(StoreEngine, ClaimReleaseUploadFinishRequeueAndRetry) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  for (const char* serial : {"A", "B", "C"}) {
+    ASSERT_TRUE(store->insert_device(testing::sample_device(serial, 1000)).ok());
+  }
+  auto claimed = store->claim_upload_batch(2000, 2);
+  ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].serial, "A");
+  EXPECT_TRUE((*claimed)[0].hardware_hash.has_value());
+  // In flight: not claimed twice, and reported as in doubt (a crash here must not lose them).
+  auto rest = store->claim_upload_batch(2000, 10);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().serial, "C");
+  EXPECT_EQ(store->in_doubt_devices()->size(), 3u);
+
+  // A throttled upload: back to waiting until 5000.
+  ASSERT_TRUE(store->release_upload("C", 5000, true, "throttled", 2100).ok());
+  EXPECT_TRUE(store->claim_upload_batch(4999, 10)->empty());
+  EXPECT_EQ(*store->next_attempt_at(), 5000);
+  EXPECT_EQ(store->get_device("C")->attempts, 1);
+  EXPECT_EQ(store->get_device("C")->last_error, "throttled");
+  EXPECT_EQ(store->claim_upload_batch(5000, 10)->size(), 1u);
+
+  ASSERT_TRUE(store->mark_uploaded("A", "rec-A", "imp-1", 2200).ok());
+  ASSERT_TRUE(store->mark_uploaded("B", "rec-B", "imp-1", 2200).ok());
+  EXPECT_EQ(store->mark_uploaded("A", "rec-A", "imp-1", 2200).error().code, kErrConflict);
+  auto pending = store->pending_devices();
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ(pending->front().import_record_id, "rec-A");
+  EXPECT_EQ(pending->front().import_id, "imp-1");
+  EXPECT_FALSE(pending->front().in_flight_since.has_value());
+
+  ASSERT_TRUE(store
+                  ->finish_registration("A", "ready_for_user", std::nullopt, std::nullopt,
+                                        std::nullopt, "import complete", 3000)
+                  .ok());
+  ASSERT_TRUE(store
+                  ->finish_registration(
+                      "B", "registration_failed", "Device claimed by another organization",
+                      "ZtdDeviceAssignedToOtherTenant (808)", "req-9", "import failed", 3000)
+                  .ok());
+  auto failed = store->get_device("B");
+  EXPECT_EQ(failed->state, "registration_failed");
+  EXPECT_EQ(failed->failure_reason, "Device claimed by another organization");
+  EXPECT_EQ(failed->request_id, "req-9");
+  auto history = store->history("A");
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ(history->back().to_state, "ready_for_user");
+  EXPECT_EQ(history->back().reason, "import complete");
+
+  EXPECT_EQ(*store->retry_failed(std::nullopt, 4000), 1);
+  EXPECT_EQ(store->get_device("B")->state, "queued");
+  EXPECT_FALSE(store->get_device("B")->failure_reason.has_value());
+
+  // A transient cloud error after upload: back to the queue, import ids forgotten.
+  ASSERT_TRUE(store->mark_uploaded("C", "rec-C", "imp-2", 5100).ok());
+  ASSERT_TRUE(store->requeue("C", 9000, "StorageError: retrying", 5200).ok());
+  auto requeued = store->get_device("C");
+  EXPECT_EQ(requeued->state, "queued");
+  EXPECT_FALSE(requeued->import_record_id.has_value());
+  EXPECT_EQ(requeued->next_attempt_at, 9000);
+}
+
 TEST(StoreDevices, TransitionUpdatesStateAndWritesHistory) {
   TempDir dir;
   auto store = open_or_die(dir.file("queue.db"));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,8 @@ struct DeviceRow {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   std::int64_t state_changed_at = 0;
+  std::optional<std::string> import_record_id;     // the cloud's id of this device's import record
+  std::optional<std::int64_t> pending_flagged_at;  // when a long Registration Pending was flagged
 };
 
 // One state change of a device; from_state is absent for the row written when it was queued.
@@ -167,6 +170,38 @@ class Store {
   // Deletes a device and its history; returns the row as it was. Refused with `conflict` while the
   // device is Registration Pending: the cloud is working on it and would finish behind our back.
   core::Result<DeviceRow> remove_device(std::string_view serial);
+  // ---- the registration engine ----
+  // Queued devices due for upload (next_attempt_at unset or passed, not in flight), oldest first,
+  // with their hashes, marked in flight at `now_ms` in the same transaction.
+  core::Result<std::vector<DeviceRow>> claim_upload_batch(std::int64_t now_ms, std::int64_t limit);
+  // Queued devices still marked in flight: a crash or an unanswered request left them there, so
+  // the cloud must be asked whether they arrived before they are sent again.
+  core::Result<std::vector<DeviceRow>> in_doubt_devices() const;
+  // Back to waiting after a failed upload: in flight cleared, the next attempt scheduled (unset:
+  // at once), `last_error` recorded, and attempts counted when `count_attempt`.
+  core::Status release_upload(std::string_view serial, std::optional<std::int64_t> next_attempt_at,
+                              bool count_attempt, std::string_view last_error, std::int64_t now_ms);
+  // Uploaded: Queued -> Registration Pending, with the cloud's import record and import ids.
+  core::Status mark_uploaded(std::string_view serial, std::string_view record_id,
+                             std::string_view import_id, std::int64_t now_ms);
+  core::Result<std::vector<DeviceRow>> pending_devices() const;
+  // Registration Pending -> `state` (ready_for_user or registration_failed) with the reason in the
+  // seed's words, the cloud's detail and request id; the history row says `history_reason`.
+  core::Status finish_registration(std::string_view serial, std::string_view state,
+                                   std::optional<std::string> failure_reason,
+                                   std::optional<std::string> detail,
+                                   std::optional<std::string> request_id,
+                                   std::string_view history_reason, std::int64_t now_ms);
+  // Registration Pending -> Queued (a transient cloud error): import ids cleared, next attempt set.
+  core::Status requeue(std::string_view serial, std::int64_t next_attempt_at,
+                       std::string_view reason, std::int64_t now_ms);
+  // Marks a long Registration Pending once (the engine warns about it once, not every poll).
+  core::Status flag_long_pending(std::string_view serial, std::int64_t now_ms);
+  // Registration failed -> Queued for one serial or all (`hangar retry`); returns how many.
+  core::Result<std::int64_t> retry_failed(std::optional<std::string> serial, std::int64_t now_ms);
+  // The earliest next_attempt_at among queued devices (for `hangar status`).
+  core::Result<std::optional<std::int64_t>> next_attempt_at() const;
+
   // `not_found` when no device has this serial.
   core::Result<DeviceRow> get_device(std::string_view serial) const;
   // Moves a device to `new_state` and appends the history row in the same transaction.
@@ -178,6 +213,13 @@ class Store {
  private:
   Store(Database database, std::int64_t schema_version);
   core::Result<std::map<std::string, std::int64_t>> counts_locked() const;
+  // Updates one device in a transaction: `set_sql` (e.g. "import_id = ?10") is bound by `bind`
+  // from parameter 10 on; with `new_state` the state changes (only from `from_state` when given)
+  // and a history row is written. `not_found`/`conflict` name the serial.
+  core::Status change_device(std::string_view serial, std::optional<std::string_view> from_state,
+                             std::optional<std::string_view> new_state, std::string_view reason,
+                             std::int64_t now_ms, const std::string& set_sql,
+                             const std::function<core::Status(Statement&)>& bind);
   // One device of insert_devices(), inside its transaction; errors are store failures only.
   core::Result<InsertResult> insert_locked(const NewDevice& device);
 
