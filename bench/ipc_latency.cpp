@@ -12,7 +12,7 @@
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/frame.h"
 #include "hangar/ipc/protocol.h"
-#include "process.h"
+#include "child_process.h"
 #include "test_support.h"
 
 namespace {

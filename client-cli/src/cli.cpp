@@ -2,7 +2,9 @@
 // cause.
 #include "cli.h"
 
+#include "capture_cmd.h"
 #include "cli_common.h"
+#include "hangar/ipc/device_wire.h"
 
 #include <chrono>
 #include <functional>
@@ -128,6 +130,24 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
   return kOk;
 }
 
+// `hangar capture`: the capture itself lives in capture_cmd.cpp; queuing goes through `import`,
+// so the service validates a captured device exactly like one from a file.
+int cmd_capture(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  const auto queue = [&g](const core::DeviceRecord& device) -> core::Result<std::string> {
+    auto client = connect(g);
+    if (!client) return client.error();
+    auto reply = client->call(
+        "import", Json{{"devices", Json::array({ipc::device_to_wire(device)})}}, g.timeout);
+    if (!reply) return reply.error();
+    const Json& result = (*reply)["results"].at(0);
+    const std::string outcome = result.value("outcome", "");
+    if (outcome == "accepted") return std::string("queued for registration");
+    if (outcome == "already_queued") return std::string("already queued");
+    return core::make_error("rejected", result.value("reason", outcome));
+  };
+  return run_capture(args, g.json, io.out, io.err, queue);
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
       {"version", "", "show the client's and the service's versions", cmd_version},
@@ -148,6 +168,8 @@ const std::vector<Command>& commands() {
        cmd_remove},
       {"export", "--format csv|json [-o FILE] [--state S]",
        "write the queue as a portal CSV or as JSON", cmd_export},
+      {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
+       "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
   };
   return table;
 }

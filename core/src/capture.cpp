@@ -1,0 +1,671 @@
+// `hangar capture`, the platform-independent part: cleaning up firmware values, checking the hash,
+// and appending Get-WindowsAutoPilotInfo rows without ever corrupting an existing file.
+#include "hangar/core/capture.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include "hangar/core/csv_reader.h"
+#include "hangar/core/hardware_hash.h"
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#else
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+namespace hangar::core {
+namespace {
+
+char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  }
+  return true;
+}
+
+// NUL counts as whitespace: SMBIOS strings and sysfs files sometimes carry one at the end.
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' || c == '\0';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// Values firmware vendors leave in SMBIOS when the OEM never filled it in (seen on white-box
+// boards, AMI/Insyde/Phoenix defaults and virtual machines), compared case-insensitively.
+constexpr std::array<std::string_view, 33> kPlaceholders{
+    "to be filled by o.e.m.",
+    "to be filled by oem",
+    "to be filled",
+    "default string",
+    "default",
+    "system serial number",
+    "system product name",
+    "system manufacturer",
+    "system name",
+    "system version",
+    "chassis serial number",
+    "base board serial number",
+    "serial number",
+    "serial",
+    "product name",
+    "manufacturer",
+    "not specified",
+    "not applicable",
+    "not available",
+    "none",
+    "n/a",
+    "na",
+    "null",
+    "empty",
+    "unknown",
+    "undefined",
+    "invalid",
+    "oem",
+    "o.e.m.",
+    "type1productconfigid",
+    "0123456789",
+    "123456789",
+    "1234567890",
+};
+
+// A note for a value that was read but is no real value.
+std::string placeholder_note(const PropertyValue& property, std::string_view raw) {
+  const std::string_view trimmed = trim(raw);
+  if (trimmed.empty()) {
+    return property.source + " is empty: treated as missing";
+  }
+  return property.source + " is " + in_quotes(trimmed) +
+         ", a firmware placeholder the manufacturer never replaced: treated as missing";
+}
+
+std::optional<std::string> clean_property(const PropertyValue& property,
+                                          std::vector<std::string>& notes) {
+  if (!property.value) return std::nullopt;
+  auto cleaned = clean_firmware_value(*property.value);
+  if (!cleaned) notes.push_back(placeholder_note(property, *property.value));
+  return cleaned;
+}
+
+// The whitespace-free base64 text, to tell whether padding had to be added.
+std::size_t base64_length(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return !is_space(c); }));
+}
+
+// Merges a value read from firmware (`value`, may be missing) with the same value inside the hash.
+void reconcile(std::optional<std::string>& value, const PropertyValue& property,
+               std::string_view hash_value, std::string_view what, bool exact,
+               std::vector<std::string>& notes) {
+  auto from_hash = clean_firmware_value(hash_value);
+  if (!from_hash) return;
+  if (!value) {
+    notes.push_back("using the " + std::string(what) + " inside the hardware hash (" +
+                    in_quotes(*from_hash) + ") because " + property.source + " gave none");
+    value = *from_hash;
+    return;
+  }
+  const bool same = exact ? *value == *from_hash : iequals(*value, *from_hash);
+  if (!same) {
+    notes.push_back("the " + std::string(what) + " inside the hardware hash (" +
+                    in_quotes(*from_hash) + ") differs from " + property.source + " (" +
+                    in_quotes(*value) + "); the CSV uses " + in_quotes(*value) +
+                    ". Check the firmware (a replaced mainboard often causes this) before "
+                    "registering");
+  }
+}
+
+void interpret_hash(const PropertyValue& property, const CaptureOptions& options,
+                    std::optional<std::string>& serial, std::optional<std::string>& manufacturer,
+                    std::optional<std::string>& model, const DeviceProperties& properties,
+                    CapturedDevice& device) {
+  const std::string_view raw = trim(*property.value);
+  if (raw.empty()) {
+    device.notes.push_back(property.source +
+                           " is empty: Windows produced no hardware hash, so this device cannot "
+                           "be registered from this capture");
+    return;
+  }
+  auto decoded = decode_base64_lenient(raw);
+  if (!decoded) {
+    device.notes.push_back(property.source + " is not usable: " + decoded.error().message);
+    return;
+  }
+  device.has_hash = true;
+  device.hardware_hash_base64 = std::move(decoded->normalized);
+  if (base64_length(raw) % 4 != 0) {
+    device.notes.push_back(
+        "the hardware hash came without its '=' padding; it was added (Graph rejects unpadded "
+        "base64)");
+  }
+  auto info = parse_hardware_hash(decoded->bytes);
+  if (!info) {
+    // Our knowledge of the layout comes from community decoders: keep the hash and let the cloud
+    // judge rather than refusing a hash Windows itself produced.
+    device.notes.push_back("the hardware hash does not have the expected structure (" +
+                           info.error().message +
+                           "); it was kept as Windows produced it, and the cloud will decide");
+    return;
+  }
+  reconcile(serial, properties.serial_number, info->serial_number, "serial number", true,
+            device.notes);
+  reconcile(manufacturer, properties.manufacturer, info->manufacturer, "manufacturer", false,
+            device.notes);
+  reconcile(model, properties.model, info->model, "model", false, device.notes);
+  if (info->checksum == HashChecksum::kMismatch) {
+    device.notes.push_back(
+        "the hardware hash's checksum does not match its content (it was altered after Windows "
+        "produced it): the cloud may answer \"Hardware hash not valid\"");
+  }
+  if (options.product_id_from_hash) {
+    if (auto id = clean_firmware_value(info->product_key_id)) {
+      device.windows_product_id = *id;
+    } else {
+      device.notes.push_back(
+          "the hardware hash carries no product key ID: Windows Product ID left empty");
+    }
+  }
+}
+
+// --- CSV files --------------------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 5> kColumns{"Device Serial Number", "Windows Product ID",
+                                                   "Hardware Hash", "Group Tag", "Assigned User"};
+constexpr std::size_t kGroupTagColumn = 3;
+constexpr std::size_t kAssignedUserColumn = 4;
+// A combined file of 10,000 devices is about 60 MB; beyond this something else is going on.
+constexpr std::uintmax_t kMaxExistingFileBytes = 256ULL * 1024 * 1024;
+
+std::vector<std::string_view> split_cells(std::string_view line) {
+  std::vector<std::string_view> cells;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = line.find(',', start);
+    cells.push_back(
+        line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return cells;
+}
+
+// A cell as Get-WindowsAutoPilotInfo or an editor may have written it: spaces and quotes stripped.
+std::string_view bare_cell(std::string_view cell) {
+  cell = trim(cell);
+  if (cell.size() >= 2 && cell.front() == '"' && cell.back() == '"') {
+    cell = trim(cell.substr(1, cell.size() - 2));
+  }
+  return cell;
+}
+
+// Why `value` cannot go into a quote-less ASCII cell, or an empty string.
+std::string cell_problem(std::string_view value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const std::string at = " at position " + std::to_string(i + 1);
+    if (c >= 0x80) return "has a non-ASCII character" + at + " (the portal accepts ASCII only)";
+    if (c == ',') return "contains a comma (the format has no quoting)";
+    if (c == '"') return "contains a double quote (the format allows no quotes)";
+    if (c < 0x20 || c == 0x7F) return "contains a control character" + at;
+  }
+  return {};
+}
+
+struct ExistingFile {
+  bool exists = false;
+  bool has_header = false;           // false: missing or empty, the header must be written
+  bool ends_with_newline = true;     // false: a line break goes before the row
+  std::uint64_t lines = 0;           // lines already in the file
+  std::vector<std::size_t> columns;  // kColumns index of each header cell
+};
+
+Result<std::string> read_whole_file(const std::filesystem::path& file, std::uintmax_t size) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return make_error(std::string(kCaptureReadFailedCode),
+                      "cannot open " + path_to_utf8(file) +
+                          " to check it before appending (is it open in another program?)");
+  }
+  std::string bytes;
+  bytes.reserve(static_cast<std::size_t>(size));
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    return make_error(std::string(kCaptureReadFailedCode),
+                      "reading " + path_to_utf8(file) + " failed: check the drive");
+  }
+  return bytes;
+}
+
+std::string expected_header_text() {
+  return std::string(kCaptureBaseHeader) + "[,Group Tag][,Assigned User]";
+}
+
+// Reads and checks an existing file: encoding, header, and whether `row`'s serial is already in it.
+Result<ExistingFile> inspect_file(const std::filesystem::path& file, const CaptureRow& row) {
+  ExistingFile state;
+  std::error_code ec;
+  const auto status = std::filesystem::status(file, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return make_error(std::string(kCaptureReadFailedCode),
+                        "cannot check " + path_to_utf8(file) + ": " + ec.message());
+    }
+    return state;
+  }
+  const std::string name = path_to_utf8(file);
+  if (!std::filesystem::is_regular_file(status)) {
+    return make_error(std::string(kCaptureBadFileCode),
+                      name + " exists but is not a file: choose another file name");
+  }
+  state.exists = true;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    return make_error(std::string(kCaptureReadFailedCode),
+                      "cannot check " + name + ": " + ec.message());
+  }
+  if (size > kMaxExistingFileBytes) {
+    return make_error(std::string(kCaptureBadFileCode),
+                      name +
+                          " is larger than 256 MB, too large to be a hash file: capture into "
+                          "another file");
+  }
+  auto bytes = read_whole_file(file, size);
+  if (!bytes) return std::move(bytes).error();
+  std::string_view text = *bytes;
+
+  const bool utf16_bom = text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF");
+  if (utf16_bom || text.find('\0') != std::string_view::npos) {
+    return make_error(
+        std::string(kCaptureBadFileCode),
+        name +
+            " is UTF-16 text (as Windows PowerShell's Out-File writes it); appending an ASCII "
+            "row would corrupt it. Capture into another file, or convert this one to "
+            "ASCII/UTF-8 first");
+  }
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM: ASCII-compatible
+  if (text.empty()) return state;                               // nothing but (maybe) a BOM
+  state.has_header = true;
+  state.ends_with_newline = text.back() == '\n';
+  state.lines = static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')) +
+                (state.ends_with_newline ? 0 : 1);
+
+  std::size_t line_start = 0;
+  std::uint64_t line_number = 0;
+  while (line_start < text.size()) {
+    std::size_t end = text.find('\n', line_start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(line_start, end - line_start);
+    line_start = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+
+    if (line_number == 1) {
+      // The three base columns in order, then Group Tag and Assigned User, each optional.
+      std::size_t next = 0;
+      bool recognised = true;
+      for (const auto cell : split_cells(line)) {
+        const std::string_view bare = bare_cell(cell);
+        std::size_t found = kColumns.size();
+        for (std::size_t c = next; c < kColumns.size(); ++c) {
+          if (iequals(bare, kColumns[c])) {
+            found = c;
+            break;
+          }
+          if (c < kGroupTagColumn) break;  // a base column cannot be skipped
+        }
+        if (found == kColumns.size()) {
+          recognised = false;
+          break;
+        }
+        state.columns.push_back(found);
+        next = found + 1;
+      }
+      if (!recognised || state.columns.size() < kGroupTagColumn) {
+        return make_error(std::string(kCaptureBadFileCode),
+                          name + " does not start with a Get-WindowsAutoPilotInfo header (" +
+                              expected_header_text() + "); it starts with " +
+                              in_quotes(line.substr(0, 120)) + ". Capture into another file");
+      }
+      continue;
+    }
+    const std::string_view serial = bare_cell(split_cells(line).front());
+    if (!serial.empty() && iequals(serial, row.serial_number)) {
+      const auto cells = split_cells(line);
+      std::string how;
+      if (cells.size() > 2) {
+        auto theirs = decode_base64_bytes(bare_cell(cells[2]));
+        auto ours = decode_base64_bytes(row.hardware_hash);
+        how = theirs && ours && *theirs == *ours ? ", with the same hardware hash"
+                                                 : ", with a different hardware hash";
+      }
+      return make_error(std::string(kCaptureAlreadyCapturedCode),
+                        "serial " + row.serial_number + " is already captured in " + name +
+                            " (line " + std::to_string(line_number) + how +
+                            "): nothing was written. Register it from that file, or delete "
+                            "that line first to capture it again");
+    }
+  }
+  return state;
+}
+
+bool has_column(const ExistingFile& state, std::size_t column) {
+  return std::find(state.columns.begin(), state.columns.end(), column) != state.columns.end();
+}
+
+Status check_row(const CaptureRow& row) {
+  if (row.serial_number.empty()) {
+    return make_error(std::string(kCaptureUnfitCode),
+                      "the device has no usable serial number, so no row can be written: "
+                      "Autopilot needs the real serial (set it in the firmware or ask the "
+                      "vendor)");
+  }
+  if (row.hardware_hash.empty()) {
+    return make_error(std::string(kCaptureUnfitCode),
+                      "the device has no hardware hash, so no row was written (a row without one "
+                      "cannot be registered)");
+  }
+  const std::array<std::pair<std::string_view, const std::string*>, 5> cells{{
+      {kColumns[0], &row.serial_number},
+      {kColumns[1], &row.windows_product_id},
+      {kColumns[2], &row.hardware_hash},
+      {kColumns[3], &row.group_tag},
+      {kColumns[4], &row.assigned_user},
+  }};
+  for (const auto& [column, value] : cells) {
+    if (auto problem = cell_problem(*value); !problem.empty()) {
+      return make_error(std::string(kCaptureUnfitCode), std::string(column) + " " +
+                                                            in_quotes(*value) + " " + problem +
+                                                            ": it cannot be written to the CSV");
+    }
+  }
+  return {};
+}
+
+Status check_columns(const std::filesystem::path& file, const ExistingFile& state,
+                     const CaptureRow& row) {
+  if (!state.has_header) return {};
+  const std::array<std::pair<std::size_t, const std::string*>, 2> optional_cells{{
+      {kGroupTagColumn, &row.group_tag},
+      {kAssignedUserColumn, &row.assigned_user},
+  }};
+  for (const auto& [column, value] : optional_cells) {
+    if (!value->empty() && !has_column(state, column)) {
+      return make_error(std::string(kCaptureBadFileCode),
+                        path_to_utf8(file) + " has no " + std::string(kColumns[column]) +
+                            " column, so " + in_quotes(*value) +
+                            " cannot be stored in it: leave that value out for this file, or "
+                            "capture into another file");
+    }
+  }
+  return {};
+}
+
+std::string row_line(const CaptureRow& row, const std::vector<std::size_t>& columns) {
+  std::string line;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) line += ',';
+    switch (columns[i]) {
+      case 0:
+        line += row.serial_number;
+        break;
+      case 1:
+        line += row.windows_product_id;
+        break;
+      case 2:
+        line += row.hardware_hash;
+        break;
+      case kGroupTagColumn:
+        line += row.group_tag;
+        break;
+      default:
+        line += row.assigned_user;
+        break;
+    }
+  }
+  line += "\r\n";
+  return line;
+}
+
+std::string errno_text(int error) { return std::generic_category().message(error); }
+
+// Appends `data` with one write and flushes it to the device. On a failed or short write the file
+// is cut back to its previous length, so a full disk never leaves half a row behind. `create`
+// insists on a new file (O_EXCL), so a file that appeared meanwhile is not overwritten.
+Status append_durably(const std::filesystem::path& file, std::string_view data, bool create) {
+  const std::string name = path_to_utf8(file);
+#ifdef _WIN32
+  int flags = _O_WRONLY | _O_APPEND | _O_BINARY | _O_NOINHERIT;
+  if (create) flags |= _O_CREAT | _O_EXCL;
+  const int fd = ::_wopen(file.c_str(), flags, _S_IREAD | _S_IWRITE);
+#else
+  int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
+  if (create) flags |= O_CREAT | O_EXCL;
+  const int fd = ::open(file.c_str(), flags, 0644);
+#endif
+  if (fd < 0) {
+    const int error = errno;
+    if (create && error == EEXIST) {
+      return make_error(std::string(kCaptureWriteFailedCode),
+                        name +
+                            " was created by someone else while capturing: run the capture "
+                            "again");
+    }
+    return make_error(std::string(kCaptureWriteFailedCode),
+                      "cannot open " + name + " for writing: " + errno_text(error) +
+                          (create ? " (does the folder exist, and is it writable?)"
+                                  : " (is it read-only or open in another program?)"));
+  }
+#ifdef _WIN32
+  const auto before = ::_lseeki64(fd, 0, SEEK_END);
+  const int written =
+      ::_write(fd, data.data(), static_cast<unsigned int>(data.size()));  // one row: a few KB
+  int error = errno;
+  bool ok = written == static_cast<int>(data.size());
+  if (ok && ::_commit(fd) != 0) {
+    ok = false;
+    error = errno;
+  }
+  if (!ok && before >= 0) (void)::_chsize_s(fd, before);
+  ::_close(fd);
+#else
+  const off_t before = ::lseek(fd, 0, SEEK_END);
+  std::size_t done = 0;
+  int error = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  bool ok = done == data.size();
+  if (ok && ::fsync(fd) != 0) {
+    ok = false;
+    error = errno;
+  }
+  if (!ok && before >= 0) (void)::ftruncate(fd, before);
+  ::close(fd);
+#endif
+  if (!ok) {
+    if (create) {
+      std::error_code ignored;
+      std::filesystem::remove(file, ignored);
+    }
+    return make_error(std::string(kCaptureWriteFailedCode),
+                      "writing to " + name + " failed: " + errno_text(error) +
+                          " (disk full or drive removed?); the file was left as it was");
+  }
+  return {};
+}
+
+}  // namespace
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return lower_ascii(x) < lower_ascii(y);
+  });
+}
+
+bool is_oem_placeholder(std::string_view trimmed) {
+  if (trimmed.empty()) return true;
+  for (const auto placeholder : kPlaceholders) {
+    if (iequals(trimmed, placeholder)) return true;
+  }
+  // "0", "00000000", "0000-0000", "........": no digit or letter carries information.
+  if (trimmed.find_first_not_of("0 .-_*") == std::string_view::npos) return true;
+  // "FFFFFFFF" (erased flash) and "XXXXXXXX" (a template).
+  const char first = lower_ascii(trimmed.front());
+  if ((first == 'f' || first == 'x') && trimmed.size() > 1 &&
+      std::all_of(trimmed.begin(), trimmed.end(),
+                  [first](char c) { return lower_ascii(c) == first; })) {
+    return true;
+  }
+  return false;
+}
+
+std::optional<std::string> clean_firmware_value(std::string_view raw) {
+  const std::string_view trimmed = trim(raw);
+  if (is_oem_placeholder(trimmed)) return std::nullopt;
+  return std::string(trimmed);
+}
+
+DeviceProperties properties_from_wmi(const std::optional<WmiProperties>& bios,
+                                     const std::optional<WmiProperties>& computer_system,
+                                     const std::optional<WmiProperties>& dev_detail) {
+  DeviceProperties properties;
+  auto take = [&properties](const std::optional<WmiProperties>& object, std::string_view class_name,
+                            std::string_view property_name, PropertyValue& into) {
+    into.source = std::string(class_name) + "." + std::string(property_name);
+    if (!object) return;  // the reader has already said why the class could not be queried
+    auto it = object->find(property_name);
+    if (it == object->end()) {
+      properties.notes.push_back(std::string(class_name) + " has no " + std::string(property_name) +
+                                 " value");
+      return;
+    }
+    into.value = it->second;
+  };
+  take(bios, "Win32_BIOS", "SerialNumber", properties.serial_number);
+  take(computer_system, "Win32_ComputerSystem", "Manufacturer", properties.manufacturer);
+  take(computer_system, "Win32_ComputerSystem", "Model", properties.model);
+  take(dev_detail, "MDM_DevDetail_Ext01", "DeviceHardwareData", properties.hardware_hash);
+  return properties;
+}
+
+CapturedDevice interpret_device(const DeviceProperties& properties, const CaptureOptions& options) {
+  CapturedDevice device;
+  device.notes = properties.notes;
+  auto serial = clean_property(properties.serial_number, device.notes);
+  auto manufacturer = clean_property(properties.manufacturer, device.notes);
+  auto model = clean_property(properties.model, device.notes);
+  if (properties.hardware_hash.value) {
+    interpret_hash(properties.hardware_hash, options, serial, manufacturer, model, properties,
+                   device);
+  }
+  if (!serial) {
+    device.notes.push_back(
+        "no usable serial number: Autopilot needs the device's real serial (set it in the "
+        "firmware setup or ask the vendor)");
+  }
+  device.serial_number = serial.value_or("");
+  device.manufacturer = manufacturer.value_or("");
+  device.model = model.value_or("");
+  return device;
+}
+
+CaptureRow capture_row(const CapturedDevice& device, std::string_view group_tag,
+                       std::string_view assigned_user) {
+  CaptureRow row;
+  row.serial_number = device.serial_number;
+  row.windows_product_id = device.windows_product_id;
+  row.hardware_hash = device.has_hash ? device.hardware_hash_base64 : std::string();
+  row.group_tag = std::string(trim(group_tag));
+  row.assigned_user = std::string(trim(assigned_user));
+  return row;
+}
+
+std::string capture_header(const CaptureRow& row) {
+  std::string header(kCaptureBaseHeader);
+  if (!row.group_tag.empty()) header += ",Group Tag";
+  if (!row.assigned_user.empty()) header += ",Assigned User";
+  return header;
+}
+
+std::string capture_file_name(std::string_view serial) {
+  std::string name;
+  for (const char c : trim(serial)) {
+    const bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.';
+    name += safe ? c : '_';
+  }
+  if (name.size() > 100) name.resize(100);
+  if (name.empty()) name = "no-serial";
+  // A leading dot hides the file (and "." / ".." are no names); Windows drops trailing dots.
+  if (name.front() == '.') name.front() = '_';
+  if (name.back() == '.') name.back() = '_';
+  // DOS device names stay reserved on Windows even with an extension: "CON.csv" opens the console.
+  const std::string_view stem = std::string_view(name).substr(0, name.find('.'));
+  static constexpr std::array<std::string_view, 4> kDevices{"con", "prn", "aux", "nul"};
+  bool reserved =
+      std::any_of(kDevices.begin(), kDevices.end(), [&](auto d) { return iequals(stem, d); });
+  if (stem.size() == 4 &&
+      (iequals(stem.substr(0, 3), "com") || iequals(stem.substr(0, 3), "lpt")) && stem[3] >= '0' &&
+      stem[3] <= '9') {
+    reserved = true;
+  }
+  if (reserved) name.insert(0, "_");
+  return name + ".csv";
+}
+
+Status check_capture_append(const std::filesystem::path& file, const CaptureRow& row) {
+  if (auto st = check_row(row); !st) return st;
+  auto state = inspect_file(file, row);
+  if (!state) return std::move(state).error();
+  return check_columns(file, *state, row);
+}
+
+Result<AppendedRow> append_capture_row(const std::filesystem::path& file, const CaptureRow& row) {
+  if (auto st = check_row(row); !st) return std::move(st).error();
+  auto state = inspect_file(file, row);
+  if (!state) return std::move(state).error();
+  if (auto st = check_columns(file, *state, row); !st) return std::move(st).error();
+
+  std::string data;
+  std::vector<std::size_t> columns = state->columns;
+  std::uint64_t line = state->lines + 1;
+  if (!state->ends_with_newline) {
+    data += "\r\n";  // the last line lacks its break: ours must not run into it
+  }
+  if (!state->has_header) {
+    const std::string header = capture_header(row);
+    data += header + "\r\n";
+    columns = {0, 1, 2};
+    if (!row.group_tag.empty()) columns.push_back(kGroupTagColumn);
+    if (!row.assigned_user.empty()) columns.push_back(kAssignedUserColumn);
+    line = 2;
+  }
+  data += row_line(row, columns);
+  if (auto st = append_durably(file, data, !state->exists); !st) return std::move(st).error();
+  return AppendedRow{file, !state->has_header, line};
+}
+
+}  // namespace hangar::core
