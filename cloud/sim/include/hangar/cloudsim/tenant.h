@@ -1,0 +1,250 @@
+// The simulated tenant: Autopilot import records and their registration state machine, registered
+// Autopilot devices, Intune managed devices and users. No HTTP and no clock here: callers pass the
+// time, so tests step it exactly.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hangar/cloudsim/rng.h"
+#include "hangar/cloudsim/scenario.h"
+#include "hangar/core/result.h"
+
+namespace hangar::cloudsim {
+
+// "Never happened" for timestamps (rendered as 0001-01-01T00:00:00Z, as Intune does).
+inline constexpr std::int64_t kNeverMs = std::numeric_limits<std::int64_t>::min();
+
+// deviceErrorName values the simulator produces by itself or through rules.
+namespace error_names {
+inline constexpr const char* kAlreadyAssigned = "ZtdDeviceAlreadyAssigned";    // 806
+inline constexpr const char* kOtherTenant = "ZtdDeviceAssignedToOtherTenant";  // 808
+inline constexpr const char* kInvalidHash = "InvalidZtdHardwareHash";
+inline constexpr const char* kDuplicated = "ZtdDeviceDuplicated";
+inline constexpr const char* kNotFound = "ZtdDeviceNotFound";  // the name is an assumption
+inline constexpr const char* kStorage = "StorageError";        // transient
+}  // namespace error_names
+
+// deviceErrorCode for a name: 806 and 808 are documented; the others are the simulator's own
+// (90x, outside the 8xx range so nobody takes them for real codes). Unknown names get 500.
+int default_error_code(const std::string& error_name);
+
+struct ImportState {
+  std::string device_import_status;  // unknown|pending|partial|complete|error
+  std::string device_registration_id;
+  int device_error_code = 0;
+  std::string device_error_name;
+};
+
+struct ImportedIdentity {
+  std::string id;
+  std::string serial_number;
+  std::string product_key;
+  std::string import_id;
+  std::string hardware_identifier;  // canonical base64 of the decoded hash ("" when none)
+  std::string group_tag;
+  std::string assigned_user_principal_name;
+  ImportState state;
+  std::uint64_t seq = 0;
+};
+
+struct AutopilotDevice {
+  std::string id;
+  std::string serial_number;
+  std::string group_tag;
+  std::string manufacturer;
+  std::string model;
+  std::string product_key;
+  std::string display_name;
+  std::string enrollment_state = "notContacted";
+  std::int64_t last_contacted_ms = kNeverMs;
+  std::string user_principal_name;
+  std::string addressable_user_name;
+  std::string azure_ad_device_id;
+  std::string managed_device_id = "00000000-0000-0000-0000-000000000000";
+  std::string profile_status = "notAssigned";  // deploymentProfileAssignmentStatus
+  std::int64_t profile_assigned_ms = kNeverMs;
+  std::vector<std::uint8_t> hardware_hash;  // kept to recognise a re-import of the same hardware
+  std::uint64_t seq = 0;
+};
+
+struct ManagedDevice {
+  std::string id;
+  std::string device_name;
+  std::string serial_number;
+  std::string user_principal_name;
+  std::string azure_ad_device_id;
+  std::string manufacturer;
+  std::string model;
+  std::int64_t enrolled_ms = kNeverMs;
+  std::int64_t last_sync_ms = kNeverMs;
+  std::uint64_t seq = 0;
+};
+
+struct User {
+  std::string id;
+  std::string user_principal_name;
+  std::string display_name;
+  std::vector<std::string> licenses;
+  std::uint64_t seq = 0;
+};
+
+// One validated row of an import call (the HTTP layer has already checked shape and base64).
+struct ImportRow {
+  std::string serial_number;
+  std::string product_key;
+  std::string group_tag;
+  std::string assigned_user_principal_name;
+  std::string import_id;                                   // empty: the call's own import id
+  std::optional<std::vector<std::uint8_t>> hardware_hash;  // nullopt: a hashless row
+};
+
+struct DevicePropertiesUpdate {
+  std::optional<std::string> group_tag;
+  std::optional<std::string> display_name;
+  std::optional<std::string> user_principal_name;
+  std::optional<std::string> addressable_user_name;
+};
+
+// What happened since the last reset; survives deletion of the records themselves.
+struct ImportCounts {
+  std::uint64_t calls = 0;
+  std::uint64_t rows = 0;
+  std::map<std::string, std::uint64_t> by_serial;  // rows imported, per serial
+  std::uint64_t completed = 0;
+  std::map<std::string, std::uint64_t> errors_by_name;
+  std::uint64_t deleted = 0;  // import records deleted
+};
+
+// Records in insertion order with a stable sequence number: paging resumes after a sequence
+// number, so deletions between pages never skip or repeat an item.
+template <typename T>
+class OrderedStore {
+ public:
+  T& insert(T item) {
+    item.seq = ++last_seq_;
+    index_[item.id] = item.seq;
+    return items_.emplace(item.seq, std::move(item)).first->second;
+  }
+  T* find(const std::string& id) {
+    auto it = index_.find(id);
+    return it == index_.end() ? nullptr : &items_.at(it->second);
+  }
+  const T* find(const std::string& id) const {
+    auto it = index_.find(id);
+    return it == index_.end() ? nullptr : &items_.at(it->second);
+  }
+  T* find_seq(std::uint64_t seq) {
+    auto it = items_.find(seq);
+    return it == items_.end() ? nullptr : &it->second;
+  }
+  bool erase(const std::string& id) {
+    auto it = index_.find(id);
+    if (it == index_.end()) return false;
+    items_.erase(it->second);
+    index_.erase(it);
+    return true;
+  }
+  void clear() {
+    items_.clear();
+    index_.clear();
+  }
+  std::size_t size() const { return items_.size(); }
+  const std::map<std::uint64_t, T>& items() const { return items_; }
+  std::map<std::uint64_t, T>& items() { return items_; }
+
+ private:
+  std::map<std::uint64_t, T> items_;
+  std::unordered_map<std::string, std::uint64_t> index_;
+  std::uint64_t last_seq_ = 0;
+};
+
+class Tenant {
+ public:
+  Tenant() = default;
+
+  // Clears everything, reseeds the id generator and loads the scenario's devices and users.
+  void reset(const Scenario& scenario, std::int64_t now_ms);
+  // Takes new rules and timing; existing records and pending work are kept.
+  void configure(const Scenario& scenario);
+
+  // Completes every registration and profile assignment due by `now_ms`. Work is done lazily:
+  // callers run this before reading state (CloudSim does on every request).
+  void process_due(std::int64_t now_ms);
+  // Import records still waiting for their outcome.
+  std::size_t pending() const { return plans_.size(); }
+
+  // One import record per row; one import id per call unless a row brings its own.
+  std::vector<ImportedIdentity> import_devices(const std::vector<ImportRow>& rows,
+                                               std::int64_t now_ms);
+  const ImportedIdentity* imported(const std::string& id) const { return imports_.find(id); }
+  bool delete_imported(const std::string& id);
+  const OrderedStore<ImportedIdentity>& imported_all() const { return imports_; }
+
+  const AutopilotDevice* autopilot_device(const std::string& id) const {
+    return autopilot_.find(id);
+  }
+  const AutopilotDevice* autopilot_device_by_serial(const std::string& serial) const;
+  const OrderedStore<AutopilotDevice>& autopilot_devices() const { return autopilot_; }
+  bool update_device_properties(const std::string& id, const DevicePropertiesUpdate& update);
+
+  const ManagedDevice* managed_device(const std::string& id) const { return managed_.find(id); }
+  const OrderedStore<ManagedDevice>& managed_devices() const { return managed_; }
+  // Simulates the device with this serial enrolling (or syncing again) at `sync_ms`: creates or
+  // updates its managed device and marks the Autopilot identity enrolled. Error "not_found".
+  core::Result<ManagedDevice> enroll(const std::string& serial, const std::string& upn,
+                                     std::int64_t sync_ms);
+
+  // By object id or userPrincipalName (case-insensitive, as Entra ID matches UPNs).
+  const User* user(const std::string& id_or_upn) const;
+  const OrderedStore<User>& users() const { return users_; }
+
+  const ImportCounts& counts() const { return counts_; }
+
+ private:
+  // What an import row becomes once its delay has passed, decided when it arrives.
+  struct Plan {
+    std::string error_name;  // empty: success (unless the hardware is registered by then: 806)
+    int error_code = 0;
+    std::optional<std::string> group_tag;
+    std::string profile_status;
+    std::string manufacturer;
+    std::string model;
+    std::vector<std::uint8_t> hash;
+  };
+
+  const Rule* find_rule(const std::string& serial, std::uint64_t previous_imports) const;
+  Plan plan_row(const ImportRow& row, const Rule* rule, bool duplicate) const;
+  void forget_plan(std::unordered_map<std::uint64_t, Plan>::iterator it);
+  std::int64_t delay_ms(double simulated_seconds) const;
+  void complete_import(std::uint64_t seq, std::int64_t due_ms);
+  AutopilotDevice& register_device(const ImportedIdentity& record, const Plan& plan,
+                                   std::int64_t registered_ms);
+  AutopilotDevice& add_device(AutopilotDevice device);
+  const AutopilotDevice* registered_match(const std::string& serial,
+                                          const std::vector<std::uint8_t>& hash) const;
+
+  Rng rng_{1};
+  Scenario config_;  // rules, timing and the OEM catalogue (the seeds are used by reset only)
+
+  OrderedStore<ImportedIdentity> imports_;
+  OrderedStore<AutopilotDevice> autopilot_;
+  OrderedStore<ManagedDevice> managed_;
+  OrderedStore<User> users_;
+  ImportCounts counts_;
+
+  std::unordered_map<std::uint64_t, Plan> plans_;                  // import seq -> plan
+  std::map<std::vector<std::uint8_t>, int> pending_hashes_;        // hash -> pending plans
+  std::unordered_map<std::string, std::string> device_by_serial_;  // registered serial -> id
+  std::map<std::vector<std::uint8_t>, std::string> device_by_hash_;
+  std::multimap<std::int64_t, std::uint64_t> import_due_;         // due ms -> import seq
+  std::multimap<std::int64_t, std::string> profile_due_;          // due ms -> device id
+  std::unordered_map<std::string, std::string> profile_targets_;  // device id -> final status
+};
+
+}  // namespace hangar::cloudsim

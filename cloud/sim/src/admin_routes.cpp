@@ -1,0 +1,90 @@
+// The admin API under /_sim: counters for tests and benchmarks, and the knobs a test needs while
+// a client is running (reset, advance time, replace the scenario, simulate an enrolment).
+#include <cmath>
+
+#include "entities.h"
+#include "service_state.h"
+#include "text.h"
+
+namespace hangar::cloudsim {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse admin_error(int status, const std::string& code, const std::string& message) {
+  return json_response(status, json{{"error", {{"code", code}, {"message", message}}}}, kPlainJson);
+}
+
+HttpResponse no_content() {
+  HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+// The body as a JSON object ("" counts as {}), or nullopt.
+std::optional<json> object_body(const std::string& body) {
+  if (trim(body).empty()) return json::object();
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+HttpResponse advance(SimState& state, const json& body) {
+  auto it = body.find("seconds");
+  if (it == body.end() || !it->is_number() || it->get<double>() < 0) {
+    return admin_error(400, "bad_request", "POST /_sim/advance needs {\"seconds\": N} with N >= 0");
+  }
+  state.advanced_ms += std::llround(it->get<double>() * 1000.0);
+  state.tenant.process_due(state.now());
+  return json_response(200, json{{"now", format_iso8601(state.now())}}, kPlainJson);
+}
+
+HttpResponse enroll(SimState& state, const json& body) {
+  auto text = [&](const char* key) {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string serial = text("serialNumber");
+  if (serial.empty()) {
+    return admin_error(400, "bad_request",
+                       "POST /_sim/enroll needs {\"serialNumber\": \"...\"} and optionally "
+                       "\"userPrincipalName\" and \"lastSyncDaysAgo\"");
+  }
+  double days_ago = 0;
+  if (auto it = body.find("lastSyncDaysAgo"); it != body.end() && it->is_number()) {
+    days_ago = it->get<double>();
+  }
+  const auto sync_ms = state.now() - std::llround(days_ago * 86'400'000.0);
+  auto managed = state.tenant.enroll(serial, text("userPrincipalName"), sync_ms);
+  if (!managed) return admin_error(404, managed.error().code, managed.error().message);
+  return json_response(200, to_json(*managed), kPlainJson);
+}
+
+}  // namespace
+
+HttpResponse handle_admin(SimState& state, const RequestContext& ctx) {
+  const std::string& method = ctx.request.method;
+  const std::string action = ctx.segments.size() == 2 ? ctx.segments[1] : "";
+  if (action == "stats" && method == "GET") {
+    return json_response(200, state.stats_json(), kPlainJson);
+  }
+  if (action == "reset" && method == "POST") {
+    state.reset();
+    return no_content();
+  }
+  auto body = object_body(ctx.request.body);
+  if (!body) return admin_error(400, "bad_request", "the body must be a JSON object");
+  if (action == "advance" && method == "POST") return advance(state, *body);
+  if (action == "enroll" && method == "POST") return enroll(state, *body);
+  if (action == "scenario" && method == "PUT") {
+    auto scenario = parse_scenario(*body);
+    if (!scenario) return admin_error(400, scenario.error().code, scenario.error().message);
+    state.configure(std::move(*scenario));
+    return no_content();
+  }
+  return admin_error(404, "not_found",
+                     "admin endpoints: GET /_sim/stats, POST /_sim/reset, POST /_sim/advance, "
+                     "POST /_sim/enroll, PUT /_sim/scenario");
+}
+
+}  // namespace hangar::cloudsim

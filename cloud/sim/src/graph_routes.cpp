@@ -1,0 +1,284 @@
+// The Graph endpoints: imported Autopilot identities (import, get, list, delete), Autopilot device
+// identities and their actions, managed devices and users.
+#include <tuple>
+
+#include "entities.h"
+#include "import_body.h"
+#include "odata.h"
+#include "service_state.h"
+#include "text.h"
+
+namespace hangar::cloudsim {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kImported = "importedWindowsAutopilotDeviceIdentities";
+constexpr const char* kAutopilot = "windowsAutopilotDeviceIdentities";
+
+core::Error bad_request(std::string message) {
+  return core::make_error("BadRequest", std::move(message));
+}
+
+core::Error not_found(const std::string& type, const std::string& id) {
+  return core::make_error("ResourceNotFound",
+                          "Resource not found: no " + type + " with id '" + id + "'.");
+}
+
+ApiReply ok(json body, int status = 200) {
+  ApiReply reply;
+  reply.status = status;
+  reply.body = std::move(body);
+  return reply;
+}
+
+ApiReply no_content() {
+  ApiReply reply;
+  reply.status = 204;
+  return reply;
+}
+
+// Turns "name('key')" into {"name", "key"} so both URL key styles work.
+std::vector<std::string> normalize(const std::vector<std::string>& segments) {
+  std::vector<std::string> out;
+  for (const auto& s : segments) {
+    auto open = s.find('(');
+    if (open != std::string::npos && s.size() > open + 3 && s.back() == ')') {
+      out.push_back(s.substr(0, open));
+      std::string key = s.substr(open + 1, s.size() - open - 2);
+      if (key.size() >= 2 && key.front() == '\'' && key.back() == '\'') {
+        key = key.substr(1, key.size() - 2);
+      }
+      out.push_back(key);
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+GraphRoute route(GraphOp op, std::string endpoint, std::string id = {}) {
+  return GraphRoute{op, std::move(endpoint), std::move(id), {}};
+}
+
+GraphRoute pick(const std::string& method, const std::string& id,
+                std::initializer_list<std::tuple<const char*, GraphOp, const char*>> choices) {
+  for (const auto& [m, op, endpoint] : choices) {
+    if (method == m) return route(op, endpoint, id);
+  }
+  GraphRoute r = route(GraphOp::kMethodNotAllowed, "graph.method_not_allowed", id);
+  r.detail = method;
+  return r;
+}
+
+GraphRoute unknown(const std::string& segment) {
+  GraphRoute r;
+  r.detail = segment;
+  return r;
+}
+
+// The JSON object body of an action, with only `allowed` parameters (OData's check).
+core::Result<json> action_parameters(const std::string& body, const std::string& action,
+                                     std::initializer_list<const char*> allowed) {
+  if (trim(body).empty()) return json::object();
+  json params;
+  try {
+    params = json::parse(body);
+  } catch (const json::parse_error&) {
+    return bad_request(
+        "Unable to read JSON request payload. Please ensure Content-Type header is set and "
+        "payload is of valid JSON format.");
+  }
+  if (!params.is_object())
+    return bad_request("The request body of '" + action + "' must be a JSON object.");
+  for (const auto& [key, value] : params.items()) {
+    bool known = false;
+    for (const char* a : allowed) known = known || key == a;
+    if (!known) {
+      return bad_request("The parameter '" + key +
+                         "' in the request payload is not a valid parameter for the operation '" +
+                         action + "'.");
+    }
+    if (!value.is_null() && !value.is_string()) {
+      return bad_request(
+          "Cannot convert a primitive value to the expected type 'Edm.String' for "
+          "parameter '" +
+          key + "'.");
+    }
+  }
+  return params;
+}
+
+std::optional<std::string> optional_string(const json& params, const char* key) {
+  auto it = params.find(key);
+  if (it == params.end()) return std::nullopt;
+  return it->is_null() ? std::string() : it->get<std::string>();
+}
+
+template <typename T>
+ApiResult list(const SimState& state, const RequestContext& ctx, const OrderedStore<T>& store,
+               const EntitySchema& schema) {
+  auto options = parse_query_options(ctx.query, schema, true);
+  if (!options) return options.error();
+  PageRequest page;
+  page.default_page_size = state.scenario.paging.page_size;
+  page.max_page_size = state.scenario.paging.max_page_size;
+  page.collection_url = ctx.graph_base + "/" + schema.entity_set;
+  page.context_url = ctx.graph_base + "/$metadata#" + schema.entity_set;
+  return ok(make_page(store.items(), *options, schema, page));
+}
+
+template <typename T>
+ApiResult get_one(const RequestContext& ctx, const T* entity, const EntitySchema& schema,
+                  const std::string& id) {
+  auto options = parse_query_options(ctx.query, schema, false);
+  if (!options) return options.error();
+  if (!entity) return not_found(schema.type_name.substr(16), id);  // drop "microsoft.graph."
+  json body = project(to_json(*entity), options->select, schema);
+  body["@odata.context"] = ctx.graph_base + "/$metadata#" + schema.entity_set + "/$entity";
+  return ok(std::move(body));
+}
+
+ApiResult import_action(SimState& state, const RequestContext& ctx) {
+  auto rows = parse_import_body(ctx.request.body, state.scenario.import.max_devices_per_call);
+  if (!rows) return rows.error();
+  json value = json::array();
+  for (const auto& record : state.tenant.import_devices(*rows, ctx.now_ms)) {
+    value.push_back(to_json(record));
+  }
+  return ok(json{{"@odata.context", ctx.graph_base + "/$metadata#Collection(" +
+                                        imported_identity_schema().type_name + ")"},
+                 {"value", std::move(value)}});
+}
+
+}  // namespace
+
+GraphRoute classify_graph(const std::string& method, const std::vector<std::string>& raw) {
+  auto s = normalize(raw);
+  if (s.empty()) return unknown("");
+  if (iequals(s[0], "users")) {
+    if (s.size() == 2) return pick(method, s[1], {{"GET", GraphOp::kUserGet, "users.get"}});
+    return unknown(s.size() > 2 ? s[2] : s[0]);
+  }
+  if (!iequals(s[0], "deviceManagement") || s.size() < 2) return unknown(s[0]);
+  const std::string& set = s[1];
+  if (iequals(set, kImported)) {
+    if (s.size() == 2) return pick(method, "", {{"GET", GraphOp::kImportedList, "imported.list"}});
+    if (s.size() == 3 && (iequals(s[2], "import") || iequals(s[2], "microsoft.graph.import"))) {
+      return pick(method, "", {{"POST", GraphOp::kImport, "imported.import"}});
+    }
+    if (s.size() == 3) {
+      return pick(method, s[2],
+                  {{"GET", GraphOp::kImportedGet, "imported.get"},
+                   {"DELETE", GraphOp::kImportedDelete, "imported.delete"}});
+    }
+    return unknown(s[3]);
+  }
+  if (iequals(set, kAutopilot)) {
+    if (s.size() == 2) {
+      return pick(method, "", {{"GET", GraphOp::kAutopilotList, "autopilot.list"}});
+    }
+    if (s.size() == 3)
+      return pick(method, s[2], {{"GET", GraphOp::kAutopilotGet, "autopilot.get"}});
+    if (s.size() == 4) {
+      std::string action = s[3];
+      if (istarts_with(action, "microsoft.graph.")) action = action.substr(16);
+      if (iequals(action, "updateDeviceProperties")) {
+        return pick(method, s[2],
+                    {{"POST", GraphOp::kUpdateProperties, "autopilot.updateDeviceProperties"}});
+      }
+      if (iequals(action, "assignUserToDevice")) {
+        return pick(method, s[2], {{"POST", GraphOp::kAssignUser, "autopilot.assignUserToDevice"}});
+      }
+    }
+    return unknown(s.back());
+  }
+  if (iequals(set, "managedDevices")) {
+    if (s.size() == 2) {
+      return pick(method, "", {{"GET", GraphOp::kManagedList, "managedDevices.list"}});
+    }
+    if (s.size() == 3) {
+      return pick(method, s[2], {{"GET", GraphOp::kManagedGet, "managedDevices.get"}});
+    }
+    return unknown(s[3]);
+  }
+  return unknown(set);
+}
+
+ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRoute& r) {
+  auto& tenant = state.tenant;
+  switch (r.op) {
+    case GraphOp::kImport:
+      return import_action(state, ctx);
+    case GraphOp::kImportedList:
+      return list(state, ctx, tenant.imported_all(), imported_identity_schema());
+    case GraphOp::kImportedGet:
+      return get_one(ctx, tenant.imported(r.id), imported_identity_schema(), r.id);
+    case GraphOp::kImportedDelete:
+      if (!tenant.delete_imported(r.id)) {
+        return not_found("importedWindowsAutopilotDeviceIdentity", r.id);
+      }
+      return no_content();
+    case GraphOp::kAutopilotList:
+      return list(state, ctx, tenant.autopilot_devices(), autopilot_device_schema());
+    case GraphOp::kAutopilotGet:
+      return get_one(ctx, tenant.autopilot_device(r.id), autopilot_device_schema(), r.id);
+    case GraphOp::kUpdateProperties: {
+      auto params = action_parameters(
+          ctx.request.body, "updateDeviceProperties",
+          {"userPrincipalName", "addressableUserName", "groupTag", "displayName"});
+      if (!params) return params.error();
+      DevicePropertiesUpdate update;
+      update.group_tag = optional_string(*params, "groupTag");
+      update.display_name = optional_string(*params, "displayName");
+      update.user_principal_name = optional_string(*params, "userPrincipalName");
+      update.addressable_user_name = optional_string(*params, "addressableUserName");
+      if (!tenant.update_device_properties(r.id, update)) {
+        return not_found("windowsAutopilotDeviceIdentity", r.id);
+      }
+      return no_content();
+    }
+    case GraphOp::kAssignUser: {
+      auto params = action_parameters(ctx.request.body, "assignUserToDevice",
+                                      {"userPrincipalName", "addressableUserName"});
+      if (!params) return params.error();
+      auto upn = optional_string(*params, "userPrincipalName");
+      if (!upn || upn->empty()) {
+        return bad_request("The parameter 'userPrincipalName' is missing or empty.");
+      }
+      DevicePropertiesUpdate update;
+      update.user_principal_name = upn;
+      update.addressable_user_name = optional_string(*params, "addressableUserName");
+      if (!tenant.update_device_properties(r.id, update)) {
+        return not_found("windowsAutopilotDeviceIdentity", r.id);
+      }
+      return no_content();
+    }
+    case GraphOp::kManagedList:
+      return list(state, ctx, tenant.managed_devices(), managed_device_schema());
+    case GraphOp::kManagedGet:
+      return get_one(ctx, tenant.managed_device(r.id), managed_device_schema(), r.id);
+    case GraphOp::kUserGet: {
+      auto options = parse_query_options(ctx.query, user_schema(), false);
+      if (!options) return options.error();
+      const User* user = tenant.user(r.id);
+      if (!user) {
+        return core::make_error("Request_ResourceNotFound",
+                                "Resource '" + r.id +
+                                    "' does not exist or one of its queried reference-property "
+                                    "objects are not present.");
+      }
+      json body = project(to_json(*user), options->select, user_schema());
+      body["@odata.context"] = ctx.graph_base + "/$metadata#users/$entity";
+      return ok(std::move(body));
+    }
+    case GraphOp::kMethodNotAllowed:
+      return core::make_error("MethodNotAllowed", "The HTTP method '" + r.detail +
+                                                      "' is not allowed on this resource.");
+    case GraphOp::kUnknownSegment:
+      break;
+  }
+  return bad_request("Resource not found for the segment '" + r.detail + "'.");
+}
+
+}  // namespace hangar::cloudsim
