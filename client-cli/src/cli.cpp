@@ -121,6 +121,21 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
   io.out << "  queue depth   " << s.value("queue_depth", std::int64_t{0})
          << " device(s) not yet registered\n";
   io.out << "  data dir      " << s.value("data_dir", "?") << "\n";
+  if (s.contains("cloud")) {
+    const Json& c = s["cloud"];
+    io.out << "  cloud         " << c.value("url", "?") << ": "
+           << (c.value("paused", false)  ? "uploads paused"
+               : c.value("online", true) ? "online"
+                                         : "offline (retrying)")
+           << ", " << c.value("requests", std::int64_t{0}) << " request(s), "
+           << c.value("throttled", std::int64_t{0}) << " throttled\n";
+    if (c.contains("next_retry_at")) {
+      io.out << "  next retry    " << format_time(c["next_retry_at"].get<std::int64_t>()) << "\n";
+    }
+    if (c.contains("last_error")) {
+      io.out << "  last error    " << c["last_error"].get<std::string>() << "\n";
+    }
+  }
   if (s.contains("states") && !s["states"].empty()) {
     io.out << "  devices by state:\n";
     for (const auto& [state, count] : s["states"].items()) {
@@ -128,6 +143,48 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
     }
   }
   return kOk;
+}
+
+int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
+                 const std::function<std::string(const Json&)>& say) {
+  auto result = call(g, io, command, args);
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& reply = std::get<Json>(result);
+  if (g.json) {
+    Json out = reply;
+    out["ok"] = true;
+    io.out << out.dump(2) << "\n";
+  } else {
+    io.out << say(reply) << "\n";
+  }
+  return kOk;
+}
+
+int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {}, {"--failed"});
+  if (!parsed) return usage_error(io, "retry", parsed.error().message);
+  Json request = Json::object();
+  if (parsed->has("--failed") && parsed->positional.empty()) {
+    request["failed"] = true;
+  } else if (!parsed->has("--failed") && parsed->positional.size() == 1) {
+    request["serial"] = parsed->positional.front();
+  } else {
+    return usage_error(io, "retry", "name one serial, or --failed for every failed device");
+  }
+  return simple_write(g, io, "retry", request, [](const Json& r) {
+    return std::to_string(r.value("requeued", 0)) + " device(s) queued for registration again";
+  });
+}
+
+int cmd_pause(const Globals& g, const std::vector<std::string>&, Io& io) {
+  return simple_write(g, io, "pause", Json::object(), [](const Json&) {
+    return std::string("uploads paused; devices stay queued (hangar resume to continue)");
+  });
+}
+
+int cmd_resume(const Globals& g, const std::vector<std::string>&, Io& io) {
+  return simple_write(g, io, "resume", Json::object(),
+                      [](const Json&) { return std::string("uploads resumed"); });
 }
 
 // `hangar capture`: the capture itself lives in capture_cmd.cpp; queuing goes through `import`,
@@ -168,6 +225,9 @@ const std::vector<Command>& commands() {
        cmd_remove},
       {"export", "--format csv|json [-o FILE] [--state S]",
        "write the queue as a portal CSV or as JSON", cmd_export},
+      {"retry", "SERIAL | --failed", "queue failed devices for registration again", cmd_retry},
+      {"pause", "", "stop uploading to the cloud (devices stay queued)", cmd_pause},
+      {"resume", "", "resume uploading", cmd_resume},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
   };

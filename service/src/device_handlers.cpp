@@ -170,6 +170,7 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     }
     results.push_back(std::move(entry));
   }
+  if (accepted > 0 && context.engine) context.engine->notify();
   spdlog::info("import from {}: {} device(s) accepted, {} already queued, {} rejected",
                call.peer.user, accepted, already, rejected);
   return Json{{"accepted", accepted},
@@ -277,6 +278,21 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   return Json{{"removed", removed->serial}, {"state", removed->state}};
 }
 
+core::Result<Json> handle_retry(ServiceContext& context, const Json& args,
+                                const ipc::CallContext& call) {
+  std::optional<std::string> serial;
+  if (auto it = args.find("serial"); it != args.end() && it->is_string())
+    serial = it->get<std::string>();
+  if (!serial && !args.value("failed", false)) {
+    return invalid("give a serial, or \"failed\": true for every failed device");
+  }
+  auto count = context.store.retry_failed(serial, context.clock.now_ms());
+  if (!count) return count.error();
+  spdlog::info("retry by {}: {} device(s) queued again", call.peer.user, *count);
+  if (*count > 0 && context.engine) context.engine->notify();
+  return Json{{"requeued", *count}};
+}
+
 }  // namespace
 
 void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& context) {
@@ -288,6 +304,9 @@ void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& co
                       }});
   bindings.push_back({"show", [&context](const Json& args, const ipc::CallContext&) {
                         return handle_show(context, args);
+                      }});
+  bindings.push_back({"retry", [&context](const Json& args, const ipc::CallContext& call) {
+                        return handle_retry(context, args, call);
                       }});
   bindings.push_back({"remove", [&context](const Json& args, const ipc::CallContext& call) {
                         return handle_remove(context, args, call);

@@ -1,6 +1,8 @@
 // Command handlers: each reads or changes the service state and returns a JSON result.
 #include "handlers.h"
 
+#include <spdlog/spdlog.h>
+
 #include "hangar/core/version.h"
 #include "hangar/ipc/commands.h"
 
@@ -46,7 +48,22 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
                                                                         context.started);
          ipc::Json states = ipc::Json::object();
          for (const auto& [state, count] : *counts) states[state] = count;
+         ipc::Json cloud{{"url", context.cloud_url}};
+         if (context.engine) {
+           const EngineStatus engine = context.engine->status();
+           cloud["online"] = engine.online;
+           cloud["paused"] = engine.paused;
+           cloud["throttled"] = engine.throttled;
+           cloud["requests"] = engine.requests;
+           if (!engine.last_error.empty()) cloud["last_error"] = engine.last_error;
+           std::optional<std::int64_t> next = engine.blocked_until_ms;
+           if (auto due = context.store.next_attempt_at(); due && *due) {
+             next = next ? std::min(*next, **due) : **due;
+           }
+           if (next) cloud["next_retry_at"] = *next;
+         }
          return ipc::Json{
+             {"cloud", cloud},
              {"service_version", core::kVersion},
              {"platform", core::kPlatform},
              {"uptime_seconds", uptime.count()},
@@ -57,6 +74,19 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
              {"caller", {{"user", call.peer.user}, {"can_write", call.peer.can_write}}}};
        }});
   add_device_bindings(bindings, context);
+  const auto engine_command = [&context](void (Engine::*action)(), const char* state) {
+    return [&context, action, state](const ipc::Json&,
+                                     const ipc::CallContext& call) -> core::Result<ipc::Json> {
+      if (!context.engine) {
+        return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
+      }
+      (context.engine->*action)();
+      spdlog::info("uploads {} by {}", state, call.peer.user);
+      return ipc::Json{{"uploads", state}};
+    };
+  };
+  bindings.push_back({"pause", engine_command(&Engine::pause, "paused")});
+  bindings.push_back({"resume", engine_command(&Engine::resume, "resumed")});
   return bindings;
 }
 

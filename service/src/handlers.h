@@ -7,6 +7,7 @@
 
 #include "hangar/core/clock.h"
 #include "hangar/ipc/dispatcher.h"
+#include "hangar/service/engine.h"
 #include "hangar/store/store.h"
 
 namespace hangar::service {
@@ -17,6 +18,8 @@ struct ServiceContext {
   std::chrono::steady_clock::time_point started;
   std::string endpoint;
   std::string data_dir;
+  Engine* engine = nullptr;  // null in tests that exercise the queue without a cloud
+  std::string cloud_url;
 };
 
 std::vector<ipc::Binding> make_bindings(ServiceContext& context);

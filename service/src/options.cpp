@@ -1,6 +1,7 @@
 // hangard option parsing: defaults < config file < environment < flags.
 #include "hangar/service/options.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -51,6 +52,16 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       status = want_string(options.endpoint);
     } else if (key == "operators_group") {
       status = want_string(options.operators_group);
+    } else if (key == "cloud_url") {
+      options.cloud_url = item.value().get<std::string>();
+    } else if (key == "authority_url") {
+      options.authority_url = item.value().get<std::string>();
+    } else if (key == "graph_url") {
+      options.graph_url = item.value().get<std::string>();
+    } else if (key == "tenant_id") {
+      options.tenant_id = item.value().get<std::string>();
+    } else if (key == "client_id") {
+      options.client_id = item.value().get<std::string>();
     } else if (key == "log_level") {
       status = want_string(options.log_level);
     } else {
@@ -67,13 +78,20 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
 std::string usage() {
   return "usage: hangard [--config FILE] [--data-dir DIR] [--endpoint ENDPOINT]\n"
          "               [--operators-group GROUP] [--log-level LEVEL]\n"
-         "environment: HANGAR_CONFIG, HANGAR_DATA_DIR, HANGAR_ENDPOINT\n"
+         "               [--cloud-url URL] [--poll-interval SECONDS]\n"
+         "environment: HANGAR_CONFIG, HANGAR_DATA_DIR, HANGAR_ENDPOINT, HANGAR_CLOUD_URL,\n"
+         "             HANGAR_CLIENT_SECRET\n"
          "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
-         "log_level\n";
+         "log_level,\n"
+         "  cloud_url, authority_url, graph_url, tenant_id, client_id (the client secret is read\n"
+         "  from HANGAR_CLIENT_SECRET or <data-dir>/client-secret, never from the config file)\n"
+         "without tenant_id, hangard talks to the simulated cloud at " +
+         std::string(kDefaultCloudUrl) + "\n";
 }
 
 core::Result<Options> parse_options(const std::vector<std::string>& args) {
-  std::string flag_config, flag_data_dir, flag_endpoint, flag_group, flag_level;
+  std::string flag_config, flag_data_dir, flag_endpoint, flag_group, flag_level, flag_cloud,
+      flag_poll;
   bool group_set = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -102,6 +120,10 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
       group_set = true;
     } else if (is("--log-level")) {
       status = take(flag_level);
+    } else if (is("--cloud-url")) {
+      status = take(flag_cloud);
+    } else if (is("--poll-interval")) {
+      status = take(flag_poll);
     } else {
       status = make_error("usage", "unknown option \"" + arg + "\"");
     }
@@ -126,6 +148,24 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
   if (!flag_endpoint.empty()) options.endpoint = flag_endpoint;
   if (group_set) options.operators_group = flag_group;
   if (!flag_level.empty()) options.log_level = flag_level;
+  if (std::string e = core::env("HANGAR_CLOUD_URL"); !e.empty()) options.cloud_url = e;
+  if (!flag_cloud.empty()) options.cloud_url = flag_cloud;
+  if (!flag_poll.empty()) {
+    char* end = nullptr;
+    options.poll_interval_seconds = std::strtod(flag_poll.c_str(), &end);
+    if (end == flag_poll.c_str() || *end != '\0' || options.poll_interval_seconds <= 0) {
+      return make_error("usage", "--poll-interval takes a positive number of seconds");
+    }
+  }
+  options.client_secret = core::env("HANGAR_CLIENT_SECRET");
+  if (options.client_secret.empty()) {
+    std::ifstream secret(options.data_dir / "client-secret", std::ios::binary);
+    std::getline(secret, options.client_secret);
+    while (!options.client_secret.empty() &&
+           (options.client_secret.back() == '\r' || options.client_secret.back() == ' ')) {
+      options.client_secret.pop_back();
+    }
+  }
   if (!kLogLevels.contains(options.log_level)) {
     return make_error("usage", "log level \"" + options.log_level +
                                    "\" is not one of trace, debug, info, warn, error, off");

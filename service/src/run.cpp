@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include "handlers.h"
+#include "hangar/cloud/graph_client.h"
 #include "hangar/core/clock.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/server.h"
+#include "hangar/service/engine.h"
 #include "hangar/service/instance_lock.h"
 #include "hangar/store/store.h"
 #include "logging.h"
@@ -70,8 +72,44 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   }
 
   core::SystemClock clock;
-  ServiceContext context{**store, clock, clock.steady_now(), options.endpoint,
-                         options.data_dir.string()};
+  // The cloud: the configured tenant, or the simulated cloud with its test credentials.
+  cloud::GraphConfig graph;
+  const bool simulated = options.tenant_id.empty();
+  const std::string base = !options.cloud_url.empty() ? options.cloud_url
+                           : simulated                ? std::string(kDefaultCloudUrl)
+                                                      : std::string();
+  if (!base.empty()) {
+    graph.authority_url = base;
+    graph.graph_url = base + "/beta";
+  }
+  if (!options.authority_url.empty()) graph.authority_url = options.authority_url;
+  if (!options.graph_url.empty()) graph.graph_url = options.graph_url;
+  if (simulated) {
+    graph.tenant_id = "11111111-1111-4111-8111-111111111111";
+    graph.client_id = "22222222-2222-4222-8222-222222222222";
+    graph.client_secret = "hangar-cloudsim-secret";
+  } else {
+    graph.tenant_id = options.tenant_id;
+    graph.client_id = options.client_id;
+    graph.client_secret = options.client_secret;
+  }
+  auto transport = cloud::make_cpprest_transport();
+  auto graph_client = cloud::GraphClient::create(graph, *transport, clock);
+  if (!graph_client) {
+    spdlog::error("cloud configuration: {}", graph_client.error().message);
+    return 2;
+  }
+  spdlog::info(
+      "cloud: {} ({})", graph.graph_url,
+      simulated ? "the simulated cloud: no tenant configured" : "tenant " + graph.tenant_id);
+  EngineConfig engine_config;
+  engine_config.poll_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.poll_interval_seconds * 1000));
+  Engine engine(**store, **graph_client, clock, engine_config);
+
+  ServiceContext context{
+      **store, clock,          clock.steady_now(), options.endpoint, options.data_dir.string(),
+      &engine, graph.graph_url};
   auto dispatcher = ipc::Dispatcher::create(make_bindings(context));
   if (!dispatcher) {
     spdlog::critical("command table: {}", dispatcher.error().message);
@@ -86,11 +124,14 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   ipc::Server server(std::move(listener).value(), *dispatcher, ipc::ServerOptions{});
   server.start();
   spdlog::info("listening on {}", options.endpoint);
+  std::jthread engine_thread([&engine](std::stop_token token) { engine.run(token); });
   if (on_ready) on_ready();
 
   wait_for_stop(stop);
   spdlog::info("stop requested; shutting down");
   server.stop();
+  engine_thread.request_stop();
+  engine_thread.join();
   spdlog::info("hangard stopped cleanly");
   spdlog::default_logger()->flush();
   return 0;

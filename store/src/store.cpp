@@ -739,8 +739,9 @@ core::Status Store::finish_registration(std::string_view serial, std::string_vie
                                         std::optional<std::string> detail,
                                         std::optional<std::string> request_id,
                                         std::string_view history_reason, std::int64_t now_ms) {
-  return change_device(serial, "registration_pending", state, history_reason, now_ms,
-                       "failure_reason = ?10, last_error = ?11, request_id = ?12, "
+  // From Queued too: a device the cloud refuses at upload never reaches Registration Pending.
+  return change_device(serial, std::nullopt, state, history_reason, now_ms,
+                       "in_flight_since = NULL, failure_reason = ?10, last_error = ?11, request_id = ?12, "
                        "next_attempt_at = NULL, pending_flagged_at = NULL",
                        [&](Statement& update) -> core::Status {
                          if (auto status = update.bind(10, failure_reason); !status) return status;

@@ -24,6 +24,9 @@ inline constexpr std::array kCommands{
     CommandInfo{"list", Permission::kRead, "queued devices, filtered and paged"},
     CommandInfo{"show", Permission::kRead, "one device: record, hash summary, state history"},
     CommandInfo{"remove", Permission::kWrite, "take a device out of the queue"},
+    CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again"},
+    CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed"},
+    CommandInfo{"resume", Permission::kWrite, "resume uploading"},
 };
 
 const CommandInfo* find_command(std::string_view name);

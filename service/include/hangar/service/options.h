@@ -17,7 +17,19 @@ struct Options {
   std::string operators_group;  // may run write commands (see ipc::ListenOptions)
   std::string log_level = "info";
   bool console_log = false;  // also log to the console (foreground/console mode)
+
+  // The cloud. With no tenant configured Hangar talks to the simulated cloud (hangar-cloudsim) at
+  // kDefaultCloudUrl with its well-known test credentials: the embedded default.
+  std::string cloud_url;      // shorthand: authority = cloud_url, Graph = cloud_url + "/beta"
+  std::string authority_url;  // default https://login.microsoftonline.com (sovereign clouds differ)
+  std::string graph_url;      // default https://graph.microsoft.com/beta
+  std::string tenant_id;
+  std::string client_id;
+  std::string client_secret;  // from HANGAR_CLIENT_SECRET or <data dir>/client-secret (0600)
+  double poll_interval_seconds = 30;
 };
+
+inline constexpr const char* kDefaultCloudUrl = "http://127.0.0.1:8710";
 
 // Parses `args` (without the program name and any host subcommand). Recognised flags: --config,
 // --data-dir, --endpoint, --operators-group, --log-level; environment: HANGAR_CONFIG,

@@ -185,7 +185,7 @@ class Store {
   core::Status mark_uploaded(std::string_view serial, std::string_view record_id,
                              std::string_view import_id, std::int64_t now_ms);
   core::Result<std::vector<DeviceRow>> pending_devices() const;
-  // Registration Pending -> `state` (ready_for_user or registration_failed) with the reason in the
+  // Queued or Registration Pending -> `state` (ready_for_user or registration_failed) with the reason in the
   // seed's words, the cloud's detail and request id; the history row says `history_reason`.
   core::Status finish_registration(std::string_view serial, std::string_view state,
                                    std::optional<std::string> failure_reason,

@@ -1,0 +1,122 @@
+// The registration engine: sends queued devices to the cloud from the durable store, in batches,
+// within a write budget, with backoff; polls whole imports; turns every answer into a state in the
+// seed's words; survives crashes without losing or double-importing a device.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "hangar/cloud/registration.h"
+#include "hangar/core/clock.h"
+#include "hangar/store/store.h"
+
+namespace hangar::service {
+
+struct EngineConfig {
+  std::size_t batch_size = 500;  // devices per import call (the portal's per-file limit)
+  // Writes (import, delete, updateDeviceProperties) and all requests per window (DOMAIN.md).
+  int write_budget = 100;
+  int request_budget = 1000;
+  std::chrono::milliseconds budget_window{std::chrono::seconds(20)};
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
+  std::chrono::milliseconds backoff_base{std::chrono::seconds(2)};
+  std::chrono::milliseconds backoff_cap{std::chrono::minutes(5)};
+  // While the cloud cannot be reached, one attempt this often: no busy loop, quick resumption.
+  std::chrono::milliseconds offline_probe{std::chrono::seconds(5)};
+  // A 429 without Retry-After waits this long (doubling while it repeats, up to backoff_cap).
+  std::chrono::milliseconds throttle_default{std::chrono::seconds(10)};
+  std::chrono::milliseconds pending_threshold{std::chrono::minutes(30)};
+  std::chrono::milliseconds sweep_interval{std::chrono::hours(24)};
+  std::string default_group_tag = "Microsoft365Managed_Autopilot";
+  std::uint64_t seed = 0;  // jitter; 0 = random
+};
+
+// Sliding-window counter: at most `limit` events in any `window`.
+class RateBudget {
+ public:
+  RateBudget(int limit, std::chrono::milliseconds window)
+      : limit_(limit), window_ms_(window.count()) {}
+  // How long until one more event fits (0: now).
+  std::int64_t wait_ms(std::int64_t now_ms);
+  void record(std::int64_t now_ms);
+
+ private:
+  int limit_;
+  std::int64_t window_ms_;
+  std::deque<std::int64_t> events_;
+};
+
+// Full jitter: uniform in [0, min(cap, base * 2^attempt)].
+std::chrono::milliseconds full_jitter(int attempt, std::chrono::milliseconds base,
+                                      std::chrono::milliseconds cap, std::mt19937_64& rng);
+
+struct EngineStatus {
+  bool online = true;
+  bool paused = false;
+  std::string last_error;                        // the last cloud failure, for `hangar status`
+  std::optional<std::int64_t> blocked_until_ms;  // uploads wait until then (backoff/throttle)
+  std::int64_t throttled = 0;                    // 429s received
+  std::int64_t requests = 0;                     // cloud calls made
+};
+
+class Engine {
+ public:
+  Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clock& clock,
+         EngineConfig config);
+
+  // One pass: recover in-doubt devices, upload what is due, poll what is pending, delete finished
+  // import records, sweep group tags when due. Returns how long until the next pass is useful.
+  std::chrono::milliseconds step();
+
+  // Runs passes until `stop`; notify() and resume() cut a wait short.
+  void run(std::stop_token stop);
+  void notify();
+  void pause();
+  void resume();
+  EngineStatus status() const;
+
+ private:
+  void recover(std::int64_t now);
+  void upload(std::int64_t now);
+  void send(std::vector<store::DeviceRow> batch, std::int64_t now);
+  void poll(std::int64_t now);
+  void settle(const store::DeviceRow& device, const cloud::ImportRecord& record, std::int64_t now);
+  void delete_finished(std::int64_t now);
+  void sweep(std::int64_t now);
+  // Common handling of a failed call: offline, throttled, backoff. Returns when uploads may resume.
+  std::int64_t on_failure(const core::Error& error, std::int64_t now);
+  bool spend_request(std::int64_t now, bool write);
+  void log_error(const std::string& what, const core::Error& error);
+
+  store::Store& store_;
+  cloud::RegistrationApi& api_;
+  const core::Clock& clock_;
+  EngineConfig config_;
+  std::mt19937_64 rng_;
+  RateBudget writes_;
+  RateBudget requests_;
+
+  mutable std::mutex mutex_;  // guards status_ and the wake-up flags
+  std::condition_variable_any wake_;
+  bool woken_ = false;
+  EngineStatus status_;
+
+  bool recovered_ = false;
+  std::int64_t upload_blocked_until_ = 0;
+  int failure_streak_ = 0;
+  int throttle_streak_ = 0;
+  std::int64_t next_poll_ = 0;
+  std::int64_t next_sweep_ = 0;
+  std::int64_t budget_wait_until_ = 0;
+  std::deque<std::string> deletions_;  // finished import records to delete (ours only)
+};
+
+}  // namespace hangar::service

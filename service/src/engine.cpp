@@ -1,0 +1,461 @@
+// The registration engine (see engine.h).
+#include "hangar/service/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "hangar/cloud/http.h"
+#include "hangar/core/device.h"
+#include "hangar/core/hardware_hash.h"
+
+namespace hangar::service {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return text;
+}
+
+bool unreachable(const core::Error& error) {
+  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout;
+}
+
+// The seed's failure text, with the cloud's request id where support will need it.
+std::string reason_text(core::FailureReason reason, const std::string& request_id) {
+  if (reason == core::FailureReason::kUnexpectedError) {
+    return core::unexpected_error_message(request_id.empty() ? "none given" : request_id);
+  }
+  return std::string(core::message(reason));
+}
+
+}  // namespace
+
+std::int64_t RateBudget::wait_ms(std::int64_t now_ms) {
+  while (!events_.empty() && events_.front() <= now_ms - window_ms_) events_.pop_front();
+  if (static_cast<int>(events_.size()) < limit_) return 0;
+  return events_.front() + window_ms_ - now_ms;
+}
+
+void RateBudget::record(std::int64_t now_ms) { events_.push_back(now_ms); }
+
+milliseconds full_jitter(int attempt, milliseconds base, milliseconds cap, std::mt19937_64& rng) {
+  const int shift = std::clamp(attempt, 0, 30);
+  const std::int64_t ceiling =
+      std::min<std::int64_t>(cap.count(), base.count() * (std::int64_t{1} << shift));
+  std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ceiling, 0));
+  return milliseconds(pick(rng));
+}
+
+Engine::Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clock& clock,
+               EngineConfig config)
+    : store_(store),
+      api_(api),
+      clock_(clock),
+      config_(std::move(config)),
+      rng_(config_.seed ? config_.seed : std::random_device{}()),
+      writes_(config_.write_budget, config_.budget_window),
+      requests_(config_.request_budget, config_.budget_window) {}
+
+void Engine::log_error(const std::string& what, const core::Error& error) {
+  std::lock_guard lock(mutex_);
+  status_.last_error = what + ": " + error.message;
+  if (!error.request_id.empty()) status_.last_error += " (request id " + error.request_id + ")";
+}
+
+bool Engine::spend_request(std::int64_t now, bool write) {
+  const std::int64_t wait =
+      std::max(requests_.wait_ms(now), write ? writes_.wait_ms(now) : std::int64_t{0});
+  if (wait > 0) {
+    budget_wait_until_ = now + wait;
+    return false;
+  }
+  requests_.record(now);
+  if (write) writes_.record(now);
+  std::lock_guard lock(mutex_);
+  ++status_.requests;
+  return true;
+}
+
+std::int64_t Engine::on_failure(const core::Error& error, std::int64_t now) {
+  std::int64_t until = now;
+  if (unreachable(error)) {
+    until = now + config_.offline_probe.count();
+    std::lock_guard lock(mutex_);
+    if (status_.online) spdlog::warn("cloud unreachable, working offline: {}", error.message);
+    status_.online = false;
+  } else if (error.code == cloud::kErrThrottled) {
+    // Retry-After is honoured exactly; without it, a doubling wait.
+    const milliseconds wait =
+        error.retry_after
+            ? *error.retry_after
+            : std::min(config_.backoff_cap,
+                       config_.throttle_default * (1 << std::min(throttle_streak_, 10)));
+    ++throttle_streak_;
+    until = now + wait.count();
+    std::lock_guard lock(mutex_);
+    ++status_.throttled;
+  } else if (error.code == cloud::kErrAuth || error.code == cloud::kErrNotConfigured) {
+    until = now + config_.backoff_cap.count();
+  } else {
+    until =
+        now + full_jitter(failure_streak_, config_.backoff_base, config_.backoff_cap, rng_).count();
+    ++failure_streak_;
+  }
+  if (!unreachable(error)) {
+    std::lock_guard lock(mutex_);
+    status_.online = true;
+  }
+  log_error("cloud call failed", error);
+  return until;
+}
+
+void Engine::recover(std::int64_t now) {
+  auto doubtful = store_.in_doubt_devices();
+  if (!doubtful) {
+    spdlog::error("reading in-flight devices: {}", doubtful.error().message);
+    return;
+  }
+  for (const auto& device : *doubtful) {
+    if (!spend_request(now, false)) return;
+    auto records = api_.import_records_for_serial(device.serial);
+    if (!records) {
+      upload_blocked_until_ = on_failure(records.error(), now);
+      return;
+    }
+    // Sent before the answer was lost: adopt the cloud's record instead of importing again.
+    if (!records->empty()) {
+      const cloud::ImportRecord& record = records->back();
+      spdlog::info(
+          "device {} reached the cloud before the interruption (import {}); not sending "
+          "it again",
+          device.serial, record.import_id);
+      if (auto status = store_.mark_uploaded(device.serial, record.id, record.import_id, now);
+          !status) {
+        spdlog::error("recording {}: {}", device.serial, status.error().message);
+      }
+    } else if (auto status = store_.release_upload(device.serial, std::nullopt, false, {}, now);
+               !status) {
+      spdlog::error("releasing {}: {}", device.serial, status.error().message);
+    }
+  }
+  recovered_ = true;
+}
+
+void Engine::upload(std::int64_t now) {
+  if (now < upload_blocked_until_ || now < budget_wait_until_) return;
+  if (!spend_request(now, true)) return;
+  auto batch = store_.claim_upload_batch(now, static_cast<std::int64_t>(config_.batch_size));
+  if (!batch) {
+    spdlog::error("claiming devices to upload: {}", batch.error().message);
+    return;
+  }
+  if (batch->empty()) return;
+  send(std::move(batch).value(), now);
+}
+
+void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
+  std::vector<cloud::ImportItem> items;
+  items.reserve(batch.size());
+  for (const auto& device : batch) {
+    cloud::ImportItem item;
+    item.serial = device.serial;
+    item.product_key = device.product_id.value_or("");
+    if (device.hardware_hash && !device.hardware_hash->empty()) {
+      item.hash_base64 = core::encode_base64(*device.hardware_hash);
+    }
+    item.group_tag = device.group_tag.value_or(config_.default_group_tag);
+    item.assigned_user = device.assigned_user.value_or("");
+    items.push_back(std::move(item));
+  }
+  auto records = api_.import_devices(items);
+  if (!records) {
+    const core::Error& error = records.error();
+    if (error.code == cloud::kErrRejected) {
+      // One bad record refuses the whole call: halve until the culprit stands alone.
+      if (batch.size() > 1) {
+        const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
+        std::vector<store::DeviceRow> second(std::make_move_iterator(middle),
+                                             std::make_move_iterator(batch.end()));
+        batch.erase(middle, batch.end());
+        for (auto* half : {&batch, &second}) {
+          if (!spend_request(now, true)) {
+            for (const auto& device : *half) {
+              (void)store_.release_upload(device.serial, std::nullopt, false, {}, now);
+            }
+            continue;
+          }
+          send(std::move(*half), now);
+        }
+        return;
+      }
+      const bool hash = error.message.find("Edm.Binary") != std::string::npos ||
+                        error.message.find("hardwareIdentifier") != std::string::npos;
+      const auto reason =
+          hash ? core::FailureReason::kHardwareHashNotValid : core::FailureReason::kUnexpectedError;
+      const std::string text = reason_text(reason, error.request_id);
+      spdlog::warn("device {}: {} ({})", batch.front().serial, text, error.message);
+      (void)store_.finish_registration(
+          batch.front().serial, "registration_failed", text, error.message,
+          error.request_id.empty() ? std::nullopt : std::optional<std::string>(error.request_id),
+          text, now);
+      return;
+    }
+    upload_blocked_until_ = on_failure(error, now);
+    if (unreachable(error)) {
+      // The request may have arrived: the devices stay in flight, and the next pass asks the
+      // cloud about each before sending it again.
+      recovered_ = false;
+      return;
+    }
+    const bool count = error.code == cloud::kErrTransient;
+    for (const auto& device : batch) {
+      (void)store_.release_upload(device.serial, upload_blocked_until_, count, error.message, now);
+    }
+    return;
+  }
+  failure_streak_ = 0;
+  throttle_streak_ = 0;
+  {
+    std::lock_guard lock(mutex_);
+    status_.online = true;
+  }
+  std::map<std::string, const cloud::ImportRecord*> by_serial;
+  for (const auto& record : *records) by_serial[upper(record.serial)] = &record;
+  std::size_t uploaded = 0;
+  for (const auto& device : batch) {
+    auto it = by_serial.find(upper(device.serial));
+    if (it == by_serial.end()) {
+      (void)store_.release_upload(device.serial, now + config_.backoff_base.count(), true,
+                                  "the cloud's answer did not include this device", now);
+      continue;
+    }
+    if (auto status =
+            store_.mark_uploaded(device.serial, it->second->id, it->second->import_id, now);
+        !status) {
+      spdlog::error("recording upload of {}: {}", device.serial, status.error().message);
+      continue;
+    }
+    ++uploaded;
+  }
+  spdlog::info("uploaded {} device(s) in one import call", uploaded);
+  next_poll_ = std::min(next_poll_ == 0 ? now + config_.poll_interval.count() : next_poll_,
+                        now + config_.poll_interval.count());
+}
+
+void Engine::poll(std::int64_t now) {
+  if (now < next_poll_) return;
+  auto pending = store_.pending_devices();
+  if (!pending) {
+    spdlog::error("reading pending devices: {}", pending.error().message);
+    return;
+  }
+  std::map<std::string, std::vector<const store::DeviceRow*>> by_import;
+  for (const auto& device : *pending) by_import[device.import_id.value_or("")].push_back(&device);
+  for (const auto& [import_id, devices] : by_import) {
+    if (!spend_request(now, false)) return;  // the rest on the next pass
+    auto records = api_.import_records(import_id);
+    if (!records) {
+      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(records.error(), now));
+      next_poll_ = upload_blocked_until_;
+      return;
+    }
+    std::map<std::string, const cloud::ImportRecord*> by_id;
+    for (const auto& record : *records) by_id[record.id] = &record;
+    for (const store::DeviceRow* device : devices) {
+      auto it = by_id.find(device->import_record_id.value_or(""));
+      if (it == by_id.end()) {
+        // The record is gone (deleted by someone else's tool): ask the tenant directly.
+        if (!spend_request(now, false)) return;
+        auto found = api_.find_autopilot_device(device->serial);
+        if (found && *found) {
+          (void)store_.finish_registration(device->serial, "ready_for_user", std::nullopt,
+                                           std::nullopt, std::nullopt,
+                                           "registered (found in the tenant)", now);
+        } else if (found) {
+          (void)store_.requeue(device->serial, now,
+                               "the import record disappeared; importing again", now);
+        }
+        continue;
+      }
+      settle(*device, *it->second, now);
+    }
+  }
+  next_poll_ = now + config_.poll_interval.count();
+}
+
+void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& record,
+                    std::int64_t now) {
+  using Action = cloud::ErrorMeaning::Action;
+  if (record.status == cloud::ImportStatus::kComplete) {
+    (void)store_.finish_registration(device.serial, "ready_for_user", std::nullopt, std::nullopt,
+                                     std::nullopt, "registered (import complete)", now);
+    spdlog::info("device {} is Ready for user", device.serial);
+    deletions_.push_back(record.id);
+    return;
+  }
+  if (record.status == cloud::ImportStatus::kError) {
+    const auto meaning = cloud::interpret_import_error(record.error_code, record.error_name);
+    if (meaning.action == Action::kRegistered) {
+      // 806: already in this tenant. Ready for user once the tenant shows it.
+      if (!spend_request(now, false)) return;
+      auto found = api_.find_autopilot_device(device.serial);
+      if (found && *found) {
+        (void)store_.finish_registration(device.serial, "ready_for_user", std::nullopt,
+                                         meaning.detail, std::nullopt,
+                                         std::string(core::message(meaning.reason)), now);
+        deletions_.push_back(record.id);
+      }
+      return;
+    }
+    if (meaning.action == Action::kRetry) {
+      const auto wait = full_jitter(static_cast<int>(device.attempts), config_.backoff_base,
+                                    config_.backoff_cap, rng_);
+      (void)store_.requeue(device.serial, now + wait.count(), meaning.detail + ": retrying", now);
+      deletions_.push_back(record.id);
+      return;
+    }
+    const std::string text = reason_text(meaning.reason, {});
+    spdlog::warn("device {}: Registration failed: {} ({})", device.serial, text, meaning.detail);
+    (void)store_.finish_registration(device.serial, "registration_failed", text, meaning.detail,
+                                     std::nullopt, text, now);
+    deletions_.push_back(record.id);
+    return;
+  }
+  if (!device.pending_flagged_at &&
+      now - device.state_changed_at > config_.pending_threshold.count()) {
+    spdlog::warn(
+        "device {} has been Registration Pending for over {} minutes (usually under 10)",
+        device.serial,
+        std::chrono::duration_cast<std::chrono::minutes>(config_.pending_threshold).count());
+    (void)store_.flag_long_pending(device.serial, now);
+  }
+}
+
+void Engine::delete_finished(std::int64_t now) {
+  while (!deletions_.empty()) {
+    if (!spend_request(now, true)) return;
+    auto status = api_.delete_import_record(deletions_.front());
+    if (!status && !(status.error().code == cloud::kErrRejected &&
+                     status.error().message.find("404") != std::string::npos)) {
+      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(status.error(), now));
+      return;  // keep it for later
+    }
+    deletions_.pop_front();
+  }
+}
+
+void Engine::sweep(std::int64_t now) {
+  if (now < next_sweep_) return;
+  if (!spend_request(now, false)) return;
+  auto devices = api_.list_autopilot_devices();
+  if (!devices) {
+    on_failure(devices.error(), now);
+    next_sweep_ = now + config_.poll_interval.count();
+    return;
+  }
+  int fixed = 0;
+  for (const auto& device : *devices) {
+    if (!device.group_tag.empty()) continue;
+    auto row = store_.get_device(device.serial);
+    if (!row) continue;  // not ours
+    if (!spend_request(now, true)) break;
+    const std::string tag = row->group_tag.value_or(config_.default_group_tag);
+    if (auto status = api_.set_group_tag(device.id, tag); status) {
+      ++fixed;
+    } else {
+      on_failure(status.error(), now);
+      break;
+    }
+  }
+  if (fixed > 0) spdlog::info("group tag sweep: re-applied the group tag on {} device(s)", fixed);
+  next_sweep_ = now + config_.sweep_interval.count();
+}
+
+std::chrono::milliseconds Engine::step() {
+  const std::int64_t now = clock_.now_ms();
+  {
+    std::lock_guard lock(mutex_);
+    if (status_.paused) return std::chrono::hours(1);
+  }
+  budget_wait_until_ = 0;
+  if (!recovered_) recover(now);
+  if (recovered_) upload(now);
+  poll(now);
+  delete_finished(now);
+  if (next_sweep_ == 0) next_sweep_ = now + config_.sweep_interval.count();
+  sweep(now);
+
+  // Sleep until the earliest moment something can happen.
+  std::int64_t wake = now + 60'000;
+  auto queued = store_.count_by_state();
+  const bool have_queued = queued && (*queued)["queued"] > 0;
+  const bool have_pending = queued && (*queued)["registration_pending"] > 0;
+  if (have_queued) {
+    std::int64_t at = std::max(upload_blocked_until_, budget_wait_until_);
+    if (auto next = store_.next_attempt_at(); next && *next && at <= now) at = std::max(at, **next);
+    wake = std::min(wake, std::max(at, now));
+  }
+  if (have_pending) wake = std::min(wake, std::max(next_poll_, now));
+  if (!deletions_.empty()) wake = std::min(wake, std::max(budget_wait_until_, now + 1));
+  wake = std::min(wake, next_sweep_);
+  {
+    std::lock_guard lock(mutex_);
+    status_.blocked_until_ms = upload_blocked_until_ > now
+                                   ? std::optional<std::int64_t>(upload_blocked_until_)
+                                   : std::nullopt;
+  }
+  return milliseconds(std::max<std::int64_t>(wake - now, 0));
+}
+
+void Engine::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    milliseconds delay{0};
+    try {
+      delay = step();
+    } catch (const std::exception& e) {
+      spdlog::error("registration engine: {}", e.what());
+      delay = config_.backoff_base;
+    }
+    // A pass that could do more at once still yields briefly, so a bug can never spin a core.
+    delay = std::max(delay, milliseconds(20));
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, stop, delay, [this] { return woken_; });
+    woken_ = false;
+  }
+}
+
+void Engine::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Engine::pause() {
+  std::lock_guard lock(mutex_);
+  status_.paused = true;
+}
+
+void Engine::resume() {
+  {
+    std::lock_guard lock(mutex_);
+    status_.paused = false;
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+EngineStatus Engine::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+}  // namespace hangar::service
