@@ -1,0 +1,171 @@
+// End-to-end registration: the real hangar-cloudsim, the real hangard and the real hangar. Faults
+// and throttling must not lose a device; kill -9 at random moments must neither lose nor
+// double-import one (checked with the simulator's own per-serial import counters).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <random>
+
+#include "child_process.h"
+#include "hangar/cloud/http.h"
+#include "test_support.h"
+
+namespace hangar::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+const std::string kHangard = HANGAR_TEST_HANGARD;
+const std::string kHangar = HANGAR_TEST_HANGAR;
+const std::string kCloudsim = HANGAR_TEST_CLOUDSIM;
+const std::string kDevicegen = HANGAR_TEST_DEVICEGEN;
+
+class RegistrationE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { endpoint_ = unique_endpoint(dir_); }
+
+  void start_cloud(const Json& scenario) {
+    std::ofstream(dir_.path() / "scenario.json") << scenario.dump();
+    cloud_ = std::make_unique<Process>(
+        std::vector<std::string>{kCloudsim, "--port", "0", "--scenario",
+                                 (dir_.path() / "scenario.json").string()},
+        dir_.path() / "cloudsim.out");
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string out = read_file(dir_.path() / "cloudsim.out");
+      const auto at = out.find("listening on ");
+      if (at != std::string::npos) {
+        url_ = out.substr(at + 13, out.find('\n', at) - at - 13);
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "hangar-cloudsim did not start: " << read_file(dir_.path() / "cloudsim.out");
+  }
+
+  void start_service() {
+    service_ = std::make_unique<Process>(
+        std::vector<std::string>{kHangard, "--data-dir", (dir_.path() / "data").string(),
+                                 "--endpoint", endpoint_, "--cloud-url", url_, "--poll-interval",
+                                 "0.5"},
+        dir_.path() / "hangard.out");
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (hangar({"ping"}).code == 0) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL() << "hangard did not come up: " << read_file(dir_.path() / "hangard.out");
+  }
+
+  RunResult hangar(std::vector<std::string> args) {
+    args.insert(args.begin(), {kHangar, "--endpoint", endpoint_});
+    return run_command(args, dir_.path(), 60s);
+  }
+
+  Json status() {
+    auto result = hangar({"--json", "status"});
+    EXPECT_EQ(result.code, 0) << result.output;
+    return Json::parse(result.output);
+  }
+
+  Json cloud_stats() {
+    auto transport = cloud::make_cpprest_transport();
+    auto response = transport->send({"GET", url_ + "/_sim/stats", {}, {}}, 10s);
+    EXPECT_TRUE(response.ok());
+    return response.ok() ? Json::parse(response->body) : Json::object();
+  }
+
+  // Waits until nothing is queued or pending; returns false on timeout.
+  bool wait_final(std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (status()["queue_depth"] == 0) return true;
+      std::this_thread::sleep_for(250ms);
+    }
+    return false;
+  }
+
+  std::filesystem::path make_devices(const std::vector<std::string>& groups) {
+    std::vector<std::string> argv{kDevicegen, "-o", (dir_.path() / "devices.csv").string()};
+    for (const auto& g : groups) argv.insert(argv.end(), {"--devices", g});
+    auto result = run_command(argv, dir_.path(), 60s);
+    EXPECT_EQ(result.code, 0) << result.output;
+    return dir_.path() / "devices.csv";
+  }
+
+  TempDir dir_;
+  std::string endpoint_;
+  std::string url_;
+  std::unique_ptr<Process> cloud_;
+  std::unique_ptr<Process> service_;
+};
+
+TEST_F(RegistrationE2E, FaultsAndThrottlingLoseNothingAndImportNothingTwice) {
+  start_cloud(
+      {{"seed", 3},
+       {"time_scale", 600},
+       {"registration", {{"delay_seconds", 60}}},
+       // A tiny write budget forces 429s; one Graph call in five fails with a 5xx.
+       {"throttling", {{"writes", {{"limit", 4}, {"window_seconds", 2}}}}},
+       {"faults", {{"endpoints", {"graph"}}, {"error_rate", 0.2}}},
+       {"rules", {{{"serial_prefix", "OTHER-"}, {"error", "ZtdDeviceAssignedToOtherTenant"}}}}});
+  start_service();
+  const auto csv = make_devices({"OK-:120", "OTHER-:3"});
+  auto imported = hangar({"import", csv.string(), "--profile", "standard"});
+  ASSERT_EQ(imported.code, 0) << imported.output;
+
+  ASSERT_TRUE(wait_final(120s)) << status().dump(2);
+  const Json s = status();
+  EXPECT_EQ(s["states"]["ready_for_user"], 120);
+  EXPECT_EQ(s["states"]["registration_failed"], 3);
+  auto failed = hangar({"show", "OTHER-0002"});
+  EXPECT_NE(failed.output.find("Device claimed by another organization"), std::string::npos)
+      << failed.output;
+
+  const Json stats = cloud_stats();
+  EXPECT_TRUE(stats["imports"]["serials_imported_more_than_once"].empty()) << stats.dump(2);
+  EXPECT_GT(stats["faults"]["error_5xx"].get<int>(), 0);
+  // Import plus polling stays far below one request per device.
+  const auto& by_endpoint = stats["requests"]["by_endpoint"];
+  int import_and_poll = 0;
+  for (const auto& [name, counts] : by_endpoint.items()) {
+    if (name == "imported.import" || name == "imported.list")
+      import_and_poll += counts["total"].get<int>();
+  }
+  EXPECT_LT(import_and_poll, 123) << by_endpoint.dump(2);
+}
+
+TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
+  start_cloud({{"seed", 5},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 30}}},
+               {"faults", {{"endpoints", {"graph"}}, {"latency_ms", 30}, {"jitter_ms", 30}}}});
+  start_service();
+  const auto csv = make_devices({"CRASH-:600"});
+  auto imported = hangar({"import", csv.string(), "--profile", "standard"});
+  ASSERT_EQ(imported.code, 0) << imported.output;
+
+  std::mt19937 rng(11);
+  const int rounds =
+      std::getenv("HANGAR_CRASH_ROUNDS") ? std::atoi(std::getenv("HANGAR_CRASH_ROUNDS")) : 20;
+  for (int round = 0; round < rounds; ++round) {
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
+    service_->signal(SIGKILL);
+    ASSERT_TRUE(service_->wait(10s).has_value());
+    start_service();
+  }
+  ASSERT_TRUE(wait_final(180s)) << status().dump(2);
+  const Json s = status();
+  EXPECT_EQ(s["states"]["ready_for_user"], 600) << s.dump(2);
+  const Json stats = cloud_stats();
+  EXPECT_TRUE(stats["imports"]["serials_imported_more_than_once"].empty())
+      << stats["imports"]["serials_imported_more_than_once"].dump();
+  EXPECT_EQ(stats["imports"]["by_serial"].size(), 600u);
+}
+
+}  // namespace
+}  // namespace hangar::test
