@@ -1,0 +1,280 @@
+// The registration engine with a fake cloud and a fake clock: batching, Retry-After honoured
+// exactly, backoff on 5xx, the write budget, offline probing without a busy loop, crash recovery
+// by serial lookup, and each import outcome in the seed's words.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <filesystem>
+#include <map>
+
+#include "hangar/cloud/http.h"
+#include "hangar/service/engine.h"
+
+namespace hangar::service {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeCloud final : public cloud::RegistrationApi {
+ public:
+  // Errors to return from the next import calls, in order; then success.
+  std::deque<core::Error> import_failures;
+  bool offline = false;
+  std::map<std::string, cloud::ImportRecord> records;  // by record id
+  std::map<std::string, int> imports_per_serial;
+  int import_calls = 0;
+  int lookups = 0;
+  int list_calls = 0;
+  int deletes = 0;
+  std::vector<std::size_t> batch_sizes;
+  // How an imported serial ends: "complete" or an error name.
+  std::map<std::string, std::string> outcome;
+
+  core::Result<std::vector<cloud::ImportRecord>> import_devices(
+      std::span<const cloud::ImportItem> items) override {
+    ++import_calls;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    if (!import_failures.empty()) {
+      core::Error error = import_failures.front();
+      import_failures.pop_front();
+      return error;
+    }
+    batch_sizes.push_back(items.size());
+    const std::string import_id = "imp-" + std::to_string(import_calls);
+    std::vector<cloud::ImportRecord> out;
+    for (const auto& item : items) {
+      cloud::ImportRecord record;
+      record.id = "rec-" + item.serial + "-" + std::to_string(++imports_per_serial[item.serial]);
+      record.import_id = import_id;
+      record.serial = item.serial;
+      record.status = cloud::ImportStatus::kPending;
+      records[record.id] = record;
+      out.push_back(record);
+    }
+    return out;
+  }
+  // Pending records finish as `outcome` says when polled.
+  core::Result<std::vector<cloud::ImportRecord>> import_records(const std::string& id) override {
+    ++list_calls;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    std::vector<cloud::ImportRecord> out;
+    for (auto& [rid, record] : records) {
+      if (record.import_id != id) continue;
+      const std::string how = outcome.count(record.serial) ? outcome[record.serial] : "complete";
+      if (how == "complete") {
+        record.status = cloud::ImportStatus::kComplete;
+      } else if (how != "pending") {
+        record.status = cloud::ImportStatus::kError;
+        record.error_name = how;
+      }
+      out.push_back(record);
+    }
+    return out;
+  }
+  core::Result<std::vector<cloud::ImportRecord>> import_records_for_serial(
+      const std::string& serial) override {
+    ++lookups;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    std::vector<cloud::ImportRecord> out;
+    for (const auto& [id, record] : records) {
+      if (record.serial == serial) out.push_back(record);
+    }
+    return out;
+  }
+  core::Status delete_import_record(const std::string& id) override {
+    ++deletes;
+    records.erase(id);
+    return {};
+  }
+  core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
+      const std::string& serial) override {
+    return std::optional<cloud::AutopilotDevice>(cloud::AutopilotDevice{"ap-" + serial, serial});
+  }
+  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices() override {
+    return std::vector<cloud::AutopilotDevice>{};
+  }
+  core::Status set_group_tag(const std::string&, const std::string&) override { return {}; }
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() /
+            ("hangar-engine-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+             "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    std::filesystem::remove(path_);
+    store_ = std::move(store::Store::open(path_)).value();
+    config_.batch_size = 10;
+    config_.poll_interval = 30s;
+    config_.seed = 42;
+  }
+  void TearDown() override {
+    store_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_.string() + suffix);
+  }
+  void queue(const std::string& prefix, int count) {
+    for (int i = 0; i < count; ++i) {
+      store::NewDevice device;
+      device.serial = prefix + std::to_string(i);
+      device.hardware_hash = std::vector<std::uint8_t>{'O', 'A', static_cast<std::uint8_t>(i)};
+      device.profile = "standard";
+      device.created_at = clock_.now_ms();
+      ASSERT_TRUE(store_->insert_device(device).ok());
+    }
+  }
+  std::int64_t count(const char* state) { return store_->count_by_state()->at(state); }
+  // Runs passes, moving the fake clock by each pass's own delay, until `total` has passed.
+  void run_for(std::chrono::milliseconds total, Engine& engine) {
+    const std::int64_t end = clock_.now_ms() + total.count();
+    while (clock_.now_ms() < end) {
+      auto delay = engine.step();
+      clock_.advance(std::max(delay, std::chrono::milliseconds(1)));
+    }
+  }
+
+  std::filesystem::path path_;
+  std::unique_ptr<store::Store> store_;
+  core::FakeClock clock_;
+  FakeCloud cloud_;
+  EngineConfig config_;
+};
+
+TEST_F(EngineTest, BatchesUploadPollAndFinishInTheSeedsWords) {
+  queue("D", 23);
+  cloud_.outcome["D3"] = "ZtdDeviceAssignedToOtherTenant";
+  cloud_.outcome["D4"] = "ZtdDeviceAlreadyAssigned";
+  Engine engine(*store_, cloud_, clock_, config_);
+  // One import call per pass; the passes follow each other at once while work is due.
+  EXPECT_EQ(engine.step(), 0ms);
+  EXPECT_EQ(engine.step(), 0ms);
+  EXPECT_EQ(engine.step(), 30s);  // all sent: next is the poll
+  EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{10, 10, 3}));
+  EXPECT_EQ(count("registration_pending"), 23);
+  run_for(31s, engine);
+  EXPECT_EQ(count("ready_for_user"), 22);
+  EXPECT_EQ(count("registration_failed"), 1);
+  EXPECT_EQ(store_->get_device("D3")->failure_reason, "Device claimed by another organization");
+  EXPECT_EQ(store_->history("D4")->back().reason, "Device already registered");
+  EXPECT_EQ(cloud_.list_calls, 3);  // one list per import call, not one GET per device
+  EXPECT_EQ(cloud_.deletes, 23);
+  EXPECT_TRUE(cloud_.records.empty());
+}
+
+TEST_F(EngineTest, RetryAfterIsHonouredExactly) {
+  queue("T", 2);
+  core::Error throttled = core::make_error(cloud::kErrThrottled, "429");
+  throttled.retry_after = 7s;
+  cloud_.import_failures.push_back(throttled);
+  Engine engine(*store_, cloud_, clock_, config_);
+  const auto delay = engine.step();
+  EXPECT_EQ(cloud_.import_calls, 1);
+  EXPECT_EQ(delay, 7s);
+  EXPECT_EQ(engine.status().throttled, 1);
+  clock_.advance(6999ms);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, 1) << "sent again before Retry-After passed";
+  clock_.advance(1ms);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, 2);
+  EXPECT_EQ(count("registration_pending"), 2);
+}
+
+TEST_F(EngineTest, ServerErrorsBackOffWithJitterUnderTheCap) {
+  queue("S", 1);
+  for (int i = 0; i < 6; ++i)
+    cloud_.import_failures.push_back(core::make_error(cloud::kErrTransient, "503"));
+  config_.backoff_base = 1s;
+  config_.backoff_cap = 8s;
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(60s, engine);
+  EXPECT_EQ(cloud_.import_calls, 7);  // six failures, then success
+  EXPECT_EQ(count("registration_pending") + count("ready_for_user"), 1);
+  EXPECT_EQ(store_->get_device("S0")->attempts, 7);
+}
+
+TEST_F(EngineTest, FullJitterStaysWithinBaseTimesTwoToTheAttemptAndTheCap) {
+  std::mt19937_64 rng(1);
+  for (int attempt = 0; attempt < 12; ++attempt) {
+    for (int i = 0; i < 200; ++i) {
+      const auto wait = full_jitter(attempt, 100ms, 5s, rng);
+      EXPECT_GE(wait.count(), 0);
+      EXPECT_LE(wait, std::min<std::chrono::milliseconds>(5s, 100ms * (1 << attempt)));
+    }
+  }
+}
+
+TEST_F(EngineTest, WriteBudgetIsNeverExceeded) {
+  RateBudget budget(3, 20s);
+  std::int64_t now = 0;
+  EXPECT_EQ(budget.wait_ms(now), 0);
+  budget.record(now);
+  budget.record(now + 1000);
+  budget.record(now + 2000);
+  EXPECT_EQ(budget.wait_ms(now + 2000), 18000);
+  EXPECT_EQ(budget.wait_ms(now + 20000), 0);
+}
+
+TEST_F(EngineTest, OfflineProbesEveryFewSecondsAndResumesWhenTheNetworkReturns) {
+  queue("N", 3);
+  cloud_.offline = true;
+  config_.offline_probe = 5s;
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(60s, engine);
+  EXPECT_FALSE(engine.status().online);
+  // About one attempt per probe interval, never a busy loop: the first upload, then lookups of
+  // the devices it left in doubt (the request may have arrived) every 5 s.
+  const int attempts = cloud_.import_calls + cloud_.lookups;
+  EXPECT_LE(attempts, 14);
+  EXPECT_GE(attempts, 11);
+  EXPECT_EQ(count("queued"), 3);
+  cloud_.offline = false;
+  run_for(6s, engine);
+  EXPECT_TRUE(engine.status().online);
+  EXPECT_EQ(count("queued"), 0);
+  // Each device reached the cloud once, although every offline attempt left it in doubt.
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+}
+
+TEST_F(EngineTest, AfterACrashInDoubtDevicesAreLookedUpNotSentTwice) {
+  queue("C", 4);
+  {
+    // The previous run claimed and sent C0 and C1, then died before recording the answer.
+    auto claimed = store_->claim_upload_batch(clock_.now_ms(), 2);
+    ASSERT_EQ(claimed->size(), 2u);
+    std::vector<cloud::ImportItem> items{{"C0", "", "", "", ""}, {"C1", "", "", "", ""}};
+    ASSERT_TRUE(cloud_.import_devices(items).ok());
+  }
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(31s, engine);
+  EXPECT_EQ(count("ready_for_user"), 4);
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+}
+
+TEST_F(EngineTest, ABadRecordIsIsolatedByHalvingTheBatch) {
+  queue("H", 4);
+  core::Error bad = core::make_error(
+      cloud::kErrRejected, "Cannot convert the literal 'x' to the expected type 'Edm.Binary'");
+  bad.request_id = "req-1";
+  // Whole batch refused, then halves: [H0,H1] fine, [H2,H3] refused, H2 fine, H3 refused.
+  cloud_.import_failures = {bad};
+  Engine engine(*store_, cloud_, clock_, config_);
+  engine.step();
+  EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{2, 2}));
+  EXPECT_EQ(count("registration_pending"), 4);
+}
+
+TEST_F(EngineTest, PausedEngineSendsNothingUntilResumed) {
+  queue("P", 2);
+  Engine engine(*store_, cloud_, clock_, config_);
+  engine.pause();
+  run_for(10s, engine);
+  EXPECT_EQ(cloud_.import_calls, 0);
+  EXPECT_TRUE(engine.status().paused);
+  engine.resume();
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, 1);
+}
+
+}  // namespace
+}  // namespace hangar::service
