@@ -99,9 +99,12 @@ TEST(StoreSqlite, TransactionRollsBackUnlessCommitted) {
 TEST(StoreSqlite, StatementsSurviveAMoveOfTheDatabase) {
   TempDir dir;
   Database first = open_or_die(dir.file("t.db"));
+  // Declared before the statement so it is destroyed after it: statements must not outlive the
+  // database they came from.
+  std::optional<Database> moved;
   auto statement = first.prepare("SELECT 42");
   ASSERT_TRUE(statement.ok());
-  Database moved = std::move(first);
+  moved.emplace(std::move(first));
   auto row = statement->step();
   ASSERT_TRUE(row.ok() && *row);
   EXPECT_EQ(statement->column_int64(0), 42);
