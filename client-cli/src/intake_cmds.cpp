@@ -2,6 +2,7 @@
 // streaming validated devices to the service in batches.
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -244,12 +245,10 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   std::vector<std::size_t> sent_index;  // validator index of every record sent, for conflicts
   std::optional<core::Error> service_error;
 
-  const auto flush = [&]() -> bool {
-    if (batch.empty()) return true;
-    Json request{{"devices", std::move(batch)}};
-    if (!options.expect_build.empty()) request["expect_build"] = options.expect_build;
-    batch = Json::array();
-    auto reply = client->call("import", request, g.timeout);
+  std::future<core::Result<Json>> in_flight;
+  const auto collect = [&]() -> bool {
+    if (!in_flight.valid()) return true;
+    auto reply = in_flight.get();
     if (!reply) {
       service_error = reply.error();
       return false;
@@ -269,6 +268,17 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       }
     }
     if (!g.json) show_progress(totals, io, false);
+    return true;
+  };
+  const auto flush = [&]() -> bool {
+    if (!collect()) return false;
+    if (batch.empty()) return true;
+    Json request{{"devices", std::move(batch)}};
+    if (!options.expect_build.empty()) request["expect_build"] = options.expect_build;
+    batch = Json::array();
+    in_flight = std::async(std::launch::async, [&client, &g, request = std::move(request)] {
+      return client->call("import", request, g.timeout);
+    });
     return true;
   };
 
@@ -296,6 +306,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     if (service_error) break;
   }
   if (!service_error) flush();
+  if (!service_error) collect();
   if (!g.json && io.err_is_terminal) show_progress(totals, io, true);
   validator.finish();
 

@@ -321,7 +321,15 @@ struct CsvReader::Impl {
   void parse_text(std::string_view data) {
     std::size_t i = 0;
     while (i < data.size()) {
-      const std::size_t end_of_line = data.find_first_of("\r\n", i);
+      // A plain scan: find_first_of tests each byte against the set through memchr, which made it
+      // a fifth of the CLI's import time.
+      std::size_t end_of_line = std::string_view::npos;
+      for (std::size_t k = i; k < data.size(); ++k) {
+        if (data[k] == '\n' || data[k] == '\r') {
+          end_of_line = k;
+          break;
+        }
+      }
       if (skipping_line) {
         if (end_of_line == std::string_view::npos) return;
         if (end_of_line > i) prev_cr = false;

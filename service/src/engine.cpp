@@ -385,7 +385,9 @@ std::chrono::milliseconds Engine::step() {
     if (status_.paused) return std::chrono::hours(1);
   }
   budget_wait_until_ = 0;
-  if (!recovered_) recover(now);
+  // In-doubt devices are looked up only when a cloud call may be made again: scanning them on
+  // every pass while offline would cost the whole queue per import batch.
+  if (!recovered_ && now >= upload_blocked_until_) recover(now);
   if (recovered_) upload(now);
   poll(now);
   delete_finished(now);
