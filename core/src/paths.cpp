@@ -8,6 +8,8 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+
+#include "hangar/core/win_text.h"
 #else
 #include <unistd.h>
 #endif
@@ -24,12 +26,7 @@ std::string env(const char* name) {
   DWORD written = ::GetEnvironmentVariableW(wide_name.c_str(), value.data(), size);
   if (written == 0 || written >= size) return {};
   value.resize(written);
-  int bytes = ::WideCharToMultiByte(CP_UTF8, 0, value.data(), static_cast<int>(value.size()),
-                                    nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<std::size_t>(bytes), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, value.data(), static_cast<int>(value.size()), out.data(), bytes,
-                        nullptr, nullptr);
-  return out;
+  return win::to_utf8(value);
 #else
   const char* value = std::getenv(name);
   return value ? std::string(value) : std::string();

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "hangar/core/capture.h"
+#include "hangar/core/win_text.h"
 
 namespace hangar::core {
 namespace {
@@ -40,16 +41,7 @@ constexpr std::string_view kAdminNote =
     "capture must run as administrator (the hash is readable only by administrators or SYSTEM): "
     "start the prompt with \"Run as administrator\" and capture again";
 
-std::string to_utf8(std::wstring_view text) {
-  if (text.empty()) return {};
-  const int size = static_cast<int>(text.size());
-  const int needed =
-      ::WideCharToMultiByte(CP_UTF8, 0, text.data(), size, nullptr, 0, nullptr, nullptr);
-  if (needed <= 0) return {};
-  std::string out(static_cast<std::size_t>(needed), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, text.data(), size, out.data(), needed, nullptr, nullptr);
-  return out;
-}
+using win::to_utf8;
 
 // "WBEM_E_INVALID_NAMESPACE (0x8004100E)": the name for the codes people meet here, the number
 // always, because that is what they search for.

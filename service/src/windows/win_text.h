@@ -5,13 +5,14 @@
 #include <string_view>
 #include <vector>
 
+#include "hangar/core/win_text.h"
+
 namespace hangar::service::win {
 
-std::wstring to_wide(std::string_view text);
-std::string to_utf8(std::wstring_view text);
+using core::win::error_text;
+using core::win::to_utf8;
+using core::win::to_wide;
 
-// "Access is denied. (error 5)": the localized system text plus the number people search for.
-std::string error_text(unsigned long code);
 // error_text(GetLastError()), read before anything else can overwrite it.
 std::string last_error_text();
 
