@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 #include <cpprest/http_listener.h>
@@ -80,14 +81,40 @@ http_response to_cpprest(const HttpResponse& response) {
   return out;
 }
 
+// Counts the requests being served, so stop() can wait for their replies (and the continuations
+// that observe them) before the process exits: a continuation still queued at exit is a leak.
+class InFlight {
+ public:
+  void enter() {
+    std::lock_guard lock(mutex_);
+    ++count_;
+  }
+  void leave() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) idle_.notify_all();
+  }
+  // True when everything finished within `limit`.
+  bool wait_idle(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return idle_.wait_for(lock, limit, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int count_ = 0;
+};
+
 // Every reply task must be observed: pplx terminates the process on an unobserved exception, and
 // a reply fails whenever the client has gone (or a drop closes the connection on purpose).
-void send(http_request request, const http_response& response) {
-  request.reply(response).then([](pplx::task<void> done) {
+void send(http_request request, const http_response& response,
+          const std::shared_ptr<InFlight>& in_flight) {
+  request.reply(response).then([in_flight](pplx::task<void> done) {
     try {
       done.get();
     } catch (const std::exception&) {  // the client will notice; nothing to do here
     }
+    in_flight->leave();
   });
 }
 
@@ -105,11 +132,14 @@ struct HttpServer::Impl {
   explicit Impl(CloudSim& s) : sim(s) {}
 
   void serve(http_request request) {
-    request.extract_string(true).then([shared = shared, request](pplx::task<std::string> body) {
+    in_flight->enter();
+    request.extract_string(true).then([shared = shared, in_flight = in_flight,
+                                       request](pplx::task<std::string> body) {
       std::string text;
       try {
         text = body.get();
       } catch (const std::exception&) {
+        in_flight->leave();
         return;  // the client went away mid-body
       }
       const auto started = std::chrono::steady_clock::now();
@@ -117,7 +147,10 @@ struct HttpServer::Impl {
       HttpResponse response;
       {
         std::lock_guard lock(shared->mutex);
-        if (!shared->sim) return;  // stopping
+        if (!shared->sim) {  // stopping
+          in_flight->leave();
+          return;
+        }
         response = shared->sim->handle(converted);
         if (shared->log_requests) {
           const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -130,18 +163,20 @@ struct HttpServer::Impl {
       }
       auto reply = to_cpprest(response);
       if (response.delay.count() <= 0) {
-        send(request, reply);
+        send(request, reply, in_flight);
         return;
       }
       auto timer = std::make_shared<boost::asio::steady_timer>(
           crossplat::threadpool::shared_instance().service(), response.delay);
-      timer->async_wait(
-          [timer, request, reply](const boost::system::error_code&) { send(request, reply); });
+      timer->async_wait([timer, request, reply, in_flight](const boost::system::error_code&) {
+        send(request, reply, in_flight);
+      });
     });
   }
 
   CloudSim& sim;
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
   std::unique_ptr<web::http::experimental::listener::http_listener> listener;
   std::uint16_t port = 0;
 };
@@ -198,6 +233,9 @@ void HttpServer::stop() {
   } catch (const std::exception& e) {
     spdlog::warn("closing the listener: {}", e.what());
   }
+  // Replies already under way (including injected latency) finish before the listener goes.
+  if (!impl_->in_flight->wait_idle(std::chrono::seconds(10)))
+    spdlog::warn("stopping with replies still in flight");
   impl_->listener.reset();
   impl_->port = 0;
 }
