@@ -3,6 +3,7 @@
 
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/hash_builder.h"
+#include "sha256.h"
 #include "test_support.h"
 
 namespace hangar::core {
@@ -11,6 +12,56 @@ namespace {
 using testing::kSampleHash;
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+  std::string out;
+  for (const auto b : bytes) {
+    constexpr std::string_view digits = "0123456789abcdef";
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// FIPS 180-4 examples, through whichever implementation the platform provides.
+TEST(Sha256, MatchesTheStandardsVectors) {
+  EXPECT_EQ(hex(detail::sha256({})),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex(detail::sha256(bytes_of("abc"))),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(
+      hex(detail::sha256(bytes_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const std::vector<std::uint8_t> million_a(1'000'000, 'a');
+  EXPECT_EQ(hex(detail::sha256(million_a)),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+// The fast path (groups of four) and the per-character path must agree wherever they hand over.
+TEST(HashBase64, FastAndSlowPathsAgree) {
+  std::vector<std::uint8_t> data(300);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  const std::string clean = encode_base64(data);
+  for (std::size_t cut = 0; cut < 12; ++cut) {
+    std::string spaced = clean;
+    for (std::size_t at = cut; at < spaced.size(); at += 7 + cut)
+      spaced.insert(at, cut % 2 ? "\r\n" : " ");
+    auto decoded = decode_base64_lenient(spaced);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(decoded->bytes, data) << "whitespace every " << 7 + cut;
+    EXPECT_EQ(decoded->normalized, clean);
+  }
+  for (std::size_t length = 0; length < 7; ++length) {
+    const std::vector<std::uint8_t> part(data.begin(), data.begin() + static_cast<long>(length));
+    auto bytes = decode_base64_bytes(encode_base64(part));
+    if (length == 0) {
+      EXPECT_FALSE(bytes.ok());
+      continue;
+    }
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(*bytes, part);
+  }
+}
 
 TEST(HashBase64, DecodesPaddedAndUnpadded) {
   auto padded = decode_base64_lenient("TWFu QQ==");
