@@ -238,6 +238,14 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   // Fail fast, before reading anything, when nobody listens.
   auto client = connect(g);
   if (!client) return report_error(client.error(), g, io);
+  // A service that reads CBOR gets the hashes as bytes: no base64 and no JSON text to write on
+  // this side or to parse on the other. An older service gets JSON with base64.
+  auto hash_form = ipc::HashForm::kBase64;
+  if (auto version = client->call("version", Json::object(), g.timeout);
+      version && ipc::supports_cbor(*version)) {
+    client->set_encoding(ipc::Encoding::kCbor);
+    hash_form = ipc::HashForm::kBytes;
+  }
 
   core::Validator validator(options);
   ImportTotals totals;
@@ -298,7 +306,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       device.profile = *profile;
       if (device.group_tag.empty()) device.group_tag = group_tag;
       if (device.assigned_user.empty()) device.assigned_user = user;
-      batch.push_back(ipc::device_to_wire(device));
+      batch.push_back(ipc::device_to_wire(device, hash_form));
       sent_index.push_back(index);
       if (batch.size() >= ipc::kMaxImportBatch && !flush()) break;
     }

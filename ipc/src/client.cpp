@@ -17,6 +17,7 @@ core::Result<Json> Client::call(const std::string& command, const Json& args, Du
   request.id = next_id_++;
   request.command = command;
   request.args = args;
+  request.encoding = encoding_;
   if (auto sent = write_frame(*stream_, serialize(request), timeout); !sent) {
     // The service may have refused the connection (busy, oversized frame) and hung up before our
     // request went out: its reply is then still waiting to be read and says why.
@@ -46,6 +47,15 @@ core::Result<Json> Client::call(const std::string& command, const Json& args, Du
     return core::make_error("malformed_reply", "reply id does not match the request");
   }
   return std::move(reply->result);
+}
+
+bool supports_cbor(const Json& version_reply) {
+  const auto it = version_reply.find("encodings");
+  if (it == version_reply.end() || !it->is_array()) return false;
+  for (const auto& name : *it) {
+    if (name.is_string() && name.get_ref<const std::string&>() == "cbor") return true;
+  }
+  return false;
 }
 
 }  // namespace hangar::ipc

@@ -16,7 +16,8 @@ core::Status get_text(const Json& json, const char* key, std::string& out) {
   if (it == json.end() || it->is_null()) return {};
   if (!it->is_string()) {
     return core::make_error(errc::kInvalidArgument,
-                            std::string("device field \"") + key + "\" must be a string");
+                            std::string("device field \"") + key + "\" must be a string" +
+                                (std::string_view(key) == "hash" ? " (base64) or bytes" : ""));
   }
   out = it->get<std::string>();
   return {};
@@ -24,11 +25,14 @@ core::Status get_text(const Json& json, const char* key, std::string& out) {
 
 }  // namespace
 
-Json device_to_wire(const core::DeviceRecord& device) {
+Json device_to_wire(const core::DeviceRecord& device, HashForm hash_form) {
   Json json = Json::object();
   put(json, "serial", device.serial_number);
   put(json, "product_id", device.windows_product_id);
-  if (!device.hardware_hash.empty()) json["hash"] = core::encode_base64(device.hardware_hash);
+  if (!device.hardware_hash.empty()) {
+    json["hash"] = hash_form == HashForm::kBytes ? Json::binary(device.hardware_hash)
+                                                 : Json(core::encode_base64(device.hardware_hash));
+  }
   put(json, "manufacturer", device.manufacturer);
   put(json, "model", device.model);
   put(json, "group_tag", device.group_tag);
@@ -69,6 +73,10 @@ core::Result<WireDevice> device_from_wire(const Json& json) {
                               "device field \"source_line\" must be a non-negative integer");
     }
     d.source_line = it->get<std::uint64_t>();
+  }
+  if (auto it = json.find("hash"); it != json.end() && it->is_binary()) {
+    d.hardware_hash = it->get_binary();  // bytes as sent (CBOR); the validator checks them
+    return wire;
   }
   std::string hash;
   if (auto status = get_text(json, "hash", hash); !status) return std::move(status).error();

@@ -72,9 +72,13 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
   if (close_after) *close_after = false;
   if (!request) {
     if (close_after) *close_after = request.error().code == errc::kMalformedRequest;
-    return serialize(make_error_reply(id, std::move(request).error()));
+    Reply reply = make_error_reply(id, std::move(request).error());
+    reply.encoding = payload_encoding(payload);
+    return serialize(reply);
   }
-  return serialize(dispatch(*request, stream.peer()));
+  Reply reply = dispatch(*request, stream.peer());
+  reply.encoding = request->encoding;  // answer in the client's encoding
+  return serialize(reply);
 }
 
 }  // namespace hangar::ipc

@@ -11,11 +11,37 @@ core::Error malformed(std::string what) {
   return core::make_error(errc::kMalformedRequest, std::move(what));
 }
 
+// Parses either encoding; a discarded value on failure. `strict` CBOR rejects trailing bytes.
+Json parse_payload(std::string_view payload, Encoding encoding) {
+  if (encoding == Encoding::kCbor) {
+    return Json::from_cbor(payload.begin(), payload.end(), /*strict=*/true,
+                           /*allow_exceptions=*/false);
+  }
+  return Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+}
+
+std::string to_cbor_text(const Json& j) {
+  std::string out;
+  Json::to_cbor(j, nlohmann::detail::output_adapter<char>(out));
+  return out;
+}
+
 }  // namespace
+
+Encoding payload_encoding(std::string_view payload) {
+  if (payload.empty()) return Encoding::kJson;
+  const auto first = static_cast<unsigned char>(payload.front());
+  return (first >> 5) == 5 ? Encoding::kCbor : Encoding::kJson;  // major type 5: a map
+}
+
+const char* encoding_name(Encoding encoding) {
+  return encoding == Encoding::kCbor ? "cbor" : "json";
+}
 
 std::string serialize(const Request& request) {
   Json j{{"v", request.version}, {"id", request.id}, {"cmd", request.command}};
   j["args"] = request.args.is_null() ? Json::object() : request.args;
+  if (request.encoding == Encoding::kCbor) return to_cbor_text(j);
   return j.dump();
 }
 
@@ -26,16 +52,23 @@ std::string serialize(const Reply& reply) {
   } else {
     j["error"] = {{"code", reply.error.code}, {"message", reply.error.message}};
   }
+  // CBOR does not check strings; its reader gets them as they are (see parse_reply).
+  if (reply.encoding == Encoding::kCbor) return to_cbor_text(j);
   // Replacement instead of throwing: a handler's message may carry bytes from a bad input file.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_out) {
-  Json j = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return malformed("request is not valid JSON");
+  const Encoding encoding = payload_encoding(payload);
+  Json j = parse_payload(payload, encoding);
+  if (j.is_discarded()) {
+    return malformed(encoding == Encoding::kCbor ? "request is not valid CBOR"
+                                                 : "request is not valid JSON");
+  }
   if (!j.is_object()) return malformed("request must be a JSON object");
 
   Request request;
+  request.encoding = encoding;
   auto id = j.find("id");
   if (id == j.end() || !id->is_number_unsigned()) {
     return malformed("request needs \"id\", a non-negative integer");
@@ -72,12 +105,14 @@ core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_
 }
 
 core::Result<Reply> parse_reply(std::string_view payload) {
-  Json j = Json::parse(payload, nullptr, false);
+  const Encoding encoding = payload_encoding(payload);
+  Json j = parse_payload(payload, encoding);
   auto bad = [](std::string what) {
     return core::make_error("malformed_reply", "service sent an invalid reply: " + what);
   };
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   Reply reply;
+  reply.encoding = encoding;
   if (!j.contains("v") || !j["v"].is_number_integer()) return bad("missing version");
   reply.version = j["v"].get<int>();
   if (!j.contains("id") || !j["id"].is_number_unsigned()) return bad("missing id");

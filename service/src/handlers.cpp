@@ -27,11 +27,10 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
   std::vector<ipc::Binding> bindings;
   bindings.push_back(
       {"version", [](const ipc::Json&, const ipc::CallContext&) -> core::Result<ipc::Json> {
-         return ipc::Json{{"service_version", core::kVersion},
-                          {"platform", core::kPlatform},
-                          {"protocol", ipc::kProtocolVersion},
-                          {"min_protocol", ipc::kMinProtocolVersion},
-                          {"commands", capabilities()}};
+         return ipc::Json{
+             {"service_version", core::kVersion}, {"platform", core::kPlatform},
+             {"protocol", ipc::kProtocolVersion}, {"min_protocol", ipc::kMinProtocolVersion},
+             {"encodings", {"json", "cbor"}},     {"commands", capabilities()}};
        }});
   bindings.push_back(
       {"ping", [](const ipc::Json&, const ipc::CallContext&) -> core::Result<ipc::Json> {

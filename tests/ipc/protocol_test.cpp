@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "hangar/ipc/device_wire.h"
 #include "hangar/ipc/dispatcher.h"
 #include "test_support.h"
 
@@ -19,6 +20,76 @@ TEST(Protocol, RequestRoundTrips) {
   EXPECT_EQ(parsed->id, 42u);
   EXPECT_EQ(parsed->command, "status");
   EXPECT_EQ(parsed->args["verbose"], true);
+}
+
+TEST(Protocol, CborRequestsAndRepliesRoundTripAndAreDetected) {
+  Request r;
+  r.id = 43;
+  r.command = "import";
+  r.encoding = Encoding::kCbor;
+  r.args = {{"devices",
+             Json::array({{{"serial", "S1"}, {"hash", Json::binary({0x4F, 0x41, 0x00, 0xFF})}}})}};
+  const std::string payload = serialize(r);
+  EXPECT_EQ(payload_encoding(payload), Encoding::kCbor);
+  auto parsed = parse_request(payload);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->encoding, Encoding::kCbor);
+  EXPECT_EQ(parsed->id, 43u);
+  const Json& hash = parsed->args["devices"][0]["hash"];
+  ASSERT_TRUE(hash.is_binary());
+  const std::vector<std::uint8_t>& bytes = hash.get_binary();
+  EXPECT_EQ(bytes, std::vector<std::uint8_t>({0x4F, 0x41, 0x00, 0xFF}));
+
+  Reply reply;
+  reply.id = 43;
+  reply.encoding = Encoding::kCbor;
+  reply.result = {{"accepted", 1}};
+  auto back = parse_reply(serialize(reply));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->encoding, Encoding::kCbor);
+  EXPECT_EQ(back->result["accepted"], 1);
+
+  EXPECT_EQ(payload_encoding(R"({"v":1})"), Encoding::kJson);
+  EXPECT_EQ(payload_encoding(" {}"), Encoding::kJson);
+  EXPECT_EQ(payload_encoding(""), Encoding::kJson);
+}
+
+TEST(Protocol, BrokenCborIsMalformedNotACrash) {
+  Request r;
+  r.id = 1;
+  r.command = "ping";
+  r.encoding = Encoding::kCbor;
+  const std::string whole = serialize(r);
+  for (std::size_t cut = 1; cut < whole.size(); ++cut) {
+    auto parsed = parse_request(whole.substr(0, cut));
+    ASSERT_FALSE(parsed.ok()) << "cut at " << cut;
+    EXPECT_EQ(parsed.error().code, errc::kMalformedRequest);
+    EXPECT_NE(parsed.error().message.find("CBOR"), std::string::npos);
+  }
+  EXPECT_FALSE(parse_request(whole + "x").ok()) << "trailing bytes after the map";
+  EXPECT_FALSE(parse_reply(whole.substr(0, whole.size() - 1)).ok());
+}
+
+TEST(DeviceWire, HashTravelsAsBase64OrBytes) {
+  core::DeviceRecord device;
+  device.serial_number = "S1";
+  device.hardware_hash = {0x4F, 0x41, 0x10, 0x00, 0x01};
+  const Json text = device_to_wire(device);
+  ASSERT_TRUE(text["hash"].is_string());
+  EXPECT_EQ(text["hash"], "T0EQAAE=");
+  const Json bytes = device_to_wire(device, HashForm::kBytes);
+  ASSERT_TRUE(bytes["hash"].is_binary());
+  for (const Json& wire : {text, bytes}) {
+    auto back = device_from_wire(wire);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->device.hardware_hash, device.hardware_hash);
+    EXPECT_TRUE(back->hash_error.empty());
+  }
+  auto bad = device_from_wire(Json{{"serial", "S1"}, {"hash", 12}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("\"hash\" must be a string (base64) or bytes"),
+            std::string::npos)
+      << bad.error().message;
 }
 
 TEST(Protocol, MalformedRequestsAreRejectedWithAReason) {
@@ -122,6 +193,28 @@ TEST(Dispatcher, UnknownCommandGetsAStructuredError) {
   EXPECT_EQ(reply->id, 9u);
   EXPECT_EQ(reply->error.code, errc::kUnknownCommand);
   EXPECT_FALSE(close_after) << "a well-formed request keeps the connection open";
+}
+
+TEST(Dispatcher, AnswersInTheEncodingOfTheRequest) {
+  auto d = Dispatcher::create(all_bindings([](const Json&) { return Json{{"n", 7}}; }));
+  ASSERT_TRUE(d.ok());
+  test::ScriptedStream stream({});
+  Request request;
+  request.id = 5;
+  request.command = "status";
+  request.encoding = Encoding::kCbor;
+  const std::string answer = d->handle(serialize(request), stream);
+  EXPECT_EQ(payload_encoding(answer), Encoding::kCbor);
+  auto reply = parse_reply(answer);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->result["n"], 7);
+  request.encoding = Encoding::kJson;
+  EXPECT_EQ(payload_encoding(d->handle(serialize(request), stream)), Encoding::kJson);
+  // A broken CBOR request still gets a CBOR error reply the client can read.
+  const std::string broken = serialize(Request{1, Encoding::kCbor, 1, "ping", Json::object()});
+  auto error = parse_reply(d->handle(broken.substr(0, broken.size() - 2), stream));
+  ASSERT_TRUE(error.ok());
+  EXPECT_EQ(error->error.code, errc::kMalformedRequest);
 }
 
 TEST(Dispatcher, MalformedPayloadAsksToCloseTheConnection) {

@@ -23,12 +23,21 @@ class Client {
 
   const std::string& endpoint() const { return endpoint_; }
 
+  // The encoding of the requests this client sends (JSON unless set). Set CBOR only after the
+  // service's `version` reply listed it (see supports_cbor).
+  void set_encoding(Encoding encoding) { encoding_ = encoding; }
+  Encoding encoding() const { return encoding_; }
+
  private:
   Client(std::string endpoint, std::unique_ptr<Stream> stream)
       : endpoint_(std::move(endpoint)), stream_(std::move(stream)) {}
   std::string endpoint_;
   std::unique_ptr<Stream> stream_;
   std::uint64_t next_id_ = 1;
+  Encoding encoding_ = Encoding::kJson;
 };
+
+// True when a `version` reply lists "cbor" under "encodings".
+bool supports_cbor(const Json& version_reply);
 
 }  // namespace hangar::ipc

@@ -1,5 +1,5 @@
 // The wire form of a device record in `import` requests, shared by the CLI, the tray and the
-// service so both ends agree on field names and on how the hash travels (base64, normalised).
+// service so both ends agree on field names and on how the hash travels (base64 or bytes).
 #pragma once
 
 #include <string>
@@ -15,9 +15,13 @@ namespace hangar::ipc {
 // bar looks stuck.
 inline constexpr std::size_t kMaxImportBatch = 250;
 
-// {"serial", "product_id", "hash" (base64), "manufacturer", "model", "group_tag",
-//  "assigned_user", "profile" (CLI name), "source_file", "source_line"}; empty fields are left out.
-Json device_to_wire(const core::DeviceRecord& device);
+// How "hash" travels: base64 text (any encoding) or a byte string (CBOR requests only: JSON
+// text has no byte strings, and nlohmann would dump one as an object).
+enum class HashForm { kBase64, kBytes };
+
+// {"serial", "product_id", "hash", "manufacturer", "model", "group_tag", "assigned_user",
+//  "profile" (CLI name), "source_file", "source_line"}; empty fields are left out.
+Json device_to_wire(const core::DeviceRecord& device, HashForm hash_form = HashForm::kBase64);
 
 struct WireDevice {
   core::DeviceRecord device;

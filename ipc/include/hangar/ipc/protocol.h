@@ -3,6 +3,12 @@
 //   request: {"v":1,"id":7,"cmd":"status","args":{...}}
 //   reply:   {"v":1,"id":7,"ok":true,"result":{...}}
 //            {"v":1,"id":7,"ok":false,"error":{"code":"unknown_command","message":"..."}}
+//
+// A payload is JSON text or the same document in CBOR (RFC 8949); the first byte tells them
+// apart (a JSON object starts with '{' or whitespace, a CBOR map with major type 5). The service
+// answers in the encoding of the request. Clients send CBOR only to a service whose `version`
+// reply lists it under "encodings"; CBOR carries byte strings, so bulk `import` requests send
+// hardware hashes as bytes instead of base64 text (see device_wire.h).
 #pragma once
 
 #include <cstdint>
@@ -37,8 +43,16 @@ inline constexpr const char* kTimeout = "timeout";
 inline constexpr const char* kBusy = "busy";
 }  // namespace errc
 
+enum class Encoding { kJson, kCbor };
+
+// The encoding a payload claims by its first byte (JSON when it is neither).
+Encoding payload_encoding(std::string_view payload);
+// The name used in the `version` reply's "encodings" list: "json" or "cbor".
+const char* encoding_name(Encoding encoding);
+
 struct Request {
   int version = kProtocolVersion;
+  Encoding encoding = Encoding::kJson;
   std::uint64_t id = 0;
   std::string command;
   Json args = Json::object();
@@ -46,12 +60,14 @@ struct Request {
 
 struct Reply {
   int version = kProtocolVersion;
+  Encoding encoding = Encoding::kJson;
   std::uint64_t id = 0;
   bool ok = true;
   Json result;        // when ok
   core::Error error;  // when !ok
 };
 
+// In the object's `encoding`.
 std::string serialize(const Request& request);
 std::string serialize(const Reply& reply);
 
