@@ -83,6 +83,19 @@ core::Error http_error(const std::string& method, const std::string& url,
   return error;
 }
 
+// Replaces every occurrence of `secret` (and its form-encoded spelling) in an error message: an
+// answer that echoes the request (a proxy's error page, say) must not carry the secret or the
+// bearer token into a log or a reply.
+void scrub(std::string& text, const std::string& secret) {
+  if (secret.size() < 4) return;
+  for (const std::string& needle : {secret, url_encode(secret)}) {
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at)) {
+      text.replace(at, needle.size(), "[redacted]");
+      at += 10;
+    }
+  }
+}
+
 AutopilotDevice parse_autopilot(const Json& json) {
   AutopilotDevice device;
   device.id = json.value("id", "");
@@ -185,6 +198,13 @@ ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_v
   return {Action::kFailed, FailureReason::kUnexpectedError, detail};
 }
 
+ProfileAssignment interpret_profile_status(std::string_view status) {
+  if (status.empty()) return ProfileAssignment::kNotShown;
+  if (status.rfind("assigned", 0) == 0) return ProfileAssignment::kAssigned;
+  if (status == "failed") return ProfileAssignment::kFailed;
+  return ProfileAssignment::kWaiting;
+}
+
 core::Result<std::unique_ptr<GraphClient>> GraphClient::create(GraphConfig config,
                                                                HttpTransport& transport,
                                                                const core::Clock& clock) {
@@ -220,6 +240,7 @@ core::Result<std::string> GraphClient::token(bool force_refresh) {
   if (!response) return response.error();
   if (response->status != 200) {
     core::Error error = http_error("POST", request.url, *response);
+    scrub(error.message, config_.client_secret);
     if (response->status == 400 || response->status == 401) {
       error.code = kErrAuth;
       error.message +=
@@ -241,6 +262,12 @@ core::Result<std::string> GraphClient::token(bool force_refresh) {
   return token_;
 }
 
+core::Status GraphClient::verify_credentials() {
+  auto bearer = token(true);
+  if (!bearer) return bearer.error();
+  return {};
+}
+
 core::Result<HttpResponse> GraphClient::call(const std::string& method, const std::string& url,
                                              const std::string& body) {
   for (int attempt = 0;; ++attempt) {
@@ -259,7 +286,9 @@ core::Result<HttpResponse> GraphClient::call(const std::string& method, const st
     if (!response) return response.error();
     if (response->status == 401 && attempt == 0) continue;  // expired early or revoked: renew once
     if (response->status >= 200 && response->status < 300) return response;
-    return http_error(method, url, *response);
+    core::Error error = http_error(method, url, *response);
+    scrub(error.message, *bearer);
+    return error;
   }
 }
 
@@ -373,6 +402,24 @@ core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices()
   auto items = get_all(graph(kAutopilot));
   if (!items) return items.error();
   std::vector<AutopilotDevice> devices;
+  for (const auto& item : *items) devices.push_back(parse_autopilot(item));
+  return devices;
+}
+
+core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices_tagged(
+    const std::string& group_tag) {
+  // contains(), the form Intune accepts on groupTag; exact matches are picked by the caller.
+  // deploymentProfileAssignmentStatus exists in beta only; selecting it on v1.0 would be a 400.
+  const bool beta = config_.graph_url.size() >= 5 &&
+                    config_.graph_url.compare(config_.graph_url.size() - 5, 5, "/beta") == 0;
+  auto items =
+      get_all(graph(kAutopilot) + "?$filter=" +
+              url_encode("contains(groupTag," + odata_quote(group_tag) + ")") + "&$select=" +
+              url_encode(std::string("id,serialNumber,groupTag") +
+                         (beta ? ",deploymentProfileAssignmentStatus" : "")));
+  if (!items) return items.error();
+  std::vector<AutopilotDevice> devices;
+  devices.reserve(items->size());
   for (const auto& item : *items) devices.push_back(parse_autopilot(item));
   return devices;
 }

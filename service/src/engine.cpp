@@ -116,6 +116,15 @@ std::int64_t Engine::on_failure(const core::Error& error, std::int64_t now) {
   return until;
 }
 
+void Engine::on_success() {
+  // Any answer ends a streak: a 5xx while polling must not grow the next upload's backoff, and
+  // a long upload-free phase (confirming, deleting) must not escalate to the cap.
+  failure_streak_ = 0;
+  throttle_streak_ = 0;
+  std::lock_guard lock(mutex_);
+  status_.online = true;
+}
+
 void Engine::recover(std::int64_t now) {
   auto doubtful = store_.in_doubt_devices();
   if (!doubtful) {
@@ -220,12 +229,7 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
     }
     return;
   }
-  failure_streak_ = 0;
-  throttle_streak_ = 0;
-  {
-    std::lock_guard lock(mutex_);
-    status_.online = true;
-  }
+  on_success();
   std::map<std::string, const cloud::ImportRecord*> by_serial;
   for (const auto& record : *records) by_serial[upper(record.serial)] = &record;
   std::size_t uploaded = 0;
@@ -256,8 +260,19 @@ void Engine::poll(std::int64_t now) {
     spdlog::error("reading pending devices: {}", pending.error().message);
     return;
   }
+  // Two kinds of Registration Pending: imports the cloud is still working on (polled by import
+  // call), and devices already in the tenant whose deployment profile is not confirmed yet
+  // (confirmed by group tag, see confirm()).
   std::map<std::string, std::vector<const store::DeviceRow*>> by_import;
-  for (const auto& device : *pending) by_import[device.import_id.value_or("")].push_back(&device);
+  std::vector<const store::DeviceRow*> registered;
+  for (const auto& device : *pending) {
+    if (device.cloud_device_id && !device.import_record_id) {
+      registered.push_back(&device);
+    } else {
+      by_import[device.import_id.value_or("")].push_back(&device);
+    }
+  }
+  if (!confirm(registered, now)) return;
   for (const auto& [import_id, devices] : by_import) {
     if (!spend_request(now, false)) return;  // the rest on the next pass
     auto records = api_.import_records(import_id);
@@ -266,6 +281,7 @@ void Engine::poll(std::int64_t now) {
       next_poll_ = upload_blocked_until_;
       return;
     }
+    on_success();
     std::map<std::string, const cloud::ImportRecord*> by_id;
     for (const auto& record : *records) by_id[record.id] = &record;
     for (const store::DeviceRow* device : devices) {
@@ -275,9 +291,7 @@ void Engine::poll(std::int64_t now) {
         if (!spend_request(now, false)) return;
         auto found = api_.find_autopilot_device(device->serial);
         if (found && *found) {
-          (void)store_.finish_registration(device->serial, "ready_for_user", std::nullopt,
-                                           std::nullopt, std::nullopt,
-                                           "registered (found in the tenant)", now);
+          (void)store_.mark_registered(device->serial, (*found)->id, now);
         } else if (found) {
           (void)store_.requeue(device->serial, now,
                                "the import record disappeared; importing again", now);
@@ -294,9 +308,8 @@ void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
                     std::int64_t now) {
   using Action = cloud::ErrorMeaning::Action;
   if (record.status == cloud::ImportStatus::kComplete) {
-    (void)store_.finish_registration(device.serial, "ready_for_user", std::nullopt, std::nullopt,
-                                     std::nullopt, "registered (import complete)", now);
-    spdlog::info("device {} is Ready for user", device.serial);
+    // In the tenant now; Ready for user once its deployment profile is assigned (confirm()).
+    (void)store_.mark_registered(device.serial, record.registration_id, now);
     deletions_.push_back(record.id);
     return;
   }
@@ -307,9 +320,9 @@ void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
       if (!spend_request(now, false)) return;
       auto found = api_.find_autopilot_device(device.serial);
       if (found && *found) {
-        (void)store_.finish_registration(device.serial, "ready_for_user", std::nullopt,
-                                         meaning.detail, std::nullopt,
-                                         std::string(core::message(meaning.reason)), now);
+        (void)store_.mark_registered(device.serial, (*found)->id, now);
+        (void)store_.note_problem(
+            device.serial, meaning.detail + ": " + std::string(core::message(meaning.reason)), now);
         deletions_.push_back(record.id);
       }
       return;
@@ -328,6 +341,10 @@ void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
     deletions_.push_back(record.id);
     return;
   }
+  flag_if_long_pending(device, now);
+}
+
+void Engine::flag_if_long_pending(const store::DeviceRow& device, std::int64_t now) {
   if (!device.pending_flagged_at &&
       now - device.state_changed_at > config_.pending_threshold.count()) {
     spdlog::warn(
@@ -338,7 +355,96 @@ void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
   }
 }
 
+namespace {
+
+constexpr std::string_view kProfileFailed =
+    "Intune could not assign the deployment profile (deploymentProfileAssignmentStatus failed): "
+    "check that the profile is assigned to the device's group";
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::int64_t now) {
+  std::map<std::string, std::vector<const store::DeviceRow*>> by_tag;
+  for (const store::DeviceRow* device : devices) {
+    by_tag[device->group_tag.value_or(config_.default_group_tag)].push_back(device);
+  }
+  for (const auto& [tag, group] : by_tag) {
+    if (!spend_request(now, false)) return false;  // the rest on the next pass
+    auto listed = api_.list_autopilot_devices_tagged(tag);
+    if (!listed) {
+      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(listed.error(), now));
+      next_poll_ = upload_blocked_until_;
+      return false;
+    }
+    on_success();
+    std::map<std::string, const cloud::AutopilotDevice*> by_serial;
+    for (const auto& identity : *listed) by_serial[lower(identity.serial)] = &identity;
+    for (const store::DeviceRow* device : group) {
+      const auto it = by_serial.find(lower(device->serial));
+      std::optional<cloud::AutopilotDevice> identity;
+      if (it != by_serial.end()) {
+        identity = *it->second;
+      } else {
+        // Not under its tag: someone may have changed the tag. Look for it by serial.
+        if (!spend_request(now, false)) return false;
+        auto found = api_.find_autopilot_device(device->serial);
+        if (!found) {
+          upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(found.error(), now));
+          next_poll_ = upload_blocked_until_;
+          return false;
+        }
+        if (!*found) {  // Intune lists new devices a little late: wait
+          flag_if_long_pending(*device, now);
+          continue;
+        }
+        identity = std::move(**found);
+        if (lower(identity->group_tag) != lower(tag) && spend_request(now, true)) {
+          if (api_.set_group_tag(identity->id, tag)) {
+            spdlog::info("device {}: group tag was \"{}\", set it back to \"{}\"", device->serial,
+                         identity->group_tag, tag);
+          }
+        }
+      }
+      switch (cloud::interpret_profile_status(identity->profile_status)) {
+        case cloud::ProfileAssignment::kAssigned:
+        case cloud::ProfileAssignment::kNotShown: {
+          const std::string why =
+              identity->profile_status.empty()
+                  ? std::string("registered (this Graph version does not show the profile)")
+                  : "registered; deployment profile assigned (" + identity->profile_status + ")";
+          // Keep what the import said (806 "already registered"), not an old profile problem.
+          std::optional<std::string> detail = device->last_error;
+          if (detail == kProfileFailed) detail.reset();
+          (void)store_.finish_registration(device->serial, "ready_for_user", std::nullopt, detail,
+                                           std::nullopt, why, now);
+          spdlog::info("device {} is Ready for user", device->serial);
+          break;
+        }
+        case cloud::ProfileAssignment::kFailed: {
+          if (device->last_error.value_or("") != kProfileFailed) {
+            spdlog::warn("device {}: {}", device->serial, kProfileFailed);
+            (void)store_.note_problem(device->serial, kProfileFailed, now);
+          }
+          flag_if_long_pending(*device, now);
+          break;
+        }
+        case cloud::ProfileAssignment::kWaiting:
+          flag_if_long_pending(*device, now);
+          break;
+      }
+    }
+  }
+  return true;
+}
+
 void Engine::delete_finished(std::int64_t now) {
+  if (now < upload_blocked_until_) return;  // throttled or backing off: writes wait
   while (!deletions_.empty()) {
     if (!spend_request(now, true)) return;
     auto status = api_.delete_import_record(deletions_.front());
@@ -347,6 +453,7 @@ void Engine::delete_finished(std::int64_t now) {
       upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(status.error(), now));
       return;  // keep it for later
     }
+    on_success();
     deletions_.pop_front();
   }
 }
@@ -405,7 +512,9 @@ std::chrono::milliseconds Engine::step() {
     wake = std::min(wake, std::max(at, now));
   }
   if (have_pending) wake = std::min(wake, std::max(next_poll_, now));
-  if (!deletions_.empty()) wake = std::min(wake, std::max(budget_wait_until_, now + 1));
+  if (!deletions_.empty()) {
+    wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
+  }
   wake = std::min(wake, next_sweep_);
   {
     std::lock_guard lock(mutex_);

@@ -734,20 +734,34 @@ core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
   return list_devices(filter);
 }
 
+core::Status Store::mark_registered(std::string_view serial, std::string_view cloud_device_id,
+                                    std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
+                       "cloud_device_id = ?10, import_record_id = NULL, last_error = NULL",
+                       [&](Statement& update) { return update.bind(10, cloud_device_id); });
+}
+
+core::Status Store::note_problem(std::string_view serial, std::string_view problem,
+                                 std::int64_t now_ms) {
+  return change_device(serial, std::nullopt, std::nullopt, {}, now_ms, "last_error = ?10",
+                       [&](Statement& update) { return update.bind(10, problem); });
+}
+
 core::Status Store::finish_registration(std::string_view serial, std::string_view state,
                                         std::optional<std::string> failure_reason,
                                         std::optional<std::string> detail,
                                         std::optional<std::string> request_id,
                                         std::string_view history_reason, std::int64_t now_ms) {
   // From Queued too: a device the cloud refuses at upload never reaches Registration Pending.
-  return change_device(serial, std::nullopt, state, history_reason, now_ms,
-                       "in_flight_since = NULL, failure_reason = ?10, last_error = ?11, request_id = ?12, "
-                       "next_attempt_at = NULL, pending_flagged_at = NULL",
-                       [&](Statement& update) -> core::Status {
-                         if (auto status = update.bind(10, failure_reason); !status) return status;
-                         if (auto status = update.bind(11, detail); !status) return status;
-                         return update.bind(12, request_id);
-                       });
+  return change_device(
+      serial, std::nullopt, state, history_reason, now_ms,
+      "in_flight_since = NULL, failure_reason = ?10, last_error = ?11, request_id = ?12, "
+      "next_attempt_at = NULL, pending_flagged_at = NULL",
+      [&](Statement& update) -> core::Status {
+        if (auto status = update.bind(10, failure_reason); !status) return status;
+        if (auto status = update.bind(11, detail); !status) return status;
+        return update.bind(12, request_id);
+      });
 }
 
 core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_at,

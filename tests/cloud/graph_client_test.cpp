@@ -149,6 +149,43 @@ TEST_F(GraphClientTest, TokenIsCachedRenewedBeforeExpiryAndOnceOn401) {
   EXPECT_EQ(refused.error().code, kErrAuth);
 }
 
+TEST_F(GraphClientTest, VerifyCredentialsAlwaysAsksForAFreshToken) {
+  auto client = make();
+  transport_.expect_token("tok-1");
+  EXPECT_TRUE(client->verify_credentials().ok());
+  transport_.expect_token("tok-2");
+  EXPECT_TRUE(client->verify_credentials().ok());
+  EXPECT_EQ(client->token_requests(), 2);
+
+  transport_.expect(
+      "POST", "https://login.example/tenant-1/oauth2/v2.0/token", 401,
+      R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."})");
+  auto refused = client->verify_credentials();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kErrAuth);
+  EXPECT_NE(refused.error().message.find("AADSTS7000215"), std::string::npos);
+  EXPECT_NE(refused.error().message.find("set-credentials"), std::string::npos);
+}
+
+TEST_F(GraphClientTest, ErrorsNeverEchoTheSecretOrTheBearerToken) {
+  auto client = make();
+  // A proxy's error page that echoes the request it refused: the form body, then the header.
+  transport_.expect("POST", "https://login.example/tenant-1/oauth2/v2.0/token", 400,
+                    "<html>bad request: client_id=client-1&client_secret=s3cret%20value%26more "
+                    "(s3cret value&more)</html>");
+  auto refused = client->verify_credentials();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("[redacted]"), std::string::npos);
+
+  transport_.expect_token("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig");
+  transport_.expect("DELETE", kGraph, 400,
+                    "refused: Authorization: Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig");
+  auto rejected = client->delete_import_record("a");
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().message.find("eyJ"), std::string::npos) << rejected.error().message;
+}
+
 TEST_F(GraphClientTest, AnswersMapToErrorCodesWithRequestIdAndRetryAfter) {
   auto client = make();
   transport_.expect_token();
@@ -257,6 +294,47 @@ TEST_F(GraphClientTest, FindAutopilotDeviceKeepsTheExactSerialOnly) {
   ASSERT_TRUE(device->has_value());
   EXPECT_EQ((*device)->id, "a2");
   EXPECT_EQ((*device)->group_tag, "T");
+}
+
+TEST_F(GraphClientTest, TaggedListSelectsTheProfileStatusAndFollowsPages) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect(
+      "GET",
+      std::string(kGraph) + "/deviceManagement/windowsAutopilotDeviceIdentities?$filter=", 200,
+      Json{{"value",
+            {{{"id", "a1"},
+              {"serialNumber", "S1"},
+              {"groupTag", "Tag A"},
+              {"deploymentProfileAssignmentStatus", "assignedInSync"}}}},
+           {"@odata.nextLink", std::string(kGraph) + "/deviceManagement/x?$skiptoken=2"}}
+          .dump());
+  transport_.expect("GET", std::string(kGraph) + "/deviceManagement/x?$skiptoken=2", 200,
+                    Json{{"value",
+                          {{{"id", "a2"},
+                            {"serialNumber", "S2"},
+                            {"groupTag", "Tag A"},
+                            {"deploymentProfileAssignmentStatus", "pending"}}}}}
+                        .dump());
+  auto devices = client->list_autopilot_devices_tagged("Tag A");
+  ASSERT_TRUE(devices.ok()) << devices.error().message;
+  ASSERT_EQ(devices->size(), 2u);
+  EXPECT_EQ((*devices)[0].profile_status, "assignedInSync");
+  EXPECT_EQ((*devices)[1].serial, "S2");
+  const std::string& url = transport_.sent[1].url;
+  EXPECT_NE(url.find("contains%28groupTag%2C%27Tag%20A%27%29"), std::string::npos) << url;
+  EXPECT_NE(url.find("deploymentProfileAssignmentStatus"), std::string::npos) << url;
+}
+
+TEST(ProfileStatus, AssignedWaitingFailedOrNotShown) {
+  EXPECT_EQ(interpret_profile_status("assignedInSync"), ProfileAssignment::kAssigned);
+  EXPECT_EQ(interpret_profile_status("assignedOutOfSync"), ProfileAssignment::kAssigned);
+  EXPECT_EQ(interpret_profile_status("assignedUnkownSyncState"), ProfileAssignment::kAssigned);
+  EXPECT_EQ(interpret_profile_status("pending"), ProfileAssignment::kWaiting);
+  EXPECT_EQ(interpret_profile_status("notAssigned"), ProfileAssignment::kWaiting);
+  EXPECT_EQ(interpret_profile_status("unknown"), ProfileAssignment::kWaiting);
+  EXPECT_EQ(interpret_profile_status("failed"), ProfileAssignment::kFailed);
+  EXPECT_EQ(interpret_profile_status(""), ProfileAssignment::kNotShown);
 }
 
 TEST(GraphUrls, PlainHttpOnlyToLoopback) {

@@ -29,6 +29,12 @@ class FakeCloud final : public cloud::RegistrationApi {
   std::vector<std::size_t> batch_sizes;
   // How an imported serial ends: "complete" or an error name.
   std::map<std::string, std::string> outcome;
+  // The tenant's Autopilot devices by serial (registered imports land here), and the profile
+  // status a registered serial shows (default assignedInSync).
+  std::map<std::string, cloud::AutopilotDevice> tenant;
+  std::map<std::string, std::string> profile;
+  int tag_lists = 0;
+  int tag_sets = 0;
 
   core::Result<std::vector<cloud::ImportRecord>> import_devices(
       std::span<const cloud::ImportItem> items) override {
@@ -63,6 +69,8 @@ class FakeCloud final : public cloud::RegistrationApi {
       const std::string how = outcome.count(record.serial) ? outcome[record.serial] : "complete";
       if (how == "complete") {
         record.status = cloud::ImportStatus::kComplete;
+        record.registration_id = "ap-" + record.serial;
+        register_device(record.serial);
       } else if (how != "pending") {
         record.status = cloud::ImportStatus::kError;
         record.error_name = how;
@@ -86,14 +94,45 @@ class FakeCloud final : public cloud::RegistrationApi {
     records.erase(id);
     return {};
   }
+  void register_device(const std::string& serial) {
+    cloud::AutopilotDevice& device = tenant[serial];
+    device.id = "ap-" + serial;
+    device.serial = serial;
+    if (device.group_tag.empty()) device.group_tag = "Microsoft365Managed_Autopilot";
+  }
+  cloud::AutopilotDevice with_profile(cloud::AutopilotDevice device) {
+    device.profile_status =
+        profile.count(device.serial) ? profile[device.serial] : "assignedInSync";
+    return device;
+  }
+  // Devices not imported here (806: registered earlier) are in the tenant too.
   core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
       const std::string& serial) override {
-    return std::optional<cloud::AutopilotDevice>(cloud::AutopilotDevice{"ap-" + serial, serial});
+    ++lookups;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    register_device(serial);
+    return std::optional<cloud::AutopilotDevice>(with_profile(tenant[serial]));
   }
   core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices() override {
     return std::vector<cloud::AutopilotDevice>{};
   }
-  core::Status set_group_tag(const std::string&, const std::string&) override { return {}; }
+  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices_tagged(
+      const std::string& tag) override {
+    ++tag_lists;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    std::vector<cloud::AutopilotDevice> out;
+    for (const auto& [serial, device] : tenant) {
+      if (device.group_tag == tag) out.push_back(with_profile(device));
+    }
+    return out;
+  }
+  core::Status set_group_tag(const std::string& id, const std::string& tag) override {
+    ++tag_sets;
+    for (auto& [serial, device] : tenant) {
+      if (device.id == id) device.group_tag = tag;
+    }
+    return {};
+  }
 };
 
 class EngineTest : public ::testing::Test {
@@ -152,13 +191,60 @@ TEST_F(EngineTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{10, 10, 3}));
   EXPECT_EQ(count("registration_pending"), 23);
   run_for(31s, engine);
+  // The imports are done: registered, but Ready for user only once the profile is confirmed.
+  EXPECT_EQ(count("registration_pending"), 22);
+  EXPECT_EQ(count("registration_failed"), 1);
+  EXPECT_EQ(store_->get_device("D0")->cloud_device_id, "ap-D0");
+  EXPECT_EQ(cloud_.tag_lists, 0);
+  run_for(30s, engine);
   EXPECT_EQ(count("ready_for_user"), 22);
   EXPECT_EQ(count("registration_failed"), 1);
   EXPECT_EQ(store_->get_device("D3")->failure_reason, "Device claimed by another organization");
-  EXPECT_EQ(store_->history("D4")->back().reason, "Device already registered");
+  EXPECT_EQ(store_->get_device("D4")->last_error,
+            "ZtdDeviceAlreadyAssigned: Device already registered");
+  EXPECT_EQ(store_->history("D0")->back().reason,
+            "registered; deployment profile assigned (assignedInSync)");
   EXPECT_EQ(cloud_.list_calls, 3);  // one list per import call, not one GET per device
+  EXPECT_EQ(cloud_.tag_lists, 1);   // one list per group tag confirms all 22
+  EXPECT_EQ(cloud_.lookups, 1);     // D4 (806) only: is it really in the tenant?
   EXPECT_EQ(cloud_.deletes, 23);
   EXPECT_TRUE(cloud_.records.empty());
+}
+
+TEST_F(EngineTest, ReadyForUserWaitsForTheDeploymentProfile) {
+  queue("F", 3);
+  cloud_.profile["F0"] = "pending";
+  cloud_.profile["F1"] = "failed";
+  cloud_.profile["F2"] = "notAssigned";
+  config_.pending_threshold = 5min;
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(2min, engine);
+  EXPECT_EQ(count("registration_pending"), 3);
+  EXPECT_NE(store_->get_device("F1")->last_error->find("could not assign the deployment profile"),
+            std::string::npos);
+  EXPECT_FALSE(store_->get_device("F0")->last_error.has_value());
+  cloud_.profile["F0"] = "assignedUnkownSyncState";
+  cloud_.profile["F1"] = "assignedOutOfSync";
+  run_for(31s, engine);
+  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_FALSE(store_->get_device("F1")->last_error.has_value())
+      << "the old profile problem does not stay on a device that is Ready for user";
+  // Still not assigned after the threshold: flagged as a long Registration Pending, once.
+  run_for(5min, engine);
+  EXPECT_EQ(store_->get_device("F2")->state, "registration_pending");
+  EXPECT_TRUE(store_->get_device("F2")->pending_flagged_at.has_value());
+}
+
+TEST_F(EngineTest, ADeviceWhoseTagWasChangedIsFoundBySerialAndRetagged) {
+  queue("G", 2);
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(31s, engine);  // imported and registered
+  ASSERT_EQ(count("registration_pending"), 2);
+  cloud_.tenant["G1"].group_tag = "SomeoneElsesTag";
+  run_for(30s, engine);
+  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(cloud_.tag_sets, 1);
+  EXPECT_EQ(cloud_.tenant["G1"].group_tag, "Microsoft365Managed_Autopilot");
 }
 
 TEST_F(EngineTest, RetryAfterIsHonouredExactly) {
@@ -246,7 +332,7 @@ TEST_F(EngineTest, AfterACrashInDoubtDevicesAreLookedUpNotSentTwice) {
     ASSERT_TRUE(cloud_.import_devices(items).ok());
   }
   Engine engine(*store_, cloud_, clock_, config_);
-  run_for(31s, engine);
+  run_for(61s, engine);
   EXPECT_EQ(count("ready_for_user"), 4);
   for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
 }

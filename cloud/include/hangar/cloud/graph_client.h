@@ -46,7 +46,13 @@ class GraphClient final : public RegistrationApi {
   core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
       const std::string& serial) override;
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() override;
+  core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
+      const std::string& group_tag) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
+
+  // Requests a fresh token now, bypassing the cache: checks tenant, client id and secret before
+  // they are stored. kErrAuth when the cloud refuses them; the token itself is never returned.
+  core::Status verify_credentials();
 
   // How many token requests were made (tests check the cache).
   int token_requests() const { return token_requests_; }

@@ -50,7 +50,7 @@ struct AutopilotDevice {
   std::string group_tag;
   std::string manufacturer;
   std::string model;
-  std::string profile_status;  // deploymentProfileAssignmentStatus (beta)
+  std::string profile_status;  // deploymentProfileAssignmentStatus (beta; empty on v1.0)
 };
 
 // What an import record's error means, in the seed's words.
@@ -65,6 +65,15 @@ struct ErrorMeaning {
   std::string detail;  // "ZtdDeviceAssignedToOtherTenant (808)"
 };
 ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_view name);
+
+// What deploymentProfileAssignmentStatus says about a registered device.
+enum class ProfileAssignment {
+  kAssigned,  // assignedInSync, assignedOutOfSync, assignedUnkownSyncState (sic)
+  kWaiting,   // pending, notAssigned, unknown: the profile group has not caught up yet
+  kFailed,    // failed: Intune could not assign the profile
+  kNotShown,  // absent (Graph v1.0 has no such property): registration is all we can confirm
+};
+ProfileAssignment interpret_profile_status(std::string_view status);
 
 class RegistrationApi {
  public:
@@ -83,6 +92,10 @@ class RegistrationApi {
       const std::string& serial) = 0;
   // Every Autopilot device (paged), for the daily group-tag sweep.
   virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() = 0;
+  // The Autopilot devices whose group tag contains `group_tag` (paged, only the fields needed):
+  // confirms that a whole batch is registered and has its profile, a few requests per batch.
+  virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
+      const std::string& group_tag) = 0;
   virtual core::Status set_group_tag(const std::string& device_id, const std::string& tag) = 0;
 };
 

@@ -89,10 +89,15 @@ class Engine {
   void send(std::vector<store::DeviceRow> batch, std::int64_t now);
   void poll(std::int64_t now);
   void settle(const store::DeviceRow& device, const cloud::ImportRecord& record, std::int64_t now);
+  // Registered devices: Ready for user once the tenant lists them with a deployment profile
+  // assigned; one paged list per group tag. False when the pass must stop (budget, failure).
+  bool confirm(const std::vector<const store::DeviceRow*>& devices, std::int64_t now);
+  void flag_if_long_pending(const store::DeviceRow& device, std::int64_t now);
   void delete_finished(std::int64_t now);
   void sweep(std::int64_t now);
   // Common handling of a failed call: offline, throttled, backoff. Returns when uploads may resume.
   std::int64_t on_failure(const core::Error& error, std::int64_t now);
+  void on_success();
   bool spend_request(std::int64_t now, bool write);
   void log_error(const std::string& what, const core::Error& error);
 

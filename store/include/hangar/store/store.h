@@ -185,8 +185,16 @@ class Store {
   core::Status mark_uploaded(std::string_view serial, std::string_view record_id,
                              std::string_view import_id, std::int64_t now_ms);
   core::Result<std::vector<DeviceRow>> pending_devices() const;
-  // Queued or Registration Pending -> `state` (ready_for_user or registration_failed) with the reason in the
-  // seed's words, the cloud's detail and request id; the history row says `history_reason`.
+  // The import finished: the device is in the tenant as `cloud_device_id` (empty when the cloud
+  // did not say) but stays Registration Pending until its deployment profile is confirmed. The
+  // import record id is cleared (the record gets deleted); last_error is cleared.
+  core::Status mark_registered(std::string_view serial, std::string_view cloud_device_id,
+                               std::int64_t now_ms);
+  // Records a problem with a device that keeps its state (e.g. the profile assignment failed).
+  core::Status note_problem(std::string_view serial, std::string_view problem, std::int64_t now_ms);
+  // Queued or Registration Pending -> `state` (ready_for_user or registration_failed) with the
+  // reason in the seed's words, the cloud's detail and request id; the history row says
+  // `history_reason`.
   core::Status finish_registration(std::string_view serial, std::string_view state,
                                    std::optional<std::string> failure_reason,
                                    std::optional<std::string> detail,
