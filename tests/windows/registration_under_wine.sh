@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The registration path of the Windows build end to end: hangard.exe as a Windows service under
+# Wine's SCM registers devices through its WinHTTP client against the native hangar-cloudsim on
+# 127.0.0.1 (cpprest's listener does not run under Wine, see WINDOWS-ON-LINUX.md):
+#   cloudsim (native) -> sc create/start hangard.exe --cloud-url -> hangar.exe import (UTF-16 CSV)
+#   -> every device Ready for user or Registration failed in the seed's words -> each serial
+#   imported once (the simulator's counters) -> sc stop/delete.
+# Usage: registration_under_wine.sh HANGARD_EXE HANGAR_EXE NATIVE_BIN_DIR
+# Exit 77 (skipped) when NATIVE_BIN_DIR has no hangar-cloudsim / hangar-devicegen (build the
+# linux-debug preset first; scripts/test-all.sh does).
+set -euo pipefail
+
+hangard_exe=$(readlink -f "$1")
+hangar_exe=$(readlink -f "$2")
+native_bin=$3
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../scripts/wine-env.sh
+source "$here/../../scripts/wine-env.sh"
+
+for tool in hangar-cloudsim hangar-devicegen; do
+  if [[ ! -x "$native_bin/$tool" ]]; then
+    echo "SKIP: $native_bin/$tool is missing (build the linux-debug preset first)"
+    exit 77
+  fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hangar-wine-e2e.XXXXXX")
+data_dir="$work/data"
+mkdir -p "$data_dir"
+name="HangarE2E$$"
+pipe="hangar-e2e-test-$$"
+sim_pid=""
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ -f "$data_dir/logs/hangard.log" ]]; then
+    echo "--- hangard.log (last 40 lines)" >&2
+    tail -n 40 "$data_dir/logs/hangard.log" >&2
+  fi
+  [[ -f "$work/cloudsim.err" ]] && { echo "--- cloudsim" >&2; tail -n 20 "$work/cloudsim.err" >&2; }
+  exit 1
+}
+
+cleanup() {
+  wine_run 30 sc stop "$name" >/dev/null 2>&1 || true
+  wine_run 30 sc delete "$name" >/dev/null 2>&1 || true
+  [[ -n "$sim_pid" ]] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  rm -rf -- "$work"
+  wine_prefix_down
+}
+trap cleanup EXIT
+
+# Registration takes 300 simulated seconds, 0.5 s at this scale; the profile follows.
+cat >"$work/scenario.json" <<'JSON'
+{"seed": 7, "time_scale": 600, "registration": {"delay_seconds": 300},
+ "rules": [{"serial_prefix": "OTHER-", "error": "ZtdDeviceAssignedToOtherTenant"}]}
+JSON
+"$native_bin/hangar-cloudsim" --port 0 --scenario "$work/scenario.json" >"$work/cloudsim.out" \
+  2>"$work/cloudsim.err" &
+sim_pid=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^listening on //p' "$work/cloudsim.out")
+  [[ -n "$url" ]] && break
+  sleep 0.1
+done
+[[ -n "$url" ]] || fail "hangar-cloudsim did not start"
+echo "== native simulator at $url"
+
+wine_prefix_up || fail "could not prepare a Wine prefix"
+win_exe=$(winepath -w "$hangard_exe" 2>/dev/null)
+win_data=$(winepath -w "$data_dir" 2>/dev/null)
+[[ -n "$win_exe" && -n "$win_data" ]] || fail "winepath could not map the paths"
+
+wait_for_state() {
+  local want=$1 seconds=$2 out=""
+  local deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    out=$(wine_run 20 sc query "$name" 2>/dev/null | tr -d '\r' || true)
+    grep -Eq "STATE *: *[0-9]+ +$want" <<<"$out" && return 0
+    sleep 0.5
+  done
+  echo "$out" >&2
+  return 1
+}
+
+echo "== sc create/start $name --cloud-url $url"
+wine_run 60 sc create "$name" \
+  binPath= "\"$win_exe\" --data-dir \"$win_data\" --endpoint $pipe --cloud-url $url --poll-interval 0.5" \
+  start= demand >/dev/null || fail "sc create"
+wine_run 60 sc start "$name" >/dev/null || fail "sc start"
+wait_for_state RUNNING 60 || fail "the service did not reach RUNNING"
+
+echo "== hangar.exe import: 6 devices to register, 2 claimed by another organization"
+"$native_bin/hangar-devicegen" -o "$work/devices-utf8.csv" --devices "WIN-:6" --devices "OTHER-:2" \
+  >/dev/null || fail "hangar-devicegen"
+# As PowerShell 5.1 writes it: UTF-16LE with a BOM.
+iconv -f UTF-8 -t UTF-16LE "$work/devices-utf8.csv" | { printf '\xff\xfe'; cat; } >"$work/devices.csv"
+win_csv=$(winepath -w "$work/devices.csv" 2>/dev/null)
+import_out=$(wine_run 120 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
+  tr -d '\r') || fail "import: $import_out"
+echo "$import_out"
+grep -q "8 accepted" <<<"$import_out" || fail "import did not accept the 8 devices"
+
+echo "== waiting until every device is final"
+status_out=""
+deadline=$((SECONDS + 150))
+while ((SECONDS < deadline)); do
+  status_out=$(wine_run 30 "$hangar_exe" --endpoint "$pipe" --json status 2>&1 | tr -d '\r' || true)
+  grep -q '"queue_depth": 0' <<<"$status_out" && break
+  sleep 1
+done
+grep -q '"queue_depth": 0' <<<"$status_out" || fail "devices still pending after 150 s: $status_out"
+grep -q '"ready_for_user": 6' <<<"$status_out" || fail "not 6 Ready for user: $status_out"
+grep -q '"registration_failed": 2' <<<"$status_out" || fail "not 2 failed: $status_out"
+
+show_out=$(wine_run 30 "$hangar_exe" --endpoint "$pipe" show OTHER-0001 2>&1 | tr -d '\r') || true
+grep -q "Device claimed by another organization" <<<"$show_out" ||
+  fail "the failure is not in the seed's words: $show_out"
+
+echo "== the simulator's counters: each serial imported exactly once"
+stats=$(curl -fsS "$url/_sim/stats" | tr -d ' \n') || fail "cannot read $url/_sim/stats"
+grep -q '"serials_imported_more_than_once":\[\]' <<<"$stats" || fail "a serial was imported twice: $stats"
+grep -q '"rows":8[,}]' <<<"$stats" || fail "not 8 rows imported in all: $stats"
+
+echo "== sc stop/delete"
+wine_run 60 sc stop "$name" >/dev/null || fail "sc stop"
+wait_for_state STOPPED 60 || fail "the service did not reach STOPPED"
+wine_run 60 sc delete "$name" >/dev/null || fail "sc delete"
+echo "PASS: hangard.exe registered 6 devices and reported 2 failures through WinHTTP to the native simulator"
