@@ -293,9 +293,10 @@ core::Result<HttpResponse> GraphClient::call(const std::string& method, const st
 }
 
 core::Result<Json> GraphClient::call_json(const std::string& method, const std::string& url,
-                                          const std::string& body) {
+                                          const std::string& body, std::string* request_id) {
   auto response = call(method, url, body);
   if (!response) return response.error();
+  if (request_id) *request_id = response->header("request-id");
   if (response->body.empty()) return Json::object();
   try {
     return Json::parse(response->body);
@@ -307,7 +308,8 @@ core::Result<Json> GraphClient::call_json(const std::string& method, const std::
   }
 }
 
-core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url) {
+core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url,
+                                                     std::vector<std::string>* request_ids) {
   std::vector<Json> items;
   std::string next = url;
   for (int page = 0; !next.empty(); ++page) {
@@ -315,10 +317,14 @@ core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url) {
       return core::make_error(kErrTransient, "paging through " + url + " did not end after " +
                                                  std::to_string(page) + " pages");
     }
-    auto body = call_json("GET", next);
+    std::string request_id;
+    auto body = call_json("GET", next, {}, &request_id);
     if (!body) return body.error();
     if (body->contains("value") && (*body)["value"].is_array()) {
-      for (auto& item : (*body)["value"]) items.push_back(std::move(item));
+      for (auto& item : (*body)["value"]) {
+        items.push_back(std::move(item));
+        if (request_ids) request_ids->push_back(request_id);
+      }
     }
     next = body->contains("@odata.nextLink") && (*body)["@odata.nextLink"].is_string()
                ? (*body)["@odata.nextLink"].get<std::string>()
@@ -355,11 +361,16 @@ core::Result<std::vector<ImportRecord>> GraphClient::import_devices(
 }
 
 core::Result<std::vector<ImportRecord>> GraphClient::import_records(const std::string& import_id) {
+  std::vector<std::string> request_ids;
   auto items =
-      get_all(graph(kImported) + "?$filter=" + url_encode("importId eq " + odata_quote(import_id)));
+      get_all(graph(kImported) + "?$filter=" + url_encode("importId eq " + odata_quote(import_id)),
+              &request_ids);
   if (!items) return items.error();
   std::vector<ImportRecord> records;
-  for (const auto& item : *items) records.push_back(parse_import_record(item));
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    records.push_back(parse_import_record((*items)[i]));
+    records.back().request_id = request_ids[i];
+  }
   return records;
 }
 

@@ -334,10 +334,13 @@ void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
       deletions_.push_back(record.id);
       return;
     }
-    const std::string text = reason_text(meaning.reason, {});
+    // The Request ID the seed shows with "Unexpected error": the response that reported it.
+    const std::string text = reason_text(meaning.reason, record.request_id);
     spdlog::warn("device {}: Registration failed: {} ({})", device.serial, text, meaning.detail);
-    (void)store_.finish_registration(device.serial, "registration_failed", text, meaning.detail,
-                                     std::nullopt, text, now);
+    (void)store_.finish_registration(
+        device.serial, "registration_failed", text, meaning.detail,
+        record.request_id.empty() ? std::nullopt : std::optional<std::string>(record.request_id),
+        text, now);
     deletions_.push_back(record.id);
     return;
   }

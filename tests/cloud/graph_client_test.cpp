@@ -296,6 +296,30 @@ TEST_F(GraphClientTest, FindAutopilotDeviceKeepsTheExactSerialOnly) {
   EXPECT_EQ((*device)->group_tag, "T");
 }
 
+TEST_F(GraphClientTest, PolledRecordsCarryTheRequestIdOfTheirPage) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect(
+      "GET", std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities?",
+      200,
+      Json{{"value",
+            {{{"id", "r1"},
+              {"serialNumber", "S1"},
+              {"state", {{"deviceImportStatus", "error"}, {"deviceErrorName", "Odd"}}}}}},
+           {"@odata.nextLink", std::string(kGraph) + "/deviceManagement/y?$skiptoken=2"}}
+          .dump(),
+      {{"request-id", "page-1"}});
+  transport_.expect("GET", std::string(kGraph) + "/deviceManagement/y?$skiptoken=2", 200,
+                    Json{{"value", {{{"id", "r2"}, {"serialNumber", "S2"}}}}}.dump(),
+                    {{"request-id", "page-2"}});
+  auto records = client->import_records("imp-1");
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].request_id, "page-1");
+  EXPECT_EQ((*records)[0].error_name, "Odd");
+  EXPECT_EQ((*records)[1].request_id, "page-2");
+}
+
 TEST_F(GraphClientTest, TaggedListSelectsTheProfileStatusAndFollowsPages) {
   auto client = make();
   transport_.expect_token();

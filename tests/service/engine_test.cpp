@@ -74,6 +74,7 @@ class FakeCloud final : public cloud::RegistrationApi {
       } else if (how != "pending") {
         record.status = cloud::ImportStatus::kError;
         record.error_name = how;
+        record.request_id = "req-poll-" + record.serial;
       }
       out.push_back(record);
     }
@@ -209,6 +210,17 @@ TEST_F(EngineTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_EQ(cloud_.lookups, 1);     // D4 (806) only: is it really in the tenant?
   EXPECT_EQ(cloud_.deletes, 23);
   EXPECT_TRUE(cloud_.records.empty());
+}
+
+TEST_F(EngineTest, AnUnknownImportErrorShowsTheRequestIdOfThePollThatReportedIt) {
+  queue("U", 1);
+  cloud_.outcome["U0"] = "SomethingNew";
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(31s, engine);
+  const auto device = store_->get_device("U0");
+  EXPECT_EQ(device->state, "registration_failed");
+  EXPECT_EQ(device->failure_reason, "Unexpected error (Request ID: req-poll-U0)");
+  EXPECT_EQ(device->request_id, "req-poll-U0");
 }
 
 TEST_F(EngineTest, ReadyForUserWaitsForTheDeploymentProfile) {

@@ -66,10 +66,15 @@ class GraphClient final : public RegistrationApi {
   // become errors with the Graph message, the request-id and Retry-After.
   core::Result<HttpResponse> call(const std::string& method, const std::string& url,
                                   const std::string& body = {});
+  // `request_id`, when given, gets the response's request-id header.
   core::Result<nlohmann::json> call_json(const std::string& method, const std::string& url,
-                                         const std::string& body = {});
+                                         const std::string& body = {},
+                                         std::string* request_id = nullptr);
   // GETs `url` and every @odata.nextLink after it; returns the concatenated "value" arrays.
-  core::Result<std::vector<nlohmann::json>> get_all(const std::string& url);
+  // `request_ids`, when given, gets the request-id of the page each
+  // item came from (the Request ID the seed shows with "Unexpected error").
+  core::Result<std::vector<nlohmann::json>> get_all(
+      const std::string& url, std::vector<std::string>* request_ids = nullptr);
   std::string graph(const std::string& path) const;
 
   GraphConfig config_;

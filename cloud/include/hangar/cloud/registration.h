@@ -42,6 +42,7 @@ struct ImportRecord {
   std::optional<long long> error_code;  // state.deviceErrorCode
   std::string error_name;               // state.deviceErrorName
   std::string registration_id;          // state.deviceRegistrationId once complete
+  std::string request_id;               // of the response that reported this state
 };
 
 struct AutopilotDevice {
