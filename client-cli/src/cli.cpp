@@ -4,6 +4,7 @@
 
 #include "capture_cmd.h"
 #include "cli_common.h"
+#include "config_cmds.h"
 #include "hangar/ipc/device_wire.h"
 
 #include <chrono>
@@ -32,6 +33,8 @@ namespace hangar::cli {
 namespace {
 
 std::string usage_text();
+int run_with(const std::vector<std::string>& args, std::istream* in, std::ostream& out,
+             std::ostream& err);
 
 bool stderr_is_terminal() {
 #ifdef _WIN32
@@ -129,6 +132,15 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
                                          : "offline (retrying)")
            << ", " << c.value("requests", std::int64_t{0}) << " request(s), "
            << c.value("throttled", std::int64_t{0}) << " throttled\n";
+    if (c.contains("mode")) {
+      const std::string mode = c.value("mode", "");
+      io.out << "  credentials   "
+             << (mode == "tenant" ? "tenant " + c.value("tenant_id", "?") + " (" +
+                                        c.value("credentials", "") + ")"
+                 : mode == "simulated" ? std::string("the simulated cloud's test tenant")
+                                       : c.value("credentials", "not configured"))
+             << "\n";
+    }
     if (c.contains("next_retry_at")) {
       io.out << "  next retry    " << format_time(c["next_retry_at"].get<std::int64_t>()) << "\n";
     }
@@ -230,6 +242,12 @@ const std::vector<Command>& commands() {
       {"resume", "", "resume uploading", cmd_resume},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
+      {"config",
+       "show | set-credentials --tenant GUID --client-id GUID [--secret-stdin] [--no-verify] "
+       "[--force] | clear-credentials [--yes]",
+       "the cloud credentials: show them (never the secret), set them (secret typed without "
+       "echo, or piped with --secret-stdin; admin only), remove them",
+       cmd_config},
   };
   return table;
 }
@@ -258,7 +276,20 @@ std::string usage_text() {
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Io io{out, err, &err == &std::cerr && stderr_is_terminal()};
+  return run_with(args, nullptr, out, err);
+}
+
+int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err) {
+  return run_with(args, &in, out, err);
+}
+
+namespace {
+
+int run_with(const std::vector<std::string>& args, std::istream* in, std::ostream& out,
+             std::ostream& err) {
+  Io io{out, err, &err == &std::cerr && stderr_is_terminal(), in,
+        in == &std::cin && stdin_is_terminal()};
   Globals globals;
   globals.endpoint = core::env("HANGAR_ENDPOINT");
   if (globals.endpoint.empty()) globals.endpoint = core::default_endpoint();
@@ -316,5 +347,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   err << "hangar: unknown command \"" << rest.front() << "\"\n\n" << usage_text();
   return kUsage;
 }
+
+}  // namespace
 
 }  // namespace hangar::cli

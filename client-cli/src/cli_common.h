@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -33,6 +34,10 @@ struct Io {
   std::ostream& err;
   // Progress output (a bar that redraws itself) only when stderr is a terminal.
   bool err_is_terminal = false;
+  // Standard input (config set-credentials reads the secret from it); null when there is none.
+  std::istream* in = nullptr;
+  // True only for the process's real stdin on a terminal: then a secret is asked for without echo.
+  bool in_is_terminal = false;
 };
 
 using CommandFn = std::function<int(const Globals&, const std::vector<std::string>&, Io&)>;
@@ -87,5 +92,6 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io);
 
 }  // namespace hangar::cli

@@ -5,5 +5,5 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  return hangar::cli::run(args, std::cout, std::cerr);
+  return hangar::cli::run(args, std::cin, std::cout, std::cerr);
 }

@@ -40,14 +40,23 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer) con
                                                              "\"; run `hangar help` for the list"));
   }
   const Entry& entry = it->second;
+  const std::string caller = peer.user.empty() ? std::string("this caller") : peer.user;
   if (entry.info->permission == Permission::kWrite && !peer.can_write) {
     return make_error_reply(
         request.id,
         core::make_error(errc::kPermissionDenied,
-                         "\"" + request.command + "\" changes the queue and " +
-                             (peer.user.empty() ? std::string("this caller") : peer.user) +
+                         "\"" + request.command + "\" changes the queue and " + caller +
                              " is not allowed to; run it as an administrator or a member of "
                              "the Hangar operators group"));
+  }
+  if (entry.info->permission == Permission::kAdmin && !peer.is_admin) {
+    // The operators group is not enough: the cloud credentials belong to the tenant's admins.
+    return make_error_reply(
+        request.id,
+        core::make_error(errc::kPermissionDenied,
+                         "\"" + request.command + "\" changes the cloud credentials and " + caller +
+                             " is not allowed to; run it as an administrator (root "
+                             "on Linux) or as the service's own account"));
   }
   try {
     core::Result<Json> result = entry.handler(request.args, CallContext{peer, request.id});

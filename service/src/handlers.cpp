@@ -3,8 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "credentials.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/commands.h"
+#include "redact.h"
 
 namespace hangar::service {
 
@@ -13,10 +15,9 @@ namespace {
 ipc::Json capabilities() {
   ipc::Json commands = ipc::Json::array();
   for (const auto& info : ipc::kCommands) {
-    commands.push_back(
-        {{"name", info.name},
-         {"permission", info.permission == ipc::Permission::kWrite ? "write" : "read"},
-         {"summary", info.summary}});
+    commands.push_back({{"name", info.name},
+                        {"permission", ipc::permission_name(info.permission)},
+                        {"summary", info.summary}});
   }
   return commands;
 }
@@ -47,32 +48,39 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
                                                                         context.started);
          ipc::Json states = ipc::Json::object();
          for (const auto& [state, count] : *counts) states[state] = count;
-         ipc::Json cloud{{"url", context.cloud_url}};
+         ipc::Json cloud = ipc::Json::object();
+         if (context.credentials) {
+           cloud = context.credentials->summary();
+           cloud["url"] = context.credentials->graph_url();
+         }
          if (context.engine) {
            const EngineStatus engine = context.engine->status();
            cloud["online"] = engine.online;
            cloud["paused"] = engine.paused;
            cloud["throttled"] = engine.throttled;
            cloud["requests"] = engine.requests;
-           if (!engine.last_error.empty()) cloud["last_error"] = engine.last_error;
+           if (!engine.last_error.empty()) cloud["last_error"] = redact(engine.last_error);
            std::optional<std::int64_t> next = engine.blocked_until_ms;
            if (auto due = context.store.next_attempt_at(); due && *due) {
              next = next ? std::min(*next, **due) : **due;
            }
            if (next) cloud["next_retry_at"] = *next;
          }
-         return ipc::Json{
-             {"cloud", cloud},
-             {"service_version", core::kVersion},
-             {"platform", core::kPlatform},
-             {"uptime_seconds", uptime.count()},
-             {"queue_depth", depth},
-             {"states", states},
-             {"endpoint", context.endpoint},
-             {"data_dir", context.data_dir},
-             {"caller", {{"user", call.peer.user}, {"can_write", call.peer.can_write}}}};
+         return ipc::Json{{"cloud", cloud},
+                          {"service_version", core::kVersion},
+                          {"platform", core::kPlatform},
+                          {"uptime_seconds", uptime.count()},
+                          {"queue_depth", depth},
+                          {"states", states},
+                          {"endpoint", context.endpoint},
+                          {"data_dir", context.data_dir},
+                          {"caller",
+                           {{"user", call.peer.user},
+                            {"can_write", call.peer.can_write},
+                            {"is_admin", call.peer.is_admin}}}};
        }});
   add_device_bindings(bindings, context);
+  add_credential_bindings(bindings, context);
   const auto engine_command = [&context](void (Engine::*action)(), const char* state) {
     return [&context, action, state](const ipc::Json&,
                                      const ipc::CallContext& call) -> core::Result<ipc::Json> {

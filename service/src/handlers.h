@@ -11,6 +11,10 @@
 #include "hangar/store/store.h"
 
 namespace hangar::service {
+class CredentialManager;
+}
+
+namespace hangar::service {
 
 struct ServiceContext {
   store::Store& store;
@@ -19,11 +23,15 @@ struct ServiceContext {
   std::string endpoint;
   std::string data_dir;
   Engine* engine = nullptr;  // null in tests that exercise the queue without a cloud
-  std::string cloud_url;
+  // The cloud credentials (config, set-credentials, clear-credentials); null in tests without a
+  // cloud, where those commands answer "unavailable".
+  CredentialManager* credentials = nullptr;
 };
 
 std::vector<ipc::Binding> make_bindings(ServiceContext& context);
 // The device queue commands (device_handlers.cpp); make_bindings() calls it.
 void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& context);
+// The cloud credential commands (credential_handlers.cpp); make_bindings() calls it.
+void add_credential_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& context);
 
 }  // namespace hangar::service

@@ -53,15 +53,15 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
     } else if (key == "operators_group") {
       status = want_string(options.operators_group);
     } else if (key == "cloud_url") {
-      options.cloud_url = item.value().get<std::string>();
+      status = want_string(options.cloud_url);
     } else if (key == "authority_url") {
-      options.authority_url = item.value().get<std::string>();
+      status = want_string(options.authority_url);
     } else if (key == "graph_url") {
-      options.graph_url = item.value().get<std::string>();
+      status = want_string(options.graph_url);
     } else if (key == "tenant_id") {
-      options.tenant_id = item.value().get<std::string>();
+      status = want_string(options.tenant_id);
     } else if (key == "client_id") {
-      options.client_id = item.value().get<std::string>();
+      status = want_string(options.client_id);
     } else if (key == "log_level") {
       status = want_string(options.log_level);
     } else {
@@ -83,9 +83,12 @@ std::string usage() {
          "             HANGAR_CLIENT_SECRET\n"
          "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
          "log_level,\n"
-         "  cloud_url, authority_url, graph_url, tenant_id, client_id (the client secret is read\n"
-         "  from HANGAR_CLIENT_SECRET or <data-dir>/client-secret, never from the config file)\n"
-         "without tenant_id, hangard talks to the simulated cloud at " +
+         "  cloud_url, authority_url, graph_url, tenant_id, client_id\n"
+         "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
+         "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
+         "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"
+         "  never read from the config file and never logged\n"
+         "without any tenant, hangard talks to the simulated cloud at " +
          std::string(kDefaultCloudUrl) + "\n";
 }
 
@@ -157,15 +160,9 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
       return make_error("usage", "--poll-interval takes a positive number of seconds");
     }
   }
+  // The stored secret (set-credentials) is read by the service's credential manager, which knows
+  // where each platform keeps it; the environment variable overrides it.
   options.client_secret = core::env("HANGAR_CLIENT_SECRET");
-  if (options.client_secret.empty()) {
-    std::ifstream secret(options.data_dir / "client-secret", std::ios::binary);
-    std::getline(secret, options.client_secret);
-    while (!options.client_secret.empty() &&
-           (options.client_secret.back() == '\r' || options.client_secret.back() == ' ')) {
-      options.client_secret.pop_back();
-    }
-  }
   if (!kLogLevels.contains(options.log_level)) {
     return make_error("usage", "log level \"" + options.log_level +
                                    "\" is not one of trace, debug, info, warn, error, off");

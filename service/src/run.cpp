@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "credentials.h"
 #include "handlers.h"
 #include "hangar/cloud/graph_client.h"
 #include "hangar/core/clock.h"
@@ -72,44 +73,32 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   }
 
   core::SystemClock clock;
-  // The cloud: the configured tenant, or the simulated cloud with its test credentials.
-  cloud::GraphConfig graph;
-  const bool simulated = options.tenant_id.empty();
-  const std::string base = !options.cloud_url.empty() ? options.cloud_url
-                           : simulated                ? std::string(kDefaultCloudUrl)
-                                                      : std::string();
-  if (!base.empty()) {
-    graph.authority_url = base;
-    graph.graph_url = base + "/beta";
-  }
-  if (!options.authority_url.empty()) graph.authority_url = options.authority_url;
-  if (!options.graph_url.empty()) graph.graph_url = options.graph_url;
-  if (simulated) {
-    graph.tenant_id = "11111111-1111-4111-8111-111111111111";
-    graph.client_id = "22222222-2222-4222-8222-222222222222";
-    graph.client_secret = "hangar-cloudsim-secret";
-  } else {
-    graph.tenant_id = options.tenant_id;
-    graph.client_id = options.client_id;
-    graph.client_secret = options.client_secret;
-  }
+  // The cloud: credentials from set-credentials, hangar.json and HANGAR_CLIENT_SECRET, or the
+  // simulated cloud with its test credentials (credentials.h). Missing or unreadable credentials
+  // do not stop the service: `hangar config set-credentials` can supply them while it runs.
   auto transport = cloud::make_cpprest_transport();
-  auto graph_client = cloud::GraphClient::create(graph, *transport, clock);
-  if (!graph_client) {
-    spdlog::error("cloud configuration: {}", graph_client.error().message);
+  CredentialSettings cloud_settings;
+  cloud_settings.data_dir = options.data_dir;
+  cloud_settings.config_file = options.config_file;
+  cloud_settings.cloud_url = options.cloud_url;
+  cloud_settings.authority_url = options.authority_url;
+  cloud_settings.graph_url = options.graph_url;
+  cloud_settings.config_tenant_id = options.tenant_id;
+  cloud_settings.config_client_id = options.client_id;
+  cloud_settings.env_secret = options.client_secret;
+  CredentialManager credentials(std::move(cloud_settings), *transport, clock);
+  if (auto urls = credentials.check_urls(); !urls) {
+    spdlog::error("cloud configuration: {}", urls.error().message);
     return 2;
   }
-  spdlog::info(
-      "cloud: {} ({})", graph.graph_url,
-      simulated ? "the simulated cloud: no tenant configured" : "tenant " + graph.tenant_id);
   EngineConfig engine_config;
   engine_config.poll_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(options.poll_interval_seconds * 1000));
-  Engine engine(**store, **graph_client, clock, engine_config);
+  Engine engine(**store, credentials.api(), clock, engine_config);
 
   ServiceContext context{
-      **store, clock,          clock.steady_now(), options.endpoint, options.data_dir.string(),
-      &engine, graph.graph_url};
+      **store, clock,       clock.steady_now(), options.endpoint, options.data_dir.string(),
+      &engine, &credentials};
   auto dispatcher = ipc::Dispatcher::create(make_bindings(context));
   if (!dispatcher) {
     spdlog::critical("command table: {}", dispatcher.error().message);

@@ -243,8 +243,9 @@ TEST(Dispatcher, HandlerErrorsAndExceptionsBecomeReplies) {
   EXPECT_NE(b->error.message.find("boom"), std::string::npos);
 }
 
-TEST(Dispatcher, WriteCommandsNeedAnAuthorisedPeer) {
-  // Every write command in the table is refused to a read-only peer before its handler runs.
+TEST(Dispatcher, WriteAndAdminCommandsNeedAnAuthorisedPeer) {
+  // Every write command in the table is refused to a read-only peer before its handler runs, and
+  // every admin command to anyone but an admin (an operator may write but not change credentials).
   bool ran = false;
   std::vector<Binding> bindings;
   for (const auto& info : kCommands) {
@@ -255,24 +256,43 @@ TEST(Dispatcher, WriteCommandsNeedAnAuthorisedPeer) {
   }
   auto d = Dispatcher::create(std::move(bindings));
   ASSERT_TRUE(d.ok());
-  PeerIdentity reader{"uid 1234 (guest)", 1, false};
-  PeerIdentity writer{"uid 0 (root)", 1, true};
+  PeerIdentity reader{"uid 1234 (guest)", 1, false, false};
+  PeerIdentity operator_peer{"uid 1001 (staging)", 1, true, false};
+  PeerIdentity admin{"uid 0 (root)", 1, true, true};
+  int admin_commands = 0;
   for (const auto& info : kCommands) {
     Request r;
     r.id = 1;
     r.command = std::string(info.name);
     ran = false;
     Reply as_reader = d->dispatch(r, reader);
-    if (info.permission == Permission::kWrite) {
+    if (info.permission == Permission::kRead) {
+      EXPECT_TRUE(as_reader.ok) << info.name;
+    } else {
       EXPECT_FALSE(as_reader.ok) << info.name;
       EXPECT_EQ(as_reader.error.code, errc::kPermissionDenied);
       EXPECT_NE(as_reader.error.message.find("guest"), std::string::npos);
       EXPECT_FALSE(ran);
-    } else {
-      EXPECT_TRUE(as_reader.ok) << info.name;
     }
-    EXPECT_TRUE(d->dispatch(r, writer).ok) << info.name;
+    ran = false;
+    Reply as_operator = d->dispatch(r, operator_peer);
+    if (info.permission == Permission::kAdmin) {
+      ++admin_commands;
+      EXPECT_FALSE(as_operator.ok) << info.name;
+      EXPECT_EQ(as_operator.error.code, errc::kPermissionDenied);
+      EXPECT_NE(as_operator.error.message.find("credentials"), std::string::npos);
+      EXPECT_NE(as_operator.error.message.find("staging"), std::string::npos);
+      EXPECT_FALSE(ran);
+    } else {
+      EXPECT_TRUE(as_operator.ok) << info.name;
+    }
+    EXPECT_TRUE(d->dispatch(r, admin).ok) << info.name;
   }
+  EXPECT_GE(admin_commands, 2) << "set-credentials and clear-credentials are admin commands";
+  EXPECT_EQ(find_command("set-credentials")->permission, Permission::kAdmin);
+  EXPECT_EQ(find_command("clear-credentials")->permission, Permission::kAdmin);
+  EXPECT_EQ(find_command("config")->permission, Permission::kRead);
+  EXPECT_EQ(permission_name(Permission::kAdmin), "admin");
 }
 
 TEST(CommandTable, NamesAreUniqueAndLookupWorks) {

@@ -94,6 +94,7 @@ TEST(UnixSocket, PeerCredentialsIdentifyTheCaller) {
   EXPECT_EQ(peer.pid, static_cast<long long>(::getpid()));
   EXPECT_NE(peer.user.find("uid " + std::to_string(::getuid())), std::string::npos) << peer.user;
   EXPECT_TRUE(peer.can_write) << "the service's own account may write";
+  EXPECT_TRUE(peer.is_admin) << "the service's own account may change the credentials";
 }
 
 TEST(UnixSocket, OverlongPathIsAClearError) {

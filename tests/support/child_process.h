@@ -30,14 +30,19 @@ inline std::string read_file(const std::filesystem::path& path) {
 
 class Process {
  public:
-  // Starts argv[0] with stdout/stderr appended to `log`. Extra environment as "K=V".
+  // Starts argv[0] with stdout/stderr appended to `log`. Extra environment as "K=V". Standard
+  // input is closed, or reads the file `input` when one is given.
   Process(const std::vector<std::string>& argv, const std::filesystem::path& log,
-          const std::vector<std::string>& extra_env = {}) {
+          const std::vector<std::string>& extra_env = {}, const std::filesystem::path& input = {}) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addclose(&actions, 0);
+    if (input.empty()) {
+      posix_spawn_file_actions_addclose(&actions, 0);
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 0, input.c_str(), O_RDONLY, 0);
+    }
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -91,22 +96,30 @@ struct RunResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs a command to completion (killed after `timeout`).
+// Runs a command to completion (killed after `timeout`), with `input` on its standard input when
+// given (through a file in `scratch`, removed afterwards).
 inline RunResult run_command(const std::vector<std::string>& argv,
                              const std::filesystem::path& scratch,
                              std::chrono::milliseconds timeout = std::chrono::seconds(30),
-                             const std::vector<std::string>& extra_env = {}) {
+                             const std::vector<std::string>& extra_env = {},
+                             const std::optional<std::string>& input = std::nullopt) {
   static int counter = 0;
-  auto out =
-      scratch / ("cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".out");
+  const std::string name = "cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  auto out = scratch / (name + ".out");
+  std::filesystem::path in;
+  if (input) {
+    in = scratch / (name + ".in");
+    std::ofstream(in, std::ios::binary) << *input;
+  }
   RunResult result;
   {
-    Process p(argv, out, extra_env);
+    Process p(argv, out, extra_env, in);
     auto code = p.wait(timeout);
     result.code = code ? *code : -1;
   }
   result.output = read_file(out);
   std::filesystem::remove(out);
+  if (!in.empty()) std::filesystem::remove(in);
   return result;
 }
 

@@ -460,6 +460,7 @@ TEST(NamedPipe, PeerIsTheTestProcessAndMayWrite) {
   EXPECT_NE(peer.user.find('\\'), std::string::npos) << "expected DOMAIN\\user, got " << peer.user;
   EXPECT_EQ(peer.pid, static_cast<long long>(::GetCurrentProcessId()));
   EXPECT_TRUE(peer.can_write) << "the service's own account may write";
+  EXPECT_TRUE(peer.is_admin) << "the service's own account may change the credentials";
   // Cached: the same object comes back and the answer does not change.
   EXPECT_EQ(&server->peer(), &peer);
 

@@ -220,8 +220,9 @@ class UnixListener final : public Listener {
       std::string name = user_name(cred.uid);
       peer.user = "uid " + std::to_string(cred.uid) + (name.empty() ? "" : " (" + name + ")");
       peer.pid = cred.pid;
-      peer.can_write = cred.uid == 0 || cred.uid == ::geteuid() ||
-                       in_group(cred.uid, cred.gid, operators_group_);
+      // Admin (the cloud credentials): root and the service's own account only.
+      peer.is_admin = cred.uid == 0 || cred.uid == ::geteuid();
+      peer.can_write = peer.is_admin || in_group(cred.uid, cred.gid, operators_group_);
       return std::unique_ptr<Stream>(new UnixStream(std::move(client), std::move(peer)));
     }
   }

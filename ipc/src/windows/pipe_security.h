@@ -187,10 +187,12 @@ inline PeerIdentity identify_client(HANDLE pipe, const AccessPolicy& policy) {
   const SidBytes user = token_user_sid(token.get());
   if (user.empty()) return peer;
   peer.user = account_name(as_sid(user));
-  peer.can_write = token_is_member(token.get(), well_known_sid(WinLocalSystemSid)) ||
-                   token_is_member(token.get(), well_known_sid(WinBuiltinAdministratorsSid)) ||
-                   token_is_member(token.get(), policy.operators) ||
-                   (!policy.service_user.empty() && user == policy.service_user);
+  // Admin (the cloud credentials): SYSTEM, an elevated administrator or the service's own account.
+  // CheckTokenMembership honours UAC: a filtered (not elevated) token is not an administrator.
+  peer.is_admin = token_is_member(token.get(), well_known_sid(WinLocalSystemSid)) ||
+                  token_is_member(token.get(), well_known_sid(WinBuiltinAdministratorsSid)) ||
+                  (!policy.service_user.empty() && user == policy.service_user);
+  peer.can_write = peer.is_admin || token_is_member(token.get(), policy.operators);
   return peer;
 }
 

@@ -8,7 +8,13 @@
 
 namespace hangar::ipc {
 
-enum class Permission { kRead, kWrite };
+// kRead: anyone who may connect. kWrite: root/SYSTEM/Administrators, the service's own account and
+// the operators group. kAdmin: the same without the operators group (the cloud credentials are the
+// tenant's, not the staging room's).
+enum class Permission { kRead, kWrite, kAdmin };
+
+// "read", "write", "admin": how `version` lists the permission.
+std::string_view permission_name(Permission permission);
 
 struct CommandInfo {
   std::string_view name;
@@ -27,6 +33,13 @@ inline constexpr std::array kCommands{
     CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again"},
     CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed"},
     CommandInfo{"resume", Permission::kWrite, "resume uploading"},
+    CommandInfo{"config", Permission::kRead,
+                "cloud configuration: tenant, client id, where the secret is kept (never the "
+                "secret)"},
+    CommandInfo{"set-credentials", Permission::kAdmin,
+                "store the tenant id, client id and client secret, protected at rest"},
+    CommandInfo{"clear-credentials", Permission::kAdmin,
+                "remove the credentials stored with set-credentials"},
 };
 
 const CommandInfo* find_command(std::string_view name);

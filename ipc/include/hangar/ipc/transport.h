@@ -21,6 +21,9 @@ struct PeerIdentity {
   std::string user;        // "uid 1000 (alice)" on POSIX, "HOST\alice" on Windows
   long long pid = -1;      // client process id when the platform tells it
   bool can_write = false;  // allowed to run write commands (platform policy, see the transports)
+  // Allowed to run admin commands (the cloud credentials): root/SYSTEM/Administrators and the
+  // service's own account, never the operators group alone. Implies can_write.
+  bool is_admin = false;
 };
 
 // A connected byte stream. read_some/write_all are called from one thread at a time; close() may be

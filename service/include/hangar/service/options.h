@@ -25,7 +25,9 @@ struct Options {
   std::string graph_url;      // default https://graph.microsoft.com/beta
   std::string tenant_id;
   std::string client_id;
-  std::string client_secret;  // from HANGAR_CLIENT_SECRET or <data dir>/client-secret (0600)
+  // HANGAR_CLIENT_SECRET only: it overrides the secret stored with `hangar config set-credentials`,
+  // which the service reads itself (service/src/credentials.h). Never logged.
+  std::string client_secret;
   double poll_interval_seconds = 30;
 };
 

@@ -1,0 +1,422 @@
+// hangar config show | set-credentials | clear-credentials (see config_cmds.h).
+#include "config_cmds.h"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <istream>
+#include <sstream>
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include "hangar/core/win_text.h"
+#else
+#include <termios.h>
+#include <unistd.h>
+#endif
+
+#include "hangar/core/credential_checks.h"
+#include "hangar/ipc/protocol.h"
+
+namespace hangar::cli {
+
+namespace {
+
+constexpr const char* kSetSynopsis =
+    "set-credentials --tenant GUID --client-id GUID [--secret-stdin] [--no-verify] [--force]";
+
+// Best-effort scrubbing of the secret in this process's memory once it is sent.
+void wipe(std::string& text) {
+  volatile char* p = text.data();
+  for (std::size_t i = 0; i < text.size(); ++i) p[i] = '\0';
+  text.clear();
+}
+
+std::string text(const Json& j, const char* key, const std::string& fallback = {}) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+#ifndef _WIN32
+// The terminal's settings while echo is off, restored by the signal handler on Ctrl-C.
+termios g_saved_terminal{};
+std::atomic<bool> g_echo_off{false};
+
+extern "C" void restore_terminal_and_reraise(int signal_number) {
+  if (g_echo_off.exchange(false)) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_terminal);
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+#else
+DWORD g_saved_console_mode = 0;
+std::atomic<bool> g_echo_off{false};
+
+BOOL WINAPI restore_console(DWORD) {
+  if (g_echo_off.exchange(false)) {
+    ::SetConsoleMode(::GetStdHandle(STD_INPUT_HANDLE), g_saved_console_mode);
+  }
+  return FALSE;  // and let the default handler end the process
+}
+#endif
+
+// A value that is not a GUID is not repeated: it may be the secret pasted into the wrong place.
+std::string not_shown(const std::string& value) {
+  return " (" + std::to_string(value.size()) + " characters, not repeated here in case it is the " +
+         "secret)";
+}
+
+// "y"/"yes" (any case) from the terminal.
+bool confirm(const std::string& question, Io& io) {
+  io.err << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!io.in || !std::getline(*io.in, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
+}
+
+// Refuses the secret as an argument with the reason, instead of "unknown option".
+bool secret_on_command_line(const std::vector<std::string>& args, Io& io) {
+  for (const auto& arg : args) {
+    const std::string name = arg.substr(0, arg.find('='));
+    if (name == "--secret" || name == "--client-secret" || name == "--password") {
+      io.err << "hangar config set-credentials: the secret is never taken as an argument: other "
+                "users of this machine can read a command line (ps, Task Manager) and shells "
+                "keep it in their history.\n"
+                "Type it at the prompt (hidden), or pipe it: ... | hangar config set-credentials "
+                "--tenant GUID --client-id GUID --secret-stdin\n";
+      return true;
+    }
+  }
+  return false;
+}
+
+int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  const char* command = "config set-credentials";
+  if (secret_on_command_line(args, io)) return kUsage;
+  auto parsed =
+      parse_args(args, {"--tenant", "--client-id"}, {"--secret-stdin", "--no-verify", "--force"});
+  if (!parsed) return usage_error(io, command, parsed.error().message);
+  if (!parsed->positional.empty()) {
+    return usage_error(io, command,
+                       "unexpected argument \"" + parsed->positional.front() +
+                           "\" (the secret is read from a prompt or --secret-stdin, never from "
+                           "the command line)");
+  }
+  const auto tenant_text = parsed->value("--tenant");
+  if (!tenant_text) {
+    return usage_error(io, command,
+                       "--tenant is required: the directory (tenant) ID, a GUID (Entra ID > "
+                       "Overview)");
+  }
+  const auto tenant = core::normalize_guid(*tenant_text);
+  if (!tenant) {
+    return usage_error(io, command,
+                       "--tenant must be the directory (tenant) ID, a GUID such as "
+                       "72f988bf-86f1-41af-91ab-2d7cd011db47 (Entra ID > Overview); the value "
+                       "given is not one" +
+                           not_shown(*tenant_text));
+  }
+  const auto client_text = parsed->value("--client-id");
+  if (!client_text) {
+    return usage_error(io, command,
+                       "--client-id is required: the app registration's Application (client) "
+                       "ID, a GUID");
+  }
+  const auto client = core::normalize_guid(*client_text);
+  if (!client) {
+    return usage_error(io, command,
+                       "--client-id must be the app registration's Application (client) ID, a "
+                       "GUID such as 0b6f3b8a-3f5d-4c1e-9a57-6f0d2c4e8b1a; the value given is "
+                       "not one" +
+                           not_shown(*client_text));
+  }
+
+  core::Result<std::string> secret = std::string();
+  if (parsed->has("--secret-stdin")) {
+    if (!io.in) return usage_error(io, command, "no standard input to read the secret from");
+    secret = read_secret_from(*io.in);
+  } else if (io.in && io.in_is_terminal) {
+    secret = read_secret_from_terminal(
+        "Client secret (the Value, not the Secret ID) for app " + *client + ": ", io.err);
+    if (secret) {
+      if (auto problem = core::client_secret_problem(*secret)) {
+        wipe(*secret);
+        secret = core::make_error("invalid_secret", *problem);
+      }
+    }
+  } else {
+    return usage_error(io, command,
+                       "standard input is not a terminal, so there is no one to ask for the "
+                       "secret: pipe it and pass --secret-stdin");
+  }
+  if (!secret) {
+    io.err << "hangar " << command << ": " << secret.error().message << "\n";
+    return kFailed;
+  }
+  if (core::normalize_guid(*secret)) {
+    io.err << "hangar " << command
+           << ": warning: the secret looks like a GUID, which is usually the secret's ID; "
+              "Entra ID needs its Value\n";
+  }
+
+  Json request{{"tenant_id", *tenant},
+               {"client_id", *client},
+               {"client_secret", *secret},
+               {"verify", !parsed->has("--no-verify")},
+               {"force", parsed->has("--force")}};
+  wipe(*secret);
+  auto client_or = connect(g);
+  if (!client_or) {
+    wipe(request["client_secret"].get_ref<std::string&>());
+    return report_error(client_or.error(), g, io);
+  }
+  auto reply = client_or->call("set-credentials", request, g.timeout);
+  wipe(request["client_secret"].get_ref<std::string&>());
+  if (!reply) {
+    if (reply.error().code == ipc::errc::kPermissionDenied && !g.json) {
+      io.err << "hangar: " << reply.error().message << "\n"
+             << "hangar: the cloud credentials can only be changed by an administrator (root), "
+                "or the service's own account; the operators group is not enough\n";
+      return kFailed;
+    }
+    return report_error(reply.error(), g, io);
+  }
+  const Json& r = *reply;
+  if (g.json) {
+    Json out = r;
+    out["ok"] = true;
+    io.out << out.dump(2) << "\n";
+    return kOk;
+  }
+  const Json secret_info = r.value("secret", Json::object());
+  io.out << "credentials set: tenant " << text(r, "tenant_id") << ", client id "
+         << text(r, "client_id") << "\n";
+  io.out << "  secret     stored in " << text(secret_info, "store") << "\n"
+         << "             " << text(secret_info, "protection") << "\n";
+  if (r.value("verified", false)) {
+    io.out << "  verified   the cloud issued a token for these credentials\n";
+  } else if (r.contains("verify_error")) {
+    io.out << "  verified   no: the cloud could not be reached to check them ("
+           << text(r, "verify_error")
+           << "); they are stored and used from the next token request\n";
+  } else {
+    io.out << "  verified   no (--no-verify); they are used from the next token request\n";
+  }
+  io.out << "  cloud      " << text(r, "graph_url") << "\n";
+  return kOk;
+}
+
+void print_config(const Json& r, const std::string& endpoint, std::ostream& out) {
+  const std::string mode = text(r, "mode");
+  const Json secret = r.value("secret", Json::object());
+  out << "Cloud configuration of the service at " << endpoint << "\n";
+  out << "  cloud        " << text(r, "graph_url") << " ("
+      << (mode == "simulated" ? "the simulated cloud: no tenant configured"
+          : mode == "tenant"  ? "tenant"
+                              : "NOT CONFIGURED")
+      << ")\n";
+  const std::string source = text(r, "source");
+  const std::string origin = source == "set-credentials" ? "set with hangar config set-credentials"
+                             : source == "config_file"   ? "from " + text(r, "config_file")
+                             : source == "simulated"     ? "the simulated cloud's test tenant"
+                                                         : "";
+  out << "  tenant       " << text(r, "tenant_id", "(none)")
+      << (origin.empty() ? "" : "  (" + origin + ")") << "\n";
+  out << "  client id    " << text(r, "client_id", "(none)") << "\n";
+  const std::string secret_source = text(secret, "source");
+  out << "  secret       ";
+  if (secret_source == "environment") {
+    out << "set, from HANGAR_CLIENT_SECRET in the service's environment (it overrides a stored "
+           "secret)\n";
+  } else if (secret_source == "store") {
+    out << "set, stored in " << text(secret, "store") << "\n"
+        << "               " << text(secret, "protection") << "\n";
+  } else if (secret_source == "simulated") {
+    out << "the simulated cloud's published test secret\n";
+  } else {
+    out << "not set (stored in " << text(secret, "store") << " once set)\n";
+  }
+  if (secret.contains("error")) out << "  secret error " << text(secret, "error") << "\n";
+  if (r.contains("set_at")) {
+    out << "  changed      " << format_time(r["set_at"].get<std::int64_t>());
+    if (r.contains("set_by")) out << " by " << text(r, "set_by");
+    out << "\n";
+  }
+  if (r.contains("problem")) out << "  problem      " << text(r, "problem") << "\n";
+}
+
+int cmd_show_config(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  if (!args.empty())
+    return usage_error(io, "config show", "unexpected argument \"" + args[0] + "\"");
+  auto result = call(g, io, "config");
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& r = std::get<Json>(result);
+  if (g.json) {
+    io.out << r.dump(2) << "\n";
+  } else {
+    print_config(r, g.endpoint, io.out);
+  }
+  return kOk;
+}
+
+int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  const char* command = "config clear-credentials";
+  auto parsed = parse_args(args, {}, {"--yes"});
+  if (!parsed) return usage_error(io, command, parsed.error().message);
+  if (!parsed->positional.empty()) {
+    return usage_error(io, command, "unexpected argument \"" + parsed->positional.front() + "\"");
+  }
+  if (!parsed->has("--yes")) {
+    if (!io.in || !io.in_is_terminal) {
+      return usage_error(io, command, "pass --yes to confirm (standard input is not a terminal)");
+    }
+    if (!confirm("Remove the cloud credentials stored in the service? Uploads stop until new "
+                 "ones are set.",
+                 io)) {
+      io.err << "nothing removed\n";
+      return kFailed;
+    }
+  }
+  auto result = call(g, io, "clear-credentials");
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& r = std::get<Json>(result);
+  if (g.json) {
+    Json out = r;
+    out["ok"] = true;
+    io.out << out.dump(2) << "\n";
+    return kOk;
+  }
+  io.out << (r.value("cleared", false) ? "stored credentials removed\n"
+                                       : "no credentials were stored\n");
+  print_config(r, g.endpoint, io.out);
+  return kOk;
+}
+
+}  // namespace
+
+std::string config_usage() {
+  return std::string(
+             "usage: hangar config show\n"
+             "       hangar config ") +
+         kSetSynopsis +
+         "\n"
+         "       hangar config clear-credentials [--yes]\n\n"
+         "set-credentials stores the tenant id, the app's client id and its client secret in the\n"
+         "service (the secret protected: a 0600 file on Linux, DPAPI on Windows) and uses them\n"
+         "from the next token request. The secret is asked for without echo, or read from\n"
+         "standard input with --secret-stdin; never pass it as an argument. The service asks\n"
+         "the cloud for a token first and changes nothing if the credentials are refused\n"
+         "(--no-verify skips that). Switching tenants while devices are Registration Pending\n"
+         "needs --force. Only an administrator (root) or the service's account may change them.\n";
+}
+
+core::Result<std::string> read_secret_from(std::istream& in) {
+  std::string data;
+  char buffer[512];
+  // Read a little more than the longest secret, so an oversized input is refused, not cut.
+  const std::size_t limit = core::kMaxClientSecretLength + 3;
+  while (data.size() <= limit && in.read(buffer, sizeof buffer).gcount() > 0) {
+    data.append(buffer, static_cast<std::size_t>(in.gcount()));
+  }
+  auto fail = [&data](std::string message) -> core::Result<std::string> {
+    wipe(data);
+    return core::make_error("invalid_secret", std::move(message));
+  };
+  if (data.empty()) return fail("no secret on standard input (--secret-stdin)");
+  if (data.back() == '\n') data.pop_back();
+  if (!data.empty() && data.back() == '\r') data.pop_back();
+  if (data.find('\n') != std::string::npos) {
+    return fail("standard input holds more than one line; pipe only the secret");
+  }
+  if (auto problem = core::client_secret_problem(data)) return fail(*problem);
+  return data;
+}
+
+bool stdin_is_terminal() {
+#ifdef _WIN32
+  DWORD mode = 0;
+  return ::GetConsoleMode(::GetStdHandle(STD_INPUT_HANDLE), &mode) != 0;
+#else
+  return ::isatty(STDIN_FILENO) != 0;
+#endif
+}
+
+core::Result<std::string> read_secret_from_terminal(const std::string& prompt, std::ostream& err) {
+  if (!stdin_is_terminal()) return core::make_error("usage", "standard input is not a terminal");
+  std::string secret;
+#ifdef _WIN32
+  HANDLE input = ::GetStdHandle(STD_INPUT_HANDLE);
+  DWORD mode = 0;
+  if (!::GetConsoleMode(input, &mode)) {
+    return core::make_error("io_error",
+                            "cannot read the console: " + core::win::error_text(::GetLastError()));
+  }
+  g_saved_console_mode = mode;
+  err << prompt << std::flush;
+  g_echo_off = true;
+  ::SetConsoleCtrlHandler(restore_console, TRUE);
+  ::SetConsoleMode(input, (mode & ~static_cast<DWORD>(ENABLE_ECHO_INPUT)) | ENABLE_LINE_INPUT);
+  std::wstring wide;
+  wchar_t chunk[256];
+  bool done = false;
+  while (!done) {
+    DWORD read = 0;
+    if (!::ReadConsoleW(input, chunk, 256, &read, nullptr) || read == 0) break;
+    for (DWORD i = 0; i < read; ++i) {
+      if (chunk[i] == L'\r' || chunk[i] == L'\n') {
+        done = true;
+        break;
+      }
+      wide += chunk[i];
+    }
+    ::SecureZeroMemory(chunk, sizeof chunk);
+  }
+  if (g_echo_off.exchange(false)) ::SetConsoleMode(input, mode);
+  ::SetConsoleCtrlHandler(restore_console, FALSE);
+  err << "\n";
+  secret = core::win::to_utf8(wide);
+  ::SecureZeroMemory(wide.data(), wide.size() * sizeof(wchar_t));
+#else
+  if (::tcgetattr(STDIN_FILENO, &g_saved_terminal) != 0) {
+    return core::make_error("io_error", "cannot read the terminal's settings");
+  }
+  err << prompt << std::flush;
+  termios quiet = g_saved_terminal;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ECHONL;  // the Enter still moves to the next line
+  auto previous_int = std::signal(SIGINT, restore_terminal_and_reraise);
+  auto previous_term = std::signal(SIGTERM, restore_terminal_and_reraise);
+  auto previous_hup = std::signal(SIGHUP, restore_terminal_and_reraise);
+  g_echo_off = true;
+  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  std::getline(std::cin, secret);
+  if (g_echo_off.exchange(false)) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_terminal);
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+  std::signal(SIGHUP, previous_hup);
+#endif
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) return core::make_error("invalid_secret", "no secret entered");
+  return secret;
+}
+
+int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    (args.empty() ? io.err : io.out) << config_usage();
+    return args.empty() ? kUsage : kOk;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "show") return cmd_show_config(g, rest, io);
+  if (args[0] == "set-credentials") return cmd_set_credentials(g, rest, io);
+  if (args[0] == "clear-credentials") return cmd_clear_credentials(g, rest, io);
+  io.err << "hangar config: unknown subcommand \"" << args[0] << "\"\n\n" << config_usage();
+  return kUsage;
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,246 @@
+// `hangar config` in-process: argument validation (GUIDs, the secret never on the command line,
+// --secret-stdin), and what reaches a fake service over the real transport: the secret only in
+// set-credentials' client_secret, never in the CLI's output.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "cli.h"
+#include "config_cmds.h"
+#include "hangar/ipc/server.h"
+#include "test_support.h"
+
+namespace hangar::cli {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+constexpr const char* kClient = "0b6f3b8a-3f5d-4c1e-9a57-6f0d2c4e8b1a";
+constexpr const char* kSecret = "Zq8~cli.Secret_value-0123456789abcdefghij";
+
+class ConfigCmdTest : public ::testing::Test {
+ protected:
+  void SetUp() override { endpoint_ = test::unique_endpoint(dir_); }
+
+  // Runs `hangar --endpoint E ARGS...` with `input` on stdin; returns the exit code.
+  int run(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"--endpoint", endpoint_});
+    out_.str("");
+    err_.str("");
+    std::istringstream in(input);
+    return cli::run(args, in, out_, err_);
+  }
+  std::string output() const { return out_.str() + err_.str(); }
+
+  // A fake service on the endpoint: records each request, answers set-credentials and config.
+  void start_service(bool admin_refused = false) {
+    std::vector<ipc::Binding> bindings;
+    for (const auto& info : ipc::kCommands) {
+      bindings.push_back(
+          {info.name,
+           [this, name = std::string(info.name), admin_refused](
+               const Json& args, const ipc::CallContext&) -> core::Result<Json> {
+             {
+               std::lock_guard lock(mutex_);
+               requests_.push_back({name, args});
+             }
+             if (name == "set-credentials" && admin_refused) {
+               return core::make_error(ipc::errc::kPermissionDenied,
+                                       "\"set-credentials\" changes the cloud credentials and uid "
+                                       "1001 (staging) is not allowed to");
+             }
+             Json reply{{"mode", "tenant"},
+                        {"tenant_id", kTenant},
+                        {"client_id", kClient},
+                        {"source", "set-credentials"},
+                        {"graph_url", "https://graph.microsoft.com/beta"},
+                        {"secret",
+                         {{"set", true},
+                          {"source", "store"},
+                          {"store", "/var/lib/hangar/client-secret"},
+                          {"protection", "a file only the service's account can read"},
+                          {"stored", true}}}};
+             if (name == "set-credentials") reply["verified"] = true;
+             if (name == "clear-credentials") reply["cleared"] = true;
+             return reply;
+           }});
+    }
+    dispatcher_ =
+        std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
+    auto listener = ipc::listen(endpoint_, {});
+    ASSERT_TRUE(listener.ok()) << listener.error().message;
+    server_ = std::make_unique<ipc::Server>(std::move(listener).value(), *dispatcher_,
+                                            ipc::ServerOptions{});
+    server_->start();
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  test::TempDir dir_;
+  std::string endpoint_;
+  std::ostringstream out_, err_;
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, Json>> requests_;
+  std::unique_ptr<ipc::Dispatcher> dispatcher_;
+  std::unique_ptr<ipc::Server> server_;
+};
+
+TEST_F(ConfigCmdTest, UsageAndUnknownSubcommands) {
+  EXPECT_EQ(run({"config"}), kUsage);
+  EXPECT_NE(err_.str().find("set-credentials"), std::string::npos);
+  EXPECT_EQ(run({"config", "nope"}), kUsage);
+  EXPECT_EQ(run({"config", "help"}), kOk);
+  EXPECT_NE(out_.str().find("--secret-stdin"), std::string::npos);
+  EXPECT_EQ(run({"config", "show", "extra"}), kUsage);
+  EXPECT_EQ(run({"help"}), kOk);
+  EXPECT_NE(out_.str().find("config show"), std::string::npos);
+}
+
+TEST_F(ConfigCmdTest, TheSecretIsNeverTakenFromTheCommandLine) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--secret", kSecret},
+                                               {std::string("--secret=") + kSecret},
+                                               {"--client-secret", kSecret}}) {
+    std::vector<std::string> full{"config", "set-credentials", "--tenant",
+                                  kTenant,  "--client-id",     kClient};
+    full.insert(full.end(), args.begin(), args.end());
+    EXPECT_EQ(run(full), kUsage);
+    EXPECT_NE(err_.str().find("never taken as an argument"), std::string::npos) << err_.str();
+    EXPECT_EQ(output().find(kSecret), std::string::npos) << output();
+  }
+  // A stray positional argument (a secret typed after the flags) is refused, not echoed.
+  EXPECT_EQ(
+      run({"config", "set-credentials", "--tenant", kTenant, "--client-id", kClient, kSecret}),
+      kUsage);
+  EXPECT_NE(err_.str().find("unexpected argument"), std::string::npos);
+}
+
+TEST_F(ConfigCmdTest, TenantAndClientIdMustBeGuids) {
+  EXPECT_EQ(run({"config", "set-credentials", "--client-id", kClient, "--secret-stdin"}, kSecret),
+            kUsage);
+  EXPECT_NE(err_.str().find("--tenant is required"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", "contoso.onmicrosoft.com", "--client-id",
+                 kClient, "--secret-stdin"},
+                kSecret),
+            kUsage);
+  EXPECT_NE(err_.str().find("directory (tenant) ID"), std::string::npos) << err_.str();
+  // The bad value is not repeated: it might be the secret pasted into the wrong flag.
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", kSecret, "--client-id", kClient,
+                 "--secret-stdin"},
+                kSecret),
+            kUsage);
+  EXPECT_EQ(output().find(kSecret), std::string::npos) << output();
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", kTenant, "--secret-stdin"}, kSecret),
+            kUsage);
+  EXPECT_NE(err_.str().find("--client-id is required"), std::string::npos);
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", kTenant, "--client-id", "12345",
+                 "--secret-stdin"},
+                kSecret),
+            kUsage);
+  EXPECT_NE(err_.str().find("Application (client) ID"), std::string::npos);
+}
+
+TEST_F(ConfigCmdTest, WithoutATerminalTheSecretNeedsSecretStdin) {
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", kTenant, "--client-id", kClient},
+                std::string(kSecret) + "\n"),
+            kUsage);
+  EXPECT_NE(err_.str().find("--secret-stdin"), std::string::npos) << err_.str();
+}
+
+TEST_F(ConfigCmdTest, SecretStdinIsValidated) {
+  const std::vector<std::string> args{"config",      "set-credentials", "--tenant",      kTenant,
+                                      "--client-id", kClient,           "--secret-stdin"};
+  EXPECT_EQ(run(args, ""), kFailed);
+  EXPECT_NE(err_.str().find("no secret"), std::string::npos) << err_.str();
+  EXPECT_EQ(run(args, "\n"), kFailed);
+  EXPECT_NE(err_.str().find("empty"), std::string::npos) << err_.str();
+  EXPECT_EQ(run(args, "first\nsecond\n"), kFailed);
+  EXPECT_NE(err_.str().find("more than one line"), std::string::npos) << err_.str();
+  EXPECT_EQ(run(args, std::string(" ") + kSecret), kFailed);
+  EXPECT_NE(err_.str().find("space"), std::string::npos) << err_.str();
+  EXPECT_EQ(run(args, std::string(2000, 'x')), kFailed);
+  EXPECT_NE(err_.str().find("at most"), std::string::npos) << err_.str();
+  EXPECT_EQ(output().find(kSecret), std::string::npos);
+}
+
+TEST_F(ConfigCmdTest, ReadSecretFromStripsOneLineBreak) {
+  std::istringstream lf(std::string(kSecret) + "\n");
+  EXPECT_EQ(*read_secret_from(lf), kSecret);
+  std::istringstream crlf(std::string(kSecret) + "\r\n");
+  EXPECT_EQ(*read_secret_from(crlf), kSecret);
+  std::istringstream bare(kSecret);
+  EXPECT_EQ(*read_secret_from(bare), kSecret);
+  std::istringstream tab(std::string(kSecret) + "\t\n");
+  EXPECT_FALSE(read_secret_from(tab).ok());
+}
+
+TEST_F(ConfigCmdTest, ValidInputWithoutAServiceIsUnreachableAndStillSilentAboutTheSecret) {
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", kTenant, "--client-id", kClient,
+                 "--secret-stdin"},
+                std::string(kSecret) + "\n"),
+            kUnreachable);
+  EXPECT_EQ(output().find(kSecret), std::string::npos) << output();
+}
+
+TEST_F(ConfigCmdTest, SetSendsTheSecretOnlyInClientSecretAndNeverPrintsIt) {
+  start_service();
+  ASSERT_EQ(run({"config", "set-credentials", "--tenant", "{72F988BF-86F1-41AF-91AB-2D7CD011DB47}",
+                 "--client-id", kClient, "--secret-stdin", "--no-verify"},
+                std::string(kSecret) + "\r\n"),
+            kOk)
+      << output();
+  ASSERT_EQ(requests_.size(), 1u);
+  const Json& args = requests_[0].second;
+  EXPECT_EQ(requests_[0].first, "set-credentials");
+  EXPECT_EQ(args["tenant_id"], kTenant) << "canonical form";
+  EXPECT_EQ(args["client_id"], kClient);
+  EXPECT_EQ(args["client_secret"], kSecret);
+  EXPECT_EQ(args["verify"], false);
+  EXPECT_EQ(args["force"], false);
+  EXPECT_NE(out_.str().find("credentials set: tenant " + std::string(kTenant)), std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("/var/lib/hangar/client-secret"), std::string::npos);
+  EXPECT_EQ(output().find(kSecret), std::string::npos) << output();
+
+  ASSERT_EQ(run({"--json", "config", "set-credentials", "--tenant", kTenant, "--client-id", kClient,
+                 "--secret-stdin", "--force"},
+                kSecret),
+            kOk);
+  EXPECT_EQ(Json::parse(out_.str())["ok"], true);
+  EXPECT_EQ(requests_.back().second["verify"], true);
+  EXPECT_EQ(requests_.back().second["force"], true);
+  EXPECT_EQ(output().find(kSecret), std::string::npos);
+}
+
+TEST_F(ConfigCmdTest, ShowAndClear) {
+  start_service();
+  ASSERT_EQ(run({"config", "show"}), kOk) << output();
+  EXPECT_NE(out_.str().find("tenant       " + std::string(kTenant)), std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("set, stored in /var/lib/hangar/client-secret"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(requests_.back().first, "config");
+
+  // Removing needs a confirmation; without a terminal, --yes.
+  EXPECT_EQ(run({"config", "clear-credentials"}), kUsage);
+  EXPECT_NE(err_.str().find("--yes"), std::string::npos);
+  ASSERT_EQ(run({"config", "clear-credentials", "--yes"}), kOk) << output();
+  EXPECT_EQ(requests_.back().first, "clear-credentials");
+  EXPECT_NE(out_.str().find("stored credentials removed"), std::string::npos);
+}
+
+TEST_F(ConfigCmdTest, PermissionDeniedExplainsThatOperatorsCannotChangeCredentials) {
+  start_service(true);
+  EXPECT_EQ(run({"config", "set-credentials", "--tenant", kTenant, "--client-id", kClient,
+                 "--secret-stdin"},
+                kSecret),
+            kFailed);
+  EXPECT_NE(err_.str().find("operators group is not enough"), std::string::npos) << err_.str();
+}
+
+}  // namespace
+}  // namespace hangar::cli
