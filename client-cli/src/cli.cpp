@@ -14,6 +14,7 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <thread>
 #include <variant>
 
 #ifdef _WIN32
@@ -135,6 +136,12 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
     if (c.contains("last_error")) {
       io.out << "  last error    " << c["last_error"].get<std::string>() << "\n";
     }
+    if (c.contains("activity") && c["activity"].contains("last_pass_at")) {
+      const Json& a = c["activity"];
+      io.out << "  activity      " << format_time(a["last_pass_at"].get<std::int64_t>()) << ": "
+             << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; next "
+             << format_time(a.value("next_pass_at", std::int64_t{0})) << "\n";
+    }
   }
   if (s.contains("states") && !s["states"].empty()) {
     io.out << "  devices by state:\n";
@@ -158,6 +165,53 @@ int simple_write(const Globals& g, Io& io, const std::string& command, const Jso
     io.out << say(reply) << "\n";
   }
   return kOk;
+}
+
+// Asks for an activity pass and waits (up to --timeout) for it to finish, then reports it.
+int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {}, {"--no-wait"});
+  if (!parsed) return usage_error(io, "refresh", parsed.error().message);
+  if (!parsed->positional.empty()) return usage_error(io, "refresh", "takes no arguments");
+  const auto last_pass = [](const Json& status) -> std::int64_t {
+    const Json* activity = status.contains("cloud") && status["cloud"].contains("activity")
+                               ? &status["cloud"]["activity"]
+                               : nullptr;
+    return activity ? activity->value("last_pass_at", std::int64_t{0}) : std::int64_t{0};
+  };
+  auto before = call(g, io, "status");
+  if (auto* code = std::get_if<int>(&before)) return *code;
+  const std::int64_t previous = last_pass(std::get<Json>(before));
+  auto asked = call(g, io, "refresh");
+  if (auto* code = std::get_if<int>(&asked)) return *code;
+  if (parsed->has("--no-wait")) {
+    io.out << (g.json ? Json{{"ok", true}, {"refresh", "requested"}}.dump(2)
+                      : std::string("activity refresh requested"))
+           << "\n";
+    return kOk;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + g.timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto now = call(g, io, "status");
+    if (auto* code = std::get_if<int>(&now)) return *code;
+    const Json& status = std::get<Json>(now);
+    if (last_pass(status) > previous) {
+      const Json& a = status["cloud"]["activity"];
+      if (g.json) {
+        io.out << Json{{"ok", true}, {"activity", a}}.dump(2) << "\n";
+      } else {
+        io.out << "activity pass: " << a.value("devices", 0) << " registered device(s), "
+               << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; "
+               << a.value("rows_written", 0) << " changed, " << a.value("requests", 0)
+               << " cloud request(s)\n";
+      }
+      return kOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return report_error(core::make_error(ipc::errc::kTimeout,
+                                       "the activity pass did not finish in time (the cloud may be "
+                                       "offline or throttling; see hangar status)"),
+                      g, io);
 }
 
 int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -228,6 +282,8 @@ const std::vector<Command>& commands() {
       {"retry", "SERIAL | --failed", "queue failed devices for registration again", cmd_retry},
       {"pause", "", "stop uploading to the cloud (devices stay queued)", cmd_pause},
       {"resume", "", "resume uploading", cmd_resume},
+      {"refresh", "[--no-wait]",
+       "read enrollment and last sync of registered devices now (Active / Inactive)", cmd_refresh},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
   };

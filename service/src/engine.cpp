@@ -446,6 +446,120 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
   return true;
 }
 
+void Engine::refresh() {
+  {
+    std::lock_guard lock(mutex_);
+    refresh_requested_ = true;
+  }
+  notify();
+}
+
+// Reads every Autopilot device's enrollment and every managed device's last sync (two paged
+// lists, so requests grow with pages, not devices), decides Active / Inactive for each registered
+// device, and writes only the rows where something changed.
+void Engine::monitor(std::int64_t now) {
+  {
+    std::lock_guard lock(mutex_);
+    if (refresh_requested_) {
+      refresh_requested_ = false;
+      next_activity_ = std::min(next_activity_, now);
+    }
+  }
+  if (now < next_activity_) return;
+  auto tracked = store_.tracked_devices();
+  if (!tracked) {
+    spdlog::error("reading registered devices: {}", tracked.error().message);
+    next_activity_ = now + config_.activity_interval.count();
+    return;
+  }
+  ActivityPass pass;
+  pass.devices = static_cast<std::int64_t>(tracked->size());
+  if (!tracked->empty()) {
+    if (!spend_request(now, false)) return;  // budget: the next pass
+    auto identities = api_.list_autopilot_enrollment();
+    if (!identities) {
+      next_activity_ = std::max(now + 1, on_failure(identities.error(), now));
+      return;
+    }
+    ++pass.requests;
+    std::map<std::string, const cloud::AutopilotDevice*> by_serial;
+    bool any_managed = false;
+    for (const auto& identity : *identities) {
+      by_serial[lower(identity.serial)] = &identity;
+      any_managed = any_managed || !identity.managed_device_id.empty();
+    }
+    std::map<std::string, const cloud::ManagedDevice*> managed_by_id;
+    core::Result<std::vector<cloud::ManagedDevice>> managed = std::vector<cloud::ManagedDevice>{};
+    if (any_managed) {
+      if (!spend_request(now, false)) return;
+      managed = api_.list_managed_devices();
+      if (!managed) {
+        next_activity_ = std::max(now + 1, on_failure(managed.error(), now));
+        return;
+      }
+      ++pass.requests;
+      for (const auto& device : *managed) managed_by_id[device.id] = &device;
+    }
+    on_success();
+
+    std::vector<store::ActivityUpdate> updates;
+    for (const store::DeviceRow& device : *tracked) {
+      const auto found = by_serial.find(lower(device.serial));
+      if (found == by_serial.end()) continue;  // not in the tenant (deleted there): leave it
+      const cloud::AutopilotDevice& identity = *found->second;
+      store::ActivityUpdate update;
+      update.id = device.id;
+      update.cloud_device_id = identity.id;
+      if (!identity.managed_device_id.empty())
+        update.managed_device_id = identity.managed_device_id;
+      if (!identity.enrollment_state.empty()) update.enrollment_state = identity.enrollment_state;
+      if (update.managed_device_id) {
+        if (auto it = managed_by_id.find(*update.managed_device_id); it != managed_by_id.end()) {
+          update.last_sync_at = it->second->last_sync_ms;
+        }
+      }
+      std::string state = device.state;
+      if (identity.enrollment_state == "enrolled" && update.last_sync_at) {
+        const std::int64_t idle = now - *update.last_sync_at;
+        const std::int64_t hours = std::max<std::int64_t>(idle, 0) / 3'600'000;
+        if (idle <= config_.inactive_after.count()) {
+          state = "active";
+          update.reason = "enrolled, last sync with Intune " + std::to_string(hours) + " h ago";
+        } else {
+          state = "inactive";
+          update.reason = "not used in the last " +
+                          std::to_string(config_.inactive_after.count() / 86'400'000) +
+                          " days (last sync " + std::to_string(hours / 24) + " days ago)";
+        }
+      }
+      if (state == "active") ++pass.active;
+      if (state == "inactive") ++pass.inactive;
+      const bool changed = state != device.state ||
+                           update.cloud_device_id != device.cloud_device_id ||
+                           update.managed_device_id != device.managed_device_id ||
+                           update.enrollment_state != device.enrollment_state ||
+                           update.last_sync_at != device.last_sync_at;
+      if (!changed) continue;
+      if (state != device.state) {
+        update.new_state = state;
+        spdlog::info("device {}: {} -> {} ({})", device.serial, device.state, state, update.reason);
+      }
+      updates.push_back(std::move(update));
+    }
+    auto written = store_.apply_activity(updates, now);
+    if (!written) {
+      spdlog::error("recording device activity: {}", written.error().message);
+    } else {
+      pass.written = *written;
+    }
+  }
+  pass.finished_at = now;
+  next_activity_ = now + config_.activity_interval.count();
+  std::lock_guard lock(mutex_);
+  status_.activity = pass;
+  status_.next_activity_at = next_activity_;
+}
+
 void Engine::delete_finished(std::int64_t now) {
   if (now < upload_blocked_until_) return;  // throttled or backing off: writes wait
   while (!deletions_.empty()) {
@@ -503,6 +617,7 @@ std::chrono::milliseconds Engine::step() {
   delete_finished(now);
   if (next_sweep_ == 0) next_sweep_ = now + config_.sweep_interval.count();
   sweep(now);
+  monitor(now);
 
   // Sleep until the earliest moment something can happen.
   std::int64_t wake = now + 60'000;
@@ -519,6 +634,7 @@ std::chrono::milliseconds Engine::step() {
     wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
   }
   wake = std::min(wake, next_sweep_);
+  wake = std::min(wake, std::max(next_activity_, now + 1));
   {
     std::lock_guard lock(mutex_);
     status_.blocked_until_ms = upload_blocked_until_ > now

@@ -138,6 +138,46 @@ TEST_F(RegistrationE2E, FaultsAndThrottlingLoseNothingAndImportNothingTwice) {
   EXPECT_LT(import_and_poll, 123) << by_endpoint.dump(2);
 }
 
+TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
+  start_cloud({{"seed", 9}, {"time_scale", 600}, {"registration", {{"delay_seconds", 60}}}});
+  start_service();
+  const auto csv = make_devices({"LIFE-:3"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+  ASSERT_EQ(status()["states"]["ready_for_user"], 3);
+
+  // LIFE-0001 enrolls and syncs now; LIFE-0002 enrolled but last synced 9 days ago.
+  auto transport = cloud::make_cpprest_transport();
+  for (const auto& [serial, days] : {std::pair{"LIFE-0001", 0}, std::pair{"LIFE-0002", 9}}) {
+    auto enrolled =
+        transport->send({"POST",
+                         url_ + "/_sim/enroll",
+                         {{"Content-Type", "application/json"}},
+                         Json{{"serialNumber", serial}, {"lastSyncDaysAgo", days}}.dump()},
+                        10s);
+    ASSERT_TRUE(enrolled.ok());
+    ASSERT_EQ(enrolled->status / 100, 2) << enrolled->body;
+  }
+  auto refreshed = hangar({"refresh"});
+  ASSERT_EQ(refreshed.code, 0) << refreshed.output;
+  EXPECT_NE(refreshed.output.find("3 registered device(s), 1 active, 1 inactive"),
+            std::string::npos)
+      << refreshed.output;
+  const Json s = status();
+  EXPECT_EQ(s["states"]["active"], 1) << s.dump(2);
+  EXPECT_EQ(s["states"]["inactive"], 1);
+  EXPECT_EQ(s["states"]["ready_for_user"], 1);
+  auto active = hangar({"list", "--state", "active"});
+  EXPECT_NE(active.output.find("LIFE-0001"), std::string::npos) << active.output;
+  auto inactive = hangar({"show", "LIFE-0002"});
+  EXPECT_NE(inactive.output.find("not used in the last 7 days"), std::string::npos)
+      << inactive.output;
+  // Two lists per pass whatever the number of devices: requests follow pages, not devices.
+  const Json stats = cloud_stats();
+  const auto& by_endpoint = stats["requests"]["by_endpoint"];
+  EXPECT_LE(by_endpoint["managedDevices.list"]["total"].get<int>(), 3) << by_endpoint.dump(2);
+}
+
 TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
   start_cloud({{"seed", 5},
                {"time_scale", 600},

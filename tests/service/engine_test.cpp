@@ -127,6 +127,32 @@ class FakeCloud final : public cloud::RegistrationApi {
     }
     return out;
   }
+  // Lifecycle: enrollment on the tenant's identities, last syncs by managed device id.
+  std::map<std::string, std::int64_t> last_sync;  // managed id -> ms
+  int enrollment_lists = 0;
+  int managed_lists = 0;
+  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_enrollment() override {
+    ++enrollment_lists;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    std::vector<cloud::AutopilotDevice> out;
+    for (const auto& [serial, device] : tenant) out.push_back(device);
+    return out;
+  }
+  core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override {
+    ++managed_lists;
+    std::vector<cloud::ManagedDevice> out;
+    for (const auto& [id, at] : last_sync) out.push_back({id, at});
+    return out;
+  }
+  core::Result<std::optional<cloud::UserLicences>> find_user(const std::string&) override {
+    return std::optional<cloud::UserLicences>();
+  }
+  core::Status assign_user(const std::string&, const std::string&) override { return {}; }
+  void enroll(const std::string& serial, std::int64_t synced_at) {
+    tenant[serial].enrollment_state = "enrolled";
+    tenant[serial].managed_device_id = "md-" + serial;
+    last_sync["md-" + serial] = synced_at;
+  }
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
     for (auto& [serial, device] : tenant) {
@@ -245,6 +271,56 @@ TEST_F(EngineTest, ReadyForUserWaitsForTheDeploymentProfile) {
   run_for(5min, engine);
   EXPECT_EQ(store_->get_device("F2")->state, "registration_pending");
   EXPECT_TRUE(store_->get_device("F2")->pending_flagged_at.has_value());
+}
+
+TEST_F(EngineTest, ActivityMonitorMovesEnrolledDevicesThroughActiveAndInactive) {
+  queue("A", 3);
+  config_.activity_interval = 1h;
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  ASSERT_EQ(count("ready_for_user"), 3);
+  // A0 synced an hour ago, A1 eight days ago, A2 never enrolled.
+  cloud_.enroll("A0", clock_.now_ms() - 3'600'000);
+  cloud_.enroll("A1", clock_.now_ms() - 8 * 86'400'000LL);
+  engine.refresh();
+  engine.step();
+  EXPECT_EQ(store_->get_device("A0")->state, "active");
+  EXPECT_EQ(store_->get_device("A0")->managed_device_id, "md-A0");
+  EXPECT_EQ(store_->get_device("A1")->state, "inactive");
+  EXPECT_EQ(store_->history("A1")->back().reason,
+            "not used in the last 7 days (last sync 8 days ago)");
+  EXPECT_EQ(store_->get_device("A2")->state, "ready_for_user");
+  auto pass = engine.status().activity;
+  EXPECT_EQ(pass.devices, 3);
+  EXPECT_EQ(pass.active, 1);
+  EXPECT_EQ(pass.inactive, 1);
+  EXPECT_EQ(pass.requests, 2) << "one enrollment list and one managed-device list";
+  // Nothing changed: a second pass writes nothing.
+  engine.refresh();
+  engine.step();
+  EXPECT_EQ(engine.status().activity.written, 0);
+  // Seven days later A0 has not synced again: Inactive. A1 syncs: Active again.
+  cloud_.last_sync["md-A1"] = clock_.now_ms() + 7 * 86'400'000LL - 60'000;
+  clock_.advance(std::chrono::hours(24 * 7));
+  engine.step();  // the hourly pass is due
+  EXPECT_EQ(store_->get_device("A0")->state, "inactive");
+  EXPECT_EQ(store_->get_device("A1")->state, "active");
+  EXPECT_EQ(engine.status().activity.written, 2);
+  const auto history = store_->history("A1");
+  ASSERT_GE(history->size(), 2u);
+  EXPECT_EQ((*history)[history->size() - 2].to_state, "inactive");
+  EXPECT_EQ(history->back().to_state, "active");
+}
+
+TEST_F(EngineTest, ActivityMonitorRunsHourlyNotOnEveryPass) {
+  queue("B", 1);
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  const int lists = cloud_.enrollment_lists;
+  run_for(30min, engine);
+  EXPECT_EQ(cloud_.enrollment_lists, lists);
+  run_for(31min, engine);
+  EXPECT_EQ(cloud_.enrollment_lists, lists + 1);
 }
 
 TEST_F(EngineTest, ADeviceWhoseTagWasChangedIsFoundBySerialAndRetagged) {

@@ -27,6 +27,8 @@ inline constexpr std::array kCommands{
     CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again"},
     CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed"},
     CommandInfo{"resume", Permission::kWrite, "resume uploading"},
+    CommandInfo{"refresh", Permission::kWrite,
+                "read enrollment and last sync of registered devices now (Active/Inactive)"},
 };
 
 const CommandInfo* find_command(std::string_view name);
