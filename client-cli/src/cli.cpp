@@ -167,11 +167,14 @@ int simple_write(const Globals& g, Io& io, const std::string& command, const Jso
   return kOk;
 }
 
-// Asks for an activity pass and waits (up to --timeout) for it to finish, then reports it.
-int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) {
+// Asks for an activity pass (which also adds partner-registered devices) and waits (up to
+// --timeout) for it to finish, then reports it. `hangar sync` is the same pass, worded for
+// partner devices.
+int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io,
+                  const char* name) {
   auto parsed = parse_args(args, {}, {"--no-wait"});
-  if (!parsed) return usage_error(io, "refresh", parsed.error().message);
-  if (!parsed->positional.empty()) return usage_error(io, "refresh", "takes no arguments");
+  if (!parsed) return usage_error(io, name, parsed.error().message);
+  if (!parsed->positional.empty()) return usage_error(io, name, "takes no arguments");
   const auto last_pass = [](const Json& status) -> std::int64_t {
     const Json* activity = status.contains("cloud") && status["cloud"].contains("activity")
                                ? &status["cloud"]["activity"]
@@ -199,10 +202,11 @@ int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) 
       if (g.json) {
         io.out << Json{{"ok", true}, {"activity", a}}.dump(2) << "\n";
       } else {
-        io.out << "activity pass: " << a.value("devices", 0) << " registered device(s), "
-               << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; "
-               << a.value("rows_written", 0) << " changed, " << a.value("requests", 0)
-               << " cloud request(s)\n";
+        io.out << a.value("partners_added", 0)
+               << " partner-registered device(s) added; activity pass: " << a.value("devices", 0)
+               << " registered device(s), " << a.value("active", 0) << " active, "
+               << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
+               << " changed, " << a.value("requests", 0) << " cloud request(s)\n";
       }
       return kOk;
     }
@@ -212,6 +216,14 @@ int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) 
                                        "the activity pass did not finish in time (the cloud may be "
                                        "offline or throttling; see hangar status)"),
                       g, io);
+}
+
+int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  return activity_pass(g, args, io, "refresh");
+}
+
+int cmd_sync(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  return activity_pass(g, args, io, "sync");
 }
 
 int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -284,6 +296,8 @@ const std::vector<Command>& commands() {
       {"resume", "", "resume uploading", cmd_resume},
       {"refresh", "[--no-wait]",
        "read enrollment and last sync of registered devices now (Active / Inactive)", cmd_refresh},
+      {"sync", "[--no-wait]",
+       "add devices a partner registered with our group tag, then refresh activity", cmd_sync},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
   };

@@ -488,7 +488,8 @@ core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices_t
 
 core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_enrollment() {
   auto items = get_all(graph(kAutopilot) + "?$select=" +
-                       url_encode("id,serialNumber,groupTag,enrollmentState,managedDeviceId") +
+                       url_encode("id,serialNumber,groupTag,manufacturer,model,enrollmentState,"
+                                  "managedDeviceId") +
                        "&$top=1000");
   if (!items) return items.error();
   std::vector<AutopilotDevice> devices;

@@ -446,6 +446,44 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
   return true;
 }
 
+std::int64_t Engine::add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
+                                         std::int64_t now) {
+  // Devices carrying our group tag that a partner (an OEM or reseller) registered: no CSV ever
+  // passed through Hangar, so they are added as registered and tracked like the rest. Serials
+  // already in the store come back as already queued or a conflict and are left alone.
+  std::vector<store::NewDevice> candidates;
+  for (const auto& identity : identities) {
+    if (identity.serial.empty() || lower(identity.group_tag) != lower(config_.default_group_tag)) {
+      continue;
+    }
+    store::NewDevice device;
+    device.serial = identity.serial;
+    if (!identity.manufacturer.empty()) device.manufacturer = identity.manufacturer;
+    if (!identity.model.empty()) device.model = identity.model;
+    device.group_tag = identity.group_tag;
+    device.profile = "standard";
+    device.state = "ready_for_user";
+    device.partner_registered = true;
+    device.created_at = now;
+    candidates.push_back(std::move(device));
+  }
+  if (candidates.empty()) return 0;
+  auto results = store_.insert_devices(candidates);
+  if (!results) {
+    spdlog::error("adding partner-registered devices: {}", results.error().message);
+    return 0;
+  }
+  std::int64_t added = 0;
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    if ((*results)[i].outcome != store::InsertOutcome::kInserted) continue;
+    ++added;
+    spdlog::info(
+        "device {}: registered by a partner (in the tenant with group tag {}); tracking it",
+        candidates[i].serial, config_.default_group_tag);
+  }
+  return added;
+}
+
 void Engine::refresh() {
   {
     std::lock_guard lock(mutex_);
@@ -466,28 +504,29 @@ void Engine::monitor(std::int64_t now) {
     }
   }
   if (now < next_activity_) return;
+  ActivityPass pass;
+  if (!spend_request(now, false)) return;  // budget: the next pass
+  auto identities = api_.list_autopilot_enrollment();
+  if (!identities) {
+    next_activity_ = std::max(now + 1, on_failure(identities.error(), now));
+    return;
+  }
+  ++pass.requests;
+  std::map<std::string, const cloud::AutopilotDevice*> by_serial;
+  bool any_managed = false;
+  for (const auto& identity : *identities) {
+    by_serial[lower(identity.serial)] = &identity;
+    any_managed = any_managed || !identity.managed_device_id.empty();
+  }
+  pass.partners_added = add_partner_devices(*identities, now);
   auto tracked = store_.tracked_devices();
   if (!tracked) {
     spdlog::error("reading registered devices: {}", tracked.error().message);
     next_activity_ = now + config_.activity_interval.count();
     return;
   }
-  ActivityPass pass;
   pass.devices = static_cast<std::int64_t>(tracked->size());
   if (!tracked->empty()) {
-    if (!spend_request(now, false)) return;  // budget: the next pass
-    auto identities = api_.list_autopilot_enrollment();
-    if (!identities) {
-      next_activity_ = std::max(now + 1, on_failure(identities.error(), now));
-      return;
-    }
-    ++pass.requests;
-    std::map<std::string, const cloud::AutopilotDevice*> by_serial;
-    bool any_managed = false;
-    for (const auto& identity : *identities) {
-      by_serial[lower(identity.serial)] = &identity;
-      any_managed = any_managed || !identity.managed_device_id.empty();
-    }
     std::map<std::string, const cloud::ManagedDevice*> managed_by_id;
     core::Result<std::vector<cloud::ManagedDevice>> managed = std::vector<cloud::ManagedDevice>{};
     if (any_managed) {

@@ -68,6 +68,7 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
              activity["requests"] = engine.activity.requests;
              activity["active"] = engine.activity.active;
              activity["inactive"] = engine.activity.inactive;
+             activity["partners_added"] = engine.activity.partners_added;
            }
            cloud["activity"] = activity;
          }

@@ -312,6 +312,27 @@ TEST_F(EngineTest, ActivityMonitorMovesEnrolledDevicesThroughActiveAndInactive) 
   EXPECT_EQ(history->back().to_state, "active");
 }
 
+TEST_F(EngineTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
+  queue("Q", 1);
+  cloud::AutopilotDevice partner{"ap-P1", "P1", "Microsoft365Managed_Autopilot", "Contoso", "L7"};
+  cloud_.tenant["P1"] = partner;
+  cloud_.tenant["X1"] = cloud::AutopilotDevice{"ap-X1", "X1", "AnotherTeam"};
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  const auto added = store_->get_device("P1");
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_TRUE(added->partner_registered);
+  EXPECT_EQ(added->state, "ready_for_user");
+  EXPECT_EQ(added->manufacturer, "Contoso");
+  EXPECT_EQ(added->cloud_device_id, "ap-P1") << "tracked by the same pass";
+  EXPECT_FALSE(store_->get_device("X1").ok()) << "another group tag is not ours";
+  EXPECT_EQ(store_->get_device("Q0")->partner_registered, false);
+  EXPECT_EQ(engine.status().activity.partners_added, 1);
+  engine.refresh();
+  engine.step();
+  EXPECT_EQ(engine.status().activity.partners_added, 0);
+}
+
 TEST_F(EngineTest, ActivityMonitorRunsHourlyNotOnEveryPass) {
   queue("B", 1);
   Engine engine(*store_, cloud_, clock_, config_);

@@ -70,6 +70,7 @@ struct ActivityPass {
   std::int64_t requests = 0;     // cloud calls (one per page)
   std::int64_t active = 0;
   std::int64_t inactive = 0;
+  std::int64_t partners_added = 0;  // partner-registered devices found in the tenant
 };
 
 struct EngineStatus {
@@ -114,6 +115,8 @@ class Engine {
   void delete_finished(std::int64_t now);
   void sweep(std::int64_t now);
   void monitor(std::int64_t now);
+  std::int64_t add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
+                                   std::int64_t now);
   // Common handling of a failed call: offline, throttled, backoff. Returns when uploads may resume.
   std::int64_t on_failure(const core::Error& error, std::int64_t now);
   void on_success();
