@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include "hangar/cloud/http.h"
 #include "hangar/core/device.h"
@@ -451,9 +452,16 @@ std::int64_t Engine::add_partner_devices(const std::vector<cloud::AutopilotDevic
   // Devices carrying our group tag that a partner (an OEM or reseller) registered: no CSV ever
   // passed through Hangar, so they are added as registered and tracked like the rest. Serials
   // already in the store come back as already queued or a conflict and are left alone.
+  auto known_list = store_.serials();
+  if (!known_list) {
+    spdlog::error("reading the queue's serials: {}", known_list.error().message);
+    return 0;
+  }
+  const std::set<std::string> known(known_list->begin(), known_list->end());
   std::vector<store::NewDevice> candidates;
   for (const auto& identity : identities) {
-    if (identity.serial.empty() || lower(identity.group_tag) != lower(config_.default_group_tag)) {
+    if (identity.serial.empty() || lower(identity.group_tag) != lower(config_.default_group_tag) ||
+        known.count(lower(identity.serial)) > 0) {
       continue;
     }
     store::NewDevice device;

@@ -740,6 +740,20 @@ core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
   return list_devices(filter);
 }
 
+core::Result<std::vector<std::string>> Store::serials() const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare("SELECT lower(serial) FROM devices");
+  if (!query) return std::move(query).error();
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(query->column_text(0));
+  }
+  return out;
+}
+
 core::Result<std::vector<DeviceRow>> Store::tracked_devices() const {
   std::lock_guard lock(mutex_);
   auto query = database_.prepare("SELECT " + device_columns(false) +

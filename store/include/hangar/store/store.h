@@ -204,6 +204,8 @@ class Store {
                              std::string_view import_id, std::int64_t now_ms);
   core::Result<std::vector<DeviceRow>> pending_devices() const;
   // ---- the lifecycle ----
+  // Every serial in the store, lower-cased (serials ignore case), for cheap membership tests.
+  core::Result<std::vector<std::string>> serials() const;
   // Registered devices the activity monitor follows: Ready for user, Active, Inactive.
   core::Result<std::vector<DeviceRow>> tracked_devices() const;
   // Writes the given rows in one transaction; returns how many were written.
