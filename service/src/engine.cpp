@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <map>
 #include <set>
 
@@ -492,6 +493,101 @@ std::int64_t Engine::add_partner_devices(const std::vector<cloud::AutopilotDevic
   return added;
 }
 
+void Engine::run_jobs() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::lock_guard lock(mutex_);
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const std::string& upn,
+                                               std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<core::Result<store::DeviceRow>>>();
+  auto result = promise->get_future();
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, promise, serial, upn] {
+      try {
+        promise->set_value(deliver_now(serial, upn));
+      } catch (const std::exception& e) {
+        promise->set_value(
+            core::make_error("internal", std::string("delivery failed: ") + e.what()));
+      }
+    });
+  }
+  notify();
+  if (result.wait_for(timeout) != std::future_status::ready) {
+    return core::make_error("timeout", "the delivery of " + serial +
+                                           " did not finish in time; it may still complete: check "
+                                           "`hangar show " +
+                                           serial + "`");
+  }
+  return result.get();
+}
+
+core::Result<store::DeviceRow> Engine::deliver_now(const std::string& serial,
+                                                   const std::string& upn) {
+  const std::int64_t now = clock_.now_ms();
+  auto device = store_.get_device(serial);
+  if (!device) return device.error();
+  if (device->delivered_at) {
+    return core::make_error("conflict", "device " + device->serial + " was already delivered to " +
+                                            device->delivered_to.value_or("?"));
+  }
+  if (device->state != "ready_for_user" && device->state != "active" &&
+      device->state != "inactive") {
+    return core::make_error(
+        "conflict",
+        "device " + device->serial + " is not Ready for user yet (it is " +
+            std::string(core::display_name(
+                core::parse_device_state(device->state).value_or(core::DeviceState::kQueued))) +
+            "); deliver it once `hangar list --state ready-for-user` shows it");
+  }
+  auto user = api_.find_user(upn);
+  if (!user) return user.error();
+  if (!*user) {
+    return core::make_error("not_found",
+                            "no user " + upn + " in the tenant; check the spelling of the UPN");
+  }
+  std::vector<std::string> missing;
+  for (const auto& sku : config_.required_licenses) {
+    const auto& held = (*user)->sku_ids;
+    const bool has = std::any_of(held.begin(), held.end(),
+                                 [&](const std::string& h) { return lower(h) == lower(sku); });
+    if (!has) missing.push_back(sku);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& sku : missing) list += (list.empty() ? "" : ", ") + sku;
+    return core::make_error("invalid_argument",
+                            "user " + upn + " lacks " + std::to_string(missing.size()) +
+                                " required licence(s): " + list +
+                                "; assign them in the Microsoft 365 admin center, then deliver");
+  }
+  std::string cloud_id = device->cloud_device_id.value_or("");
+  if (cloud_id.empty()) {
+    auto found = api_.find_autopilot_device(device->serial);
+    if (!found) return found.error();
+    if (!*found) {
+      return core::make_error(
+          "not_found", "device " + device->serial + " is not in the tenant's Autopilot devices");
+    }
+    cloud_id = (*found)->id;
+  }
+  if (auto assigned = api_.assign_user(cloud_id, upn); !assigned) return assigned.error();
+  if (auto recorded = store_.record_delivery(device->serial, upn, now); !recorded) {
+    return recorded.error();
+  }
+  spdlog::info("device {} delivered to {}", device->serial, upn);
+  return store_.get_device(device->serial);
+}
+
 void Engine::refresh() {
   {
     std::lock_guard lock(mutex_);
@@ -650,6 +746,7 @@ void Engine::sweep(std::int64_t now) {
 }
 
 std::chrono::milliseconds Engine::step() {
+  run_jobs();
   const std::int64_t now = clock_.now_ms();
   {
     std::lock_guard lock(mutex_);

@@ -140,20 +140,23 @@ TEST_F(RegistrationE2E, FaultsAndThrottlingLoseNothingAndImportNothingTwice) {
 
 TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   // PARTNER-1 was registered by a partner with our group tag; it is enrolled and synced a day ago.
-  start_cloud(
-      {{"seed", 9},
-       {"time_scale", 600},
-       {"registration", {{"delay_seconds", 60}}},
-       {"tenant",
-        {{"devices",
-          {{{"serial_number", "PARTNER-1"},
-            {"group_tag", "Microsoft365Managed_Autopilot"},
-            {"manufacturer", "Contoso"},
-            {"model", "Laptop 7"},
-            {"hardware_hash", ""},
-            {"user_principal_name", ""},
-            {"profile_status", "assignedUnkownSyncState"},
-            {"managed", {{"id", ""}, {"device_name", ""}, {"last_sync_days_ago", 1}}}}}}}}});
+  start_cloud({{"seed", 9},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 60}}},
+               {"tenant",
+                {{"devices",
+                  {{{"serial_number", "PARTNER-1"},
+                    {"group_tag", "Microsoft365Managed_Autopilot"},
+                    {"manufacturer", "Contoso"},
+                    {"model", "Laptop 7"},
+                    {"hardware_hash", ""},
+                    {"user_principal_name", ""},
+                    {"profile_status", "assignedUnkownSyncState"},
+                    {"managed", {{"id", ""}, {"device_name", ""}, {"last_sync_days_ago", 1}}}}}},
+                 {"users",
+                  {{{"user_principal_name", "ada@contoso.com"},
+                    {"display_name", "Ada"},
+                    {"licenses", {"05e9a617-0261-4cee-bb44-138d3ef5d965"}}}}}}}});
   start_service();
   const auto csv = make_devices({"LIFE-:3"});
   ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
@@ -196,6 +199,18 @@ TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   auto inactive = hangar({"show", "LIFE-0002"});
   EXPECT_NE(inactive.output.find("not used in the last 7 days"), std::string::npos)
       << inactive.output;
+  // The hand-off: LIFE-0003 is Ready for user; Ada exists, nobody@ does not.
+  auto handoff = hangar({"list", "--state", "ready-for-user"});
+  EXPECT_NE(handoff.output.find("LIFE-0003"), std::string::npos) << handoff.output;
+  auto unknown = hangar({"deliver", "LIFE-0003", "--user", "nobody@contoso.com"});
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_NE(unknown.output.find("no user nobody@contoso.com"), std::string::npos) << unknown.output;
+  auto delivered = hangar({"deliver", "LIFE-0003", "--user", "ada@contoso.com"});
+  ASSERT_EQ(delivered.code, 0) << delivered.output;
+  EXPECT_NE(delivered.output.find("delivered LIFE-0003 to ada@contoso.com"), std::string::npos)
+      << delivered.output;
+  auto shown = hangar({"show", "LIFE-0003"});
+  EXPECT_NE(shown.output.find("ada@contoso.com at"), std::string::npos) << shown.output;
   // Two lists per pass whatever the number of devices: requests follow pages, not devices.
   const Json stats = cloud_stats();
   const auto& by_endpoint = stats["requests"]["by_endpoint"];

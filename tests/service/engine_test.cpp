@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "hangar/cloud/http.h"
 #include "hangar/service/engine.h"
@@ -144,10 +145,17 @@ class FakeCloud final : public cloud::RegistrationApi {
     for (const auto& [id, at] : last_sync) out.push_back({id, at});
     return out;
   }
-  core::Result<std::optional<cloud::UserLicences>> find_user(const std::string&) override {
-    return std::optional<cloud::UserLicences>();
+  std::map<std::string, std::vector<std::string>> users;  // upn -> sku ids
+  std::map<std::string, std::string> assigned;            // autopilot id -> upn
+  core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override {
+    auto it = users.find(upn);
+    if (it == users.end()) return std::optional<cloud::UserLicences>();
+    return std::optional<cloud::UserLicences>(cloud::UserLicences{upn, it->second});
   }
-  core::Status assign_user(const std::string&, const std::string&) override { return {}; }
+  core::Status assign_user(const std::string& id, const std::string& upn) override {
+    assigned[id] = upn;
+    return {};
+  }
   void enroll(const std::string& serial, std::int64_t synced_at) {
     tenant[serial].enrollment_state = "enrolled";
     tenant[serial].managed_device_id = "md-" + serial;
@@ -331,6 +339,50 @@ TEST_F(EngineTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
   engine.refresh();
   engine.step();
   EXPECT_EQ(engine.status().activity.partners_added, 0);
+}
+
+TEST_F(EngineTest, DeliveryChecksTheUserAndLicencesThenAssignsAndRecords) {
+  queue("V", 2);
+  config_.required_licenses = {"sku-e3", "sku-intune"};
+  cloud_.users["ada@contoso.com"] = {"SKU-E3", "sku-intune", "sku-other"};
+  cloud_.users["bob@contoso.com"] = {"sku-e3"};
+  Engine engine(*store_, cloud_, clock_, config_);
+  engine.step();  // V0 and V1 uploaded; registered after the polls below
+  {
+    std::jthread worker([&engine](std::stop_token stop) { engine.run(stop); });
+    auto early = engine.deliver("V0", "ada@contoso.com", 5s);
+    ASSERT_FALSE(early.ok());
+    EXPECT_EQ(early.error().code, "conflict");
+    EXPECT_NE(early.error().message.find("not Ready for user yet"), std::string::npos);
+  }
+  run_for(61s, engine);
+  ASSERT_EQ(count("ready_for_user"), 2);
+  std::jthread worker([&engine](std::stop_token stop) { engine.run(stop); });
+
+  auto nobody = engine.deliver("V0", "eve@contoso.com", 5s);
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.error().code, "not_found");
+  EXPECT_NE(nobody.error().message.find("no user eve@contoso.com"), std::string::npos);
+
+  auto unlicensed = engine.deliver("V0", "bob@contoso.com", 5s);
+  ASSERT_FALSE(unlicensed.ok());
+  EXPECT_EQ(unlicensed.error().code, "invalid_argument");
+  EXPECT_NE(unlicensed.error().message.find("lacks 1 required licence(s): sku-intune"),
+            std::string::npos)
+      << unlicensed.error().message;
+  EXPECT_TRUE(cloud_.assigned.empty()) << "nothing assigned while the licences are missing";
+
+  auto delivered = engine.deliver("V0", "ada@contoso.com", 5s);
+  ASSERT_TRUE(delivered.ok()) << delivered.error().message;
+  EXPECT_EQ(delivered->delivered_to, "ada@contoso.com");
+  EXPECT_EQ(delivered->assigned_user, "ada@contoso.com");
+  EXPECT_TRUE(delivered->delivered_at.has_value());
+  EXPECT_EQ(cloud_.assigned["ap-V0"], "ada@contoso.com");
+
+  auto twice = engine.deliver("V0", "ada@contoso.com", 5s);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("already delivered to ada@contoso.com"), std::string::npos);
+  EXPECT_FALSE(engine.deliver("NOPE", "ada@contoso.com", 5s).ok());
 }
 
 TEST_F(EngineTest, ActivityMonitorRunsHourlyNotOnEveryPass) {

@@ -27,6 +27,8 @@ inline constexpr std::array kCommands{
     CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again"},
     CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed"},
     CommandInfo{"resume", Permission::kWrite, "resume uploading"},
+    CommandInfo{"deliver", Permission::kWrite,
+                "hand a Ready-for-user device to a licensed user and assign it in Autopilot"},
     CommandInfo{"refresh", Permission::kWrite,
                 "read enrollment and last sync of registered devices now (Active/Inactive)"},
 };

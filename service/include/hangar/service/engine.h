@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -40,6 +41,8 @@ struct EngineConfig {
   std::chrono::milliseconds activity_interval{std::chrono::hours(1)};
   std::chrono::milliseconds inactive_after{std::chrono::hours(24 * 7)};
   std::string default_group_tag = "Microsoft365Managed_Autopilot";
+  // Licences (SKU ids) a user must hold before a device is delivered to them.
+  std::vector<std::string> required_licenses;
   std::uint64_t seed = 0;  // jitter; 0 = random
 };
 
@@ -100,6 +103,12 @@ class Engine {
   void resume();
   // Runs an activity pass on the next step (`hangar refresh`).
   void refresh();
+  // Hands a Ready-for-user device to a user (`hangar deliver`): the user must exist and hold
+  // every required licence; then the user is assigned to the Autopilot device and the delivery
+  // recorded. Runs on the engine's thread (the one that owns the cloud client); waits at most
+  // `timeout` for it. Error codes: not_found, conflict, invalid_argument, or the cloud's.
+  core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn,
+                                         std::chrono::milliseconds timeout);
   EngineStatus status() const;
 
  private:
@@ -115,6 +124,8 @@ class Engine {
   void delete_finished(std::int64_t now);
   void sweep(std::int64_t now);
   void monitor(std::int64_t now);
+  core::Result<store::DeviceRow> deliver_now(const std::string& serial, const std::string& upn);
+  void run_jobs();
   std::int64_t add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
                                    std::int64_t now);
   // Common handling of a failed call: offline, throttled, backoff. Returns when uploads may resume.
@@ -135,6 +146,7 @@ class Engine {
   std::condition_variable_any wake_;
   bool woken_ = false;
   bool refresh_requested_ = false;
+  std::deque<std::function<void()>> jobs_;  // work other threads hand to the engine's thread
   EngineStatus status_;
 
   bool recovered_ = false;
