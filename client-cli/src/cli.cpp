@@ -15,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <thread>
 #include <variant>
 
 #ifdef _WIN32
@@ -147,6 +148,12 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
     if (c.contains("last_error")) {
       io.out << "  last error    " << c["last_error"].get<std::string>() << "\n";
     }
+    if (c.contains("activity") && c["activity"].contains("last_pass_at")) {
+      const Json& a = c["activity"];
+      io.out << "  activity      " << format_time(a["last_pass_at"].get<std::int64_t>()) << ": "
+             << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; next "
+             << format_time(a.value("next_pass_at", std::int64_t{0})) << "\n";
+    }
   }
   if (s.contains("states") && !s["states"].empty()) {
     io.out << "  devices by state:\n";
@@ -170,6 +177,65 @@ int simple_write(const Globals& g, Io& io, const std::string& command, const Jso
     io.out << say(reply) << "\n";
   }
   return kOk;
+}
+
+// Asks for an activity pass (which also adds partner-registered devices) and waits (up to
+// --timeout) for it to finish, then reports it. `hangar sync` is the same pass, worded for
+// partner devices.
+int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io,
+                  const char* name) {
+  auto parsed = parse_args(args, {}, {"--no-wait"});
+  if (!parsed) return usage_error(io, name, parsed.error().message);
+  if (!parsed->positional.empty()) return usage_error(io, name, "takes no arguments");
+  const auto last_pass = [](const Json& status) -> std::int64_t {
+    const Json* activity = status.contains("cloud") && status["cloud"].contains("activity")
+                               ? &status["cloud"]["activity"]
+                               : nullptr;
+    return activity ? activity->value("last_pass_at", std::int64_t{0}) : std::int64_t{0};
+  };
+  auto before = call(g, io, "status");
+  if (auto* code = std::get_if<int>(&before)) return *code;
+  const std::int64_t previous = last_pass(std::get<Json>(before));
+  auto asked = call(g, io, "refresh");
+  if (auto* code = std::get_if<int>(&asked)) return *code;
+  if (parsed->has("--no-wait")) {
+    io.out << (g.json ? Json{{"ok", true}, {"refresh", "requested"}}.dump(2)
+                      : std::string("activity refresh requested"))
+           << "\n";
+    return kOk;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + g.timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto now = call(g, io, "status");
+    if (auto* code = std::get_if<int>(&now)) return *code;
+    const Json& status = std::get<Json>(now);
+    if (last_pass(status) > previous) {
+      const Json& a = status["cloud"]["activity"];
+      if (g.json) {
+        io.out << Json{{"ok", true}, {"activity", a}}.dump(2) << "\n";
+      } else {
+        io.out << a.value("partners_added", 0)
+               << " partner-registered device(s) added; activity pass: " << a.value("devices", 0)
+               << " registered device(s), " << a.value("active", 0) << " active, "
+               << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
+               << " changed, " << a.value("requests", 0) << " cloud request(s)\n";
+      }
+      return kOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return report_error(core::make_error(ipc::errc::kTimeout,
+                                       "the activity pass did not finish in time (the cloud may be "
+                                       "offline or throttling; see hangar status)"),
+                      g, io);
+}
+
+int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  return activity_pass(g, args, io, "refresh");
+}
+
+int cmd_sync(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  return activity_pass(g, args, io, "sync");
 }
 
 int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -230,9 +296,12 @@ const std::vector<Command>& commands() {
        "FILE... --profile standard|sensitive-data|power-user [--group-tag TAG] [--user UPN] "
        "[--expect-build BUILD]",
        "validate hash files and queue their devices for registration", cmd_import},
-      {"list", "[--state S] [--profile P] [--since T] [--limit N]", "list queued devices",
-       cmd_list},
+      {"list", "[--state S] [--profile P] [--since T] [--limit N]",
+       "list devices (--state ready-for-user: the hand-off list)", cmd_list},
       {"show", "SERIAL", "one device: record, hash summary, state history, last error", cmd_show},
+      {"deliver", "SERIAL --user UPN",
+       "hand a Ready-for-user device to a licensed user (assigns the user in Autopilot)",
+       cmd_deliver},
       {"remove", "SERIAL", "take a device out of the queue (not while Registration Pending)",
        cmd_remove},
       {"export", "--format csv|json [-o FILE] [--state S]",
@@ -240,6 +309,10 @@ const std::vector<Command>& commands() {
       {"retry", "SERIAL | --failed", "queue failed devices for registration again", cmd_retry},
       {"pause", "", "stop uploading to the cloud (devices stay queued)", cmd_pause},
       {"resume", "", "resume uploading", cmd_resume},
+      {"refresh", "[--no-wait]",
+       "read enrollment and last sync of registered devices now (Active / Inactive)", cmd_refresh},
+      {"sync", "[--no-wait]",
+       "add devices a partner registered with our group tag, then refresh activity", cmd_sync},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
       {"config",

@@ -90,6 +90,7 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io);

@@ -110,6 +110,28 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
   return kOk;
 }
 
+int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {"--user"});
+  if (!parsed) return usage_error(io, "deliver", parsed.error().message);
+  const auto user = parsed->value("--user");
+  if (parsed->positional.size() != 1 || !user || user->empty()) {
+    return usage_error(io, "deliver", "name one serial number and --user UPN");
+  }
+  auto result =
+      call(g, io, "deliver", Json{{"serial", parsed->positional.front()}, {"user", *user}});
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& device = std::get<Json>(result);
+  if (g.json) {
+    Json out = device;
+    out["ok"] = true;
+    io.out << out.dump(2) << "\n";
+  } else {
+    io.out << "delivered " << text(device, "serial") << " to " << text(device, "delivered_to")
+           << " (assigned in Autopilot)\n";
+  }
+  return kOk;
+}
+
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto parsed = parse_args(args, {});
   if (!parsed) return usage_error(io, "show", parsed.error().message);
@@ -143,6 +165,14 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   line("last error", text(device, "last_error"));
   line("request id", text(device, "request_id"));
   line("cloud id", text(device, "cloud_device_id"));
+  line("enrollment", text(device, "enrollment_state"));
+  if (device.contains("last_sync_at")) {
+    line("last sync", format_time(device["last_sync_at"].get<std::int64_t>()));
+  }
+  if (device.contains("delivered_at")) {
+    line("delivered", text(device, "delivered_to") + " at " +
+                          format_time(device["delivered_at"].get<std::int64_t>()));
+  }
   if (device.contains("hash_summary")) {
     const Json& h = device["hash_summary"];
     io.out << "  hardware hash   " << h.value("bytes", 0) << " bytes";

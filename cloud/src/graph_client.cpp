@@ -96,8 +96,15 @@ void scrub(std::string& text, const std::string& secret) {
   }
 }
 
+std::string text_field(const Json& json, const char* key) {
+  auto it = json.find(key);
+  return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 AutopilotDevice parse_autopilot(const Json& json) {
   AutopilotDevice device;
+  device.enrollment_state = text_field(json, "enrollmentState");
+  device.managed_device_id = text_field(json, "managedDeviceId");
   device.id = json.value("id", "");
   device.serial = json.value("serialNumber", "");
   if (json.contains("groupTag") && json["groupTag"].is_string())
@@ -196,6 +203,50 @@ ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_v
   }
   if (name == "StorageError") return {Action::kRetry, FailureReason::kUnexpectedError, detail};
   return {Action::kFailed, FailureReason::kUnexpectedError, detail};
+}
+
+std::optional<std::int64_t> parse_graph_time(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS, optional fraction, then Z (Graph always answers in UTC).
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text.back() != 'Z') {
+    return std::nullopt;
+  }
+  auto number = [&](std::size_t at, std::size_t length) -> std::optional<int> {
+    int value = 0;
+    for (std::size_t i = at; i < at + length; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  const auto year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  const auto hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || *month < 1 || *month > 12 ||
+      *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  if (*year <= 1) return std::nullopt;  // 0001-01-01T00:00:00Z: Graph's "never"
+  int millis = 0;
+  if (text[19] == '.') {
+    int digits = 0;
+    for (std::size_t i = 20; i + 1 < text.size(); ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      if (digits < 3) millis = millis * 10 + (text[i] - '0');
+      ++digits;
+    }
+    for (; digits < 3; ++digits) millis *= 10;
+  } else if (text.size() != 20) {
+    return std::nullopt;
+  }
+  // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+  const int y = *year - (*month <= 2 ? 1 : 0);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int mp = (*month + 9) % 12;
+  const int doy = (153 * mp + 2) / 5 + *day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
+  return ((days * 24 + *hour) * 60 + *minute) * 60'000 + std::int64_t{*second} * 1000 + millis;
 }
 
 ProfileAssignment interpret_profile_status(std::string_view status) {
@@ -433,6 +484,62 @@ core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices_t
   devices.reserve(items->size());
   for (const auto& item : *items) devices.push_back(parse_autopilot(item));
   return devices;
+}
+
+core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_enrollment() {
+  auto items = get_all(graph(kAutopilot) + "?$select=" +
+                       url_encode("id,serialNumber,groupTag,manufacturer,model,enrollmentState,"
+                                  "managedDeviceId") +
+                       "&$top=1000");
+  if (!items) return items.error();
+  std::vector<AutopilotDevice> devices;
+  devices.reserve(items->size());
+  for (const auto& item : *items) devices.push_back(parse_autopilot(item));
+  return devices;
+}
+
+core::Result<std::vector<ManagedDevice>> GraphClient::list_managed_devices() {
+  auto items = get_all(graph("/deviceManagement/managedDevices") +
+                       "?$select=" + url_encode("id,lastSyncDateTime") + "&$top=1000");
+  if (!items) return items.error();
+  std::vector<ManagedDevice> devices;
+  devices.reserve(items->size());
+  for (const auto& item : *items) {
+    devices.push_back(
+        {text_field(item, "id"), parse_graph_time(text_field(item, "lastSyncDateTime"))});
+  }
+  return devices;
+}
+
+core::Result<std::optional<UserLicences>> GraphClient::find_user(const std::string& upn) {
+  auto body = call_json("GET", graph("/users/" + url_encode(upn)) +
+                                   "?$select=" + url_encode("userPrincipalName,assignedLicenses"));
+  if (!body) {
+    if (body.error().message.find("HTTP 404") != std::string::npos) {
+      return std::optional<UserLicences>();
+    }
+    return body.error();
+  }
+  UserLicences user;
+  user.user_principal_name = text_field(*body, "userPrincipalName");
+  if (user.user_principal_name.empty()) user.user_principal_name = upn;
+  if (auto it = body->find("assignedLicenses"); it != body->end() && it->is_array()) {
+    for (const auto& licence : *it) {
+      if (licence.is_object()) {
+        const std::string sku = text_field(licence, "skuId");
+        if (!sku.empty()) user.sku_ids.push_back(sku);
+      }
+    }
+  }
+  return std::optional<UserLicences>(std::move(user));
+}
+
+core::Status GraphClient::assign_user(const std::string& device_id, const std::string& upn) {
+  auto response = call(
+      "POST", graph(std::string(kAutopilot) + "/" + url_encode(device_id) + "/assignUserToDevice"),
+      Json{{"userPrincipalName", upn}, {"addressableUserName", upn}}.dump());
+  if (!response) return response.error();
+  return {};
 }
 
 core::Status GraphClient::set_group_tag(const std::string& device_id, const std::string& tag) {

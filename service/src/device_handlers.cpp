@@ -67,6 +67,11 @@ Json row_to_json(const store::DeviceRow& row) {
   put_optional(json, "import_id", row.import_id);
   put_optional(json, "cloud_device_id", row.cloud_device_id);
   put_optional(json, "next_attempt_at", row.next_attempt_at);
+  put_optional(json, "managed_device_id", row.managed_device_id);
+  put_optional(json, "enrollment_state", row.enrollment_state);
+  put_optional(json, "last_sync_at", row.last_sync_at);
+  put_optional(json, "delivered_at", row.delivered_at);
+  put_optional(json, "delivered_to", row.delivered_to);
   if (row.hardware_hash && !row.hardware_hash->empty()) {
     json["hash"] = core::encode_base64(*row.hardware_hash);
   }
@@ -177,6 +182,26 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
               {"already_queued", already},
               {"rejected", rejected},
               {"results", std::move(results)}};
+}
+
+core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
+                                  const ipc::CallContext& call) {
+  auto serial = serial_argument(args);
+  if (!serial) return serial.error();
+  auto user = args.find("user");
+  if (user == args.end() || !user->is_string() ||
+      user->get<std::string>().find('@') == std::string::npos) {
+    return invalid("give the user's principal name (user@domain) in \"user\"");
+  }
+  if (!context.engine) {
+    return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
+  }
+  auto delivered =
+      context.engine->deliver(*serial, user->get<std::string>(), std::chrono::seconds(60));
+  if (!delivered) return delivered.error();
+  spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
+               delivered->delivered_to.value_or(""));
+  return row_to_json(*delivered);
 }
 
 core::Result<Json> handle_list(ServiceContext& context, const Json& args) {
@@ -301,6 +326,9 @@ void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& co
                       }});
   bindings.push_back({"list", [&context](const Json& args, const ipc::CallContext&) {
                         return handle_list(context, args);
+                      }});
+  bindings.push_back({"deliver", [&context](const Json& args, const ipc::CallContext& call) {
+                        return handle_deliver(context, args, call);
                       }});
   bindings.push_back({"show", [&context](const Json& args, const ipc::CallContext&) {
                         return handle_show(context, args);

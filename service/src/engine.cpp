@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <map>
+#include <set>
 
 #include "hangar/cloud/http.h"
 #include "hangar/core/device.h"
@@ -446,6 +448,261 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
   return true;
 }
 
+std::int64_t Engine::add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
+                                         std::int64_t now) {
+  // Devices carrying our group tag that a partner (an OEM or reseller) registered: no CSV ever
+  // passed through Hangar, so they are added as registered and tracked like the rest. Serials
+  // already in the store come back as already queued or a conflict and are left alone.
+  auto known_list = store_.serials();
+  if (!known_list) {
+    spdlog::error("reading the queue's serials: {}", known_list.error().message);
+    return 0;
+  }
+  const std::set<std::string> known(known_list->begin(), known_list->end());
+  std::vector<store::NewDevice> candidates;
+  for (const auto& identity : identities) {
+    if (identity.serial.empty() || lower(identity.group_tag) != lower(config_.default_group_tag) ||
+        known.count(lower(identity.serial)) > 0) {
+      continue;
+    }
+    store::NewDevice device;
+    device.serial = identity.serial;
+    if (!identity.manufacturer.empty()) device.manufacturer = identity.manufacturer;
+    if (!identity.model.empty()) device.model = identity.model;
+    device.group_tag = identity.group_tag;
+    device.profile = "standard";
+    device.state = "ready_for_user";
+    device.partner_registered = true;
+    device.created_at = now;
+    candidates.push_back(std::move(device));
+  }
+  if (candidates.empty()) return 0;
+  auto results = store_.insert_devices(candidates);
+  if (!results) {
+    spdlog::error("adding partner-registered devices: {}", results.error().message);
+    return 0;
+  }
+  std::int64_t added = 0;
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    if ((*results)[i].outcome != store::InsertOutcome::kInserted) continue;
+    ++added;
+    spdlog::info(
+        "device {}: registered by a partner (in the tenant with group tag {}); tracking it",
+        candidates[i].serial, config_.default_group_tag);
+  }
+  return added;
+}
+
+void Engine::run_jobs() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::lock_guard lock(mutex_);
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const std::string& upn,
+                                               std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<core::Result<store::DeviceRow>>>();
+  auto result = promise->get_future();
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, promise, serial, upn] {
+      try {
+        promise->set_value(deliver_now(serial, upn));
+      } catch (const std::exception& e) {
+        promise->set_value(
+            core::make_error("internal", std::string("delivery failed: ") + e.what()));
+      }
+    });
+  }
+  notify();
+  if (result.wait_for(timeout) != std::future_status::ready) {
+    return core::make_error("timeout", "the delivery of " + serial +
+                                           " did not finish in time; it may still complete: check "
+                                           "`hangar show " +
+                                           serial + "`");
+  }
+  return result.get();
+}
+
+core::Result<store::DeviceRow> Engine::deliver_now(const std::string& serial,
+                                                   const std::string& upn) {
+  const std::int64_t now = clock_.now_ms();
+  auto device = store_.get_device(serial);
+  if (!device) return device.error();
+  if (device->delivered_at) {
+    return core::make_error("conflict", "device " + device->serial + " was already delivered to " +
+                                            device->delivered_to.value_or("?"));
+  }
+  if (device->state != "ready_for_user" && device->state != "active" &&
+      device->state != "inactive") {
+    return core::make_error(
+        "conflict",
+        "device " + device->serial + " is not Ready for user yet (it is " +
+            std::string(core::display_name(
+                core::parse_device_state(device->state).value_or(core::DeviceState::kQueued))) +
+            "); deliver it once `hangar list --state ready-for-user` shows it");
+  }
+  auto user = api_.find_user(upn);
+  if (!user) return user.error();
+  if (!*user) {
+    return core::make_error("not_found",
+                            "no user " + upn + " in the tenant; check the spelling of the UPN");
+  }
+  std::vector<std::string> missing;
+  for (const auto& sku : config_.required_licenses) {
+    const auto& held = (*user)->sku_ids;
+    const bool has = std::any_of(held.begin(), held.end(),
+                                 [&](const std::string& h) { return lower(h) == lower(sku); });
+    if (!has) missing.push_back(sku);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& sku : missing) list += (list.empty() ? "" : ", ") + sku;
+    return core::make_error("invalid_argument",
+                            "user " + upn + " lacks " + std::to_string(missing.size()) +
+                                " required licence(s): " + list +
+                                "; assign them in the Microsoft 365 admin center, then deliver");
+  }
+  std::string cloud_id = device->cloud_device_id.value_or("");
+  if (cloud_id.empty()) {
+    auto found = api_.find_autopilot_device(device->serial);
+    if (!found) return found.error();
+    if (!*found) {
+      return core::make_error(
+          "not_found", "device " + device->serial + " is not in the tenant's Autopilot devices");
+    }
+    cloud_id = (*found)->id;
+  }
+  if (auto assigned = api_.assign_user(cloud_id, upn); !assigned) return assigned.error();
+  if (auto recorded = store_.record_delivery(device->serial, upn, now); !recorded) {
+    return recorded.error();
+  }
+  spdlog::info("device {} delivered to {}", device->serial, upn);
+  return store_.get_device(device->serial);
+}
+
+void Engine::refresh() {
+  {
+    std::lock_guard lock(mutex_);
+    refresh_requested_ = true;
+  }
+  notify();
+}
+
+// Reads every Autopilot device's enrollment and every managed device's last sync (two paged
+// lists, so requests grow with pages, not devices), decides Active / Inactive for each registered
+// device, and writes only the rows where something changed.
+void Engine::monitor(std::int64_t now) {
+  {
+    std::lock_guard lock(mutex_);
+    if (refresh_requested_) {
+      refresh_requested_ = false;
+      next_activity_ = std::min(next_activity_, now);
+    }
+  }
+  if (now < next_activity_) return;
+  ActivityPass pass;
+  if (!spend_request(now, false)) return;  // budget: the next pass
+  auto identities = api_.list_autopilot_enrollment();
+  if (!identities) {
+    next_activity_ = std::max(now + 1, on_failure(identities.error(), now));
+    return;
+  }
+  ++pass.requests;
+  std::map<std::string, const cloud::AutopilotDevice*> by_serial;
+  bool any_managed = false;
+  for (const auto& identity : *identities) {
+    by_serial[lower(identity.serial)] = &identity;
+    any_managed = any_managed || !identity.managed_device_id.empty();
+  }
+  pass.partners_added = add_partner_devices(*identities, now);
+  auto tracked = store_.tracked_devices();
+  if (!tracked) {
+    spdlog::error("reading registered devices: {}", tracked.error().message);
+    next_activity_ = now + config_.activity_interval.count();
+    return;
+  }
+  pass.devices = static_cast<std::int64_t>(tracked->size());
+  if (!tracked->empty()) {
+    std::map<std::string, const cloud::ManagedDevice*> managed_by_id;
+    core::Result<std::vector<cloud::ManagedDevice>> managed = std::vector<cloud::ManagedDevice>{};
+    if (any_managed) {
+      if (!spend_request(now, false)) return;
+      managed = api_.list_managed_devices();
+      if (!managed) {
+        next_activity_ = std::max(now + 1, on_failure(managed.error(), now));
+        return;
+      }
+      ++pass.requests;
+      for (const auto& device : *managed) managed_by_id[device.id] = &device;
+    }
+    on_success();
+
+    std::vector<store::ActivityUpdate> updates;
+    for (const store::DeviceRow& device : *tracked) {
+      const auto found = by_serial.find(lower(device.serial));
+      if (found == by_serial.end()) continue;  // not in the tenant (deleted there): leave it
+      const cloud::AutopilotDevice& identity = *found->second;
+      store::ActivityUpdate update;
+      update.id = device.id;
+      update.cloud_device_id = identity.id;
+      if (!identity.managed_device_id.empty())
+        update.managed_device_id = identity.managed_device_id;
+      if (!identity.enrollment_state.empty()) update.enrollment_state = identity.enrollment_state;
+      if (update.managed_device_id) {
+        if (auto it = managed_by_id.find(*update.managed_device_id); it != managed_by_id.end()) {
+          update.last_sync_at = it->second->last_sync_ms;
+        }
+      }
+      std::string state = device.state;
+      if (identity.enrollment_state == "enrolled" && update.last_sync_at) {
+        const std::int64_t idle = now - *update.last_sync_at;
+        const std::int64_t hours = std::max<std::int64_t>(idle, 0) / 3'600'000;
+        if (idle <= config_.inactive_after.count()) {
+          state = "active";
+          update.reason = "enrolled, last sync with Intune " + std::to_string(hours) + " h ago";
+        } else {
+          state = "inactive";
+          update.reason = "not used in the last " +
+                          std::to_string(config_.inactive_after.count() / 86'400'000) +
+                          " days (last sync " + std::to_string(hours / 24) + " days ago)";
+        }
+      }
+      if (state == "active") ++pass.active;
+      if (state == "inactive") ++pass.inactive;
+      const bool changed = state != device.state ||
+                           update.cloud_device_id != device.cloud_device_id ||
+                           update.managed_device_id != device.managed_device_id ||
+                           update.enrollment_state != device.enrollment_state ||
+                           update.last_sync_at != device.last_sync_at;
+      if (!changed) continue;
+      if (state != device.state) {
+        update.new_state = state;
+        spdlog::info("device {}: {} -> {} ({})", device.serial, device.state, state, update.reason);
+      }
+      updates.push_back(std::move(update));
+    }
+    auto written = store_.apply_activity(updates, now);
+    if (!written) {
+      spdlog::error("recording device activity: {}", written.error().message);
+    } else {
+      pass.written = *written;
+    }
+  }
+  pass.finished_at = now;
+  next_activity_ = now + config_.activity_interval.count();
+  std::lock_guard lock(mutex_);
+  status_.activity = pass;
+  status_.next_activity_at = next_activity_;
+}
+
 void Engine::delete_finished(std::int64_t now) {
   if (now < upload_blocked_until_) return;  // throttled or backing off: writes wait
   while (!deletions_.empty()) {
@@ -489,6 +746,7 @@ void Engine::sweep(std::int64_t now) {
 }
 
 std::chrono::milliseconds Engine::step() {
+  run_jobs();
   const std::int64_t now = clock_.now_ms();
   {
     std::lock_guard lock(mutex_);
@@ -503,6 +761,7 @@ std::chrono::milliseconds Engine::step() {
   delete_finished(now);
   if (next_sweep_ == 0) next_sweep_ = now + config_.sweep_interval.count();
   sweep(now);
+  monitor(now);
 
   // Sleep until the earliest moment something can happen.
   std::int64_t wake = now + 60'000;
@@ -519,6 +778,7 @@ std::chrono::milliseconds Engine::step() {
     wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
   }
   wake = std::min(wake, next_sweep_);
+  wake = std::min(wake, std::max(next_activity_, now + 1));
   {
     std::lock_guard lock(mutex_);
     status_.blocked_until_ms = upload_blocked_until_ > now

@@ -65,6 +65,17 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
              next = next ? std::min(*next, **due) : **due;
            }
            if (next) cloud["next_retry_at"] = *next;
+           ipc::Json activity{{"next_pass_at", engine.next_activity_at}};
+           if (engine.activity.finished_at > 0) {
+             activity["last_pass_at"] = engine.activity.finished_at;
+             activity["devices"] = engine.activity.devices;
+             activity["rows_written"] = engine.activity.written;
+             activity["requests"] = engine.activity.requests;
+             activity["active"] = engine.activity.active;
+             activity["inactive"] = engine.activity.inactive;
+             activity["partners_added"] = engine.activity.partners_added;
+           }
+           cloud["activity"] = activity;
          }
          return ipc::Json{{"cloud", cloud},
                           {"service_version", core::kVersion},
@@ -94,6 +105,16 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
   };
   bindings.push_back({"pause", engine_command(&Engine::pause, "paused")});
   bindings.push_back({"resume", engine_command(&Engine::resume, "resumed")});
+  bindings.push_back(
+      {"refresh",
+       [&context](const ipc::Json&, const ipc::CallContext& call) -> core::Result<ipc::Json> {
+         if (!context.engine) {
+           return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
+         }
+         context.engine->refresh();
+         spdlog::info("activity refresh requested by {}", call.peer.user);
+         return ipc::Json{{"refresh", "requested"}};
+       }});
   return bindings;
 }
 

@@ -88,12 +88,24 @@ ALTER TABLE devices ADD COLUMN pending_flagged_at INTEGER;
 CREATE INDEX devices_import_id ON devices (import_id) WHERE import_id IS NOT NULL;
 )sql";
 
+// The device lifecycle: what the activity monitor last read (the Intune managed device, the
+// Autopilot enrollment state, the last sync) and the hand-off to a user.
+constexpr std::string_view kMigration4 = R"sql(
+ALTER TABLE devices ADD COLUMN managed_device_id TEXT;
+ALTER TABLE devices ADD COLUMN enrollment_state TEXT;
+ALTER TABLE devices ADD COLUMN last_sync_at INTEGER;
+ALTER TABLE devices ADD COLUMN delivered_at INTEGER;
+ALTER TABLE devices ADD COLUMN delivered_to TEXT;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
     Migration{2, "hardware hash fingerprints for duplicate detection", kMigration2},
     Migration{3, "import record ids and long-pending flags for the registration engine",
               kMigration3},
+    Migration{4, "activity (enrollment, last sync) and delivery of registered devices",
+              kMigration4},
 };
 
 constexpr bool versions_are_contiguous() {

@@ -20,7 +20,8 @@ constexpr std::string_view kDeviceColumns =
     "profile, state, failure_reason, last_error, request_id, source_file, source_line, "
     "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
     "in_flight_since, created_at, updated_at, state_changed_at, import_record_id, "
-    "pending_flagged_at";
+    "pending_flagged_at, managed_device_id, enrollment_state, last_sync_at, delivered_at, "
+    "delivered_to";
 
 DeviceRow read_device(const Statement& row) {
   DeviceRow device;
@@ -50,6 +51,11 @@ DeviceRow read_device(const Statement& row) {
   device.state_changed_at = row.column_int64(23);
   device.import_record_id = row.column_optional_text(24);
   device.pending_flagged_at = row.column_optional_int64(25);
+  device.managed_device_id = row.column_optional_text(26);
+  device.enrollment_state = row.column_optional_text(27);
+  device.last_sync_at = row.column_optional_int64(28);
+  device.delivered_at = row.column_optional_int64(29);
+  device.delivered_to = row.column_optional_text(30);
   return device;
 }
 
@@ -732,6 +738,100 @@ core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
   DeviceFilter filter;
   filter.state = "registration_pending";
   return list_devices(filter);
+}
+
+core::Result<std::vector<std::string>> Store::serials() const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare("SELECT lower(serial) FROM devices");
+  if (!query) return std::move(query).error();
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(query->column_text(0));
+  }
+  return out;
+}
+
+core::Result<std::vector<DeviceRow>> Store::tracked_devices() const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare("SELECT " + device_columns(false) +
+                                 " FROM devices WHERE state IN ('ready_for_user', 'active', "
+                                 "'inactive') ORDER BY id");
+  if (!query) return std::move(query).error();
+  std::vector<DeviceRow> rows;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(read_device(*query));
+  }
+  return rows;
+}
+
+core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate> updates,
+                                                 std::int64_t now_ms) {
+  if (updates.empty()) return std::int64_t{0};
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  std::int64_t written = 0;
+  for (const ActivityUpdate& update : updates) {
+    if (update.new_state && !is_known_state(*update.new_state)) {
+      return unknown_state(*update.new_state);
+    }
+    std::optional<std::string> old_state;
+    if (update.new_state) {
+      auto current = database_.prepare("SELECT state FROM devices WHERE id = ?1");
+      if (!current) return std::move(current).error();
+      if (auto status = current->bind(1, update.id); !status) return std::move(status).error();
+      auto row = current->step();
+      if (!row) return std::move(row).error();
+      if (!*row) continue;  // removed meanwhile
+      old_state = current->column_text(0);
+    }
+    const bool state_changes = update.new_state && *update.new_state != *old_state;
+    auto statement = database_.prepare(
+        std::string("UPDATE devices SET updated_at = ?1, cloud_device_id = ?3, "
+                    "managed_device_id = ?4, enrollment_state = ?5, last_sync_at = ?6") +
+        (state_changes ? ", state = ?7, state_changed_at = ?1" : "") + " WHERE id = ?2");
+    if (!statement) return std::move(statement).error();
+    if (auto status =
+            statement->bind_all(now_ms, update.id, update.cloud_device_id, update.managed_device_id,
+                                update.enrollment_state, update.last_sync_at);
+        !status) {
+      return std::move(status).error();
+    }
+    if (state_changes) {
+      if (auto status = statement->bind(7, *update.new_state); !status) {
+        return std::move(status).error();
+      }
+    }
+    if (auto status = statement->run(); !status) return std::move(status).error();
+    if (state_changes) {
+      const std::optional<std::string_view> why =
+          update.reason.empty() ? std::nullopt : std::optional<std::string_view>(update.reason);
+      if (auto status = append_history(database_, update.id, std::string_view(*old_state),
+                                       *update.new_state, why, now_ms);
+          !status) {
+        return std::move(status).error();
+      }
+    }
+    ++written;
+  }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  return written;
+}
+
+core::Status Store::record_delivery(std::string_view serial, std::string_view user,
+                                    std::int64_t now_ms) {
+  return change_device(serial, std::nullopt, std::nullopt, {}, now_ms,
+                       "delivered_at = ?10, delivered_to = ?11, assigned_user = ?11",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, now_ms); !status) return status;
+                         return update.bind(11, user);
+                       });
 }
 
 core::Status Store::mark_registered(std::string_view serial, std::string_view cloud_device_id,

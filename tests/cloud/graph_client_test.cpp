@@ -350,6 +350,46 @@ TEST_F(GraphClientTest, TaggedListSelectsTheProfileStatusAndFollowsPages) {
   EXPECT_NE(url.find("deploymentProfileAssignmentStatus"), std::string::npos) << url;
 }
 
+TEST(GraphTime, ParsesGraphsTimestampsAndRefusesTheRest) {
+  EXPECT_EQ(parse_graph_time("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_graph_time("2024-05-01T10:00:00Z"), 1714557600000);
+  EXPECT_EQ(parse_graph_time("2024-05-01T10:00:00.1234567Z"), 1714557600123);
+  EXPECT_EQ(parse_graph_time("2024-02-29T23:59:59.5Z"), 1709251199500);
+  EXPECT_EQ(parse_graph_time("0001-01-01T00:00:00Z"), std::nullopt) << "Graph's never";
+  EXPECT_EQ(parse_graph_time(""), std::nullopt);
+  EXPECT_EQ(parse_graph_time("2024-05-01 10:00:00Z"), std::nullopt);
+  EXPECT_EQ(parse_graph_time("2024-13-01T10:00:00Z"), std::nullopt);
+  EXPECT_EQ(parse_graph_time("2024-05-01T10:00:00+02:00"), std::nullopt);
+}
+
+TEST_F(GraphClientTest, ManagedDevicesAndUsersForTheLifecycle) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect("GET", std::string(kGraph) + "/deviceManagement/managedDevices?$select=", 200,
+                    Json{{"value",
+                          {{{"id", "m1"}, {"lastSyncDateTime", "2024-05-01T10:00:00Z"}},
+                           {{"id", "m2"}, {"lastSyncDateTime", "0001-01-01T00:00:00Z"}}}}}
+                        .dump());
+  auto managed = client->list_managed_devices();
+  ASSERT_TRUE(managed.ok()) << managed.error().message;
+  ASSERT_EQ(managed->size(), 2u);
+  EXPECT_EQ((*managed)[0].last_sync_ms, 1714557600000);
+  EXPECT_FALSE((*managed)[1].last_sync_ms.has_value());
+
+  transport_.expect("GET", std::string(kGraph) + "/users/ada%40contoso.com?$select=", 200,
+                    Json{{"userPrincipalName", "ada@contoso.com"},
+                         {"assignedLicenses", {{{"skuId", "sku-1"}}, {{"skuId", "sku-2"}}}}}
+                        .dump());
+  auto user = client->find_user("ada@contoso.com");
+  ASSERT_TRUE(user.ok() && user->has_value());
+  EXPECT_EQ((*user)->sku_ids, (std::vector<std::string>{"sku-1", "sku-2"}));
+  transport_.expect("GET", std::string(kGraph) + "/users/nobody", 404,
+                    R"({"error":{"code":"Request_ResourceNotFound","message":"no such user"}})");
+  auto nobody = client->find_user("nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.error().message;
+  EXPECT_FALSE(nobody->has_value());
+}
+
 TEST(ProfileStatus, AssignedWaitingFailedOrNotShown) {
   EXPECT_EQ(interpret_profile_status("assignedInSync"), ProfileAssignment::kAssigned);
   EXPECT_EQ(interpret_profile_status("assignedOutOfSync"), ProfileAssignment::kAssigned);

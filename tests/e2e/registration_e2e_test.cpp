@@ -138,6 +138,85 @@ TEST_F(RegistrationE2E, FaultsAndThrottlingLoseNothingAndImportNothingTwice) {
   EXPECT_LT(import_and_poll, 123) << by_endpoint.dump(2);
 }
 
+TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
+  // PARTNER-1 was registered by a partner with our group tag; it is enrolled and synced a day ago.
+  start_cloud({{"seed", 9},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 60}}},
+               {"tenant",
+                {{"devices",
+                  {{{"serial_number", "PARTNER-1"},
+                    {"group_tag", "Microsoft365Managed_Autopilot"},
+                    {"manufacturer", "Contoso"},
+                    {"model", "Laptop 7"},
+                    {"hardware_hash", ""},
+                    {"user_principal_name", ""},
+                    {"profile_status", "assignedUnkownSyncState"},
+                    {"managed", {{"id", ""}, {"device_name", ""}, {"last_sync_days_ago", 1}}}}}},
+                 {"users",
+                  {{{"user_principal_name", "ada@contoso.com"},
+                    {"display_name", "Ada"},
+                    {"licenses", {"05e9a617-0261-4cee-bb44-138d3ef5d965"}}}}}}}});
+  start_service();
+  const auto csv = make_devices({"LIFE-:3"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+  ASSERT_EQ(status()["states"]["ready_for_user"], 3);
+
+  // LIFE-0001 enrolls and syncs now; LIFE-0002 enrolled but last synced 9 days ago.
+  auto transport = cloud::make_cpprest_transport();
+  for (const auto& [serial, days] : {std::pair{"LIFE-0001", 0}, std::pair{"LIFE-0002", 9}}) {
+    auto enrolled =
+        transport->send({"POST",
+                         url_ + "/_sim/enroll",
+                         {{"Content-Type", "application/json"}},
+                         Json{{"serialNumber", serial}, {"lastSyncDaysAgo", days}}.dump()},
+                        10s);
+    ASSERT_TRUE(enrolled.ok());
+    ASSERT_EQ(enrolled->status / 100, 2) << enrolled->body;
+  }
+  auto refreshed = hangar({"sync"});
+  ASSERT_EQ(refreshed.code, 0) << refreshed.output;
+  // The partner's device was added by the pass at start-up (or this one), and is tracked.
+  EXPECT_NE(refreshed.output.find("activity pass: 4 registered device(s), 2 active, 1 inactive"),
+            std::string::npos)
+      << refreshed.output;
+  auto partner = hangar({"--json", "show", "PARTNER-1"});
+  ASSERT_EQ(partner.code, 0) << partner.output;
+  EXPECT_NE(partner.output.find("\"partner_registered\": true"), std::string::npos)
+      << partner.output;
+  // A second pass finds nothing new and changes nothing.
+  auto again = hangar({"refresh"});
+  EXPECT_NE(again.output.find("0 partner-registered device(s) added"), std::string::npos)
+      << again.output;
+  EXPECT_NE(again.output.find("0 changed"), std::string::npos) << again.output;
+  const Json s = status();
+  EXPECT_EQ(s["states"]["active"], 2) << s.dump(2);
+  EXPECT_EQ(s["states"]["inactive"], 1);
+  EXPECT_EQ(s["states"]["ready_for_user"], 1);
+  auto active = hangar({"list", "--state", "active"});
+  EXPECT_NE(active.output.find("LIFE-0001"), std::string::npos) << active.output;
+  auto inactive = hangar({"show", "LIFE-0002"});
+  EXPECT_NE(inactive.output.find("not used in the last 7 days"), std::string::npos)
+      << inactive.output;
+  // The hand-off: LIFE-0003 is Ready for user; Ada exists, nobody@ does not.
+  auto handoff = hangar({"list", "--state", "ready-for-user"});
+  EXPECT_NE(handoff.output.find("LIFE-0003"), std::string::npos) << handoff.output;
+  auto unknown = hangar({"deliver", "LIFE-0003", "--user", "nobody@contoso.com"});
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_NE(unknown.output.find("no user nobody@contoso.com"), std::string::npos) << unknown.output;
+  auto delivered = hangar({"deliver", "LIFE-0003", "--user", "ada@contoso.com"});
+  ASSERT_EQ(delivered.code, 0) << delivered.output;
+  EXPECT_NE(delivered.output.find("delivered LIFE-0003 to ada@contoso.com"), std::string::npos)
+      << delivered.output;
+  auto shown = hangar({"show", "LIFE-0003"});
+  EXPECT_NE(shown.output.find("ada@contoso.com at"), std::string::npos) << shown.output;
+  // Two lists per pass whatever the number of devices: requests follow pages, not devices.
+  const Json stats = cloud_stats();
+  const auto& by_endpoint = stats["requests"]["by_endpoint"];
+  EXPECT_LE(by_endpoint["managedDevices.list"]["total"].get<int>(), 3) << by_endpoint.dump(2);
+}
+
 TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
   start_cloud({{"seed", 5},
                {"time_scale", 600},

@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "hangar/cloud/http.h"
 #include "hangar/service/engine.h"
@@ -127,6 +128,39 @@ class FakeCloud final : public cloud::RegistrationApi {
     }
     return out;
   }
+  // Lifecycle: enrollment on the tenant's identities, last syncs by managed device id.
+  std::map<std::string, std::int64_t> last_sync;  // managed id -> ms
+  int enrollment_lists = 0;
+  int managed_lists = 0;
+  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_enrollment() override {
+    ++enrollment_lists;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    std::vector<cloud::AutopilotDevice> out;
+    for (const auto& [serial, device] : tenant) out.push_back(device);
+    return out;
+  }
+  core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override {
+    ++managed_lists;
+    std::vector<cloud::ManagedDevice> out;
+    for (const auto& [id, at] : last_sync) out.push_back({id, at});
+    return out;
+  }
+  std::map<std::string, std::vector<std::string>> users;  // upn -> sku ids
+  std::map<std::string, std::string> assigned;            // autopilot id -> upn
+  core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override {
+    auto it = users.find(upn);
+    if (it == users.end()) return std::optional<cloud::UserLicences>();
+    return std::optional<cloud::UserLicences>(cloud::UserLicences{upn, it->second});
+  }
+  core::Status assign_user(const std::string& id, const std::string& upn) override {
+    assigned[id] = upn;
+    return {};
+  }
+  void enroll(const std::string& serial, std::int64_t synced_at) {
+    tenant[serial].enrollment_state = "enrolled";
+    tenant[serial].managed_device_id = "md-" + serial;
+    last_sync["md-" + serial] = synced_at;
+  }
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
     for (auto& [serial, device] : tenant) {
@@ -245,6 +279,121 @@ TEST_F(EngineTest, ReadyForUserWaitsForTheDeploymentProfile) {
   run_for(5min, engine);
   EXPECT_EQ(store_->get_device("F2")->state, "registration_pending");
   EXPECT_TRUE(store_->get_device("F2")->pending_flagged_at.has_value());
+}
+
+TEST_F(EngineTest, ActivityMonitorMovesEnrolledDevicesThroughActiveAndInactive) {
+  queue("A", 3);
+  config_.activity_interval = 1h;
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  ASSERT_EQ(count("ready_for_user"), 3);
+  // A0 synced an hour ago, A1 eight days ago, A2 never enrolled.
+  cloud_.enroll("A0", clock_.now_ms() - 3'600'000);
+  cloud_.enroll("A1", clock_.now_ms() - 8 * 86'400'000LL);
+  engine.refresh();
+  engine.step();
+  EXPECT_EQ(store_->get_device("A0")->state, "active");
+  EXPECT_EQ(store_->get_device("A0")->managed_device_id, "md-A0");
+  EXPECT_EQ(store_->get_device("A1")->state, "inactive");
+  EXPECT_EQ(store_->history("A1")->back().reason,
+            "not used in the last 7 days (last sync 8 days ago)");
+  EXPECT_EQ(store_->get_device("A2")->state, "ready_for_user");
+  auto pass = engine.status().activity;
+  EXPECT_EQ(pass.devices, 3);
+  EXPECT_EQ(pass.active, 1);
+  EXPECT_EQ(pass.inactive, 1);
+  EXPECT_EQ(pass.requests, 2) << "one enrollment list and one managed-device list";
+  // Nothing changed: a second pass writes nothing.
+  engine.refresh();
+  engine.step();
+  EXPECT_EQ(engine.status().activity.written, 0);
+  // Seven days later A0 has not synced again: Inactive. A1 syncs: Active again.
+  cloud_.last_sync["md-A1"] = clock_.now_ms() + 7 * 86'400'000LL - 60'000;
+  clock_.advance(std::chrono::hours(24 * 7));
+  engine.step();  // the hourly pass is due
+  EXPECT_EQ(store_->get_device("A0")->state, "inactive");
+  EXPECT_EQ(store_->get_device("A1")->state, "active");
+  EXPECT_EQ(engine.status().activity.written, 2);
+  const auto history = store_->history("A1");
+  ASSERT_GE(history->size(), 2u);
+  EXPECT_EQ((*history)[history->size() - 2].to_state, "inactive");
+  EXPECT_EQ(history->back().to_state, "active");
+}
+
+TEST_F(EngineTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
+  queue("Q", 1);
+  cloud::AutopilotDevice partner{"ap-P1", "P1", "Microsoft365Managed_Autopilot", "Contoso", "L7"};
+  cloud_.tenant["P1"] = partner;
+  cloud_.tenant["X1"] = cloud::AutopilotDevice{"ap-X1", "X1", "AnotherTeam"};
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  const auto added = store_->get_device("P1");
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_TRUE(added->partner_registered);
+  EXPECT_EQ(added->state, "ready_for_user");
+  EXPECT_EQ(added->manufacturer, "Contoso");
+  EXPECT_EQ(added->cloud_device_id, "ap-P1") << "tracked by the same pass";
+  EXPECT_FALSE(store_->get_device("X1").ok()) << "another group tag is not ours";
+  EXPECT_EQ(store_->get_device("Q0")->partner_registered, false);
+  EXPECT_EQ(engine.status().activity.partners_added, 1);
+  engine.refresh();
+  engine.step();
+  EXPECT_EQ(engine.status().activity.partners_added, 0);
+}
+
+TEST_F(EngineTest, DeliveryChecksTheUserAndLicencesThenAssignsAndRecords) {
+  queue("V", 2);
+  config_.required_licenses = {"sku-e3", "sku-intune"};
+  cloud_.users["ada@contoso.com"] = {"SKU-E3", "sku-intune", "sku-other"};
+  cloud_.users["bob@contoso.com"] = {"sku-e3"};
+  Engine engine(*store_, cloud_, clock_, config_);
+  engine.step();  // V0 and V1 uploaded; registered after the polls below
+  {
+    std::jthread worker([&engine](std::stop_token stop) { engine.run(stop); });
+    auto early = engine.deliver("V0", "ada@contoso.com", 5s);
+    ASSERT_FALSE(early.ok());
+    EXPECT_EQ(early.error().code, "conflict");
+    EXPECT_NE(early.error().message.find("not Ready for user yet"), std::string::npos);
+  }
+  run_for(61s, engine);
+  ASSERT_EQ(count("ready_for_user"), 2);
+  std::jthread worker([&engine](std::stop_token stop) { engine.run(stop); });
+
+  auto nobody = engine.deliver("V0", "eve@contoso.com", 5s);
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.error().code, "not_found");
+  EXPECT_NE(nobody.error().message.find("no user eve@contoso.com"), std::string::npos);
+
+  auto unlicensed = engine.deliver("V0", "bob@contoso.com", 5s);
+  ASSERT_FALSE(unlicensed.ok());
+  EXPECT_EQ(unlicensed.error().code, "invalid_argument");
+  EXPECT_NE(unlicensed.error().message.find("lacks 1 required licence(s): sku-intune"),
+            std::string::npos)
+      << unlicensed.error().message;
+  EXPECT_TRUE(cloud_.assigned.empty()) << "nothing assigned while the licences are missing";
+
+  auto delivered = engine.deliver("V0", "ada@contoso.com", 5s);
+  ASSERT_TRUE(delivered.ok()) << delivered.error().message;
+  EXPECT_EQ(delivered->delivered_to, "ada@contoso.com");
+  EXPECT_EQ(delivered->assigned_user, "ada@contoso.com");
+  EXPECT_TRUE(delivered->delivered_at.has_value());
+  EXPECT_EQ(cloud_.assigned["ap-V0"], "ada@contoso.com");
+
+  auto twice = engine.deliver("V0", "ada@contoso.com", 5s);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("already delivered to ada@contoso.com"), std::string::npos);
+  EXPECT_FALSE(engine.deliver("NOPE", "ada@contoso.com", 5s).ok());
+}
+
+TEST_F(EngineTest, ActivityMonitorRunsHourlyNotOnEveryPass) {
+  queue("B", 1);
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  const int lists = cloud_.enrollment_lists;
+  run_for(30min, engine);
+  EXPECT_EQ(cloud_.enrollment_lists, lists);
+  run_for(31min, engine);
+  EXPECT_EQ(cloud_.enrollment_lists, lists + 1);
 }
 
 TEST_F(EngineTest, ADeviceWhoseTagWasChangedIsFoundBySerialAndRetagged) {

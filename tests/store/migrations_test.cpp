@@ -67,6 +67,17 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 4: {
+      // Version 4 added the lifecycle columns: the same device, seen enrolled and delivered.
+      if (!seed_at_version(db, 3)) return false;
+      const auto status = db.exec(
+          "UPDATE devices SET managed_device_id = 'md-1', enrollment_state = 'enrolled', "
+          "last_sync_at = 1700000000000, delivered_at = 1700000000001, "
+          "delivered_to = 'ada@contoso.com';"
+          "UPDATE meta SET value = '4' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -91,6 +102,15 @@ void expect_seed_survived(Store& store, std::int64_t version) {
   EXPECT_EQ(*store.get_meta("seeded_at_version"), std::to_string(version));
   if (version >= 3) {
     EXPECT_EQ(device->import_record_id, "rec-1");
+  }
+  if (version >= 4) {
+    EXPECT_EQ(device->managed_device_id, "md-1");
+    EXPECT_EQ(device->enrollment_state, "enrolled");
+    EXPECT_EQ(device->last_sync_at, 1700000000000);
+    EXPECT_EQ(device->delivered_to, "ada@contoso.com");
+  } else {
+    EXPECT_FALSE(device->managed_device_id.has_value());
+    EXPECT_FALSE(device->delivered_at.has_value());
   }
   // Whether written by version 1 (fingerprint backfilled at open) or 2, the hash is known: the
   // same bytes under another serial are refused.

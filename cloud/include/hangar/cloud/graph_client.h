@@ -48,6 +48,10 @@ class GraphClient final : public RegistrationApi {
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() override;
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) override;
+  core::Result<std::vector<AutopilotDevice>> list_autopilot_enrollment() override;
+  core::Result<std::vector<ManagedDevice>> list_managed_devices() override;
+  core::Result<std::optional<UserLicences>> find_user(const std::string& upn) override;
+  core::Status assign_user(const std::string& device_id, const std::string& upn) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
 
   // Requests a fresh token now, bypassing the cache: checks tenant, client id and secret before

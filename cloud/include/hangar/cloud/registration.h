@@ -52,6 +52,21 @@ struct AutopilotDevice {
   std::string manufacturer;
   std::string model;
   std::string profile_status;  // deploymentProfileAssignmentStatus (beta; empty on v1.0)
+  std::string
+      enrollment_state;  // enrollmentState: unknown|enrolled|pendingReset|failed|notContacted
+  std::string managed_device_id;  // the Intune managed device, once enrolled
+};
+
+// An Intune managed device, as the activity monitor reads it.
+struct ManagedDevice {
+  std::string id;
+  std::optional<std::int64_t> last_sync_ms;  // lastSyncDateTime (absent: never synced)
+};
+
+// A user and the licences (SKU ids) assigned to it, for delivery checks.
+struct UserLicences {
+  std::string user_principal_name;
+  std::vector<std::string> sku_ids;
 };
 
 // What an import record's error means, in the seed's words.
@@ -98,6 +113,19 @@ class RegistrationApi {
   virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) = 0;
   virtual core::Status set_group_tag(const std::string& device_id, const std::string& tag) = 0;
+
+  // ---- lifecycle (activity monitor, delivery) ----
+  // Every Autopilot device's enrollment (paged, $select: id, serial, enrollment, managed id).
+  virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_enrollment() = 0;
+  // Every managed device's last sync (paged, $select: id, lastSyncDateTime).
+  virtual core::Result<std::vector<ManagedDevice>> list_managed_devices() = 0;
+  // The user and its licences; nullopt when no such user exists.
+  virtual core::Result<std::optional<UserLicences>> find_user(const std::string& upn) = 0;
+  virtual core::Status assign_user(const std::string& device_id, const std::string& upn) = 0;
 };
+
+// "2024-05-01T10:00:00Z" or with fractional seconds to Unix milliseconds; nullopt for Graph's
+// "never" (year 1) or text that is not such a time.
+std::optional<std::int64_t> parse_graph_time(std::string_view text);
 
 }  // namespace hangar::cloud

@@ -40,6 +40,10 @@ inline constexpr std::array kCommands{
                 "store the tenant id, client id and client secret, protected at rest"},
     CommandInfo{"clear-credentials", Permission::kAdmin,
                 "remove the credentials stored with set-credentials"},
+    CommandInfo{"deliver", Permission::kWrite,
+                "hand a Ready-for-user device to a licensed user and assign it in Autopilot"},
+    CommandInfo{"refresh", Permission::kWrite,
+                "read enrollment and last sync of registered devices now (Active/Inactive)"},
 };
 
 const CommandInfo* find_command(std::string_view name);

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -35,7 +36,13 @@ struct EngineConfig {
   std::chrono::milliseconds throttle_default{std::chrono::seconds(10)};
   std::chrono::milliseconds pending_threshold{std::chrono::minutes(30)};
   std::chrono::milliseconds sweep_interval{std::chrono::hours(24)};
+  // The activity monitor: how often it reads enrollment and last sync of registered devices, and
+  // how long without a sync makes an enrolled device Inactive (the seed: 7 days).
+  std::chrono::milliseconds activity_interval{std::chrono::hours(1)};
+  std::chrono::milliseconds inactive_after{std::chrono::hours(24 * 7)};
   std::string default_group_tag = "Microsoft365Managed_Autopilot";
+  // Licences (SKU ids) a user must hold before a device is delivered to them.
+  std::vector<std::string> required_licenses;
   std::uint64_t seed = 0;  // jitter; 0 = random
 };
 
@@ -58,6 +65,17 @@ class RateBudget {
 std::chrono::milliseconds full_jitter(int attempt, std::chrono::milliseconds base,
                                       std::chrono::milliseconds cap, std::mt19937_64& rng);
 
+// The last activity pass, for `hangar status` and `hangar refresh`.
+struct ActivityPass {
+  std::int64_t finished_at = 0;  // 0: none yet
+  std::int64_t devices = 0;      // registered devices looked at
+  std::int64_t written = 0;      // rows that changed
+  std::int64_t requests = 0;     // cloud calls (one per page)
+  std::int64_t active = 0;
+  std::int64_t inactive = 0;
+  std::int64_t partners_added = 0;  // partner-registered devices found in the tenant
+};
+
 struct EngineStatus {
   bool online = true;
   bool paused = false;
@@ -65,6 +83,8 @@ struct EngineStatus {
   std::optional<std::int64_t> blocked_until_ms;  // uploads wait until then (backoff/throttle)
   std::int64_t throttled = 0;                    // 429s received
   std::int64_t requests = 0;                     // cloud calls made
+  ActivityPass activity;
+  std::int64_t next_activity_at = 0;
 };
 
 class Engine {
@@ -81,6 +101,14 @@ class Engine {
   void notify();
   void pause();
   void resume();
+  // Runs an activity pass on the next step (`hangar refresh`).
+  void refresh();
+  // Hands a Ready-for-user device to a user (`hangar deliver`): the user must exist and hold
+  // every required licence; then the user is assigned to the Autopilot device and the delivery
+  // recorded. Runs on the engine's thread (the one that owns the cloud client); waits at most
+  // `timeout` for it. Error codes: not_found, conflict, invalid_argument, or the cloud's.
+  core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn,
+                                         std::chrono::milliseconds timeout);
   EngineStatus status() const;
 
  private:
@@ -95,6 +123,11 @@ class Engine {
   void flag_if_long_pending(const store::DeviceRow& device, std::int64_t now);
   void delete_finished(std::int64_t now);
   void sweep(std::int64_t now);
+  void monitor(std::int64_t now);
+  core::Result<store::DeviceRow> deliver_now(const std::string& serial, const std::string& upn);
+  void run_jobs();
+  std::int64_t add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
+                                   std::int64_t now);
   // Common handling of a failed call: offline, throttled, backoff. Returns when uploads may resume.
   std::int64_t on_failure(const core::Error& error, std::int64_t now);
   void on_success();
@@ -112,6 +145,8 @@ class Engine {
   mutable std::mutex mutex_;  // guards status_ and the wake-up flags
   std::condition_variable_any wake_;
   bool woken_ = false;
+  bool refresh_requested_ = false;
+  std::deque<std::function<void()>> jobs_;  // work other threads hand to the engine's thread
   EngineStatus status_;
 
   bool recovered_ = false;
@@ -120,6 +155,7 @@ class Engine {
   int throttle_streak_ = 0;
   std::int64_t next_poll_ = 0;
   std::int64_t next_sweep_ = 0;
+  std::int64_t next_activity_ = 0;
   std::int64_t budget_wait_until_ = 0;
   std::deque<std::string> deletions_;  // finished import records to delete (ours only)
 };

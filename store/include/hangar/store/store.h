@@ -82,6 +82,24 @@ struct DeviceRow {
   std::int64_t state_changed_at = 0;
   std::optional<std::string> import_record_id;     // the cloud's id of this device's import record
   std::optional<std::int64_t> pending_flagged_at;  // when a long Registration Pending was flagged
+  // What the activity monitor last read, and the hand-off to a user.
+  std::optional<std::string> managed_device_id;  // the Intune managed device
+  std::optional<std::string> enrollment_state;   // the Autopilot identity's enrollmentState
+  std::optional<std::int64_t> last_sync_at;      // the managed device's lastSyncDateTime
+  std::optional<std::int64_t> delivered_at;      // `hangar deliver`
+  std::optional<std::string> delivered_to;       // the user it was delivered to
+};
+
+// One device's activity as the monitor read it. All fields are written as given (the monitor
+// sends only devices where something changed); `new_state` moves the state with a history row.
+struct ActivityUpdate {
+  std::int64_t id = 0;
+  std::optional<std::string> cloud_device_id;
+  std::optional<std::string> managed_device_id;
+  std::optional<std::string> enrollment_state;
+  std::optional<std::int64_t> last_sync_at;
+  std::optional<std::string> new_state;
+  std::string reason;  // for the history row
 };
 
 // One state change of a device; from_state is absent for the row written when it was queued.
@@ -185,6 +203,16 @@ class Store {
   core::Status mark_uploaded(std::string_view serial, std::string_view record_id,
                              std::string_view import_id, std::int64_t now_ms);
   core::Result<std::vector<DeviceRow>> pending_devices() const;
+  // ---- the lifecycle ----
+  // Every serial in the store, lower-cased (serials ignore case), for cheap membership tests.
+  core::Result<std::vector<std::string>> serials() const;
+  // Registered devices the activity monitor follows: Ready for user, Active, Inactive.
+  core::Result<std::vector<DeviceRow>> tracked_devices() const;
+  // Writes the given rows in one transaction; returns how many were written.
+  core::Result<std::int64_t> apply_activity(std::span<const ActivityUpdate> updates,
+                                            std::int64_t now_ms);
+  // Records the hand-off: delivered_at, delivered_to and the assigned user.
+  core::Status record_delivery(std::string_view serial, std::string_view user, std::int64_t now_ms);
   // The import finished: the device is in the tenant as `cloud_device_id` (empty when the cloud
   // did not say) but stays Registration Pending until its deployment profile is confirmed. The
   // import record id is cleared (the record gets deleted); last_error is cleared.
