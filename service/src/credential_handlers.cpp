@@ -79,7 +79,7 @@ core::Result<Json> handle_set(ServiceContext& context, const Json& args,
   request.by = call.peer.user;
   auto result = context.credentials->set(std::move(request));
   // Uploads waiting for credentials can go now.
-  if (result && context.engine) context.engine->notify();
+  if (result && context.engine) context.engine->credentials_changed();
   return result;
 }
 
@@ -99,7 +99,7 @@ void add_credential_bindings(std::vector<ipc::Binding>& bindings, ServiceContext
                       [&context](const Json&, const ipc::CallContext& call) -> core::Result<Json> {
                         if (!context.credentials) return no_cloud();
                         auto result = context.credentials->clear(call.peer.user);
-                        if (result && context.engine) context.engine->notify();
+                        if (result && context.engine) context.engine->credentials_changed();
                         return result;
                       }});
 }

@@ -115,6 +115,31 @@ core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilo
   return (*api)->list_autopilot_devices_tagged(group_tag);
 }
 
+core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilot_enrollment() {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->list_autopilot_enrollment();
+}
+
+core::Result<std::vector<cloud::ManagedDevice>> CloudConnection::list_managed_devices() {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->list_managed_devices();
+}
+
+core::Result<std::optional<cloud::UserLicences>> CloudConnection::find_user(
+    const std::string& upn) {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->find_user(upn);
+}
+
+core::Status CloudConnection::assign_user(const std::string& device_id, const std::string& upn) {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->assign_user(device_id, upn);
+}
+
 core::Status CloudConnection::set_group_tag(const std::string& device_id, const std::string& tag) {
   auto api = current();
   if (!api) return api.error();

@@ -56,6 +56,10 @@ class CloudConnection final : public cloud::RegistrationApi {
   core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
+  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_enrollment() override;
+  core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override;
+  core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override;
+  core::Status assign_user(const std::string& device_id, const std::string& upn) override;
 
  private:
   core::Result<std::shared_ptr<cloud::RegistrationApi>> current() const;

@@ -588,6 +588,14 @@ core::Result<store::DeviceRow> Engine::deliver_now(const std::string& serial,
   return store_.get_device(device->serial);
 }
 
+void Engine::credentials_changed() {
+  {
+    std::lock_guard lock(mutex_);
+    backoff_reset_requested_ = true;
+  }
+  notify();
+}
+
 void Engine::refresh() {
   {
     std::lock_guard lock(mutex_);
@@ -748,6 +756,17 @@ void Engine::sweep(std::int64_t now) {
 std::chrono::milliseconds Engine::step() {
   run_jobs();
   const std::int64_t now = clock_.now_ms();
+  {
+    std::lock_guard lock(mutex_);
+    if (backoff_reset_requested_) {
+      backoff_reset_requested_ = false;
+      upload_blocked_until_ = 0;
+      next_poll_ = std::min(next_poll_, now);
+      failure_streak_ = 0;
+      throttle_streak_ = 0;
+      status_.last_error.clear();
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     if (status_.paused) return std::chrono::hours(1);

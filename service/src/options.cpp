@@ -64,6 +64,36 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       status = want_string(options.client_id);
     } else if (key == "log_level") {
       status = want_string(options.log_level);
+    } else if (key == "batch_size") {
+      if (!value.is_number_integer() || value.get<long long>() < 1 ||
+          value.get<long long>() > 500) {
+        status = make_error("config_error", file.string() +
+                                                ": \"batch_size\" must be a whole number from 1 "
+                                                "to 500 (devices per import call)");
+      } else {
+        options.batch_size = value.get<int>();
+      }
+    } else if (key == "activity_interval_hours" || key == "inactive_after_days") {
+      if (!value.is_number() || value.get<double>() <= 0) {
+        status = make_error("config_error",
+                            file.string() + ": \"" + key + "\" must be a positive number");
+      } else if (key == "activity_interval_hours") {
+        options.activity_interval_hours = value.get<double>();
+      } else {
+        options.inactive_after_days = value.get<double>();
+      }
+    } else if (key == "required_licenses") {
+      bool ok = value.is_array();
+      if (ok) {
+        for (const auto& sku : value) ok = ok && sku.is_string() && !sku.get<std::string>().empty();
+      }
+      if (!ok) {
+        status = make_error("config_error", file.string() +
+                                                ": \"required_licenses\" must be a list of SKU "
+                                                "ids (strings)");
+      } else {
+        options.required_licenses = value.get<std::vector<std::string>>();
+      }
     } else {
       // Unknown keys are errors: a misspelt setting silently ignored is worse than a refusal.
       status = make_error("config_error", file.string() + ": unknown setting \"" + key + "\"");
@@ -78,12 +108,13 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
 std::string usage() {
   return "usage: hangard [--config FILE] [--data-dir DIR] [--endpoint ENDPOINT]\n"
          "               [--operators-group GROUP] [--log-level LEVEL]\n"
-         "               [--cloud-url URL] [--poll-interval SECONDS]\n"
+         "               [--cloud-url URL] [--poll-interval SECONDS] [--batch-size N]\n"
          "environment: HANGAR_CONFIG, HANGAR_DATA_DIR, HANGAR_ENDPOINT, HANGAR_CLOUD_URL,\n"
          "             HANGAR_CLIENT_SECRET\n"
          "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
          "log_level,\n"
-         "  cloud_url, authority_url, graph_url, tenant_id, client_id\n"
+         "  cloud_url, authority_url, graph_url, tenant_id, client_id, batch_size (1-500),\n"
+         "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids])\n"
          "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
          "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
          "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"
@@ -94,7 +125,7 @@ std::string usage() {
 
 core::Result<Options> parse_options(const std::vector<std::string>& args) {
   std::string flag_config, flag_data_dir, flag_endpoint, flag_group, flag_level, flag_cloud,
-      flag_poll;
+      flag_poll, flag_batch;
   bool group_set = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -127,6 +158,8 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
       status = take(flag_cloud);
     } else if (is("--poll-interval")) {
       status = take(flag_poll);
+    } else if (is("--batch-size")) {
+      status = take(flag_batch);
     } else {
       status = make_error("usage", "unknown option \"" + arg + "\"");
     }
@@ -159,6 +192,14 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
     if (end == flag_poll.c_str() || *end != '\0' || options.poll_interval_seconds <= 0) {
       return make_error("usage", "--poll-interval takes a positive number of seconds");
     }
+  }
+  if (!flag_batch.empty()) {
+    char* end = nullptr;
+    const long batch = std::strtol(flag_batch.c_str(), &end, 10);
+    if (end == flag_batch.c_str() || *end != '\0' || batch < 1 || batch > 500) {
+      return make_error("usage", "--batch-size takes a whole number from 1 to 500");
+    }
+    options.batch_size = static_cast<int>(batch);
   }
   // The stored secret (set-credentials) is read by the service's credential manager, which knows
   // where each platform keeps it; the environment variable overrides it.

@@ -94,6 +94,12 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   EngineConfig engine_config;
   engine_config.poll_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(options.poll_interval_seconds * 1000));
+  engine_config.batch_size = static_cast<std::size_t>(options.batch_size);
+  engine_config.activity_interval = std::chrono::milliseconds(
+      static_cast<std::int64_t>(options.activity_interval_hours * 3'600'000));
+  engine_config.inactive_after = std::chrono::milliseconds(
+      static_cast<std::int64_t>(options.inactive_after_days * 86'400'000));
+  engine_config.required_licenses = options.required_licenses;
   Engine engine(**store, credentials.api(), clock, engine_config);
 
   ServiceContext context{

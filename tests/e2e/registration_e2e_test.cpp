@@ -46,12 +46,12 @@ class RegistrationE2E : public ::testing::Test {
     FAIL() << "hangar-cloudsim did not start: " << read_file(dir_.path() / "cloudsim.out");
   }
 
-  void start_service() {
-    service_ = std::make_unique<Process>(
-        std::vector<std::string>{kHangard, "--data-dir", (dir_.path() / "data").string(),
-                                 "--endpoint", endpoint_, "--cloud-url", url_, "--poll-interval",
-                                 "0.5"},
-        dir_.path() / "hangard.out");
+  void start_service(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{kHangard,     "--data-dir",      (dir_.path() / "data").string(),
+                                  "--endpoint", endpoint_,         "--cloud-url",
+                                  url_,         "--poll-interval", "0.5"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    service_ = std::make_unique<Process>(argv, dir_.path() / "hangard.out");
     const auto deadline = std::chrono::steady_clock::now() + 15s;
     while (std::chrono::steady_clock::now() < deadline) {
       if (hangar({"ping"}).code == 0) return;
@@ -222,8 +222,9 @@ TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
                {"time_scale", 600},
                {"registration", {{"delay_seconds", 30}}},
                {"faults", {{"endpoints", {"graph"}}, {"latency_ms", 30}, {"jitter_ms", 30}}}});
-  start_service();
-  const auto csv = make_devices({"CRASH-:600"});
+  // Batches of 50: 20 import calls, so the kills land in uploads as well as in polls.
+  start_service({"--batch-size", "50"});
+  const auto csv = make_devices({"CRASH-:1000"});
   auto imported = hangar({"import", csv.string(), "--profile", "standard"});
   ASSERT_EQ(imported.code, 0) << imported.output;
 
@@ -235,15 +236,17 @@ TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
         std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
     service_->signal(SIGKILL);
     ASSERT_TRUE(service_->wait(10s).has_value());
-    start_service();
+    start_service({"--batch-size", "50"});
   }
   ASSERT_TRUE(wait_final(180s)) << status().dump(2);
   const Json s = status();
-  EXPECT_EQ(s["states"]["ready_for_user"], 600) << s.dump(2);
+  EXPECT_EQ(s["states"]["ready_for_user"], 1000) << s.dump(2);
   const Json stats = cloud_stats();
   EXPECT_TRUE(stats["imports"]["serials_imported_more_than_once"].empty())
       << stats["imports"]["serials_imported_more_than_once"].dump();
-  EXPECT_EQ(stats["imports"]["by_serial"].size(), 600u);
+  EXPECT_EQ(stats["imports"]["by_serial"].size(), 1000u);
+  // At most 50 devices per call, so at least 20 import calls were made.
+  EXPECT_GE(stats["imports"]["calls"].get<int>(), 20);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 
 #include <future>
 
-#include "hangar/ipc/transport.h"
 #include "child_process.h"
+#include "hangar/ipc/transport.h"
 #include "test_support.h"
 
 namespace hangar::test {
@@ -182,6 +182,25 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
   auto typo = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
   EXPECT_EQ(typo.code, 2);
   EXPECT_NE(typo.output.find("unknown setting \"endpiont\""), std::string::npos) << typo.output;
+
+  // Engine settings are checked too, each error naming the setting and what it takes.
+  for (const auto& [text, wanted] :
+       {std::pair{R"({"batch_size": 0})", "\"batch_size\" must be a whole number from 1 to 500"},
+        std::pair{R"({"batch_size": "50"})", "\"batch_size\" must be a whole number"},
+        std::pair{R"({"inactive_after_days": -1})", "\"inactive_after_days\" must be a positive"},
+        std::pair{R"({"required_licenses": "sku"})", "\"required_licenses\" must be a list"}}) {
+    { std::ofstream(data_dir_ / "hangar.json") << text; }
+    auto bad_value = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
+    EXPECT_EQ(bad_value.code, 2) << text;
+    EXPECT_NE(bad_value.output.find(wanted), std::string::npos) << bad_value.output;
+  }
+  std::filesystem::remove(data_dir_ / "hangar.json");
+  auto bad_flag =
+      run_command({kHangard, "--data-dir", data_dir_.string(), "--batch-size", "501"}, dir_.path());
+  EXPECT_EQ(bad_flag.code, 2);
+  EXPECT_NE(bad_flag.output.find("--batch-size takes a whole number from 1 to 500"),
+            std::string::npos)
+      << bad_flag.output;
 
   { std::ofstream(data_dir_ / "hangar.json") << "{ not json"; }
   auto broken = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());

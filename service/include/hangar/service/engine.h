@@ -103,6 +103,8 @@ class Engine {
   void resume();
   // Runs an activity pass on the next step (`hangar refresh`).
   void refresh();
+  // New credentials were stored: forget the backoff earned with the old ones and try at once.
+  void credentials_changed();
   // Hands a Ready-for-user device to a user (`hangar deliver`): the user must exist and hold
   // every required licence; then the user is assigned to the Autopilot device and the delivery
   // recorded. Runs on the engine's thread (the one that owns the cloud client); waits at most
@@ -146,6 +148,7 @@ class Engine {
   std::condition_variable_any wake_;
   bool woken_ = false;
   bool refresh_requested_ = false;
+  bool backoff_reset_requested_ = false;
   std::deque<std::function<void()>> jobs_;  // work other threads hand to the engine's thread
   EngineStatus status_;
 

@@ -29,6 +29,11 @@ struct Options {
   // which the service reads itself (service/src/credentials.h). Never logged.
   std::string client_secret;
   double poll_interval_seconds = 30;
+  // The engine (config keys of the same names; --batch-size).
+  int batch_size = 500;                        // devices per import call, 1..500
+  double activity_interval_hours = 1;          // how often enrollment and last sync are read
+  double inactive_after_days = 7;              // no sync for this long: Inactive (the seed: 7 days)
+  std::vector<std::string> required_licenses;  // SKU ids a user needs before `hangar deliver`
 };
 
 inline constexpr const char* kDefaultCloudUrl = "http://127.0.0.1:8710";
