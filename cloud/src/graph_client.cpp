@@ -414,7 +414,8 @@ core::Result<std::vector<ImportRecord>> GraphClient::import_devices(
 core::Result<std::vector<ImportRecord>> GraphClient::import_records(const std::string& import_id) {
   std::vector<std::string> request_ids;
   auto items =
-      get_all(graph(kImported) + "?$filter=" + url_encode("importId eq " + odata_quote(import_id)),
+      get_all(graph(kImported) + "?$filter=" + url_encode("importId eq " + odata_quote(import_id)) +
+                  "&$top=1000",
               &request_ids);
   if (!items) return items.error();
   std::vector<ImportRecord> records;
@@ -474,16 +475,29 @@ core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices_t
   // deploymentProfileAssignmentStatus exists in beta only; selecting it on v1.0 would be a 400.
   const bool beta = config_.graph_url.size() >= 5 &&
                     config_.graph_url.compare(config_.graph_url.size() - 5, 5, "/beta") == 0;
-  auto items =
-      get_all(graph(kAutopilot) + "?$filter=" +
-              url_encode("contains(groupTag," + odata_quote(group_tag) + ")") + "&$select=" +
-              url_encode(std::string("id,serialNumber,groupTag") +
-                         (beta ? ",deploymentProfileAssignmentStatus" : "")));
+  auto items = get_all(graph(kAutopilot) + "?$filter=" +
+                       url_encode("contains(groupTag," + odata_quote(group_tag) + ")") +
+                       "&$top=1000&$select=" +
+                       url_encode(std::string("id,serialNumber,groupTag") +
+                                  (beta ? ",deploymentProfileAssignmentStatus" : "")));
   if (!items) return items.error();
   std::vector<AutopilotDevice> devices;
   devices.reserve(items->size());
   for (const auto& item : *items) devices.push_back(parse_autopilot(item));
   return devices;
+}
+
+core::Result<std::vector<ImportRecord>> GraphClient::list_import_records() {
+  std::vector<std::string> request_ids;
+  auto items = get_all(graph(kImported) + "?$top=1000", &request_ids);
+  if (!items) return items.error();
+  std::vector<ImportRecord> records;
+  records.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    records.push_back(parse_import_record((*items)[i]));
+    records.back().request_id = request_ids[i];
+  }
+  return records;
 }
 
 core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_enrollment() {

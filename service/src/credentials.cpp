@@ -115,6 +115,12 @@ core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilo
   return (*api)->list_autopilot_devices_tagged(group_tag);
 }
 
+core::Result<std::vector<cloud::ImportRecord>> CloudConnection::list_import_records() {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->list_import_records();
+}
+
 core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilot_enrollment() {
   auto api = current();
   if (!api) return api.error();

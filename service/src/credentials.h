@@ -57,6 +57,7 @@ class CloudConnection final : public cloud::RegistrationApi {
       const std::string& group_tag) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
   core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_enrollment() override;
+  core::Result<std::vector<cloud::ImportRecord>> list_import_records() override;
   core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override;
   core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override;
   core::Status assign_user(const std::string& device_id, const std::string& upn) override;

@@ -275,22 +275,17 @@ void Engine::poll(std::int64_t now) {
     }
   }
   if (!confirm(registered, now)) return;
-  for (const auto& [import_id, devices] : by_import) {
-    if (!spend_request(now, false)) return;  // the rest on the next pass
-    auto records = api_.import_records(import_id);
-    if (!records) {
-      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(records.error(), now));
-      next_poll_ = upload_blocked_until_;
-      return;
-    }
-    on_success();
-    std::map<std::string, const cloud::ImportRecord*> by_id;
-    for (const auto& record : *records) by_id[record.id] = &record;
+
+  // Import records: one filtered list per import call, or the whole import table when that
+  // takes fewer requests (many import calls pending, few records in the table: pages of 1,000).
+  std::vector<const store::DeviceRow*> just_registered;
+  const auto handle = [&](const std::vector<const store::DeviceRow*>& devices,
+                          const std::map<std::string, const cloud::ImportRecord*>& by_id) -> bool {
     for (const store::DeviceRow* device : devices) {
       auto it = by_id.find(device->import_record_id.value_or(""));
       if (it == by_id.end()) {
         // The record is gone (deleted by someone else's tool): ask the tenant directly.
-        if (!spend_request(now, false)) return;
+        if (!spend_request(now, false)) return false;
         auto found = api_.find_autopilot_device(device->serial);
         if (found && *found) {
           (void)store_.mark_registered(device->serial, (*found)->id, now);
@@ -300,41 +295,84 @@ void Engine::poll(std::int64_t now) {
         }
         continue;
       }
-      settle(*device, *it->second, now);
+      if (settle(*device, *it->second, now)) just_registered.push_back(device);
+    }
+    return true;
+  };
+  std::size_t ours = 0;
+  for (const auto& [import_id, devices] : by_import) ours += devices.size();
+  const std::size_t table_pages = (ours + foreign_records_ + 999) / 1000;
+  if (by_import.size() >= 2 && table_pages < by_import.size()) {
+    if (!spend_request(now, false)) return;
+    auto records = api_.list_import_records();
+    if (!records) {
+      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(records.error(), now));
+      next_poll_ = upload_blocked_until_;
+      return;
+    }
+    on_success();
+    std::map<std::string, const cloud::ImportRecord*> by_id;
+    for (const auto& record : *records) by_id[record.id] = &record;
+    std::size_t matched = 0;
+    for (const auto& [import_id, devices] : by_import) {
+      for (const store::DeviceRow* device : devices) {
+        if (by_id.count(device->import_record_id.value_or("")) > 0) ++matched;
+      }
+      if (!handle(devices, by_id)) return;
+    }
+    // Records that are not ours (other tools', or ours awaiting deletion) make the table bigger.
+    foreign_records_ = records->size() - matched;
+  } else {
+    for (const auto& [import_id, devices] : by_import) {
+      if (!spend_request(now, false)) return;  // the rest on the next pass
+      auto records = api_.import_records(import_id);
+      if (!records) {
+        upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(records.error(), now));
+        next_poll_ = upload_blocked_until_;
+        return;
+      }
+      on_success();
+      std::map<std::string, const cloud::ImportRecord*> by_id;
+      for (const auto& record : *records) by_id[record.id] = &record;
+      if (!handle(devices, by_id)) return;
     }
   }
   next_poll_ = now + config_.poll_interval.count();
+  // Devices whose import just finished are confirmed in the same pass: where the profile is
+  // already assigned they are Ready for user now, not one poll interval later.
+  (void)confirm(just_registered, now);
 }
 
-void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& record,
+bool Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& record,
                     std::int64_t now) {
   using Action = cloud::ErrorMeaning::Action;
   if (record.status == cloud::ImportStatus::kComplete) {
     // In the tenant now; Ready for user once its deployment profile is assigned (confirm()).
     (void)store_.mark_registered(device.serial, record.registration_id, now);
     deletions_.push_back(record.id);
-    return;
+    return true;
   }
   if (record.status == cloud::ImportStatus::kError) {
     const auto meaning = cloud::interpret_import_error(record.error_code, record.error_name);
     if (meaning.action == Action::kRegistered) {
       // 806: already in this tenant. Ready for user once the tenant shows it.
-      if (!spend_request(now, false)) return;
+      if (!spend_request(now, false)) return false;
       auto found = api_.find_autopilot_device(device.serial);
       if (found && *found) {
         (void)store_.mark_registered(device.serial, (*found)->id, now);
         (void)store_.note_problem(
             device.serial, meaning.detail + ": " + std::string(core::message(meaning.reason)), now);
         deletions_.push_back(record.id);
+        return true;
       }
-      return;
+      return false;
     }
     if (meaning.action == Action::kRetry) {
       const auto wait = full_jitter(static_cast<int>(device.attempts), config_.backoff_base,
                                     config_.backoff_cap, rng_);
       (void)store_.requeue(device.serial, now + wait.count(), meaning.detail + ": retrying", now);
       deletions_.push_back(record.id);
-      return;
+      return false;
     }
     // The Request ID the seed shows with "Unexpected error": the response that reported it.
     const std::string text = reason_text(meaning.reason, record.request_id);
@@ -344,9 +382,10 @@ void Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
         record.request_id.empty() ? std::nullopt : std::optional<std::string>(record.request_id),
         text, now);
     deletions_.push_back(record.id);
-    return;
+    return false;
   }
   flag_if_long_pending(device, now);
+  return false;
 }
 
 void Engine::flag_if_long_pending(const store::DeviceRow& device, std::int64_t now) {
@@ -424,7 +463,8 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
                   ? std::string("registered (this Graph version does not show the profile)")
                   : "registered; deployment profile assigned (" + identity->profile_status + ")";
           // Keep what the import said (806 "already registered"), not an old profile problem.
-          std::optional<std::string> detail = device->last_error;
+          auto fresh = store_.get_device(device->serial);  // this pass may have noted a 806
+          std::optional<std::string> detail = fresh ? fresh->last_error : device->last_error;
           if (detail == kProfileFailed) detail.reset();
           (void)store_.finish_registration(device->serial, "ready_for_user", std::nullopt, detail,
                                            std::nullopt, why, now);
@@ -810,8 +850,12 @@ std::chrono::milliseconds Engine::step() {
 void Engine::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     milliseconds delay{0};
+    const auto started = std::chrono::steady_clock::now();
     try {
       delay = step();
+      // step() counts from the start of the pass; a long pass (paging, deletes) must not push
+      // the next one back by its own duration.
+      delay -= std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
     } catch (const std::exception& e) {
       spdlog::error("registration engine: {}", e.what());
       delay = config_.backoff_base;

@@ -49,6 +49,7 @@ class GraphClient final : public RegistrationApi {
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) override;
   core::Result<std::vector<AutopilotDevice>> list_autopilot_enrollment() override;
+  core::Result<std::vector<ImportRecord>> list_import_records() override;
   core::Result<std::vector<ManagedDevice>> list_managed_devices() override;
   core::Result<std::optional<UserLicences>> find_user(const std::string& upn) override;
   core::Status assign_user(const std::string& device_id, const std::string& upn) override;

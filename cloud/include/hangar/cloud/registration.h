@@ -100,6 +100,8 @@ class RegistrationApi {
       std::span<const ImportItem> items) = 0;
   // Every record of one import call (paged), to poll a whole batch with a few requests.
   virtual core::Result<std::vector<ImportRecord>> import_records(const std::string& import_id) = 0;
+  // The whole import table (paged by 1,000): one request polls many import calls at once.
+  virtual core::Result<std::vector<ImportRecord>> list_import_records() = 0;
   // Records for one serial (crash recovery: was it sent before we died?).
   virtual core::Result<std::vector<ImportRecord>> import_records_for_serial(
       const std::string& serial) = 0;

@@ -118,7 +118,8 @@ class Engine {
   void upload(std::int64_t now);
   void send(std::vector<store::DeviceRow> batch, std::int64_t now);
   void poll(std::int64_t now);
-  void settle(const store::DeviceRow& device, const cloud::ImportRecord& record, std::int64_t now);
+  // True when the device is now registered (its profile still to be confirmed).
+  bool settle(const store::DeviceRow& device, const cloud::ImportRecord& record, std::int64_t now);
   // Registered devices: Ready for user once the tenant lists them with a deployment profile
   // assigned; one paged list per group tag. False when the pass must stop (budget, failure).
   bool confirm(const std::vector<const store::DeviceRow*>& devices, std::int64_t now);
@@ -159,6 +160,7 @@ class Engine {
   std::int64_t next_poll_ = 0;
   std::int64_t next_sweep_ = 0;
   std::int64_t next_activity_ = 0;
+  std::size_t foreign_records_ = 0;  // import records not ours, seen in the last whole-table list
   std::int64_t budget_wait_until_ = 0;
   std::deque<std::string> deletions_;  // finished import records to delete (ours only)
 };
