@@ -218,7 +218,7 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
                << " partner-registered device(s) added; activity pass: " << a.value("devices", 0)
                << " registered device(s), " << a.value("active", 0) << " active, "
                << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
-               << " changed, " << a.value("requests", 0) << " cloud request(s)\n";
+               << " changed, " << a.value("requests", 0) << " list call(s)\n";
       }
       return kOk;
     }

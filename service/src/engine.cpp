@@ -733,7 +733,8 @@ void Engine::monitor(std::int64_t now) {
       if (!changed) continue;
       if (state != device.state) {
         update.new_state = state;
-        spdlog::info("device {}: {} -> {} ({})", device.serial, device.state, state, update.reason);
+        spdlog::debug("device {}: {} -> {} ({})", device.serial, device.state, state,
+                      update.reason);
       }
       updates.push_back(std::move(update));
     }
@@ -745,6 +746,10 @@ void Engine::monitor(std::int64_t now) {
     }
   }
   pass.finished_at = now;
+  spdlog::info(
+      "activity pass: {} registered device(s), {} active, {} inactive, {} changed, {} partner "
+      "device(s) added, {} list call(s) (each paged)",
+      pass.devices, pass.active, pass.inactive, pass.written, pass.partners_added, pass.requests);
   next_activity_ = now + config_.activity_interval.count();
   std::lock_guard lock(mutex_);
   status_.activity = pass;

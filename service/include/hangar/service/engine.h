@@ -70,7 +70,7 @@ struct ActivityPass {
   std::int64_t finished_at = 0;  // 0: none yet
   std::int64_t devices = 0;      // registered devices looked at
   std::int64_t written = 0;      // rows that changed
-  std::int64_t requests = 0;     // cloud calls (one per page)
+  std::int64_t requests = 0;     // list calls made (each follows its pages)
   std::int64_t active = 0;
   std::int64_t inactive = 0;
   std::int64_t partners_added = 0;  // partner-registered devices found in the tenant
