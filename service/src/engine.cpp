@@ -118,6 +118,11 @@ std::int64_t Engine::on_failure(const core::Error& error, std::int64_t now) {
   return until;
 }
 
+void Engine::poll_failed(const core::Error& error, std::int64_t now) {
+  upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(error, now));
+  next_poll_ = upload_blocked_until_;
+}
+
 void Engine::on_success() {
   // Any answer ends a streak: a 5xx while polling must not grow the next upload's backoff, and
   // a long upload-free phase (confirming, deleting) must not escalate to the cap.
@@ -255,6 +260,17 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
                         now + config_.poll_interval.count());
 }
 
+namespace {
+
+std::map<std::string, const cloud::ImportRecord*> index_by_id(
+    const std::vector<cloud::ImportRecord>& records) {
+  std::map<std::string, const cloud::ImportRecord*> by_id;
+  for (const auto& record : records) by_id[record.id] = &record;
+  return by_id;
+}
+
+}  // namespace
+
 void Engine::poll(std::int64_t now) {
   if (now < next_poll_) return;
   auto pending = store_.pending_devices();
@@ -306,13 +322,11 @@ void Engine::poll(std::int64_t now) {
     if (!spend_request(now, false)) return;
     auto records = api_.list_import_records();
     if (!records) {
-      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(records.error(), now));
-      next_poll_ = upload_blocked_until_;
+      poll_failed(records.error(), now);
       return;
     }
     on_success();
-    std::map<std::string, const cloud::ImportRecord*> by_id;
-    for (const auto& record : *records) by_id[record.id] = &record;
+    const auto by_id = index_by_id(*records);
     std::size_t matched = 0;
     for (const auto& [import_id, devices] : by_import) {
       for (const store::DeviceRow* device : devices) {
@@ -327,13 +341,11 @@ void Engine::poll(std::int64_t now) {
       if (!spend_request(now, false)) return;  // the rest on the next pass
       auto records = api_.import_records(import_id);
       if (!records) {
-        upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(records.error(), now));
-        next_poll_ = upload_blocked_until_;
+        poll_failed(records.error(), now);
         return;
       }
       on_success();
-      std::map<std::string, const cloud::ImportRecord*> by_id;
-      for (const auto& record : *records) by_id[record.id] = &record;
+      const auto by_id = index_by_id(*records);
       if (!handle(devices, by_id)) return;
     }
   }
@@ -422,8 +434,7 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
     if (!spend_request(now, false)) return false;  // the rest on the next pass
     auto listed = api_.list_autopilot_devices_tagged(tag);
     if (!listed) {
-      upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(listed.error(), now));
-      next_poll_ = upload_blocked_until_;
+      poll_failed(listed.error(), now);
       return false;
     }
     on_success();
@@ -439,8 +450,7 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
         if (!spend_request(now, false)) return false;
         auto found = api_.find_autopilot_device(device->serial);
         if (!found) {
-          upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(found.error(), now));
-          next_poll_ = upload_blocked_until_;
+          poll_failed(found.error(), now);
           return false;
         }
         if (!*found) {  // Intune lists new devices a little late: wait

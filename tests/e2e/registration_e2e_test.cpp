@@ -9,6 +9,7 @@
 #include <random>
 
 #include "child_process.h"
+#include "cloudsim_process.h"
 #include "hangar/cloud/http.h"
 #include "test_support.h"
 
@@ -28,22 +29,10 @@ class RegistrationE2E : public ::testing::Test {
   void SetUp() override { endpoint_ = unique_endpoint(dir_); }
 
   void start_cloud(const Json& scenario) {
-    std::ofstream(dir_.path() / "scenario.json") << scenario.dump();
-    cloud_ = std::make_unique<Process>(
-        std::vector<std::string>{kCloudsim, "--port", "0", "--scenario",
-                                 (dir_.path() / "scenario.json").string()},
-        dir_.path() / "cloudsim.out");
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string out = read_file(dir_.path() / "cloudsim.out");
-      const auto at = out.find("listening on ");
-      if (at != std::string::npos) {
-        url_ = out.substr(at + 13, out.find('\n', at) - at - 13);
-        return;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "hangar-cloudsim did not start: " << read_file(dir_.path() / "cloudsim.out");
+    std::string why;
+    auto url = start_cloudsim(kCloudsim, scenario, dir_.path(), cloud_, why);
+    ASSERT_TRUE(url.has_value()) << "hangar-cloudsim did not start: " << why;
+    url_ = *url;
   }
 
   void start_service(std::vector<std::string> extra = {}) {

@@ -134,6 +134,8 @@ class Engine {
   // Common handling of a failed call: offline, throttled, backoff. Returns when uploads may resume.
   std::int64_t on_failure(const core::Error& error, std::int64_t now);
   void on_success();
+  // A failed poll or confirmation: uploads and the next poll wait as on_failure() says.
+  void poll_failed(const core::Error& error, std::int64_t now);
   bool spend_request(std::int64_t now, bool write);
   void log_error(const std::string& what, const core::Error& error);
 
