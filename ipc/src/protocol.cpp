@@ -12,12 +12,19 @@ core::Error malformed(std::string what) {
 }
 
 // Parses either encoding; a discarded value on failure. `strict` CBOR rejects trailing bytes.
+// nlohmann's DOM builder throws out_of_range (408, "excessive object size") for a CBOR map or
+// array that declares more elements than a container can hold, even with allow_exceptions off:
+// every parser exception becomes "not valid" here, so a hostile payload cannot end the service.
 Json parse_payload(std::string_view payload, Encoding encoding) {
-  if (encoding == Encoding::kCbor) {
-    return Json::from_cbor(payload.begin(), payload.end(), /*strict=*/true,
-                           /*allow_exceptions=*/false);
+  try {
+    if (encoding == Encoding::kCbor) {
+      return Json::from_cbor(payload.begin(), payload.end(), /*strict=*/true,
+                             /*allow_exceptions=*/false);
+    }
+    return Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  } catch (const Json::exception&) {
+    return Json(Json::value_t::discarded);
   }
-  return Json::parse(payload, nullptr, /*allow_exceptions=*/false);
 }
 
 std::string to_cbor_text(const Json& j) {

@@ -1,6 +1,7 @@
 // Protocol parsing and dispatch: malformed requests, versions, unknown commands, permissions.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "hangar/ipc/device_wire.h"
@@ -67,6 +68,14 @@ TEST(Protocol, BrokenCborIsMalformedNotACrash) {
     EXPECT_NE(parsed.error().message.find("CBOR"), std::string::npos);
   }
   EXPECT_FALSE(parse_request(whole + "x").ok()) << "trailing bytes after the map";
+  // Found by fuzz_protocol: a map declaring 2^58 entries made nlohmann throw out_of_range (408)
+  // despite allow_exceptions=false. It must be a malformed request like any other.
+  const std::string huge("\xbb\x05\x1f\x00\x00\x00\x7b\x22\x76\x22", 10);
+  std::optional<core::Result<Request>> parsed;
+  EXPECT_NO_THROW(parsed = parse_request(huge));
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_FALSE(parsed->ok());
+  EXPECT_NO_THROW((void)parse_reply(huge));
   EXPECT_FALSE(parse_reply(whole.substr(0, whole.size() - 1)).ok());
 }
 
