@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "child_process.h"
 #include "hangar/core/hash_builder.h"
 #include "test_support.h"
@@ -33,6 +34,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using hangar::bench::kOems;
+using hangar::bench::tail_of;
+using hangar::bench::WorkDir;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kDefaultDevices = 50000;
@@ -91,25 +95,6 @@ std::optional<Finished> run_to_end(const std::vector<std::string>& argv, const f
   return done;
 }
 
-// The last lines of a log, enough to see why a step failed without flooding the terminal.
-std::string tail_of(const fs::path& log, std::size_t max_chars = 2000) {
-  std::string text = hangar::test::read_file(log);
-  return text.size() > max_chars ? "..." + text.substr(text.size() - max_chars) : text;
-}
-
-// Serial prefixes and models in the style of the big OEMs, so the file looks like a mixed fleet.
-struct Oem {
-  const char* manufacturer;
-  const char* model;
-  const char* serial_prefix;
-};
-constexpr std::array<Oem, 4> kOems = {{
-    {"LENOVO", "20XW0026GE", "PF"},
-    {"HP", "HP EliteBook 840 G10", "5CG"},
-    {"Dell Inc.", "Latitude 7440", "DL"},
-    {"Microsoft Corporation", "Surface Laptop 5", "0F"},
-}};
-
 // Writes the header and one row per device exactly as Get-WindowsAutoPilotInfo does (CRLF, the
 // product ID left empty as the current script leaves it). Returns the file's size in bytes.
 std::optional<std::uintmax_t> write_csv(const fs::path& path, std::size_t devices) {
@@ -117,7 +102,7 @@ std::optional<std::uintmax_t> write_csv(const fs::path& path, std::size_t device
   out << "Device Serial Number,Windows Product ID,Hardware Hash\r\n";
   char serial[32];
   for (std::size_t i = 0; i < devices; ++i) {
-    const Oem& oem = kOems[i % kOems.size()];
+    const hangar::bench::Oem& oem = kOems[i % kOems.size()];
     std::snprintf(serial, sizeof serial, "%s%08zu", oem.serial_prefix, i);
     // A distinct seed per device makes every hash (and its fingerprint) unique.
     out << serial << ",,"
@@ -223,32 +208,6 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
   }
   return parsed;
 }
-
-// The run's directory (CSV, logs, both databases): removed at the end unless --keep asks to look
-// at it afterwards, e.g. to profile hangar or sqlite3 on the very same file.
-class WorkDir {
- public:
-  explicit WorkDir(bool keep)
-      : path_(fs::temp_directory_path() / ("hangar-ingest-" + hangar::test::unique_suffix())),
-        keep_(keep) {
-    fs::create_directories(path_);
-  }
-  ~WorkDir() {
-    if (keep_) {
-      std::printf("kept %s\n", path_.c_str());
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-  bool keep_;
-};
 
 // A loopback TCP port that refuses connections while this object lives: bound, never listening, so
 // nobody else can take it. hangard's registration engine is pointed there, which keeps the run an
@@ -431,7 +390,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::size_t devices = arguments->devices;
-  WorkDir dir(arguments->keep);
+  WorkDir dir("hangar-ingest-", arguments->keep);
   const fs::path csv = dir.path() / "devices.csv";
   const auto generate_start = std::chrono::steady_clock::now();
   auto csv_bytes = write_csv(csv, devices);

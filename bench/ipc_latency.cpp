@@ -9,10 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/frame.h"
 #include "hangar/ipc/protocol.h"
-#include "child_process.h"
 #include "test_support.h"
 
 namespace {

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "child_process.h"
 #include "hangar/cloud/http.h"
 #include "hangar/core/hash_builder.h"
@@ -31,6 +32,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using hangar::bench::kOems;
+using hangar::bench::tail_of;
+using hangar::bench::WorkDir;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
@@ -70,28 +74,10 @@ double since(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
-std::string tail_of(const fs::path& log, std::size_t max_chars = 2000) {
-  std::string text = hangar::test::read_file(log);
-  return text.size() > max_chars ? "..." + text.substr(text.size() - max_chars) : text;
-}
-
 struct Device {
   std::string serial;
   std::string hash_base64;
 };
-
-// Serial prefixes and models in the style of the big OEMs, as in bench/ingest.
-struct Oem {
-  const char* manufacturer;
-  const char* model;
-  const char* serial_prefix;
-};
-constexpr std::array<Oem, 4> kOems = {{
-    {"LENOVO", "20XW0026GE", "PF"},
-    {"HP", "HP EliteBook 840 G10", "5CG"},
-    {"Dell Inc.", "Latitude 7440", "DL"},
-    {"Microsoft Corporation", "Surface Laptop 5", "0F"},
-}};
 
 // Every device valid and unique: a distinct serial and seed per device, realistic 4 KB hashes.
 std::vector<Device> make_devices(std::size_t count) {
@@ -99,7 +85,7 @@ std::vector<Device> make_devices(std::size_t count) {
   devices.reserve(count);
   char serial[32];
   for (std::size_t i = 0; i < count; ++i) {
-    const Oem& oem = kOems[i % kOems.size()];
+    const hangar::bench::Oem& oem = kOems[i % kOems.size()];
     std::snprintf(serial, sizeof serial, "%s%08zu", oem.serial_prefix, i);
     devices.push_back({serial, hangar::core::HardwareHashBuilder::realistic(
                                    serial, oem.manufacturer, oem.model, kOsBuild, i + 1)
@@ -641,30 +627,6 @@ std::optional<SideResult> run_baseline(const fs::path& dir, const fs::path& scen
 
 // ---- output -----------------------------------------------------------------------------------
 
-class WorkDir {
- public:
-  explicit WorkDir(bool keep)
-      : path_(fs::temp_directory_path() / ("hangar-upload-" + hangar::test::unique_suffix())),
-        keep_(keep) {
-    fs::create_directories(path_);
-  }
-  ~WorkDir() {
-    if (keep_) {
-      std::printf("kept %s\n", path_.c_str());
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-  bool keep_;
-};
-
 double per_device(std::uint64_t requests, std::size_t devices) {
   return static_cast<double>(requests) / static_cast<double>(devices);
 }
@@ -739,7 +701,7 @@ int main(int argc, char** argv) {
   }
   const Settings& settings = *parsed;
   const std::size_t n = settings.devices;
-  WorkDir dir(settings.keep);
+  WorkDir dir("hangar-upload-", settings.keep);
   const auto generate_start = SteadyClock::now();
   const std::vector<Device> devices = make_devices(n);
   const fs::path csv = dir.path() / "devices.csv";

@@ -60,6 +60,18 @@ DeviceRow read_device(const Statement& row) {
 }
 
 // The column list with or without the hash bytes (NULL in their place keeps read_device's indexes).
+// Every row a device query returns.
+core::Result<std::vector<DeviceRow>> read_devices(Statement& query) {
+  std::vector<DeviceRow> rows;
+  for (;;) {
+    auto row = query.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(read_device(query));
+  }
+  return rows;
+}
+
 std::string device_columns(bool with_hash) {
   std::string columns(kDeviceColumns);
   if (!with_hash) columns.replace(columns.find("hardware_hash"), 13, "NULL");
@@ -510,14 +522,7 @@ core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& fil
   if (filter.limit > 0) {
     if (auto status = query->bind(5, filter.limit); !status) return std::move(status).error();
   }
-  std::vector<DeviceRow> rows;
-  for (;;) {
-    auto row = query->step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    rows.push_back(read_device(*query));
-  }
-  return rows;
+  return read_devices(*query);
 }
 
 core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
@@ -675,12 +680,9 @@ core::Result<std::vector<DeviceRow>> Store::claim_upload_batch(std::int64_t now_
         "(next_attempt_at IS NULL OR next_attempt_at <= ?1) ORDER BY id LIMIT ?2");
     if (!query) return std::move(query).error();
     if (auto status = query->bind_all(now_ms, limit); !status) return std::move(status).error();
-    for (;;) {
-      auto row = query->step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      rows.push_back(read_device(*query));
-    }
+    auto read = read_devices(*query);
+    if (!read) return std::move(read).error();
+    rows = std::move(read).value();
   }
   for (auto& row : rows) {
     auto mark = database_.prepare("UPDATE devices SET in_flight_since = ?1 WHERE id = ?2");
@@ -699,14 +701,7 @@ core::Result<std::vector<DeviceRow>> Store::in_doubt_devices() const {
                                  " FROM devices WHERE state = 'queued' AND in_flight_since IS "
                                  "NOT NULL ORDER BY id");
   if (!query) return std::move(query).error();
-  std::vector<DeviceRow> rows;
-  for (;;) {
-    auto row = query->step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    rows.push_back(read_device(*query));
-  }
-  return rows;
+  return read_devices(*query);
 }
 
 core::Status Store::release_upload(std::string_view serial,
@@ -760,14 +755,7 @@ core::Result<std::vector<DeviceRow>> Store::tracked_devices() const {
                                  " FROM devices WHERE state IN ('ready_for_user', 'active', "
                                  "'inactive') ORDER BY id");
   if (!query) return std::move(query).error();
-  std::vector<DeviceRow> rows;
-  for (;;) {
-    auto row = query->step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    rows.push_back(read_device(*query));
-  }
-  return rows;
+  return read_devices(*query);
 }
 
 core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate> updates,
