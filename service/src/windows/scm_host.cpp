@@ -70,13 +70,15 @@ class ServiceHost {
 
     {
       std::jthread worker([this, &options] {
-        const int code = service::run(*options, stop_.get_token(), [this, &options] {
+        auto on_ready = [this, &options] {
           set_running();
           events_.write(
               {EventId::kServiceStarted,
                EventLevel::kInformation,
                {std::string(core::kVersion), options->data_dir.string(), options->endpoint}});
-        });
+        };
+        // The same sink takes the devices' state changes (Ready for user, failures).
+        const int code = service::run(*options, stop_.get_token(), on_ready, &events_);
         std::lock_guard lock(mutex_);
         finished_ = true;
         exit_code_ = code;
