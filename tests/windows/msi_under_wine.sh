@@ -93,6 +93,18 @@ printf '{"cloud_url": "%s", "poll_interval_seconds": 0.5}\n' "$sim_url" >"$data_
 cp "$data_dir/hangar.json" "$work/hangar.json.orig"
 tray=0
 msiinfo export "$msi" File | grep -q 'hangar-tray.exe' && tray=1
+msi_property() { msiinfo export "$1" Property | tr -d '\r' | awk -v p="$2" '$1 == p { print $2 }'; }
+old_code=$(msi_property "$msi" ProductCode)
+new_code=$(msi_property "$upgrade_msi" ProductCode)
+old_version=$(msi_property "$msi" ProductVersion)
+new_version=$(msi_property "$upgrade_msi" ProductVersion)
+[[ $old_code != "$new_code" && $(printf '%s\n' "$old_version" "$new_version" | sort -V | tail -n1) == "$new_version" && $old_version != "$new_version" ]] ||
+  fail "$(basename "$upgrade_msi") ($new_version, $new_code) is no upgrade of $(basename "$msi") ($old_version, $old_code)"
+# The DisplayVersion Windows Installer registered for a product code; empty when not installed.
+installed_version() {
+  svc reg query "HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\\$1" /v DisplayVersion 2>/dev/null |
+    awk '$1 == "DisplayVersion" { print $3 }'
+}
 
 check_installed() {
   local label=$1
@@ -125,6 +137,7 @@ t0=$SECONDS
 msiexec_run "$work/install.log" /i "$msi" || msi_fail "$work/install.log" "msiexec /i failed"
 echo "   installed in $((SECONDS - t0)) s"
 check_installed install
+installed_version "$old_code" | grep -qx "$old_version" || fail "Hangar $old_version is not registered"
 
 echo "== hangar status over \\\\.\\pipe\\hangar (no --endpoint: the installed defaults)"
 status_out=$(svc "$win_hangar" --json status) || fail "status: $status_out"
@@ -146,15 +159,10 @@ t0=$SECONDS
 msiexec_run "$work/upgrade.log" /i "$upgrade_msi" || msi_fail "$work/upgrade.log" "upgrade failed"
 echo "   upgraded in $((SECONDS - t0)) s"
 check_installed upgrade
-# Programs and Features: one Hangar entry, the new version (the old product was removed).
-versions=$(svc reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s | awk '
-  /^HKEY_/ { if (hangar) print version; hangar = 0; version = "" }
-  $1 == "DisplayName" && $3 == "Hangar" { hangar = 1 }
-  $1 == "DisplayVersion" { version = $3 }
-  END { if (hangar) print version }')
-new_version=$(basename "$upgrade_msi" | sed -E 's/^hangar-([0-9.]+)-x64\.msi$/\1/')
-[[ $(grep -c . <<<"$versions") == 1 ]] && grep -q "$new_version" <<<"$versions" ||
-  fail "after the upgrade, not exactly Hangar $new_version installed: $versions"
+# Programs and Features: the new product, at the new version; the old one removed.
+installed_version "$new_code" | grep -qx "$new_version" ||
+  fail "Hangar $new_version ($new_code) is not registered as installed"
+[[ -z $(installed_version "$old_code") ]] || fail "the old product $old_code is still installed"
 wait_until_final "$win_hangar" 60 || fail "status after the upgrade: $status_out"
 grep -q '"ready_for_user": 3' <<<"$status_out" || fail "the queue did not survive: $status_out"
 grep -q '"registration_failed": 1' <<<"$status_out" || fail "the queue did not survive: $status_out"
@@ -168,6 +176,10 @@ if wine_run 20 sc query "$service" >/dev/null 2>&1; then fail "the service is st
 [[ ! -e "$program_dir/hangard.exe" && ! -e "$program_dir/hangar.exe" ]] ||
   fail "program files are left in Program Files\\Hangar"
 if svc reg query "$event_key" >/dev/null; then fail "the event source is still registered"; fi
+if ((tray)) && svc reg query 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run' /v "Hangar tray" >/dev/null; then
+  fail "the tray still starts at logon"
+fi
+[[ ! -e "$program_dir/hangar-tray.exe" ]] || fail "hangar-tray.exe is left in Program Files\\Hangar"
 path_value=$(svc reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v Path)
 if grep -qi 'Program Files\\Hangar' <<<"$path_value"; then fail "PATH still names Hangar: $path_value"; fi
 for kept in hangar.db hangar.json logs/hangard.log; do
