@@ -173,7 +173,7 @@ std::string describe_failure_actions(const std::string& name, std::string& error
   }
   DWORD needed = 0;
   ::QueryServiceConfig2W(service.get(), SERVICE_CONFIG_FAILURE_ACTIONS, nullptr, 0, &needed);
-  std::vector<BYTE> buffer(std::max<DWORD>(needed, sizeof(SERVICE_FAILURE_ACTIONSW)));
+  std::vector<BYTE> buffer(std::max(needed, static_cast<DWORD>(sizeof(SERVICE_FAILURE_ACTIONSW))));
   if (!::QueryServiceConfig2W(service.get(), SERVICE_CONFIG_FAILURE_ACTIONS, buffer.data(),
                               static_cast<DWORD>(buffer.size()), &needed)) {
     error = "cannot read the failure actions of " + name + ": " + last_error_text();
