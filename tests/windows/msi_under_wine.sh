@@ -3,7 +3,8 @@
 #   msiexec /i (silent) -> service Hangar RUNNING, files in Program Files\Hangar, `hangard setup
 #   --verify` (what Wine can read back of it: the PATH), event source -> `hangar status` over
 #   \\.\pipe\hangar -> import a CSV, devices Ready for user -> msiexec /i of the same files with a
-#   higher ProductVersion (major upgrade): service RUNNING again, queue and config kept ->
+#   higher ProductVersion (major upgrade): service RUNNING again, queue and config kept, the older
+#   MSI refused ->
 #   msiexec /x: service, program files, PATH entry and event source gone, the data kept ->
 #   install again: the kept queue is back -> msiexec /x REMOVEDATA=1: the data gone too.
 # Usage: msi_under_wine.sh MSI UPGRADE_MSI NATIVE_BIN_DIR
@@ -167,6 +168,11 @@ wait_until_final "$win_hangar" 60 || fail "status after the upgrade: $status_out
 grep -q '"ready_for_user": 3' <<<"$status_out" || fail "the queue did not survive: $status_out"
 grep -q '"registration_failed": 1' <<<"$status_out" || fail "the queue did not survive: $status_out"
 cmp -s "$data_dir/hangar.json" "$work/hangar.json.orig" || fail "the upgrade changed hangar.json"
+
+echo "== the older MSI is refused now"
+if msiexec_run "$work/downgrade.log" /i "$msi"; then fail "msiexec installed $old_version over $new_version"; fi
+[[ -z $(installed_version "$old_code") ]] || fail "the refused downgrade registered $old_version"
+wait_for_service_state "$service" RUNNING 30 || fail "the refused downgrade stopped the service"
 
 echo "== msiexec /x: the program goes, the data stays"
 t0=$SECONDS
