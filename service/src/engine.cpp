@@ -12,6 +12,7 @@
 #include "hangar/cloud/http.h"
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
+#include "redact.h"
 
 namespace hangar::service {
 
@@ -66,9 +67,12 @@ Engine::Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clo
       requests_(config_.request_budget, config_.budget_window) {}
 
 void Engine::log_error(const std::string& what, const core::Error& error) {
+  std::string text = what + ": " + error.message;
+  if (!error.request_id.empty()) text += " (request id " + error.request_id + ")";
+  // Redacted once here rather than on every `status` call that shows it (clients poll status).
+  text = redact(text);
   std::lock_guard lock(mutex_);
-  status_.last_error = what + ": " + error.message;
-  if (!error.request_id.empty()) status_.last_error += " (request id " + error.request_id + ")";
+  status_.last_error = std::move(text);
 }
 
 bool Engine::spend_request(std::int64_t now, bool write) {

@@ -79,7 +79,7 @@ struct ActivityPass {
 struct EngineStatus {
   bool online = true;
   bool paused = false;
-  std::string last_error;                        // the last cloud failure, for `hangar status`
+  std::string last_error;  // the last cloud failure, for `hangar status`; already redacted
   std::optional<std::int64_t> blocked_until_ms;  // uploads wait until then (backoff/throttle)
   std::int64_t throttled = 0;                    // 429s received
   std::int64_t requests = 0;                     // cloud calls made
