@@ -45,7 +45,7 @@ else()
   add_library(hangar::sqlite ALIAS SQLite::SQLite3)
   # libcsv (Debian: libcsv-dev) ships no CMake config or pkg-config file.
   find_path(HANGAR_CSV_INCLUDE_DIR csv.h)
-  find_library(HANGAR_CSV_LIBRARY NAMES csv)
+  find_library(HANGAR_CSV_LIBRARY NAMES csv libcsv)  # libcsv.so; vcpkg: csv.lib or libcsv.lib
   if(NOT HANGAR_CSV_INCLUDE_DIR OR NOT HANGAR_CSV_LIBRARY)
     message(FATAL_ERROR "libcsv not found: install libcsv-dev (scripts/setup-deps.sh)")
   endif()

@@ -8,6 +8,9 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+// After windows.h:
+#include <knownfolders.h>
+#include <shlobj.h>
 
 #include "hangar/core/win_text.h"
 #else
@@ -35,6 +38,16 @@ std::string env(const char* name) {
 
 std::filesystem::path default_data_dir() {
 #ifdef _WIN32
+  // The known folder, not %ProgramData%: a service's environment is built for its account and
+  // need not carry the variable (under Wine's service manager it names C:\users\Public), while
+  // the MSI creates and secures the folder it resolves through the known folder.
+  wchar_t* known = nullptr;
+  if (SUCCEEDED(::SHGetKnownFolderPath(FOLDERID_ProgramData, KF_FLAG_DEFAULT, nullptr, &known))) {
+    std::filesystem::path base(known);
+    ::CoTaskMemFree(known);
+    return base / "Hangar";
+  }
+  ::CoTaskMemFree(known);
   std::string base = env("ProgramData");
   if (base.empty()) base = "C:\\ProgramData";
   return std::filesystem::path(std::u8string(base.begin(), base.end())) / "Hangar";

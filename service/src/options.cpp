@@ -73,6 +73,15 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       } else {
         options.batch_size = value.get<int>();
       }
+    } else if (key == "poll_interval_seconds") {
+      // In the file too: a service installed by the MSI runs without flags.
+      if (!value.is_number() || value.get<double>() <= 0) {
+        status =
+            make_error("config_error",
+                       file.string() + ": \"poll_interval_seconds\" must be a positive number");
+      } else {
+        options.poll_interval_seconds = value.get<double>();
+      }
     } else if (key == "event_queue_size") {
       if (!value.is_number_integer() || value.get<long long>() < 16 ||
           value.get<long long>() > 1'000'000) {

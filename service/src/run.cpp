@@ -1,12 +1,16 @@
 // The service core shared by every host: start-up in order, serve until stopped, shut down cleanly.
 #include "hangar/service/run.h"
 
+#include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
 #include "credentials.h"
+#include "event_report.h"
 #include "handlers.h"
 #include "hangar/cloud/graph_client.h"
 #include "hangar/core/clock.h"
@@ -40,16 +44,21 @@ core::Status prepare_data_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-void wait_for_stop(std::stop_token stop) {
+// Waits for `stop`, calling `tick` (if any) every few seconds meanwhile.
+void wait_for_stop(std::stop_token stop, const std::function<void()>& tick) {
   std::mutex mutex;
   std::condition_variable_any cv;
   std::unique_lock lock(mutex);
-  cv.wait(lock, stop, [] { return false; });
+  while (!stop.stop_requested()) {
+    cv.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+    if (tick) tick();
+  }
 }
 
 }  // namespace
 
-int run(const Options& options, std::stop_token stop, const std::function<void()>& on_ready) {
+int run(const Options& options, std::stop_token stop, const std::function<void()>& on_ready,
+        EventSink* event_log) {
   if (auto dir = prepare_data_dir(options.data_dir); !dir) {
     // No log file yet: the host prints this.
     spdlog::error("{}", dir.error().message);
@@ -103,9 +112,17 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   engine_config.required_licenses = options.required_licenses;
   Engine engine(**store, credentials.api(), clock, engine_config);
 
+  // The Event Log (the Windows service host passes one): devices Ready for user and registration
+  // failures, rate-limited. Declared before the feed, which calls it until it stops.
+  std::optional<StateChangeReporter> reporter;
+  if (event_log != nullptr) reporter.emplace(*event_log);
+
   EventFeedOptions feed_options;
   feed_options.subscriber_capacity = static_cast<std::size_t>(options.event_queue_size);
   EventFeed feed(**store, feed_options);
+  if (reporter) {
+    feed.add_listener([&reporter](const StateChange& change) { reporter->on_change(change); });
+  }
   if (auto started = feed.start(); !started) {
     spdlog::error("cannot read the state history: {}", started.error().message);
     return 1;
@@ -131,9 +148,13 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   std::jthread engine_thread([&engine](std::stop_token token) { engine.run(token); });
   if (on_ready) on_ready();
 
-  wait_for_stop(stop);
+  std::function<void()> flush_event_log;
+  if (reporter) flush_event_log = [&reporter, &clock] { reporter->flush(clock.now_ms()); };
+  wait_for_stop(stop, flush_event_log);
   spdlog::info("stop requested; shutting down");
   feed.stop();  // ends every subscription, so their connections close promptly
+  // Summaries of devices held back by the rate limit are written now, not lost.
+  if (reporter) reporter->flush(std::numeric_limits<std::int64_t>::max());
   server.stop();
   engine_thread.request_stop();
   engine_thread.join();

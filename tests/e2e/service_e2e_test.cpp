@@ -188,6 +188,8 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
        {std::pair{R"({"batch_size": 0})", "\"batch_size\" must be a whole number from 1 to 500"},
         std::pair{R"({"batch_size": "50"})", "\"batch_size\" must be a whole number"},
         std::pair{R"({"inactive_after_days": -1})", "\"inactive_after_days\" must be a positive"},
+        std::pair{R"({"poll_interval_seconds": 0})",
+                  "\"poll_interval_seconds\" must be a positive number"},
         std::pair{R"({"required_licenses": "sku"})", "\"required_licenses\" must be a list"}}) {
     { std::ofstream(data_dir_ / "hangar.json") << text; }
     auto bad_value = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());

@@ -16,6 +16,8 @@ native_bin=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../scripts/wine-env.sh
 source "$here/../../scripts/wine-env.sh"
+# shellcheck source=wine_test_lib.sh
+source "$here/wine_test_lib.sh"
 
 for tool in hangar-cloudsim hangar-devicegen; do
   if [[ ! -x "$native_bin/$tool" ]]; then
@@ -31,20 +33,12 @@ name="HangarE2E$$"
 pipe="hangar-e2e-test-$$"
 sim_pid=""
 
-fail() {
-  echo "FAIL: $*" >&2
-  if [[ -f "$data_dir/logs/hangard.log" ]]; then
-    echo "--- hangard.log (last 40 lines)" >&2
-    tail -n 40 "$data_dir/logs/hangard.log" >&2
-  fi
-  [[ -f "$work/cloudsim.err" ]] && { echo "--- cloudsim" >&2; tail -n 20 "$work/cloudsim.err" >&2; }
-  exit 1
-}
+fail() { wine_test_fail "$@"; }
 
 cleanup() {
   wine_run 30 sc stop "$name" >/dev/null 2>&1 || true
   wine_run 30 sc delete "$name" >/dev/null 2>&1 || true
-  [[ -n "$sim_pid" ]] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  stop_native_cloudsim
   rm -rf -- "$work"
   wine_prefix_down
 }
@@ -55,16 +49,8 @@ cat >"$work/scenario.json" <<'JSON'
 {"seed": 7, "time_scale": 600, "registration": {"delay_seconds": 300},
  "rules": [{"serial_prefix": "OTHER-", "error": "ZtdDeviceAssignedToOtherTenant"}]}
 JSON
-"$native_bin/hangar-cloudsim" --port 0 --scenario "$work/scenario.json" >"$work/cloudsim.out" \
-  2>"$work/cloudsim.err" &
-sim_pid=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^listening on //p' "$work/cloudsim.out")
-  [[ -n "$url" ]] && break
-  sleep 0.1
-done
-[[ -n "$url" ]] || fail "hangar-cloudsim did not start"
+start_native_cloudsim "$native_bin" "$work" "$work/scenario.json" || fail "hangar-cloudsim did not start"
+url=$sim_url
 echo "== native simulator at $url"
 
 wine_prefix_up || fail "could not prepare a Wine prefix"
@@ -72,17 +58,7 @@ win_exe=$(winepath -w "$hangard_exe" 2>/dev/null)
 win_data=$(winepath -w "$data_dir" 2>/dev/null)
 [[ -n "$win_exe" && -n "$win_data" ]] || fail "winepath could not map the paths"
 
-wait_for_state() {
-  local want=$1 seconds=$2 out=""
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    out=$(wine_run 20 sc query "$name" 2>/dev/null | tr -d '\r' || true)
-    grep -Eq "STATE *: *[0-9]+ +$want" <<<"$out" && return 0
-    sleep 0.5
-  done
-  echo "$out" >&2
-  return 1
-}
+wait_for_state() { wait_for_service_state "$name" "$@"; }
 
 echo "== sc create/start $name --cloud-url $url"
 wine_run 60 sc create "$name" \
@@ -95,7 +71,7 @@ echo "== hangar.exe import: 6 devices to register, 2 claimed by another organiza
 "$native_bin/hangar-devicegen" -o "$work/devices-utf8.csv" --devices "WIN-:6" --devices "OTHER-:2" \
   >/dev/null || fail "hangar-devicegen"
 # As PowerShell 5.1 writes it: UTF-16LE with a BOM.
-iconv -f UTF-8 -t UTF-16LE "$work/devices-utf8.csv" | { printf '\xff\xfe'; cat; } >"$work/devices.csv"
+utf16_csv "$work/devices-utf8.csv" "$work/devices.csv"
 win_csv=$(winepath -w "$work/devices.csv" 2>/dev/null)
 import_out=$(wine_run 120 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
   tr -d '\r') || fail "import: $import_out"
@@ -103,13 +79,7 @@ echo "$import_out"
 grep -q "8 accepted" <<<"$import_out" || fail "import did not accept the 8 devices"
 
 echo "== waiting until every device is final"
-status_out=""
-deadline=$((SECONDS + 150))
-while ((SECONDS < deadline)); do
-  status_out=$(wine_run 30 "$hangar_exe" --endpoint "$pipe" --json status 2>&1 | tr -d '\r' || true)
-  grep -q '"queue_depth": 0' <<<"$status_out" && break
-  sleep 1
-done
+wait_until_final "$hangar_exe" 150 --endpoint "$pipe" || true
 grep -q '"queue_depth": 0' <<<"$status_out" || fail "devices still pending after 150 s: $status_out"
 grep -q '"ready_for_user": 6' <<<"$status_out" || fail "not 6 Ready for user: $status_out"
 grep -q '"registration_failed": 2' <<<"$status_out" || fail "not 2 failed: $status_out"

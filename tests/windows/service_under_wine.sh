@@ -11,15 +11,10 @@ hangar_exe=$(readlink -f "$2")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../scripts/wine-env.sh
 source "$here/../../scripts/wine-env.sh"
+# shellcheck source=wine_test_lib.sh
+source "$here/wine_test_lib.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  if [[ -n "${data_dir:-}" && -f "$data_dir/logs/hangard.log" ]]; then
-    echo "--- hangard.log" >&2
-    tail -n 40 "$data_dir/logs/hangard.log" >&2
-  fi
-  exit 1
-}
+fail() { wine_test_fail "$@"; }
 
 wine_prefix_up || fail "could not prepare a Wine prefix"
 name="HangarTest$$"
@@ -37,20 +32,7 @@ win_exe=$(winepath -w "$hangard_exe" 2>/dev/null)
 win_data=$(winepath -w "$data_dir" 2>/dev/null)
 [[ -n "$win_exe" && -n "$win_data" ]] || fail "winepath could not map the paths"
 
-# Polls `sc query` until the service reports the wanted state (RUNNING, STOPPED) or time runs out.
-wait_for_state() {
-  local want=$1 seconds=$2 out=""
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    out=$(wine_run 20 sc query "$name" 2>/dev/null | tr -d '\r' || true)
-    if grep -Eq "STATE *: *[0-9]+ +$want" <<<"$out"; then
-      return 0
-    fi
-    sleep 0.5
-  done
-  echo "$out" >&2
-  return 1
-}
+wait_for_state() { wait_for_service_state "$name" "$@"; }
 
 echo "== sc create $name"
 wine_run 60 sc create "$name" binPath= "\"$win_exe\" --data-dir \"$win_data\" --endpoint $pipe" \
@@ -73,8 +55,9 @@ echo "== hangar.exe import of a PowerShell 5.1 file (UTF-16LE) over the pipe, th
 # The public sample hash from the Microsoft Managed Desktop docs (unpadded, one byte short).
 sample_hash="T0EeBAEAHAAAAAoAAQBjRQAACgAgAWNFTw76I3gCCQMCABAACQABAAIABAABAAAABQAZAAgAAAAAAAAACAAAAAAAAAACAAEAAwMAEQBHZW51aW5lSW50ZWwABAA0AEludGVsKFIpIENvcmUoVE0pIGk1LTczMDBVIENQVSBAIDIuNjBHSHoAAAAAAAAAAAYAEAAAAQAAAAAAABEAAAEHAEUAMzMzM180QTMwXzRBMjFfNjExNV8wMDI1XzM4NTlfMDAwMF8wMDAxLnxTQU1TVU5HIEtVUzAzMDIwMk0tQjAwMHwIABoACQAAALyDhexPuwgAAABQAEMASQAAAAgAGgAKAAAAvIOF7E+8CAAAAEIAVABIAAAACQAQAB0BvgDQCOAFAAAAgBsACAAdABMACgAJAAkCAMUKDQBQAFRQTS1WZXJzaW9uOjIuMCAtTGV2ZWw6MC1SZXZpc2lvbjoxLjE2LVZlbmRvcklEOidOVEMgJy1GaXJtd2FyZTo2NTUzOS42NTUzNgAZAAQBtp4c1IQUNQ6Wiaih3jV16sI/9xdNPxB/iAT1+02gHsHpieOUbnlL39zVxDIgPDwhRM1Fjgh2d8KJu2AM+SiHPXBbuWAP5/NwJlEyf3Te5/5yChEedFWdfgG1/13oK0AmEDSdfdJfDekpeloYSgZr73vsoClJ8DR67BnmyzSKnIY4I8lqDBXrcETeZwqAoqQbv1IP9MB/qersMJjMyuDrnkixiPpBgOGE8r6Oip+KMm3MTVbawqCgMhfl/xfMMR+l+krrAR75msvN9Jzf3ixXZu4uaHJYIobDIufyJYn29BgPllOtVfrK44IogwUeP1H09CT8TH1T9TPBi9CKh8zxjwsALgAAAAAAAQAgAAAAc3sivcVFJ1E85y+Gixfq87gUTmg7UlAfCesRyIuOLtgMABQANG6FKrfG3VAA6wI+Fp4TLQ4AEQAwMTY1MjA3NzEzNTcADwAaAE1pY3Jvc29mdCBDb3Jwb3JhdGlvbgAQABoATWljcm9zb2Z0IENvcnBvcmF0aW9uABEAEwBTdXJmYWNlIExhcHRvcAASABMAU3VyZmFjZV9MYXB0b3AAEwAMAFN1cmZhY2UAFwAnAEQ6RiBCOjBDODUwMkIxIEY6VSBDOjA5IFA6QzEgUzowMSAAFAAaAE1pY3Jvc29mdCBDb3Jwb3JhdGlvbgAVABMAU3VyZmFjZSBMYXB0b3AAFgAaAFNNQklPU19TVFJJTkdfSU5ERVhfMAAYABIAMzg2MzQ3NTI5Nzc4NwAaABMAW1JTMl1YMjEtMzYzMTEAHABGADMzMzNfNEEzMF80QTIxXzYxMTVfMDAyNV8zODU5XzAwMDBfMDAwMS58U0FNU1VORyBLVVMwMzAyMDJNLUIwMDB8AENTJADoMJEDquTVL+c3M1mlkr6E6sftOEuJD9f72qWBKCIr"
 csv="$data_dir/hardwarehash.csv"
-printf 'Device Serial Number,Windows Product ID,Hardware Hash\r\n016520771357,,%s\r\n' "$sample_hash" |
-  iconv -f ASCII -t UTF-16LE | { printf '\xff\xfe'; cat; } >"$csv"
+printf 'Device Serial Number,Windows Product ID,Hardware Hash\r\n016520771357,,%s\r\n' "$sample_hash" \
+  >"$csv.utf8"
+utf16_csv "$csv.utf8" "$csv"
 win_csv=$(winepath -w "$csv" 2>/dev/null)
 import_out=$(wine_run 60 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
   tr -d '\r') || fail "import: $import_out"

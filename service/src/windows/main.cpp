@@ -1,4 +1,5 @@
-// hangard on Windows: picks the host (SCM service, console, install, uninstall) and hands over.
+// hangard on Windows: picks the host (SCM service, console, install, uninstall, setup) and hands
+// over.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "hangar/core/version.h"
 #include "scm_host.h"
 #include "service_install.h"
+#include "setup.h"
 #include "win_text.h"
 
 int main() {
@@ -28,6 +30,7 @@ int main() {
   if (command == "console") return win::run_console(rest);
   if (command == "install") return win::install_service(rest);
   if (command == "uninstall") return win::uninstall_service(rest);
+  if (command == "setup") return win::run_setup(rest);
 
   // No subcommand: the SCM started us (binPath flags are our arguments), or someone ran the exe by
   // hand, in which case the dispatcher refuses and the same flags run in the console.

@@ -18,6 +18,8 @@
 #include <stop_token>
 #include <thread>
 
+#include "event_log.h"
+#include "hangar/core/version.h"
 #include "hangar/service/options.h"
 #include "hangar/service/run.h"
 #include "win_text.h"
@@ -36,22 +38,12 @@ constexpr auto kMaxPending = 120s;
 // Exit code for arguments parse_options() rejects (matches the POSIX host's usage error).
 constexpr int kUsageExitCode = 2;
 
-// Logs host-level failures (before run() has a log file) to the Application event log.
-void report_to_event_log(const std::string& service_name, const std::string& message) {
-  HANDLE source = ::RegisterEventSourceW(nullptr, to_wide(service_name).c_str());
-  if (source == nullptr) return;
-  const std::wstring text = to_wide(message);
-  const wchar_t* strings[1] = {text.c_str()};
-  ::ReportEventW(source, EVENTLOG_ERROR_TYPE, 0, 0, nullptr, 1, 0, strings, nullptr);
-  ::DeregisterEventSource(source);
-}
-
 // One running service: owns its status and its stop source. Lives in run_as_service()'s frame, so
 // it outlives every control-handler call the dispatcher can make.
 class ServiceHost {
  public:
   ServiceHost(std::string name, std::vector<std::string> args)
-      : name_(std::move(name)), args_(std::move(args)) {
+      : name_(std::move(name)), args_(std::move(args)), events_(name_) {
     status_.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
   }
   ServiceHost(const ServiceHost&) = delete;
@@ -62,7 +54,7 @@ class ServiceHost {
     status_handle_ =
         ::RegisterServiceCtrlHandlerExW(to_wide(name_).c_str(), &ServiceHost::control, this);
     if (status_handle_ == nullptr) {
-      report_to_event_log(name_, "RegisterServiceCtrlHandlerExW failed: " + last_error_text());
+      report_failure("RegisterServiceCtrlHandlerExW failed: " + last_error_text());
       exit_code_ = 1;
       return;
     }
@@ -70,7 +62,7 @@ class ServiceHost {
 
     auto options = parse_options(args_);
     if (!options) {
-      report_to_event_log(name_, "hangard: " + options.error().message);
+      report_failure(options.error().message);
       finish(kUsageExitCode);
       return;
     }
@@ -78,13 +70,30 @@ class ServiceHost {
 
     {
       std::jthread worker([this, &options] {
-        const int code = service::run(*options, stop_.get_token(), [this] { set_running(); });
+        auto on_ready = [this, &options] {
+          set_running();
+          events_.write(
+              {EventId::kServiceStarted,
+               EventLevel::kInformation,
+               {std::string(core::kVersion), options->data_dir.string(), options->endpoint}});
+        };
+        // The same sink takes the devices' state changes (Ready for user, failures).
+        const int code = service::run(*options, stop_.get_token(), on_ready, &events_);
         std::lock_guard lock(mutex_);
         finished_ = true;
         exit_code_ = code;
         changed_.notify_all();
       });
       report_progress_until_finished();
+    }
+    // A start-up failure is already in the log file; the Event Log is where admins look first.
+    if (exit_code_ != 0 && !started_) {
+      report_failure("exit code " + std::to_string(exit_code_) + " during start-up; see " +
+                     (options->data_dir / "logs" / "hangard.log").string());
+    } else {
+      events_.write({EventId::kServiceStopped,
+                     exit_code_ == 0 ? EventLevel::kInformation : EventLevel::kError,
+                     {std::to_string(exit_code_)}});
     }
     finish(exit_code_);
   }
@@ -113,8 +122,14 @@ class ServiceHost {
   // connect. Ignored if a stop already began.
   void set_running() {
     std::lock_guard lock(mutex_);
+    started_ = true;
     if (status_.dwCurrentState != SERVICE_START_PENDING) return;
     set_status_locked(SERVICE_RUNNING, 0);
+  }
+
+  // Host-level failures, some before run() has a log file.
+  void report_failure(const std::string& what) {
+    events_.write({EventId::kServiceFailed, EventLevel::kError, {what}});
   }
 
   void set_status(DWORD state, DWORD wait_hint) {
@@ -172,7 +187,9 @@ class ServiceHost {
   std::chrono::steady_clock::time_point pending_since_{};
   bool finished_ = false;
   int exit_code_ = 0;
+  bool started_ = false;  // run() reported ready
   std::stop_source stop_;
+  WindowsEventSink events_;  // start, stop and failures in the Application log
 };
 
 // What main() hands to ServiceMain. The SCM calls ServiceMain without a context argument, so this

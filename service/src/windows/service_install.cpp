@@ -10,12 +10,15 @@
 #endif
 #include <windows.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
+#include "event_log.h"
 #include "hangar/service/options.h"
 #include "win_text.h"
 
@@ -83,28 +86,8 @@ std::optional<HostArgs> parse_host_args(const std::vector<std::string>& args, bo
   return out;
 }
 
-std::wstring this_executable() {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    const DWORD size = ::GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
-    if (size == 0) return {};
-    if (size < path.size()) {
-      path.resize(size);
-      return path;
-    }
-    path.resize(path.size() * 2);  // truncated: long path
-  }
-}
-
-// Failure actions are best effort: the service works without them, so a refusal (some SCMs,
-// including Wine's, implement only part of ChangeServiceConfig2W) is a warning, not a failure.
-void configure_recovery(SC_HANDLE service, const std::string& name) {
-  SERVICE_DESCRIPTIONW description{const_cast<wchar_t*>(kDescription)};
-  if (!::ChangeServiceConfig2W(service, SERVICE_CONFIG_DESCRIPTION, &description)) {
-    std::cerr << "hangard: warning: cannot set the description of " << name << ": "
-              << last_error_text() << "\n";
-  }
-  // Restart after 5 s, then 10 s, then every 60 s; the count resets after a day without failures.
+// Restart after 5 s, then 10 s, then every 60 s; the count resets after a day without failures.
+std::string apply_failure_actions(SC_HANDLE service) {
   SC_ACTION actions[3] = {
       {SC_ACTION_RESTART, 5'000}, {SC_ACTION_RESTART, 10'000}, {SC_ACTION_RESTART, 60'000}};
   SERVICE_FAILURE_ACTIONSW failure{};
@@ -112,13 +95,29 @@ void configure_recovery(SC_HANDLE service, const std::string& name) {
   failure.cActions = 3;
   failure.lpsaActions = actions;
   if (!::ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, &failure)) {
-    std::cerr << "hangard: warning: cannot set the failure actions of " << name << ": "
-              << last_error_text() << "\n";
-    return;
+    return "cannot set the failure actions: " + last_error_text();
   }
-  // Also restart after a non-zero exit code, not only after a crash.
+  // Also restart after a non-zero exit code, not only after a crash. Wine's service manager does
+  // not know this level (error 124): the actions above still apply to crashes there.
   SERVICE_FAILURE_ACTIONS_FLAG flag{TRUE};
-  ::ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag);
+  if (!::ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag)) {
+    std::cerr << "hangard: warning: a non-zero exit will not count as a failure: "
+              << last_error_text() << "\n";
+  }
+  return {};
+}
+
+// The description and failure actions are best effort for a development install: the service
+// works without them, so a refusal is a warning, not a failure.
+void configure_recovery(SC_HANDLE service, const std::string& name) {
+  SERVICE_DESCRIPTIONW description{const_cast<wchar_t*>(kDescription)};
+  if (!::ChangeServiceConfig2W(service, SERVICE_CONFIG_DESCRIPTION, &description)) {
+    std::cerr << "hangard: warning: cannot set the description of " << name << ": "
+              << last_error_text() << "\n";
+  }
+  if (auto error = apply_failure_actions(service); !error.empty()) {
+    std::cerr << "hangard: warning: " << name << ": " << error << "\n";
+  }
 }
 
 // Polls until the service reports STOPPED or the timeout passes.
@@ -139,11 +138,81 @@ bool wait_until_stopped(SC_HANDLE service) {
 
 }  // namespace
 
+std::wstring this_executable() {
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    const DWORD size = ::GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+    if (size == 0) return {};
+    if (size < path.size()) {
+      path.resize(size);
+      return path;
+    }
+    path.resize(path.size() * 2);  // truncated: long path
+  }
+}
+
+std::string set_failure_actions(const std::string& name) {
+  ScHandle manager(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+  if (!manager) return "cannot open the service control manager: " + last_error_text();
+  ScHandle service(
+      ::OpenServiceW(manager.get(), to_wide(name).c_str(), SERVICE_CHANGE_CONFIG | SERVICE_START));
+  if (!service) return "cannot open service " + name + ": " + last_error_text();
+  return apply_failure_actions(service.get());
+}
+
+std::string describe_failure_actions(const std::string& name, std::string& error) {
+  ScHandle manager(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+  if (!manager) {
+    error = "cannot open the service control manager: " + last_error_text();
+    return {};
+  }
+  ScHandle service(::OpenServiceW(manager.get(), to_wide(name).c_str(), SERVICE_QUERY_CONFIG));
+  if (!service) {
+    error = "cannot open service " + name + ": " + last_error_text();
+    return {};
+  }
+  DWORD needed = 0;
+  ::QueryServiceConfig2W(service.get(), SERVICE_CONFIG_FAILURE_ACTIONS, nullptr, 0, &needed);
+  std::vector<BYTE> buffer(std::max(needed, static_cast<DWORD>(sizeof(SERVICE_FAILURE_ACTIONSW))));
+  if (!::QueryServiceConfig2W(service.get(), SERVICE_CONFIG_FAILURE_ACTIONS, buffer.data(),
+                              static_cast<DWORD>(buffer.size()), &needed)) {
+    error = "cannot read the failure actions of " + name + ": " + last_error_text();
+    return {};
+  }
+  const auto* failure = reinterpret_cast<const SERVICE_FAILURE_ACTIONSW*>(buffer.data());
+  std::string text;
+  for (DWORD i = 0; i < failure->cActions; ++i) {
+    const SC_ACTION& action = failure->lpsaActions[i];
+    if (!text.empty()) text += ", ";
+    switch (action.Type) {
+      case SC_ACTION_RESTART:
+        text += "restart";
+        break;
+      case SC_ACTION_REBOOT:
+        text += "reboot";
+        break;
+      case SC_ACTION_RUN_COMMAND:
+        text += "run command";
+        break;
+      default:
+        text += "none";
+        break;
+    }
+    text += " " + std::to_string(action.Delay / 1000) + " s";
+  }
+  if (text.empty()) text = "none";
+  text += "; reset after " + std::to_string(failure->dwResetPeriod) + " s";
+  return text;
+}
+
 std::string host_usage() {
   return "usage: hangard [service flags]                  run as a service (or in the console)\n"
          "       hangard console [service flags]          run in the foreground\n"
          "       hangard install [--name NAME] [--auto] [service flags]\n"
          "       hangard uninstall [--name NAME]\n"
+         "       hangard setup [--verify | --uninstall [--remove-data]] [--name NAME] [--data-dir "
+         "DIR]\n"
+         "                                                (the MSI's custom actions, as SYSTEM)\n"
          "The service name defaults to \"" +
          std::string(kDefaultServiceName) + "\"; --auto starts it at boot.\n" + usage();
 }
@@ -174,7 +243,8 @@ int install_service(const std::vector<std::string>& args) {
   }
   const std::wstring name = to_wide(host->name);
   ScHandle service(::CreateServiceW(
-      manager.get(), name.c_str(), kDisplayName, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_STATUS,
+      manager.get(), name.c_str(), kDisplayName,
+      SERVICE_CHANGE_CONFIG | SERVICE_QUERY_STATUS | SERVICE_START,  // restart actions need START
       SERVICE_WIN32_OWN_PROCESS, host->auto_start ? SERVICE_AUTO_START : SERVICE_DEMAND_START,
       SERVICE_ERROR_NORMAL, command_line.c_str(), nullptr, nullptr, nullptr, nullptr, nullptr));
   if (!service) {
@@ -187,6 +257,9 @@ int install_service(const std::vector<std::string>& args) {
     return 1;
   }
   configure_recovery(service.get(), host->name);
+  if (auto error = register_event_source(host->name, exe); !error.empty()) {
+    std::cerr << "hangard: warning: the event source: " << error << "\n";
+  }
   std::cout << "installed service " << host->name << " ("
             << (host->auto_start ? "automatic" : "manual") << " start): " << to_utf8(command_line)
             << "\n";
@@ -229,6 +302,9 @@ int uninstall_service(const std::vector<std::string>& args) {
   if (!::DeleteService(service.get())) {
     std::cerr << "hangard: cannot delete " << host->name << ": " << last_error_text() << "\n";
     return 1;
+  }
+  if (auto error = unregister_event_source(host->name); !error.empty()) {
+    std::cerr << "hangard: warning: the event source: " << error << "\n";
   }
   std::cout << "removed service " << host->name << "\n";
   return 0;
