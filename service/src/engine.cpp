@@ -166,6 +166,8 @@ void Engine::recover(std::int64_t now) {
 
 void Engine::upload(std::int64_t now) {
   if (now < upload_blocked_until_ || now < budget_wait_until_) return;
+  // Nothing queued: no write slot spent (other writes share the budget).
+  if (auto counts = store_.count_by_state(); counts && (*counts)["queued"] == 0) return;
   if (!spend_request(now, true)) return;
   auto batch = store_.claim_upload_batch(now, static_cast<std::int64_t>(config_.batch_size));
   if (!batch) {
