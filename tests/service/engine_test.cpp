@@ -176,6 +176,64 @@ class FakeCloud final : public cloud::RegistrationApi {
     tenant[serial].managed_device_id = "md-" + serial;
     last_sync["md-" + serial] = synced_at;
   }
+  // Entra ID: groups (id -> member object ids) and device objects (Entra device id -> object id).
+  std::map<std::string, std::set<std::string>> groups;
+  std::map<std::string, std::string> directory;
+  int group_lists = 0;
+  int member_adds = 0;
+  int member_removes = 0;
+  std::vector<std::size_t> lookup_sizes;  // device ids per lookup call
+  std::deque<core::Error> group_write_failures;
+  // The device enrolls and joins Entra ID: its identity carries the id, the directory its object.
+  void join(const std::string& serial, const std::string& device_id) {
+    tenant[serial].azure_ad_device_id = device_id;
+    directory[device_id] = "obj-" + device_id;
+  }
+  core::Result<std::vector<cloud::DirectoryDevice>> list_group_devices(
+      const std::string& group_id) override {
+    ++group_lists;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    auto group = groups.find(group_id);
+    if (group == groups.end()) {
+      return core::make_error(
+          cloud::kErrRejected,
+          "GET .../groups/" + group_id + " answered HTTP 404: Request_ResourceNotFound");
+    }
+    std::vector<cloud::DirectoryDevice> out;
+    for (const auto& [device_id, object_id] : directory) {
+      if (group->second.contains(object_id)) out.push_back({object_id, device_id});
+    }
+    return out;
+  }
+  core::Result<std::vector<cloud::DirectoryDevice>> find_directory_devices(
+      std::span<const std::string> device_ids) override {
+    lookup_sizes.push_back(device_ids.size());
+    std::vector<cloud::DirectoryDevice> out;
+    for (const auto& id : device_ids) {
+      if (auto it = directory.find(id); it != directory.end()) out.push_back({it->second, id});
+    }
+    return out;
+  }
+  core::Result<bool> add_group_member(const std::string& group_id,
+                                      const std::string& object_id) override {
+    ++member_adds;
+    if (!group_write_failures.empty()) {
+      core::Error error = group_write_failures.front();
+      group_write_failures.pop_front();
+      return error;
+    }
+    return groups[group_id].insert(object_id).second;
+  }
+  core::Result<bool> remove_group_member(const std::string& group_id,
+                                         const std::string& object_id) override {
+    ++member_removes;
+    if (!group_write_failures.empty()) {
+      core::Error error = group_write_failures.front();
+      group_write_failures.pop_front();
+      return error;
+    }
+    return groups[group_id].erase(object_id) > 0;
+  }
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
     for (auto& [serial, device] : tenant) {
