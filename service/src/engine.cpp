@@ -811,10 +811,11 @@ void Engine::enforce_groups(std::int64_t now) {
   {
     std::lock_guard lock(mutex_);
     status_.groups_configured = true;
-    if (group_sweep_requested_) {
+    // A sweep under way finishes first (its listing predates the request); the requested one
+    // starts on the pass after it.
+    if (group_sweep_requested_ && !group_sweep_active_) {
       group_sweep_requested_ = false;
-      // A sweep under way finishes first; the requested one follows at once.
-      next_group_sweep_ = group_sweep_active_ ? now + 1 : std::min(next_group_sweep_, now);
+      next_group_sweep_ = std::min(next_group_sweep_, now);
     }
   }
   if (!group_sweep_active_) {
@@ -1102,8 +1103,15 @@ std::chrono::milliseconds Engine::step() {
   }
   wake = std::min(wake, next_sweep_);
   wake = std::min(wake, std::max(next_activity_, now + 1));
+  bool sweep_requested = false;
+  {
+    std::lock_guard lock(mutex_);
+    sweep_requested = group_sweep_requested_;
+  }
   if (group_sweep_active_) {
     wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
+  } else if (sweep_requested) {
+    wake = std::min(wake, now + 1);
   } else if (!config_.profile_groups.empty() && next_group_sweep_ >= 0) {
     wake = std::min(wake, std::max(next_group_sweep_, now + 1));
   }

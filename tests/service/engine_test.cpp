@@ -733,6 +733,23 @@ TEST_F(GroupSweepTest, CorrectionsStayWithinTheWriteBudgetAndWaitOutRetryAfter) 
   EXPECT_EQ(engine.status().throttled, 1);
 }
 
+TEST_F(GroupSweepTest, ASweepRequestedWhileOneIsUnderWayRunsAfterIt) {
+  for (int i = 0; i < 3; ++i) queue_profile("Q" + std::to_string(i), "standard");
+  config_.write_budget = 2;
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  run_for(65s, engine);
+  for (int i = 0; i < 3; ++i) cloud_.join("Q" + std::to_string(i), "dev-q" + std::to_string(i));
+  sync(engine);  // two of three adds fit the budget
+  ASSERT_TRUE(engine.status().group_sweep_running);
+  const int lists = cloud_.group_lists;
+  ASSERT_TRUE(engine.sweep_groups());  // asked again while the first one waits for the budget
+  run_for(60s, engine);
+  EXPECT_EQ(cloud_.groups[kStandardGroup].size(), 3u);
+  EXPECT_EQ(cloud_.group_lists, lists + 2) << "the second sweep listed both groups once more";
+  EXPECT_FALSE(engine.status().group_sweep_running);
+}
+
 TEST_F(GroupSweepTest, AMissingGroupIsAnErrorAndTheOtherGroupsAreStillEnforced) {
   cloud_.groups.erase(kPowerGroup);  // a typo in profile_groups, say
   queue_profile("M0", "standard");
