@@ -195,7 +195,7 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
                   "\"profile_groups\".\"standard\" must be the group's object id, a GUID"},
         std::pair{R"({"profile_groups": {"standard": "6d1c2b8e-0000-4000-8000-000000000001",
                                           "power-user": "6D1C2B8E-0000-4000-8000-000000000001"}})",
-                  "is also standard's; each profile needs its own group"},
+                  "'s; each profile needs its own group"},
         std::pair{R"({"profile_groups": ["6d1c2b8e-0000-4000-8000-000000000001"]})",
                   "\"profile_groups\" must be an object"},
         std::pair{R"({"group_sweep_interval_hours": 0})",
