@@ -13,6 +13,7 @@
 #include "hangar/core/version.h"
 #include "hangar/ipc/server.h"
 #include "hangar/service/engine.h"
+#include "hangar/service/events.h"
 #include "hangar/service/instance_lock.h"
 #include "hangar/store/store.h"
 #include "logging.h"
@@ -105,9 +106,17 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
       static_cast<std::int64_t>(options.group_sweep_interval_hours * 3'600'000));
   Engine engine(**store, credentials.api(), clock, engine_config);
 
+  EventFeedOptions feed_options;
+  feed_options.subscriber_capacity = static_cast<std::size_t>(options.event_queue_size);
+  EventFeed feed(**store, feed_options);
+  if (auto started = feed.start(); !started) {
+    spdlog::error("cannot read the state history: {}", started.error().message);
+    return 1;
+  }
+
   ServiceContext context{
-      **store, clock,       clock.steady_now(), options.endpoint, options.data_dir.string(),
-      &engine, &credentials};
+      **store,      clock, clock.steady_now(), options.endpoint, options.data_dir.string(), &engine,
+      &credentials, &feed};
   auto dispatcher = ipc::Dispatcher::create(make_bindings(context));
   if (!dispatcher) {
     spdlog::critical("command table: {}", dispatcher.error().message);
@@ -127,6 +136,7 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
 
   wait_for_stop(stop);
   spdlog::info("stop requested; shutting down");
+  feed.stop();  // ends every subscription, so their connections close promptly
   server.stop();
   engine_thread.request_stop();
   engine_thread.join();

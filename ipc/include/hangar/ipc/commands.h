@@ -45,6 +45,8 @@ inline constexpr std::array kCommands{
     CommandInfo{"sweep-groups", Permission::kWrite,
                 "put registered devices back in their profile's Entra ID group now, out of the "
                 "other profiles' groups"},
+    CommandInfo{"subscribe", Permission::kRead,
+                "stream device state changes as they happen (hangar watch, the tray)"},
     CommandInfo{"refresh", Permission::kWrite,
                 "read enrollment and last sync of registered devices now (Active/Inactive)"},
 };

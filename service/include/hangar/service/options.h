@@ -38,6 +38,8 @@ struct Options {
   // Profile (CLI name) -> Entra ID group object id; empty: no group sweep.
   std::map<std::string, std::string> profile_groups;
   double group_sweep_interval_hours = 24;
+  // Changes a `subscribe` client may fall behind by before it is sent a gap (config only).
+  int event_queue_size = 4096;
 };
 
 inline constexpr const char* kDefaultCloudUrl = "http://127.0.0.1:8710";
