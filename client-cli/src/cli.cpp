@@ -110,6 +110,17 @@ int cmd_ping(const Globals& g, const std::vector<std::string>&, Io& io) {
   return kOk;
 }
 
+// One line for a profile-group sweep (status and sync print it alike).
+std::string group_summary(const Json& sweep) {
+  std::ostringstream s;
+  s << sweep.value("devices", 0) << " device(s) checked, " << sweep.value("added", 0)
+    << " added to their profile's group, " << sweep.value("removed", 0)
+    << " removed from another profile's group, " << sweep.value("skipped", 0)
+    << " not joined to Entra ID yet, " << sweep.value("errors", 0) << " error(s), "
+    << sweep.value("requests", 0) << " call(s)";
+  return s.str();
+}
+
 int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
   auto result = call(g, io, "status");
   if (auto* code = std::get_if<int>(&result)) return *code;
@@ -154,6 +165,23 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
              << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; next "
              << format_time(a.value("next_pass_at", std::int64_t{0})) << "\n";
     }
+    if (c.contains("groups")) {
+      const Json& gr = c["groups"];
+      io.out << "  groups        ";
+      if (!gr.value("configured", false)) {
+        io.out << "no profile_groups configured: no group sweep\n";
+      } else if (gr.contains("last_sweep")) {
+        const Json& l = gr["last_sweep"];
+        io.out << format_time(l.value("finished_at", std::int64_t{0})) << ": " << group_summary(l)
+               << "; next " << format_time(gr.value("next_sweep_at", std::int64_t{0})) << "\n";
+        if (l.contains("last_error")) {
+          io.out << "  group error   " << l["last_error"].get<std::string>() << "\n";
+        }
+      } else {
+        io.out << (gr.value("running", false) ? "first sweep under way" : "no sweep yet")
+               << "; next " << format_time(gr.value("next_sweep_at", std::int64_t{0})) << "\n";
+      }
+    }
   }
   if (s.contains("states") && !s["states"].empty()) {
     io.out << "  devices by state:\n";
@@ -181,26 +209,43 @@ int simple_write(const Globals& g, Io& io, const std::string& command, const Jso
 
 // Asks for an activity pass (which also adds partner-registered devices) and waits (up to
 // --timeout) for it to finish, then reports it. `hangar sync` is the same pass, worded for
-// partner devices.
+// partner devices, followed by a profile-group sweep when profile groups are configured.
 int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io,
                   const char* name) {
   auto parsed = parse_args(args, {}, {"--no-wait"});
   if (!parsed) return usage_error(io, name, parsed.error().message);
   if (!parsed->positional.empty()) return usage_error(io, name, "takes no arguments");
-  const auto last_pass = [](const Json& status) -> std::int64_t {
-    const Json* activity = status.contains("cloud") && status["cloud"].contains("activity")
-                               ? &status["cloud"]["activity"]
-                               : nullptr;
+  const bool with_groups = std::string(name) == "sync";
+  const auto section = [](const Json& status, const char* key) -> const Json* {
+    return status.contains("cloud") && status["cloud"].contains(key) ? &status["cloud"][key]
+                                                                     : nullptr;
+  };
+  const auto last_pass = [&](const Json& status) -> std::int64_t {
+    const Json* activity = section(status, "activity");
     return activity ? activity->value("last_pass_at", std::int64_t{0}) : std::int64_t{0};
+  };
+  const auto last_sweep = [&](const Json& status) -> std::int64_t {
+    const Json* groups = section(status, "groups");
+    return groups && groups->contains("last_sweep")
+               ? (*groups)["last_sweep"].value("finished_at", std::int64_t{0})
+               : std::int64_t{0};
   };
   auto before = call(g, io, "status");
   if (auto* code = std::get_if<int>(&before)) return *code;
+  const Json* groups_before = section(std::get<Json>(before), "groups");
+  const bool sweep = with_groups && groups_before && groups_before->value("configured", false);
   const std::int64_t previous = last_pass(std::get<Json>(before));
+  const std::int64_t previous_sweep = last_sweep(std::get<Json>(before));
   auto asked = call(g, io, "refresh");
   if (auto* code = std::get_if<int>(&asked)) return *code;
+  if (sweep) {
+    auto swept = call(g, io, "sweep-groups");
+    if (auto* code = std::get_if<int>(&swept)) return *code;
+  }
   if (parsed->has("--no-wait")) {
-    io.out << (g.json ? Json{{"ok", true}, {"refresh", "requested"}}.dump(2)
-                      : std::string("activity refresh requested"))
+    io.out << (g.json ? Json{{"ok", true}, {"refresh", "requested"}, {"group_sweep", sweep}}.dump(2)
+                      : std::string("activity refresh requested") +
+                            (sweep ? "; profile-group sweep requested" : ""))
            << "\n";
     return kOk;
   }
@@ -209,25 +254,36 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
     auto now = call(g, io, "status");
     if (auto* code = std::get_if<int>(&now)) return *code;
     const Json& status = std::get<Json>(now);
-    if (last_pass(status) > previous) {
+    if (last_pass(status) > previous && (!sweep || last_sweep(status) > previous_sweep)) {
       const Json& a = status["cloud"]["activity"];
       if (g.json) {
-        io.out << Json{{"ok", true}, {"activity", a}}.dump(2) << "\n";
+        Json out{{"ok", true}, {"activity", a}};
+        if (sweep) out["groups"] = status["cloud"]["groups"]["last_sweep"];
+        io.out << out.dump(2) << "\n";
       } else {
         io.out << a.value("partners_added", 0)
                << " partner-registered device(s) added; activity pass: " << a.value("devices", 0)
                << " registered device(s), " << a.value("active", 0) << " active, "
                << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
                << " changed, " << a.value("requests", 0) << " list call(s)\n";
+        if (sweep) {
+          io.out << "profile groups: " << group_summary(status["cloud"]["groups"]["last_sweep"])
+                 << "\n";
+        } else if (with_groups) {
+          io.out << "profile groups: not configured (profile_groups in hangar.json)\n";
+        }
       }
       return kOk;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  return report_error(core::make_error(ipc::errc::kTimeout,
-                                       "the activity pass did not finish in time (the cloud may be "
-                                       "offline or throttling; see hangar status)"),
-                      g, io);
+  return report_error(
+      core::make_error(ipc::errc::kTimeout,
+                       std::string("the ") +
+                           (sweep ? "activity pass and group sweep" : "activity pass") +
+                           " did not finish in time (the cloud may be "
+                           "offline or throttling; see hangar status)"),
+      g, io);
 }
 
 int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -312,7 +368,9 @@ const std::vector<Command>& commands() {
       {"refresh", "[--no-wait]",
        "read enrollment and last sync of registered devices now (Active / Inactive)", cmd_refresh},
       {"sync", "[--no-wait]",
-       "add devices a partner registered with our group tag, then refresh activity", cmd_sync},
+       "add devices a partner registered with our group tag, refresh activity, and put devices "
+       "back in their profile's group (profile_groups)",
+       cmd_sync},
       {"watch", "[--state S] [--since SEQ] [--count N] [--no-reconnect]",
        "print device state changes live (Ctrl-C to stop)", cmd_watch},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",

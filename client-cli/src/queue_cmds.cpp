@@ -166,6 +166,7 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   line("request id", text(device, "request_id"));
   line("cloud id", text(device, "cloud_device_id"));
   line("enrollment", text(device, "enrollment_state"));
+  line("Entra device", text(device, "azure_ad_device_id"));
   if (device.contains("last_sync_at")) {
     line("last sync", format_time(device["last_sync_at"].get<std::int64_t>()));
   }
@@ -192,6 +193,17 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
            << text(change, "to_display");
     if (!text(change, "reason").empty()) io.out << " (" << text(change, "reason") << ")";
     io.out << "\n";
+  }
+  // What the profile-group sweep undid: manual membership changes (the seed's behaviour).
+  if (device.contains("group_corrections") && !device["group_corrections"].empty()) {
+    io.out << "  group corrections:\n";
+    for (const auto& correction : device["group_corrections"]) {
+      const bool added = text(correction, "action") == "added";
+      io.out << "    " << format_time(correction.value("at", std::int64_t{0})) << "  "
+             << (added ? "added to " : "removed from ") << text(correction, "group_id") << " ("
+             << text(correction, "profile")
+             << (added ? "'s group: the device's profile)" : "'s group: another profile)") << "\n";
+    }
   }
   return kOk;
 }

@@ -1,6 +1,7 @@
 // Microsoft Graph implementation of RegistrationApi (see graph_client.h).
 #include "hangar/cloud/graph_client.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -60,7 +61,7 @@ std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& respons
 }
 
 core::Error http_error(const std::string& method, const std::string& url,
-                       const HttpResponse& response) {
+                       const HttpResponse& response, const char* permission) {
   const int status = response.status;
   const char* code = status == 429                    ? kErrThrottled
                      : status >= 500                  ? kErrTransient
@@ -69,9 +70,8 @@ core::Error http_error(const std::string& method, const std::string& url,
   std::string message = method + " " + url + " answered HTTP " + std::to_string(status) + ": " +
                         graph_message(response);
   if (status == 403) {
-    message +=
-        " (the app registration needs the DeviceManagementServiceConfig.ReadWrite.All "
-        "application permission, with admin consent)";
+    message += std::string(" (the app registration needs the ") + permission +
+               " application permission, with admin consent)";
   }
   core::Error error = core::make_error(code, std::move(message));
   error.request_id = response.header("request-id");
@@ -101,8 +101,14 @@ std::string text_field(const Json& json, const char* key) {
   return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+constexpr const char* kIntunePermission = "DeviceManagementServiceConfig.ReadWrite.All";
+constexpr const char* kDirectoryPermission = "GroupMember.ReadWrite.All and Device.Read.All";
+constexpr const char* kEmptyGuid = "00000000-0000-0000-0000-000000000000";
+
 AutopilotDevice parse_autopilot(const Json& json) {
   AutopilotDevice device;
+  device.azure_ad_device_id = text_field(json, "azureActiveDirectoryDeviceId");
+  if (device.azure_ad_device_id == kEmptyGuid) device.azure_ad_device_id.clear();
   device.enrollment_state = text_field(json, "enrollmentState");
   device.managed_device_id = text_field(json, "managedDeviceId");
   device.id = json.value("id", "");
@@ -269,10 +275,17 @@ core::Result<std::unique_ptr<GraphClient>> GraphClient::create(GraphConfig confi
                             "no cloud credentials: run `hangar config set-credentials` with the "
                             "tenant id, the app's client id and its secret");
   }
-  return std::unique_ptr<GraphClient>(new GraphClient(std::move(config), transport, clock));
+  auto client = std::unique_ptr<GraphClient>(new GraphClient(std::move(config), transport, clock));
+  const std::string& base = client->config_.graph_url;
+  client->directory_url_ = base.size() >= 5 && base.compare(base.size() - 5, 5, "/beta") == 0
+                               ? base.substr(0, base.size() - 5) + "/v1.0"
+                               : base;
+  return client;
 }
 
 std::string GraphClient::graph(const std::string& path) const { return config_.graph_url + path; }
+
+std::string GraphClient::directory(const std::string& path) const { return directory_url_ + path; }
 
 core::Result<std::string> GraphClient::token(bool force_refresh) {
   std::lock_guard lock(token_mutex_);
@@ -290,7 +303,7 @@ core::Result<std::string> GraphClient::token(bool force_refresh) {
   auto response = transport_.send(request, config_.timeout);
   if (!response) return response.error();
   if (response->status != 200) {
-    core::Error error = http_error("POST", request.url, *response);
+    core::Error error = http_error("POST", request.url, *response, kIntunePermission);
     scrub(error.message, config_.client_secret);
     if (response->status == 400 || response->status == 401) {
       error.code = kErrAuth;
@@ -320,7 +333,7 @@ core::Status GraphClient::verify_credentials() {
 }
 
 core::Result<HttpResponse> GraphClient::call(const std::string& method, const std::string& url,
-                                             const std::string& body) {
+                                             const std::string& body, Api api) {
   for (int attempt = 0;; ++attempt) {
     auto bearer = token(attempt > 0);
     if (!bearer) return bearer.error();
@@ -337,15 +350,17 @@ core::Result<HttpResponse> GraphClient::call(const std::string& method, const st
     if (!response) return response.error();
     if (response->status == 401 && attempt == 0) continue;  // expired early or revoked: renew once
     if (response->status >= 200 && response->status < 300) return response;
-    core::Error error = http_error(method, url, *response);
+    core::Error error = http_error(
+        method, url, *response, api == Api::kDirectory ? kDirectoryPermission : kIntunePermission);
     scrub(error.message, *bearer);
     return error;
   }
 }
 
 core::Result<Json> GraphClient::call_json(const std::string& method, const std::string& url,
-                                          const std::string& body, std::string* request_id) {
-  auto response = call(method, url, body);
+                                          const std::string& body, std::string* request_id,
+                                          Api api) {
+  auto response = call(method, url, body, api);
   if (!response) return response.error();
   if (request_id) *request_id = response->header("request-id");
   if (response->body.empty()) return Json::object();
@@ -360,7 +375,9 @@ core::Result<Json> GraphClient::call_json(const std::string& method, const std::
 }
 
 core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url,
-                                                     std::vector<std::string>* request_ids) {
+                                                     std::vector<std::string>* request_ids,
+                                                     Api api) {
+  const std::string& base = api == Api::kDirectory ? directory_url_ : config_.graph_url;
   std::vector<Json> items;
   std::string next = url;
   for (int page = 0; !next.empty(); ++page) {
@@ -369,7 +386,7 @@ core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url,
                                                  std::to_string(page) + " pages");
     }
     std::string request_id;
-    auto body = call_json("GET", next, {}, &request_id);
+    auto body = call_json("GET", next, {}, &request_id, api);
     if (!body) return body.error();
     if (body->contains("value") && (*body)["value"].is_array()) {
       for (auto& item : (*body)["value"]) {
@@ -381,7 +398,7 @@ core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url,
                ? (*body)["@odata.nextLink"].get<std::string>()
                : std::string();
     // A nextLink must stay on the configured Graph host: never send the token elsewhere.
-    if (!next.empty() && next.rfind(config_.graph_url, 0) != 0) {
+    if (!next.empty() && next.rfind(base, 0) != 0) {
       return core::make_error(kErrRejected, "the cloud's nextLink " + next +
                                                 " leaves the configured Graph URL; refusing it");
     }
@@ -503,7 +520,7 @@ core::Result<std::vector<ImportRecord>> GraphClient::list_import_records() {
 core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_enrollment() {
   auto items = get_all(graph(kAutopilot) + "?$select=" +
                        url_encode("id,serialNumber,groupTag,manufacturer,model,enrollmentState,"
-                                  "managedDeviceId") +
+                                  "managedDeviceId,azureActiveDirectoryDeviceId") +
                        "&$top=1000");
   if (!items) return items.error();
   std::vector<AutopilotDevice> devices;
@@ -563,6 +580,84 @@ core::Status GraphClient::set_group_tag(const std::string& device_id, const std:
            Json{{"groupTag", tag}}.dump());
   if (!response) return response.error();
   return {};
+}
+
+namespace {
+
+std::vector<DirectoryDevice> parse_directory_devices(const std::vector<Json>& items) {
+  std::vector<DirectoryDevice> devices;
+  devices.reserve(items.size());
+  for (const auto& item : items) {
+    DirectoryDevice device{text_field(item, "id"), text_field(item, "deviceId")};
+    if (!device.object_id.empty()) devices.push_back(std::move(device));
+  }
+  return devices;
+}
+
+bool is_http_status(const core::Error& error, int status) {
+  return error.code == kErrRejected &&
+         error.message.find("HTTP " + std::to_string(status)) != std::string::npos;
+}
+
+}  // namespace
+
+core::Result<std::vector<DirectoryDevice>> GraphClient::list_group_devices(
+    const std::string& group_id) {
+  // The cast segment returns device members only (users or nested groups are not ours to
+  // judge); 999 is the largest page the directory serves.
+  auto items =
+      get_all(directory("/groups/" + url_encode(group_id) + "/members/microsoft.graph.device") +
+                  "?$select=" + url_encode("id,deviceId") + "&$top=999",
+              nullptr, Api::kDirectory);
+  if (!items) return items.error();
+  return parse_directory_devices(*items);
+}
+
+core::Result<std::vector<DirectoryDevice>> GraphClient::find_directory_devices(
+    std::span<const std::string> device_ids) {
+  std::vector<DirectoryDevice> found;
+  for (std::size_t at = 0; at < device_ids.size(); at += kMaxDeviceIdsPerLookup) {
+    const std::size_t end = std::min(device_ids.size(), at + kMaxDeviceIdsPerLookup);
+    std::string list;
+    for (std::size_t i = at; i < end; ++i)
+      list += (list.empty() ? "" : ",") + odata_quote(device_ids[i]);
+    auto items =
+        get_all(directory("/devices") + "?$filter=" + url_encode("deviceId in (" + list + ")") +
+                    "&$select=" + url_encode("id,deviceId"),
+                nullptr, Api::kDirectory);
+    if (!items) return items.error();
+    auto devices = parse_directory_devices(*items);
+    found.insert(found.end(), devices.begin(), devices.end());
+  }
+  return found;
+}
+
+core::Result<bool> GraphClient::add_group_member(const std::string& group_id,
+                                                 const std::string& object_id) {
+  auto response =
+      call("POST", directory("/groups/" + url_encode(group_id) + "/members/$ref"),
+           Json{{"@odata.id", directory("/directoryObjects/" + url_encode(object_id))}}.dump(),
+           Api::kDirectory);
+  if (response) return true;
+  // Graph refuses a reference that exists with this 400: the device is a member already.
+  if (is_http_status(response.error(), 400) &&
+      response.error().message.find("already exist") != std::string::npos) {
+    return false;
+  }
+  return response.error();
+}
+
+core::Result<bool> GraphClient::remove_group_member(const std::string& group_id,
+                                                    const std::string& object_id) {
+  auto response = call(
+      "DELETE",
+      directory("/groups/" + url_encode(group_id) + "/members/" + url_encode(object_id) + "/$ref"),
+      {}, Api::kDirectory);
+  if (response) return true;
+  // 404 for a member that is not (or no longer) in the group. A missing group is a 404 too; the
+  // sweep has just listed the group, so the member is what went missing.
+  if (is_http_status(response.error(), 404)) return false;
+  return response.error();
 }
 
 }  // namespace hangar::cloud

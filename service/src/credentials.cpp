@@ -146,6 +146,34 @@ core::Status CloudConnection::assign_user(const std::string& device_id, const st
   return (*api)->assign_user(device_id, upn);
 }
 
+core::Result<std::vector<cloud::DirectoryDevice>> CloudConnection::list_group_devices(
+    const std::string& group_id) {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->list_group_devices(group_id);
+}
+
+core::Result<std::vector<cloud::DirectoryDevice>> CloudConnection::find_directory_devices(
+    std::span<const std::string> device_ids) {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->find_directory_devices(device_ids);
+}
+
+core::Result<bool> CloudConnection::add_group_member(const std::string& group_id,
+                                                     const std::string& object_id) {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->add_group_member(group_id, object_id);
+}
+
+core::Result<bool> CloudConnection::remove_group_member(const std::string& group_id,
+                                                        const std::string& object_id) {
+  auto api = current();
+  if (!api) return api.error();
+  return (*api)->remove_group_member(group_id, object_id);
+}
+
 core::Status CloudConnection::set_group_tag(const std::string& device_id, const std::string& tag) {
   auto api = current();
   if (!api) return api.error();

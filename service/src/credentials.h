@@ -61,6 +61,14 @@ class CloudConnection final : public cloud::RegistrationApi {
   core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override;
   core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override;
   core::Status assign_user(const std::string& device_id, const std::string& upn) override;
+  core::Result<std::vector<cloud::DirectoryDevice>> list_group_devices(
+      const std::string& group_id) override;
+  core::Result<std::vector<cloud::DirectoryDevice>> find_directory_devices(
+      std::span<const std::string> device_ids) override;
+  core::Result<bool> add_group_member(const std::string& group_id,
+                                      const std::string& object_id) override;
+  core::Result<bool> remove_group_member(const std::string& group_id,
+                                         const std::string& object_id) override;
 
  private:
   core::Result<std::shared_ptr<cloud::RegistrationApi>> current() const;

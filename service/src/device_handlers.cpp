@@ -72,6 +72,7 @@ Json row_to_json(const store::DeviceRow& row) {
   put_optional(json, "last_sync_at", row.last_sync_at);
   put_optional(json, "delivered_at", row.delivered_at);
   put_optional(json, "delivered_to", row.delivered_to);
+  put_optional(json, "azure_ad_device_id", row.azure_ad_device_id);
   if (row.hardware_hash && !row.hardware_hash->empty()) {
     json["hash"] = core::encode_base64(*row.hardware_hash);
   }
@@ -290,6 +291,16 @@ core::Result<Json> handle_show(ServiceContext& context, const Json& args) {
     changes.push_back(std::move(entry));
   }
   json["history"] = std::move(changes);
+  auto corrections = context.store.group_corrections(*serial);
+  if (!corrections) return corrections.error();
+  Json groups = Json::array();
+  for (const auto& correction : *corrections) {
+    groups.push_back({{"at", correction.at},
+                      {"action", correction.action},
+                      {"group_id", correction.group_id},
+                      {"profile", correction.profile}});
+  }
+  json["group_corrections"] = std::move(groups);
   return json;
 }
 

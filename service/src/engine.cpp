@@ -64,7 +64,9 @@ Engine::Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clo
       config_(std::move(config)),
       rng_(config_.seed ? config_.seed : std::random_device{}()),
       writes_(config_.write_budget, config_.budget_window),
-      requests_(config_.request_budget, config_.budget_window) {}
+      requests_(config_.request_budget, config_.budget_window) {
+  status_.groups_configured = !config_.profile_groups.empty();
+}
 
 void Engine::log_error(const std::string& what, const core::Error& error) {
   std::string text = what + ": " + error.message;
@@ -170,6 +172,8 @@ void Engine::recover(std::int64_t now) {
 
 void Engine::upload(std::int64_t now) {
   if (now < upload_blocked_until_ || now < budget_wait_until_) return;
+  // Nothing queued: no write slot spent (other writes share the budget).
+  if (auto counts = store_.count_by_state(); counts && (*counts)["queued"] == 0) return;
   if (!spend_request(now, true)) return;
   auto batch = store_.claim_upload_batch(now, static_cast<std::int64_t>(config_.batch_size));
   if (!batch) {
@@ -718,6 +722,9 @@ void Engine::monitor(std::int64_t now) {
       if (!identity.managed_device_id.empty())
         update.managed_device_id = identity.managed_device_id;
       if (!identity.enrollment_state.empty()) update.enrollment_state = identity.enrollment_state;
+      if (!identity.azure_ad_device_id.empty()) {
+        update.azure_ad_device_id = identity.azure_ad_device_id;
+      }
       if (update.managed_device_id) {
         if (auto it = managed_by_id.find(*update.managed_device_id); it != managed_by_id.end()) {
           update.last_sync_at = it->second->last_sync_ms;
@@ -743,7 +750,8 @@ void Engine::monitor(std::int64_t now) {
                            update.cloud_device_id != device.cloud_device_id ||
                            update.managed_device_id != device.managed_device_id ||
                            update.enrollment_state != device.enrollment_state ||
-                           update.last_sync_at != device.last_sync_at;
+                           update.last_sync_at != device.last_sync_at ||
+                           update.azure_ad_device_id != device.azure_ad_device_id;
       if (!changed) continue;
       if (state != device.state) {
         update.new_state = state;
@@ -768,6 +776,247 @@ void Engine::monitor(std::int64_t now) {
   std::lock_guard lock(mutex_);
   status_.activity = pass;
   status_.next_activity_at = next_activity_;
+}
+
+namespace {
+
+constexpr std::string_view kGroupSweepMeta = "group_sweep_last_at";
+
+std::string profile_key(const std::string& stored) {
+  // Devices store the CLI name; rows of old releases may hold the display name.
+  const auto profile = core::parse_profile(stored);
+  return profile ? std::string(core::cli_name(*profile)) : lower(stored);
+}
+
+}  // namespace
+
+bool Engine::sweep_groups() {
+  if (config_.profile_groups.empty()) return false;
+  {
+    std::lock_guard lock(mutex_);
+    group_sweep_requested_ = true;
+  }
+  notify();
+  return true;
+}
+
+void Engine::enforce_groups(std::int64_t now) {
+  if (config_.profile_groups.empty()) return;
+  if (next_group_sweep_ < 0) {
+    // Daily across restarts: the last sweep's time is in the store.
+    next_group_sweep_ = now;
+    if (auto last = store_.get_meta(kGroupSweepMeta); last && *last) {
+      try {
+        next_group_sweep_ = std::stoll(**last) + config_.group_sweep_interval.count();
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    status_.groups_configured = true;
+    // A sweep under way finishes first (its listing predates the request); the requested one
+    // starts on the pass after it.
+    if (group_sweep_requested_ && !group_sweep_active_) {
+      group_sweep_requested_ = false;
+      next_group_sweep_ = std::min(next_group_sweep_, now);
+    }
+  }
+  if (!group_sweep_active_) {
+    if (now < next_group_sweep_ || now < upload_blocked_until_) {
+      std::lock_guard lock(mutex_);
+      status_.next_group_sweep_at = std::max(next_group_sweep_, upload_blocked_until_);
+      return;
+    }
+    if (!plan_groups(now)) {
+      std::lock_guard lock(mutex_);
+      status_.next_group_sweep_at = next_group_sweep_;
+      return;
+    }
+  }
+  apply_group_corrections(now);
+}
+
+bool Engine::plan_groups(std::int64_t now) {
+  GroupSweep pass;
+  pass.started_at = now;
+  auto tracked = store_.tracked_devices();
+  if (!tracked) {
+    spdlog::error("group sweep: reading registered devices: {}", tracked.error().message);
+    next_group_sweep_ = now + config_.poll_interval.count();
+    return false;
+  }
+  // One paged list per configured group: requests follow pages, not devices.
+  std::map<std::string, std::map<std::string, std::string>> memberships;  // device id -> gid -> oid
+  std::set<std::string> unreadable;  // groups that could not be listed: neither add nor remove
+  for (const auto& [profile, group_id] : config_.profile_groups) {
+    if (!spend_request(now, false)) {
+      next_group_sweep_ = std::max(now + 1, budget_wait_until_);
+      return false;
+    }
+    ++pass.requests;
+    auto members = api_.list_group_devices(group_id);
+    if (!members) {
+      const core::Error& error = members.error();
+      if (error.code == cloud::kErrRejected || error.code == cloud::kErrAuth) {
+        // A group that does not exist (a typo in profile_groups) or a missing permission: the
+        // other groups can still be enforced.
+        ++pass.errors;
+        pass.last_error = "listing group " + group_id + " (" + profile + "): " + error.message;
+        spdlog::warn("group sweep: {}", pass.last_error);
+        unreadable.insert(group_id);
+        continue;
+      }
+      next_group_sweep_ = std::max(now + 1, on_failure(error, now));
+      return false;
+    }
+    on_success();
+    for (const auto& member : *members) {
+      if (!member.device_id.empty())
+        memberships[lower(member.device_id)][group_id] = member.object_id;
+    }
+  }
+
+  std::vector<PlannedCorrection> adds;
+  std::vector<PlannedCorrection> removes;
+  std::vector<std::string> lookups;  // Entra device ids whose object id no listing gave us
+  for (const store::DeviceRow& device : *tracked) {
+    // A partner-registered device's profile was never chosen here (it is tracked as standard by
+    // default), so moving it between groups could undo the admin's intent: left alone.
+    if (device.partner_registered) continue;
+    if (!device.azure_ad_device_id || device.azure_ad_device_id->empty()) {
+      ++pass.skipped;  // not joined to Entra ID yet (not enrolled): nothing to check
+      continue;
+    }
+    ++pass.devices;
+    const std::string key = lower(*device.azure_ad_device_id);
+    const auto found = memberships.find(key);
+    const std::map<std::string, std::string> none;
+    const auto& in = found == memberships.end() ? none : found->second;
+    const std::string profile = profile_key(device.profile);
+    const auto wanted = config_.profile_groups.find(profile);
+    if (wanted != config_.profile_groups.end() && !unreadable.contains(wanted->second) &&
+        !in.contains(wanted->second)) {
+      PlannedCorrection add{device.id, device.serial, "added", wanted->second, profile, {}};
+      if (!in.empty()) add.object_id = in.begin()->second;  // same object in any group
+      if (add.object_id.empty()) lookups.push_back(*device.azure_ad_device_id);
+      adds.push_back(std::move(add));
+    }
+    for (const auto& [other_profile, group_id] : config_.profile_groups) {
+      if (other_profile == profile || unreadable.contains(group_id)) continue;
+      if (auto it = in.find(group_id); it != in.end()) {
+        removes.push_back(
+            {device.id, device.serial, "removed", group_id, other_profile, it->second});
+      }
+    }
+  }
+
+  // Object ids for devices to add that sit in no profile group: one filtered lookup per 15
+  // devices (Graph's limit for `in`); corrections are rare, so this is usually none or one.
+  std::map<std::string, std::string> objects;  // device id (lower) -> object id
+  for (std::size_t at = 0; at < lookups.size(); at += cloud::kMaxDeviceIdsPerLookup) {
+    const std::size_t end = std::min(lookups.size(), at + cloud::kMaxDeviceIdsPerLookup);
+    if (!spend_request(now, false)) {
+      next_group_sweep_ = std::max(now + 1, budget_wait_until_);
+      return false;
+    }
+    ++pass.requests;
+    auto found =
+        api_.find_directory_devices(std::span<const std::string>(lookups.data() + at, end - at));
+    if (!found) {
+      const core::Error& error = found.error();
+      if (error.code == cloud::kErrRejected || error.code == cloud::kErrAuth) {
+        ++pass.errors;
+        pass.last_error = "looking up device objects: " + error.message;
+        spdlog::warn("group sweep: {}", pass.last_error);
+        continue;
+      }
+      next_group_sweep_ = std::max(now + 1, on_failure(error, now));
+      return false;
+    }
+    on_success();
+    for (const auto& object : *found) objects[lower(object.device_id)] = object.object_id;
+  }
+
+  group_plan_.clear();
+  // Adds first: a device moved between groups is never in none of them (its profile would be
+  // unassigned in between).
+  for (auto& add : adds) {
+    if (add.object_id.empty()) {
+      auto row = std::find_if(tracked->begin(), tracked->end(),
+                              [&](const store::DeviceRow& d) { return d.id == add.device_id; });
+      const auto it = objects.find(lower(row->azure_ad_device_id.value_or("")));
+      if (it == objects.end()) {
+        // Enrolled, but the directory does not list its object (yet): the next sweep.
+        ++pass.skipped;
+        --pass.devices;
+        spdlog::debug("group sweep: device {} has no Entra ID device object yet", add.serial);
+        continue;
+      }
+      add.object_id = it->second;
+    }
+    group_plan_.push_back(std::move(add));
+  }
+  for (auto& remove : removes) group_plan_.push_back(std::move(remove));
+  group_pass_ = std::move(pass);
+  group_sweep_active_ = true;
+  std::lock_guard lock(mutex_);
+  status_.group_sweep_running = true;
+  return true;
+}
+
+void Engine::apply_group_corrections(std::int64_t now) {
+  while (!group_plan_.empty()) {
+    if (now < upload_blocked_until_) return;  // throttled or backing off: writes wait
+    if (!spend_request(now, true)) return;    // the write budget: the next step resumes here
+    ++group_pass_.requests;
+    const PlannedCorrection& correction = group_plan_.front();
+    const bool add = correction.action == "added";
+    auto changed = add ? api_.add_group_member(correction.group_id, correction.object_id)
+                       : api_.remove_group_member(correction.group_id, correction.object_id);
+    if (!changed) {
+      const core::Error& error = changed.error();
+      if (error.code != cloud::kErrRejected && error.code != cloud::kErrAuth) {
+        // Throttled, 5xx, offline: keep the correction and try it again.
+        upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(error, now));
+        return;
+      }
+      ++group_pass_.errors;
+      group_pass_.last_error = std::string(add ? "adding " : "removing ") + correction.serial +
+                               (add ? " to group " : " from group ") + correction.group_id + ": " +
+                               error.message;
+      spdlog::warn("group sweep: {}", group_pass_.last_error);
+    } else {
+      on_success();
+      if (*changed) {
+        (void)store_.record_group_correction({correction.device_id, now, correction.action,
+                                              correction.group_id, correction.profile});
+        if (add) {
+          ++group_pass_.added;
+          spdlog::info("device {}: was not in its profile's group; added to {} ({})",
+                       correction.serial, correction.group_id, correction.profile);
+        } else {
+          ++group_pass_.removed;
+          spdlog::info("device {}: was in another profile's group; removed from {} ({})",
+                       correction.serial, correction.group_id, correction.profile);
+        }
+      }
+    }
+    group_plan_.pop_front();
+  }
+  group_pass_.finished_at = now;
+  group_sweep_active_ = false;
+  next_group_sweep_ = now + config_.group_sweep_interval.count();
+  (void)store_.set_meta(kGroupSweepMeta, std::to_string(now));
+  spdlog::info(
+      "group sweep: {} device(s) checked, {} added to their profile's group, {} removed from "
+      "another profile's group, {} not joined to Entra ID yet, {} error(s), {} call(s)",
+      group_pass_.devices, group_pass_.added, group_pass_.removed, group_pass_.skipped,
+      group_pass_.errors, group_pass_.requests);
+  std::lock_guard lock(mutex_);
+  status_.groups = group_pass_;
+  status_.group_sweep_running = false;
+  status_.next_group_sweep_at = next_group_sweep_;
 }
 
 void Engine::delete_finished(std::int64_t now, std::size_t limit) {
@@ -846,6 +1095,7 @@ std::chrono::milliseconds Engine::step() {
   if (next_sweep_ == 0) next_sweep_ = now + config_.sweep_interval.count();
   sweep(now);
   monitor(now);
+  enforce_groups(now);  // after the activity pass: it reads the Entra ID device ids
 
   // Sleep until the earliest moment something can happen.
   std::int64_t wake = now + 60'000;
@@ -863,6 +1113,18 @@ std::chrono::milliseconds Engine::step() {
   }
   wake = std::min(wake, next_sweep_);
   wake = std::min(wake, std::max(next_activity_, now + 1));
+  bool sweep_requested = false;
+  {
+    std::lock_guard lock(mutex_);
+    sweep_requested = group_sweep_requested_;
+  }
+  if (group_sweep_active_) {
+    wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
+  } else if (sweep_requested) {
+    wake = std::min(wake, now + 1);
+  } else if (!config_.profile_groups.empty() && next_group_sweep_ >= 0) {
+    wake = std::min(wake, std::max(next_group_sweep_, now + 1));
+  }
   {
     std::lock_guard lock(mutex_);
     status_.blocked_until_ms = upload_blocked_until_ > now

@@ -143,6 +143,26 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
              activity["partners_added"] = engine.activity.partners_added;
            }
            cloud["activity"] = activity;
+           ipc::Json groups{{"configured", engine.groups_configured}};
+           if (engine.groups_configured) {
+             groups["running"] = engine.group_sweep_running;
+             groups["next_sweep_at"] = engine.next_group_sweep_at;
+             if (engine.groups.finished_at > 0) {
+               ipc::Json last{{"started_at", engine.groups.started_at},
+                              {"finished_at", engine.groups.finished_at},
+                              {"devices", engine.groups.devices},
+                              {"skipped", engine.groups.skipped},
+                              {"added", engine.groups.added},
+                              {"removed", engine.groups.removed},
+                              {"requests", engine.groups.requests},
+                              {"errors", engine.groups.errors}};
+               if (!engine.groups.last_error.empty()) {
+                 last["last_error"] = redact(engine.groups.last_error);
+               }
+               groups["last_sweep"] = std::move(last);
+             }
+           }
+           cloud["groups"] = std::move(groups);
          }
          return ipc::Json{{"cloud", cloud},
                           {"service_version", core::kVersion},
@@ -185,6 +205,21 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
          context.engine->refresh();
          spdlog::info("activity refresh requested by {}", call.peer.user);
          return ipc::Json{{"refresh", "requested"}};
+       }});
+  bindings.push_back(
+      {"sweep-groups",
+       [&context](const ipc::Json&, const ipc::CallContext& call) -> core::Result<ipc::Json> {
+         if (!context.engine) {
+           return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
+         }
+         if (!context.engine->sweep_groups()) {
+           return core::make_error(ipc::errc::kConflict,
+                                   "no profile groups are configured: add \"profile_groups\" "
+                                   "(profile -> Entra ID group object id) to hangar.json and "
+                                   "restart hangard");
+         }
+         spdlog::info("profile-group sweep requested by {}", call.peer.user);
+         return ipc::Json{{"sweep", "requested"}};
        }});
   return bindings;
 }

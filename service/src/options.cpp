@@ -1,6 +1,7 @@
 // hangard option parsing: defaults < config file < environment < flags.
 #include "hangar/service/options.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hangar/core/device.h"
 #include "hangar/core/paths.h"
 
 namespace hangar::service {
@@ -17,6 +19,60 @@ namespace {
 using core::make_error;
 
 const std::set<std::string> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
+
+bool is_guid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+// "profile_groups": {"standard": "<group object id>", ...}: known profiles, GUIDs, and no group
+// twice (a group that is two profiles' would make the sweep move devices back and forth).
+core::Status read_profile_groups(const std::filesystem::path& file, const nlohmann::json& value,
+                                 std::map<std::string, std::string>& out) {
+  const std::string where = file.string() + ": \"profile_groups\"";
+  if (!value.is_object()) {
+    return make_error("config_error",
+                      where +
+                          " must be an object mapping profiles to Entra ID group object ids, "
+                          "e.g. {\"standard\": \"<group id>\"}");
+  }
+  std::map<std::string, std::string> groups;
+  std::map<std::string, std::string> profile_of;  // group id (lower) -> profile
+  for (auto item = value.begin(); item != value.end(); ++item) {
+    const auto profile = core::parse_profile(item.key());
+    if (!profile) {
+      return make_error("config_error", where + ".\"" + item.key() +
+                                            "\": unknown profile; use standard, sensitive-data "
+                                            "or power-user");
+    }
+    const std::string name(core::cli_name(*profile));
+    if (!item.value().is_string() || !is_guid(item.value().get<std::string>())) {
+      return make_error("config_error", where + ".\"" + item.key() +
+                                            "\" must be the group's object id, a GUID (Entra "
+                                            "ID > Groups > the group > Object ID)");
+    }
+    std::string id = item.value().get<std::string>();
+    std::string folded = id;
+    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (groups.contains(name)) {
+      return make_error("config_error",
+                        where + ".\"" + item.key() + "\": profile " + name + " is given twice");
+    }
+    if (auto other = profile_of.find(folded); other != profile_of.end()) {
+      return make_error("config_error", where + ".\"" + item.key() + "\": group " + id +
+                                            " is also " + other->second +
+                                            "'s; each profile needs its own group");
+    }
+    profile_of.emplace(folded, name);
+    groups.emplace(name, std::move(id));
+  }
+  out = std::move(groups);
+  return {};
+}
 
 core::Status read_config(const std::filesystem::path& file, bool required, Options& options) {
   std::error_code ec;
@@ -82,6 +138,16 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       } else {
         options.poll_interval_seconds = value.get<double>();
       }
+    } else if (key == "profile_groups") {
+      status = read_profile_groups(file, value, options.profile_groups);
+    } else if (key == "group_sweep_interval_hours") {
+      if (!value.is_number() || value.get<double>() <= 0) {
+        status = make_error("config_error", file.string() +
+                                                ": \"group_sweep_interval_hours\" must be a "
+                                                "positive number");
+      } else {
+        options.group_sweep_interval_hours = value.get<double>();
+      }
     } else if (key == "event_queue_size") {
       if (!value.is_number_integer() || value.get<long long>() < 16 ||
           value.get<long long>() > 1'000'000) {
@@ -134,6 +200,7 @@ std::string usage() {
          "log_level,\n"
          "  cloud_url, authority_url, graph_url, tenant_id, client_id, batch_size (1-500),\n"
          "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids]),\n"
+         "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
          "  event_queue_size (16-1000000)\n"
          "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
          "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"

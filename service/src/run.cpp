@@ -110,6 +110,9 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   engine_config.inactive_after = std::chrono::milliseconds(
       static_cast<std::int64_t>(options.inactive_after_days * 86'400'000));
   engine_config.required_licenses = options.required_licenses;
+  engine_config.profile_groups = options.profile_groups;
+  engine_config.group_sweep_interval = std::chrono::milliseconds(
+      static_cast<std::int64_t>(options.group_sweep_interval_hours * 3'600'000));
   Engine engine(**store, credentials.api(), clock, engine_config);
 
   // The Event Log (the Windows service host passes one): devices Ready for user and registration

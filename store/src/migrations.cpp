@@ -98,6 +98,23 @@ ALTER TABLE devices ADD COLUMN delivered_at INTEGER;
 ALTER TABLE devices ADD COLUMN delivered_to TEXT;
 )sql";
 
+// Profile groups: the Entra ID device id the activity pass reads from the Autopilot identity
+// (azureActiveDirectoryDeviceId; what group membership is checked by), and every correction the
+// group sweep made, kept as a log like state_history (`profile` is the profile whose group it
+// is, so a later change of the mapping does not rewrite what happened).
+constexpr std::string_view kMigration5 = R"sql(
+ALTER TABLE devices ADD COLUMN azure_ad_device_id TEXT;
+CREATE TABLE group_corrections (
+  id        INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        INTEGER NOT NULL,
+  action    TEXT NOT NULL CHECK (action IN ('added', 'removed')),
+  group_id  TEXT NOT NULL,
+  profile   TEXT NOT NULL
+);
+CREATE INDEX group_corrections_device_at ON group_corrections (device_id, at);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
@@ -106,6 +123,7 @@ constexpr std::array kMigrations = {
               kMigration3},
     Migration{4, "activity (enrollment, last sync) and delivery of registered devices",
               kMigration4},
+    Migration{5, "Entra ID device ids and profile group corrections", kMigration5},
 };
 
 constexpr bool versions_are_contiguous() {

@@ -21,7 +21,7 @@ constexpr std::string_view kDeviceColumns =
     "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
     "in_flight_since, created_at, updated_at, state_changed_at, import_record_id, "
     "pending_flagged_at, managed_device_id, enrollment_state, last_sync_at, delivered_at, "
-    "delivered_to";
+    "delivered_to, azure_ad_device_id";
 
 DeviceRow read_device(const Statement& row) {
   DeviceRow device;
@@ -56,6 +56,7 @@ DeviceRow read_device(const Statement& row) {
   device.last_sync_at = row.column_optional_int64(28);
   device.delivered_at = row.column_optional_int64(29);
   device.delivered_to = row.column_optional_text(30);
+  device.azure_ad_device_id = row.column_optional_text(31);
   return device;
 }
 
@@ -839,7 +840,8 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
     const bool state_changes = update.new_state && *update.new_state != *old_state;
     auto statement = database_.prepare(
         std::string("UPDATE devices SET updated_at = ?1, cloud_device_id = ?3, "
-                    "managed_device_id = ?4, enrollment_state = ?5, last_sync_at = ?6") +
+                    "managed_device_id = ?4, enrollment_state = ?5, last_sync_at = ?6, "
+                    "azure_ad_device_id = ?8") +
         (state_changes ? ", state = ?7, state_changed_at = ?1" : "") + " WHERE id = ?2");
     if (!statement) return std::move(statement).error();
     if (auto status =
@@ -852,6 +854,9 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
       if (auto status = statement->bind(7, *update.new_state); !status) {
         return std::move(status).error();
       }
+    }
+    if (auto status = statement->bind(8, update.azure_ad_device_id); !status) {
+      return std::move(status).error();
     }
     if (auto status = statement->run(); !status) return std::move(status).error();
     if (state_changes) {
@@ -868,6 +873,42 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
   }
   if (auto status = transaction->commit(); !status) return std::move(status).error();
   return written;
+}
+
+core::Status Store::record_group_correction(const GroupCorrection& correction) {
+  std::lock_guard lock(mutex_);
+  auto insert = database_.prepare(
+      "INSERT INTO group_corrections (device_id, at, action, group_id, profile) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!insert) return std::move(insert).error();
+  if (auto status = insert->bind_all(correction.device_id, correction.at, correction.action,
+                                     correction.group_id, correction.profile);
+      !status) {
+    return status;
+  }
+  return insert->run();
+}
+
+core::Result<std::vector<GroupCorrection>> Store::group_corrections(std::string_view serial) const {
+  std::lock_guard lock(mutex_);
+  auto key = find_device_key(database_, serial);
+  if (!key) return std::move(key).error();
+  if (!*key) return device_not_found(serial);
+  auto query = database_.prepare(
+      "SELECT device_id, at, action, group_id, profile FROM group_corrections "
+      "WHERE device_id = ?1 ORDER BY at, id");
+  if (!query) return std::move(query).error();
+  if (auto status = query->bind(1, (*key)->id); !status) return std::move(status).error();
+  std::vector<GroupCorrection> rows;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(GroupCorrection{query->column_int64(0), query->column_int64(1),
+                                   query->column_text(2), query->column_text(3),
+                                   query->column_text(4)});
+  }
+  return rows;
 }
 
 core::Status Store::record_delivery(std::string_view serial, std::string_view user,

@@ -281,6 +281,50 @@ TEST_F(GraphClientTest, NextLinkToAnotherHostIsRefused) {
   EXPECT_NE(records.error().message.find("evil.example"), std::string::npos);
 }
 
+// The directory calls go to v1.0 next to a beta Graph URL, follow nextLinks on v1.0 only, and a
+// 403 names the directory permissions instead of the Intune one.
+TEST_F(GraphClientTest, GroupCallsUseV1NameTheirPermissionsAndKeepTheTokenOnTheHost) {
+  auto client = make();
+  constexpr const char* kV1 = "https://graph.example/v1.0";
+  transport_.expect_token();
+  transport_.expect("GET", std::string(kV1) + "/groups/g1/members/microsoft.graph.device?", 200,
+                    Json{{"value", {{{"id", "o1"}, {"deviceId", "d1"}}}},
+                         {"@odata.nextLink", std::string(kV1) + "/groups/g1/members?$skiptoken=x"}}
+                        .dump());
+  transport_.expect("GET", std::string(kV1) + "/groups/g1/members?$skiptoken=x", 200,
+                    Json{{"value", {{{"id", "o2"}, {"deviceId", "d2"}}}}}.dump());
+  auto members = client->list_group_devices("g1");
+  ASSERT_TRUE(members.ok()) << members.error().message;
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[1].object_id, "o2");
+  EXPECT_EQ((*members)[1].device_id, "d2");
+
+  transport_.expect("GET", kV1, 200,
+                    Json{{"value", Json::array()},
+                         {"@odata.nextLink", std::string(kGraph) + "/groups/g1/members?x"}}
+                        .dump());
+  EXPECT_FALSE(client->list_group_devices("g1").ok()) << "a nextLink off the v1.0 base";
+
+  transport_.expect("POST", std::string(kV1) + "/groups/g1/members/$ref", 403, "{}");
+  auto forbidden = client->add_group_member("g1", "o1");
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_EQ(forbidden.error().code, kErrAuth);
+  EXPECT_NE(forbidden.error().message.find("GroupMember.ReadWrite.All"), std::string::npos);
+  EXPECT_EQ(Json::parse(transport_.sent.back().body),
+            (Json{{"@odata.id", std::string(kV1) + "/directoryObjects/o1"}}));
+
+  // Fifteen ids per `in` filter: 16 ids are two requests.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 16; ++i) ids.push_back("d" + std::to_string(i));
+  transport_.expect("GET", std::string(kV1) + "/devices?$filter=deviceId%20in%20%28%27d0%27", 200,
+                    Json{{"value", {{{"id", "o0"}, {"deviceId", "d0"}}}}}.dump());
+  transport_.expect("GET", std::string(kV1) + "/devices?$filter=deviceId%20in%20%28%27d15%27%29",
+                    200, Json{{"value", Json::array()}}.dump());
+  auto found = client->find_directory_devices(ids);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->size(), 1u);
+}
+
 TEST_F(GraphClientTest, FindAutopilotDeviceKeepsTheExactSerialOnly) {
   auto client = make();
   transport_.expect_token();

@@ -209,6 +209,100 @@ TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   EXPECT_LE(by_endpoint["managedDevices.list"]["total"].get<int>(), 3) << by_endpoint.dump(2);
 }
 
+TEST_F(RegistrationE2E, SyncPutsADeviceBackInItsProfilesGroupAndShowReportsIt) {
+  const std::string standard = "6d1c2b8e-0000-4000-8000-000000000001";
+  const std::string power = "6d1c2b8e-0000-4000-8000-000000000002";
+  // FOREIGN-1 is enrolled, not ours (another group tag), and sits in the standard group.
+  start_cloud({{"seed", 4},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 60}}},
+               {"tenant",
+                {{"devices",
+                  {{{"serial_number", "FOREIGN-1"},
+                    {"group_tag", "SomeoneElse"},
+                    {"managed", {{"last_sync_days_ago", 1}}}}}},
+                 {"groups",
+                  {{{"id", standard}, {"display_name", "MMD standard"}, {"members", {"FOREIGN-1"}}},
+                   {{"id", power}, {"display_name", "MMD power user"}}}}}}});
+  std::filesystem::create_directories(dir_.path() / "data");
+  std::ofstream(dir_.path() / "data" / "hangar.json")
+      << Json{{"profile_groups", {{"standard", standard}, {"power-user", power}}}}.dump();
+  start_service();
+  const auto csv = make_devices({"GRP-:1"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "power-user"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+
+  // The device enrols; then someone moves it by hand from the power-user group to the standard one.
+  auto transport = cloud::make_cpprest_transport();
+  const auto admin = [&](const std::string& method, const std::string& path, const Json& body) {
+    auto response = transport->send(
+        {method, url_ + path, {{"Content-Type", "application/json"}}, body.dump()}, 10s);
+    EXPECT_TRUE(response.ok());
+    EXPECT_EQ(response.ok() ? response->status / 100 : 0, 2)
+        << (response.ok() ? response->body : "");
+    return response.ok() ? Json::parse(response->body.empty() ? "{}" : response->body) : Json{};
+  };
+  admin("POST", "/_sim/enroll", {{"serialNumber", "GRP-0001"}});
+  const Json moved =
+      admin("POST", "/_sim/groups/" + standard + "/members", {{"serialNumber", "GRP-0001"}});
+  const std::string object = moved.value("id", "");
+  ASSERT_FALSE(object.empty()) << moved.dump();
+
+  auto synced = hangar({"sync"});
+  ASSERT_EQ(synced.code, 0) << synced.output;
+  EXPECT_NE(synced.output.find("profile groups: 1 device(s) checked, 1 added to their profile's "
+                               "group, 1 removed from another profile's group"),
+            std::string::npos)
+      << synced.output;
+
+  // In its profile's group only; the device that is not ours is still where it was.
+  const auto members = [&](const std::string& group) {
+    std::vector<std::string> ids;
+    const Json listed = admin("GET", "/_sim/groups/" + group + "/members", Json::object());
+    for (const auto& m : listed["members"]) ids.push_back(m["id"]);
+    return ids;
+  };
+  EXPECT_EQ(members(power), std::vector<std::string>{object});
+  const auto in_standard = members(standard);
+  ASSERT_EQ(in_standard.size(), 1u);
+  EXPECT_NE(in_standard.front(), object);
+
+  auto shown = hangar({"show", "GRP-0001"});
+  ASSERT_EQ(shown.code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("added to " + power + " (power-user's group"), std::string::npos)
+      << shown.output;
+  EXPECT_NE(shown.output.find("removed from " + standard + " (standard's group"), std::string::npos)
+      << shown.output;
+  auto shown_json = hangar({"--json", "show", "GRP-0001"});
+  const Json device = Json::parse(shown_json.output);
+  ASSERT_EQ(device["group_corrections"].size(), 2u) << device.dump(2);
+  EXPECT_EQ(device["group_corrections"][0]["action"], "added");
+  EXPECT_EQ(device["group_corrections"][1]["action"], "removed");
+  EXPECT_FALSE(device.value("azure_ad_device_id", "").empty());
+
+  const Json groups = status()["cloud"]["groups"];
+  EXPECT_TRUE(groups["configured"].get<bool>());
+  EXPECT_EQ(groups["last_sweep"]["added"], 1) << groups.dump(2);
+  EXPECT_EQ(groups["last_sweep"]["removed"], 1);
+  EXPECT_EQ(groups["last_sweep"]["errors"], 0);
+  auto human = hangar({"status"});
+  EXPECT_NE(human.output.find("1 added to their profile's group"), std::string::npos)
+      << human.output;
+
+  // Requests follow groups, not devices: one list per group per sweep (start-up and sync), the
+  // object id came from the standard group's list (no lookup), one add and one remove.
+  const Json stats = cloud_stats();
+  const Json& by = stats["requests"]["by_endpoint"];
+  EXPECT_EQ(by["groups.members.list"]["total"], 4) << by.dump(2);
+  EXPECT_FALSE(by.contains("devices.list")) << by.dump(2);
+  EXPECT_EQ(by["groups.members.add"]["total"], 1);
+  EXPECT_EQ(by["groups.members.remove"]["total"], 1);
+
+  // A second sync finds nothing to correct.
+  auto again = hangar({"sync"});
+  EXPECT_NE(again.output.find("1 device(s) checked, 0 added"), std::string::npos) << again.output;
+}
+
 // The parsed lines of a `hangar --json watch` output file (one JSON object a line).
 std::vector<Json> json_lines(const std::filesystem::path& path) {
   std::vector<Json> lines;

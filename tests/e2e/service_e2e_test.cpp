@@ -190,7 +190,18 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
         std::pair{R"({"inactive_after_days": -1})", "\"inactive_after_days\" must be a positive"},
         std::pair{R"({"poll_interval_seconds": 0})",
                   "\"poll_interval_seconds\" must be a positive number"},
-        std::pair{R"({"required_licenses": "sku"})", "\"required_licenses\" must be a list"}}) {
+        std::pair{R"({"required_licenses": "sku"})", "\"required_licenses\" must be a list"},
+        std::pair{R"({"profile_groups": {"power-usr": "6d1c2b8e-0000-4000-8000-000000000001"}})",
+                  "\"profile_groups\".\"power-usr\": unknown profile"},
+        std::pair{R"({"profile_groups": {"standard": "Standard devices"}})",
+                  "\"profile_groups\".\"standard\" must be the group's object id, a GUID"},
+        std::pair{R"({"profile_groups": {"standard": "6d1c2b8e-0000-4000-8000-000000000001",
+                                          "power-user": "6D1C2B8E-0000-4000-8000-000000000001"}})",
+                  "'s; each profile needs its own group"},
+        std::pair{R"({"profile_groups": ["6d1c2b8e-0000-4000-8000-000000000001"]})",
+                  "\"profile_groups\" must be an object"},
+        std::pair{R"({"group_sweep_interval_hours": 0})",
+                  "\"group_sweep_interval_hours\" must be a positive number"}}) {
     { std::ofstream(data_dir_ / "hangar.json") << text; }
     auto bad_value = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
     EXPECT_EQ(bad_value.code, 2) << text;

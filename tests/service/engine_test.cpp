@@ -176,6 +176,64 @@ class FakeCloud final : public cloud::RegistrationApi {
     tenant[serial].managed_device_id = "md-" + serial;
     last_sync["md-" + serial] = synced_at;
   }
+  // Entra ID: groups (id -> member object ids) and device objects (Entra device id -> object id).
+  std::map<std::string, std::set<std::string>> groups;
+  std::map<std::string, std::string> directory;
+  int group_lists = 0;
+  int member_adds = 0;
+  int member_removes = 0;
+  std::vector<std::size_t> lookup_sizes;  // device ids per lookup call
+  std::deque<core::Error> group_write_failures;
+  // The device enrolls and joins Entra ID: its identity carries the id, the directory its object.
+  void join(const std::string& serial, const std::string& device_id) {
+    tenant[serial].azure_ad_device_id = device_id;
+    directory[device_id] = "obj-" + device_id;
+  }
+  core::Result<std::vector<cloud::DirectoryDevice>> list_group_devices(
+      const std::string& group_id) override {
+    ++group_lists;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    auto group = groups.find(group_id);
+    if (group == groups.end()) {
+      return core::make_error(
+          cloud::kErrRejected,
+          "GET .../groups/" + group_id + " answered HTTP 404: Request_ResourceNotFound");
+    }
+    std::vector<cloud::DirectoryDevice> out;
+    for (const auto& [device_id, object_id] : directory) {
+      if (group->second.contains(object_id)) out.push_back({object_id, device_id});
+    }
+    return out;
+  }
+  core::Result<std::vector<cloud::DirectoryDevice>> find_directory_devices(
+      std::span<const std::string> device_ids) override {
+    lookup_sizes.push_back(device_ids.size());
+    std::vector<cloud::DirectoryDevice> out;
+    for (const auto& id : device_ids) {
+      if (auto it = directory.find(id); it != directory.end()) out.push_back({it->second, id});
+    }
+    return out;
+  }
+  core::Result<bool> add_group_member(const std::string& group_id,
+                                      const std::string& object_id) override {
+    ++member_adds;
+    if (!group_write_failures.empty()) {
+      core::Error error = group_write_failures.front();
+      group_write_failures.pop_front();
+      return error;
+    }
+    return groups[group_id].insert(object_id).second;
+  }
+  core::Result<bool> remove_group_member(const std::string& group_id,
+                                         const std::string& object_id) override {
+    ++member_removes;
+    if (!group_write_failures.empty()) {
+      core::Error error = group_write_failures.front();
+      group_write_failures.pop_front();
+      return error;
+    }
+    return groups[group_id].erase(object_id) > 0;
+  }
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
     for (auto& [serial, device] : tenant) {
@@ -211,6 +269,15 @@ class EngineTest : public ::testing::Test {
       device.created_at = clock_.now_ms();
       ASSERT_TRUE(store_->insert_device(device).ok());
     }
+  }
+  void queue_profile(const std::string& serial, const std::string& profile) {
+    store::NewDevice device;
+    device.serial = serial;
+    device.hardware_hash = std::vector<std::uint8_t>{'O', 'A', 'G'};
+    device.hardware_hash->insert(device.hardware_hash->end(), serial.begin(), serial.end());
+    device.profile = profile;
+    device.created_at = clock_.now_ms();
+    ASSERT_TRUE(store_->insert_device(device).ok());
   }
   std::int64_t count(const char* state) { return store_->count_by_state()->at(state); }
   // Runs passes, moving the fake clock by each pass's own delay, until `total` has passed.
@@ -534,6 +601,197 @@ TEST_F(EngineTest, PausedEngineSendsNothingUntilResumed) {
   engine.resume();
   engine.step();
   EXPECT_EQ(cloud_.import_calls, 1);
+}
+
+// ---- profile groups ----
+
+constexpr const char* kStandardGroup = "6d1c2b8e-0000-4000-8000-000000000001";
+constexpr const char* kPowerGroup = "6d1c2b8e-0000-4000-8000-000000000002";
+
+class GroupSweepTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    config_.profile_groups = {{"standard", kStandardGroup}, {"power-user", kPowerGroup}};
+    cloud_.groups[kStandardGroup];
+    cloud_.groups[kPowerGroup];
+  }
+  // Registers the queued devices (Ready for user) and lets the first sweep, at start-up, pass.
+  void register_all(Engine& engine) {
+    run_for(31s, engine);
+    ASSERT_EQ(count("queued") + count("registration_pending"), 0);
+  }
+  // An activity pass (to read the Entra ID device ids) followed by a sweep, as `hangar sync`.
+  void sync(Engine& engine) {
+    engine.refresh();
+    ASSERT_TRUE(engine.sweep_groups());
+    engine.step();
+  }
+  std::vector<std::string> corrections(const std::string& serial) {
+    std::vector<std::string> out;
+    auto rows = store_->group_corrections(serial);
+    EXPECT_TRUE(rows.ok());
+    for (const auto& c : *rows) {
+      out.push_back(c.action + " " + c.group_id + " " + c.profile);
+    }
+    return out;
+  }
+};
+
+TEST_F(GroupSweepTest, PutsOurDevicesBackInTheirProfilesGroupAndOutOfTheOthers) {
+  queue_profile("S0", "standard");    // moved by hand into the power-user group
+  queue_profile("S1", "standard");    // where it belongs
+  queue_profile("P0", "power-user");  // in no group at all
+  queue_profile("S2", "standard");    // registered, never enrolled: no Entra ID device yet
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("S0", "dev-s0");
+  cloud_.join("S1", "dev-s1");
+  cloud_.join("P0", "dev-p0");
+  cloud_.directory["dev-other"] = "obj-dev-other";  // not ours: never touched
+  cloud_.groups[kPowerGroup] = {"obj-dev-s0", "obj-dev-other"};
+  cloud_.groups[kStandardGroup] = {"obj-dev-s1", "obj-dev-other"};
+  const int lists_before = cloud_.group_lists;
+
+  sync(engine);
+
+  EXPECT_EQ(store_->get_device("S0")->azure_ad_device_id, "dev-s0");  // read by the activity pass
+  EXPECT_EQ(cloud_.groups[kStandardGroup],
+            (std::set<std::string>{"obj-dev-s0", "obj-dev-s1", "obj-dev-other"}));
+  EXPECT_EQ(cloud_.groups[kPowerGroup], (std::set<std::string>{"obj-dev-p0", "obj-dev-other"}));
+  EXPECT_EQ(corrections("S0"),
+            (std::vector<std::string>{std::string("added ") + kStandardGroup + " standard",
+                                      std::string("removed ") + kPowerGroup + " power-user"}));
+  EXPECT_EQ(corrections("P0"),
+            (std::vector<std::string>{std::string("added ") + kPowerGroup + " power-user"}));
+  EXPECT_TRUE(corrections("S1").empty());
+  // One list per group; S0's object id came from a listing, so only P0 was looked up.
+  EXPECT_EQ(cloud_.group_lists - lists_before, 2);
+  EXPECT_EQ(cloud_.lookup_sizes, (std::vector<std::size_t>{1}));
+  const EngineStatus status = engine.status();
+  EXPECT_TRUE(status.groups_configured);
+  EXPECT_FALSE(status.group_sweep_running);
+  EXPECT_EQ(status.groups.devices, 3);
+  EXPECT_EQ(status.groups.skipped, 1);
+  EXPECT_EQ(status.groups.added, 2);
+  EXPECT_EQ(status.groups.removed, 1);
+  EXPECT_EQ(status.groups.errors, 0);
+  EXPECT_EQ(status.groups.requests, 2 + 1 + 3);  // lists, lookup, writes
+
+  // Nothing left to correct: the next sweep only lists.
+  const int writes = cloud_.member_adds + cloud_.member_removes;
+  sync(engine);
+  EXPECT_EQ(cloud_.member_adds + cloud_.member_removes, writes);
+  EXPECT_EQ(engine.status().groups.added, 0);
+}
+
+TEST_F(GroupSweepTest, LookupsGoFifteenDeviceIdsAtATime) {
+  for (int i = 0; i < 20; ++i)
+    queue_profile("L" + std::string(1, static_cast<char>('a' + i)), "standard");
+  config_.write_budget = 1000;
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  for (int i = 0; i < 20; ++i) {
+    const std::string serial = "L" + std::string(1, static_cast<char>('a' + i));
+    cloud_.join(serial, "dev-" + serial);
+  }
+  sync(engine);
+  EXPECT_EQ(cloud_.lookup_sizes, (std::vector<std::size_t>{15, 5}));
+  EXPECT_EQ(cloud_.groups[kStandardGroup].size(), 20u);
+  EXPECT_EQ(engine.status().groups.added, 20);
+}
+
+TEST_F(GroupSweepTest, CorrectionsStayWithinTheWriteBudgetAndWaitOutRetryAfter) {
+  for (int i = 0; i < 8; ++i) queue_profile("W" + std::to_string(i), "standard");
+  config_.write_budget = 5;
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  run_for(65s, engine);  // the import deletes' writes are done and out of the window
+  for (int i = 0; i < 8; ++i) cloud_.join("W" + std::to_string(i), "dev-w" + std::to_string(i));
+  core::Error throttled = core::make_error(cloud::kErrThrottled, "429");
+  throttled.retry_after = 7s;
+  cloud_.group_write_failures = {throttled};
+  const int deletes = cloud_.deletes;
+
+  sync(engine);
+  EXPECT_EQ(cloud_.deletes, deletes);  // the 429 on the first write stops the pass
+  EXPECT_EQ(cloud_.member_adds, 1);
+  EXPECT_TRUE(engine.status().group_sweep_running);
+  clock_.advance(6s);
+  engine.step();
+  EXPECT_EQ(cloud_.member_adds, 1) << "Retry-After is 7 s";
+  clock_.advance(1s);
+  engine.step();
+  // Five writes per 20 s: the 429 used one slot of the window, so four more now.
+  EXPECT_EQ(cloud_.member_adds, 5);
+  EXPECT_EQ(cloud_.groups[kStandardGroup].size(), 4u);
+  run_for(60s, engine);
+  EXPECT_EQ(cloud_.groups[kStandardGroup].size(), 8u);
+  EXPECT_EQ(cloud_.member_adds, 9);  // eight and the one refused
+  EXPECT_FALSE(engine.status().group_sweep_running);
+  EXPECT_EQ(engine.status().groups.added, 8);
+  EXPECT_EQ(engine.status().throttled, 1);
+}
+
+TEST_F(GroupSweepTest, ASweepRequestedWhileOneIsUnderWayRunsAfterIt) {
+  for (int i = 0; i < 3; ++i) queue_profile("Q" + std::to_string(i), "standard");
+  config_.write_budget = 2;
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  run_for(65s, engine);
+  for (int i = 0; i < 3; ++i) cloud_.join("Q" + std::to_string(i), "dev-q" + std::to_string(i));
+  sync(engine);  // two of three adds fit the budget
+  ASSERT_TRUE(engine.status().group_sweep_running);
+  const int lists = cloud_.group_lists;
+  ASSERT_TRUE(engine.sweep_groups());  // asked again while the first one waits for the budget
+  run_for(60s, engine);
+  EXPECT_EQ(cloud_.groups[kStandardGroup].size(), 3u);
+  EXPECT_EQ(cloud_.group_lists, lists + 2) << "the second sweep listed both groups once more";
+  EXPECT_FALSE(engine.status().group_sweep_running);
+}
+
+TEST_F(GroupSweepTest, AMissingGroupIsAnErrorAndTheOtherGroupsAreStillEnforced) {
+  cloud_.groups.erase(kPowerGroup);  // a typo in profile_groups, say
+  queue_profile("M0", "standard");
+  queue_profile("M1", "power-user");
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("M0", "dev-m0");
+  cloud_.join("M1", "dev-m1");
+  cloud_.groups[kStandardGroup] = {"obj-dev-m1"};
+  sync(engine);
+  // M1 leaves the standard group; it cannot join the missing one; M0 joins its own.
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-m0"}));
+  const EngineStatus status = engine.status();
+  EXPECT_EQ(status.groups.errors, 1);
+  EXPECT_NE(status.groups.last_error.find(kPowerGroup), std::string::npos)
+      << status.groups.last_error;
+  EXPECT_EQ(status.groups.added, 1);
+  EXPECT_EQ(status.groups.removed, 1);
+}
+
+TEST_F(GroupSweepTest, RunsDailyAcrossRestartsAndNotAtAllWithoutGroups) {
+  queue_profile("D0", "standard");
+  {
+    Engine engine(*store_, cloud_, clock_, config_);
+    register_all(engine);  // the first sweep ran at start-up
+    EXPECT_GT(engine.status().groups.finished_at, 0);
+  }
+  const int lists = cloud_.group_lists;
+  {
+    // A restart an hour later: the day is not over, so no sweep yet.
+    Engine engine(*store_, cloud_, clock_, config_);
+    run_for(1h, engine);
+    EXPECT_EQ(cloud_.group_lists, lists);
+    run_for(23h, engine);
+    EXPECT_EQ(cloud_.group_lists, lists + 2);  // one sweep: two groups listed
+  }
+  config_.profile_groups.clear();
+  Engine engine(*store_, cloud_, clock_, config_);
+  EXPECT_FALSE(engine.sweep_groups());
+  run_for(25h, engine);
+  EXPECT_FALSE(engine.status().groups_configured);
+  EXPECT_EQ(cloud_.group_lists, lists + 2);
 }
 
 }  // namespace

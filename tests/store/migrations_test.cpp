@@ -78,6 +78,17 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 5: {
+      // Version 5 added Entra ID device ids and the group corrections log.
+      if (!seed_at_version(db, 4)) return false;
+      const auto status = db.exec(
+          "UPDATE devices SET azure_ad_device_id = 'entra-1';"
+          "INSERT INTO group_corrections (device_id, at, action, group_id, profile) VALUES "
+          "(7, 1700000000002, 'removed', 'group-2', 'power-user');"
+          "UPDATE meta SET value = '5' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -112,6 +123,19 @@ void expect_seed_survived(Store& store, std::int64_t version) {
     EXPECT_FALSE(device->managed_device_id.has_value());
     EXPECT_FALSE(device->delivered_at.has_value());
   }
+  auto corrections = store.group_corrections("SEED-1");
+  ASSERT_TRUE(corrections.ok()) << corrections.error().message;
+  if (version >= 5) {
+    EXPECT_EQ(device->azure_ad_device_id, "entra-1");
+    ASSERT_EQ(corrections->size(), 1u);
+    EXPECT_EQ(corrections->front().action, "removed");
+    EXPECT_EQ(corrections->front().group_id, "group-2");
+    EXPECT_EQ(corrections->front().profile, "power-user");
+  } else {
+    // Upgraded files start without Entra ids (the next activity pass reads them) or corrections.
+    EXPECT_FALSE(device->azure_ad_device_id.has_value());
+    EXPECT_TRUE(corrections->empty());
+  }
   // Whether written by version 1 (fingerprint backfilled at open) or 2, the hash is known: the
   // same bytes under another serial are refused.
   auto twin = testing::sample_device("SEED-TWIN");
@@ -144,7 +168,7 @@ TEST(StoreMigrations, FreshDatabaseReachesLatestVersion) {
   ASSERT_TRUE(db.ok());
   EXPECT_EQ(*read_schema_version(*db), latest_schema_version());
   EXPECT_EQ(*db->query_int64("PRAGMA application_id"), kApplicationId);
-  for (const char* table : {"devices", "state_history", "meta"}) {
+  for (const char* table : {"devices", "state_history", "meta", "group_corrections"}) {
     EXPECT_EQ(*db->query_int64(std::string("SELECT count(*) FROM sqlite_master WHERE type = "
                                            "'table' AND name = '") +
                                table + "'"),

@@ -528,6 +528,29 @@ TEST(StoreDevices, MetaSetGetOverwrite) {
   EXPECT_EQ(*store->get_meta("empty"), "");
 }
 
+TEST(StoreDevices, GroupCorrectionsAreKeptInOrderAndGoWithTheDevice) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  auto id = store->insert_device(testing::sample_device("GRP-1"));
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  ASSERT_TRUE(store->record_group_correction({*id, 2000, "removed", "g-std", "standard"}).ok());
+  ASSERT_TRUE(store->record_group_correction({*id, 1000, "added", "g-pow", "power-user"}).ok());
+  auto corrections = store->group_corrections("grp-1");  // serials ignore case
+  ASSERT_TRUE(corrections.ok()) << corrections.error().message;
+  ASSERT_EQ(corrections->size(), 2u);
+  EXPECT_EQ((*corrections)[0].action, "added");
+  EXPECT_EQ((*corrections)[0].group_id, "g-pow");
+  EXPECT_EQ((*corrections)[1].profile, "standard");
+  // Only 'added' and 'removed' exist.
+  EXPECT_FALSE(store->record_group_correction({*id, 3000, "moved", "g", "standard"}).ok());
+  EXPECT_EQ(store->group_corrections("NOPE").error().code, kErrNotFound);
+  // The log goes with the device.
+  ASSERT_TRUE(store->remove_device("GRP-1").ok());
+  ASSERT_TRUE(store->insert_device(testing::sample_device("GRP-1")).ok());
+  EXPECT_TRUE(store->group_corrections("GRP-1")->empty());
+}
+
 // ---- concurrency -------------------------------------------------------------------------------
 
 TEST(StoreConcurrency, ThreadsSharingOneStoreLoseNoWrites) {

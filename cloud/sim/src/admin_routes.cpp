@@ -60,6 +60,63 @@ HttpResponse enroll(SimState& state, const json& body) {
   return json_response(200, to_json(*managed), kPlainJson);
 }
 
+// POST /_sim/groups {"id"?, "displayName"?}: creates an Entra ID group.
+HttpResponse create_group(SimState& state, const json& body) {
+  auto text = [&](const char* key) {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const Group& group = state.tenant.add_group(text("id"), text("displayName"));
+  return json_response(200, json{{"id", group.id}, {"displayName", group.display_name}},
+                       kPlainJson);
+}
+
+// POST /_sim/groups/{id}/members {"serialNumber"} or {"deviceId"}: puts a joined device in a
+// group behind the service's back (what an admin's manual change looks like to Hangar).
+HttpResponse seed_member(SimState& state, const std::string& group_id, const json& body) {
+  auto text = [&](const char* key) {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string device_id = text("deviceId");
+  if (const std::string serial = text("serialNumber"); !serial.empty()) {
+    const AutopilotDevice* device = state.tenant.autopilot_device_by_serial(serial);
+    if (!device) {
+      return admin_error(404, "not_found",
+                         "no registered Autopilot device has serial number '" + serial + "'");
+    }
+    device_id = device->azure_ad_device_id;
+  }
+  if (!state.tenant.group(group_id)) {
+    return admin_error(404, "not_found",
+                       "no group '" + group_id + "' (create it with POST /_sim/groups)");
+  }
+  const DirectoryDevice* object = state.tenant.directory_device_by_device_id(device_id);
+  if (!object) {
+    return admin_error(404, "not_found",
+                       "that device has no Entra ID object yet: enroll it first (POST "
+                       "/_sim/enroll), or name a deviceId");
+  }
+  auto added = state.tenant.add_member(group_id, object->id);
+  if (!added) return admin_error(404, "not_found", added.error().message);
+  return json_response(200,
+                       json{{"groupId", group_id},
+                            {"id", object->id},
+                            {"deviceId", object->device_id},
+                            {"added", *added}},
+                       kPlainJson);
+}
+
+// GET /_sim/groups/{id}/members: the members' deviceIds, for assertions.
+HttpResponse list_members(SimState& state, const std::string& group_id) {
+  if (!state.tenant.group(group_id)) return admin_error(404, "not_found", "no group " + group_id);
+  json members = json::array();
+  for (const auto& [seq, object] : state.tenant.group_devices(group_id)) {
+    members.push_back({{"id", object.id}, {"deviceId", object.device_id}});
+  }
+  return json_response(200, json{{"members", members}}, kPlainJson);
+}
+
 }  // namespace
 
 HttpResponse handle_admin(SimState& state, const RequestContext& ctx) {
@@ -72,8 +129,16 @@ HttpResponse handle_admin(SimState& state, const RequestContext& ctx) {
     state.reset();
     return no_content();
   }
+  const auto& s = ctx.segments;
+  if (s.size() == 4 && s[1] == "groups" && s[3] == "members" && method == "GET") {
+    return list_members(state, s[2]);
+  }
   auto body = object_body(ctx.request.body);
   if (!body) return admin_error(400, "bad_request", "the body must be a JSON object");
+  if (s.size() == 2 && s[1] == "groups" && method == "POST") return create_group(state, *body);
+  if (s.size() == 4 && s[1] == "groups" && s[3] == "members" && method == "POST") {
+    return seed_member(state, s[2], *body);
+  }
   if (action == "advance" && method == "POST") return advance(state, *body);
   if (action == "enroll" && method == "POST") return enroll(state, *body);
   if (action == "scenario" && method == "PUT") {
@@ -84,7 +149,8 @@ HttpResponse handle_admin(SimState& state, const RequestContext& ctx) {
   }
   return admin_error(404, "not_found",
                      "admin endpoints: GET /_sim/stats, POST /_sim/reset, POST /_sim/advance, "
-                     "POST /_sim/enroll, PUT /_sim/scenario");
+                     "POST /_sim/enroll, PUT /_sim/scenario, POST /_sim/groups, "
+                     "POST|GET /_sim/groups/{id}/members");
 }
 
 }  // namespace hangar::cloudsim

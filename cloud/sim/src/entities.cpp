@@ -12,6 +12,11 @@ using nlohmann::json;
 
 json null_if_empty(const std::string& value) { return value.empty() ? json(nullptr) : json(value); }
 
+// Intune writes the empty GUID for ids a device does not have yet (not joined, not enrolled).
+json guid_or_empty(const std::string& value) {
+  return value.empty() ? json("00000000-0000-0000-0000-000000000000") : json(value);
+}
+
 std::vector<std::string> keys_of(const json& sample) {
   std::vector<std::string> keys;
   for (const auto& item : sample.items()) keys.push_back(item.key());
@@ -60,8 +65,8 @@ json to_json(const AutopilotDevice& d) {
       {"resourceName", ""},
       {"skuNumber", ""},
       {"systemFamily", ""},
-      {"azureActiveDirectoryDeviceId", d.azure_ad_device_id},
-      {"azureAdDeviceId", d.azure_ad_device_id},
+      {"azureActiveDirectoryDeviceId", guid_or_empty(d.azure_ad_device_id)},
+      {"azureAdDeviceId", guid_or_empty(d.azure_ad_device_id)},
       {"managedDeviceId", d.managed_device_id},
       {"displayName", d.display_name},
   };
@@ -77,7 +82,7 @@ json to_json(const ManagedDevice& d) {
       {"operatingSystem", "Windows"},
       {"osVersion", "10.0.22631.2861"},
       {"complianceState", "compliant"},
-      {"azureADDeviceId", d.azure_ad_device_id},
+      {"azureADDeviceId", guid_or_empty(d.azure_ad_device_id)},
       {"userPrincipalName", d.user_principal_name},
       {"model", d.model},
       {"manufacturer", d.manufacturer},
@@ -104,6 +109,19 @@ json to_json(const User& u) {
       {"userPrincipalName", u.user_principal_name},
       {"accountEnabled", true},
       {"assignedLicenses", licenses},
+  };
+}
+
+json to_json(const DirectoryDevice& d) {
+  return json{
+      {"@odata.type", "#microsoft.graph.device"},
+      {"id", d.id},
+      {"deviceId", d.device_id},
+      {"displayName", d.display_name},
+      {"accountEnabled", true},
+      {"operatingSystem", "Windows"},
+      {"operatingSystemVersion", "10.0.22631.2861"},
+      {"trustType", "AzureAd"},
   };
 }
 
@@ -138,6 +156,12 @@ const EntitySchema& user_schema() {
       keys_of(to_json(User{})),
       {"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
        "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}};
+  return schema;
+}
+
+const EntitySchema& directory_device_schema() {
+  static const EntitySchema schema{
+      "microsoft.graph.device", "devices", keys_of(to_json(DirectoryDevice{})), {}};
   return schema;
 }
 

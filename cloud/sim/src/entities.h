@@ -27,10 +27,12 @@ const EntitySchema& imported_identity_schema();
 const EntitySchema& autopilot_device_schema();
 const EntitySchema& managed_device_schema();
 const EntitySchema& user_schema();
+const EntitySchema& directory_device_schema();
 
 nlohmann::json to_json(const ImportedIdentity& record);
 nlohmann::json to_json(const AutopilotDevice& device);
 nlohmann::json to_json(const ManagedDevice& device);
 nlohmann::json to_json(const User& user);
+nlohmann::json to_json(const DirectoryDevice& device);
 
 }  // namespace hangar::cloudsim

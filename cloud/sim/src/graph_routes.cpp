@@ -1,5 +1,6 @@
 // The Graph endpoints: imported Autopilot identities (import, get, list, delete), Autopilot device
 // identities and their actions, managed devices and users.
+#include <cctype>
 #include <tuple>
 
 #include "entities.h"
@@ -139,6 +140,66 @@ ApiResult get_one(const RequestContext& ctx, const T* entity, const EntitySchema
   return ok(std::move(body));
 }
 
+ApiResult group_members(SimState& state, const RequestContext& ctx, const std::string& group_id) {
+  const auto& schema = directory_device_schema();
+  auto options = parse_query_options(ctx.query, schema, true);
+  if (!options) return options.error();
+  if (!state.tenant.group(group_id)) {
+    return core::make_error("Request_ResourceNotFound",
+                            "Resource '" + group_id +
+                                "' does not exist or one of its queried reference-property "
+                                "objects are not present.");
+  }
+  PageRequest page;
+  page.default_page_size = state.scenario.paging.page_size;
+  page.max_page_size = state.scenario.paging.max_page_size;
+  page.collection_url = ctx.graph_base + "/groups/" + group_id + "/members/microsoft.graph.device";
+  page.context_url = ctx.graph_base + "/$metadata#devices";
+  return ok(make_page(state.tenant.group_devices(group_id), *options, schema, page));
+}
+
+// POST groups/{id}/members/$ref {"@odata.id": ".../directoryObjects/{id}"}: the reference must
+// name a directory object by URL, as Graph requires.
+ApiResult add_group_member(SimState& state, const RequestContext& ctx,
+                           const std::string& group_id) {
+  json body = json::parse(ctx.request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return bad_request(
+        "Unable to read JSON request payload. Please ensure Content-Type header is set and "
+        "payload is of valid JSON format.");
+  }
+  auto ref = body.find("@odata.id");
+  if (ref == body.end() || !ref->is_string() || body.size() != 1) {
+    return core::make_error("Request_BadRequest",
+                            "The request body must hold exactly one property, '@odata.id', the "
+                            "URL of the directory object to add.");
+  }
+  const std::string url = ref->get<std::string>();
+  std::string lowered = url;
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string object_id;
+  for (const std::string marker : {"/directoryobjects/", "/devices/"}) {
+    const auto at = lowered.find(marker);
+    if (at != std::string::npos && istarts_with(url, "http")) {
+      object_id = url.substr(at + marker.size());
+    }
+  }
+  if (object_id.empty() || object_id.find('/') != std::string::npos) {
+    return core::make_error("Request_BadRequest",
+                            "Invalid object identifier '" + url +
+                                "'; expected https://graph.microsoft.com/v1.0/directoryObjects/"
+                                "{id}.");
+  }
+  auto added = state.tenant.add_member(group_id, object_id);
+  if (!added) return added.error();
+  if (!*added) {
+    return core::make_error("Request_BadRequest",
+                            "One or more added object references already exist for the following "
+                            "modified properties: 'members'.");
+  }
+  return no_content();
+}
+
 ApiResult import_action(SimState& state, const RequestContext& ctx) {
   auto rows = parse_import_body(ctx.request.body, state.scenario.import.max_devices_per_call);
   if (!rows) return rows.error();
@@ -156,6 +217,29 @@ ApiResult import_action(SimState& state, const RequestContext& ctx) {
 GraphRoute classify_graph(const std::string& method, const std::vector<std::string>& raw) {
   auto s = normalize(raw);
   if (s.empty()) return unknown("");
+  // Entra ID: groups/{id}/members[/microsoft.graph.device] (list), groups/{id}/members/$ref
+  // (add), groups/{id}/members/{member}/$ref (remove); devices and devices/{id}.
+  if (iequals(s[0], "groups")) {
+    if (s.size() < 3 || !iequals(s[2], "members")) return unknown(s.size() > 2 ? s[2] : s[0]);
+    if (s.size() == 3 || (s.size() == 4 && iequals(s[3], "microsoft.graph.device"))) {
+      return pick(method, s[1], {{"GET", GraphOp::kGroupMembersList, "groups.members.list"}});
+    }
+    if (s.size() == 4 && s[3] == "$ref") {
+      return pick(method, s[1], {{"POST", GraphOp::kGroupMemberAdd, "groups.members.add"}});
+    }
+    if (s.size() == 5 && s[4] == "$ref") {
+      GraphRoute r =
+          pick(method, s[1], {{"DELETE", GraphOp::kGroupMemberRemove, "groups.members.remove"}});
+      r.member = s[3];
+      return r;
+    }
+    return unknown(s.back());
+  }
+  if (iequals(s[0], "devices")) {
+    if (s.size() == 1) return pick(method, "", {{"GET", GraphOp::kDevicesList, "devices.list"}});
+    if (s.size() == 2) return pick(method, s[1], {{"GET", GraphOp::kDeviceGet, "devices.get"}});
+    return unknown(s[2]);
+  }
   if (iequals(s[0], "users")) {
     if (s.size() == 2) return pick(method, s[1], {{"GET", GraphOp::kUserGet, "users.get"}});
     return unknown(s.size() > 2 ? s[2] : s[0]);
@@ -272,6 +356,17 @@ ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRo
       body["@odata.context"] = ctx.graph_base + "/$metadata#users/$entity";
       return ok(std::move(body));
     }
+    case GraphOp::kGroupMembersList:
+      return group_members(state, ctx, r.id);
+    case GraphOp::kGroupMemberAdd:
+      return add_group_member(state, ctx, r.id);
+    case GraphOp::kGroupMemberRemove:
+      if (auto removed = tenant.remove_member(r.id, r.member); !removed) return removed.error();
+      return no_content();
+    case GraphOp::kDevicesList:
+      return list(state, ctx, tenant.directory_devices(), directory_device_schema());
+    case GraphOp::kDeviceGet:
+      return get_one(ctx, tenant.directory_device(r.id), directory_device_schema(), r.id);
     case GraphOp::kMethodNotAllowed:
       return core::make_error("MethodNotAllowed", "The HTTP method '" + r.detail +
                                                       "' is not allowed on this resource.");

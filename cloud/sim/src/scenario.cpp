@@ -190,6 +190,16 @@ SeedUser read_user(const json& j, const std::string& path) {
   return u;
 }
 
+SeedGroup read_group(const json& j, const std::string& path) {
+  Reader r(j, path);
+  SeedGroup g;
+  r.get("id", g.id);
+  r.get("display_name", g.display_name);
+  r.get("members", g.members);
+  r.finish();
+  return g;
+}
+
 bool valid_rate(double rate) { return rate >= 0 && rate <= 1; }
 
 Scenario parse_or_throw(const json& document) {
@@ -274,6 +284,7 @@ Scenario parse_or_throw(const json& document) {
     r.get_array("devices", s.devices, read_device);
     r.get_array("oem_devices", s.oem_devices, read_oem_device);
     r.get_array("users", s.users, read_user);
+    r.get_array("groups", s.groups, read_group);
   });
   root.finish();
   return s;

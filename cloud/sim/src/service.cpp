@@ -143,7 +143,7 @@ std::string HttpResponse::header(std::string_view name) const {
 }
 
 int status_for_code(const std::string& code) {
-  if (code == "BadRequest") return 400;
+  if (code == "BadRequest" || code == "Request_BadRequest") return 400;
   if (code == "ResourceNotFound" || code == "Request_ResourceNotFound") return 404;
   if (code == "MethodNotAllowed") return 405;
   return 500;
@@ -206,7 +206,9 @@ json SimState::stats_json() const {
   out["tenant"] = {{"imported_records", tenant.imported_all().size()},
                    {"autopilot_devices", tenant.autopilot_devices().size()},
                    {"managed_devices", tenant.managed_devices().size()},
-                   {"users", tenant.users().size()}};
+                   {"users", tenant.users().size()},
+                   {"directory_devices", tenant.directory_devices().size()},
+                   {"groups", tenant.groups().size()}};
   out["time"] = {{"now", format_iso8601(now())},
                  {"advanced_seconds", static_cast<double>(advanced_ms) / 1000.0},
                  {"time_scale", scenario.time_scale}};

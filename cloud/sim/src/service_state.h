@@ -90,6 +90,11 @@ enum class GraphOp {
   kManagedList,
   kManagedGet,
   kUserGet,
+  kGroupMembersList,
+  kGroupMemberAdd,
+  kGroupMemberRemove,
+  kDevicesList,
+  kDeviceGet,
   kUnknownSegment,
   kMethodNotAllowed,
 };
@@ -98,6 +103,7 @@ struct GraphRoute {
   std::string endpoint = "graph.unknown";  // the id in stats and fault/throttle patterns
   std::string id;
   std::string detail;  // the unknown segment or refused method, for the error message
+  std::string member;  // groups/{id}/members/{member}/$ref: the member's object id
 };
 // `segments` start after /{version}.
 GraphRoute classify_graph(const std::string& method, const std::vector<std::string>& segments);

@@ -222,7 +222,7 @@ AutopilotDevice& Tenant::register_device(const ImportedIdentity& record, const P
   device.model = plan.model;
   device.product_key = record.product_key;
   device.user_principal_name = record.assigned_user_principal_name;
-  device.azure_ad_device_id = rng_.guid();
+  // Joined to Entra ID (azureActiveDirectoryDeviceId) only when it enrolls: see enroll().
   device.profile_status = "pending";
   device.hardware_hash = plan.hash;
   auto& stored = add_device(std::move(device));

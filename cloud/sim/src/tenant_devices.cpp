@@ -22,6 +22,8 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
   autopilot_.clear();
   managed_.clear();
   users_.clear();
+  directory_.clear();
+  groups_.clear();
   counts_ = ImportCounts{};
   plans_.clear();
   pending_hashes_.clear();
@@ -39,13 +41,13 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
     device.manufacturer = seed.manufacturer;
     device.model = seed.model;
     device.user_principal_name = seed.user_principal_name;
-    device.azure_ad_device_id = rng_.guid();
     device.profile_status = seed.profile_status;
     if (seed.profile_status.rfind("assigned", 0) == 0) device.profile_assigned_ms = now_ms;
     // The scenario parser has checked the base64 already.
     if (auto hash = decode_edm_binary(seed.hardware_hash)) device.hardware_hash = *hash;
     if (seed.managed) {
       ManagedDevice managed;
+      join_directory(device);  // an enrolled device is joined to Entra ID
       managed.id = seed.managed->id.empty() ? rng_.guid() : seed.managed->id;
       managed.device_name = seed.managed->device_name.empty()
                                 ? default_device_name(seed.serial_number)
@@ -63,6 +65,17 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
       managed_.insert(std::move(managed));
     }
     add_device(std::move(device));
+  }
+  for (const auto& seed : scenario.groups) {
+    const Group& group = add_group(seed.id, seed.display_name);
+    for (const auto& serial : seed.members) {
+      const AutopilotDevice* device = autopilot_device_by_serial(serial);
+      const DirectoryDevice* object =
+          device ? directory_device_by_device_id(device->azure_ad_device_id) : nullptr;
+      // The scenario parser cannot know which serials enrol; a member that is not joined is
+      // simply not a member (a scenario test shows it).
+      if (object) groups_.find(group.id)->members.insert(object->id);
+    }
   }
   for (const auto& seed : scenario.users) {
     User user;
@@ -105,6 +118,8 @@ core::Result<ManagedDevice> Tenant::enroll(const std::string& serial, const std:
     managed = &managed_.insert(std::move(fresh));
     device.managed_device_id = managed->id;
   }
+  join_directory(device);
+  managed->azure_ad_device_id = device.azure_ad_device_id;
   if (!upn.empty()) {
     managed->user_principal_name = upn;
     device.user_principal_name = upn;
@@ -113,6 +128,72 @@ core::Result<ManagedDevice> Tenant::enroll(const std::string& serial, const std:
   device.enrollment_state = "enrolled";
   device.last_contacted_ms = sync_ms;
   return *managed;
+}
+
+void Tenant::join_directory(AutopilotDevice& device) {
+  if (device.azure_ad_device_id.empty()) device.azure_ad_device_id = rng_.guid();
+  if (directory_device_by_device_id(device.azure_ad_device_id)) return;
+  DirectoryDevice object;
+  object.id = rng_.guid();
+  object.device_id = device.azure_ad_device_id;
+  object.display_name = default_device_name(device.serial_number);
+  directory_.insert(std::move(object));
+}
+
+const DirectoryDevice* Tenant::directory_device_by_device_id(const std::string& device_id) const {
+  if (device_id.empty()) return nullptr;
+  for (const auto& [seq, object] : directory_.items()) {
+    if (iequals(object.device_id, device_id)) return &object;
+  }
+  return nullptr;
+}
+
+const Group& Tenant::add_group(const std::string& id, const std::string& display_name) {
+  if (Group* existing = groups_.find(id)) {
+    existing->display_name = display_name;
+    return *existing;
+  }
+  Group group;
+  group.id = id.empty() ? rng_.guid() : id;
+  group.display_name = display_name;
+  return groups_.insert(std::move(group));
+}
+
+std::map<std::uint64_t, DirectoryDevice> Tenant::group_devices(const std::string& group_id) const {
+  std::map<std::uint64_t, DirectoryDevice> members;
+  const Group* group = groups_.find(group_id);
+  if (!group) return members;
+  for (const auto& object_id : group->members) {
+    if (const DirectoryDevice* object = directory_.find(object_id)) {
+      members.emplace(object->seq, *object);
+    }
+  }
+  return members;
+}
+
+namespace {
+
+core::Error directory_not_found(const std::string& id) {
+  return core::make_error("Request_ResourceNotFound",
+                          "Resource '" + id +
+                              "' does not exist or one of its queried reference-property objects "
+                              "are not present.");
+}
+
+}  // namespace
+
+core::Result<bool> Tenant::add_member(const std::string& group_id, const std::string& object_id) {
+  Group* group = groups_.find(group_id);
+  if (!group) return directory_not_found(group_id);
+  if (!directory_.find(object_id)) return directory_not_found(object_id);
+  return group->members.insert(object_id).second;
+}
+
+core::Status Tenant::remove_member(const std::string& group_id, const std::string& object_id) {
+  Group* group = groups_.find(group_id);
+  if (!group) return directory_not_found(group_id);
+  if (group->members.erase(object_id) == 0) return directory_not_found(object_id);
+  return {};
 }
 
 const User* Tenant::user(const std::string& id_or_upn) const {

@@ -54,6 +54,14 @@ class GraphClient final : public RegistrationApi {
   core::Result<std::optional<UserLicences>> find_user(const std::string& upn) override;
   core::Status assign_user(const std::string& device_id, const std::string& upn) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
+  core::Result<std::vector<DirectoryDevice>> list_group_devices(
+      const std::string& group_id) override;
+  core::Result<std::vector<DirectoryDevice>> find_directory_devices(
+      std::span<const std::string> device_ids) override;
+  core::Result<bool> add_group_member(const std::string& group_id,
+                                      const std::string& object_id) override;
+  core::Result<bool> remove_group_member(const std::string& group_id,
+                                         const std::string& object_id) override;
 
   // Requests a fresh token now, bypassing the cache: checks tenant, client id and secret before
   // they are stored. kErrAuth when the cloud refuses them; the token itself is never returned.
@@ -69,18 +77,25 @@ class GraphClient final : public RegistrationApi {
   core::Result<std::string> token(bool force_refresh);
   // Sends with the bearer token; on a 401 renews the token once and tries again. Non-2xx answers
   // become errors with the Graph message, the request-id and Retry-After.
+  // `api` says which API the call belongs to, so a 403 names the permission it needs.
+  enum class Api { kIntune, kDirectory };
   core::Result<HttpResponse> call(const std::string& method, const std::string& url,
-                                  const std::string& body = {});
+                                  const std::string& body = {}, Api api = Api::kIntune);
   // `request_id`, when given, gets the response's request-id header.
   core::Result<nlohmann::json> call_json(const std::string& method, const std::string& url,
                                          const std::string& body = {},
-                                         std::string* request_id = nullptr);
+                                         std::string* request_id = nullptr, Api api = Api::kIntune);
   // GETs `url` and every @odata.nextLink after it; returns the concatenated "value" arrays.
   // `request_ids`, when given, gets the request-id of the page each
   // item came from (the Request ID the seed shows with "Unexpected error").
-  core::Result<std::vector<nlohmann::json>> get_all(
-      const std::string& url, std::vector<std::string>* request_ids = nullptr);
+  core::Result<std::vector<nlohmann::json>> get_all(const std::string& url,
+                                                    std::vector<std::string>* request_ids = nullptr,
+                                                    Api api = Api::kIntune);
   std::string graph(const std::string& path) const;
+  // Entra ID calls go to v1.0 even when the Intune calls use beta (graph_url): the directory's
+  // group and device APIs are stable there. The same host, so the token is the same.
+  std::string directory(const std::string& path) const;
+  std::string directory_url_;
 
   GraphConfig config_;
   HttpTransport& transport_;

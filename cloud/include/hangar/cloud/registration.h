@@ -55,7 +55,22 @@ struct AutopilotDevice {
   std::string
       enrollment_state;  // enrollmentState: unknown|enrolled|pendingReset|failed|notContacted
   std::string managed_device_id;  // the Intune managed device, once enrolled
+  // azureActiveDirectoryDeviceId: the Entra ID device's deviceId, once the device has joined
+  // (empty before; Intune's all-zero GUID is read as empty).
+  std::string azure_ad_device_id;
 };
+
+// An Entra ID device object as group membership sees it: `object_id` is what a group's members
+// refer to (and what $ref adds or removes); `device_id` is the Autopilot identity's
+// azureActiveDirectoryDeviceId.
+struct DirectoryDevice {
+  std::string object_id;
+  std::string device_id;
+};
+
+// Graph's limit on the values of one `in` filter over directory objects: lookups are split into
+// requests of at most this many device ids.
+inline constexpr std::size_t kMaxDeviceIdsPerLookup = 15;
 
 // An Intune managed device, as the activity monitor reads it.
 struct ManagedDevice {
@@ -124,6 +139,22 @@ class RegistrationApi {
   // The user and its licences; nullopt when no such user exists.
   virtual core::Result<std::optional<UserLicences>> find_user(const std::string& upn) = 0;
   virtual core::Status assign_user(const std::string& device_id, const std::string& upn) = 0;
+
+  // ---- profile groups (Entra ID; GroupMember.ReadWrite.All, Device.Read.All) ----
+  // Every device member of a group (paged, $select: id, deviceId). A group that does not exist
+  // is kErrRejected with "HTTP 404" in the message.
+  virtual core::Result<std::vector<DirectoryDevice>> list_group_devices(
+      const std::string& group_id) = 0;
+  // The device objects whose deviceId is one of `device_ids` (at most kMaxDeviceIdsPerLookup,
+  // one request); ids without an object are simply absent from the answer.
+  virtual core::Result<std::vector<DirectoryDevice>> find_directory_devices(
+      std::span<const std::string> device_ids) = 0;
+  // True when the object was added (removed); false when it already was (was not) a member, so a
+  // correction that raced another one is not an error.
+  virtual core::Result<bool> add_group_member(const std::string& group_id,
+                                              const std::string& object_id) = 0;
+  virtual core::Result<bool> remove_group_member(const std::string& group_id,
+                                                 const std::string& object_id) = 0;
 };
 
 // "2024-05-01T10:00:00Z" or with fractional seconds to Unix milliseconds; nullopt for Graph's

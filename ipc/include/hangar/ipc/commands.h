@@ -42,6 +42,9 @@ inline constexpr std::array kCommands{
                 "remove the credentials stored with set-credentials"},
     CommandInfo{"deliver", Permission::kWrite,
                 "hand a Ready-for-user device to a licensed user and assign it in Autopilot"},
+    CommandInfo{"sweep-groups", Permission::kWrite,
+                "put registered devices back in their profile's Entra ID group now, out of the "
+                "other profiles' groups"},
     CommandInfo{"subscribe", Permission::kRead,
                 "stream device state changes as they happen (hangar watch, the tray)"},
     CommandInfo{"refresh", Permission::kWrite,

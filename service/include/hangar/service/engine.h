@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -43,6 +44,11 @@ struct EngineConfig {
   std::chrono::milliseconds activity_interval{std::chrono::hours(1)};
   std::chrono::milliseconds inactive_after{std::chrono::hours(24 * 7)};
   std::string default_group_tag = "Microsoft365Managed_Autopilot";
+  // Profile groups: a profile's CLI name ("power-user") -> its Entra ID group's object id. A
+  // registered device belongs in its profile's group and in no other profile's group (the seed:
+  // manual changes are undone). Empty: no group sweep.
+  std::map<std::string, std::string> profile_groups;
+  std::chrono::milliseconds group_sweep_interval{std::chrono::hours(24)};
   // Licences (SKU ids) a user must hold before a device is delivered to them.
   std::vector<std::string> required_licenses;
   std::uint64_t seed = 0;  // jitter; 0 = random
@@ -78,6 +84,19 @@ struct ActivityPass {
   std::int64_t partners_added = 0;  // partner-registered devices found in the tenant
 };
 
+// A profile-group sweep, for `hangar status` and `hangar sync`.
+struct GroupSweep {
+  std::int64_t started_at = 0;
+  std::int64_t finished_at = 0;  // 0: none finished yet
+  std::int64_t devices = 0;      // our registered devices whose memberships were checked
+  std::int64_t skipped = 0;      // registered, but not joined to Entra ID yet: nothing to check
+  std::int64_t added = 0;        // put back in their profile's group
+  std::int64_t removed = 0;      // taken out of another profile's group
+  std::int64_t requests = 0;     // cloud calls (a list call follows its pages)
+  std::int64_t errors = 0;       // calls refused (missing group, permission): see last_error
+  std::string last_error;
+};
+
 struct EngineStatus {
   bool online = true;
   bool paused = false;
@@ -87,6 +106,10 @@ struct EngineStatus {
   std::int64_t requests = 0;                     // cloud calls made
   ActivityPass activity;
   std::int64_t next_activity_at = 0;
+  bool groups_configured = false;
+  bool group_sweep_running = false;  // memberships listed, corrections still being made
+  GroupSweep groups;                 // the last finished sweep
+  std::int64_t next_group_sweep_at = 0;
 };
 
 class Engine {
@@ -105,6 +128,9 @@ class Engine {
   void resume();
   // Runs an activity pass on the next step (`hangar refresh`).
   void refresh();
+  // Runs a profile-group sweep on the next step (after the activity pass when both are due).
+  // False when no profile groups are configured.
+  bool sweep_groups();
   // New credentials were stored: forget the backoff earned with the old ones and try at once.
   void credentials_changed();
   // Hands a Ready-for-user device to a user (`hangar deliver`): the user must exist and hold
@@ -130,6 +156,12 @@ class Engine {
   void delete_finished(std::int64_t now, std::size_t limit);
   void sweep(std::int64_t now);
   void monitor(std::int64_t now);
+  // The profile-group sweep: lists each configured group's device members, plans the corrections
+  // for our registered devices, then makes them within the write budget (over several steps if
+  // need be). plan_groups() returns false when the listing must be retried later.
+  void enforce_groups(std::int64_t now);
+  bool plan_groups(std::int64_t now);
+  void apply_group_corrections(std::int64_t now);
   core::Result<store::DeviceRow> deliver_now(const std::string& serial, const std::string& upn);
   void run_jobs();
   std::int64_t add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
@@ -168,6 +200,20 @@ class Engine {
   std::size_t foreign_records_ = 0;  // import records not ours, seen in the last whole-table list
   std::int64_t budget_wait_until_ = 0;
   std::deque<std::string> deletions_;  // finished import records to delete (ours only)
+
+  struct PlannedCorrection {
+    std::int64_t device_id = 0;
+    std::string serial;
+    std::string action;  // "added" | "removed"
+    std::string group_id;
+    std::string profile;  // whose group it is
+    std::string object_id;
+  };
+  bool group_sweep_requested_ = false;  // guarded by mutex_
+  bool group_sweep_active_ = false;
+  std::int64_t next_group_sweep_ = -1;  // -1: not scheduled yet (read from the store's meta)
+  GroupSweep group_pass_;               // the sweep in progress
+  std::deque<PlannedCorrection> group_plan_;
 };
 
 }  // namespace hangar::service

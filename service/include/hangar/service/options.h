@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct Options {
   double activity_interval_hours = 1;          // how often enrollment and last sync are read
   double inactive_after_days = 7;              // no sync for this long: Inactive (the seed: 7 days)
   std::vector<std::string> required_licenses;  // SKU ids a user needs before `hangar deliver`
+  // Profile (CLI name) -> Entra ID group object id; empty: no group sweep.
+  std::map<std::string, std::string> profile_groups;
+  double group_sweep_interval_hours = 24;
   // Changes a `subscribe` client may fall behind by before it is sent a gap (config only).
   int event_queue_size = 4096;
 };

@@ -88,6 +88,8 @@ struct DeviceRow {
   std::optional<std::int64_t> last_sync_at;      // the managed device's lastSyncDateTime
   std::optional<std::int64_t> delivered_at;      // `hangar deliver`
   std::optional<std::string> delivered_to;       // the user it was delivered to
+  // The Entra ID device id (azureActiveDirectoryDeviceId), once the device has joined.
+  std::optional<std::string> azure_ad_device_id;
 };
 
 // One device's activity as the monitor read it. All fields are written as given (the monitor
@@ -98,6 +100,7 @@ struct ActivityUpdate {
   std::optional<std::string> managed_device_id;
   std::optional<std::string> enrollment_state;
   std::optional<std::int64_t> last_sync_at;
+  std::optional<std::string> azure_ad_device_id;
   std::optional<std::string> new_state;
   std::string reason;  // for the history row
 };
@@ -110,6 +113,15 @@ struct HistoryRow {
   std::string to_state;
   std::optional<std::string> reason;
   std::int64_t at = 0;
+};
+
+// One change the profile-group sweep made to a device's Entra ID group memberships.
+struct GroupCorrection {
+  std::int64_t device_id = 0;
+  std::int64_t at = 0;
+  std::string action;    // "added" (to its profile's group) or "removed" (from another's)
+  std::string group_id;  // the group's object id
+  std::string profile;   // the profile whose group it is
 };
 
 // One committed state change, for the event stream. `seq` is the history row's id: it only grows.
@@ -221,6 +233,11 @@ class Store {
   // Writes the given rows in one transaction; returns how many were written.
   core::Result<std::int64_t> apply_activity(std::span<const ActivityUpdate> updates,
                                             std::int64_t now_ms);
+  // Appends one profile-group correction (the sweep records each as soon as the cloud accepted
+  // it, so a crash mid-sweep loses none).
+  core::Status record_group_correction(const GroupCorrection& correction);
+  // A device's group corrections, oldest first.
+  core::Result<std::vector<GroupCorrection>> group_corrections(std::string_view serial) const;
   // Records the hand-off: delivered_at, delivered_to and the assigned user.
   core::Status record_delivery(std::string_view serial, std::string_view user, std::int64_t now_ms);
   // The import finished: the device is in the tenant as `cloud_device_id` (empty when the cloud

@@ -125,6 +125,14 @@ struct SeedUser {
   std::vector<std::string> licenses;  // skuIds
 };
 
+// An Entra ID group (a device profile's group); `members` are serial numbers of seeded devices
+// that are enrolled (only those have a directory device object).
+struct SeedGroup {
+  std::string id;  // generated when empty
+  std::string display_name;
+  std::vector<std::string> members;
+};
+
 struct Scenario {
   std::uint64_t seed = 1;
   // Registration work runs this many times faster than real time (60: a 5-minute registration
@@ -140,6 +148,7 @@ struct Scenario {
   std::vector<SeedDevice> devices;
   std::vector<OemDevice> oem_devices;
   std::vector<SeedUser> users;
+  std::vector<SeedGroup> groups;
 };
 
 // Parses a scenario document. Every field is optional and unknown keys are errors: a typo in a

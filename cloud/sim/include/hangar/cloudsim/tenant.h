@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,6 +84,23 @@ struct ManagedDevice {
   std::string model;
   std::int64_t enrolled_ms = kNeverMs;
   std::int64_t last_sync_ms = kNeverMs;
+  std::uint64_t seq = 0;
+};
+
+// An Entra ID (directory) device object: `id` is its object id (what group memberships refer
+// to), `device_id` the id the Autopilot identity calls azureActiveDirectoryDeviceId.
+struct DirectoryDevice {
+  std::string id;
+  std::string device_id;
+  std::string display_name;
+  std::uint64_t seq = 0;
+};
+
+// An Entra ID security group; members are directory object ids.
+struct Group {
+  std::string id;
+  std::string display_name;
+  std::set<std::string> members;
   std::uint64_t seq = 0;
 };
 
@@ -196,9 +214,30 @@ class Tenant {
   const ManagedDevice* managed_device(const std::string& id) const { return managed_.find(id); }
   const OrderedStore<ManagedDevice>& managed_devices() const { return managed_; }
   // Simulates the device with this serial enrolling (or syncing again) at `sync_ms`: creates or
-  // updates its managed device and marks the Autopilot identity enrolled. Error "not_found".
+  // updates its managed device, joins it to Entra ID (a directory device object, and the
+  // identity's azureActiveDirectoryDeviceId) and marks the Autopilot identity enrolled. Error
+  // "not_found".
   core::Result<ManagedDevice> enroll(const std::string& serial, const std::string& upn,
                                      std::int64_t sync_ms);
+
+  // ---- Entra ID: device objects and groups ----
+  const OrderedStore<DirectoryDevice>& directory_devices() const { return directory_; }
+  const DirectoryDevice* directory_device(const std::string& object_id) const {
+    return directory_.find(object_id);
+  }
+  const DirectoryDevice* directory_device_by_device_id(const std::string& device_id) const;
+  const Group* group(const std::string& id) const { return groups_.find(id); }
+  const OrderedStore<Group>& groups() const { return groups_; }
+  // Creates the group (or renames it when it exists); an empty id gets a generated one.
+  const Group& add_group(const std::string& id, const std::string& display_name);
+  // The group's device members in directory order (what paging walks). Empty for no group.
+  std::map<std::uint64_t, DirectoryDevice> group_devices(const std::string& group_id) const;
+  // Adds a directory object to a group: true when added, false when it was a member already.
+  // Error "Request_ResourceNotFound" for an unknown group or object.
+  core::Result<bool> add_member(const std::string& group_id, const std::string& object_id);
+  // Removes a member; "Request_ResourceNotFound" when the group is unknown or the object is not
+  // one of its members.
+  core::Status remove_member(const std::string& group_id, const std::string& object_id);
 
   // By object id or userPrincipalName (case-insensitive, as Entra ID matches UPNs).
   const User* user(const std::string& id_or_upn) const;
@@ -226,6 +265,8 @@ class Tenant {
   AutopilotDevice& register_device(const ImportedIdentity& record, const Plan& plan,
                                    std::int64_t registered_ms);
   AutopilotDevice& add_device(AutopilotDevice device);
+  // The device's Entra ID object, created (with a new device id) when it has none yet.
+  void join_directory(AutopilotDevice& device);
   const AutopilotDevice* registered_match(const std::string& serial,
                                           const std::vector<std::uint8_t>& hash) const;
 
@@ -236,6 +277,8 @@ class Tenant {
   OrderedStore<AutopilotDevice> autopilot_;
   OrderedStore<ManagedDevice> managed_;
   OrderedStore<User> users_;
+  OrderedStore<DirectoryDevice> directory_;
+  OrderedStore<Group> groups_;
   ImportCounts counts_;
 
   std::unordered_map<std::uint64_t, Plan> plans_;                  // import seq -> plan
