@@ -6,6 +6,7 @@
 #include "credentials.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/commands.h"
+#include "redact.h"
 
 namespace hangar::service {
 
