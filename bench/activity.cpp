@@ -31,6 +31,7 @@
 #include "hangar/core/clock.h"
 #include "hangar/service/engine.h"
 #include "hangar/store/store.h"
+#include "sim_transport.h"
 
 namespace {
 
@@ -39,38 +40,6 @@ using namespace hangar;
 
 constexpr const char* kOrigin = "http://127.0.0.1:9";  // never dialled: the transport is in-process
 constexpr const char* kTag = "Microsoft365Managed_Autopilot";
-
-// cloud::HttpTransport -> CloudSim::handle, without sockets.
-class InProcessTransport final : public cloud::HttpTransport {
- public:
-  explicit InProcessTransport(cloudsim::CloudSim& sim) : sim_(sim) {}
-  double sim_seconds = 0;  // time spent inside the simulator (the cloud's share)
-  core::Result<cloud::HttpResponse> send(const cloud::HttpRequest& request,
-                                         std::chrono::milliseconds) override {
-    cloudsim::HttpRequest in;
-    in.method = request.method;
-    in.target = request.url.substr(std::string(kOrigin).size());
-    for (const auto& [name, value] : request.headers) {
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      in.headers[lower] = value;
-    }
-    in.headers["host"] = "127.0.0.1:9";
-    in.body = request.body;
-    const auto started = std::chrono::steady_clock::now();
-    const cloudsim::HttpResponse out = sim_.handle(in);
-    sim_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    cloud::HttpResponse response;
-    response.status = out.status;
-    for (const auto& [name, value] : out.headers) response.headers[name] = value;
-    response.body = out.body;
-    return response;
-  }
-
- private:
-  cloudsim::CloudSim& sim_;
-};
 
 struct Options {
   int devices = 100'000;
@@ -182,7 +151,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  InProcessTransport transport(sim);
+  test::SimTransport transport(sim, kOrigin);
   cloud::GraphConfig graph;
   graph.authority_url = kOrigin;
   graph.graph_url = std::string(kOrigin) + "/beta";

@@ -10,6 +10,7 @@
 #include "hangar/cloud/graph_client.h"
 #include "hangar/cloudsim/service.h"
 #include "hangar/core/clock.h"
+#include "sim_transport.h"
 
 namespace hangar::cloud {
 namespace {
@@ -20,39 +21,6 @@ using namespace std::chrono_literals;
 constexpr const char* kOrigin = "http://127.0.0.1:9";  // never dialled
 constexpr const char* kGroup = "6d1c2b8e-0000-4000-8000-00000000000a";
 constexpr const char* kOtherGroup = "6d1c2b8e-0000-4000-8000-00000000000b";
-
-// HttpTransport -> CloudSim::handle; records every request's URL.
-class InProcessTransport final : public HttpTransport {
- public:
-  explicit InProcessTransport(cloudsim::CloudSim& sim) : sim_(sim) {}
-  core::Result<HttpResponse> send(const HttpRequest& request, std::chrono::milliseconds) override {
-    urls.push_back(request.method + " " + request.url);
-    cloudsim::HttpRequest in;
-    in.method = request.method;
-    in.target = request.url.substr(std::string(kOrigin).size());
-    for (const auto& [name, value] : request.headers) {
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      in.headers[lower] = value;
-    }
-    in.headers["host"] = "127.0.0.1:9";
-    in.body = request.body;
-    const cloudsim::HttpResponse out = sim_.handle(in);
-    HttpResponse response;
-    response.status = out.status;
-    for (const auto& [name, value] : out.headers) {
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      response.headers[lower] = value;
-    }
-    response.body = out.body;
-    return response;
-  }
-  std::vector<std::string> urls;
-
- private:
-  cloudsim::CloudSim& sim_;
-};
 
 // A tenant of `enrolled` devices that have joined Entra ID, the first `members` of them in kGroup.
 cloudsim::Scenario scenario(int enrolled, int members, int page_size) {
@@ -81,7 +49,7 @@ class GraphGroupsTest : public ::testing::Test {
  protected:
   void start(int enrolled, int members, int page_size = 100) {
     sim_ = std::make_unique<cloudsim::CloudSim>(scenario(enrolled, members, page_size), clock_);
-    transport_ = std::make_unique<InProcessTransport>(*sim_);
+    transport_ = std::make_unique<test::SimTransport>(*sim_, kOrigin);
     GraphConfig config;
     config.authority_url = kOrigin;
     config.graph_url = std::string(kOrigin) + "/beta";
@@ -105,7 +73,7 @@ class GraphGroupsTest : public ::testing::Test {
 
   core::FakeClock clock_;
   std::unique_ptr<cloudsim::CloudSim> sim_;
-  std::unique_ptr<InProcessTransport> transport_;
+  std::unique_ptr<test::SimTransport> transport_;
   std::unique_ptr<GraphClient> client_;
 };
 
