@@ -1,11 +1,5 @@
 // The real WMI path of `hangar capture` (COM, root\cimv2, the MDM bridge) and the Windows file
 // I/O of the CSV append. Runs under Wine in the cross build, where the MDM class does not exist.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <objbase.h>

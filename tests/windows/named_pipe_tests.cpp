@@ -1,11 +1,5 @@
 // The named-pipe transport on its own: I/O, timeouts, cancellation, squatting protection, the DACL
 // and peer identity. Runs under Wine in the cross build and natively on Windows.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <aclapi.h>

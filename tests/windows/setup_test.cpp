@@ -2,9 +2,6 @@
 // (set, read back, and the check that refuses anything looser), and the Event Log sink.
 #include <gtest/gtest.h>
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 
 #include "event_log.h"

@@ -1,11 +1,5 @@
 // The Windows reader behind `hangar capture`: WMI through COM, the MDM bridge for the hardware hash
 // and root\cimv2 for serial, make and model, plus the elevation check the hash depends on.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <objbase.h>

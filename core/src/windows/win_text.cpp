@@ -1,12 +1,6 @@
 // UTF-8 <-> UTF-16 and Win32 error text (see win_text.h).
 #include "hangar/core/win_text.h"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 namespace hangar::core::win {

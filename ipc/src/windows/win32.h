@@ -1,11 +1,5 @@
-// The one place the named-pipe transport includes <windows.h>, with the macros it needs first.
+// The one place the named-pipe transport includes <windows.h> (WIN32_LEAN_AND_MEAN and NOMINMAX
+// come from the build: CMakeLists.txt).
 #pragma once
-
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX  // keep std::min/std::max usable
-#endif
 
 #include <windows.h>

@@ -1,12 +1,6 @@
 // Console mode for hangard: service::run() in the foreground, stopped by console control events.
 #include "console_host.h"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <chrono>

@@ -1,12 +1,6 @@
 // WindowsEventSink: RegisterEventSourceW / ReportEventW, and the source's registry key.
 #include "event_log.h"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <vector>

@@ -1,12 +1,6 @@
 // The SCM host: ServiceMain, the control handler and status reporting around service::run().
 #include "scm_host.h"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <atomic>

@@ -5,12 +5,6 @@
 // service's account) and is replaced atomically (see secret_store.h).
 #include "../secret_store.h"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 
 #include <dpapi.h>

@@ -1,12 +1,6 @@
 // `hangard setup`: the data folder's security, failure actions and the machine PATH, for the MSI.
 #include "setup.h"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
 // After windows.h:
 #include <aclapi.h>
