@@ -313,6 +313,8 @@ const std::vector<Command>& commands() {
        "read enrollment and last sync of registered devices now (Active / Inactive)", cmd_refresh},
       {"sync", "[--no-wait]",
        "add devices a partner registered with our group tag, then refresh activity", cmd_sync},
+      {"watch", "[--state S] [--since SEQ] [--count N] [--no-reconnect]",
+       "print device state changes live (Ctrl-C to stop)", cmd_watch},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
       {"config",

@@ -94,5 +94,6 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io);
 
 }  // namespace hangar::cli

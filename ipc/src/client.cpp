@@ -49,6 +49,48 @@ core::Result<Json> Client::call(const std::string& command, const Json& args, Du
   return std::move(reply->result);
 }
 
+core::Result<Json> Client::subscribe(std::optional<std::int64_t> since,
+                                     std::optional<std::int64_t> heartbeat_ms) {
+  Json args = Json::object();
+  if (since) args["since"] = *since;
+  if (heartbeat_ms) args["heartbeat_ms"] = *heartbeat_ms;
+  const std::uint64_t id = next_id_;
+  auto ack = call("subscribe", args);
+  if (ack) subscription_id_ = id;
+  return ack;
+}
+
+core::Result<Json> Client::next_event(Duration timeout) {
+  if (!stream_) {
+    return core::make_error(errc::kUnavailable, "connection to " + endpoint_ + " is closed");
+  }
+  if (subscription_id_ == 0) {
+    return core::make_error(errc::kInvalidArgument, "next_event() needs subscribe() first");
+  }
+  auto frame = read_frame(*stream_, FrameTimeouts{timeout, std::chrono::seconds(5)});
+  if (!frame) {
+    if (frame.error().code == "timeout") {
+      // Nothing started within `timeout`: no partial frame was consumed, the stream is intact.
+      return core::make_error(errc::kTimeout, "no event from " + endpoint_ + " within the wait");
+    }
+    stream_.reset();
+    return core::make_error(errc::kUnavailable,
+                            "lost the connection to " + endpoint_ + ": " + frame.error().message);
+  }
+  auto reply = parse_reply(*frame);
+  if (!reply) {
+    stream_.reset();
+    return std::move(reply).error();
+  }
+  if (!reply->ok) return std::move(reply->error);
+  if (reply->id != subscription_id_ || !reply->result.is_object()) {
+    stream_.reset();
+    return core::make_error("malformed_reply",
+                            "an event frame does not belong to the subscription");
+  }
+  return std::move(reply->result);
+}
+
 bool supports_cbor(const Json& version_reply) {
   const auto it = version_reply.find("encodings");
   if (it == version_reply.end() || !it->is_array()) return false;

@@ -32,7 +32,8 @@ core::Result<Dispatcher> Dispatcher::create(std::vector<Binding> bindings) {
   return dispatcher;
 }
 
-Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer) const {
+Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
+                           StreamTask* stream_after) const {
   auto it = entries_.find(request.command);
   if (it == entries_.end()) {
     return make_error_reply(request.id, core::make_error(errc::kUnknownCommand,
@@ -59,7 +60,8 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer) con
                              "on Linux) or as the service's own account"));
   }
   try {
-    core::Result<Json> result = entry.handler(request.args, CallContext{peer, request.id});
+    core::Result<Json> result =
+        entry.handler(request.args, CallContext{peer, request.id, stream_after});
     if (!result) return make_error_reply(request.id, std::move(result).error());
     Reply reply;
     reply.id = request.id;
@@ -75,7 +77,8 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer) con
   }
 }
 
-std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* close_after) const {
+std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* close_after,
+                               StreamTask* stream_after) const {
   std::uint64_t id = 0;
   auto request = parse_request(payload, &id);
   if (close_after) *close_after = false;
@@ -85,8 +88,9 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
     reply.encoding = payload_encoding(payload);
     return serialize(reply);
   }
-  Reply reply = dispatch(*request, stream.peer());
-  reply.encoding = request->encoding;  // answer in the client's encoding
+  Reply reply = dispatch(*request, stream.peer(), stream_after);
+  if (!reply.ok && stream_after) *stream_after = nullptr;  // a refused subscription streams nothing
+  reply.encoding = request->encoding;                      // answer in the client's encoding
   return serialize(reply);
 }
 

@@ -97,9 +97,29 @@ void Server::serve(Connection& connection) {
       break;
     }
     bool close_after = false;
-    std::string reply = dispatcher_.handle(*frame, stream, &close_after);
+    StreamTask stream_after;
+    std::string reply = dispatcher_.handle(*frame, stream, &close_after, &stream_after);
     if (!write_frame(stream, reply, options_.write_timeout, options_.max_frame_size)) break;
     if (close_after) break;
+    if (stream_after) {
+      // The connection now carries frames the service pushes (subscribe), each a reply to the
+      // streaming request in its encoding. A client that does not drain within the write timeout
+      // is dropped; the task's own queue decides what it missed meanwhile.
+      auto request = parse_request(*frame);
+      const std::uint64_t id = request ? request->id : 0;
+      const Encoding encoding = request ? request->encoding : Encoding::kJson;
+      const FrameWriter write = [&](const Json& result) {
+        if (stopping_.load()) return false;
+        Reply pushed;
+        pushed.id = id;
+        pushed.encoding = encoding;
+        pushed.result = result;
+        return static_cast<bool>(write_frame(
+            stream, serialize(pushed), options_.stream_write_timeout, options_.max_frame_size));
+      };
+      stream_after(write);
+      break;
+    }
   }
   stream.close();
 }

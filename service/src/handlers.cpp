@@ -22,6 +22,74 @@ ipc::Json capabilities() {
   return commands;
 }
 
+ipc::Json change_to_wire(const StateChange& change) {
+  return ipc::Json{{"type", "change"},
+                   {"seq", change.seq},
+                   {"serial", change.serial},
+                   {"from", change.from_state ? ipc::Json(*change.from_state) : ipc::Json()},
+                   {"to", change.to_state},
+                   {"reason", change.reason},
+                   {"at", change.at_ms}};
+}
+
+// `subscribe`: the reply acknowledges, then the connection carries changes, gaps and heartbeats
+// until the client leaves or the service stops.
+core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args,
+                                  const ipc::CallContext& call) {
+  if (!context.feed) return core::make_error(ipc::errc::kUnavailable, "no event feed runs");
+  if (!call.stream_after) {
+    return core::make_error(ipc::errc::kInvalidArgument, "subscribe needs its own connection");
+  }
+  std::optional<std::int64_t> since;
+  if (auto it = args.find("since"); it != args.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+      return core::make_error(ipc::errc::kInvalidArgument,
+                              "\"since\" must be a non-negative sequence number");
+    }
+    since = it->get<std::int64_t>();
+  }
+  std::int64_t heartbeat_ms = 10'000;
+  if (auto it = args.find("heartbeat_ms"); it != args.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 100 ||
+        it->get<std::int64_t>() > 600'000) {
+      return core::make_error(ipc::errc::kInvalidArgument,
+                              "\"heartbeat_ms\" must be between 100 and 600000");
+    }
+    heartbeat_ms = it->get<std::int64_t>();
+  }
+  auto subscription = context.feed->subscribe(since);
+  if (!subscription) return std::move(subscription).error();
+  spdlog::debug("{} subscribed to state changes (since {})", call.peer.user,
+                since ? std::to_string(*since) : std::string("now"));
+  *call.stream_after =
+      [subscription = std::move(subscription).value(),
+       heartbeat = std::chrono::milliseconds(heartbeat_ms)](const ipc::FrameWriter& write) {
+        for (;;) {
+          Subscription::Batch batch = subscription->next(heartbeat);
+          if (batch.closed) break;
+          if (batch.missed > 0 &&
+              !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.seq}})) {
+            break;
+          }
+          bool gone = false;
+          for (const auto& change : batch.changes) {
+            if (!write(change_to_wire(change))) {
+              gone = true;
+              break;
+            }
+          }
+          if (gone) break;
+          if (batch.changes.empty() && batch.missed == 0 &&
+              !write({{"type", "heartbeat"}, {"seq", batch.seq}})) {
+            break;
+          }
+        }
+        subscription->close();
+      };
+  return ipc::Json{
+      {"subscribed", true}, {"seq", context.feed->last_seq()}, {"heartbeat_ms", heartbeat_ms}};
+}
+
 }  // namespace
 
 std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
@@ -83,6 +151,7 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
                           {"uptime_seconds", uptime.count()},
                           {"queue_depth", depth},
                           {"states", states},
+                          {"subscribers", context.feed ? context.feed->subscriber_count() : 0},
                           {"endpoint", context.endpoint},
                           {"data_dir", context.data_dir},
                           {"caller",
@@ -105,6 +174,9 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
   };
   bindings.push_back({"pause", engine_command(&Engine::pause, "paused")});
   bindings.push_back({"resume", engine_command(&Engine::resume, "resumed")});
+  bindings.push_back({"subscribe", [&context](const ipc::Json& args, const ipc::CallContext& call) {
+                        return subscribe(context, args, call);
+                      }});
   bindings.push_back(
       {"refresh",
        [&context](const ipc::Json&, const ipc::CallContext& call) -> core::Result<ipc::Json> {

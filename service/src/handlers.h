@@ -8,6 +8,7 @@
 #include "hangar/core/clock.h"
 #include "hangar/ipc/dispatcher.h"
 #include "hangar/service/engine.h"
+#include "hangar/service/events.h"
 #include "hangar/store/store.h"
 
 namespace hangar::service {
@@ -26,6 +27,8 @@ struct ServiceContext {
   // The cloud credentials (config, set-credentials, clear-credentials); null in tests without a
   // cloud, where those commands answer "unavailable".
   CredentialManager* credentials = nullptr;
+  // The state-change feed behind `subscribe`; null in tests that do not stream.
+  EventFeed* feed = nullptr;
 };
 
 std::vector<ipc::Binding> make_bindings(ServiceContext& context);

@@ -73,6 +73,16 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       } else {
         options.batch_size = value.get<int>();
       }
+    } else if (key == "event_queue_size") {
+      if (!value.is_number_integer() || value.get<long long>() < 16 ||
+          value.get<long long>() > 1'000'000) {
+        status = make_error("config_error", file.string() +
+                                                ": \"event_queue_size\" must be a whole number "
+                                                "from 16 to 1000000 (changes a subscriber may "
+                                                "fall behind before it gets a gap)");
+      } else {
+        options.event_queue_size = value.get<int>();
+      }
     } else if (key == "activity_interval_hours" || key == "inactive_after_days") {
       if (!value.is_number() || value.get<double>() <= 0) {
         status = make_error("config_error",
@@ -114,7 +124,8 @@ std::string usage() {
          "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
          "log_level,\n"
          "  cloud_url, authority_url, graph_url, tenant_id, client_id, batch_size (1-500),\n"
-         "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids])\n"
+         "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids]),\n"
+         "  event_queue_size (16-1000000)\n"
          "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
          "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
          "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"

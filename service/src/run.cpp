@@ -13,6 +13,7 @@
 #include "hangar/core/version.h"
 #include "hangar/ipc/server.h"
 #include "hangar/service/engine.h"
+#include "hangar/service/events.h"
 #include "hangar/service/instance_lock.h"
 #include "hangar/store/store.h"
 #include "logging.h"
@@ -102,9 +103,17 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   engine_config.required_licenses = options.required_licenses;
   Engine engine(**store, credentials.api(), clock, engine_config);
 
+  EventFeedOptions feed_options;
+  feed_options.subscriber_capacity = static_cast<std::size_t>(options.event_queue_size);
+  EventFeed feed(**store, feed_options);
+  if (auto started = feed.start(); !started) {
+    spdlog::error("cannot read the state history: {}", started.error().message);
+    return 1;
+  }
+
   ServiceContext context{
-      **store, clock,       clock.steady_now(), options.endpoint, options.data_dir.string(),
-      &engine, &credentials};
+      **store,      clock, clock.steady_now(), options.endpoint, options.data_dir.string(), &engine,
+      &credentials, &feed};
   auto dispatcher = ipc::Dispatcher::create(make_bindings(context));
   if (!dispatcher) {
     spdlog::critical("command table: {}", dispatcher.error().message);
@@ -124,6 +133,7 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
 
   wait_for_stop(stop);
   spdlog::info("stop requested; shutting down");
+  feed.stop();  // ends every subscription, so their connections close promptly
   server.stop();
   engine_thread.request_stop();
   engine_thread.join();

@@ -127,14 +127,19 @@ core::Result<std::optional<DeviceKey>> find_device_key(Database& database,
   return std::optional<DeviceKey>(DeviceKey{lookup->column_int64(0), lookup->column_text(1)});
 }
 
-core::Status append_history(Database& database, std::int64_t device_id,
+// History ids are the event stream's sequence numbers (changes_since), so they must only grow.
+// SQLite gives a new row max(id) + 1, which would hand out again the ids of a removed device's
+// history if it held the newest rows: `floor` (Store::history_floor_) is the smallest id still
+// allowed, raised by remove_device().
+core::Status append_history(Database& database, std::int64_t floor, std::int64_t device_id,
                             std::optional<std::string_view> from_state, std::string_view to_state,
                             std::optional<std::string_view> reason, std::int64_t at) {
   auto insert = database.prepare(
-      "INSERT INTO state_history (device_id, from_state, to_state, reason, at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO state_history (id, device_id, from_state, to_state, reason, at) "
+      "VALUES (max(coalesce((SELECT max(id) FROM state_history), 0) + 1, ?6), ?1, ?2, ?3, ?4, "
+      "?5)");
   if (!insert) return std::move(insert).error();
-  if (auto status = insert->bind_all(device_id, from_state, to_state, reason, at); !status) {
+  if (auto status = insert->bind_all(device_id, from_state, to_state, reason, at, floor); !status) {
     return status;
   }
   return insert->run();
@@ -278,7 +283,44 @@ core::Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& pa
   if (!database) return std::move(database).error();
   auto version = prepare_file(*database, options);
   if (!version) return std::move(version).error();
-  return std::unique_ptr<Store>(new Store(std::move(database).value(), *version));
+  std::unique_ptr<Store> store(new Store(std::move(database).value(), *version));
+  if (*version < 1) return store;  // a test hook's bare file: no meta table yet
+  auto floor = store->get_meta("history_floor");
+  if (!floor) return std::move(floor).error();
+  if (*floor) {
+    try {
+      store->history_floor_ = std::stoll(**floor);
+    } catch (const std::exception&) {
+      return core::make_error(kErrCorrupt, "meta value history_floor \"" + **floor + "\" in " +
+                                               path.string() + " is not a number");
+    }
+  }
+  return store;
+}
+
+core::Result<std::vector<ChangeRow>> Store::changes_since(std::int64_t after_seq,
+                                                          std::int64_t limit) const {
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare(
+      "SELECT h.id, d.serial, h.from_state, h.to_state, h.reason, h.at FROM state_history h "
+      "JOIN devices d ON d.id = h.device_id WHERE h.id > ?1 ORDER BY h.id LIMIT ?2");
+  if (!query) return std::move(query).error();
+  if (auto status = query->bind_all(after_seq, limit); !status) return std::move(status).error();
+  std::vector<ChangeRow> rows;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    rows.push_back(ChangeRow{query->column_int64(0), query->column_text(1),
+                             query->column_optional_text(2), query->column_text(3),
+                             query->column_optional_text(4), query->column_int64(5)});
+  }
+  return rows;
+}
+
+core::Result<std::int64_t> Store::last_change_seq() const {
+  std::lock_guard lock(mutex_);
+  return database_.query_int64("SELECT coalesce(max(id), 0) FROM state_history");
 }
 
 const std::filesystem::path& Store::path() const { return database_.path(); }
@@ -489,8 +531,8 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   }
   if (auto status = insert->run(); !status) return std::move(status).error();
   const std::int64_t id = database_.last_insert_rowid();
-  if (auto status = append_history(database_, id, std::nullopt, device.state, std::nullopt,
-                                   device.created_at);
+  if (auto status = append_history(database_, history_floor_, id, std::nullopt, device.state,
+                                   std::nullopt, device.created_at);
       !status) {
     return std::move(status).error();
   }
@@ -547,6 +589,20 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
                           "cannot be removed; wait until it is Ready for user or Registration "
                           "failed, then remove it");
   }
+  // Its history goes with it; if that held the newest ids, they must not be handed out again.
+  auto newest = database_.query_int64("SELECT coalesce(max(id), 0) FROM state_history");
+  if (!newest) return std::move(newest).error();
+  const std::int64_t floor = std::max(history_floor_, *newest + 1);
+  if (floor != history_floor_) {
+    auto meta = database_.prepare(
+        "INSERT INTO meta (key, value) VALUES ('history_floor', ?1) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    if (!meta) return std::move(meta).error();
+    if (auto status = meta->bind(1, std::to_string(floor)); !status) {
+      return std::move(status).error();
+    }
+    if (auto status = meta->run(); !status) return std::move(status).error();
+  }
   {
     auto erase = database_.prepare("DELETE FROM devices WHERE id = ?1");
     if (!erase) return std::move(erase).error();
@@ -554,6 +610,7 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
     if (auto status = erase->run(); !status) return std::move(status).error();
   }
   if (auto status = transaction->commit(); !status) return std::move(status).error();
+  history_floor_ = floor;
   return device;
 }
 
@@ -588,8 +645,8 @@ core::Status Store::transition(std::string_view serial, std::string_view new_sta
   }
   const std::optional<std::string_view> why =
       reason.empty() ? std::nullopt : std::optional<std::string_view>(reason);
-  if (auto status = append_history(database_, (*key)->id, std::string_view((*key)->state),
-                                   new_state, why, now_ms);
+  if (auto status = append_history(database_, history_floor_, (*key)->id,
+                                   std::string_view((*key)->state), new_state, why, now_ms);
       !status) {
     return status;
   }
@@ -658,8 +715,8 @@ core::Status Store::change_device(std::string_view serial,
   if (new_state && *new_state != (*key)->state) {
     const std::optional<std::string_view> why =
         reason.empty() ? std::nullopt : std::optional<std::string_view>(reason);
-    if (auto status = append_history(database_, (*key)->id, std::string_view((*key)->state),
-                                     *new_state, why, now_ms);
+    if (auto status = append_history(database_, history_floor_, (*key)->id,
+                                     std::string_view((*key)->state), *new_state, why, now_ms);
         !status) {
       return status;
     }
@@ -800,8 +857,9 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
     if (state_changes) {
       const std::optional<std::string_view> why =
           update.reason.empty() ? std::nullopt : std::optional<std::string_view>(update.reason);
-      if (auto status = append_history(database_, update.id, std::string_view(*old_state),
-                                       *update.new_state, why, now_ms);
+      if (auto status =
+              append_history(database_, history_floor_, update.id, std::string_view(*old_state),
+                             *update.new_state, why, now_ms);
           !status) {
         return std::move(status).error();
       }

@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <random>
+#include <sstream>
 
 #include "child_process.h"
 #include "cloudsim_process.h"
 #include "hangar/cloud/http.h"
+#include "hangar/ipc/client.h"
 #include "test_support.h"
 
 namespace hangar::test {
@@ -204,6 +207,126 @@ TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   const Json stats = cloud_stats();
   const auto& by_endpoint = stats["requests"]["by_endpoint"];
   EXPECT_LE(by_endpoint["managedDevices.list"]["total"].get<int>(), 3) << by_endpoint.dump(2);
+}
+
+// The parsed lines of a `hangar --json watch` output file (one JSON object a line).
+std::vector<Json> json_lines(const std::filesystem::path& path) {
+  std::vector<Json> lines;
+  std::istringstream text(read_file(path));
+  for (std::string line; std::getline(text, line);) {
+    if (!line.empty() && line.front() == '{') lines.push_back(Json::parse(line));
+  }
+  return lines;
+}
+
+TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
+  start_cloud(
+      {{"seed", 4},
+       {"time_scale", 600},
+       {"registration", {{"delay_seconds", 30}}},
+       {"rules", {{{"serial_prefix", "OTHER-"}, {"error", "ZtdDeviceAssignedToOtherTenant"}}}}});
+  start_service();
+  Process watcher({kHangar, "--endpoint", endpoint_, "--json", "watch", "--count", "12"},
+                  dir_.path() / "watch.out");
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (status()["subscribers"] != 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status()["subscribers"], 1) << read_file(dir_.path() / "watch.out");
+
+  const auto csv = make_devices({"OK-:3", "OTHER-:1"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  // 4 devices x (queued, registration pending, ready or failed): the watcher exits after 12.
+  ASSERT_EQ(watcher.wait(90s), std::optional<int>(0)) << read_file(dir_.path() / "watch.out");
+  const auto live = json_lines(dir_.path() / "watch.out");
+  ASSERT_EQ(live.size(), 12u) << read_file(dir_.path() / "watch.out");
+  std::map<std::string, std::vector<std::string>> path_of;
+  std::int64_t previous = 0;
+  for (const auto& event : live) {
+    EXPECT_EQ(event["type"], "change");
+    EXPECT_GT(event["seq"].get<std::int64_t>(), previous) << "sequence numbers only grow";
+    previous = event["seq"].get<std::int64_t>();
+    EXPECT_GT(event["at"].get<std::int64_t>(), 0);
+    path_of[event["serial"]].push_back(event["to"]);
+    if (event["to"] == "registration_failed") {
+      EXPECT_EQ(event["reason"], "Device claimed by another organization") << event.dump();
+      EXPECT_EQ(event["from"], "registration_pending");
+    }
+  }
+  const std::vector<std::string> ready{"queued", "registration_pending", "ready_for_user"};
+  const std::vector<std::string> failed{"queued", "registration_pending", "registration_failed"};
+  EXPECT_EQ(path_of["OK-0001"], ready);
+  EXPECT_EQ(path_of["OK-0003"], ready);
+  EXPECT_EQ(path_of["OTHER-0001"], failed);
+
+  // The history is durable: the same changes again, from the start, and filtered.
+  auto replay = hangar({"--json", "watch", "--since", "0", "--count", "12"});
+  ASSERT_EQ(replay.code, 0) << replay.output;
+  std::vector<std::int64_t> live_seqs, replay_seqs;
+  for (const auto& event : live) live_seqs.push_back(event["seq"]);
+  std::istringstream lines(replay.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.front() == '{') replay_seqs.push_back(Json::parse(line)["seq"]);
+  }
+  EXPECT_EQ(replay_seqs, live_seqs);
+  auto readies = hangar({"watch", "--since", "0", "--state", "ready-for-user", "--count", "3"});
+  ASSERT_EQ(readies.code, 0) << readies.output;
+  EXPECT_NE(readies.output.find("OK-0002  Registration Pending -> Ready for user"),
+            std::string::npos)
+      << readies.output;
+  EXPECT_EQ(readies.output.find("queued"), std::string::npos) << readies.output;
+}
+
+TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse) {
+  start_cloud({{"seed", 6}, {"time_scale", 600}, {"registration", {{"delay_seconds", 30}}}});
+  const auto config = dir_.path() / "hangar.json";
+  {
+    std::ofstream out(config);
+    out << R"({"event_queue_size": 16})";
+  }
+  start_service({"--config", config.string()});
+  auto subscriber = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(subscriber.ok());
+  auto ack = subscriber->subscribe(std::nullopt, 60'000);
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  EXPECT_EQ((*ack)["subscribed"], true);
+
+  // The subscriber reads nothing while 1,000 devices are queued and registered: far more changes
+  // than its socket and its queue of 16 hold.
+  const auto csv = make_devices({"SLOW-:1000"});
+  auto imported = hangar({"import", csv.string(), "--profile", "standard"});
+  ASSERT_EQ(imported.code, 0) << imported.output;
+  const auto asked = std::chrono::steady_clock::now();
+  const Json during = status();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s) << "the service stalled";
+  EXPECT_EQ(during["subscribers"], 1);
+  std::this_thread::sleep_for(500ms);  // the feed has seen the import
+
+  std::uint64_t missed = 0;
+  std::int64_t shown = 0, last_seq = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (missed == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto event = subscriber->next_event(5s);
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    if ((*event)["type"] == "gap") {
+      missed = (*event)["missed"];
+      EXPECT_GE((*event)["seq"].get<std::int64_t>(), last_seq);
+    } else if ((*event)["type"] == "change") {
+      EXPECT_GT((*event)["seq"].get<std::int64_t>(), last_seq);
+      last_seq = (*event)["seq"];
+      ++shown;
+    }
+  }
+  EXPECT_GT(missed, 0u) << "after " << shown << " changes";
+  EXPECT_LT(shown, 1000) << "the subscriber was sent everything; no gap was needed";
+  // After the gap the stream goes on: the registrations under way arrive as changes.
+  bool more = false;
+  for (int i = 0; i < 100 && !more; ++i) {
+    auto event = subscriber->next_event(10s);
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    more = (*event)["type"] == "change" && (*event)["seq"].get<std::int64_t>() > last_seq;
+  }
+  EXPECT_TRUE(more);
 }
 
 TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {

@@ -42,6 +42,8 @@ inline constexpr std::array kCommands{
                 "remove the credentials stored with set-credentials"},
     CommandInfo{"deliver", Permission::kWrite,
                 "hand a Ready-for-user device to a licensed user and assign it in Autopilot"},
+    CommandInfo{"subscribe", Permission::kRead,
+                "stream device state changes as they happen (hangar watch, the tray)"},
     CommandInfo{"refresh", Permission::kWrite,
                 "read enrollment and last sync of registered devices now (Active/Inactive)"},
 };

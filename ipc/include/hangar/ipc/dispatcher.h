@@ -14,10 +14,20 @@
 
 namespace hangar::ipc {
 
+// Writes one more frame to a streaming client: a reply to the streaming request carrying `result`.
+// False once the client is gone or did not drain within the server's write timeout.
+using FrameWriter = std::function<bool(const Json& result)>;
+// What a streaming command (subscribe) runs after its reply went out; the connection closes when
+// it returns, so it must return once the writer fails or the service stops.
+using StreamTask = std::function<void(const FrameWriter& write)>;
+
 // What a handler sees of the caller and the request.
 struct CallContext {
   const PeerIdentity& peer;
   std::uint64_t request_id;
+  // Set by a streaming command's handler to take the connection over after its reply. Null when
+  // the caller cannot stream (Dispatcher::dispatch without a connection).
+  StreamTask* stream_after = nullptr;
 };
 
 using Handler = std::function<core::Result<Json>(const Json& args, const CallContext& context)>;
@@ -34,8 +44,11 @@ class Dispatcher {
 
   // Never throws: exceptions from handlers become "internal" errors. Sets `close_after` when the
   // payload was not a well-formed request, after which the connection should be dropped.
-  std::string handle(std::string_view payload, Stream& stream, bool* close_after = nullptr) const;
-  Reply dispatch(const Request& request, const PeerIdentity& peer) const;
+  // A streaming command's handler leaves its task in `stream_after` (when given).
+  std::string handle(std::string_view payload, Stream& stream, bool* close_after = nullptr,
+                     StreamTask* stream_after = nullptr) const;
+  Reply dispatch(const Request& request, const PeerIdentity& peer,
+                 StreamTask* stream_after = nullptr) const;
 
  private:
   struct Entry {

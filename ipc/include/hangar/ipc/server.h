@@ -18,6 +18,10 @@ namespace hangar::ipc {
 struct ServerOptions {
   FrameTimeouts timeouts{};
   Duration write_timeout{std::chrono::seconds(5)};
+  // For frames pushed to a streaming client (subscribe): a subscriber that reads slowly is given
+  // time (its own queue turns what it cannot take into a gap); one that stops reading altogether
+  // is dropped after this.
+  Duration stream_write_timeout{std::chrono::seconds(60)};
   std::uint32_t max_frame_size = kDefaultMaxFrameSize;
   std::size_t max_connections = 256;
 };

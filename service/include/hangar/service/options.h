@@ -34,6 +34,8 @@ struct Options {
   double activity_interval_hours = 1;          // how often enrollment and last sync are read
   double inactive_after_days = 7;              // no sync for this long: Inactive (the seed: 7 days)
   std::vector<std::string> required_licenses;  // SKU ids a user needs before `hangar deliver`
+  // Changes a `subscribe` client may fall behind by before it is sent a gap (config only).
+  int event_queue_size = 4096;
 };
 
 inline constexpr const char* kDefaultCloudUrl = "http://127.0.0.1:8710";

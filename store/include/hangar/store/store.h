@@ -112,6 +112,16 @@ struct HistoryRow {
   std::int64_t at = 0;
 };
 
+// One committed state change, for the event stream. `seq` is the history row's id: it only grows.
+struct ChangeRow {
+  std::int64_t seq = 0;
+  std::string serial;
+  std::optional<std::string> from_state;  // none when the device was first queued
+  std::string to_state;
+  std::optional<std::string> reason;
+  std::int64_t at = 0;  // Unix ms
+};
+
 // What happened to one device of insert_devices().
 enum class InsertOutcome {
   kInserted,       // queued now
@@ -245,6 +255,11 @@ class Store {
                           std::string_view reason, std::int64_t now_ms);
   // The device's state changes, oldest first.
   core::Result<std::vector<HistoryRow>> history(std::string_view serial) const;
+  // Committed state changes with seq > after_seq, oldest first, at most `limit` (the event feed).
+  core::Result<std::vector<ChangeRow>> changes_since(std::int64_t after_seq,
+                                                     std::int64_t limit) const;
+  // The newest change's seq (0 when there is none).
+  core::Result<std::int64_t> last_change_seq() const;
 
  private:
   Store(Database database, std::int64_t schema_version);
@@ -261,6 +276,8 @@ class Store {
 
   // mutable: const reads still go through the one connection and so must lock.
   mutable std::mutex mutex_;
+  // The smallest state_history id a new row may take (see append_history); 0 when unconstrained.
+  std::int64_t history_floor_ = 0;
   mutable Database database_;
   std::int64_t schema_version_;
   // Per-state counts as of SQLite's change counter `counts_generation_` (see counts_locked()).

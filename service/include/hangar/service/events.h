@@ -1,0 +1,114 @@
+// The live stream of device state changes. The store's state history is the source: every change
+// is a durable history row whose id is the change's sequence number. One feed thread reads new
+// rows and fans them out to in-process listeners (the Windows Event Log) and to subscriptions (the
+// `subscribe` command: `hangar watch`, the tray). A subscription is a bounded queue: a subscriber
+// that does not keep up loses changes and is told so with a gap, and never slows the feed or the
+// service down.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hangar/core/result.h"
+#include "hangar/store/store.h"
+
+namespace hangar::service {
+
+struct StateChange {
+  std::int64_t seq = 0;  // increasing; a client resumes after the last seq it saw
+  std::string serial;
+  std::optional<std::string> from_state;  // storage key; none when the device was first queued
+  std::string to_state;                   // storage key ("ready_for_user")
+  std::string reason;                     // may be empty
+  std::int64_t at_ms = 0;                 // Unix ms
+};
+
+class EventFeed;
+
+// One subscriber's queue. Thread-safe; the feed pushes, the subscriber's thread calls next().
+class Subscription {
+ public:
+  struct Batch {
+    std::vector<StateChange> changes;
+    std::uint64_t missed = 0;  // changes dropped before these because the queue was full
+    std::int64_t seq = 0;      // the newest seq this subscription has been offered
+    bool closed = false;       // the feed stopped: no more batches
+  };
+
+  explicit Subscription(std::size_t capacity) : capacity_(capacity) {}
+  // Waits up to `timeout` for changes, a gap or the end; returns what is queued (maybe nothing).
+  Batch next(std::chrono::milliseconds timeout);
+  void close();
+
+ private:
+  friend class EventFeed;
+  void push(const StateChange& change);
+  void drop(std::uint64_t count, std::int64_t seq);
+
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<StateChange> queue_;
+  std::uint64_t missed_ = 0;
+  std::int64_t seq_ = 0;
+  bool closed_ = false;
+};
+
+struct EventFeedOptions {
+  std::chrono::milliseconds poll{200};  // how often the history is checked for new rows
+  std::int64_t read_batch = 2000;       // rows per read
+  std::size_t subscriber_capacity = 4096;
+};
+
+class EventFeed {
+ public:
+  using Listener = std::function<void(const StateChange&)>;
+
+  explicit EventFeed(store::Store& store, EventFeedOptions options = {});
+  ~EventFeed();
+  EventFeed(const EventFeed&) = delete;
+  EventFeed& operator=(const EventFeed&) = delete;
+
+  // Listeners run on the feed thread, in order, and must not block. Add them before start().
+  void add_listener(Listener listener);
+  // Starts after the newest change already in the store: only new changes are streamed.
+  core::Status start();
+  // Closes every subscription and joins the thread. Idempotent.
+  void stop();
+
+  // A new subscription. With `since`, the changes after that seq that are still in the history
+  // come first (a client that reconnects misses nothing); if there are more than the
+  // subscription holds, it starts with a gap instead.
+  core::Result<std::shared_ptr<Subscription>> subscribe(std::optional<std::int64_t> since);
+  // Reads new history rows now and delivers them (the thread calls this; tests call it directly).
+  core::Status poll_once();
+  std::int64_t last_seq() const;
+  // Subscriptions still open (a subscriber that left is counted until its connection closes).
+  std::size_t subscriber_count() const;
+
+ private:
+  void deliver(const std::vector<store::ChangeRow>& rows);
+
+  store::Store& store_;
+  EventFeedOptions options_;
+  std::vector<Listener> listeners_;
+  mutable std::mutex mutex_;  // cursor_ and subscriptions_; held while delivering
+  std::int64_t cursor_ = 0;
+  std::vector<std::weak_ptr<Subscription>> subscriptions_;
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace hangar::service

@@ -1,0 +1,176 @@
+// The state-change feed: history rows -> listeners and bounded subscriber queues (events.h).
+#include "hangar/service/events.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace hangar::service {
+
+namespace {
+
+StateChange to_change(const store::ChangeRow& row) {
+  return StateChange{row.seq, row.serial, row.from_state, row.to_state, row.reason.value_or(""),
+                     row.at};
+}
+
+}  // namespace
+
+Subscription::Batch Subscription::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, timeout, [this] { return closed_ || missed_ > 0 || !queue_.empty(); });
+  Batch batch;
+  batch.changes.assign(queue_.begin(), queue_.end());
+  queue_.clear();
+  batch.missed = std::exchange(missed_, 0);
+  batch.seq = seq_;
+  batch.closed = closed_ && batch.changes.empty() && batch.missed == 0;
+  return batch;
+}
+
+void Subscription::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Subscription::push(const StateChange& change) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    seq_ = change.seq;
+    if (queue_.size() >= capacity_) {
+      // The subscriber is behind: it gets a gap instead of these, and resynchronises.
+      missed_ += queue_.size() + 1;
+      queue_.clear();
+    } else {
+      queue_.push_back(change);
+    }
+  }
+  cv_.notify_one();
+}
+
+void Subscription::drop(std::uint64_t count, std::int64_t seq) {
+  {
+    std::lock_guard lock(mutex_);
+    missed_ += count;
+    seq_ = std::max(seq_, seq);
+  }
+  cv_.notify_one();
+}
+
+EventFeed::EventFeed(store::Store& store, EventFeedOptions options)
+    : store_(store), options_(options) {}
+
+EventFeed::~EventFeed() { stop(); }
+
+void EventFeed::add_listener(Listener listener) { listeners_.push_back(std::move(listener)); }
+
+core::Status EventFeed::start() {
+  auto last = store_.last_change_seq();
+  if (!last) return std::move(last).error();
+  {
+    std::lock_guard lock(mutex_);
+    cursor_ = *last;
+  }
+  thread_ = std::thread([this] {
+    std::unique_lock lock(wake_mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
+      if (stopping_) break;
+      lock.unlock();
+      if (auto status = poll_once(); !status) {
+        spdlog::warn("event feed: cannot read the state history: {}", status.error().message);
+      }
+      lock.lock();
+    }
+  });
+  return {};
+}
+
+void EventFeed::stop() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  for (auto& weak : subscriptions_) {
+    if (auto subscription = weak.lock()) subscription->close();
+  }
+  subscriptions_.clear();
+}
+
+core::Status EventFeed::poll_once() {
+  std::lock_guard lock(mutex_);
+  for (;;) {
+    auto rows = store_.changes_since(cursor_, options_.read_batch);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return {};
+    deliver(*rows);
+    cursor_ = rows->back().seq;
+    if (static_cast<std::int64_t>(rows->size()) < options_.read_batch) return {};
+  }
+}
+
+void EventFeed::deliver(const std::vector<store::ChangeRow>& rows) {
+  std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });
+  std::vector<std::shared_ptr<Subscription>> live;
+  live.reserve(subscriptions_.size());
+  for (auto& weak : subscriptions_) {
+    if (auto subscription = weak.lock()) live.push_back(std::move(subscription));
+  }
+  for (const auto& row : rows) {
+    const StateChange change = to_change(row);
+    for (const auto& listener : listeners_) {
+      try {
+        listener(change);
+      } catch (const std::exception& e) {
+        spdlog::warn("event feed: a listener failed on change {}: {}", change.seq, e.what());
+      }
+    }
+    for (const auto& subscription : live) subscription->push(change);
+  }
+}
+
+core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(
+    std::optional<std::int64_t> since) {
+  auto subscription = std::make_shared<Subscription>(options_.subscriber_capacity);
+  std::lock_guard lock(mutex_);  // no delivery between the replay and joining the live feed
+  if (stopping_) {
+    subscription->close();
+    return subscription;
+  }
+  subscription->seq_ = cursor_;
+  if (since && *since < cursor_) {
+    const auto capacity = static_cast<std::int64_t>(options_.subscriber_capacity);
+    auto rows = store_.changes_since(*since, capacity + 1);
+    if (!rows) return std::move(rows).error();
+    // Rows newer than the cursor are delivered live by the next poll, not replayed twice.
+    std::erase_if(*rows, [this](const store::ChangeRow& row) { return row.seq > cursor_; });
+    if (static_cast<std::int64_t>(rows->size()) > capacity) {
+      // Too far behind to replay: the subscriber resynchronises from a snapshot instead.
+      subscription->drop(static_cast<std::uint64_t>(cursor_ - *since), cursor_);
+    } else {
+      for (const auto& row : *rows) subscription->push(to_change(row));
+    }
+  }
+  subscriptions_.push_back(subscription);
+  return subscription;
+}
+
+std::int64_t EventFeed::last_seq() const {
+  std::lock_guard lock(mutex_);
+  return cursor_;
+}
+
+std::size_t EventFeed::subscriber_count() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(std::count_if(subscriptions_.begin(), subscriptions_.end(),
+                                                [](const auto& weak) { return !weak.expired(); }));
+}
+
+}  // namespace hangar::service

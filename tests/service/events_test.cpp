@@ -1,0 +1,209 @@
+// The state-change feed: history rows fanned out to listeners and bounded subscriptions, replay
+// after a reconnect, gaps for subscribers that fall behind, and history ids that never repeat.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "hangar/service/events.h"
+
+namespace hangar::service {
+namespace {
+
+using namespace std::chrono_literals;
+
+class EventFeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() /
+            ("hangar-events-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+             "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    remove_files();
+    store_ = std::move(store::Store::open(path_)).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    remove_files();
+  }
+  void remove_files() {
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_.string() + suffix);
+  }
+  void queue(const std::string& serial) {
+    store::NewDevice device;
+    device.serial = serial;
+    device.hardware_hash = std::vector<std::uint8_t>(serial.begin(), serial.end());  // unique
+    device.profile = "standard";
+    device.created_at = 1000;
+    ASSERT_TRUE(store_->insert_device(device).ok());
+  }
+  void move(const std::string& serial, const char* state, const char* reason = "") {
+    ASSERT_TRUE(store_->transition(serial, state, reason, 2000).ok());
+  }
+
+  std::filesystem::path path_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(EventFeedTest, NewChangesReachListenersAndSubscribersInOrderAfterStart) {
+  queue("OLD-1");  // before start: history, not news
+  EventFeed feed(*store_, EventFeedOptions{1h});
+  std::vector<StateChange> heard;
+  feed.add_listener([&](const StateChange& change) { heard.push_back(change); });
+  ASSERT_TRUE(feed.start().ok());
+  auto subscription = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(subscription.ok());
+
+  queue("NEW-1");
+  move("NEW-1", "registration_pending");
+  move("NEW-1", "registration_failed", "Device claimed by another organization");
+  ASSERT_TRUE(feed.poll_once().ok());
+
+  ASSERT_EQ(heard.size(), 3u);
+  EXPECT_EQ(heard[0].serial, "NEW-1");
+  EXPECT_FALSE(heard[0].from_state.has_value());
+  EXPECT_EQ(heard[0].to_state, "queued");
+  EXPECT_EQ(heard[2].from_state, "registration_pending");
+  EXPECT_EQ(heard[2].to_state, "registration_failed");
+  EXPECT_EQ(heard[2].reason, "Device claimed by another organization");
+  EXPECT_EQ(heard[2].at_ms, 2000);
+  EXPECT_LT(heard[0].seq, heard[1].seq);
+  EXPECT_LT(heard[1].seq, heard[2].seq);
+
+  auto batch = (*subscription)->next(0ms);
+  ASSERT_EQ(batch.changes.size(), 3u);
+  EXPECT_EQ(batch.missed, 0u);
+  EXPECT_EQ(batch.changes[2].seq, heard[2].seq);
+  EXPECT_EQ(batch.seq, heard[2].seq);
+  EXPECT_EQ(feed.last_seq(), heard[2].seq);
+  // Nothing new: a poll delivers nothing twice.
+  ASSERT_TRUE(feed.poll_once().ok());
+  EXPECT_TRUE((*subscription)->next(0ms).changes.empty());
+  EXPECT_EQ(heard.size(), 3u);
+}
+
+TEST_F(EventFeedTest, ASubscriberThatFallsBehindGetsAGapNotAStalledFeed) {
+  EventFeedOptions options{1h};
+  options.subscriber_capacity = 6;
+  EventFeed feed(*store_, options);
+  ASSERT_TRUE(feed.start().ok());
+  auto slow = feed.subscribe(std::nullopt);
+  auto quick = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(slow.ok() && quick.ok());
+
+  queue("A");
+  queue("B");
+  ASSERT_TRUE(feed.poll_once().ok());
+  EXPECT_EQ((*quick)->next(0ms).changes.size(), 2u);  // quick keeps up; slow reads nothing
+  for (const char* serial : {"C", "D", "E", "F", "G"}) queue(serial);
+  ASSERT_TRUE(feed.poll_once().ok());
+
+  auto behind = (*slow)->next(0ms);
+  EXPECT_GT(behind.missed, 0u);
+  EXPECT_EQ(behind.missed + behind.changes.size(), 7u);  // every change is either shown or counted
+  EXPECT_EQ(behind.seq, feed.last_seq());
+  auto kept_up = (*quick)->next(0ms);
+  EXPECT_EQ(kept_up.missed, 0u);
+  EXPECT_EQ(kept_up.changes.size(), 5u);
+  // Once told, the slow subscriber continues normally from the new changes.
+  queue("H");
+  ASSERT_TRUE(feed.poll_once().ok());
+  auto after = (*slow)->next(0ms);
+  EXPECT_EQ(after.missed, 0u);
+  ASSERT_EQ(after.changes.size(), 1u);
+  EXPECT_EQ(after.changes[0].serial, "H");
+}
+
+TEST_F(EventFeedTest, AReconnectingSubscriberGetsWhatItMissedOnceOrAGapWhenTooFarBehind) {
+  EventFeedOptions options{1h};
+  options.subscriber_capacity = 3;
+  EventFeed feed(*store_, options);
+  ASSERT_TRUE(feed.start().ok());
+  queue("A");
+  ASSERT_TRUE(feed.poll_once().ok());
+  const std::int64_t seen = feed.last_seq();
+  queue("B");
+  move("B", "registration_pending");
+  ASSERT_TRUE(feed.poll_once().ok());
+
+  auto resumed = feed.subscribe(seen);
+  ASSERT_TRUE(resumed.ok());
+  queue("C");  // committed but not yet polled: arrives live, not in the replay
+  auto replay = (*resumed)->next(0ms);
+  ASSERT_EQ(replay.changes.size(), 2u);
+  EXPECT_EQ(replay.changes[0].serial, "B");
+  EXPECT_EQ(replay.changes[1].to_state, "registration_pending");
+  ASSERT_TRUE(feed.poll_once().ok());
+  auto live = (*resumed)->next(0ms);
+  ASSERT_EQ(live.changes.size(), 1u);
+  EXPECT_EQ(live.changes[0].serial, "C");
+
+  for (const char* serial : {"D", "E", "F", "G"}) queue(serial);
+  ASSERT_TRUE(feed.poll_once().ok());
+  auto far_behind = feed.subscribe(seen);
+  ASSERT_TRUE(far_behind.ok());
+  auto gap = (*far_behind)->next(0ms);
+  EXPECT_TRUE(gap.changes.empty());
+  EXPECT_GT(gap.missed, 3u);
+  EXPECT_EQ(gap.seq, feed.last_seq());
+}
+
+TEST_F(EventFeedTest, StopEndsEverySubscriptionPromptly) {
+  EventFeed feed(*store_, EventFeedOptions{10ms});
+  ASSERT_TRUE(feed.start().ok());
+  auto subscription = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(subscription.ok());
+  queue("LIVE-1");  // the feed thread picks this up on its own
+  auto batch = (*subscription)->next(5s);
+  ASSERT_EQ(batch.changes.size(), 1u);
+  EXPECT_EQ(batch.changes[0].serial, "LIVE-1");
+
+  const auto before = std::chrono::steady_clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(50ms);
+    feed.stop();
+  });
+  auto end = (*subscription)->next(30s);
+  stopper.join();
+  EXPECT_TRUE(end.closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
+  // Subscribing after stop gives a closed subscription, not a hang.
+  auto late = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(late.ok());
+  EXPECT_TRUE((*late)->next(1s).closed);
+}
+
+TEST_F(EventFeedTest, RemovingTheNewestDeviceNeverLetsItsSequenceNumbersBeReused) {
+  EventFeed feed(*store_, EventFeedOptions{1h});
+  ASSERT_TRUE(feed.start().ok());
+  auto subscription = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(subscription.ok());
+  queue("KEEP");
+  queue("GONE");
+  move("GONE", "registration_pending");
+  move("GONE", "ready_for_user");
+  ASSERT_TRUE(feed.poll_once().ok());
+  const std::int64_t newest = feed.last_seq();
+  (*subscription)->next(0ms);
+  ASSERT_TRUE(store_->remove_device("GONE").ok());
+
+  queue("NEXT");
+  ASSERT_TRUE(feed.poll_once().ok());
+  auto batch = (*subscription)->next(0ms);
+  ASSERT_EQ(batch.changes.size(), 1u) << "a reused id would hide this change from the feed";
+  EXPECT_EQ(batch.changes[0].serial, "NEXT");
+  EXPECT_GT(batch.changes[0].seq, newest);
+
+  // The floor survives a restart of the store.
+  ASSERT_TRUE(store_->remove_device("NEXT").ok());
+  store_.reset();
+  store_ = std::move(store::Store::open(path_)).value();
+  queue("AFTER-RESTART");
+  auto rows = store_->changes_since(newest, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].serial, "AFTER-RESTART");
+  EXPECT_GT((*rows)[0].seq, batch.changes[0].seq);
+}
+
+}  // namespace
+}  // namespace hangar::service
