@@ -39,6 +39,7 @@ fail() {
 }
 
 cleanup() {
+  set +e # best effort: one failing step must not skip the rest
   remove_hangard_service "$name"
   stop_native_cloudsim
   rm -rf -- "$work"

@@ -4,11 +4,14 @@
 #   service exists: slate "offline" icon in the taskbar (screenshot 1) -> native hangar-cloudsim
 #   + hangard.exe as a Wine service -> hangar.exe import of 3 devices -> they reach Ready for user
 #   -> one coalesced balloon "3 devices are Ready for user" (the tray's log says what it showed)
-#   -> screenshot 2: the green "all well" icon in the taskbar and the balloon above it.
-# The screenshots stay in OUT_DIR (tray-offline.png, tray-screenshot.png).
+#   -> screenshot 2: the green "all well" icon in the taskbar and the balloon above it
+#   -> right-click the icon, click "Pause uploads" (xdotool): the service is paused, the icon amber
+#   -> taskkill (WM_CLOSE): the tray quits cleanly.
+# The screenshots stay in OUT_DIR (tray-offline.png, tray-screenshot.png, tray-menu.png,
+# tray-paused.png).
 # Usage: tray_under_wine.sh HANGARD_EXE HANGAR_EXE TRAY_EXE NATIVE_BIN_DIR OUT_DIR
-# Exit 77 (skipped) only when the native linux-debug tools are missing; a missing Xvfb or
-# ImageMagick is a failure.
+# Exit 77 (skipped) only when the native linux-debug tools are missing; a missing Xvfb,
+# ImageMagick or xdotool is a failure.
 set -euo pipefail
 
 hangard_exe=$(readlink -f "$1")
@@ -24,7 +27,7 @@ source "$here/wine_e2e_lib.sh"
 
 # Colours of tray/src/windows/icons.cpp, and Wine's balloon: black text on white, above the icon
 # and left of it (BALLOON_AREA), where the desktop is otherwise plain blue.
-readonly OK_COLOUR="#00B050" OFFLINE_COLOUR="#707090" BALLOON_COLOUR="#FFFFFF" TEXT_COLOUR="#000000"
+readonly OK_COLOUR="#00B050" OFFLINE_COLOUR="#707090" PAUSED_COLOUR="#F0A000" BALLOON_COLOUR="#FFFFFF" TEXT_COLOUR="#000000"
 readonly TASKBAR_AREA=800x40+0+560 BALLOON_AREA=400x108+400+470
 # ImageMagick: /usr/local/bin/convert is a stand-in on the CI machines (WINDOWS-ON-LINUX.md).
 readonly CONVERT=/usr/bin/convert IMPORT=/usr/bin/import
@@ -39,8 +42,9 @@ fail() {
   exit 1
 }
 
-for tool in Xvfb "$CONVERT" "$IMPORT"; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/setup-deps.sh (xvfb, imagemagick)"
+for tool in Xvfb "$CONVERT" "$IMPORT" /usr/bin/xdotool; do
+  command -v "$tool" >/dev/null ||
+    fail "$tool is missing: run scripts/setup-deps.sh (xvfb, imagemagick, xdotool)"
 done
 require_native_tools "$native_bin" hangar-cloudsim hangar-devicegen
 
@@ -52,14 +56,21 @@ pipe="hangar-tray-test-$$"
 xvfb_pid="" tray_pid=""
 
 cleanup() {
+  set +e # best effort: one failing step must not skip the rest
   # In a shared prefix the wineserver outlives us: make sure the tray and its desktop end.
   wine_run 20 taskkill /f /im hangar-tray.exe >/dev/null 2>&1 || true
-  [[ -n "$tray_pid" ]] && kill "$tray_pid" 2>/dev/null && wait "$tray_pid" 2>/dev/null
+  if [[ -n "$tray_pid" ]]; then
+    kill "$tray_pid" 2>/dev/null
+    wait "$tray_pid" 2>/dev/null
+  fi
   remove_hangard_service "$name"
   stop_native_cloudsim
   # Our explorer desktop and the tray in it end with the wineserver (our prefix) or the display.
   wine_prefix_down
-  [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
+  if [[ -n "$xvfb_pid" ]]; then
+    kill "$xvfb_pid" 2>/dev/null
+    wait "$xvfb_pid" 2>/dev/null
+  fi
   rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -145,6 +156,29 @@ done
 echo "all-well icon pixels in the taskbar: $ok; balloon above it: $balloon white, $text text pixels"
 ((ok >= 150)) || fail "no green (all well) icon in the taskbar: see $out_dir/tray-screenshot.png"
 ((balloon >= 3000 && text >= 50)) || fail "no balloon above the icon: see $out_dir/tray-screenshot.png"
+echo "== the menu: right-click the icon, click Pause uploads"
+# The menu opens above the icon at the bottom-right corner: Open status, Pause uploads, Open log
+# folder, a separator, Quit; rows of about 17 pixels (Wine's default font), see tray-menu.png.
+XDOTOOL=/usr/bin/xdotool
+"$XDOTOOL" mousemove 790 590 click 3 || fail "xdotool could not click the icon"
+sleep 1
+"$IMPORT" -window root "$out_dir/tray-menu.png" || fail "import could not take a screenshot"
+"$XDOTOOL" mousemove 730 535 click 1 || fail "xdotool could not click Pause uploads"
+wait_log "pause: " 15 || fail "choosing Pause uploads sent no pause: see $out_dir/tray-menu.png"
+wait_log "health: paused" 15 || fail "the tray did not show paused after Pause uploads"
+status_out=$(wine_run 30 "$hangar_exe" --endpoint "$pipe" --json status 2>&1 | tr -d '\r') || true
+grep -q '"paused": true' <<<"$status_out" || fail "the service is not paused: $status_out"
+paused=0
+deadline=$((SECONDS + 5))
+while ((SECONDS < deadline)); do
+  sleep 0.3
+  "$IMPORT" -window root "$out_dir/tray-paused.png" || fail "import could not take a screenshot"
+  paused=$(pixels "$PAUSED_COLOUR" $TASKBAR_AREA "$out_dir/tray-paused.png")
+  ((paused >= 150)) && break
+done
+echo "paused (amber) icon pixels in the taskbar: $paused"
+((paused >= 150)) || fail "no amber (paused) icon in the taskbar: see $out_dir/tray-paused.png"
+
 echo "== taskkill (WM_CLOSE, as at logoff): the tray removes its icon and exits"
 # taskkill finds windows on its own desktop only: run it on the tray's.
 wine_run 30 explorer /desktop=hangar,800x600 taskkill /im hangar-tray.exe >"$work/taskkill.out" 2>&1 ||

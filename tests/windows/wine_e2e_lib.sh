@@ -33,11 +33,12 @@ start_native_cloudsim() {
 }
 
 stop_native_cloudsim() {
+  # Safe under `set -e` in a cleanup trap: wait reports the signal the simulator died of.
   if [[ -n "${sim_pid:-}" ]]; then
-    kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+    kill "$sim_pid" 2>/dev/null || true
+    wait "$sim_pid" 2>/dev/null || true
     sim_pid=""
   fi
-  return 0
 }
 
 # service_wait_state NAME STATE SECONDS: polls `sc query` until the service reports STATE.
