@@ -143,6 +143,15 @@ TEST_F(PolicyTest, OtherTransitionsNotifyNothing) {
   EXPECT_TRUE(model_.status_stale()) << "the counts changed";
 }
 
+TEST_F(PolicyTest, AChangeWithoutASerialIsNotAnnounced) {
+  connect();
+  model_.on_event({{"type", "change"}, {"seq", 101}, {"to", "ready_for_user"}});
+  clock_.advance(3s);
+  EXPECT_TRUE(model_.take_notifications().empty());
+  EXPECT_TRUE(model_.status_stale());
+  EXPECT_EQ(model_.resume_seq(), 101);
+}
+
 TEST_F(PolicyTest, AGapRefreshesTheCountsAndInventsNothing) {
   connect();
   EXPECT_FALSE(model_.status_stale());

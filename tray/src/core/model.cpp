@@ -67,6 +67,7 @@ void TrayModel::on_event(const Json& event) {
     status_stale_ = true;
     const std::string to = string_field(event, "to");
     const std::string serial = string_field(event, "serial");
+    if (serial.empty()) return;  // malformed: counted by the next status, not announced
     if (to == "ready_for_user") {
       coalescer_.add(NotificationKind::kReady, serial);
     } else if (to == "registration_failed") {
