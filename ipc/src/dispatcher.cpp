@@ -86,12 +86,12 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
     if (close_after) *close_after = request.error().code == errc::kMalformedRequest;
     Reply reply = make_error_reply(id, std::move(request).error());
     reply.encoding = payload_encoding(payload);
-    return serialize(reply);
+    return serialize(std::move(reply));
   }
   Reply reply = dispatch(*request, stream.peer(), stream_after);
   if (!reply.ok && stream_after) *stream_after = nullptr;  // a refused subscription streams nothing
   reply.encoding = request->encoding;                      // answer in the client's encoding
-  return serialize(reply);
+  return serialize(std::move(reply));
 }
 
 }  // namespace hangar::ipc

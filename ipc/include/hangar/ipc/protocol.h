@@ -70,6 +70,7 @@ struct Reply {
 // In the object's `encoding`.
 std::string serialize(const Request& request);
 std::string serialize(const Reply& reply);
+std::string serialize(Reply&& reply);
 
 // Parses a request payload. On failure the Error carries the stable code and, where the id could be
 // read, `id_out` is set so the reply can still be correlated.

@@ -283,6 +283,8 @@ class Store {
   // Per-state counts as of SQLite's change counter `counts_generation_` (see counts_locked()).
   mutable std::optional<std::map<std::string, std::int64_t>> counts_cache_;
   mutable std::int64_t counts_generation_ = -1;
+  mutable std::optional<std::optional<std::int64_t>> next_attempt_cache_;
+  mutable std::int64_t next_attempt_generation_ = -1;
 };
 
 }  // namespace hangar::store
