@@ -6,6 +6,7 @@
 #   -> one coalesced balloon "3 devices are Ready for user" (the tray's log says what it showed)
 #   -> screenshot 2: the green "all well" icon in the taskbar and the balloon above it
 #   -> right-click the icon, click "Pause uploads" (xdotool): the service is paused, the icon amber
+#   -> sc stop / sc start: offline, then reconnected, resuming from the last seq it saw
 #   -> taskkill (WM_CLOSE): the tray quits cleanly.
 # The screenshots stay in OUT_DIR (tray-offline.png, tray-screenshot.png, tray-menu.png,
 # tray-paused.png).
@@ -95,11 +96,11 @@ pixels() {
     awk -v c="$1" 'toupper($0) ~ c { n += $1 } END { print n + 0 }'
 }
 
-# wait_log TEXT SECONDS: until the tray's log has a line containing TEXT.
+# wait_log TEXT SECONDS [N]: until the tray's log has N (default 1) lines containing TEXT.
 wait_log() {
-  local deadline=$((SECONDS + $2))
+  local deadline=$((SECONDS + $2)) want=${3:-1}
   while ((SECONDS < deadline)); do
-    grep -qF -- "$1" "$work/tray.log" 2>/dev/null && return 0
+    (($(grep -cF -- "$1" "$work/tray.log" 2>/dev/null || true) >= want)) && return 0
     sleep 0.2
   done
   return 1
@@ -178,6 +179,15 @@ while ((SECONDS < deadline)); do
 done
 echo "paused (amber) icon pixels in the taskbar: $paused"
 ((paused >= 150)) || fail "no amber (paused) icon in the taskbar: see $out_dir/tray-paused.png"
+
+echo "== sc stop, sc start: the tray goes offline, reconnects and resumes from its last seq"
+wine_run 60 sc stop "$name" >/dev/null || fail "sc stop"
+wait_log "health: offline" 30 2 || fail "the tray did not notice the service stopping"
+service_wait_state "$name" STOPPED 60 || fail "the service did not reach STOPPED"
+wine_run 60 sc start "$name" >/dev/null || fail "sc start"
+wait_log "connected to" 30 2 || fail "the tray did not reconnect after the service restarted"
+grep "connected to" "$work/tray.log" | tail -n 1 | grep -Eq "subscribed since [0-9]+ " ||
+  fail "the reconnect did not resume from the last seq"
 
 echo "== taskkill (WM_CLOSE, as at logoff): the tray removes its icon and exits"
 # taskkill finds windows on its own desktop only: run it on the tray's.
