@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libgtest-dev libgmock-dev googletest
   clang libclang-rt-14-dev
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
-  wine wine64 wixl msitools xvfb xauth imagemagick libnotify-dev dpkg-dev xz-utils procps curl
+  wine wine64 wixl msitools xvfb xauth imagemagick xdotool libnotify-dev dpkg-dev xz-utils procps curl
 )
 
 need_root() { if [ "$(id -u)" -ne 0 ]; then echo "setup-deps: run as root (or via sudo)" >&2; exit 2; fi; }

@@ -20,12 +20,7 @@ source "$here/../../scripts/wine-env.sh"
 # shellcheck source=wine_test_lib.sh
 source "$here/wine_test_lib.sh"
 
-for tool in hangar-cloudsim hangar-devicegen; do
-  if [[ ! -x "$native_bin/$tool" ]]; then
-    echo "SKIP: $native_bin/$tool is missing (build the linux-debug preset first)"
-    exit 77
-  fi
-done
+require_native_tools "$native_bin" hangar-cloudsim hangar-devicegen
 
 started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/hangar-wine-msi.XXXXXX")

@@ -19,25 +19,20 @@ source "$here/../../scripts/wine-env.sh"
 # shellcheck source=wine_test_lib.sh
 source "$here/wine_test_lib.sh"
 
-for tool in hangar-cloudsim hangar-devicegen; do
-  if [[ ! -x "$native_bin/$tool" ]]; then
-    echo "SKIP: $native_bin/$tool is missing (build the linux-debug preset first)"
-    exit 77
-  fi
-done
+require_native_tools "$native_bin" hangar-cloudsim hangar-devicegen
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hangar-wine-e2e.XXXXXX")
 data_dir="$work/data"
 mkdir -p "$data_dir"
 name="HangarE2E$$"
 pipe="hangar-e2e-test-$$"
-sim_pid=""
+sim_pid=""  # set by start_native_cloudsim
 
 fail() { wine_test_fail "$@"; }
 
 cleanup() {
-  wine_run 30 sc stop "$name" >/dev/null 2>&1 || true
-  wine_run 30 sc delete "$name" >/dev/null 2>&1 || true
+  set +e # best effort: one failing step must not skip the rest
+  remove_hangard_service "$name"
   stop_native_cloudsim
   rm -rf -- "$work"
   wine_prefix_down
@@ -45,27 +40,17 @@ cleanup() {
 trap cleanup EXIT
 
 # Registration takes 300 simulated seconds, 0.5 s at this scale; the profile follows.
-cat >"$work/scenario.json" <<'JSON'
-{"seed": 7, "time_scale": 600, "registration": {"delay_seconds": 300},
- "rules": [{"serial_prefix": "OTHER-", "error": "ZtdDeviceAssignedToOtherTenant"}]}
-JSON
-start_native_cloudsim "$native_bin" "$work" "$work/scenario.json" || fail "hangar-cloudsim did not start"
+start_native_cloudsim "$native_bin" "$work" \
+  '{"seed": 7, "time_scale": 600, "registration": {"delay_seconds": 300},
+    "rules": [{"serial_prefix": "OTHER-", "error": "ZtdDeviceAssignedToOtherTenant"}]}' ||
+  fail "hangar-cloudsim did not start"
 url=$sim_url
 echo "== native simulator at $url"
 
 wine_prefix_up || fail "could not prepare a Wine prefix"
-win_exe=$(winepath -w "$hangard_exe" 2>/dev/null)
-win_data=$(winepath -w "$data_dir" 2>/dev/null)
-[[ -n "$win_exe" && -n "$win_data" ]] || fail "winepath could not map the paths"
-
-wait_for_state() { wait_for_service_state "$name" "$@"; }
 
 echo "== sc create/start $name --cloud-url $url"
-wine_run 60 sc create "$name" \
-  binPath= "\"$win_exe\" --data-dir \"$win_data\" --endpoint $pipe --cloud-url $url --poll-interval 0.5" \
-  start= demand >/dev/null || fail "sc create"
-wine_run 60 sc start "$name" >/dev/null || fail "sc start"
-wait_for_state RUNNING 60 || fail "the service did not reach RUNNING"
+start_hangard_service "$name" "$hangard_exe" "$data_dir" "$pipe" "$url"
 
 echo "== hangar.exe import: 6 devices to register, 2 claimed by another organization"
 "$native_bin/hangar-devicegen" -o "$work/devices-utf8.csv" --devices "WIN-:6" --devices "OTHER-:2" \
@@ -95,6 +80,6 @@ grep -q '"rows":8[,}]' <<<"$stats" || fail "not 8 rows imported in all: $stats"
 
 echo "== sc stop/delete"
 wine_run 60 sc stop "$name" >/dev/null || fail "sc stop"
-wait_for_state STOPPED 60 || fail "the service did not reach STOPPED"
+wait_for_service_state "$name" STOPPED 60 || fail "the service did not reach STOPPED"
 wine_run 60 sc delete "$name" >/dev/null || fail "sc delete"
 echo "PASS: hangard.exe registered 6 devices and reported 2 failures through WinHTTP to the native simulator"

@@ -1,0 +1,340 @@
+// The tray's notification and health policy with a fake clock: coalescing, texts, gaps, health,
+// tooltip limits, the event sequence across reconnects and the reconnect backoff.
+#include <gtest/gtest.h>
+
+#include "hangar/tray/model.h"
+
+namespace hangar::tray {
+namespace {
+
+using namespace std::chrono_literals;
+
+Json change(std::int64_t seq, const std::string& serial, const std::string& to,
+            const std::string& reason = "") {
+  return Json{{"type", "change"},   {"seq", seq},
+              {"serial", serial},   {"from", "registration_pending"},
+              {"to", to},           {"reason", reason},
+              {"at", 1764072000000}};
+}
+
+Json status_reply(std::int64_t ready, std::int64_t failed, bool online = true,
+                  bool paused = false) {
+  return Json{{"states",
+               {{"queued", 0},
+                {"registration_pending", 2},
+                {"registration_failed", failed},
+                {"ready_for_user", ready},
+                {"active", 0},
+                {"inactive", 0}}},
+              {"cloud", {{"online", online}, {"paused", paused}}},
+              {"data_dir", "/var/lib/hangar"}};
+}
+
+StatusSnapshot snapshot(const Json& reply) {
+  auto parsed = parse_status(reply);
+  EXPECT_TRUE(parsed.ok());
+  return parsed.ok() ? *parsed : StatusSnapshot{};
+}
+
+class PolicyTest : public ::testing::Test {
+ protected:
+  core::FakeClock clock_;
+  TrayModel model_{clock_, 3000ms};
+
+  void connect(std::int64_t seq = 100) {
+    model_.on_subscribed({{"subscribed", true}, {"seq", seq}, {"heartbeat_ms", 10000}});
+    model_.on_status(snapshot(status_reply(0, 0)));
+  }
+};
+
+TEST_F(PolicyTest, ChangesWithinTheWindowMakeOneNotification) {
+  connect();
+  for (int i = 0; i < 12; ++i) {
+    model_.on_event(change(101 + i, "SN-" + std::to_string(i), "ready_for_user"));
+    clock_.advance(200ms);  // 12 changes over 2.4 s, inside the 3 s window
+  }
+  EXPECT_TRUE(model_.take_notifications().empty()) << "the window is still open";
+  clock_.advance(600ms);
+  auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].kind, NotificationKind::kReady);
+  EXPECT_EQ(due[0].text, "12 devices are Ready for user");
+  EXPECT_EQ(due[0].serials.size(), 12u);
+  EXPECT_TRUE(model_.take_notifications().empty()) << "a batch is shown once";
+}
+
+TEST_F(PolicyTest, OneDeviceIsNamed) {
+  connect();
+  model_.on_event(change(101, "PF3ABC12", "ready_for_user"));
+  clock_.advance(3s);
+  auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].text, "Device PF3ABC12 is Ready for user");
+  EXPECT_EQ(due[0].title, "Hangar");
+}
+
+TEST_F(PolicyTest, TheWindowOpensAtTheFirstChangeSoABurstCannotPostponeItForever) {
+  connect();
+  std::vector<Notification> shown;
+  for (int i = 0; i < 20; ++i) {  // one change every second for 20 s
+    model_.on_event(change(101 + i, "SN-" + std::to_string(i), "ready_for_user"));
+    clock_.advance(1s);
+    for (auto& n : model_.take_notifications()) shown.push_back(std::move(n));
+  }
+  clock_.advance(3s);
+  for (auto& n : model_.take_notifications()) shown.push_back(std::move(n));
+  // A notification every 3 s, never more than one per window, and every device in exactly one.
+  ASSERT_EQ(shown.size(), 7u);
+  std::size_t devices = 0;
+  for (const auto& n : shown) devices += n.serials.size();
+  EXPECT_EQ(devices, 20u);
+  EXPECT_EQ(shown[0].text, "3 devices are Ready for user");
+}
+
+TEST_F(PolicyTest, ASerialTwiceInOneWindowCountsOnce) {
+  connect();
+  model_.on_event(change(101, "A", "registration_failed", "Device not found"));
+  model_.on_event(change(102, "A", "registration_failed", "Device not found"));
+  clock_.advance(3s);
+  auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].text, "Registration failed for A: Device not found");
+}
+
+TEST_F(PolicyTest, FailuresCarryTheFirstReasonAndHowManyMore) {
+  connect();
+  model_.on_event(
+      change(101, "OTHER-1", "registration_failed", "Device claimed by another organization"));
+  model_.on_event(change(102, "OTHER-2", "registration_failed", "Hardware hash not valid"));
+  model_.on_event(change(103, "OTHER-3", "registration_failed", "Device not found"));
+  model_.on_event(change(104, "OK-1", "ready_for_user"));
+  clock_.advance(3s);
+  auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 2u) << "one per kind";
+  EXPECT_EQ(due[0].kind, NotificationKind::kReady);
+  EXPECT_EQ(due[0].text, "Device OK-1 is Ready for user");
+  EXPECT_EQ(due[1].kind, NotificationKind::kFailed);
+  EXPECT_EQ(due[1].text,
+            "3 devices failed registration: Device claimed by another organization (and 2 more)");
+}
+
+TEST_F(PolicyTest, FailureTextsWithoutReasonAndWithAVeryLongOne) {
+  EXPECT_EQ(failed_text({"A"}, ""), "Registration failed for A");
+  EXPECT_EQ(failed_text({"A", "B"}, ""), "2 devices failed registration");
+  const std::string long_reason(1000, 'x');
+  const std::string one = failed_text({"A"}, long_reason);
+  EXPECT_LE(one.size(), kNotificationTextMax);
+  EXPECT_EQ(one.substr(one.size() - 3), "...");
+  const std::string many = failed_text({"A", "B", "C"}, long_reason);
+  EXPECT_LE(many.size(), kNotificationTextMax);
+  EXPECT_EQ(many.substr(many.size() - 16), "... (and 2 more)")
+      << "the count is never cut: " << many;
+}
+
+TEST_F(PolicyTest, OtherTransitionsNotifyNothing) {
+  connect();
+  model_.on_event(change(101, "A", "registration_pending"));
+  model_.on_event(change(102, "A", "active"));
+  model_.on_event(change(103, "A", "inactive"));
+  model_.on_event(
+      Json{{"type", "change"}, {"seq", 104}, {"serial", "B"}, {"from", nullptr}, {"to", "queued"}});
+  clock_.advance(10s);
+  EXPECT_TRUE(model_.take_notifications().empty());
+  EXPECT_TRUE(model_.status_stale()) << "the counts changed";
+}
+
+TEST_F(PolicyTest, AChangeWithoutASerialIsNotAnnounced) {
+  connect();
+  model_.on_event({{"type", "change"}, {"seq", 101}, {"to", "ready_for_user"}});
+  clock_.advance(3s);
+  EXPECT_TRUE(model_.take_notifications().empty());
+  EXPECT_TRUE(model_.status_stale());
+  EXPECT_EQ(model_.resume_seq(), 101);
+}
+
+TEST_F(PolicyTest, AGapRefreshesTheCountsAndInventsNothing) {
+  connect();
+  EXPECT_FALSE(model_.status_stale());
+  model_.on_event({{"type", "gap"}, {"missed", 37}, {"seq", 137}});
+  EXPECT_TRUE(model_.status_stale());
+  EXPECT_EQ(model_.events_lost(), 37);
+  clock_.advance(10s);
+  EXPECT_TRUE(model_.take_notifications().empty());
+  EXPECT_EQ(model_.resume_seq(), 137) << "the lost changes are not replayed on reconnect";
+  model_.on_status(snapshot(status_reply(37, 0)));
+  EXPECT_FALSE(model_.status_stale());
+  EXPECT_NE(model_.tooltip().find("37 ready"), std::string::npos) << model_.tooltip();
+}
+
+TEST_F(PolicyTest, AGapKeepsTheChangesAlreadyWaiting) {
+  connect();
+  model_.on_event(change(101, "A", "ready_for_user"));
+  model_.on_event({{"type", "gap"}, {"missed", 5}, {"seq", 106}});
+  model_.on_event(change(107, "B", "ready_for_user"));
+  clock_.advance(3s);
+  auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].text, "2 devices are Ready for user");
+}
+
+TEST_F(PolicyTest, ReconnectResumesAfterTheLastSeqAndIgnoresRepeats) {
+  EXPECT_EQ(model_.resume_seq(), std::nullopt) << "no replay of old history on the first start";
+  connect(100);
+  EXPECT_EQ(model_.resume_seq(), 100);
+  model_.on_event(change(101, "A", "ready_for_user"));
+  model_.on_disconnected("lost the connection");
+  EXPECT_EQ(model_.resume_seq(), 101);
+  // The service replays from 101: the repeat is ignored, the new change counts.
+  model_.on_subscribed({{"subscribed", true}, {"seq", 103}, {"heartbeat_ms", 10000}});
+  EXPECT_EQ(model_.resume_seq(), 101);
+  model_.on_event(change(101, "A", "ready_for_user"));
+  model_.on_event(change(102, "B", "ready_for_user"));
+  model_.on_event(change(103, "C", "ready_for_user"));
+  clock_.advance(3s);
+  auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].serials, (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(model_.resume_seq(), 103);
+}
+
+TEST_F(PolicyTest, ASequenceBehindOursMeansANewHistory) {
+  connect(500);
+  model_.on_disconnected("service restarted");
+  model_.on_subscribed({{"subscribed", true}, {"seq", 3}, {"heartbeat_ms", 10000}});
+  EXPECT_EQ(model_.resume_seq(), 3);
+  model_.on_event(change(4, "NEW", "ready_for_user"));
+  clock_.advance(3s);
+  ASSERT_EQ(model_.take_notifications().size(), 1u) << "new events are not taken for repeats";
+}
+
+TEST_F(PolicyTest, HealthFollowsTheServiceAndTheCloud) {
+  EXPECT_EQ(model_.health(), Health::kOffline) << "before the first connection";
+  connect();
+  EXPECT_EQ(model_.health(), Health::kOk);
+  model_.on_status(snapshot(status_reply(5, 0, /*online=*/false)));
+  EXPECT_EQ(model_.health(), Health::kOffline);
+  model_.on_status(snapshot(status_reply(5, 0, true, /*paused=*/true)));
+  EXPECT_EQ(model_.health(), Health::kPaused);
+  model_.on_status(snapshot(status_reply(5, 2, true, true)));
+  EXPECT_EQ(model_.health(), Health::kFailures) << "failures need attention before a pause";
+  model_.on_status(snapshot(status_reply(5, 2, false)));
+  EXPECT_EQ(model_.health(), Health::kFailures);
+  model_.on_status(snapshot(status_reply(7, 0)));
+  EXPECT_EQ(model_.health(), Health::kOk);
+  model_.on_disconnected("lost the connection");
+  EXPECT_EQ(model_.health(), Health::kOffline) << "a stale status does not count";
+  EXPECT_TRUE(model_.last_status().has_value()) << "its data_dir stays usable";
+  model_.on_subscribed({{"subscribed", true}, {"seq", 100}});
+  EXPECT_EQ(model_.health(), Health::kOk);
+}
+
+TEST_F(PolicyTest, TooltipCountsPerState) {
+  EXPECT_EQ(model_.tooltip(), "Hangar: service not reachable");
+  connect();
+  model_.on_status(snapshot(status_reply(12, 3)));
+  EXPECT_EQ(model_.tooltip(), "Hangar: 3 failed registration\n2 pending, 3 failed, 12 ready");
+  model_.on_status(snapshot(status_reply(12, 0, false)));
+  EXPECT_EQ(model_.tooltip(), "Hangar: cloud offline\n2 pending, 12 ready");
+  model_.on_status(snapshot(Json{{"states", Json::object()}}));
+  EXPECT_EQ(model_.tooltip(), "Hangar: all well\nno devices");
+}
+
+TEST_F(PolicyTest, TooltipNeverExceedsTheWindowsLimit) {
+  Json reply = status_reply(0, 0);
+  for (auto& [key, value] : reply["states"].items()) value = 9'223'372'036'854'775'807LL;
+  reply["states"]["some_future_state_with_a_long_name"] = 123456789;
+  connect();
+  model_.on_status(snapshot(reply));
+  const std::string tip = model_.tooltip();
+  EXPECT_LE(tip.size(), kTooltipMax);
+  EXPECT_EQ(tip.substr(tip.size() - 3), "...");
+  EXPECT_EQ(tip.rfind("Hangar: 9223372036854775807 failed registration\n", 0), 0u) << tip;
+}
+
+TEST_F(PolicyTest, TruncationNeverSplitsAUtf8Character) {
+  const std::string text = "ab\xC3\xA9\xC3\xA9\xC3\xA9";  // "abééé", 8 bytes
+  EXPECT_EQ(truncate_utf8(text, 8), text);
+  EXPECT_EQ(truncate_utf8(text, 7), "ab\xC3\xA9...");
+  EXPECT_EQ(truncate_utf8(text, 6), "ab...");  // cutting at 3 would split the first é
+}
+
+TEST_F(PolicyTest, MalformedStatusIsRefused) {
+  EXPECT_FALSE(parse_status(Json{{"cloud", Json::object()}}).ok());
+  EXPECT_FALSE(parse_status(Json::array()).ok());
+}
+
+TEST_F(PolicyTest, StatusTextListsEveryState) {
+  auto s = snapshot(status_reply(12, 3, false, true));
+  s.cloud_error = "connection refused";
+  const std::string text = status_text(s);
+  EXPECT_NE(text.find("Cloud: offline (last error: connection refused)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Uploads: paused"), std::string::npos);
+  EXPECT_NE(text.find("Ready for user: 12"), std::string::npos);
+  EXPECT_NE(text.find("Registration failed: 3"), std::string::npos);
+  EXPECT_NE(text.find("Inactive: 0"), std::string::npos);
+  EXPECT_NE(text.find("Data directory: /var/lib/hangar"), std::string::npos);
+}
+
+TEST_F(PolicyTest, ASilentServiceCountsAsGoneAfterThreeHeartbeats) {
+  connect();
+  EXPECT_FALSE(model_.silent_too_long());
+  clock_.advance(29s);
+  EXPECT_FALSE(model_.silent_too_long());
+  model_.on_event({{"type", "heartbeat"}, {"seq", 100}});
+  EXPECT_FALSE(model_.status_stale()) << "a heartbeat at our seq changes nothing";
+  clock_.advance(29s);
+  EXPECT_FALSE(model_.silent_too_long()) << "the heartbeat reset the watchdog";
+  clock_.advance(1s);
+  EXPECT_TRUE(model_.silent_too_long());
+  EXPECT_EQ(*model_.next_deadline(), clock_.steady_now()) << "the last frame plus 30 s";
+}
+
+TEST_F(PolicyTest, AHeartbeatAheadOfUsRefreshesTheCounts) {
+  connect(100);
+  model_.on_event({{"type", "heartbeat"}, {"seq", 104}});
+  EXPECT_TRUE(model_.status_stale());
+  EXPECT_EQ(model_.resume_seq(), 100);
+}
+
+TEST_F(PolicyTest, TheHeartbeatIntervalComesFromTheAcknowledgement) {
+  model_.on_subscribed({{"subscribed", true}, {"seq", 1}, {"heartbeat_ms", 1000}});
+  clock_.advance(2999ms);
+  EXPECT_FALSE(model_.silent_too_long());
+  clock_.advance(1ms);
+  EXPECT_TRUE(model_.silent_too_long());
+}
+
+TEST_F(PolicyTest, TheNextDeadlineIsTheEarliestWindowOrTheWatchdog) {
+  EXPECT_EQ(model_.next_deadline(), std::nullopt) << "offline and nothing pending";
+  connect();
+  const auto start = clock_.steady_now();
+  EXPECT_EQ(*model_.next_deadline(), start + 30s) << "the watchdog";
+  model_.on_event(change(101, "A", "ready_for_user"));
+  EXPECT_EQ(*model_.next_deadline(), start + 3s) << "the notification window";
+  model_.on_disconnected("gone");
+  EXPECT_EQ(*model_.next_deadline(), start + 3s) << "a pending notification is still shown";
+  clock_.advance(3s);
+  EXPECT_EQ(model_.take_notifications().size(), 1u);
+  EXPECT_EQ(model_.next_deadline(), std::nullopt);
+}
+
+TEST_F(PolicyTest, ReconnectBacksOffFromOneToThirtySecondsAndResetsOnSuccess) {
+  std::vector<std::chrono::milliseconds> delays;
+  for (int i = 0; i < 8; ++i) delays.push_back(model_.on_disconnected("unavailable"));
+  EXPECT_EQ(delays, (std::vector<std::chrono::milliseconds>{1s, 2s, 4s, 8s, 16s, 30s, 30s, 30s}));
+  EXPECT_EQ(model_.disconnect_reason(), "unavailable");
+  connect();
+  EXPECT_TRUE(model_.connected());
+  EXPECT_EQ(model_.on_disconnected("service restarted"), 1s);
+}
+
+TEST_F(PolicyTest, ZeroWindowNotifiesAtOnce) {
+  TrayModel immediate(clock_, 0ms);
+  immediate.on_subscribed({{"subscribed", true}, {"seq", 0}});
+  immediate.on_event(change(1, "A", "ready_for_user"));
+  EXPECT_EQ(immediate.take_notifications().size(), 1u);
+}
+
+}  // namespace
+}  // namespace hangar::tray

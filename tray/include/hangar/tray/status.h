@@ -1,0 +1,51 @@
+// The service's `status` reply reduced to what the tray shows: health, tooltip and status text.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hangar/core/result.h"
+
+namespace hangar::tray {
+
+using Json = nlohmann::json;
+
+// What the icon shows. Order of precedence (see health_of): offline (no service), failures,
+// paused, offline (cloud), ok.
+enum class Health { kOk, kOffline, kFailures, kPaused };
+const char* health_name(Health health);
+
+struct StatusSnapshot {
+  std::map<std::string, std::int64_t> states;  // storage key ("ready_for_user") -> devices
+  bool cloud_online = true;
+  bool paused = false;
+  std::string cloud_error;  // the engine's last cloud error, if any
+  std::string data_dir;
+  std::string endpoint;
+  std::int64_t count(const std::string& state) const;
+};
+
+// Reads the fields the tray uses from a `status` result; "malformed_reply" when "states" is
+// missing.
+core::Result<StatusSnapshot> parse_status(const Json& reply);
+
+// nullopt: the service is not reachable.
+Health health_of(const std::optional<StatusSnapshot>& status);
+
+// Windows truncates a tooltip at 127 characters (NOTIFYICONDATAW::szTip holds 128).
+inline constexpr std::size_t kTooltipMax = 127;
+// Two lines: the health in words, then the devices per state (non-zero ones, lifecycle order).
+std::string tooltip_text(const std::optional<StatusSnapshot>& status);
+
+// The longer text of "Open status": service, cloud, uploads, every state's count, data directory.
+std::string status_text(const StatusSnapshot& status);
+
+// At most `max` bytes, cut at a UTF-8 character boundary and ending in "..." when cut.
+std::string truncate_utf8(std::string text, std::size_t max);
+
+}  // namespace hangar::tray
