@@ -1,6 +1,10 @@
 // bench/ipc_latency: `status` round trips against a real hangard with 1, 8 and 64 concurrent
 // clients, and in the same run a raw frame echo over the same transport (no JSON, no dispatch, no
-// store) as the floor. Prints p50/p99 for both and their ratio.
+// store) as the floor. `ping` (the envelope, dispatch and permission check, an empty result) sits
+// between the two and tells the protocol's cost from the cost of building and parsing the status
+// reply. Prints p50/p99 for each and the p99 ratios to the echo. The two alternate in rounds so
+// that a noisy neighbour on a shared machine slows both alike instead of whichever ran at that
+// moment.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -57,9 +61,10 @@ Stats summarise(std::vector<double> v) {
   return s;
 }
 
-// Runs `calls_per_client` round trips on each of `clients` connections at once.
+// Runs `calls_per_client` round trips on each of `clients` connections at once and appends every
+// round trip's duration to `samples`.
 template <typename MakeCall>
-Stats measure(int clients, int calls_per_client, MakeCall make_call) {
+void measure(int clients, int calls_per_client, MakeCall make_call, std::vector<double>& samples) {
   std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(clients));
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
@@ -84,9 +89,7 @@ Stats measure(int clients, int calls_per_client, MakeCall make_call) {
   go = true;
   for (auto& t : threads) t.join();
   if (failures.load() > 0) std::cerr << "warning: " << failures.load() << " failed calls\n";
-  std::vector<double> all;
-  for (auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
-  return summarise(std::move(all));
+  for (auto& v : per_thread) samples.insert(samples.end(), v.begin(), v.end());
 }
 
 bool wait_for(const std::string& endpoint) {
@@ -107,7 +110,18 @@ bool wait_for(const std::string& endpoint) {
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--echo-server") return run_echo_server(argv[2]);
   int total_calls = 24000;
-  if (argc == 3 && std::string(argv[1]) == "--calls") total_calls = std::stoi(argv[2]);
+  int rounds = 6;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--calls") {
+      total_calls = std::stoi(argv[i + 1]);
+    } else if (flag == "--rounds") {
+      rounds = std::max(1, std::stoi(argv[i + 1]));
+    } else {
+      std::cerr << "usage: ipc_latency [--calls N] [--rounds R]\n";
+      return 2;
+    }
+  }
 
   hangar::test::TempDir dir;
   std::string service_endpoint = (dir.path() / "svc" / "hangar.sock").string();
@@ -125,26 +139,43 @@ int main(int argc, char** argv) {
   request.command = "status";
   const std::string status_payload = hangar::ipc::serialize(request);
 
-  std::printf("ipc_latency: Unix-domain socket, %d round trips per configuration\n", total_calls);
-  std::printf("%8s | %12s %12s | %12s %12s | %10s\n", "clients", "status p50", "status p99",
-              "echo p50", "echo p99", "p99 ratio");
-  for (int clients : {1, 8, 64}) {
-    int per_client = std::max(200, total_calls / clients);
-    Stats status = measure(clients, per_client, [&] {
+  std::printf("ipc_latency: Unix-domain socket, %d round trips per configuration in %d rounds\n",
+              total_calls, rounds);
+  std::printf("%8s | %12s %12s | %12s %12s | %12s %12s | %12s %10s\n", "clients", "status p50",
+              "status p99", "ping p50", "ping p99", "echo p50", "echo p99", "status/echo",
+              "ping/echo");
+  const auto command = [&](const char* name) {
+    return [&service_endpoint, name] {
       auto client = std::make_shared<hangar::ipc::Client>(
           std::move(hangar::ipc::Client::connect(service_endpoint).value()));
-      return [client] { return client->call("status").ok(); };
-    });
-    Stats raw = measure(clients, per_client, [&] {
-      std::shared_ptr<hangar::ipc::Stream> s =
-          std::move(hangar::ipc::connect(echo_endpoint, 1s).value());
-      return [s, &status_payload] {
-        return hangar::ipc::write_frame(*s, status_payload, 5s).ok() &&
-               hangar::ipc::read_frame(*s, {5s, 5s}).ok();
-      };
-    });
-    std::printf("%8d | %10.1fus %10.1fus | %10.1fus %10.1fus | %9.2fx\n", clients, status.p50,
-                status.p99, raw.p50, raw.p99, status.p99 / raw.p99);
+      return [client, name] { return client->call(name).ok(); };
+    };
+  };
+  const auto raw_echo = [&] {
+    std::shared_ptr<hangar::ipc::Stream> s =
+        std::move(hangar::ipc::connect(echo_endpoint, 1s).value());
+    return [s, &status_payload] {
+      return hangar::ipc::write_frame(*s, status_payload, 5s).ok() &&
+             hangar::ipc::read_frame(*s, {5s, 5s}).ok();
+    };
+  };
+  for (int clients : {1, 8, 64}) {
+    const int per_client = std::max(50, total_calls / clients / rounds);
+    std::vector<double> status_samples;
+    std::vector<double> ping_samples;
+    std::vector<double> echo_samples;
+    for (int round = 0; round < rounds; ++round) {
+      measure(clients, per_client, command("status"), status_samples);
+      measure(clients, per_client, command("ping"), ping_samples);
+      measure(clients, per_client, raw_echo, echo_samples);
+    }
+    const Stats status = summarise(std::move(status_samples));
+    const Stats ping = summarise(std::move(ping_samples));
+    const Stats raw = summarise(std::move(echo_samples));
+    std::printf(
+        "%8d | %10.1fus %10.1fus | %10.1fus %10.1fus | %10.1fus %10.1fus | %11.2fx %9.2fx\n",
+        clients, status.p50, status.p99, ping.p50, ping.p99, raw.p50, raw.p99, status.p99 / raw.p99,
+        ping.p99 / raw.p99);
   }
   std::printf("target: p99 at 8 clients within 2x of the raw echo\n");
   service.signal(SIGTERM);
