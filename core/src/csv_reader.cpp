@@ -192,6 +192,14 @@ struct CsvReader::Impl {
   bool too_many_fields = false;
   std::deque<Row> ready;
 
+  // A stray opening quote makes libcsv read every later line into one field until another quote
+  // or the end of the file. The physical lines of a row that spans lines are kept (up to twice
+  // the field cap) so that, when its quote turns out never to close, the line with the quote can
+  // be reported and the lines after it read again on their own instead of being lost.
+  std::string row_text;
+  bool row_text_whole = true;  // false once row_text outgrew its cap: the row cannot be replayed
+  int replays = 0;
+
   std::vector<std::string> header;
   std::uint64_t header_line = 0;
   std::array<int, kCsvColumnCount> column_index{};
@@ -288,6 +296,8 @@ struct CsvReader::Impl {
     fields.clear();
     too_many_fields = false;
     row_in_progress = false;
+    row_text.clear();
+    row_text_whole = true;
   }
 
   void count_line_end(char c) {
@@ -314,11 +324,56 @@ struct CsvReader::Impl {
     fields.clear();
     too_many_fields = false;
     row_in_progress = false;
+    row_text.clear();
+    row_text_whole = true;
     skipping_line = true;
   }
 
+  // libcsv's parser is inside a field that began with a quote (its FIELD_BEGUN state; a quote
+  // just seen there, FIELD_MIGHT_HAVE_ENDED, would close the field at the line end).
+  static constexpr int kLibcsvFieldBegun = 2;
+  static constexpr int kMaxReplays = 100;  // per file: bounds the re-reading a hostile file causes
+
+  bool in_open_quote() const { return parser.quoted != 0 && parser.pstate == kLibcsvFieldBegun; }
+
+  // Whether the row in progress can be dropped and its later lines read again.
+  bool can_replay() const { return in_open_quote() && row_text_whole && replays < kMaxReplays; }
+
+  bool row_spans_lines() const { return row_text.find_first_of("\r\n") != std::string::npos; }
+
+  // The row's quote never closes: reports its first line, skips it, and returns the text to read
+  // next, which is the row's later lines followed by `rest` (what had not been fed yet).
+  std::string replay_after_open_quote(std::string_view rest) {
+    ++replays;
+    const std::string why =
+        "a quote opened on this line is never closed; the line was skipped and the lines after "
+        "it were read as rows of their own";
+    if (first_dropped.empty()) {
+      first_dropped = "a quote opened on line " + std::to_string(row_start) + " is never closed";
+      first_dropped_line = row_start;
+    }
+    diag(row_start, field_name(fields.size()), why, Severity::kError);
+    std::string again;
+    if (std::size_t cut = row_text.find_first_of("\r\n"); cut != std::string::npos) {
+      if (row_text[cut] == '\r' && cut + 1 < row_text.size() && row_text[cut + 1] == '\n') ++cut;
+      again = row_text.substr(cut + 1);
+    }
+    again.append(rest);
+    reset_parser();
+    fields.clear();
+    too_many_fields = false;
+    row_in_progress = false;
+    row_text.clear();
+    row_text_whole = true;
+    line = row_start + 1;
+    prev_cr = false;
+    return again;
+  }
+
   // Feeds decoded UTF-8 to libcsv one physical line at a time.
-  void parse_text(std::string_view data) {
+  void parse_text(std::string_view input) {
+    std::string replayed;  // a row's later lines to read again, then what was left of `input`
+    std::string_view data = input;
     std::size_t i = 0;
     while (i < data.size()) {
       // A plain scan: find_first_of tests each byte against the set through memchr, which made it
@@ -354,9 +409,26 @@ struct CsvReader::Impl {
       }
       if (used < segment.size()) {
         // The only failure without CSV_STRICT is a refused buffer growth: an oversize field.
+        if (can_replay() && row_spans_lines()) {
+          row_text.append(segment);
+          std::string again = replay_after_open_quote(data.substr(stop));
+          replayed = std::move(again);
+          data = replayed;
+          i = 0;
+          continue;
+        }
         oversize(fields.size());
         i += used;
         continue;
+      }
+      if (row_in_progress && row_text_whole) {
+        // The row goes on past this line (an open quote, or a line cut by the chunk boundary).
+        if (row_text.size() + segment.size() <= 2 * options.max_field_bytes) {
+          row_text.append(segment);
+        } else {
+          row_text.clear();
+          row_text_whole = false;
+        }
       }
       if (end_of_line != std::string_view::npos) {
         if (end_of_line > i) prev_cr = false;
@@ -399,6 +471,8 @@ struct CsvReader::Impl {
     take_decoder_issues();
     parse_text(text);
     if (at_end) {
+      // Still inside a quote at the end: the quote's line goes, whatever followed it is read.
+      while (!skipping_line && can_replay()) parse_text(replay_after_open_quote({}));
       if (!skipping_line) {
         FieldCapScope cap(options.max_field_bytes);
         csv_fini(&parser, on_field, on_row, this);

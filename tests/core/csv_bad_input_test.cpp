@@ -158,6 +158,86 @@ TEST(CsvBadInput, HugeQuotedFieldAndTooManyFields) {
   EXPECT_TRUE(has_diagnostic(reader->diagnostics(), "more than 32 fields", Severity::kError));
 }
 
+// A stray opening quote (a hand-edited cell) would make libcsv read the rest of the file as one
+// field: the line is reported by number and field, and every row after it is still read.
+TEST(CsvBadInput, UnclosedQuoteLosesOnlyItsLine) {
+  std::string text = kHeader + "S1,," + fake_hash("S1") + "\r\n\"S2,," + fake_hash("S2") + "\r\n";
+  for (int i = 3; i <= 6; ++i) {
+    const std::string serial = "S" + std::to_string(i);
+    text += serial + ",," + fake_hash(serial) + "\r\n";
+  }
+  auto reader = reader_for(std::move(text));
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto records = read_all(*reader);
+  ASSERT_EQ(records.size(), 5U);
+  EXPECT_EQ(records[0].device.serial_number, "S1");
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].device.serial_number, "S" + std::to_string(i + 2));
+    EXPECT_EQ(records[i].device.source_line, i + 3);
+    EXPECT_TRUE(records[i].hash_error.empty()) << records[i].hash_error;
+  }
+  const auto& diags = reader->diagnostics();
+  ASSERT_EQ(std::count_if(diags.begin(), diags.end(),
+                          [](const Diagnostic& d) { return d.severity == Severity::kError; }),
+            1);
+  const auto it = std::find_if(diags.begin(), diags.end(), [](const Diagnostic& d) {
+    return d.message.find("quote opened on this line is never closed") != std::string::npos;
+  });
+  ASSERT_NE(it, diags.end());
+  EXPECT_EQ(it->line, 3U);
+  EXPECT_EQ(it->field, "Device Serial Number");
+}
+
+// The same in a file large enough that the open field outgrows the field cap long before the end:
+// the rows after the quote are read again, not skipped as one oversize field.
+TEST(CsvBadInput, UnclosedQuoteInALargeFile) {
+  CsvReaderOptions options;
+  options.max_field_bytes = 16 * 1024;
+  options.read_chunk_bytes = 4096;  // the open field crosses many chunks
+  std::string text = kHeader + "\"BAD,," + fake_hash("BAD") + "\n";
+  for (int i = 0; i < 200; ++i) {
+    const std::string serial = "N" + std::to_string(i);
+    text += serial + ",," + fake_hash(serial) + "\n";
+  }
+  text += "\"LAST,,";  // and another one, open at the end of the file
+  auto reader = reader_for(std::move(text), options);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto records = read_all(*reader);
+  ASSERT_EQ(records.size(), 200U);
+  EXPECT_EQ(records.front().device.serial_number, "N0");
+  EXPECT_EQ(records.front().device.source_line, 3U);
+  EXPECT_EQ(records.back().device.serial_number, "N199");
+  EXPECT_EQ(records.back().device.source_line, 202U);
+  std::vector<std::uint64_t> lines;
+  for (const auto& d : reader->diagnostics()) {
+    if (d.severity == Severity::kError) lines.push_back(d.line);
+  }
+  EXPECT_EQ(lines, (std::vector<std::uint64_t>{2, 203}));
+  EXPECT_FALSE(has_diagnostic(reader->diagnostics(), "longer than", Severity::kError));
+}
+
+// A header whose first cell opens a quote is no header: the file is refused, not read from line 2.
+TEST(CsvBadInput, UnclosedQuoteInTheHeader) {
+  auto reader = reader_for(
+      "\"Device Serial Number,Windows Product ID,Hardware Hash\r\n"
+      "Device Serial Number,Windows Product ID,Hardware Hash\r\nS1,,\r\n");
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.error().code, "csv.bad_header");
+  EXPECT_NE(reader.error().message.find("quote opened on line 1 is never closed"),
+            std::string::npos)
+      << reader.error().message;
+}
+
+// Every line opening a quote: the re-reading is bounded per file, and it ends.
+TEST(CsvBadInput, ManyUnclosedQuotesEndInBoundedWork) {
+  std::string text = kHeader;
+  for (int i = 0; i < 20000; ++i) text += "\"Q" + std::to_string(i) + ",,\n";
+  auto reader = reader_for(std::move(text));
+  ASSERT_TRUE(reader.ok());
+  (void)read_all(*reader);
+  EXPECT_TRUE(has_diagnostic(reader->diagnostics(), "never closed", Severity::kError));
+}
+
 TEST(CsvBadInput, HugeHeaderLine) {
   auto reader = reader_for(std::string(200000, 'H') + "\nS1\n");
   ASSERT_FALSE(reader.ok());
