@@ -23,6 +23,7 @@ Subscription::Batch Subscription::next(std::chrono::milliseconds timeout) {
   batch.changes.assign(queue_.begin(), queue_.end());
   queue_.clear();
   batch.missed = std::exchange(missed_, 0);
+  batch.missed_through = std::exchange(missed_through_, 0);
   batch.seq = seq_;
   batch.closed = closed_ && batch.changes.empty() && batch.missed == 0;
   return batch;
@@ -44,6 +45,7 @@ void Subscription::push(const StateChange& change) {
     if (queue_.size() >= capacity_) {
       // The subscriber is behind: it gets a gap instead of these, and resynchronises.
       missed_ += queue_.size() + 1;
+      missed_through_ = change.seq;
       queue_.clear();
     } else {
       queue_.push_back(change);
@@ -56,6 +58,7 @@ void Subscription::drop(std::uint64_t count, std::int64_t seq) {
   {
     std::lock_guard lock(mutex_);
     missed_ += count;
+    missed_through_ = std::max(missed_through_, seq);
     seq_ = std::max(seq_, seq);
   }
   cv_.notify_one();
@@ -145,6 +148,7 @@ core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(
     return subscription;
   }
   subscription->seq_ = cursor_;
+  subscription->start_seq_ = cursor_;
   if (since && *since < cursor_) {
     const auto capacity = static_cast<std::int64_t>(options_.subscriber_capacity);
     auto rows = store_.changes_since(*since, capacity + 1);

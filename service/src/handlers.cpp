@@ -61,6 +61,7 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
   if (!subscription) return std::move(subscription).error();
   spdlog::debug("{} subscribed to state changes (since {})", call.peer.user,
                 since ? std::to_string(*since) : std::string("now"));
+  const std::int64_t start_seq = (*subscription)->start_seq();
   *call.stream_after =
       [subscription = std::move(subscription).value(),
        heartbeat = std::chrono::milliseconds(heartbeat_ms)](const ipc::FrameWriter& write) {
@@ -68,7 +69,7 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
           Subscription::Batch batch = subscription->next(heartbeat);
           if (batch.closed) break;
           if (batch.missed > 0 &&
-              !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.seq}})) {
+              !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.missed_through}})) {
             break;
           }
           bool gone = false;
@@ -86,8 +87,7 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
         }
         subscription->close();
       };
-  return ipc::Json{
-      {"subscribed", true}, {"seq", context.feed->last_seq()}, {"heartbeat_ms", heartbeat_ms}};
+  return ipc::Json{{"subscribed", true}, {"seq", start_seq}, {"heartbeat_ms", heartbeat_ms}};
 }
 
 // `status` is what the tray and scripts poll: the reply is built in place, member by member,

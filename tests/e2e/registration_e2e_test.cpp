@@ -397,14 +397,19 @@ TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse
   std::this_thread::sleep_for(500ms);  // the feed has seen the import
 
   std::uint64_t missed = 0;
-  std::int64_t shown = 0, last_seq = 0;
+  std::int64_t shown = 0;
+  std::int64_t last_seq = (*ack)["seq"];
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (missed == 0 && std::chrono::steady_clock::now() < deadline) {
     auto event = subscriber->next_event(5s);
     ASSERT_TRUE(event.ok()) << event.error().message;
     if ((*event)["type"] == "gap") {
       missed = (*event)["missed"];
-      EXPECT_GE((*event)["seq"].get<std::int64_t>(), last_seq);
+      // The gap's seq is the newest change it stands for: the missed ones sit between the last
+      // change shown and it, and the next change shown follows it directly.
+      const std::int64_t through = (*event)["seq"];
+      EXPECT_EQ(through - last_seq, static_cast<std::int64_t>(missed));
+      last_seq = through;
     } else if ((*event)["type"] == "change") {
       EXPECT_GT((*event)["seq"].get<std::int64_t>(), last_seq);
       last_seq = (*event)["seq"];
@@ -418,7 +423,9 @@ TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse
   for (int i = 0; i < 100 && !more; ++i) {
     auto event = subscriber->next_event(10s);
     ASSERT_TRUE(event.ok()) << event.error().message;
-    more = (*event)["type"] == "change" && (*event)["seq"].get<std::int64_t>() > last_seq;
+    if ((*event)["type"] != "change") continue;
+    EXPECT_EQ((*event)["seq"].get<std::int64_t>(), last_seq + 1) << "a change after the gap lost";
+    more = true;
   }
   EXPECT_TRUE(more);
 }

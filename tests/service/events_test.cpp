@@ -101,6 +101,9 @@ TEST_F(EventFeedTest, ASubscriberThatFallsBehindGetsAGapNotAStalledFeed) {
   EXPECT_GT(behind.missed, 0u);
   EXPECT_EQ(behind.missed + behind.changes.size(), 7u);  // every change is either shown or counted
   EXPECT_EQ(behind.seq, feed.last_seq());
+  // The seventh change overflowed the queue of six: all seven are missed, through the newest.
+  EXPECT_TRUE(behind.changes.empty());
+  EXPECT_EQ(behind.missed_through, feed.last_seq());
   auto kept_up = (*quick)->next(0ms);
   EXPECT_EQ(kept_up.missed, 0u);
   EXPECT_EQ(kept_up.changes.size(), 5u);
@@ -111,6 +114,26 @@ TEST_F(EventFeedTest, ASubscriberThatFallsBehindGetsAGapNotAStalledFeed) {
   EXPECT_EQ(after.missed, 0u);
   ASSERT_EQ(after.changes.size(), 1u);
   EXPECT_EQ(after.changes[0].serial, "H");
+  EXPECT_EQ(after.changes[0].seq, behind.missed_through + 1);
+}
+
+// Changes queued after an overflow come with the gap in one batch, and are all newer than it: a
+// client that moves its last seen seq to the gap's must not take them for repeats.
+TEST_F(EventFeedTest, TheChangesAfterAGapAreNewerThanIt) {
+  EventFeedOptions options{1h};
+  options.subscriber_capacity = 3;
+  EventFeed feed(*store_, options);
+  ASSERT_TRUE(feed.start().ok());
+  auto slow = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(slow.ok());
+  for (const char* serial : {"A", "B", "C", "D", "E", "F"}) queue(serial);
+  ASSERT_TRUE(feed.poll_once().ok());
+  auto batch = (*slow)->next(0ms);
+  EXPECT_EQ(batch.missed, 4u);  // A-C filled the queue, D overflowed it; E and F are queued
+  ASSERT_EQ(batch.changes.size(), 2u);
+  EXPECT_EQ(batch.changes[0].serial, "E");
+  EXPECT_EQ(batch.missed_through + 1, batch.changes[0].seq);
+  EXPECT_EQ(batch.changes[1].seq, feed.last_seq());
 }
 
 TEST_F(EventFeedTest, AReconnectingSubscriberGetsWhatItMissedOnceOrAGapWhenTooFarBehind) {
@@ -145,6 +168,28 @@ TEST_F(EventFeedTest, AReconnectingSubscriberGetsWhatItMissedOnceOrAGapWhenTooFa
   EXPECT_TRUE(gap.changes.empty());
   EXPECT_GT(gap.missed, 3u);
   EXPECT_EQ(gap.seq, feed.last_seq());
+  EXPECT_EQ(gap.missed_through, feed.last_seq());
+  EXPECT_EQ((*far_behind)->start_seq(), feed.last_seq());
+}
+
+// What `subscribe` acknowledges is where the subscription joined the feed, not the feed's seq
+// when the reply is written: a change delivered in between must be newer than the ack.
+TEST_F(EventFeedTest, TheStartSeqPrecedesEveryLiveChange) {
+  EventFeed feed(*store_, EventFeedOptions{1h});
+  ASSERT_TRUE(feed.start().ok());
+  queue("BEFORE");
+  ASSERT_TRUE(feed.poll_once().ok());
+  auto subscription = feed.subscribe(std::nullopt);
+  ASSERT_TRUE(subscription.ok());
+  const std::int64_t start = (*subscription)->start_seq();
+  EXPECT_EQ(start, feed.last_seq());
+  queue("AFTER");
+  ASSERT_TRUE(feed.poll_once().ok());
+  EXPECT_GT(feed.last_seq(), start);  // what a late read of last_seq() would have acknowledged
+  auto batch = (*subscription)->next(0ms);
+  ASSERT_EQ(batch.changes.size(), 1u);
+  EXPECT_EQ(batch.changes[0].serial, "AFTER");
+  EXPECT_GT(batch.changes[0].seq, start);
 }
 
 TEST_F(EventFeedTest, StopEndsEverySubscriptionPromptly) {

@@ -41,14 +41,20 @@ class Subscription {
   struct Batch {
     std::vector<StateChange> changes;
     std::uint64_t missed = 0;  // changes dropped before these because the queue was full
-    std::int64_t seq = 0;      // the newest seq this subscription has been offered
-    bool closed = false;       // the feed stopped: no more batches
+    // With `missed`: the newest seq among the dropped changes. Every change in `changes` is newer,
+    // so a client that skips up to here on a gap still takes each of them.
+    std::int64_t missed_through = 0;
+    std::int64_t seq = 0;  // the newest seq this subscription has been offered
+    bool closed = false;   // the feed stopped: no more batches
   };
 
   explicit Subscription(std::size_t capacity) : capacity_(capacity) {}
   // Waits up to `timeout` for changes, a gap or the end; returns what is queued (maybe nothing).
   Batch next(std::chrono::milliseconds timeout);
   void close();
+  // The feed's last seq when this subscription joined it: every live change it gets is newer
+  // (what the `subscribe` reply acknowledges; read later, it could cover changes still queued).
+  std::int64_t start_seq() const { return start_seq_; }
 
  private:
   friend class EventFeed;
@@ -60,7 +66,9 @@ class Subscription {
   std::condition_variable cv_;
   std::deque<StateChange> queue_;
   std::uint64_t missed_ = 0;
+  std::int64_t missed_through_ = 0;
   std::int64_t seq_ = 0;
+  std::int64_t start_seq_ = 0;  // set once by EventFeed::subscribe before it is shared
   bool closed_ = false;
 };
 
