@@ -50,12 +50,12 @@ core::Result<Json> Client::call(const std::string& command, const Json& args, Du
 }
 
 core::Result<Json> Client::subscribe(std::optional<std::int64_t> since,
-                                     std::optional<std::int64_t> heartbeat_ms) {
+                                     std::optional<std::int64_t> heartbeat_ms, Duration timeout) {
   Json args = Json::object();
   if (since) args["since"] = *since;
   if (heartbeat_ms) args["heartbeat_ms"] = *heartbeat_ms;
   const std::uint64_t id = next_id_;
-  auto ack = call("subscribe", args);
+  auto ack = call("subscribe", args, timeout);
   if (ack) subscription_id_ = id;
   return ack;
 }

@@ -33,7 +33,13 @@ const char* kind_name(NotificationKind kind) {
 void Monitor::run(std::stop_token stop) {
   spdlog::info("hangar-tray: watching {}", endpoint_);
   while (!stop.stop_requested()) {
-    const std::string why = session(stop);
+    std::string why;
+    try {
+      why = session(stop);
+    } catch (const std::exception& e) {
+      // A reply of an unexpected shape, or memory: drop the connection, never the process.
+      why = std::string("unexpected failure: ") + e.what();
+    }
     if (stop.stop_requested()) break;
     std::chrono::milliseconds delay;
     {
@@ -55,14 +61,15 @@ std::string Monitor::session(std::stop_token stop) {
     std::lock_guard lock(mutex_);
     since = model_.resume_seq();
   }
-  auto ack = events->subscribe(since);
+  auto ack = events->subscribe(since, std::nullopt, kCallTimeout);
   if (!ack) return "subscribe: " + ack.error().message;
   {
     std::lock_guard lock(mutex_);
     model_.on_subscribed(*ack);
   }
   spdlog::info("connected to {}: subscribed since {} (service at seq {})", endpoint_,
-               since ? std::to_string(*since) : std::string("now"), ack->value("seq", -1));
+               since ? std::to_string(*since) : std::string("now"),
+               ack->contains("seq") ? (*ack)["seq"].dump() : std::string("?"));
   refresh_status();
   while (!stop.stop_requested()) {
     const auto now = clock_.steady_now();
@@ -88,9 +95,9 @@ std::string Monitor::session(std::stop_token stop) {
     std::lock_guard lock(mutex_);
     if (event) {
       model_.on_event(*event);
-      if (event->value("type", "") == "gap") {
-        spdlog::warn("the service dropped {} events; counts refreshed from status",
-                     event->value("missed", 0));
+      if (event->is_object() && event->find("type") != event->end() && (*event)["type"] == "gap") {
+        spdlog::warn("the service dropped events ({}); counts refreshed from status",
+                     (*event)["missed"].dump());
       }
     } else if (event.error().code != ipc::errc::kTimeout) {
       return event.error().message;

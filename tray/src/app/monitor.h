@@ -29,7 +29,9 @@ class Monitor {
   Monitor(std::string endpoint, std::chrono::milliseconds coalesce, TrayView& view)
       : endpoint_(std::move(endpoint)), model_(clock_, coalesce), view_(view) {}
 
-  // Runs until `stop` is requested; every wait is bounded, so it returns within half a second.
+  // Runs until `stop` is requested. Waits for events are sliced, so it returns within half a
+  // second, or once the connection attempt or call under way ends (at most 5 s to connect and
+  // 10 s for a call against a service that hangs).
   void run(std::stop_token stop);
 
   // For the menu (any thread). A command ("pause", "resume") on its own connection; the service's

@@ -77,13 +77,23 @@ core::Result<StatusSnapshot> parse_status(const Json& reply) {
   for (const auto& [key, value] : states->items()) {
     if (value.is_number_integer()) snapshot.states[key] = value.get<std::int64_t>();
   }
+  // Fields of another type than expected read as absent: nlohmann's value() would throw, and an
+  // exception on the monitor thread would end the process.
+  const auto flag = [](const Json& object, const char* name, bool fallback) {
+    const auto it = object.find(name);
+    return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
+  };
+  const auto text = [](const Json& object, const char* name) {
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   if (const auto cloud = reply.find("cloud"); cloud != reply.end() && cloud->is_object()) {
-    snapshot.cloud_online = cloud->value("online", true);
-    snapshot.paused = cloud->value("paused", false);
-    snapshot.cloud_error = cloud->value("last_error", std::string());
+    snapshot.cloud_online = flag(*cloud, "online", true);
+    snapshot.paused = flag(*cloud, "paused", false);
+    snapshot.cloud_error = text(*cloud, "last_error");
   }
-  snapshot.data_dir = reply.value("data_dir", std::string());
-  snapshot.endpoint = reply.value("endpoint", std::string());
+  snapshot.data_dir = text(reply, "data_dir");
+  snapshot.endpoint = text(reply, "endpoint");
   return snapshot;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cwchar>
 #include <filesystem>
+#include <memory>
 
 #include "hangar/core/win_text.h"
 #include "icons.h"
@@ -15,9 +16,12 @@ namespace hangar::tray {
 namespace {
 
 constexpr UINT kIconId = 1;
-constexpr UINT kMsgTray = WM_APP + 1;    // mouse events on the icon
-constexpr UINT kMsgHealth = WM_APP + 2;  // from the monitor thread
-constexpr UINT kMsgNotify = WM_APP + 3;  // from the monitor thread
+constexpr UINT kMsgTray = WM_APP + 1;     // mouse events on the icon
+constexpr UINT kMsgHealth = WM_APP + 2;   // from the monitor thread
+constexpr UINT kMsgNotify = WM_APP + 3;   // from the monitor thread
+constexpr UINT kMsgOutcome = WM_APP + 4;  // a menu command's result, from the worker thread
+constexpr UINT_PTR kRetryIconTimer = 1;   // while the shell has not accepted the icon
+constexpr UINT kRetryIconMs = 2000;
 enum MenuId : UINT { kOpenStatus = 1, kTogglePause, kOpenLogs, kQuit };
 constexpr wchar_t kClassName[] = L"HangarTrayWindow";
 
@@ -25,7 +29,9 @@ constexpr wchar_t kClassName[] = L"HangarTrayWindow";
 template <std::size_t N>
 void copy_text(WCHAR (&field)[N], const std::string& text) {
   const std::wstring wide = core::win::to_wide(text);
-  const std::size_t n = std::min(wide.size(), N - 1);
+  std::size_t n = std::min(wide.size(), N - 1);
+  // Never end on the first half of a surrogate pair.
+  if (n > 0 && n < wide.size() && wide[n - 1] >= 0xD800 && wide[n - 1] <= 0xDBFF) --n;
   std::wmemcpy(field, wide.data(), n);
   field[n] = L'\0';
 }
@@ -62,8 +68,18 @@ core::Status TrayWindow::create(HINSTANCE instance) {
   }
   taskbar_created_ = RegisterWindowMessageW(L"TaskbarCreated");
   icon_ = make_health_icon(health_);
-  if (!add_icon()) return core::make_error("tray", "Shell_NotifyIconW(NIM_ADD) failed");
+  // At logon the tray can start before the notification area is ready: it refuses the icon, and
+  // the tray keeps trying instead of exiting.
+  if (!ensure_icon()) {
+    spdlog::warn("the notification area refused the icon; trying again every {} ms", kRetryIconMs);
+    SetTimer(hwnd_, kRetryIconTimer, kRetryIconMs, nullptr);
+  }
   return {};
+}
+
+bool TrayWindow::ensure_icon() {
+  if (!icon_added_) icon_added_ = add_icon();
+  return icon_added_;
 }
 
 void TrayWindow::show_health(Health health, const std::string& tooltip) {
@@ -110,6 +126,23 @@ LRESULT TrayWindow::handle(UINT message, WPARAM wparam, LPARAM lparam) {
     case WM_COMMAND:
       on_command(LOWORD(wparam));
       return 0;
+    case WM_TIMER:
+      if (wparam == kRetryIconTimer && ensure_icon()) {
+        KillTimer(hwnd_, kRetryIconTimer);
+        spdlog::info("icon added");
+      }
+      return 0;
+    case kMsgOutcome: {
+      std::unique_ptr<std::pair<std::string, UINT>> outcome(
+          reinterpret_cast<std::pair<std::string, UINT>*>(lparam));
+      if (outcome) message_box(outcome->first, outcome->second);
+      return 0;
+    }
+    case WM_ENDSESSION:
+      // Restart Manager (an MSI upgrade or uninstall) closes running copies this way: leave, so
+      // hangar-tray.exe can be replaced without a reboot. Logoff ends the process anyway.
+      if (wparam && (lparam & ENDSESSION_CLOSEAPP)) DestroyWindow(hwnd_);
+      return 0;
     case WM_DESTROY: {
       NOTIFYICONDATAW data = icon_data(hwnd_);
       Shell_NotifyIconW(NIM_DELETE, &data);
@@ -119,7 +152,9 @@ LRESULT TrayWindow::handle(UINT message, WPARAM wparam, LPARAM lparam) {
     }
     default:
       if (message == taskbar_created_ && taskbar_created_ != 0) {
-        add_icon();
+        // Explorer restarted: the icon it had is gone.
+        icon_added_ = false;
+        if (!ensure_icon()) SetTimer(hwnd_, kRetryIconTimer, kRetryIconMs, nullptr);
         return 0;
       }
       return DefWindowProcW(hwnd_, message, wparam, lparam);
@@ -155,7 +190,12 @@ void TrayWindow::apply_health() {
   tooltip_ = update->second;
   data.hIcon = icon_;
   copy_text(data.szTip, tooltip_);
-  if (!Shell_NotifyIconW(NIM_MODIFY, &data)) spdlog::warn("Shell_NotifyIconW(NIM_MODIFY) failed");
+  if (!ensure_icon()) return;  // the retry timer adds it with the health and tooltip set here
+  if (!Shell_NotifyIconW(NIM_MODIFY, &data)) {
+    // The shell lost the icon without telling us: add it again, as it is now.
+    icon_added_ = false;
+    if (!ensure_icon()) spdlog::warn("Shell_NotifyIconW(NIM_MODIFY) failed");
+  }
 }
 
 void TrayWindow::show_balloons() {
@@ -164,17 +204,27 @@ void TrayWindow::show_balloons() {
     std::lock_guard lock(mutex_);
     due.swap(pending_notifications_);
   }
+  if (due.empty()) return;
+  // One icon shows one balloon at a time, and a balloon that has not appeared yet is replaced by
+  // the next: notifications due together (ready and failed from the same window) become one.
+  std::string title = due.front().title;
+  std::string text;
+  bool failed = false;
   for (const auto& n : due) {
-    NOTIFYICONDATAW data = icon_data(hwnd_);
-    data.uFlags = NIF_INFO;
-    data.dwInfoFlags = n.kind == NotificationKind::kFailed ? NIIF_ERROR : NIIF_INFO;
-    copy_text(data.szInfoTitle, n.title);
-    copy_text(data.szInfo, n.text);
-    if (Shell_NotifyIconW(NIM_MODIFY, &data)) {
-      spdlog::info("balloon shown: {}", n.text);
-    } else {
+    text += (text.empty() ? "" : "\n") + n.text;
+    failed = failed || n.kind == NotificationKind::kFailed;
+  }
+  if (due.size() > 1) title = "Hangar";
+  NOTIFYICONDATAW data = icon_data(hwnd_);
+  data.uFlags = NIF_INFO;
+  data.dwInfoFlags = failed ? NIIF_ERROR : NIIF_INFO;
+  copy_text(data.szInfoTitle, title);
+  copy_text(data.szInfo, text);
+  if (ensure_icon() && Shell_NotifyIconW(NIM_MODIFY, &data)) {
+    for (const auto& n : due) spdlog::info("balloon shown: {}", n.text);
+  } else {
+    for (const auto& n : due)
       spdlog::warn("balloon not shown (Shell_NotifyIconW failed): {}", n.text);
-    }
   }
 }
 
@@ -217,11 +267,27 @@ void TrayWindow::on_command(UINT id) {
   }
 }
 
+void TrayWindow::in_background(std::function<Outcome()> task) {
+  if (busy_.exchange(true)) return;
+  if (worker_.joinable()) worker_.join();  // the previous one has finished (busy_ was false)
+  worker_ = std::jthread([this, task = std::move(task)] {
+    Outcome outcome = task();
+    if (outcome) {
+      auto* owned = new std::pair<std::string, UINT>(std::move(*outcome));
+      if (!PostMessageW(hwnd_, kMsgOutcome, 0, reinterpret_cast<LPARAM>(owned))) delete owned;
+    }
+    busy_ = false;
+  });
+}
+
 void TrayWindow::open_status() {
   if (!monitor_) return;
-  auto report = monitor_->status_report();
-  message_box(report ? *report : "The Hangar service is not reachable: " + report.error().message,
-              report ? MB_ICONINFORMATION : MB_ICONWARNING);
+  in_background([monitor = monitor_]() -> Outcome {
+    auto report = monitor->status_report();
+    if (report) return std::pair{*report, UINT{MB_ICONINFORMATION}};
+    return std::pair{"The Hangar service is not reachable: " + report.error().message,
+                     UINT{MB_ICONWARNING}};
+  });
 }
 
 void TrayWindow::toggle_pause() {
@@ -229,22 +295,36 @@ void TrayWindow::toggle_pause() {
   if (!status) return;
   // The service checks the caller: a user outside the operators group gets permission_denied,
   // whose message says what to do.
-  auto reply = monitor_->command(status->paused ? "resume" : "pause");
-  if (!reply) message_box(reply.error().message, MB_ICONWARNING);
+  in_background([monitor = monitor_, paused = status->paused]() -> Outcome {
+    auto reply = monitor->command(paused ? "resume" : "pause");
+    if (reply) return std::nullopt;
+    return std::pair{reply.error().message, UINT{MB_ICONWARNING}};
+  });
 }
 
 void TrayWindow::open_log_folder() {
   const auto status = monitor_ ? monitor_->last_status() : std::nullopt;
   if (!status || status->data_dir.empty()) return;
-  std::filesystem::path folder = std::filesystem::path(core::win::to_wide(status->data_dir));
+  const std::filesystem::path folder =
+      std::filesystem::path(core::win::to_wide(status->data_dir)) / L"logs";
+  const std::string shown = core::win::to_utf8(folder.wstring());
+  // The data folder is for SYSTEM and Administrators only. Explorer would offer a user who cannot
+  // read it "Continue" to get access, which writes that user into the folder's permissions, so a
+  // folder this process cannot list is explained instead of opened.
   std::error_code ec;
-  if (std::filesystem::is_directory(folder / "logs", ec)) folder /= "logs";
+  std::filesystem::directory_iterator probe(folder, ec);
+  if (ec) {
+    message_box("The log folder " + shown +
+                    " can be read only by administrators (it holds serial numbers and user "
+                    "names). Open it from an elevated Explorer or command prompt, or run "
+                    "\"hangar status\" for the service's state.",
+                MB_ICONINFORMATION);
+    return;
+  }
   const auto result = reinterpret_cast<INT_PTR>(
       ShellExecuteW(hwnd_, L"open", folder.c_str(), nullptr, nullptr, SW_SHOWNORMAL));
   if (result <= 32) {
-    message_box("Cannot open " + core::win::to_utf8(folder.wstring()) + " (error " +
-                    std::to_string(result) + ")",
-                MB_ICONWARNING);
+    message_box("Cannot open " + shown + " (error " + std::to_string(result) + ")", MB_ICONWARNING);
   }
 }
 

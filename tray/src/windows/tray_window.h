@@ -5,10 +5,13 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "../app/monitor.h"
@@ -34,6 +37,8 @@ class TrayWindow final : public TrayView {
   static LRESULT CALLBACK window_proc(HWND hwnd, UINT message, WPARAM wparam, LPARAM lparam);
   LRESULT handle(UINT message, WPARAM wparam, LPARAM lparam);
   bool add_icon();
+  // Adds the icon if it is not there (yet, or any more); false while the shell refuses.
+  bool ensure_icon();
   void apply_health();
   void show_balloons();
   void show_menu();
@@ -42,9 +47,15 @@ class TrayWindow final : public TrayView {
   void toggle_pause();
   void open_log_folder();
   void message_box(const std::string& text, UINT flags) const;
+  // A menu command talks to the service on a worker thread, so a hung service cannot freeze the
+  // icon; what it returns (text and MessageBox flags; nothing for silent success) is shown on the
+  // window's thread. One at a time: a click while one runs is ignored.
+  using Outcome = std::optional<std::pair<std::string, UINT>>;
+  void in_background(std::function<Outcome()> task);
 
   HWND hwnd_ = nullptr;  // set while the window is created, before the monitor thread starts
   bool destroyed_ = false;
+  bool icon_added_ = false;
   UINT taskbar_created_ = 0;
   HICON icon_ = nullptr;
   Monitor* monitor_ = nullptr;
@@ -54,6 +65,9 @@ class TrayWindow final : public TrayView {
   std::mutex mutex_;  // what the monitor thread hands over
   std::optional<std::pair<Health, std::string>> pending_health_;
   std::deque<Notification> pending_notifications_;
+
+  std::atomic<bool> busy_{false};
+  std::jthread worker_;  // declared last: joined first, while the rest is still alive
 };
 
 }  // namespace hangar::tray

@@ -28,7 +28,8 @@ class Client {
   // come first (a client that reconnects passes the last seq it saw). Afterwards this connection
   // carries only events: read them with next_event(), make other calls on another Client.
   core::Result<Json> subscribe(std::optional<std::int64_t> since = std::nullopt,
-                               std::optional<std::int64_t> heartbeat_ms = std::nullopt);
+                               std::optional<std::int64_t> heartbeat_ms = std::nullopt,
+                               Duration timeout = std::chrono::seconds(30));
   // The next pushed event: {"type":"change",...}, {"type":"gap","missed":N,"seq":S} or
   // {"type":"heartbeat","seq":S}. Error "timeout" when none came within `timeout` (the connection
   // stays usable), "unavailable" when the service went away.
