@@ -55,6 +55,21 @@ int main() {
     monitor.run(std::stop_token{});
     return 0;
   }
+  // One tray per session and service: the Run key starts one at logon, and a second started by
+  // hand would show a second icon and every balloon twice. (Local\: this session only.)
+  std::wstring endpoint_key = hangar::core::win::to_wide(options->endpoint).substr(0, 200);
+  for (auto& c : endpoint_key) {
+    if (c == L'\\') c = L'_';  // a backslash would name a kernel namespace
+  }
+  const std::wstring instance_name = L"Local\\hangar-tray-" + endpoint_key;
+  HANDLE instance = CreateMutexW(nullptr, FALSE, instance_name.c_str());
+  if (instance != nullptr && GetLastError() == ERROR_ALREADY_EXISTS) {
+    spdlog::info("hangar-tray: already running in this session for {}", options->endpoint);
+    CloseHandle(instance);
+    return 0;
+  }
+  // Restart Manager closes the tray during an MSI upgrade (WM_ENDSESSION); this brings it back.
+  RegisterApplicationRestart(nullptr, 0);
   TrayWindow window;
   if (auto created = window.create(GetModuleHandleW(nullptr)); !created) {
     spdlog::error("{}", created.error().message);
@@ -72,5 +87,6 @@ int main() {
   spdlog::info("hangar-tray: quit");
   watcher.request_stop();
   watcher.join();
+  if (instance != nullptr) CloseHandle(instance);
   return 0;
 }
