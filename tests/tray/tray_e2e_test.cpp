@@ -152,17 +152,20 @@ TEST_F(TrayE2E, CoalescesNotificationsAndReconnectsWithoutRepeats) {
   EXPECT_EQ(failed.text,
             "3 devices failed registration: Device claimed by another organization (and 2 more)");
 
-  // Service restart: offline meanwhile, then back, and changes made while the tray was away are
-  // replayed from the last seq it saw: each device is announced exactly once.
+  // Service restart while the tray is frozen (SIGSTOP), so that every change of the LATE devices
+  // happens while it is away: they can only reach it through the replay from the last seq it saw
+  // when it reconnects, and each device must be announced exactly once.
   const std::size_t before_restart = tray_output().size();
+  tray_->signal(SIGSTOP);
   service_->signal(SIGTERM);
   ASSERT_TRUE(service_->wait(15s).has_value());
-  ASSERT_TRUE(wait_output("health: offline | Hangar: service not reachable", 10s, before_restart))
-      << tray_output();
   start_service();
   import({"LATE-:5"}, "second.csv");
   ASSERT_TRUE(wait_final(60s));
-  ASSERT_TRUE(wait_output("| LATE-", 15s, before_restart)) << tray_output();
+  tray_->signal(SIGCONT);
+  ASSERT_TRUE(wait_output("health: offline | Hangar: service not reachable", 10s, before_restart))
+      << tray_output();
+  ASSERT_TRUE(wait_output("| LATE-", 20s, before_restart)) << tray_output();
   std::this_thread::sleep_for(3s);  // a second window, if any, would close by now
 
   std::map<std::string, int> announced;
