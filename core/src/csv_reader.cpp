@@ -285,10 +285,7 @@ struct CsvReader::Impl {
     if (too_many_fields) {
       const std::string why = "more than " + std::to_string(options.max_fields_per_row) +
                               " fields on one line; the line was skipped";
-      if (first_dropped.empty()) {
-        first_dropped = why;
-        first_dropped_line = row_start;
-      }
+      note_dropped(row_start, why);
       diag(row_start, "", why, Severity::kError);
     } else {
       ready.push_back(Row{std::move(fields), row_start});
@@ -315,18 +312,28 @@ struct CsvReader::Impl {
     const std::string why =
         "field longer than " + std::to_string(options.max_field_bytes) +
         " bytes (no hardware hash is that long); the rest of the line was skipped";
+    note_dropped(at_line, why);
+    diag(at_line, field_name(field_index), why, Severity::kError);
+    abandon_row();
+    skipping_line = true;
+  }
+
+  // The first line dropped unread: a header must not be among them.
+  void note_dropped(std::uint64_t at_line, const std::string& why) {
     if (first_dropped.empty()) {
       first_dropped = why;
       first_dropped_line = at_line;
     }
-    diag(at_line, field_name(field_index), why, Severity::kError);
+  }
+
+  // Forgets the row in progress, parser state included.
+  void abandon_row() {
     reset_parser();
     fields.clear();
     too_many_fields = false;
     row_in_progress = false;
     row_text.clear();
     row_text_whole = true;
-    skipping_line = true;
   }
 
   // libcsv's parser is inside a field that began with a quote (its FIELD_BEGUN state; a quote
@@ -348,10 +355,8 @@ struct CsvReader::Impl {
     const std::string why =
         "a quote opened on this line is never closed; the line was skipped and the lines after "
         "it were read as rows of their own";
-    if (first_dropped.empty()) {
-      first_dropped = "a quote opened on line " + std::to_string(row_start) + " is never closed";
-      first_dropped_line = row_start;
-    }
+    note_dropped(row_start,
+                 "a quote opened on line " + std::to_string(row_start) + " is never closed");
     diag(row_start, field_name(fields.size()), why, Severity::kError);
     std::string again;
     if (std::size_t cut = row_text.find_first_of("\r\n"); cut != std::string::npos) {
@@ -359,12 +364,7 @@ struct CsvReader::Impl {
       again = row_text.substr(cut + 1);
     }
     again.append(rest);
-    reset_parser();
-    fields.clear();
-    too_many_fields = false;
-    row_in_progress = false;
-    row_text.clear();
-    row_text_whole = true;
+    abandon_row();
     line = row_start + 1;
     prev_cr = false;
     return again;
