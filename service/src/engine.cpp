@@ -824,9 +824,9 @@ void Engine::enforce_groups(std::int64_t now) {
     }
   }
   if (!group_sweep_active_) {
-    if (now < next_group_sweep_ || now < upload_blocked_until_) {
+    if (now < next_group_sweep_ || now < group_blocked_until_) {
       std::lock_guard lock(mutex_);
-      status_.next_group_sweep_at = std::max(next_group_sweep_, upload_blocked_until_);
+      status_.next_group_sweep_at = std::max(next_group_sweep_, group_blocked_until_);
       return;
     }
     if (!plan_groups(now)) {
@@ -868,7 +868,8 @@ bool Engine::plan_groups(std::int64_t now) {
         unreadable.insert(group_id);
         continue;
       }
-      next_group_sweep_ = std::max(now + 1, on_failure(error, now));
+      group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
+      next_group_sweep_ = std::max(now + 1, group_blocked_until_);
       return false;
     }
     on_success();
@@ -947,7 +948,8 @@ bool Engine::plan_groups(std::int64_t now) {
         spdlog::warn("group sweep: {}", pass.last_error);
         continue;
       }
-      next_group_sweep_ = std::max(now + 1, on_failure(error, now));
+      group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
+      next_group_sweep_ = std::max(now + 1, group_blocked_until_);
       return false;
     }
     on_success();
@@ -1029,7 +1031,7 @@ void Engine::apply_group_corrections(std::int64_t now) {
     const PlannedCorrection& correction = group_plan_.front();
     const bool held = !correction.skip_reason.empty();  // no call, no budget: only recorded
     // Writes wait out a throttle or backoff; a held-back removal needs no call.
-    if (!held && now < upload_blocked_until_) return;
+    if (!held && now < group_blocked_until_) return;
     if (!still_registered(correction)) {
       // `hangar remove` since the plan was made: not ours any more, its memberships stay.
       const std::int64_t device = correction.device_id;
@@ -1055,8 +1057,8 @@ void Engine::apply_group_corrections(std::int64_t now) {
       const core::Error& error = changed.error();
       if (error.code != cloud::kErrRejected && error.code != cloud::kErrAuth) {
         // Throttled, 5xx, offline: keep the correction (and the removes behind it) and try it
-        // again.
-        upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(error, now));
+        // again. Only the sweep waits: Entra ID throttles apart from the Intune imports.
+        group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
         return;
       }
       ++group_pass_.errors;
@@ -1165,6 +1167,7 @@ std::chrono::milliseconds Engine::step() {
     if (backoff_reset_requested_) {
       backoff_reset_requested_ = false;
       upload_blocked_until_ = 0;
+      group_blocked_until_ = 0;
       next_poll_ = std::min(next_poll_, now);
       failure_streak_ = 0;
       throttle_streak_ = 0;
@@ -1215,7 +1218,7 @@ std::chrono::milliseconds Engine::step() {
     sweep_requested = group_sweep_requested_;
   }
   if (group_sweep_active_) {
-    wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
+    wake = std::min(wake, std::max({budget_wait_until_, group_blocked_until_, now + 1}));
   } else if (sweep_requested) {
     wake = std::min(wake, now + 1);
   } else if (!config_.profile_groups.empty() && next_group_sweep_ >= 0) {

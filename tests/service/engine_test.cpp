@@ -739,7 +739,7 @@ TEST_F(GroupSweepTest, CorrectionsStayWithinTheWriteBudgetAndWaitOutRetryAfter) 
   const int deletes = cloud_.deletes;
 
   sync(engine);
-  EXPECT_EQ(cloud_.deletes, deletes);  // the 429 on the first write stops the pass
+  EXPECT_EQ(cloud_.deletes, deletes);
   EXPECT_EQ(cloud_.member_adds, 1);
   EXPECT_TRUE(engine.status().group_sweep_running);
   clock_.advance(6s);
@@ -900,6 +900,33 @@ TEST_F(GroupSweepTest, AnAddAnsweredAlreadyAMemberLetsTheRemoveRun) {
   EXPECT_EQ(engine.status().groups.added, 0);
   EXPECT_EQ(engine.status().groups.removed, 1);
   EXPECT_EQ(engine.status().groups.removals_skipped, 0);
+}
+
+TEST_F(GroupSweepTest, ADirectoryThrottleHoldsTheSweepButNotTheImports) {
+  queue_profile("T0", "standard");
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("T0", "dev-t0");
+  core::Error throttled = core::make_error(cloud::kErrThrottled, "429 from Entra ID");
+  throttled.retry_after = 60s;
+  cloud_.group_write_failures = {throttled};
+  sync(engine);
+  ASSERT_EQ(cloud_.member_adds, 1);
+  ASSERT_TRUE(engine.status().group_sweep_running);
+  EXPECT_FALSE(engine.status().blocked_until_ms.has_value()) << "imports are not held";
+
+  // A device queued now is imported at once: Intune did not throttle.
+  const int imports = cloud_.import_calls;
+  queue_profile("T1", "standard");
+  clock_.advance(1s);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, imports + 1);
+  EXPECT_EQ(cloud_.member_adds, 1) << "the sweep waits out its Retry-After";
+  clock_.advance(60s);
+  engine.step();
+  EXPECT_EQ(cloud_.member_adds, 2);
+  EXPECT_FALSE(engine.status().group_sweep_running);
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-t0"}));
 }
 
 TEST_F(GroupSweepTest, ADeviceRemovedFromHangarMidSweepIsNotTouched) {

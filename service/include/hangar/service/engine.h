@@ -238,6 +238,9 @@ class Engine {
   std::int64_t next_group_sweep_ = -1;  // -1: not scheduled yet (read from the store's meta)
   GroupSweep group_pass_;               // the sweep in progress
   std::deque<PlannedCorrection> group_plan_;
+  // Entra ID throttles apart from Intune: a 429 or 5xx on a directory call holds back the sweep's
+  // calls, not Autopilot imports (upload_blocked_until_), and the other way round.
+  std::int64_t group_blocked_until_ = 0;
 };
 
 }  // namespace hangar::service
