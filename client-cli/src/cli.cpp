@@ -115,9 +115,9 @@ std::string group_summary(const Json& sweep) {
   std::ostringstream s;
   s << sweep.value("devices", 0) << " device(s) checked, " << sweep.value("added", 0)
     << " added to their profile's group, " << sweep.value("removed", 0)
-    << " removed from another profile's group, " << sweep.value("skipped", 0)
-    << " not joined to Entra ID yet, " << sweep.value("errors", 0) << " error(s), "
-    << sweep.value("requests", 0) << " call(s)";
+    << " removed from another profile's group, " << sweep.value("removals_skipped", 0)
+    << " removal(s) skipped, " << sweep.value("skipped", 0) << " not joined to Entra ID yet, "
+    << sweep.value("errors", 0) << " error(s), " << sweep.value("requests", 0) << " call(s)";
   return s.str();
 }
 
@@ -267,8 +267,20 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
                << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
                << " changed, " << a.value("requests", 0) << " list call(s)\n";
         if (sweep) {
-          io.out << "profile groups: " << group_summary(status["cloud"]["groups"]["last_sweep"])
-                 << "\n";
+          const Json& last = status["cloud"]["groups"]["last_sweep"];
+          io.out << "profile groups: " << group_summary(last) << "\n";
+          // Removals held back: the device stays where it is, and why.
+          for (const auto& kept : last.value("skipped_removals", Json::array())) {
+            io.out << "  not removed: " << kept.value("serial", "") << " stays in "
+                   << kept.value("group_id", "") << " (" << kept.value("profile", "")
+                   << "'s group): " << kept.value("reason", "") << "\n";
+          }
+          if (const std::int64_t more =
+                  last.value("removals_skipped", std::int64_t{0}) -
+                  static_cast<std::int64_t>(last.value("skipped_removals", Json::array()).size());
+              more > 0) {
+            io.out << "  and " << more << " more (see the service log)\n";
+          }
         } else if (with_groups) {
           io.out << "profile groups: not configured (profile_groups in hangar.json)\n";
         }

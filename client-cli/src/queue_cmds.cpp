@@ -198,9 +198,17 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (device.contains("group_corrections") && !device["group_corrections"].empty()) {
     io.out << "  group corrections:\n";
     for (const auto& correction : device["group_corrections"]) {
-      const bool added = text(correction, "action") == "added";
-      io.out << "    " << format_time(correction.value("at", std::int64_t{0})) << "  "
-             << (added ? "added to " : "removed from ") << text(correction, "group_id") << " ("
+      const std::string action = text(correction, "action");
+      const bool added = action == "added";
+      io.out << "    " << format_time(correction.value("at", std::int64_t{0})) << "  ";
+      if (action == "skipped") {
+        // A removal the sweep held back so the device is never in no profile group.
+        io.out << "not removed from " << text(correction, "group_id") << " ("
+               << text(correction, "profile")
+               << "'s group: another profile): " << text(correction, "reason") << "\n";
+        continue;
+      }
+      io.out << (added ? "added to " : "removed from ") << text(correction, "group_id") << " ("
              << text(correction, "profile")
              << (added ? "'s group: the device's profile)" : "'s group: another profile)") << "\n";
     }

@@ -295,10 +295,12 @@ core::Result<Json> handle_show(ServiceContext& context, const Json& args) {
   if (!corrections) return corrections.error();
   Json groups = Json::array();
   for (const auto& correction : *corrections) {
-    groups.push_back({{"at", correction.at},
-                      {"action", correction.action},
-                      {"group_id", correction.group_id},
-                      {"profile", correction.profile}});
+    Json entry{{"at", correction.at},
+               {"action", correction.action},
+               {"group_id", correction.group_id},
+               {"profile", correction.profile}};
+    if (!correction.reason.empty()) entry["reason"] = correction.reason;
+    groups.push_back(std::move(entry));
   }
   json["group_corrections"] = std::move(groups);
   return json;

@@ -12,6 +12,7 @@
 #include "hangar/cloud/http.h"
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/store/errors.h"
 #include "redact.h"
 
 namespace hangar::service {
@@ -823,9 +824,9 @@ void Engine::enforce_groups(std::int64_t now) {
     }
   }
   if (!group_sweep_active_) {
-    if (now < next_group_sweep_ || now < upload_blocked_until_) {
+    if (now < next_group_sweep_ || now < group_blocked_until_) {
       std::lock_guard lock(mutex_);
-      status_.next_group_sweep_at = std::max(next_group_sweep_, upload_blocked_until_);
+      status_.next_group_sweep_at = std::max(next_group_sweep_, group_blocked_until_);
       return;
     }
     if (!plan_groups(now)) {
@@ -867,7 +868,8 @@ bool Engine::plan_groups(std::int64_t now) {
         unreadable.insert(group_id);
         continue;
       }
-      next_group_sweep_ = std::max(now + 1, on_failure(error, now));
+      group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
+      next_group_sweep_ = std::max(now + 1, group_blocked_until_);
       return false;
     }
     on_success();
@@ -877,8 +879,14 @@ bool Engine::plan_groups(std::int64_t now) {
     }
   }
 
-  std::vector<PlannedCorrection> adds;
-  std::vector<PlannedCorrection> removes;
+  // Planned per device: its add, then its removes, which must wait for the add (a device taken
+  // out of the others' groups before it is in its own would be in none).
+  struct DevicePlan {
+    std::optional<PlannedCorrection> add;
+    std::vector<PlannedCorrection> removes;
+    std::string azure_ad_device_id;
+  };
+  std::vector<DevicePlan> plans;
   std::vector<std::string> lookups;  // Entra device ids whose object id no listing gave us
   for (const store::DeviceRow& device : *tracked) {
     // A partner-registered device's profile was never chosen here (it is tracked as standard by
@@ -895,20 +903,29 @@ bool Engine::plan_groups(std::int64_t now) {
     const auto& in = found == memberships.end() ? none : found->second;
     const std::string profile = profile_key(device.profile);
     const auto wanted = config_.profile_groups.find(profile);
-    if (wanted != config_.profile_groups.end() && !unreadable.contains(wanted->second) &&
-        !in.contains(wanted->second)) {
-      PlannedCorrection add{device.id, device.serial, "added", wanted->second, profile, {}};
+    DevicePlan plan;
+    plan.azure_ad_device_id = *device.azure_ad_device_id;
+    // Why the device's removes must not run: its own group is not known to hold it.
+    std::string hold;
+    if (wanted == config_.profile_groups.end()) {
+      // No group to put it back into: its memberships are left as they are.
+      hold = "its profile (" + profile + ") has no group in profile_groups";
+    } else if (unreadable.contains(wanted->second)) {
+      hold = "its own group " + wanted->second + " (" + profile + ") could not be listed";
+    } else if (!in.contains(wanted->second)) {
+      PlannedCorrection add{device.id, device.serial, "added", wanted->second, profile, {}, {}};
       if (!in.empty()) add.object_id = in.begin()->second;  // same object in any group
       if (add.object_id.empty()) lookups.push_back(*device.azure_ad_device_id);
-      adds.push_back(std::move(add));
+      plan.add = std::move(add);
     }
     for (const auto& [other_profile, group_id] : config_.profile_groups) {
       if (other_profile == profile || unreadable.contains(group_id)) continue;
       if (auto it = in.find(group_id); it != in.end()) {
-        removes.push_back(
-            {device.id, device.serial, "removed", group_id, other_profile, it->second});
+        plan.removes.push_back(
+            {device.id, device.serial, "removed", group_id, other_profile, it->second, hold});
       }
     }
+    if (plan.add || !plan.removes.empty()) plans.push_back(std::move(plan));
   }
 
   // Object ids for devices to add that sit in no profile group: one filtered lookup per 15
@@ -931,7 +948,8 @@ bool Engine::plan_groups(std::int64_t now) {
         spdlog::warn("group sweep: {}", pass.last_error);
         continue;
       }
-      next_group_sweep_ = std::max(now + 1, on_failure(error, now));
+      group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
+      next_group_sweep_ = std::max(now + 1, group_blocked_until_);
       return false;
     }
     on_success();
@@ -939,25 +957,28 @@ bool Engine::plan_groups(std::int64_t now) {
   }
 
   group_plan_.clear();
-  // Adds first: a device moved between groups is never in none of them (its profile would be
-  // unassigned in between).
-  for (auto& add : adds) {
-    if (add.object_id.empty()) {
-      auto row = std::find_if(tracked->begin(), tracked->end(),
-                              [&](const store::DeviceRow& d) { return d.id == add.device_id; });
-      const auto it = objects.find(lower(row->azure_ad_device_id.value_or("")));
-      if (it == objects.end()) {
-        // Enrolled, but the directory does not list its object (yet): the next sweep.
+  for (auto& plan : plans) {
+    if (plan.add && plan.add->object_id.empty()) {
+      const auto it = objects.find(lower(plan.azure_ad_device_id));
+      if (it != objects.end()) {
+        plan.add->object_id = it->second;
+      } else {
+        // Enrolled, but the directory does not list its object (yet): the next sweep. (Such a
+        // device sits in no listed group, so it has nothing to remove either.)
         ++pass.skipped;
         --pass.devices;
-        spdlog::debug("group sweep: device {} has no Entra ID device object yet", add.serial);
-        continue;
+        spdlog::debug("group sweep: device {} has no Entra ID device object yet", plan.add->serial);
+        for (auto& remove : plan.removes) {
+          remove.skip_reason =
+              "its Entra ID device object was not found, so it could not be "
+              "added to its own group";
+        }
+        plan.add.reset();
       }
-      add.object_id = it->second;
     }
-    group_plan_.push_back(std::move(add));
+    if (plan.add) group_plan_.push_back(std::move(*plan.add));
+    for (auto& remove : plan.removes) group_plan_.push_back(std::move(remove));
   }
-  for (auto& remove : removes) group_plan_.push_back(std::move(remove));
   group_pass_ = std::move(pass);
   group_sweep_active_ = true;
   std::lock_guard lock(mutex_);
@@ -965,20 +986,79 @@ bool Engine::plan_groups(std::int64_t now) {
   return true;
 }
 
+bool Engine::still_registered(const PlannedCorrection& correction) {
+  auto row = store_.get_device(correction.serial);
+  if (row) return row->id == correction.device_id;
+  if (row.error().code == store::kErrNotFound) return false;
+  // The store could not say: the plan was made from it moments ago, so it stands.
+  spdlog::error("group sweep: reading device {}: {}", correction.serial, row.error().message);
+  return true;
+}
+
+void Engine::skip_group_removal(const PlannedCorrection& correction, std::int64_t now) {
+  ++group_pass_.removals_skipped;
+  if (group_pass_.skipped_removals.size() < GroupSweep::kSkippedShown) {
+    group_pass_.skipped_removals.push_back(
+        {correction.serial, correction.group_id, correction.profile, correction.skip_reason});
+  }
+  spdlog::info("group sweep: device {} stays in {} ({}'s group), not removed: {}",
+               correction.serial, correction.group_id, correction.profile, correction.skip_reason);
+  // The log says it once per situation: a device left where it is day after day (its profile
+  // has no group, say) gets one entry, not one a day.
+  auto log = store_.group_corrections(correction.serial);
+  if (!log) {
+    spdlog::error("group sweep: reading the corrections of {}: {}", correction.serial,
+                  log.error().message);
+    return;
+  }
+  const auto last = std::find_if(log->rbegin(), log->rend(), [&](const store::GroupCorrection& c) {
+    return c.group_id == correction.group_id;
+  });
+  if (last != log->rend() && last->action == "skipped" && last->reason == correction.skip_reason) {
+    return;
+  }
+  if (auto recorded =
+          store_.record_group_correction({correction.device_id, now, "skipped", correction.group_id,
+                                          correction.profile, correction.skip_reason});
+      !recorded) {
+    spdlog::error("group sweep: recording the skipped removal of {} from {}: {}", correction.serial,
+                  correction.group_id, recorded.error().message);
+  }
+}
+
 void Engine::apply_group_corrections(std::int64_t now) {
   while (!group_plan_.empty()) {
-    if (now < upload_blocked_until_) return;  // throttled or backing off: writes wait
-    if (!spend_request(now, true)) return;    // the write budget: the next step resumes here
-    ++group_pass_.requests;
     const PlannedCorrection& correction = group_plan_.front();
+    const bool held = !correction.skip_reason.empty();  // no call, no budget: only recorded
+    // Writes wait out a throttle or backoff; a held-back removal needs no call.
+    if (!held && now < group_blocked_until_) return;
+    if (!still_registered(correction)) {
+      // `hangar remove` since the plan was made: not ours any more, its memberships stay.
+      const std::int64_t device = correction.device_id;
+      spdlog::info(
+          "group sweep: device {} left Hangar during the sweep; its groups are left as they are",
+          correction.serial);
+      while (!group_plan_.empty() && group_plan_.front().device_id == device) {
+        group_plan_.pop_front();
+      }
+      continue;
+    }
+    if (held) {
+      skip_group_removal(correction, now);
+      group_plan_.pop_front();
+      continue;
+    }
+    if (!spend_request(now, true)) return;  // the write budget: the next step resumes here
+    ++group_pass_.requests;
     const bool add = correction.action == "added";
     auto changed = add ? api_.add_group_member(correction.group_id, correction.object_id)
                        : api_.remove_group_member(correction.group_id, correction.object_id);
     if (!changed) {
       const core::Error& error = changed.error();
       if (error.code != cloud::kErrRejected && error.code != cloud::kErrAuth) {
-        // Throttled, 5xx, offline: keep the correction and try it again.
-        upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(error, now));
+        // Throttled, 5xx, offline: keep the correction (and the removes behind it) and try it
+        // again. Only the sweep waits: Entra ID throttles apart from the Intune imports.
+        group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
         return;
       }
       ++group_pass_.errors;
@@ -986,11 +1066,28 @@ void Engine::apply_group_corrections(std::int64_t now) {
                                (add ? " to group " : " from group ") + correction.group_id + ": " +
                                error.message;
       spdlog::warn("group sweep: {}", group_pass_.last_error);
+      if (add) {
+        // Not in its own group: taking it out of the others would leave it in none.
+        // Kept in the corrections log and shown by `hangar show`: redacted like last_error.
+        const std::string reason = redact("adding it to its own group " + correction.group_id +
+                                          " (" + correction.profile + ") failed: " + error.message);
+        for (auto it = std::next(group_plan_.begin());
+             it != group_plan_.end() && it->device_id == correction.device_id; ++it) {
+          it->skip_reason = reason;
+        }
+      }
     } else {
       on_success();
       if (*changed) {
-        (void)store_.record_group_correction({correction.device_id, now, correction.action,
-                                              correction.group_id, correction.profile});
+        if (auto recorded =
+                store_.record_group_correction({correction.device_id, now, correction.action,
+                                                correction.group_id, correction.profile});
+            !recorded) {
+          // The cloud made the change; only the log lacks it.
+          spdlog::error("group sweep: recording that {} was {} {} {}: {}", correction.serial,
+                        correction.action, add ? "to" : "from", correction.group_id,
+                        recorded.error().message);
+        }
         if (add) {
           ++group_pass_.added;
           spdlog::info("device {}: was not in its profile's group; added to {} ({})",
@@ -1010,9 +1107,10 @@ void Engine::apply_group_corrections(std::int64_t now) {
   (void)store_.set_meta(kGroupSweepMeta, std::to_string(now));
   spdlog::info(
       "group sweep: {} device(s) checked, {} added to their profile's group, {} removed from "
-      "another profile's group, {} not joined to Entra ID yet, {} error(s), {} call(s)",
-      group_pass_.devices, group_pass_.added, group_pass_.removed, group_pass_.skipped,
-      group_pass_.errors, group_pass_.requests);
+      "another profile's group, {} removal(s) skipped, {} not joined to Entra ID yet, {} "
+      "error(s), {} call(s)",
+      group_pass_.devices, group_pass_.added, group_pass_.removed, group_pass_.removals_skipped,
+      group_pass_.skipped, group_pass_.errors, group_pass_.requests);
   std::lock_guard lock(mutex_);
   status_.groups = group_pass_;
   status_.group_sweep_running = false;
@@ -1069,6 +1167,7 @@ std::chrono::milliseconds Engine::step() {
     if (backoff_reset_requested_) {
       backoff_reset_requested_ = false;
       upload_blocked_until_ = 0;
+      group_blocked_until_ = 0;
       next_poll_ = std::min(next_poll_, now);
       failure_streak_ = 0;
       throttle_streak_ = 0;
@@ -1119,7 +1218,7 @@ std::chrono::milliseconds Engine::step() {
     sweep_requested = group_sweep_requested_;
   }
   if (group_sweep_active_) {
-    wake = std::min(wake, std::max({budget_wait_until_, upload_blocked_until_, now + 1}));
+    wake = std::min(wake, std::max({budget_wait_until_, group_blocked_until_, now + 1}));
   } else if (sweep_requested) {
     wake = std::min(wake, now + 1);
   } else if (!config_.profile_groups.empty() && next_group_sweep_ >= 0) {

@@ -156,6 +156,16 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
     last["skipped"] = engine.groups.skipped;
     last["added"] = engine.groups.added;
     last["removed"] = engine.groups.removed;
+    last["removals_skipped"] = engine.groups.removals_skipped;
+    if (!engine.groups.skipped_removals.empty()) {
+      ipc::Json& kept = last["skipped_removals"];
+      for (const SkippedRemoval& removal : engine.groups.skipped_removals) {
+        kept.push_back({{"serial", removal.serial},
+                        {"group_id", removal.group_id},
+                        {"profile", removal.profile},
+                        {"reason", removal.reason}});  // redacted by the engine
+      }
+    }
     last["requests"] = engine.groups.requests;
     last["errors"] = engine.groups.errors;
     if (!engine.groups.last_error.empty()) last["last_error"] = redact(engine.groups.last_error);

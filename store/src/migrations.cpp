@@ -115,6 +115,27 @@ CREATE TABLE group_corrections (
 CREATE INDEX group_corrections_device_at ON group_corrections (device_id, at);
 )sql";
 
+// Profile groups: the sweep also logs the removals it held back ('skipped': the device stays in
+// another profile's group because its own group could not be confirmed) and why (`reason`, NULL
+// for 'added' and 'removed'). SQLite cannot change a CHECK constraint in place, so the table is
+// rebuilt with its rows and ids (foreign keys are off while migrating; apply_one checks them).
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE group_corrections_v6 (
+  id        INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        INTEGER NOT NULL,
+  action    TEXT NOT NULL CHECK (action IN ('added', 'removed', 'skipped')),
+  group_id  TEXT NOT NULL,
+  profile   TEXT NOT NULL,
+  reason    TEXT
+);
+INSERT INTO group_corrections_v6 (id, device_id, at, action, group_id, profile)
+  SELECT id, device_id, at, action, group_id, profile FROM group_corrections;
+DROP TABLE group_corrections;
+ALTER TABLE group_corrections_v6 RENAME TO group_corrections;
+CREATE INDEX group_corrections_device_at ON group_corrections (device_id, at);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
@@ -124,6 +145,7 @@ constexpr std::array kMigrations = {
     Migration{4, "activity (enrollment, last sync) and delivery of registered devices",
               kMigration4},
     Migration{5, "Entra ID device ids and profile group corrections", kMigration5},
+    Migration{6, "removals the profile-group sweep skipped, with their reason", kMigration6},
 };
 
 constexpr bool versions_are_contiguous() {

@@ -878,11 +878,13 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
 core::Status Store::record_group_correction(const GroupCorrection& correction) {
   std::lock_guard lock(mutex_);
   auto insert = database_.prepare(
-      "INSERT INTO group_corrections (device_id, at, action, group_id, profile) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO group_corrections (device_id, at, action, group_id, profile, reason) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!insert) return std::move(insert).error();
+  const std::optional<std::string> reason =
+      correction.reason.empty() ? std::nullopt : std::optional<std::string>(correction.reason);
   if (auto status = insert->bind_all(correction.device_id, correction.at, correction.action,
-                                     correction.group_id, correction.profile);
+                                     correction.group_id, correction.profile, reason);
       !status) {
     return status;
   }
@@ -895,7 +897,7 @@ core::Result<std::vector<GroupCorrection>> Store::group_corrections(std::string_
   if (!key) return std::move(key).error();
   if (!*key) return device_not_found(serial);
   auto query = database_.prepare(
-      "SELECT device_id, at, action, group_id, profile FROM group_corrections "
+      "SELECT device_id, at, action, group_id, profile, reason FROM group_corrections "
       "WHERE device_id = ?1 ORDER BY at, id");
   if (!query) return std::move(query).error();
   if (auto status = query->bind(1, (*key)->id); !status) return std::move(status).error();
@@ -904,9 +906,9 @@ core::Result<std::vector<GroupCorrection>> Store::group_corrections(std::string_
     auto row = query->step();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    rows.push_back(GroupCorrection{query->column_int64(0), query->column_int64(1),
-                                   query->column_text(2), query->column_text(3),
-                                   query->column_text(4)});
+    rows.push_back(GroupCorrection{
+        query->column_int64(0), query->column_int64(1), query->column_text(2),
+        query->column_text(3), query->column_text(4), query->column_optional_text(5).value_or("")});
   }
   return rows;
 }

@@ -1,6 +1,6 @@
 // GraphClient's profile-group calls against the simulated cloud, in-process (no sockets): group
 // member lists with paging and $select, device-object lookups, adding and removing members by
-// $ref, and what a missing group or an existing membership look like.
+// $ref, and what a missing group, an existing membership or a dynamic-membership group look like.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 constexpr const char* kOrigin = "http://127.0.0.1:9";  // never dialled
 constexpr const char* kGroup = "6d1c2b8e-0000-4000-8000-00000000000a";
 constexpr const char* kOtherGroup = "6d1c2b8e-0000-4000-8000-00000000000b";
+constexpr const char* kDynamicGroup = "6d1c2b8e-0000-4000-8000-00000000000c";
 
 // A tenant of `enrolled` devices that have joined Entra ID, the first `members` of them in kGroup.
 cloudsim::Scenario scenario(int enrolled, int members, int page_size) {
@@ -39,7 +40,11 @@ cloudsim::Scenario scenario(int enrolled, int members, int page_size) {
                  {{"devices", devices},
                   {"groups",
                    {{{"id", kGroup}, {"display_name", "Standard"}, {"members", member_serials}},
-                    {{"id", kOtherGroup}, {"display_name", "Power user"}}}}}}};
+                    {{"id", kOtherGroup}, {"display_name", "Power user"}},
+                    {{"id", kDynamicGroup},
+                     {"display_name", "Windows devices"},
+                     {"membership_rule", "(device.deviceOSType -eq \"Windows\")"},
+                     {"members", member_serials}}}}}}};
   auto parsed = cloudsim::parse_scenario(document);
   EXPECT_TRUE(parsed.ok()) << parsed.error().message;
   return *parsed;
@@ -169,6 +174,36 @@ TEST_F(GraphGroupsTest, AMissingGroupOrAnUnknownObjectIsARejectedCall) {
   auto bad_ref = client_->add_group_member(kGroup, "not-an-object");
   ASSERT_FALSE(bad_ref.ok());
   EXPECT_EQ(bad_ref.error().code, kErrRejected);
+}
+
+TEST_F(GraphGroupsTest, ADynamicGroupRefusesDirectAddsAndRemovesWithA400) {
+  start(2, 1);
+  auto members = client_->list_group_devices(kDynamicGroup);
+  ASSERT_TRUE(members.ok()) << members.error().message;
+  ASSERT_EQ(members->size(), 1u);  // listed like any group: its rule put the device there
+  const std::string member = members->front().object_id;
+  std::vector<std::string> ids;
+  for (const auto& identity : identities()) {
+    if (!identity.azure_ad_device_id.empty()) ids.push_back(identity.azure_ad_device_id);
+  }
+  auto objects = client_->find_directory_devices(ids);
+  ASSERT_TRUE(objects.ok()) << objects.error().message;
+  std::string outsider;
+  for (const auto& object : *objects) {
+    if (object.object_id != member) outsider = object.object_id;
+  }
+  ASSERT_FALSE(outsider.empty());
+
+  // Refused, and not mistaken for "already a member" (also a 400) or "not a member" (404).
+  auto added = client_->add_group_member(kDynamicGroup, outsider);
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.error().code, kErrRejected);
+  EXPECT_NE(added.error().message.find("HTTP 400"), std::string::npos) << added.error().message;
+  EXPECT_NE(added.error().message.find("dynamic"), std::string::npos) << added.error().message;
+  auto removed = client_->remove_group_member(kDynamicGroup, member);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, kErrRejected);
+  EXPECT_EQ(client_->list_group_devices(kDynamicGroup)->size(), 1u);
 }
 
 }  // namespace

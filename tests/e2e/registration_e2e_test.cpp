@@ -303,6 +303,86 @@ TEST_F(RegistrationE2E, SyncPutsADeviceBackInItsProfilesGroupAndShowReportsIt) {
   EXPECT_NE(again.output.find("1 device(s) checked, 0 added"), std::string::npos) << again.output;
 }
 
+// The device's own group refuses the add (a dynamic-membership group: 400), so the sweep must
+// not take it out of the group it was moved into by hand: it would be in no profile group.
+TEST_F(RegistrationE2E, SyncKeepsADeviceInAnotherGroupWhenItsOwnGroupRefusesTheAdd) {
+  const std::string standard = "6d1c2b8e-0000-4000-8000-000000000001";
+  const std::string power = "6d1c2b8e-0000-4000-8000-000000000002";
+  start_cloud(
+      {{"seed", 5},
+       {"time_scale", 600},
+       {"registration", {{"delay_seconds", 60}}},
+       {"tenant",
+        {{"groups",
+          {{{"id", standard}, {"display_name", "MMD standard"}},
+           {{"id", power},
+            {"display_name", "MMD power user"},
+            {"membership_rule", "(device.devicePhysicalIds -any _ -eq \"[OrderID]:PU\")"}}}}}}});
+  std::filesystem::create_directories(dir_.path() / "data");
+  std::ofstream(dir_.path() / "data" / "hangar.json")
+      << Json{{"profile_groups", {{"standard", standard}, {"power-user", power}}}}.dump();
+  start_service();
+  const auto csv = make_devices({"DYN-:1"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "power-user"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+
+  auto transport = cloud::make_cpprest_transport();
+  const auto admin = [&](const std::string& method, const std::string& path, const Json& body) {
+    auto response = transport->send(
+        {method, url_ + path, {{"Content-Type", "application/json"}}, body.dump()}, 10s);
+    EXPECT_TRUE(response.ok());
+    EXPECT_EQ(response.ok() ? response->status / 100 : 0, 2)
+        << (response.ok() ? response->body : "");
+    return response.ok() ? Json::parse(response->body.empty() ? "{}" : response->body) : Json{};
+  };
+  admin("POST", "/_sim/enroll", {{"serialNumber", "DYN-0001"}});
+  const Json moved =
+      admin("POST", "/_sim/groups/" + standard + "/members", {{"serialNumber", "DYN-0001"}});
+  const std::string object = moved.value("id", "");
+  ASSERT_FALSE(object.empty()) << moved.dump();
+
+  auto synced = hangar({"sync"});
+  ASSERT_EQ(synced.code, 0) << synced.output;
+  EXPECT_NE(synced.output.find("profile groups: 1 device(s) checked, 0 added to their profile's "
+                               "group, 0 removed from another profile's group, 1 removal(s) "
+                               "skipped"),
+            std::string::npos)
+      << synced.output;
+  EXPECT_NE(synced.output.find("1 error(s)"), std::string::npos) << synced.output;
+  EXPECT_NE(synced.output.find("not removed: DYN-0001 stays in " + standard), std::string::npos)
+      << synced.output;
+
+  // Still in the group it was moved into; the dynamic group is as its rule left it.
+  const Json listed = admin("GET", "/_sim/groups/" + standard + "/members", Json::object());
+  ASSERT_EQ(listed["members"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["members"][0]["id"], object);
+  EXPECT_TRUE(
+      admin("GET", "/_sim/groups/" + power + "/members", Json::object())["members"].empty());
+
+  auto shown = hangar({"show", "DYN-0001"});
+  ASSERT_EQ(shown.code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("not removed from " + standard + " (standard's group"),
+            std::string::npos)
+      << shown.output;
+  const Json device = Json::parse(hangar({"--json", "show", "DYN-0001"}).output);
+  ASSERT_EQ(device["group_corrections"].size(), 1u) << device.dump(2);
+  EXPECT_EQ(device["group_corrections"][0]["action"], "skipped");
+  EXPECT_NE(device["group_corrections"][0].value("reason", "").find("HTTP 400"), std::string::npos)
+      << device.dump(2);
+
+  const Json last = status()["cloud"]["groups"]["last_sweep"];
+  EXPECT_EQ(last["removed"], 0) << last.dump(2);
+  EXPECT_EQ(last["removals_skipped"], 1);
+  EXPECT_EQ(last["errors"], 1);
+  ASSERT_EQ(last["skipped_removals"].size(), 1u);
+  EXPECT_EQ(last["skipped_removals"][0]["serial"], "DYN-0001");
+  // The add was tried, the remove never sent.
+  const Json stats = cloud_stats();
+  const Json& by = stats["requests"]["by_endpoint"];
+  EXPECT_EQ(by["groups.members.add"]["total"], 1) << by.dump(2);
+  EXPECT_FALSE(by.contains("groups.members.remove")) << by.dump(2);
+}
+
 // The parsed lines of a `hangar --json watch` output file (one JSON object a line).
 std::vector<Json> json_lines(const std::filesystem::path& path) {
   std::vector<Json> lines;

@@ -184,6 +184,9 @@ class FakeCloud final : public cloud::RegistrationApi {
   int member_removes = 0;
   std::vector<std::size_t> lookup_sizes;  // device ids per lookup call
   std::deque<core::Error> group_write_failures;
+  std::map<std::string, core::Error> refused;  // group id -> what every write to it answers
+  std::map<std::string, std::set<std::string>> unlisted;  // group -> objects its list omits
+  std::vector<std::string> writes;                        // "add|remove GROUP OBJECT", in order
   // The device enrolls and joins Entra ID: its identity carries the id, the directory its object.
   void join(const std::string& serial, const std::string& device_id) {
     tenant[serial].azure_ad_device_id = device_id;
@@ -201,7 +204,9 @@ class FakeCloud final : public cloud::RegistrationApi {
     }
     std::vector<cloud::DirectoryDevice> out;
     for (const auto& [device_id, object_id] : directory) {
-      if (group->second.contains(object_id)) out.push_back({object_id, device_id});
+      if (group->second.contains(object_id) && !unlisted[group_id].contains(object_id)) {
+        out.push_back({object_id, device_id});
+      }
     }
     return out;
   }
@@ -217,6 +222,8 @@ class FakeCloud final : public cloud::RegistrationApi {
   core::Result<bool> add_group_member(const std::string& group_id,
                                       const std::string& object_id) override {
     ++member_adds;
+    writes.push_back("add " + group_id + " " + object_id);
+    if (auto it = refused.find(group_id); it != refused.end()) return it->second;
     if (!group_write_failures.empty()) {
       core::Error error = group_write_failures.front();
       group_write_failures.pop_front();
@@ -227,6 +234,8 @@ class FakeCloud final : public cloud::RegistrationApi {
   core::Result<bool> remove_group_member(const std::string& group_id,
                                          const std::string& object_id) override {
     ++member_removes;
+    writes.push_back("remove " + group_id + " " + object_id);
+    if (auto it = refused.find(group_id); it != refused.end()) return it->second;
     if (!group_write_failures.empty()) {
       core::Error error = group_write_failures.front();
       group_write_failures.pop_front();
@@ -636,6 +645,16 @@ class GroupSweepTest : public EngineTest {
     }
     return out;
   }
+  // The reasons of a device's skipped removals, oldest first.
+  std::vector<std::string> skip_reasons(const std::string& serial) {
+    std::vector<std::string> out;
+    auto rows = store_->group_corrections(serial);
+    EXPECT_TRUE(rows.ok());
+    for (const auto& c : *rows) {
+      if (c.action == "skipped") out.push_back(c.reason);
+    }
+    return out;
+  }
 };
 
 TEST_F(GroupSweepTest, PutsOurDevicesBackInTheirProfilesGroupAndOutOfTheOthers) {
@@ -665,6 +684,11 @@ TEST_F(GroupSweepTest, PutsOurDevicesBackInTheirProfilesGroupAndOutOfTheOthers) 
   EXPECT_EQ(corrections("P0"),
             (std::vector<std::string>{std::string("added ") + kPowerGroup + " power-user"}));
   EXPECT_TRUE(corrections("S1").empty());
+  // S0 left the power-user group only after it was in its own.
+  EXPECT_EQ(cloud_.writes,
+            (std::vector<std::string>{std::string("add ") + kStandardGroup + " obj-dev-s0",
+                                      std::string("remove ") + kPowerGroup + " obj-dev-s0",
+                                      std::string("add ") + kPowerGroup + " obj-dev-p0"}));
   // One list per group; S0's object id came from a listing, so only P0 was looked up.
   EXPECT_EQ(cloud_.group_lists - lists_before, 2);
   EXPECT_EQ(cloud_.lookup_sizes, (std::vector<std::size_t>{1}));
@@ -675,6 +699,7 @@ TEST_F(GroupSweepTest, PutsOurDevicesBackInTheirProfilesGroupAndOutOfTheOthers) 
   EXPECT_EQ(status.groups.skipped, 1);
   EXPECT_EQ(status.groups.added, 2);
   EXPECT_EQ(status.groups.removed, 1);
+  EXPECT_EQ(status.groups.removals_skipped, 0);
   EXPECT_EQ(status.groups.errors, 0);
   EXPECT_EQ(status.groups.requests, 2 + 1 + 3);  // lists, lookup, writes
 
@@ -714,7 +739,7 @@ TEST_F(GroupSweepTest, CorrectionsStayWithinTheWriteBudgetAndWaitOutRetryAfter) 
   const int deletes = cloud_.deletes;
 
   sync(engine);
-  EXPECT_EQ(cloud_.deletes, deletes);  // the 429 on the first write stops the pass
+  EXPECT_EQ(cloud_.deletes, deletes);
   EXPECT_EQ(cloud_.member_adds, 1);
   EXPECT_TRUE(engine.status().group_sweep_running);
   clock_.advance(6s);
@@ -750,7 +775,7 @@ TEST_F(GroupSweepTest, ASweepRequestedWhileOneIsUnderWayRunsAfterIt) {
   EXPECT_FALSE(engine.status().group_sweep_running);
 }
 
-TEST_F(GroupSweepTest, AMissingGroupIsAnErrorAndTheOtherGroupsAreStillEnforced) {
+TEST_F(GroupSweepTest, AMissingGroupIsAnErrorAndItsDevicesKeepTheirMemberships) {
   cloud_.groups.erase(kPowerGroup);  // a typo in profile_groups, say
   queue_profile("M0", "standard");
   queue_profile("M1", "power-user");
@@ -760,14 +785,170 @@ TEST_F(GroupSweepTest, AMissingGroupIsAnErrorAndTheOtherGroupsAreStillEnforced) 
   cloud_.join("M1", "dev-m1");
   cloud_.groups[kStandardGroup] = {"obj-dev-m1"};
   sync(engine);
-  // M1 leaves the standard group; it cannot join the missing one; M0 joins its own.
-  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-m0"}));
+  // M0 joins its own group; M1 cannot join the missing one, so it stays in the standard group
+  // (taking it out would leave it in none).
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-m0", "obj-dev-m1"}));
+  EXPECT_EQ(cloud_.member_removes, 0);
   const EngineStatus status = engine.status();
   EXPECT_EQ(status.groups.errors, 1);
   EXPECT_NE(status.groups.last_error.find(kPowerGroup), std::string::npos)
       << status.groups.last_error;
   EXPECT_EQ(status.groups.added, 1);
+  EXPECT_EQ(status.groups.removed, 0);
+  EXPECT_EQ(status.groups.removals_skipped, 1);
+  ASSERT_EQ(status.groups.skipped_removals.size(), 1u);
+  EXPECT_EQ(status.groups.skipped_removals[0].serial, "M1");
+  EXPECT_EQ(status.groups.skipped_removals[0].group_id, kStandardGroup);
+  EXPECT_NE(status.groups.skipped_removals[0].reason.find("could not be listed"), std::string::npos)
+      << status.groups.skipped_removals[0].reason;
+  EXPECT_EQ(corrections("M1"),
+            (std::vector<std::string>{std::string("skipped ") + kStandardGroup + " standard"}));
+  ASSERT_EQ(skip_reasons("M1").size(), 1u);
+  EXPECT_NE(skip_reasons("M1")[0].find(kPowerGroup), std::string::npos) << skip_reasons("M1")[0];
+
+  // The next sweep counts it again, but the log says it once while nothing changes.
+  sync(engine);
+  EXPECT_EQ(engine.status().groups.removals_skipped, 1);
+  EXPECT_EQ(corrections("M1").size(), 1u);
+  EXPECT_EQ(cloud_.member_removes, 0);
+}
+
+TEST_F(GroupSweepTest, AnAddRefusedWith400Or403KeepsTheDeviceInTheOtherGroup) {
+  queue_profile("F0", "power-user");  // its group is dynamic: adds are 400
+  queue_profile("F1", "power-user");  // role-assignable: 403
+  queue_profile("F2", "standard");    // its add works, so its remove runs
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("F0", "dev-f0");
+  cloud_.join("F1", "dev-f1");
+  cloud_.join("F2", "dev-f2");
+  cloud_.groups[kStandardGroup] = {"obj-dev-f0", "obj-dev-f1"};
+  cloud_.groups[kPowerGroup] = {"obj-dev-f2"};
+  cloud_.group_write_failures = {
+      core::make_error(cloud::kErrRejected,
+                       "POST .../groups/" + std::string(kPowerGroup) +
+                           "/members/$ref answered HTTP 400: its membership is dynamic"),
+      core::make_error(cloud::kErrAuth,
+                       "POST .../groups/" + std::string(kPowerGroup) +
+                           "/members/$ref answered HTTP 403: Insufficient privileges to "
+                           "complete the operation.")};
+
+  sync(engine);
+  // Neither refused device was taken out of the standard group: no remove was even sent.
+  EXPECT_EQ(cloud_.groups[kStandardGroup],
+            (std::set<std::string>{"obj-dev-f0", "obj-dev-f1", "obj-dev-f2"}));
+  EXPECT_EQ(cloud_.groups[kPowerGroup], (std::set<std::string>{}));
+  EXPECT_EQ(cloud_.writes,
+            (std::vector<std::string>{std::string("add ") + kPowerGroup + " obj-dev-f0",
+                                      std::string("add ") + kPowerGroup + " obj-dev-f1",
+                                      std::string("add ") + kStandardGroup + " obj-dev-f2",
+                                      std::string("remove ") + kPowerGroup + " obj-dev-f2"}));
+  const EngineStatus status = engine.status();
+  EXPECT_FALSE(status.group_sweep_running);
+  EXPECT_EQ(status.groups.errors, 2);
+  EXPECT_NE(status.groups.last_error.find("HTTP 403"), std::string::npos)
+      << status.groups.last_error;
+  EXPECT_EQ(status.groups.added, 1);
   EXPECT_EQ(status.groups.removed, 1);
+  EXPECT_EQ(status.groups.removals_skipped, 2);
+  ASSERT_EQ(skip_reasons("F0").size(), 1u);
+  EXPECT_NE(skip_reasons("F0")[0].find("HTTP 400"), std::string::npos) << skip_reasons("F0")[0];
+  ASSERT_EQ(skip_reasons("F1").size(), 1u);
+  EXPECT_NE(skip_reasons("F1")[0].find("HTTP 403"), std::string::npos) << skip_reasons("F1")[0];
+  EXPECT_EQ(corrections("F2"),
+            (std::vector<std::string>{std::string("added ") + kStandardGroup + " standard",
+                                      std::string("removed ") + kPowerGroup + " power-user"}));
+}
+
+TEST_F(GroupSweepTest, ADeviceWhoseProfileHasNoGroupIsLeftWhereItIs) {
+  queue_profile("U0", "sensitive-data");  // no group configured for this profile
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("U0", "dev-u0");
+  cloud_.groups[kStandardGroup] = {"obj-dev-u0"};
+  cloud_.groups[kPowerGroup] = {"obj-dev-u0"};
+  sync(engine);
+  EXPECT_TRUE(cloud_.writes.empty());
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-u0"}));
+  EXPECT_EQ(cloud_.groups[kPowerGroup], (std::set<std::string>{"obj-dev-u0"}));
+  const EngineStatus status = engine.status();
+  EXPECT_EQ(status.groups.devices, 1);
+  EXPECT_EQ(status.groups.removed, 0);
+  EXPECT_EQ(status.groups.removals_skipped, 2);
+  EXPECT_EQ(status.groups.errors, 0);
+  EXPECT_EQ(skip_reasons("U0").size(), 2u);
+  for (const auto& reason : skip_reasons("U0")) {
+    EXPECT_NE(reason.find("sensitive-data"), std::string::npos) << reason;
+  }
+}
+
+TEST_F(GroupSweepTest, AnAddAnsweredAlreadyAMemberLetsTheRemoveRun) {
+  queue_profile("A0", "standard");
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("A0", "dev-a0");
+  // In both groups, but the standard group's listing lags and leaves it out: the add answers
+  // "already a member", which is as good as added.
+  cloud_.groups[kStandardGroup] = {"obj-dev-a0"};
+  cloud_.groups[kPowerGroup] = {"obj-dev-a0"};
+  cloud_.unlisted[kStandardGroup] = {"obj-dev-a0"};
+  sync(engine);
+  EXPECT_EQ(cloud_.writes,
+            (std::vector<std::string>{std::string("add ") + kStandardGroup + " obj-dev-a0",
+                                      std::string("remove ") + kPowerGroup + " obj-dev-a0"}));
+  EXPECT_EQ(cloud_.groups[kPowerGroup], (std::set<std::string>{}));
+  EXPECT_EQ(engine.status().groups.added, 0);
+  EXPECT_EQ(engine.status().groups.removed, 1);
+  EXPECT_EQ(engine.status().groups.removals_skipped, 0);
+}
+
+TEST_F(GroupSweepTest, ADirectoryThrottleHoldsTheSweepButNotTheImports) {
+  queue_profile("T0", "standard");
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  cloud_.join("T0", "dev-t0");
+  core::Error throttled = core::make_error(cloud::kErrThrottled, "429 from Entra ID");
+  throttled.retry_after = 60s;
+  cloud_.group_write_failures = {throttled};
+  sync(engine);
+  ASSERT_EQ(cloud_.member_adds, 1);
+  ASSERT_TRUE(engine.status().group_sweep_running);
+  EXPECT_FALSE(engine.status().blocked_until_ms.has_value()) << "imports are not held";
+
+  // A device queued now is imported at once: Intune did not throttle.
+  const int imports = cloud_.import_calls;
+  queue_profile("T1", "standard");
+  clock_.advance(1s);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, imports + 1);
+  EXPECT_EQ(cloud_.member_adds, 1) << "the sweep waits out its Retry-After";
+  clock_.advance(60s);
+  engine.step();
+  EXPECT_EQ(cloud_.member_adds, 2);
+  EXPECT_FALSE(engine.status().group_sweep_running);
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-t0"}));
+}
+
+TEST_F(GroupSweepTest, ADeviceRemovedFromHangarMidSweepIsNotTouched) {
+  queue_profile("R0", "standard");
+  queue_profile("R1", "standard");
+  config_.write_budget = 2;
+  Engine engine(*store_, cloud_, clock_, config_);
+  register_all(engine);
+  run_for(65s, engine);  // the import deletes' writes are out of the window
+  cloud_.join("R0", "dev-r0");
+  cloud_.join("R1", "dev-r1");
+  cloud_.groups[kPowerGroup] = {"obj-dev-r0", "obj-dev-r1"};
+  sync(engine);  // R0's add and remove fit the budget; R1's wait
+  ASSERT_TRUE(engine.status().group_sweep_running);
+  ASSERT_EQ(cloud_.writes.size(), 2u);
+  ASSERT_TRUE(store_->remove_device("R1").ok());  // hangar remove R1
+  run_for(60s, engine);
+  EXPECT_EQ(cloud_.writes.size(), 2u) << "nothing written for a device Hangar no longer has";
+  EXPECT_EQ(cloud_.groups[kPowerGroup], (std::set<std::string>{"obj-dev-r1"}));
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-r0"}));
+  EXPECT_FALSE(engine.status().group_sweep_running);
+  EXPECT_EQ(engine.status().groups.removals_skipped, 0);
 }
 
 TEST_F(GroupSweepTest, RunsDailyAcrossRestartsAndNotAtAllWithoutGroups) {

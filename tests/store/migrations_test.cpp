@@ -89,6 +89,17 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 6: {
+      // Version 6 let the corrections log keep skipped removals, with their reason.
+      if (!seed_at_version(db, 5)) return false;
+      const auto status = db.exec(
+          "INSERT INTO group_corrections (device_id, at, action, group_id, profile, reason) "
+          "VALUES (7, 1700000000003, 'skipped', 'group-1', 'standard', 'its own group could "
+          "not be listed');"
+          "UPDATE meta SET value = '6' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -127,10 +138,15 @@ void expect_seed_survived(Store& store, std::int64_t version) {
   ASSERT_TRUE(corrections.ok()) << corrections.error().message;
   if (version >= 5) {
     EXPECT_EQ(device->azure_ad_device_id, "entra-1");
-    ASSERT_EQ(corrections->size(), 1u);
+    ASSERT_EQ(corrections->size(), version >= 6 ? 2u : 1u);
     EXPECT_EQ(corrections->front().action, "removed");
     EXPECT_EQ(corrections->front().group_id, "group-2");
     EXPECT_EQ(corrections->front().profile, "power-user");
+    EXPECT_EQ(corrections->front().reason, "");  // version 5 had no reasons
+    if (version >= 6) {
+      EXPECT_EQ(corrections->back().action, "skipped");
+      EXPECT_EQ(corrections->back().reason, "its own group could not be listed");
+    }
   } else {
     // Upgraded files start without Entra ids (the next activity pass reads them) or corrections.
     EXPECT_FALSE(device->azure_ad_device_id.has_value());
@@ -175,7 +191,8 @@ TEST(StoreMigrations, FreshDatabaseReachesLatestVersion) {
               1)
         << table;
   }
-  for (const char* index : {"devices_state_next_attempt", "state_history_device_at"}) {
+  for (const char* index :
+       {"devices_state_next_attempt", "state_history_device_at", "group_corrections_device_at"}) {
     EXPECT_EQ(*db->query_int64(std::string("SELECT count(*) FROM sqlite_master WHERE type = "
                                            "'index' AND name = '") +
                                index + "'"),

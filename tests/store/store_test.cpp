@@ -542,7 +542,17 @@ TEST(StoreDevices, GroupCorrectionsAreKeptInOrderAndGoWithTheDevice) {
   EXPECT_EQ((*corrections)[0].action, "added");
   EXPECT_EQ((*corrections)[0].group_id, "g-pow");
   EXPECT_EQ((*corrections)[1].profile, "standard");
-  // Only 'added' and 'removed' exist.
+  // A removal the sweep held back keeps its reason; the others have none.
+  ASSERT_TRUE(store
+                  ->record_group_correction(
+                      {*id, 2500, "skipped", "g-std", "standard", "its own group failed"})
+                  .ok());
+  corrections = store->group_corrections("GRP-1");
+  ASSERT_EQ(corrections->size(), 3u);
+  EXPECT_EQ((*corrections)[0].reason, "");
+  EXPECT_EQ((*corrections)[2].action, "skipped");
+  EXPECT_EQ((*corrections)[2].reason, "its own group failed");
+  // Only 'added', 'removed' and 'skipped' exist.
   EXPECT_FALSE(store->record_group_correction({*id, 3000, "moved", "g", "standard"}).ok());
   EXPECT_EQ(store->group_corrections("NOPE").error().code, kErrNotFound);
   // The log goes with the device.

@@ -60,15 +60,18 @@ HttpResponse enroll(SimState& state, const json& body) {
   return json_response(200, to_json(*managed), kPlainJson);
 }
 
-// POST /_sim/groups {"id"?, "displayName"?}: creates an Entra ID group.
+// POST /_sim/groups {"id"?, "displayName"?, "membershipRule"?}: creates an Entra ID group (a
+// dynamic-membership one with a rule).
 HttpResponse create_group(SimState& state, const json& body) {
   auto text = [&](const char* key) {
     auto it = body.find(key);
     return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  const Group& group = state.tenant.add_group(text("id"), text("displayName"));
-  return json_response(200, json{{"id", group.id}, {"displayName", group.display_name}},
-                       kPlainJson);
+  const Group& group =
+      state.tenant.add_group(text("id"), text("displayName"), text("membershipRule"));
+  json reply{{"id", group.id}, {"displayName", group.display_name}};
+  if (!group.membership_rule.empty()) reply["membershipRule"] = group.membership_rule;
+  return json_response(200, reply, kPlainJson);
 }
 
 // POST /_sim/groups/{id}/members {"serialNumber"} or {"deviceId"}: puts a joined device in a

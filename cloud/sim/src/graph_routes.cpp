@@ -158,6 +158,17 @@ ApiResult group_members(SimState& state, const RequestContext& ctx, const std::s
   return ok(make_page(state.tenant.group_devices(group_id), *options, schema, page));
 }
 
+// Graph does not manage the members of a dynamic-membership group: its rule does. (The wording
+// is the simulator's; the status and code are what clients key on.)
+std::optional<core::Error> refuse_dynamic(const SimState& state, const std::string& group_id) {
+  const Group* group = state.tenant.group(group_id);
+  if (!group || group->membership_rule.empty()) return std::nullopt;
+  return core::make_error("Request_BadRequest",
+                          "Members of group '" + group_id +
+                              "' cannot be added or removed: its membership is dynamic "
+                              "(membershipRule), so its rule decides who is a member.");
+}
+
 // POST groups/{id}/members/$ref {"@odata.id": ".../directoryObjects/{id}"}: the reference must
 // name a directory object by URL, as Graph requires.
 ApiResult add_group_member(SimState& state, const RequestContext& ctx,
@@ -190,6 +201,7 @@ ApiResult add_group_member(SimState& state, const RequestContext& ctx,
                                 "'; expected https://graph.microsoft.com/v1.0/directoryObjects/"
                                 "{id}.");
   }
+  if (auto refused = refuse_dynamic(state, group_id)) return *refused;
   auto added = state.tenant.add_member(group_id, object_id);
   if (!added) return added.error();
   if (!*added) {
@@ -361,6 +373,7 @@ ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRo
     case GraphOp::kGroupMemberAdd:
       return add_group_member(state, ctx, r.id);
     case GraphOp::kGroupMemberRemove:
+      if (auto refused = refuse_dynamic(state, r.id)) return *refused;
       if (auto removed = tenant.remove_member(r.id, r.member); !removed) return removed.error();
       return no_content();
     case GraphOp::kDevicesList:

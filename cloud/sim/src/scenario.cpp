@@ -195,6 +195,7 @@ SeedGroup read_group(const json& j, const std::string& path) {
   SeedGroup g;
   r.get("id", g.id);
   r.get("display_name", g.display_name);
+  r.get("membership_rule", g.membership_rule);
   r.get("members", g.members);
   r.finish();
   return g;

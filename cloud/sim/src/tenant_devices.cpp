@@ -67,7 +67,7 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
     add_device(std::move(device));
   }
   for (const auto& seed : scenario.groups) {
-    const Group& group = add_group(seed.id, seed.display_name);
+    const Group& group = add_group(seed.id, seed.display_name, seed.membership_rule);
     for (const auto& serial : seed.members) {
       const AutopilotDevice* device = autopilot_device_by_serial(serial);
       const DirectoryDevice* object =
@@ -148,14 +148,17 @@ const DirectoryDevice* Tenant::directory_device_by_device_id(const std::string& 
   return nullptr;
 }
 
-const Group& Tenant::add_group(const std::string& id, const std::string& display_name) {
+const Group& Tenant::add_group(const std::string& id, const std::string& display_name,
+                               const std::string& membership_rule) {
   if (Group* existing = groups_.find(id)) {
     existing->display_name = display_name;
+    existing->membership_rule = membership_rule;
     return *existing;
   }
   Group group;
   group.id = id.empty() ? rng_.guid() : id;
   group.display_name = display_name;
+  group.membership_rule = membership_rule;
   return groups_.insert(std::move(group));
 }
 

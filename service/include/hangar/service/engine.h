@@ -84,16 +84,32 @@ struct ActivityPass {
   std::int64_t partners_added = 0;  // partner-registered devices found in the tenant
 };
 
+// A removal the sweep held back: the device stays in another profile's group, because taking it
+// out could leave it in no profile group.
+struct SkippedRemoval {
+  std::string serial;
+  std::string group_id;  // the group it stays in
+  std::string profile;   // whose group that is
+  std::string reason;
+};
+
 // A profile-group sweep, for `hangar status` and `hangar sync`.
 struct GroupSweep {
+  // How many skipped removals a summary spells out (status is polled: it stays small).
+  static constexpr std::size_t kSkippedShown = 20;
   std::int64_t started_at = 0;
   std::int64_t finished_at = 0;  // 0: none finished yet
   std::int64_t devices = 0;      // our registered devices whose memberships were checked
   std::int64_t skipped = 0;      // registered, but not joined to Entra ID yet: nothing to check
   std::int64_t added = 0;        // put back in their profile's group
   std::int64_t removed = 0;      // taken out of another profile's group
-  std::int64_t requests = 0;     // cloud calls (a list call follows its pages)
-  std::int64_t errors = 0;       // calls refused (missing group, permission): see last_error
+  // Removals held back: the device's own group could not be listed, its profile has no group,
+  // or adding it to its own group failed. Not counted in `removed`; the first kSkippedShown are
+  // in skipped_removals.
+  std::int64_t removals_skipped = 0;
+  std::vector<SkippedRemoval> skipped_removals;
+  std::int64_t requests = 0;  // cloud calls (a list call follows its pages)
+  std::int64_t errors = 0;    // calls refused (missing group, permission): see last_error
   std::string last_error;
 };
 
@@ -201,6 +217,8 @@ class Engine {
   std::int64_t budget_wait_until_ = 0;
   std::deque<std::string> deletions_;  // finished import records to delete (ours only)
 
+  // One planned write. A device's corrections are consecutive, its add (if any) first: its
+  // removes run only once the add succeeded or was not needed.
   struct PlannedCorrection {
     std::int64_t device_id = 0;
     std::string serial;
@@ -208,12 +226,21 @@ class Engine {
     std::string group_id;
     std::string profile;  // whose group it is
     std::string object_id;
+    // A remove held back (its own group unreadable or unmapped, its add failed): recorded as
+    // skipped with this reason, no call made.
+    std::string skip_reason;
   };
+  void skip_group_removal(const PlannedCorrection& correction, std::int64_t now);
+  // False when the device left Hangar (`hangar remove`) or was replaced since the plan was made.
+  bool still_registered(const PlannedCorrection& correction);
   bool group_sweep_requested_ = false;  // guarded by mutex_
   bool group_sweep_active_ = false;
   std::int64_t next_group_sweep_ = -1;  // -1: not scheduled yet (read from the store's meta)
   GroupSweep group_pass_;               // the sweep in progress
   std::deque<PlannedCorrection> group_plan_;
+  // Entra ID throttles apart from Intune: a 429 or 5xx on a directory call holds back the sweep's
+  // calls, not Autopilot imports (upload_blocked_until_), and the other way round.
+  std::int64_t group_blocked_until_ = 0;
 };
 
 }  // namespace hangar::service

@@ -115,13 +115,17 @@ struct HistoryRow {
   std::int64_t at = 0;
 };
 
-// One change the profile-group sweep made to a device's Entra ID group memberships.
+// One change the profile-group sweep made to a device's Entra ID group memberships, or a removal
+// it held back.
 struct GroupCorrection {
   std::int64_t device_id = 0;
   std::int64_t at = 0;
-  std::string action;    // "added" (to its profile's group) or "removed" (from another's)
+  // "added" (to its profile's group), "removed" (from another's) or "skipped" (left in another
+  // profile's group because its own group could not be confirmed: see reason).
+  std::string action;
   std::string group_id;  // the group's object id
   std::string profile;   // the profile whose group it is
+  std::string reason;    // why a removal was skipped; empty for "added" and "removed"
 };
 
 // One committed state change, for the event stream. `seq` is the history row's id: it only grows.

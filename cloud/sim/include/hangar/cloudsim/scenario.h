@@ -130,6 +130,7 @@ struct SeedUser {
 struct SeedGroup {
   std::string id;  // generated when empty
   std::string display_name;
+  std::string membership_rule;  // non-empty: dynamic membership (direct adds/removes are 400)
   std::vector<std::string> members;
 };
 

@@ -100,6 +100,9 @@ struct DirectoryDevice {
 struct Group {
   std::string id;
   std::string display_name;
+  // Non-empty: a dynamic-membership group (groupTypes "DynamicMembership"). Graph refuses to add
+  // or remove its members directly (400); the admin API still seeds them (what the rule matched).
+  std::string membership_rule;
   std::set<std::string> members;
   std::uint64_t seq = 0;
 };
@@ -228,8 +231,10 @@ class Tenant {
   const DirectoryDevice* directory_device_by_device_id(const std::string& device_id) const;
   const Group* group(const std::string& id) const { return groups_.find(id); }
   const OrderedStore<Group>& groups() const { return groups_; }
-  // Creates the group (or renames it when it exists); an empty id gets a generated one.
-  const Group& add_group(const std::string& id, const std::string& display_name);
+  // Creates the group (or renames it and sets its rule when it exists); an empty id gets a
+  // generated one. A non-empty membership_rule makes it a dynamic-membership group.
+  const Group& add_group(const std::string& id, const std::string& display_name,
+                         const std::string& membership_rule = {});
   // The group's device members in directory order (what paging walks). Empty for no group.
   std::map<std::uint64_t, DirectoryDevice> group_devices(const std::string& group_id) const;
   // Adds a directory object to a group: true when added, false when it was a member already.
