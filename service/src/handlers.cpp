@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "credentials.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/commands.h"
@@ -62,31 +65,42 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
   spdlog::debug("{} subscribed to state changes (since {})", call.peer.user,
                 since ? std::to_string(*since) : std::string("now"));
   const std::int64_t start_seq = (*subscription)->start_seq();
-  *call.stream_after =
-      [subscription = std::move(subscription).value(),
-       heartbeat = std::chrono::milliseconds(heartbeat_ms)](const ipc::FrameWriter& write) {
-        for (;;) {
-          Subscription::Batch batch = subscription->next(heartbeat);
-          if (batch.closed) break;
-          if (batch.missed > 0 &&
-              !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.missed_through}})) {
-            break;
-          }
-          bool gone = false;
-          for (const auto& change : batch.changes) {
-            if (!write(change_to_wire(change))) {
-              gone = true;
-              break;
-            }
-          }
-          if (gone) break;
-          if (batch.changes.empty() && batch.missed == 0 &&
-              !write({{"type", "heartbeat"}, {"seq", batch.seq}})) {
+  *call.stream_after = [subscription = std::move(subscription).value(),
+                        heartbeat = std::chrono::milliseconds(heartbeat_ms)](
+                           const ipc::FrameWriter& write, const ipc::PeerLeft& peer_left) {
+    using SteadyClock = std::chrono::steady_clock;
+    // Waits come in slices of at most a second, so a client that hung up is noticed within one
+    // (and its thread and connection freed) instead of at the next write, a heartbeat away.
+    constexpr std::chrono::milliseconds kSlice{1000};
+    auto last_frame = SteadyClock::now();
+    while (!peer_left()) {
+      const auto heartbeat_due = last_frame + heartbeat;
+      const auto wait = std::clamp(
+          std::chrono::ceil<std::chrono::milliseconds>(heartbeat_due - SteadyClock::now()),
+          std::chrono::milliseconds::zero(), kSlice);
+      Subscription::Batch batch = subscription->next(wait);
+      if (batch.closed) break;
+      if (batch.missed > 0 || !batch.changes.empty()) {
+        if (batch.missed > 0 &&
+            !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.missed_through}})) {
+          break;
+        }
+        bool gone = false;
+        for (const auto& change : batch.changes) {
+          if (!write(change_to_wire(change))) {
+            gone = true;
             break;
           }
         }
-        subscription->close();
-      };
+        if (gone) break;
+        last_frame = SteadyClock::now();
+      } else if (SteadyClock::now() >= heartbeat_due) {
+        if (!write({{"type", "heartbeat"}, {"seq", batch.seq}})) break;
+        last_frame = SteadyClock::now();
+      }
+    }
+    subscription->close();
+  };
   return ipc::Json{{"subscribed", true}, {"seq", start_seq}, {"heartbeat_ms", heartbeat_ms}};
 }
 
