@@ -60,7 +60,8 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
     }
     heartbeat_ms = it->get<std::int64_t>();
   }
-  auto subscription = context.feed->subscribe(since);
+  // The per-user and total caps are checked by the feed as the subscription joins (busy).
+  auto subscription = context.feed->subscribe(since, call.peer.user);
   if (!subscription) return std::move(subscription).error();
   spdlog::debug("{} subscribed to state changes (since {})", call.peer.user,
                 since ? std::to_string(*since) : std::string("now"));

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <future>
 #include <optional>
 
@@ -231,7 +232,11 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
         std::pair{R"({"profile_groups": ["6d1c2b8e-0000-4000-8000-000000000001"]})",
                   "\"profile_groups\" must be an object"},
         std::pair{R"({"group_sweep_interval_hours": 0})",
-                  "\"group_sweep_interval_hours\" must be a positive number"}}) {
+                  "\"group_sweep_interval_hours\" must be a positive number"},
+        std::pair{R"({"max_subscribers": 0})",
+                  "\"max_subscribers\" must be a whole number from 1 to 128"},
+        std::pair{R"({"max_subscribers_per_user": 129})",
+                  "\"max_subscribers_per_user\" must be a whole number from 1 to 128"}}) {
     { std::ofstream(data_dir_ / "hangar.json") << text; }
     auto bad_value = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
     EXPECT_EQ(bad_value.code, 2) << text;
@@ -333,6 +338,56 @@ TEST_F(ServiceE2E, ASubscriberThatSendsAfterSubscribingIsDropped) {
   EXPECT_EQ(reply->error.code, ipc::errc::kMalformedRequest) << *refusal;
   EXPECT_FALSE(ipc::read_frame(**stream, {5s, 5s}).ok()) << "the stream should be closed";
   EXPECT_TRUE(subscribers_become(0, 2s));
+}
+
+TEST_F(ServiceE2E, TheNinthSubscriptionOfOneUserIsRefusedAsBusyWhileCommandsAreServed) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  std::vector<ipc::Client> subscribers;
+  for (int i = 0; i < 8; ++i) {
+    auto client = subscriber();
+    ASSERT_TRUE(client) << "subscription " << i + 1;
+    subscribers.push_back(std::move(*client));
+  }
+  auto ninth = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(ninth.ok()) << ninth.error().message;
+  auto refused = ninth->subscribe();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ipc::errc::kBusy);
+  EXPECT_NE(refused.error().message.find("max_subscribers_per_user 8"), std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(ninth->call("ping").ok()) << "a busy refusal must not keep its connection";
+  // The same user's commands are served, and `hangar watch` says why it cannot watch.
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(status()["subscribers"], 8);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s);
+  EXPECT_EQ(hangar({"ping"}).code, 0);
+  auto watch = hangar({"watch", "--count", "1"});
+  EXPECT_EQ(watch.code, 1) << watch.output;
+  EXPECT_NE(watch.output.find("max_subscribers_per_user"), std::string::npos) << watch.output;
+
+  // One leaves: a place is free again within about a second.
+  subscribers.pop_back();
+  ASSERT_TRUE(subscribers_become(7, 2s));
+  EXPECT_TRUE(subscriber());
+}
+
+TEST_F(ServiceE2E, SubscriptionsInAllAreCappedByMaxSubscribers) {
+  std::filesystem::create_directories(data_dir_);
+  { std::ofstream(data_dir_ / "hangar.json") << R"({"max_subscribers": 2})"; }
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto first = subscriber();
+  auto second = subscriber();
+  ASSERT_TRUE(first && second);
+  auto third = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(third.ok());
+  auto refused = third->subscribe();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ipc::errc::kBusy);
+  EXPECT_NE(refused.error().message.find("max_subscribers 2"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(status()["subscribers"], 2);
 }
 
 TEST_F(ServiceE2E, HeartbeatsKeepTheirIntervalWhileTheStreamWaitsInOneSecondSlices) {

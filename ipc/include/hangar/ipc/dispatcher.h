@@ -48,7 +48,8 @@ class Dispatcher {
   static core::Result<Dispatcher> create(std::vector<Binding> bindings);
 
   // Never throws: exceptions from handlers become "internal" errors. Sets `close_after` when the
-  // payload was not a well-formed request, after which the connection should be dropped.
+  // payload was not a well-formed request, or the reply is a busy refusal, after which the
+  // connection should be dropped.
   // A streaming command's handler leaves its task in `stream_after` (when given).
   std::string handle(std::string_view payload, Stream& stream, bool* close_after = nullptr,
                      StreamTask* stream_after = nullptr) const;
