@@ -15,6 +15,10 @@ namespace hangar::service {
 
 namespace {
 
+// Heartbeats at most a minute apart: a client tells a dead service from a quiet one within three.
+constexpr std::int64_t kMinHeartbeatMs = 100;
+constexpr std::int64_t kMaxHeartbeatMs = 60'000;
+
 ipc::Json capabilities() {
   ipc::Json commands = ipc::Json::array();
   for (const auto& info : ipc::kCommands) {
@@ -53,10 +57,12 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
   }
   std::int64_t heartbeat_ms = 10'000;
   if (auto it = args.find("heartbeat_ms"); it != args.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 100 ||
-        it->get<std::int64_t>() > 600'000) {
-      return core::make_error(ipc::errc::kInvalidArgument,
-                              "\"heartbeat_ms\" must be between 100 and 600000");
+    if (!it->is_number_integer() || it->get<std::int64_t>() < kMinHeartbeatMs ||
+        it->get<std::int64_t>() > kMaxHeartbeatMs) {
+      return core::make_error(ipc::errc::kInvalidArgument, "\"heartbeat_ms\" must be between " +
+                                                               std::to_string(kMinHeartbeatMs) +
+                                                               " and " +
+                                                               std::to_string(kMaxHeartbeatMs));
     }
     heartbeat_ms = it->get<std::int64_t>();
   }

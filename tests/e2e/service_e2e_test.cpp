@@ -407,5 +407,24 @@ TEST_F(ServiceE2E, HeartbeatsKeepTheirIntervalWhileTheStreamWaitsInOneSecondSlic
   EXPECT_LT(apart, 2'500ms);
 }
 
+TEST_F(ServiceE2E, HeartbeatsMoreThanAMinuteApartAreRefused) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto client = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(client.ok());
+  auto refused = client->subscribe(std::nullopt, 60'001);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ipc::errc::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("between 100 and 60000"), std::string::npos)
+      << refused.error().message;
+  // A refused subscription leaves the connection for another try.
+  auto ack = client->subscribe(std::nullopt, 60'000);
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  EXPECT_EQ((*ack)["heartbeat_ms"], 60'000);
+  auto watch = hangar({"watch", "--heartbeat-ms", "600000"});
+  EXPECT_EQ(watch.code, 2) << watch.output;
+  EXPECT_NE(watch.output.find("100 to 60000"), std::string::npos) << watch.output;
+}
+
 }  // namespace
 }  // namespace hangar::test
