@@ -65,8 +65,8 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
     return usage_error(io, "watch", "--count takes a positive number");
   }
   if (auto hb = number("--heartbeat-ms", 100)) {
-    if (*hb < 100 || *hb > 600'000) {
-      return usage_error(io, "watch", "--heartbeat-ms takes 100 to 600000");
+    if (*hb < 100 || *hb > 60'000) {
+      return usage_error(io, "watch", "--heartbeat-ms takes 100 to 60000");
     }
     options.heartbeat_ms = *hb;
   }

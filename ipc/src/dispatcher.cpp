@@ -90,7 +90,10 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
   }
   Reply reply = dispatch(*request, stream.peer(), stream_after);
   if (!reply.ok && stream_after) *stream_after = nullptr;  // a refused subscription streams nothing
-  reply.encoding = request->encoding;                      // answer in the client's encoding
+  // Busy means "come back later": a caller that kept its connection meanwhile would hold one of
+  // the slots there are too few of (a subscriber over its cap, retrying on 256 connections).
+  if (!reply.ok && reply.error.code == errc::kBusy && close_after) *close_after = true;
+  reply.encoding = request->encoding;  // answer in the client's encoding
   return serialize(std::move(reply));
 }
 

@@ -118,7 +118,35 @@ void Server::serve(Connection& connection) {
                                              options_.stream_write_timeout,
                                              options_.max_frame_size));
       };
-      stream_after(write);
+      // The server never reads from a streaming connection again, so without asking it would
+      // learn that the client left only when a write fails: with a quiet service, after a
+      // heartbeat interval; with a peer that stops reading, once the socket buffer is full.
+      bool sent_data = false;
+      const PeerLeft peer_left = [&] {
+        if (stopping_.load()) return true;
+        switch (stream.probe()) {
+          case PeerActivity::kQuiet:
+            return false;
+          case PeerActivity::kData:
+            sent_data = true;
+            return true;
+          case PeerActivity::kClosed:
+            return true;
+        }
+        return true;
+      };
+      stream_after(write, peer_left);
+      if (sent_data) {
+        // A protocol violation: say why before hanging up, but wait no longer than for a reply.
+        spdlog::info("ipc: {} sent data on its event stream; closing it", stream.peer().user);
+        auto refusal = make_error_reply(
+            id, core::make_error(errc::kMalformedRequest,
+                                 "a subscriber must not send anything after its request; the "
+                                 "stream is closed (use another connection for other commands)"));
+        refusal.encoding = encoding;
+        (void)write_frame(stream, serialize(std::move(refusal)), options_.write_timeout,
+                          options_.max_frame_size);
+      }
       break;
     }
   }

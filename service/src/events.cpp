@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hangar/ipc/protocol.h"
+
 namespace hangar::service {
 
 namespace {
@@ -139,13 +141,38 @@ void EventFeed::deliver(const std::vector<store::ChangeRow>& rows) {
   }
 }
 
-core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(
-    std::optional<std::int64_t> since) {
+core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(std::optional<std::int64_t> since,
+                                                                 const std::string& user) {
   auto subscription = std::make_shared<Subscription>(options_.subscriber_capacity);
+  subscription->owner_ = user;
   std::lock_guard lock(mutex_);  // no delivery between the replay and joining the live feed
   if (stopping_) {
     subscription->close();
     return subscription;
+  }
+  // Counted under the lock, so two subscribe calls at once cannot both take the last place.
+  std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });
+  std::size_t open = 0;
+  std::size_t mine = 0;
+  for (const auto& weak : subscriptions_) {
+    if (auto other = weak.lock()) {
+      ++open;
+      if (other->owner_ == user) ++mine;
+    }
+  }
+  if (mine >= options_.max_subscribers_per_user) {
+    return core::make_error(
+        ipc::errc::kBusy,
+        (user.empty() ? std::string("this user") : user) + " already has " + std::to_string(mine) +
+            " event subscriptions open, the most one user may have (max_subscribers_per_user " +
+            std::to_string(options_.max_subscribers_per_user) +
+            "); close one (a `hangar watch` or a tray) and try again");
+  }
+  if (open >= options_.max_subscribers) {
+    return core::make_error(ipc::errc::kBusy,
+                            "the service already streams events to " + std::to_string(open) +
+                                " subscribers, its maximum (max_subscribers " +
+                                std::to_string(options_.max_subscribers) + "); try again later");
   }
   subscription->seq_ = cursor_;
   subscription->start_seq_ = cursor_;

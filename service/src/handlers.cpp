@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "credentials.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/commands.h"
@@ -11,6 +14,10 @@
 namespace hangar::service {
 
 namespace {
+
+// Heartbeats at most a minute apart: a client tells a dead service from a quiet one within three.
+constexpr std::int64_t kMinHeartbeatMs = 100;
+constexpr std::int64_t kMaxHeartbeatMs = 60'000;
 
 ipc::Json capabilities() {
   ipc::Json commands = ipc::Json::array();
@@ -50,43 +57,57 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
   }
   std::int64_t heartbeat_ms = 10'000;
   if (auto it = args.find("heartbeat_ms"); it != args.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 100 ||
-        it->get<std::int64_t>() > 600'000) {
-      return core::make_error(ipc::errc::kInvalidArgument,
-                              "\"heartbeat_ms\" must be between 100 and 600000");
+    if (!it->is_number_integer() || it->get<std::int64_t>() < kMinHeartbeatMs ||
+        it->get<std::int64_t>() > kMaxHeartbeatMs) {
+      return core::make_error(ipc::errc::kInvalidArgument, "\"heartbeat_ms\" must be between " +
+                                                               std::to_string(kMinHeartbeatMs) +
+                                                               " and " +
+                                                               std::to_string(kMaxHeartbeatMs));
     }
     heartbeat_ms = it->get<std::int64_t>();
   }
-  auto subscription = context.feed->subscribe(since);
+  // The per-user and total caps are checked by the feed as the subscription joins (busy).
+  auto subscription = context.feed->subscribe(since, call.peer.user);
   if (!subscription) return std::move(subscription).error();
   spdlog::debug("{} subscribed to state changes (since {})", call.peer.user,
                 since ? std::to_string(*since) : std::string("now"));
   const std::int64_t start_seq = (*subscription)->start_seq();
-  *call.stream_after =
-      [subscription = std::move(subscription).value(),
-       heartbeat = std::chrono::milliseconds(heartbeat_ms)](const ipc::FrameWriter& write) {
-        for (;;) {
-          Subscription::Batch batch = subscription->next(heartbeat);
-          if (batch.closed) break;
-          if (batch.missed > 0 &&
-              !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.missed_through}})) {
-            break;
-          }
-          bool gone = false;
-          for (const auto& change : batch.changes) {
-            if (!write(change_to_wire(change))) {
-              gone = true;
-              break;
-            }
-          }
-          if (gone) break;
-          if (batch.changes.empty() && batch.missed == 0 &&
-              !write({{"type", "heartbeat"}, {"seq", batch.seq}})) {
+  *call.stream_after = [subscription = std::move(subscription).value(),
+                        heartbeat = std::chrono::milliseconds(heartbeat_ms)](
+                           const ipc::FrameWriter& write, const ipc::PeerLeft& peer_left) {
+    using SteadyClock = std::chrono::steady_clock;
+    // Waits come in slices of at most a second, so a client that hung up is noticed within one
+    // (and its thread and connection freed) instead of at the next write, a heartbeat away.
+    constexpr std::chrono::milliseconds kSlice{1000};
+    auto last_frame = SteadyClock::now();
+    while (!peer_left()) {
+      const auto heartbeat_due = last_frame + heartbeat;
+      const auto wait = std::clamp(
+          std::chrono::ceil<std::chrono::milliseconds>(heartbeat_due - SteadyClock::now()),
+          std::chrono::milliseconds::zero(), kSlice);
+      Subscription::Batch batch = subscription->next(wait);
+      if (batch.closed) break;
+      if (batch.missed > 0 || !batch.changes.empty()) {
+        if (batch.missed > 0 &&
+            !write({{"type", "gap"}, {"missed", batch.missed}, {"seq", batch.missed_through}})) {
+          break;
+        }
+        bool gone = false;
+        for (const auto& change : batch.changes) {
+          if (!write(change_to_wire(change))) {
+            gone = true;
             break;
           }
         }
-        subscription->close();
-      };
+        if (gone) break;
+        last_frame = SteadyClock::now();
+      } else if (SteadyClock::now() >= heartbeat_due) {
+        if (!write({{"type", "heartbeat"}, {"seq", batch.seq}})) break;
+        last_frame = SteadyClock::now();
+      }
+    }
+    subscription->close();
+  };
   return ipc::Json{{"subscribed", true}, {"seq", start_seq}, {"heartbeat_ms", heartbeat_ms}};
 }
 

@@ -158,6 +158,20 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       } else {
         options.event_queue_size = value.get<int>();
       }
+    } else if (key == "max_subscribers" || key == "max_subscribers_per_user") {
+      if (!value.is_number_integer() || value.get<long long>() < 1 ||
+          value.get<long long>() > kMaxSubscribersLimit) {
+        status = make_error(
+            "config_error",
+            file.string() + ": \"" + key + "\" must be a whole number from 1 to " +
+                std::to_string(kMaxSubscribersLimit) +
+                (key == "max_subscribers" ? " (event streams open at once, in all)"
+                                          : " (event streams one user may have open at once)"));
+      } else if (key == "max_subscribers") {
+        options.max_subscribers = value.get<int>();
+      } else {
+        options.max_subscribers_per_user = value.get<int>();
+      }
     } else if (key == "activity_interval_hours" || key == "inactive_after_days") {
       if (!value.is_number() || value.get<double>() <= 0) {
         status = make_error("config_error",
@@ -201,7 +215,8 @@ std::string usage() {
          "  cloud_url, authority_url, graph_url, tenant_id, client_id, batch_size (1-500),\n"
          "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids]),\n"
          "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
-         "  event_queue_size (16-1000000)\n"
+         "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"
+         "  max_subscribers_per_user (1-128, default 8)\n"
          "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
          "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
          "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"

@@ -1,6 +1,7 @@
 // The service core shared by every host: start-up in order, serve until stopped, shut down cleanly.
 #include "hangar/service/run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <limits>
@@ -122,6 +123,12 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
 
   EventFeedOptions feed_options;
   feed_options.subscriber_capacity = static_cast<std::size_t>(options.event_queue_size);
+  // Subscribers hold their connections: at most half of the server's, so commands always get one.
+  const ipc::ServerOptions server_options{};
+  feed_options.max_subscribers = std::min(static_cast<std::size_t>(options.max_subscribers),
+                                          server_options.max_connections / 2);
+  feed_options.max_subscribers_per_user =
+      static_cast<std::size_t>(options.max_subscribers_per_user);
   EventFeed feed(**store, feed_options);
   if (reporter) {
     feed.add_listener([&reporter](const StateChange& change) { reporter->on_change(change); });
@@ -145,7 +152,7 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
     spdlog::error("cannot listen on {}: {}", options.endpoint, listener.error().message);
     return listener.error().code == "endpoint_in_use" ? 3 : 1;
   }
-  ipc::Server server(std::move(listener).value(), *dispatcher, ipc::ServerOptions{});
+  ipc::Server server(std::move(listener).value(), *dispatcher, server_options);
   server.start();
   spdlog::info("listening on {}", options.endpoint);
   std::jthread engine_thread([&engine](std::stop_token token) { engine.run(token); });

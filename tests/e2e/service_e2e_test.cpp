@@ -3,9 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <future>
+#include <optional>
 
 #include "child_process.h"
+#include "hangar/ipc/client.h"
+#include "hangar/ipc/frame.h"
 #include "hangar/ipc/transport.h"
 #include "test_support.h"
 
@@ -48,6 +52,33 @@ class ServiceE2E : public ::testing::Test {
   }
 
   std::string service_output() { return read_file(dir_.path() / "hangard.out"); }
+
+  nlohmann::json status() {
+    auto result = hangar({"--json", "status"});
+    EXPECT_EQ(result.code, 0) << result.output;
+    return result.code == 0 ? nlohmann::json::parse(result.output) : nlohmann::json::object();
+  }
+
+  // Polls `status` until its subscriber count is `count`; false if it was not within `limit`.
+  bool subscribers_become(int count, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (status()["subscribers"] != count) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+    return true;
+  }
+
+  // A subscriber of this service, acknowledged (or the test fails).
+  std::optional<ipc::Client> subscriber(std::int64_t heartbeat_ms = 60'000) {
+    auto client = ipc::Client::connect(endpoint_);
+    EXPECT_TRUE(client.ok()) << client.error().message;
+    if (!client.ok()) return std::nullopt;
+    auto ack = client->subscribe(std::nullopt, heartbeat_ms);
+    EXPECT_TRUE(ack.ok()) << ack.error().message;
+    if (!ack.ok()) return std::nullopt;
+    return std::move(client).value();
+  }
 
   TempDir dir_;
   std::string endpoint_;
@@ -201,7 +232,11 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
         std::pair{R"({"profile_groups": ["6d1c2b8e-0000-4000-8000-000000000001"]})",
                   "\"profile_groups\" must be an object"},
         std::pair{R"({"group_sweep_interval_hours": 0})",
-                  "\"group_sweep_interval_hours\" must be a positive number"}}) {
+                  "\"group_sweep_interval_hours\" must be a positive number"},
+        std::pair{R"({"max_subscribers": 0})",
+                  "\"max_subscribers\" must be a whole number from 1 to 128"},
+        std::pair{R"({"max_subscribers_per_user": 129})",
+                  "\"max_subscribers_per_user\" must be a whole number from 1 to 128"}}) {
     { std::ofstream(data_dir_ / "hangar.json") << text; }
     auto bad_value = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
     EXPECT_EQ(bad_value.code, 2) << text;
@@ -242,6 +277,153 @@ TEST_F(ServiceE2E, CorruptQueueFileStopsStartUpWithAClearError) {
   EXPECT_NE(*code, 0);
   auto out = service_output();
   EXPECT_NE(out.find("hangar.db"), std::string::npos) << out;
+}
+
+// Threads of a running process (Linux: its /proc/PID/task entries).
+int thread_count(const Process& process) {
+  int count = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(process.pid()) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST_F(ServiceE2E, SubscribersThatHangUpAreGoneWithinSecondsAndTheirThreadsWithThem) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  std::vector<ipc::Client> subscribers;
+  for (int i = 0; i < 3; ++i) {
+    auto client = subscriber();  // heartbeats a minute apart: no write would notice
+    ASSERT_TRUE(client);
+    subscribers.push_back(std::move(*client));
+  }
+  ASSERT_TRUE(subscribers_become(3, 5s));
+  const int streaming = thread_count(*service);
+
+  subscribers.clear();  // they hang up without a word
+  const auto closed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(subscribers_become(0, 2s)) << "still " << status()["subscribers"] << " subscribers";
+  EXPECT_LT(std::chrono::steady_clock::now() - closed, 2s);
+  // Each subscriber's connection thread ends with it (the status calls' threads come and go).
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (thread_count(*service) > streaming - 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_LE(thread_count(*service), streaming - 3);
+  EXPECT_EQ(hangar({"ping"}).code, 0);
+}
+
+TEST_F(ServiceE2E, ASubscriberThatSendsAfterSubscribingIsDropped) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto stream = ipc::connect(endpoint_, 2s);
+  ASSERT_TRUE(stream.ok()) << stream.error().message;
+  ASSERT_TRUE(ipc::write_frame(
+                  **stream, R"({"v":1,"id":1,"cmd":"subscribe","args":{"heartbeat_ms":60000}})", 2s)
+                  .ok());
+  auto ack = ipc::read_frame(**stream, {5s, 5s});
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  ASSERT_TRUE(ipc::parse_reply(*ack)->ok) << *ack;
+  ASSERT_TRUE(subscribers_become(1, 5s));
+
+  const std::string junk = "not a subscriber's business";
+  ASSERT_TRUE((*stream)->write_all(std::as_bytes(std::span(junk.data(), junk.size())), 2s).ok());
+  auto refusal = ipc::read_frame(**stream, {5s, 5s});
+  ASSERT_TRUE(refusal.ok()) << refusal.error().message;
+  auto reply = ipc::parse_reply(*refusal);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->error.code, ipc::errc::kMalformedRequest) << *refusal;
+  EXPECT_FALSE(ipc::read_frame(**stream, {5s, 5s}).ok()) << "the stream should be closed";
+  EXPECT_TRUE(subscribers_become(0, 2s));
+}
+
+TEST_F(ServiceE2E, TheNinthSubscriptionOfOneUserIsRefusedAsBusyWhileCommandsAreServed) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  std::vector<ipc::Client> subscribers;
+  for (int i = 0; i < 8; ++i) {
+    auto client = subscriber();
+    ASSERT_TRUE(client) << "subscription " << i + 1;
+    subscribers.push_back(std::move(*client));
+  }
+  auto ninth = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(ninth.ok()) << ninth.error().message;
+  auto refused = ninth->subscribe();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ipc::errc::kBusy);
+  EXPECT_NE(refused.error().message.find("max_subscribers_per_user 8"), std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(ninth->call("ping").ok()) << "a busy refusal must not keep its connection";
+  // The same user's commands are served, and `hangar watch` says why it cannot watch.
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(status()["subscribers"], 8);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s);
+  EXPECT_EQ(hangar({"ping"}).code, 0);
+  auto watch = hangar({"watch", "--count", "1"});
+  EXPECT_EQ(watch.code, 1) << watch.output;
+  EXPECT_NE(watch.output.find("max_subscribers_per_user"), std::string::npos) << watch.output;
+
+  // One leaves: a place is free again within about a second.
+  subscribers.pop_back();
+  ASSERT_TRUE(subscribers_become(7, 2s));
+  EXPECT_TRUE(subscriber());
+}
+
+TEST_F(ServiceE2E, SubscriptionsInAllAreCappedByMaxSubscribers) {
+  std::filesystem::create_directories(data_dir_);
+  { std::ofstream(data_dir_ / "hangar.json") << R"({"max_subscribers": 2})"; }
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto first = subscriber();
+  auto second = subscriber();
+  ASSERT_TRUE(first && second);
+  auto third = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(third.ok());
+  auto refused = third->subscribe();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ipc::errc::kBusy);
+  EXPECT_NE(refused.error().message.find("max_subscribers 2"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(status()["subscribers"], 2);
+}
+
+TEST_F(ServiceE2E, HeartbeatsKeepTheirIntervalWhileTheStreamWaitsInOneSecondSlices) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto client = subscriber(1'500);
+  ASSERT_TRUE(client);
+  auto first = client->next_event(5s);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ((*first)["type"], "heartbeat");
+  const auto after_first = std::chrono::steady_clock::now();
+  auto second = client->next_event(5s);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ((*second)["type"], "heartbeat");
+  const auto apart = std::chrono::steady_clock::now() - after_first;
+  EXPECT_GE(apart, 1'300ms) << "a slice must not send a heartbeat early";
+  EXPECT_LT(apart, 2'500ms);
+}
+
+TEST_F(ServiceE2E, HeartbeatsMoreThanAMinuteApartAreRefused) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  auto client = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(client.ok());
+  auto refused = client->subscribe(std::nullopt, 60'001);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ipc::errc::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("between 100 and 60000"), std::string::npos)
+      << refused.error().message;
+  // A refused subscription leaves the connection for another try.
+  auto ack = client->subscribe(std::nullopt, 60'000);
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  EXPECT_EQ((*ack)["heartbeat_ms"], 60'000);
+  auto watch = hangar({"watch", "--heartbeat-ms", "600000"});
+  EXPECT_EQ(watch.code, 2) << watch.output;
+  EXPECT_NE(watch.output.find("100 to 60000"), std::string::npos) << watch.output;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ class NullStream final : public Stream {
   }
   hangar::core::Status write_all(std::span<const std::byte>, Duration) override { return {}; }
   void close() override {}
+  PeerActivity probe() override { return PeerActivity::kClosed; }  // reads say end of stream
   const PeerIdentity& peer() override { return peer_; }
   PeerIdentity peer_{"fuzzer", 1, false};
 };

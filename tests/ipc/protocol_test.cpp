@@ -236,6 +236,25 @@ TEST(Dispatcher, MalformedPayloadAsksToCloseTheConnection) {
   EXPECT_TRUE(close_after);
 }
 
+TEST(Dispatcher, ABusyRefusalAsksToCloseTheConnectionOtherErrorsDoNot) {
+  // A refused subscription must not keep holding the connection it was refused on.
+  std::string code = errc::kBusy;
+  auto d = Dispatcher::create(all_bindings(
+      [&code](const Json&) -> core::Result<Json> { return core::make_error(code, "refused"); }));
+  ASSERT_TRUE(d.ok());
+  test::ScriptedStream stream({});
+  bool close_after = false;
+  auto busy = parse_reply(d->handle(R"({"v":1,"id":1,"cmd":"status"})", stream, &close_after));
+  ASSERT_TRUE(busy.ok());
+  EXPECT_EQ(busy->error.code, errc::kBusy);
+  EXPECT_TRUE(close_after);
+  code = errc::kInvalidArgument;
+  auto invalid = parse_reply(d->handle(R"({"v":1,"id":2,"cmd":"status"})", stream, &close_after));
+  ASSERT_TRUE(invalid.ok());
+  EXPECT_EQ(invalid->error.code, errc::kInvalidArgument);
+  EXPECT_FALSE(close_after);
+}
+
 TEST(Dispatcher, HandlerErrorsAndExceptionsBecomeReplies) {
   auto failing = Dispatcher::create(all_bindings([](const Json&) -> core::Result<Json> {
     return core::make_error("not_found", "no such device");

@@ -2,6 +2,8 @@
 // bad frames, shutdown. Runs natively and under Wine.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -21,8 +23,12 @@ class ServerTest : public ::testing::Test {
     std::vector<Binding> bindings;
     for (const auto& info : kCommands) {
       bindings.push_back({info.name,
-                          [name = std::string(info.name)](
+                          [this, name = std::string(info.name)](
                               const Json& args, const CallContext& call) -> core::Result<Json> {
+                            // `subscribe` streams with the test's task, when it set one.
+                            if (name == "subscribe" && stream_task_ && call.stream_after) {
+                              *call.stream_after = stream_task_;
+                            }
                             return Json{{"cmd", name}, {"args", args}, {"user", call.peer.user}};
                           }});
     }
@@ -54,8 +60,19 @@ class ServerTest : public ::testing::Test {
                                                                  start);
   }
 
+  // Waits until the server serves `count` connections; false if it did not within `limit`.
+  bool wait_for_connections(std::size_t count, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (server_->active_connections() != count) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
+
   test::TempDir dir_;
   std::string endpoint_;
+  StreamTask stream_task_;  // what `subscribe` streams with (set before start())
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Server> server_;
 };
@@ -185,6 +202,125 @@ TEST_F(ServerTest, BusyWhenAtTheConnectionLimit) {
   auto refused = c->call("ping", Json::object(), 5s);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, errc::kBusy);
+}
+
+// A stream task that writes nothing until its client leaves, as a subscriber of a quiet service.
+struct QuietStream {
+  std::atomic<int> probes{0};
+  std::atomic<bool> ended{false};
+  StreamTask task() {
+    return [this](const FrameWriter&, const PeerLeft& peer_left) {
+      while (!peer_left()) {
+        ++probes;
+        std::this_thread::sleep_for(20ms);
+      }
+      ended.store(true);
+    };
+  }
+};
+
+TEST_F(ServerTest, AStreamLearnsThatItsClientHungUpWithoutWritingToIt) {
+  QuietStream quiet;
+  stream_task_ = quiet.task();
+  start();
+  {
+    auto client = Client::connect(endpoint_);
+    ASSERT_TRUE(client.ok()) << client.error().message;
+    ASSERT_TRUE(client->subscribe().ok());
+    std::this_thread::sleep_for(300ms);
+    // Connected and silent, as a subscriber must be: the stream goes on.
+    EXPECT_GT(quiet.probes.load(), 3);
+    EXPECT_FALSE(quiet.ended.load());
+    EXPECT_EQ(server_->active_connections(), 1u);
+  }  // the client hangs up
+  const auto closed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for_connections(0, 2s)) << "the stream still holds its connection";
+  EXPECT_TRUE(quiet.ended.load());
+  EXPECT_LT(std::chrono::steady_clock::now() - closed, 1s);
+  EXPECT_LT(timed_ping(), 1000ms);
+}
+
+TEST_F(ServerTest, AStreamingClientThatSendsAnythingIsToldWhyAndDropped) {
+  QuietStream quiet;
+  stream_task_ = quiet.task();
+  start();
+  auto stream = raw_connect();
+  ASSERT_TRUE(stream);
+  ASSERT_TRUE(write_frame(*stream, R"({"v":1,"id":5,"cmd":"subscribe"})", 1s).ok());
+  auto ack = parse_reply(*read_frame(*stream, {5s, 5s}));
+  ASSERT_TRUE(ack.ok());
+  ASSERT_TRUE(ack->ok);
+  // A subscriber has nothing to say on its stream: another request there is a protocol error.
+  ASSERT_TRUE(write_frame(*stream, R"({"v":1,"id":6,"cmd":"ping"})", 1s).ok());
+  auto refusal_frame = read_frame(*stream, {5s, 5s});
+  ASSERT_TRUE(refusal_frame.ok()) << refusal_frame.error().message;
+  auto refusal = parse_reply(*refusal_frame);
+  ASSERT_TRUE(refusal.ok());
+  EXPECT_FALSE(refusal->ok);
+  EXPECT_EQ(refusal->id, 5u) << "the refusal answers the streaming request";
+  EXPECT_EQ(refusal->error.code, errc::kMalformedRequest);
+  EXPECT_NE(refusal->error.message.find("must not send"), std::string::npos)
+      << refusal->error.message;
+  EXPECT_FALSE(read_frame(*stream, {5s, 5s}).ok()) << "the connection should be closed";
+  EXPECT_TRUE(wait_for_connections(0, 2s));
+  EXPECT_TRUE(quiet.ended.load());
+}
+
+TEST_F(ServerTest, StopEndsAQuietStreamPromptly) {
+  QuietStream quiet;
+  stream_task_ = quiet.task();
+  start();
+  auto client = Client::connect(endpoint_);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->subscribe().ok());
+  ASSERT_TRUE(wait_for_connections(1, 1s));
+  const auto started = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_TRUE(quiet.ended.load());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+// Stream::probe over the platform's transport: never blocks, consumes nothing.
+TEST(StreamProbe, TellsAQuietPeerFromOneThatSentDataOrHungUp) {
+  test::TempDir dir;
+  const std::string endpoint = test::unique_endpoint(dir);
+  auto listener = listen(endpoint, {});
+  ASSERT_TRUE(listener.ok()) << listener.error().message;
+  auto accepting = std::async(std::launch::async, [&] { return (*listener)->accept(); });
+  auto client = connect(endpoint, 2s);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  auto accepted = accepting.get();
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+  Stream& server = **accepted;
+  // Polls the probe until it says `wanted` (data and hang-ups travel, if only a little).
+  const auto becomes = [&server](PeerActivity wanted) {
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (server.probe() != wanted) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  };
+
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.probe(), PeerActivity::kQuiet);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 100ms) << "probe() must not wait";
+
+  const std::string sent = "x";
+  ASSERT_TRUE((*client)->write_all(std::as_bytes(std::span(sent.data(), sent.size())), 1s).ok());
+  ASSERT_TRUE(becomes(PeerActivity::kData));
+  EXPECT_EQ(server.probe(), PeerActivity::kData) << "probing consumed the byte";
+  std::array<std::byte, 8> buffer{};
+  auto n = server.read_some(buffer, 1s);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(static_cast<char>(buffer[0]), 'x');
+  EXPECT_EQ(server.probe(), PeerActivity::kQuiet);
+
+  client->reset();  // the peer hangs up
+  EXPECT_TRUE(becomes(PeerActivity::kClosed));
+  server.close();
+  EXPECT_EQ(server.probe(), PeerActivity::kClosed);
 }
 
 TEST_F(ServerTest, StopClosesIdleConnectionsPromptly) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
+#include <vector>
 
 #include "hangar/service/events.h"
 
@@ -215,6 +217,43 @@ TEST_F(EventFeedTest, StopEndsEverySubscriptionPromptly) {
   auto late = feed.subscribe(std::nullopt);
   ASSERT_TRUE(late.ok());
   EXPECT_TRUE((*late)->next(1s).closed);
+}
+
+TEST_F(EventFeedTest, SubscriptionsAreCappedPerUserAndInAllAndAReleasedOneFreesItsPlace) {
+  EventFeedOptions options{1h};
+  options.max_subscribers = 3;
+  options.max_subscribers_per_user = 2;
+  EventFeed feed(*store_, options);
+  ASSERT_TRUE(feed.start().ok());
+  std::vector<std::shared_ptr<Subscription>> held;
+  for (int i = 0; i < 2; ++i) {
+    auto alice = feed.subscribe(std::nullopt, "alice");
+    ASSERT_TRUE(alice.ok()) << alice.error().message;
+    held.push_back(std::move(alice).value());
+  }
+  auto third = feed.subscribe(std::nullopt, "alice");
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, "busy");
+  EXPECT_NE(third.error().message.find("alice already has 2"), std::string::npos)
+      << third.error().message;
+  EXPECT_NE(third.error().message.find("max_subscribers_per_user 2"), std::string::npos)
+      << third.error().message;
+
+  // Another user still gets one, up to the total.
+  auto bob = feed.subscribe(std::nullopt, "bob");
+  ASSERT_TRUE(bob.ok()) << bob.error().message;
+  auto carol = feed.subscribe(std::nullopt, "carol");
+  ASSERT_FALSE(carol.ok());
+  EXPECT_EQ(carol.error().code, "busy");
+  EXPECT_NE(carol.error().message.find("max_subscribers 3"), std::string::npos)
+      << carol.error().message;
+  EXPECT_EQ(feed.subscriber_count(), 3u);
+
+  // A subscription released by its stream makes room at once.
+  held.pop_back();
+  auto again = feed.subscribe(std::nullopt, "alice");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(feed.subscriber_count(), 3u);
 }
 
 TEST_F(EventFeedTest, RemovingTheNewestDeviceNeverLetsItsSequenceNumbersBeReused) {

@@ -85,6 +85,13 @@ class ScriptedStream final : public ipc::Stream {
     return {};
   }
   void close() override { closed_ = true; }
+  // As a reader would find it: unread chunks are data, past the script the end of the stream (or,
+  // with `silent_at_end`, a peer that stays connected and says nothing).
+  ipc::PeerActivity probe() override {
+    if (closed_) return ipc::PeerActivity::kClosed;
+    if (!chunks_.empty()) return ipc::PeerActivity::kData;
+    return silent_at_end_ ? ipc::PeerActivity::kQuiet : ipc::PeerActivity::kClosed;
+  }
   const ipc::PeerIdentity& peer() override { return peer_; }
 
   ipc::PeerIdentity& mutable_peer() { return peer_; }

@@ -116,6 +116,12 @@ bool in_group(uid_t uid, gid_t primary, const std::string& group) {
   return false;
 }
 
+#ifdef POLLRDHUP
+constexpr short kProbeEvents = POLLIN | POLLRDHUP;
+#else
+constexpr short kProbeEvents = POLLIN;
+#endif
+
 class UnixStream final : public Stream {
  public:
   UnixStream(Fd fd, PeerIdentity peer) : fd_(std::move(fd)), peer_(std::move(peer)) {}
@@ -165,6 +171,30 @@ class UnixStream final : public Stream {
     // shutdown() wakes a poll() in another thread; the descriptor itself is released in the
     // destructor so it cannot be reused while that thread still holds the number.
     if (!closed_.exchange(true)) ::shutdown(fd_.get(), SHUT_RDWR);
+  }
+
+  PeerActivity probe() override {
+    if (closed_.load()) return PeerActivity::kClosed;
+    for (;;) {
+      // POLLIN also wakes at the end of the stream; POLLRDHUP says the peer shut down its sending
+      // side; POLLHUP and POLLERR come unasked.
+      pollfd p{fd_.get(), kProbeEvents, 0};
+      const int rc = ::poll(&p, 1, 0);
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc < 0) return PeerActivity::kClosed;  // a descriptor poll refuses is of no more use
+      if (rc == 0) return PeerActivity::kQuiet;
+      break;
+    }
+    // Something is pending: a byte to read, or the end of the stream. Peek to tell which.
+    for (;;) {
+      char byte = 0;
+      const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return PeerActivity::kData;
+      if (n == 0) return PeerActivity::kClosed;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return PeerActivity::kQuiet;  // woken for naught
+      return PeerActivity::kClosed;  // ECONNRESET and the like
+    }
   }
 
   const PeerIdentity& peer() override { return peer_; }

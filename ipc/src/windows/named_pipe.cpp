@@ -181,6 +181,18 @@ class PipeStream final : public Stream {
     if (io_in_flight_ == 0) pipe_.reset();
   }
 
+  PeerActivity probe() override {
+    IoScope scope(*this);
+    if (!scope.entered()) return PeerActivity::kClosed;
+    // PeekNamedPipe never waits and reads nothing: the bytes available, or ERROR_BROKEN_PIPE once
+    // the other end closed its handle. Any other failure leaves a pipe nothing can be served on.
+    DWORD available = 0;
+    if (!::PeekNamedPipe(pipe_.get(), nullptr, 0, nullptr, &available, nullptr)) {
+      return PeerActivity::kClosed;
+    }
+    return available > 0 ? PeerActivity::kData : PeerActivity::kQuiet;
+  }
+
   const PeerIdentity& peer() override {
     if (peer_resolved_) return peer_;
     IoScope scope(*this);

@@ -17,9 +17,14 @@ namespace hangar::ipc {
 // Writes one more frame to a streaming client: a reply to the streaming request carrying `result`.
 // False once the client is gone or did not drain within the server's write timeout.
 using FrameWriter = std::function<bool(const Json& result)>;
+// Asks, without blocking, whether the stream should end although no write failed: true once the
+// client closed its connection, sent anything (a streaming client sends nothing after its
+// request: the server ends the stream with a malformed_request error), or the server stops.
+using PeerLeft = std::function<bool()>;
 // What a streaming command (subscribe) runs after its reply went out; the connection closes when
-// it returns, so it must return once the writer fails or the service stops.
-using StreamTask = std::function<void(const FrameWriter& write)>;
+// it returns, so it must return once the writer fails or `peer_left` says so, and while it waits
+// for something to write it asks `peer_left` at least once a second.
+using StreamTask = std::function<void(const FrameWriter& write, const PeerLeft& peer_left)>;
 
 // What a handler sees of the caller and the request.
 struct CallContext {
@@ -43,7 +48,8 @@ class Dispatcher {
   static core::Result<Dispatcher> create(std::vector<Binding> bindings);
 
   // Never throws: exceptions from handlers become "internal" errors. Sets `close_after` when the
-  // payload was not a well-formed request, after which the connection should be dropped.
+  // payload was not a well-formed request, or the reply is a busy refusal, after which the
+  // connection should be dropped.
   // A streaming command's handler leaves its task in `stream_after` (when given).
   std::string handle(std::string_view payload, Stream& stream, bool* close_after = nullptr,
                      StreamTask* stream_after = nullptr) const;

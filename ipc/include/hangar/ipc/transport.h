@@ -26,8 +26,15 @@ struct PeerIdentity {
   bool is_admin = false;
 };
 
-// A connected byte stream. read_some/write_all are called from one thread at a time; close() may be
-// called from any thread and makes a pending read or write return promptly.
+// What a connection's peer has done that has not been read yet (Stream::probe).
+enum class PeerActivity {
+  kQuiet,   // still connected, nothing unread
+  kData,    // bytes are waiting to be read
+  kClosed,  // the peer hung up (or the connection broke, or close() was called)
+};
+
+// A connected byte stream. read_some/write_all/probe are called from one thread at a time; close()
+// may be called from any thread and makes a pending read or write return promptly.
 class Stream {
  public:
   virtual ~Stream() = default;
@@ -37,6 +44,11 @@ class Stream {
   // Writes every byte or fails ("timeout" if the peer does not drain within `timeout`).
   virtual Status write_all(std::span<const std::byte> data, Duration timeout) = 0;
   virtual void close() = 0;
+  // Never blocks and consumes nothing: whether the peer hung up or sent bytes not read yet. For a
+  // connection the service only writes to (a subscriber), so that it learns a peer left without
+  // waiting for a write to fail. A peer that half-closed (shutdown of its sending side) counts as
+  // closed. Data waiting ahead of a hang-up is reported as data.
+  virtual PeerActivity probe() = 0;
   // The peer's identity. On Windows it is resolved by impersonating the client, which is only
   // possible after data has been read from the pipe: call it after the first request arrived.
   virtual const PeerIdentity& peer() = 0;

@@ -69,6 +69,7 @@ class Subscription {
   std::int64_t missed_through_ = 0;
   std::int64_t seq_ = 0;
   std::int64_t start_seq_ = 0;  // set once by EventFeed::subscribe before it is shared
+  std::string owner_;           // the subscribing user, likewise
   bool closed_ = false;
 };
 
@@ -76,6 +77,11 @@ struct EventFeedOptions {
   std::chrono::milliseconds poll{200};  // how often the history is checked for new rows
   std::int64_t read_batch = 2000;       // rows per read
   std::size_t subscriber_capacity = 4096;
+  // Subscriptions open at once, in all and per user. Each holds a connection and a thread of the
+  // IPC server for as long as it lasts, so together they must leave most of the server's
+  // connections (256) to ordinary commands; beyond either limit subscribe() answers busy.
+  std::size_t max_subscribers = 64;
+  std::size_t max_subscribers_per_user = 8;
 };
 
 class EventFeed {
@@ -94,14 +100,18 @@ class EventFeed {
   // Closes every subscription and joins the thread. Idempotent.
   void stop();
 
-  // A new subscription. With `since`, the changes after that seq that are still in the history
-  // come first (a client that reconnects misses nothing); if there are more than the
-  // subscription holds, it starts with a gap instead.
-  core::Result<std::shared_ptr<Subscription>> subscribe(std::optional<std::int64_t> since);
+  // A new subscription for `user` (ipc::PeerIdentity::user). With `since`, the changes after
+  // that seq come first, replayed from the history; if more than the subscription holds
+  // (subscriber_capacity) are missing, it starts with a gap instead and the client resynchronises.
+  // Refused with "busy", naming the limit, when `user` already holds max_subscribers_per_user
+  // subscriptions or max_subscribers are open.
+  core::Result<std::shared_ptr<Subscription>> subscribe(std::optional<std::int64_t> since,
+                                                        const std::string& user = {});
   // Reads new history rows now and delivers them (the thread calls this; tests call it directly).
   core::Status poll_once();
   std::int64_t last_seq() const;
-  // Subscriptions still open (a subscriber that left is counted until its connection closes).
+  // Subscriptions still open (one whose client left is counted until its stream notices, within
+  // about a second).
   std::size_t subscriber_count() const;
 
  private:

@@ -40,7 +40,13 @@ struct Options {
   double group_sweep_interval_hours = 24;
   // Changes a `subscribe` client may fall behind by before it is sent a gap (config only).
   int event_queue_size = 4096;
+  // `subscribe` streams open at once, in all and per user (config only). Each holds one of the IPC
+  // server's 256 connections, so at most half may stream: the rest stay free for commands.
+  int max_subscribers = 64;
+  int max_subscribers_per_user = 8;
 };
+
+inline constexpr int kMaxSubscribersLimit = 128;  // the most max_subscribers may be set to
 
 inline constexpr const char* kDefaultCloudUrl = "http://127.0.0.1:8710";
 
