@@ -383,7 +383,7 @@ const std::vector<Command>& commands() {
        "add devices a partner registered with our group tag, refresh activity, and put devices "
        "back in their profile's group (profile_groups)",
        cmd_sync},
-      {"watch", "[--state S] [--since SEQ] [--count N] [--no-reconnect]",
+      {"watch", "[--state S] [--since SEQ] [--count N] [--heartbeat-ms MS] [--no-reconnect]",
        "print device state changes live (Ctrl-C to stop)", cmd_watch},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
