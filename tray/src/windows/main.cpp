@@ -85,6 +85,7 @@ int main() {
     DispatchMessageW(&message);
   }
   spdlog::info("hangar-tray: quit");
+  window.finish_commands();  // a menu command may still use the monitor
   watcher.request_stop();
   watcher.join();
   if (instance != nullptr) CloseHandle(instance);

@@ -29,6 +29,10 @@ class TrayWindow final : public TrayView {
   core::Status create(HINSTANCE instance);
   // The menu's commands go through the monitor; set before the message loop runs.
   void attach(Monitor& monitor) { monitor_ = &monitor; }
+  // Waits for a menu command still talking to the service: call it before the monitor goes.
+  void finish_commands() {
+    if (worker_.joinable()) worker_.join();
+  }
 
   void show_health(Health health, const std::string& tooltip) override;
   void notify(const Notification& notification) override;
