@@ -63,6 +63,17 @@ class RegistrationE2E : public ::testing::Test {
     return Json::parse(result.output);
   }
 
+  // A call to the simulator's own control API (/_sim/...), which must succeed; its JSON answer.
+  Json admin(const std::string& method, const std::string& path, const Json& body) {
+    auto transport = cloud::make_cpprest_transport();
+    auto response = transport->send(
+        {method, url_ + path, {{"Content-Type", "application/json"}}, body.dump()}, 10s);
+    EXPECT_TRUE(response.ok());
+    EXPECT_EQ(response.ok() ? response->status / 100 : 0, 2)
+        << (response.ok() ? response->body : "");
+    return response.ok() ? Json::parse(response->body.empty() ? "{}" : response->body) : Json{};
+  }
+
   Json cloud_stats() {
     auto transport = cloud::make_cpprest_transport();
     auto response = transport->send({"GET", url_ + "/_sim/stats", {}, {}}, 10s);
@@ -156,16 +167,8 @@ TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   ASSERT_EQ(status()["states"]["ready_for_user"], 3);
 
   // LIFE-0001 enrolls and syncs now; LIFE-0002 enrolled but last synced 9 days ago.
-  auto transport = cloud::make_cpprest_transport();
   for (const auto& [serial, days] : {std::pair{"LIFE-0001", 0}, std::pair{"LIFE-0002", 9}}) {
-    auto enrolled =
-        transport->send({"POST",
-                         url_ + "/_sim/enroll",
-                         {{"Content-Type", "application/json"}},
-                         Json{{"serialNumber", serial}, {"lastSyncDaysAgo", days}}.dump()},
-                        10s);
-    ASSERT_TRUE(enrolled.ok());
-    ASSERT_EQ(enrolled->status / 100, 2) << enrolled->body;
+    admin("POST", "/_sim/enroll", {{"serialNumber", serial}, {"lastSyncDaysAgo", days}});
   }
   auto refreshed = hangar({"sync"});
   ASSERT_EQ(refreshed.code, 0) << refreshed.output;
@@ -233,15 +236,6 @@ TEST_F(RegistrationE2E, SyncPutsADeviceBackInItsProfilesGroupAndShowReportsIt) {
   ASSERT_TRUE(wait_final(60s)) << status().dump(2);
 
   // The device enrols; then someone moves it by hand from the power-user group to the standard one.
-  auto transport = cloud::make_cpprest_transport();
-  const auto admin = [&](const std::string& method, const std::string& path, const Json& body) {
-    auto response = transport->send(
-        {method, url_ + path, {{"Content-Type", "application/json"}}, body.dump()}, 10s);
-    EXPECT_TRUE(response.ok());
-    EXPECT_EQ(response.ok() ? response->status / 100 : 0, 2)
-        << (response.ok() ? response->body : "");
-    return response.ok() ? Json::parse(response->body.empty() ? "{}" : response->body) : Json{};
-  };
   admin("POST", "/_sim/enroll", {{"serialNumber", "GRP-0001"}});
   const Json moved =
       admin("POST", "/_sim/groups/" + standard + "/members", {{"serialNumber", "GRP-0001"}});
@@ -326,15 +320,6 @@ TEST_F(RegistrationE2E, SyncKeepsADeviceInAnotherGroupWhenItsOwnGroupRefusesTheA
   ASSERT_EQ(hangar({"import", csv.string(), "--profile", "power-user"}).code, 0);
   ASSERT_TRUE(wait_final(60s)) << status().dump(2);
 
-  auto transport = cloud::make_cpprest_transport();
-  const auto admin = [&](const std::string& method, const std::string& path, const Json& body) {
-    auto response = transport->send(
-        {method, url_ + path, {{"Content-Type", "application/json"}}, body.dump()}, 10s);
-    EXPECT_TRUE(response.ok());
-    EXPECT_EQ(response.ok() ? response->status / 100 : 0, 2)
-        << (response.ok() ? response->body : "");
-    return response.ok() ? Json::parse(response->body.empty() ? "{}" : response->body) : Json{};
-  };
   admin("POST", "/_sim/enroll", {{"serialNumber", "DYN-0001"}});
   const Json moved =
       admin("POST", "/_sim/groups/" + standard + "/members", {{"serialNumber", "DYN-0001"}});
