@@ -1233,7 +1233,7 @@ std::chrono::milliseconds Engine::step() {
   return milliseconds(std::max<std::int64_t>(wake - now, 0));
 }
 
-void Engine::run(std::stop_token stop) {
+void Engine::run(const core::StopToken& stop) {
   while (!stop.stop_requested()) {
     milliseconds delay{0};
     const auto started = std::chrono::steady_clock::now();
@@ -1247,20 +1247,11 @@ void Engine::run(std::stop_token stop) {
       delay = config_.backoff_base;
     }
     // A pass that could do more at once still yields briefly, so a bug can never spin a core.
-    delay = std::max(delay, milliseconds(20));
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, stop, delay, [this] { return woken_; });
-    woken_ = false;
+    wakeup_.wait_for(stop, std::max(delay, milliseconds(20)));
   }
 }
 
-void Engine::notify() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
+void Engine::notify() { wakeup_.notify(); }
 
 void Engine::pause() {
   std::lock_guard lock(mutex_);
@@ -1271,9 +1262,8 @@ void Engine::resume() {
   {
     std::lock_guard lock(mutex_);
     status_.paused = false;
-    woken_ = true;
   }
-  wake_.notify_all();
+  wakeup_.notify();
 }
 
 EngineStatus Engine::status() const {

@@ -80,29 +80,20 @@ core::Status EventFeed::start() {
     std::lock_guard lock(mutex_);
     cursor_ = *last;
   }
-  thread_ = std::thread([this] {
-    std::unique_lock lock(wake_mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
-      if (stopping_) break;
-      lock.unlock();
+  thread_.emplace([this](const core::StopToken& stop) {
+    while (wakeup_.wait_for(stop, options_.poll) != core::Wakeup::Reason::kStopped) {
       if (auto status = poll_once(); !status) {
         spdlog::warn("event feed: cannot read the state history: {}", status.error().message);
       }
-      lock.lock();
     }
   });
   return {};
 }
 
 void EventFeed::stop() {
-  {
-    std::lock_guard lock(wake_mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.reset();  // requests the stop and joins
   std::lock_guard lock(mutex_);
+  stopped_ = true;
   for (auto& weak : subscriptions_) {
     if (auto subscription = weak.lock()) subscription->close();
   }
@@ -146,7 +137,7 @@ core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(std::optional<s
   auto subscription = std::make_shared<Subscription>(options_.subscriber_capacity);
   subscription->owner_ = user;
   std::lock_guard lock(mutex_);  // no delivery between the replay and joining the live feed
-  if (stopping_) {
+  if (stopped_) {
     subscription->close();
     return subscription;
   }

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -15,6 +14,7 @@
 #include "handlers.h"
 #include "hangar/cloud/graph_client.h"
 #include "hangar/core/clock.h"
+#include "hangar/core/stop.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/server.h"
 #include "hangar/service/engine.h"
@@ -46,19 +46,16 @@ core::Status prepare_data_dir(const std::filesystem::path& dir) {
 }
 
 // Waits for `stop`, calling `tick` (if any) every few seconds meanwhile.
-void wait_for_stop(std::stop_token stop, const std::function<void()>& tick) {
-  std::mutex mutex;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mutex);
-  while (!stop.stop_requested()) {
-    cv.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+void wait_for_stop(const core::StopToken& stop, const std::function<void()>& tick) {
+  core::Wakeup wakeup;  // nobody notifies it: only the stop or the tick's interval ends a wait
+  while (wakeup.wait_for(stop, std::chrono::seconds(5)) != core::Wakeup::Reason::kStopped) {
     if (tick) tick();
   }
 }
 
 }  // namespace
 
-int run(const Options& options, std::stop_token stop, const std::function<void()>& on_ready,
+int run(const Options& options, const core::StopToken& stop, const std::function<void()>& on_ready,
         EventSink* event_log) {
   if (auto dir = prepare_data_dir(options.data_dir); !dir) {
     // No log file yet: the host prints this.
@@ -155,7 +152,7 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   ipc::Server server(std::move(listener).value(), *dispatcher, server_options);
   server.start();
   spdlog::info("listening on {}", options.endpoint);
-  std::jthread engine_thread([&engine](std::stop_token token) { engine.run(token); });
+  core::StopThread engine_thread([&engine](const core::StopToken& token) { engine.run(token); });
   if (on_ready) on_ready();
 
   std::function<void()> flush_event_log;
@@ -166,8 +163,7 @@ int run(const Options& options, std::stop_token stop, const std::function<void()
   // Summaries of devices held back by the rate limit are written now, not lost.
   if (reporter) reporter->flush(std::numeric_limits<std::int64_t>::max());
   server.stop();
-  engine_thread.request_stop();
-  engine_thread.join();
+  engine_thread.stop_and_join();
   spdlog::info("hangard stopped cleanly");
   spdlog::default_logger()->flush();
   return 0;

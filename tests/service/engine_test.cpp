@@ -3,14 +3,17 @@
 // by serial lookup, and each import outcome in the seed's words.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
 #include "hangar/cloud/http.h"
 #include "hangar/service/engine.h"
+#include "waits.h"
 
 namespace hangar::service {
 namespace {
@@ -439,7 +442,7 @@ TEST_F(EngineTest, DeliveryChecksTheUserAndLicencesThenAssignsAndRecords) {
   Engine engine(*store_, cloud_, clock_, config_);
   engine.step();  // V0 and V1 uploaded; registered after the polls below
   {
-    std::jthread worker([&engine](std::stop_token stop) { engine.run(stop); });
+    core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
     auto early = engine.deliver("V0", "ada@contoso.com", 5s);
     ASSERT_FALSE(early.ok());
     EXPECT_EQ(early.error().code, "conflict");
@@ -447,7 +450,7 @@ TEST_F(EngineTest, DeliveryChecksTheUserAndLicencesThenAssignsAndRecords) {
   }
   run_for(61s, engine);
   ASSERT_EQ(count("ready_for_user"), 2);
-  std::jthread worker([&engine](std::stop_token stop) { engine.run(stop); });
+  core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
 
   auto nobody = engine.deliver("V0", "eve@contoso.com", 5s);
   ASSERT_FALSE(nobody.ok());
@@ -473,6 +476,39 @@ TEST_F(EngineTest, DeliveryChecksTheUserAndLicencesThenAssignsAndRecords) {
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.error().message.find("already delivered to ada@contoso.com"), std::string::npos);
   EXPECT_FALSE(engine.deliver("NOPE", "ada@contoso.com", 5s).ok());
+}
+
+// Stop requests and wake-ups at random moments while run() works on its own thread, with every
+// pass due far in the future (the fake clock never moves, so the engine's next pass is 30 s to an
+// hour away): each stop must end run() within a second. Under Wine this once hung for ever in
+// std::stop_callback's destructor (core/stop.h).
+TEST_F(EngineTest, StopsAndWakeupsAtRandomMomentsEndRunAtOnce) {
+  queue("S", 3);
+  config_.required_licenses = {"sku-e3"};
+  Engine engine(*store_, cloud_, clock_, config_);
+  std::mt19937 random(20261201);
+  constexpr int kRounds = 1000;
+  test::StopRounds worker([&engine](const core::StopToken& stop) { engine.run(stop); });
+  for (int round = 0; round < kRounds; ++round) {
+    worker.start();
+    for (auto n = random() % 4; n > 0; --n) {
+      test::spin_for(std::chrono::microseconds(random() % 300));
+      switch (random() % 3) {
+        case 0:
+          engine.notify();
+          break;
+        case 1:
+          engine.pause();
+          engine.resume();
+          break;
+        default:
+          // A delivery queues a job for the engine's thread and notifies it.
+          EXPECT_FALSE(engine.deliver("S0", "nobody@contoso.com", 2s).ok());
+      }
+    }
+    test::spin_for(std::chrono::microseconds(random() % 500));
+    worker.stop(1000ms, "round " + std::to_string(round) + ": Engine::run seeing its stop");
+  }
 }
 
 TEST_F(EngineTest, ActivityMonitorRunsHourlyNotOnEveryPass) {

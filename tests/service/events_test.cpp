@@ -2,11 +2,16 @@
 // after a reconnect, gaps for subscribers that fall behind, and history ids that never repeat.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <random>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "hangar/service/events.h"
+#include "waits.h"
 
 namespace hangar::service {
 namespace {
@@ -45,6 +50,30 @@ class EventFeedTest : public ::testing::Test {
   std::filesystem::path path_;
   std::unique_ptr<store::Store> store_;
 };
+
+// The feed thread sleeps an hour between polls here: stop() at a random moment (while it sleeps,
+// polls or has just started) must end it within a second, hundreds of times over (each round
+// starts a thread: milliseconds under Wine), and close the subscriptions it had.
+TEST_F(EventFeedTest, StopAtRandomMomentsEndsTheFeedThreadAtOnce) {
+  queue("S-1");
+  std::mt19937 random(1201);
+  for (int round = 0; round < 300; ++round) {
+    EventFeed feed(*store_, EventFeedOptions{(random() % 2) ? 1h : 1ms});
+    ASSERT_TRUE(feed.start().ok());
+    auto subscription = feed.subscribe(std::nullopt);
+    ASSERT_TRUE(subscription.ok());
+    test::spin_for(std::chrono::microseconds(random() % 400));
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&] {
+      feed.stop();
+      stopped = true;
+    });
+    test::within_or_abort([&] { return stopped.load(); }, 1000ms,
+                          "round " + std::to_string(round) + ": EventFeed::stop()");
+    stopper.join();
+    EXPECT_TRUE((*subscription)->next(0ms).closed);
+  }
+}
 
 TEST_F(EventFeedTest, NewChangesReachListenersAndSubscribersInOrderAfterStart) {
   queue("OLD-1");  // before start: history, not news

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "hangar/core/stop.h"
 #include "hangar/core/version.h"
 #include "hangar/service/run.h"
 
@@ -37,8 +38,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::stop_source stop;
-  std::jthread waiter([&](std::stop_token token) {
+  hangar::core::StopSource stop;
+  hangar::core::StopThread waiter([&](const hangar::core::StopToken& token) {
     while (!token.stop_requested()) {
       timespec timeout{0, 200'000'000};
       int sig = sigtimedwait(&signals, nullptr, &timeout);
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
       }
     }
   });
-  int code = hangar::service::run(*options, stop.get_token(), [] {});
-  waiter.request_stop();
+  int code = hangar::service::run(*options, stop.token(), [] {});
+  waiter.stop_and_join();
   return code;
 }

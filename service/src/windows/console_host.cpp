@@ -7,7 +7,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
-#include <stop_token>
+#include "hangar/core/stop.h"
 
 #include "hangar/service/options.h"
 #include "hangar/service/run.h"
@@ -25,7 +25,7 @@ constexpr auto kCloseGrace = 4500ms;
 // a function-local static, alive until the process exits, because the handler runs on a thread of
 // its own and may still be waiting when run_console() returns.
 struct ConsoleSession {
-  std::stop_source stop;
+  core::StopSource stop;
   std::mutex mutex;
   std::condition_variable finished_changed;
   bool finished = false;
@@ -69,7 +69,7 @@ int run_console(const std::vector<std::string>& args) {
 
   ConsoleSession& s = session();
   ::SetConsoleCtrlHandler(&on_console_event, TRUE);
-  const int code = service::run(*options, s.stop.get_token(), [] {});
+  const int code = service::run(*options, s.stop.token(), [] {});
   {
     std::lock_guard lock(s.mutex);
     s.finished = true;

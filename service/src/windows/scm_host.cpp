@@ -9,8 +9,8 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <stop_token>
 #include <thread>
+#include "hangar/core/stop.h"
 
 #include "event_log.h"
 #include "hangar/core/version.h"
@@ -72,7 +72,7 @@ class ServiceHost {
                {std::string(core::kVersion), options->data_dir.string(), options->endpoint}});
         };
         // The same sink takes the devices' state changes (Ready for user, failures).
-        const int code = service::run(*options, stop_.get_token(), on_ready, &events_);
+        const int code = service::run(*options, stop_.token(), on_ready, &events_);
         std::lock_guard lock(mutex_);
         finished_ = true;
         exit_code_ = code;
@@ -182,7 +182,7 @@ class ServiceHost {
   bool finished_ = false;
   int exit_code_ = 0;
   bool started_ = false;  // run() reported ready
-  std::stop_source stop_;
+  core::StopSource stop_;
   WindowsEventSink events_;  // start, stop and failures in the Application log
 };
 

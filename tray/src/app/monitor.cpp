@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <thread>
 
 #include "hangar/ipc/client.h"
@@ -30,7 +29,7 @@ const char* kind_name(NotificationKind kind) {
 
 }  // namespace
 
-void Monitor::run(std::stop_token stop) {
+void Monitor::run(const core::StopToken& stop) {
   spdlog::info("hangar-tray: watching {}", endpoint_);
   while (!stop.stop_requested()) {
     std::string why;
@@ -53,7 +52,7 @@ void Monitor::run(std::stop_token stop) {
   publish();  // notifications already due are still shown
 }
 
-std::string Monitor::session(std::stop_token stop) {
+std::string Monitor::session(const core::StopToken& stop) {
   auto events = ipc::Client::connect(endpoint_, kConnectTimeout);
   if (!events) return events.error().message;
   std::optional<std::int64_t> since;
@@ -145,16 +144,12 @@ void Monitor::publish() {
   }
 }
 
-void Monitor::wait_offline(std::stop_token stop, std::chrono::milliseconds delay) {
-  std::mutex m;
-  std::condition_variable_any cv;
+void Monitor::wait_offline(const core::StopToken& stop, std::chrono::milliseconds delay) {
   const auto until = clock_.steady_now() + delay;
-  std::unique_lock lock(m);
   while (!stop.stop_requested() && clock_.steady_now() < until) {
     // Pending notifications keep their schedule while the service is away.
-    cv.wait_for(lock, stop,
-                std::min<std::chrono::steady_clock::duration>(kSlice, until - clock_.steady_now()),
-                [] { return false; });
+    offline_wait_.wait_for(
+        stop, std::min<std::chrono::steady_clock::duration>(kSlice, until - clock_.steady_now()));
     publish();
   }
 }

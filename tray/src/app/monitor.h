@@ -6,11 +6,11 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
-#include <stop_token>
 #include <string>
 
 #include "hangar/core/clock.h"
 #include "hangar/core/result.h"
+#include "hangar/core/stop.h"
 #include "hangar/tray/model.h"
 
 namespace hangar::tray {
@@ -32,7 +32,7 @@ class Monitor {
   // Runs until `stop` is requested. Waits for events are sliced, so it returns within half a
   // second, or once the connection attempt or call under way ends (at most 5 s to connect and
   // 10 s for a call against a service that hangs).
-  void run(std::stop_token stop);
+  void run(const core::StopToken& stop);
 
   // For the menu (any thread). A command ("pause", "resume") on its own connection; the service's
   // error (permission_denied ...) comes back as is. The status refreshes right after.
@@ -44,10 +44,10 @@ class Monitor {
 
  private:
   // One connection: subscribe, then events until it fails. Returns why it ended.
-  std::string session(std::stop_token stop);
+  std::string session(const core::StopToken& stop);
   void refresh_status();
   void publish();
-  void wait_offline(std::stop_token stop, std::chrono::milliseconds delay);
+  void wait_offline(const core::StopToken& stop, std::chrono::milliseconds delay);
 
   const std::string endpoint_;
   core::SystemClock clock_;
@@ -57,6 +57,7 @@ class Monitor {
   std::atomic<bool> refresh_requested_{false};
   std::chrono::steady_clock::time_point status_at_{};
   std::optional<std::pair<Health, std::string>> shown_;
+  core::Wakeup offline_wait_;  // the sleep between connection attempts; a stop ends it
 };
 
 }  // namespace hangar::tray

@@ -11,6 +11,7 @@
 #include "../app/monitor.h"
 #include "../app/print_view.h"
 #include "hangar/core/paths.h"
+#include "hangar/core/stop.h"
 #include "hangar/tray/options.h"
 #include "notify_view.h"
 
@@ -51,11 +52,11 @@ int main(int argc, char** argv) {
     view = &notify_view;
   }
   Monitor monitor(options->endpoint, options->coalesce, *view);
-  std::jthread watcher([&monitor](std::stop_token stop) { monitor.run(stop); });
+  hangar::core::StopThread watcher(
+      [&monitor](const hangar::core::StopToken& stop) { monitor.run(stop); });
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("hangar-tray: stopping (signal {})", signal_number);
-  watcher.request_stop();
-  watcher.join();
+  watcher.stop_and_join();
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "../app/monitor.h"
 #include "../app/print_view.h"
 #include "hangar/core/paths.h"
+#include "hangar/core/stop.h"
 #include "hangar/core/win_text.h"
 #include "hangar/tray/options.h"
 #include "tray_window.h"
@@ -52,7 +53,7 @@ int main() {
     // No icon: what would be shown goes to standard output until the process is ended.
     PrintView view;
     Monitor monitor(options->endpoint, options->coalesce, view);
-    monitor.run(std::stop_token{});
+    monitor.run(hangar::core::StopToken{});
     return 0;
   }
   // One tray per session and service: the Run key starts one at logon, and a second started by
@@ -78,7 +79,8 @@ int main() {
   }
   Monitor monitor(options->endpoint, options->coalesce, window);
   window.attach(monitor);
-  std::jthread watcher([&monitor](std::stop_token stop) { monitor.run(stop); });
+  hangar::core::StopThread watcher(
+      [&monitor](const hangar::core::StopToken& stop) { monitor.run(stop); });
   MSG message;
   while (GetMessageW(&message, nullptr, 0, 0) > 0) {
     TranslateMessage(&message);
@@ -86,8 +88,7 @@ int main() {
   }
   spdlog::info("hangar-tray: quit");
   window.finish_commands();  // a menu command may still use the monitor
-  watcher.request_stop();
-  watcher.join();
+  watcher.stop_and_join();
   if (instance != nullptr) CloseHandle(instance);
   return 0;
 }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -12,12 +11,12 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "hangar/cloud/registration.h"
 #include "hangar/core/clock.h"
+#include "hangar/core/stop.h"
 #include "hangar/store/store.h"
 
 namespace hangar::service {
@@ -138,7 +137,7 @@ class Engine {
   std::chrono::milliseconds step();
 
   // Runs passes until `stop`; notify() and resume() cut a wait short.
-  void run(std::stop_token stop);
+  void run(const core::StopToken& stop);
   void notify();
   void pause();
   void resume();
@@ -199,8 +198,7 @@ class Engine {
   RateBudget requests_;
 
   mutable std::mutex mutex_;  // guards status_ and the wake-up flags
-  std::condition_variable_any wake_;
-  bool woken_ = false;
+  core::Wakeup wakeup_;       // notify(), resume() and stop end the wait between passes
   bool refresh_requested_ = false;
   bool backoff_reset_requested_ = false;
   std::deque<std::function<void()>> jobs_;  // work other threads hand to the engine's thread

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hangar/core/result.h"
+#include "hangar/core/stop.h"
 #include "hangar/store/store.h"
 
 namespace hangar::service {
@@ -123,10 +124,9 @@ class EventFeed {
   mutable std::mutex mutex_;  // cursor_ and subscriptions_; held while delivering
   std::int64_t cursor_ = 0;
   std::vector<std::weak_ptr<Subscription>> subscriptions_;
-  std::mutex wake_mutex_;
-  std::condition_variable wake_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  bool stopped_ = false;  // under mutex_: stop() ran, later subscriptions start closed
+  core::Wakeup wakeup_;   // the feed thread sleeps here between polls
+  std::optional<core::StopThread> thread_;  // the feed thread; last, so it stops first
 };
 
 }  // namespace hangar::service

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <functional>
-#include <stop_token>
 
+#include "hangar/core/stop.h"
 #include "hangar/service/event_sink.h"
 #include "hangar/service/options.h"
 
@@ -15,7 +15,7 @@ namespace hangar::service {
 // for user or fail registration are written there too (rate-limited, event_report.h); it must
 // outlive the call. Returns a process exit code; start-up failures are logged and returned as
 // non-zero.
-int run(const Options& options, std::stop_token stop, const std::function<void()>& on_ready,
+int run(const Options& options, const core::StopToken& stop, const std::function<void()>& on_ready,
         EventSink* event_log = nullptr);
 
 }  // namespace hangar::service
