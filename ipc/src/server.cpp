@@ -7,7 +7,10 @@ namespace hangar::ipc {
 
 Server::Server(std::unique_ptr<Listener> listener, const Dispatcher& dispatcher,
                ServerOptions options)
-    : listener_(std::move(listener)), dispatcher_(dispatcher), options_(options) {}
+    : listener_(std::move(listener)),
+      endpoint_(listener_->endpoint()),
+      dispatcher_(dispatcher),
+      options_(options) {}
 
 Server::~Server() { stop(); }
 
@@ -19,6 +22,9 @@ void Server::stop() {
   if (stopping_.exchange(true)) return;
   listener_->stop();
   if (accept_thread_.joinable()) accept_thread_.join();
+  // Closing the endpoint now refuses the clients still in its backlog at once: otherwise each
+  // would wait out its own timeout for a reply that never comes.
+  listener_.reset();
   std::list<std::unique_ptr<Connection>> connections;
   {
     std::lock_guard lock(mutex_);
@@ -50,7 +56,7 @@ void Server::accept_loop() {
     auto stream = listener_->accept();
     if (!stream) {
       if (stopping_.load() || stream.error().code == "stopped") break;
-      spdlog::warn("ipc: accept on {} failed: {}", listener_->endpoint(), stream.error().message);
+      spdlog::warn("ipc: accept on {} failed: {}", endpoint_, stream.error().message);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // do not spin on a bad state
       continue;
     }

@@ -5,11 +5,14 @@
 #include <array>
 #include <atomic>
 #include <future>
+#include <random>
+#include <string>
 #include <thread>
 
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/server.h"
 #include "test_support.h"
+#include "waits.h"
 
 namespace hangar::ipc {
 namespace {
@@ -347,6 +350,59 @@ TEST_F(ServerTest, ConnectingWhereNothingListensIsUnavailable) {
   EXPECT_EQ(client.error().code, errc::kUnavailable);
   EXPECT_NE(client.error().message.find(endpoint_), std::string::npos) << client.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+}
+
+}  // namespace
+}  // namespace hangar::ipc
+
+namespace hangar::ipc {
+namespace {
+
+// Server::stop() at random moments (accepting, mid-frame, mid-call, with idle clients), hundreds
+// of times: each must return within two seconds, whatever its clients were doing.
+TEST_F(ServerTest, StopAtRandomMomentsReturnsPromptly) {
+  std::mt19937 random(1201);
+  for (int round = 0; round < 200; ++round) {
+    start();
+    std::vector<std::unique_ptr<Stream>> idle;
+    std::vector<std::thread> callers;
+    for (auto n = random() % 4; n > 0; --n) {
+      switch (random() % 3) {
+        case 0:  // connected, silent
+          if (auto stream = connect(endpoint_, 2s)) idle.push_back(std::move(stream).value());
+          break;
+        case 1:  // half a frame header, then nothing
+          if (auto stream = connect(endpoint_, 2s)) {
+            const std::array<std::byte, 2> half{std::byte{8}, std::byte{0}};
+            (void)(*stream)->write_all(half, 1s);
+            idle.push_back(std::move(stream).value());
+          }
+          break;
+        default:  // calls that may be cut off by the stop
+          callers.emplace_back([endpoint = endpoint_] {
+            if (auto client = Client::connect(endpoint, 1s)) {
+              for (int i = 0; i < 5; ++i) {
+                if (!client->call("ping", Json::object(), 1s)) break;
+              }
+            }
+          });
+      }
+    }
+    test::spin_for(std::chrono::microseconds(random() % 2000));
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&] {
+      server_->stop();
+      stopped = true;
+    });
+    test::within_or_abort([&] { return stopped.load(); }, 2000ms,
+                          "round " + std::to_string(round) + ": Server::stop()");
+    stopper.join();
+    // A caller cut off by the stop, or still in the endpoint's backlog, hears so at once.
+    const auto joined = std::chrono::steady_clock::now();
+    for (auto& caller : callers) caller.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - joined, 500ms) << "round " << round;
+    server_.reset();
+  }
 }
 
 }  // namespace

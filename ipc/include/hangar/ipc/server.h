@@ -37,7 +37,7 @@ class Server {
   // Stops accepting, closes every connection and joins all threads. Idempotent.
   void stop();
   std::size_t active_connections() const { return active_.load(); }
-  const std::string& endpoint() const { return listener_->endpoint(); }
+  const std::string& endpoint() const { return endpoint_; }
 
  private:
   struct Connection {
@@ -49,7 +49,8 @@ class Server {
   void serve(Connection& connection);
   void reap_finished();
 
-  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<Listener> listener_;  // closed by stop()
+  const std::string endpoint_;
   const Dispatcher& dispatcher_;
   ServerOptions options_;
   std::thread accept_thread_;
