@@ -7,6 +7,7 @@
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/validation.h"
 #include "test_support.h"
+#include "watchdog.h"
 
 namespace hangar::core {
 namespace {
@@ -220,6 +221,7 @@ class RepeatStream : public std::istream {
 };
 
 TEST(ValidationScale, HundredThousandDuplicateRows) {
+  hangar::test::set_time_limit(std::chrono::seconds(60));
   const std::string hash = HardwareHashBuilder()
                                .os_build("10.0.22631.1")
                                .serial_number("DUP-1")

@@ -502,6 +502,7 @@ TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse
 }
 
 TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
+  set_time_limit(std::chrono::seconds(150));  // twenty kill -9 rounds over 1,000 devices
   start_cloud({{"seed", 5},
                {"time_scale", 600},
                {"registration", {{"delay_seconds", 30}}},

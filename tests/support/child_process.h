@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "watchdog.h"
+
 extern char** environ;
 
 namespace hangar::test {
@@ -113,6 +115,11 @@ inline RunResult run_command(const std::vector<std::string>& argv,
   }
   RunResult result;
   {
+    std::string command;
+    for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
+    if (command.size() > 200) command = command.substr(0, 200) + "...";
+    WaitingFor waiting("`" + command + "` to finish (killed after " +
+                       std::to_string(timeout.count()) + " ms)");
     Process p(argv, out, extra_env, in);
     auto code = p.wait(timeout);
     result.code = code ? *code : -1;

@@ -26,6 +26,8 @@ inline std::optional<std::string> start_cloudsim(const std::string& binary,
   process = std::make_unique<Process>(std::vector<std::string>{binary, "--port", "0", "--scenario",
                                                                (dir / "scenario.json").string()},
                                       dir / "cloudsim.out");
+  WaitingFor waiting("hangar-cloudsim to say where it listens (" + (dir / "cloudsim.out").string() +
+                     ")");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string out = read_file(dir / "cloudsim.out");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hangar/ipc/transport.h"
+#include "watchdog.h"
 
 #ifdef _WIN32
 #include <process.h>

@@ -130,6 +130,7 @@ class TrayE2E : public ::testing::Test {
 };
 
 TEST_F(TrayE2E, CoalescesNotificationsAndReconnectsWithoutRepeats) {
+  set_time_limit(std::chrono::seconds(60));
   start_tray();
   ASSERT_TRUE(wait_output("health: offline | Hangar: service not reachable", 10s)) << tray_output();
   start_service();
