@@ -81,7 +81,7 @@ class StopThread {
  public:
   StopThread() = default;
   template <class F>
-  explicit StopThread(F&& fn) : thread_(std::forward<F>(fn), source_.token()) {}
+  explicit StopThread(F&& fn) : source_(), thread_(std::forward<F>(fn), source_.token()) {}
   StopThread(const StopThread&) = delete;
   StopThread& operator=(const StopThread&) = delete;
   ~StopThread() { stop_and_join(); }
