@@ -75,19 +75,16 @@ JSON
   wait_for_service_state "$name" RUNNING 60 || fail "$case_name: the service did not reach RUNNING"
 }
 
-status_json() { wine_run 30 "$hangar_exe" --endpoint "$pipe" --json status 2>&1 | tr -d '\r' || true; }
+# Polls the case's status until it matches the extended regex $1 (within $2 seconds).
+case_status() {
+  wait_for_status "$hangar_exe" "$2" "$1" --endpoint "$pipe" || { echo "$status_out" >&2; return 1; }
+}
 
-# Polls status until it matches the extended regex $1 (within $2 seconds).
-wait_for_status() {
-  local pattern=$1 seconds=$2 out=""
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    out=$(status_json)
-    grep -Eq "$pattern" <<<"$out" && return 0
-    sleep 0.5
-  done
-  echo "$out" >&2
-  return 1
+# Imports the four devices into the case's service.
+import_devices() {
+  local out
+  out=$(wine_run 120 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
+    tr -d '\r') || fail "import: $out"
 }
 
 # sc stop, then STOPPED within kStopLimit seconds and a clean stop in the log.
@@ -109,31 +106,29 @@ delete_case() {
 
 echo "== idle: nothing queued, the activity pass and the group sweep hours away"
 start_case idle "$sim_url"
-wait_for_status '"next_pass_at": [1-9]' 30 || fail "idle: no activity pass scheduled"
+case_status '"next_pass_at": [1-9]' 30 || fail "idle: no activity pass scheduled"
 stop_case idle
 delete_case
 
 echo "== pending: 4 devices Registration Pending, the next poll an hour away"
 start_case pending "$sim_url"
-import_out=$(wine_run 120 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
-  tr -d '\r') || fail "import: $import_out"
-wait_for_status '"registration_pending": 4' 60 || fail "pending: the devices were not uploaded"
+import_devices
+case_status '"registration_pending": 4' 60 || fail "pending: the devices were not uploaded"
 stop_case pending
 delete_case
 
 echo "== throttled: the upload answered 429 with Retry-After 3600"
 # Another data directory, the same simulator: its write budget is spent by the case above.
 start_case throttled "$sim_url"
-import_out=$(wine_run 120 "$hangar_exe" --endpoint "$pipe" import "$win_csv" --profile standard 2>&1 |
-  tr -d '\r') || fail "import: $import_out"
-wait_for_status '"throttled": [1-9]' 60 || fail "throttled: the engine was never throttled"
-status_json | grep -q '"queued": 4' || fail "throttled: the devices should still be waiting"
+import_devices
+case_status '"throttled": [1-9]' 60 || fail "throttled: the engine was never throttled"
+grep -q '"queued": 4' <<<"$status_out" || fail "throttled: the devices should still be waiting"
 stop_case throttled
 delete_case
 
 echo "== offline: nothing listens where the cloud should be"
 start_case offline "http://127.0.0.1:9"
-wait_for_status '"online": false' 60 || fail "offline: the engine never went offline"
+case_status '"online": false' 60 || fail "offline: the engine never went offline"
 stop_case offline
 
 echo "== five start/stop cycles"

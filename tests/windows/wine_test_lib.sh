@@ -11,8 +11,9 @@
 #   start_hangard_service NAME HANGARD_EXE DATA_DIR PIPE CLOUD_URL   sc create + start, RUNNING
 #   remove_hangard_service NAME     best-effort sc stop + sc delete
 #   utf16_csv IN OUT                a CSV as PowerShell 5.1's Out-File writes it (UTF-16LE, BOM)
-#   wait_until_final HANGAR_EXE SECONDS [ARGS...]  polls `hangar status` until the queue is empty;
-#                                   leaves the last status in $status_out
+#   wait_for_status HANGAR_EXE SECONDS PATTERN [ARGS...]  polls `hangar --json status` until it
+#                                   matches the extended regex; leaves the last status in $status_out
+#   wait_until_final HANGAR_EXE SECONDS [ARGS...]  wait_for_status until the queue is empty
 # Harnesses define fail() (most as `fail() { wine_test_fail "$@"; }`).
 
 wine_test_fail() {
@@ -102,15 +103,21 @@ utf16_csv() {
   iconv -f UTF-8 -t UTF-16LE "$1" | { printf '\xff\xfe'; cat; } >"$2"
 }
 
-wait_until_final() {
-  local exe=$1 seconds=$2
-  shift 2
+wait_for_status() {
+  local exe=$1 seconds=$2 pattern=$3
+  shift 3
   local deadline=$((SECONDS + seconds))
   status_out=""
   while ((SECONDS < deadline)); do
     status_out=$(wine_run 30 "$exe" "$@" --json status 2>&1 | tr -d '\r' || true)
-    grep -q '"queue_depth": 0' <<<"$status_out" && return 0
-    sleep 1
+    grep -Eq "$pattern" <<<"$status_out" && return 0
+    sleep 0.5
   done
   return 1
+}
+
+wait_until_final() {
+  local exe=$1 seconds=$2
+  shift 2
+  wait_for_status "$exe" "$seconds" '"queue_depth": 0' "$@"
 }
