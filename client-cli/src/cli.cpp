@@ -368,8 +368,9 @@ constexpr std::string_view kHashFileHelp =
     "from the hash's in any other way (another device's hash) is a warning naming both; a\n"
     "serial in scientific notation that no hash of its own can restore is refused.\n"
     "Rows Excel kept in one cell, quotes it doubled, the header repeated where files were\n"
-    "pasted together, empty rows and columns and trailing separators are read as the rows\n"
-    "they hold; a hash cut at 255 or 32,767 characters is reported as cut by a spreadsheet.\n";
+    "pasted together or sorted among the data, empty rows and columns and trailing separators\n"
+    "are read as the rows they hold; a hash cut at 255 or 32,767 characters is reported as cut\n"
+    "by a spreadsheet.\n";
 
 constexpr std::string_view kStrictHelp =
     "  --strict              refuse a row whose serial differs from its hash's, Excel's\n"

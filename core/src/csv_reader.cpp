@@ -264,6 +264,14 @@ struct CsvReader::Impl {
     std::size_t bytes = 0;
   };
 
+  // How the header line's cells are separated: by `outer`, or, when the line is one cell
+  // holding the header (`one_cell`), by `inner` inside it.
+  struct Detection {
+    char outer = ',';
+    char inner = ',';
+    bool one_cell = false;
+  };
+
   std::unique_ptr<std::istream> in;
   std::string source;
   CsvReaderOptions options;
@@ -290,6 +298,12 @@ struct CsvReader::Impl {
   // starting with the header.
   char inner_separator = ',';
   bool one_cell_rows = false;
+  Detection detection_;
+  std::size_t first_candidate = std::string::npos;  // in `held`: the first line that could be
+  std::size_t header_found = std::string::npos;     // the header, and the one that is
+  // The header is not the first line: rows of data come before it (a sheet sorted with its
+  // header row among the data). read_header() keeps them and returns them first.
+  bool header_further_down = false;
 
   // Line accounting: a line ends at LF, at CR, or at CRLF (counted once).
   std::uint64_t line = 1;
@@ -624,11 +638,55 @@ struct CsvReader::Impl {
     }
   }
 
-  // Held text past this is enough to decide on: a header line longer than that is no hash file's,
-  // and the rest of it is refused as an oversize field anyway.
+  // A line longer than this is no header (the rest of it is refused as an oversize field
+  // anyway): the search stops at it, so a 1 GB line costs no more than before.
   std::size_t held_cap() const { return std::max<std::size_t>(2 * options.max_field_bytes, 4096); }
+  // How far the header is looked for when the first lines are data (a sheet sorted with its
+  // header row among the data): a few thousand rows of hash file.
+  static constexpr std::size_t kHeaderSearchBytes = 16 * 1024 * 1024;
 
-  // The first line that can be the header is complete in `held` (each byte is searched once).
+  // Is `header_text` (one line) a header, and with which separator? The separator that splits it
+  // into the most known column names, the serial among them, wins; failing that, a line that is one
+  // quoted cell holding such a header (the file was opened with another list separator and saved:
+  // every row is then one cell holding the real row).
+  std::optional<Detection> detect_header(std::string_view header_text) const {
+    std::size_t best = 0;
+    Detection found;
+    for (char candidate : kSeparators) {
+      const auto [count, serial] =
+          known_columns(split_cells(header_text, candidate, options.max_fields_per_row));
+      if (serial && count > best) {
+        best = count;
+        found.outer = found.inner = candidate;
+      }
+    }
+    if (best > 0) return found;
+    // Any outer separator isolates a quoted cell; the one that also explains the empty cells a
+    // spreadsheet wrote after it ("...";;) splits the line into the most cells.
+    std::size_t best_cells = 0;
+    for (char outer : kSeparators) {
+      const auto cells = split_cells(header_text, outer, options.max_fields_per_row);
+      const bool one_cell = !cells.empty() && !blank_text(cells[0]) &&
+                            std::all_of(cells.begin() + 1, cells.end(),
+                                        [](const std::string& c) { return blank_text(c); });
+      if (!one_cell) continue;
+      for (char inner : kSeparators) {
+        const auto [count, serial] =
+            known_columns(split_cells(cells[0], inner, options.max_fields_per_row));
+        if (serial && (count > best || (count == best && cells.size() > best_cells))) {
+          best = count;
+          best_cells = cells.size();
+          found = Detection{outer, inner, true};
+        }
+      }
+    }
+    if (best > 0) return found;
+    return std::nullopt;
+  }
+
+  // The header line is complete in `held` (each byte is searched once): the first line that can
+  // be one normally, else a later one when the first are data rows (a sorted sheet). True also
+  // when the search must stop: a line too long, or kHeaderSearchBytes held.
   bool header_line_ready() {
     while (held_scanned < held.size()) {
       std::size_t end = held_scanned;
@@ -639,16 +697,27 @@ struct CsvReader::Impl {
       }
       const std::string_view candidate =
           std::string_view(held).substr(held_line_start, end - held_line_start);
-      if (auto named = separator_line(candidate); named && !separator_from_line) {
+      if (auto named = separator_line(candidate);
+          named && !separator_from_line && first_candidate == std::string::npos) {
         separator = *named;  // "sep=;" before the header
         separator_from_line = true;
       } else if (is_header_candidate(candidate)) {
-        return true;
+        if (first_candidate == std::string::npos) first_candidate = held_line_start;
+        if (separator_from_line) {
+          header_found = held_line_start;
+          return true;
+        }
+        if (auto detection = detect_header(candidate)) {
+          header_found = held_line_start;
+          detection_ = *detection;
+          return true;
+        }
       }
       held_line_start = end + 1;
       held_scanned = end + 1;
     }
-    return held.size() >= held_cap();
+    return held.size() - std::min(held_line_start, held.size()) >= held_cap() ||
+           held.size() >= kHeaderSearchBytes;
   }
 
   // How many of `cells` name a column Hangar knows (each column counted once); whether one of
@@ -668,58 +737,31 @@ struct CsvReader::Impl {
     return {count, seen[static_cast<std::size_t>(CsvColumn::kSerialNumber)]};
   }
 
-  // Picks the separator from the header line alone (data may hold anything): the one that splits
-  // it into the most known column names, one of them the serial number. Failing that, a header a
-  // spreadsheet kept whole in its first cell: the file was opened with another list separator and
-  // saved, so every row is one cell holding the real row. Failing both, a comma: the header is
-  // then refused with what it holds.
+  // Sets up libcsv with the separator of the header line found (see header_line_ready), or of
+  // the line at the end of what was held (a file of one line without a line end). Failing both,
+  // a comma: the first line is then refused as a header with what it holds. The data never
+  // decides, so a hash or a group tag cannot tip it.
   void choose_separator() {
     separator_known = true;
-    if (separator_from_line) {
-      inner_separator = separator;
-      reset_parser();
-      return;
-    }
-    std::string_view header_text =
-        std::string_view(held).substr(std::min(held_line_start, held.size()));
-    header_text =
-        header_text.substr(0, std::min(header_text.find_first_of("\r\n"), header_text.size()));
-    std::size_t best = 0;
-    for (char candidate : kSeparators) {
-      const auto [count, serial] =
-          known_columns(split_cells(header_text, candidate, options.max_fields_per_row));
-      if (serial && count > best) {
-        best = count;
-        separator = candidate;
-      }
-    }
-    if (best > 0) {
-      inner_separator = separator;
-      reset_parser();
-      return;
-    }
-    // Any outer separator isolates a quoted cell; the one that also explains the empty cells a
-    // spreadsheet wrote after it ("...";;) splits the line into the most cells.
-    std::size_t best_cells = 0;
-    for (char outer : kSeparators) {
-      const auto cells = split_cells(header_text, outer, options.max_fields_per_row);
-      const bool one_cell = !cells.empty() && !trim(cells[0]).empty() &&
-                            std::all_of(cells.begin() + 1, cells.end(),
-                                        [](const std::string& c) { return trim(c).empty(); });
-      if (!one_cell) continue;
-      for (char inner : kSeparators) {
-        const auto [count, serial] =
-            known_columns(split_cells(cells[0], inner, options.max_fields_per_row));
-        if (serial && (count > best || (count == best && cells.size() > best_cells))) {
-          best = count;
-          best_cells = cells.size();
-          separator = outer;
-          inner_separator = inner;
+    if (header_found == std::string::npos && !separator_from_line) {
+      std::string_view last = std::string_view(held).substr(std::min(held_line_start, held.size()));
+      last = last.substr(0, std::min(last.find_first_of("\r\n"), last.size()));
+      if (is_header_candidate(last)) {
+        if (first_candidate == std::string::npos) first_candidate = held_line_start;
+        if (auto detection = detect_header(last)) {
+          header_found = held_line_start;
+          detection_ = *detection;
         }
       }
     }
-    one_cell_rows = best > 0;
-    if (!one_cell_rows) separator = inner_separator = ',';
+    if (separator_from_line) {
+      inner_separator = separator;
+    } else {
+      separator = detection_.outer;
+      inner_separator = detection_.inner;
+      one_cell_rows = detection_.one_cell;
+    }
+    header_further_down = header_found != std::string::npos && first_candidate != header_found;
     reset_parser();
   }
 
@@ -818,10 +860,13 @@ struct CsvReader::Impl {
     unnamed_column_noted.assign(header.size(), false);
   }
 
-  // Reads the first non-blank line as the header and maps its columns.
+  // Reads the first non-blank line as the header and maps its columns. When the header is further
+  // down (header_further_down), the rows before it are kept and put back to be read first.
   Status read_header() {
     std::optional<Row> row;
     bool separator_line_skipped = false;
+    std::vector<Row> before;  // data rows above the header
+    std::uint64_t first_line = 0;
     while ((row = next_row())) {
       if (one_cell_rows) unpack_row(*row);
       if (blank_row(*row)) continue;
@@ -835,9 +880,30 @@ struct CsvReader::Impl {
         separator_line_skipped = true;
         continue;
       }
+      if (first_line == 0) first_line = row->line;
+      if (header_further_down &&
+          map_header(row->fields).index[static_cast<std::size_t>(CsvColumn::kSerialNumber)] < 0) {
+        // The separator came from a header further down (found within kHeaderSearchBytes), so
+        // this ends there; were it lost anyway, the first row is refused as the header below.
+        before.push_back(std::move(*row));
+        continue;
+      }
       break;
     }
-    if (!first_dropped.empty() && (!row || first_dropped_line <= row->line)) {
+    if (!row && !before.empty()) {
+      row = std::move(before.front());
+      before.clear();
+    }
+    if (!before.empty()) {
+      diag(row->line, "",
+           "the header is on line " + std::to_string(row->line) + ", below " +
+               std::to_string(before.size()) +
+               " row(s) of data (the sheet was sorted with its header among the data?); the rows "
+               "above it are read with its columns",
+           Severity::kWarning);
+      for (auto it = before.rbegin(); it != before.rend(); ++it) ready.push_front(std::move(*it));
+    }
+    if (!first_dropped.empty() && (!row || first_dropped_line <= std::max(first_line, row->line))) {
       // A line before the header (or the header itself) was unreadable: not a hash file.
       return reader_error("csv.bad_header", source, first_dropped_line,
                           "not a hardware-hash CSV: no usable header line (" + first_dropped + ")");

@@ -463,6 +463,48 @@ TEST(ExcelFiles, HeaderRepeatedWhereFilesWerePastedTogether) {
   EXPECT_NE(d[2].message.find("another header line, with other columns"), std::string::npos);
 }
 
+// Sorted A to Z with the header row taken for data (every column is text, so Excel may not see a
+// header): the header lands among the serials.
+TEST(ExcelFiles, HeaderSortedAmongTheData) {
+  const std::string text =
+      cp1252("AB120001;;" + fake_hash("AB120001") +
+             ";Lab\r\n"
+             "CD330002;;" +
+             fake_hash("CD330002") +
+             ";Lab\r\n"
+             "Device Serial Number;Windows Product ID;Hardware Hash;Group Tag\r\n"
+             "PF3ABC12;;" +
+             fake_hash("PF3ABC12") + ";Lab\r\n;;;\r\n");
+  for (std::size_t chunk : {std::size_t{7}, std::size_t{64 * 1024}}) {
+    CsvReaderOptions options;
+    options.read_chunk_bytes = chunk;
+    auto reader = reader_for(text, options);
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    EXPECT_EQ(reader->separator(), ';');
+    EXPECT_EQ(reader->header_line(), 3U);
+    auto checked = check(*reader);
+    ASSERT_EQ(checked.records.size(), 3U);
+    EXPECT_EQ(checked.records[0].device.serial_number, "AB120001");
+    EXPECT_EQ(checked.records[0].device.source_line, 1U);
+    EXPECT_EQ(checked.records[0].device.group_tag, "Lab");
+    EXPECT_EQ(checked.records[1].device.source_line, 2U);
+    EXPECT_EQ(checked.records[2].device.serial_number, "PF3ABC12");
+    EXPECT_EQ(checked.records[2].device.source_line, 4U);
+    EXPECT_EQ(checked.validator.summary().valid, 3U);
+    ASSERT_EQ(checked.reader_diagnostics.size(), 1U);
+    EXPECT_EQ(checked.reader_diagnostics[0].to_string(),
+              "test.csv:3: warning: the header is on line 3, below 2 row(s) of data (the sheet "
+              "was sorted with its header among the data?); the rows above it are read with its "
+              "columns");
+  }
+  // Without any header line, the first line is still what the error names.
+  auto headless = reader_for("AB120001;;" + fake_hash("AB120001") + "\r\n");
+  ASSERT_FALSE(headless.ok());
+  EXPECT_EQ(headless.error().code, "csv.bad_header");
+  EXPECT_NE(headless.error().message.find("found 'AB120001;;T0"), std::string::npos)
+      << headless.error().message.substr(0, 200);
+}
+
 TEST(ExcelFiles, HashCutAt255Characters) {
   const std::string hash = fake_hash("S1");
   auto reader = reader_for(
