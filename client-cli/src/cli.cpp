@@ -351,19 +351,85 @@ int cmd_capture(const Globals& g, const std::vector<std::string>& args, Io& io) 
   return run_capture(args, g.json, io.out, io.err, queue);
 }
 
+// What validate, merge and import read, and what they do to rows a spreadsheet changed.
+constexpr std::string_view kHashFileHelp =
+    "Hash files: every shape (Get-WindowsAutoPilotInfo with or without -Partner, Microsoft\n"
+    "Managed Desktop, the portal's), in UTF-8 (with or without BOM), UTF-16 or Windows-1252,\n"
+    "with columns separated by commas, semicolons or tabs (taken from the header line, or a\n"
+    "\"sep=;\" first line). That covers what Excel saves in any locale: \"CSV (Comma\n"
+    "delimited)\" (semicolons and Windows-1252 in Swedish, German, French...), \"CSV UTF-8\",\n"
+    "\"Unicode Text\" (UTF-16, tabs).\n"
+    "\n"
+    "Excel reads a numeric serial as a number and writes it back changed: 165207713570 as\n"
+    "1.65208E+11, 016520771357 as 16520771357, more than 15 digits with zeros at the end, or\n"
+    "with decimals or thousands separators once formatted as a number. Such a row is never\n"
+    "sent as it is: the serial inside its hardware hash is used, with a warning that says what\n"
+    "Excel did (\"Excel turned serial 165207713570 into 1.65208E+11\"). A serial that differs\n"
+    "from the hash's in any other way (another device's hash) is a warning naming both; a\n"
+    "serial in scientific notation that no hash of its own can restore is refused.\n"
+    "Rows Excel kept in one cell, quotes it doubled, the header repeated where files were\n"
+    "pasted together or sorted among the data, empty rows and columns and trailing separators\n"
+    "are read as the rows they hold; a hash cut at 255 or 32,767 characters is reported as cut\n"
+    "by a spreadsheet.\n";
+
+constexpr std::string_view kStrictHelp =
+    "  --strict              refuse a row whose serial differs from its hash's, Excel's\n"
+    "                        doing or not, instead of using the hash's serial (or warning)\n"
+    "  --expect-build BUILD  warn about devices captured on another OS build (22631, ...)\n";
+
+const std::string& validate_help() {
+  static const std::string text =
+      std::string(kHashFileHelp) +
+      "\nEvery problem is printed as file:line: error|warning: column: reason, then the OS\n"
+      "builds found in the hashes and a summary; --json gives the same per row (with\n"
+      "serial_in_file where the hash's serial replaced the file's). Needs no service.\n\n" +
+      std::string(kStrictHelp) + "exit code: 0 no invalid row and no error, 1 otherwise\n";
+  return text;
+}
+
+const std::string& merge_help() {
+  static const std::string text =
+      std::string(kHashFileHelp) +
+      "\nWrites the valid rows, duplicates removed, in the portal's exact format whatever the\n"
+      "input was: Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assigned\n"
+      "User, commas, ASCII, no quotes, CRLF (with the hash's serial where Excel had changed\n"
+      "the file's). Needs no service.\n\n"
+      "  -o, --output OUT      the merged file (OUT-001.csv, OUT-002.csv, ... with --split)\n"
+      "  --split N             at most N rows a file (the portal takes 500)\n" +
+      std::string(kStrictHelp) + "exit code: 0 every row written, 1 rows left out or errors\n";
+  return text;
+}
+
+const std::string& import_help() {
+  static const std::string text =
+      std::string(kHashFileHelp) +
+      "\nValid rows are sent to the service in batches (with the hash's serial where Excel had\n"
+      "changed the file's); the service checks each device again, the same way, and queues\n"
+      "it.\n\n"
+      "  --profile P           standard, sensitive-data or power-user (required)\n"
+      "  --group-tag TAG       for rows without one (default Microsoft365Managed_Autopilot)\n"
+      "  --user UPN            the assigned user for rows without one\n" +
+      std::string(kStrictHelp) +
+      "exit code: 0 every device queued or already queued, 1 rows refused, 3 no service\n";
+  return text;
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
       {"version", "", "show the client's and the service's versions", cmd_version},
       {"ping", "", "check that the service answers, and how fast", cmd_ping},
       {"status", "", "service version, uptime and queue depth", cmd_status},
-      {"validate", "FILE... [--expect-build BUILD]",
-       "check hash CSV files offline: every problem with file:line and field", cmd_validate},
-      {"merge", "FILE... -o OUT [--split N] [--expect-build BUILD]",
-       "merge hash files into the portal's upload format, duplicates removed", cmd_merge},
+      {"validate", "FILE... [--strict] [--expect-build BUILD]",
+       "check hash CSV files offline (any Excel save, any locale): every problem with file:line "
+       "and field",
+       cmd_validate, validate_help()},
+      {"merge", "FILE... -o OUT [--split N] [--strict] [--expect-build BUILD]",
+       "merge hash files into the portal's upload format, duplicates removed", cmd_merge,
+       merge_help()},
       {"import",
        "FILE... --profile standard|sensitive-data|power-user [--group-tag TAG] [--user UPN] "
-       "[--expect-build BUILD]",
-       "validate hash files and queue their devices for registration", cmd_import},
+       "[--strict] [--expect-build BUILD]",
+       "validate hash files and queue their devices for registration", cmd_import, import_help()},
       {"list", "[--state S] [--profile P] [--since T] [--limit N]",
        "list devices (--state ready-for-user: the hand-off list)", cmd_list},
       {"show", "SERIAL", "one device: record, hash summary, state history, last error", cmd_show},
@@ -406,7 +472,7 @@ std::string usage_text() {
     if (!c.synopsis.empty()) s << " " << c.synopsis;
     s << "\n      " << c.summary << "\n";
   }
-  s << "  help\n      show this help\n\n"
+  s << "  help [COMMAND]\n      show this help, or a command's (also: hangar COMMAND --help)\n\n"
        "validate and merge work offline; the other commands talk to the service.\n"
        "states: queued, registration-pending, registration-failed, ready-for-user, active, "
        "inactive\n"
@@ -436,6 +502,7 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
   Io io{out, err, &err == &std::cerr && stderr_is_terminal(), in,
         in == &std::cin && stdin_is_terminal()};
   Globals globals;
+  bool help = false;
   globals.endpoint = core::env("HANGAR_ENDPOINT");
   if (globals.endpoint.empty()) globals.endpoint = core::default_endpoint();
 
@@ -454,7 +521,7 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
     if (a == "--json") {
       globals.json = true;
     } else if (a == "-h" || a == "--help") {
-      rest.insert(rest.begin(), "help");
+      help = true;
     } else if (auto e = value("--endpoint")) {
       if (e->empty()) {
         err << "hangar: --endpoint needs a value\n";
@@ -475,13 +542,25 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
       rest.push_back(a);
     }
   }
+  if (!help && !rest.empty() && rest.front() == "help") {
+    help = true;
+    rest.erase(rest.begin());
+  }
+  if (help) {
+    // `hangar validate --help`, `hangar help validate`: that command's help, where it has one.
+    for (const auto& c : commands()) {
+      if (rest.empty() || c.name != rest.front() || c.details.empty()) continue;
+      out << "usage: hangar " << c.name << " " << c.synopsis << "\n\n"
+          << c.summary << ".\n\n"
+          << c.details;
+      return kOk;
+    }
+    out << usage_text();
+    return kOk;
+  }
   if (rest.empty()) {
     err << usage_text();
     return kUsage;
-  }
-  if (rest.front() == "help") {
-    out << usage_text();
-    return kOk;
   }
   for (const auto& c : commands()) {
     if (c.name == rest.front()) {

@@ -47,6 +47,8 @@ struct Command {
   std::string_view synopsis;  // the arguments, for help
   std::string_view summary;
   CommandFn run;
+  // `hangar COMMAND --help`: what it reads and each option; empty: the general help is shown.
+  std::string_view details = {};
 };
 
 // Prints the error (as JSON with --json) and returns the exit code: kUnreachable when no service

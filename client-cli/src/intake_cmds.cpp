@@ -67,6 +67,7 @@ void print_builds(const std::map<std::string, std::size_t>& builds, std::ostream
 core::ValidationOptions validation_options(const ParsedArgs& parsed) {
   core::ValidationOptions options;
   options.expect_build = parsed.value("--expect-build").value_or("");
+  options.strict_serials = parsed.has("--strict");
   return options;
 }
 
@@ -75,7 +76,7 @@ bool failed(const core::ValidationSummary& s) { return s.invalid > 0 || s.errors
 }  // namespace
 
 int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--expect-build"});
+  auto parsed = parse_args(args, {"--expect-build"}, {"--strict"});
   if (!parsed) return usage_error(io, "validate", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "validate", "name one or more CSV files");
   const auto files = to_paths(parsed->positional);
@@ -87,10 +88,12 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
     Json problems = Json::array();
     for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
     Json records = Json::array();
-    for (const auto& r : validator.results()) {
+    for (std::size_t i = 0; i < validator.results().size(); ++i) {
+      const core::RecordResult& r = validator.results()[i];
       Json record{{"serial", r.serial_number},
                   {"location", r.location},
                   {"verdict", core::verdict_name(r.verdict)}};
+      if (r.serial_replaced) record["serial_in_file"] = validator.serial_in_file(i);
       if (!r.reason.empty()) record["reason"] = r.reason;
       if (r.failure) record["failure"] = std::string(core::message(*r.failure));
       if (!r.os_build.empty()) record["os_build"] = r.os_build;
@@ -110,7 +113,7 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
 }
 
 int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"-o", "--output", "--split", "--expect-build"});
+  auto parsed = parse_args(args, {"-o", "--output", "--split", "--expect-build"}, {"--strict"});
   if (!parsed) return usage_error(io, "merge", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "merge", "name one or more CSV files");
   auto output = parsed->value("-o");
@@ -215,7 +218,8 @@ void show_progress(const ImportTotals& totals, Io& io, bool final_line) {
 }  // namespace
 
 int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"});
+  auto parsed =
+      parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"}, {"--strict"});
   if (!parsed) return usage_error(io, "import", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "import", "name one or more CSV files");
   auto profile_text = parsed->value("--profile");
@@ -283,6 +287,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     if (batch.empty()) return true;
     Json request{{"devices", std::move(batch)}};
     if (!options.expect_build.empty()) request["expect_build"] = options.expect_build;
+    if (options.strict_serials) request["strict_serials"] = true;
     batch = Json::array();
     in_flight = std::async(std::launch::async, [&client, &g, request = std::move(request)] {
       return client->call("import", request, g.timeout);
@@ -303,6 +308,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       const std::size_t index = validator.add(*record);
       if (!validator.accepted(index)) continue;
       core::DeviceRecord& device = record->device;
+      validator.apply_corrections(index, device);  // the hash's serial where Excel changed it
       device.profile = *profile;
       if (device.group_tag.empty()) device.group_tag = group_tag;
       if (device.assigned_user.empty()) device.assigned_user = user;

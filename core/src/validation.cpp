@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/spreadsheet.h"
 
 namespace hangar::core {
 namespace {
@@ -107,11 +108,7 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
       result.hash_model = info->model;
       if (!record.serial_number.empty() &&
           !same_text_ignoring_case(info->serial_number, record.serial_number)) {
-        report(record, kSerialField,
-               "the hardware hash says serial number '" + info->serial_number +
-                   "' but the file says '" + record.serial_number +
-                   "' (a row pasted from another device?)",
-               Severity::kWarning);
+        reconcile_serial(result, record, info->serial_number);
       }
       if (options_.verify_checksum && info->checksum == HashChecksum::kMismatch) {
         report(record, kHashField,
@@ -137,6 +134,13 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
          "no hardware hash, and no manufacturer and model to register the device by (a row "
          "without a hash needs Manufacturer, Model and Serial Number)",
          std::nullopt);
+  } else if (is_excel_scientific(record.serial_number)) {
+    // Registered by manufacturer, model and serial: this serial matches no device.
+    fail(result, record, kSerialField,
+         "Excel turned this serial into " + record.serial_number +
+             " (scientific notation), and the row has no hardware hash to take the real one "
+             "from; copy the serial from the original file or the device's label",
+         std::nullopt);
   }
 
   if (result.verdict == Verdict::kInvalid) return index;
@@ -144,7 +148,8 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
   // Across all inputs: the same serial, or the same hash, twice.
   const Digest digest = result.has_hash ? hash_fingerprint(record.hardware_hash) : Digest{};
   const std::string make_model = upper(record.manufacturer) + '\n' + upper(record.model);
-  const std::string key = upper(record.serial_number);
+  const std::string& serial = result.serial_number;
+  const std::string key = upper(serial);
   if (auto it = by_serial_.find(key); it != by_serial_.end()) {
     const SerialEntry& first = it->second;
     const RecordResult& earlier = results_[first.index];
@@ -155,12 +160,12 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
       result.verdict = Verdict::kDuplicate;
       result.reason = "duplicate of " + earlier.location;
       report(record, kSerialField,
-             "serial " + record.serial_number + " with the same hash is also at " +
-                 earlier.location + "; this copy is dropped",
+             "serial " + serial + " with the same hash is also at " + earlier.location +
+                 "; this copy is dropped",
              Severity::kWarning);
     } else {
       fail(result, record, kSerialField,
-           "conflict: serial " + record.serial_number + " is also at " + earlier.location +
+           "conflict: serial " + serial + " is also at " + earlier.location +
                (result.has_hash && first.has_hash ? " with a different hardware hash"
                                                   : " with different device data") +
                "; neither is registered until one is removed",
@@ -183,6 +188,55 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
   }
   by_serial_.emplace(key, SerialEntry{index, digest, result.has_hash, make_model});
   return index;
+}
+
+void Validator::reconcile_serial(RecordResult& result, const DeviceRecord& record,
+                                 const std::string& hash_serial) {
+  if (const auto damage = excel_serial_damage(hash_serial, record.serial_number)) {
+    const std::string what = serial_damage_message(*damage, hash_serial, record.serial_number);
+    if (options_.strict_serials) {
+      fail(result, record, kSerialField,
+           what +
+               "; refused (--strict): put the serial back in the file, or leave out --strict "
+               "to use the serial from the hardware hash",
+           std::nullopt);
+      return;
+    }
+    report(record, kSerialField, what + "; using the serial from the hardware hash",
+           Severity::kWarning);
+    serials_in_file_[results_.size() - 1] = record.serial_number;  // `result` is the last one
+    result.serial_replaced = true;
+    result.serial_number = hash_serial;
+    return;
+  }
+  std::string what = "the hardware hash says serial number '" + hash_serial +
+                     "' but the file says '" + record.serial_number + "'";
+  if (is_excel_scientific(record.serial_number)) {
+    // The row's own serial is lost, and the hash is another device's.
+    fail(result, record, kSerialField,
+         what +
+             ": Excel turned the row's serial into scientific notation, and the hash is "
+             "another device's (a row pasted from another device?); take the row from the "
+             "original file",
+         std::nullopt);
+    return;
+  }
+  what += " (a row pasted from another device?)";
+  if (options_.strict_serials) {
+    fail(result, record, kSerialField, what + "; refused (--strict)", std::nullopt);
+    return;
+  }
+  report(record, kSerialField, std::move(what), Severity::kWarning);
+}
+
+void Validator::apply_corrections(std::size_t index, DeviceRecord& record) const {
+  const RecordResult& result = results_[index];
+  if (result.serial_replaced) record.serial_number = result.serial_number;
+}
+
+std::string_view Validator::serial_in_file(std::size_t index) const {
+  const auto it = serials_in_file_.find(index);
+  return it == serials_in_file_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 void Validator::finish() {
@@ -253,6 +307,7 @@ ValidatedFiles validate_files(std::span<const std::filesystem::path> files,
     while (auto record = reader->next()) {
       const std::size_t index = out.validator.add(*record);
       if (keep_accepted && out.validator.accepted(index)) {
+        out.validator.apply_corrections(index, record->device);
         kept.emplace_back(index, std::move(record->device));
       }
     }

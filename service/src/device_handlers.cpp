@@ -93,6 +93,12 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
   if (auto it = args.find("expect_build"); it != args.end() && it->is_string()) {
     validation.expect_build = it->get<std::string>();
   }
+  // The CLI's --strict. Without it a serial Excel changed is replaced by the hash's here too, so a
+  // client that sent the file's serial as it was still queues the device under its real one.
+  if (auto it = args.find("strict_serials"); it != args.end()) {
+    if (!it->is_boolean()) return invalid("\"strict_serials\" must be true or false");
+    validation.strict_serials = it->get<bool>();
+  }
 
   // Each record is decoded and validated again; within the request, duplicates and conflicts are
   // found by the validator, and against everything queued before by the store.
@@ -113,6 +119,11 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     validator.add(records.back(), wire->hash_error);
   }
   validator.finish();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (decode_errors[i].empty() && validator.accepted(i)) {
+      validator.apply_corrections(i, records[i]);
+    }
+  }
 
   const std::int64_t now = context.clock.now_ms();
   std::vector<store::NewDevice> to_insert;
@@ -148,6 +159,7 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     const core::RecordResult& verdict = validator.results()[i];
     Json entry{{"serial", records[i].serial_number}, {"location", verdict.location}};
     if (!verdict.os_build.empty()) entry["os_build"] = verdict.os_build;
+    if (verdict.serial_replaced) entry["serial_in_file"] = validator.serial_in_file(i);
     if (!decode_errors[i].empty()) {
       entry["outcome"] = "invalid";
       entry["reason"] = decode_errors[i];

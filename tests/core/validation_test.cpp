@@ -80,6 +80,80 @@ TEST(ValidationRecord, SerialMismatchIsAWarningNamingBoth) {
   EXPECT_NE(d->message.find("'WRONG-1'"), std::string::npos);
 }
 
+TEST(ValidationRecord, SerialExcelChangedIsReplacedByTheHashes) {
+  Validator v;
+  const auto i = v.add(device("1.65208E+11", hash_for("165207713570")));
+  EXPECT_EQ(v.results()[i].verdict, Verdict::kValid);
+  EXPECT_EQ(v.results()[i].serial_number, "165207713570");
+  EXPECT_TRUE(v.results()[i].serial_replaced);
+  EXPECT_EQ(v.serial_in_file(i), "1.65208E+11");
+  ASSERT_EQ(v.diagnostics().size(), 1U);
+  EXPECT_EQ(v.diagnostics()[0].to_string(),
+            "a.csv:2: warning: Device Serial Number: Excel turned serial 165207713570 into "
+            "1.65208E+11 (scientific notation); using the serial from the hardware hash");
+  DeviceRecord kept = device("1.65208E+11", "");
+  v.apply_corrections(i, kept);
+  EXPECT_EQ(kept.serial_number, "165207713570");
+  // A row left alone keeps its own serial (its case included).
+  const auto same = v.add(device("pf3abc12", hash_for("PF3ABC12")));
+  DeviceRecord other = device("pf3abc12", "");
+  v.apply_corrections(same, other);
+  EXPECT_EQ(other.serial_number, "pf3abc12");
+  EXPECT_FALSE(v.results()[same].serial_replaced);
+  EXPECT_EQ(v.serial_in_file(same), "");
+}
+
+TEST(ValidationRecord, StrictRefusesEveryRowWhoseSerialIsNotItsHashs) {
+  ValidationOptions options;
+  options.strict_serials = true;
+  Validator v(options);
+  const auto excel = v.add(device("16520771357", hash_for("016520771357")));
+  const auto other = v.add(device("WRONG-1", hash_for("RIGHT-1")));
+  const auto fine = v.add(device("S1", hash_for("S1")));
+  v.finish();
+  EXPECT_EQ(v.results()[excel].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.results()[excel].reason,
+            "Excel turned serial 016520771357 into 16520771357 (it read the serial as a number and "
+            "dropped its leading zeros); refused (--strict): put the serial back in the file, or "
+            "leave out --strict to use the serial from the hardware hash");
+  EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.results()[other].reason,
+            "the hardware hash says serial number 'RIGHT-1' but the file says 'WRONG-1' (a row "
+            "pasted from another device?); refused (--strict)");
+  EXPECT_EQ(v.results()[fine].verdict, Verdict::kValid);
+}
+
+TEST(ValidationRecord, ScientificSerialOfAnotherDeviceIsAnError) {
+  Validator v;
+  // 1.65208E+11 is not how Excel writes 165297713570: the row's own serial is lost.
+  const auto i = v.add(device("1.65208E+11", hash_for("165297713570")));
+  EXPECT_EQ(v.results()[i].verdict, Verdict::kInvalid);
+  EXPECT_NE(v.results()[i].reason.find("Excel turned the row's serial into scientific notation, "
+                                       "and the hash is another device's"),
+            std::string::npos)
+      << v.results()[i].reason;
+  // Without a hash a scientific serial can match no device.
+  DeviceRecord partner = device("1,65208E+11", "");
+  partner.manufacturer = "Contoso";
+  partner.model = "Laptop 7";
+  const auto p = v.add(partner);
+  EXPECT_EQ(v.results()[p].verdict, Verdict::kInvalid);
+  EXPECT_NE(v.results()[p].reason.find("no hardware hash to take the real one from"),
+            std::string::npos);
+}
+
+TEST(ValidationAcross, DuplicatesAndConflictsUseTheHashesSerial) {
+  Validator v;
+  const std::string h = hash_for("165207713570");
+  v.add(device("165207713570", h, "a.csv", 2));
+  const auto copy = v.add(device("1.65208E+11", h, "b.csv", 4));  // the same device via Excel
+  const auto other = v.add(device("1,65208E+11", hash_for("165207713570", "10.0.1.1"), "c.csv", 3));
+  v.finish();
+  EXPECT_EQ(v.results()[copy].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
+  ASSERT_NE(find(v, "conflict: serial 165207713570 is also at a.csv:2"), nullptr);
+}
+
 TEST(ValidationRecord, MissingSerialAndPartnerRows) {
   Validator v;
   const auto empty = v.add(device("", hash_for("S1")));

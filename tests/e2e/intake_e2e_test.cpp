@@ -8,6 +8,7 @@
 
 #include "child_process.h"
 #include "hangar/core/hash_builder.h"
+#include "hangar/ipc/client.h"
 #include "test_support.h"
 
 namespace hangar::test {
@@ -258,6 +259,145 @@ TEST_F(IntakeE2E, ImportGivesTheSeedsGroupTagByDefault) {
   EXPECT_EQ(shown["group_tag"], "Microsoft365Managed_Autopilot");
   EXPECT_EQ(shown["profile"], "sensitive-data");
   EXPECT_EQ(shown["state_display"], "Queued");
+  stop();
+}
+
+// A hash file as Excel saves it in a Swedish locale ("CSV (Comma delimited)": semicolons,
+// Windows-1252, CRLF), after it read two serials as numbers: 165207713570 shown as 1,65208E+11,
+// 016520771357 without its leading zero.
+std::string swedish_excel_csv() {
+  return "Device Serial Number;Windows Product ID;Hardware Hash;Group Tag\r\n"
+         "1,65208E+11;;" +
+         hash_for("165207713570") +
+         ";Lab\r\n"
+         "16520771357;;" +
+         hash_for("016520771357") +
+         ";Lab\r\n"
+         "PF3ABC12;;" +
+         hash_for("PF3ABC12") + ";Lab\r\n";
+}
+
+TEST_F(IntakeE2E, ExcelFilesFromAnyLocaleGoThroughWithTheSerialsInTheirHashes) {
+  write_text(file("sv.csv"), swedish_excel_csv());
+  // "Unicode Text": UTF-16LE with BOM, tabs; English Excel writes 1.65208E+11.
+  write_utf16le(file("unicode.txt"),
+                "Device Serial Number\tWindows Product ID\tHardware Hash\r\n"
+                "1.65208E+12\t\t" +
+                    hash_for("1652077135700") + "\r\n");
+
+  auto validated = hangar({"validate", file("sv.csv").string(), file("unicode.txt").string()});
+  EXPECT_EQ(validated.code, 0) << validated.output;
+  EXPECT_NE(validated.output.find("sv.csv:2: warning: Device Serial Number: Excel turned serial "
+                                  "165207713570 into 1,65208E+11 (scientific notation); using the "
+                                  "serial from the hardware hash"),
+            std::string::npos)
+      << validated.output;
+  EXPECT_NE(validated.output.find("sv.csv:3: warning: Device Serial Number: Excel turned serial "
+                                  "016520771357 into 16520771357"),
+            std::string::npos)
+      << validated.output;
+  EXPECT_NE(validated.output.find("unicode.txt:2: warning: Device Serial Number: Excel turned "
+                                  "serial 1652077135700 into 1.65208E+12"),
+            std::string::npos)
+      << validated.output;
+  EXPECT_NE(validated.output.find("4 device row(s) in 2 file(s): 4 valid"), std::string::npos)
+      << validated.output;
+  auto json = hangar_json({"validate", file("sv.csv").string()});
+  EXPECT_EQ(json["records"][0]["serial"], "165207713570");
+  EXPECT_EQ(json["records"][0]["serial_in_file"], "1,65208E+11");
+  EXPECT_FALSE(json["records"][2].contains("serial_in_file"));
+
+  // --strict refuses the rows instead, and says how to get them through.
+  auto strict = hangar({"validate", "--strict", file("sv.csv").string()});
+  EXPECT_EQ(strict.code, 1) << strict.output;
+  EXPECT_NE(strict.output.find("sv.csv:2: error: Device Serial Number: Excel turned serial "
+                               "165207713570 into 1,65208E+11 (scientific notation); refused "
+                               "(--strict)"),
+            std::string::npos)
+      << strict.output;
+  EXPECT_NE(strict.output.find("3 device row(s) in 1 file(s): 1 valid"), std::string::npos)
+      << strict.output;
+
+  // merge writes the portal's comma format, with the serials from the hashes.
+  auto merged = hangar({"merge", file("sv.csv").string(), file("unicode.txt").string(), "-o",
+                        file("upload.csv").string()});
+  EXPECT_EQ(merged.code, 0) << merged.output;
+  const std::string upload = read_file(file("upload.csv"));
+  EXPECT_EQ(upload.rfind("Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assigned "
+                         "User\r\n165207713570,," +
+                             hash_for("165207713570") + ",Lab,\r\n016520771357,,",
+                         0),
+            0U)
+      << upload.substr(0, 200);
+  EXPECT_NE(upload.find("\r\n1652077135700,," + hash_for("1652077135700") + ",,\r\n"),
+            std::string::npos);
+  EXPECT_EQ(upload.find("E+1"), std::string::npos);
+  EXPECT_EQ(upload.find(';'), std::string::npos);
+  auto strict_merge =
+      hangar({"merge", file("sv.csv").string(), "-o", file("strict.csv").string(), "--strict"});
+  EXPECT_EQ(strict_merge.code, 1) << strict_merge.output;
+  EXPECT_NE(strict_merge.output.find("wrote 1 device(s)"), std::string::npos)
+      << strict_merge.output;
+
+  // import queues them under their real serials; --strict refuses them before the service.
+  start();
+  auto refused =
+      hangar_json({"import", file("sv.csv").string(), "--profile", "standard", "--strict"}, 1);
+  EXPECT_EQ(refused["accepted"], 1);
+  EXPECT_EQ(refused["rejected"], 2);
+  auto imported = hangar_json({"import", file("sv.csv").string(), "--profile", "standard"});
+  EXPECT_EQ(imported["accepted"], 2);
+  EXPECT_EQ(imported["already_queued"], 1);
+  EXPECT_EQ(hangar_json({"show", "165207713570"})["serial"], "165207713570");
+  EXPECT_EQ(hangar_json({"show", "016520771357"})["serial"], "016520771357");
+  EXPECT_NE(hangar({"show", "1,65208E+11"}).code, 0);
+  auto listed = hangar_json({"list"});
+  ASSERT_EQ(listed["devices"].size(), 3U);
+  for (const auto& device : listed["devices"]) {
+    EXPECT_EQ(device["serial"].get<std::string>().find('E'), std::string::npos) << device;
+  }
+  stop();
+}
+
+// The service validates every record again: a client that sends the file's serial as it was
+// (an older hangar, a script) still gets the device queued under the serial in its hash, and
+// strict_serials refuses it there too.
+TEST_F(IntakeE2E, TheServiceReplacesASerialExcelChangedWhoeverSentIt) {
+  start();
+  auto client = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  const ipc::Json device{{"serial", "1,65208E+11"},
+                         {"hash", hash_for("165207713570")},
+                         {"profile", "standard"},
+                         {"source_file", "sv.csv"},
+                         {"source_line", 2}};
+  auto strict =
+      client->call("import", {{"devices", ipc::Json::array({device})}, {"strict_serials", true}});
+  ASSERT_TRUE(strict.ok()) << strict.error().message;
+  EXPECT_EQ((*strict)["accepted"], 0);
+  EXPECT_EQ((*strict)["results"][0]["outcome"], "invalid");
+  EXPECT_NE((*strict)["results"][0]["reason"].get<std::string>().find(
+                "Excel turned serial 165207713570 into 1,65208E+11 (scientific notation); "
+                "refused (--strict)"),
+            std::string::npos)
+      << *strict;
+  auto bad_flag =
+      client->call("import", {{"devices", ipc::Json::array({device})}, {"strict_serials", "yes"}});
+  ASSERT_FALSE(bad_flag.ok());
+  EXPECT_EQ(bad_flag.error().code, ipc::errc::kInvalidArgument);
+
+  auto reply = client->call("import", {{"devices", ipc::Json::array({device})}});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ((*reply)["accepted"], 1);
+  EXPECT_EQ((*reply)["results"][0]["serial"], "165207713570");
+  EXPECT_EQ((*reply)["results"][0]["serial_in_file"], "1,65208E+11");
+  EXPECT_EQ(hangar_json({"show", "165207713570"})["source_line"], 2);
+
+  // The CLI sends the hash's serial: the same device, already queued.
+  write_text(file("sv.csv"), swedish_excel_csv());
+  auto again = hangar_json({"import", file("sv.csv").string(), "--profile", "standard"});
+  EXPECT_EQ(again["accepted"], 2);
+  EXPECT_EQ(again["already_queued"], 1);
   stop();
 }
 

@@ -1,6 +1,6 @@
 // Streaming reader for every hardware-hash CSV shape in the wild (Get-WindowsAutoPilotInfo, MMD
-// self and partner, the Intune portal), in any of their encodings, one record at a time in bounded
-// memory.
+// self and partner, the Intune portal), in any of their encodings and separators, and as Excel
+// saves them in any locale, one record at a time in bounded memory.
 #pragma once
 
 #include <array>
@@ -82,6 +82,13 @@ class CsvReader {
   std::optional<CsvRecord> next();
 
   CsvShape shape() const;
+  // The column separator, chosen from the header line: ',', ';' (Excel's CSV where the list
+  // separator is a semicolon: Swedish, German, French...) or '\t' (Excel's text formats), or the
+  // one a "sep=X" first line names.
+  char separator() const;
+  // Every line is one cell holding the real row (separated by separator()): the file was opened
+  // in a spreadsheet with another list separator and saved again.
+  bool one_cell_rows() const;
   const std::vector<std::string>& header() const;  // as the file spells it
   std::uint64_t header_line() const;
   TextEncoding encoding() const;

@@ -25,6 +25,12 @@ struct ValidationOptions {
   std::string expect_build;
   // Verify the hash's 'CS' SHA-256 record; a mismatch is a warning (its meaning is *unconfirmed*).
   bool verify_checksum = true;
+  // A row whose serial differs from the one inside its hash only as Excel changes a serial it
+  // reads as a number ("1.65208E+11" for 165207713570) gets the hash's serial, with a warning.
+  // With strict_serials it is refused instead, and so is a row whose serial differs from its
+  // hash's in any other way (otherwise a warning: a white-box PC's firmware serial may be a
+  // placeholder while the file has the label's).
+  bool strict_serials = false;
 };
 
 enum class Verdict {
@@ -37,6 +43,7 @@ std::string_view verdict_name(Verdict verdict);
 
 // The outcome for one input record, in input order.
 struct RecordResult {
+  // The serial to register: the file's, or the hash's when it replaced one Excel had changed.
   std::string serial_number;
   std::string location;  // "file:line"
   Verdict verdict = Verdict::kValid;
@@ -47,6 +54,8 @@ struct RecordResult {
   std::string hash_manufacturer;
   std::string hash_model;
   bool has_hash = false;
+  // The hash's serial replaced the file's (Validator::serial_in_file has what the file said).
+  bool serial_replaced = false;
 };
 
 struct ValidationSummary {
@@ -79,6 +88,12 @@ class Validator {
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   ValidationSummary summary() const;
   bool accepted(std::size_t index) const { return results_[index].verdict == Verdict::kValid; }
+  // Gives `record` (the one add() checked as `index`) the serial to register: the hash's when it
+  // replaced a serial Excel had changed. Every caller that keeps an accepted record calls it.
+  void apply_corrections(std::size_t index, DeviceRecord& record) const;
+  // What the file said where the hash's serial replaced it; empty elsewhere. Kept apart from
+  // RecordResult: few rows have one, and results() holds every row of every file.
+  std::string_view serial_in_file(std::size_t index) const;
 
  private:
   using Digest = HashFingerprint;
@@ -93,13 +108,18 @@ class Validator {
               Severity severity);
   void fail(RecordResult& result, const DeviceRecord& record, std::string_view field,
             std::string message, std::optional<FailureReason> failure);
+  // The file's serial is not the one inside the hash: Excel's doing (corrected, or refused when
+  // strict) or another device's hash (a warning, refused when strict).
+  void reconcile_serial(RecordResult& result, const DeviceRecord& record,
+                        const std::string& hash_serial);
 
   ValidationOptions options_;
   std::vector<RecordResult> results_;
   std::vector<Diagnostic> diagnostics_;
   std::unordered_map<std::string, SerialEntry> by_serial_;
   std::unordered_map<Digest, std::size_t, HashFingerprintHasher> by_hash_;
-  std::vector<std::pair<std::size_t, std::size_t>> conflicts_;  // (earlier, later)
+  std::vector<std::pair<std::size_t, std::size_t>> conflicts_;    // (earlier, later)
+  std::unordered_map<std::size_t, std::string> serials_in_file_;  // by index, replaced ones only
   bool finished_ = false;
 };
 
