@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "hangar/core/capture.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/spreadsheet.h"
 
@@ -221,12 +222,25 @@ void Validator::reconcile_serial(RecordResult& result, const DeviceRecord& recor
          std::nullopt);
     return;
   }
-  what += " (a row pasted from another device?)";
-  if (options_.strict_serials) {
-    fail(result, record, kSerialField, what + "; refused (--strict)", std::nullopt);
+  if (!clean_firmware_value(hash_serial)) {
+    // A white-box PC whose firmware holds no real serial: the file's (the label's) is the only
+    // one there is, and the hash still identifies the device.
+    what += ": the hash holds the firmware's placeholder, not a serial (the manufacturer never set "
+            "one)";
+    if (options_.strict_serials) {
+      fail(result, record, kSerialField, what + "; refused (--strict)", std::nullopt);
+      return;
+    }
+    report(record, kSerialField, what + "; registering it with the file's serial",
+           Severity::kWarning);
     return;
   }
-  report(record, kSerialField, std::move(what), Severity::kWarning);
+  // The hash is another device's: registering it under this serial would enrol the wrong PC.
+  fail(result, record, kSerialField,
+       what +
+           ": the hash is another device's (a row pasted from another device?); take the row "
+           "from the original file or capture the device again",
+       std::nullopt);
 }
 
 void Validator::apply_corrections(std::size_t index, DeviceRecord& record) const {

@@ -70,13 +70,13 @@ TEST(ValidationRecord, BrokenHashesAreHardwareHashNotValid) {
   EXPECT_EQ(v.diagnostics()[0].severity, Severity::kError);
 }
 
-TEST(ValidationRecord, SerialMismatchIsAWarningNamingBoth) {
+TEST(ValidationRecord, SerialMismatchIsAnErrorNamingBoth) {
   Validator v;
   const auto i = v.add(device("WRONG-1", hash_for("RIGHT-1")));
-  EXPECT_EQ(v.results()[i].verdict, Verdict::kValid);
+  EXPECT_EQ(v.results()[i].verdict, Verdict::kInvalid);
   const Diagnostic* d = find(v, "'RIGHT-1'");
   ASSERT_NE(d, nullptr);
-  EXPECT_EQ(d->severity, Severity::kWarning);
+  EXPECT_EQ(d->severity, Severity::kError);
   EXPECT_NE(d->message.find("'WRONG-1'"), std::string::npos);
 }
 
@@ -118,9 +118,38 @@ TEST(ValidationRecord, StrictRefusesEveryRowWhoseSerialIsNotItsHashs) {
             "leave out --strict to use the serial from the hardware hash");
   EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
   EXPECT_EQ(v.results()[other].reason,
-            "the hardware hash says serial number 'RIGHT-1' but the file says 'WRONG-1' (a row "
-            "pasted from another device?); refused (--strict)");
+            "the hardware hash says serial number 'RIGHT-1' but the file says 'WRONG-1': the hash "
+            "is another device's (a row pasted from another device?); take the row from the "
+            "original file or capture the device again");
   EXPECT_EQ(v.results()[fine].verdict, Verdict::kValid);
+}
+
+// A serial that is not its hash's, and not as Excel would change it, means the row carries another
+// device's hash: registering it would enrol the wrong PC. Unless the hash holds no serial at all
+// but a firmware placeholder (a white-box PC): then the file's serial is all there is.
+TEST(ValidationRecord, ARowWithAnotherDevicesHashIsRefusedButAPlaceholderSerialIsNot) {
+  Validator v;
+  const auto other = v.add(device("WRONG-1", hash_for("RIGHT-1")));
+  const auto whitebox = v.add(device("LABEL-77", hash_for("To be filled by O.E.M.")));
+  v.finish();
+  EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
+  EXPECT_NE(v.results()[other].reason.find("the hash is another device's"), std::string::npos)
+      << v.results()[other].reason;
+  EXPECT_EQ(v.results()[whitebox].verdict, Verdict::kValid);
+  EXPECT_EQ(v.results()[whitebox].serial_number, "LABEL-77");
+  bool warned = false;
+  for (const auto& d : v.diagnostics()) {
+    if (d.message.find("the hash holds the firmware's placeholder") != std::string::npos &&
+        d.severity == Severity::kWarning) {
+      warned = true;
+    }
+  }
+  EXPECT_TRUE(warned);
+  ValidationOptions strict;
+  strict.strict_serials = true;
+  Validator s(strict);
+  EXPECT_EQ(s.results()[s.add(device("LABEL-77", hash_for("Default string")))].verdict,
+            Verdict::kInvalid);
 }
 
 TEST(ValidationRecord, ScientificSerialOfAnotherDeviceIsAnError) {
@@ -219,13 +248,20 @@ TEST(ValidationAcross, SameSerialDifferentHashIsAConflictOnBoth) {
 
 TEST(ValidationAcross, SameHashDifferentSerial) {
   Validator v;
+  // The hash names S1: the second row is refused as another device's hash, the first stands.
   const std::string h = hash_for("S1");
   const auto first = v.add(device("S1", h, "a.csv", 2));
   const auto second = v.add(device("S9", h, "a.csv", 3));
+  // A hash whose firmware serial is a placeholder cannot tell which row is right: both refused.
+  const std::string blank = hash_for("Default string");
+  const auto third = v.add(device("S3", blank, "a.csv", 4));
+  const auto fourth = v.add(device("S4", blank, "a.csv", 5));
   v.finish();
+  EXPECT_EQ(v.results()[first].verdict, Verdict::kValid);
   EXPECT_EQ(v.results()[second].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[first].verdict, Verdict::kInvalid);
-  ASSERT_NE(find(v, "the same hash is at a.csv:2 with serial S1"), nullptr);
+  EXPECT_EQ(v.results()[third].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.results()[fourth].verdict, Verdict::kInvalid);
+  ASSERT_NE(find(v, "the same hash is at a.csv:4 with serial S3"), nullptr);
 }
 
 TEST(ValidationFiles, AcrossFilesWithAcceptedRecords) {

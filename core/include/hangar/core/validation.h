@@ -27,9 +27,10 @@ struct ValidationOptions {
   bool verify_checksum = true;
   // A row whose serial differs from the one inside its hash only as Excel changes a serial it
   // reads as a number ("1.65208E+11" for 165207713570) gets the hash's serial, with a warning.
-  // With strict_serials it is refused instead, and so is a row whose serial differs from its
-  // hash's in any other way (otherwise a warning: a white-box PC's firmware serial may be a
-  // placeholder while the file has the label's).
+  // With strict_serials it is refused instead. A serial that differs from its hash's in any other
+  // way is an error (the hash is another device's), unless the hash holds a firmware placeholder
+  // ("To be filled by O.E.M.": a white-box PC): then the file's serial is used, with a warning,
+  // or refused with strict_serials.
   bool strict_serials = false;
 };
 
