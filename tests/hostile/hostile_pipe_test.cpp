@@ -6,8 +6,9 @@
 // Wine does not have (every process runs as one user): the Linux suite covers those.
 #include <gtest/gtest.h>
 
-#include <psapi.h>
 #include <windows.h>
+// psapi.h needs windows.h first.
+#include <psapi.h>
 
 #include <future>
 #include <string>
