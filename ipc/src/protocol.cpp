@@ -122,7 +122,8 @@ core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
             ? Json::sax_parse(payload.begin(), payload.end(), &builder, Json::input_format_t::cbor,
                               /*strict=*/true)
             : Json::sax_parse(payload, &builder, Json::input_format_t::json, /*strict=*/true);
-    stop = ok ? Stop::kNone : builder.stop();
+    // A false return always has a reason: one of ours, or the parser's error.
+    stop = ok ? Stop::kNone : (builder.stop() == Stop::kNone ? Stop::kSyntax : builder.stop());
   } catch (const Json::exception&) {
     stop = Stop::kSyntax;
   }
