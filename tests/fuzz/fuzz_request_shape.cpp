@@ -39,8 +39,15 @@ class Shape {
   }
 
  private:
+  // Ops that write nothing (a close with nothing open) could repeat 65,535^k times: the number
+  // of ops run is bounded as well as the output.
+  bool exhausted() const { return out_->size() >= budget_ || steps_ >= kMaxSteps; }
+
   void run(std::size_t begin, std::size_t end) {
-    for (std::size_t at = begin; at < end && out_->size() < budget_;) at = step(at, end);
+    for (std::size_t at = begin; at < end && !exhausted();) {
+      ++steps_;
+      at = step(at, end);
+    }
   }
 
   // Runs the op at `at`, returns where the next one starts.
@@ -60,7 +67,7 @@ class Shape {
         const std::size_t body = at + 4;
         const std::size_t next =
             body < end ? body_end(body, std::max<std::size_t>(1, ops_[at + 3]), end) : end;
-        for (std::size_t i = 0; i < times && out_->size() < budget_; ++i) run(body, next);
+        for (std::size_t i = 0; i < times && !exhausted(); ++i) run(body, next);
         return next;
       }
       case 4: {
@@ -149,6 +156,8 @@ class Shape {
   std::vector<Level> open_;
   std::size_t max_depth_ = 0;
   std::size_t items_ = 0;
+  static constexpr std::size_t kMaxSteps = 4'000'000;
+  std::size_t steps_ = 0;
 };
 
 class NullStream final : public Stream {

@@ -121,7 +121,36 @@ int cmd_hold(const std::vector<std::string>& a) {
     return reply->ok ? Json{{"code", "ok"}}
                      : Json{{"code", reply->error.code}, {"message", reply->error.message}};
   };
+  std::size_t dropped = 0;
+  auto last_round = std::chrono::steady_clock::now();
+  // Keeps every held connection busy enough not to be idle: also while more are being opened,
+  // which on a slow machine (a sanitizer build) takes longer than the idle timeout.
+  std::string drop_reason;
+  const auto started = std::chrono::steady_clock::now();
+  const auto ping_all = [&] {
+    for (auto& held : kept) {
+      if (!held) continue;
+      Json reply = ping_on(*held);
+      if (reply["code"] != "ok") {
+        held.reset();
+        ++dropped;
+        if (drop_reason.empty()) {
+          drop_reason = reply.dump() + " after " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - started)
+                                           .count()) +
+                        " ms, " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - last_round)
+                                           .count()) +
+                        " ms since the last round";
+        }
+      }
+    }
+    last_round = std::chrono::steady_clock::now();
+  };
   for (int i = 0; i < count; ++i) {
+    if (std::chrono::steady_clock::now() - last_round >= every) ping_all();
     auto stream = hangar::ipc::connect(a.at(0), 5s);
     if (!stream) {
       ++failed;
@@ -138,23 +167,14 @@ int cmd_hold(const std::vector<std::string>& a) {
     }
   }
   const std::size_t accepted = kept.size();
-  std::size_t dropped = 0;
   while (std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-        every, std::chrono::duration_cast<std::chrono::milliseconds>(
-                   until - std::chrono::steady_clock::now())));
-    for (auto& stream : kept) {
-      if (stream && ping_on(*stream)["code"] != "ok") {
-        stream.reset();
-        ++dropped;
-      }
-    }
+    // The next round is due `every` after the last one, wherever that was.
+    std::this_thread::sleep_until(std::min(until, last_round + every));
+    ping_all();
   }
-  std::cout << Json{{"accepted", accepted},
-                    {"busy", busy},
-                    {"failed", failed},
-                    {"dropped", dropped},
-                    {"busy_message", busy_message}}
+  std::cout << Json{{"accepted", accepted},       {"busy", busy},
+                    {"failed", failed},           {"dropped", dropped},
+                    {"drop_reason", drop_reason}, {"busy_message", busy_message}}
                    .dump()
             << "\n";
   return 0;

@@ -416,7 +416,8 @@ TEST_F(HostileE2E, OneUserCannotLockOthersOut) {
   EXPECT_EQ(results[0].value("accepted", 0), 20) << results[0].dump();
   EXPECT_NE(results[0].value("busy_message", "").find("maximum of 20"), std::string::npos)
       << results[0].dump();
-  EXPECT_EQ(results[0].value("dropped", -1), 0) << "a pinging connection is not idle";
+  EXPECT_EQ(results[0].value("dropped", -1), 0)
+      << "a pinging connection is not idle: " << results[0].dump();
   int accepted = 0;
   bool kept_for_admins = false;
   for (const auto& r : results) {
