@@ -18,17 +18,29 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Debian source packages feed the cross build (SQLite now, cpprest later): enable deb-src once.
+# Debian source packages feed the cross build (SQLite now, cpprest later): enable deb-src once,
+# from the same archive the machine's own apt sources use (a local mirror, a proxy, a snapshot).
+# shellcheck source=apt-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
 SRC_LIST=/etc/apt/sources.list.d/hangar-deb-src.sources
 if [ ! -f "$SRC_LIST" ] && ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   need_root
-  cat >"$SRC_LIST" <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+  if ! SOURCE=$(apt_debian_source /etc/apt "$CODENAME"); then
+    echo "setup-deps: no enabled 'deb' source for $CODENAME in /etc/apt: cannot tell which" \
+         "Debian mirror to take source packages from; add a deb-src line for your mirror" >&2
+    exit 1
+  fi
+  MIRROR=${SOURCE%%$'\t'*}
+  SIGNED_BY=${SOURCE#*$'\t'}
+  echo "setup-deps: adding deb-src from $MIRROR ($CODENAME), the mirror apt already uses"
+  {
+    echo "Types: deb-src"
+    echo "URIs: $MIRROR"
+    echo "Suites: $CODENAME $CODENAME-updates"
+    echo "Components: main"
+    echo "Signed-By: ${SIGNED_BY:-/usr/share/keyrings/debian-archive-keyring.gpg}"
+  } >"$SRC_LIST"
   FORCE_UPDATE=1
 fi
 if [ ${#missing[@]} -gt 0 ] || [ -n "${FORCE_UPDATE:-}" ]; then

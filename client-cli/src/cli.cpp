@@ -254,6 +254,20 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
     auto now = call(g, io, "status");
     if (auto* code = std::get_if<int>(&now)) return *code;
     const Json& status = std::get<Json>(now);
+    const Json* cloud = status.contains("cloud") ? &status["cloud"] : nullptr;
+    if (cloud && cloud->value("online", true) == false) {
+      // The service answered; the cloud did not. Exit 3 means "service unreachable" only.
+      return report_error(
+          core::make_error("cloud_offline",
+                           std::string("the cloud is offline") +
+                               (cloud->contains("last_error")
+                                    ? " (" + cloud->value("last_error", std::string()) + ")"
+                                    : std::string()) +
+                               "; the service runs the " +
+                               (sweep ? "activity pass and group sweep" : "activity pass") +
+                               " once it is reachable again (see hangar status)"),
+          g, io);
+    }
     if (last_pass(status) > previous && (!sweep || last_sweep(status) > previous_sweep)) {
       const Json& a = status["cloud"]["activity"];
       if (g.json) {
@@ -289,8 +303,9 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+  // Not kTimeout: the service answered every call; exit 3 is for a service that does not.
   return report_error(
-      core::make_error(ipc::errc::kTimeout,
+      core::make_error("not_finished",
                        std::string("the ") +
                            (sweep ? "activity pass and group sweep" : "activity pass") +
                            " did not finish in time (the cloud may be "

@@ -22,6 +22,10 @@ int report_error(const core::Error& error, const Globals& globals, Io& io) {
         error.message.find("listening") != std::string::npos) {
       io.err << "hangar: start the service (hangard) or pass --endpoint / HANGAR_ENDPOINT\n";
     }
+    if (error.code == "untrusted_server") {
+      io.err << "hangar: check --endpoint / HANGAR_ENDPOINT; if hangard runs as a dedicated "
+                "account, name it in HANGAR_SERVICE_ACCOUNT\n";
+    }
     if (error.code == ipc::errc::kPermissionDenied) {
       io.err << "hangar: run it as an administrator, or ask for membership of the operators "
                 "group configured for the service\n";

@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "cli_common.h"
 #include "hangar/core/csv_reader.h"
@@ -254,6 +255,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   core::Validator validator(options);
   ImportTotals totals;
   Json batch = Json::array();
+  std::size_t batch_bytes = 0;
   std::vector<std::size_t> sent_index;  // validator index of every record sent, for conflicts
   std::optional<core::Error> service_error;
 
@@ -289,8 +291,20 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     if (!options.expect_build.empty()) request["expect_build"] = options.expect_build;
     if (options.strict_serials) request["strict_serials"] = true;
     batch = Json::array();
+    batch_bytes = 0;
     in_flight = std::async(std::launch::async, [&client, &g, request = std::move(request)] {
-      return client->call("import", request, g.timeout);
+      // A busy service (its request memory taken by other large requests) closed the connection:
+      // come back on a new one a little later, a few times, before giving up.
+      const ipc::Encoding encoding = client->encoding();
+      for (int attempt = 0;; ++attempt) {
+        auto reply = client->call("import", request, g.timeout);
+        if (reply || reply.error().code != ipc::errc::kBusy || attempt == 4) return reply;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250) * (1 << attempt));
+        auto again = connect(g);
+        if (!again) return core::Result<Json>(std::move(again).error());
+        client = std::move(again);
+        client->set_encoding(encoding);
+      }
     });
     return true;
   };
@@ -312,9 +326,14 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       device.profile = *profile;
       if (device.group_tag.empty()) device.group_tag = group_tag;
       if (device.assigned_user.empty()) device.assigned_user = user;
-      batch.push_back(ipc::device_to_wire(device, hash_form));
+      Json wire = ipc::device_to_wire(device, hash_form);
+      batch_bytes += ipc::json_size(wire);
+      batch.push_back(std::move(wire));
       sent_index.push_back(index);
-      if (batch.size() >= ipc::kMaxImportBatch && !flush()) break;
+      if ((batch.size() >= ipc::kMaxImportBatch || batch_bytes >= ipc::kMaxImportBatchBytes) &&
+          !flush()) {
+        break;
+      }
     }
     for (auto& d : reader->take_diagnostics()) validator.add_diagnostic(std::move(d));
     if (service_error) break;

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "hangar/core/capture.h"
+#include "hangar/core/excerpt.h"
+#include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/spreadsheet.h"
 
@@ -19,6 +21,11 @@ std::string upper(std::string_view text) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return out;
+}
+
+HashFingerprint text_fingerprint(std::string_view text) {
+  return hash_fingerprint(
+      std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 bool same_text_ignoring_case(std::string_view a, std::string_view b) {
@@ -84,6 +91,17 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
   const std::size_t index = results_.size();
   results_.emplace_back();
   RecordResult& result = results_.back();
+  if (auto problem = check_field_limits(record)) {
+    // Refused before any check that quotes a field: results and messages keep only an excerpt.
+    DeviceRecord shown;
+    shown.serial_number = excerpt(record.serial_number, kSerialLimit.max);
+    shown.source_file = excerpt(record.source_file, kSourceFileLimit.max);
+    shown.source_line = record.source_line;
+    result.serial_number = shown.serial_number;
+    result.location = shown.location();
+    fail(result, shown, problem->field, std::move(problem->message), std::nullopt);
+    return index;
+  }
   result.serial_number = record.serial_number;
   result.location = record.location();
   result.has_hash = !record.hardware_hash.empty();
@@ -148,9 +166,10 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
 
   // Across all inputs: the same serial, or the same hash, twice.
   const Digest digest = result.has_hash ? hash_fingerprint(record.hardware_hash) : Digest{};
-  const std::string make_model = upper(record.manufacturer) + '\n' + upper(record.model);
+  const Digest make_model =
+      text_fingerprint(upper(record.manufacturer) + '\n' + upper(record.model));
   const std::string& serial = result.serial_number;
-  const std::string key = upper(serial);
+  const Digest key = text_fingerprint(upper(serial));
   if (auto it = by_serial_.find(key); it != by_serial_.end()) {
     const SerialEntry& first = it->second;
     const RecordResult& earlier = results_[first.index];
@@ -185,9 +204,10 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
       conflicts_.emplace_back(it->second, index);
       return index;
     }
-    by_hash_.emplace(digest, index);
+    by_hash_.emplace(digest, static_cast<std::uint32_t>(index));
   }
-  by_serial_.emplace(key, SerialEntry{index, digest, result.has_hash, make_model});
+  by_serial_.emplace(
+      key, SerialEntry{static_cast<std::uint32_t>(index), result.has_hash, digest, make_model});
   return index;
 }
 

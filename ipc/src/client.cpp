@@ -19,6 +19,12 @@ core::Result<Json> Client::call(const std::string& command, const Json& args, Du
   request.args = args;
   request.encoding = encoding_;
   if (auto sent = write_frame(*stream_, serialize(request), timeout); !sent) {
+    if (sent.error().code == "frame_too_large") {
+      // Refused here, before a byte went out: the connection is still good.
+      return core::make_error(
+          errc::kFrameTooLarge,
+          "the \"" + command + "\" request is too large to send: " + sent.error().message);
+    }
     // The service may have refused the connection (busy, oversized frame) and hung up before our
     // request went out: its reply is then still waiting to be read and says why.
     auto early = read_frame(

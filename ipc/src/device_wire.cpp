@@ -1,6 +1,7 @@
 // The wire form of device records (see device_wire.h).
 #include "hangar/ipc/device_wire.h"
 
+#include "hangar/core/excerpt.h"
 #include "hangar/core/hardware_hash.h"
 
 namespace hangar::ipc {
@@ -61,9 +62,9 @@ core::Result<WireDevice> device_from_wire(const Json& json) {
   if (!profile.empty()) {
     auto parsed = core::parse_profile(profile);
     if (!parsed) {
-      return core::make_error(
-          errc::kInvalidArgument,
-          "unknown profile \"" + profile + "\"; use standard, sensitive-data or power-user");
+      return core::make_error(errc::kInvalidArgument,
+                              "unknown profile \"" + core::excerpt(profile) +
+                                  "\"; use standard, sensitive-data or power-user");
     }
     d.profile = *parsed;
   }

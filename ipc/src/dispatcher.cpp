@@ -4,6 +4,8 @@
 #include <exception>
 #include <string>
 
+#include "hangar/core/excerpt.h"
+
 namespace hangar::ipc {
 
 core::Result<Dispatcher> Dispatcher::create(std::vector<Binding> bindings) {
@@ -36,9 +38,10 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
                            StreamTask* stream_after) const {
   auto it = entries_.find(request.command);
   if (it == entries_.end()) {
-    return make_error_reply(request.id, core::make_error(errc::kUnknownCommand,
-                                                         "unknown command \"" + request.command +
-                                                             "\"; run `hangar help` for the list"));
+    return make_error_reply(request.id,
+                            core::make_error(errc::kUnknownCommand,
+                                             "unknown command \"" + core::excerpt(request.command) +
+                                                 "\"; run `hangar help` for the list"));
   }
   const Entry& entry = it->second;
   const std::string caller = peer.user.empty() ? std::string("this caller") : peer.user;
@@ -59,6 +62,9 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
                              " is not allowed to; run it as an administrator (root "
                              "on Linux) or as the service's own account"));
   }
+  if (auto args = check_args(*entry.info, request.args); !args) {
+    return make_error_reply(request.id, std::move(args).error());
+  }
   try {
     core::Result<Json> result =
         entry.handler(request.args, CallContext{peer, request.id, stream_after});
@@ -69,8 +75,8 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
     return reply;
   } catch (const std::exception& e) {
     return make_error_reply(
-        request.id,
-        core::make_error(errc::kInternal, "\"" + request.command + "\" failed: " + e.what()));
+        request.id, core::make_error(errc::kInternal, "\"" + request.command + "\" failed: " +
+                                                          core::excerpt(e.what(), 200)));
   } catch (...) {
     return make_error_reply(
         request.id, core::make_error(errc::kInternal, "\"" + request.command + "\" failed"));
@@ -78,12 +84,16 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
 }
 
 std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* close_after,
-                               StreamTask* stream_after) const {
+                               StreamTask* stream_after, BudgetLease* lease,
+                               std::size_t max_reply_size) const {
   std::uint64_t id = 0;
-  auto request = parse_request(payload, &id);
+  auto request = parse_request(payload, &id, lease);
   if (close_after) *close_after = false;
   if (!request) {
-    if (close_after) *close_after = request.error().code == errc::kMalformedRequest;
+    if (close_after) {
+      *close_after =
+          request.error().code == errc::kMalformedRequest || request.error().code == errc::kBusy;
+    }
     Reply reply = make_error_reply(id, std::move(request).error());
     reply.encoding = payload_encoding(payload);
     return serialize(std::move(reply));
@@ -94,7 +104,20 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
   // the slots there are too few of (a subscriber over its cap, retrying on 256 connections).
   if (!reply.ok && reply.error.code == errc::kBusy && close_after) *close_after = true;
   reply.encoding = request->encoding;  // answer in the client's encoding
-  return serialize(std::move(reply));
+  std::string text = serialize(std::move(reply));
+  if (text.size() <= max_reply_size) return text;
+  // The handler's pages are sized to fit; this is the safety net for anything that is not, so the
+  // client learns why instead of losing its connection to a reply that cannot be sent.
+  if (stream_after) *stream_after = nullptr;
+  Reply refusal = make_error_reply(
+      request->id,
+      core::make_error(errc::kFrameTooLarge,
+                       "the reply to \"" + request->command + "\" would be " +
+                           std::to_string(text.size()) + " bytes, more than the " +
+                           std::to_string(max_reply_size) +
+                           " a frame may carry; ask for less (a smaller --limit, or filters)"));
+  refusal.encoding = request->encoding;
+  return serialize(std::move(refusal));
 }
 
 }  // namespace hangar::ipc

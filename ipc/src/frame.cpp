@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "hangar/ipc/budget.h"
+
 namespace hangar::ipc {
 
 std::array<std::byte, kFrameHeaderSize> encode_frame_header(std::uint32_t payload_size) {
@@ -87,9 +89,10 @@ Duration remaining(SteadyClock::time_point deadline) {
 }
 
 // Reads exactly buffer.size() bytes before `deadline`. `started` says whether part of the frame
-// was already read, which turns an end of stream into a truncation.
+// was already read, which turns an end of stream into a truncation; `before` and `total` place
+// the buffer in the frame for that message.
 Status read_exact(Stream& stream, std::span<std::byte> buffer, SteadyClock::time_point deadline,
-                  bool started) {
+                  bool started, std::size_t before = 0, std::size_t total = 0) {
   std::size_t filled = 0;
   while (filled < buffer.size()) {
     Duration left = remaining(deadline);
@@ -107,10 +110,10 @@ Status read_exact(Stream& stream, std::span<std::byte> buffer, SteadyClock::time
     }
     if (*n == 0) {
       if (started || filled > 0) {
-        return core::make_error("truncated_frame", "connection closed in the middle of a frame (" +
-                                                       std::to_string(filled) + " of " +
-                                                       std::to_string(buffer.size()) +
-                                                       " bytes received)");
+        return core::make_error(
+            "truncated_frame",
+            "connection closed in the middle of a frame (" + std::to_string(before + filled) +
+                " of " + std::to_string(total > 0 ? total : buffer.size()) + " bytes received)");
       }
       return core::make_error("closed", "connection closed by peer");
     }
@@ -122,7 +125,7 @@ Status read_exact(Stream& stream, std::span<std::byte> buffer, SteadyClock::time
 }  // namespace
 
 Result<std::string> read_frame(Stream& stream, const FrameTimeouts& timeouts,
-                               std::uint32_t max_frame_size) {
+                               std::uint32_t max_frame_size, BudgetLease* lease) {
   std::array<std::byte, kFrameHeaderSize> header{};
   // The first byte may take up to the idle timeout; once a frame started, the rest must follow
   // within the frame timeout, so a client trickling bytes cannot hold its thread for long.
@@ -136,9 +139,23 @@ Result<std::string> read_frame(Stream& stream, const FrameTimeouts& timeouts,
   std::uint32_t size = decode_frame_header(header);
   if (size == 0) return empty_frame();
   if (size > max_frame_size) return too_large(size, max_frame_size);
-  std::string payload(size, '\0');
-  auto body = std::as_writable_bytes(std::span(payload.data(), payload.size()));
-  if (auto read = read_exact(stream, body, frame_deadline, true); !read) return read.error();
+  // Grown in steps as the bytes come (64 KiB, then doubling): memory follows what was sent, not
+  // what was declared. Each step is covered by the lease before it is allocated.
+  constexpr std::size_t kFirstStep = 64 * 1024;
+  std::string payload;
+  std::size_t filled = 0;
+  while (filled < size) {
+    const std::size_t next = std::min<std::size_t>(size, std::max(kFirstStep, filled * 2));
+    if (lease != nullptr && !lease->cover(next)) {
+      return core::make_error("busy", "the service is receiving too many large requests at once");
+    }
+    payload.resize(next);
+    auto body = std::as_writable_bytes(std::span(payload.data() + filled, next - filled));
+    if (auto read = read_exact(stream, body, frame_deadline, true, filled, size); !read) {
+      return read.error();
+    }
+    filled = next;
+  }
   return payload;
 }
 

@@ -1,7 +1,10 @@
 // Serialisation and validation of protocol requests and replies.
 #include "hangar/ipc/protocol.h"
 
+#include <algorithm>
 #include <limits>
+
+#include "hangar/ipc/budget.h"
 
 namespace hangar::ipc {
 
@@ -11,20 +14,141 @@ core::Error malformed(std::string what) {
   return core::make_error(errc::kMalformedRequest, std::move(what));
 }
 
-// Parses either encoding; a discarded value on failure. `strict` CBOR rejects trailing bytes.
-// nlohmann's DOM builder throws out_of_range (408, "excessive object size") for a CBOR map or
-// array that declares more elements than a container can hold, even with allow_exceptions off:
-// every parser exception becomes "not valid" here, so a hostile payload cannot end the service.
-Json parse_payload(std::string_view payload, Encoding encoding) {
-  try {
-    if (encoding == Encoding::kCbor) {
-      return Json::from_cbor(payload.begin(), payload.end(), /*strict=*/true,
-                             /*allow_exceptions=*/false);
-    }
-    return Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  } catch (const Json::exception&) {
-    return Json(Json::value_t::discarded);
+// Why a SAX pass stopped.
+enum class Stop { kNone, kSyntax, kDepth, kItems, kMemory };
+
+// The SAX handler both encodings are parsed with: counts nesting and items, charges the lease, and
+// forwards to nlohmann's own DOM builder until a limit is reached, then stops the parser (a false
+// return). nlohmann's JSON parser keeps its own stack and never recurses; its CBOR reader recurses
+// once per level, so stopping at max_depth also bounds the stack. A container's declared size is
+// checked before anything is built (nlohmann's builder throws for a size no container can hold).
+class LimitedDomBuilder {
+ public:
+  using Dom = nlohmann::detail::json_sax_dom_parser<Json>;
+  using string_t = Json::string_t;
+  using binary_t = Json::binary_t;
+
+  LimitedDomBuilder(Json& root, const DecodeLimits& limits, BudgetLease* lease,
+                    std::size_t base_bytes)
+      : dom_(root, /*allow_exceptions=*/false),
+        limits_(limits),
+        lease_(lease),
+        bytes_(base_bytes) {}
+
+  bool null() { return item(0) && dom_.null(); }
+  bool boolean(bool value) { return item(0) && dom_.boolean(value); }
+  bool number_integer(Json::number_integer_t value) {
+    return item(0) && dom_.number_integer(value);
   }
+  bool number_unsigned(Json::number_unsigned_t value) {
+    return item(0) && dom_.number_unsigned(value);
+  }
+  bool number_float(Json::number_float_t value, const string_t& text) {
+    return item(0) && dom_.number_float(value, text);
+  }
+  bool string(string_t& value) { return item(value.size()) && dom_.string(value); }
+  bool binary(binary_t& value) { return item(value.size()) && dom_.binary(value); }
+  bool key(string_t& value) { return item(value.size()) && dom_.key(value); }
+  bool start_object(std::size_t declared) { return open(declared) && dom_.start_object(declared); }
+  bool start_array(std::size_t declared) { return open(declared) && dom_.start_array(declared); }
+  bool end_object() {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    if (stop_ == Stop::kNone) stop_ = Stop::kSyntax;
+    return false;
+  }
+
+  Stop stop() const { return stop_; }
+
+ private:
+  static constexpr std::size_t kItemBytes = 80;  // a value or key in the DOM, with its container
+  static constexpr std::size_t kUnknownSize = static_cast<std::size_t>(-1);
+
+  bool open(std::size_t declared) {
+    if (++depth_ > limits_.max_depth) return halt(Stop::kDepth);
+    if (declared != kUnknownSize &&
+        declared > limits_.max_items - std::min(items_, limits_.max_items)) {
+      return halt(Stop::kItems);
+    }
+    return item(0);
+  }
+
+  bool item(std::size_t payload_bytes) {
+    if (++items_ > limits_.max_items) return halt(Stop::kItems);
+    bytes_ += kItemBytes + payload_bytes;
+    // The lease is asked in 16 KiB steps, not per item: an atomic operation per value would cost
+    // more than the value. (A step stays well inside a request's own 64 KiB, so a small request
+    // never touches the shared budget.)
+    constexpr std::size_t kStep = 16 * 1024;
+    if (lease_ != nullptr && bytes_ > charged_) {
+      charged_ = (bytes_ / kStep + 1) * kStep;
+      if (!lease_->cover(charged_)) return halt(Stop::kMemory);
+    }
+    return true;
+  }
+
+  bool halt(Stop why) {
+    stop_ = why;
+    return false;
+  }
+
+  Dom dom_;
+  DecodeLimits limits_;
+  BudgetLease* lease_;
+  std::size_t bytes_;
+  std::size_t charged_ = 0;
+  std::size_t depth_ = 0;
+  std::size_t items_ = 0;
+  Stop stop_ = Stop::kNone;
+};
+
+// Parses either encoding under `limits`; `what` names it in errors ("request", "reply"). Strict
+// CBOR rejects trailing bytes. Any exception from the parser becomes "not valid", so a hostile
+// payload cannot end the service.
+core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
+                                 const DecodeLimits& limits, BudgetLease* lease, const char* what) {
+  Json root;
+  Stop stop = Stop::kSyntax;
+  try {
+    LimitedDomBuilder builder(root, limits, lease, payload.size());
+    const bool ok =
+        encoding == Encoding::kCbor
+            ? Json::sax_parse(payload.begin(), payload.end(), &builder, Json::input_format_t::cbor,
+                              /*strict=*/true)
+            : Json::sax_parse(payload, &builder, Json::input_format_t::json, /*strict=*/true);
+    // A false return always has a reason: one of ours, or the parser's error.
+    stop = ok ? Stop::kNone : (builder.stop() == Stop::kNone ? Stop::kSyntax : builder.stop());
+  } catch (const Json::exception&) {
+    stop = Stop::kSyntax;
+  }
+  const std::string name = what;
+  switch (stop) {
+    case Stop::kNone:
+      return root;
+    case Stop::kDepth:
+      return core::make_error(
+          errc::kMalformedRequest,
+          name + " is nested more than " + std::to_string(limits.max_depth) + " levels deep");
+    case Stop::kItems:
+      return core::make_error(
+          errc::kMalformedRequest,
+          name + " holds more than " + std::to_string(limits.max_items) + " values and keys");
+    case Stop::kMemory:
+      return core::make_error(errc::kBusy,
+                              "the service is decoding too many large requests at once; try "
+                              "again shortly");
+    case Stop::kSyntax:
+      break;
+  }
+  return core::make_error(
+      errc::kMalformedRequest,
+      name + (encoding == Encoding::kCbor ? " is not valid CBOR" : " is not valid JSON"));
 }
 
 std::string to_cbor_text(const Json& j) {
@@ -86,13 +210,12 @@ std::string serialize(Reply&& reply) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_out) {
+core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_out,
+                                    BudgetLease* lease) {
   const Encoding encoding = payload_encoding(payload);
-  Json j = parse_payload(payload, encoding);
-  if (j.is_discarded()) {
-    return malformed(encoding == Encoding::kCbor ? "request is not valid CBOR"
-                                                 : "request is not valid JSON");
-  }
+  auto parsed = parse_payload(payload, encoding, kRequestLimits, lease, "request");
+  if (!parsed) return std::move(parsed).error();
+  Json& j = *parsed;
   if (!j.is_object()) return malformed("request must be a JSON object");
 
   Request request;
@@ -134,11 +257,13 @@ core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_
 
 core::Result<Reply> parse_reply(std::string_view payload) {
   const Encoding encoding = payload_encoding(payload);
-  Json j = parse_payload(payload, encoding);
   auto bad = [](std::string what) {
     return core::make_error("malformed_reply", "service sent an invalid reply: " + what);
   };
-  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  auto parsed = parse_payload(payload, encoding, kReplyLimits, nullptr, "reply");
+  if (!parsed) return bad(parsed.error().message);
+  Json& j = *parsed;
+  if (!j.is_object()) return bad("not a JSON object");
   Reply reply;
   reply.encoding = encoding;
   if (!j.contains("v") || !j["v"].is_number_integer()) return bad("missing version");
@@ -159,6 +284,72 @@ core::Result<Reply> parse_reply(std::string_view payload) {
     reply.error.message = e.value("message", std::string());
   }
   return reply;
+}
+
+namespace {
+
+std::size_t string_size(const std::string& text) {
+  std::size_t size = 2;  // the quotes
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '"' || byte == '\\' || byte == '\b' || byte == '\f' || byte == '\n' ||
+        byte == '\r' || byte == '\t') {
+      size += 2;
+    } else if (byte < 0x20) {
+      size += 6;  // \u00XX
+    } else if (byte >= 0x80) {
+      size += 3;  // invalid UTF-8 is replaced by U+FFFD (3 bytes); valid sequences take less
+    } else {
+      size += 1;
+    }
+  }
+  return size;
+}
+
+}  // namespace
+
+std::size_t json_size(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::object: {
+      std::size_t size = 2;
+      for (const auto& [key, item] : value.items()) size += string_size(key) + 2 + json_size(item);
+      return size;
+    }
+    case Json::value_t::array: {
+      std::size_t size = 2;
+      for (const auto& item : value) size += 1 + json_size(item);
+      return size;
+    }
+    case Json::value_t::string:
+      return string_size(value.get_ref<const std::string&>());
+    case Json::value_t::binary:
+      return 2 + (value.get_binary().size() + 2) / 3 * 4;
+    case Json::value_t::boolean:
+      return 5;
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      return 4;
+    default:
+      return 24;  // any number
+  }
+}
+
+std::string describe_value(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::string:
+      // Never the text: it may be a secret sent in the wrong field.
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::binary:
+      return "a byte string";
+    case Json::value_t::null:
+      return "null";
+    default:
+      return value.dump();  // a number or a boolean: short
+  }
 }
 
 Reply make_error_reply(std::uint64_t id, core::Error error) {

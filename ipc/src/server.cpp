@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hangar/core/memory.h"
+
 namespace hangar::ipc {
 
 Server::Server(std::unique_ptr<Listener> listener, const Dispatcher& dispatcher,
@@ -10,7 +12,8 @@ Server::Server(std::unique_ptr<Listener> listener, const Dispatcher& dispatcher,
     : listener_(std::move(listener)),
       endpoint_(listener_->endpoint()),
       dispatcher_(dispatcher),
-      options_(options) {}
+      options_(options),
+      budget_(options.request_budget) {}
 
 Server::~Server() { stop(); }
 
@@ -61,40 +64,79 @@ void Server::accept_loop() {
       continue;
     }
     reap_finished();
-    if (active_.load() >= options_.max_connections) {
-      // Answer instead of silently dropping so the client can tell "busy" from "down".
-      auto reply = serialize(make_error_reply(
-          0, core::make_error(errc::kBusy, "the service is serving its maximum of " +
-                                               std::to_string(options_.max_connections) +
-                                               " connections; try again shortly")));
-      (void)write_frame(**stream, reply, std::chrono::milliseconds(200));
-      (*stream)->close();
-      continue;
-    }
     auto connection = std::make_unique<Connection>();
     connection->stream = std::move(stream).value();
-    Connection& ref = *connection;
+    connection->owner = connection->stream->owner();
+    std::unique_lock lock(mutex_);
+    if (const std::string refusal = refusal_for(connection->owner); !refusal.empty()) {
+      lock.unlock();
+      // Answer instead of silently dropping so the client can tell "busy" from "down". A fresh
+      // connection's buffer takes the short reply at once, so this never holds the accept loop.
+      auto reply = serialize(make_error_reply(0, core::make_error(errc::kBusy, refusal)));
+      (void)write_frame(*connection->stream, reply, std::chrono::milliseconds(200));
+      connection->stream->close();
+      continue;
+    }
+    if (!connection->owner.privileged) ++unprivileged_;
+    ++per_owner_[connection->owner.key];
     ++active_;
-    std::lock_guard lock(mutex_);
+    Connection& ref = *connection;
     connections_.push_back(std::move(connection));
     ref.thread = std::thread([this, &ref] {
       serve(ref);
+      {
+        std::lock_guard done_lock(mutex_);
+        if (!ref.owner.privileged) --unprivileged_;
+        if (auto it = per_owner_.find(ref.owner.key); it != per_owner_.end() && --it->second == 0) {
+          per_owner_.erase(it);
+        }
+      }
       --active_;
       ref.done.store(true);
     });
   }
 }
 
+std::string Server::refusal_for(const ConnectionOwner& owner) const {
+  const std::size_t open = active_.load();
+  if (open >= options_.max_connections) {
+    return "the service is serving its maximum of " + std::to_string(options_.max_connections) +
+           " connections; try again shortly";
+  }
+  if (owner.privileged) return {};
+  const std::size_t shared =
+      options_.max_connections - std::min(options_.reserved_connections, options_.max_connections);
+  if (unprivileged_ >= shared) {
+    return "the service is serving its maximum of " + std::to_string(shared) +
+           " connections for users other than administrators (the rest are kept for them); try "
+           "again shortly";
+  }
+  auto it = per_owner_.find(owner.key);
+  if (it != per_owner_.end() && it->second >= options_.max_connections_per_user) {
+    return owner.key + " already holds its maximum of " +
+           std::to_string(options_.max_connections_per_user) +
+           " connections to the service; close some (each hangar watch and tray holds one)";
+  }
+  return {};
+}
+
 void Server::serve(Connection& connection) {
   Stream& stream = *connection.stream;
+  // What this connection's requests hold of the shared budget, one request at a time.
+  BudgetLease lease(&budget_, options_.request_free_bytes);
+  // Set once a request held more than release_after_bytes and its memory was not yet given back.
+  bool release_pending = false;
   while (!stopping_.load()) {
-    auto frame = read_frame(stream, options_.timeouts, options_.max_frame_size);
+    lease.reset();
+    auto frame = read_frame(stream, options_.timeouts, options_.max_frame_size, &lease);
+    if (lease.covered() > options_.release_after_bytes) release_pending = true;
     if (!frame) {
       const auto& error = frame.error();
-      if (error.code == "frame_too_large" || error.code == "empty_frame") {
-        // The rest of the oversized frame is never read: reply, then drop the connection.
-        auto code =
-            error.code == "frame_too_large" ? errc::kFrameTooLarge : errc::kMalformedRequest;
+      if (error.code == "frame_too_large" || error.code == "empty_frame" || error.code == "busy") {
+        // The rest of the frame is never read: reply, then drop the connection.
+        auto code = error.code == "frame_too_large" ? errc::kFrameTooLarge
+                    : error.code == "busy"          ? errc::kBusy
+                                                    : errc::kMalformedRequest;
         auto reply = serialize(make_error_reply(0, core::make_error(code, error.message)));
         (void)write_frame(stream, reply, options_.write_timeout, options_.max_frame_size);
       } else if (error.code != "closed" && error.code != "timeout") {
@@ -104,8 +146,21 @@ void Server::serve(Connection& connection) {
     }
     bool close_after = false;
     StreamTask stream_after;
-    std::string reply = dispatcher_.handle(*frame, stream, &close_after, &stream_after);
-    if (!write_frame(stream, reply, options_.write_timeout, options_.max_frame_size)) break;
+    std::string reply = dispatcher_.handle(*frame, stream, &close_after, &stream_after, &lease,
+                                           options_.max_frame_size);
+    if (lease.covered() > options_.release_after_bytes) release_pending = true;
+    const bool sent =
+        write_frame(stream, reply, options_.write_timeout, options_.max_frame_size).ok();
+    if (release_pending && !stream_after) {
+      // A large request's buffers are freed by now: hand the memory back rather than keep the
+      // peak for the life of the process.
+      reply = std::string();
+      *frame = std::string();
+      lease.reset();
+      core::release_free_memory();
+      release_pending = false;
+    }
+    if (!sent) break;
     if (close_after) break;
     if (stream_after) {
       // The connection now carries frames the service pushes (subscribe), each a reply to the
@@ -157,6 +212,10 @@ void Server::serve(Connection& connection) {
     }
   }
   stream.close();
+  if (release_pending) {
+    lease.reset();
+    core::release_free_memory();  // the refused or cut-off large request's memory
+  }
 }
 
 }  // namespace hangar::ipc

@@ -6,6 +6,8 @@
 #include "credentials.h"
 #include "handlers.h"
 #include "hangar/core/credential_checks.h"
+#include "hangar/ipc/args.h"
+#include "secret_store.h"
 
 namespace hangar::service {
 
@@ -21,42 +23,40 @@ core::Error no_cloud() {
   return core::make_error(ipc::errc::kUnavailable, "this service runs without a cloud connection");
 }
 
-// A string argument; names the key, never the value.
-core::Result<std::string> text_argument(const Json& args, const char* key, const char* what) {
-  auto it = args.find(key);
-  if (it == args.end() || !it->is_string()) {
-    return invalid(std::string("set-credentials needs ") + what + " in \"" + key + "\" (a string)");
-  }
-  return it->get<std::string>();
-}
-
-core::Result<bool> flag_argument(const Json& args, const char* key, bool fallback) {
-  auto it = args.find(key);
-  if (it == args.end()) return fallback;
-  if (!it->is_boolean()) return invalid(std::string("\"") + key + "\" must be true or false");
-  return it->get<bool>();
-}
-
 core::Result<Json> handle_set(ServiceContext& context, const Json& args,
                               const ipc::CallContext& call) {
   if (!context.credentials) return no_cloud();
-  if (!args.is_object()) return invalid("set-credentials takes an object of arguments");
-  auto tenant = text_argument(args, "tenant_id", "the tenant id");
+  // Typed first (the dispatcher checked them against the command table already); no reader quotes
+  // a string value, so a secret pasted into the wrong field is never repeated.
+  const ipc::Args reader("set-credentials", args);
+  auto tenant = reader.required_text("tenant_id", "the tenant id");
   if (!tenant) return tenant.error();
-  auto client = text_argument(args, "client_id", "the client id");
+  auto client = reader.required_text("client_id", "the client id");
   if (!client) return client.error();
-  auto secret = text_argument(args, "client_secret", "the client secret");
+  auto secret = reader.required_text("client_secret", "the client secret");
   if (!secret) return secret.error();
-  auto verify = flag_argument(args, "verify", true);
+  auto verify = reader.flag("verify");
   if (!verify) return verify.error();
-  auto force = flag_argument(args, "force", false);
+  auto force = reader.flag("force");
   if (!force) return force.error();
+
+  // Validated before anything is logged or compared: only the canonical GUIDs go further, so a
+  // secret given as the tenant or client id never reaches the log (CredentialManager::set checks
+  // the same again and stays the authority on the secret).
+  const auto wanted = core::normalize_guid(*tenant);
+  const auto client_id = core::normalize_guid(*client);
+  if (!wanted || !client_id) {
+    wipe(*secret);
+    return invalid(!wanted ? "the tenant id must be the directory (tenant) ID, a GUID such as "
+                             "72f988bf-86f1-41af-91ab-2d7cd011db47 (Entra ID > Overview)"
+                           : "the client id must be the app registration's Application (client) "
+                             "ID, a GUID such as 0b6f3b8a-3f5d-4c1e-9a57-6f0d2c4e8b1a");
+  }
 
   // Devices Registration Pending are tracked by import records in the tenant that has them:
   // switching tenants under them would poll the wrong tenant.
-  const auto wanted = core::normalize_guid(*tenant);
   const std::string current = context.credentials->tenant_id();
-  if (!*force && wanted && !current.empty() && *wanted != current) {
+  if (!force->value_or(false) && !current.empty() && *wanted != current) {
     auto counts = context.store.count_by_state();
     if (!counts) return counts.error();
     const std::int64_t pending = (*counts)["registration_pending"];
@@ -70,12 +70,13 @@ core::Result<Json> handle_set(ServiceContext& context, const Json& args,
   }
 
   spdlog::debug("set-credentials from {} (pid {}): tenant {}, client id {}, verify {}, force {}",
-                call.peer.user, call.peer.pid, *tenant, *client, *verify, *force);
+                call.peer.user, call.peer.pid, *wanted, *client_id, verify->value_or(true),
+                force->value_or(false));
   NewCredentials request;
-  request.tenant_id = std::move(*tenant);
-  request.client_id = std::move(*client);
+  request.tenant_id = *wanted;
+  request.client_id = *client_id;
   request.client_secret = std::move(*secret);
-  request.verify = *verify;
+  request.verify = verify->value_or(true);
   request.by = call.peer.user;
   auto result = context.credentials->set(std::move(request));
   // Uploads waiting for credentials can go now.

@@ -3,10 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "handlers.h"
+#include "hangar/core/excerpt.h"
+#include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/validation.h"
+#include "hangar/ipc/args.h"
 #include "hangar/ipc/device_wire.h"
 #include "hangar/store/errors.h"
 
@@ -17,19 +21,26 @@ namespace {
 using ipc::Json;
 
 // A page of `list` must fit one frame: rows with their 4 KB hashes are about 6 KB of JSON each.
+// Besides the row counts, a page ends once its rows reach kPageBytes (half a frame), whatever
+// their fields hold, so no page can outgrow the frame limit.
 constexpr std::int64_t kMaxPageWithHashes = 500;
 constexpr std::int64_t kMaxPage = 5000;
+constexpr std::size_t kPageBytes = ipc::kDefaultMaxFrameSize / 2;
+// A row stored before fields had limits may alone exceed a page: it is sent with each text
+// cut to this and without its hash, marked "truncated" (hangar show has the rest).
+constexpr std::size_t kOversizeFieldBytes = 4096;
+// `show`'s history and group corrections: the newest entries that fit this many bytes.
+constexpr std::size_t kShowBytes = ipc::kDefaultMaxFrameSize / 2;
+// The OS build `import` compares hashes with ("10.0.22631.2861"): it is quoted in a warning for
+// every device that differs, so it is short.
+constexpr std::size_t kMaxExpectBuild = 64;
 
 core::Error invalid(std::string message) {
   return core::make_error(ipc::errc::kInvalidArgument, std::move(message));
 }
 
-core::Result<std::string> serial_argument(const Json& args) {
-  auto it = args.find("serial");
-  if (it == args.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return invalid("give the device's serial number in \"serial\"");
-  }
-  return it->get<std::string>();
+core::Result<std::string> serial_argument(std::string_view command, const Json& args) {
+  return ipc::Args(command, args).required_text("serial", "the device's serial number");
 }
 
 template <typename T>
@@ -40,6 +51,17 @@ void put_optional(Json& json, const char* key, const std::optional<T>& value) {
 std::string display_state(const std::string& key) {
   auto state = core::parse_device_state(key);
   return state ? std::string(core::display_name(*state)) : key;
+}
+
+// The row with every text field cut to kOversizeFieldBytes and no hash (see kOversizeFieldBytes).
+Json truncated_row(Json row) {
+  for (auto& [key, value] : row.items()) {
+    if (value.is_string())
+      value = core::excerpt(value.get_ref<const std::string&>(), kOversizeFieldBytes);
+  }
+  row.erase("hash");
+  row["truncated"] = true;
+  return row;
 }
 
 Json row_to_json(const store::DeviceRow& row) {
@@ -81,24 +103,32 @@ Json row_to_json(const store::DeviceRow& row) {
 
 core::Result<Json> handle_import(ServiceContext& context, const Json& args,
                                  const ipc::CallContext& call) {
-  auto devices = args.find("devices");
-  if (devices == args.end() || !devices->is_array()) {
-    return invalid("\"devices\" must be an array of device objects");
-  }
+  const ipc::Args reader("import", args);
+  auto devices_or = reader.array("devices");
+  if (!devices_or) return std::move(devices_or).error();
+  if (*devices_or == nullptr)
+    return invalid("import needs \"devices\", an array of device objects");
+  const Json* devices = *devices_or;
   if (devices->size() > ipc::kMaxImportBatch) {
     return invalid("at most " + std::to_string(ipc::kMaxImportBatch) +
                    " devices per import request, got " + std::to_string(devices->size()));
   }
   core::ValidationOptions validation;
-  if (auto it = args.find("expect_build"); it != args.end() && it->is_string()) {
-    validation.expect_build = it->get<std::string>();
+  auto expect_build = reader.text("expect_build");
+  if (!expect_build) return std::move(expect_build).error();
+  if (*expect_build) {
+    if ((*expect_build)->size() > kMaxExpectBuild) {
+      return invalid("\"expect_build\" of import is an OS build such as 10.0.22631.2861, at most " +
+                     std::to_string(kMaxExpectBuild) + " bytes; got " +
+                     std::to_string((*expect_build)->size()));
+    }
+    validation.expect_build = std::move(**expect_build);
   }
   // The CLI's --strict. Without it a serial Excel changed is replaced by the hash's here too, so a
   // client that sent the file's serial as it was still queues the device under its real one.
-  if (auto it = args.find("strict_serials"); it != args.end()) {
-    if (!it->is_boolean()) return invalid("\"strict_serials\" must be true or false");
-    validation.strict_serials = it->get<bool>();
-  }
+  auto strict = reader.flag("strict_serials");
+  if (!strict) return std::move(strict).error();
+  validation.strict_serials = strict->value_or(false);
 
   // Each record is decoded and validated again; within the request, duplicates and conflicts are
   // found by the validator, and against everything queued before by the store.
@@ -157,7 +187,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
   std::size_t next = 0;  // walks inserted_index alongside `records`
   for (std::size_t i = 0; i < records.size(); ++i) {
     const core::RecordResult& verdict = validator.results()[i];
-    Json entry{{"serial", records[i].serial_number}, {"location", verdict.location}};
+    // The validator's copy: an over-long serial is only an excerpt there.
+    Json entry{{"serial", verdict.serial_number}, {"location", verdict.location}};
     if (!verdict.os_build.empty()) entry["os_build"] = verdict.os_build;
     if (verdict.serial_replaced) entry["serial_in_file"] = validator.serial_in_file(i);
     if (!decode_errors[i].empty()) {
@@ -199,18 +230,19 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
 
 core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
                                   const ipc::CallContext& call) {
-  auto serial = serial_argument(args);
+  auto serial = serial_argument("deliver", args);
   if (!serial) return serial.error();
-  auto user = args.find("user");
-  if (user == args.end() || !user->is_string() ||
-      user->get<std::string>().find('@') == std::string::npos) {
-    return invalid("give the user's principal name (user@domain) in \"user\"");
+  auto user = ipc::Args("deliver", args).required_text("user", "the user's principal name");
+  if (!user) return user.error();
+  if (user->find('@') == std::string::npos ||
+      core::character_count(*user) > core::kAssignedUserLimit.max) {
+    return invalid("give the user's principal name (user@domain, at most " +
+                   std::to_string(core::kAssignedUserLimit.max) + " characters) in \"user\"");
   }
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto delivered =
-      context.engine->deliver(*serial, user->get<std::string>(), std::chrono::seconds(60));
+  auto delivered = context.engine->deliver(*serial, *user, std::chrono::seconds(60));
   if (!delivered) return delivered.error();
   spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
                delivered->delivered_to.value_or(""));
@@ -218,65 +250,106 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
 }
 
 core::Result<Json> handle_list(ServiceContext& context, const Json& args) {
+  const ipc::Args reader("list", args);
   store::DeviceFilter filter;
-  if (auto it = args.find("state"); it != args.end() && !it->is_null()) {
-    auto state = it->is_string() ? core::parse_device_state(it->get<std::string>()) : std::nullopt;
+  auto state_text = reader.text("state");
+  if (!state_text) return std::move(state_text).error();
+  if (*state_text) {
+    auto state = core::parse_device_state(**state_text);
     if (!state) {
-      return invalid("unknown state " + it->dump() +
-                     "; use queued, registration-pending, registration-failed, ready-for-user, "
+      return invalid("unknown state \"" + core::excerpt(**state_text) +
+                     "\"; use queued, registration-pending, registration-failed, ready-for-user, "
                      "active or inactive");
     }
     filter.state = std::string(core::storage_key(*state));
   }
-  if (auto it = args.find("profile"); it != args.end() && !it->is_null()) {
-    auto profile = it->is_string() ? core::parse_profile(it->get<std::string>()) : std::nullopt;
+  auto profile_text = reader.text("profile");
+  if (!profile_text) return std::move(profile_text).error();
+  if (*profile_text) {
+    auto profile = core::parse_profile(**profile_text);
     if (!profile) {
-      return invalid("unknown profile " + it->dump() +
-                     "; use standard, sensitive-data or power-user");
+      return invalid("unknown profile \"" + core::excerpt(**profile_text) +
+                     "\"; use standard, sensitive-data or power-user");
     }
     filter.profile = std::string(core::cli_name(*profile));
   }
-  auto integer = [&](const char* key, std::int64_t& out) -> core::Status {
-    auto it = args.find(key);
-    if (it == args.end() || it->is_null()) return {};
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
-      return invalid(std::string("\"") + key + "\" must be a non-negative integer");
-    }
-    out = it->get<std::int64_t>();
-    return {};
+  // Counts arrive as unsigned 64-bit numbers; the store's are signed.
+  const auto as_int64 = [](std::uint64_t value) {
+    return static_cast<std::int64_t>(
+        std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
   };
-  std::int64_t since = -1;
-  if (auto status = integer("since_ms", since); !status) return status.error();
-  if (since >= 0) filter.changed_since = since;
-  if (auto status = integer("after_id", filter.after_id); !status) return status.error();
-  std::int64_t limit = 0;
-  if (auto status = integer("limit", limit); !status) return status.error();
-  filter.with_hash = args.value("with_hash", false);
+  auto since = reader.count("since_ms");
+  if (!since) return std::move(since).error();
+  if (*since) filter.changed_since = as_int64(**since);
+  auto after = reader.count("after_id");
+  if (!after) return std::move(after).error();
+  if (*after) filter.after_id = as_int64(**after);
+  auto limit_arg = reader.count("limit");
+  if (!limit_arg) return std::move(limit_arg).error();
+  const std::int64_t limit = *limit_arg ? as_int64(**limit_arg) : 0;
+  auto with_hash = reader.flag("with_hash");
+  if (!with_hash) return std::move(with_hash).error();
+  filter.with_hash = with_hash->value_or(false);
   const std::int64_t page_max = filter.with_hash ? kMaxPageWithHashes : kMaxPage;
   filter.limit = limit == 0 ? page_max : std::min(limit, page_max);
 
   auto rows = context.store.list_devices(filter);
   if (!rows) return rows.error();
   Json devices = Json::array();
-  for (const auto& row : *rows) devices.push_back(row_to_json(row));
+  std::size_t bytes = 0;
+  bool cut_short = false;  // the byte budget ended the page before the rows did
+  for (const auto& row : *rows) {
+    Json json = row_to_json(row);
+    std::size_t size = ipc::json_size(json);
+    if (size > kPageBytes) {
+      json = truncated_row(std::move(json));
+      size = ipc::json_size(json);
+    }
+    if (!devices.empty() && bytes + size > kPageBytes) {
+      cut_short = true;
+      break;
+    }
+    bytes += size;
+    devices.push_back(std::move(json));
+  }
+  const std::int64_t last_id = devices.empty() ? 0 : devices.back()["id"].get<std::int64_t>();
   Json reply{{"devices", std::move(devices)}};
   // When the page size, not the caller, cut the list short, a full page may have more behind it:
   // the client asks again from here.
   const bool clamped = limit == 0 || limit > page_max;
-  if (clamped && static_cast<std::int64_t>(rows->size()) == filter.limit) {
-    reply["next_after_id"] = rows->back().id;
+  if (cut_short || (clamped && static_cast<std::int64_t>(rows->size()) == filter.limit)) {
+    reply["next_after_id"] = last_id;
   }
   return reply;
 }
 
+// Keeps the newest entries of `entries` (oldest first) that fit `budget` bytes; returns how many
+// older ones were left out.
+std::size_t keep_newest(Json& entries, std::size_t budget) {
+  std::size_t bytes = 0;
+  std::size_t keep = 0;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    const std::size_t size = ipc::json_size(*it) + 1;
+    if (bytes + size > budget) break;
+    bytes += size;
+    ++keep;
+  }
+  const std::size_t dropped = entries.size() - keep;
+  if (dropped > 0) {
+    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(dropped));
+  }
+  return dropped;
+}
+
 core::Result<Json> handle_show(ServiceContext& context, const Json& args) {
-  auto serial = serial_argument(args);
+  auto serial = serial_argument("show", args);
   if (!serial) return serial.error();
   auto row = context.store.get_device(*serial);
   if (!row) return row.error();
   auto history = context.store.history(*serial);
   if (!history) return history.error();
   Json json = row_to_json(*row);
+  if (ipc::json_size(json) > kShowBytes) json = truncated_row(std::move(json));
   if (row->hardware_hash && !row->hardware_hash->empty()) {
     auto info = core::parse_hardware_hash(*row->hardware_hash);
     if (info) {
@@ -302,6 +375,10 @@ core::Result<Json> handle_show(ServiceContext& context, const Json& args) {
     put_optional(entry, "reason", change.reason);
     changes.push_back(std::move(entry));
   }
+  // A device retried for years has a long history: the newest part that fits is shown.
+  if (const std::size_t dropped = keep_newest(changes, kShowBytes / 2); dropped > 0) {
+    json["history_omitted"] = dropped;
+  }
   json["history"] = std::move(changes);
   auto corrections = context.store.group_corrections(*serial);
   if (!corrections) return corrections.error();
@@ -314,13 +391,16 @@ core::Result<Json> handle_show(ServiceContext& context, const Json& args) {
     if (!correction.reason.empty()) entry["reason"] = correction.reason;
     groups.push_back(std::move(entry));
   }
+  if (const std::size_t dropped = keep_newest(groups, kShowBytes / 4); dropped > 0) {
+    json["group_corrections_omitted"] = dropped;
+  }
   json["group_corrections"] = std::move(groups);
   return json;
 }
 
 core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
                                  const ipc::CallContext& call) {
-  auto serial = serial_argument(args);
+  auto serial = serial_argument("remove", args);
   if (!serial) return serial.error();
   auto removed = context.store.remove_device(*serial);
   if (!removed) return removed.error();
@@ -330,13 +410,16 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
 
 core::Result<Json> handle_retry(ServiceContext& context, const Json& args,
                                 const ipc::CallContext& call) {
-  std::optional<std::string> serial;
-  if (auto it = args.find("serial"); it != args.end() && it->is_string())
-    serial = it->get<std::string>();
-  if (!serial && !args.value("failed", false)) {
+  const ipc::Args reader("retry", args);
+  auto serial = reader.text("serial");
+  if (!serial) return std::move(serial).error();
+  auto failed = reader.flag("failed");
+  if (!failed) return std::move(failed).error();
+  if ((!*serial || (*serial)->empty()) && !failed->value_or(false)) {
     return invalid("give a serial, or \"failed\": true for every failed device");
   }
-  auto count = context.store.retry_failed(serial, context.clock.now_ms());
+  if (*serial && (*serial)->empty()) serial->reset();
+  auto count = context.store.retry_failed(*serial, context.clock.now_ms());
   if (!count) return count.error();
   spdlog::info("retry by {}: {} device(s) queued again", call.peer.user, *count);
   if (*count > 0 && context.engine) context.engine->notify();

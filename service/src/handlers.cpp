@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "credentials.h"
 #include "hangar/core/version.h"
+#include "hangar/ipc/args.h"
 #include "hangar/ipc/commands.h"
 #include "redact.h"
 
@@ -47,24 +49,26 @@ core::Result<ipc::Json> subscribe(ServiceContext& context, const ipc::Json& args
   if (!call.stream_after) {
     return core::make_error(ipc::errc::kInvalidArgument, "subscribe needs its own connection");
   }
+  const ipc::Args reader("subscribe", args);
+  auto since_arg = reader.count("since");
+  if (!since_arg) return std::move(since_arg).error();
   std::optional<std::int64_t> since;
-  if (auto it = args.find("since"); it != args.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
-      return core::make_error(ipc::errc::kInvalidArgument,
-                              "\"since\" must be a non-negative sequence number");
-    }
-    since = it->get<std::int64_t>();
+  if (*since_arg) {
+    since = static_cast<std::int64_t>(
+        std::min<std::uint64_t>(**since_arg, std::numeric_limits<std::int64_t>::max()));
   }
+  auto heartbeat_arg = reader.count("heartbeat_ms");
+  if (!heartbeat_arg) return std::move(heartbeat_arg).error();
   std::int64_t heartbeat_ms = 10'000;
-  if (auto it = args.find("heartbeat_ms"); it != args.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < kMinHeartbeatMs ||
-        it->get<std::int64_t>() > kMaxHeartbeatMs) {
+  if (*heartbeat_arg) {
+    if (**heartbeat_arg < static_cast<std::uint64_t>(kMinHeartbeatMs) ||
+        **heartbeat_arg > static_cast<std::uint64_t>(kMaxHeartbeatMs)) {
       return core::make_error(ipc::errc::kInvalidArgument, "\"heartbeat_ms\" must be between " +
                                                                std::to_string(kMinHeartbeatMs) +
                                                                " and " +
                                                                std::to_string(kMaxHeartbeatMs));
     }
-    heartbeat_ms = it->get<std::int64_t>();
+    heartbeat_ms = static_cast<std::int64_t>(**heartbeat_arg);
   }
   // The per-user and total caps are checked by the feed as the subscription joins (busy).
   auto subscription = context.feed->subscribe(since, call.peer.user);

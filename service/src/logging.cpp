@@ -2,14 +2,15 @@
 #include "logging.h"
 
 #include <spdlog/sinks/dist_sink.h>
-#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <mutex>
 #include <vector>
 
+#include "log_file.h"
 #include "redact.h"
+#include "trust.h"
 
 namespace hangar::service {
 
@@ -36,16 +37,19 @@ class RedactingSink final : public spdlog::sinks::dist_sink<std::mutex> {
 core::Status setup_logging(const std::filesystem::path& data_dir, const std::string& level,
                            bool console) {
   std::vector<spdlog::sink_ptr> sinks;
-  try {
-    auto dir = data_dir / "logs";
-    std::filesystem::create_directories(dir);
-    sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        (dir / "hangard.log").string(), 5 * 1024 * 1024, 5));
-    if (console) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  } catch (const std::exception& e) {
+  const auto dir = data_dir / "logs";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
     return core::make_error("log_error",
-                            "cannot open the log in " + data_dir.string() + ": " + e.what());
+                            "cannot create the log folder " + dir.string() + ": " + ec.message());
   }
+  // A log folder another user could write to would let them plant a link as the log.
+  if (auto trusted = check_trusted_directory(dir, "log folder"); !trusted) return trusted;
+  auto file = make_log_file_sink(dir / "hangard.log", 5 * 1024 * 1024, 5);
+  if (!file) return std::move(file).error();
+  sinks.push_back(std::move(file).value());
+  if (console) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   auto redacting = std::make_shared<RedactingSink>(std::move(sinks));
   auto logger = std::make_shared<spdlog::logger>("hangard", redacting);
   logger->set_level(spdlog::level::from_str(level));

@@ -11,6 +11,7 @@
 
 #include "hangar/core/device.h"
 #include "hangar/core/paths.h"
+#include "trust.h"
 
 namespace hangar::service {
 
@@ -81,6 +82,11 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       return make_error("config_error", "config file " + file.string() + " does not exist");
     }
     return {};
+  }
+  // A config file another user could have written would hand them the service: an authority URL
+  // of theirs receives the client secret (see trust.h).
+  if (auto trusted = check_trusted_path(file, "config file"); !trusted) {
+    return make_error("config_error", trusted.error().message);
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) return make_error("config_error", "cannot read config file " + file.string());
@@ -172,6 +178,43 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       } else {
         options.max_subscribers_per_user = value.get<int>();
       }
+    } else if (key == "max_connections" || key == "reserved_connections" ||
+               key == "max_connections_per_user" || key == "request_memory_mib") {
+      // name, lowest, highest, what it is
+      struct Range {
+        long long low, high;
+        const char* what;
+        int* out;
+      };
+      const Range range =
+          key == "max_connections"
+              ? Range{16, 1024, "connections the service serves at once", &options.max_connections}
+          : key == "reserved_connections"
+              ? Range{1, 512, "connections kept for administrators and the service's account",
+                      &options.reserved_connections}
+          : key == "max_connections_per_user"
+              ? Range{1, 1024, "connections one user may hold at once",
+                      &options.max_connections_per_user}
+              : Range{8, 1024, "MiB that requests being received may hold in all",
+                      &options.request_memory_mib};
+      if (!value.is_number_integer() || value.get<long long>() < range.low ||
+          value.get<long long>() > range.high) {
+        status = make_error("config_error",
+                            file.string() + ": \"" + key + "\" must be a whole number from " +
+                                std::to_string(range.low) + " to " + std::to_string(range.high) +
+                                " (" + range.what + ")");
+      } else {
+        *range.out = value.get<int>();
+      }
+    } else if (key == "idle_timeout_seconds") {
+      if (!value.is_number() || value.get<double>() < 1 || value.get<double>() > 3600) {
+        status = make_error("config_error",
+                            file.string() +
+                                ": \"idle_timeout_seconds\" must be a number from 1 to 3600 (how "
+                                "long a connection may wait between requests)");
+      } else {
+        options.idle_timeout_seconds = value.get<double>();
+      }
     } else if (key == "activity_interval_hours" || key == "inactive_after_days") {
       if (!value.is_number() || value.get<double>() <= 0) {
         status = make_error("config_error",
@@ -216,7 +259,10 @@ std::string usage() {
          "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids]),\n"
          "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
          "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"
-         "  max_subscribers_per_user (1-128, default 8)\n"
+         "  max_subscribers_per_user (1-128, default 8), max_connections (16-1024, default 256),\n"
+         "  reserved_connections (for administrators, default 16), max_connections_per_user\n"
+         "  (default 32), idle_timeout_seconds (1-3600, default 30), request_memory_mib (8-1024,\n"
+         "  default 24)\n"
          "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
          "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
          "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"
@@ -306,6 +352,13 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
   // The stored secret (set-credentials) is read by the service's credential manager, which knows
   // where each platform keeps it; the environment variable overrides it.
   options.client_secret = core::env("HANGAR_CLIENT_SECRET");
+  if (options.reserved_connections * 2 > options.max_connections) {
+    return make_error("config_error", options.config_file.string() +
+                                          ": \"reserved_connections\" (" +
+                                          std::to_string(options.reserved_connections) +
+                                          ") may be at most half of \"max_connections\" (" +
+                                          std::to_string(options.max_connections) + ")");
+  }
   if (!kLogLevels.contains(options.log_level)) {
     return make_error("usage", "log level \"" + options.log_level +
                                    "\" is not one of trace, debug, info, warn, error, off");

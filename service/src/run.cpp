@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "hangar/cloud/graph_client.h"
 #include "hangar/core/clock.h"
+#include "hangar/core/memory.h"
 #include "hangar/core/stop.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/server.h"
@@ -22,9 +23,11 @@
 #include "hangar/service/instance_lock.h"
 #include "hangar/store/store.h"
 #include "logging.h"
+#include "trust.h"
 
 #ifndef _WIN32
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 namespace hangar::service {
@@ -40,9 +43,15 @@ core::Status prepare_data_dir(const std::filesystem::path& dir) {
   }
 #ifndef _WIN32
   // The queue holds hardware hashes: keep the directory private to the service and its group.
-  ::chmod(dir.c_str(), 0750);
+  // Only a directory the service owns is tightened; another's is refused below, untouched.
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0750) {
+    ::chmod(dir.c_str(), 0750);
+  }
 #endif
-  return {};
+  // Another user could have planted hangar.json, credentials or a link in a directory they own
+  // or may write to (see trust.h).
+  return check_trusted_directory(dir, "data directory");
 }
 
 // Waits for `stop`, calling `tick` (if any) every few seconds meanwhile.
@@ -57,6 +66,7 @@ void wait_for_stop(const core::StopToken& stop, const std::function<void()>& tic
 
 int run(const Options& options, const core::StopToken& stop, const std::function<void()>& on_ready,
         EventSink* event_log) {
+  core::tune_allocator_for_service();
   if (auto dir = prepare_data_dir(options.data_dir); !dir) {
     // No log file yet: the host prints this.
     spdlog::error("{}", dir.error().message);
@@ -120,8 +130,15 @@ int run(const Options& options, const core::StopToken& stop, const std::function
 
   EventFeedOptions feed_options;
   feed_options.subscriber_capacity = static_cast<std::size_t>(options.event_queue_size);
+  ipc::ServerOptions server_options;
+  server_options.max_connections = static_cast<std::size_t>(options.max_connections);
+  server_options.reserved_connections = static_cast<std::size_t>(options.reserved_connections);
+  server_options.max_connections_per_user =
+      static_cast<std::size_t>(options.max_connections_per_user);
+  server_options.timeouts.idle =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.idle_timeout_seconds * 1000));
+  server_options.request_budget = static_cast<std::size_t>(options.request_memory_mib) << 20;
   // Subscribers hold their connections: at most half of the server's, so commands always get one.
-  const ipc::ServerOptions server_options{};
   feed_options.max_subscribers = std::min(static_cast<std::size_t>(options.max_subscribers),
                                           server_options.max_connections / 2);
   feed_options.max_subscribers_per_user =

@@ -236,7 +236,17 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
         std::pair{R"({"max_subscribers": 0})",
                   "\"max_subscribers\" must be a whole number from 1 to 128"},
         std::pair{R"({"max_subscribers_per_user": 129})",
-                  "\"max_subscribers_per_user\" must be a whole number from 1 to 128"}}) {
+                  "\"max_subscribers_per_user\" must be a whole number from 1 to 128"},
+        std::pair{R"({"max_connections": 8})",
+                  "\"max_connections\" must be a whole number from 16 to 1024"},
+        std::pair{R"({"max_connections": 32, "reserved_connections": 20})",
+                  "\"reserved_connections\" (20) may be at most half of \"max_connections\" (32)"},
+        std::pair{R"({"max_connections_per_user": 0})",
+                  "\"max_connections_per_user\" must be a whole number from 1 to 1024"},
+        std::pair{R"({"idle_timeout_seconds": 0})",
+                  "\"idle_timeout_seconds\" must be a number from 1 to 3600"},
+        std::pair{R"({"request_memory_mib": 4})",
+                  "\"request_memory_mib\" must be a whole number from 8 to 1024"}}) {
     { std::ofstream(data_dir_ / "hangar.json") << text; }
     auto bad_value = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
     EXPECT_EQ(bad_value.code, 2) << text;
@@ -254,6 +264,26 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
   auto broken = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
   EXPECT_EQ(broken.code, 2);
   EXPECT_NE(broken.output.find("hangar.json"), std::string::npos) << broken.output;
+}
+
+// Issue 11, item 10: the service answers, the cloud does not. Exit 3 means "the service is not
+// reachable" and nothing else; `refresh` says the cloud is offline and exits 1, at once.
+TEST_F(ServiceE2E, RefreshWithTheCloudOfflineIsAFailureNotAnUnreachableService) {
+  auto service = start_service({"--cloud-url", "http://127.0.0.1:9"});  // nothing listens there
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (status()["cloud"].value("online", true)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the engine never went offline";
+    std::this_thread::sleep_for(100ms);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto refresh = hangar({"refresh"});
+  EXPECT_EQ(refresh.code, 1) << refresh.output;
+  EXPECT_NE(refresh.output.find("the cloud is offline"), std::string::npos) << refresh.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s) << "it says so at once";
+  auto sync = hangar({"--json", "sync"});
+  EXPECT_EQ(sync.code, 1) << sync.output;
+  EXPECT_NE(sync.output.find("\"cloud_offline\""), std::string::npos) << sync.output;
 }
 
 TEST_F(ServiceE2E, EnvironmentVariablesSelectEndpointAndDataDirectory) {

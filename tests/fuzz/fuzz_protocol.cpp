@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The first byte picks the chunk size, so the decoder sees frames split at every boundary.
   std::size_t chunk = (data[0] % 16) + 1;
   auto bytes = std::as_bytes(std::span(data + 1, size - 1));
-  FrameDecoder decoder(4096);
+  FrameDecoder decoder(kDefaultMaxFrameSize);
   NullStream stream;
   while (!bytes.empty()) {
     auto used = decoder.feed(bytes.first(std::min(chunk, bytes.size())));

@@ -292,6 +292,10 @@ TEST(Dispatcher, WriteAndAdminCommandsNeedAnAuthorisedPeer) {
     Request r;
     r.id = 1;
     r.command = std::string(info.name);
+    for (const ArgSpec& spec : info.args) {  // the required arguments, of the right types
+      if (!spec.required) continue;
+      r.args[std::string(spec.name)] = spec.type == ArgType::kDevices ? Json::array() : Json("S1");
+    }
     ran = false;
     Reply as_reader = d->dispatch(r, reader);
     if (info.permission == Permission::kRead) {
@@ -331,6 +335,138 @@ TEST(CommandTable, NamesAreUniqueAndLookupWorks) {
     EXPECT_EQ(find_command(kCommands[i].name), &kCommands[i]);
   }
   EXPECT_EQ(find_command("nope"), nullptr);
+}
+
+}  // namespace
+}  // namespace hangar::ipc
+
+namespace hangar::ipc {
+namespace {
+
+// Every declared argument of every command, given a value of each wrong type, is refused with
+// invalid_argument naming the argument, before the handler runs.
+TEST(CommandTable, EveryArgumentOfEveryCommandRefusesEveryWrongType) {
+  bool ran = false;
+  std::vector<Binding> bindings;
+  for (const auto& info : kCommands) {
+    bindings.push_back({info.name, [&ran](const Json&, const CallContext&) -> core::Result<Json> {
+                          ran = true;
+                          return Json::object();
+                        }});
+  }
+  auto d = Dispatcher::create(std::move(bindings));
+  ASSERT_TRUE(d.ok());
+  const PeerIdentity admin{"uid 0 (root)", 1, true, true};
+  const std::vector<Json> values{Json("text"),
+                                 Json(12),
+                                 Json(-1),
+                                 Json(1.5),
+                                 Json(true),
+                                 Json::array({1}),
+                                 Json::object({{"a", 1}}),
+                                 Json::binary({1, 2})};
+  const auto fits = [](ArgType type, const Json& value) {
+    switch (type) {
+      case ArgType::kString:
+        return value.is_string();
+      case ArgType::kBoolean:
+        return value.is_boolean();
+      case ArgType::kCount:
+        return value.is_number_unsigned() ||
+               (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+      case ArgType::kDevices:
+        return value.is_array();
+    }
+    return false;
+  };
+  int checked = 0;
+  for (const auto& info : kCommands) {
+    for (const ArgSpec& spec : info.args) {
+      for (const Json& value : values) {
+        if (fits(spec.type, value)) continue;
+        Request r;
+        r.id = 1;
+        r.command = std::string(info.name);
+        // The other required arguments are present and right, so only this one is wrong.
+        for (const ArgSpec& other : info.args) {
+          if (!other.required || other.name == spec.name) continue;
+          r.args[std::string(other.name)] = other.type == ArgType::kString    ? Json("S1")
+                                            : other.type == ArgType::kCount   ? Json(1)
+                                            : other.type == ArgType::kBoolean ? Json(true)
+                                                                              : Json::array();
+        }
+        r.args[std::string(spec.name)] = value;
+        ran = false;
+        Reply reply = d->dispatch(r, admin);
+        ++checked;
+        EXPECT_FALSE(ran) << info.name << " " << spec.name << " = " << value.dump();
+        ASSERT_FALSE(reply.ok) << info.name << " " << spec.name << " = " << value.dump();
+        EXPECT_EQ(reply.error.code, errc::kInvalidArgument) << reply.error.message;
+        EXPECT_NE(reply.error.message.find("\"" + std::string(spec.name) + "\""), std::string::npos)
+            << info.name << ": " << reply.error.message;
+        EXPECT_EQ(reply.error.message.find("text"), std::string::npos)
+            << "a string's content is never quoted: " << reply.error.message;
+      }
+    }
+    // An argument the command does not declare is named too.
+    Request unknown;
+    unknown.id = 2;
+    unknown.command = std::string(info.name);
+    unknown.args["no_such_argument"] = 1;
+    Reply reply = d->dispatch(unknown, admin);
+    ASSERT_FALSE(reply.ok) << info.name;
+    EXPECT_EQ(reply.error.code, errc::kInvalidArgument);
+    EXPECT_NE(reply.error.message.find("no_such_argument"), std::string::npos);
+  }
+  EXPECT_GT(checked, 100);
+  // A required argument missing is named as well.
+  Request show;
+  show.id = 3;
+  show.command = "show";
+  Reply missing = d->dispatch(show, admin);
+  ASSERT_FALSE(missing.ok);
+  EXPECT_NE(missing.error.message.find("\"serial\""), std::string::npos);
+}
+
+TEST(Dispatcher, UntrustedValuesAreQuotedShortInErrors) {
+  auto d = Dispatcher::create(all_bindings([](const Json&) { return Json::object(); }));
+  ASSERT_TRUE(d.ok());
+  test::ScriptedStream stream({});
+  const std::string long_name(1'000'000, 'x');
+  auto reply = parse_reply(d->handle(R"({"v":1,"id":9,"cmd":")" + long_name + R"("})", stream));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->error.code, errc::kUnknownCommand);
+  EXPECT_LT(reply->error.message.size(), 300u);
+  EXPECT_NE(reply->error.message.find("1000000 bytes"), std::string::npos);
+  auto unknown_arg = parse_reply(
+      d->handle(R"({"v":1,"id":9,"cmd":"ping","args":{")" + long_name + R"(":1}})", stream));
+  ASSERT_TRUE(unknown_arg.ok());
+  EXPECT_EQ(unknown_arg->error.code, errc::kInvalidArgument);
+  EXPECT_LT(unknown_arg->error.message.size(), 300u);
+}
+
+TEST(Dispatcher, AReplyTooLargeForAFrameBecomesAnErrorReply) {
+  auto d = Dispatcher::create(all_bindings([](const Json&) -> core::Result<Json> {
+    return Json{{"blob", std::string(5000, 'b')}};
+  }));
+  ASSERT_TRUE(d.ok());
+  test::ScriptedStream stream({});
+  auto reply = parse_reply(
+      d->handle(R"({"v":1,"id":4,"cmd":"status"})", stream, nullptr, nullptr, nullptr, 1000));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_FALSE(reply->ok);
+  EXPECT_EQ(reply->id, 4u);
+  EXPECT_EQ(reply->error.code, errc::kFrameTooLarge);
+  EXPECT_NE(reply->error.message.find("\"status\""), std::string::npos) << reply->error.message;
+}
+
+TEST(Protocol, JsonSizeIsAnUpperBoundOfTheText) {
+  const Json value{{"a", "quote \" and \\ and \n and \x01"},
+                   {"b", Json::array({1, -2, 3.25, true, nullptr})},
+                   {"c", "caf\xc3\xa9"},
+                   {"d", Json::object()}};
+  EXPECT_GE(json_size(value), value.dump().size());
+  EXPECT_LE(json_size(value), value.dump().size() * 3);
 }
 
 }  // namespace

@@ -84,10 +84,10 @@ TEST_F(ServerTest, RoundTripCarriesArgsAndPeer) {
   start();
   auto client = Client::connect(endpoint_);
   ASSERT_TRUE(client.ok()) << client.error().message;
-  auto result = client->call("status", Json{{"n", 7}});
+  auto result = client->call("list", Json{{"limit", 7}});
   ASSERT_TRUE(result.ok()) << result.error().message;
-  EXPECT_EQ((*result)["cmd"], "status");
-  EXPECT_EQ((*result)["args"]["n"], 7);
+  EXPECT_EQ((*result)["cmd"], "list");
+  EXPECT_EQ((*result)["args"]["limit"], 7);
   EXPECT_FALSE((*result)["user"].get<std::string>().empty());
   // Several requests on one connection.
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(client->call("ping").ok());

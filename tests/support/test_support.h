@@ -36,6 +36,10 @@ class TempDir {
  public:
   TempDir() : path_(std::filesystem::temp_directory_path() / ("hangar-test-" + unique_suffix())) {
     std::filesystem::create_directories(path_);
+#ifndef _WIN32
+    // Whatever the umask: hangard refuses a data directory below one its group may write to.
+    std::filesystem::permissions(path_, std::filesystem::perms(0755));
+#endif
   }
   ~TempDir() {
     std::error_code ec;

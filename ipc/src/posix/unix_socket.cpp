@@ -11,8 +11,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -322,8 +324,35 @@ Result<Fd> connect_socket(const std::string& endpoint, SteadyClock::time_point d
   }
 }
 
+// The operators group's id, or an error naming the group when it does not exist.
+Result<gid_t> operators_gid(const std::string& group) {
+  std::vector<char> buffer(16384);
+  struct group entry {};
+  struct group* found = nullptr;
+  if (::getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return core::make_error("config_error",
+                            "the operators group \"" + group +
+                                "\" does not exist; create it (groupadd) or fix operators_group");
+  }
+  return found->gr_gid;
+}
+
+// Gives `path` to `gid`, or says why that failed: the service's account must belong to the group
+// (only root may give a file to a group it is not in).
+Status give_to_group(const std::string& path, gid_t gid, const std::string& group) {
+  if (::lchown(path.c_str(), static_cast<uid_t>(-1), gid) == 0) return {};
+  const int err = errno;
+  return core::make_error("insecure_endpoint",
+                          "cannot give " + path + " to the operators group \"" + group +
+                              "\": " + errno_text(err) +
+                              (err == EPERM ? " (the service's account must be a member of \"" +
+                                                  group + "\", or run hangard as root)"
+                                            : std::string()));
+}
+
 // Prepares the socket's directory: created 0750 if missing; if it exists it must belong to us and
-// is tightened to 0750, so other local users cannot reach the socket at all.
+// is tightened to 0750, so other local users cannot reach the socket at all. With an operators
+// group the directory is given to it, so its members can reach the socket; a failure is an error.
 Status prepare_directory(const std::filesystem::path& dir, const std::string& operators_group) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
@@ -334,8 +363,14 @@ Status prepare_directory(const std::filesystem::path& dir, const std::string& op
     }
   }
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
+  if (::lstat(dir.c_str(), &st) != 0) {
     return core::make_error("io_error", "cannot stat " + dir.string() + ": " + errno_text(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return core::make_error("insecure_endpoint", "socket directory " + dir.string() +
+                                                     " is not a directory (a link?); choose an "
+                                                     "endpoint in a directory of the service's "
+                                                     "account");
   }
   if (st.st_uid != ::geteuid()) {
     return core::make_error("insecure_endpoint",
@@ -344,12 +379,10 @@ Status prepare_directory(const std::filesystem::path& dir, const std::string& op
                                 "owned by the service account");
   }
   if (!operators_group.empty()) {
-    std::vector<char> buffer(16384);
-    struct group gr {};
-    struct group* found = nullptr;
-    if (::getgrnam_r(operators_group.c_str(), &gr, buffer.data(), buffer.size(), &found) == 0 &&
-        found && st.st_gid != found->gr_gid) {
-      [[maybe_unused]] int rc = ::chown(dir.c_str(), static_cast<uid_t>(-1), found->gr_gid);
+    auto gid = operators_gid(operators_group);
+    if (!gid) return gid.error();
+    if (st.st_gid != *gid) {
+      if (auto given = give_to_group(dir.string(), *gid, operators_group); !given) return given;
     }
   }
   if ((st.st_mode & 07777) != 0750 && ::chmod(dir.c_str(), 0750) != 0) {
@@ -401,7 +434,24 @@ Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
     }
     return core::make_error("io_error", "cannot bind " + endpoint + ": " + errno_text(bind_errno));
   }
-  ::chmod(endpoint.c_str(), 0660);
+  // The socket itself goes to the operators group as well: its members reach it through the
+  // directory, and may only connect if the socket's own group is theirs.
+  if (::chmod(endpoint.c_str(), 0660) != 0) {
+    const int err = errno;
+    ::unlink(endpoint.c_str());
+    return core::make_error("io_error", "cannot set 0660 on " + endpoint + ": " + errno_text(err));
+  }
+  if (!options.operators_group.empty()) {
+    auto gid = operators_gid(options.operators_group);
+    if (!gid) {
+      ::unlink(endpoint.c_str());
+      return gid.error();
+    }
+    if (auto given = give_to_group(endpoint, *gid, options.operators_group); !given) {
+      ::unlink(endpoint.c_str());
+      return given.error();
+    }
+  }
   if (::listen(fd.get(), 128) != 0) {
     return core::make_error("io_error", "cannot listen on " + endpoint + ": " + errno_text(errno));
   }
@@ -415,16 +465,76 @@ Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
                                                     endpoint, st.st_ino, options.operators_group));
 }
 
+namespace {
+
+std::string service_account_name() {
+  const char* configured = std::getenv("HANGAR_SERVICE_ACCOUNT");
+  return configured != nullptr && *configured != '\0' ? configured : kDefaultServiceAccount;
+}
+
+Status verify_server(const std::string& endpoint, const ucred& server) {
+  const std::string account = service_account_name();
+  std::optional<uid_t> service_uid;
+  {
+    std::vector<char> buffer(16384);
+    passwd entry{};
+    passwd* found = nullptr;
+    if (::getpwnam_r(account.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+      service_uid = found->pw_uid;
+    }
+  }
+  const auto who = [](uid_t uid) {
+    const std::string name = user_name(uid);
+    return "uid " + std::to_string(uid) + (name.empty() ? "" : " (" + name + ")");
+  };
+  const std::string refused = "refusing to talk to " + endpoint + ": ";
+  const std::string nothing_sent = "; nothing was sent";
+  const bool trusted = server.uid == 0 || server.uid == ::getuid() || server.uid == ::geteuid() ||
+                       (service_uid && server.uid == *service_uid);
+  if (!trusted) {
+    return core::make_error(
+        "untrusted_server",
+        refused + "it is served by " + who(server.uid) + ", which is neither root, you, nor the " +
+            "service's account \"" + account +
+            "\" (set HANGAR_SERVICE_ACCOUNT when hangard runs as another account)" + nothing_sent);
+  }
+  // The server made its socket's directory (it refuses one it does not own): a directory of
+  // another account means the socket is not where that server put it.
+  std::filesystem::path dir = std::filesystem::path(endpoint).parent_path();
+  if (dir.empty()) dir = ".";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return core::make_error("untrusted_server", refused + "cannot check its directory " +
+                                                    dir.string() + ": " + errno_text(errno) +
+                                                    nothing_sent);
+  }
+  if (st.st_uid != server.uid) {
+    return core::make_error("untrusted_server", refused + "its directory " + dir.string() +
+                                                    " belongs to " + who(st.st_uid) +
+                                                    ", but the server runs as " + who(server.uid) +
+                                                    nothing_sent);
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Stream>> connect(const std::string& endpoint, Duration timeout) {
   auto fd = connect_socket(endpoint, SteadyClock::now() + timeout);
   if (!fd) return fd.error();
-  PeerIdentity server;
   ucred cred{};
   socklen_t len = sizeof(cred);
-  if (::getsockopt(fd->get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-    server.user = "uid " + std::to_string(cred.uid);
-    server.pid = cred.pid;
+  if (::getsockopt(fd->get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return core::make_error("untrusted_server", "refusing to talk to " + endpoint +
+                                                    ": the system does not say who serves it (" +
+                                                    errno_text(errno) + "); nothing was sent");
   }
+  // Who listens is checked before anything is written: a secret must never reach a socket
+  // another user put in the service's place.
+  if (auto verified = verify_server(endpoint, cred); !verified) return verified.error();
+  PeerIdentity server;
+  server.user = "uid " + std::to_string(cred.uid);
+  server.pid = cred.pid;
   return std::unique_ptr<Stream>(new UnixStream(std::move(fd).value(), std::move(server)));
 }
 

@@ -107,9 +107,13 @@ class PipeStream final : public Stream {
     if (!cancel) return std::move(cancel).error();
     if (!read_event) return std::move(read_event).error();
     if (!write_event) return std::move(write_event).error();
-    return std::unique_ptr<Stream>(new PipeStream(
-        std::move(pipe), std::move(name), side, std::move(policy), std::move(cancel).value(),
-        std::move(read_event).value(), std::move(write_event).value()));
+    auto* stream = new PipeStream(std::move(pipe), std::move(name), side, std::move(policy),
+                                  std::move(cancel).value(), std::move(read_event).value(),
+                                  std::move(write_event).value());
+    if (side == Side::kServer) {
+      stream->owner_ = win::identify_connection_owner(stream->pipe_.get(), *stream->policy_);
+    }
+    return std::unique_ptr<Stream>(stream);
   }
 
   Result<std::size_t> read_some(std::span<std::byte> buffer, Duration timeout) override {
@@ -193,6 +197,9 @@ class PipeStream final : public Stream {
     return available > 0 ? PeerActivity::kData : PeerActivity::kQuiet;
   }
 
+  // Known at accept, from the client's process (the peer itself only after its first request).
+  ConnectionOwner owner() override { return owner_; }
+
   const PeerIdentity& peer() override {
     if (peer_resolved_) return peer_;
     IoScope scope(*this);
@@ -266,6 +273,7 @@ class PipeStream final : public Stream {
   std::atomic<bool> has_read_{false};
   PeerIdentity peer_;
   bool peer_resolved_ = false;
+  ConnectionOwner owner_{"service", true};  // the client side's peer is the service
 };
 
 class PipeListener final : public Listener {
@@ -426,6 +434,10 @@ Result<std::unique_ptr<Stream>> connect(const std::string& endpoint, Duration ti
         wide.c_str(), win::kClientAccess, 0, nullptr, OPEN_EXISTING,
         FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr));
     if (pipe) {
+      // Who serves the pipe is checked before anything is written (see transport.h).
+      if (auto verified = win::verify_pipe_server(pipe.get(), name); !verified) {
+        return std::move(verified).error();
+      }
       return PipeStream::create(std::move(pipe), name, PipeStream::Side::kClient, nullptr);
     }
     const DWORD error = ::GetLastError();

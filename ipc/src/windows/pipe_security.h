@@ -165,6 +165,94 @@ inline bool token_is_member(HANDLE token, const SidBytes& sid) {
   return !sid.empty() && ::CheckTokenMembership(token, as_sid(sid), &member) && member;
 }
 
+// True when `token` holds `sid` as an enabled group (not deny-only). TokenGroups needs only
+// TOKEN_QUERY, unlike CheckTokenMembership, which wants an impersonation token.
+inline bool token_has_enabled_group(HANDLE token, const SidBytes& sid) {
+  if (sid.empty()) return false;
+  DWORD size = 0;
+  ::GetTokenInformation(token, TokenGroups, nullptr, 0, &size);
+  if (size == 0) return false;
+  std::vector<unsigned char> buffer(size);
+  if (!::GetTokenInformation(token, TokenGroups, buffer.data(), size, &size)) return false;
+  const auto* groups = reinterpret_cast<const TOKEN_GROUPS*>(buffer.data());
+  for (DWORD i = 0; i < groups->GroupCount; ++i) {
+    const SID_AND_ATTRIBUTES& group = groups->Groups[i];
+    if ((group.Attributes & SE_GROUP_ENABLED) == 0 ||
+        (group.Attributes & SE_GROUP_USE_FOR_DENY_ONLY) != 0) {
+      continue;
+    }
+    if (::EqualSid(group.Sid, as_sid(sid))) return true;
+  }
+  return false;
+}
+
+// The account a process runs as, from its primary token. `user` is empty when the token could not
+// be read (another user's process, for a caller without the right to open it).
+struct ProcessAccount {
+  SidBytes user;
+  bool admin = false;           // SYSTEM, or Administrators enabled in the token (elevated)
+  bool hangar_service = false;  // the token holds the service SID NT SERVICE\Hangar
+};
+
+inline ProcessAccount process_account(DWORD pid) {
+  ProcessAccount account;
+  UniqueHandle process(::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+  if (!process) return account;
+  HANDLE raw = nullptr;
+  if (!::OpenProcessToken(process.get(), TOKEN_QUERY, &raw)) return account;
+  UniqueHandle token(raw);
+  account.user = token_user_sid(token.get());
+  account.admin = account.user == well_known_sid(WinLocalSystemSid) ||
+                  token_has_enabled_group(token.get(), well_known_sid(WinBuiltinAdministratorsSid));
+  account.hangar_service =
+      token_has_enabled_group(token.get(), lookup_account_sid("NT SERVICE\\Hangar"));
+  return account;
+}
+
+// The client's check of the pipe's server, before it sends anything (see ipc::connect): the
+// server process must run as LocalSystem, as the Hangar service, or as this process's own user
+// (a console-mode hangard). When its token cannot be read (a plain user may not open a service's
+// token), a server in session 0 is accepted: only services run there, and users cannot start one.
+inline core::Status verify_pipe_server(HANDLE pipe, const std::string& name) {
+  const std::string refused = "refusing to talk to " + name + ": ";
+  ULONG pid = 0;
+  if (!::GetNamedPipeServerProcessId(pipe, &pid)) {
+    return core::make_error("untrusted_server",
+                            refused + "cannot tell which process serves it; nothing was sent");
+  }
+  const ProcessAccount server = process_account(pid);
+  if (server.user.empty()) {
+    ULONG session = 0;
+    if (::GetNamedPipeServerSessionId(pipe, &session) && session == 0) return {};
+    return core::make_error("untrusted_server",
+                            refused + "its server (process " + std::to_string(pid) +
+                                ") is not a service and its account cannot be read; nothing was "
+                                "sent");
+  }
+  const SidBytes own = process_user_sid();
+  if (server.user == well_known_sid(WinLocalSystemSid) || server.hangar_service ||
+      (!own.empty() && server.user == own)) {
+    return {};
+  }
+  return core::make_error("untrusted_server",
+                          refused + "it is served by " + account_name(as_sid(server.user)) +
+                              " (process " + std::to_string(pid) +
+                              "), not by LocalSystem, the Hangar service or you; nothing was sent");
+}
+
+// Whom a new connection counts against in the server's limits: the account of the client's
+// process (GetNamedPipeClientProcessId works before any data, impersonation does not). Clients
+// whose process cannot be opened (other users', when hangard runs in console mode as a plain
+// user) share one key, so failing to be identified never earns a fresh allowance.
+inline ConnectionOwner identify_connection_owner(HANDLE pipe, const AccessPolicy& policy) {
+  ULONG pid = 0;
+  if (!::GetNamedPipeClientProcessId(pipe, &pid)) return ConnectionOwner{"unidentified", false};
+  const ProcessAccount account = process_account(pid);
+  if (account.user.empty()) return ConnectionOwner{"unidentified", false};
+  const bool service = !policy.service_user.empty() && account.user == policy.service_user;
+  return ConnectionOwner{account_name(as_sid(account.user)), account.admin || service};
+}
+
 // Identifies the client of a server pipe end. Impersonation only works after data has been read
 // from the pipe; until then (or if it fails) the caller is "unknown" and may not write.
 inline PeerIdentity identify_client(HANDLE pipe, const AccessPolicy& policy) {

@@ -98,11 +98,14 @@ class Validator {
 
  private:
   using Digest = HashFingerprint;
+  // The duplicate index holds fixed-size fingerprints, no text: a serial is found by the
+  // fingerprint of its upper-cased text, a hashless (partner) row's identity is the fingerprint
+  // of its manufacturer and model. About 90 bytes a row instead of 170 (two strings a row).
   struct SerialEntry {
-    std::size_t index;
-    Digest digest;
+    std::uint32_t index;
     bool has_hash;
-    std::string make_model;  // for hashless (partner) rows: identity is manufacturer + model
+    Digest digest;      // of the hash, when the row has one
+    Digest make_model;  // of the upper-cased manufacturer and model
   };
 
   void report(const DeviceRecord& record, std::string_view field, std::string message,
@@ -117,8 +120,8 @@ class Validator {
   ValidationOptions options_;
   std::vector<RecordResult> results_;
   std::vector<Diagnostic> diagnostics_;
-  std::unordered_map<std::string, SerialEntry> by_serial_;
-  std::unordered_map<Digest, std::size_t, HashFingerprintHasher> by_hash_;
+  std::unordered_map<Digest, SerialEntry, HashFingerprintHasher> by_serial_;
+  std::unordered_map<Digest, std::uint32_t, HashFingerprintHasher> by_hash_;
   std::vector<std::pair<std::size_t, std::size_t>> conflicts_;    // (earlier, later)
   std::unordered_map<std::size_t, std::string> serials_in_file_;  // by index, replaced ones only
   bool finished_ = false;

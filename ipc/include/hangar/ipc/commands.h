@@ -1,10 +1,14 @@
-// The one command table: every command's name, the permission it needs and a one-line summary.
-// The service binds a handler to each entry (and refuses to start if one is missing); the CLI and
-// the tray use the same names.
+// The one command table: every command's name, the permission it needs, a one-line summary and
+// its arguments with their types. The service binds a handler to each entry (and refuses to start
+// if one is missing); the dispatcher checks every request's arguments against the entry before
+// the handler runs (args.h); the CLI and the tray use the same names.
 #pragma once
 
 #include <array>
+#include <span>
 #include <string_view>
+
+#include "hangar/ipc/args.h"
 
 namespace hangar::ipc {
 
@@ -20,35 +24,74 @@ struct CommandInfo {
   std::string_view name;
   Permission permission;
   std::string_view summary;
+  std::span<const ArgSpec> args;  // every argument the command takes; no others are accepted
 };
 
+namespace args {
+using enum ArgType;
+inline constexpr std::array<ArgSpec, 3> kImport{
+    {{"devices", kDevices, true}, {"expect_build", kString}, {"strict_serials", kBoolean}}};
+inline constexpr std::array<ArgSpec, 6> kList{{{"state", kString},
+                                               {"profile", kString},
+                                               {"since_ms", kCount},
+                                               {"after_id", kCount},
+                                               {"limit", kCount},
+                                               {"with_hash", kBoolean}}};
+inline constexpr std::array<ArgSpec, 1> kSerial{{{"serial", kString, true}}};
+inline constexpr std::array<ArgSpec, 2> kRetry{{{"serial", kString}, {"failed", kBoolean}}};
+inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, true},
+                                                         {"client_id", kString, true},
+                                                         {"client_secret", kString, true},
+                                                         {"verify", kBoolean},
+                                                         {"force", kBoolean}}};
+inline constexpr std::array<ArgSpec, 2> kDeliver{
+    {{"serial", kString, true}, {"user", kString, true}}};
+inline constexpr std::array<ArgSpec, 2> kSubscribe{{{"since", kCount}, {"heartbeat_ms", kCount}}};
+}  // namespace args
+
 inline constexpr std::array kCommands{
-    CommandInfo{"version", Permission::kRead, "protocol and service versions, capabilities"},
-    CommandInfo{"ping", Permission::kRead, "liveness check"},
-    CommandInfo{"status", Permission::kRead, "service version, uptime and queue depth"},
-    CommandInfo{"import", Permission::kWrite, "validate devices again and queue them durably"},
-    CommandInfo{"list", Permission::kRead, "queued devices, filtered and paged"},
-    CommandInfo{"show", Permission::kRead, "one device: record, hash summary, state history"},
-    CommandInfo{"remove", Permission::kWrite, "take a device out of the queue"},
-    CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again"},
-    CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed"},
-    CommandInfo{"resume", Permission::kWrite, "resume uploading"},
-    CommandInfo{"config", Permission::kRead,
+    CommandInfo{"version", Permission::kRead, "protocol and service versions, capabilities", {}},
+    CommandInfo{"ping", Permission::kRead, "liveness check", {}},
+    CommandInfo{"status", Permission::kRead, "service version, uptime and queue depth", {}},
+    CommandInfo{"import", Permission::kWrite, "validate devices again and queue them durably",
+                args::kImport},
+    CommandInfo{"list", Permission::kRead,
+                "queued devices, filtered and paged (a page ends before the frame limit)",
+                args::kList},
+    CommandInfo{"show", Permission::kRead, "one device: record, hash summary, state history",
+                args::kSerial},
+    CommandInfo{"remove", Permission::kWrite, "take a device out of the queue", args::kSerial},
+    CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again",
+                args::kRetry},
+    CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed", {}},
+    CommandInfo{"resume", Permission::kWrite, "resume uploading", {}},
+    CommandInfo{"config",
+                Permission::kRead,
                 "cloud configuration: tenant, client id, where the secret is kept (never the "
-                "secret)"},
+                "secret)",
+                {}},
     CommandInfo{"set-credentials", Permission::kAdmin,
-                "store the tenant id, client id and client secret, protected at rest"},
-    CommandInfo{"clear-credentials", Permission::kAdmin,
-                "remove the credentials stored with set-credentials"},
+                "store the tenant id, client id and client secret, protected at rest",
+                args::kSetCredentials},
+    CommandInfo{"clear-credentials",
+                Permission::kAdmin,
+                "remove the credentials stored with set-credentials",
+                {}},
     CommandInfo{"deliver", Permission::kWrite,
-                "hand a Ready-for-user device to a licensed user and assign it in Autopilot"},
-    CommandInfo{"sweep-groups", Permission::kWrite,
+                "hand a Ready-for-user device to a licensed user and assign it in Autopilot",
+                args::kDeliver},
+    CommandInfo{"sweep-groups",
+                Permission::kWrite,
                 "put registered devices back in their profile's Entra ID group now, out of the "
-                "other profiles' groups"},
+                "other profiles' groups",
+                {}},
     CommandInfo{"subscribe", Permission::kRead,
-                "stream device state changes as they happen (hangar watch, the tray)"},
-    CommandInfo{"refresh", Permission::kWrite,
-                "read enrollment and last sync of registered devices now (Active/Inactive)"},
+                "stream device state changes as they happen (hangar watch, the tray)",
+                args::kSubscribe},
+    CommandInfo{"refresh",
+                Permission::kWrite,
+                "read enrollment and last sync of registered devices now (Active/Inactive)",
+                {}},
 };
 
 const CommandInfo* find_command(std::string_view name);

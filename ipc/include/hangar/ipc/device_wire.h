@@ -14,6 +14,10 @@ namespace hangar::ipc {
 // of JSON, well inside the 8 MiB frame limit, and the reply comes back before the CLI's progress
 // bar looks stuck.
 inline constexpr std::size_t kMaxImportBatch = 250;
+// A batch also ends once its devices reach this many bytes (json_size of their wire form), so
+// devices with long fields or large hashes never make a request near the 8 MiB frame limit or a
+// large share of the service's request memory.
+inline constexpr std::size_t kMaxImportBatchBytes = 2u * 1024u * 1024u;
 
 // How "hash" travels: base64 text (any encoding) or a byte string (CBOR requests only: JSON
 // text has no byte strings, and nlohmann would dump one as an object).

@@ -8,7 +8,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hangar/ipc/budget.h"
 #include "hangar/ipc/commands.h"
+#include "hangar/ipc/frame.h"
 #include "hangar/ipc/protocol.h"
 #include "hangar/ipc/transport.h"
 
@@ -51,8 +53,13 @@ class Dispatcher {
   // payload was not a well-formed request, or the reply is a busy refusal, after which the
   // connection should be dropped.
   // A streaming command's handler leaves its task in `stream_after` (when given).
+  // Decoding the payload is charged to `lease` (see parse_request). A reply larger than
+  // `max_reply_size` is replaced by a `frame_too_large` error reply naming the command, so no
+  // reply is ever dropped for its size.
   std::string handle(std::string_view payload, Stream& stream, bool* close_after = nullptr,
-                     StreamTask* stream_after = nullptr) const;
+                     StreamTask* stream_after = nullptr, BudgetLease* lease = nullptr,
+                     std::size_t max_reply_size = kDefaultMaxFrameSize) const;
+  // Checks the permission and the arguments (against the command table), then runs the handler.
   Reply dispatch(const Request& request, const PeerIdentity& peer,
                  StreamTask* stream_after = nullptr) const;
 

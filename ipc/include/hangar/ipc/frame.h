@@ -13,6 +13,8 @@
 
 namespace hangar::ipc {
 
+class BudgetLease;
+
 inline constexpr std::uint32_t kDefaultMaxFrameSize = 8u * 1024u * 1024u;
 inline constexpr std::size_t kFrameHeaderSize = 4;
 
@@ -50,9 +52,13 @@ struct FrameTimeouts {
 };
 
 // Reads one frame from a stream. Error codes: "closed" (clean end of stream between frames),
-// "timeout", "truncated_frame", "frame_too_large", "empty_frame", or the transport's own.
+// "timeout", "truncated_frame", "frame_too_large", "empty_frame", "busy" (the lease could not
+// cover the frame), or the transport's own. The buffer grows as bytes arrive, never to the
+// declared length up front, and each step is first covered by `lease` (when given): a client that
+// declares 8 MiB and sends ten bytes holds a few kilobytes.
 Result<std::string> read_frame(Stream& stream, const FrameTimeouts& timeouts,
-                               std::uint32_t max_frame_size = kDefaultMaxFrameSize);
+                               std::uint32_t max_frame_size = kDefaultMaxFrameSize,
+                               BudgetLease* lease = nullptr);
 Status write_frame(Stream& stream, std::string_view payload, Duration timeout,
                    std::uint32_t max_frame_size = kDefaultMaxFrameSize);
 

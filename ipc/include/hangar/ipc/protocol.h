@@ -11,6 +11,7 @@
 // hardware hashes as bytes instead of base64 text (see device_wire.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,6 +21,8 @@
 #include "hangar/core/result.h"
 
 namespace hangar::ipc {
+
+class BudgetLease;
 
 using Json = nlohmann::json;
 
@@ -44,6 +47,20 @@ inline constexpr const char* kBusy = "busy";
 }  // namespace errc
 
 enum class Encoding { kJson, kCbor };
+
+// What a payload may decode to. Both encodings are parsed by a SAX pass (nlohmann's, which never
+// recurses deeper than the nesting it is allowed) that counts levels and items as they come and
+// stops at the first one too many, so a hostile frame costs neither stack nor memory: 100,000
+// nested arrays or 8 MiB of empty maps are refused after 64 levels or 100,000 items. A map key
+// counts as an item. `import`, the largest request, is about 6,000 items for 250 devices.
+struct DecodeLimits {
+  std::size_t max_depth;
+  std::size_t max_items;
+};
+inline constexpr DecodeLimits kRequestLimits{64, 100'000};
+// Replies come from the service (whose identity the client checked): the same depth, and as many
+// items as a frame can hold.
+inline constexpr DecodeLimits kReplyLimits{64, 8u * 1024u * 1024u};
 
 // The encoding a payload claims by its first byte (JSON when it is neither).
 Encoding payload_encoding(std::string_view payload);
@@ -73,10 +90,23 @@ std::string serialize(const Reply& reply);
 std::string serialize(Reply&& reply);
 
 // Parses a request payload. On failure the Error carries the stable code and, where the id could be
-// read, `id_out` is set so the reply can still be correlated.
-core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_out = nullptr);
+// read, `id_out` is set so the reply can still be correlated. The decoded document's memory (an
+// estimate: 80 bytes an item plus its text) is charged to `lease` as it grows; when the lease
+// cannot cover it the request is refused with `busy`.
+core::Result<Request> parse_request(std::string_view payload, std::uint64_t* id_out = nullptr,
+                                    BudgetLease* lease = nullptr);
 core::Result<Reply> parse_reply(std::string_view payload);
 
 Reply make_error_reply(std::uint64_t id, core::Error error);
+
+// An upper bound of `value`'s size as compact JSON text, escapes included (its CBOR is never
+// larger, binary aside: a byte string counts as its base64). A walk that writes nothing: pages and
+// batches are sized with it. For documents this process built (it recurses).
+std::size_t json_size(const Json& value);
+
+// A client's value as a type error may describe it: a number or boolean as is, anything else by its
+// kind ("a string", "an array", "an object"). Never a string's text: it may be a secret given in
+// the wrong field, and never a whole container.
+std::string describe_value(const Json& value);
 
 }  // namespace hangar::ipc

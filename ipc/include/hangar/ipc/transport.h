@@ -26,6 +26,14 @@ struct PeerIdentity {
   bool is_admin = false;
 };
 
+// Whom a connection counts against in the server's connection limits, as known when it is
+// accepted (before any request: on Windows the caller's identity for permissions is only known
+// after its first request). Never used to decide what a caller may do.
+struct ConnectionOwner {
+  std::string key;          // the same user always gets the same key
+  bool privileged = false;  // root/SYSTEM/Administrators or the service's own account
+};
+
 // What a connection's peer has done that has not been read yet (Stream::probe).
 enum class PeerActivity {
   kQuiet,   // still connected, nothing unread
@@ -52,6 +60,12 @@ class Stream {
   // The peer's identity. On Windows it is resolved by impersonating the client, which is only
   // possible after data has been read from the pipe: call it after the first request arrived.
   virtual const PeerIdentity& peer() = 0;
+  // For the connection limits (see ConnectionOwner). By default the peer itself, which a
+  // transport that knows it at accept time (Unix sockets) already has.
+  virtual ConnectionOwner owner() {
+    const PeerIdentity& who = peer();
+    return ConnectionOwner{who.user, who.is_admin};
+  }
 };
 
 struct ListenOptions {
@@ -74,7 +88,17 @@ class Listener {
 // server owns it.
 Result<std::unique_ptr<Listener>> listen(const std::string& endpoint, const ListenOptions& options);
 
-// Connects to a listening endpoint. Error code "unavailable" when nothing listens there.
+// The account a Linux hangard runs as when it is not root, unless HANGAR_SERVICE_ACCOUNT names
+// another (see connect()).
+inline constexpr const char* kDefaultServiceAccount = "hangar";
+
+// Connects to a listening endpoint. Error code "unavailable" when nothing listens there. Before
+// returning (so before anything is sent), it checks who serves the endpoint and fails with
+// "untrusted_server" unless it is the service: on POSIX the server process (SO_PEERCRED) runs as
+// root, as the calling user, or as the service's account (HANGAR_SERVICE_ACCOUNT, else
+// "hangar"), and owns the socket's directory; on Windows the pipe's server process
+// (GetNamedPipeServerProcessId) runs as LocalSystem, as the Hangar service (NT SERVICE\Hangar in
+// its token) or as the calling user.
 Result<std::unique_ptr<Stream>> connect(const std::string& endpoint, Duration timeout);
 
 }  // namespace hangar::ipc

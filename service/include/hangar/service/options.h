@@ -44,6 +44,15 @@ struct Options {
   // server's 256 connections, so at most half may stream: the rest stay free for commands.
   int max_subscribers = 64;
   int max_subscribers_per_user = 8;
+  // The IPC server's connection limits (config only; see ipc::ServerOptions): connections in all,
+  // how many of them only administrators and the service's account may take, how many one other
+  // user may hold, and how long a connection may sit idle between requests.
+  int max_connections = 256;
+  int reserved_connections = 16;
+  int max_connections_per_user = 32;
+  double idle_timeout_seconds = 30;
+  // Memory that requests being received and decoded may hold across all connections, in MiB.
+  int request_memory_mib = 24;
 };
 
 inline constexpr int kMaxSubscribersLimit = 128;  // the most max_subscribers may be set to

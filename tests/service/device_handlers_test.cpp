@@ -1,0 +1,141 @@
+// The queue commands' replies against a real store (issue 11, item 3): `list` pages end before a
+// frame's limit whatever the rows hold, so `list` and `export` work even over rows stored before
+// fields had limits; `show` keeps the newest history that fits; `import` refuses over-long fields
+// row by row and an over-long expect_build.
+#include <gtest/gtest.h>
+
+#include "handlers.h"
+#include "hangar/core/clock.h"
+#include "hangar/ipc/dispatcher.h"
+#include "hangar/ipc/frame.h"
+#include "hangar/store/store.h"
+#include "test_support.h"
+
+namespace hangar::service {
+namespace {
+
+using ipc::Json;
+
+class DeviceHandlers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::Store::open(dir_.path() / "hangar.db");
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(store).value();
+    context_ = std::make_unique<ServiceContext>(ServiceContext{*store_, clock_, clock_.steady_now(),
+                                                               "test", dir_.path().string(),
+                                                               nullptr, nullptr, nullptr});
+    auto dispatcher = ipc::Dispatcher::create(make_bindings(*context_));
+    ASSERT_TRUE(dispatcher.ok()) << dispatcher.error().message;
+    dispatcher_ = std::make_unique<ipc::Dispatcher>(std::move(dispatcher).value());
+  }
+
+  // The serialized reply as the server would send it (dispatcher checks included).
+  std::string call(const std::string& command, const Json& args) {
+    ipc::Request request;
+    request.id = 1;
+    request.command = command;
+    request.args = args;
+    test::ScriptedStream stream({});
+    stream.mutable_peer().is_admin = true;
+    return dispatcher_->handle(ipc::serialize(request), stream);
+  }
+
+  // Rows written straight into the store, as an older Hangar without field limits let them in.
+  void insert_legacy(int count, std::size_t field_bytes) {
+    std::vector<store::NewDevice> devices;
+    for (int i = 0; i < count; ++i) {
+      store::NewDevice d;
+      d.serial = "LEGACY" + std::to_string(i);
+      d.manufacturer = std::string(field_bytes, 'm');
+      d.model = std::string(field_bytes, 'x');
+      d.hardware_hash = std::vector<std::uint8_t>(4000, static_cast<std::uint8_t>(i));
+      d.profile = "standard";
+      d.created_at = 1;
+      devices.push_back(std::move(d));
+    }
+    auto inserted = store_->insert_devices(devices);
+    ASSERT_TRUE(inserted.ok()) << inserted.error().message;
+  }
+
+  test::TempDir dir_;
+  core::FakeClock clock_{1'700'000'000'000};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ServiceContext> context_;
+  std::unique_ptr<ipc::Dispatcher> dispatcher_;
+};
+
+TEST_F(DeviceHandlers, ListPagesStayUnderTheFrameLimitWhateverTheRowsHold) {
+  // 60 rows of 400 KB each: 24 MB, three times what one frame may carry.
+  insert_legacy(60, 200 * 1024);
+  std::size_t seen = 0;
+  int pages = 0;
+  Json args{{"with_hash", true}};
+  for (;;) {
+    const std::string text = call("list", args);
+    ASSERT_LE(text.size(), ipc::kDefaultMaxFrameSize);
+    auto reply = ipc::parse_reply(text);
+    ASSERT_TRUE(reply.ok());
+    ASSERT_TRUE(reply->ok) << reply->error.message;
+    seen += reply->result["devices"].size();
+    ++pages;
+    if (!reply->result.contains("next_after_id")) break;
+    args["after_id"] = reply->result["next_after_id"];
+    ASSERT_LT(pages, 100);
+  }
+  EXPECT_EQ(seen, 60u) << "every row, once";
+  EXPECT_GE(pages, 3);
+}
+
+TEST_F(DeviceHandlers, ARowLargerThanAPageIsSentCutAndMarked) {
+  insert_legacy(1, 6 * 1024 * 1024);  // 12 MB in one row: could never be sent whole
+  auto reply = ipc::parse_reply(call("list", Json{{"with_hash", true}}));
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->ok) << reply->error.message;
+  const Json& row = reply->result["devices"][0];
+  EXPECT_EQ(row["serial"], "LEGACY0");
+  EXPECT_TRUE(row.value("truncated", false));
+  EXPECT_LT(row["model"].get<std::string>().size(), 5000u);
+  auto shown = ipc::parse_reply(call("show", Json{{"serial", "LEGACY0"}}));
+  ASSERT_TRUE(shown.ok());
+  EXPECT_TRUE(shown->ok) << shown->error.message;
+}
+
+TEST_F(DeviceHandlers, ImportRefusesOverlongFieldsRowByRowAndALongExpectBuild) {
+  Json devices = Json::array();
+  devices.push_back({{"serial", "OK1"}, {"manufacturer", "Contoso"}, {"model", "Laptop 7"}});
+  devices.push_back(
+      {{"serial", "LONG1"}, {"manufacturer", std::string(300, 'm')}, {"model", "Laptop 7"}});
+  devices.push_back({{"serial", std::string(5000, 's')}, {"manufacturer", "C"}, {"model", "M"}});
+  auto reply = ipc::parse_reply(call("import", Json{{"devices", devices}}));
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->ok) << reply->error.message;
+  const Json& results = reply->result["results"];
+  EXPECT_EQ(results[0]["outcome"], "accepted");
+  EXPECT_EQ(results[1]["outcome"], "invalid");
+  EXPECT_NE(results[1]["reason"].get<std::string>().find("Manufacturer is 300 characters long"),
+            std::string::npos)
+      << results[1].dump();
+  EXPECT_EQ(results[2]["outcome"], "invalid");
+  EXPECT_LT(results[2]["serial"].get<std::string>().size(), 200u)
+      << "the serial is not echoed whole";
+  auto build = ipc::parse_reply(
+      call("import", Json{{"devices", Json::array()}, {"expect_build", std::string(1000, '1')}}));
+  ASSERT_TRUE(build.ok());
+  EXPECT_EQ(build->error.code, ipc::errc::kInvalidArgument);
+  EXPECT_NE(build->error.message.find("\"expect_build\""), std::string::npos);
+}
+
+TEST_F(DeviceHandlers, ListRefusesUnknownValuesQuotingThemShort) {
+  auto reply = ipc::parse_reply(call("list", Json{{"state", std::string(100'000, 'q')}}));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->error.code, ipc::errc::kInvalidArgument);
+  EXPECT_LT(reply->error.message.size(), 400u);
+  auto typed = ipc::parse_reply(call("retry", Json{{"failed", "yes"}}));
+  ASSERT_TRUE(typed.ok());
+  EXPECT_EQ(typed->error.code, ipc::errc::kInvalidArgument);
+  EXPECT_NE(typed->error.message.find("\"failed\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hangar::service
