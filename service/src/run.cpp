@@ -164,7 +164,8 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   auto listener = ipc::listen(options.endpoint, ipc::ListenOptions{options.operators_group});
   if (!listener) {
     spdlog::error("cannot listen on {}: {}", options.endpoint, listener.error().message);
-    return listener.error().code == "endpoint_in_use" ? 3 : 1;
+    if (listener.error().code == "endpoint_in_use") return 3;
+    return listener.error().code == "config_error" ? 2 : 1;  // e.g. a missing operators group
   }
   ipc::Server server(std::move(listener).value(), *dispatcher, server_options);
   server.start();

@@ -476,7 +476,7 @@ TEST_F(HostileE2E, TheOperatorsGroupWorksAsRootAndAsAServiceAccount) {
   auto missing = start({"--operators-group", "hgt-no-such-group"});
   code = missing->wait(20s);
   ASSERT_TRUE(code.has_value());
-  EXPECT_NE(*code, 0);
+  EXPECT_EQ(*code, 2) << "a configuration error";
   EXPECT_NE(read_file(dir_.path() / "hangard.out").find("\"hgt-no-such-group\" does not exist"),
             std::string::npos);
 }

@@ -398,11 +398,14 @@ TEST(NamedPipe, DaclGrantsAdminsFullAndUsersNoPipeCreation) {
   EXPECT_FALSE(mask_of(well_known(WinWorldSid))) << "Everyone (incl. anonymous) has no entry";
 }
 
-TEST(NamedPipe, MissingOperatorsGroupIsIgnored) {
+TEST(NamedPipe, AMissingOperatorsGroupIsAStartUpError) {
   ListenOptions options;
   options.operators_group = "hangar-no-such-group-" + std::to_string(::GetCurrentProcessId());
   auto listener = listen(unique_pipe(), options);
-  EXPECT_TRUE(listener.ok()) << listener.error().message;
+  ASSERT_FALSE(listener.ok());
+  EXPECT_EQ(listener.error().code, "config_error");
+  EXPECT_NE(listener.error().message.find(options.operators_group), std::string::npos)
+      << listener.error().message;
 }
 
 TEST(NamedPipe, OperatorsGroupGetsAnAce) {

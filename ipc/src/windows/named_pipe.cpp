@@ -404,6 +404,13 @@ Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
   const std::string name = normalize_endpoint(endpoint);
   auto policy =
       std::make_shared<const win::AccessPolicy>(win::make_access_policy(options.operators_group));
+  // As on Linux: a configured group that does not resolve is a start-up error, never a pipe that
+  // silently leaves the operators out.
+  if (!options.operators_group.empty() && policy->operators.empty()) {
+    return core::make_error("config_error", "the operators group \"" + options.operators_group +
+                                                "\" does not exist on this computer; create it "
+                                                "(net localgroup /add) or fix operators_group");
+  }
   const std::wstring sddl = win::to_wide(win::pipe_sddl(*policy));
   PSECURITY_DESCRIPTOR raw_security = nullptr;
   if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,

@@ -74,8 +74,8 @@ inline SidBytes process_user_sid() {
   return token_user_sid(token.get());
 }
 
-// Resolves a local account or group name; empty when it does not exist (the caller decides
-// whether that matters: a missing operators group is not fatal).
+// Resolves a local account or group name; empty when it does not exist (listen() refuses a
+// configured operators group that does not).
 inline SidBytes lookup_account_sid(const std::string& name) {
   if (name.empty()) return {};
   const std::wstring wide = to_wide(name);
