@@ -45,9 +45,10 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
     if (seed.profile_status.rfind("assigned", 0) == 0) device.profile_assigned_ms = now_ms;
     // The scenario parser has checked the base64 already.
     if (auto hash = decode_edm_binary(seed.hardware_hash)) device.hardware_hash = *hash;
+    // A registered device has its Entra ID object (an enrolled one in any case).
+    if (seed.managed || !scenario.lenient.entra_object_at_enrollment) join_directory(device);
     if (seed.managed) {
       ManagedDevice managed;
-      join_directory(device);  // an enrolled device is joined to Entra ID
       managed.id = seed.managed->id.empty() ? rng_.guid() : seed.managed->id;
       managed.device_name = seed.managed->device_name.empty()
                                 ? default_device_name(seed.serial_number)
@@ -72,8 +73,8 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
       const AutopilotDevice* device = autopilot_device_by_serial(serial);
       const DirectoryDevice* object =
           device ? directory_device_by_device_id(device->azure_ad_device_id) : nullptr;
-      // The scenario parser cannot know which serials enrol; a member that is not joined is
-      // simply not a member (a scenario test shows it).
+      // A member without a directory object (only with lenient.entra_object_at_enrollment, for a
+      // device that is not enrolled) is simply not a member (a scenario test shows it).
       if (object) groups_.find(group.id)->members.insert(object->id);
     }
   }
