@@ -163,6 +163,7 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
   if (!records) {
     const core::Error& error = records.error();
     if (error.code == cloud::kErrRejected) {
+      health_.failed(error, now);  // logged with its request id, like every failed call
       // One bad record refuses the whole call: halve until the culprit stands alone.
       if (batch.size() > 1) {
         const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
