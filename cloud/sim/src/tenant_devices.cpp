@@ -23,6 +23,7 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
   managed_.clear();
   users_.clear();
   directory_.clear();
+  directory_by_device_id_.clear();
   groups_.clear();
   counts_ = ImportCounts{};
   plans_.clear();
@@ -138,15 +139,14 @@ void Tenant::join_directory(AutopilotDevice& device) {
   object.id = rng_.guid();
   object.device_id = device.azure_ad_device_id;
   object.display_name = default_device_name(device.serial_number);
+  directory_by_device_id_[to_lower(object.device_id)] = object.id;
   directory_.insert(std::move(object));
 }
 
 const DirectoryDevice* Tenant::directory_device_by_device_id(const std::string& device_id) const {
   if (device_id.empty()) return nullptr;
-  for (const auto& [seq, object] : directory_.items()) {
-    if (iequals(object.device_id, device_id)) return &object;
-  }
-  return nullptr;
+  const auto it = directory_by_device_id_.find(to_lower(device_id));
+  return it == directory_by_device_id_.end() ? nullptr : directory_.find(it->second);
 }
 
 const Group& Tenant::add_group(const std::string& id, const std::string& display_name,

@@ -284,6 +284,9 @@ class Tenant {
   OrderedStore<ManagedDevice> managed_;
   OrderedStore<User> users_;
   OrderedStore<DirectoryDevice> directory_;
+  // deviceId (lower case) -> object id: registration makes an object per device, so a large
+  // tenant must not be scanned for each.
+  std::unordered_map<std::string, std::string> directory_by_device_id_;
   OrderedStore<Group> groups_;
   ImportCounts counts_;
 
