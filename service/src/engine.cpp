@@ -131,18 +131,19 @@ void Engine::on_success() {
   status_.online = true;
 }
 
-void Engine::upload(std::int64_t now) {
-  if (now < upload_blocked_until_ || now < budget_wait_until_) return;
+bool Engine::upload(std::int64_t now) {
+  if (now < upload_blocked_until_ || now < budget_wait_until_) return false;
   // Nothing queued: no write slot spent (other writes share the budget).
-  if (auto counts = store_.count_by_state(); counts && (*counts)["queued"] == 0) return;
-  if (!spend_request(now, true)) return;
+  if (auto counts = store_.count_by_state(); counts && (*counts)["queued"] == 0) return false;
+  if (!spend_request(now, true)) return false;
   auto batch = store_.claim_upload_batch(now, static_cast<std::int64_t>(config_.batch_size));
   if (!batch) {
     spdlog::error("claiming devices to upload: {}", batch.error().message);
-    return;
+    return false;
   }
-  if (batch->empty()) return;
+  if (batch->empty()) return false;
   send(std::move(batch).value(), now);
+  return true;
 }
 
 void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
@@ -209,7 +210,8 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
   on_success();
   std::map<std::string, const cloud::ImportRecord*> by_serial;
   for (const auto& record : *records) by_serial[upper(record.serial)] = &record;
-  std::size_t uploaded = 0;
+  std::vector<store::Store::Uploaded> uploaded;
+  uploaded.reserve(batch.size());
   for (const auto& device : batch) {
     auto it = by_serial.find(upper(device.serial));
     if (it == by_serial.end()) {
@@ -222,15 +224,22 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
       recovered_ = false;
       continue;
     }
-    if (auto status =
-            store_.mark_uploaded(device.serial, it->second->id, it->second->import_id, now);
-        !status) {
-      spdlog::error("recording upload of {}: {}", device.serial, status.error().message);
-      continue;
-    }
-    ++uploaded;
+    uploaded.push_back({device.serial, it->second->id, it->second->import_id});
   }
-  spdlog::info("uploaded {} device(s) in one import call", uploaded);
+  // One transaction for the whole answer: a commit per device took longer than the import call.
+  if (auto skipped = store_.mark_uploaded_all(uploaded, now); !skipped) {
+    // Left in flight: the next pass looks them up and adopts their records.
+    spdlog::error("recording an upload of {} device(s): {}", uploaded.size(),
+                  skipped.error().message);
+    recovered_ = false;
+    return;
+  } else {
+    for (const auto& serial : *skipped) {
+      spdlog::warn("device {} changed while it was uploaded; its import record is not adopted",
+                   serial);
+    }
+  }
+  spdlog::info("uploaded {} device(s) in one import call", uploaded.size());
   next_poll_ = std::min(next_poll_ == 0 ? now + config_.poll_interval.count() : next_poll_,
                         now + config_.poll_interval.count());
 }
@@ -1125,8 +1134,16 @@ std::chrono::milliseconds Engine::step() {
   // In-doubt devices are looked up only when a cloud call may be made again: scanning them on
   // every pass while offline would cost the whole queue per import batch.
   if (!recovered_ && now >= upload_blocked_until_) recover(now);
-  if (recovered_) upload(now);
-  poll(now);
+  const bool sent = recovered_ && upload(now);
+  // While a queue goes out batch after batch, the poll waits for the last one: records made
+  // seconds ago are still unknown, and listing the import table between batches only slows the
+  // upload (and so every device's Ready for user).
+  bool more_to_send = false;
+  if (sent) {
+    auto counts = store_.count_by_state();
+    more_to_send = counts && (*counts)["queued"] > 0;
+  }
+  if (!more_to_send) poll(now);
   // Removing finished import records is housekeeping: while devices wait to be uploaded it must
   // not spend the write budget (or draw a 429, which stops every write) that their import needs.
   {

@@ -172,7 +172,8 @@ class Engine {
   // serial among the import records, or the whole table is listed when that takes fewer
   // requests or the service refuses the serial filter; found ones are adopted, the rest queued.
   void recover(std::int64_t now);
-  void upload(std::int64_t now);
+  // True when a batch was sent (the call answered or not).
+  bool upload(std::int64_t now);
   void send(std::vector<store::DeviceRow> batch, std::int64_t now);
   void poll(std::int64_t now);
   // True when the device is now registered (its profile still to be confirmed).
