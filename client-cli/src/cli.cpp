@@ -116,8 +116,9 @@ std::string group_summary(const Json& sweep) {
   s << sweep.value("devices", 0) << " device(s) checked, " << sweep.value("added", 0)
     << " added to their profile's group, " << sweep.value("removed", 0)
     << " removed from another profile's group, " << sweep.value("removals_skipped", 0)
-    << " removal(s) skipped, " << sweep.value("skipped", 0) << " not joined to Entra ID yet, "
-    << sweep.value("errors", 0) << " error(s), " << sweep.value("requests", 0) << " call(s)";
+    << " removal(s) skipped, " << sweep.value("skipped", 0)
+    << " without an Entra ID device id yet, " << sweep.value("errors", 0) << " error(s), "
+    << sweep.value("requests", 0) << " call(s)";
   return s.str();
 }
 
@@ -156,8 +157,28 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
     if (c.contains("next_retry_at")) {
       io.out << "  next retry    " << format_time(c["next_retry_at"].get<std::int64_t>()) << "\n";
     }
+    if (c.contains("needs_attention") && c["needs_attention"].is_array()) {
+      for (const Json& form : c["needs_attention"]) {
+        io.out << "  ATTENTION     the cloud keeps refusing " << form.value("request", "?") << " ("
+               << form.value("purpose", "?") << "): HTTP " << form.value("http_status", 0)
+               << " since " << format_time(form.value("since", std::int64_t{0})) << ", request id "
+               << form.value("request_id", "none given") << "; "
+               << (form.value("fallback", "").empty() ? std::string("that work waits")
+                                                      : form.value("fallback", ""))
+               << "\n";
+      }
+    }
     if (c.contains("last_error")) {
-      io.out << "  last error    " << c["last_error"].get<std::string>() << "\n";
+      io.out << "  last error    ";
+      if (c.contains("last_error_at")) {
+        io.out << format_time(c["last_error_at"].get<std::int64_t>()) << ": ";
+      }
+      io.out << c["last_error"].get<std::string>();
+      if (c.contains("last_error_resolved_at")) {
+        io.out << " (resolved: calls succeed again since "
+               << format_time(c["last_error_resolved_at"].get<std::int64_t>()) << ")";
+      }
+      io.out << "\n";
     }
     if (c.contains("activity") && c["activity"].contains("last_pass_at")) {
       const Json& a = c["activity"];

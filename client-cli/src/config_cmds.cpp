@@ -215,6 +215,10 @@ void print_config(const Json& r, const std::string& endpoint, std::ostream& out)
           : mode == "tenant"  ? "tenant"
                               : "NOT CONFIGURED")
       << ")\n";
+  if (r.contains("authority_url")) {
+    out << "  authority    " << text(r, "authority_url") << " (token scope "
+        << text(r, "scope", "?") << ")\n";
+  }
   const std::string source = text(r, "source");
   const std::string origin = source == "set-credentials" ? "set with hangar config set-credentials"
                              : source == "config_file"   ? "from " + text(r, "config_file")

@@ -30,25 +30,22 @@ std::string form_encode(std::initializer_list<std::pair<const char*, std::string
   return body;
 }
 
-// The Graph error body's message ({"error":{"code":..,"message":..}}), or the body's start.
-std::string graph_message(const HttpResponse& response) {
+// Intune wraps a second JSON document in error.message ({"_version": 3, "Message": "... -
+// Operation ID (for customer support): ... - Activity ID: ... - Url: ...", ...}): its Message is
+// the text a person needs, not the escaped document.
+std::string unwrap_intune_message(const std::string& message) {
+  const auto start = message.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos || message[start] != '{') return message;
   try {
-    const Json body = Json::parse(response.body);
-    if (body.contains("error")) {
-      const Json& error = body["error"];
-      if (error.is_object()) {
-        std::string text = error.value("code", "");
-        const std::string message = error.value("message", "");
-        if (!message.empty()) text += (text.empty() ? "" : ": ") + message;
-        if (!text.empty()) return text;
-      } else if (error.is_string()) {
-        // OAuth2 errors: {"error":"invalid_client","error_description":"AADSTS..."}
-        return error.get<std::string>() + ": " + body.value("error_description", "");
+    const Json inner = Json::parse(message);
+    if (inner.is_object()) {
+      if (auto it = inner.find("Message"); it != inner.end() && it->is_string()) {
+        return it->get<std::string>();
       }
     }
   } catch (const Json::exception&) {
   }
-  return response.body.substr(0, 200);
+  return message;
 }
 
 std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response) {
@@ -68,12 +65,13 @@ core::Error http_error(const std::string& method, const std::string& url,
                      : status == 401 || status == 403 ? kErrAuth
                                                       : kErrRejected;
   std::string message = method + " " + url + " answered HTTP " + std::to_string(status) + ": " +
-                        graph_message(response);
+                        graph_error_text(response.body);
   if (status == 403) {
     message += std::string(" (the app registration needs the ") + permission +
                " application permission, with admin consent)";
   }
   core::Error error = core::make_error(code, std::move(message));
+  error.http_status = status;
   error.request_id = response.header("request-id");
   error.retry_after = retry_after(response);
   // A StorageError in the body is the service's own "try again" (DOMAIN.md).
@@ -111,6 +109,8 @@ AutopilotDevice parse_autopilot(const Json& json) {
   if (device.azure_ad_device_id == kEmptyGuid) device.azure_ad_device_id.clear();
   device.enrollment_state = text_field(json, "enrollmentState");
   device.managed_device_id = text_field(json, "managedDeviceId");
+  // Intune writes the all-zero GUID until the device enrolls: not enrolled.
+  if (device.managed_device_id == kEmptyGuid) device.managed_device_id.clear();
   device.id = json.value("id", "");
   device.serial = json.value("serialNumber", "");
   if (json.contains("groupTag") && json["groupTag"].is_string())
@@ -150,6 +150,34 @@ std::string odata_quote(std::string_view text) {
     if (c == '\'') out += '\'';
   }
   return out + "'";
+}
+
+std::string graph_error_text(std::string_view text) {
+  const std::string body(text);
+  try {
+    const Json parsed = Json::parse(body);
+    if (parsed.is_object() && parsed.contains("error")) {
+      const Json& error = parsed["error"];
+      if (error.is_object()) {
+        std::string out = error.value("code", "");
+        const std::string message = unwrap_intune_message(error.value("message", ""));
+        if (!message.empty()) out += (out.empty() ? "" : ": ") + message;
+        if (!out.empty()) return out;
+      } else if (error.is_string()) {
+        // OAuth2 errors: {"error":"invalid_client","error_description":"AADSTS..."}
+        return error.get<std::string>() + ": " + parsed.value("error_description", "");
+      }
+    }
+  } catch (const Json::exception&) {
+  }
+  return body.substr(0, 200);
+}
+
+std::string graph_scope_for(std::string_view graph_url) {
+  const auto scheme = graph_url.find("://");
+  if (scheme == std::string_view::npos) return std::string(graph_url) + "/.default";
+  const auto path = graph_url.find('/', scheme + 3);
+  return std::string(graph_url.substr(0, path)) + "/.default";
 }
 
 ImportStatus parse_import_status(std::string_view text) {
@@ -197,7 +225,7 @@ ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_v
   if ((code && *code == 808) || name == "ZtdDeviceAssignedToOtherTenant") {
     return {Action::kFailed, FailureReason::kClaimedByAnotherOrganization, detail};
   }
-  if (name == "InvalidZtdHardwareHash") {
+  if ((code && *code == 802) || name == "InvalidZtdHardwareHash") {
     return {Action::kFailed, FailureReason::kHardwareHashNotValid, detail};
   }
   if (name == "ZtdDeviceDuplicated") {
@@ -267,6 +295,7 @@ core::Result<std::unique_ptr<GraphClient>> GraphClient::create(GraphConfig confi
                                                                const core::Clock& clock) {
   config.authority_url = trim_slash(config.authority_url);
   config.graph_url = trim_slash(config.graph_url);
+  if (config.scope.empty()) config.scope = graph_scope_for(config.graph_url);
   for (const std::string* url : {&config.authority_url, &config.graph_url}) {
     if (auto allowed = check_url_allowed(*url); !allowed) return allowed.error();
   }
@@ -418,38 +447,77 @@ core::Result<std::vector<ImportRecord>> GraphClient::import_devices(
     if (!item.assigned_user.empty()) identity["assignedUserPrincipalName"] = item.assigned_user;
     identities.push_back(std::move(identity));
   }
-  auto body = call_json("POST", graph(std::string(kImported) + "/import"),
-                        Json{{"importedWindowsAutopilotDeviceIdentities", identities}}.dump());
-  if (!body) return body.error();
+  const std::string url = graph(std::string(kImported) + "/import");
+  auto response =
+      call("POST", url, Json{{"importedWindowsAutopilotDeviceIdentities", identities}}.dump());
+  if (!response) return response.error();
+  // A 2xx means the cloud took the call: an answer that cannot be read (cut off, not JSON, no
+  // records) leaves every device in doubt, never "not sent".
+  const auto in_doubt = [&](const std::string& why) {
+    core::Error error = core::make_error(
+        kErrInDoubt, "POST " + url + " answered HTTP " + std::to_string(response->status) +
+                         " but " + why + ": the devices may have been imported");
+    error.http_status = response->status;
+    error.request_id = response->header("request-id");
+    return error;
+  };
+  Json body;
+  try {
+    body = Json::parse(response->body);
+  } catch (const Json::exception&) {
+    return in_doubt(response->body.empty() ? "with no body" : "with a body that is not JSON");
+  }
+  if (!body.is_object() || !body.contains("value") || !body["value"].is_array()) {
+    return in_doubt("without the list of import records");
+  }
   std::vector<ImportRecord> records;
-  if (body->contains("value") && (*body)["value"].is_array()) {
-    for (const auto& item : (*body)["value"]) records.push_back(parse_import_record(item));
+  for (const auto& item : body["value"]) {
+    if (item.is_object()) records.push_back(parse_import_record(item));
   }
   return records;
 }
 
-core::Result<std::vector<ImportRecord>> GraphClient::import_records(const std::string& import_id) {
-  std::vector<std::string> request_ids;
-  auto items =
-      get_all(graph(kImported) + "?$filter=" + url_encode("importId eq " + odata_quote(import_id)) +
-                  "&$top=1000",
-              &request_ids);
-  if (!items) return items.error();
-  std::vector<ImportRecord> records;
-  for (std::size_t i = 0; i < items->size(); ++i) {
-    records.push_back(parse_import_record((*items)[i]));
-    records.back().request_id = request_ids[i];
+core::Result<std::optional<ImportRecord>> GraphClient::import_record(const std::string& id) {
+  std::string request_id;
+  auto body =
+      call_json("GET", graph(std::string(kImported) + "/" + url_encode(id)), {}, &request_id);
+  if (!body) {
+    if (body.error().http_status == 404) return std::optional<ImportRecord>();
+    return body.error();
   }
-  return records;
+  ImportRecord record = parse_import_record(*body);
+  record.request_id = request_id;
+  return std::optional<ImportRecord>(std::move(record));
 }
+
+namespace {
+
+bool same_serial(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
 
 core::Result<std::vector<ImportRecord>> GraphClient::import_records_for_serial(
     const std::string& serial) {
-  auto items = get_all(graph(kImported) +
-                       "?$filter=" + url_encode("serialNumber eq " + odata_quote(serial)));
+  // The form public tools use on import records (WindowsAutopilotIntune's
+  // Get-AutopilotImportedDevice -serial); no filter is documented there.
+  std::vector<std::string> request_ids;
+  auto items = get_all(graph(kImported) + "?$filter=" +
+                           url_encode("contains(serialNumber," + odata_quote(serial) + ")"),
+                       &request_ids);
   if (!items) return items.error();
   std::vector<ImportRecord> records;
-  for (const auto& item : *items) records.push_back(parse_import_record(item));
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    ImportRecord record = parse_import_record((*items)[i]);
+    // contains() also matches longer serials: keep the exact one (serials ignore case).
+    if (!same_serial(record.serial, serial)) continue;
+    record.request_id = request_ids[i];
+    records.push_back(std::move(record));
+  }
   return records;
 }
 
@@ -461,42 +529,36 @@ core::Status GraphClient::delete_import_record(const std::string& id) {
 
 core::Result<std::optional<AutopilotDevice>> GraphClient::find_autopilot_device(
     const std::string& serial) {
+  // contains(), the filter function Microsoft documents in place of eq (which is a 400 here).
   auto items = get_all(graph(kAutopilot) + "?$filter=" +
                        url_encode("contains(serialNumber," + odata_quote(serial) + ")"));
   if (!items) return items.error();
   for (const auto& item : *items) {
     AutopilotDevice device = parse_autopilot(item);
-    // contains() also matches longer serials: keep the exact one (serials ignore case).
-    if (device.serial.size() == serial.size() &&
-        std::equal(device.serial.begin(), device.serial.end(), serial.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
+    if (same_serial(device.serial, serial))
       return std::optional<AutopilotDevice>(std::move(device));
-    }
   }
   return std::optional<AutopilotDevice>();
 }
 
 core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices() {
+  // No $select (a 500 on this collection) and no $top (undocumented here): the default page,
+  // about 1,000 devices, carries every field.
   auto items = get_all(graph(kAutopilot));
   if (!items) return items.error();
   std::vector<AutopilotDevice> devices;
+  devices.reserve(items->size());
   for (const auto& item : *items) devices.push_back(parse_autopilot(item));
   return devices;
 }
 
 core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices_tagged(
     const std::string& group_tag) {
-  // contains(), the form Intune accepts on groupTag; exact matches are picked by the caller.
-  // deploymentProfileAssignmentStatus exists in beta only; selecting it on v1.0 would be a 400.
-  const bool beta = config_.graph_url.size() >= 5 &&
-                    config_.graph_url.compare(config_.graph_url.size() - 5, 5, "/beta") == 0;
+  // contains(), the documented filter function; exact matches are picked by the caller. No
+  // $select: Intune answers any projection on this collection with a 500, and the default one
+  // carries deploymentProfileAssignmentStatus on beta.
   auto items = get_all(graph(kAutopilot) + "?$filter=" +
-                       url_encode("contains(groupTag," + odata_quote(group_tag) + ")") +
-                       "&$top=1000&$select=" +
-                       url_encode(std::string("id,serialNumber,groupTag") +
-                                  (beta ? ",deploymentProfileAssignmentStatus" : "")));
+                       url_encode("contains(groupTag," + odata_quote(group_tag) + ")"));
   if (!items) return items.error();
   std::vector<AutopilotDevice> devices;
   devices.reserve(items->size());
@@ -506,7 +568,7 @@ core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices_t
 
 core::Result<std::vector<ImportRecord>> GraphClient::list_import_records() {
   std::vector<std::string> request_ids;
-  auto items = get_all(graph(kImported) + "?$top=1000", &request_ids);
+  auto items = get_all(graph(kImported), &request_ids);
   if (!items) return items.error();
   std::vector<ImportRecord> records;
   records.reserve(items->size());
@@ -517,21 +579,10 @@ core::Result<std::vector<ImportRecord>> GraphClient::list_import_records() {
   return records;
 }
 
-core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_enrollment() {
-  auto items = get_all(graph(kAutopilot) + "?$select=" +
-                       url_encode("id,serialNumber,groupTag,manufacturer,model,enrollmentState,"
-                                  "managedDeviceId,azureActiveDirectoryDeviceId") +
-                       "&$top=1000");
-  if (!items) return items.error();
-  std::vector<AutopilotDevice> devices;
-  devices.reserve(items->size());
-  for (const auto& item : *items) devices.push_back(parse_autopilot(item));
-  return devices;
-}
-
 core::Result<std::vector<ManagedDevice>> GraphClient::list_managed_devices() {
+  // $select on managedDevices is in wide use; the default page is 1,000.
   auto items = get_all(graph("/deviceManagement/managedDevices") +
-                       "?$select=" + url_encode("id,lastSyncDateTime") + "&$top=1000");
+                       "?$select=" + url_encode("id,lastSyncDateTime"));
   if (!items) return items.error();
   std::vector<ManagedDevice> devices;
   devices.reserve(items->size());
@@ -569,8 +620,20 @@ core::Status GraphClient::assign_user(const std::string& device_id, const std::s
   auto response = call(
       "POST", graph(std::string(kAutopilot) + "/" + url_encode(device_id) + "/assignUserToDevice"),
       Json{{"userPrincipalName", upn}, {"addressableUserName", upn}}.dump());
-  if (!response) return response.error();
-  return {};
+  if (response) return {};
+  core::Error error = std::move(response).error();
+  // Microsoft has retired parts of direct user assignment, and assignUserToDevice is reported to
+  // answer 400 at times (microsoft-graph-docs #11620): say what to do instead of the raw answer.
+  if (error.code == kErrRejected || error.code == kErrTransient) {
+    error.message =
+        "Intune did not assign " + upn + " to the Autopilot device (" + error.message +
+        "). Intune refuses direct user assignment at times (Microsoft has retired parts of it): " +
+        (error.code == kErrTransient ? std::string("try `hangar deliver` again later, or assign")
+                                     : std::string("assign")) +
+        " the user in the Intune admin center (Devices > Windows > Windows enrollment > Devices: "
+        "select the device, Assign user); Hangar has not recorded the delivery";
+  }
+  return error;
 }
 
 core::Status GraphClient::set_group_tag(const std::string& device_id, const std::string& tag) {

@@ -75,11 +75,11 @@ core::Result<std::vector<cloud::ImportRecord>> CloudConnection::import_devices(
   return (*api)->import_devices(items);
 }
 
-core::Result<std::vector<cloud::ImportRecord>> CloudConnection::import_records(
-    const std::string& import_id) {
+core::Result<std::optional<cloud::ImportRecord>> CloudConnection::import_record(
+    const std::string& id) {
   auto api = current();
   if (!api) return api.error();
-  return (*api)->import_records(import_id);
+  return (*api)->import_record(id);
 }
 
 core::Result<std::vector<cloud::ImportRecord>> CloudConnection::import_records_for_serial(
@@ -119,12 +119,6 @@ core::Result<std::vector<cloud::ImportRecord>> CloudConnection::list_import_reco
   auto api = current();
   if (!api) return api.error();
   return (*api)->list_import_records();
-}
-
-core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilot_enrollment() {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->list_autopilot_enrollment();
 }
 
 core::Result<std::vector<cloud::ManagedDevice>> CloudConnection::list_managed_devices() {
@@ -341,6 +335,7 @@ cloud::GraphConfig CredentialManager::base_config(bool simulated) const {
   }
   if (!settings_.authority_url.empty()) graph.authority_url = settings_.authority_url;
   if (!settings_.graph_url.empty()) graph.graph_url = settings_.graph_url;
+  graph.scope = settings_.graph_scope;  // empty: GraphClient derives it from graph_url
   return graph;
 }
 
@@ -443,13 +438,15 @@ Json CredentialManager::describe_locked() const {
               {"stored", stored_secret_.has_value()}};
   if (secret_error_) secret["error"] = *secret_error_;
   if (!settings_.env_secret.empty()) secret["environment_override"] = true;
-  Json j{{"mode", mode},
-         {"graph_url", active_.graph_url},
-         {"authority_url", active_.authority_url},
-         {"source", ids_source_},
-         {"credentials_file", path_text(ids_file_)},
-         {"config_file", path_text(settings_.config_file)},
-         {"secret", secret}};
+  Json j{
+      {"mode", mode},
+      {"graph_url", active_.graph_url},
+      {"authority_url", active_.authority_url},
+      {"scope", active_.scope.empty() ? cloud::graph_scope_for(active_.graph_url) : active_.scope},
+      {"source", ids_source_},
+      {"credentials_file", path_text(ids_file_)},
+      {"config_file", path_text(settings_.config_file)},
+      {"secret", secret}};
   if (!active_.tenant_id.empty()) j["tenant_id"] = active_.tenant_id;
   if (!active_.client_id.empty()) j["client_id"] = active_.client_id;
   if (stored_ids_) {

@@ -45,8 +45,7 @@ class CloudConnection final : public cloud::RegistrationApi {
 
   core::Result<std::vector<cloud::ImportRecord>> import_devices(
       std::span<const cloud::ImportItem> items) override;
-  core::Result<std::vector<cloud::ImportRecord>> import_records(
-      const std::string& import_id) override;
+  core::Result<std::optional<cloud::ImportRecord>> import_record(const std::string& id) override;
   core::Result<std::vector<cloud::ImportRecord>> import_records_for_serial(
       const std::string& serial) override;
   core::Status delete_import_record(const std::string& id) override;
@@ -56,7 +55,6 @@ class CloudConnection final : public cloud::RegistrationApi {
   core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
-  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_enrollment() override;
   core::Result<std::vector<cloud::ImportRecord>> list_import_records() override;
   core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override;
   core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override;
@@ -84,6 +82,7 @@ struct CredentialSettings {
   std::string cloud_url;              // see Options
   std::string authority_url;
   std::string graph_url;
+  std::string graph_scope;       // empty: derived from the Graph URL (GraphConfig::scope)
   std::string config_tenant_id;  // hangar.json
   std::string config_client_id;
   std::string env_secret;  // HANGAR_CLIENT_SECRET

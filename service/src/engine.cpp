@@ -69,15 +69,6 @@ Engine::Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clo
   status_.groups_configured = !config_.profile_groups.empty();
 }
 
-void Engine::log_error(const std::string& what, const core::Error& error) {
-  std::string text = what + ": " + error.message;
-  if (!error.request_id.empty()) text += " (request id " + error.request_id + ")";
-  // Redacted once here rather than on every `status` call that shows it (clients poll status).
-  text = redact(text);
-  std::lock_guard lock(mutex_);
-  status_.last_error = std::move(text);
-}
-
 bool Engine::spend_request(std::int64_t now, bool write) {
   const std::int64_t wait =
       std::max(requests_.wait_ms(now), write ? writes_.wait_ms(now) : std::int64_t{0});
@@ -121,7 +112,7 @@ std::int64_t Engine::on_failure(const core::Error& error, std::int64_t now) {
     std::lock_guard lock(mutex_);
     status_.online = true;
   }
-  log_error("cloud call failed", error);
+  health_.failed(error, now);
   return until;
 }
 
@@ -135,54 +126,24 @@ void Engine::on_success() {
   // a long upload-free phase (confirming, deleting) must not escalate to the cap.
   failure_streak_ = 0;
   throttle_streak_ = 0;
+  health_.succeeded(clock_.now_ms());
   std::lock_guard lock(mutex_);
   status_.online = true;
 }
 
-void Engine::recover(std::int64_t now) {
-  auto doubtful = store_.in_doubt_devices();
-  if (!doubtful) {
-    spdlog::error("reading in-flight devices: {}", doubtful.error().message);
-    return;
-  }
-  for (const auto& device : *doubtful) {
-    if (!spend_request(now, false)) return;
-    auto records = api_.import_records_for_serial(device.serial);
-    if (!records) {
-      upload_blocked_until_ = on_failure(records.error(), now);
-      return;
-    }
-    // Sent before the answer was lost: adopt the cloud's record instead of importing again.
-    if (!records->empty()) {
-      const cloud::ImportRecord& record = records->back();
-      spdlog::info(
-          "device {} reached the cloud before the interruption (import {}); not sending "
-          "it again",
-          device.serial, record.import_id);
-      if (auto status = store_.mark_uploaded(device.serial, record.id, record.import_id, now);
-          !status) {
-        spdlog::error("recording {}: {}", device.serial, status.error().message);
-      }
-    } else if (auto status = store_.release_upload(device.serial, std::nullopt, false, {}, now);
-               !status) {
-      spdlog::error("releasing {}: {}", device.serial, status.error().message);
-    }
-  }
-  recovered_ = true;
-}
-
-void Engine::upload(std::int64_t now) {
-  if (now < upload_blocked_until_ || now < budget_wait_until_) return;
+bool Engine::upload(std::int64_t now) {
+  if (now < upload_blocked_until_ || now < budget_wait_until_) return false;
   // Nothing queued: no write slot spent (other writes share the budget).
-  if (auto counts = store_.count_by_state(); counts && (*counts)["queued"] == 0) return;
-  if (!spend_request(now, true)) return;
+  if (auto counts = store_.count_by_state(); counts && (*counts)["queued"] == 0) return false;
+  if (!spend_request(now, true)) return false;
   auto batch = store_.claim_upload_batch(now, static_cast<std::int64_t>(config_.batch_size));
   if (!batch) {
     spdlog::error("claiming devices to upload: {}", batch.error().message);
-    return;
+    return false;
   }
-  if (batch->empty()) return;
+  if (batch->empty()) return false;
   send(std::move(batch).value(), now);
+  return true;
 }
 
 void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
@@ -203,6 +164,7 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
   if (!records) {
     const core::Error& error = records.error();
     if (error.code == cloud::kErrRejected) {
+      health_.failed(error, now);  // logged with its request id, like every failed call
       // One bad record refuses the whole call: halve until the culprit stands alone.
       if (batch.size() > 1) {
         const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
@@ -233,9 +195,9 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
       return;
     }
     upload_blocked_until_ = on_failure(error, now);
-    if (unreachable(error)) {
-      // The request may have arrived: the devices stay in flight, and the next pass asks the
-      // cloud about each before sending it again.
+    if (unreachable(error) || error.code == cloud::kErrInDoubt) {
+      // The request may have arrived (a dropped connection, or a 2xx answer cut off): the devices
+      // stay in flight, and the next pass looks each up before sending it again.
       recovered_ = false;
       return;
     }
@@ -248,37 +210,39 @@ void Engine::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
   on_success();
   std::map<std::string, const cloud::ImportRecord*> by_serial;
   for (const auto& record : *records) by_serial[upper(record.serial)] = &record;
-  std::size_t uploaded = 0;
+  std::vector<store::Store::Uploaded> uploaded;
+  uploaded.reserve(batch.size());
   for (const auto& device : batch) {
     auto it = by_serial.find(upper(device.serial));
     if (it == by_serial.end()) {
-      (void)store_.release_upload(device.serial, now + config_.backoff_base.count(), true,
-                                  "the cloud's answer did not include this device", now);
+      // The call was taken but its answer lacks this device: it may be imported all the same. It
+      // stays in flight and is looked up before it is ever sent again.
+      spdlog::warn(
+          "device {}: the import answer did not include it; looking it up before "
+          "sending it again",
+          device.serial);
+      recovered_ = false;
       continue;
     }
-    if (auto status =
-            store_.mark_uploaded(device.serial, it->second->id, it->second->import_id, now);
-        !status) {
-      spdlog::error("recording upload of {}: {}", device.serial, status.error().message);
-      continue;
-    }
-    ++uploaded;
+    uploaded.push_back({device.serial, it->second->id, it->second->import_id});
   }
-  spdlog::info("uploaded {} device(s) in one import call", uploaded);
+  // One transaction for the whole answer: a commit per device took longer than the import call.
+  if (auto skipped = store_.mark_uploaded_all(uploaded, now); !skipped) {
+    // Left in flight: the next pass looks them up and adopts their records.
+    spdlog::error("recording an upload of {} device(s): {}", uploaded.size(),
+                  skipped.error().message);
+    recovered_ = false;
+    return;
+  } else {
+    for (const auto& serial : *skipped) {
+      spdlog::warn("device {} changed while it was uploaded; its import record is not adopted",
+                   serial);
+    }
+  }
+  spdlog::info("uploaded {} device(s) in one import call", uploaded.size());
   next_poll_ = std::min(next_poll_ == 0 ? now + config_.poll_interval.count() : next_poll_,
                         now + config_.poll_interval.count());
 }
-
-namespace {
-
-std::map<std::string, const cloud::ImportRecord*> index_by_id(
-    const std::vector<cloud::ImportRecord>& records) {
-  std::map<std::string, const cloud::ImportRecord*> by_id;
-  for (const auto& record : records) by_id[record.id] = &record;
-  return by_id;
-}
-
-}  // namespace
 
 void Engine::poll(std::int64_t now) {
   if (now < next_poll_) return;
@@ -287,75 +251,45 @@ void Engine::poll(std::int64_t now) {
     spdlog::error("reading pending devices: {}", pending.error().message);
     return;
   }
-  // Two kinds of Registration Pending: imports the cloud is still working on (polled by import
-  // call), and devices already in the tenant whose deployment profile is not confirmed yet
-  // (confirmed by group tag, see confirm()).
-  std::map<std::string, std::vector<const store::DeviceRow*>> by_import;
+  // Two kinds of Registration Pending: imports the cloud is still working on (their import
+  // records are polled), and devices already in the tenant whose deployment profile is not
+  // confirmed yet (confirmed by group tag, see confirm()).
+  std::vector<const store::DeviceRow*> importing;
   std::vector<const store::DeviceRow*> registered;
   for (const auto& device : *pending) {
     if (device.cloud_device_id && !device.import_record_id) {
       registered.push_back(&device);
     } else {
-      by_import[device.import_id.value_or("")].push_back(&device);
+      importing.push_back(&device);
     }
   }
   if (!confirm(registered, now)) return;
 
-  // Import records: one filtered list per import call, or the whole import table when that
-  // takes fewer requests (many import calls pending, few records in the table: pages of 1,000).
   std::vector<const store::DeviceRow*> just_registered;
-  const auto handle = [&](const std::vector<const store::DeviceRow*>& devices,
-                          const std::map<std::string, const cloud::ImportRecord*>& by_id) -> bool {
-    for (const store::DeviceRow* device : devices) {
-      auto it = by_id.find(device->import_record_id.value_or(""));
-      if (it == by_id.end()) {
-        // The record is gone (deleted by someone else's tool): ask the tenant directly.
-        if (!spend_request(now, false)) return false;
-        auto found = api_.find_autopilot_device(device->serial);
-        if (found && *found) {
-          (void)store_.mark_registered(device->serial, (*found)->id, now);
-        } else if (found) {
-          (void)store_.requeue(device->serial, now,
-                               "the import record disappeared; importing again", now);
-        }
-        continue;
-      }
-      if (settle(*device, *it->second, now)) just_registered.push_back(device);
-    }
-    return true;
-  };
-  std::size_t ours = 0;
-  for (const auto& [import_id, devices] : by_import) ours += devices.size();
-  const std::size_t table_pages = (ours + foreign_records_ + 999) / 1000;
-  if (by_import.size() >= 2 && table_pages < by_import.size()) {
-    if (!spend_request(now, false)) return;
-    auto records = api_.list_import_records();
-    if (!records) {
-      poll_failed(records.error(), now);
+  if (!importing.empty()) {
+    auto by_id = read_import_records(importing, now);
+    if (!by_id) {
+      if (by_id.error().code != kBudgetSpent) poll_failed(by_id.error(), now);
       return;
     }
-    on_success();
-    const auto by_id = index_by_id(*records);
-    std::size_t matched = 0;
-    for (const auto& [import_id, devices] : by_import) {
-      for (const store::DeviceRow* device : devices) {
-        if (by_id.count(device->import_record_id.value_or("")) > 0) ++matched;
+    for (const store::DeviceRow* device : importing) {
+      auto it = by_id->find(device->import_record_id.value_or(""));
+      if (it != by_id->end()) {
+        if (settle(*device, it->second, now)) just_registered.push_back(device);
+        continue;
       }
-      if (!handle(devices, by_id)) return;
-    }
-    // Records that are not ours (other tools', or ours awaiting deletion) make the table bigger.
-    foreign_records_ = records->size() - matched;
-  } else {
-    for (const auto& [import_id, devices] : by_import) {
-      if (!spend_request(now, false)) return;  // the rest on the next pass
-      auto records = api_.import_records(import_id);
-      if (!records) {
-        poll_failed(records.error(), now);
+      // The record is gone (deleted by someone else's tool): ask the tenant directly.
+      auto found = read_device(device->serial, now);
+      if (!found) {
+        if (found.error().code != kBudgetSpent) poll_failed(found.error(), now);
         return;
       }
-      on_success();
-      const auto by_id = index_by_id(*records);
-      if (!handle(devices, by_id)) return;
+      if (*found) {
+        (void)store_.mark_registered(device->serial, (*found)->id, now);
+      } else {
+        (void)store_.requeue(device->serial, now, "the import record disappeared; importing again",
+                             now);
+      }
     }
   }
   next_poll_ = now + config_.poll_interval.count();
@@ -377,8 +311,8 @@ bool Engine::settle(const store::DeviceRow& device, const cloud::ImportRecord& r
     const auto meaning = cloud::interpret_import_error(record.error_code, record.error_name);
     if (meaning.action == Action::kRegistered) {
       // 806: already in this tenant. Ready for user once the tenant shows it.
-      if (!spend_request(now, false)) return false;
-      auto found = api_.find_autopilot_device(device.serial);
+      auto found = read_device(device.serial, now);
+      if (!found && found.error().code != kBudgetSpent) on_failure(found.error(), now);
       if (found && *found) {
         (void)store_.mark_registered(device.serial, (*found)->id, now);
         (void)store_.note_problem(
@@ -440,13 +374,12 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
     by_tag[device->group_tag.value_or(config_.default_group_tag)].push_back(device);
   }
   for (const auto& [tag, group] : by_tag) {
-    if (!spend_request(now, false)) return false;  // the rest on the next pass
-    auto listed = api_.list_autopilot_devices_tagged(tag);
+    auto listed = read_tagged(tag, now);
     if (!listed) {
-      poll_failed(listed.error(), now);
+      // The budget: the rest on the next pass.
+      if (listed.error().code != kBudgetSpent) poll_failed(listed.error(), now);
       return false;
     }
-    on_success();
     std::map<std::string, const cloud::AutopilotDevice*> by_serial;
     for (const auto& identity : *listed) by_serial[lower(identity.serial)] = &identity;
     for (const store::DeviceRow* device : group) {
@@ -456,10 +389,9 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
         identity = *it->second;
       } else {
         // Not under its tag: someone may have changed the tag. Look for it by serial.
-        if (!spend_request(now, false)) return false;
-        auto found = api_.find_autopilot_device(device->serial);
+        auto found = read_device(device->serial, now);
         if (!found) {
-          poll_failed(found.error(), now);
+          if (found.error().code != kBudgetSpent) poll_failed(found.error(), now);
           return false;
         }
         if (!*found) {  // Intune lists new devices a little late: wait
@@ -468,9 +400,11 @@ bool Engine::confirm(const std::vector<const store::DeviceRow*>& devices, std::i
         }
         identity = std::move(**found);
         if (lower(identity->group_tag) != lower(tag) && spend_request(now, true)) {
-          if (api_.set_group_tag(identity->id, tag)) {
+          if (auto set = api_.set_group_tag(identity->id, tag); set) {
             spdlog::info("device {}: group tag was \"{}\", set it back to \"{}\"", device->serial,
                          identity->group_tag, tag);
+          } else {
+            health_.failed(set.error(), now);
           }
         }
       }
@@ -609,7 +543,10 @@ core::Result<store::DeviceRow> Engine::deliver_now(const std::string& serial,
             "); deliver it once `hangar list --state ready-for-user` shows it");
   }
   auto user = api_.find_user(upn);
-  if (!user) return user.error();
+  if (!user) {
+    health_.failed(user.error(), now);
+    return user.error();
+  }
   if (!*user) {
     return core::make_error("not_found",
                             "no user " + upn + " in the tenant; check the spelling of the UPN");
@@ -632,14 +569,21 @@ core::Result<store::DeviceRow> Engine::deliver_now(const std::string& serial,
   std::string cloud_id = device->cloud_device_id.value_or("");
   if (cloud_id.empty()) {
     auto found = api_.find_autopilot_device(device->serial);
-    if (!found) return found.error();
+    if (!found) {
+      health_.failed(found.error(), now);
+      return found.error();
+    }
     if (!*found) {
       return core::make_error(
           "not_found", "device " + device->serial + " is not in the tenant's Autopilot devices");
     }
     cloud_id = (*found)->id;
   }
-  if (auto assigned = api_.assign_user(cloud_id, upn); !assigned) return assigned.error();
+  if (auto assigned = api_.assign_user(cloud_id, upn); !assigned) {
+    health_.failed(assigned.error(), now);
+    return assigned.error();
+  }
+  health_.succeeded(now);
   if (auto recorded = store_.record_delivery(device->serial, upn, now); !recorded) {
     return recorded.error();
   }
@@ -676,9 +620,9 @@ void Engine::monitor(std::int64_t now) {
   }
   if (now < next_activity_) return;
   ActivityPass pass;
-  if (!spend_request(now, false)) return;  // budget: the next pass
-  auto identities = api_.list_autopilot_enrollment();
+  auto identities = read_all_devices(now);
   if (!identities) {
+    if (identities.error().code == kBudgetSpent) return;  // the next pass
     next_activity_ = std::max(now + 1, on_failure(identities.error(), now));
     return;
   }
@@ -704,9 +648,11 @@ void Engine::monitor(std::int64_t now) {
       if (!spend_request(now, false)) return;
       managed = api_.list_managed_devices();
       if (!managed) {
+        (void)health_.refused(forms::kManagedDevices, managed.error(), now);
         next_activity_ = std::max(now + 1, on_failure(managed.error(), now));
         return;
       }
+      health_.accepted(forms::kManagedDevices, now);
       ++pass.requests;
       for (const auto& device : *managed) managed_by_id[device.id] = &device;
     }
@@ -859,12 +805,13 @@ bool Engine::plan_groups(std::int64_t now) {
     auto members = api_.list_group_devices(group_id);
     if (!members) {
       const core::Error& error = members.error();
+      (void)health_.refused(forms::kGroupMembers, error, now);
       if (error.code == cloud::kErrRejected || error.code == cloud::kErrAuth) {
         // A group that does not exist (a typo in profile_groups) or a missing permission: the
         // other groups can still be enforced.
         ++pass.errors;
         pass.last_error = "listing group " + group_id + " (" + profile + "): " + error.message;
-        spdlog::warn("group sweep: {}", pass.last_error);
+        health_.failed(error, now);
         unreadable.insert(group_id);
         continue;
       }
@@ -872,6 +819,7 @@ bool Engine::plan_groups(std::int64_t now) {
       next_group_sweep_ = std::max(now + 1, group_blocked_until_);
       return false;
     }
+    health_.accepted(forms::kGroupMembers, now);
     on_success();
     for (const auto& member : *members) {
       if (!member.device_id.empty())
@@ -893,7 +841,7 @@ bool Engine::plan_groups(std::int64_t now) {
     // default), so moving it between groups could undo the admin's intent: left alone.
     if (device.partner_registered) continue;
     if (!device.azure_ad_device_id || device.azure_ad_device_id->empty()) {
-      ++pass.skipped;  // not joined to Entra ID yet (not enrolled): nothing to check
+      ++pass.skipped;  // its Entra ID device id not read yet (activity pass): nothing to check
       continue;
     }
     ++pass.devices;
@@ -942,16 +890,18 @@ bool Engine::plan_groups(std::int64_t now) {
         api_.find_directory_devices(std::span<const std::string>(lookups.data() + at, end - at));
     if (!found) {
       const core::Error& error = found.error();
+      (void)health_.refused(forms::kDevicesByDeviceId, error, now);
       if (error.code == cloud::kErrRejected || error.code == cloud::kErrAuth) {
         ++pass.errors;
         pass.last_error = "looking up device objects: " + error.message;
-        spdlog::warn("group sweep: {}", pass.last_error);
+        health_.failed(error, now);
         continue;
       }
       group_blocked_until_ = std::max(group_blocked_until_, on_failure(error, now));
       next_group_sweep_ = std::max(now + 1, group_blocked_until_);
       return false;
     }
+    health_.accepted(forms::kDevicesByDeviceId, now);
     on_success();
     for (const auto& object : *found) objects[lower(object.device_id)] = object.object_id;
   }
@@ -1065,7 +1015,7 @@ void Engine::apply_group_corrections(std::int64_t now) {
       group_pass_.last_error = std::string(add ? "adding " : "removing ") + correction.serial +
                                (add ? " to group " : " from group ") + correction.group_id + ": " +
                                error.message;
-      spdlog::warn("group sweep: {}", group_pass_.last_error);
+      health_.failed(error, now);
       if (add) {
         // Not in its own group: taking it out of the others would leave it in none.
         // Kept in the corrections log and shown by `hangar show`: redacted like last_error.
@@ -1107,7 +1057,7 @@ void Engine::apply_group_corrections(std::int64_t now) {
   (void)store_.set_meta(kGroupSweepMeta, std::to_string(now));
   spdlog::info(
       "group sweep: {} device(s) checked, {} added to their profile's group, {} removed from "
-      "another profile's group, {} removal(s) skipped, {} not joined to Entra ID yet, {} "
+      "another profile's group, {} removal(s) skipped, {} without an Entra ID device id yet, {} "
       "error(s), {} call(s)",
       group_pass_.devices, group_pass_.added, group_pass_.removed, group_pass_.removals_skipped,
       group_pass_.skipped, group_pass_.errors, group_pass_.requests);
@@ -1122,8 +1072,8 @@ void Engine::delete_finished(std::int64_t now, std::size_t limit) {
   for (std::size_t done = 0; done < limit && !deletions_.empty(); ++done) {
     if (!spend_request(now, true)) return;
     auto status = api_.delete_import_record(deletions_.front());
-    if (!status && !(status.error().code == cloud::kErrRejected &&
-                     status.error().message.find("404") != std::string::npos)) {
+    // 404: gone already (someone else deleted it).
+    if (!status && status.error().http_status != 404) {
       upload_blocked_until_ = std::max(upload_blocked_until_, on_failure(status.error(), now));
       return;  // keep it for later
     }
@@ -1134,9 +1084,9 @@ void Engine::delete_finished(std::int64_t now, std::size_t limit) {
 
 void Engine::sweep(std::int64_t now) {
   if (now < next_sweep_) return;
-  if (!spend_request(now, false)) return;
-  auto devices = api_.list_autopilot_devices();
+  auto devices = read_all_devices(now);
   if (!devices) {
+    if (devices.error().code == kBudgetSpent) return;
     on_failure(devices.error(), now);
     next_sweep_ = now + config_.poll_interval.count();
     return;
@@ -1171,7 +1121,7 @@ std::chrono::milliseconds Engine::step() {
       next_poll_ = std::min(next_poll_, now);
       failure_streak_ = 0;
       throttle_streak_ = 0;
-      status_.last_error.clear();
+      health_.clear_last_error();
     }
   }
   {
@@ -1179,11 +1129,21 @@ std::chrono::milliseconds Engine::step() {
     if (status_.paused) return std::chrono::hours(1);
   }
   budget_wait_until_ = 0;
+  health_.begin_pass();
+  all_devices_.reset();  // every pass reads the tenant afresh
   // In-doubt devices are looked up only when a cloud call may be made again: scanning them on
   // every pass while offline would cost the whole queue per import batch.
   if (!recovered_ && now >= upload_blocked_until_) recover(now);
-  if (recovered_) upload(now);
-  poll(now);
+  const bool sent = recovered_ && upload(now);
+  // While a queue goes out batch after batch, the poll waits for the last one: records made
+  // seconds ago are still unknown, and listing the import table between batches only slows the
+  // upload (and so every device's Ready for user).
+  bool more_to_send = false;
+  if (sent) {
+    auto counts = store_.count_by_state();
+    more_to_send = counts && (*counts)["queued"] > 0;
+  }
+  if (!more_to_send) poll(now);
   // Removing finished import records is housekeeping: while devices wait to be uploaded it must
   // not spend the write budget (or draw a 429, which stops every write) that their import needs.
   {
@@ -1267,8 +1227,17 @@ void Engine::resume() {
 }
 
 EngineStatus Engine::status() const {
-  std::lock_guard lock(mutex_);
-  return status_;
+  EngineStatus status;
+  {
+    std::lock_guard lock(mutex_);
+    status = status_;
+  }
+  const LastCloudError last = health_.last_error();
+  status.last_error = last.text;
+  status.last_error_at = last.at;
+  status.last_error_resolved_at = last.resolved_at;
+  status.refused_requests = health_.refused_requests();
+  return status;
 }
 
 }  // namespace hangar::service

@@ -149,7 +149,28 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
   cloud["paused"] = engine.paused;
   cloud["throttled"] = engine.throttled;
   cloud["requests"] = engine.requests;
-  if (!engine.last_error.empty()) cloud["last_error"] = engine.last_error;  // redacted
+  if (!engine.last_error.empty()) {
+    cloud["last_error"] = engine.last_error;  // redacted
+    cloud["last_error_at"] = engine.last_error_at;
+    cloud["last_error_resolved"] = engine.last_error_resolved_at != 0;
+    if (engine.last_error_resolved_at != 0) {
+      cloud["last_error_resolved_at"] = engine.last_error_resolved_at;
+    }
+  }
+  // Request forms the cloud keeps refusing: they need attention (the tray shows it).
+  ipc::Json& refused = cloud["needs_attention"];
+  refused = ipc::Json::array();
+  for (const RefusedRequest& form : engine.refused_requests) {
+    refused.push_back({{"request", form.request},
+                       {"purpose", form.purpose},
+                       {"http_status", form.http_status},
+                       {"message", form.message},  // redacted by CloudHealth
+                       {"request_id", form.request_id},
+                       {"since", form.since},
+                       {"last_at", form.last_at},
+                       {"passes", form.passes},
+                       {"fallback", form.fallback}});
+  }
   std::optional<std::int64_t> next = engine.blocked_until_ms;
   if (auto due = context.store.next_attempt_at(); due && *due) {
     next = next ? std::min(*next, **due) : **due;

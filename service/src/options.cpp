@@ -120,6 +120,14 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       status = want_string(options.authority_url);
     } else if (key == "graph_url") {
       status = want_string(options.graph_url);
+    } else if (key == "graph_scope") {
+      status = want_string(options.graph_scope);
+      if (status && !options.graph_scope.ends_with("/.default")) {
+        status = make_error("config_error", file.string() +
+                                                ": \"graph_scope\" must end in \"/.default\" (the "
+                                                "client-credentials scope, e.g. "
+                                                "https://graph.microsoft.us/.default)");
+      }
     } else if (key == "tenant_id") {
       status = want_string(options.tenant_id);
     } else if (key == "client_id") {
@@ -255,7 +263,8 @@ std::string usage() {
          "             HANGAR_CLIENT_SECRET\n"
          "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
          "log_level,\n"
-         "  cloud_url, authority_url, graph_url, tenant_id, client_id, batch_size (1-500),\n"
+         "  cloud_url, authority_url, graph_url, graph_scope (default: the Graph host's\n"
+         "  /.default), tenant_id, client_id, batch_size (1-500),\n"
          "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids]),\n"
          "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
          "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"

@@ -101,6 +101,7 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   cloud_settings.cloud_url = options.cloud_url;
   cloud_settings.authority_url = options.authority_url;
   cloud_settings.graph_url = options.graph_url;
+  cloud_settings.graph_scope = options.graph_scope;
   cloud_settings.config_tenant_id = options.tenant_id;
   cloud_settings.config_client_id = options.client_id;
   cloud_settings.env_secret = options.client_secret;
@@ -122,6 +123,8 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   engine_config.group_sweep_interval = std::chrono::milliseconds(
       static_cast<std::int64_t>(options.group_sweep_interval_hours * 3'600'000));
   Engine engine(**store, credentials.api(), clock, engine_config);
+  // A request form the cloud keeps refusing goes to the Event Log too (Windows service host).
+  engine.set_event_sink(event_log);
 
   // The Event Log (the Windows service host passes one): devices Ready for user and registration
   // failures, rate-limited. Declared before the feed, which calls it until it stops.

@@ -787,6 +787,41 @@ core::Status Store::mark_uploaded(std::string_view serial, std::string_view reco
                        });
 }
 
+core::Result<std::vector<std::string>> Store::mark_uploaded_all(std::span<const Uploaded> devices,
+                                                                std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  std::vector<std::string> skipped;
+  for (const Uploaded& device : devices) {
+    auto key = find_device_key(database_, device.serial);
+    if (!key) return std::move(key).error();
+    if (!*key || (*key)->state != "queued") {
+      skipped.push_back(device.serial);
+      continue;
+    }
+    auto update = database_.prepare(
+        "UPDATE devices SET updated_at = ?1, state = 'registration_pending', state_changed_at = "
+        "?1, in_flight_since = NULL, next_attempt_at = NULL, import_record_id = ?3, import_id = "
+        "?4, attempts = attempts + 1, last_error = NULL WHERE id = ?2");
+    if (!update) return std::move(update).error();
+    if (auto status = update->bind_all(now_ms, (*key)->id, device.record_id, device.import_id);
+        !status) {
+      return std::move(status).error();
+    }
+    if (auto status = update->run(); !status) return std::move(status).error();
+    const std::string reason = "uploaded (import " + device.import_id + ")";
+    if (auto status =
+            append_history(database_, history_floor_, (*key)->id, std::string_view("queued"),
+                           "registration_pending", reason, now_ms);
+        !status) {
+      return std::move(status).error();
+    }
+  }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  return skipped;
+}
+
 core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
   DeviceFilter filter;
   filter.state = "registration_pending";

@@ -102,8 +102,9 @@ TEST_F(GraphClientTest, ImportSendsGraphsShapeWithTokenAndFormEncodedCredentials
   EXPECT_EQ(token.headers.at("Content-Type"), "application/x-www-form-urlencoded");
   EXPECT_NE(token.body.find("grant_type=client_credentials"), std::string::npos);
   EXPECT_NE(token.body.find("client_secret=s3cret%20value%26more"), std::string::npos);
-  EXPECT_NE(token.body.find("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"),
-            std::string::npos);
+  // The scope follows the configured Graph host (national clouds require their own).
+  EXPECT_NE(token.body.find("scope=https%3A%2F%2Fgraph.example%2F.default"), std::string::npos)
+      << token.body;
   const HttpRequest& import = transport_.sent[1];
   EXPECT_EQ(import.headers.at("Authorization"), "Bearer tok-1");
   const Json body = Json::parse(import.body);
@@ -238,16 +239,15 @@ TEST_F(GraphClientTest, SecretNeverAppearsInErrors) {
   EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos);
 }
 
-TEST_F(GraphClientTest, PollingFollowsNextLinksWithOneFilteredListPerImport) {
+TEST_F(GraphClientTest, PollingListsTheImportTableFollowingNextLinks) {
   auto client = make();
   transport_.expect_token();
-  const std::string first_url = std::string(kGraph) +
-                                "/deviceManagement/importedWindowsAutopilotDeviceIdentities"
-                                "?$filter=importId%20eq%20%27imp-1%27";
   transport_.expect(
-      "GET", first_url, 200,
+      "GET", std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities",
+      200,
       Json{{"value",
             {{{"id", "r1"},
+              {"importId", "r1"},
               {"serialNumber", "S1"},
               {"state", {{"deviceImportStatus", "complete"}, {"deviceRegistrationId", "reg-1"}}}}}},
            {"@odata.nextLink", std::string(kGraph) + "/next-page"}}
@@ -261,13 +261,16 @@ TEST_F(GraphClientTest, PollingFollowsNextLinksWithOneFilteredListPerImport) {
                               {"deviceErrorCode", 808},
                               {"deviceErrorName", "ZtdDeviceAssignedToOtherTenant"}}}}}}}
                         .dump());
-  auto records = client->import_records("imp-1");
+  auto records = client->list_import_records();
   ASSERT_TRUE(records.ok()) << records.error().message;
   ASSERT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[0].status, ImportStatus::kComplete);
   EXPECT_EQ((*records)[0].registration_id, "reg-1");
   EXPECT_EQ((*records)[1].status, ImportStatus::kError);
   EXPECT_EQ((*records)[1].error_code, 808);
+  // The documented list: no query options at all.
+  EXPECT_EQ(transport_.sent[1].url,
+            std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities");
 }
 
 TEST_F(GraphClientTest, NextLinkToAnotherHostIsRefused) {
@@ -276,7 +279,7 @@ TEST_F(GraphClientTest, NextLinkToAnotherHostIsRefused) {
   transport_.expect(
       "GET", kGraph, 200,
       Json{{"value", Json::array()}, {"@odata.nextLink", "https://evil.example/x"}}.dump());
-  auto records = client->import_records("imp-1");
+  auto records = client->list_import_records();
   ASSERT_FALSE(records.ok());
   EXPECT_NE(records.error().message.find("evil.example"), std::string::npos);
 }
@@ -344,7 +347,7 @@ TEST_F(GraphClientTest, PolledRecordsCarryTheRequestIdOfTheirPage) {
   auto client = make();
   transport_.expect_token();
   transport_.expect(
-      "GET", std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities?",
+      "GET", std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities",
       200,
       Json{{"value",
             {{{"id", "r1"},
@@ -356,7 +359,7 @@ TEST_F(GraphClientTest, PolledRecordsCarryTheRequestIdOfTheirPage) {
   transport_.expect("GET", std::string(kGraph) + "/deviceManagement/y?$skiptoken=2", 200,
                     Json{{"value", {{{"id", "r2"}, {"serialNumber", "S2"}}}}}.dump(),
                     {{"request-id", "page-2"}});
-  auto records = client->import_records("imp-1");
+  auto records = client->list_import_records();
   ASSERT_TRUE(records.ok()) << records.error().message;
   ASSERT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[0].request_id, "page-1");
@@ -364,7 +367,7 @@ TEST_F(GraphClientTest, PolledRecordsCarryTheRequestIdOfTheirPage) {
   EXPECT_EQ((*records)[1].request_id, "page-2");
 }
 
-TEST_F(GraphClientTest, TaggedListSelectsTheProfileStatusAndFollowsPages) {
+TEST_F(GraphClientTest, TaggedListFiltersWithContainsSelectsNothingAndFollowsPages) {
   auto client = make();
   transport_.expect_token();
   transport_.expect(
@@ -390,8 +393,172 @@ TEST_F(GraphClientTest, TaggedListSelectsTheProfileStatusAndFollowsPages) {
   EXPECT_EQ((*devices)[0].profile_status, "assignedInSync");
   EXPECT_EQ((*devices)[1].serial, "S2");
   const std::string& url = transport_.sent[1].url;
-  EXPECT_NE(url.find("contains%28groupTag%2C%27Tag%20A%27%29"), std::string::npos) << url;
-  EXPECT_NE(url.find("deploymentProfileAssignmentStatus"), std::string::npos) << url;
+  EXPECT_EQ(url, std::string(kGraph) +
+                     "/deviceManagement/windowsAutopilotDeviceIdentities?$filter="
+                     "contains%28groupTag%2C%27Tag%20A%27%29")
+      << "no $select (a 500 on this collection), no $top";
+}
+
+// A 2xx import answer that cannot be read means the cloud took the call: the devices are in
+// doubt (kErrInDoubt), never "not sent".
+TEST_F(GraphClientTest, AnUnreadableImportAnswerLeavesTheDevicesInDoubt) {
+  auto client = make();
+  ImportItem item{"S1", "", "T0Ee", "", ""};
+  const std::string url =
+      std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import";
+  transport_.expect_token();
+  for (const std::string& body :
+       {std::string(R"({"value":[{"id":"r1","serialNu)"), std::string("<html>gateway</html>"),
+        std::string(""), std::string(R"({"error":"none"})")}) {
+    transport_.expect("POST", url, 200, body, {{"request-id", "req-cut"}});
+    auto records = client->import_devices(std::span<const ImportItem>(&item, 1));
+    ASSERT_FALSE(records.ok()) << body;
+    EXPECT_EQ(records.error().code, kErrInDoubt) << body;
+    EXPECT_EQ(records.error().request_id, "req-cut");
+    EXPECT_EQ(records.error().http_status, 200);
+    EXPECT_NE(records.error().message.find("may have been imported"), std::string::npos);
+  }
+}
+
+TEST_F(GraphClientTest, ImportRecordsByIdAndBySerialUseTheFormsPublicToolsUse) {
+  auto client = make();
+  const std::string base =
+      std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities";
+  transport_.expect_token();
+  transport_.expect("GET", base + "/r1", 200,
+                    Json{{"id", "r1"},
+                         {"importId", "r1"},
+                         {"serialNumber", "S1"},
+                         {"state", {{"deviceImportStatus", "unknown"}}}}
+                        .dump(),
+                    {{"request-id", "req-get"}});
+  auto record = client->import_record("r1");
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ((*record)->status, ImportStatus::kUnknown);
+  EXPECT_EQ((*record)->request_id, "req-get");
+  transport_.expect("GET", base + "/gone", 404,
+                    R"({"error":{"code":"ResourceNotFound","message":"no such record"}})");
+  auto gone = client->import_record("gone");
+  ASSERT_TRUE(gone.ok()) << gone.error().message;
+  EXPECT_FALSE(gone->has_value());
+
+  // contains(serialNumber,...) as WindowsAutopilotIntune does; only the exact serial is kept.
+  transport_.expect(
+      "GET", base + "?$filter=contains%28serialNumber%2C%27O%27%27K-1%27%29", 200,
+      Json{{"value",
+            {{{"id", "a"}, {"serialNumber", "O'K-10"}}, {{"id", "b"}, {"serialNumber", "o'k-1"}}}}}
+          .dump());
+  auto mine = client->import_records_for_serial("O'K-1");
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].id, "b");
+  // A service that refuses the filter: a 400 the engine can tell from a busy moment.
+  transport_.expect("GET", base + "?$filter=", 400,
+                    R"({"error":{"code":"BadRequest","message":"An error has occurred"}})");
+  auto refused = client->import_records_for_serial("S2");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().http_status, 400);
+}
+
+// Intune wraps a second JSON document in error.message: its Message is shown, not the escape.
+TEST_F(GraphClientTest, IntunesJsonInErrorMessageIsShownAsItsMessageText) {
+  auto client = make();
+  const std::string intune =
+      R"({"error":{"code":"InternalServerError","message":"{\r\n  \"_version\": 3,\r\n  )"
+      R"(\"Message\": \"An internal server error has occurred - Operation ID (for customer )"
+      R"(support): 00000000-0000-0000-0000-000000000000 - Activity ID: 7d1e - Url: )"
+      R"(https://fef.msub01.manage.microsoft.com/x\",\r\n  \"CustomApiErrorPhrase\": \"\",)"
+      R"(\r\n  \"RetryAfter\": null\r\n}","innerError":{"request-id":"req-1"}}})";
+  transport_.expect_token();
+  transport_.expect("GET", kGraph, 500, intune, {{"request-id", "req-1"}});
+  auto failed = client->list_autopilot_devices();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().http_status, 500);
+  EXPECT_NE(failed.error().message.find(
+                "HTTP 500: InternalServerError: An internal server error has occurred - "
+                "Operation ID (for customer support)"),
+            std::string::npos)
+      << failed.error().message;
+  EXPECT_EQ(failed.error().message.find("_version"), std::string::npos) << failed.error().message;
+  EXPECT_EQ(failed.error().message.find("\\r\\n"), std::string::npos);
+  EXPECT_EQ(graph_error_text(R"({"error":{"code":"X","message":"{not json"}})"), "X: {not json");
+}
+
+TEST_F(GraphClientTest, AFailedUserAssignmentSaysWhatToDo) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect(
+      "POST", std::string(kGraph) + "/deviceManagement/windowsAutopilotDeviceIdentities/ap-1/", 400,
+      R"({"error":{"code":"BadRequest","message":"{\"_version\": 3, \"Message\": \"An error has occurred - Operation ID (for customer support): 0 - Activity ID: 1\"}"}})",
+      {{"request-id", "req-assign"}});
+  auto refused = client->assign_user("ap-1", "ada@contoso.com");
+  ASSERT_FALSE(refused.ok());
+  const std::string& message = refused.error().message;
+  EXPECT_EQ(refused.error().request_id, "req-assign");
+  EXPECT_NE(message.find("Intune did not assign ada@contoso.com"), std::string::npos) << message;
+  EXPECT_NE(message.find("Intune admin center"), std::string::npos) << message;
+  EXPECT_NE(message.find("Assign user"), std::string::npos) << message;
+  EXPECT_EQ(message.find("_version"), std::string::npos) << message;
+  EXPECT_EQ(message.find('{'), std::string::npos) << "no raw JSON: " << message;
+}
+
+TEST_F(GraphClientTest, AllZeroManagedDeviceIdMeansNotEnrolled) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect(
+      "GET", std::string(kGraph) + "/deviceManagement/windowsAutopilotDeviceIdentities", 200,
+      Json{{"value",
+            {{{"id", "a1"},
+              {"serialNumber", "S1"},
+              {"enrollmentState", "notContacted"},
+              {"managedDeviceId", "00000000-0000-0000-0000-000000000000"},
+              {"azureActiveDirectoryDeviceId", "6e1c0a2b-1111-4222-8333-944455556666"}},
+             {{"id", "a2"},
+              {"serialNumber", "S2"},
+              {"managedDeviceId", "m-2"},
+              {"azureActiveDirectoryDeviceId", "00000000-0000-0000-0000-000000000000"}}}}}
+          .dump());
+  auto devices = client->list_autopilot_devices();
+  ASSERT_TRUE(devices.ok()) << devices.error().message;
+  ASSERT_EQ(devices->size(), 2u);
+  EXPECT_EQ((*devices)[0].managed_device_id, "");
+  EXPECT_EQ((*devices)[0].azure_ad_device_id, "6e1c0a2b-1111-4222-8333-944455556666")
+      << "registration creates the Entra ID device";
+  EXPECT_EQ((*devices)[1].managed_device_id, "m-2");
+  EXPECT_EQ((*devices)[1].azure_ad_device_id, "");
+  EXPECT_EQ(transport_.sent[1].url.find('?'), std::string::npos) << "no $select, no $top";
+}
+
+TEST(GraphScope, FollowsTheConfiguredGraphHost) {
+  EXPECT_EQ(graph_scope_for("https://graph.microsoft.com/beta"),
+            "https://graph.microsoft.com/.default");
+  EXPECT_EQ(graph_scope_for("https://graph.microsoft.us/v1.0"),
+            "https://graph.microsoft.us/.default");
+  EXPECT_EQ(graph_scope_for("https://dod-graph.microsoft.us/beta"),
+            "https://dod-graph.microsoft.us/.default");
+  EXPECT_EQ(graph_scope_for("https://microsoftgraph.chinacloudapi.cn/v1.0"),
+            "https://microsoftgraph.chinacloudapi.cn/.default");
+  EXPECT_EQ(graph_scope_for("http://127.0.0.1:8710/beta"), "http://127.0.0.1:8710/.default");
+
+  ScriptedTransport transport;
+  core::FakeClock clock;
+  GraphConfig config;
+  config.authority_url = "https://login.microsoftonline.us";
+  config.graph_url = "https://graph.microsoft.us/beta";
+  config.tenant_id = config.client_id = config.client_secret = "x";
+  auto derived = GraphClient::create(config, transport, clock);
+  ASSERT_TRUE(derived.ok());
+  EXPECT_EQ((*derived)->scope(), "https://graph.microsoft.us/.default");
+  transport.expect("POST", "https://login.microsoftonline.us/x/oauth2/v2.0/token", 200,
+                   Json{{"access_token", "t"}, {"expires_in", 3600}}.dump());
+  EXPECT_TRUE((*derived)->verify_credentials().ok());
+  EXPECT_NE(transport.sent.back().body.find("scope=https%3A%2F%2Fgraph.microsoft.us%2F.default"),
+            std::string::npos);
+  config.scope = "https://graph.microsoft.com/.default";  // configured: used as given
+  auto configured = GraphClient::create(config, transport, clock);
+  ASSERT_TRUE(configured.ok());
+  EXPECT_EQ((*configured)->scope(), "https://graph.microsoft.com/.default");
 }
 
 TEST(GraphTime, ParsesGraphsTimestampsAndRefusesTheRest) {
@@ -474,6 +641,7 @@ TEST(ImportErrors, SeedWordsForEveryKnownCode) {
             FailureReason::kClaimedByAnotherOrganization);
   EXPECT_EQ(interpret_import_error(std::nullopt, "InvalidZtdHardwareHash").reason,
             FailureReason::kHardwareHashNotValid);
+  EXPECT_EQ(interpret_import_error(802, "").reason, FailureReason::kHardwareHashNotValid);
   EXPECT_EQ(interpret_import_error(std::nullopt, "ZtdDeviceDuplicated").reason,
             FailureReason::kHardwareHashNotValid);
   EXPECT_EQ(interpret_import_error(std::nullopt, "ZtdDeviceNotFound").reason,

@@ -23,7 +23,8 @@ constexpr const char* kGroup = "6d1c2b8e-0000-4000-8000-00000000000a";
 constexpr const char* kOtherGroup = "6d1c2b8e-0000-4000-8000-00000000000b";
 constexpr const char* kDynamicGroup = "6d1c2b8e-0000-4000-8000-00000000000c";
 
-// A tenant of `enrolled` devices that have joined Entra ID, the first `members` of them in kGroup.
+// A tenant of `enrolled` devices, the first `members` of them in kGroup, and one registered device
+// that has not enrolled (registration made its Entra ID object all the same).
 cloudsim::Scenario scenario(int enrolled, int members, int page_size) {
   Json devices = Json::array();
   Json member_serials = Json::array();
@@ -34,17 +35,18 @@ cloudsim::Scenario scenario(int enrolled, int members, int page_size) {
                        {"managed", {{"last_sync_days_ago", 0}}}});
     if (i < members) member_serials.push_back(serial);
   }
-  devices.push_back({{"serial_number", "NOTJOINED-1"}, {"group_tag", "Other"}});
-  Json document{{"paging", {{"page_size", page_size}, {"max_page_size", page_size}}},
-                {"tenant",
-                 {{"devices", devices},
-                  {"groups",
-                   {{{"id", kGroup}, {"display_name", "Standard"}, {"members", member_serials}},
-                    {{"id", kOtherGroup}, {"display_name", "Power user"}},
-                    {{"id", kDynamicGroup},
-                     {"display_name", "Windows devices"},
-                     {"membership_rule", "(device.deviceOSType -eq \"Windows\")"},
-                     {"members", member_serials}}}}}}};
+  devices.push_back({{"serial_number", "NOTENROLLED-1"}, {"group_tag", "Other"}});
+  Json document{
+      {"paging", {{"directory_page_size", page_size}, {"directory_max_page_size", page_size}}},
+      {"tenant",
+       {{"devices", devices},
+        {"groups",
+         {{{"id", kGroup}, {"display_name", "Standard"}, {"members", member_serials}},
+          {{"id", kOtherGroup}, {"display_name", "Power user"}},
+          {{"id", kDynamicGroup},
+           {"display_name", "Windows devices"},
+           {"membership_rule", "(device.deviceOSType -eq \"Windows\")"},
+           {"members", member_serials}}}}}}};
   auto parsed = cloudsim::parse_scenario(document);
   EXPECT_TRUE(parsed.ok()) << parsed.error().message;
   return *parsed;
@@ -71,7 +73,7 @@ class GraphGroupsTest : public ::testing::Test {
     return by.contains(endpoint) ? by[endpoint]["total"].get<int>() : 0;
   }
   std::vector<AutopilotDevice> identities() {
-    auto listed = client_->list_autopilot_enrollment();
+    auto listed = client_->list_autopilot_devices();
     EXPECT_TRUE(listed.ok()) << listed.error().message;
     return listed.ok() ? *listed : std::vector<AutopilotDevice>{};
   }
@@ -82,19 +84,19 @@ class GraphGroupsTest : public ::testing::Test {
   std::unique_ptr<GraphClient> client_;
 };
 
-TEST_F(GraphGroupsTest, EnrollmentListCarriesTheEntraDeviceIdOnlyOnceJoined) {
+TEST_F(GraphGroupsTest, EveryRegisteredIdentityCarriesItsEntraDeviceIdEnrolledOrNot) {
   start(2, 0);
-  int joined = 0;
+  int identities_seen = 0;
   for (const auto& identity : identities()) {
-    if (identity.serial == "NOTJOINED-1") {
-      EXPECT_EQ(identity.azure_ad_device_id, "") << "the all-zero GUID means none";
-    } else {
-      EXPECT_EQ(identity.azure_ad_device_id.size(), 36u) << identity.serial;
-      ++joined;
-    }
+    EXPECT_EQ(identity.azure_ad_device_id.size(), 36u) << identity.serial;
+    // Not enrolled: Intune's all-zero managed device id reads as none.
+    EXPECT_EQ(identity.managed_device_id.empty(), identity.serial == "NOTENROLLED-1")
+        << identity.serial;
+    ++identities_seen;
   }
-  EXPECT_EQ(joined, 2);
-  EXPECT_NE(transport_->urls.back().find("azureActiveDirectoryDeviceId"), std::string::npos);
+  EXPECT_EQ(identities_seen, 3);
+  EXPECT_EQ(transport_->urls.back().find('?'), std::string::npos)
+      << "the whole list, no $select: " << transport_->urls.back();
 }
 
 TEST_F(GraphGroupsTest, MembersArePagedOnV1WithSelectAndOneRequestPerPage) {
@@ -126,12 +128,12 @@ TEST_F(GraphGroupsTest, LookupAddAndRemoveByRef) {
   for (const auto& identity : identities()) {
     if (!identity.azure_ad_device_id.empty()) ids.push_back(identity.azure_ad_device_id);
   }
-  ASSERT_EQ(ids.size(), 3u);
+  ASSERT_EQ(ids.size(), 4u);
   ids.push_back("99999999-9999-4999-8999-999999999999");  // no such device object: absent
   auto objects = client_->find_directory_devices(ids);
   ASSERT_TRUE(objects.ok()) << objects.error().message;
-  ASSERT_EQ(objects->size(), 3u);
-  EXPECT_EQ(calls("devices.list"), 1);  // one `deviceId in (...)` filter for four ids
+  ASSERT_EQ(objects->size(), 4u);
+  EXPECT_EQ(calls("devices.list"), 1);  // one `deviceId in (...)` filter for five ids
 
   const std::string object = objects->back().object_id;
   auto added = client_->add_group_member(kOtherGroup, object);

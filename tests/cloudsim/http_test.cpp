@@ -126,23 +126,24 @@ TEST_F(CloudSimProcess, TokenImportAndPollRoundTrip) {
       call("POST", "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/import",
            json{{"importedWindowsAutopilotDeviceIdentities", {row}}}.dump(), bearer);
   ASSERT_EQ(status, 200) << created.dump();
-  const auto import_id = created["value"][0]["importId"].get<std::string>();
-  EXPECT_EQ(created["value"][0]["state"]["deviceImportStatus"], "pending");
+  const auto id = created["value"][0]["id"].get<std::string>();
+  EXPECT_EQ(created["value"][0]["importId"], id) << "Intune's importId is the record's id";
+  EXPECT_EQ(created["value"][0]["state"]["deviceImportStatus"], "unknown");
 
-  // Poll the batch by importId, as the client does, until it is final.
+  // Poll the record by serial, as public tools do, until it is final.
   std::string final_status;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto [poll_status, page] = call(
-        "GET",
-        "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities?$filter=importId%20eq%"
-        "20%27" +
-            import_id + "%27",
-        {}, bearer);
+    auto [poll_status, page] =
+        call("GET",
+             "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities"
+             "?$filter=contains%28serialNumber%2C%27HTTP-1%27%29",
+             {}, bearer);
     ASSERT_EQ(poll_status, 200) << page.dump();
     ASSERT_EQ(page["value"].size(), 1u);
+    EXPECT_EQ(page["value"][0]["id"], id);
     final_status = page["value"][0]["state"]["deviceImportStatus"];
-    if (final_status != "pending") break;
+    if (final_status != "unknown") break;
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(final_status, "complete");

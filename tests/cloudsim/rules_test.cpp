@@ -39,7 +39,7 @@ TEST_F(RulesTest, EachSeedFailureIsReproducibleBySerial) {
   };
   for (const auto& e : std::vector<Expect>{{"R-806", "ZtdDeviceAlreadyAssigned", 806},
                                            {"R-808", "ZtdDeviceAssignedToOtherTenant", 808},
-                                           {"R-HASH", "InvalidZtdHardwareHash", 901},
+                                           {"R-HASH", "InvalidZtdHardwareHash", 802},
                                            {"R-DUP", "ZtdDeviceDuplicated", 902},
                                            {"R-NF", "ZtdDeviceNotFound", 903},
                                            {"R-ODD", "SomethingNew", 1234}}) {
@@ -171,7 +171,7 @@ TEST_F(RulesTest, RulesCanChangeTimingGroupTagAndProfileStatus) {
                          tagless["state"]["deviceRegistrationId"].get<std::string>());
   EXPECT_EQ(device["groupTag"], "");
   EXPECT_EQ(device["deploymentProfileAssignmentStatus"], "failed");
-  EXPECT_EQ(status_of(slow_id), "pending");
+  EXPECT_EQ(status_of(slow_id), "unknown");
   advance(10min);
   EXPECT_EQ(status_of(slow_id), "complete");
 }

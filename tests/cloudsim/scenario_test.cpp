@@ -16,13 +16,20 @@ TEST(ScenarioParse, AFullDocumentSetsEveryField) {
     "time_scale": 60,
     "auth": {"tenant_id": "t-1", "token_lifetime_seconds": 120,
              "apps": [{"client_id": "c-1", "client_secret": "s-1"}]},
-    "import": {"max_devices_per_call": 50, "validate_hash": false, "initial_status": "unknown"},
+    "import": {"max_devices_per_call": 50, "validate_hash": false, "serial_filter_status": 501},
     "registration": {"delay_seconds": 600, "jitter_seconds": 0, "profile_delay_seconds": 10,
                      "profile_status": "assignedInSync"},
-    "paging": {"page_size": 20, "max_page_size": 200},
+    "paging": {"page_size": 20, "max_page_size": 200, "directory_page_size": 5,
+               "directory_max_page_size": 50},
     "throttling": {"enabled": true, "writes": {"limit": 10, "window_seconds": 5},
                    "requests": {"limit": 50, "window_seconds": 5},
-                   "omit_retry_after": ["imported.import"]},
+                   "omit_retry_after": ["imported.import"], "omit_retry_after_rate": 0.25},
+    "lenient": {"autopilot_select": true, "any_filter": true, "pending_status": true,
+                "import_id_per_call": true, "echo_hardware_identifier": true,
+                "plain_intune_errors": true, "always_retry_after": true,
+                "entra_object_at_enrollment": true, "any_token_audience": true},
+    "refusals": [{"endpoint": "autopilot.list", "query": "contains(groupTag", "status": 400,
+                  "times": 3}],
     "faults": {"endpoints": ["*"], "error_rate": 0.2, "error_statuses": [503], "latency_ms": 50,
                "jitter_ms": 10, "drop_rate": 0.01, "drop_after_rate": 0.02, "malformed_rate": 0.03},
     "rules": [{"description": "transient", "serial_prefix": "ST-", "error": "StorageError"},
@@ -38,7 +45,16 @@ TEST(ScenarioParse, AFullDocumentSetsEveryField) {
   EXPECT_EQ(s.seed, 7u);
   EXPECT_EQ(s.time_scale, 60);
   EXPECT_EQ(s.auth.apps.at(0).client_secret, "s-1");
-  EXPECT_EQ(s.import.initial_status, "unknown");
+  EXPECT_EQ(s.import.serial_filter_status, 501);
+  EXPECT_EQ(s.paging.directory_page_size, 5);
+  EXPECT_EQ(s.throttling.omit_retry_after_rate, 0.25);
+  EXPECT_TRUE(s.lenient.autopilot_select && s.lenient.any_filter && s.lenient.pending_status &&
+              s.lenient.import_id_per_call && s.lenient.echo_hardware_identifier &&
+              s.lenient.plain_intune_errors && s.lenient.always_retry_after &&
+              s.lenient.entra_object_at_enrollment && s.lenient.any_token_audience);
+  ASSERT_EQ(s.refusals.size(), 1u);
+  EXPECT_EQ(s.refusals[0].status, 400);
+  EXPECT_EQ(s.refusals[0].times, 3);
   EXPECT_EQ(s.registration.delay_seconds, 600);
   EXPECT_EQ(s.throttling.writes.limit, 10);
   EXPECT_EQ(s.faults.error_statuses, std::vector<int>{503});
@@ -60,7 +76,14 @@ TEST(ScenarioParse, MistakesAreErrorsNamingTheirPlace) {
       {R"({"faults": {"error_rate": 1.5}})", "rates must be between 0 and 1"},
       {R"({"faults": {"error_statuses": [404]}})", "must be 5xx"},
       {R"({"time_scale": 0})", "time_scale must be > 0"},
-      {R"({"import": {"initial_status": "done"}})", "initial_status"},
+      {R"({"import": {"initial_status": "pending"}})", "unknown key 'initial_status'"},
+      {R"({"import": {"serial_filter_status": 404}})",
+       "serial_filter_status must be 0, 400 or 501"},
+      {R"({"lenient": {"select": true}})", "scenario.lenient: unknown key 'select'"},
+      {R"({"lenient": {"any_filter": 1}})", "any_filter must be true or false"},
+      {R"({"refusals": [{"query": "x"}]})", "endpoint is required"},
+      {R"({"refusals": [{"endpoint": "*", "status": 503}]})", "status must be 400, 500 or 501"},
+      {R"({"throttling": {"omit_retry_after_rate": 2}})", "omit_retry_after_rate"},
       {R"({"tenant": {"devices": [{"serial_number": "A", "hardware_hash": "T0E"}]}})",
        "hardware_hash is not valid base64"},
       {R"([])", "must be an object"},
@@ -110,7 +133,7 @@ TEST_F(TimeTest, TimeScaleMakesTenMinutesTakeTenSeconds) {
   start(scenario);
   const auto id = import({device_row("TS-1", make_hash("TS-1"))})[0]["id"].get<std::string>();
   advance(9900ms);
-  EXPECT_EQ(status_of(id), "pending");
+  EXPECT_EQ(status_of(id), "unknown");
   advance(100ms);
   EXPECT_EQ(status_of(id), "complete");
   auto device = get_json(kAutopilot)["value"][0];

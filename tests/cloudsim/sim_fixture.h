@@ -162,6 +162,17 @@ class SimTest : public ::testing::Test {
   std::string token_;
 };
 
+// The text of an Intune error: error.message holds Intune's JSON document, whose Message ends in
+// " - Operation ID (for customer support): ..."; this is the part before it.
+inline std::string intune_text(const HttpResponse& response) {
+  const json body = json::parse(response.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("error")) return {};
+  const json inner = json::parse(body["error"].value("message", ""), nullptr, false);
+  if (inner.is_discarded() || !inner.is_object()) return {};
+  const std::string message = inner.value("Message", "");
+  return message.substr(0, message.find(" - Operation ID"));
+}
+
 // The path (origin stripped) of an absolute @odata.nextLink.
 inline std::string path_of(const std::string& link) {
   const std::string origin = "http://127.0.0.1:8080";

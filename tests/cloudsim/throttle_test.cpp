@@ -13,6 +13,8 @@ class ThrottleTest : public SimTest {
   void SetUp() override {
     Scenario scenario = quiet_scenario();
     scenario.throttling.enabled = true;  // the defaults: 100 writes and 1000 requests per 20 s
+    // These tests check that Retry-After is honest; its omission has tests of its own.
+    scenario.lenient.always_retry_after = true;
     start(scenario);
     token();  // the token endpoint is not throttled, but take it out of the way
   }
@@ -90,6 +92,35 @@ TEST_F(ThrottleTest, RetryAfterCanBeOmittedPerEndpoint) {
   EXPECT_EQ(throttled.status, 429);
   EXPECT_EQ(throttled.header("Retry-After"), "");
   EXPECT_EQ(sim().stats()["throttled"]["without_retry_after"], 1);
+}
+
+// Some Intune endpoints answer 429 without Retry-After (Microsoft Q&A, "Throttling limits for
+// Graph API (beta) managedDevices"): by default about half of Intune's 429s go without it; the
+// directory's always carry it.
+TEST_F(ThrottleTest, SomeIntune429sComeWithoutRetryAfterByDefault) {
+  Scenario scenario = quiet_scenario();
+  scenario.throttling.enabled = true;
+  scenario.throttling.writes = {1, 20};
+  scenario.throttling.requests = {1, 20};
+  start(scenario);
+  EXPECT_EQ(write().status, 404);
+  int with = 0;
+  int without = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto throttled = write();
+    ASSERT_EQ(throttled.status, 429);
+    (throttled.header("Retry-After").empty() ? without : with) += 1;
+    // Intune's body: its document in error.message.
+    EXPECT_NE(intune_text(throttled).find("Too many requests"), std::string::npos)
+        << throttled.body;
+  }
+  EXPECT_GT(with, 5);
+  EXPECT_GT(without, 5);
+  for (int i = 0; i < 10; ++i) {
+    auto directory = graph("GET", "/v1.0/groups/missing/members");
+    ASSERT_EQ(directory.status, 429);
+    EXPECT_NE(directory.header("Retry-After"), "");
+  }
 }
 
 TEST_F(ThrottleTest, BudgetsArePerApp) {

@@ -141,6 +141,100 @@ TEST_F(RegistrationE2E, FaultsAndThrottlingLoseNothingAndImportNothingTwice) {
   EXPECT_LT(import_and_poll, 123) << by_endpoint.dump(2);
 }
 
+// Every import answer is a 200 whose body is cut off (the simulator imported the devices, the
+// client cannot read that it did): the batches are in doubt, looked up by serial among the import
+// records and adopted, never sent again.
+TEST_F(RegistrationE2E, CutOffImportAnswersAreLookedUpNotImportedTwice) {
+  start_cloud({{"seed", 7},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 60}}},
+               {"faults", {{"endpoints", {"imported.import"}}, {"malformed_rate", 1}}}});
+  start_service({"--batch-size", "20"});
+  const auto csv = make_devices({"CUT-:60"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(90s)) << status().dump(2);
+  EXPECT_EQ(status()["states"]["ready_for_user"], 60);
+  const Json stats = cloud_stats();
+  EXPECT_TRUE(stats["imports"]["serials_imported_more_than_once"].empty())
+      << stats["imports"]["serials_imported_more_than_once"].dump();
+  EXPECT_EQ(stats["imports"]["by_serial"].size(), 60u);
+  EXPECT_EQ(stats["imports"]["calls"], 3) << "each batch sent once";
+  EXPECT_EQ(stats["faults"]["malformed"], 3);
+  const std::string log = read_file(dir_.path() / "data" / "logs" / "hangard.log");
+  EXPECT_NE(log.find("but with a body that is not JSON: the devices may have been imported"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("reached the cloud before the interruption"), std::string::npos);
+}
+
+// The same with one device per call (looked up by serial alone) and a service that refuses the
+// serial filter on import records: the engine lists the whole import table instead.
+TEST_F(RegistrationE2E, CutOffAnswersWithTheSerialFilterRefusedUseTheImportTable) {
+  start_cloud({{"seed", 8},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 60}}},
+               {"import", {{"serial_filter_status", 501}}},
+               {"faults", {{"endpoints", {"imported.import"}}, {"malformed_rate", 1}}}});
+  start_service({"--batch-size", "1"});
+  const auto csv = make_devices({"ONE-:3"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(90s)) << status().dump(2);
+  EXPECT_EQ(status()["states"]["ready_for_user"], 3);
+  const Json stats = cloud_stats();
+  EXPECT_TRUE(stats["imports"]["serials_imported_more_than_once"].empty()) << stats.dump(2);
+  EXPECT_EQ(stats["imports"]["calls"], 3);
+  EXPECT_GE(stats["requests"]["by_endpoint"]["imported.list"]["by_status"]["501"], 1)
+      << stats["requests"]["by_endpoint"].dump(2);
+  const std::string log = read_file(dir_.path() / "data" / "logs" / "hangard.log");
+  EXPECT_NE(log.find("refuses to filter import records by serial (HTTP 501"), std::string::npos)
+      << log;
+}
+
+// A request form the cloud keeps refusing (here the group-tag filter, 500 every time): after three
+// passes it is an error in the log with its request id and a problem in `hangar status`, and the
+// engine lists every Autopilot device instead, so the devices still reach Ready for user.
+TEST_F(RegistrationE2E, ARequestTheCloudKeepsRefusingNeedsAttentionAndHasAFallback) {
+  start_cloud(
+      {{"seed", 9},
+       {"time_scale", 600},
+       {"registration", {{"delay_seconds", 60}}},
+       {"refusals",
+        {{{"endpoint", "autopilot.list"}, {"query", "contains(groupTag"}, {"status", 500}}}}});
+  start_service();
+  const auto csv = make_devices({"REF-:4"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(120s)) << status().dump(2);
+  const Json s = status();
+  EXPECT_EQ(s["states"]["ready_for_user"], 4);
+  ASSERT_EQ(s["cloud"]["needs_attention"].size(), 1u) << s.dump(2);
+  const Json& problem = s["cloud"]["needs_attention"][0];
+  EXPECT_NE(problem["request"].get<std::string>().find("contains(groupTag"), std::string::npos);
+  EXPECT_EQ(problem["http_status"], 500);
+  const std::string request_id = problem["request_id"];
+  EXPECT_FALSE(request_id.empty());
+  EXPECT_NE(problem["fallback"].get<std::string>().find("every Autopilot device"),
+            std::string::npos);
+  EXPECT_GT(s["cloud"]["last_error_at"].get<std::int64_t>(), 0);
+  EXPECT_TRUE(s["cloud"]["last_error_resolved"].get<bool>()) << "the fallback worked since";
+  auto human = hangar({"status"});
+  EXPECT_NE(human.output.find("ATTENTION     the cloud keeps refusing GET"), std::string::npos)
+      << human.output;
+  EXPECT_NE(human.output.find("(resolved: calls succeed again since"), std::string::npos)
+      << human.output;
+  const std::string log = read_file(dir_.path() / "data" / "logs" / "hangard.log");
+  const auto error_line = log.find("[error] the cloud has refused GET");
+  ASSERT_NE(error_line, std::string::npos) << log;
+  EXPECT_NE(log.substr(error_line, log.find('\n', error_line) - error_line).find(request_id),
+            std::string::npos)
+      << log.substr(error_line, 600);
+  // Each refused call was logged at warn with its request id, in Intune's words.
+  EXPECT_NE(log.find("[warning] cloud call failed: GET "), std::string::npos);
+  EXPECT_NE(log.find("An internal server error has occurred - Operation ID"), std::string::npos);
+  const Json stats = cloud_stats();
+  EXPECT_EQ(stats["requests"]["by_endpoint"]["autopilot.list"]["by_status"]["500"], 3)
+      << "asked three passes running, then not again for hours";
+}
+
 TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   // PARTNER-1 was registered by a partner with our group tag; it is enrolled and synced a day ago.
   start_cloud({{"seed", 9},

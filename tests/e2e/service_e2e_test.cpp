@@ -217,6 +217,8 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
   // Engine settings are checked too, each error naming the setting and what it takes.
   for (const auto& [text, wanted] :
        {std::pair{R"({"batch_size": 0})", "\"batch_size\" must be a whole number from 1 to 500"},
+        std::pair{R"({"graph_scope": "https://graph.microsoft.us"})",
+                  "\"graph_scope\" must end in \"/.default\""},
         std::pair{R"({"batch_size": "50"})", "\"batch_size\" must be a whole number"},
         std::pair{R"({"inactive_after_days": -1})", "\"inactive_after_days\" must be a positive"},
         std::pair{R"({"poll_interval_seconds": 0})",

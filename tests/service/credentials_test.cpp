@@ -153,6 +153,28 @@ TEST_F(CredentialsTest, SetVerifiesStoresAndSwitchesTheClientWithoutARestart) {
   ASSERT_TRUE(restarted->api().list_autopilot_devices().ok());
 }
 
+// National clouds need their Graph host in the scope: derived from graph_url, or as configured.
+TEST_F(CredentialsTest, TheTokenScopeFollowsTheGraphHostOrTheConfiguredScope) {
+  auto s = settings();
+  s.cloud_url.clear();
+  s.authority_url = "https://login.microsoftonline.us";
+  s.graph_url = "https://graph.microsoft.us/beta";
+  auto manager = open(s);
+  EXPECT_EQ(manager->describe()["scope"], "https://graph.microsoft.us/.default");
+  ASSERT_TRUE(manager->set(fresh()).ok());
+  EXPECT_NE(cloud_.last_token_body.find("scope=https%3A%2F%2Fgraph.microsoft.us%2F.default"),
+            std::string::npos)
+      << cloud_.last_token_body;
+  s.graph_url = "https://dod-graph.microsoft.us/v1.0";
+  s.graph_scope = "https://dod-graph.microsoft.us/.default";
+  auto configured = open(s);
+  EXPECT_EQ(configured->describe()["scope"], "https://dod-graph.microsoft.us/.default");
+  ASSERT_TRUE(configured->api().list_autopilot_devices().ok());
+  EXPECT_NE(cloud_.last_token_body.find("scope=https%3A%2F%2Fdod-graph.microsoft.us%2F.default"),
+            std::string::npos)
+      << cloud_.last_token_body;
+}
+
 TEST_F(CredentialsTest, RefusedCredentialsChangeNothing) {
   auto manager = open(settings());
   auto wrong = fresh();

@@ -29,7 +29,6 @@ class FakeCloud final : public cloud::RegistrationApi {
   std::map<std::string, int> imports_per_serial;
   int import_calls = 0;
   int lookups = 0;
-  int list_calls = 0;
   int deletes = 0;
   std::vector<std::size_t> batch_sizes;
   // How an imported serial ends: "complete" or an error name.
@@ -41,6 +40,24 @@ class FakeCloud final : public cloud::RegistrationApi {
   int tag_lists = 0;
   int tag_sets = 0;
 
+  // Errors to return from the next reads of each kind ("tagged", "by_serial", "for_serial",
+  // "table", "get"), in order; then the read works.
+  std::map<std::string, std::deque<core::Error>> read_failures;
+  // Import answers to cut off (kErrInDoubt) after the records were made, and serials an answer
+  // leaves out although they were imported.
+  int cut_off_answers = 0;
+  std::set<std::string> left_out;
+  // Records of other tools in the import table.
+  int foreign_records = 0;
+
+  std::optional<core::Error> fail(const std::string& kind) {
+    auto it = read_failures.find(kind);
+    if (it == read_failures.end() || it->second.empty()) return std::nullopt;
+    core::Error error = it->second.front();
+    it->second.pop_front();
+    return error;
+  }
+
   core::Result<std::vector<cloud::ImportRecord>> import_devices(
       std::span<const cloud::ImportItem> items) override {
     ++import_calls;
@@ -51,51 +68,65 @@ class FakeCloud final : public cloud::RegistrationApi {
       return error;
     }
     batch_sizes.push_back(items.size());
-    const std::string import_id = "imp-" + std::to_string(import_calls);
     std::vector<cloud::ImportRecord> out;
     for (const auto& item : items) {
       cloud::ImportRecord record;
       record.id = "rec-" + item.serial + "-" + std::to_string(++imports_per_serial[item.serial]);
-      record.import_id = import_id;
+      record.import_id = record.id;  // as Intune answers: one import id per record
       record.serial = item.serial;
-      record.status = cloud::ImportStatus::kPending;
+      record.status = cloud::ImportStatus::kUnknown;
       records[record.id] = record;
-      out.push_back(record);
+      if (!left_out.contains(item.serial)) out.push_back(record);
+    }
+    if (cut_off_answers > 0) {
+      --cut_off_answers;
+      core::Error error = core::make_error(
+          cloud::kErrInDoubt, "POST .../import answered HTTP 200 but with a body that is not JSON");
+      error.http_status = 200;
+      error.request_id = "req-cut-off";
+      return error;
     }
     return out;
   }
-  // Pending records finish as `outcome` says when polled.
-  core::Result<std::vector<cloud::ImportRecord>> import_records(const std::string& id) override {
-    ++list_calls;
-    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
-    std::vector<cloud::ImportRecord> out;
-    for (auto& [rid, record] : records) {
-      if (record.import_id != id) continue;
-      const std::string how = outcome.count(record.serial) ? outcome[record.serial] : "complete";
-      if (how == "complete") {
-        record.status = cloud::ImportStatus::kComplete;
-        record.registration_id = "ap-" + record.serial;
-        register_device(record.serial);
-      } else if (how != "pending") {
-        record.status = cloud::ImportStatus::kError;
-        record.error_name = how;
-        record.request_id = "req-poll-" + record.serial;
-      }
-      out.push_back(record);
+  // A pending record finishes as `outcome` says when it is read.
+  void progress(cloud::ImportRecord& record) {
+    const std::string how = outcome.count(record.serial) ? outcome[record.serial] : "complete";
+    if (how == "complete") {
+      record.status = cloud::ImportStatus::kComplete;
+      record.registration_id = "ap-" + record.serial;
+      register_device(record.serial);
+    } else if (how != "pending") {
+      record.status = cloud::ImportStatus::kError;
+      record.error_name = how;
+      record.request_id = "req-poll-" + record.serial;
     }
-    return out;
+  }
+  int record_gets = 0;
+  core::Result<std::optional<cloud::ImportRecord>> import_record(const std::string& id) override {
+    ++record_gets;
+    if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    if (auto error = fail("get")) return *error;
+    auto it = records.find(id);
+    if (it == records.end()) return std::optional<cloud::ImportRecord>();
+    progress(it->second);
+    return std::optional<cloud::ImportRecord>(it->second);
   }
   int table_lists = 0;
   core::Result<std::vector<cloud::ImportRecord>> list_import_records() override {
     ++table_lists;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
-    std::set<std::string> imports;
-    for (const auto& [id, record] : records) imports.insert(record.import_id);
+    if (auto error = fail("table")) return *error;
     std::vector<cloud::ImportRecord> out;
-    for (const auto& import_id : imports) {
-      auto part = import_records(import_id);
-      --list_calls;  // counted as one table list, not per import
-      out.insert(out.end(), part->begin(), part->end());
+    for (auto& [id, record] : records) {
+      progress(record);
+      out.push_back(record);
+    }
+    for (int i = 0; i < foreign_records; ++i) {
+      cloud::ImportRecord other;
+      other.id = "foreign-" + std::to_string(i);
+      other.serial = "OTHER-TOOL-" + std::to_string(i);
+      other.status = cloud::ImportStatus::kComplete;
+      out.push_back(other);
     }
     return out;
   }
@@ -103,6 +134,7 @@ class FakeCloud final : public cloud::RegistrationApi {
       const std::string& serial) override {
     ++lookups;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    if (auto error = fail("for_serial")) return *error;
     std::vector<cloud::ImportRecord> out;
     for (const auto& [id, record] : records) {
       if (record.serial == serial) out.push_back(record);
@@ -130,16 +162,15 @@ class FakeCloud final : public cloud::RegistrationApi {
       const std::string& serial) override {
     ++lookups;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    if (auto error = fail("by_serial")) return *error;
     register_device(serial);
     return std::optional<cloud::AutopilotDevice>(with_profile(tenant[serial]));
-  }
-  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices() override {
-    return std::vector<cloud::AutopilotDevice>{};
   }
   core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& tag) override {
     ++tag_lists;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
+    if (auto error = fail("tagged")) return *error;
     std::vector<cloud::AutopilotDevice> out;
     for (const auto& [serial, device] : tenant) {
       if (device.group_tag == tag) out.push_back(with_profile(device));
@@ -150,11 +181,12 @@ class FakeCloud final : public cloud::RegistrationApi {
   std::map<std::string, std::int64_t> last_sync;  // managed id -> ms
   int enrollment_lists = 0;
   int managed_lists = 0;
-  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_enrollment() override {
+  // Every device, every field (the activity pass, the tag sweep, the fallback of the filters).
+  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices() override {
     ++enrollment_lists;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     std::vector<cloud::AutopilotDevice> out;
-    for (const auto& [serial, device] : tenant) out.push_back(device);
+    for (const auto& [serial, device] : tenant) out.push_back(with_profile(device));
     return out;
   }
   core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override {
@@ -323,7 +355,7 @@ TEST_F(EngineTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   // One pass: the import table listed once (three import calls, 23 records: one page), the
   // finished devices registered and their profiles confirmed in the same pass.
   EXPECT_EQ(cloud_.table_lists, 1);
-  EXPECT_EQ(cloud_.list_calls, 0);
+  EXPECT_EQ(cloud_.record_gets, 0) << "one table list is cheaper than 23 GETs";
   EXPECT_EQ(cloud_.tag_lists, 1);  // one list per group tag confirms all 22
   EXPECT_EQ(store_->get_device("D0")->cloud_device_id, "ap-D0");
   EXPECT_EQ(count("ready_for_user"), 22);
@@ -594,9 +626,9 @@ TEST_F(EngineTest, OfflineProbesEveryFewSecondsAndResumesWhenTheNetworkReturns) 
   Engine engine(*store_, cloud_, clock_, config_);
   run_for(60s, engine);
   EXPECT_FALSE(engine.status().online);
-  // About one attempt per probe interval, never a busy loop: the first upload, then lookups of
-  // the devices it left in doubt (the request may have arrived) every 5 s.
-  const int attempts = cloud_.import_calls + cloud_.lookups;
+  // About one attempt per probe interval, never a busy loop: the first upload, then a look at the
+  // import table for the devices it left in doubt (the request may have arrived) every 5 s.
+  const int attempts = cloud_.import_calls + cloud_.lookups + cloud_.table_lists;
   EXPECT_LE(attempts, 14);
   EXPECT_GE(attempts, 11);
   EXPECT_EQ(count("queued"), 3);
@@ -646,6 +678,131 @@ TEST_F(EngineTest, PausedEngineSendsNothingUntilResumed) {
   engine.resume();
   engine.step();
   EXPECT_EQ(cloud_.import_calls, 1);
+}
+
+// ---- what the real service does (issue 10) ----
+
+core::Error http_failure(const char* code, int status, const std::string& request_id) {
+  core::Error error = core::make_error(
+      code, "GET https://graph.example/beta/... answered HTTP " + std::to_string(status) +
+                ": InternalServerError: An internal server error has occurred");
+  error.http_status = status;
+  error.request_id = request_id;
+  return error;
+}
+
+class RecordingSink final : public EventSink {
+ public:
+  void write(const EventEntry& entry) override { entries.push_back(entry); }
+  std::vector<EventEntry> entries;
+};
+
+TEST_F(EngineTest, ACutOffImportAnswerPutsTheBatchInDoubtAndItIsLookedUpNotSentAgain) {
+  queue("K", 12);
+  config_.batch_size = 6;
+  cloud_.cut_off_answers = 2;  // both import calls were taken, their answers lost
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(2min, engine);
+  EXPECT_EQ(count("ready_for_user"), 12);
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+  EXPECT_EQ(cloud_.imports_per_serial.size(), 12u);
+}
+
+TEST_F(EngineTest, ADeviceMissingFromAnImportAnswerIsLookedUpNotSentAgain) {
+  queue("M", 3);
+  cloud_.left_out = {"M1"};
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(2min, engine);
+  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_EQ(cloud_.imports_per_serial["M1"], 1);
+}
+
+TEST_F(EngineTest, RecoveryListsTheImportTableWhenTheSerialFilterIsRefused) {
+  queue("R", 1);
+  cloud_.cut_off_answers = 1;
+  // One in-doubt device: one contains() lookup is cheaper than the table, but it is refused.
+  cloud_.read_failures["for_serial"] = {http_failure(cloud::kErrRejected, 400, "req-400")};
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(2min, engine);
+  EXPECT_EQ(cloud_.lookups, 1);
+  EXPECT_GE(cloud_.table_lists, 1);
+  EXPECT_EQ(count("ready_for_user"), 1);
+  EXPECT_EQ(cloud_.imports_per_serial["R0"], 1) << "found in the table, not imported again";
+}
+
+TEST_F(EngineTest, ARefusedFilterFallsBackAfterThreePassesNeedsAttentionAndIsRetriedLater) {
+  queue("Z", 2);
+  config_.poll_interval = 30s;
+  for (int i = 0; i < 50; ++i) {
+    cloud_.read_failures["tagged"].push_back(
+        http_failure(cloud::kErrTransient, 500, "req-500-" + std::to_string(i)));
+  }
+  RecordingSink sink;
+  Engine engine(*store_, cloud_, clock_, config_);
+  engine.set_event_sink(&sink);
+  run_for(20min, engine);
+  // Three passes refused, then every Autopilot device listed instead: Ready for user after all.
+  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(cloud_.tag_lists, 3) << "not asked again once refused three passes running";
+  const EngineStatus status = engine.status();
+  ASSERT_EQ(status.refused_requests.size(), 1u);
+  const RefusedRequest& refused = status.refused_requests.front();
+  EXPECT_EQ(refused.form_id, "autopilot.by_group_tag");
+  EXPECT_EQ(refused.http_status, 500);
+  EXPECT_EQ(refused.request_id, "req-500-2");
+  EXPECT_EQ(refused.passes, 3);
+  EXPECT_NE(refused.fallback.find("every Autopilot device"), std::string::npos);
+  ASSERT_EQ(sink.entries.size(), 1u);
+  EXPECT_EQ(sink.entries[0].id, EventId::kCloudRequestRefused);
+  EXPECT_EQ(sink.entries[0].level, EventLevel::kError);
+  EXPECT_EQ(sink.entries[0].strings.at(4), "req-500-2");
+  // The last error names its time; the fallback's success resolved it.
+  EXPECT_NE(status.last_error.find("req-500-2"), std::string::npos) << status.last_error;
+  EXPECT_GT(status.last_error_at, 0);
+  EXPECT_GE(status.last_error_resolved_at, status.last_error_at);
+
+  // Six hours later the filter is asked again, and accepted: the problem is over.
+  cloud_.read_failures["tagged"].clear();
+  run_for(std::chrono::hours(6), engine);
+  queue_profile("Y0", "standard");
+  run_for(2min, engine);
+  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_GT(cloud_.tag_lists, 3);
+  EXPECT_TRUE(engine.status().refused_requests.empty());
+  ASSERT_EQ(sink.entries.size(), 2u);
+  EXPECT_EQ(sink.entries[1].id, EventId::kCloudRequestAccepted);
+}
+
+TEST_F(EngineTest, ThrottlingIsNotARefusalOfTheForm) {
+  queue("W", 1);
+  for (int i = 0; i < 6; ++i) {
+    core::Error throttled = http_failure(cloud::kErrThrottled, 429, "req-429");
+    throttled.retry_after = 1s;
+    cloud_.read_failures["tagged"].push_back(throttled);
+  }
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(10min, engine);
+  EXPECT_EQ(count("ready_for_user"), 1);
+  EXPECT_TRUE(engine.status().refused_requests.empty());
+  EXPECT_EQ(cloud_.enrollment_lists, 1) << "only the activity pass lists every device";
+}
+
+TEST_F(EngineTest, AFewPendingRecordsInABigImportTableAreReadOneByOne) {
+  queue("B", 2);
+  cloud_.foreign_records = 4500;  // other tools' records: five pages
+  cloud_.outcome["B0"] = "pending";
+  cloud_.outcome["B1"] = "pending";
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(31s, engine);
+  EXPECT_EQ(cloud_.table_lists, 1) << "the first poll learns how big the table is";
+  EXPECT_EQ(cloud_.record_gets, 0);
+  run_for(61s, engine);
+  EXPECT_EQ(cloud_.table_lists, 1);
+  // Polls at 60, 90 and 120 s, two GETs each: cheaper than five pages each.
+  EXPECT_EQ(cloud_.record_gets, 6);
+  cloud_.outcome.clear();
+  run_for(31s, engine);
+  EXPECT_EQ(count("ready_for_user"), 2);
 }
 
 // ---- profile groups ----

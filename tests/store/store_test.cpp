@@ -450,6 +450,35 @@ TEST(StoreEngine, ClaimReleaseUploadFinishRequeueAndRetry) {
   EXPECT_EQ(requeued->next_attempt_at, 9000);
 }
 
+TEST(StoreEngine, AWholeImportAnswerIsRecordedInOneGoSkippingDevicesThatMoved) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  for (const char* serial : {"A", "B", "C", "D"}) {
+    ASSERT_TRUE(store->insert_device(testing::sample_device(serial, 1000)).ok());
+  }
+  ASSERT_EQ(store->claim_upload_batch(2000, 4)->size(), 4u);
+  ASSERT_TRUE(store->mark_uploaded("C", "rec-C0", "rec-C0", 2100).ok());  // moved meanwhile
+  const std::vector<Store::Uploaded> answer{{"a", "rec-A", "rec-A"},      // serials ignore case
+                                            {"B", "rec-B", "rec-B"},
+                                            {"C", "rec-C", "rec-C"},
+                                            {"GONE", "rec-X", "rec-X"}};
+  auto skipped = store->mark_uploaded_all(answer, 2200);
+  ASSERT_TRUE(skipped.ok()) << skipped.error().message;
+  EXPECT_EQ(*skipped, (std::vector<std::string>{"C", "GONE"}));
+  const auto a = store->get_device("A");
+  EXPECT_EQ(a->state, "registration_pending");
+  EXPECT_EQ(a->import_record_id, "rec-A");
+  EXPECT_EQ(a->import_id, "rec-A");
+  EXPECT_FALSE(a->in_flight_since.has_value());
+  EXPECT_EQ(a->attempts, 1);
+  EXPECT_EQ(store->history("A")->back().reason, "uploaded (import rec-A)");
+  EXPECT_EQ(store->get_device("C")->import_record_id, "rec-C0") << "left as it was";
+  EXPECT_EQ(store->get_device("D")->state, "queued") << "not in the answer: still in flight";
+  EXPECT_EQ(store->in_doubt_devices()->size(), 1u);
+  EXPECT_TRUE(store->mark_uploaded_all({}, 2300)->empty());
+}
+
 TEST(StoreDevices, TransitionUpdatesStateAndWritesHistory) {
   TempDir dir;
   auto store = open_or_die(dir.file("queue.db"));

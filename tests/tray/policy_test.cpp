@@ -228,6 +228,43 @@ TEST_F(PolicyTest, HealthFollowsTheServiceAndTheCloud) {
   EXPECT_EQ(model_.health(), Health::kOk);
 }
 
+// A request form the cloud keeps refusing (status's cloud.needs_attention) outranks failures and a
+// pause: nothing moves until someone looks. The status text says what, with the request id.
+TEST_F(PolicyTest, ARequestTheCloudKeepsRefusingNeedsAttention) {
+  connect();
+  Json reply = status_reply(5, 2, true, /*paused=*/true);
+  reply["cloud"]["last_error"] = "GET .../windowsAutopilotDeviceIdentities answered HTTP 500";
+  reply["cloud"]["last_error_resolved"] = true;
+  reply["cloud"]["needs_attention"] = Json::array(
+      {{{"request", "GET .../windowsAutopilotDeviceIdentities?$filter=contains(groupTag,'...')"},
+        {"purpose", "confirming registered devices (Ready for user)"},
+        {"http_status", 500},
+        {"request_id", "req-7"},
+        {"fallback", "every Autopilot device is listed instead"}}});
+  model_.on_status(snapshot(reply));
+  EXPECT_EQ(model_.health(), Health::kAttention);
+  EXPECT_STREQ(health_name(model_.health()), "attention");
+  EXPECT_EQ(model_.tooltip(),
+            "Hangar: needs attention: the cloud keeps refusing a request\n2 pending, 2 failed, "
+            "5 ready");
+  const std::string text = status_text(*model_.last_status());
+  EXPECT_NE(text.find("Needs attention: the cloud keeps refusing GET "
+                      ".../windowsAutopilotDeviceIdentities?$filter=contains(groupTag,'...') "
+                      "(for confirming registered devices (Ready for user)): HTTP 500, request id "
+                      "req-7; every Autopilot device is listed instead"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("; resolved since)"), std::string::npos) << text;
+  // Malformed entries are skipped, never thrown on.
+  reply["cloud"]["needs_attention"] = Json::array({1, "x"});
+  model_.on_status(snapshot(reply));
+  EXPECT_EQ(model_.health(), Health::kFailures);
+  reply["cloud"]["needs_attention"] = Json::array();
+  reply["states"]["registration_failed"] = 0;
+  model_.on_status(snapshot(reply));
+  EXPECT_EQ(model_.health(), Health::kPaused);
+}
+
 TEST_F(PolicyTest, TooltipCountsPerState) {
   EXPECT_EQ(model_.tooltip(), "Hangar: service not reachable");
   connect();

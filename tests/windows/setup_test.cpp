@@ -141,7 +141,8 @@ TEST(EventLog, MessageIdsMatchTheEventIds) {
   // The message table was compiled with plain ids: what Event Viewer shows is the EventId.
   for (EventId id : {EventId::kServiceStarted, EventId::kServiceStopped, EventId::kServiceFailed,
                      EventId::kRegistrationFailed, EventId::kReadyForUser,
-                     EventId::kRegistrationFailedSummary, EventId::kReadyForUserSummary}) {
+                     EventId::kRegistrationFailedSummary, EventId::kReadyForUserSummary,
+                     EventId::kCloudRequestRefused, EventId::kCloudRequestAccepted}) {
     EXPECT_EQ(message_id(id), static_cast<unsigned long>(id));
   }
 }
@@ -154,6 +155,11 @@ TEST(EventLog, EntriesAreAccepted) {
   EXPECT_TRUE(sink.try_write(
       {EventId::kRegistrationFailed, EventLevel::kWarning, {"SN-2", "Device not found"}}));
   EXPECT_TRUE(sink.try_write({EventId::kServiceStopped, EventLevel::kInformation, {}}));
+  EXPECT_TRUE(sink.try_write(
+      {EventId::kCloudRequestRefused,
+       EventLevel::kError,
+       {"GET .../windowsAutopilotDeviceIdentities?$filter=...", "confirming registered devices",
+        "500", "An internal server error", "req-1", "every Autopilot device is listed instead"}}));
 }
 
 }  // namespace

@@ -116,14 +116,75 @@ std::optional<std::string> optional_string(const json& params, const char* key) 
   return it->is_null() ? std::string() : it->get<std::string>();
 }
 
+// Which API a list belongs to: Intune and the directory page differently.
+enum class Api { kIntune, kDirectory };
+
+void page_sizes(const SimState& state, Api api, PageRequest& page) {
+  const auto& paging = state.scenario.paging;
+  page.default_page_size = api == Api::kDirectory ? paging.directory_page_size : paging.page_size;
+  page.max_page_size =
+      api == Api::kDirectory ? paging.directory_max_page_size : paging.max_page_size;
+}
+
+bool has_option(const RequestContext& ctx, const char* name) {
+  for (const auto& [key, value] : ctx.query) {
+    if (iequals(key, name)) return true;
+  }
+  return false;
+}
+
+// Intune's answer to a query it does not support: 400 "An error has occurred" (the text of the
+// v1.0 list page and the reports; the Operation ID part is added with Intune's document).
+core::Error intune_bad_request() { return core::make_error("BadRequest", "An error has occurred"); }
+
+// What Intune accepts on windowsAutopilotDeviceIdentities: no $select at all (any projection is a
+// 500, microsoft-graph-docs-contrib #5193 and #2756, DeviceOffboardingManager #65) and, in $filter,
+// filter functions instead of operators ("eq ... not currently supported", the list page;
+// msgraph-sdk-powershell #1260): contains() is the documented one.
+std::optional<core::Error> refuse_autopilot_query(const SimState& state, const RequestContext& ctx,
+                                                  const QueryOptions& options) {
+  const auto& lenient = state.scenario.lenient;
+  if (!lenient.autopilot_select && has_option(ctx, "$select")) {
+    return core::make_error("InternalServerError", "An internal server error has occurred");
+  }
+  if (!lenient.any_filter && options.filter) {
+    const auto function = options.filter->single_function();
+    if (!function || function->first != "contains") return intune_bad_request();
+  }
+  return std::nullopt;
+}
+
+// Import records: nothing is documented; public tools filter them with contains(serialNumber,...)
+// (WindowsAutopilotIntune's Get-AutopilotImportedDevice -serial), so that is all this serves, and
+// scenario.import.serial_filter_status can refuse even that (400 or 501).
+std::optional<core::Error> refuse_imported_query(const SimState& state,
+                                                 const QueryOptions& options) {
+  if (!options.filter) return std::nullopt;
+  const int refusal = state.scenario.import.serial_filter_status;
+  if (refusal == 501) {
+    return core::make_error("NotImplemented", "The filter is not supported on this resource");
+  }
+  if (refusal == 400) return intune_bad_request();
+  if (state.scenario.lenient.any_filter) return std::nullopt;
+  const auto function = options.filter->single_function();
+  if (!function || function->first != "contains" || function->second != "serialNumber") {
+    return intune_bad_request();
+  }
+  return std::nullopt;
+}
+
 template <typename T>
 ApiResult list(const SimState& state, const RequestContext& ctx, const OrderedStore<T>& store,
-               const EntitySchema& schema) {
+               const EntitySchema& schema, Api api = Api::kIntune) {
   auto options = parse_query_options(ctx.query, schema, true);
   if (!options) return options.error();
+  if (&schema == &autopilot_device_schema()) {
+    if (auto refused = refuse_autopilot_query(state, ctx, *options)) return *refused;
+  } else if (&schema == &imported_identity_schema()) {
+    if (auto refused = refuse_imported_query(state, *options)) return *refused;
+  }
   PageRequest page;
-  page.default_page_size = state.scenario.paging.page_size;
-  page.max_page_size = state.scenario.paging.max_page_size;
+  page_sizes(state, api, page);
   page.collection_url = ctx.graph_base + "/" + schema.entity_set;
   page.context_url = ctx.graph_base + "/$metadata#" + schema.entity_set;
   return ok(make_page(store.items(), *options, schema, page));
@@ -151,8 +212,7 @@ ApiResult group_members(SimState& state, const RequestContext& ctx, const std::s
                                 "objects are not present.");
   }
   PageRequest page;
-  page.default_page_size = state.scenario.paging.page_size;
-  page.max_page_size = state.scenario.paging.max_page_size;
+  page_sizes(state, Api::kDirectory, page);
   page.collection_url = ctx.graph_base + "/groups/" + group_id + "/members/microsoft.graph.device";
   page.context_url = ctx.graph_base + "/$metadata#devices";
   return ok(make_page(state.tenant.group_devices(group_id), *options, schema, page));
@@ -318,6 +378,9 @@ ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRo
     case GraphOp::kAutopilotList:
       return list(state, ctx, tenant.autopilot_devices(), autopilot_device_schema());
     case GraphOp::kAutopilotGet:
+      if (!state.scenario.lenient.autopilot_select && has_option(ctx, "$select")) {
+        return core::make_error("InternalServerError", "An internal server error has occurred");
+      }
       return get_one(ctx, tenant.autopilot_device(r.id), autopilot_device_schema(), r.id);
     case GraphOp::kUpdateProperties: {
       auto params = action_parameters(
@@ -377,7 +440,8 @@ ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRo
       if (auto removed = tenant.remove_member(r.id, r.member); !removed) return removed.error();
       return no_content();
     case GraphOp::kDevicesList:
-      return list(state, ctx, tenant.directory_devices(), directory_device_schema());
+      return list(state, ctx, tenant.directory_devices(), directory_device_schema(),
+                  Api::kDirectory);
     case GraphOp::kDeviceGet:
       return get_one(ctx, tenant.directory_device(r.id), directory_device_schema(), r.id);
     case GraphOp::kMethodNotAllowed:

@@ -327,6 +327,13 @@ core::Result<Filter> Filter::parse(std::string_view text, const EntitySchema& sc
 
 bool Filter::matches(const json& entity) const { return evaluate(*root_, entity); }
 
+std::optional<std::pair<std::string, std::string>> Filter::single_function() const {
+  if (!root_ || root_->kind != Node::Kind::kFunction) return std::nullopt;
+  std::string path;
+  for (const auto& part : root_->path) path += (path.empty() ? "" : "/") + part;
+  return std::make_pair(root_->op, path);
+}
+
 std::string encode_skiptoken(std::uint64_t after_seq) {
   return base64url_encode("after:" + std::to_string(after_seq));
 }

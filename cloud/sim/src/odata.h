@@ -30,6 +30,9 @@ class Filter {
   // property named ...").
   static core::Result<Filter> parse(std::string_view text, const EntitySchema& schema);
   bool matches(const nlohmann::json& entity) const;
+  // When the whole filter is one function call ("contains(serialNumber,'X')"): the function's
+  // name in lower case and the property path ("serialNumber", "state/deviceImportStatus").
+  std::optional<std::pair<std::string, std::string>> single_function() const;
 
  private:
   std::shared_ptr<const Node> root_;

@@ -234,9 +234,10 @@ Scenario parse_or_throw(const json& document) {
   root.get_object("import", [&](Reader& r) {
     r.get("max_devices_per_call", s.import.max_devices_per_call);
     r.get("validate_hash", s.import.validate_hash);
-    r.get("initial_status", s.import.initial_status);
-    if (s.import.initial_status != "pending" && s.import.initial_status != "unknown") {
-      r.fail("initial_status must be \"pending\" or \"unknown\"");
+    r.get("serial_filter_status", s.import.serial_filter_status);
+    const int status = s.import.serial_filter_status;
+    if (status != 0 && status != 400 && status != 501) {
+      r.fail("serial_filter_status must be 0, 400 or 501");
     }
     if (s.import.max_devices_per_call < 1) r.fail("max_devices_per_call must be >= 1");
   });
@@ -253,13 +254,22 @@ Scenario parse_or_throw(const json& document) {
   root.get_object("paging", [&](Reader& r) {
     r.get("page_size", s.paging.page_size);
     r.get("max_page_size", s.paging.max_page_size);
-    if (s.paging.page_size < 1 || s.paging.max_page_size < 1) r.fail("sizes must be >= 1");
+    r.get("directory_page_size", s.paging.directory_page_size);
+    r.get("directory_max_page_size", s.paging.directory_max_page_size);
+    if (s.paging.page_size < 1 || s.paging.max_page_size < 1 || s.paging.directory_page_size < 1 ||
+        s.paging.directory_max_page_size < 1) {
+      r.fail("sizes must be >= 1");
+    }
   });
   root.get_object("throttling", [&](Reader& r) {
     r.get("enabled", s.throttling.enabled);
     r.get_object("writes", [&](Reader& b) { read_budget(b, s.throttling.writes); });
     r.get_object("requests", [&](Reader& b) { read_budget(b, s.throttling.requests); });
     r.get("omit_retry_after", s.throttling.omit_retry_after);
+    r.get("omit_retry_after_rate", s.throttling.omit_retry_after_rate);
+    if (!valid_rate(s.throttling.omit_retry_after_rate)) {
+      r.fail("omit_retry_after_rate must be between 0 and 1");
+    }
   });
   root.get_object("faults", [&](Reader& r) {
     auto& f = s.faults;
@@ -279,6 +289,33 @@ Scenario parse_or_throw(const json& document) {
       if (status < 500 || status > 599) r.fail("error_statuses must be 5xx");
     }
     if (f.latency_ms < 0 || f.jitter_ms < 0) r.fail("latency_ms and jitter_ms must be >= 0");
+  });
+  root.get_object("lenient", [&](Reader& r) {
+    auto& l = s.lenient;
+    r.get("autopilot_select", l.autopilot_select);
+    r.get("any_filter", l.any_filter);
+    r.get("pending_status", l.pending_status);
+    r.get("import_id_per_call", l.import_id_per_call);
+    r.get("echo_hardware_identifier", l.echo_hardware_identifier);
+    r.get("plain_intune_errors", l.plain_intune_errors);
+    r.get("always_retry_after", l.always_retry_after);
+    r.get("entra_object_at_enrollment", l.entra_object_at_enrollment);
+    r.get("any_token_audience", l.any_token_audience);
+  });
+  root.get_array("refusals", s.refusals, [](const json& j, const std::string& path) {
+    Reader r(j, path);
+    RefusalRule rule;
+    r.get("endpoint", rule.endpoint);
+    r.get("query", rule.query);
+    r.get("status", rule.status);
+    r.get("times", rule.times);
+    r.finish();
+    if (rule.endpoint.empty()) r.fail("endpoint is required (an endpoint id or pattern)");
+    if (rule.status != 400 && rule.status != 500 && rule.status != 501) {
+      r.fail("status must be 400, 500 or 501");
+    }
+    if (rule.times < 0) r.fail("times must be >= 0");
+    return rule;
   });
   root.get_array("rules", s.rules, read_rule);
   root.get_object("tenant", [&](Reader& r) {

@@ -14,6 +14,32 @@ using nlohmann::json;
 // Distinct, fixed offsets so the two request-level streams never mirror the tenant's.
 constexpr std::uint64_t kRequestStream = 0x5eed0001;
 constexpr std::uint64_t kFaultStream = 0x5eed0002;
+constexpr std::uint64_t kThrottleStream = 0x5eed0003;
+
+// Graph's own resource names for the global cloud, and the simulator's origin as a client
+// addresses it (the scope Hangar derives from its configured Graph URL).
+bool audience_accepted(const std::string& audience, const RequestContext& ctx) {
+  return iequals(audience, "https://graph.microsoft.com") ||
+         iequals(audience, "00000003-0000-0000-c000-000000000000") || iequals(audience, ctx.origin);
+}
+
+// The first refusal rule that matches this request, if any (and counts it).
+std::optional<int> refusal_status(SimState& state, const RequestContext& ctx,
+                                  const GraphRoute& route) {
+  const auto& rules = state.scenario.refusals;
+  std::string query;
+  for (const auto& [key, value] : ctx.query) query += key + "=" + value + "&";
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const RefusalRule& rule = rules[i];
+    if (!endpoint_matches({rule.endpoint}, route.endpoint) || !icontains(query, rule.query)) {
+      continue;
+    }
+    if (rule.times > 0 && state.refusals_used[i] >= rule.times) continue;
+    ++state.refusals_used[i];
+    return rule.status;
+  }
+  return std::nullopt;
+}
 
 bool is_write(const std::string& method) { return method != "GET" && method != "HEAD"; }
 
@@ -68,12 +94,24 @@ HttpResponse unauthorized(TokenCheck check, const RequestContext& ctx) {
 HttpResponse serve_graph(SimState& state, const RequestContext& ctx, const GraphRoute& route) {
   auto token = state.tokens.validate(ctx.header("authorization"), ctx.now_ms);
   if (token.check != TokenCheck::kOk) return unauthorized(token.check, ctx);
+  // A token for another resource (another national cloud's Graph, say) is refused, as by Graph.
+  if (!state.scenario.lenient.any_token_audience && !audience_accepted(token.audience, ctx)) {
+    auto response = graph_error(401, "InvalidAuthenticationToken",
+                                "Access token validation failure. Invalid audience.", ctx);
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"\", error=\"invalid_token\"");
+    return response;
+  }
 
   const auto& throttling = state.scenario.throttling;
   if (auto wait_ms =
           state.throttler.admit(token.client_id, is_write(ctx.request.method), ctx.now_ms)) {
     const auto seconds = (*wait_ms + 999) / 1000;  // whole seconds, rounded up: never too early
-    const bool send_retry_after = !endpoint_matches(throttling.omit_retry_after, route.endpoint);
+    // Some Intune endpoints answer 429 without Retry-After (Microsoft Q&A): a share of them here.
+    const bool omitted_by_intune = is_intune_endpoint(route.endpoint) &&
+                                   !state.scenario.lenient.always_retry_after &&
+                                   state.throttle_rng.chance(throttling.omit_retry_after_rate);
+    const bool send_retry_after =
+        !omitted_by_intune && !endpoint_matches(throttling.omit_retry_after, route.endpoint);
     state.stats.throttled(route.endpoint, send_retry_after);
     auto response = graph_error(429, "TooManyRequests",
                                 "Too many requests from this application. Retry after " +
@@ -81,6 +119,15 @@ HttpResponse serve_graph(SimState& state, const RequestContext& ctx, const Graph
                                 ctx);
     if (send_retry_after) response.headers.emplace_back("Retry-After", std::to_string(seconds));
     return response;
+  }
+
+  if (auto status = refusal_status(state, ctx, route)) {
+    const char* code = *status == 400   ? "BadRequest"
+                       : *status == 501 ? "NotImplemented"
+                                        : "InternalServerError";
+    return graph_error(
+        *status, code,
+        *status == 500 ? "An internal server error has occurred" : "An error has occurred", ctx);
   }
 
   auto result = handle_graph(state, ctx, route);
@@ -146,7 +193,13 @@ int status_for_code(const std::string& code) {
   if (code == "BadRequest" || code == "Request_BadRequest") return 400;
   if (code == "ResourceNotFound" || code == "Request_ResourceNotFound") return 404;
   if (code == "MethodNotAllowed") return 405;
+  if (code == "NotImplemented") return 501;
   return 500;
+}
+
+bool is_intune_endpoint(const std::string& endpoint) {
+  return endpoint.rfind("imported.", 0) == 0 || endpoint.rfind("autopilot.", 0) == 0 ||
+         endpoint.rfind("managedDevices.", 0) == 0;
 }
 
 HttpResponse json_response(int status, const json& body, const char* content_type) {
@@ -157,11 +210,49 @@ HttpResponse json_response(int status, const json& body, const char* content_typ
   return response;
 }
 
+namespace {
+
+// Intune's error document, as its front end writes it into Graph's error.message (pretty-printed
+// with CRLF, microsoft-graph-docs-contrib #2756): the text, the operation and activity ids, and
+// the URL of the Intune service behind Graph.
+std::string intune_document(const std::string& message, const RequestContext& ctx) {
+  const std::string& target = ctx.request.target;
+  const auto path_start = target.find('/', 1);  // after /beta or /v1.0
+  std::string path = path_start == std::string::npos ? target : target.substr(path_start);
+  const auto query = path.find('?');
+  const std::string options = query == std::string::npos ? "" : "&" + path.substr(query + 1);
+  path = path.substr(0, query);
+  // In Intune's order ("_version" first): an ordered document, not nlohmann's sorted one.
+  nlohmann::ordered_json document{
+      {"_version", 3},
+      {"Message", message +
+                      " - Operation ID (for customer support): "
+                      "00000000-0000-0000-0000-000000000000 - Activity ID: " +
+                      ctx.client_request_id +
+                      " - Url: https://fef.msub01.manage.microsoft.com/DeviceEnrollmentFE/"
+                      "StatelessDeviceEnrollmentFEService" +
+                      path + "?api-version=2021-01-22" + options},
+      {"CustomApiErrorPhrase", ""},
+      {"RetryAfter", nullptr},
+      {"ErrorSourceService", ""},
+      {"HttpHeaders", "{}"}};
+  std::string text = document.dump(2);
+  std::string crlf;
+  for (char c : text) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  return crlf;
+}
+
+}  // namespace
+
 HttpResponse graph_error(int status, const std::string& code, const std::string& message,
                          const RequestContext& ctx) {
   json body{{"error",
              {{"code", code},
-              {"message", message},
+              // 401s come from Graph's own token check, before Intune: plain text.
+              {"message", ctx.intune && status != 401 ? intune_document(message, ctx) : message},
               {"innerError",
                {{"date", format_inner_error_date(ctx.now_ms)},
                 {"request-id", ctx.request_id},
@@ -178,11 +269,14 @@ void SimState::configure(Scenario next) {
   scenario = std::move(next);
   tenant.configure(scenario);
   throttler.configure(scenario.throttling);
+  refusals_used.assign(scenario.refusals.size(), 0);
 }
 
 void SimState::reset() {
   request_rng.reseed(scenario.seed ^ kRequestStream);
   fault_rng.reseed(scenario.seed ^ kFaultStream);
+  throttle_rng.reseed(scenario.seed ^ kThrottleStream);
+  refusals_used.assign(scenario.refusals.size(), 0);
   tenant.reset(scenario, now());
   throttler.reset();
   throttler.configure(scenario.throttling);
@@ -238,6 +332,8 @@ HttpResponse CloudSim::handle(const HttpRequest& request) {
     graph_ctx.graph_base = ctx.origin + "/" + s[0];
     const GraphRoute route =
         classify_graph(request.method, std::vector<std::string>(s.begin() + 1, s.end()));
+    graph_ctx.intune =
+        is_intune_endpoint(route.endpoint) && !state.scenario.lenient.plain_intune_errors;
     response = with_faults(state, graph_ctx, route.endpoint,
                            [&] { return serve_graph(state, graph_ctx, route); });
     state.stats.record(route.endpoint, response.status);

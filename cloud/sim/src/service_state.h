@@ -36,6 +36,8 @@ struct SimState {
   // own for record ids and delay jitter.)
   Rng request_rng{1};
   Rng fault_rng{1};
+  Rng throttle_rng{1};             // which Intune 429s go without Retry-After
+  std::vector<int> refusals_used;  // per scenario.refusals rule: requests refused so far
   Tenant tenant;
   TokenStore tokens;
   Throttler throttler;
@@ -56,6 +58,9 @@ struct RequestContext {
   std::string request_id;
   std::string client_request_id;
   std::int64_t now_ms = 0;
+  // An Intune endpoint (deviceManagement/...): its errors carry Intune's JSON document in
+  // error.message (unless scenario.lenient.plain_intune_errors).
+  bool intune = false;
 
   std::string header(const std::string& lower_name) const {
     auto it = request.headers.find(lower_name);
@@ -73,9 +78,13 @@ using ApiResult = core::Result<ApiReply>;
 
 int status_for_code(const std::string& code);
 HttpResponse json_response(int status, const nlohmann::json& body, const char* content_type);
-// {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}
+// {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}; on an
+// Intune endpoint `message` is Intune's own JSON document ({"_version": 3, "Message": "... -
+// Operation ID (for customer support): ... - Activity ID: ... - Url: ...", ...}) as a string.
 HttpResponse graph_error(int status, const std::string& code, const std::string& message,
                          const RequestContext& ctx);
+// True for the Intune endpoint ids (imported.*, autopilot.*, managedDevices.*).
+bool is_intune_endpoint(const std::string& endpoint);
 
 // Which Graph operation a method and path name, known before auth so throttling can key on it.
 enum class GraphOp {

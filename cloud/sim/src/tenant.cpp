@@ -12,7 +12,7 @@ namespace hangar::cloudsim {
 int default_error_code(const std::string& error_name) {
   static const std::map<std::string, int> kCodes{
       {error_names::kAlreadyAssigned, 806}, {error_names::kOtherTenant, 808},
-      {error_names::kInvalidHash, 901},     {error_names::kDuplicated, 902},
+      {error_names::kInvalidHash, 802},     {error_names::kDuplicated, 902},
       {error_names::kNotFound, 903},        {error_names::kStorage, 904},
   };
   auto it = kCodes.find(error_name);
@@ -106,11 +106,19 @@ std::vector<ImportedIdentity> Tenant::import_devices(const std::vector<ImportRow
     record.id = rng_.guid();
     record.serial_number = row.serial_number;
     record.product_key = row.product_key;
-    record.import_id = row.import_id.empty() ? call_import_id : row.import_id;
-    record.hardware_identifier = row.hardware_hash ? encode_base64(*row.hardware_hash) : "";
+    // Intune answers with importId equal to the record's id (MSEndpointMgr/Intune #71), whatever
+    // the row said; one id per call is the lenient switch.
+    record.import_id = !config_.lenient.import_id_per_call ? record.id
+                       : row.import_id.empty()             ? call_import_id
+                                                           : row.import_id;
+    // And with hardwareIdentifier empty: the hash is not echoed (the plan keeps it).
+    if (config_.lenient.echo_hardware_identifier && row.hardware_hash) {
+      record.hardware_identifier = encode_base64(*row.hardware_hash);
+    }
     record.group_tag = row.group_tag;
     record.assigned_user_principal_name = row.assigned_user_principal_name;
-    record.state.device_import_status = config_.import.initial_status;
+    // A fresh record is "unknown" (what every public uploader waits on), not "pending".
+    record.state.device_import_status = config_.lenient.pending_status ? "pending" : "unknown";
     auto& stored = imports_.insert(std::move(record));
 
     double seconds =
@@ -222,10 +230,12 @@ AutopilotDevice& Tenant::register_device(const ImportedIdentity& record, const P
   device.model = plan.model;
   device.product_key = record.product_key;
   device.user_principal_name = record.assigned_user_principal_name;
-  // Joined to Entra ID (azureActiveDirectoryDeviceId) only when it enrolls: see enroll().
   device.profile_status = "pending";
   device.hardware_hash = plan.hash;
   auto& stored = add_device(std::move(device));
+  // "When an Autopilot device is registered, it automatically creates a Microsoft Entra object"
+  // (memdocs registration-overview.md): azureActiveDirectoryDeviceId is set from now on.
+  if (!config_.lenient.entra_object_at_enrollment) join_directory(stored);
   profile_targets_[stored.id] =
       plan.profile_status.empty() ? config_.registration.profile_status : plan.profile_status;
   profile_due_.emplace(registered_ms + delay_ms(config_.registration.profile_delay_seconds),

@@ -23,6 +23,7 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
   managed_.clear();
   users_.clear();
   directory_.clear();
+  directory_by_device_id_.clear();
   groups_.clear();
   counts_ = ImportCounts{};
   plans_.clear();
@@ -45,9 +46,10 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
     if (seed.profile_status.rfind("assigned", 0) == 0) device.profile_assigned_ms = now_ms;
     // The scenario parser has checked the base64 already.
     if (auto hash = decode_edm_binary(seed.hardware_hash)) device.hardware_hash = *hash;
+    // A registered device has its Entra ID object (an enrolled one in any case).
+    if (seed.managed || !scenario.lenient.entra_object_at_enrollment) join_directory(device);
     if (seed.managed) {
       ManagedDevice managed;
-      join_directory(device);  // an enrolled device is joined to Entra ID
       managed.id = seed.managed->id.empty() ? rng_.guid() : seed.managed->id;
       managed.device_name = seed.managed->device_name.empty()
                                 ? default_device_name(seed.serial_number)
@@ -72,8 +74,8 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
       const AutopilotDevice* device = autopilot_device_by_serial(serial);
       const DirectoryDevice* object =
           device ? directory_device_by_device_id(device->azure_ad_device_id) : nullptr;
-      // The scenario parser cannot know which serials enrol; a member that is not joined is
-      // simply not a member (a scenario test shows it).
+      // A member without a directory object (only with lenient.entra_object_at_enrollment, for a
+      // device that is not enrolled) is simply not a member (a scenario test shows it).
       if (object) groups_.find(group.id)->members.insert(object->id);
     }
   }
@@ -137,15 +139,14 @@ void Tenant::join_directory(AutopilotDevice& device) {
   object.id = rng_.guid();
   object.device_id = device.azure_ad_device_id;
   object.display_name = default_device_name(device.serial_number);
+  directory_by_device_id_[to_lower(object.device_id)] = object.id;
   directory_.insert(std::move(object));
 }
 
 const DirectoryDevice* Tenant::directory_device_by_device_id(const std::string& device_id) const {
   if (device_id.empty()) return nullptr;
-  for (const auto& [seq, object] : directory_.items()) {
-    if (iequals(object.device_id, device_id)) return &object;
-  }
-  return nullptr;
+  const auto it = directory_by_device_id_.find(to_lower(device_id));
+  return it == directory_by_device_id_.end() ? nullptr : directory_.find(it->second);
 }
 
 const Group& Tenant::add_group(const std::string& id, const std::string& display_name,

@@ -88,8 +88,8 @@ HttpResponse handle_token(SimState& state, const RequestContext& ctx, const std:
                      "is the client secret value, not the client secret ID.",
                      ctx);
   }
-  // Client credentials need "<resource>/.default"; any resource is accepted because sovereign
-  // clouds name Graph differently.
+  // Client credentials need "<resource>/.default". Any resource gets a token (the token endpoint
+  // does not know which Graph host the client will call); Graph checks the audience (service.cpp).
   const std::string scope = form_value(form, "scope");
   if (!iends_with(scope, "/.default")) {
     return aad_error(400, "invalid_scope", 1002012,
@@ -99,7 +99,8 @@ HttpResponse handle_token(SimState& state, const RequestContext& ctx, const std:
                      ctx);
   }
   const std::int64_t lifetime_s = auth.token_lifetime_seconds;
-  std::string token = state.tokens.issue(app->client_id, auth.tenant_id, ctx.now_ms,
+  const std::string audience = scope.substr(0, scope.size() - std::string("/.default").size());
+  std::string token = state.tokens.issue(app->client_id, auth.tenant_id, audience, ctx.now_ms,
                                          lifetime_s * 1000, state.request_rng);
   json body{{"token_type", "Bearer"},
             {"expires_in", lifetime_s},

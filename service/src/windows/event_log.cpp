@@ -44,6 +44,10 @@ unsigned long message_id(EventId id) {
       return HANGAR_MSG_REGISTRATION_FAILED_SUMMARY;
     case EventId::kReadyForUserSummary:
       return HANGAR_MSG_READY_FOR_USER_SUMMARY;
+    case EventId::kCloudRequestRefused:
+      return HANGAR_MSG_CLOUD_REQUEST_REFUSED;
+    case EventId::kCloudRequestAccepted:
+      return HANGAR_MSG_CLOUD_REQUEST_ACCEPTED;
   }
   return static_cast<unsigned long>(id);
 }

@@ -43,6 +43,8 @@ std::string headline(const std::optional<StatusSnapshot>& status) {
       return "Hangar: uploads paused";
     case Health::kOffline:
       return status ? "Hangar: cloud offline" : "Hangar: service not reachable";
+    case Health::kAttention:
+      return "Hangar: needs attention: the cloud keeps refusing a request";
   }
   return "Hangar";
 }
@@ -59,6 +61,8 @@ const char* health_name(Health health) {
       return "failures";
     case Health::kPaused:
       return "paused";
+    case Health::kAttention:
+      return "attention";
   }
   return "unknown";
 }
@@ -91,6 +95,27 @@ core::Result<StatusSnapshot> parse_status(const Json& reply) {
     snapshot.cloud_online = flag(*cloud, "online", true);
     snapshot.paused = flag(*cloud, "paused", false);
     snapshot.cloud_error = text(*cloud, "last_error");
+    snapshot.cloud_error_resolved = flag(*cloud, "last_error_resolved", false);
+    if (const auto refused = cloud->find("needs_attention");
+        refused != cloud->end() && refused->is_array()) {
+      for (const auto& form : *refused) {
+        if (!form.is_object()) continue;
+        std::string line = "the cloud keeps refusing " + text(form, "request");
+        if (const std::string purpose = text(form, "purpose"); !purpose.empty()) {
+          line += " (for " + purpose + ")";
+        }
+        if (const auto status = form.find("http_status");
+            status != form.end() && status->is_number_integer()) {
+          line += ": HTTP " + std::to_string(status->get<int>());
+        }
+        if (const std::string id = text(form, "request_id"); !id.empty()) {
+          line += ", request id " + id;
+        }
+        const std::string fallback = text(form, "fallback");
+        line += "; " + (fallback.empty() ? std::string("that work waits") : fallback);
+        snapshot.attention.push_back(std::move(line));
+      }
+    }
   }
   snapshot.data_dir = text(reply, "data_dir");
   snapshot.endpoint = text(reply, "endpoint");
@@ -99,6 +124,7 @@ core::Result<StatusSnapshot> parse_status(const Json& reply) {
 
 Health health_of(const std::optional<StatusSnapshot>& status) {
   if (!status) return Health::kOffline;
+  if (!status->attention.empty()) return Health::kAttention;
   if (status->count("registration_failed") > 0) return Health::kFailures;
   if (status->paused) return Health::kPaused;
   if (!status->cloud_online) return Health::kOffline;
@@ -127,7 +153,11 @@ std::string status_text(const StatusSnapshot& status) {
   if (!status.endpoint.empty()) text += " (" + status.endpoint + ")";
   text += "\nCloud: ";
   text += status.cloud_online ? "online" : "offline";
-  if (!status.cloud_error.empty()) text += " (last error: " + status.cloud_error + ")";
+  if (!status.cloud_error.empty()) {
+    text += " (last error: " + status.cloud_error +
+            (status.cloud_error_resolved ? "; resolved since)" : ")");
+  }
+  for (const auto& line : status.attention) text += "\nNeeds attention: " + line;
   text += "\nUploads: ";
   text += status.paused ? "paused" : "running";
   text += "\n";

@@ -15,6 +15,8 @@ COLORREF health_colour(Health health) {
       return RGB(0xF0, 0xA0, 0x00);  // amber
     case Health::kOffline:
       return RGB(0x70, 0x70, 0x90);  // slate: unlike the neutral greys of the taskbar
+    case Health::kAttention:
+      return RGB(0xB0, 0x30, 0xC0);  // magenta: the service needs someone to look
   }
   return RGB(0, 0, 0);
 }

@@ -22,7 +22,9 @@ struct GraphConfig {
   std::string tenant_id;
   std::string client_id;
   std::string client_secret;  // never logged, never in an error message
-  std::string scope = "https://graph.microsoft.com/.default";
+  // The token's scope. Empty: graph_scope_for(graph_url), the Graph host's own "/.default", which
+  // national clouds require (graph.microsoft.us, dod-graph.microsoft.us, ...).
+  std::string scope;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   // A token is renewed this long before it expires, so no call races its expiry.
   std::chrono::seconds refresh_margin{300};
@@ -39,7 +41,7 @@ class GraphClient final : public RegistrationApi {
 
   core::Result<std::vector<ImportRecord>> import_devices(
       std::span<const ImportItem> items) override;
-  core::Result<std::vector<ImportRecord>> import_records(const std::string& import_id) override;
+  core::Result<std::optional<ImportRecord>> import_record(const std::string& id) override;
   core::Result<std::vector<ImportRecord>> import_records_for_serial(
       const std::string& serial) override;
   core::Status delete_import_record(const std::string& id) override;
@@ -48,7 +50,6 @@ class GraphClient final : public RegistrationApi {
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() override;
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) override;
-  core::Result<std::vector<AutopilotDevice>> list_autopilot_enrollment() override;
   core::Result<std::vector<ImportRecord>> list_import_records() override;
   core::Result<std::vector<ManagedDevice>> list_managed_devices() override;
   core::Result<std::optional<UserLicences>> find_user(const std::string& upn) override;
@@ -69,6 +70,8 @@ class GraphClient final : public RegistrationApi {
 
   // How many token requests were made (tests check the cache).
   int token_requests() const { return token_requests_; }
+  // The scope the token requests ask for.
+  const std::string& scope() const { return config_.scope; }
 
  private:
   GraphClient(GraphConfig config, HttpTransport& transport, const core::Clock& clock)
@@ -112,5 +115,14 @@ std::string url_encode(std::string_view text);
 std::string odata_quote(std::string_view text);
 // Parses one importedWindowsAutopilotDeviceIdentity JSON object.
 ImportRecord parse_import_record(const nlohmann::json& json);
+// The client-credentials scope for a Graph URL: its scheme and host (and port) + "/.default"
+// ("https://graph.microsoft.us/v1.0" -> "https://graph.microsoft.us/.default"). Microsoft: a
+// scope naming Graph must use the national cloud's own Graph host (learn.microsoft.com
+// graph/sdks/national-clouds).
+std::string graph_scope_for(std::string_view graph_url);
+// The text of a Graph error body: "code: message", with Intune's JSON document in `message`
+// ({"_version": 3, "Message": "..."}) replaced by its Message; OAuth2 bodies as "error:
+// description"; anything else as its first 200 characters.
+std::string graph_error_text(std::string_view body);
 
 }  // namespace hangar::cloud

@@ -19,6 +19,9 @@ inline constexpr char kErrTransient[] = "transient";  // 5xx, StorageError: retr
 inline constexpr char kErrAuth[] = "auth";            // credentials refused: needs the admin
 inline constexpr char kErrRejected[] = "rejected";    // 4xx about the request itself
 inline constexpr char kErrNotConfigured[] = "not_configured";
+// A write was answered 2xx but the answer was cut off or not JSON: the cloud may have done it. The
+// caller must find out (look the devices up) before it sends the same write again.
+inline constexpr char kErrInDoubt[] = "in_doubt";
 // kErrNetwork and kErrTimeout (http.h) mean the cloud could not be reached: the engine goes
 // offline.
 
@@ -35,8 +38,10 @@ ImportStatus parse_import_status(std::string_view text);
 
 // One importedWindowsAutopilotDeviceIdentity as the cloud reports it.
 struct ImportRecord {
-  std::string id;         // the record's id (what we poll and delete)
-  std::string import_id;  // shared by the records of one import call
+  std::string id;  // the record's id (what we poll and delete)
+  // Intune answers with importId equal to the record's id (MSEndpointMgr/Intune #71), so nothing
+  // may rely on one import id per call.
+  std::string import_id;
   std::string serial;
   ImportStatus status = ImportStatus::kUnknown;
   std::optional<long long> error_code;  // state.deviceErrorCode
@@ -54,9 +59,11 @@ struct AutopilotDevice {
   std::string profile_status;  // deploymentProfileAssignmentStatus (beta; empty on v1.0)
   std::string
       enrollment_state;  // enrollmentState: unknown|enrolled|pendingReset|failed|notContacted
-  std::string managed_device_id;  // the Intune managed device, once enrolled
-  // azureActiveDirectoryDeviceId: the Entra ID device's deviceId, once the device has joined
-  // (empty before; Intune's all-zero GUID is read as empty).
+  // The Intune managed device, once enrolled (empty before: Intune's all-zero GUID means none).
+  std::string managed_device_id;
+  // azureActiveDirectoryDeviceId: the Entra ID device's deviceId. Registration creates that
+  // device object (memdocs registration-overview.md), so it is set long before enrollment; only
+  // an identity without one carries Intune's all-zero GUID, read as empty.
   std::string azure_ad_device_id;
 };
 
@@ -110,30 +117,33 @@ class RegistrationApi {
  public:
   virtual ~RegistrationApi() = default;
   // One import call; the cloud answers with a record per device (same order is not assumed: match
-  // on serial).
+  // on serial). kErrInDoubt when a 2xx answer could not be read: the devices may be imported.
   virtual core::Result<std::vector<ImportRecord>> import_devices(
       std::span<const ImportItem> items) = 0;
-  // Every record of one import call (paged), to poll a whole batch with a few requests.
-  virtual core::Result<std::vector<ImportRecord>> import_records(const std::string& import_id) = 0;
-  // The whole import table (paged by 1,000): one request polls many import calls at once.
+  // One import record by its id (GET .../{id}); nullopt when it no longer exists (404).
+  virtual core::Result<std::optional<ImportRecord>> import_record(const std::string& id) = 0;
+  // The whole import table (the documented list, followed through its pages): one request polls
+  // many records at once.
   virtual core::Result<std::vector<ImportRecord>> list_import_records() = 0;
-  // Records for one serial (crash recovery: was it sent before we died?).
+  // Records for one serial (crash recovery: was it sent before we died?), exact serial only. The
+  // filter is what public tools use (contains(serialNumber,...)), not a documented one: a 400 or
+  // 501 means the service refuses it, and the caller lists the whole table instead.
   virtual core::Result<std::vector<ImportRecord>> import_records_for_serial(
       const std::string& serial) = 0;
   virtual core::Status delete_import_record(const std::string& id) = 0;
   virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
       const std::string& serial) = 0;
-  // Every Autopilot device (paged), for the daily group-tag sweep.
+  // Every Autopilot device (paged, every field: Intune answers any $select on this collection with
+  // a 500), for the activity pass, the daily group-tag sweep and as the fallback of the filtered
+  // reads.
   virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() = 0;
-  // The Autopilot devices whose group tag contains `group_tag` (paged, only the fields needed):
-  // confirms that a whole batch is registered and has its profile, a few requests per batch.
+  // The Autopilot devices whose group tag contains `group_tag` (paged): confirms that a whole
+  // batch is registered and has its profile, a few requests per batch.
   virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) = 0;
   virtual core::Status set_group_tag(const std::string& device_id, const std::string& tag) = 0;
 
   // ---- lifecycle (activity monitor, delivery) ----
-  // Every Autopilot device's enrollment (paged, $select: id, serial, enrollment, managed id).
-  virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_enrollment() = 0;
   // Every managed device's last sync (paged, $select: id, lastSyncDateTime).
   virtual core::Result<std::vector<ManagedDevice>> list_managed_devices() = 0;
   // The user and its licences; nullopt when no such user exists.

@@ -20,10 +20,13 @@ struct Error {
   // long the peer asked us to wait (HTTP Retry-After) before trying again.
   std::string request_id;
   std::optional<std::chrono::milliseconds> retry_after;
+  // The HTTP status of the peer's answer (0: none, e.g. the network failed), so a caller can tell
+  // a request the service refuses (400, 500) from one it could not take now (429, 503).
+  int http_status = 0;
 };
 
 inline Error make_error(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), {}, std::nullopt};
+  return Error{std::move(code), std::move(message), {}, std::nullopt, 0};
 }
 
 template <typename T>

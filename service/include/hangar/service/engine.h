@@ -17,6 +17,7 @@
 #include "hangar/cloud/registration.h"
 #include "hangar/core/clock.h"
 #include "hangar/core/stop.h"
+#include "hangar/service/cloud_health.h"
 #include "hangar/store/store.h"
 
 namespace hangar::service {
@@ -99,7 +100,7 @@ struct GroupSweep {
   std::int64_t started_at = 0;
   std::int64_t finished_at = 0;  // 0: none finished yet
   std::int64_t devices = 0;      // our registered devices whose memberships were checked
-  std::int64_t skipped = 0;      // registered, but not joined to Entra ID yet: nothing to check
+  std::int64_t skipped = 0;      // registered, no Entra ID device id read yet: nothing to check
   std::int64_t added = 0;        // put back in their profile's group
   std::int64_t removed = 0;      // taken out of another profile's group
   // Removals held back: the device's own group could not be listed, its profile has no group,
@@ -115,7 +116,11 @@ struct GroupSweep {
 struct EngineStatus {
   bool online = true;
   bool paused = false;
-  std::string last_error;  // the last cloud failure, for `hangar status`; already redacted
+  std::string last_error;          // the last cloud failure, for `hangar status`; already redacted
+  std::int64_t last_error_at = 0;  // when it happened (0: no failure)
+  std::int64_t last_error_resolved_at = 0;  // the next success after it (0: not yet)
+  // Request forms the cloud keeps refusing: they need attention (`hangar status`, the tray).
+  std::vector<RefusedRequest> refused_requests;
   std::optional<std::int64_t> blocked_until_ms;  // uploads wait until then (backoff/throttle)
   std::int64_t throttled = 0;                    // 429s received
   std::int64_t requests = 0;                     // cloud calls made
@@ -129,6 +134,9 @@ struct EngineStatus {
 
 class Engine {
  public:
+  // The code of a read's error when the request budget, not the cloud, said "not now".
+  static constexpr char kBudgetSpent[] = "budget_spent";
+
   Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clock& clock,
          EngineConfig config);
 
@@ -148,6 +156,8 @@ class Engine {
   bool sweep_groups();
   // New credentials were stored: forget the backoff earned with the old ones and try at once.
   void credentials_changed();
+  // Where refused request forms are reported besides the log (the Event Log); call before run().
+  void set_event_sink(EventSink* sink) { health_.set_event_sink(sink); }
   // Hands a Ready-for-user device to a user (`hangar deliver`): the user must exist and hold
   // every required licence; then the user is assigned to the Autopilot device and the delivery
   // recorded. Runs on the engine's thread (the one that owns the cloud client); waits at most
@@ -157,8 +167,12 @@ class Engine {
   EngineStatus status() const;
 
  private:
+  // In-doubt devices (a crash or an unreadable answer left them in flight): each is looked up by
+  // serial among the import records, or the whole table is listed when that takes fewer
+  // requests or the service refuses the serial filter; found ones are adopted, the rest queued.
   void recover(std::int64_t now);
-  void upload(std::int64_t now);
+  // True when a batch was sent (the call answered or not).
+  bool upload(std::int64_t now);
   void send(std::vector<store::DeviceRow> batch, std::int64_t now);
   void poll(std::int64_t now);
   // True when the device is now registered (its profile still to be confirmed).
@@ -187,7 +201,26 @@ class Engine {
   // A failed poll or confirmation: uploads and the next poll wait as on_failure() says.
   void poll_failed(const core::Error& error, std::int64_t now);
   bool spend_request(std::int64_t now, bool write);
-  void log_error(const std::string& what, const core::Error& error);
+
+  // ---- reads with a fallback (engine_reads.cpp). Each spends the request budget itself: an
+  // error with code kBudgetSpent means "not now, nothing failed"; other errors are the cloud's. A
+  // refused request form is tracked in health_, and its fallback used once the refusal persists.
+  // The import records of `devices` (Registration Pending with a record id), by record id: the
+  // whole table when that takes fewer requests than one GET per record; a record that is gone is
+  // absent.
+  core::Result<std::map<std::string, cloud::ImportRecord>> read_import_records(
+      const std::vector<const store::DeviceRow*>& devices, std::int64_t now);
+  // The Autopilot devices whose group tag contains `tag` (every device, filtered here, while the
+  // service refuses the filter).
+  core::Result<std::vector<cloud::AutopilotDevice>> read_tagged(const std::string& tag,
+                                                                std::int64_t now);
+  // One Autopilot device by serial (nullopt: not in the tenant).
+  core::Result<std::optional<cloud::AutopilotDevice>> read_device(const std::string& serial,
+                                                                  std::int64_t now);
+  // Every Autopilot device, listed at most once per pass.
+  core::Result<std::vector<cloud::AutopilotDevice>> read_all_devices(std::int64_t now);
+  // Rough pages of the import table (1,000 records a page): ours pending plus the others seen.
+  std::size_t import_table_pages(std::size_t ours) const;
 
   store::Store& store_;
   cloud::RegistrationApi& api_;
@@ -214,6 +247,8 @@ class Engine {
   std::size_t foreign_records_ = 0;  // import records not ours, seen in the last whole-table list
   std::int64_t budget_wait_until_ = 0;
   std::deque<std::string> deletions_;  // finished import records to delete (ours only)
+  CloudHealth health_;
+  std::optional<std::vector<cloud::AutopilotDevice>> all_devices_;  // read_all_devices(), per pass
 
   // One planned write. A device's corrections are consecutive, its add (if any) first: its
   // removes run only once the add succeeded or was not needed.

@@ -18,6 +18,10 @@ enum class EventId : std::uint16_t {
   kReadyForUser = 101,               // %1 serial
   kRegistrationFailedSummary = 110,  // %1 count, %2 from, %3 to (UTC)
   kReadyForUserSummary = 111,        // %1 count, %2 from, %3 to (UTC)
+  // A request form Microsoft's cloud keeps refusing (cloud_health.h): %1 the request, %2 what it is
+  // for, %3 HTTP status, %4 the answer, %5 request id, %6 what Hangar does meanwhile.
+  kCloudRequestRefused = 120,
+  kCloudRequestAccepted = 121,  // %1 the request, %2 what it is for
 };
 
 enum class EventLevel { kInformation, kWarning, kError };

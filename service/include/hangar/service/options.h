@@ -24,6 +24,9 @@ struct Options {
   std::string cloud_url;      // shorthand: authority = cloud_url, Graph = cloud_url + "/beta"
   std::string authority_url;  // default https://login.microsoftonline.com (sovereign clouds differ)
   std::string graph_url;      // default https://graph.microsoft.com/beta
+  // The token scope; empty: the Graph host's own "<scheme>://<host>/.default", which national
+  // clouds require (https://graph.microsoft.us/.default for US Government L4, ...).
+  std::string graph_scope;
   std::string tenant_id;
   std::string client_id;
   // HANGAR_CLIENT_SECRET only: it overrides the secret stored with `hangar config set-credentials`,

@@ -228,6 +228,16 @@ class Store {
   // Uploaded: Queued -> Registration Pending, with the cloud's import record and import ids.
   core::Status mark_uploaded(std::string_view serial, std::string_view record_id,
                              std::string_view import_id, std::int64_t now_ms);
+  struct Uploaded {
+    std::string serial;
+    std::string record_id;
+    std::string import_id;
+  };
+  // mark_uploaded() for the devices of one import answer, in one transaction (500 commits took
+  // longer than the import call itself). A device that is no longer queued, or gone, is left as it
+  // is and its serial returned; a store failure changes nothing.
+  core::Result<std::vector<std::string>> mark_uploaded_all(std::span<const Uploaded> devices,
+                                                           std::int64_t now_ms);
   core::Result<std::vector<DeviceRow>> pending_devices() const;
   // ---- the lifecycle ----
   // Every serial in the store, lower-cased (serials ignore case), for cheap membership tests.

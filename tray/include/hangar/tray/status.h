@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,16 +16,19 @@ namespace hangar::tray {
 
 using Json = nlohmann::json;
 
-// What the icon shows. Order of precedence (see health_of): offline (no service), failures,
-// paused, offline (cloud), ok.
-enum class Health { kOk, kOffline, kFailures, kPaused };
+// What the icon shows. Order of precedence (see health_of): offline (no service), attention (the
+// cloud keeps refusing a request the service needs), failures, paused, offline (cloud), ok.
+enum class Health { kOk, kOffline, kFailures, kPaused, kAttention };
 const char* health_name(Health health);
 
 struct StatusSnapshot {
   std::map<std::string, std::int64_t> states;  // storage key ("ready_for_user") -> devices
   bool cloud_online = true;
   bool paused = false;
-  std::string cloud_error;  // the engine's last cloud error, if any
+  std::string cloud_error;            // the engine's last cloud error, if any
+  bool cloud_error_resolved = false;  // a call has succeeded since
+  // The request forms the cloud keeps refusing (`cloud.needs_attention`), one line each.
+  std::vector<std::string> attention;
   std::string data_dir;
   std::string endpoint;
   std::int64_t count(const std::string& state) const;

@@ -32,8 +32,10 @@ struct ImportConfig {
   // Check that each decoded hash has the 'OA' record layout (InvalidZtdHardwareHash otherwise).
   // Base64 itself is always checked: a bad literal is the HTTP 400 Edm.Binary error.
   bool validate_hash = true;
-  // deviceImportStatus of a fresh record: "pending" or "unknown".
-  std::string initial_status = "pending";
+  // The answer to contains(serialNumber,'...') on import records, the one filter public tools use
+  // there (nothing is documented): 0 serves it; 400 or 501 refuses it (and every other filter),
+  // as a service that does not support it would. Any other filter is a 400 either way.
+  int serial_filter_status = 0;
 };
 
 // Delays are simulated seconds; Scenario::time_scale divides them into real time.
@@ -44,9 +46,13 @@ struct RegistrationConfig {
   std::string profile_status = "assignedUnkownSyncState";  // (sic): Graph's spelling
 };
 
+// Intune's lists page at about 1,000 (microsoft-graph-docs-contrib #3693, powershell-intune-samples
+// #2); the directory's at 100 by default and 999 at most (Graph paging docs).
 struct PagingConfig {
-  std::int64_t page_size = 100;       // without $top
+  std::int64_t page_size = 1000;      // Intune lists without $top
   std::int64_t max_page_size = 1000;  // $top above this is capped
+  std::int64_t directory_page_size = 100;
+  std::int64_t directory_max_page_size = 999;
 };
 
 // At most `limit` admitted requests in any `window_seconds` (a sliding window, real time).
@@ -59,9 +65,11 @@ struct ThrottleConfig {
   bool enabled = true;
   Budget writes{100, 20};     // per app: POST/PUT/PATCH/DELETE on Graph (DOMAIN.md)
   Budget requests{1000, 20};  // per app: every Graph request
-  // Endpoint patterns (see endpoint_matches) whose 429s carry no Retry-After, as some Intune
-  // endpoints do.
+  // Endpoint patterns (see endpoint_matches) whose 429s never carry a Retry-After.
   std::vector<std::string> omit_retry_after;
+  // The share of Intune endpoints' 429s sent without Retry-After, as some Intune endpoints do
+  // (Microsoft Q&A); decided by a seeded RNG of its own.
+  double omit_retry_after_rate = 0.5;
 };
 
 // Injected faults, decided by the scenario's seeded RNG so a sequential run repeats exactly.
@@ -74,6 +82,29 @@ struct FaultConfig {
   double drop_rate = 0;         // connection closed, request not processed
   double drop_after_rate = 0;   // request processed, then the connection closed: reply lost
   double malformed_rate = 0;    // request processed, 200 with a body cut mid-JSON
+};
+
+// The real service's answers where the simulator used to be more forgiving, each back on only by
+// its own switch (cloud/sim/README.md, "Fidelity"). All false: as strict as the service.
+struct LenientConfig {
+  bool autopilot_select = false;            // serve $select on windowsAutopilotDeviceIdentities
+  bool any_filter = false;                  // the whole $filter language on every list
+  bool pending_status = false;              // fresh import records "pending", not "unknown"
+  bool import_id_per_call = false;          // one importId per import call (or the row's own)
+  bool echo_hardware_identifier = false;    // hardwareIdentifier echoed in answers
+  bool plain_intune_errors = false;         // Intune errors without the JSON-in-message document
+  bool always_retry_after = false;          // every 429 carries Retry-After
+  bool entra_object_at_enrollment = false;  // the Entra ID device appears at enrollment only
+  bool any_token_audience = false;          // a token for any resource works on Graph
+};
+
+// A request form to refuse (fault injection for the client's fallbacks): requests to `endpoint`
+// (a pattern) whose decoded query contains `query` (ignoring case) get `status`.
+struct RefusalRule {
+  std::string endpoint;
+  std::string query;
+  int status = 500;  // 400, 500 or 501
+  int times = 0;     // 0: always; else the first N matching requests only
 };
 
 // A failure/behaviour rule matched against an imported row's serial number. Every matcher given
@@ -145,6 +176,8 @@ struct Scenario {
   PagingConfig paging;
   ThrottleConfig throttling;
   FaultConfig faults;
+  LenientConfig lenient;
+  std::vector<RefusalRule> refusals;
   std::vector<Rule> rules;
   std::vector<SeedDevice> devices;
   std::vector<OemDevice> oem_devices;

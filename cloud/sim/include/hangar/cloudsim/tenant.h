@@ -25,14 +25,15 @@ inline constexpr std::int64_t kNeverMs = std::numeric_limits<std::int64_t>::min(
 namespace error_names {
 inline constexpr const char* kAlreadyAssigned = "ZtdDeviceAlreadyAssigned";    // 806
 inline constexpr const char* kOtherTenant = "ZtdDeviceAssignedToOtherTenant";  // 808
-inline constexpr const char* kInvalidHash = "InvalidZtdHardwareHash";
+inline constexpr const char* kInvalidHash = "InvalidZtdHardwareHash";          // 802
 inline constexpr const char* kDuplicated = "ZtdDeviceDuplicated";
 inline constexpr const char* kNotFound = "ZtdDeviceNotFound";  // the name is an assumption
 inline constexpr const char* kStorage = "StorageError";        // transient
 }  // namespace error_names
 
-// deviceErrorCode for a name: 806 and 808 are documented; the others are the simulator's own
-// (90x, outside the 8xx range so nobody takes them for real codes). Unknown names get 500.
+// deviceErrorCode for a name: 802, 806 and 808 are public (oofhours.com, Microsoft's 806/808
+// article); the others are the simulator's own (90x, outside the 8xx range so nobody takes them
+// for real codes). Unknown names get 500.
 int default_error_code(const std::string& error_name);
 
 struct ImportState {
@@ -283,6 +284,9 @@ class Tenant {
   OrderedStore<ManagedDevice> managed_;
   OrderedStore<User> users_;
   OrderedStore<DirectoryDevice> directory_;
+  // deviceId (lower case) -> object id: registration makes an object per device, so a large
+  // tenant must not be scanned for each.
+  std::unordered_map<std::string, std::string> directory_by_device_id_;
   OrderedStore<Group> groups_;
   ImportCounts counts_;
 
