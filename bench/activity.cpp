@@ -152,12 +152,7 @@ int main(int argc, char** argv) {
   }
 
   test::SimTransport transport(sim, kOrigin);
-  cloud::GraphConfig graph;
-  graph.authority_url = kOrigin;
-  graph.graph_url = std::string(kOrigin) + "/beta";
-  graph.tenant_id = "11111111-1111-4111-8111-111111111111";
-  graph.client_id = "22222222-2222-4222-8222-222222222222";
-  graph.client_secret = "hangar-cloudsim-secret";
+  const cloud::GraphConfig graph = test::sim_graph_config(kOrigin);
   auto client = cloud::GraphClient::create(graph, transport, clock);
   if (!client) {
     std::fprintf(stderr, "activity: %s\n", client.error().message.c_str());

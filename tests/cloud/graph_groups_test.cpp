@@ -57,12 +57,7 @@ class GraphGroupsTest : public ::testing::Test {
   void start(int enrolled, int members, int page_size = 100) {
     sim_ = std::make_unique<cloudsim::CloudSim>(scenario(enrolled, members, page_size), clock_);
     transport_ = std::make_unique<test::SimTransport>(*sim_, kOrigin);
-    GraphConfig config;
-    config.authority_url = kOrigin;
-    config.graph_url = std::string(kOrigin) + "/beta";
-    config.tenant_id = "11111111-1111-4111-8111-111111111111";
-    config.client_id = "22222222-2222-4222-8222-222222222222";
-    config.client_secret = "hangar-cloudsim-secret";
+    const cloud::GraphConfig config = test::sim_graph_config(kOrigin);
     auto client = GraphClient::create(config, *transport_, clock_);
     ASSERT_TRUE(client.ok()) << client.error().message;
     client_ = std::move(client).value();

@@ -356,12 +356,7 @@ class ContractTest : public ::testing::Test {
     store_ = std::move(store::Store::open(path_)).value();
     sim_ = std::make_unique<cloudsim::CloudSim>(contract_scenario(), clock_);
     transport_ = std::make_unique<RecordingTransport>(*sim_, kOrigin);
-    cloud::GraphConfig graph;
-    graph.authority_url = kOrigin;
-    graph.graph_url = std::string(kOrigin) + "/beta";
-    graph.tenant_id = "11111111-1111-4111-8111-111111111111";
-    graph.client_id = "22222222-2222-4222-8222-222222222222";
-    graph.client_secret = "hangar-cloudsim-secret";
+    const cloud::GraphConfig graph = test::sim_graph_config(kOrigin);
     client_ = std::move(cloud::GraphClient::create(graph, *transport_, clock_)).value();
     service::EngineConfig config;
     config.batch_size = 1;  // one device per call: every in-doubt device is looked up alone
@@ -428,12 +423,7 @@ TEST_F(ContractTest, EveryRequestTheEngineMakesIsAFormOfTheTable) {
   // one (GET .../{id}) rather than by listing the table. Made straight through the simulator.
   {
     SimTransport direct(*sim_, kOrigin);
-    cloud::GraphConfig graph;
-    graph.authority_url = kOrigin;
-    graph.graph_url = std::string(kOrigin) + "/beta";
-    graph.tenant_id = "11111111-1111-4111-8111-111111111111";
-    graph.client_id = "22222222-2222-4222-8222-222222222222";
-    graph.client_secret = "hangar-cloudsim-secret";
+    const cloud::GraphConfig graph = test::sim_graph_config(kOrigin);
     auto other_tool = std::move(cloud::GraphClient::create(graph, direct, clock_)).value();
     for (int call = 0; call < 3; ++call) {
       std::vector<cloud::ImportItem> items;

@@ -8,10 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "hangar/cloud/graph_client.h"
 #include "hangar/cloud/http.h"
 #include "hangar/cloudsim/service.h"
 
 namespace hangar::test {
+
+// The GraphClient settings for the simulator's default tenant and app, reached at `origin`.
+inline cloud::GraphConfig sim_graph_config(const std::string& origin) {
+  cloud::GraphConfig graph;
+  graph.authority_url = origin;
+  graph.graph_url = origin + "/beta";
+  graph.tenant_id = "11111111-1111-4111-8111-111111111111";
+  graph.client_id = "22222222-2222-4222-8222-222222222222";
+  graph.client_secret = "hangar-cloudsim-secret";
+  return graph;
+}
 
 class SimTransport final : public cloud::HttpTransport {
  public:
