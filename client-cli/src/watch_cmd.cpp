@@ -1,9 +1,11 @@
 // `hangar watch`: prints device state changes live, from the service's `subscribe` stream.
 #include <chrono>
-#include <thread>
+#include <utility>
 
 #include "cli_common.h"
 #include "hangar/core/device.h"
+#include "hangar/core/stop.h"
+#include "hangar/ipc/event_stream.h"
 
 namespace hangar::cli {
 
@@ -33,7 +35,7 @@ struct WatchOptions {
   std::optional<std::string> state;  // storage key to keep, or all
   std::optional<std::int64_t> count;
   bool reconnect = true;
-  std::int64_t heartbeat_ms = 10'000;
+  std::optional<std::int64_t> heartbeat_ms;
 };
 
 }  // namespace
@@ -81,80 +83,86 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
     options.state = std::string(core::storage_key(*state));
   }
 
-  std::optional<std::int64_t> last_seq = options.since;
+  ipc::EventStreamOptions stream_options;
+  stream_options.since = options.since;
+  stream_options.heartbeat_ms = options.heartbeat_ms;
+  stream_options.reconnect = options.reconnect;
+  stream_options.first_retry = std::chrono::milliseconds(500);
+  stream_options.max_retry = std::chrono::milliseconds(10'000);
+  core::SystemClock clock;
+  ipc::EventStream stream(g.endpoint, stream_options, clock);
+  core::StopSource never;  // watch runs until --count or Ctrl-C
   std::int64_t shown = 0;
-  bool ever_connected = false;
-  auto backoff = std::chrono::milliseconds(500);
+  bool new_history = false;  // the last subscription met a new history: the next one replays it
+  using Kind = ipc::StreamEvent::Kind;
   for (;;) {
-    auto client = connect(g);
-    core::Result<Json> ack = client ? client->subscribe(last_seq, options.heartbeat_ms)
-                                    : core::Result<Json>(client.error());
-    if (!ack) {
-      const bool unreachable =
-          ack.error().code == ipc::errc::kUnavailable || ack.error().code == ipc::errc::kTimeout;
-      if (!ever_connected || !options.reconnect || !unreachable)
-        return report_error(ack.error(), g, io);
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
-      continue;
-    }
-    if (!ever_connected && !g.json) {
-      io.err << "watching " << g.endpoint << " (Ctrl-C to stop)\n";
-    } else if (ever_connected && !g.json) {
-      io.err << "-- reconnected; resuming after #" << last_seq.value_or(0) << "\n";
-    }
-    ever_connected = true;
-    backoff = std::chrono::milliseconds(500);
-    if (!last_seq) last_seq = ack->value("seq", std::int64_t{0});
-    const auto silence =
-        std::chrono::milliseconds(ack->value("heartbeat_ms", options.heartbeat_ms) * 3);
-
-    for (;;) {
-      auto event = client->next_event(silence);
-      if (!event) {
-        if (!g.json) {
-          io.err << "-- lost the service (" << event.error().message << ")"
-                 << (options.reconnect ? "; reconnecting" : "") << "\n";
+    const ipc::StreamEvent event = stream.next(std::chrono::seconds(1), never.token());
+    switch (event.kind) {
+      case Kind::kNothing:
+      case Kind::kHeartbeat:
+        break;
+      case Kind::kSubscribed:
+        // The subscription after a new history is met replays it from its start: said already.
+        if (std::exchange(new_history, event.history_reset && event.seq > 0)) break;
+        if (g.json) break;
+        if (!event.resumed) {
+          io.err << "watching " << g.endpoint << " (Ctrl-C to stop)\n";
+        } else if (event.history_reset) {
+          io.err << "-- reconnected to a service with a new history (another data directory?); "
+                    "showing its changes from #1\n";
+        } else {
+          io.err << "-- reconnected; resuming after #" << stream.cursor().resume_seq().value_or(0)
+                 << "\n";
         }
         break;
-      }
-      const std::string type = event->value("type", std::string());
-      if (type == "heartbeat") continue;
-      if (type == "gap") {
-        last_seq = event->value("seq", last_seq.value_or(0));
+      case Kind::kDisconnected:
+        if (!event.ever_subscribed || stream.ended()) {
+          const std::string message =
+              event.ever_subscribed ? "lost the connection to " + g.endpoint + ": " + event.reason
+                                    : event.reason;
+          return report_error(
+              core::make_error(
+                  event.ever_subscribed ? std::string(ipc::errc::kUnavailable) : event.code,
+                  message),
+              g, io);
+        }
+        if (!g.json) {
+          io.err << "-- lost the service (" << event.reason << "); reconnecting\n";
+        }
+        break;
+      case Kind::kGap: {
         Json snapshot = Json::object();
         if (auto status = call(g, io, "status"); std::holds_alternative<Json>(status)) {
           snapshot = std::get<Json>(status);
         }
         if (g.json) {
-          Json line = *event;
+          Json line = event.frame;
           if (snapshot.contains("states")) line["states"] = snapshot["states"];
           io.out << line.dump() << std::endl;
         } else {
-          io.out << "-- " << event->value("missed", std::uint64_t{0})
+          io.out << "-- " << event.missed
                  << " change(s) not shown (this watcher fell behind); now: "
                  << counts_line(snapshot) << std::endl;
         }
-        continue;
+        break;
       }
-      if (type != "change") continue;  // a newer service's event kind: not ours to print
-      last_seq = event->value("seq", last_seq.value_or(0));
-      if (options.state && event->value("to", std::string()) != *options.state) continue;
-      if (g.json) {
-        io.out << event->dump() << std::endl;
-      } else {
-        io.out << format_time(event->value("at", std::int64_t{0})) << "  #" << *last_seq << "  "
-               << event->value("serial", std::string()) << "  " << state_label((*event)["from"])
-               << " -> " << state_label((*event)["to"]);
-        const std::string reason = event->value("reason", std::string());
-        if (!reason.empty()) io.out << "  (" << reason << ")";
-        io.out << std::endl;
+      case Kind::kChange: {
+        const Json& change = event.frame;
+        if (options.state && change.value("to", std::string()) != *options.state) break;
+        if (g.json) {
+          io.out << change.dump() << std::endl;
+        } else {
+          io.out << format_time(change.value("at", std::int64_t{0})) << "  #" << event.seq << "  "
+                 << change.value("serial", std::string()) << "  "
+                 << state_label(change.contains("from") ? change["from"] : Json()) << " -> "
+                 << state_label(change.contains("to") ? change["to"] : Json());
+          const std::string reason = change.value("reason", std::string());
+          if (!reason.empty()) io.out << "  (" << reason << ")";
+          io.out << std::endl;
+        }
+        if (options.count && ++shown >= *options.count) return kOk;
+        break;
       }
-      if (options.count && ++shown >= *options.count) return kOk;
-    }
-    if (!options.reconnect) {
-      return report_error(
-          core::make_error(ipc::errc::kUnavailable, "lost the connection to " + g.endpoint), g, io);
     }
   }
 }

@@ -472,6 +472,42 @@ std::vector<Json> json_lines(const std::filesystem::path& path) {
   return lines;
 }
 
+// The same event-stream client as the tray's: a watcher that outlives its service and meets a
+// service with another data directory (a history that starts again at 1) says so and shows the
+// new history's changes instead of taking them for repeats.
+TEST_F(RegistrationE2E, WatchFollowsAServiceThatComesBackWithANewHistory) {
+  start_cloud({{"seed", 5}, {"time_scale", 600}, {"registration", {{"delay_seconds", 30}}}});
+  start_service();
+  ASSERT_EQ(hangar({"import", make_devices({"OLD-:3"}).string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+  Process watcher({kHangar, "--endpoint", endpoint_, "watch"}, dir_.path() / "watch.out");
+  const auto subscribed = std::chrono::steady_clock::now() + 15s;
+  while (status()["subscribers"] != 1 && std::chrono::steady_clock::now() < subscribed) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status()["subscribers"], 1) << read_file(dir_.path() / "watch.out");
+
+  service_->signal(SIGTERM);
+  ASSERT_TRUE(service_->wait(10s).has_value());
+  std::filesystem::rename(dir_.path() / "data", dir_.path() / "data-old");
+  start_service();  // a fresh data directory: its history starts again
+  ASSERT_EQ(hangar({"import", make_devices({"NEW-:1"}).string(), "--profile", "standard"}).code, 0);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string out;
+  while (std::chrono::steady_clock::now() < deadline) {
+    out = read_file(dir_.path() / "watch.out");
+    if (out.find("NEW-0001  Registration Pending -> Ready for user") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  watcher.signal(SIGTERM);
+  watcher.wait(5s);
+  EXPECT_NE(out.find("-- lost the service"), std::string::npos) << out;
+  EXPECT_NE(out.find("new history"), std::string::npos) << out;
+  EXPECT_NE(out.find("  #1  "), std::string::npos) << "the new history from its start:\n" << out;
+  EXPECT_NE(out.find("NEW-0001  (new) -> Queued"), std::string::npos) << out;
+  EXPECT_NE(out.find("NEW-0001  Registration Pending -> Ready for user"), std::string::npos) << out;
+}
+
 TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
   start_cloud(
       {{"seed", 4},

@@ -36,13 +36,27 @@ StatusSnapshot snapshot(const Json& reply) {
   return parsed.ok() ? *parsed : StatusSnapshot{};
 }
 
+// The model is fed what ipc::EventStream reports: a real EventCursor turns the frames into it.
 class PolicyTest : public ::testing::Test {
  protected:
   core::FakeClock clock_;
   TrayModel model_{clock_, 3000ms};
+  ipc::EventCursor cursor_;
 
+  void subscribed(const Json& ack) {
+    model_.on_stream(cursor_.on_subscribed(ack, clock_.steady_now()));
+  }
+  void event(const Json& frame) { model_.on_stream(cursor_.on_frame(frame, clock_.steady_now())); }
+  std::chrono::milliseconds disconnected(const std::string& why) {
+    ipc::StreamEvent lost;
+    lost.kind = ipc::StreamEvent::Kind::kDisconnected;
+    lost.reason = why;
+    lost.retry_in = cursor_.on_disconnected(why);
+    model_.on_stream(lost);
+    return lost.retry_in;
+  }
   void connect(std::int64_t seq = 100) {
-    model_.on_subscribed({{"subscribed", true}, {"seq", seq}, {"heartbeat_ms", 10000}});
+    subscribed({{"subscribed", true}, {"seq", seq}, {"heartbeat_ms", 10000}});
     model_.on_status(snapshot(status_reply(0, 0)));
   }
 };
@@ -50,7 +64,7 @@ class PolicyTest : public ::testing::Test {
 TEST_F(PolicyTest, ChangesWithinTheWindowMakeOneNotification) {
   connect();
   for (int i = 0; i < 12; ++i) {
-    model_.on_event(change(101 + i, "SN-" + std::to_string(i), "ready_for_user"));
+    event(change(101 + i, "SN-" + std::to_string(i), "ready_for_user"));
     clock_.advance(200ms);  // 12 changes over 2.4 s, inside the 3 s window
   }
   EXPECT_TRUE(model_.take_notifications().empty()) << "the window is still open";
@@ -65,7 +79,7 @@ TEST_F(PolicyTest, ChangesWithinTheWindowMakeOneNotification) {
 
 TEST_F(PolicyTest, OneDeviceIsNamed) {
   connect();
-  model_.on_event(change(101, "PF3ABC12", "ready_for_user"));
+  event(change(101, "PF3ABC12", "ready_for_user"));
   clock_.advance(3s);
   auto due = model_.take_notifications();
   ASSERT_EQ(due.size(), 1u);
@@ -77,7 +91,7 @@ TEST_F(PolicyTest, TheWindowOpensAtTheFirstChangeSoABurstCannotPostponeItForever
   connect();
   std::vector<Notification> shown;
   for (int i = 0; i < 20; ++i) {  // one change every second for 20 s
-    model_.on_event(change(101 + i, "SN-" + std::to_string(i), "ready_for_user"));
+    event(change(101 + i, "SN-" + std::to_string(i), "ready_for_user"));
     clock_.advance(1s);
     for (auto& n : model_.take_notifications()) shown.push_back(std::move(n));
   }
@@ -93,8 +107,8 @@ TEST_F(PolicyTest, TheWindowOpensAtTheFirstChangeSoABurstCannotPostponeItForever
 
 TEST_F(PolicyTest, ASerialTwiceInOneWindowCountsOnce) {
   connect();
-  model_.on_event(change(101, "A", "registration_failed", "Device not found"));
-  model_.on_event(change(102, "A", "registration_failed", "Device not found"));
+  event(change(101, "A", "registration_failed", "Device not found"));
+  event(change(102, "A", "registration_failed", "Device not found"));
   clock_.advance(3s);
   auto due = model_.take_notifications();
   ASSERT_EQ(due.size(), 1u);
@@ -103,11 +117,10 @@ TEST_F(PolicyTest, ASerialTwiceInOneWindowCountsOnce) {
 
 TEST_F(PolicyTest, FailuresCarryTheFirstReasonAndHowManyMore) {
   connect();
-  model_.on_event(
-      change(101, "OTHER-1", "registration_failed", "Device claimed by another organization"));
-  model_.on_event(change(102, "OTHER-2", "registration_failed", "Hardware hash not valid"));
-  model_.on_event(change(103, "OTHER-3", "registration_failed", "Device not found"));
-  model_.on_event(change(104, "OK-1", "ready_for_user"));
+  event(change(101, "OTHER-1", "registration_failed", "Device claimed by another organization"));
+  event(change(102, "OTHER-2", "registration_failed", "Hardware hash not valid"));
+  event(change(103, "OTHER-3", "registration_failed", "Device not found"));
+  event(change(104, "OK-1", "ready_for_user"));
   clock_.advance(3s);
   auto due = model_.take_notifications();
   ASSERT_EQ(due.size(), 2u) << "one per kind";
@@ -133,10 +146,10 @@ TEST_F(PolicyTest, FailureTextsWithoutReasonAndWithAVeryLongOne) {
 
 TEST_F(PolicyTest, OtherTransitionsNotifyNothing) {
   connect();
-  model_.on_event(change(101, "A", "registration_pending"));
-  model_.on_event(change(102, "A", "active"));
-  model_.on_event(change(103, "A", "inactive"));
-  model_.on_event(
+  event(change(101, "A", "registration_pending"));
+  event(change(102, "A", "active"));
+  event(change(103, "A", "inactive"));
+  event(
       Json{{"type", "change"}, {"seq", 104}, {"serial", "B"}, {"from", nullptr}, {"to", "queued"}});
   clock_.advance(10s);
   EXPECT_TRUE(model_.take_notifications().empty());
@@ -145,22 +158,22 @@ TEST_F(PolicyTest, OtherTransitionsNotifyNothing) {
 
 TEST_F(PolicyTest, AChangeWithoutASerialIsNotAnnounced) {
   connect();
-  model_.on_event({{"type", "change"}, {"seq", 101}, {"to", "ready_for_user"}});
+  event({{"type", "change"}, {"seq", 101}, {"to", "ready_for_user"}});
   clock_.advance(3s);
   EXPECT_TRUE(model_.take_notifications().empty());
   EXPECT_TRUE(model_.status_stale());
-  EXPECT_EQ(model_.resume_seq(), 101);
+  EXPECT_EQ(cursor_.resume_seq(), 101);
 }
 
 TEST_F(PolicyTest, AGapRefreshesTheCountsAndInventsNothing) {
   connect();
   EXPECT_FALSE(model_.status_stale());
-  model_.on_event({{"type", "gap"}, {"missed", 37}, {"seq", 137}});
+  event({{"type", "gap"}, {"missed", 37}, {"seq", 137}});
   EXPECT_TRUE(model_.status_stale());
   EXPECT_EQ(model_.events_lost(), 37);
   clock_.advance(10s);
   EXPECT_TRUE(model_.take_notifications().empty());
-  EXPECT_EQ(model_.resume_seq(), 137) << "the lost changes are not replayed on reconnect";
+  EXPECT_EQ(cursor_.resume_seq(), 137) << "the lost changes are not replayed on reconnect";
   model_.on_status(snapshot(status_reply(37, 0)));
   EXPECT_FALSE(model_.status_stale());
   EXPECT_NE(model_.tooltip().find("37 ready"), std::string::npos) << model_.tooltip();
@@ -168,9 +181,9 @@ TEST_F(PolicyTest, AGapRefreshesTheCountsAndInventsNothing) {
 
 TEST_F(PolicyTest, AGapKeepsTheChangesAlreadyWaiting) {
   connect();
-  model_.on_event(change(101, "A", "ready_for_user"));
-  model_.on_event({{"type", "gap"}, {"missed", 5}, {"seq", 106}});
-  model_.on_event(change(107, "B", "ready_for_user"));
+  event(change(101, "A", "ready_for_user"));
+  event({{"type", "gap"}, {"missed", 5}, {"seq", 106}});
+  event(change(107, "B", "ready_for_user"));
   clock_.advance(3s);
   auto due = model_.take_notifications();
   ASSERT_EQ(due.size(), 1u);
@@ -178,31 +191,31 @@ TEST_F(PolicyTest, AGapKeepsTheChangesAlreadyWaiting) {
 }
 
 TEST_F(PolicyTest, ReconnectResumesAfterTheLastSeqAndIgnoresRepeats) {
-  EXPECT_EQ(model_.resume_seq(), std::nullopt) << "no replay of old history on the first start";
+  EXPECT_EQ(cursor_.resume_seq(), std::nullopt) << "no replay of old history on the first start";
   connect(100);
-  EXPECT_EQ(model_.resume_seq(), 100);
-  model_.on_event(change(101, "A", "ready_for_user"));
-  model_.on_disconnected("lost the connection");
-  EXPECT_EQ(model_.resume_seq(), 101);
+  EXPECT_EQ(cursor_.resume_seq(), 100);
+  event(change(101, "A", "ready_for_user"));
+  disconnected("lost the connection");
+  EXPECT_EQ(cursor_.resume_seq(), 101);
   // The service replays from 101: the repeat is ignored, the new change counts.
-  model_.on_subscribed({{"subscribed", true}, {"seq", 103}, {"heartbeat_ms", 10000}});
-  EXPECT_EQ(model_.resume_seq(), 101);
-  model_.on_event(change(101, "A", "ready_for_user"));
-  model_.on_event(change(102, "B", "ready_for_user"));
-  model_.on_event(change(103, "C", "ready_for_user"));
+  subscribed({{"subscribed", true}, {"seq", 103}, {"heartbeat_ms", 10000}});
+  EXPECT_EQ(cursor_.resume_seq(), 101);
+  event(change(101, "A", "ready_for_user"));
+  event(change(102, "B", "ready_for_user"));
+  event(change(103, "C", "ready_for_user"));
   clock_.advance(3s);
   auto due = model_.take_notifications();
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].serials, (std::vector<std::string>{"A", "B", "C"}));
-  EXPECT_EQ(model_.resume_seq(), 103);
+  EXPECT_EQ(cursor_.resume_seq(), 103);
 }
 
 TEST_F(PolicyTest, ASequenceBehindOursMeansANewHistory) {
   connect(500);
-  model_.on_disconnected("service restarted");
-  model_.on_subscribed({{"subscribed", true}, {"seq", 3}, {"heartbeat_ms", 10000}});
-  EXPECT_EQ(model_.resume_seq(), 3);
-  model_.on_event(change(4, "NEW", "ready_for_user"));
+  disconnected("service restarted");
+  subscribed({{"subscribed", true}, {"seq", 3}, {"heartbeat_ms", 10000}});
+  EXPECT_EQ(cursor_.resume_seq(), 3);
+  event(change(4, "NEW", "ready_for_user"));
   clock_.advance(3s);
   ASSERT_EQ(model_.take_notifications().size(), 1u) << "new events are not taken for repeats";
 }
@@ -221,10 +234,10 @@ TEST_F(PolicyTest, HealthFollowsTheServiceAndTheCloud) {
   EXPECT_EQ(model_.health(), Health::kFailures);
   model_.on_status(snapshot(status_reply(7, 0)));
   EXPECT_EQ(model_.health(), Health::kOk);
-  model_.on_disconnected("lost the connection");
+  disconnected("lost the connection");
   EXPECT_EQ(model_.health(), Health::kOffline) << "a stale status does not count";
   EXPECT_TRUE(model_.last_status().has_value()) << "its data_dir stays usable";
-  model_.on_subscribed({{"subscribed", true}, {"seq", 100}});
+  subscribed({{"subscribed", true}, {"seq", 100}});
   EXPECT_EQ(model_.health(), Health::kOk);
 }
 
@@ -315,41 +328,43 @@ TEST_F(PolicyTest, StatusTextListsEveryState) {
 
 TEST_F(PolicyTest, ASilentServiceCountsAsGoneAfterThreeHeartbeats) {
   connect();
-  EXPECT_FALSE(model_.silent_too_long());
+  EXPECT_FALSE(cursor_.silent_too_long(clock_.steady_now()));
   clock_.advance(29s);
-  EXPECT_FALSE(model_.silent_too_long());
-  model_.on_event({{"type", "heartbeat"}, {"seq", 100}});
+  EXPECT_FALSE(cursor_.silent_too_long(clock_.steady_now()));
+  event({{"type", "heartbeat"}, {"seq", 100}});
   EXPECT_FALSE(model_.status_stale()) << "a heartbeat at our seq changes nothing";
   clock_.advance(29s);
-  EXPECT_FALSE(model_.silent_too_long()) << "the heartbeat reset the watchdog";
+  EXPECT_FALSE(cursor_.silent_too_long(clock_.steady_now())) << "the heartbeat reset the watchdog";
   clock_.advance(1s);
-  EXPECT_TRUE(model_.silent_too_long());
-  EXPECT_EQ(*model_.next_deadline(), clock_.steady_now()) << "the last frame plus 30 s";
+  EXPECT_TRUE(cursor_.silent_too_long(clock_.steady_now()));
+  EXPECT_EQ(*cursor_.watchdog_deadline(), clock_.steady_now()) << "the last frame plus 30 s";
 }
 
 TEST_F(PolicyTest, AHeartbeatAheadOfUsRefreshesTheCounts) {
   connect(100);
-  model_.on_event({{"type", "heartbeat"}, {"seq", 104}});
+  event({{"type", "heartbeat"}, {"seq", 104}});
   EXPECT_TRUE(model_.status_stale());
-  EXPECT_EQ(model_.resume_seq(), 100);
+  EXPECT_EQ(cursor_.resume_seq(), 100);
 }
 
 TEST_F(PolicyTest, TheHeartbeatIntervalComesFromTheAcknowledgement) {
-  model_.on_subscribed({{"subscribed", true}, {"seq", 1}, {"heartbeat_ms", 1000}});
+  subscribed({{"subscribed", true}, {"seq", 1}, {"heartbeat_ms", 1000}});
   clock_.advance(2999ms);
-  EXPECT_FALSE(model_.silent_too_long());
+  EXPECT_FALSE(cursor_.silent_too_long(clock_.steady_now()));
   clock_.advance(1ms);
-  EXPECT_TRUE(model_.silent_too_long());
+  EXPECT_TRUE(cursor_.silent_too_long(clock_.steady_now()));
 }
 
-TEST_F(PolicyTest, TheNextDeadlineIsTheEarliestWindowOrTheWatchdog) {
+TEST_F(PolicyTest, TheNextDeadlineIsTheNotificationWindowAndTheWatchdogIsTheStreams) {
   EXPECT_EQ(model_.next_deadline(), std::nullopt) << "offline and nothing pending";
+  EXPECT_EQ(cursor_.watchdog_deadline(), std::nullopt) << "no watchdog while offline";
   connect();
   const auto start = clock_.steady_now();
-  EXPECT_EQ(*model_.next_deadline(), start + 30s) << "the watchdog";
-  model_.on_event(change(101, "A", "ready_for_user"));
+  EXPECT_EQ(model_.next_deadline(), std::nullopt) << "nothing to notify";
+  EXPECT_EQ(*cursor_.watchdog_deadline(), start + 30s) << "the stream's watchdog";
+  event(change(101, "A", "ready_for_user"));
   EXPECT_EQ(*model_.next_deadline(), start + 3s) << "the notification window";
-  model_.on_disconnected("gone");
+  disconnected("gone");
   EXPECT_EQ(*model_.next_deadline(), start + 3s) << "a pending notification is still shown";
   clock_.advance(3s);
   EXPECT_EQ(model_.take_notifications().size(), 1u);
@@ -358,18 +373,20 @@ TEST_F(PolicyTest, TheNextDeadlineIsTheEarliestWindowOrTheWatchdog) {
 
 TEST_F(PolicyTest, ReconnectBacksOffFromOneToThirtySecondsAndResetsOnSuccess) {
   std::vector<std::chrono::milliseconds> delays;
-  for (int i = 0; i < 8; ++i) delays.push_back(model_.on_disconnected("unavailable"));
+  for (int i = 0; i < 8; ++i) delays.push_back(disconnected("unavailable"));
   EXPECT_EQ(delays, (std::vector<std::chrono::milliseconds>{1s, 2s, 4s, 8s, 16s, 30s, 30s, 30s}));
   EXPECT_EQ(model_.disconnect_reason(), "unavailable");
   connect();
   EXPECT_TRUE(model_.connected());
-  EXPECT_EQ(model_.on_disconnected("service restarted"), 1s);
+  EXPECT_EQ(disconnected("service restarted"), 1s);
 }
 
 TEST_F(PolicyTest, ZeroWindowNotifiesAtOnce) {
   TrayModel immediate(clock_, 0ms);
-  immediate.on_subscribed({{"subscribed", true}, {"seq", 0}});
-  immediate.on_event(change(1, "A", "ready_for_user"));
+  ipc::EventCursor cursor;
+  immediate.on_stream(
+      cursor.on_subscribed({{"subscribed", true}, {"seq", 0}}, clock_.steady_now()));
+  immediate.on_stream(cursor.on_frame(change(1, "A", "ready_for_user"), clock_.steady_now()));
   EXPECT_EQ(immediate.take_notifications().size(), 1u);
 }
 

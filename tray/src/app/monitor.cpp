@@ -31,80 +31,58 @@ const char* kind_name(NotificationKind kind) {
 
 void Monitor::run(const core::StopToken& stop) {
   spdlog::info("hangar-tray: watching {}", endpoint_);
+  ipc::EventStreamOptions options;
+  options.connect_timeout = kConnectTimeout;
+  options.subscribe_timeout = kCallTimeout;
+  ipc::EventStream stream(endpoint_, options, clock_);
   while (!stop.stop_requested()) {
-    std::string why;
     try {
-      why = session(stop);
+      step(stream, stop);
     } catch (const std::exception& e) {
-      // A reply of an unexpected shape, or memory: drop the connection, never the process.
-      why = std::string("unexpected failure: ") + e.what();
+      // A reply of an unexpected shape, or memory: log it, never end the process.
+      spdlog::error("unexpected failure: {}", e.what());
     }
-    if (stop.stop_requested()) break;
-    std::chrono::milliseconds delay;
-    {
-      std::lock_guard lock(mutex_);
-      delay = model_.on_disconnected(why);
-    }
-    spdlog::warn("offline: {}; trying again in {} ms", why, delay.count());
-    publish();
-    wait_offline(stop, delay);
   }
   publish();  // notifications already due are still shown
 }
 
-std::string Monitor::session(const core::StopToken& stop) {
-  auto events = ipc::Client::connect(endpoint_, kConnectTimeout);
-  if (!events) return events.error().message;
-  std::optional<std::int64_t> since;
+void Monitor::step(ipc::EventStream& stream, const core::StopToken& stop) {
+  const auto now = clock_.steady_now();
+  bool connected = false;
+  bool stale = false;
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kSlice);
   {
     std::lock_guard lock(mutex_);
-    since = model_.resume_seq();
+    connected = model_.connected();
+    stale = model_.status_stale();
+    if (auto deadline = model_.next_deadline()) {
+      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
+      wait = std::clamp(until, std::chrono::milliseconds(10), wait);
+    }
   }
-  auto ack = events->subscribe(since, std::nullopt, kCallTimeout);
-  if (!ack) return "subscribe: " + ack.error().message;
+  if (connected &&
+      (refresh_requested_.exchange(false) || (stale && now - status_at_ >= kStaleRefresh) ||
+       now - status_at_ >= kPeriodicRefresh)) {
+    refresh_status();
+  }
+  publish();
+  const ipc::StreamEvent event = stream.next(wait, stop);
   {
     std::lock_guard lock(mutex_);
-    model_.on_subscribed(*ack);
+    model_.on_stream(event);
   }
-  spdlog::info("connected to {}: subscribed since {} (service at seq {})", endpoint_,
-               since ? std::to_string(*since) : std::string("now"),
-               ack->contains("seq") ? (*ack)["seq"].dump() : std::string("?"));
-  refresh_status();
-  while (!stop.stop_requested()) {
-    const auto now = clock_.steady_now();
-    bool stale = false;
-    {
-      std::lock_guard lock(mutex_);
-      stale = model_.status_stale();
-    }
-    if (refresh_requested_.exchange(false) || (stale && now - status_at_ >= kStaleRefresh) ||
-        now - status_at_ >= kPeriodicRefresh) {
-      refresh_status();
-    }
+  using Kind = ipc::StreamEvent::Kind;
+  if (event.kind == Kind::kSubscribed) {
+    spdlog::info("connected to {}: subscribed since {} (service at seq {}){}", endpoint_,
+                 event.since ? std::to_string(*event.since) : std::string("now"), event.seq,
+                 event.history_reset ? "; its history is new: taking it from the start" : "");
+    refresh_status();
+  } else if (event.kind == Kind::kGap) {
+    spdlog::warn("the service dropped {} events; counts refreshed from status", event.missed);
+  } else if (event.kind == Kind::kDisconnected && !stop.stop_requested()) {
+    spdlog::warn("offline: {}; trying again in {} ms", event.reason, event.retry_in.count());
     publish();
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kSlice);
-    {
-      std::lock_guard lock(mutex_);
-      if (auto deadline = model_.next_deadline()) {
-        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
-        wait = std::clamp(until, std::chrono::milliseconds(10), wait);
-      }
-    }
-    auto event = events->next_event(wait);
-    std::lock_guard lock(mutex_);
-    if (event) {
-      model_.on_event(*event);
-      if (event->is_object() && event->find("type") != event->end() && (*event)["type"] == "gap") {
-        spdlog::warn("the service dropped events ({}); counts refreshed from status",
-                     (*event)["missed"].dump());
-      }
-    } else if (event.error().code != ipc::errc::kTimeout) {
-      return event.error().message;
-    } else if (model_.silent_too_long()) {
-      return "no event or heartbeat from the service for three heartbeat intervals";
-    }
   }
-  return "stopping";
 }
 
 void Monitor::refresh_status() {
@@ -141,16 +119,6 @@ void Monitor::publish() {
   for (const auto& n : due) {
     spdlog::info("notification ({}, {} devices): {}", kind_name(n.kind), n.serials.size(), n.text);
     view_.notify(n);
-  }
-}
-
-void Monitor::wait_offline(const core::StopToken& stop, std::chrono::milliseconds delay) {
-  const auto until = clock_.steady_now() + delay;
-  while (!stop.stop_requested() && clock_.steady_now() < until) {
-    // Pending notifications keep their schedule while the service is away.
-    offline_wait_.wait_for(
-        stop, std::min<std::chrono::steady_clock::duration>(kSlice, until - clock_.steady_now()));
-    publish();
   }
 }
 

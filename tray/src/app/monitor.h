@@ -1,5 +1,6 @@
-// The tray's connection to hangard: subscribes to the event stream, keeps the status fresh,
-// reconnects with backoff, and hands health and notifications to the platform's TrayView.
+// The tray's connection to hangard: follows the event stream (ipc::EventStream: resume, gaps,
+// reconnects), keeps the status fresh, and hands health and notifications to the platform's
+// TrayView.
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include "hangar/core/clock.h"
 #include "hangar/core/result.h"
 #include "hangar/core/stop.h"
+#include "hangar/ipc/event_stream.h"
 #include "hangar/tray/model.h"
 
 namespace hangar::tray {
@@ -43,11 +45,11 @@ class Monitor {
   std::optional<StatusSnapshot> last_status() const;
 
  private:
-  // One connection: subscribe, then events until it fails. Returns why it ended.
-  std::string session(const core::StopToken& stop);
+  // One turn of the loop: refresh the status when due, show what is due, then take what the
+  // event stream reports within half a second.
+  void step(ipc::EventStream& stream, const core::StopToken& stop);
   void refresh_status();
   void publish();
-  void wait_offline(const core::StopToken& stop, std::chrono::milliseconds delay);
 
   const std::string endpoint_;
   core::SystemClock clock_;
@@ -57,7 +59,6 @@ class Monitor {
   std::atomic<bool> refresh_requested_{false};
   std::chrono::steady_clock::time_point status_at_{};
   std::optional<std::pair<Health, std::string>> shown_;
-  core::Wakeup offline_wait_;  // the sleep between connection attempts; a stop ends it
 };
 
 }  // namespace hangar::tray
