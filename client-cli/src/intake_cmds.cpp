@@ -38,14 +38,19 @@ Json summary_json(const core::ValidationSummary& s) {
 }
 
 // "Check the image": how many devices carry each OS build, so a stray image stands out.
-std::map<std::string, std::size_t> builds_of(const std::vector<core::RecordResult>& results) {
-  std::map<std::string, std::size_t> builds;
-  for (const auto& r : results) {
-    if (r.verdict == core::Verdict::kValid && r.has_hash) {
-      ++builds[r.os_build.empty() ? std::string("(none in hash)") : r.os_build];
+std::map<std::string, std::size_t> builds_of(const core::Validator& validator) {
+  std::map<std::string, std::size_t, std::less<>> builds;
+  for (std::size_t i = 0; i < validator.size(); ++i) {
+    if (validator.verdict(i) != core::Verdict::kValid || !validator.has_hash(i)) continue;
+    const std::string_view build = validator.os_build(i);
+    const std::string_view name = build.empty() ? std::string_view("(none in hash)") : build;
+    if (auto it = builds.find(name); it != builds.end()) {
+      ++it->second;
+    } else {
+      builds.emplace(std::string(name), 1);
     }
   }
-  return builds;
+  return {builds.begin(), builds.end()};
 }
 
 void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics, std::ostream& out) {
@@ -84,13 +89,13 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
   auto validated = core::validate_files(files, validation_options(*parsed), {}, false);
   const auto& validator = validated.validator;
   const auto summary = validator.summary();
-  const auto builds = builds_of(validator.results());
+  const auto builds = builds_of(validator);
   if (g.json) {
     Json problems = Json::array();
     for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
     Json records = Json::array();
-    for (std::size_t i = 0; i < validator.results().size(); ++i) {
-      const core::RecordResult& r = validator.results()[i];
+    for (std::size_t i = 0; i < validator.size(); ++i) {
+      const core::RecordResult r = validator.result(i);
       Json record{{"serial", r.serial_number},
                   {"location", r.location},
                   {"verdict", core::verdict_name(r.verdict)}};
@@ -346,8 +351,8 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   // A conflict found later in the input also fails the earlier row, which may already be queued.
   std::vector<std::string> notes;
   for (std::size_t index : sent_index) {
-    const auto& r = validator.results()[index];
     if (!validator.accepted(index)) {
+      const core::RecordResult r = validator.result(index);
       notes.push_back(r.location + ": " + r.serial_number +
                       " was queued before a conflicting row later in the input was found (" +
                       r.reason + "); check it with `hangar show " + r.serial_number + "`");
