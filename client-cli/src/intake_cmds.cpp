@@ -79,6 +79,36 @@ core::ValidationOptions validation_options(const ParsedArgs& parsed) {
 
 bool failed(const core::ValidationSummary& s) { return s.invalid > 0 || s.errors > 0; }
 
+// `value` as Json::dump(2) writes it, for a value nested `depth` spaces deep in a larger document
+// (the dump's own line breaks are the only raw ones: strings carry theirs escaped).
+void write_indented(const Json& value, std::size_t depth, std::ostream& out) {
+  const std::string text = value.dump(2);
+  const std::string indent(depth, ' ');
+  std::size_t start = 0;
+  for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+    out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
+    out << indent;
+    start = nl + 1;
+  }
+  out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
+}
+
+// An array, one element at a time, as a member of the top-level object of a Json::dump(2).
+template <typename Element>
+void write_array(std::size_t count, const Element& element, std::ostream& out) {
+  if (count == 0) {
+    out << "[]";
+    return;
+  }
+  out << "[\n";
+  for (std::size_t i = 0; i < count; ++i) {
+    out << "    ";
+    write_indented(element(i), 4, out);
+    out << (i + 1 < count ? ",\n" : "\n");
+  }
+  out << "  ]";
+}
+
 }  // namespace
 
 int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -91,25 +121,33 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
   const auto summary = validator.summary();
   const auto builds = builds_of(validator);
   if (g.json) {
-    Json problems = Json::array();
-    for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
-    Json records = Json::array();
-    for (std::size_t i = 0; i < validator.size(); ++i) {
-      const core::RecordResult r = validator.result(i);
-      Json record{{"serial", r.serial_number},
-                  {"location", r.location},
-                  {"verdict", core::verdict_name(r.verdict)}};
-      if (r.serial_replaced) record["serial_in_file"] = validator.serial_in_file(i);
-      if (!r.reason.empty()) record["reason"] = r.reason;
-      if (r.failure) record["failure"] = std::string(core::message(*r.failure));
-      if (!r.os_build.empty()) record["os_build"] = r.os_build;
-      records.push_back(std::move(record));
-    }
-    io.out << Json{{"ok", !failed(summary)},           {"files", validated.files_read},
-                   {"summary", summary_json(summary)}, {"os_builds", builds},
-                   {"problems", std::move(problems)},  {"records", std::move(records)}}
-                  .dump(2)
-           << "\n";
+    // A record per row (a million rows make a million): written one at a time, never held as one
+    // document. The text is what Json::dump(2) of the whole would be, keys in its (sorted) order.
+    io.out << "{\n  \"files\": " << validated.files_read
+           << ",\n  \"ok\": " << (failed(summary) ? "false" : "true") << ",\n  \"os_builds\": ";
+    write_indented(Json(builds), 2, io.out);
+    io.out << ",\n  \"problems\": ";
+    write_array(
+        validator.diagnostics().size(),
+        [&](std::size_t i) { return diagnostic_json(validator.diagnostics()[i]); }, io.out);
+    io.out << ",\n  \"records\": ";
+    write_array(
+        validator.size(),
+        [&](std::size_t i) {
+          const core::RecordResult r = validator.result(i);
+          Json record{{"serial", r.serial_number},
+                      {"location", r.location},
+                      {"verdict", core::verdict_name(r.verdict)}};
+          if (r.serial_replaced) record["serial_in_file"] = validator.serial_in_file(i);
+          if (!r.reason.empty()) record["reason"] = r.reason;
+          if (r.failure) record["failure"] = std::string(core::message(*r.failure));
+          if (!r.os_build.empty()) record["os_build"] = r.os_build;
+          return record;
+        },
+        io.out);
+    io.out << ",\n  \"summary\": ";
+    write_indented(summary_json(summary), 2, io.out);
+    io.out << "\n}\n";
   } else {
     print_diagnostics(validator.diagnostics(), io.out);
     print_builds(builds, io.out);
