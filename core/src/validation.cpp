@@ -118,19 +118,15 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
   const std::size_t index = rows_.size();
   Row& row = rows_.emplace_back();
   row.line = record.source_line;
+  auto problem = check_field_limits(record);
   if (index >= kMaxRows) {
     // The duplicate index counts rows in 32 bits. No file of devices comes near (it would take
     // tens of gigabytes), but a row past it is refused rather than mis-indexed.
-    row.serial = text_.add(excerpt(record.serial_number, kSerialLimit.max));
-    row.file = intern_file(excerpt(record.source_file, kSourceFileLimit.max));
-    row.verdict = Verdict::kInvalid;
-    report(record, kSerialField,
-           "more than " + std::to_string(kMaxRows) +
-               " device rows in one run; split the input and check the rest separately",
-           Severity::kError);
-    return index;
+    problem = FieldProblem{kSerialField, "more than " + std::to_string(kMaxRows) +
+                                             " device rows in one run; split the input and "
+                                             "check the rest separately"};
   }
-  if (auto problem = check_field_limits(record)) {
+  if (problem) {
     // Refused before any check that quotes a field: results and messages keep only an excerpt.
     DeviceRecord shown;
     shown.serial_number = excerpt(record.serial_number, kSerialLimit.max);
