@@ -38,14 +38,19 @@ Json summary_json(const core::ValidationSummary& s) {
 }
 
 // "Check the image": how many devices carry each OS build, so a stray image stands out.
-std::map<std::string, std::size_t> builds_of(const std::vector<core::RecordResult>& results) {
-  std::map<std::string, std::size_t> builds;
-  for (const auto& r : results) {
-    if (r.verdict == core::Verdict::kValid && r.has_hash) {
-      ++builds[r.os_build.empty() ? std::string("(none in hash)") : r.os_build];
+std::map<std::string, std::size_t> builds_of(const core::Validator& validator) {
+  std::map<std::string, std::size_t, std::less<>> builds;
+  for (std::size_t i = 0; i < validator.size(); ++i) {
+    if (validator.verdict(i) != core::Verdict::kValid || !validator.has_hash(i)) continue;
+    const std::string_view build = validator.os_build(i);
+    const std::string_view name = build.empty() ? std::string_view("(none in hash)") : build;
+    if (auto it = builds.find(name); it != builds.end()) {
+      ++it->second;
+    } else {
+      builds.emplace(std::string(name), 1);
     }
   }
-  return builds;
+  return {builds.begin(), builds.end()};
 }
 
 void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics, std::ostream& out) {
@@ -74,6 +79,36 @@ core::ValidationOptions validation_options(const ParsedArgs& parsed) {
 
 bool failed(const core::ValidationSummary& s) { return s.invalid > 0 || s.errors > 0; }
 
+// `value` as Json::dump(2) writes it, for a value nested `depth` spaces deep in a larger document
+// (the dump's own line breaks are the only raw ones: strings carry theirs escaped).
+void write_indented(const Json& value, std::size_t depth, std::ostream& out) {
+  const std::string text = value.dump(2);
+  const std::string indent(depth, ' ');
+  std::size_t start = 0;
+  for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+    out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
+    out << indent;
+    start = nl + 1;
+  }
+  out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
+}
+
+// An array, one element at a time, as a member of the top-level object of a Json::dump(2).
+template <typename Element>
+void write_array(std::size_t count, const Element& element, std::ostream& out) {
+  if (count == 0) {
+    out << "[]";
+    return;
+  }
+  out << "[\n";
+  for (std::size_t i = 0; i < count; ++i) {
+    out << "    ";
+    write_indented(element(i), 4, out);
+    out << (i + 1 < count ? ",\n" : "\n");
+  }
+  out << "  ]";
+}
+
 }  // namespace
 
 int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -84,27 +119,35 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
   auto validated = core::validate_files(files, validation_options(*parsed), {}, false);
   const auto& validator = validated.validator;
   const auto summary = validator.summary();
-  const auto builds = builds_of(validator.results());
+  const auto builds = builds_of(validator);
   if (g.json) {
-    Json problems = Json::array();
-    for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
-    Json records = Json::array();
-    for (std::size_t i = 0; i < validator.results().size(); ++i) {
-      const core::RecordResult& r = validator.results()[i];
-      Json record{{"serial", r.serial_number},
-                  {"location", r.location},
-                  {"verdict", core::verdict_name(r.verdict)}};
-      if (r.serial_replaced) record["serial_in_file"] = validator.serial_in_file(i);
-      if (!r.reason.empty()) record["reason"] = r.reason;
-      if (r.failure) record["failure"] = std::string(core::message(*r.failure));
-      if (!r.os_build.empty()) record["os_build"] = r.os_build;
-      records.push_back(std::move(record));
-    }
-    io.out << Json{{"ok", !failed(summary)},           {"files", validated.files_read},
-                   {"summary", summary_json(summary)}, {"os_builds", builds},
-                   {"problems", std::move(problems)},  {"records", std::move(records)}}
-                  .dump(2)
-           << "\n";
+    // A record per row (a million rows make a million): written one at a time, never held as one
+    // document. The text is what Json::dump(2) of the whole would be, keys in its (sorted) order.
+    io.out << "{\n  \"files\": " << validated.files_read
+           << ",\n  \"ok\": " << (failed(summary) ? "false" : "true") << ",\n  \"os_builds\": ";
+    write_indented(Json(builds), 2, io.out);
+    io.out << ",\n  \"problems\": ";
+    write_array(
+        validator.diagnostics().size(),
+        [&](std::size_t i) { return diagnostic_json(validator.diagnostics()[i]); }, io.out);
+    io.out << ",\n  \"records\": ";
+    write_array(
+        validator.size(),
+        [&](std::size_t i) {
+          const core::RecordResult r = validator.result(i);
+          Json record{{"serial", r.serial_number},
+                      {"location", r.location},
+                      {"verdict", core::verdict_name(r.verdict)}};
+          if (r.serial_replaced) record["serial_in_file"] = validator.serial_in_file(i);
+          if (!r.reason.empty()) record["reason"] = r.reason;
+          if (r.failure) record["failure"] = std::string(core::message(*r.failure));
+          if (!r.os_build.empty()) record["os_build"] = r.os_build;
+          return record;
+        },
+        io.out);
+    io.out << ",\n  \"summary\": ";
+    write_indented(summary_json(summary), 2, io.out);
+    io.out << "\n}\n";
   } else {
     print_diagnostics(validator.diagnostics(), io.out);
     print_builds(builds, io.out);
@@ -346,8 +389,8 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   // A conflict found later in the input also fails the earlier row, which may already be queued.
   std::vector<std::string> notes;
   for (std::size_t index : sent_index) {
-    const auto& r = validator.results()[index];
     if (!validator.accepted(index)) {
+      const core::RecordResult r = validator.result(index);
       notes.push_back(r.location + ": " + r.serial_number +
                       " was queued before a conflicting row later in the input was found (" +
                       r.reason + "); check it with `hangar show " + r.serial_number + "`");

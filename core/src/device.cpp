@@ -111,12 +111,12 @@ std::optional<Profile> parse_profile(std::string_view text) {
   return std::nullopt;
 }
 
-std::string DeviceRecord::location() const {
-  if (source_file.empty()) {
-    return source_line == 0 ? std::string("<input>") : "<input>:" + std::to_string(source_line);
-  }
-  if (source_line == 0) return source_file;
-  return source_file + ":" + std::to_string(source_line);
+std::string format_location(std::string_view file, std::uint64_t line) {
+  std::string out = file.empty() ? std::string("<input>") : std::string(file);
+  if (line != 0) out += ":" + std::to_string(line);
+  return out;
 }
+
+std::string DeviceRecord::location() const { return format_location(source_file, source_line); }
 
 }  // namespace hangar::core

@@ -67,18 +67,45 @@ std::string_view verdict_name(Verdict verdict) {
 
 Validator::Validator(ValidationOptions options) : options_(std::move(options)) {}
 
+std::uint32_t Validator::intern_file(std::string_view file) {
+  // Records arrive file by file: the last one is almost always the one.
+  if (!files_.empty() && files_.back() == file)
+    return static_cast<std::uint32_t>(files_.size() - 1);
+  const auto [it, inserted] =
+      file_index_.try_emplace(std::string(file), static_cast<std::uint32_t>(files_.size()));
+  if (inserted) files_.emplace_back(file);
+  return it->second;
+}
+
+std::uint32_t Validator::intern_build(std::string_view build) {
+  if (build.empty()) return kNone;
+  const auto [it, inserted] =
+      build_index_.try_emplace(std::string(build), static_cast<std::uint32_t>(builds_.size() + 1));
+  if (inserted) builds_.emplace_back(build);
+  return it->second;
+}
+
+void Validator::set_reason(Row& row, std::string reason) {
+  if (row.reason == kNone) {
+    reasons_.push_back(std::move(reason));
+    row.reason = static_cast<std::uint32_t>(reasons_.size());
+  } else {
+    reasons_[row.reason - 1] = std::move(reason);
+  }
+}
+
 void Validator::report(const DeviceRecord& record, std::string_view field, std::string message,
                        Severity severity) {
   diagnostics_.push_back(Diagnostic{record.source_file, record.source_line, std::string(field),
                                     std::move(message), severity});
 }
 
-void Validator::fail(RecordResult& result, const DeviceRecord& record, std::string_view field,
+void Validator::fail(Row& row, const DeviceRecord& record, std::string_view field,
                      std::string message, std::optional<FailureReason> failure) {
-  if (result.verdict != Verdict::kInvalid) {
-    result.verdict = Verdict::kInvalid;
-    result.reason = message;
-    result.failure = failure;
+  if (row.verdict != Verdict::kInvalid) {
+    row.verdict = Verdict::kInvalid;
+    set_reason(row, message);
+    row.failure = failure ? static_cast<std::uint8_t>(static_cast<int>(*failure) + 1) : 0;
   }
   report(record, field, std::move(message), Severity::kError);
 }
@@ -88,46 +115,53 @@ void Validator::add_diagnostic(Diagnostic diagnostic) {
 }
 
 std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_error) {
-  const std::size_t index = results_.size();
-  results_.emplace_back();
-  RecordResult& result = results_.back();
-  if (auto problem = check_field_limits(record)) {
+  const std::size_t index = rows_.size();
+  Row& row = rows_.emplace_back();
+  row.line = record.source_line;
+  auto problem = check_field_limits(record);
+  if (index >= kMaxRows) {
+    // The duplicate index counts rows in 32 bits. No file of devices comes near (it would take
+    // tens of gigabytes), but a row past it is refused rather than mis-indexed.
+    problem = FieldProblem{kSerialField, "more than " + std::to_string(kMaxRows) +
+                                             " device rows in one run; split the input and "
+                                             "check the rest separately"};
+  }
+  if (problem) {
     // Refused before any check that quotes a field: results and messages keep only an excerpt.
     DeviceRecord shown;
     shown.serial_number = excerpt(record.serial_number, kSerialLimit.max);
     shown.source_file = excerpt(record.source_file, kSourceFileLimit.max);
     shown.source_line = record.source_line;
-    result.serial_number = shown.serial_number;
-    result.location = shown.location();
-    fail(result, shown, problem->field, std::move(problem->message), std::nullopt);
+    row.serial = text_.add(shown.serial_number);
+    row.file = intern_file(shown.source_file);
+    fail(row, shown, problem->field, std::move(problem->message), std::nullopt);
     return index;
   }
-  result.serial_number = record.serial_number;
-  result.location = record.location();
-  result.has_hash = !record.hardware_hash.empty();
+  row.serial = text_.add(record.serial_number);
+  row.file = intern_file(record.source_file);
+  const bool has_hash = !record.hardware_hash.empty();
+  if (has_hash) row.flags |= kHasHash;
 
   if (record.serial_number.empty()) {
-    fail(result, record, kSerialField, "the serial number is empty", std::nullopt);
+    fail(row, record, kSerialField, "the serial number is empty", std::nullopt);
   }
 
   if (!hash_error.empty()) {
     fail(
-        result, record, kHashField,
+        row, record, kHashField,
         std::string(message(FailureReason::kHardwareHashNotValid)) + ": " + std::string(hash_error),
         FailureReason::kHardwareHashNotValid);
-  } else if (!record.hardware_hash.empty()) {
+  } else if (has_hash) {
     auto info = parse_hardware_hash(record.hardware_hash);
     if (!info) {
-      fail(result, record, kHashField,
+      fail(row, record, kHashField,
            std::string(message(FailureReason::kHardwareHashNotValid)) + ": " + info.error().message,
            FailureReason::kHardwareHashNotValid);
     } else {
-      result.os_build = info->os_build;
-      result.hash_manufacturer = info->manufacturer;
-      result.hash_model = info->model;
+      row.os_build = intern_build(info->os_build);
       if (!record.serial_number.empty() &&
           !same_text_ignoring_case(info->serial_number, record.serial_number)) {
-        reconcile_serial(result, record, info->serial_number);
+        reconcile_serial(row, record, info->serial_number);
       }
       if (options_.verify_checksum && info->checksum == HashChecksum::kMismatch) {
         report(record, kHashField,
@@ -149,74 +183,70 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
       }
     }
   } else if (record.manufacturer.empty() || record.model.empty()) {
-    fail(result, record, kHashField,
+    fail(row, record, kHashField,
          "no hardware hash, and no manufacturer and model to register the device by (a row "
          "without a hash needs Manufacturer, Model and Serial Number)",
          std::nullopt);
   } else if (is_excel_scientific(record.serial_number)) {
     // Registered by manufacturer, model and serial: this serial matches no device.
-    fail(result, record, kSerialField,
+    fail(row, record, kSerialField,
          "Excel turned this serial into " + record.serial_number +
              " (scientific notation), and the row has no hardware hash to take the real one "
              "from; copy the serial from the original file or the device's label",
          std::nullopt);
   }
 
-  if (result.verdict == Verdict::kInvalid) return index;
+  if (row.verdict == Verdict::kInvalid) return index;
 
   // Across all inputs: the same serial, or the same hash, twice.
-  const Digest digest = result.has_hash ? hash_fingerprint(record.hardware_hash) : Digest{};
-  const Digest make_model =
-      text_fingerprint(upper(record.manufacturer) + '\n' + upper(record.model));
-  const std::string& serial = result.serial_number;
+  const Digest digest = has_hash ? hash_fingerprint(record.hardware_hash) : Digest{};
+  const Digest identity =
+      has_hash ? digest : text_fingerprint(upper(record.manufacturer) + '\n' + upper(record.model));
+  const std::string_view serial = text_.view(row.serial);  // the hash's where it replaced one
   const Digest key = text_fingerprint(upper(serial));
   if (auto it = by_serial_.find(key); it != by_serial_.end()) {
     const SerialEntry& first = it->second;
-    const RecordResult& earlier = results_[first.index];
-    const bool identical =
-        first.has_hash == result.has_hash &&
-        (result.has_hash ? first.digest == digest : first.make_model == make_model);
-    if (identical) {
-      result.verdict = Verdict::kDuplicate;
-      result.reason = "duplicate of " + earlier.location;
+    const std::string earlier = location(first.index);
+    if (first.has_hash == has_hash && first.identity == identity) {
+      row.verdict = Verdict::kDuplicate;
+      set_reason(row, "duplicate of " + earlier);
       report(record, kSerialField,
-             "serial " + serial + " with the same hash is also at " + earlier.location +
+             "serial " + std::string(serial) + " with the same hash is also at " + earlier +
                  "; this copy is dropped",
              Severity::kWarning);
     } else {
-      fail(result, record, kSerialField,
-           "conflict: serial " + serial + " is also at " + earlier.location +
-               (result.has_hash && first.has_hash ? " with a different hardware hash"
-                                                  : " with different device data") +
+      fail(row, record, kSerialField,
+           "conflict: serial " + std::string(serial) + " is also at " + earlier +
+               (has_hash && first.has_hash ? " with a different hardware hash"
+                                           : " with different device data") +
                "; neither is registered until one is removed",
            std::nullopt);
       conflicts_.emplace_back(first.index, index);
     }
     return index;
   }
-  if (result.has_hash) {
+  if (has_hash) {
     if (auto it = by_hash_.find(digest); it != by_hash_.end()) {
-      const RecordResult& earlier = results_[it->second];
-      fail(result, record, kHashField,
-           "duplicate hardware hash: the same hash is at " + earlier.location + " with serial " +
-               earlier.serial_number + "; one of the two serial numbers is wrong",
+      fail(row, record, kHashField,
+           "duplicate hardware hash: the same hash is at " + location(it->second) +
+               " with serial " + std::string(this->serial(it->second)) +
+               "; one of the two serial numbers is wrong",
            std::nullopt);
       conflicts_.emplace_back(it->second, index);
       return index;
     }
     by_hash_.emplace(digest, static_cast<std::uint32_t>(index));
   }
-  by_serial_.emplace(
-      key, SerialEntry{static_cast<std::uint32_t>(index), result.has_hash, digest, make_model});
+  by_serial_.emplace(key, SerialEntry{static_cast<std::uint32_t>(index), has_hash, identity});
   return index;
 }
 
-void Validator::reconcile_serial(RecordResult& result, const DeviceRecord& record,
+void Validator::reconcile_serial(Row& row, const DeviceRecord& record,
                                  const std::string& hash_serial) {
   if (const auto damage = excel_serial_damage(hash_serial, record.serial_number)) {
     const std::string what = serial_damage_message(*damage, hash_serial, record.serial_number);
     if (options_.strict_serials) {
-      fail(result, record, kSerialField,
+      fail(row, record, kSerialField,
            what +
                "; refused (--strict): put the serial back in the file, or leave out --strict "
                "to use the serial from the hardware hash",
@@ -225,16 +255,16 @@ void Validator::reconcile_serial(RecordResult& result, const DeviceRecord& recor
     }
     report(record, kSerialField, what + "; using the serial from the hardware hash",
            Severity::kWarning);
-    serials_in_file_[results_.size() - 1] = record.serial_number;  // `result` is the last one
-    result.serial_replaced = true;
-    result.serial_number = hash_serial;
+    serials_in_file_[rows_.size() - 1] = record.serial_number;  // `row` is the last one
+    row.flags |= kSerialReplaced;
+    row.serial = text_.add(hash_serial);  // the file's stays unused in the arena: rare
     return;
   }
   std::string what = "the hardware hash says serial number '" + hash_serial +
                      "' but the file says '" + record.serial_number + "'";
   if (is_excel_scientific(record.serial_number)) {
     // The row's own serial is lost, and the hash is another device's.
-    fail(result, record, kSerialField,
+    fail(row, record, kSerialField,
          what +
              ": Excel turned the row's serial into scientific notation, and the hash is "
              "another device's (a row pasted from another device?); take the row from the "
@@ -245,10 +275,11 @@ void Validator::reconcile_serial(RecordResult& result, const DeviceRecord& recor
   if (!clean_firmware_value(hash_serial)) {
     // A white-box PC whose firmware holds no real serial: the file's (the label's) is the only
     // one there is, and the hash still identifies the device.
-    what += ": the hash holds the firmware's placeholder, not a serial (the manufacturer never set "
-            "one)";
+    what +=
+        ": the hash holds the firmware's placeholder, not a serial (the manufacturer never set "
+        "one)";
     if (options_.strict_serials) {
-      fail(result, record, kSerialField, what + "; refused (--strict)", std::nullopt);
+      fail(row, record, kSerialField, what + "; refused (--strict)", std::nullopt);
       return;
     }
     report(record, kSerialField, what + "; registering it with the file's serial",
@@ -256,16 +287,46 @@ void Validator::reconcile_serial(RecordResult& result, const DeviceRecord& recor
     return;
   }
   // The hash is another device's: registering it under this serial would enrol the wrong PC.
-  fail(result, record, kSerialField,
+  fail(row, record, kSerialField,
        what +
            ": the hash is another device's (a row pasted from another device?); take the row "
            "from the original file or capture the device again",
        std::nullopt);
 }
 
+std::string Validator::location(std::size_t index) const {
+  const Row& row = rows_.at(index);
+  return format_location(files_[row.file], row.line);
+}
+
+std::string_view Validator::reason(std::size_t index) const {
+  const Row& row = rows_.at(index);
+  return row.reason == kNone ? std::string_view() : std::string_view(reasons_[row.reason - 1]);
+}
+
+std::string_view Validator::os_build(std::size_t index) const {
+  const Row& row = rows_.at(index);
+  return row.os_build == kNone ? std::string_view() : std::string_view(builds_[row.os_build - 1]);
+}
+
+RecordResult Validator::result(std::size_t index) const {
+  const Row& row = rows_.at(index);
+  RecordResult r;
+  r.serial_number = std::string(text_.view(row.serial));
+  r.location = location(index);
+  r.verdict = row.verdict;
+  if (row.failure != 0) r.failure = static_cast<FailureReason>(row.failure - 1);
+  r.reason = std::string(reason(index));
+  r.os_build = std::string(os_build(index));
+  r.has_hash = (row.flags & kHasHash) != 0;
+  r.serial_replaced = (row.flags & kSerialReplaced) != 0;
+  return r;
+}
+
 void Validator::apply_corrections(std::size_t index, DeviceRecord& record) const {
-  const RecordResult& result = results_[index];
-  if (result.serial_replaced) record.serial_number = result.serial_number;
+  const Row& row = rows_.at(index);
+  if ((row.flags & kSerialReplaced) != 0)
+    record.serial_number = std::string(text_.view(row.serial));
 }
 
 std::string_view Validator::serial_in_file(std::size_t index) const {
@@ -277,33 +338,24 @@ void Validator::finish() {
   if (finished_) return;
   finished_ = true;
   for (const auto& [earlier, later] : conflicts_) {
-    RecordResult& first = results_[earlier];
+    Row& first = rows_[earlier];
     if (first.verdict == Verdict::kInvalid) continue;
     first.verdict = Verdict::kInvalid;
-    first.reason = "conflicts with " + results_[later].location;
-    // The record itself is gone; split its location back into file and line for the diagnostic.
-    Diagnostic d;
-    const std::size_t colon = first.location.rfind(':');
-    d.file = first.location;
-    if (colon != std::string::npos) {
-      const std::string tail = first.location.substr(colon + 1);
-      if (!tail.empty() && tail.find_first_not_of("0123456789") == std::string::npos) {
-        d.file = first.location.substr(0, colon);
-        d.line = std::stoull(tail);
-      }
-    }
-    d.field = std::string(kSerialField);
-    d.message = "conflict: serial " + first.serial_number + " / its hash also appears at " +
-                results_[later].location + " with different data; neither is registered";
-    d.severity = Severity::kError;
-    diagnostics_.push_back(std::move(d));
+    const std::string later_location = location(later);
+    set_reason(first, "conflicts with " + later_location);
+    diagnostics_.push_back(Diagnostic{files_[first.file], first.line, std::string(kSerialField),
+                                      "conflict: serial " + std::string(text_.view(first.serial)) +
+                                          " / its hash also appears at " + later_location +
+                                          " with different data; neither is "
+                                          "registered",
+                                      Severity::kError});
   }
 }
 
 ValidationSummary Validator::summary() const {
   ValidationSummary s;
-  s.records = results_.size();
-  for (const auto& r : results_) {
+  s.records = rows_.size();
+  for (const auto& r : rows_) {
     switch (r.verdict) {
       case Verdict::kValid:
         ++s.valid;

@@ -186,7 +186,7 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
   std::size_t accepted = 0, already = 0, rejected = 0;
   std::size_t next = 0;  // walks inserted_index alongside `records`
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const core::RecordResult& verdict = validator.results()[i];
+    const core::RecordResult verdict = validator.result(i);
     // The validator's copy: an over-long serial is only an excerpt there.
     Json entry{{"serial", verdict.serial_number}, {"location", verdict.location}};
     if (!verdict.os_build.empty()) entry["os_build"] = verdict.os_build;

@@ -63,6 +63,10 @@ TEST(CoreDevice, Location) {
   EXPECT_EQ(r.location(), "a.csv");
   r.source_line = 7;
   EXPECT_EQ(r.location(), "a.csv:7");
+  EXPECT_EQ(format_location("a.csv", 7), "a.csv:7");
+  EXPECT_EQ(format_location("", 7), "<input>:7");
+  EXPECT_EQ(format_location("C:\\in\\b.csv", 0), "C:\\in\\b.csv");
+  EXPECT_EQ(format_location("b.csv", 18'446'744'073'709'551'615ULL), "b.csv:18446744073709551615");
 }
 
 }  // namespace

@@ -58,6 +58,12 @@ const Diagnostic* find(const std::vector<Diagnostic>& diagnostics, std::string_v
   return nullptr;
 }
 
+std::vector<RecordResult> all_results(const Validator& validator) {
+  std::vector<RecordResult> out;
+  for (std::size_t i = 0; i < validator.size(); ++i) out.push_back(validator.result(i));
+  return out;
+}
+
 struct Checked {
   std::vector<CsvRecord> records;
   std::vector<Diagnostic> reader_diagnostics;
@@ -102,14 +108,14 @@ TEST(ExcelFiles, SwedishCsvHasSemicolonsWindows1252AndSerialsTurnedIntoNumbers) 
 
   // The serial inside each hash is the real one: the rows get it, each with a warning.
   const Validator& v = checked.validator;
-  ASSERT_EQ(v.results().size(), 3U);
-  EXPECT_EQ(v.results()[0].verdict, Verdict::kValid);
-  EXPECT_EQ(v.results()[0].serial_number, "165207713570");
+  ASSERT_EQ(v.size(), 3U);
+  EXPECT_EQ(v.result(0).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(0).serial_number, "165207713570");
   EXPECT_EQ(v.serial_in_file(0), "1,65208E+11");
-  EXPECT_EQ(v.results()[1].serial_number, "016520771357");
+  EXPECT_EQ(v.result(1).serial_number, "016520771357");
   EXPECT_EQ(v.serial_in_file(1), "16520771357");
-  EXPECT_EQ(v.results()[2].serial_number, "PF3ABC12");
-  EXPECT_FALSE(v.results()[2].serial_replaced);
+  EXPECT_EQ(v.result(2).serial_number, "PF3ABC12");
+  EXPECT_FALSE(v.result(2).serial_replaced);
   ASSERT_EQ(v.diagnostics().size(), 2U);
   const Diagnostic& first = v.diagnostics()[0];
   EXPECT_EQ(first.to_string(),
@@ -129,7 +135,7 @@ TEST(ExcelFiles, SwedishCsvHasSemicolonsWindows1252AndSerialsTurnedIntoNumbers) 
   auto again = reader_for(bytes);
   ASSERT_TRUE(again.ok());
   auto refused = check(*again, strict);
-  const auto& results = refused.validator.results();
+  const auto results = all_results(refused.validator);
   EXPECT_EQ(results[0].verdict, Verdict::kInvalid);
   EXPECT_EQ(results[0].reason,
             "Excel turned serial 165207713570 into 1,65208E+11 (scientific notation); refused "
@@ -160,7 +166,7 @@ TEST(ExcelFiles, GermanCsvUtf8HasABomSemicolonsAndNumberFormats) {
   EXPECT_EQ(reader->encoding(), TextEncoding::kUtf8Bom);
   ASSERT_EQ(checked.records.size(), 3U);
   EXPECT_EQ(checked.records[0].device.group_tag, "B\xC3\xBCro");
-  const auto& results = checked.validator.results();
+  const auto results = all_results(checked.validator);
   EXPECT_EQ(results[0].serial_number, "165207713570");
   EXPECT_EQ(results[1].serial_number, "123456789012345678");
   EXPECT_EQ(results[2].serial_number, "12345678901234567");
@@ -198,7 +204,7 @@ TEST(ExcelFiles, UnicodeTextIsUtf16LeWithTabsAndQuotesCellsWithCommas) {
   EXPECT_EQ(checked.records[0].device.group_tag, "Lab, floor 2");
   EXPECT_EQ(checked.records[0].device.assigned_user, "ann@contoso.com");
   EXPECT_TRUE(checked.records[1].device.assigned_user.empty());
-  EXPECT_EQ(checked.validator.results()[0].serial_number, "165207713570");
+  EXPECT_EQ(checked.validator.result(0).serial_number, "165207713570");
   EXPECT_EQ(checked.validator.summary().valid, 2U);
 }
 
@@ -216,8 +222,8 @@ TEST(ExcelFiles, EnglishCsvQuotesTheNumberFormatsCommas) {
   auto checked = check(*reader);
   ASSERT_EQ(checked.records.size(), 2U);
   EXPECT_EQ(checked.records[0].device.serial_number, "165,207,713,570.00");
-  EXPECT_EQ(checked.validator.results()[0].serial_number, "165207713570");
-  EXPECT_EQ(checked.validator.results()[1].serial_number, "016520771357");
+  EXPECT_EQ(checked.validator.result(0).serial_number, "165207713570");
+  EXPECT_EQ(checked.validator.result(1).serial_number, "016520771357");
   EXPECT_EQ(checked.validator.summary().valid, 2U);
 }
 
@@ -233,7 +239,7 @@ TEST(ExcelFiles, TextTabDelimitedIsWindows1252WithTabs) {
   auto checked = check(*reader);
   ASSERT_EQ(checked.records.size(), 1U);
   EXPECT_EQ(checked.records[0].device.manufacturer, "Contoso");
-  EXPECT_EQ(checked.validator.results()[0].serial_number, "016520771357");
+  EXPECT_EQ(checked.validator.result(0).serial_number, "016520771357");
 }
 
 // The separator comes from the header line in every encoding the reader knows, never from the
@@ -514,7 +520,7 @@ TEST(ExcelFiles, HashCutAt255Characters) {
   ASSERT_TRUE(reader.ok());
   auto checked = check(*reader);
   ASSERT_EQ(checked.records.size(), 2U);
-  const auto& results = checked.validator.results();
+  const auto results = all_results(checked.validator);
   EXPECT_EQ(results[0].verdict, Verdict::kInvalid);
   EXPECT_EQ(results[0].failure, FailureReason::kHardwareHashNotValid);
   EXPECT_EQ(results[0].reason.rfind("Hardware hash not valid: the cell holds exactly 255 "
@@ -540,12 +546,12 @@ TEST(ExcelFiles, HashCutAt32767Characters) {
   ASSERT_TRUE(reader.ok());
   auto checked = check(*reader);
   ASSERT_EQ(checked.records.size(), 1U);
-  EXPECT_EQ(checked.validator.results()[0].reason.rfind(
+  EXPECT_EQ(checked.validator.result(0).reason.rfind(
                 "Hardware hash not valid: the cell holds exactly 32,767 characters: a spreadsheet "
                 "cut the hash there (Excel's limit for a cell)",
                 0),
             0U)
-      << checked.validator.results()[0].reason;
+      << checked.validator.result(0).reason;
 
   // A whole line in one cell, cut at the cell's limit, saved as "Unicode Text" (quoted: it holds
   // commas).
@@ -556,12 +562,12 @@ TEST(ExcelFiles, HashCutAt32767Characters) {
   auto lines = check(*one_cell);
   ASSERT_EQ(lines.records.size(), 1U);
   EXPECT_EQ(lines.records[0].device.serial_number, "S2");
-  EXPECT_EQ(lines.validator.results()[0].reason.rfind(
+  EXPECT_EQ(lines.validator.result(0).reason.rfind(
                 "Hardware hash not valid: the line was one cell, and a spreadsheet cut it at "
                 "32,767 characters",
                 0),
             0U)
-      << lines.validator.results()[0].reason;
+      << lines.validator.result(0).reason;
 
   // The same line saved as "CSV" keeps no quotes (no ';' in it): a line of exactly 32,767.
   auto plain =
@@ -569,9 +575,9 @@ TEST(ExcelFiles, HashCutAt32767Characters) {
   ASSERT_TRUE(plain.ok());
   auto plain_checked = check(*plain);
   ASSERT_EQ(plain_checked.records.size(), 1U);
-  EXPECT_NE(plain_checked.validator.results()[0].reason.find("cut it at 32,767 characters"),
+  EXPECT_NE(plain_checked.validator.result(0).reason.find("cut it at 32,767 characters"),
             std::string::npos)
-      << plain_checked.validator.results()[0].reason;
+      << plain_checked.validator.result(0).reason;
 }
 
 TEST(ExcelFiles, ExactlyExcelsRowLimit) {
@@ -604,7 +610,7 @@ TEST(ExcelFiles, ScientificSerialWithoutAHashIsRefused) {
                         "Contoso;Laptop 7;PF3ABC12\r\n"));
   ASSERT_TRUE(reader.ok());
   auto checked = check(*reader);
-  const auto& results = checked.validator.results();
+  const auto results = all_results(checked.validator);
   ASSERT_EQ(results.size(), 2U);
   EXPECT_EQ(results[0].verdict, Verdict::kInvalid);
   EXPECT_EQ(results[0].reason,

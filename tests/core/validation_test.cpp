@@ -40,9 +40,8 @@ TEST(ValidationRecord, SampleHashIsValidAndReportsItsBuild) {
   Validator v;
   const auto i = v.add(device("016520771357", std::string(kSampleHash)));
   v.finish();
-  EXPECT_EQ(v.results()[i].verdict, Verdict::kValid);
-  EXPECT_EQ(v.results()[i].os_build, "10.0.17763.288");
-  EXPECT_EQ(v.results()[i].hash_model, "Surface Laptop");
+  EXPECT_EQ(v.result(i).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(i).os_build, "10.0.17763.288");
   EXPECT_TRUE(v.diagnostics().empty());
 }
 
@@ -58,14 +57,13 @@ TEST(ValidationRecord, BrokenHashesAreHardwareHashNotValid) {
       v.add(device("S3", HardwareHashBuilder().serial_number("S3").model("M").build_base64()));
   v.finish();
   for (auto i : {a, bi, c}) {
-    EXPECT_EQ(v.results()[i].verdict, Verdict::kInvalid);
-    EXPECT_EQ(v.results()[i].failure, FailureReason::kHardwareHashNotValid);
-    EXPECT_EQ(v.results()[i].reason.rfind("Hardware hash not valid: ", 0), 0U)
-        << v.results()[i].reason;
+    EXPECT_EQ(v.result(i).verdict, Verdict::kInvalid);
+    EXPECT_EQ(v.result(i).failure, FailureReason::kHardwareHashNotValid);
+    EXPECT_EQ(v.result(i).reason.rfind("Hardware hash not valid: ", 0), 0U) << v.result(i).reason;
   }
-  EXPECT_EQ(v.results()[a].reason,
+  EXPECT_EQ(v.result(a).reason,
             "Hardware hash not valid: not base64: invalid character '#' at offset 17");
-  EXPECT_EQ(v.results()[c].reason, "Hardware hash not valid: no manufacturer inside");
+  EXPECT_EQ(v.result(c).reason, "Hardware hash not valid: no manufacturer inside");
   EXPECT_EQ(v.diagnostics()[0].field, "Hardware Hash");
   EXPECT_EQ(v.diagnostics()[0].severity, Severity::kError);
 }
@@ -73,7 +71,7 @@ TEST(ValidationRecord, BrokenHashesAreHardwareHashNotValid) {
 TEST(ValidationRecord, SerialMismatchIsAnErrorNamingBoth) {
   Validator v;
   const auto i = v.add(device("WRONG-1", hash_for("RIGHT-1")));
-  EXPECT_EQ(v.results()[i].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(i).verdict, Verdict::kInvalid);
   const Diagnostic* d = find(v, "'RIGHT-1'");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, Severity::kError);
@@ -83,9 +81,9 @@ TEST(ValidationRecord, SerialMismatchIsAnErrorNamingBoth) {
 TEST(ValidationRecord, SerialExcelChangedIsReplacedByTheHashes) {
   Validator v;
   const auto i = v.add(device("1.65208E+11", hash_for("165207713570")));
-  EXPECT_EQ(v.results()[i].verdict, Verdict::kValid);
-  EXPECT_EQ(v.results()[i].serial_number, "165207713570");
-  EXPECT_TRUE(v.results()[i].serial_replaced);
+  EXPECT_EQ(v.result(i).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(i).serial_number, "165207713570");
+  EXPECT_TRUE(v.result(i).serial_replaced);
   EXPECT_EQ(v.serial_in_file(i), "1.65208E+11");
   ASSERT_EQ(v.diagnostics().size(), 1U);
   EXPECT_EQ(v.diagnostics()[0].to_string(),
@@ -99,7 +97,7 @@ TEST(ValidationRecord, SerialExcelChangedIsReplacedByTheHashes) {
   DeviceRecord other = device("pf3abc12", "");
   v.apply_corrections(same, other);
   EXPECT_EQ(other.serial_number, "pf3abc12");
-  EXPECT_FALSE(v.results()[same].serial_replaced);
+  EXPECT_FALSE(v.result(same).serial_replaced);
   EXPECT_EQ(v.serial_in_file(same), "");
 }
 
@@ -111,17 +109,17 @@ TEST(ValidationRecord, StrictRefusesEveryRowWhoseSerialIsNotItsHashs) {
   const auto other = v.add(device("WRONG-1", hash_for("RIGHT-1")));
   const auto fine = v.add(device("S1", hash_for("S1")));
   v.finish();
-  EXPECT_EQ(v.results()[excel].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[excel].reason,
+  EXPECT_EQ(v.result(excel).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(excel).reason,
             "Excel turned serial 016520771357 into 16520771357 (it read the serial as a number and "
             "dropped its leading zeros); refused (--strict): put the serial back in the file, or "
             "leave out --strict to use the serial from the hardware hash");
-  EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[other].reason,
+  EXPECT_EQ(v.result(other).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(other).reason,
             "the hardware hash says serial number 'RIGHT-1' but the file says 'WRONG-1': the hash "
             "is another device's (a row pasted from another device?); take the row from the "
             "original file or capture the device again");
-  EXPECT_EQ(v.results()[fine].verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(fine).verdict, Verdict::kValid);
 }
 
 // A serial that is not its hash's, and not as Excel would change it, means the row carries another
@@ -132,11 +130,11 @@ TEST(ValidationRecord, ARowWithAnotherDevicesHashIsRefusedButAPlaceholderSerialI
   const auto other = v.add(device("WRONG-1", hash_for("RIGHT-1")));
   const auto whitebox = v.add(device("LABEL-77", hash_for("To be filled by O.E.M.")));
   v.finish();
-  EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
-  EXPECT_NE(v.results()[other].reason.find("the hash is another device's"), std::string::npos)
-      << v.results()[other].reason;
-  EXPECT_EQ(v.results()[whitebox].verdict, Verdict::kValid);
-  EXPECT_EQ(v.results()[whitebox].serial_number, "LABEL-77");
+  EXPECT_EQ(v.result(other).verdict, Verdict::kInvalid);
+  EXPECT_NE(v.result(other).reason.find("the hash is another device's"), std::string::npos)
+      << v.result(other).reason;
+  EXPECT_EQ(v.result(whitebox).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(whitebox).serial_number, "LABEL-77");
   bool warned = false;
   for (const auto& d : v.diagnostics()) {
     if (d.message.find("the hash holds the firmware's placeholder") != std::string::npos &&
@@ -148,7 +146,7 @@ TEST(ValidationRecord, ARowWithAnotherDevicesHashIsRefusedButAPlaceholderSerialI
   ValidationOptions strict;
   strict.strict_serials = true;
   Validator s(strict);
-  EXPECT_EQ(s.results()[s.add(device("LABEL-77", hash_for("Default string")))].verdict,
+  EXPECT_EQ(s.result(s.add(device("LABEL-77", hash_for("Default string")))).verdict,
             Verdict::kInvalid);
 }
 
@@ -156,18 +154,18 @@ TEST(ValidationRecord, ScientificSerialOfAnotherDeviceIsAnError) {
   Validator v;
   // 1.65208E+11 is not how Excel writes 165297713570: the row's own serial is lost.
   const auto i = v.add(device("1.65208E+11", hash_for("165297713570")));
-  EXPECT_EQ(v.results()[i].verdict, Verdict::kInvalid);
-  EXPECT_NE(v.results()[i].reason.find("Excel turned the row's serial into scientific notation, "
-                                       "and the hash is another device's"),
+  EXPECT_EQ(v.result(i).verdict, Verdict::kInvalid);
+  EXPECT_NE(v.result(i).reason.find("Excel turned the row's serial into scientific notation, "
+                                    "and the hash is another device's"),
             std::string::npos)
-      << v.results()[i].reason;
+      << v.result(i).reason;
   // Without a hash a scientific serial can match no device.
   DeviceRecord partner = device("1,65208E+11", "");
   partner.manufacturer = "Contoso";
   partner.model = "Laptop 7";
   const auto p = v.add(partner);
-  EXPECT_EQ(v.results()[p].verdict, Verdict::kInvalid);
-  EXPECT_NE(v.results()[p].reason.find("no hardware hash to take the real one from"),
+  EXPECT_EQ(v.result(p).verdict, Verdict::kInvalid);
+  EXPECT_NE(v.result(p).reason.find("no hardware hash to take the real one from"),
             std::string::npos);
 }
 
@@ -178,8 +176,8 @@ TEST(ValidationAcross, DuplicatesAndConflictsUseTheHashesSerial) {
   const auto copy = v.add(device("1.65208E+11", h, "b.csv", 4));  // the same device via Excel
   const auto other = v.add(device("1,65208E+11", hash_for("165207713570", "10.0.1.1"), "c.csv", 3));
   v.finish();
-  EXPECT_EQ(v.results()[copy].verdict, Verdict::kDuplicate);
-  EXPECT_EQ(v.results()[other].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(copy).verdict, Verdict::kDuplicate);
+  EXPECT_EQ(v.result(other).verdict, Verdict::kInvalid);
   ASSERT_NE(find(v, "conflict: serial 165207713570 is also at a.csv:2"), nullptr);
 }
 
@@ -192,11 +190,11 @@ TEST(ValidationRecord, MissingSerialAndPartnerRows) {
   const auto ok = v.add(partner);
   const auto bare = v.add(device("P2", ""));
   v.finish();
-  EXPECT_EQ(v.results()[empty].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[empty].reason, "the serial number is empty");
-  EXPECT_EQ(v.results()[ok].verdict, Verdict::kValid);
-  EXPECT_FALSE(v.results()[ok].has_hash);
-  EXPECT_EQ(v.results()[bare].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(empty).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(empty).reason, "the serial number is empty");
+  EXPECT_EQ(v.result(ok).verdict, Verdict::kValid);
+  EXPECT_FALSE(v.result(ok).has_hash);
+  EXPECT_EQ(v.result(bare).verdict, Verdict::kInvalid);
 }
 
 TEST(ValidationRecord, ExpectBuild) {
@@ -205,8 +203,8 @@ TEST(ValidationRecord, ExpectBuild) {
   Validator v(options);
   v.add(device("S1", hash_for("S1", "10.0.22631.2861")));
   const auto old = v.add(device("S2", hash_for("S2", "10.0.19045.3803")));
-  EXPECT_EQ(v.results()[old].verdict, Verdict::kValid);
-  EXPECT_EQ(v.results()[old].os_build, "10.0.19045.3803");
+  EXPECT_EQ(v.result(old).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(old).os_build, "10.0.19045.3803");
   ASSERT_EQ(v.diagnostics().size(), 1U);
   EXPECT_NE(v.diagnostics()[0].message.find("10.0.19045.3803"), std::string::npos);
   EXPECT_NE(v.diagnostics()[0].message.find("22631"), std::string::npos);
@@ -219,7 +217,7 @@ TEST(ValidationAcross, IdenticalDuplicateIsAWarningAndDropped) {
   v.add(device("S1", h, "a.csv", 2));
   const auto dup = v.add(device("s1", h, "b.csv", 5));
   v.finish();
-  EXPECT_EQ(v.results()[dup].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(v.result(dup).verdict, Verdict::kDuplicate);
   const Diagnostic* d = find(v, "a.csv:2");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->file, "b.csv");
@@ -233,10 +231,10 @@ TEST(ValidationAcross, SameSerialDifferentHashIsAConflictOnBoth) {
   Validator v;
   const auto first = v.add(device("S1", hash_for("S1"), "a.csv", 2));
   const auto second = v.add(device("S1", hash_for("S1", "10.0.1.1"), "b.csv", 9));
-  EXPECT_EQ(v.results()[first].verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(first).verdict, Verdict::kValid);
   v.finish();
-  EXPECT_EQ(v.results()[first].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[second].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(first).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(second).verdict, Verdict::kInvalid);
   const Diagnostic* d = find(v, "conflict: serial S1 is also at a.csv:2");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->file, "b.csv");
@@ -257,10 +255,10 @@ TEST(ValidationAcross, SameHashDifferentSerial) {
   const auto third = v.add(device("S3", blank, "a.csv", 4));
   const auto fourth = v.add(device("S4", blank, "a.csv", 5));
   v.finish();
-  EXPECT_EQ(v.results()[first].verdict, Verdict::kValid);
-  EXPECT_EQ(v.results()[second].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[third].verdict, Verdict::kInvalid);
-  EXPECT_EQ(v.results()[fourth].verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(first).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(second).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(third).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(fourth).verdict, Verdict::kInvalid);
   ASSERT_NE(find(v, "the same hash is at a.csv:4 with serial S3"), nullptr);
 }
 
@@ -291,6 +289,91 @@ TEST(ValidationFiles, AcrossFilesWithAcceptedRecords) {
     }
   }
   EXPECT_TRUE(header_error);
+}
+
+// The validator keeps a compact row per record; result() spells it out as before.
+TEST(ValidationResult, LocationIsFileAndLineForEveryFile) {
+  Validator v;
+  const auto a = v.add(device("S1", hash_for("S1"), "a.csv", 2));
+  const auto b = v.add(device("S2", hash_for("S2"), "dir/b.csv", 40'000'000'000ULL));
+  const auto again = v.add(device("S3", hash_for("S3"), "a.csv", 3));  // back to the first file
+  const auto none = v.add(device("S4", hash_for("S4"), "", 4));
+  const auto whole = v.add(device("S5", hash_for("S5"), "c.csv", 0));
+  v.finish();
+  EXPECT_EQ(v.size(), 5U);
+  EXPECT_EQ(v.result(a).location, "a.csv:2");
+  EXPECT_EQ(v.location(b), "dir/b.csv:40000000000");
+  EXPECT_EQ(v.result(again).location, "a.csv:3");
+  EXPECT_EQ(v.result(none).location, "<input>:4");
+  EXPECT_EQ(v.result(whole).location, "c.csv");
+  EXPECT_EQ(v.serial(b), "S2");
+  EXPECT_EQ(v.result(b).serial_number, "S2");
+}
+
+TEST(ValidationResult, OnlyRowsThatHaveThemCarryABuildOrAReason) {
+  Validator v;
+  const auto hashed = v.add(device("S1", hash_for("S1", "10.0.22631.2861")));
+  const auto other = v.add(device("S2", hash_for("S2", "10.0.19045.3803"), "a.csv", 3));
+  DeviceRecord partner = device("P1", "", "a.csv", 4);
+  partner.manufacturer = "Contoso";
+  partner.model = "Laptop 7";
+  const auto bare = v.add(partner);
+  const auto broken = v.add(device("S3", ""), "not base64");
+  v.finish();
+  const RecordResult r = v.result(hashed);
+  EXPECT_EQ(r.verdict, Verdict::kValid);
+  EXPECT_TRUE(r.has_hash);
+  EXPECT_EQ(r.os_build, "10.0.22631.2861");
+  EXPECT_EQ(r.reason, "");
+  EXPECT_EQ(r.failure, std::nullopt);
+  EXPECT_EQ(v.os_build(other), "10.0.19045.3803");
+  EXPECT_FALSE(v.has_hash(bare));
+  EXPECT_EQ(v.result(bare).os_build, "");
+  EXPECT_EQ(v.result(bare).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(broken).failure, FailureReason::kHardwareHashNotValid);
+  EXPECT_EQ(v.reason(broken), "Hardware hash not valid: not base64");
+}
+
+TEST(ValidationResult, DuplicatesAndConflictsAcrossFilesNameBothPlaces) {
+  Validator v;
+  const std::string h = hash_for("S1");
+  const auto first = v.add(device("S1", h, "first.csv", 2));
+  const auto copy = v.add(device("S1", h, "second.csv", 7));
+  const auto earlier = v.add(device("S2", hash_for("S2"), "first.csv", 3));
+  const auto later = v.add(device("S2", hash_for("S2", "10.0.1.1"), "third.csv", 11));
+  v.finish();
+  EXPECT_EQ(v.result(first).verdict, Verdict::kValid);
+  EXPECT_EQ(v.result(copy).verdict, Verdict::kDuplicate);
+  EXPECT_EQ(v.result(copy).reason, "duplicate of first.csv:2");
+  EXPECT_EQ(v.result(copy).location, "second.csv:7");
+  EXPECT_EQ(v.result(earlier).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(earlier).reason, "conflicts with third.csv:11");
+  EXPECT_EQ(v.result(later).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(later).reason,
+            "conflict: serial S2 is also at first.csv:3 with a different hardware hash; neither is "
+            "registered until one is removed");
+  // The earlier row's own diagnostic is placed at its file and line, and names the later one.
+  const Diagnostic* back = find(v, "also appears at third.csv:11");
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->file, "first.csv");
+  EXPECT_EQ(back->line, 3U);
+  EXPECT_EQ(back->field, "Device Serial Number");
+  EXPECT_EQ(back->to_string(),
+            "first.csv:3: error: Device Serial Number: conflict: serial S2 / its hash also appears "
+            "at third.csv:11 with different data; neither is registered");
+}
+
+TEST(ValidationResult, AnOverLongFieldKeepsOnlyAnExcerptOfSerialAndFile) {
+  Validator v;
+  const std::string file(5000, 'f');
+  const auto i = v.add(device(std::string(1000, 'S'), hash_for("S1"), file, 9));
+  v.finish();
+  const RecordResult r = v.result(i);
+  EXPECT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_LT(r.serial_number.size(), 200U);
+  EXPECT_EQ(r.serial_number.substr(0, 100), std::string(100, 'S'));
+  EXPECT_LT(r.location.size(), 4200U);
+  EXPECT_EQ(r.location.substr(r.location.size() - 2), ":9");
 }
 
 // Generates a CSV of `rows` identical rows without holding it in memory.

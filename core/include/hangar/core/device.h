@@ -66,8 +66,11 @@ struct DeviceRecord {
   std::string source_file;        // where the record came from, for diagnostics
   std::uint64_t source_line = 0;  // physical line the record starts on (1-based; 0 = unknown)
 
-  // "file:line" (or just the file, or "<input>") for messages.
+  // "file:line" (or just the file, or "<input>") for messages: format_location.
   std::string location() const;
 };
+
+// "file:line"; just "file" when the line is 0 (unknown); "<input>" for a record with no file.
+std::string format_location(std::string_view file, std::uint64_t line);
 
 }  // namespace hangar::core

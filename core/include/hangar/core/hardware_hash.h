@@ -102,7 +102,8 @@ struct HashFingerprint {
   std::array<std::uint8_t, 16> bytes() const;
 };
 struct HashFingerprintHasher {
-  std::size_t operator()(const HashFingerprint& f) const {
+  // noexcept: std::unordered_map then keeps no copy of the hash in each node (8 bytes a row).
+  std::size_t operator()(const HashFingerprint& f) const noexcept {
     return static_cast<std::size_t>(f.lo ^ f.hi);
   }
 };
