@@ -193,7 +193,7 @@ class Report {
   int finish_ok() {
     if (json_) {
       json_report_["ok"] = true;
-      out_ << json_report_.dump(2) << "\n";
+      out_ << json_report_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
     return kOk;
   }
@@ -202,7 +202,7 @@ class Report {
     if (json_) {
       json_report_["ok"] = false;
       json_report_["error"] = Json{{"code", error.code}, {"message", error.message}};
-      out_ << json_report_.dump(2) << "\n";
+      out_ << json_report_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       err_ << "hangar capture: " << error.message << "\n";
     }

@@ -78,7 +78,7 @@ int cmd_version(const Globals& g, const std::vector<std::string>&, Io& io) {
       j["service"] = service;
     else
       j["service_error"] = service_error;
-    io.out << j.dump(2) << "\n";
+    io.out << json_text(j) << "\n";
   } else {
     io.out << "hangar " << core::kVersion << " (" << core::kPlatform << ", protocol "
            << ipc::kProtocolVersion << ")\n";
@@ -101,7 +101,7 @@ int cmd_ping(const Globals& g, const std::vector<std::string>&, Io& io) {
                     std::chrono::steady_clock::now() - start)
                     .count();
   if (g.json) {
-    io.out << Json{{"ok", true}, {"endpoint", g.endpoint}, {"round_trip_us", micros}}.dump(2)
+    io.out << json_text(Json{{"ok", true}, {"endpoint", g.endpoint}, {"round_trip_us", micros}})
            << "\n";
   } else {
     io.out << "pong from " << g.endpoint << " in " << std::fixed << std::setprecision(1)
@@ -127,7 +127,7 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& s = std::get<Json>(result);
   if (g.json) {
-    io.out << s.dump(2) << "\n";
+    io.out << json_text(s) << "\n";
     return kOk;
   }
   io.out << "Hangar service " << s.value("service_version", "?") << " (" << s.value("platform", "?")
@@ -221,7 +221,7 @@ int simple_write(const Globals& g, Io& io, const std::string& command, const Jso
   if (g.json) {
     Json out = reply;
     out["ok"] = true;
-    io.out << out.dump(2) << "\n";
+    io.out << json_text(out) << "\n";
   } else {
     io.out << say(reply) << "\n";
   }
@@ -264,9 +264,10 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
     if (auto* code = std::get_if<int>(&swept)) return *code;
   }
   if (parsed->has("--no-wait")) {
-    io.out << (g.json ? Json{{"ok", true}, {"refresh", "requested"}, {"group_sweep", sweep}}.dump(2)
-                      : std::string("activity refresh requested") +
-                            (sweep ? "; profile-group sweep requested" : ""))
+    io.out << (g.json
+                   ? json_text(Json{{"ok", true}, {"refresh", "requested"}, {"group_sweep", sweep}})
+                   : std::string("activity refresh requested") +
+                         (sweep ? "; profile-group sweep requested" : ""))
            << "\n";
     return kOk;
   }
@@ -294,7 +295,7 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
       if (g.json) {
         Json out{{"ok", true}, {"activity", a}};
         if (sweep) out["groups"] = status["cloud"]["groups"]["last_sweep"];
-        io.out << out.dump(2) << "\n";
+        io.out << json_text(out) << "\n";
       } else {
         io.out << a.value("partners_added", 0)
                << " partner-registered device(s) added; activity pass: " << a.value("devices", 0)

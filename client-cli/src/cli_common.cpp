@@ -9,12 +9,16 @@
 
 namespace hangar::cli {
 
+std::string json_text(const Json& value, int indent) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 int report_error(const core::Error& error, const Globals& globals, Io& io) {
   const bool unreachable = error.code == ipc::errc::kUnavailable ||
                            error.code == ipc::errc::kTimeout || error.code == "invalid_endpoint";
   if (globals.json) {
-    io.out << Json{{"ok", false}, {"error", {{"code", error.code}, {"message", error.message}}}}
-                  .dump(2)
+    io.out << json_text(Json{{"ok", false},
+                             {"error", {{"code", error.code}, {"message", error.message}}}})
            << "\n";
   } else {
     io.err << "hangar: " << error.message << "\n";

@@ -51,6 +51,10 @@ struct Command {
   std::string_view details = {};
 };
 
+// JSON as the CLI prints it: indented by `indent` (-1: one line). Text that is not valid UTF-8 (a
+// file name from another code page, say) is printed with U+FFFD in its place, never thrown on.
+std::string json_text(const Json& value, int indent = 2);
+
 // Prints the error (as JSON with --json) and returns the exit code: kUnreachable when no service
 // answered, kFailed otherwise.
 int report_error(const core::Error& error, const Globals& globals, Io& io);

@@ -185,7 +185,7 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
   if (g.json) {
     Json out = r;
     out["ok"] = true;
-    io.out << out.dump(2) << "\n";
+    io.out << json_text(out) << "\n";
     return kOk;
   }
   const Json secret_info = r.value("secret", Json::object());
@@ -256,7 +256,7 @@ int cmd_show_config(const Globals& g, const std::vector<std::string>& args, Io& 
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& r = std::get<Json>(result);
   if (g.json) {
-    io.out << r.dump(2) << "\n";
+    io.out << json_text(r) << "\n";
   } else {
     print_config(r, g.endpoint, io.out);
   }
@@ -287,7 +287,7 @@ int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args
   if (g.json) {
     Json out = r;
     out["ok"] = true;
-    io.out << out.dump(2) << "\n";
+    io.out << json_text(out) << "\n";
     return kOk;
   }
   io.out << (r.value("cleared", false) ? "stored credentials removed\n"

@@ -82,7 +82,7 @@ bool failed(const core::ValidationSummary& s) { return s.invalid > 0 || s.errors
 // `value` as Json::dump(2) writes it, for a value nested `depth` spaces deep in a larger document
 // (the dump's own line breaks are the only raw ones: strings carry theirs escaped).
 void write_indented(const Json& value, std::size_t depth, std::ostream& out) {
-  const std::string text = value.dump(2);
+  const std::string text = json_text(value);
   const std::string indent(depth, ' ');
   std::size_t start = 0;
   for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
@@ -218,7 +218,7 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
                {"problems", std::move(problems)}};
     if (!written)
       reply["error"] = {{"code", written.error().code}, {"message", written.error().message}};
-    io.out << reply.dump(2) << "\n";
+    io.out << json_text(reply) << "\n";
   } else {
     print_diagnostics(validator.diagnostics(), io.out);
     print_summary(summary, validated.files_read, io.out);
@@ -414,7 +414,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     if (service_error) {
       reply["error"] = {{"code", service_error->code}, {"message", service_error->message}};
     }
-    io.out << reply.dump(2) << "\n";
+    io.out << json_text(reply) << "\n";
   } else {
     print_diagnostics(validator.diagnostics(), io.out);
     for (const auto& p : totals.problems) {

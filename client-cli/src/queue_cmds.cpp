@@ -95,7 +95,7 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
   });
   if (code != kOk) return code;
   if (g.json) {
-    io.out << Json{{"ok", true}, {"devices", std::move(rows)}}.dump(2) << "\n";
+    io.out << json_text(Json{{"ok", true}, {"devices", std::move(rows)}}) << "\n";
   } else if (count == 0) {
     io.out << "no devices match\n";
   } else {
@@ -124,7 +124,7 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   if (g.json) {
     Json out = device;
     out["ok"] = true;
-    io.out << out.dump(2) << "\n";
+    io.out << json_text(out) << "\n";
   } else {
     io.out << "delivered " << text(device, "serial") << " to " << text(device, "delivered_to")
            << " (assigned in Autopilot)\n";
@@ -141,7 +141,7 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   Json device = std::get<Json>(std::move(result));
   if (g.json) {
     device.erase("hash");
-    io.out << device.dump(2) << "\n";
+    io.out << json_text(device) << "\n";
     return kOk;
   }
   auto line = [&](const char* label, const std::string& value) {
@@ -224,7 +224,7 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& reply = std::get<Json>(result);
   if (g.json) {
-    io.out << Json{{"ok", true}, {"removed", reply["removed"]}}.dump(2) << "\n";
+    io.out << json_text(Json{{"ok", true}, {"removed", reply["removed"]}}) << "\n";
   } else {
     io.out << "removed " << text(reply, "removed") << " from the queue\n";
   }
@@ -269,7 +269,7 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (code != kOk) return code;
 
   if (format == "json") {
-    const std::string body = rows.dump(2) + "\n";
+    const std::string body = json_text(rows) + "\n";
     if (!output) {
       io.out << body;
       return kOk;

@@ -138,7 +138,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         if (g.json) {
           Json line = event.frame;
           if (snapshot.contains("states")) line["states"] = snapshot["states"];
-          io.out << line.dump() << std::endl;
+          io.out << json_text(line, -1) << std::endl;
         } else {
           io.out << "-- " << event.missed
                  << " change(s) not shown (this watcher fell behind); now: "
@@ -150,7 +150,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         const Json& change = event.frame;
         if (options.state && change.value("to", std::string()) != *options.state) break;
         if (g.json) {
-          io.out << change.dump() << std::endl;
+          io.out << json_text(change, -1) << std::endl;
         } else {
           io.out << format_time(change.value("at", std::int64_t{0})) << "  #" << event.seq << "  "
                  << change.value("serial", std::string()) << "  "

@@ -120,6 +120,22 @@ TEST_F(IntakeE2E, ValidateReportsEveryProblemWithFileLineAndFieldOffline) {
   EXPECT_EQ(json["problems"][0]["field"], "Hardware Hash");
 }
 
+#ifndef _WIN32
+// A file name that is not UTF-8 (copied from a Latin-1 share, say) is reported, not crashed on:
+// --json prints it with U+FFFD where the bytes were.
+TEST_F(IntakeE2E, ValidateJsonOfAFileNameThatIsNotUtf8) {
+  const std::string latin1 = "caf\xe9.csv";
+  write_text(file(latin1), "Device Serial Number,Windows Product ID,Hardware Hash\nSER-9,,AAAA\n");
+  auto json = hangar_json({"validate", file(latin1).string()}, 1);
+  EXPECT_EQ(json["summary"]["invalid"], 1);
+  EXPECT_NE(json["problems"][0]["file"].get<std::string>().find("caf\xef\xbf\xbd.csv"),
+            std::string::npos)
+      << json.dump(2, ' ', true);
+  auto text = hangar({"validate", file(latin1).string()});
+  EXPECT_EQ(text.code, 1) << text.output;
+}
+#endif
+
 TEST_F(IntakeE2E, MergeWritesThePortalFormatDedupedAndSplit) {
   std::string a = "Device Serial Number,Windows Product ID,Hardware Hash,Group Tag\r\n";
   std::string b = "device serial number,hardware hash,windows product id\r\n";  // other order
