@@ -1,8 +1,11 @@
 // HttpTransport over cpprestsdk's http_client (asio + OpenSSL on Linux, WinHTTP on Windows).
+#include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 
 #include "hangar/cloud/http.h"
 
@@ -29,9 +32,21 @@ std::string host_of(const std::string& url) {
 
 class CpprestTransport final : public HttpTransport {
  public:
+  void cancel_all() override {
+    cancelled_ = true;
+    stopping_.cancel();
+  }
+
   core::Result<HttpResponse> send(const HttpRequest& request,
                                   std::chrono::milliseconds timeout) override {
     if (auto allowed = check_url_allowed(request.url); !allowed) return allowed.error();
+    const std::string label = request.method + " " + request.url;
+    if (cancelled_)
+      return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
+    // This request's own cancellation (an answer too long or too slow), linked to the stop.
+    pplx::cancellation_token stopping = stopping_.get_token();
+    auto mine = pplx::cancellation_token_source::create_linked_source(stopping);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     try {
       web::http::client::http_client_config config;
       config.set_timeout(timeout);
@@ -48,16 +63,51 @@ class CpprestTransport final : public HttpTransport {
         message.set_body(request.body,
                          type == request.headers.end() ? "application/json" : type->second);
       }
-      web::http::http_response reply = client.request(message).get();
+      web::http::http_response reply = client.request(message, mine.get_token()).get();
       HttpResponse response;
       response.status = reply.status_code();
       for (const auto& [name, value] : reply.headers()) {
         response.headers[lower(utility::conversions::to_utf8string(name))] =
             utility::conversions::to_utf8string(value);
       }
-      response.body = reply.extract_utf8string(true).get();
+      // Read the body in pieces: bounded in size, and in time as a whole (the socket timeout
+      // alone never ends an answer trickled a byte at a time).
+      const std::string length = response.header("content-length");
+      const bool digits =
+          !length.empty() && length.size() < 20 &&
+          std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (digits && std::stoull(length) > kMaxAnswerBytes) {
+        mine.cancel();
+        return core::make_error(kErrNetwork, label + ": the answer is " + length +
+                                                 " bytes, more than the " +
+                                                 std::to_string(kMaxAnswerBytes >> 20) +
+                                                 " MiB Hangar reads; refusing it");
+      }
+      auto body = reply.body();
+      concurrency::streams::container_buffer<std::string> buffer;
+      for (;;) {
+        const std::size_t got = body.read(buffer, 64 * 1024).get();
+        if (got == 0) break;
+        if (buffer.collection().size() > kMaxAnswerBytes) {
+          mine.cancel();
+          return core::make_error(kErrNetwork, label + ": the answer is longer than the " +
+                                                   std::to_string(kMaxAnswerBytes >> 20) +
+                                                   " MiB Hangar reads; refusing it");
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+          mine.cancel();
+          return core::make_error(kErrTimeout, label + ": the answer did not complete within " +
+                                                   std::to_string(timeout.count()) + " ms");
+        }
+      }
+      response.body = std::move(buffer.collection());
       return response;
+    } catch (const pplx::task_canceled&) {
+      return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
     } catch (const web::http::http_exception& e) {
+      if (cancelled_) {
+        return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
+      }
       const std::string what = e.what();
       const bool timed_out = e.error_code() == std::errc::timed_out ||
                              what.find("timed out") != std::string::npos ||
@@ -68,6 +118,10 @@ class CpprestTransport final : public HttpTransport {
       return core::make_error(kErrNetwork, request.method + " " + request.url + ": " + e.what());
     }
   }
+
+ private:
+  pplx::cancellation_token_source stopping_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace

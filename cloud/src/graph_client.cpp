@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <set>
 
 namespace hangar::cloud {
 
@@ -409,6 +410,7 @@ core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url,
   const std::string& base = api == Api::kDirectory ? directory_url_ : config_.graph_url;
   std::vector<Json> items;
   std::string next = url;
+  std::set<std::string> followed{url};
   for (int page = 0; !next.empty(); ++page) {
     if (page >= config_.max_pages) {
       return core::make_error(kErrTransient, "paging through " + url + " did not end after " +
@@ -430,6 +432,14 @@ core::Result<std::vector<Json>> GraphClient::get_all(const std::string& url,
     if (!next.empty() && next.rfind(base, 0) != 0) {
       return core::make_error(kErrRejected, "the cloud's nextLink " + next +
                                                 " leaves the configured Graph URL; refusing it");
+    }
+    // A page that links back to one already read would be followed for ever.
+    if (!next.empty() && !followed.insert(next).second) {
+      core::Error error = core::make_error(
+          kErrTransient, "paging through " + url + " loops: page " + std::to_string(page + 2) +
+                             "'s @odata.nextLink was already followed; stopped reading it");
+      error.request_id = request_id;
+      return error;
     }
   }
   return items;

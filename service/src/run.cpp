@@ -180,7 +180,8 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   if (reporter) flush_event_log = [&reporter, &clock] { reporter->flush(clock.now_ms()); };
   wait_for_stop(stop, flush_event_log);
   spdlog::info("stop requested; shutting down");
-  feed.stop();  // ends every subscription, so their connections close promptly
+  transport->cancel_all();  // a cloud request under way (a silent or trickling peer) ends now
+  feed.stop();              // ends every subscription, so their connections close promptly
   // Summaries of devices held back by the rate limit are written now, not lost.
   if (reporter) reporter->flush(std::numeric_limits<std::int64_t>::max());
   server.stop();

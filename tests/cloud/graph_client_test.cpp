@@ -367,6 +367,28 @@ TEST_F(GraphClientTest, PolledRecordsCarryTheRequestIdOfTheirPage) {
   EXPECT_EQ((*records)[1].request_id, "page-2");
 }
 
+// A nextLink back to a page already read (seen from real services' paging bugs) would be followed
+// for ever, about a hundred requests a second: the second visit ends the list with an error.
+TEST_F(GraphClientTest, ANextLinkBackToAPageAlreadyReadEndsTheList) {
+  auto client = make();
+  transport_.expect_token();
+  const std::string first =
+      std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities";
+  const std::string second = std::string(kGraph) + "/deviceManagement/y?$skiptoken=2";
+  transport_.expect(
+      "GET", first, 200,
+      Json{{"value", {{{"id", "r1"}, {"serialNumber", "S1"}}}}, {"@odata.nextLink", second}}
+          .dump());
+  transport_.expect(
+      "GET", second, 200,
+      Json{{"value", {{{"id", "r2"}, {"serialNumber", "S2"}}}}, {"@odata.nextLink", first}}.dump(),
+      {{"request-id", "loop-page"}});
+  auto records = client->list_import_records();
+  ASSERT_FALSE(records.ok());
+  EXPECT_NE(records.error().message.find("loops"), std::string::npos) << records.error().message;
+  EXPECT_EQ(records.error().request_id, "loop-page");
+}
+
 TEST_F(GraphClientTest, TaggedListFiltersWithContainsSelectsNothingAndFollowsPages) {
   auto client = make();
   transport_.expect_token();

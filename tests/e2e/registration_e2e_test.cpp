@@ -472,6 +472,24 @@ std::vector<Json> json_lines(const std::filesystem::path& path) {
   return lines;
 }
 
+// A stop while a cloud request is under way and the cloud does not answer (a silent proxy): the
+// request is cancelled, the service stops at once, and the batch is recovered by serial later.
+TEST_F(RegistrationE2E, StopsAtOnceWhileTheCloudSitsOnARequest) {
+  start_cloud({{"seed", 6}, {"faults", {{"latency_ms", 60'000}}}});
+  start_service();
+  ASSERT_EQ(hangar({"import", make_devices({"HUNG-:3"}).string(), "--profile", "standard"}).code,
+            0);
+  std::this_thread::sleep_for(1500ms);  // the token, then the import call: held for a minute
+  const auto asked = std::chrono::steady_clock::now();
+  service_->signal(SIGTERM);
+  const auto code = service_->wait(5s);
+  ASSERT_TRUE(code.has_value()) << "hangard still running 5 s after SIGTERM:\n"
+                                << read_file(dir_.path() / "hangard.out");
+  EXPECT_EQ(*code, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s);
+  EXPECT_NE(read_file(dir_.path() / "hangard.out").find("stopped cleanly"), std::string::npos);
+}
+
 // The same event-stream client as the tray's: a watcher that outlives its service and meets a
 // service with another data directory (a history that starts again at 1) says so and shows the
 // new history's changes instead of taking them for repeats.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,7 +40,14 @@ class HttpTransport {
   virtual ~HttpTransport() = default;
   virtual core::Result<HttpResponse> send(const HttpRequest& request,
                                           std::chrono::milliseconds timeout) = 0;
+  // The service is stopping: every request under way ends at once (kErrNetwork, "cancelled") and
+  // later ones fail without being sent. Safe from any thread.
+  virtual void cancel_all() {}
 };
+
+// The largest answer the transport reads (a Graph page of 1,000 devices is about 2 MB): a longer
+// one is cut off and fails with kErrNetwork rather than filling memory.
+inline constexpr std::size_t kMaxAnswerBytes = 16u << 20;
 
 // cpprestsdk: TLS certificates verified for every https URL; plain http only to loopback
 // (127.0.0.0/8, ::1, localhost), anything else fails with kErrInsecureUrl before connecting.

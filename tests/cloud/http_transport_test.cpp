@@ -1,0 +1,154 @@
+// The cpprestsdk transport against peers that misbehave at the socket level (a raw TCP server in
+// the test): one that never answers (the stop must end the request at once), an answer longer than
+// Hangar reads, declared or streamed, and one trickled a byte at a time (bounded as a whole).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hangar/cloud/http.h"
+
+namespace hangar::cloud {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Accepts connections on 127.0.0.1 and hands each to `serve` (which may write and sleep) on the
+// accepting thread; the connection stays open until the server is destroyed.
+class RawServer {
+ public:
+  explicit RawServer(std::function<void(int fd, const std::atomic<bool>& done)> serve)
+      : serve_(std::move(serve)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 8);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int client = ::accept(fd_, nullptr, nullptr);
+        if (client < 0 || done_) {
+          if (client >= 0) ::close(client);
+          return;
+        }
+        clients_.push_back(client);
+        ++accepted;
+        char request[4096];
+        (void)::recv(client, request, sizeof request, 0);  // the request head; not checked
+        serve_(client, done_);
+      }
+    });
+  }
+  ~RawServer() {
+    done_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (int client : clients_) ::close(client);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/beta/x"; }
+  std::atomic<int> accepted{0};
+
+ private:
+  std::function<void(int, const std::atomic<bool>&)> serve_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> done_{false};
+  std::vector<int> clients_;
+  std::thread thread_;
+};
+
+void write_all(int fd, const std::string& text) {
+  std::size_t sent = 0;
+  while (sent < text.size()) {
+    const auto n = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+TEST(HttpTransport, CancelAllEndsARequestThePeerNeverAnswersAndRefusesNewOnes) {
+  RawServer silent([](int, const std::atomic<bool>&) {});
+  auto transport = make_cpprest_transport();
+  auto pending = std::async(std::launch::async, [&] {
+    return transport->send({"GET", silent.url(), {}, {}}, 30s);
+  });
+  while (silent.accepted == 0) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(200ms);
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  transport->cancel_all();
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready) << "the stop did not end the request";
+  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, 2s);
+  auto result = pending.get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrNetwork);
+  EXPECT_NE(result.error().message.find("cancelled"), std::string::npos) << result.error().message;
+
+  auto later = transport->send({"GET", silent.url(), {}, {}}, 30s);
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.error().message.find("stopping"), std::string::npos);
+}
+
+TEST(HttpTransport, AnAnswerDeclaredLongerThanTheLimitIsRefusedUnread) {
+  RawServer huge([](int fd, const std::atomic<bool>&) {
+    write_all(
+        fd,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n{");
+  });
+  auto transport = make_cpprest_transport();
+  auto result = transport->send({"GET", huge.url(), {}, {}}, 10s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrNetwork);
+  EXPECT_NE(result.error().message.find("300000000 bytes, more than the 16 MiB"), std::string::npos)
+      << result.error().message;
+}
+
+TEST(HttpTransport, AStreamedAnswerLongerThanTheLimitIsCutOff) {
+  RawServer chunked([](int fd, const std::atomic<bool>& done) {
+    write_all(
+        fd,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string chunk(1 << 20, 'x');
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+    for (int i = 0; i < 40 && !done; ++i) write_all(fd, size + chunk + "\r\n");
+  });
+  auto transport = make_cpprest_transport();
+  auto result = transport->send({"GET", chunked.url(), {}, {}}, 20s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("longer than the 16 MiB"), std::string::npos)
+      << result.error().message;
+}
+
+TEST(HttpTransport, AnAnswerTrickledAByteAtATimeEndsAtTheTimeout) {
+  RawServer trickle([](int fd, const std::atomic<bool>& done) {
+    write_all(fd,
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n");
+    for (int i = 0; i < 1000 && !done; ++i) {
+      write_all(fd, " ");
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  auto transport = make_cpprest_transport();
+  const auto started = std::chrono::steady_clock::now();
+  auto result = transport->send({"GET", trickle.url(), {}, {}}, 1s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
+}
+
+}  // namespace
+}  // namespace hangar::cloud
