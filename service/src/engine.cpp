@@ -41,22 +41,6 @@ std::string reason_text(core::FailureReason reason, const std::string& request_i
 
 }  // namespace
 
-std::int64_t RateBudget::wait_ms(std::int64_t now_ms) {
-  while (!events_.empty() && events_.front() <= now_ms - window_ms_) events_.pop_front();
-  if (static_cast<int>(events_.size()) < limit_) return 0;
-  return events_.front() + window_ms_ - now_ms;
-}
-
-void RateBudget::record(std::int64_t now_ms) { events_.push_back(now_ms); }
-
-milliseconds full_jitter(int attempt, milliseconds base, milliseconds cap, std::mt19937_64& rng) {
-  const int shift = std::clamp(attempt, 0, 30);
-  const std::int64_t ceiling =
-      std::min<std::int64_t>(cap.count(), base.count() * (std::int64_t{1} << shift));
-  std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ceiling, 0));
-  return milliseconds(pick(rng));
-}
-
 Engine::Engine(store::Store& store, cloud::RegistrationApi& api, const core::Clock& clock,
                EngineConfig config)
     : store_(store),

@@ -17,6 +17,7 @@
 #include "hangar/cloud/registration.h"
 #include "hangar/core/clock.h"
 #include "hangar/core/stop.h"
+#include "hangar/service/cloud_budget.h"
 #include "hangar/service/cloud_health.h"
 #include "hangar/store/store.h"
 
@@ -53,25 +54,6 @@ struct EngineConfig {
   std::vector<std::string> required_licenses;
   std::uint64_t seed = 0;  // jitter; 0 = random
 };
-
-// Sliding-window counter: at most `limit` events in any `window`.
-class RateBudget {
- public:
-  RateBudget(int limit, std::chrono::milliseconds window)
-      : limit_(limit), window_ms_(window.count()) {}
-  // How long until one more event fits (0: now).
-  std::int64_t wait_ms(std::int64_t now_ms);
-  void record(std::int64_t now_ms);
-
- private:
-  int limit_;
-  std::int64_t window_ms_;
-  std::deque<std::int64_t> events_;
-};
-
-// Full jitter: uniform in [0, min(cap, base * 2^attempt)].
-std::chrono::milliseconds full_jitter(int attempt, std::chrono::milliseconds base,
-                                      std::chrono::milliseconds cap, std::mt19937_64& rng);
 
 // The last activity pass, for `hangar status` and `hangar refresh`.
 struct ActivityPass {
