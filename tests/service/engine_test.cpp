@@ -20,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class FakeCloud final : public cloud::RegistrationApi {
+class FakeCloud final : public cloud::CloudApi {
  public:
   // Errors to return from the next import calls, in order; then success.
   std::deque<core::Error> import_failures;
@@ -31,6 +31,9 @@ class FakeCloud final : public cloud::RegistrationApi {
   int lookups = 0;
   int deletes = 0;
   std::vector<std::size_t> batch_sizes;
+  // An import call takes this long on this clock (the answer arrives after it).
+  core::FakeClock* clock = nullptr;
+  std::chrono::milliseconds latency{0};
   // How an imported serial ends: "complete" or an error name.
   std::map<std::string, std::string> outcome;
   // The tenant's Autopilot devices by serial (registered imports land here), and the profile
@@ -61,6 +64,7 @@ class FakeCloud final : public cloud::RegistrationApi {
   core::Result<std::vector<cloud::ImportRecord>> import_devices(
       std::span<const cloud::ImportItem> items) override {
     ++import_calls;
+    if (clock) clock->advance(latency);  // the answer arrives this much later
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     if (!import_failures.empty()) {
       core::Error error = import_failures.front();
@@ -202,7 +206,13 @@ class FakeCloud final : public cloud::RegistrationApi {
     if (it == users.end()) return std::optional<cloud::UserLicences>();
     return std::optional<cloud::UserLicences>(cloud::UserLicences{upn, it->second});
   }
+  std::deque<core::Error> assign_failures;
   core::Status assign_user(const std::string& id, const std::string& upn) override {
+    if (!assign_failures.empty()) {
+      core::Error error = assign_failures.front();
+      assign_failures.pop_front();
+      return error;
+    }
     assigned[id] = upn;
     return {};
   }
@@ -278,8 +288,14 @@ class FakeCloud final : public cloud::RegistrationApi {
     }
     return groups[group_id].erase(object_id) > 0;
   }
+  std::deque<core::Error> tag_set_failures;  // answers of the next set_group_tag calls
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
+    if (!tag_set_failures.empty()) {
+      core::Error error = tag_set_failures.front();
+      tag_set_failures.pop_front();
+      return error;
+    }
     for (auto& [serial, device] : tenant) {
       if (device.id == id) device.group_tag = tag;
     }
@@ -582,6 +598,112 @@ TEST_F(EngineTest, RetryAfterIsHonouredExactly) {
   engine.step();
   EXPECT_EQ(cloud_.import_calls, 2);
   EXPECT_EQ(count("registration_pending"), 2);
+}
+
+core::Error throttled_for(std::chrono::seconds wait) {
+  core::Error error = core::make_error(
+      cloud::kErrThrottled,
+      R"(HTTP 429: {"error":{"code":"TooManyRequests","message":"{\"_version\": 3, \"Message\": \"Too many requests\"}"}})");
+  error.http_status = 429;
+  error.retry_after = wait;
+  return error;
+}
+
+// Defect (issue 12): a Retry-After was counted from the start of the pass, so a slow answer's
+// wait ended early by the time the call took, and the retry was throttled again.
+TEST_F(EngineTest, RetryAfterCountsFromTheAnswersArrivalNotThePassStart) {
+  queue("L", 1);
+  cloud_.clock = &clock_;
+  cloud_.latency = 300ms;
+  cloud_.import_failures.push_back(throttled_for(7s));
+  Engine engine(*store_, cloud_, clock_, config_);
+  const std::int64_t started = clock_.now_ms();
+  engine.step();
+  ASSERT_EQ(cloud_.import_calls, 1);
+  cloud_.latency = 0ms;
+  clock_.advance(std::chrono::milliseconds(started + 7000 - clock_.now_ms()));
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, 1) << "sent 300 ms before the Retry-After ended";
+  clock_.advance(300ms);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, 2);
+}
+
+// Defect (issue 12): a 429 on the tag write of confirm() was dropped: no block, the next device's
+// write went out at once, and the device was declared Ready for user without its group tag.
+TEST_F(EngineTest, AThrottledTagWriteWhileConfirmingHoldsEveryWriteAndTheDevice) {
+  queue("H", 2);
+  cloud_.tenant["H0"].group_tag = "SomeoneElsesTag";
+  cloud_.tenant["H1"].group_tag = "SomeoneElsesTag";
+  cloud_.tag_set_failures.push_back(throttled_for(30s));
+  Engine engine(*store_, cloud_, clock_, config_);
+  engine.step();  // both uploaded
+  clock_.advance(30s);
+  engine.step();  // polled: registered, confirmed; H0's tag write is throttled
+  EXPECT_EQ(cloud_.tag_sets, 1) << "a second write went out inside the Retry-After";
+  EXPECT_EQ(count("ready_for_user"), 0) << "Ready for user without the group tag";
+  EXPECT_EQ(engine.status().throttled, 1);
+  queue_profile("J0", "standard");
+  const int imports = cloud_.import_calls;
+  clock_.advance(10s);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, imports) << "an import went out inside the Retry-After";
+  run_for(60s, engine);
+  EXPECT_EQ(cloud_.tenant["H0"].group_tag, "Microsoft365Managed_Autopilot");
+  EXPECT_EQ(cloud_.tenant["H1"].group_tag, "Microsoft365Managed_Autopilot");
+  EXPECT_EQ(count("ready_for_user"), 3);
+}
+
+// Defect (issue 12): the daily tag sweep dropped the wait on_failure() returned for a 429.
+TEST_F(EngineTest, AThrottledTagSweepWriteHoldsTheImports) {
+  queue("K", 1);
+  config_.sweep_interval = 2min;
+  config_.activity_interval = 24h;
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  ASSERT_EQ(count("ready_for_user"), 1);
+  cloud_.tenant["K0"].group_tag.clear();  // someone removed it: the sweep puts it back
+  cloud_.tag_set_failures.push_back(throttled_for(60s));
+  clock_.advance(2min);
+  engine.step();  // the sweep is due: its write is throttled
+  ASSERT_EQ(cloud_.tag_sets, 1);
+  queue_profile("M0", "standard");
+  const int imports = cloud_.import_calls;
+  clock_.advance(5s);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, imports) << "an import went out inside the Retry-After";
+  clock_.advance(55s);
+  engine.step();
+  EXPECT_EQ(cloud_.import_calls, imports + 1);
+}
+
+// Defect (issue 12): `hangar deliver` wrote inside the engine's Retry-After window, and a 429
+// reached the operator as Intune's raw JSON.
+TEST_F(EngineTest, DeliveryInsideAThrottleWindowWritesNothingAndSaysWhenToTryAgain) {
+  queue("W", 1);
+  cloud_.users["ada@contoso.com"] = {};
+  Engine engine(*store_, cloud_, clock_, config_);
+  run_for(61s, engine);
+  ASSERT_EQ(count("ready_for_user"), 1);
+  queue_profile("X0", "standard");
+  cloud_.import_failures.push_back(throttled_for(45s));
+  engine.step();
+  ASSERT_EQ(engine.status().throttled, 1);
+  {
+    core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
+    auto refused = engine.deliver("W0", "ada@contoso.com", 2s);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message, "the cloud is throttling Hangar; try again in 45 s");
+    EXPECT_TRUE(cloud_.assigned.empty()) << "a write went out inside the Retry-After";
+  }
+  // The operator's own write answered 429: the same sentence, never Intune's JSON.
+  clock_.advance(45s);
+  cloud_.assign_failures.push_back(throttled_for(20s));
+  core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
+  auto throttled = engine.deliver("W0", "ada@contoso.com", 2s);
+  ASSERT_FALSE(throttled.ok());
+  EXPECT_EQ(throttled.error().message, "the cloud is throttling Hangar; try again in 20 s");
+  EXPECT_EQ(throttled.error().message.find("TooManyRequests"), std::string::npos);
 }
 
 TEST_F(EngineTest, ServerErrorsBackOffWithJitterUnderTheCap) {

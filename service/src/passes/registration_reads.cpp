@@ -105,8 +105,8 @@ void RegistrationPass::recover(std::int64_t now) {
     adopt(device, most_recent_attempt(mine));
   }
   if (whole_table && done < doubtful->size()) {
-    auto table = cloud_.read(Lane::kIntune,
-                             [](cloud::RegistrationCloud& api) { return api.list_import_records(); });
+    auto table = cloud_.read(
+        Lane::kIntune, [](cloud::RegistrationCloud& api) { return api.list_import_records(); });
     if (!table) {
       if (table.error().code == CloudBudget::kNotNow) return;
       (void)ctx_.health.refused(forms::kImportedList, table.error(), now);
@@ -149,8 +149,8 @@ core::Result<std::map<std::string, cloud::ImportRecord>> RegistrationPass::read_
   }
   if (!whole_table) return by_id;
   by_id.clear();
-  auto records = cloud_.read(Lane::kIntune,
-                            [](cloud::RegistrationCloud& api) { return api.list_import_records(); });
+  auto records = cloud_.read(
+      Lane::kIntune, [](cloud::RegistrationCloud& api) { return api.list_import_records(); });
   if (!records) {
     (void)ctx_.health.refused(forms::kImportedList, records.error(), now);
     return records.error();
@@ -166,7 +166,8 @@ core::Result<std::map<std::string, cloud::ImportRecord>> RegistrationPass::read_
   return by_id;
 }
 
-core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_all_devices(std::int64_t now) {
+core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_all_devices(
+    std::int64_t now) {
   if (all_devices_) return *all_devices_;
   auto listed = cloud_.read(
       Lane::kIntune, [](cloud::RegistrationCloud& api) { return api.list_autopilot_devices(); });
@@ -179,8 +180,8 @@ core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_all_dev
   return *all_devices_;
 }
 
-core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_tagged(const std::string& tag,
-                                                                      std::int64_t now) {
+core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_tagged(
+    const std::string& tag, std::int64_t now) {
   if (!ctx_.health.avoid(forms::kAutopilotByGroupTag, now)) {
     auto listed = cloud_.read(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
       return api.list_autopilot_devices_tagged(tag);
@@ -190,7 +191,8 @@ core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_tagged(
       return listed;
     }
     if (listed.error().code == CloudBudget::kNotNow) return listed.error();
-    if (ctx_.health.refused(forms::kAutopilotByGroupTag, listed.error(), now) != Refusal::kPersistent) {
+    if (ctx_.health.refused(forms::kAutopilotByGroupTag, listed.error(), now) !=
+        Refusal::kPersistent) {
       return listed.error();
     }
   }
@@ -205,8 +207,8 @@ core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_tagged(
   return tagged;
 }
 
-core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_device(const std::string& serial,
-                                                                        std::int64_t now) {
+core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_device(
+    const std::string& serial, std::int64_t now) {
   if (!ctx_.health.avoid(forms::kAutopilotBySerial, now)) {
     auto found = cloud_.read(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
       return api.find_autopilot_device(serial);
@@ -216,7 +218,8 @@ core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_devic
       return found;
     }
     if (found.error().code == CloudBudget::kNotNow) return found.error();
-    if (ctx_.health.refused(forms::kAutopilotBySerial, found.error(), now) != Refusal::kPersistent) {
+    if (ctx_.health.refused(forms::kAutopilotBySerial, found.error(), now) !=
+        Refusal::kPersistent) {
       return found.error();
     }
   }
