@@ -13,15 +13,9 @@ namespace {
 class ActivityPassTest : public PassRig {
  protected:
   void start() { pass_.emplace(context(), fixed_source<cloud::ActivityCloud>(cloud_)); }
-  std::chrono::milliseconds step() {
-    begin_pass();
-    const std::int64_t now = clock_.now_ms();
-    pass_->run(now);
-    return std::chrono::milliseconds(std::max<std::int64_t>(pass_->next_wake(now) - now, 0));
-  }
+  std::chrono::milliseconds step() { return round(*pass_); }
   void run_for(std::chrono::milliseconds total) {
-    const std::int64_t end = clock_.now_ms() + total.count();
-    while (clock_.now_ms() < end) clock_.advance(std::max(step(), std::chrono::milliseconds(1)));
+    run_rounds(total, [this] { return step(); });
   }
   // Registered here and in the tenant.
   void ours(const std::string& serial) {

@@ -16,15 +16,6 @@ namespace {
 
 constexpr const char* kStandardGroup = "6d1c2b8e-0000-4000-8000-000000000001";
 
-core::Error throttled_for(std::chrono::seconds wait) {
-  core::Error error = core::make_error(
-      cloud::kErrThrottled,
-      R"(HTTP 429: {"error":{"code":"TooManyRequests","message":"{\"_version\": 3, \"Message\": \"Too many requests\"}"}})");
-  error.http_status = 429;
-  error.retry_after = wait;
-  return error;
-}
-
 class EngineTest : public PassRig {
  protected:
   Engine make() {
@@ -35,13 +26,8 @@ class EngineTest : public PassRig {
                                fixed_source<cloud::DeliveryCloud>(users_)},
                   clock_, config_);
   }
-  // Runs passes, moving the fake clock by each pass's own delay, until `total` has passed.
   void run_for(std::chrono::milliseconds total, Engine& engine) {
-    const std::int64_t end = clock_.now_ms() + total.count();
-    while (clock_.now_ms() < end) {
-      auto delay = engine.step();
-      clock_.advance(std::max(delay, std::chrono::milliseconds(1)));
-    }
+    run_rounds(total, [&engine] { return engine.step(); });
   }
 
   FakeImports imports_;

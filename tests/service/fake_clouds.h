@@ -17,6 +17,35 @@
 
 namespace hangar::service::test {
 
+// A 429 as Intune answers it: its JSON in the message, a Retry-After.
+inline core::Error throttled_for(std::chrono::seconds wait) {
+  core::Error error = core::make_error(
+      cloud::kErrThrottled,
+      R"(HTTP 429: {"error":{"code":"TooManyRequests","message":"{\"_version\": 3, \"Message\": \"Too many requests\"}"}})");
+  error.http_status = 429;
+  error.retry_after = wait;
+  return error;
+}
+
+// The next scripted failure, if any is left.
+inline std::optional<core::Error> next_failure(std::deque<core::Error>& failures) {
+  if (failures.empty()) return std::nullopt;
+  core::Error error = failures.front();
+  failures.pop_front();
+  return error;
+}
+
+// updateDeviceProperties on a fake tenant: the next scripted failure, else the tag is set.
+inline core::Status set_tag(std::map<std::string, cloud::AutopilotDevice>& tenant,
+                            std::deque<core::Error>& failures, const std::string& id,
+                            const std::string& tag) {
+  if (auto error = next_failure(failures)) return *error;
+  for (auto& [serial, device] : tenant) {
+    if (device.id == id) device.group_tag = tag;
+  }
+  return {};
+}
+
 // The registration pass's cloud: the import table and the tenant's Autopilot devices.
 class FakeImports final : public cloud::RegistrationCloud {
  public:
@@ -64,11 +93,7 @@ class FakeImports final : public cloud::RegistrationCloud {
     ++import_calls;
     if (clock) clock->advance(latency);  // the answer arrives this much later
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
-    if (!import_failures.empty()) {
-      core::Error error = import_failures.front();
-      import_failures.pop_front();
-      return error;
-    }
+    if (auto error = next_failure(import_failures)) return *error;
     batch_sizes.push_back(items.size());
     std::vector<cloud::ImportRecord> out;
     for (const auto& item : items) {
@@ -192,15 +217,7 @@ class FakeImports final : public cloud::RegistrationCloud {
   std::deque<core::Error> tag_set_failures;  // answers of the next set_group_tag calls
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
-    if (!tag_set_failures.empty()) {
-      core::Error error = tag_set_failures.front();
-      tag_set_failures.pop_front();
-      return error;
-    }
-    for (auto& [serial, device] : tenant) {
-      if (device.id == id) device.group_tag = tag;
-    }
-    return {};
+    return set_tag(tenant, tag_set_failures, id, tag);
   }
 };
 
@@ -244,15 +261,7 @@ class FakeActivity final : public cloud::ActivityCloud {
   std::deque<core::Error> tag_set_failures;  // answers of the next set_group_tag calls
   core::Status set_group_tag(const std::string& id, const std::string& tag) override {
     ++tag_sets;
-    if (!tag_set_failures.empty()) {
-      core::Error error = tag_set_failures.front();
-      tag_set_failures.pop_front();
-      return error;
-    }
-    for (auto& [serial, device] : tenant) {
-      if (device.id == id) device.group_tag = tag;
-    }
-    return {};
+    return set_tag(tenant, tag_set_failures, id, tag);
   }
 };
 
@@ -304,11 +313,7 @@ class FakeDirectory final : public cloud::GroupCloud {
     ++member_adds;
     writes.push_back("add " + group_id + " " + object_id);
     if (auto it = refused.find(group_id); it != refused.end()) return it->second;
-    if (!group_write_failures.empty()) {
-      core::Error error = group_write_failures.front();
-      group_write_failures.pop_front();
-      return error;
-    }
+    if (auto error = next_failure(group_write_failures)) return *error;
     return groups[group_id].insert(object_id).second;
   }
   core::Result<bool> remove_group_member(const std::string& group_id,
@@ -316,11 +321,7 @@ class FakeDirectory final : public cloud::GroupCloud {
     ++member_removes;
     writes.push_back("remove " + group_id + " " + object_id);
     if (auto it = refused.find(group_id); it != refused.end()) return it->second;
-    if (!group_write_failures.empty()) {
-      core::Error error = group_write_failures.front();
-      group_write_failures.pop_front();
-      return error;
-    }
+    if (auto error = next_failure(group_write_failures)) return *error;
     return groups[group_id].erase(object_id) > 0;
   }
 };
@@ -341,11 +342,7 @@ class FakeUsers final : public cloud::DeliveryCloud {
   std::deque<core::Error> assign_failures;
   core::Status assign_user(const std::string& id, const std::string& upn) override {
     ++requests;
-    if (!assign_failures.empty()) {
-      core::Error error = assign_failures.front();
-      assign_failures.pop_front();
-      return error;
-    }
+    if (auto error = next_failure(assign_failures)) return *error;
     assigned[id] = upn;
     return {};
   }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -46,6 +47,22 @@ class PassRig : public ::testing::Test {
   void begin_pass() {
     budget_->begin_pass();
     health_.begin_pass();
+  }
+
+  // One round of a pass whose next_wake() needs only the time, as the engine runs it; returns
+  // how long until the pass has work again.
+  template <class Pass>
+  std::chrono::milliseconds round(Pass& pass) {
+    begin_pass();
+    const std::int64_t now = clock_.now_ms();
+    pass.run(now);
+    return std::chrono::milliseconds(std::max<std::int64_t>(pass.next_wake(now) - now, 0));
+  }
+  // Runs rounds, moving the fake clock by each one's delay, until `total` has passed.
+  template <class Step>
+  void run_rounds(std::chrono::milliseconds total, Step step) {
+    const std::int64_t end = clock_.now_ms() + total.count();
+    while (clock_.now_ms() < end) clock_.advance(std::max(step(), std::chrono::milliseconds(1)));
   }
 
   void queue(const std::string& prefix, int count) {

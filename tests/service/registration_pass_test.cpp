@@ -24,24 +24,13 @@ class RegistrationPassTest : public PassRig {
                                                counts && (*counts)["registration_pending"] > 0);
     return std::chrono::milliseconds(std::max<std::int64_t>(wake - now, 0));
   }
-  // Runs rounds, moving the fake clock by each one's delay, until `total` has passed.
   void run_for(std::chrono::milliseconds total) {
-    const std::int64_t end = clock_.now_ms() + total.count();
-    while (clock_.now_ms() < end) clock_.advance(std::max(step(), std::chrono::milliseconds(1)));
+    run_rounds(total, [this] { return step(); });
   }
 
   FakeImports cloud_;
   std::optional<RegistrationPass> pass_;
 };
-
-core::Error throttled_for(std::chrono::seconds wait) {
-  core::Error error = core::make_error(
-      cloud::kErrThrottled,
-      R"(HTTP 429: {"error":{"code":"TooManyRequests","message":"{\"_version\": 3, \"Message\": \"Too many requests\"}"}})");
-  error.http_status = 429;
-  error.retry_after = wait;
-  return error;
-}
 
 core::Error http_failure(const char* code, int status, const std::string& request_id) {
   core::Error error = core::make_error(
