@@ -127,8 +127,9 @@ bool GroupSweepPass::plan(std::int64_t now) {
   std::map<std::string, std::map<std::string, std::string>> memberships;  // device id -> gid -> oid
   std::set<std::string> unreadable;  // groups that could not be listed: neither add nor remove
   for (const auto& [profile, group_id] : ctx_.config.profile_groups) {
+    const std::string& group = group_id;  // a structured binding cannot be captured (clang)
     auto members = cloud_.read(
-        Lane::kDirectory, [&](cloud::GroupCloud& api) { return api.list_group_devices(group_id); },
+        Lane::kDirectory, [&](cloud::GroupCloud& api) { return api.list_group_devices(group); },
         kGroupsAnswers);
     if (!members && members.error().code == CloudBudget::kNotNow) {
       return retry_later(members.error(), now);

@@ -347,8 +347,9 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
         identity = std::move(**found);
         if (lower(identity->group_tag) != lower(tag)) {
           // Not Ready for user without its tag: the tag is what puts it in its profile's group.
+          const std::string& wanted = tag;  // a structured binding cannot be captured (clang)
           auto set = cloud_.write(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
-            return api.set_group_tag(identity->id, tag);
+            return api.set_group_tag(identity->id, wanted);
           });
           if (!set) {
             if (set.error().code == cloud::kErrRejected) {
