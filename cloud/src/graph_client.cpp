@@ -1,4 +1,4 @@
-// Microsoft Graph implementation of RegistrationApi (see graph_client.h).
+// Microsoft Graph implementation of the cloud interfaces (see graph_client.h).
 #include "hangar/cloud/graph_client.h"
 
 #include <algorithm>

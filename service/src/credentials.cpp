@@ -46,134 +46,6 @@ std::optional<std::string> read_plain_secret(const std::filesystem::path& path) 
 
 }  // namespace
 
-// ---- CloudConnection ---------------------------------------------------------------------------
-
-CloudConnection::CloudConnection()
-    : why_(not_configured("no cloud credentials: run `hangar config set-credentials`")) {}
-
-void CloudConnection::use(std::shared_ptr<cloud::RegistrationApi> api) {
-  std::lock_guard lock(mutex_);
-  api_ = std::move(api);
-}
-
-void CloudConnection::disconnect(core::Error why) {
-  std::lock_guard lock(mutex_);
-  api_.reset();
-  why_ = std::move(why);
-}
-
-core::Result<std::shared_ptr<cloud::RegistrationApi>> CloudConnection::current() const {
-  std::lock_guard lock(mutex_);
-  if (!api_) return why_;
-  return api_;
-}
-
-core::Result<std::vector<cloud::ImportRecord>> CloudConnection::import_devices(
-    std::span<const cloud::ImportItem> items) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->import_devices(items);
-}
-
-core::Result<std::optional<cloud::ImportRecord>> CloudConnection::import_record(
-    const std::string& id) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->import_record(id);
-}
-
-core::Result<std::vector<cloud::ImportRecord>> CloudConnection::import_records_for_serial(
-    const std::string& serial) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->import_records_for_serial(serial);
-}
-
-core::Status CloudConnection::delete_import_record(const std::string& id) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->delete_import_record(id);
-}
-
-core::Result<std::optional<cloud::AutopilotDevice>> CloudConnection::find_autopilot_device(
-    const std::string& serial) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->find_autopilot_device(serial);
-}
-
-core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilot_devices() {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->list_autopilot_devices();
-}
-
-core::Result<std::vector<cloud::AutopilotDevice>> CloudConnection::list_autopilot_devices_tagged(
-    const std::string& group_tag) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->list_autopilot_devices_tagged(group_tag);
-}
-
-core::Result<std::vector<cloud::ImportRecord>> CloudConnection::list_import_records() {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->list_import_records();
-}
-
-core::Result<std::vector<cloud::ManagedDevice>> CloudConnection::list_managed_devices() {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->list_managed_devices();
-}
-
-core::Result<std::optional<cloud::UserLicences>> CloudConnection::find_user(
-    const std::string& upn) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->find_user(upn);
-}
-
-core::Status CloudConnection::assign_user(const std::string& device_id, const std::string& upn) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->assign_user(device_id, upn);
-}
-
-core::Result<std::vector<cloud::DirectoryDevice>> CloudConnection::list_group_devices(
-    const std::string& group_id) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->list_group_devices(group_id);
-}
-
-core::Result<std::vector<cloud::DirectoryDevice>> CloudConnection::find_directory_devices(
-    std::span<const std::string> device_ids) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->find_directory_devices(device_ids);
-}
-
-core::Result<bool> CloudConnection::add_group_member(const std::string& group_id,
-                                                     const std::string& object_id) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->add_group_member(group_id, object_id);
-}
-
-core::Result<bool> CloudConnection::remove_group_member(const std::string& group_id,
-                                                        const std::string& object_id) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->remove_group_member(group_id, object_id);
-}
-
-core::Status CloudConnection::set_group_tag(const std::string& device_id, const std::string& tag) {
-  auto api = current();
-  if (!api) return api.error();
-  return (*api)->set_group_tag(device_id, tag);
-}
-
 // ---- CredentialManager -------------------------------------------------------------------------
 
 CredentialManager::CredentialManager(CredentialSettings settings, cloud::HttpTransport& transport,
@@ -182,7 +54,8 @@ CredentialManager::CredentialManager(CredentialSettings settings, cloud::HttpTra
       transport_(transport),
       clock_(clock),
       store_(settings_.data_dir),
-      ids_file_(settings_.data_dir / kIdsFileName) {
+      ids_file_(settings_.data_dir / kIdsFileName),
+      no_client_(not_configured("no cloud credentials: run `hangar config set-credentials`")) {
   register_secret(settings_.env_secret);
   std::lock_guard lock(mutex_);
   load_locked();
@@ -393,20 +266,33 @@ void CredentialManager::apply_locked() {
   }
 
   if (mode_ == Mode::kNotConfigured) {
-    connection_.disconnect(not_configured("the cloud is not configured: " + problem_));
+    std::lock_guard lock(client_mutex_);
+    client_.reset();
+    no_client_ = not_configured("the cloud is not configured: " + problem_);
     return;
   }
   auto client_or = cloud::GraphClient::create(active_, transport_, clock_);
   if (!client_or) {
     mode_ = Mode::kNotConfigured;
     problem_ = client_or.error().message;
-    connection_.disconnect(client_or.error());
+    std::lock_guard lock(client_mutex_);
+    client_.reset();
+    no_client_ = client_or.error();
     return;
   }
-  connection_.use(std::shared_ptr<cloud::RegistrationApi>(std::move(client_or).value()));
+  {
+    std::lock_guard lock(client_mutex_);
+    client_ = std::shared_ptr<cloud::CloudApi>(std::move(client_or).value());
+  }
   spdlog::debug("Graph client: {} with tenant {}, client id {} (ids: {}, secret: {})",
                 active_.graph_url, active_.tenant_id, active_.client_id, ids_source_,
                 secret_source_);
+}
+
+core::Result<std::shared_ptr<cloud::CloudApi>> CredentialManager::client() const {
+  std::lock_guard lock(client_mutex_);
+  if (!client_) return no_client_;
+  return client_;
 }
 
 core::Status CredentialManager::check_urls() const {

@@ -33,49 +33,6 @@ inline constexpr char kSimTenantId[] = "11111111-1111-4111-8111-111111111111";
 inline constexpr char kSimClientId[] = "22222222-2222-4222-8222-222222222222";
 inline constexpr char kSimClientSecret[] = "hangar-cloudsim-secret";
 
-// The RegistrationApi the engine holds for the life of the service. It forwards every call to the
-// current Graph client; use() replaces that client atomically (a call already running finishes
-// with the old one, the next one, and its token request, uses the new one). While disconnected,
-// every call fails with the reason (code cloud::kErrNotConfigured).
-class CloudConnection final : public cloud::RegistrationApi {
- public:
-  CloudConnection();
-  void use(std::shared_ptr<cloud::RegistrationApi> api);
-  void disconnect(core::Error why);
-
-  core::Result<std::vector<cloud::ImportRecord>> import_devices(
-      std::span<const cloud::ImportItem> items) override;
-  core::Result<std::optional<cloud::ImportRecord>> import_record(const std::string& id) override;
-  core::Result<std::vector<cloud::ImportRecord>> import_records_for_serial(
-      const std::string& serial) override;
-  core::Status delete_import_record(const std::string& id) override;
-  core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
-      const std::string& serial) override;
-  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices() override;
-  core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices_tagged(
-      const std::string& group_tag) override;
-  core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
-  core::Result<std::vector<cloud::ImportRecord>> list_import_records() override;
-  core::Result<std::vector<cloud::ManagedDevice>> list_managed_devices() override;
-  core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override;
-  core::Status assign_user(const std::string& device_id, const std::string& upn) override;
-  core::Result<std::vector<cloud::DirectoryDevice>> list_group_devices(
-      const std::string& group_id) override;
-  core::Result<std::vector<cloud::DirectoryDevice>> find_directory_devices(
-      std::span<const std::string> device_ids) override;
-  core::Result<bool> add_group_member(const std::string& group_id,
-                                      const std::string& object_id) override;
-  core::Result<bool> remove_group_member(const std::string& group_id,
-                                         const std::string& object_id) override;
-
- private:
-  core::Result<std::shared_ptr<cloud::RegistrationApi>> current() const;
-
-  mutable std::mutex mutex_;
-  std::shared_ptr<cloud::RegistrationApi> api_;
-  core::Error why_;
-};
-
 struct CredentialSettings {
   std::filesystem::path data_dir;
   std::filesystem::path config_file;  // named when its tenant_id/client_id are in use
@@ -109,8 +66,10 @@ class CredentialManager {
   CredentialManager(const CredentialManager&) = delete;
   CredentialManager& operator=(const CredentialManager&) = delete;
 
-  // What the engine talks to.
-  cloud::RegistrationApi& api() { return connection_; }
+  // The Graph client the engine's passes talk to now (a call in flight finishes with the client it
+  // started with; the next one, and its token request, uses the one set() switched to), or why
+  // there is none (code cloud::kErrNotConfigured). Any thread.
+  core::Result<std::shared_ptr<cloud::CloudApi>> client() const;
 
   // The configured URLs break the policy in cloud/http.h (plain http to another machine): a
   // configuration error that no credentials can fix, so the service refuses to start.
@@ -168,7 +127,10 @@ class CredentialManager {
   std::string secret_source_;  // "environment", "store", "simulated", "none"
   std::string problem_;        // why the cloud is not configured
 
-  CloudConnection connection_;
+  // What client() hands out: the current client, or why there is none.
+  mutable std::mutex client_mutex_;
+  std::shared_ptr<cloud::CloudApi> client_;
+  core::Error no_client_;
 };
 
 }  // namespace hangar::service

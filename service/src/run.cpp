@@ -122,7 +122,8 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   engine_config.profile_groups = options.profile_groups;
   engine_config.group_sweep_interval = std::chrono::milliseconds(
       static_cast<std::int64_t>(options.group_sweep_interval_hours * 3'600'000));
-  Engine engine(**store, credentials.api(), clock, engine_config);
+  Engine engine(**store, EngineClouds::from([&credentials] { return credentials.client(); }), clock,
+                engine_config);
   // A request form the cloud keeps refusing goes to the Event Log too (Windows service host).
   engine.set_event_sink(event_log);
 

@@ -1,6 +1,6 @@
-// RegistrationApi over Microsoft Graph: OAuth2 client credentials with a cached token, the
-// Autopilot import endpoints, paging, and every HTTP answer mapped to one of registration.h's error
-// codes.
+// The cloud interfaces (registration.h) over Microsoft Graph: OAuth2 client credentials with a
+// cached token, the Autopilot import endpoints, paging, and every HTTP answer mapped to one of
+// registration.h's error codes.
 #pragma once
 
 #include <chrono>
@@ -32,7 +32,7 @@ struct GraphConfig {
   int max_pages = 10'000;
 };
 
-class GraphClient final : public RegistrationApi {
+class GraphClient final : public CloudApi {
  public:
   // Fails when a URL breaks the policy in http.h or credentials are missing.
   static core::Result<std::unique_ptr<GraphClient>> create(GraphConfig config,

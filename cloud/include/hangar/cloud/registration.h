@@ -1,6 +1,6 @@
-// What the engine needs from the cloud, as an interface: import devices, read back the import
-// records, delete them, and read/set Autopilot device identities. GraphClient implements it over
-// HTTP; the engine's tests use a fake.
+// What the service's passes need from the cloud, one narrow interface per pass (import devices and
+// read back their records, read and tag Autopilot devices, managed devices, groups, users).
+// GraphClient implements them over HTTP; each pass's tests use a fake of its own.
 #pragma once
 
 #include <optional>
@@ -113,9 +113,16 @@ enum class ProfileAssignment {
 };
 ProfileAssignment interpret_profile_status(std::string_view status);
 
-class RegistrationApi {
+// What each of the service's passes needs from the cloud, one narrow interface per pass.
+// GraphClient implements them all over HTTP (CloudApi); each pass's tests use a small fake of its
+// own interface. A method named alike in two interfaces is one request (GraphClient overrides
+// both with one function).
+
+// Registration (service/src/passes/registration_pass.cpp): import devices, read back and delete
+// the import records, confirm the devices in the tenant and put a changed group tag back.
+class RegistrationCloud {
  public:
-  virtual ~RegistrationApi() = default;
+  virtual ~RegistrationCloud() = default;
   // One import call; the cloud answers with a record per device (same order is not assumed: match
   // on serial). kErrInDoubt when a 2xx answer could not be read: the devices may be imported.
   virtual core::Result<std::vector<ImportRecord>> import_devices(
@@ -134,25 +141,33 @@ class RegistrationApi {
   virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
       const std::string& serial) = 0;
   // Every Autopilot device (paged, every field: Intune answers any $select on this collection with
-  // a 500), for the activity pass, the daily group-tag sweep and as the fallback of the filtered
-  // reads.
+  // a 500): the fallback of the filtered reads.
   virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() = 0;
   // The Autopilot devices whose group tag contains `group_tag` (paged): confirms that a whole
   // batch is registered and has its profile, a few requests per batch.
   virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& group_tag) = 0;
   virtual core::Status set_group_tag(const std::string& device_id, const std::string& tag) = 0;
+};
 
-  // ---- lifecycle (activity monitor, delivery) ----
+// Activity and partner sync (passes/activity_pass.cpp): the tenant's Autopilot devices and the
+// managed devices' last syncs; the daily group-tag repair.
+class ActivityCloud {
+ public:
+  virtual ~ActivityCloud() = default;
+  virtual core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() = 0;
   // Every managed device's last sync (paged, $select: id, lastSyncDateTime).
   virtual core::Result<std::vector<ManagedDevice>> list_managed_devices() = 0;
-  // The user and its licences; nullopt when no such user exists.
-  virtual core::Result<std::optional<UserLicences>> find_user(const std::string& upn) = 0;
-  virtual core::Status assign_user(const std::string& device_id, const std::string& upn) = 0;
+  virtual core::Status set_group_tag(const std::string& device_id, const std::string& tag) = 0;
+};
 
-  // ---- profile groups (Entra ID; GroupMember.ReadWrite.All, Device.Read.All) ----
+// The profile-group sweep (passes/group_sweep_pass.cpp): Entra ID, GroupMember.ReadWrite.All and
+// Device.Read.All.
+class GroupCloud {
+ public:
+  virtual ~GroupCloud() = default;
   // Every device member of a group (paged, $select: id, deviceId). A group that does not exist
-  // is kErrRejected with "HTTP 404" in the message.
+  // is kErrRejected with http_status 404.
   virtual core::Result<std::vector<DirectoryDevice>> list_group_devices(
       const std::string& group_id) = 0;
   // The device objects whose deviceId is one of `device_ids` (at most kMaxDeviceIdsPerLookup,
@@ -166,6 +181,23 @@ class RegistrationApi {
   virtual core::Result<bool> remove_group_member(const std::string& group_id,
                                                  const std::string& object_id) = 0;
 };
+
+// Delivery (passes/delivery_pass.cpp, `hangar deliver`).
+class DeliveryCloud {
+ public:
+  virtual ~DeliveryCloud() = default;
+  // The user and its licences; nullopt when no such user exists.
+  virtual core::Result<std::optional<UserLicences>> find_user(const std::string& upn) = 0;
+  virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
+      const std::string& serial) = 0;
+  virtual core::Status assign_user(const std::string& device_id, const std::string& upn) = 0;
+};
+
+// Everything the service asks of the cloud: what GraphClient implements.
+class CloudApi : public RegistrationCloud,
+                 public ActivityCloud,
+                 public GroupCloud,
+                 public DeliveryCloud {};
 
 // "2024-05-01T10:00:00Z" or with fractional seconds to Unix milliseconds; nullopt for Graph's
 // "never" (year 1) or text that is not such a time.

@@ -1,12 +1,13 @@
-// The engine's cloud reads whose request form the service may refuse, each with its fallback, and
-// the recovery of in-doubt devices (see engine.h).
+// The registration pass's cloud reads whose request form the service may refuse, each with its
+// fallback, and the recovery of in-doubt devices (see registration_pass.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 #include <map>
 
-#include "hangar/service/engine.h"
+#include "hangar/service/passes/registration_pass.h"
+#include "text_util.h"
 
 namespace hangar::service {
 
@@ -15,16 +16,6 @@ namespace {
 // Intune lists pages of about 1,000 (microsoft-graph-docs-contrib #3693; managedDevices:
 // powershell-intune-samples #2): the estimate of what a whole-table list costs.
 constexpr std::size_t kIntunePage = 1000;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-core::Error budget_spent() {
-  return core::make_error(Engine::kBudgetSpent, "the request budget is spent for now");
-}
 
 // Of several import records for one serial (an earlier attempt's may still be there), the one an
 // interrupted upload most likely made: still in progress, else complete, else failed.
@@ -51,12 +42,12 @@ const cloud::ImportRecord* most_recent_attempt(const std::vector<const cloud::Im
 
 }  // namespace
 
-std::size_t Engine::import_table_pages(std::size_t ours) const {
+std::size_t RegistrationPass::import_table_pages(std::size_t ours) const {
   return std::max<std::size_t>(1, (ours + foreign_records_ + kIntunePage - 1) / kIntunePage);
 }
 
-void Engine::recover(std::int64_t now) {
-  auto doubtful = store_.in_doubt_devices();
+void RegistrationPass::recover(std::int64_t now) {
+  auto doubtful = ctx_.store.in_doubt_devices();
   if (!doubtful) {
     spdlog::error("reading in-flight devices: {}", doubtful.error().message);
     return;
@@ -68,34 +59,36 @@ void Engine::recover(std::int64_t now) {
           "device {} reached the cloud before the interruption (import record {}); not sending "
           "it again",
           device.serial, record->id);
-      if (auto status = store_.mark_uploaded(device.serial, record->id, record->import_id, now);
+      if (auto status = ctx_.store.mark_uploaded(device.serial, record->id, record->import_id, now);
           !status) {
         spdlog::error("recording {}: {}", device.serial, status.error().message);
       }
-    } else if (auto status = store_.release_upload(device.serial, std::nullopt, false, {}, now);
+    } else if (auto status = ctx_.store.release_upload(device.serial, std::nullopt, false, {}, now);
                !status) {
       spdlog::error("releasing {}: {}", device.serial, status.error().message);
     }
   };
   std::size_t pending = 0;
-  if (auto counts = store_.count_by_state(); counts) {
+  if (auto counts = ctx_.store.count_by_state(); counts) {
     pending = static_cast<std::size_t>((*counts)["registration_pending"]);
   }
   // One lookup per device, or one list of the whole table (its pages), whichever is fewer; the
   // table too once the service refuses the serial filter (400 or 501: nothing is documented for
   // import records, the filter is what public tools use).
   bool whole_table = doubtful->size() > import_table_pages(pending + doubtful->size()) ||
-                     health_.avoid(forms::kImportedBySerial, now);
+                     ctx_.health.avoid(forms::kImportedBySerial, now);
   std::size_t done = 0;
   for (; !whole_table && done < doubtful->size(); ++done) {
     const store::DeviceRow& device = (*doubtful)[done];
-    if (!spend_request(now, false)) return;
-    auto records = api_.import_records_for_serial(device.serial);
+    auto records = cloud_.read(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
+      return api.import_records_for_serial(device.serial);
+    });
     if (!records) {
       const core::Error& error = records.error();
-      const Refusal refusal = health_.refused(forms::kImportedBySerial, error, now);
+      if (error.code == CloudBudget::kNotNow) return;
+      const Refusal refusal = ctx_.health.refused(forms::kImportedBySerial, error, now);
       if (refusal == Refusal::kPersistent || error.http_status == 400 || error.http_status == 501) {
-        if (refusal != Refusal::kPersistent) health_.failed(error, now);
+        if (refusal != Refusal::kPersistent) ctx_.health.failed(error, now);
         spdlog::warn(
             "the cloud refuses to filter import records by serial (HTTP {}, request id {}); "
             "listing the whole import table instead",
@@ -103,25 +96,24 @@ void Engine::recover(std::int64_t now) {
         whole_table = true;
         break;
       }
-      upload_blocked_until_ = on_failure(error, now);
+      ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, error);
       return;
     }
-    health_.accepted(forms::kImportedBySerial, now);
-    on_success();
+    ctx_.health.accepted(forms::kImportedBySerial, now);
     std::vector<const cloud::ImportRecord*> mine;
     for (const auto& record : *records) mine.push_back(&record);
     adopt(device, most_recent_attempt(mine));
   }
   if (whole_table && done < doubtful->size()) {
-    if (!spend_request(now, false)) return;
-    auto table = api_.list_import_records();
+    auto table = cloud_.read(
+        Lane::kIntune, [](cloud::RegistrationCloud& api) { return api.list_import_records(); });
     if (!table) {
-      (void)health_.refused(forms::kImportedList, table.error(), now);
-      upload_blocked_until_ = on_failure(table.error(), now);
+      if (table.error().code == CloudBudget::kNotNow) return;
+      (void)ctx_.health.refused(forms::kImportedList, table.error(), now);
+      ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, table.error());
       return;
     }
-    health_.accepted(forms::kImportedList, now);
-    on_success();
+    ctx_.health.accepted(forms::kImportedList, now);
     std::map<std::string, std::vector<const cloud::ImportRecord*>> by_serial;
     for (const auto& record : *table) by_serial[lower(record.serial)].push_back(&record);
     for (; done < doubtful->size(); ++done) {
@@ -133,38 +125,37 @@ void Engine::recover(std::int64_t now) {
   recovered_ = true;
 }
 
-core::Result<std::map<std::string, cloud::ImportRecord>> Engine::read_import_records(
+core::Result<std::map<std::string, cloud::ImportRecord>> RegistrationPass::read_import_records(
     const std::vector<const store::DeviceRow*>& devices, std::int64_t now) {
   std::map<std::string, cloud::ImportRecord> by_id;
   // Intune gives each record its own import id, so one record is one GET; the whole table costs
   // its pages. Ties go to the table: it also tells how many records are not ours.
   bool whole_table = devices.size() >= import_table_pages(devices.size()) ||
-                     health_.avoid(forms::kImportedGet, now);
+                     ctx_.health.avoid(forms::kImportedGet, now);
   for (std::size_t i = 0; !whole_table && i < devices.size(); ++i) {
     const std::string id = devices[i]->import_record_id.value_or("");
-    if (!spend_request(now, false)) return budget_spent();
-    auto record = api_.import_record(id);
+    auto record = cloud_.read(Lane::kIntune,
+                              [&](cloud::RegistrationCloud& api) { return api.import_record(id); });
     if (!record) {
-      if (health_.refused(forms::kImportedGet, record.error(), now) == Refusal::kPersistent) {
+      if (record.error().code == CloudBudget::kNotNow) return record.error();
+      if (ctx_.health.refused(forms::kImportedGet, record.error(), now) == Refusal::kPersistent) {
         whole_table = true;
         break;
       }
       return record.error();
     }
-    health_.accepted(forms::kImportedGet, now);
-    on_success();
+    ctx_.health.accepted(forms::kImportedGet, now);
     if (*record) by_id.emplace(id, std::move(**record));
   }
   if (!whole_table) return by_id;
   by_id.clear();
-  if (!spend_request(now, false)) return budget_spent();
-  auto records = api_.list_import_records();
+  auto records = cloud_.read(
+      Lane::kIntune, [](cloud::RegistrationCloud& api) { return api.list_import_records(); });
   if (!records) {
-    (void)health_.refused(forms::kImportedList, records.error(), now);
+    (void)ctx_.health.refused(forms::kImportedList, records.error(), now);
     return records.error();
   }
-  health_.accepted(forms::kImportedList, now);
-  on_success();
+  ctx_.health.accepted(forms::kImportedList, now);
   std::size_t matched = 0;
   for (auto& record : *records) by_id.emplace(record.id, std::move(record));
   for (const store::DeviceRow* device : devices) {
@@ -175,31 +166,33 @@ core::Result<std::map<std::string, cloud::ImportRecord>> Engine::read_import_rec
   return by_id;
 }
 
-core::Result<std::vector<cloud::AutopilotDevice>> Engine::read_all_devices(std::int64_t now) {
+core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_all_devices(
+    std::int64_t now) {
   if (all_devices_) return *all_devices_;
-  if (!spend_request(now, false)) return budget_spent();
-  auto listed = api_.list_autopilot_devices();
+  auto listed = cloud_.read(
+      Lane::kIntune, [](cloud::RegistrationCloud& api) { return api.list_autopilot_devices(); });
   if (!listed) {
-    (void)health_.refused(forms::kAutopilotList, listed.error(), now);
+    (void)ctx_.health.refused(forms::kAutopilotList, listed.error(), now);
     return listed.error();
   }
-  health_.accepted(forms::kAutopilotList, now);
-  on_success();
+  ctx_.health.accepted(forms::kAutopilotList, now);
   all_devices_ = std::move(*listed);
   return *all_devices_;
 }
 
-core::Result<std::vector<cloud::AutopilotDevice>> Engine::read_tagged(const std::string& tag,
-                                                                      std::int64_t now) {
-  if (!health_.avoid(forms::kAutopilotByGroupTag, now)) {
-    if (!spend_request(now, false)) return budget_spent();
-    auto listed = api_.list_autopilot_devices_tagged(tag);
+core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_tagged(
+    const std::string& tag, std::int64_t now) {
+  if (!ctx_.health.avoid(forms::kAutopilotByGroupTag, now)) {
+    auto listed = cloud_.read(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
+      return api.list_autopilot_devices_tagged(tag);
+    });
     if (listed) {
-      health_.accepted(forms::kAutopilotByGroupTag, now);
-      on_success();
+      ctx_.health.accepted(forms::kAutopilotByGroupTag, now);
       return listed;
     }
-    if (health_.refused(forms::kAutopilotByGroupTag, listed.error(), now) != Refusal::kPersistent) {
+    if (listed.error().code == CloudBudget::kNotNow) return listed.error();
+    if (ctx_.health.refused(forms::kAutopilotByGroupTag, listed.error(), now) !=
+        Refusal::kPersistent) {
       return listed.error();
     }
   }
@@ -214,17 +207,19 @@ core::Result<std::vector<cloud::AutopilotDevice>> Engine::read_tagged(const std:
   return tagged;
 }
 
-core::Result<std::optional<cloud::AutopilotDevice>> Engine::read_device(const std::string& serial,
-                                                                        std::int64_t now) {
-  if (!health_.avoid(forms::kAutopilotBySerial, now)) {
-    if (!spend_request(now, false)) return budget_spent();
-    auto found = api_.find_autopilot_device(serial);
+core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_device(
+    const std::string& serial, std::int64_t now) {
+  if (!ctx_.health.avoid(forms::kAutopilotBySerial, now)) {
+    auto found = cloud_.read(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
+      return api.find_autopilot_device(serial);
+    });
     if (found) {
-      health_.accepted(forms::kAutopilotBySerial, now);
-      on_success();
+      ctx_.health.accepted(forms::kAutopilotBySerial, now);
       return found;
     }
-    if (health_.refused(forms::kAutopilotBySerial, found.error(), now) != Refusal::kPersistent) {
+    if (found.error().code == CloudBudget::kNotNow) return found.error();
+    if (ctx_.health.refused(forms::kAutopilotBySerial, found.error(), now) !=
+        Refusal::kPersistent) {
       return found.error();
     }
   }

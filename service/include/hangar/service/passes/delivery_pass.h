@@ -1,0 +1,31 @@
+// Delivery (`hangar deliver`): hands a Ready-for-user device to a user. The user must exist and
+// hold every required licence; then the user is assigned to the Autopilot device and the
+// delivery recorded. Runs on the engine's thread like every pass, so its requests share the
+// budget: none is sent inside a throttle window.
+#pragma once
+
+#include <string>
+
+#include "hangar/cloud/registration.h"
+#include "hangar/service/engine_config.h"
+
+namespace hangar::service {
+
+class DeliveryPass {
+ public:
+  DeliveryPass(PassContext context, CloudSource<cloud::DeliveryCloud> cloud);
+
+  // Error codes: not_found, conflict, invalid_argument, the cloud's, or CloudBudget::kNotNow
+  // with retry_after when the budget holds the requests (a throttle window, say): the caller
+  // tries again then, or tells the operator when (CloudBudget::throttling_message).
+  core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn);
+
+ private:
+  // A request the budget held, or that the cloud throttled: kNotNow with when to try again.
+  core::Error not_now(const core::Error& error, Lane lane) const;
+
+  PassContext ctx_;
+  CloudPort<cloud::DeliveryCloud> cloud_;
+};
+
+}  // namespace hangar::service

@@ -1,0 +1,81 @@
+// The registration pass: sends queued devices to the cloud from the durable store, in batches;
+// polls the import records; confirms registered devices in the tenant (Ready for user once their
+// deployment profile is assigned); deletes its own finished import records; recovers devices an
+// interruption left in doubt. Every request goes through the CloudBudget (Intune's lane).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hangar/cloud/registration.h"
+#include "hangar/service/engine_config.h"
+
+namespace hangar::service {
+
+class RegistrationPass {
+ public:
+  RegistrationPass(PassContext context, CloudSource<cloud::RegistrationCloud> cloud);
+
+  // Recover in-doubt devices, upload what is due, poll what is pending, delete finished import
+  // records. `upload_only_then_poll`: see Engine::step().
+  void run(std::int64_t now);
+  // The earliest moment this pass has work that can be done (given the store's counts).
+  std::int64_t next_wake(std::int64_t now, bool have_queued, bool have_pending) const;
+  // New credentials: poll at once.
+  void credentials_changed(std::int64_t now) { next_poll_ = std::min(next_poll_, now); }
+
+ private:
+  // In-doubt devices (a crash or an unreadable answer left them in flight): each is looked up by
+  // serial among the import records, or the whole table is listed when that takes fewer
+  // requests or the service refuses the serial filter; found ones are adopted, the rest queued.
+  void recover(std::int64_t now);
+  // True when a batch was sent (the call answered or not).
+  bool upload(std::int64_t now);
+  void send(std::vector<store::DeviceRow> batch, std::int64_t now);
+  void poll(std::int64_t now);
+  // True when the device is now registered (its profile still to be confirmed).
+  bool settle(const store::DeviceRow& device, const cloud::ImportRecord& record, std::int64_t now);
+  // Registered devices: Ready for user once the tenant lists them, under their group tag, with a
+  // deployment profile assigned; one paged list per group tag. False when the pass must stop
+  // (budget, throttle, failure).
+  bool confirm(const std::vector<const store::DeviceRow*>& devices, std::int64_t now);
+  void flag_if_long_pending(const store::DeviceRow& device, std::int64_t now);
+  // Deletes finished import records, at most `limit` this pass (housekeeping yields to imports).
+  void delete_finished(std::size_t limit);
+  // A failed poll or confirmation: the next poll waits as the budget says.
+  void poll_failed(const core::Error& error, std::int64_t now);
+
+  // ---- reads with a fallback (registration_reads.cpp). An error with code CloudBudget::kNotNow
+  // means "not now, nothing failed"; other errors are the cloud's. A refused request form is
+  // tracked in the health, and its fallback used once the refusal persists.
+  // The import records of `devices` (Registration Pending with a record id), by record id: the
+  // whole table when that takes fewer requests than one GET per record; a record that is gone is
+  // absent.
+  core::Result<std::map<std::string, cloud::ImportRecord>> read_import_records(
+      const std::vector<const store::DeviceRow*>& devices, std::int64_t now);
+  // The Autopilot devices whose group tag contains `tag` (every device, filtered here, while the
+  // service refuses the filter).
+  core::Result<std::vector<cloud::AutopilotDevice>> read_tagged(const std::string& tag,
+                                                                std::int64_t now);
+  // One Autopilot device by serial (nullopt: not in the tenant).
+  core::Result<std::optional<cloud::AutopilotDevice>> read_device(const std::string& serial,
+                                                                  std::int64_t now);
+  // Every Autopilot device, listed at most once per pass.
+  core::Result<std::vector<cloud::AutopilotDevice>> read_all_devices(std::int64_t now);
+  // Rough pages of the import table (1,000 records a page): ours pending plus the others seen.
+  std::size_t import_table_pages(std::size_t ours) const;
+
+  PassContext ctx_;
+  CloudPort<cloud::RegistrationCloud> cloud_;
+  bool recovered_ = false;
+  std::int64_t next_poll_ = 0;
+  std::size_t foreign_records_ = 0;    // import records not ours, seen in the last whole-table list
+  std::deque<std::string> deletions_;  // finished import records to delete (ours only)
+  std::optional<std::vector<cloud::AutopilotDevice>> all_devices_;  // read_all_devices(), per pass
+};
+
+}  // namespace hangar::service

@@ -1,0 +1,419 @@
+// The registration pass (see registration_pass.h): upload, poll, confirm, delete.
+#include "hangar/service/passes/registration_pass.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "hangar/cloud/http.h"
+#include "hangar/core/device.h"
+#include "hangar/core/hardware_hash.h"
+#include "text_util.h"
+
+namespace hangar::service {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+bool unreachable(const core::Error& error) {
+  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout;
+}
+
+// The seed's failure text, with the cloud's request id where support will need it.
+std::string reason_text(core::FailureReason reason, const std::string& request_id) {
+  if (reason == core::FailureReason::kUnexpectedError) {
+    return core::unexpected_error_message(request_id.empty() ? "none given" : request_id);
+  }
+  return std::string(core::message(reason));
+}
+
+constexpr std::string_view kProfileFailed =
+    "Intune could not assign the deployment profile (deploymentProfileAssignmentStatus failed): "
+    "check that the profile is assigned to the device's group";
+
+}  // namespace
+
+RegistrationPass::RegistrationPass(PassContext context, CloudSource<cloud::RegistrationCloud> cloud)
+    : ctx_(context), cloud_(std::move(cloud), context.budget) {}
+
+void RegistrationPass::run(std::int64_t now) {
+  all_devices_.reset();  // every pass reads the tenant afresh
+  // In-doubt devices are looked up only when a cloud call may be made again: scanning them on
+  // every pass while offline would cost the whole queue per import batch.
+  if (!recovered_ && now >= ctx_.budget.blocked_until(Lane::kIntune)) recover(now);
+  const bool sent = recovered_ && upload(now);
+  // While a queue goes out batch after batch, the poll waits for the last one: records made
+  // seconds ago are still unknown, and listing the import table between batches only slows the
+  // upload (and so every device's Ready for user).
+  bool more_to_send = false;
+  if (sent) {
+    auto counts = ctx_.store.count_by_state();
+    more_to_send = counts && (*counts)["queued"] > 0;
+  }
+  if (!more_to_send) poll(now);
+  // Removing finished import records is housekeeping: while devices wait to be uploaded it must
+  // not spend the write budget (or draw a 429, which stops every write) that their import needs.
+  auto counts = ctx_.store.count_by_state();
+  const bool uploads_waiting = counts && (*counts)["queued"] > 0;
+  delete_finished(uploads_waiting ? 2 : deletions_.size());
+}
+
+std::int64_t RegistrationPass::next_wake(std::int64_t now, bool have_queued,
+                                         bool have_pending) const {
+  std::int64_t wake = now + 60'000;
+  const std::int64_t blocked = ctx_.budget.blocked_until(Lane::kIntune);
+  const std::int64_t budget_wait = ctx_.budget.retry_at();
+  if (have_queued) {
+    std::int64_t at = std::max(blocked, budget_wait);
+    if (auto next = ctx_.store.next_attempt_at(); next && *next && at <= now) {
+      at = std::max(at, **next);
+    }
+    wake = std::min(wake, std::max(at, now));
+  }
+  if (have_pending) wake = std::min(wake, std::max(next_poll_, now));
+  if (!deletions_.empty()) wake = std::min(wake, std::max({budget_wait, blocked, now + 1}));
+  return wake;
+}
+
+void RegistrationPass::poll_failed(const core::Error& error, std::int64_t now) {
+  if (error.code == CloudBudget::kNotNow) {
+    // The budget: the rest once it allows.
+    next_poll_ = std::max(next_poll_, now + error.retry_after.value_or(milliseconds(0)).count());
+    return;
+  }
+  ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, error);
+  next_poll_ = std::max(ctx_.budget.blocked_until(Lane::kIntune), now);
+}
+
+bool RegistrationPass::upload(std::int64_t now) {
+  // Throttled, backing off or the write budget spent: nothing is claimed.
+  if (ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite) > 0) return false;
+  // Nothing queued: no write slot spent (other writes share the budget).
+  if (auto counts = ctx_.store.count_by_state(); counts && (*counts)["queued"] == 0) return false;
+  auto batch =
+      ctx_.store.claim_upload_batch(now, static_cast<std::int64_t>(ctx_.config.batch_size));
+  if (!batch) {
+    spdlog::error("claiming devices to upload: {}", batch.error().message);
+    return false;
+  }
+  if (batch->empty()) return false;
+  send(std::move(batch).value(), now);
+  return true;
+}
+
+void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
+  std::vector<cloud::ImportItem> items;
+  items.reserve(batch.size());
+  for (const auto& device : batch) {
+    cloud::ImportItem item;
+    item.serial = device.serial;
+    item.product_key = device.product_id.value_or("");
+    if (device.hardware_hash && !device.hardware_hash->empty()) {
+      item.hash_base64 = core::encode_base64(*device.hardware_hash);
+    }
+    item.group_tag = device.group_tag.value_or(ctx_.config.default_group_tag);
+    item.assigned_user = device.assigned_user.value_or("");
+    items.push_back(std::move(item));
+  }
+  auto records = cloud_.write(
+      Lane::kIntune, [&](cloud::RegistrationCloud& api) { return api.import_devices(items); });
+  if (!records) {
+    const core::Error& error = records.error();
+    if (error.code == CloudBudget::kNotNow) {
+      // The budget said "not now" (a half of a halved batch): back to the queue, not in doubt.
+      for (const auto& device : batch) {
+        (void)ctx_.store.release_upload(device.serial, std::nullopt, false, {}, now);
+      }
+      return;
+    }
+    if (error.code == cloud::kErrRejected) {
+      ctx_.health.failed(error, now);  // logged with its request id, like every failed call
+      // One bad record refuses the whole call: halve until the culprit stands alone.
+      if (batch.size() > 1) {
+        const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
+        std::vector<store::DeviceRow> second(std::make_move_iterator(middle),
+                                             std::make_move_iterator(batch.end()));
+        batch.erase(middle, batch.end());
+        for (auto* half : {&batch, &second}) send(std::move(*half), now);
+        return;
+      }
+      const bool hash = error.message.find("Edm.Binary") != std::string::npos ||
+                        error.message.find("hardwareIdentifier") != std::string::npos;
+      const auto reason =
+          hash ? core::FailureReason::kHardwareHashNotValid : core::FailureReason::kUnexpectedError;
+      const std::string text = reason_text(reason, error.request_id);
+      spdlog::warn("device {}: {} ({})", batch.front().serial, text, error.message);
+      (void)ctx_.store.finish_registration(
+          batch.front().serial, "registration_failed", text, error.message,
+          error.request_id.empty() ? std::nullopt : std::optional<std::string>(error.request_id),
+          text, now);
+      return;
+    }
+    // The budget has set the wait (throttle, backoff, offline) from the answer's arrival.
+    if (unreachable(error) || error.code == cloud::kErrInDoubt) {
+      // The request may have arrived (a dropped connection, or a 2xx answer cut off): the devices
+      // stay in flight, and the next pass looks each up before sending it again.
+      recovered_ = false;
+      return;
+    }
+    const bool count = error.code == cloud::kErrTransient;
+    for (const auto& device : batch) {
+      (void)ctx_.store.release_upload(device.serial, ctx_.budget.blocked_until(Lane::kIntune),
+                                      count, error.message, now);
+    }
+    return;
+  }
+  std::map<std::string, const cloud::ImportRecord*> by_serial;
+  for (const auto& record : *records) by_serial[upper(record.serial)] = &record;
+  std::vector<store::Store::Uploaded> uploaded;
+  uploaded.reserve(batch.size());
+  for (const auto& device : batch) {
+    auto it = by_serial.find(upper(device.serial));
+    if (it == by_serial.end()) {
+      // The call was taken but its answer lacks this device: it may be imported all the same. It
+      // stays in flight and is looked up before it is ever sent again.
+      spdlog::warn(
+          "device {}: the import answer did not include it; looking it up before "
+          "sending it again",
+          device.serial);
+      recovered_ = false;
+      continue;
+    }
+    uploaded.push_back({device.serial, it->second->id, it->second->import_id});
+  }
+  // One transaction for the whole answer: a commit per device took longer than the import call.
+  if (auto skipped = ctx_.store.mark_uploaded_all(uploaded, now); !skipped) {
+    // Left in flight: the next pass looks them up and adopts their records.
+    spdlog::error("recording an upload of {} device(s): {}", uploaded.size(),
+                  skipped.error().message);
+    recovered_ = false;
+    return;
+  } else {
+    for (const auto& serial : *skipped) {
+      spdlog::warn("device {} changed while it was uploaded; its import record is not adopted",
+                   serial);
+    }
+  }
+  spdlog::info("uploaded {} device(s) in one import call", uploaded.size());
+  next_poll_ = std::min(next_poll_ == 0 ? now + ctx_.config.poll_interval.count() : next_poll_,
+                        now + ctx_.config.poll_interval.count());
+}
+
+void RegistrationPass::poll(std::int64_t now) {
+  if (now < next_poll_) return;
+  auto pending = ctx_.store.pending_devices();
+  if (!pending) {
+    spdlog::error("reading pending devices: {}", pending.error().message);
+    return;
+  }
+  // Two kinds of Registration Pending: imports the cloud is still working on (their import
+  // records are polled), and devices already in the tenant whose deployment profile is not
+  // confirmed yet (confirmed by group tag, see confirm()).
+  std::vector<const store::DeviceRow*> importing;
+  std::vector<const store::DeviceRow*> registered;
+  for (const auto& device : *pending) {
+    if (device.cloud_device_id && !device.import_record_id) {
+      registered.push_back(&device);
+    } else {
+      importing.push_back(&device);
+    }
+  }
+  if (!confirm(registered, now)) return;
+
+  std::vector<const store::DeviceRow*> just_registered;
+  if (!importing.empty()) {
+    auto by_id = read_import_records(importing, now);
+    if (!by_id) {
+      poll_failed(by_id.error(), now);
+      return;
+    }
+    for (const store::DeviceRow* device : importing) {
+      auto it = by_id->find(device->import_record_id.value_or(""));
+      if (it != by_id->end()) {
+        if (settle(*device, it->second, now)) just_registered.push_back(device);
+        continue;
+      }
+      // The record is gone (deleted by someone else's tool): ask the tenant directly.
+      auto found = read_device(device->serial, now);
+      if (!found) {
+        poll_failed(found.error(), now);
+        return;
+      }
+      if (*found) {
+        (void)ctx_.store.mark_registered(device->serial, (*found)->id, now);
+      } else {
+        (void)ctx_.store.requeue(device->serial, now,
+                                 "the import record disappeared; importing again", now);
+      }
+    }
+  }
+  next_poll_ = now + ctx_.config.poll_interval.count();
+  // Devices whose import just finished are confirmed in the same pass: where the profile is
+  // already assigned they are Ready for user now, not one poll interval later.
+  (void)confirm(just_registered, now);
+}
+
+bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::ImportRecord& record,
+                              std::int64_t now) {
+  using Action = cloud::ErrorMeaning::Action;
+  if (record.status == cloud::ImportStatus::kComplete) {
+    // In the tenant now; Ready for user once its deployment profile is assigned (confirm()).
+    (void)ctx_.store.mark_registered(device.serial, record.registration_id, now);
+    deletions_.push_back(record.id);
+    return true;
+  }
+  if (record.status == cloud::ImportStatus::kError) {
+    const auto meaning = cloud::interpret_import_error(record.error_code, record.error_name);
+    if (meaning.action == Action::kRegistered) {
+      // 806: already in this tenant. Ready for user once the tenant shows it.
+      auto found = read_device(device.serial, now);
+      if (!found) ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, found.error());
+      if (found && *found) {
+        (void)ctx_.store.mark_registered(device.serial, (*found)->id, now);
+        (void)ctx_.store.note_problem(
+            device.serial, meaning.detail + ": " + std::string(core::message(meaning.reason)), now);
+        deletions_.push_back(record.id);
+        return true;
+      }
+      return false;
+    }
+    if (meaning.action == Action::kRetry) {
+      const auto wait = full_jitter(static_cast<int>(device.attempts), ctx_.config.backoff_base,
+                                    ctx_.config.backoff_cap, ctx_.budget.rng());
+      (void)ctx_.store.requeue(device.serial, now + wait.count(), meaning.detail + ": retrying",
+                               now);
+      deletions_.push_back(record.id);
+      return false;
+    }
+    // The Request ID the seed shows with "Unexpected error": the response that reported it.
+    const std::string text = reason_text(meaning.reason, record.request_id);
+    spdlog::warn("device {}: Registration failed: {} ({})", device.serial, text, meaning.detail);
+    (void)ctx_.store.finish_registration(
+        device.serial, "registration_failed", text, meaning.detail,
+        record.request_id.empty() ? std::nullopt : std::optional<std::string>(record.request_id),
+        text, now);
+    deletions_.push_back(record.id);
+    return false;
+  }
+  flag_if_long_pending(device, now);
+  return false;
+}
+
+void RegistrationPass::flag_if_long_pending(const store::DeviceRow& device, std::int64_t now) {
+  if (!device.pending_flagged_at &&
+      now - device.state_changed_at > ctx_.config.pending_threshold.count()) {
+    spdlog::warn(
+        "device {} has been Registration Pending for over {} minutes (usually under 10)",
+        device.serial,
+        std::chrono::duration_cast<std::chrono::minutes>(ctx_.config.pending_threshold).count());
+    (void)ctx_.store.flag_long_pending(device.serial, now);
+  }
+}
+
+bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devices,
+                               std::int64_t now) {
+  std::map<std::string, std::vector<const store::DeviceRow*>> by_tag;
+  for (const store::DeviceRow* device : devices) {
+    by_tag[device->group_tag.value_or(ctx_.config.default_group_tag)].push_back(device);
+  }
+  for (const auto& [tag, group] : by_tag) {
+    auto listed = read_tagged(tag, now);
+    if (!listed) {
+      // The budget: the rest on the next pass.
+      poll_failed(listed.error(), now);
+      return false;
+    }
+    std::map<std::string, const cloud::AutopilotDevice*> by_serial;
+    for (const auto& identity : *listed) by_serial[lower(identity.serial)] = &identity;
+    for (const store::DeviceRow* device : group) {
+      const auto it = by_serial.find(lower(device->serial));
+      std::optional<cloud::AutopilotDevice> identity;
+      if (it != by_serial.end()) {
+        identity = *it->second;
+      } else {
+        // Not under its tag: someone may have changed the tag. Look for it by serial.
+        auto found = read_device(device->serial, now);
+        if (!found) {
+          poll_failed(found.error(), now);
+          return false;
+        }
+        if (!*found) {  // Intune lists new devices a little late: wait
+          flag_if_long_pending(*device, now);
+          continue;
+        }
+        identity = std::move(**found);
+        if (lower(identity->group_tag) != lower(tag)) {
+          // Not Ready for user without its tag: the tag is what puts it in its profile's group.
+          const std::string& wanted = tag;  // a structured binding cannot be captured (clang)
+          auto set = cloud_.write(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
+            return api.set_group_tag(identity->id, wanted);
+          });
+          if (!set) {
+            if (set.error().code == cloud::kErrRejected) {
+              // Refused for this device: the others go on, this one is asked again next poll.
+              ctx_.health.failed(set.error(), now);
+              flag_if_long_pending(*device, now);
+              continue;
+            }
+            // Throttled, backing off, offline or the budget spent: no write goes out until the
+            // budget allows, and the devices left wait for the next poll.
+            poll_failed(set.error(), now);
+            return false;
+          }
+          spdlog::info("device {}: group tag was \"{}\", set it back to \"{}\"", device->serial,
+                       identity->group_tag, tag);
+        }
+      }
+      switch (cloud::interpret_profile_status(identity->profile_status)) {
+        case cloud::ProfileAssignment::kAssigned:
+        case cloud::ProfileAssignment::kNotShown: {
+          const std::string why =
+              identity->profile_status.empty()
+                  ? std::string("registered (this Graph version does not show the profile)")
+                  : "registered; deployment profile assigned (" + identity->profile_status + ")";
+          // Keep what the import said (806 "already registered"), not an old profile problem.
+          auto fresh = ctx_.store.get_device(device->serial);  // this pass may have noted a 806
+          std::optional<std::string> detail = fresh ? fresh->last_error : device->last_error;
+          if (detail == kProfileFailed) detail.reset();
+          (void)ctx_.store.finish_registration(device->serial, "ready_for_user", std::nullopt,
+                                               detail, std::nullopt, why, now);
+          spdlog::info("device {} is Ready for user", device->serial);
+          break;
+        }
+        case cloud::ProfileAssignment::kFailed: {
+          if (device->last_error.value_or("") != kProfileFailed) {
+            spdlog::warn("device {}: {}", device->serial, kProfileFailed);
+            (void)ctx_.store.note_problem(device->serial, kProfileFailed, now);
+          }
+          flag_if_long_pending(*device, now);
+          break;
+        }
+        case cloud::ProfileAssignment::kWaiting:
+          flag_if_long_pending(*device, now);
+          break;
+      }
+    }
+  }
+  return true;
+}
+
+void RegistrationPass::delete_finished(std::size_t limit) {
+  for (std::size_t done = 0; done < limit && !deletions_.empty(); ++done) {
+    auto status = cloud_.write(
+        Lane::kIntune,
+        [&](cloud::RegistrationCloud& api) { return api.delete_import_record(deletions_.front()); },
+        // 404: gone already (someone else deleted it).
+        {.accept = [](const core::Error& error) { return error.http_status == 404; }});
+    if (!status && status.error().http_status != 404) {
+      // Throttled, backing off, the budget spent, or refused: keep it for later.
+      ctx_.budget.wait_out(Lane::kIntune, CallKind::kWrite, status.error());
+      return;
+    }
+    deletions_.pop_front();
+  }
+}
+
+}  // namespace hangar::service

@@ -1,0 +1,109 @@
+// Delivery with its own fake (users, licences, the assignment) and a fake clock: the device must be
+// Ready for user, the user must exist and hold every required licence; then the user is assigned
+// and the delivery recorded. Inside a throttle window nothing is sent and the caller learns when to
+// try again.
+#include <gtest/gtest.h>
+
+#include "fake_clouds.h"
+#include "hangar/service/passes/delivery_pass.h"
+#include "pass_rig.h"
+
+namespace hangar::service::test {
+namespace {
+
+class DeliveryPassTest : public PassRig {
+ protected:
+  void start() { pass_.emplace(context(), fixed_source<cloud::DeliveryCloud>(cloud_)); }
+
+  FakeUsers cloud_;
+  std::optional<DeliveryPass> pass_;
+};
+
+TEST_F(DeliveryPassTest, ChecksTheUserAndLicencesThenAssignsAndRecords) {
+  registered("V0");
+  queue_profile("V1", "standard");  // still queued
+  config_.required_licenses = {"sku-e3", "sku-intune"};
+  cloud_.users["ada@contoso.com"] = {"SKU-E3", "sku-intune", "sku-other"};
+  cloud_.users["bob@contoso.com"] = {"sku-e3"};
+  start();
+
+  auto early = pass_->deliver("V1", "ada@contoso.com");
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, "conflict");
+  EXPECT_NE(early.error().message.find("not Ready for user yet"), std::string::npos);
+  EXPECT_EQ(cloud_.requests, 0) << "nothing asked for a device that is not ready";
+
+  auto nobody = pass_->deliver("V0", "eve@contoso.com");
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.error().code, "not_found");
+  EXPECT_NE(nobody.error().message.find("no user eve@contoso.com"), std::string::npos);
+
+  auto unlicensed = pass_->deliver("V0", "bob@contoso.com");
+  ASSERT_FALSE(unlicensed.ok());
+  EXPECT_EQ(unlicensed.error().code, "invalid_argument");
+  EXPECT_NE(unlicensed.error().message.find("lacks 1 required licence(s): sku-intune"),
+            std::string::npos)
+      << unlicensed.error().message;
+  EXPECT_TRUE(cloud_.assigned.empty()) << "nothing assigned while the licences are missing";
+
+  auto delivered = pass_->deliver("V0", "ada@contoso.com");
+  ASSERT_TRUE(delivered.ok()) << delivered.error().message;
+  EXPECT_EQ(delivered->delivered_to, "ada@contoso.com");
+  EXPECT_EQ(delivered->assigned_user, "ada@contoso.com");
+  EXPECT_TRUE(delivered->delivered_at.has_value());
+  EXPECT_EQ(cloud_.assigned["ap-V0"], "ada@contoso.com");
+
+  auto twice = pass_->deliver("V0", "ada@contoso.com");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("already delivered to ada@contoso.com"), std::string::npos);
+  EXPECT_FALSE(pass_->deliver("NOPE", "ada@contoso.com").ok());
+}
+
+TEST_F(DeliveryPassTest, ADeviceWithoutItsAutopilotIdIsLookedUpBySerial) {
+  cloud_.users["ada@contoso.com"] = {};
+  store::NewDevice partner;  // tracked as Ready for user, its Autopilot id not read yet
+  partner.serial = "P9";
+  partner.profile = "standard";
+  partner.state = "ready_for_user";
+  partner.partner_registered = true;
+  partner.created_at = clock_.now_ms();
+  ASSERT_TRUE(store_->insert_device(partner).ok());
+  start();
+  auto missing = pass_->deliver("P9", "ada@contoso.com");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "not_found");
+  cloud::AutopilotDevice identity;
+  identity.id = "ap-found-P9";
+  identity.serial = "P9";
+  cloud_.tenant["P9"] = identity;
+  ASSERT_TRUE(pass_->deliver("P9", "ada@contoso.com").ok());
+  EXPECT_EQ(cloud_.assigned["ap-found-P9"], "ada@contoso.com");
+}
+
+TEST_F(DeliveryPassTest, AThrottledAssignmentSaysWhenToTryAgainNeverIntunesJson) {
+  registered("W0");
+  cloud_.users["ada@contoso.com"] = {};
+  core::Error throttled = core::make_error(
+      cloud::kErrThrottled, R"(HTTP 429: {"error":{"code":"TooManyRequests","message":"..."}})");
+  throttled.http_status = 429;
+  throttled.retry_after = 20s;
+  cloud_.assign_failures.push_back(throttled);
+  start();
+  auto refused = pass_->deliver("W0", "ada@contoso.com");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, CloudBudget::kNotNow);
+  EXPECT_EQ(refused.error().message, "the cloud is throttling Hangar; try again in 20 s");
+  EXPECT_EQ(refused.error().retry_after, 20s);
+  // Inside the window nothing is sent at all, not even the user lookup.
+  const int requests = cloud_.requests;
+  clock_.advance(5s);
+  auto held = pass_->deliver("W0", "ada@contoso.com");
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.error().message, "the cloud is throttling Hangar; try again in 15 s");
+  EXPECT_EQ(cloud_.requests, requests);
+  clock_.advance(15s);
+  EXPECT_TRUE(pass_->deliver("W0", "ada@contoso.com").ok());
+}
+
+}  // namespace
+}  // namespace hangar::service::test

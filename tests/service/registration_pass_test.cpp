@@ -1,0 +1,345 @@
+// The registration pass with its own fake (the import table and the tenant's Autopilot devices)
+// and a fake clock: batching, Retry-After honoured from the answer's arrival, backoff on 5xx,
+// offline probing without a busy loop, crash recovery by serial lookup, the fallbacks of refused
+// request forms, and each import outcome in the seed's words.
+#include <gtest/gtest.h>
+
+#include "fake_clouds.h"
+#include "hangar/service/passes/registration_pass.h"
+#include "pass_rig.h"
+
+namespace hangar::service::test {
+namespace {
+
+class RegistrationPassTest : public PassRig {
+ protected:
+  void start() { pass_.emplace(context(), fixed_source<cloud::RegistrationCloud>(cloud_)); }
+  // One round, as the engine runs it; returns how long until the pass has work again.
+  std::chrono::milliseconds step() {
+    begin_pass();
+    const std::int64_t now = clock_.now_ms();
+    pass_->run(now);
+    auto counts = store_->count_by_state();
+    const std::int64_t wake = pass_->next_wake(now, counts && (*counts)["queued"] > 0,
+                                               counts && (*counts)["registration_pending"] > 0);
+    return std::chrono::milliseconds(std::max<std::int64_t>(wake - now, 0));
+  }
+  void run_for(std::chrono::milliseconds total) {
+    run_rounds(total, [this] { return step(); });
+  }
+
+  FakeImports cloud_;
+  std::optional<RegistrationPass> pass_;
+};
+
+core::Error http_failure(const char* code, int status, const std::string& request_id) {
+  core::Error error = core::make_error(
+      code, "GET https://graph.example/beta/... answered HTTP " + std::to_string(status) +
+                ": InternalServerError: An internal server error has occurred");
+  error.http_status = status;
+  error.request_id = request_id;
+  return error;
+}
+
+class RecordingSink final : public EventSink {
+ public:
+  void write(const EventEntry& entry) override { entries.push_back(entry); }
+  std::vector<EventEntry> entries;
+};
+
+TEST_F(RegistrationPassTest, BatchesUploadPollAndFinishInTheSeedsWords) {
+  queue("D", 23);
+  cloud_.outcome["D3"] = "ZtdDeviceAssignedToOtherTenant";
+  cloud_.outcome["D4"] = "ZtdDeviceAlreadyAssigned";
+  start();
+  // One import call per pass; the passes follow each other at once while work is due.
+  EXPECT_EQ(step(), 0ms);
+  EXPECT_EQ(step(), 0ms);
+  EXPECT_EQ(step(), 30s);  // all sent: next is the poll
+  EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{10, 10, 3}));
+  EXPECT_EQ(count("registration_pending"), 23);
+  run_for(31s);
+  // One pass: the import table listed once (three import calls, 23 records: one page), the
+  // finished devices registered and their profiles confirmed in the same pass.
+  EXPECT_EQ(cloud_.table_lists, 1);
+  EXPECT_EQ(cloud_.record_gets, 0) << "one table list is cheaper than 23 GETs";
+  EXPECT_EQ(cloud_.tag_lists, 1);  // one list per group tag confirms all 22
+  EXPECT_EQ(store_->get_device("D0")->cloud_device_id, "ap-D0");
+  EXPECT_EQ(count("ready_for_user"), 22);
+  EXPECT_EQ(count("registration_failed"), 1);
+  EXPECT_EQ(store_->get_device("D3")->failure_reason, "Device claimed by another organization");
+  EXPECT_EQ(store_->get_device("D4")->last_error,
+            "ZtdDeviceAlreadyAssigned: Device already registered");
+  EXPECT_EQ(store_->history("D0")->back().reason,
+            "registered; deployment profile assigned (assignedInSync)");
+  EXPECT_EQ(cloud_.tag_lists, 1);
+  EXPECT_EQ(cloud_.lookups, 1);  // D4 (806) only: is it really in the tenant?
+  EXPECT_EQ(cloud_.deletes, 23);
+  EXPECT_TRUE(cloud_.records.empty());
+}
+
+TEST_F(RegistrationPassTest, AnUnknownImportErrorShowsTheRequestIdOfThePollThatReportedIt) {
+  queue("U", 1);
+  cloud_.outcome["U0"] = "SomethingNew";
+  start();
+  run_for(31s);
+  const auto device = store_->get_device("U0");
+  EXPECT_EQ(device->state, "registration_failed");
+  EXPECT_EQ(device->failure_reason, "Unexpected error (Request ID: req-poll-U0)");
+  EXPECT_EQ(device->request_id, "req-poll-U0");
+}
+
+TEST_F(RegistrationPassTest, ReadyForUserWaitsForTheDeploymentProfile) {
+  queue("F", 3);
+  cloud_.profile["F0"] = "pending";
+  cloud_.profile["F1"] = "failed";
+  cloud_.profile["F2"] = "notAssigned";
+  config_.pending_threshold = 5min;
+  start();
+  run_for(2min);
+  EXPECT_EQ(count("registration_pending"), 3);
+  EXPECT_NE(store_->get_device("F1")->last_error->find("could not assign the deployment profile"),
+            std::string::npos);
+  EXPECT_FALSE(store_->get_device("F0")->last_error.has_value());
+  cloud_.profile["F0"] = "assignedUnkownSyncState";
+  cloud_.profile["F1"] = "assignedOutOfSync";
+  run_for(31s);
+  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_FALSE(store_->get_device("F1")->last_error.has_value())
+      << "the old profile problem does not stay on a device that is Ready for user";
+  // Still not assigned after the threshold: flagged as a long Registration Pending, once.
+  run_for(5min);
+  EXPECT_EQ(store_->get_device("F2")->state, "registration_pending");
+  EXPECT_TRUE(store_->get_device("F2")->pending_flagged_at.has_value());
+}
+
+TEST_F(RegistrationPassTest, ADeviceWhoseTagWasChangedIsFoundBySerialAndRetagged) {
+  queue("G", 2);
+  // Someone else's tool re-tags G1 as soon as it is registered.
+  cloud_.tenant["G1"].group_tag = "SomeoneElsesTag";
+  start();
+  run_for(31s);
+  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(cloud_.tag_sets, 1);
+  EXPECT_EQ(cloud_.tenant["G1"].group_tag, "Microsoft365Managed_Autopilot");
+}
+
+// Defect (issue 12): a Retry-After was counted from the start of the pass, so a slow answer's
+// wait ended early by the time the call took, and the retry was throttled again.
+TEST_F(RegistrationPassTest, RetryAfterCountsFromTheAnswersArrivalNotThePassStart) {
+  queue("L", 1);
+  cloud_.clock = &clock_;
+  cloud_.latency = 300ms;
+  cloud_.import_failures.push_back(throttled_for(7s));
+  start();
+  const std::int64_t started = clock_.now_ms();
+  step();
+  ASSERT_EQ(cloud_.import_calls, 1);
+  cloud_.latency = 0ms;
+  clock_.advance(std::chrono::milliseconds(started + 7000 - clock_.now_ms()));
+  step();
+  EXPECT_EQ(cloud_.import_calls, 1) << "sent 300 ms before the Retry-After ended";
+  clock_.advance(300ms);
+  step();
+  EXPECT_EQ(cloud_.import_calls, 2);
+}
+
+// Defect (issue 12): a 429 on the tag write of confirm() was dropped: no block, the next device's
+// write went out at once, and the device was declared Ready for user without its group tag.
+TEST_F(RegistrationPassTest, AThrottledTagWriteWhileConfirmingHoldsEveryWriteAndTheDevice) {
+  queue("H", 2);
+  cloud_.tenant["H0"].group_tag = "SomeoneElsesTag";
+  cloud_.tenant["H1"].group_tag = "SomeoneElsesTag";
+  cloud_.tag_set_failures.push_back(throttled_for(30s));
+  start();
+  step();  // both uploaded
+  clock_.advance(30s);
+  step();  // polled: registered, confirmed; H0's tag write is throttled
+  EXPECT_EQ(cloud_.tag_sets, 1) << "a second write went out inside the Retry-After";
+  EXPECT_EQ(count("ready_for_user"), 0) << "Ready for user without the group tag";
+  EXPECT_EQ(budget_->throttled(), 1);
+  queue_profile("J0", "standard");
+  const int imports = cloud_.import_calls;
+  clock_.advance(10s);
+  step();
+  EXPECT_EQ(cloud_.import_calls, imports) << "an import went out inside the Retry-After";
+  run_for(60s);
+  EXPECT_EQ(cloud_.tenant["H0"].group_tag, "Microsoft365Managed_Autopilot");
+  EXPECT_EQ(cloud_.tenant["H1"].group_tag, "Microsoft365Managed_Autopilot");
+  EXPECT_EQ(count("ready_for_user"), 3);
+}
+
+TEST_F(RegistrationPassTest, ServerErrorsBackOffWithJitterUnderTheCap) {
+  queue("S", 1);
+  for (int i = 0; i < 6; ++i)
+    cloud_.import_failures.push_back(core::make_error(cloud::kErrTransient, "503"));
+  config_.backoff_base = 1s;
+  config_.backoff_cap = 8s;
+  start();
+  run_for(60s);
+  EXPECT_EQ(cloud_.import_calls, 7);  // six failures, then success
+  EXPECT_EQ(count("registration_pending") + count("ready_for_user"), 1);
+  EXPECT_EQ(store_->get_device("S0")->attempts, 7);
+}
+
+TEST_F(RegistrationPassTest, OfflineProbesEveryFewSecondsAndResumesWhenTheNetworkReturns) {
+  queue("N", 3);
+  cloud_.offline = true;
+  config_.offline_probe = 5s;
+  start();
+  run_for(60s);
+  EXPECT_FALSE(budget_->online());
+  // About one attempt per probe interval, never a busy loop: the first upload, then a look at the
+  // import table for the devices it left in doubt (the request may have arrived) every 5 s.
+  const int attempts = cloud_.import_calls + cloud_.lookups + cloud_.table_lists;
+  EXPECT_LE(attempts, 14);
+  EXPECT_GE(attempts, 11);
+  EXPECT_EQ(count("queued"), 3);
+  cloud_.offline = false;
+  run_for(6s);
+  EXPECT_TRUE(budget_->online());
+  EXPECT_EQ(count("queued"), 0);
+  // Each device reached the cloud once, although every offline attempt left it in doubt.
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+}
+
+TEST_F(RegistrationPassTest, AfterACrashInDoubtDevicesAreLookedUpNotSentTwice) {
+  queue("C", 4);
+  {
+    // The previous run claimed and sent C0 and C1, then died before recording the answer.
+    auto claimed = store_->claim_upload_batch(clock_.now_ms(), 2);
+    ASSERT_EQ(claimed->size(), 2u);
+    std::vector<cloud::ImportItem> items{{"C0", "", "", "", ""}, {"C1", "", "", "", ""}};
+    ASSERT_TRUE(cloud_.import_devices(items).ok());
+  }
+  start();
+  run_for(61s);
+  EXPECT_EQ(count("ready_for_user"), 4);
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+}
+
+TEST_F(RegistrationPassTest, ABadRecordIsIsolatedByHalvingTheBatch) {
+  queue("H", 4);
+  core::Error bad = core::make_error(
+      cloud::kErrRejected, "Cannot convert the literal 'x' to the expected type 'Edm.Binary'");
+  bad.request_id = "req-1";
+  // Whole batch refused, then halves: [H0,H1] fine, [H2,H3] refused, H2 fine, H3 refused.
+  cloud_.import_failures = {bad};
+  start();
+  step();
+  EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{2, 2}));
+  EXPECT_EQ(count("registration_pending"), 4);
+}
+
+TEST_F(RegistrationPassTest, ACutOffImportAnswerPutsTheBatchInDoubtAndItIsLookedUpNotSentAgain) {
+  queue("K", 12);
+  config_.batch_size = 6;
+  cloud_.cut_off_answers = 2;  // both import calls were taken, their answers lost
+  start();
+  run_for(2min);
+  EXPECT_EQ(count("ready_for_user"), 12);
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+  EXPECT_EQ(cloud_.imports_per_serial.size(), 12u);
+}
+
+TEST_F(RegistrationPassTest, ADeviceMissingFromAnImportAnswerIsLookedUpNotSentAgain) {
+  queue("M", 3);
+  cloud_.left_out = {"M1"};
+  start();
+  run_for(2min);
+  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_EQ(cloud_.imports_per_serial["M1"], 1);
+}
+
+TEST_F(RegistrationPassTest, RecoveryListsTheImportTableWhenTheSerialFilterIsRefused) {
+  queue("R", 1);
+  cloud_.cut_off_answers = 1;
+  // One in-doubt device: one contains() lookup is cheaper than the table, but it is refused.
+  cloud_.read_failures["for_serial"] = {http_failure(cloud::kErrRejected, 400, "req-400")};
+  start();
+  run_for(2min);
+  EXPECT_EQ(cloud_.lookups, 1);
+  EXPECT_GE(cloud_.table_lists, 1);
+  EXPECT_EQ(count("ready_for_user"), 1);
+  EXPECT_EQ(cloud_.imports_per_serial["R0"], 1) << "found in the table, not imported again";
+}
+
+TEST_F(RegistrationPassTest,
+       ARefusedFilterFallsBackAfterThreePassesNeedsAttentionAndIsRetriedLater) {
+  queue("Z", 2);
+  config_.poll_interval = 30s;
+  for (int i = 0; i < 50; ++i) {
+    cloud_.read_failures["tagged"].push_back(
+        http_failure(cloud::kErrTransient, 500, "req-500-" + std::to_string(i)));
+  }
+  RecordingSink sink;
+  start();
+  health_.set_event_sink(&sink);
+  run_for(20min);
+  // Three passes refused, then every Autopilot device listed instead: Ready for user after all.
+  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(cloud_.tag_lists, 3) << "not asked again once refused three passes running";
+  const auto refusals = health_.refused_requests();
+  ASSERT_EQ(refusals.size(), 1u);
+  const RefusedRequest& refused = refusals.front();
+  EXPECT_EQ(refused.form_id, "autopilot.by_group_tag");
+  EXPECT_EQ(refused.http_status, 500);
+  EXPECT_EQ(refused.request_id, "req-500-2");
+  EXPECT_EQ(refused.passes, 3);
+  EXPECT_NE(refused.fallback.find("every Autopilot device"), std::string::npos);
+  ASSERT_EQ(sink.entries.size(), 1u);
+  EXPECT_EQ(sink.entries[0].id, EventId::kCloudRequestRefused);
+  EXPECT_EQ(sink.entries[0].level, EventLevel::kError);
+  EXPECT_EQ(sink.entries[0].strings.at(4), "req-500-2");
+  // The last error names its time; the fallback's success resolved it.
+  const LastCloudError last = health_.last_error();
+  EXPECT_NE(last.text.find("req-500-2"), std::string::npos) << last.text;
+  EXPECT_GT(last.at, 0);
+  EXPECT_GE(last.resolved_at, last.at);
+
+  // Six hours later the filter is asked again, and accepted: the problem is over.
+  cloud_.read_failures["tagged"].clear();
+  run_for(std::chrono::hours(6));
+  queue_profile("Y0", "standard");
+  run_for(2min);
+  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_GT(cloud_.tag_lists, 3);
+  EXPECT_TRUE(health_.refused_requests().empty());
+  ASSERT_EQ(sink.entries.size(), 2u);
+  EXPECT_EQ(sink.entries[1].id, EventId::kCloudRequestAccepted);
+}
+
+TEST_F(RegistrationPassTest, ThrottlingIsNotARefusalOfTheForm) {
+  queue("W", 1);
+  for (int i = 0; i < 6; ++i) {
+    core::Error throttled = http_failure(cloud::kErrThrottled, 429, "req-429");
+    throttled.retry_after = 1s;
+    cloud_.read_failures["tagged"].push_back(throttled);
+  }
+  start();
+  run_for(10min);
+  EXPECT_EQ(count("ready_for_user"), 1);
+  EXPECT_TRUE(health_.refused_requests().empty());
+  EXPECT_EQ(cloud_.all_lists, 0) << "a throttled filter is not replaced by the whole list";
+}
+
+TEST_F(RegistrationPassTest, AFewPendingRecordsInABigImportTableAreReadOneByOne) {
+  queue("B", 2);
+  cloud_.foreign_records = 4500;  // other tools' records: five pages
+  cloud_.outcome["B0"] = "pending";
+  cloud_.outcome["B1"] = "pending";
+  start();
+  run_for(31s);
+  EXPECT_EQ(cloud_.table_lists, 1) << "the first poll learns how big the table is";
+  EXPECT_EQ(cloud_.record_gets, 0);
+  run_for(61s);
+  EXPECT_EQ(cloud_.table_lists, 1);
+  // Polls at 60, 90 and 120 s, two GETs each: cheaper than five pages each.
+  EXPECT_EQ(cloud_.record_gets, 6);
+  cloud_.outcome.clear();
+  run_for(31s);
+  EXPECT_EQ(count("ready_for_user"), 2);
+}
+
+}  // namespace
+}  // namespace hangar::service::test
