@@ -33,3 +33,16 @@ void BudgetLease::reset() {
 }
 
 }  // namespace hangar::ipc
+
+namespace hangar::ipc {
+
+std::string BudgetLease::refusal(std::string_view doing) const {
+  const std::size_t capacity = budget_ != nullptr ? budget_->capacity() : 0;
+  return "the service's memory for requests in progress (" +
+         std::to_string(capacity / (1024 * 1024)) +
+         " MiB in all, request_memory_mib) is taken by other large requests; this one was "
+         "refused while " +
+         std::string(doing) + "; try again shortly";
+}
+
+}  // namespace hangar::ipc

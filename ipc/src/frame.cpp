@@ -140,14 +140,16 @@ Result<std::string> read_frame(Stream& stream, const FrameTimeouts& timeouts,
   if (size == 0) return empty_frame();
   if (size > max_frame_size) return too_large(size, max_frame_size);
   // Grown in steps as the bytes come (64 KiB, then doubling): memory follows what was sent, not
-  // what was declared. Each step is covered by the lease before it is allocated.
+  // what was declared. Each step is covered by the lease before it is allocated, together with
+  // the buffer it replaces (a string grows by copying into a new block, so for a moment both are
+  // held: the step from 4 to 8 MiB takes 12).
   constexpr std::size_t kFirstStep = 64 * 1024;
   std::string payload;
   std::size_t filled = 0;
   while (filled < size) {
     const std::size_t next = std::min<std::size_t>(size, std::max(kFirstStep, filled * 2));
-    if (lease != nullptr && !lease->cover(next)) {
-      return core::make_error("busy", "the service is receiving too many large requests at once");
+    if (lease != nullptr && !lease->cover(filled + next)) {
+      return core::make_error("busy", lease->refusal("being received"));
     }
     payload.resize(next);
     auto body = std::as_writable_bytes(std::span(payload.data() + filled, next - filled));

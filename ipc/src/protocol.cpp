@@ -2,7 +2,9 @@
 #include "hangar/ipc/protocol.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <optional>
 
 #include "hangar/ipc/budget.h"
 
@@ -108,15 +110,128 @@ class LimitedDomBuilder {
   Stop stop_ = Stop::kNone;
 };
 
+// A value longer than a request may hold: what it is ("string", "byte string", "number") and the
+// offset of its first byte in the payload.
+struct LongValue {
+  const char* kind;
+  std::size_t offset;
+};
+
+// JSON: every string (keys included) and number, measured as sent (escapes count as written).
+// memchr finds each string's end, so the scan is cheap next to the parse it precedes. Anything
+// malformed is left to the parser, which reports it.
+std::optional<LongValue> find_long_json_value(std::string_view payload, std::size_t max) {
+  const char* const data = payload.data();
+  const std::size_t size = payload.size();
+  std::size_t i = 0;
+  while (i < size) {
+    const char c = data[i];
+    if (c == '"') {
+      const std::size_t start = i;
+      std::size_t from = i + 1;
+      for (;;) {
+        const void* found = std::memchr(data + from, '"', size - from);
+        const std::size_t end =
+            found ? static_cast<std::size_t>(static_cast<const char*>(found) - data) : size;
+        if (end - start - 1 > max) return LongValue{"string", start};
+        if (end == size) return std::nullopt;  // unterminated: the parser's error
+        std::size_t backslashes = 0;
+        while (data[end - 1 - backslashes] == '\\') ++backslashes;
+        from = end + 1;
+        if (backslashes % 2 == 0) break;  // not escaped: the string ends here
+      }
+      i = from;
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t start = i;
+      while (i < size && ((data[i] >= '0' && data[i] <= '9') || data[i] == '-' || data[i] == '+' ||
+                          data[i] == '.' || data[i] == 'e' || data[i] == 'E')) {
+        ++i;
+      }
+      if (i - start > max) return LongValue{"number", start};
+      continue;
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
+// CBOR: a walk over the items' heads (RFC 8949 section 3), which needs no stack: arrays, maps and
+// tags are heads followed by their contents, so only strings carry bytes to skip. A string in
+// chunks (indefinite length) counts as the sum of its chunks, as nlohmann joins them. Anything
+// malformed or cut short is left to the parser.
+std::optional<LongValue> find_long_cbor_value(std::string_view payload, std::size_t max) {
+  const auto* const data = reinterpret_cast<const unsigned char*>(payload.data());
+  const std::size_t size = payload.size();
+  std::size_t i = 0;
+  bool chunked = false;  // inside an indefinite-length string
+  std::size_t chunked_start = 0;
+  std::size_t chunked_total = 0;
+  while (i < size) {
+    const std::size_t at = i;
+    const unsigned major = data[i] >> 5;
+    const unsigned info = data[i] & 0x1Fu;
+    ++i;
+    std::uint64_t argument = info;
+    if (info >= 24 && info <= 27) {
+      const std::size_t width = std::size_t{1} << (info - 24);
+      if (size - i < width) return std::nullopt;
+      argument = 0;
+      for (std::size_t k = 0; k < width; ++k) argument = (argument << 8) | data[i + k];
+      i += width;
+    } else if (info >= 28 && info <= 30) {
+      return std::nullopt;  // not well-formed
+    }
+    if (major == 7) {
+      if (info == 31) chunked = false;  // a break ends the string in chunks, if any
+      continue;
+    }
+    if (major != 2 && major != 3) continue;  // numbers, arrays, maps, tags: the head is all
+    const char* kind = major == 2 ? "byte string" : "string";
+    if (info == 31) {
+      if (!chunked) {
+        chunked = true;
+        chunked_start = at;
+        chunked_total = 0;
+      }
+      continue;
+    }
+    if (argument > max || (chunked && chunked_total + argument > max)) {
+      return LongValue{kind, chunked ? chunked_start : at};
+    }
+    if (chunked) chunked_total += static_cast<std::size_t>(argument);
+    if (argument > size - i) return std::nullopt;  // cut short
+    i += static_cast<std::size_t>(argument);
+  }
+  return std::nullopt;
+}
+
 // Parses either encoding under `limits`; `what` names it in errors ("request", "reply"). Strict
 // CBOR rejects trailing bytes. Any exception from the parser becomes "not valid", so a hostile
 // payload cannot end the service.
 core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
                                  const DecodeLimits& limits, BudgetLease* lease, const char* what) {
+  const std::string name = what;
+  if (payload.size() > limits.max_value_bytes) {
+    const auto long_value = encoding == Encoding::kCbor
+                                ? find_long_cbor_value(payload, limits.max_value_bytes)
+                                : find_long_json_value(payload, limits.max_value_bytes);
+    if (long_value) {
+      return core::make_error(errc::kMalformedRequest,
+                              name + " holds a " + long_value->kind + " longer than " +
+                                  std::to_string(limits.max_value_bytes) + " bytes (at byte " +
+                                  std::to_string(long_value->offset) + "); no " + name +
+                                  " needs one that long");
+    }
+  }
   Json root;
   Stop stop = Stop::kSyntax;
   try {
-    LimitedDomBuilder builder(root, limits, lease, payload.size());
+    // The payload, and what the parser keeps beside the document: JSON's lexer holds the longest
+    // token so far twice (as read and as decoded), CBOR's reader one string at a time.
+    const std::size_t token_bytes = 2 * std::min(payload.size(), limits.max_value_bytes);
+    LimitedDomBuilder builder(root, limits, lease, payload.size() + token_bytes);
     const bool ok =
         encoding == Encoding::kCbor
             ? Json::sax_parse(payload.begin(), payload.end(), &builder, Json::input_format_t::cbor,
@@ -127,7 +242,6 @@ core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
   } catch (const Json::exception&) {
     stop = Stop::kSyntax;
   }
-  const std::string name = what;
   switch (stop) {
     case Stop::kNone:
       return root;
@@ -140,9 +254,8 @@ core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
           errc::kMalformedRequest,
           name + " holds more than " + std::to_string(limits.max_items) + " values and keys");
     case Stop::kMemory:
-      return core::make_error(errc::kBusy,
-                              "the service is decoding too many large requests at once; try "
-                              "again shortly");
+      return core::make_error(errc::kBusy, lease != nullptr ? lease->refusal("being decoded")
+                                                            : std::string("out of memory"));
     case Stop::kSyntax:
       break;
   }

@@ -1,8 +1,9 @@
 // hostile_client: the attacks of issue 11 as a separate program, so the hostile-client suite can
 // run them as unprivileged users it creates (setpriv). Each command prints one JSON object.
 //
-//   send ENDPOINT KIND SIZE           one frame (KIND: deep-cbor, deep-json, wide-cbor; SIZE: depth
-//                                     or bytes); prints the reply's code and message
+//   send ENDPOINT KIND SIZE           one frame (KIND: deep-cbor, deep-json, wide-cbor,
+//                                     long-json-string, long-cbor-text, long-cbor-bytes; SIZE:
+//                                     depth or bytes); prints the reply's code and message
 //   flood ENDPOINT KIND SIZE COUNT    COUNT connections send it at once; counts replies by code
 //   declare ENDPOINT BYTES COUNT MS   COUNT connections declare BYTES and send ten; held MS
 //   hold ENDPOINT COUNT MS EVERY      opens COUNT connections that ping every EVERY ms for MS
@@ -37,6 +38,9 @@ std::string payload_of(const std::string& kind, std::size_t size) {
   if (kind == "deep-cbor") return attack::deep_cbor(size);
   if (kind == "deep-json") return attack::deep_json(size);
   if (kind == "wide-cbor") return attack::wide_cbor(size);
+  if (kind == "long-json-string") return attack::long_json_string(size);
+  if (kind == "long-cbor-text") return attack::long_cbor_string(size, false);
+  if (kind == "long-cbor-bytes") return attack::long_cbor_string(size, true);
   return {};
 }
 
@@ -67,18 +71,21 @@ int cmd_flood(const std::vector<std::string>& a) {
   const int count = std::stoi(a.at(3));
   std::mutex mutex;
   std::map<std::string, int> codes;
+  std::map<std::string, std::string> messages;  // the first message of each code
   std::string message;
   std::vector<std::thread> threads;
   for (int i = 0; i < count; ++i) {
     threads.emplace_back([&] {
       Json reply = exchange_frame(a.at(0), bytes);
       std::lock_guard lock(mutex);
-      ++codes[reply.value("code", "")];
+      const std::string code = reply.value("code", "");
+      ++codes[code];
       if (message.empty()) message = reply.value("message", "");
+      if (!messages.contains(code)) messages[code] = reply.value("message", "");
     });
   }
   for (auto& t : threads) t.join();
-  std::cout << Json{{"codes", codes}, {"message", message}}.dump() << "\n";
+  std::cout << Json{{"codes", codes}, {"message", message}, {"messages", messages}}.dump() << "\n";
   return 0;
 }
 

@@ -32,6 +32,7 @@ using Json = nlohmann::json;
 const std::string kHangard = HANGAR_TEST_HANGARD;
 const std::string kHangar = HANGAR_TEST_HANGAR;
 const std::string kHostile = HANGAR_TEST_HOSTILE_CLIENT;
+const std::string kDevicegen = HANGAR_TEST_DEVICEGEN;
 const std::string kSetpriv = "/usr/bin/setpriv";
 
 // The bound of the issue: hangard stays under 64 MB through every hostile input. Sanitizers keep
@@ -375,6 +376,62 @@ TEST_F(HostileE2E, ParserAndMemoryAttacksFromAReadOnlyUser) {
   std::cout << "[ figures  ] at rest after the attacks: hangard VmRSS " << rss << " kB\n";
   if (kCheckMemory) {
     EXPECT_LT(rss, 32 * 1024);
+  }
+}
+
+// Item 2, the black-box tester's follow-up: frames whose one value is an 8 MiB string (JSON, a
+// CBOR text string, a CBOR byte string), one at a time and four at once, from a read-only user
+// while 5,000 devices wait in the queue (the cloud is unreachable, so the engine keeps retrying).
+// Each string is refused by its length before the parser copies it, the frames themselves share
+// the request budget, and hangard stays under 64 MB.
+TEST_F(HostileE2E, LongStringFramesWithAFullQueue) {
+  set_time_limit(std::chrono::seconds(180));  // queueing 5,000 devices takes a debug build ~40 s
+  auto service = start({}, service_);
+  ASSERT_TRUE(wait_ready(*service)) << read_file(dir_.path() / "hangard.out");
+  const auto csv = dir_.path() / "queue.csv";
+  auto generated =
+      run_command({kDevicegen, "-o", csv.string(), "--devices", "QX:5000"}, dir_.path(), 120s);
+  ASSERT_EQ(generated.code, 0) << generated.output;
+  auto import = hangar({"import", csv.string(), "--profile", "standard"});
+  ASSERT_EQ(import.code, 0) << import.output;
+  EXPECT_NE(import.output.find("5000 accepted"), std::string::npos) << import.output;
+  expect_healthy(*service, "queueing 5,000 devices");
+  PingWatch watch(endpoint_);
+  const std::string frame_bytes = std::to_string(8 * 1024 * 1024);
+  for (const char* kind : {"long-json-string", "long-cbor-text", "long-cbor-bytes"}) {
+    SCOPED_TRACE(kind);
+    Json one = hostile(reader_, {"send", endpoint_, kind, frame_bytes});
+    EXPECT_EQ(one.value("code", ""), "malformed_request") << one.dump();
+    EXPECT_NE(one.value("message", "").find("longer than 65536 bytes"), std::string::npos)
+        << one.dump();
+    expect_healthy(*service, (std::string("one 8 MiB ") + kind + " frame").c_str());
+
+    Json four = hostile(reader_, {"flood", endpoint_, kind, frame_bytes, "4"});
+    int answered = 0;
+    for (const auto& [code, count] : four["codes"].items()) {
+      EXPECT_TRUE(code == "malformed_request" || code == "busy") << four.dump();
+      answered += count.get<int>();
+    }
+    EXPECT_EQ(answered, 4) << "every frame gets a clear refusal: " << four.dump();
+    EXPECT_GE(four["codes"].value("malformed_request", 0), 1) << four.dump();
+    if (four["codes"].contains("busy")) {
+      EXPECT_NE(four["messages"].value("busy", "").find("MiB in all, request_memory_mib"),
+                std::string::npos)
+          << four.dump();
+    }
+    expect_healthy(*service, (std::string("four 8 MiB ") + kind + " frames at once").c_str());
+  }
+  watch.stop();
+  report(watch, "the long-string frames");
+  // The queue is intact and the memory goes back.
+  auto status = hangar({"--json", "status"});
+  ASSERT_EQ(status.code, 0) << status.output;
+  std::this_thread::sleep_for(500ms);
+  const long rss = status_kb(service->pid(), "VmRSS");
+  std::cout << "[ figures  ] at rest after the long-string frames: hangard VmRSS " << rss
+            << " kB\n";
+  if (kCheckMemory) {
+    EXPECT_LT(rss, 40 * 1024);
   }
 }
 

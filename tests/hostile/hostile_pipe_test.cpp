@@ -164,6 +164,31 @@ TEST_F(HostilePipe, LargeAndDenseFramesStayWithinTheMemoryBound) {
   expect_healthy("32 connections declaring 8 MiB");
 }
 
+TEST_F(HostilePipe, LongStringFramesAreRefusedBeforeTheyAreCopied) {
+  constexpr std::size_t kFrame = 8 * 1024 * 1024;
+  for (const auto& [name, payload] :
+       {std::pair{"an 8 MiB JSON string", attack::long_json_string(kFrame)},
+        std::pair{"an 8 MiB CBOR text string", attack::long_cbor_string(kFrame, false)},
+        std::pair{"an 8 MiB CBOR byte string", attack::long_cbor_string(kFrame, true)}}) {
+    const std::string bytes = attack::frame(payload);
+    const std::string reply = exchange(bytes);
+    EXPECT_NE(reply.find("longer than 65536 bytes"), std::string::npos) << name << ": " << reply;
+    expect_healthy(name);
+    std::vector<std::future<std::string>> four;
+    for (int i = 0; i < 4; ++i) {
+      four.push_back(std::async(std::launch::async, [&] { return exchange(bytes); }));
+    }
+    for (auto& each : four) {
+      const std::string text = each.get();
+      // As with the empty maps: a busy refusal may close the pipe before the reply is read.
+      EXPECT_TRUE(text.rfind("malformed_request", 0) == 0 || text.rfind("busy", 0) == 0 ||
+                  text == "no_reply")
+          << text;
+    }
+    expect_healthy((std::string("four frames of ") + name + " at once").c_str());
+  }
+}
+
 TEST_F(HostilePipe, AConnectionFloodLeavesRoomForThisAdministrator) {
   // Under Wine every process is the same user, and that user counts as an administrator, so the
   // flood is bounded by the total: the service answers busy beyond it, and keeps serving.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "hangar/ipc/budget.h"
+#include "hangar/ipc/device_wire.h"
 #include "hangar/ipc/dispatcher.h"
 #include "hangar/ipc/server.h"
 #include "test_support.h"
@@ -244,10 +245,11 @@ TEST_F(LimitsTest, ClosedConnectionsGiveTheirSlotsBack) {
 
 TEST_F(LimitsTest, FramesBeyondTheSharedBudgetAreRefusedBusyAndPingsStillPass) {
   ServerOptions options;
-  options.request_budget = 1024 * 1024;
+  options.request_budget = 2 * 1024 * 1024;
   options.request_free_bytes = 64 * 1024;
   start(options);
-  // Two clients declare 1 MiB frames and send 700 KiB of each: the second cannot be covered.
+  // Two clients declare 1 MiB frames and send 700 KiB of each: the first holds 1.5 MiB (its
+  // buffer's step from 512 KiB to 1 MiB holds both blocks), so the second cannot be covered.
   const std::string body(700 * 1024, ' ');
   std::string header(4, '\0');
   const std::uint32_t declared = 1024 * 1024;
@@ -255,15 +257,18 @@ TEST_F(LimitsTest, FramesBeyondTheSharedBudgetAreRefusedBusyAndPingsStillPass) {
   auto first = open("uid 1001", false, header + body);
   ASSERT_TRUE(wait_for_connections(1));
   const auto deadline = std::chrono::steady_clock::now() + 2s;
-  while (server_->request_budget_in_use() < 512 * 1024 &&
+  const std::size_t first_holds = 1536 * 1024 - 64 * 1024;
+  while (server_->request_budget_in_use() < first_holds &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
   }
-  EXPECT_GE(server_->request_budget_in_use(), 512u * 1024u);
+  EXPECT_EQ(server_->request_budget_in_use(), first_holds);
   auto second = open("uid 1002", false, header + body);
   auto refused = second->reply();
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->error.code, errc::kBusy);
+  EXPECT_NE(refused->error.message.find("(2 MiB in all, request_memory_mib)"), std::string::npos)
+      << refused->error.message;
   EXPECT_TRUE(second->closed());
   // Small requests live on their own allowance.
   auto small = open("uid 1003", false, kPing);
@@ -287,6 +292,39 @@ TEST(FrameBudget, ADeclaredLengthIsNotAllocatedBeforeItsBytesArrive) {
   EXPECT_EQ(frame.error().code, "timeout");
   EXPECT_LE(lease.covered(), 64u * 1024u)
       << "memory follows the bytes sent, not the length declared";
+}
+
+TEST(FrameBudget, ABufferStepIsChargedWithTheBufferItReplaces) {
+  // An 8 MiB frame grows 64 KiB, 128 KiB, ... 4 MiB, 8 MiB; the last step holds 4 + 8 MiB for a
+  // moment, so 11 MiB of budget is not enough and 12 MiB is.
+  const std::string payload = R"({"v":1,"id":1,"cmd":"ping","args":{"x":")" +
+                              std::string(8 * 1024 * 1024 - 43, 'A') + "\"}}";
+  const std::string bytes = test::frame_bytes(payload);
+  {
+    MemoryBudget budget(11 * 1024 * 1024);
+    BudgetLease lease(&budget, 0);
+    test::ScriptedStream stream({bytes});
+    auto frame = read_frame(stream, FrameTimeouts{5s, 5s}, kDefaultMaxFrameSize, &lease);
+    ASSERT_FALSE(frame.ok());
+    EXPECT_EQ(frame.error().code, "busy");
+    EXPECT_NE(frame.error().message.find("11 MiB in all"), std::string::npos)
+        << frame.error().message;
+  }
+  MemoryBudget budget(12 * 1024 * 1024);
+  BudgetLease lease(&budget, 0);
+  test::ScriptedStream stream({bytes});
+  auto frame = read_frame(stream, FrameTimeouts{5s, 5s}, kDefaultMaxFrameSize, &lease);
+  ASSERT_TRUE(frame.ok()) << frame.error().message;
+  EXPECT_EQ(frame->size(), payload.size());
+  EXPECT_EQ(lease.covered(), 12u * 1024u * 1024u);
+  // Its one string is refused before the parser copies it, and without more memory.
+  auto parsed = parse_request(*frame, nullptr, &lease);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, errc::kMalformedRequest);
+  EXPECT_NE(parsed.error().message.find("holds a string longer than 65536 bytes (at byte 39)"),
+            std::string::npos)
+      << parsed.error().message;
+  EXPECT_EQ(lease.covered(), 12u * 1024u * 1024u);
 }
 
 TEST(FrameBudget, LeasesCoverTheirFreeShareAndTakeTheRestFromTheBudget) {
@@ -377,6 +415,84 @@ TEST(DecodeLimits, TheDecodedDocumentIsChargedToTheLease) {
   EXPECT_EQ(parsed.error().code, errc::kBusy);
   BudgetLease unlimited;
   EXPECT_TRUE(parse_request(cbor_request(many), nullptr, &unlimited).ok());
+}
+
+// Every string, byte string, key and JSON number is measured in the raw payload before the
+// parser gathers it: 64 KiB is the most a request holds (a base64 hash of 32 KiB is 44 KiB).
+std::string cbor_head(unsigned major, std::uint32_t length) {
+  std::string head(1, static_cast<char>((major << 5) | 26));  // a 32-bit length
+  for (int shift = 24; shift >= 0; shift -= 8)
+    head.push_back(static_cast<char>((length >> shift) & 0xFF));
+  return head;
+}
+
+void expect_long_value(const std::string& payload, const std::string& wanted) {
+  auto parsed = parse_request(payload);
+  ASSERT_FALSE(parsed.ok()) << wanted;
+  EXPECT_EQ(parsed.error().code, errc::kMalformedRequest) << wanted;
+  EXPECT_NE(parsed.error().message.find(wanted), std::string::npos) << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("no request needs one that long"), std::string::npos)
+      << parsed.error().message;
+}
+
+TEST(DecodeLimits, ValuesLongerThanARequestNeedsAreRefusedInBothEncodings) {
+  constexpr std::size_t kMax = kMaxRequestValueBytes;
+  const std::string json_head = R"({"v":1,"id":7,"cmd":"list","args":{"state":)";
+  // JSON: a string, counted as sent (escapes included), a key, a number.
+  expect_long_value(json_head + '"' + std::string(kMax + 1, 'A') + "\"}}",
+                    "request holds a string longer than 65536 bytes (at byte " +
+                        std::to_string(json_head.size()) + ")");
+  std::string escaped;
+  for (std::size_t i = 0; i < kMax / 2 + 1; ++i) escaped += "\\\"";  // \" : an escaped quote
+  expect_long_value(json_head + '"' + escaped + "\"}}", "holds a string longer than 65536");
+  expect_long_value(
+      R"({"v":1,"id":7,"cmd":"list","args":{")" + std::string(kMax + 1, 'k') + R"(":1}})",
+      "holds a string longer than 65536");
+  expect_long_value(json_head + std::string(kMax + 1, '7') + "}}",
+                    "holds a number longer than 65536");
+  // CBOR: a text string, a byte string, and one in chunks that are each short enough.
+  const std::string chunk = cbor_head(3, 40 * 1024) + std::string(40 * 1024, 'c');
+  expect_long_value(cbor_request(cbor_head(3, kMax + 1) + std::string(kMax + 1, 'A')),
+                    "request holds a string longer than 65536 bytes (at byte 29)");
+  expect_long_value(cbor_request(cbor_head(2, kMax + 1) + std::string(kMax + 1, '\0')),
+                    "request holds a byte string longer than 65536 bytes (at byte 29)");
+  expect_long_value(cbor_request("\x7F" + chunk + chunk + "\xFF"),
+                    "holds a string longer than 65536 bytes (at byte 29)");
+  // A declared length is enough: the bytes need not follow.
+  expect_long_value(cbor_request(cbor_head(2, 0xFFFFFFFFu) + std::string(kMax, '\0')),
+                    "a byte string longer than 65536");
+}
+
+TEST(DecodeLimits, TheLongestLegitimateValuesStillPass) {
+  constexpr std::size_t kMax = kMaxRequestValueBytes;
+  const std::string json_head = R"({"v":1,"id":7,"cmd":"list","args":{"state":)";
+  EXPECT_TRUE(parse_request(json_head + '"' + std::string(kMax, 'A') + "\"}}").ok());
+  EXPECT_TRUE(parse_request(cbor_request(cbor_head(2, kMax) + std::string(kMax, '\0'))).ok());
+  // Quotes and backslashes inside a string do not end it early or late.
+  const std::string tricky = json_head + R"("a\"b\\")" + "}}";
+  auto parsed = parse_request(tricky);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->args["state"], "a\"b\\");
+  // An import row with the largest hash the validator accepts (32 KiB, base64 in JSON) and the
+  // longest source path, among many strings of 64 KiB: each value counts alone, the frame's size
+  // is the frame limit's business.
+  core::DeviceRecord device;
+  device.serial_number = "PF3ABCDE";
+  device.hardware_hash.assign(32 * 1024, 0x5A);
+  device.source_file = std::string(4096, 'p');
+  Json args{{"devices", Json::array({device_to_wire(device)})}};
+  for (int i = 0; i < 60; ++i) args["devices"].push_back(device_to_wire(device));
+  Request request;
+  request.command = "import";
+  request.args = args;
+  auto json_import = parse_request(serialize(request));
+  ASSERT_TRUE(json_import.ok()) << json_import.error().message;
+  EXPECT_EQ(json_import->args["devices"].size(), 61u);
+  Json bytes_args{{"devices", Json::array({device_to_wire(device, HashForm::kBytes)})}};
+  request.encoding = Encoding::kCbor;
+  request.args = bytes_args;
+  auto cbor_import = parse_request(serialize(request));
+  ASSERT_TRUE(cbor_import.ok()) << cbor_import.error().message;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 namespace hangar::ipc {
 
@@ -44,6 +46,9 @@ class BudgetLease {
   void reset();
   // The most this lease covered since the last reset: tells a large request from a small one.
   std::size_t covered() const { return covered_; }
+  // The `busy` message for a request this lease could not cover while `doing` ("receiving",
+  // "decoding"): names the shared limit and what this request holds of it.
+  std::string refusal(std::string_view doing) const;
 
  private:
   MemoryBudget* budget_ = nullptr;

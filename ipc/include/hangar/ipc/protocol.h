@@ -53,14 +53,23 @@ enum class Encoding { kJson, kCbor };
 // stops at the first one too many, so a hostile frame costs neither stack nor memory: 100,000
 // nested arrays or 8 MiB of empty maps are refused after 64 levels or 100,000 items. A map key
 // counts as an item. `import`, the largest request, is about 6,000 items for 250 devices.
+//
+// Before that pass a scan of the raw bytes (no allocation, no copy) measures every string, byte
+// string, key and JSON number as sent: nlohmann gathers a whole token before it hands it over, so
+// an 8 MiB string would cost two or three copies of itself before any count could refuse it. The
+// longest legitimate value is a base64 hardware hash (at most 32 KiB decoded, about 44 KiB as
+// text: core/field_limits.h), so a request's limit is 64 KiB; a CBOR string in chunks counts as
+// the sum of its chunks.
 struct DecodeLimits {
   std::size_t max_depth;
   std::size_t max_items;
+  std::size_t max_value_bytes;
 };
-inline constexpr DecodeLimits kRequestLimits{64, 100'000};
+inline constexpr std::size_t kMaxRequestValueBytes = 64u * 1024u;
+inline constexpr DecodeLimits kRequestLimits{64, 100'000, kMaxRequestValueBytes};
 // Replies come from the service (whose identity the client checked): the same depth, and as many
-// items as a frame can hold.
-inline constexpr DecodeLimits kReplyLimits{64, 8u * 1024u * 1024u};
+// items and as long values as a frame can hold.
+inline constexpr DecodeLimits kReplyLimits{64, 8u * 1024u * 1024u, 8u * 1024u * 1024u};
 
 // The encoding a payload claims by its first byte (JSON when it is neither).
 Encoding payload_encoding(std::string_view payload);
