@@ -443,7 +443,10 @@ TEST_F(HostileE2E, OneUserCannotLockOthersOut) {
                        Json{{"max_connections", 64},
                             {"reserved_connections", 8},
                             {"max_connections_per_user", 20},
-                            {"idle_timeout_seconds", 3}});
+                            // Pings every 2 s must keep a connection alive even on a loaded
+                            // machine under ASan: a slot freed by a late ping is taken again by
+                            // another holder and counted twice.
+                            {"idle_timeout_seconds", 6}});
   ASSERT_TRUE(wait_ready(*service)) << read_file(dir_.path() / "hangard.out");
   PingWatch watch(endpoint_);
   // The attack: 256 connections, each pinging every 2 s (inside the idle timeout).
@@ -485,10 +488,10 @@ TEST_F(HostileE2E, OneUserCannotLockOthersOut) {
   EXPECT_TRUE(kept_for_admins);
   watch.stop();
   report(watch, "256 pinging connections from each of three users");
-  // A connection that says nothing is closed after the idle timeout (3 s here).
-  Json idle = hostile(operator_, {"idle", endpoint_, "10000"});
-  EXPECT_GE(idle.value("closed_after_ms", -1), 2500) << idle.dump();
-  EXPECT_LT(idle.value("closed_after_ms", -1), 5000) << idle.dump();
+  // A connection that says nothing is closed after the idle timeout (6 s here).
+  Json idle = hostile(operator_, {"idle", endpoint_, "12000"});
+  EXPECT_GE(idle.value("closed_after_ms", -1), 5500) << idle.dump();
+  EXPECT_LT(idle.value("closed_after_ms", -1), 8000) << idle.dump();
   expect_healthy(*service, "the connection flood");
 }
 
