@@ -1,6 +1,5 @@
 // hangar list, show, remove and export: reading and editing the service's device queue.
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -8,6 +7,7 @@
 #include "hangar/core/clock.h"
 #include "hangar/core/csv_reader.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/output_file.h"
 #include "hangar/core/portal_csv.h"
 
 namespace hangar::cli {
@@ -274,11 +274,10 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
       io.out << body;
       return kOk;
     }
-    std::ofstream file(std::filesystem::path(std::u8string(output->begin(), output->end())),
-                       std::ios::binary | std::ios::trunc);
-    file << body;
-    if (!file.flush()) {
-      io.err << "hangar export: cannot write " << *output << "\n";
+    if (auto written = core::write_output_file(
+            std::filesystem::path(std::u8string(output->begin(), output->end())), body);
+        !written) {
+      io.err << "hangar export: " << written.error().message << "\n";
       return kFailed;
     }
     io.err << "exported " << rows.size() << " device(s) to " << *output << "\n";
