@@ -173,5 +173,29 @@ TEST(OutputFile, LinksPlantedAtTemporaryNamesAreNeverFollowed) {
   EXPECT_FALSE(std::filesystem::exists(dangling));
 }
 
+// The same without links (Wine cannot make them): files that already have the temporary names are
+// skipped, never opened or truncated, on every platform.
+TEST(OutputFile, FilesAtTheTemporaryNamesAreNeverOpened) {
+  TempDir dir;
+  const auto target = dir.path() / "up.csv";
+  ASSERT_TRUE(write_output_file(dir.path() / "up.csv.taken.partial", "someone else's\n").ok());
+  std::vector<std::string> suffixes{"taken", "free"};
+  std::size_t next = 0;
+  auto file = OutputFile::create(target, [&] { return suffixes.at(next++); });
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  EXPECT_EQ(file->temporary(), dir.path() / "up.csv.free.partial");
+  ASSERT_TRUE(file->write("mine\n").ok());
+  ASSERT_TRUE(file->commit().ok());
+  EXPECT_EQ(read_file(target), "mine\n");
+  EXPECT_EQ(read_file(dir.path() / "up.csv.taken.partial"), "someone else's\n");
+
+  auto cornered = OutputFile::create(target, [] { return std::string("taken"); });
+  ASSERT_FALSE(cornered.ok());
+  EXPECT_NE(cornered.error().message.find("were all taken"), std::string::npos)
+      << cornered.error().message;
+  EXPECT_EQ(read_file(dir.path() / "up.csv.taken.partial"), "someone else's\n");
+  EXPECT_EQ(read_file(target), "mine\n");
+}
+
 }  // namespace
 }  // namespace hangar::core
