@@ -561,6 +561,12 @@ TEST_F(HostileE2E, TheCliSendsNothingToAServerItDoesNotTrust) {
   EXPECT_NE(set.output.find("refusing to talk to " + endpoint_), std::string::npos) << set.output;
   EXPECT_NE(set.output.find(mallory_.name), std::string::npos) << set.output;
   EXPECT_NE(set.output.find("nothing was sent"), std::string::npos) << set.output;
+  // The advice warns of an impostor; trusting the account is only for hangard's own (finding 07).
+  EXPECT_NE(set.output.find("it may be an impostor"), std::string::npos) << set.output;
+  EXPECT_NE(set.output.find("only if uid " + std::to_string(mallory_.uid) + " (" + mallory_.name +
+                            ") really is the dedicated account"),
+            std::string::npos)
+      << set.output;
   auto status = hangar({"status"});
   EXPECT_EQ(status.code, 1) << status.output;
   ASSERT_TRUE(impostor->wait(15s).has_value());
