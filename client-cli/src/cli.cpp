@@ -24,6 +24,7 @@
 #include <unistd.h>
 #endif
 
+#include "hangar/core/device.h"
 #include "hangar/core/paths.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/client.h"
@@ -511,8 +512,9 @@ std::string usage_text() {
   }
   s << "  help [COMMAND]\n      show this help, or a command's (also: hangar COMMAND --help)\n\n"
        "validate and merge work offline; the other commands talk to the service.\n"
-       "states: queued, registration-pending, registration-failed, ready-for-user, active, "
-       "inactive\n"
+       "states: "
+    << core::accepted_state_names()
+    << " (any case; spaces, - or _ between words)\n"
        "environment: HANGAR_ENDPOINT (default "
     << core::default_endpoint()
     << ")\n"
@@ -602,6 +604,7 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
   for (const auto& c : commands()) {
     if (c.name == rest.front()) {
       std::vector<std::string> command_args(rest.begin() + 1, rest.end());
+      globals.command = std::string(c.name);
       return c.run(globals, command_args, io);
     }
   }

@@ -13,6 +13,30 @@ std::string json_text(const Json& value, int indent) {
   return value.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
+std::string untrusted_server_advice(std::string_view refusal) {
+  // The transport names the server's account as "served by <who>, which ..." (POSIX) or "served
+  // by <account> (process N), not by ..." (Windows).
+  std::string who;
+  if (const auto at = refusal.find("served by "); at != std::string_view::npos) {
+    const auto begin = at + std::string_view("served by ").size();
+    const auto end = refusal.find(", ", begin);
+    who = std::string(refusal.substr(begin, end == std::string_view::npos ? end : end - begin));
+    if (const auto process = who.find(" (process "); process != std::string::npos) {
+      who.erase(process);
+    }
+  }
+  if (who.empty()) {
+    return "hangar: whatever listens there is not the service as far as this machine can tell, and "
+           "may be an impostor: check --endpoint / HANGAR_ENDPOINT\n";
+  }
+  return "hangar: the endpoint is served by " + who +
+         ", which is not root (LocalSystem) or the service's account: it may be an impostor. "
+         "Check --endpoint / HANGAR_ENDPOINT; only if " +
+         who +
+         " really is the dedicated account hangard was installed to run as, name it in "
+         "HANGAR_SERVICE_ACCOUNT\n";
+}
+
 int report_error(const core::Error& error, const Globals& globals, Io& io) {
   const bool unreachable = error.code == ipc::errc::kUnavailable ||
                            error.code == ipc::errc::kTimeout || error.code == "invalid_endpoint";
@@ -26,10 +50,7 @@ int report_error(const core::Error& error, const Globals& globals, Io& io) {
         error.message.find("listening") != std::string::npos) {
       io.err << "hangar: start the service (hangard) or pass --endpoint / HANGAR_ENDPOINT\n";
     }
-    if (error.code == "untrusted_server") {
-      io.err << "hangar: check --endpoint / HANGAR_ENDPOINT; if hangard runs as a dedicated "
-                "account, name it in HANGAR_SERVICE_ACCOUNT\n";
-    }
+    if (error.code == "untrusted_server") io.err << untrusted_server_advice(error.message);
     if (error.code == ipc::errc::kPermissionDenied) {
       io.err << "hangar: run it as an administrator, or ask for membership of the operators "
                 "group configured for the service\n";
@@ -43,12 +64,28 @@ core::Result<ipc::Client> connect(const Globals& globals) {
                               std::min(globals.timeout, std::chrono::milliseconds(10'000)));
 }
 
+core::Error in_user_terms(const Globals& globals, std::string_view service_command,
+                          core::Error error) {
+  if (error.code != ipc::errc::kPermissionDenied || globals.command.empty() ||
+      globals.command == service_command) {
+    return error;
+  }
+  // The service's refusal starts with the request's name in quotes (ipc's dispatcher).
+  const std::string quoted = "\"" + std::string(service_command) + "\"";
+  if (error.message.rfind(quoted, 0) == 0) {
+    error.message = "\"" + globals.command + "\"" + error.message.substr(quoted.size());
+  } else {
+    error.message = "\"" + globals.command + "\" was refused: " + error.message;
+  }
+  return error;
+}
+
 std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
                              const Json& args) {
   auto client = connect(globals);
   if (!client) return report_error(client.error(), globals, io);
   auto result = client->call(command, args, globals.timeout);
-  if (!result) return report_error(result.error(), globals, io);
+  if (!result) return report_error(in_user_terms(globals, command, result.error()), globals, io);
   return std::move(result).value();
 }
 

@@ -27,6 +27,8 @@ struct Globals {
   std::string endpoint;
   bool json = false;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // The command as the user typed it (run() sets it): refusals name it, not the request sent.
+  std::string command;
 };
 
 struct Io {
@@ -55,6 +57,10 @@ struct Command {
 // file name from another code page, say) is printed with U+FFFD in its place, never thrown on.
 std::string json_text(const Json& value, int indent = 2);
 
+// The advice after an "untrusted_server" refusal: someone else serves the endpoint, maybe an
+// impostor; naming that account in HANGAR_SERVICE_ACCOUNT is right only for hangard's own.
+std::string untrusted_server_advice(std::string_view refusal);
+
 // Prints the error (as JSON with --json) and returns the exit code: kUnreachable when no service
 // answered, kFailed otherwise.
 int report_error(const core::Error& error, const Globals& globals, Io& io);
@@ -62,7 +68,13 @@ int report_error(const core::Error& error, const Globals& globals, Io& io);
 // Connects (error code "unavailable" naming the endpoint when nothing listens).
 core::Result<ipc::Client> connect(const Globals& globals);
 
-// Connects and runs one request; on failure prints the error and returns the exit code.
+// A refusal of `service_command` as the user's command: `hangar sync` sends "refresh", and a
+// message saying "refresh" changes the queue would name a command the user never ran.
+core::Error in_user_terms(const Globals& globals, std::string_view service_command,
+                          core::Error error);
+
+// Connects and runs one request; on failure prints the error (in_user_terms) and returns the exit
+// code.
 std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
                              const Json& args = Json::object());
 

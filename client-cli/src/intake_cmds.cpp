@@ -307,7 +307,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     if (!in_flight.valid()) return true;
     auto reply = in_flight.get();
     if (!reply) {
-      service_error = reply.error();
+      service_error = in_user_terms(g, "import", reply.error());
       return false;
     }
     for (const auto& result : (*reply)["results"]) {

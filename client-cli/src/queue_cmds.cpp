@@ -1,13 +1,16 @@
 // hangar list, show, remove and export: reading and editing the service's device queue.
+#include <algorithm>
+#include <array>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
 #include "cli_common.h"
 #include "hangar/core/clock.h"
 #include "hangar/core/csv_reader.h"
+#include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/output_file.h"
 #include "hangar/core/portal_csv.h"
 
 namespace hangar::cli {
@@ -23,8 +26,23 @@ std::string text(const Json& row, const char* key) {
 // Builds the `list` request from --state/--profile/--since; the caller adds paging.
 core::Result<Json> list_request(const ParsedArgs& parsed) {
   Json request = Json::object();
-  if (auto state = parsed.value("--state")) request["state"] = *state;
-  if (auto profile = parsed.value("--profile")) request["profile"] = *profile;
+  // Checked here: a name the service would refuse is a usage error (exit 2), not a failure.
+  if (auto text = parsed.value("--state")) {
+    auto state = core::parse_device_state(*text);
+    if (!state) {
+      return core::make_error(
+          "usage", "unknown state \"" + *text + "\"; use " + core::accepted_state_names());
+    }
+    request["state"] = std::string(core::storage_key(*state));
+  }
+  if (auto text = parsed.value("--profile")) {
+    auto profile = core::parse_profile(*text);
+    if (!profile) {
+      return core::make_error(
+          "usage", "unknown profile \"" + *text + "\"; use standard, sensitive-data or power-user");
+    }
+    request["profile"] = std::string(core::cli_name(*profile));
+  }
   if (auto since = parsed.value("--since")) {
     auto ms = parse_since(*since, core::SystemClock().now_ms());
     if (!ms) return ms.error();
@@ -53,6 +71,45 @@ int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
   return kOk;
 }
 
+// Characters as a terminal shows them: UTF-8 continuation bytes take no column.
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  for (const char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
+constexpr std::size_t kListColumns = 7;
+
+// Every column as wide as its widest cell, so the failure reason (the last column, shown only when
+// a device has one) never lands under MANUFACTURER or MODEL.
+void print_list_table(const std::vector<std::array<std::string, kListColumns>>& rows,
+                      std::ostream& out) {
+  const std::array<std::string, kListColumns> header{
+      "SERIAL", "STATE", "PROFILE", "SINCE", "MANUFACTURER", "MODEL", "FAILURE REASON"};
+  bool any_reason = false;
+  for (const auto& row : rows) any_reason = any_reason || !row[kListColumns - 1].empty();
+  const std::size_t columns = any_reason ? kListColumns : kListColumns - 1;
+  std::array<std::size_t, kListColumns> width{};
+  for (std::size_t c = 0; c < columns; ++c) {
+    width[c] = display_width(header[c]);
+    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
+  }
+  const auto line = [&](const std::array<std::string, kListColumns>& cells) {
+    std::string text;
+    for (std::size_t c = 0; c < columns; ++c) {
+      if (c > 0) text += "  ";
+      text += cells[c];
+      if (c + 1 < columns) text.append(width[c] - display_width(cells[c]), ' ');
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out << text << "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+}
+
 }  // namespace
 
 int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -74,38 +131,36 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
                          "--limit takes a positive number, not \"" + *text_limit + "\"");
     }
   }
+  // The table needs make and model, which a hash CSV (Get-WindowsAutoPilotInfo's) does not carry:
+  // they are read from the hash itself, as `show` does. --json prints the rows as stored.
+  if (!g.json) (*request)["with_hash"] = true;
   Json rows = Json::array();
-  std::ostringstream table;
-  std::size_t count = 0;
+  std::vector<std::array<std::string, kListColumns>> table;
   const int code = for_each_device(g, io, *request, limit, [&](const Json& row) {
-    ++count;
     if (g.json) {
       rows.push_back(row);
       return;
     }
-    std::string make_model = text(row, "manufacturer");
-    if (!text(row, "model").empty())
-      make_model += (make_model.empty() ? "" : " ") + text(row, "model");
-    table << std::left << std::setw(20) << text(row, "serial") << " " << std::setw(22)
-          << text(row, "state_display") << " " << std::setw(15) << text(row, "profile") << " "
-          << std::setw(22) << format_time(row.value("state_changed_at", std::int64_t{0})) << " "
-          << make_model;
-    if (!text(row, "failure_reason").empty()) table << "  [" << text(row, "failure_reason") << "]";
-    table << "\n";
+    std::string manufacturer = text(row, "manufacturer");
+    std::string model = text(row, "model");
+    if ((manufacturer.empty() || model.empty()) && !text(row, "hash").empty()) {
+      if (auto info = core::parse_hardware_hash_text(text(row, "hash"))) {
+        if (manufacturer.empty()) manufacturer = info->manufacturer;
+        if (model.empty()) model = info->model;
+      }
+    }
+    table.push_back({text(row, "serial"), text(row, "state_display"), text(row, "profile"),
+                     format_time(row.value("state_changed_at", std::int64_t{0})),
+                     std::move(manufacturer), std::move(model), text(row, "failure_reason")});
   });
   if (code != kOk) return code;
   if (g.json) {
     io.out << json_text(Json{{"ok", true}, {"devices", std::move(rows)}}) << "\n";
-  } else if (count == 0) {
+  } else if (table.empty()) {
     io.out << "no devices match\n";
   } else {
-    io.out << std::left << std::setw(20) << "SERIAL"
-           << " " << std::setw(22) << "STATE"
-           << " " << std::setw(15) << "PROFILE"
-           << " " << std::setw(22) << "SINCE"
-           << " "
-           << "MANUFACTURER MODEL\n"
-           << table.str() << count << " device(s)\n";
+    print_list_table(table, io.out);
+    io.out << table.size() << " device(s)\n";
   }
   return kOk;
 }
@@ -274,11 +329,10 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
       io.out << body;
       return kOk;
     }
-    std::ofstream file(std::filesystem::path(std::u8string(output->begin(), output->end())),
-                       std::ios::binary | std::ios::trunc);
-    file << body;
-    if (!file.flush()) {
-      io.err << "hangar export: cannot write " << *output << "\n";
+    if (auto written = core::write_output_file(
+            std::filesystem::path(std::u8string(output->begin(), output->end())), body);
+        !written) {
+      io.err << "hangar export: " << written.error().message << "\n";
       return kFailed;
     }
     io.err << "exported " << rows.size() << " device(s) to " << *output << "\n";

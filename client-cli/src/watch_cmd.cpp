@@ -76,9 +76,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
     auto state = core::parse_device_state(*text);
     if (!state) {
       return usage_error(io, "watch",
-                         "unknown state \"" + *text +
-                             "\"; use queued, registration-pending, registration-failed, "
-                             "ready-for-user, active or inactive");
+                         "unknown state \"" + *text + "\"; use " + core::accepted_state_names());
     }
     options.state = std::string(core::storage_key(*state));
   }

@@ -455,12 +455,21 @@ Status append_durably(const std::filesystem::path& file, std::string_view data, 
   if (create) flags |= _O_CREAT | _O_EXCL;
   const int fd = ::_wopen(file.c_str(), flags, _S_IREAD | _S_IWRITE);
 #else
-  int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
+  // O_NOFOLLOW: a link another user planted under the name is refused, never written through.
+  int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
   if (create) flags |= O_CREAT | O_EXCL;
   const int fd = ::open(file.c_str(), flags, 0644);
 #endif
   if (fd < 0) {
     const int error = errno;
+#ifndef _WIN32
+    if (error == ELOOP) {
+      return make_error(std::string(kCaptureWriteFailedCode),
+                        name +
+                            " is a symbolic link; refusing to write through it (name the file "
+                            "itself)");
+    }
+#endif
     if (create && error == EEXIST) {
       return make_error(std::string(kCaptureWriteFailedCode),
                         name +

@@ -29,15 +29,16 @@ struct StateNames {
   DeviceState state;
   std::string_view display;
   std::string_view key;
+  std::string_view short_name;  // the word people type for it (folded); empty: none
 };
 
 constexpr std::array<StateNames, 6> kStates{{
-    {DeviceState::kQueued, "Queued", "queued"},
-    {DeviceState::kRegistrationPending, "Registration Pending", "registration_pending"},
-    {DeviceState::kRegistrationFailed, "Registration failed", "registration_failed"},
-    {DeviceState::kReadyForUser, "Ready for user", "ready_for_user"},
-    {DeviceState::kActive, "Active", "active"},
-    {DeviceState::kInactive, "Inactive", "inactive"},
+    {DeviceState::kQueued, "Queued", "queued", ""},
+    {DeviceState::kRegistrationPending, "Registration Pending", "registration_pending", "pending"},
+    {DeviceState::kRegistrationFailed, "Registration failed", "registration_failed", "failed"},
+    {DeviceState::kReadyForUser, "Ready for user", "ready_for_user", "ready"},
+    {DeviceState::kActive, "Active", "active", ""},
+    {DeviceState::kInactive, "Inactive", "inactive", ""},
 }};
 
 struct ProfileNames {
@@ -67,8 +68,27 @@ std::optional<DeviceState> parse_device_state(std::string_view text) {
   for (const auto& names : kStates) {
     // Storage keys are already in folded form; display names fold to the same string.
     if (folded == names.key) return names.state;
+    if (!names.short_name.empty() && folded == names.short_name) return names.state;
   }
   return std::nullopt;
+}
+
+std::string accepted_state_names() {
+  std::string out;
+  for (std::size_t i = 0; i < kStates.size(); ++i) {
+    if (i > 0) out += i + 1 == kStates.size() ? " or " : ", ";
+    std::string cli(kStates[i].key);
+    for (char& c : cli) {
+      if (c == '_') c = '-';
+    }
+    out += cli;
+    if (!kStates[i].short_name.empty()) {
+      out += " (";
+      out += kStates[i].short_name;
+      out += ')';
+    }
+  }
+  return out;
 }
 
 std::string_view message(FailureReason reason) {

@@ -4,16 +4,19 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <fstream>
 #include <ostream>
 #include <sstream>
 #include <system_error>
 
 #include "hangar/core/csv_reader.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/output_file.h"
 
 namespace hangar::core {
 namespace {
+
+// Bytes collected before each write of an output file.
+constexpr std::size_t kWriteBlock = 256 * 1024;
 
 struct Field {
   std::string_view name;
@@ -138,29 +141,20 @@ Result<std::vector<std::filesystem::path>> write_portal_csv_files(
     const std::size_t count = std::min(per_file, records.size() - start);
     const std::filesystem::path target =
         max_rows_per_file == 0 ? output : portal_part_path(output, part);
-    std::filesystem::path temp = target;
-    temp += ".partial";
-    {
-      std::ofstream file(temp, std::ios::binary | std::ios::trunc);
-      if (!file) {
-        return make_error("portal_csv.write_failed",
-                          "cannot create " + path_to_utf8(temp) + " (does the folder exist?)");
-      }
-      if (auto st = write_rows(records.subspan(start, count), file); !st) {
-        file.close();
-        std::error_code ignored;
-        std::filesystem::remove(temp, ignored);
-        return make_error("portal_csv.write_failed",
-                          path_to_utf8(target) + ": " + st.error().message);
+    auto file = OutputFile::create(target);
+    if (!file) return file.error();
+    // Rows go out in blocks: a large merge is never held whole in memory.
+    std::string block(kPortalHeader);
+    block += "\r\n";
+    for (const auto& r : records.subspan(start, count)) {
+      block += row_of(r);
+      if (block.size() >= kWriteBlock) {
+        if (auto st = file->write(block); !st) return st.error();
+        block.clear();
       }
     }
-    std::error_code ec;
-    std::filesystem::rename(temp, target, ec);
-    if (ec) {
-      std::filesystem::remove(temp, ec);
-      return make_error("portal_csv.write_failed",
-                        "cannot rename " + path_to_utf8(temp) + " to " + path_to_utf8(target));
-    }
+    if (auto st = file->write(block); !st) return st.error();
+    if (auto st = file->commit(); !st) return st.error();
     written.push_back(target);
     start += count;
     ++part;

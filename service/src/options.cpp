@@ -341,8 +341,22 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
   if (!flag_endpoint.empty()) options.endpoint = flag_endpoint;
   if (group_set) options.operators_group = flag_group;
   if (!flag_level.empty()) options.log_level = flag_level;
-  if (std::string e = core::env("HANGAR_CLOUD_URL"); !e.empty()) options.cloud_url = e;
-  if (!flag_cloud.empty()) options.cloud_url = flag_cloud;
+  std::string cloud_source = options.config_file.string() + ": \"cloud_url\"";
+  if (std::string e = core::env("HANGAR_CLOUD_URL"); !e.empty()) {
+    options.cloud_url = e;
+    cloud_source = "HANGAR_CLOUD_URL";
+  }
+  if (!flag_cloud.empty()) {
+    options.cloud_url = flag_cloud;
+    cloud_source = "--cloud-url";
+  }
+  // "127.0.0.1:8710" would later be refused as "not https": the missing scheme is the mistake.
+  if (!options.cloud_url.empty() && options.cloud_url.find("://") == std::string::npos) {
+    return make_error("usage", cloud_source +
+                                   " needs a scheme: https://... (http:// only for a "
+                                   "loopback simulator), not \"" +
+                                   options.cloud_url + "\"");
+  }
   if (!flag_poll.empty()) {
     char* end = nullptr;
     options.poll_interval_seconds = std::strtod(flag_poll.c_str(), &end);

@@ -1,6 +1,10 @@
 // Tests for the device domain enums: display names, storage keys, parsing, failure messages.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "hangar/core/device.h"
 
 namespace hangar::core {
@@ -30,8 +34,31 @@ TEST(CoreDevice, StateParsingIsLenient) {
   EXPECT_EQ(parse_device_state("ready-for-user"), DeviceState::kReadyForUser);
   EXPECT_EQ(parse_device_state("  REGISTRATION PENDING "), DeviceState::kRegistrationPending);
   EXPECT_EQ(parse_device_state("registration failed"), DeviceState::kRegistrationFailed);
-  EXPECT_FALSE(parse_device_state("ready"));
   EXPECT_FALSE(parse_device_state(""));
+  EXPECT_FALSE(parse_device_state("ready for"));
+  EXPECT_FALSE(parse_device_state("registered"));
+}
+
+// The spellings people type (issue 13): every form of each state, the short word included.
+TEST(CoreDevice, EveryReasonableSpellingOfEachStateIsAccepted) {
+  const std::vector<std::pair<DeviceState, std::vector<std::string>>> spellings{
+      {DeviceState::kQueued, {"queued", "Queued", "QUEUED"}},
+      {DeviceState::kRegistrationPending,
+       {"pending", "Pending", "registration-pending", "Registration Pending",
+        "registration_pending"}},
+      {DeviceState::kRegistrationFailed,
+       {"failed", "FAILED", "registration-failed", "Registration failed", "registration_failed"}},
+      {DeviceState::kReadyForUser,
+       {"ready", "Ready", "ready-for-user", "Ready for user", "ready_for_user", "READY-FOR_USER"}},
+      {DeviceState::kActive, {"active", "Active"}},
+      {DeviceState::kInactive, {"inactive", " Inactive\t"}},
+  };
+  for (const auto& [state, names] : spellings) {
+    for (const auto& name : names) EXPECT_EQ(parse_device_state(name), state) << name;
+  }
+  EXPECT_EQ(accepted_state_names(),
+            "queued, registration-pending (pending), registration-failed (failed), "
+            "ready-for-user (ready), active or inactive");
 }
 
 TEST(CoreDevice, FailureMessagesAreTheSeeds) {

@@ -90,7 +90,13 @@ TEST(PortalCsv, SplitsIntoNumberedFiles) {
     rows += lines - 1;
   }
   EXPECT_EQ(rows, 7U);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() / "merged-001.csv.partial"));
+  // Nothing but the three parts: no temporary file is left behind.
+  std::size_t entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().extension(), ".csv") << entry.path();
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3U);
 
   auto single = write_portal_csv_files(records, dir.path() / "all.csv");
   ASSERT_TRUE(single.ok());

@@ -250,7 +250,11 @@ TEST_F(IntakeE2E, ImportQueuesDurablyIsIdempotentAndSurvivesARestart) {
   auto all = hangar_json({"list"});
   EXPECT_EQ(all["devices"].size(), 601u);
   EXPECT_EQ(hangar_json({"list", "--profile", "standard"})["devices"].size(), 0u);
-  EXPECT_EQ(hangar({"list", "--state", "bogus"}).code, 1);
+  // An unknown state is a usage error (finding 07), "ready" one of the accepted short names.
+  auto bogus = hangar({"list", "--state", "bogus"});
+  EXPECT_EQ(bogus.code, 2) << bogus.output;
+  EXPECT_NE(bogus.output.find("ready-for-user (ready)"), std::string::npos) << bogus.output;
+  EXPECT_EQ(hangar_json({"list", "--state", "ready"})["devices"].size(), 0u);
   EXPECT_EQ(hangar({"list", "--since", "yesterday"}).code, 2);
   EXPECT_EQ(hangar_json({"list", "--since", "1h"})["devices"].size(), 601u);
 

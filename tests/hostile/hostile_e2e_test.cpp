@@ -16,6 +16,7 @@
 #include <fstream>
 #include <future>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "child_process.h"
@@ -619,6 +620,12 @@ TEST_F(HostileE2E, TheCliSendsNothingToAServerItDoesNotTrust) {
   EXPECT_NE(set.output.find("refusing to talk to " + endpoint_), std::string::npos) << set.output;
   EXPECT_NE(set.output.find(mallory_.name), std::string::npos) << set.output;
   EXPECT_NE(set.output.find("nothing was sent"), std::string::npos) << set.output;
+  // The advice warns of an impostor; trusting the account is only for hangard's own (finding 07).
+  EXPECT_NE(set.output.find("it may be an impostor"), std::string::npos) << set.output;
+  EXPECT_NE(set.output.find("only if uid " + std::to_string(mallory_.uid) + " (" + mallory_.name +
+                            ") really is the dedicated account"),
+            std::string::npos)
+      << set.output;
   auto status = hangar({"status"});
   EXPECT_EQ(status.code, 1) << status.output;
   ASSERT_TRUE(impostor->wait(15s).has_value());
@@ -729,6 +736,72 @@ TEST_F(HostileE2E, OverlongFieldsAreRefusedAndListingKeepsWorking) {
   auto exported = hangar({"export", "--format", "json", "-o", (dir_.path() / "out.json").string()});
   EXPECT_EQ(exported.code, 0) << exported.output;
   expect_healthy(*service, "the import of long fields");
+}
+
+// Finding 06: another user who may write the output folder (a shared staging folder, sticky and
+// writable by all) plants links under the names root's export and merge write, the final ones and
+// the temporary ones of old ("FILE.partial"), all pointing at a root-only file outside. The CLI
+// replaces the links at the final names and never writes through any of them.
+TEST_F(HostileE2E, ExportAndMergeNeverWriteThroughLinksPlantedInTheOutputFolder) {
+  auto service = start();
+  ASSERT_TRUE(wait_ready(*service)) << read_file(dir_.path() / "hangard.out");
+  const auto devices = dir_.path() / "devices.csv";
+  auto made =
+      run_command({kDevicegen, "-o", devices.string(), "--devices", "F06-:20"}, dir_.path());
+  ASSERT_EQ(made.code, 0) << made.output;
+  auto import = hangar({"import", devices.string(), "--profile", "standard"});
+  ASSERT_EQ(import.code, 0) << import.output;
+
+  const auto share = dir_.path() / "share";
+  std::filesystem::create_directories(share);
+  ::chmod(share.c_str(), 01777);
+  const auto victim = dir_.path() / "victim";
+  std::ofstream(victim) << "precious\n";
+  ::chmod(victim.c_str(), 0600);
+  const std::vector<std::string> planted{"q.json", "up.csv.partial", "up-001.csv.partial",
+                                         "up.csv", "m.csv",          "m.csv.partial"};
+  for (const auto& name : planted) {
+    auto r = run_command(as(mallory_, {"/bin/ln", "-s", victim.string(), (share / name).string()}),
+                         dir_.path());
+    ASSERT_EQ(r.code, 0) << name << ": " << r.output;
+  }
+
+  // What the victim holds now, short (a failure must not print a whole export).
+  const auto victim_text = [&] { return read_file(victim).substr(0, 60); };
+  auto json = hangar({"export", "--format", "json", "-o", (share / "q.json").string()});
+  EXPECT_EQ(json.code, 0) << json.output;
+  EXPECT_EQ(victim_text(), "precious\n") << "export --format json wrote through the link";
+  EXPECT_FALSE(std::filesystem::is_symlink(share / "q.json"));
+  EXPECT_EQ(Json::parse(read_file(share / "q.json"), nullptr, false).size(), 20u);
+
+  auto csv = hangar({"export", "--format", "csv", "-o", (share / "up.csv").string()});
+  EXPECT_EQ(csv.code, 0) << csv.output;
+  EXPECT_EQ(victim_text(), "precious\n") << "export --format csv wrote through a link";
+  EXPECT_FALSE(std::filesystem::is_symlink(share / "up.csv"));
+  EXPECT_EQ(read_file(share / "up.csv").rfind("Device Serial Number,", 0), 0u);
+
+  auto merge = hangar({"merge", devices.string(), "-o", (share / "m.csv").string()});
+  EXPECT_EQ(merge.code, 0) << merge.output;
+  EXPECT_EQ(victim_text(), "precious\n") << "merge wrote through a link";
+  EXPECT_FALSE(std::filesystem::is_symlink(share / "m.csv"));
+  EXPECT_NE(read_file(share / "m.csv").find("F06-"), std::string::npos);
+
+  // The links at the old temporary names are still mallory's links, untouched; nothing else of
+  // the CLI's (no temporary file) is left in the folder.
+  std::set<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(share)) {
+    left.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(left, (std::set<std::string>{"q.json", "up.csv.partial", "up-001.csv.partial", "up.csv",
+                                         "m.csv", "m.csv.partial"}));
+  for (const auto& name : {"up.csv.partial", "up-001.csv.partial", "m.csv.partial"}) {
+    EXPECT_TRUE(std::filesystem::is_symlink(share / name)) << name;
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(victim.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  expect_healthy(*service, "the planted links");
 }
 
 }  // namespace

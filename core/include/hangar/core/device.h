@@ -27,8 +27,12 @@ enum class DeviceState {
 std::string_view display_name(DeviceState state);
 // "registration_pending" etc.: the keys the store's CHECK constraint accepts.
 std::string_view storage_key(DeviceState state);
-// Accepts a display name or a storage key, any case, with spaces, '_' or '-' between words.
+// Accepts a display name, a storage key or the short word ("pending", "failed", "ready"), any
+// case, with spaces, '_' or '-' between words.
 std::optional<DeviceState> parse_device_state(std::string_view text);
+// "queued, registration-pending (pending), ..., active or inactive": for messages about a state
+// that parse_device_state did not accept.
+std::string accepted_state_names();
 
 // The seed's registration failure messages.
 enum class FailureReason {

@@ -32,7 +32,8 @@ Status write_portal_csv(std::span<const DeviceRecord> records, std::ostream& out
 
 // Writes `output` (max_rows_per_file == 0) or, split, "<stem>-001<ext>", "<stem>-002<ext>", ...
 // beside it, each with at most max_rows_per_file rows. Returns the files written. Each file is
-// written under a temporary name and renamed, so a failure never leaves a half-written upload.
+// an OutputFile (output_file.h): written under a fresh temporary name and renamed, so a failure
+// never leaves a half-written upload and a link planted under any of the names is never followed.
 Result<std::vector<std::filesystem::path>> write_portal_csv_files(
     std::span<const DeviceRecord> records, const std::filesystem::path& output,
     std::size_t max_rows_per_file = 0);

@@ -1,0 +1,199 @@
+// `hangar list/export/watch/sync` in-process against a fake service over the real transport
+// (attack finding 07): an unknown state is a usage error naming the accepted ones, every
+// reasonable spelling reaches the service as the state's key, a refused `sync` names `sync`, and
+// the list's columns stay aligned with make and model read from the hash.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "cli.h"
+#include "cli_common.h"
+#include "hangar/core/hash_builder.h"
+#include "hangar/ipc/commands.h"
+#include "hangar/ipc/protocol.h"
+#include "hangar/ipc/server.h"
+#include "test_support.h"
+
+namespace hangar::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+class QueueCmdTest : public ::testing::Test {
+ protected:
+  void SetUp() override { endpoint_ = test::unique_endpoint(dir_); }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  int run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--endpoint", endpoint_});
+    out_.str("");
+    err_.str("");
+    return cli::run(args, out_, err_);
+  }
+
+  // A fake service: `list` answers `devices_`, `refresh` refuses as the dispatcher does for a
+  // read-only caller, everything else answers an empty object.
+  void start_service() {
+    std::vector<ipc::Binding> bindings;
+    for (const auto& info : ipc::kCommands) {
+      bindings.push_back({info.name,
+                          [this, name = std::string(info.name)](
+                              const Json& args, const ipc::CallContext&) -> core::Result<Json> {
+                            {
+                              std::lock_guard lock(mutex_);
+                              requests_.push_back({name, args});
+                            }
+                            if (name == "list") return Json{{"devices", devices_}};
+                            if (name == "refresh") {
+                              return core::make_error(
+                                  ipc::errc::kPermissionDenied,
+                                  "\"refresh\" changes the queue and uid 995 (reader) is not "
+                                  "allowed to; run it as an administrator or a member of the "
+                                  "Hangar operators group");
+                            }
+                            return Json::object();
+                          }});
+    }
+    dispatcher_ =
+        std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
+    auto listener = ipc::listen(endpoint_, {});
+    ASSERT_TRUE(listener.ok()) << listener.error().message;
+    server_ = std::make_unique<ipc::Server>(std::move(listener).value(), *dispatcher_,
+                                            ipc::ServerOptions{});
+    server_->start();
+  }
+
+  std::vector<Json> requests_named(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    std::vector<Json> out;
+    for (const auto& [command, args] : requests_) {
+      if (command == name) out.push_back(args);
+    }
+    return out;
+  }
+
+  test::TempDir dir_;
+  std::string endpoint_;
+  std::ostringstream out_, err_;
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, Json>> requests_;
+  Json devices_ = Json::array();
+  std::unique_ptr<ipc::Dispatcher> dispatcher_;
+  std::unique_ptr<ipc::Server> server_;
+};
+
+TEST_F(QueueCmdTest, AnUnknownStateIsAUsageErrorNamingTheAcceptedOnes) {
+  start_service();
+  const std::vector<std::vector<std::string>> commands{
+      {"list", "--state", "readyish"},
+      {"export", "--format", "json", "--state", "readyish"},
+      {"watch", "--state", "readyish"}};
+  for (const auto& args : commands) {
+    EXPECT_EQ(run(args), kUsage) << args[0] << ": " << err_.str();
+    EXPECT_NE(err_.str().find("unknown state \"readyish\"; use queued, registration-pending "
+                              "(pending), registration-failed (failed), ready-for-user (ready), "
+                              "active or inactive"),
+              std::string::npos)
+        << args[0] << ": " << err_.str();
+  }
+  EXPECT_TRUE(requests_named("list").empty()) << "a usage error reaches no service";
+  EXPECT_EQ(run({"list", "--profile", "gamer"}), kUsage) << err_.str();
+  EXPECT_NE(err_.str().find("unknown profile \"gamer\""), std::string::npos) << err_.str();
+}
+
+TEST_F(QueueCmdTest, EveryReasonableSpellingReachesTheServiceAsTheStateKey) {
+  start_service();
+  const std::vector<std::pair<std::string, std::string>> spellings{
+      {"ready", "ready_for_user"},          {"Ready for user", "ready_for_user"},
+      {"ready_for_user", "ready_for_user"}, {"ready-for-user", "ready_for_user"},
+      {"failed", "registration_failed"},    {"registration-failed", "registration_failed"},
+      {"pending", "registration_pending"},  {"Queued", "queued"}};
+  for (const auto& [typed, key] : spellings) {
+    EXPECT_EQ(run({"list", "--state", typed}), kOk) << typed << ": " << err_.str();
+    const auto sent = requests_named("list");
+    ASSERT_FALSE(sent.empty());
+    EXPECT_EQ(sent.back().value("state", ""), key) << typed;
+  }
+  EXPECT_EQ(run({"export", "--format", "json", "--state", "ready"}), kOk) << err_.str();
+  EXPECT_EQ(requests_named("list").back().value("state", ""), "ready_for_user");
+}
+
+TEST_F(QueueCmdTest, ARefusedSyncNamesSyncNotTheRequestBehindIt) {
+  start_service();
+  EXPECT_EQ(run({"sync", "--no-wait"}), kFailed);
+  const std::string said = out_.str() + err_.str();
+  EXPECT_NE(said.find("\"sync\" changes the queue and uid 995 (reader) is not allowed to"),
+            std::string::npos)
+      << said;
+  EXPECT_EQ(said.find("refresh"), std::string::npos) << said;
+  // `refresh` itself is still called refresh.
+  EXPECT_EQ(run({"refresh", "--no-wait"}), kFailed);
+  EXPECT_NE(err_.str().find("\"refresh\" changes the queue"), std::string::npos) << err_.str();
+}
+
+TEST_F(QueueCmdTest, ListColumnsStayAlignedAndMakeAndModelComeFromTheHash) {
+  const std::string hash =
+      core::HardwareHashBuilder::realistic("OTHER-0001", "Contoso Ltd", "Laptop 7").build_base64();
+  devices_ = Json::array({Json{{"serial", "OTHER-0001"},
+                               {"state_display", "Registration failed"},
+                               {"profile", "standard"},
+                               {"state_changed_at", 1796175916339},
+                               {"hash", hash},
+                               {"failure_reason", "Device claimed by another organization"}},
+                          Json{{"serial", "PARTNER-1"},
+                               {"state_display", "Queued"},
+                               {"profile", "power-user"},
+                               {"state_changed_at", 1796175916339},
+                               {"manufacturer", "Fabrikam"},
+                               {"model", "Tablet Pro 12"}}});
+  start_service();
+  ASSERT_EQ(run({"list"}), kOk) << err_.str();
+  EXPECT_TRUE(requests_named("list").back().value("with_hash", false))
+      << "the table asks for the hashes it reads make and model from";
+  std::istringstream lines(out_.str());
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  const auto manufacturer = header.find("MANUFACTURER");
+  const auto model = header.find("MODEL");
+  const auto reason = header.find("FAILURE REASON");
+  ASSERT_NE(manufacturer, std::string::npos) << out_.str();
+  ASSERT_NE(reason, std::string::npos) << out_.str();
+  EXPECT_EQ(first.find("Contoso Ltd"), manufacturer) << out_.str();
+  EXPECT_EQ(first.find("Laptop 7"), model) << out_.str();
+  EXPECT_EQ(first.find("Device claimed by another organization"), reason) << out_.str();
+  EXPECT_EQ(second.find("Fabrikam"), manufacturer) << out_.str();
+  EXPECT_EQ(second.find("Tablet Pro 12"), model) << out_.str();
+  EXPECT_NE(out_.str().find("2 device(s)"), std::string::npos);
+
+  // --json prints the rows as the service sent them, without asking for hashes.
+  ASSERT_EQ(run({"--json", "list"}), kOk);
+  EXPECT_FALSE(requests_named("list").back().value("with_hash", false));
+}
+
+TEST(UntrustedServerAdvice, NamesWhoServesItAndNeverSuggestsTrustingThem) {
+  const std::string advice = untrusted_server_advice(
+      "refusing to talk to /tmp/x/h.sock: it is served by uid 994 (atkout), which is neither "
+      "root, you, nor the service's account \"hangar\"; nothing was sent");
+  EXPECT_NE(advice.find("served by uid 994 (atkout)"), std::string::npos) << advice;
+  EXPECT_NE(advice.find("impostor"), std::string::npos) << advice;
+  EXPECT_NE(advice.find("only if uid 994 (atkout) really is the dedicated account"),
+            std::string::npos)
+      << advice;
+  const std::string windows = untrusted_server_advice(
+      "refusing to talk to \\\\.\\pipe\\hangar: it is served by PC\\mallory (process 4242), not by "
+      "LocalSystem, the Hangar service or you; nothing was sent");
+  EXPECT_NE(windows.find("served by PC\\mallory, which"), std::string::npos) << windows;
+  const std::string moved = untrusted_server_advice(
+      "refusing to talk to /tmp/x/h.sock: its directory /tmp/x belongs to uid 994 (atkout), but "
+      "the server runs as uid 0 (root); nothing was sent");
+  EXPECT_NE(moved.find("impostor"), std::string::npos) << moved;
+  EXPECT_EQ(moved.find("HANGAR_SERVICE_ACCOUNT"), std::string::npos) << moved;
+}
+
+}  // namespace
+}  // namespace hangar::cli

@@ -1,0 +1,66 @@
+// hangard's option parsing: what a mistyped --cloud-url is told (attack finding 07 c).
+#include "hangar/service/options.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "test_support.h"
+
+namespace hangar::service {
+namespace {
+
+class ServiceOptions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("HANGAR_CLOUD_URL");
+    ::unsetenv("HANGAR_CONFIG");
+  }
+  void TearDown() override { ::unsetenv("HANGAR_CLOUD_URL"); }
+  std::vector<std::string> args(std::vector<std::string> extra) const {
+    std::vector<std::string> all{"--data-dir", dir_.path().string()};
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(ServiceOptions, ACloudUrlWithoutASchemeIsToldItNeedsOne) {
+  for (const std::string url : {"127.0.0.1:8710", "localhost:8710", "graph.microsoft.com"}) {
+    auto options = parse_options(args({"--cloud-url", url}));
+    ASSERT_FALSE(options.ok()) << url;
+    EXPECT_EQ(options.error().code, "usage");
+    EXPECT_EQ(options.error().message,
+              "--cloud-url needs a scheme: https://... (http:// only for a loopback simulator), "
+              "not \"" +
+                  url + "\"");
+  }
+  ::setenv("HANGAR_CLOUD_URL", "127.0.0.1:8710", 1);
+  auto from_env = parse_options(args({}));
+  ASSERT_FALSE(from_env.ok());
+  EXPECT_EQ(from_env.error().message.rfind("HANGAR_CLOUD_URL needs a scheme", 0), 0u)
+      << from_env.error().message;
+  ::unsetenv("HANGAR_CLOUD_URL");
+  std::ofstream(dir_.path() / "hangar.json") << R"({"cloud_url": "127.0.0.1:8710"})";
+  std::filesystem::permissions(dir_.path() / "hangar.json", std::filesystem::perms(0600));
+  auto from_file = parse_options(args({}));
+  ASSERT_FALSE(from_file.ok());
+  EXPECT_NE(from_file.error().message.find("hangar.json: \"cloud_url\" needs a scheme"),
+            std::string::npos)
+      << from_file.error().message;
+}
+
+TEST_F(ServiceOptions, UrlsWithASchemeAreTakenAsGiven) {
+  for (const std::string url : {"http://127.0.0.1:8710", "https://login.example", "HTTPS://x"}) {
+    auto options = parse_options(args({"--cloud-url", url}));
+    ASSERT_TRUE(options.ok()) << url << ": " << options.error().message;
+    EXPECT_EQ(options->cloud_url, url);
+  }
+  auto none = parse_options(args({}));
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_EQ(none->cloud_url, "");
+}
+
+}  // namespace
+}  // namespace hangar::service
