@@ -127,10 +127,16 @@ TEST_F(DeviceHandlers, ImportRefusesOverlongFieldsRowByRowAndALongExpectBuild) {
 }
 
 TEST_F(DeviceHandlers, ListRefusesUnknownValuesQuotingThemShort) {
-  auto reply = ipc::parse_reply(call("list", Json{{"state", std::string(100'000, 'q')}}));
+  // Under the 64 KiB a request's string may hold: the handler refuses it, quoting it short.
+  auto reply = ipc::parse_reply(call("list", Json{{"state", std::string(60'000, 'q')}}));
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->error.code, ipc::errc::kInvalidArgument);
   EXPECT_LT(reply->error.message.size(), 400u);
+  // Over it: the frame is refused before any handler sees it.
+  auto longer = ipc::parse_reply(call("list", Json{{"state", std::string(100'000, 'q')}}));
+  ASSERT_TRUE(longer.ok());
+  EXPECT_EQ(longer->error.code, ipc::errc::kMalformedRequest);
+  EXPECT_LT(longer->error.message.size(), 400u);
   auto typed = ipc::parse_reply(call("retry", Json{{"failed", "yes"}}));
   ASSERT_TRUE(typed.ok());
   EXPECT_EQ(typed->error.code, ipc::errc::kInvalidArgument);

@@ -492,11 +492,10 @@ Status verify_server(const std::string& endpoint, const ucred& server) {
   const bool trusted = server.uid == 0 || server.uid == ::getuid() || server.uid == ::geteuid() ||
                        (service_uid && server.uid == *service_uid);
   if (!trusted) {
-    return core::make_error(
-        "untrusted_server",
-        refused + "it is served by " + who(server.uid) + ", which is neither root, you, nor the " +
-            "service's account \"" + account +
-            "\" (set HANGAR_SERVICE_ACCOUNT when hangard runs as another account)" + nothing_sent);
+    return core::make_error("untrusted_server", refused + "it is served by " + who(server.uid) +
+                                                    ", which is neither root, you, nor the " +
+                                                    "service's account \"" + account + "\"" +
+                                                    nothing_sent);
   }
   // The server made its socket's directory (it refuses one it does not own): a directory of
   // another account means the socket is not where that server put it.
