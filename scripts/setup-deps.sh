@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates tcl
   libsqlite3-dev sqlite3 libcsv-dev libspdlog-dev libfmt-dev libboost-dev libcpprest-dev libssl-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev googletest
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
   wine wine64 wixl msitools xvfb xauth imagemagick xdotool libnotify-dev dpkg-dev xz-utils procps curl
 )
