@@ -23,7 +23,7 @@ using namespace hangar;
 
 constexpr const char* kUsage = R"(usage: hangar-cloudsim [options]
   --port N          listen on 127.0.0.1:N (default 0: pick a free port)
-  --scenario FILE   scenario JSON (see cloud/sim/README.md); default: a well-behaved tenant
+  --scenario FILE   scenario JSON (see cloudsim/README.md); default: a well-behaved tenant
   --seed N          override the scenario's seed
   --time-scale X    override the scenario's time_scale (60: a 5-minute registration takes 5 s)
   --log-requests    log one line per request on stderr

@@ -85,7 +85,7 @@ struct FaultConfig {
 };
 
 // The real service's answers where the simulator used to be more forgiving, each back on only by
-// its own switch (cloud/sim/README.md, "Fidelity"). All false: as strict as the service.
+// its own switch (cloudsim/README.md, "Fidelity"). All false: as strict as the service.
 struct LenientConfig {
   bool autopilot_select = false;            // serve $select on windowsAutopilotDeviceIdentities
   bool any_filter = false;                  // the whole $filter language on every list
