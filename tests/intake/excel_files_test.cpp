@@ -13,20 +13,11 @@
 #include <algorithm>
 
 #include "excel_test_support.h"
-#include "hangar/core/hardware_hash.h"
-#include "hangar/intake/csv_reader.h"
 #include "hangar/intake/spreadsheet.h"
-#include "hangar/intake/validation.h"
-#include "test_support.h"
 
 namespace hangar::core {
 namespace {
 
-using testing::fake_hash;
-using testing::read_all;
-using testing::reader_for;
-using testing::TempDir;
-using testing::to_utf16;
 using namespace excel_testing;
 
 TEST(ExcelFiles, SwedishCsvHasSemicolonsWindows1252AndSerialsTurnedIntoNumbers) {

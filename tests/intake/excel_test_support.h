@@ -8,13 +8,17 @@
 #include <string_view>
 #include <vector>
 
+#include "hangar/core/hardware_hash.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/validation.h"
 #include "test_support.h"
 
 namespace hangar::core::excel_testing {
 
+using testing::fake_hash;
 using testing::read_all;
+using testing::reader_for;
+using testing::TempDir;
 using testing::to_utf16;
 
 // UTF-8 text in Windows-1252, as Excel's "CSV" saves it in western locales. The tests only use

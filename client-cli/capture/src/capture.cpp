@@ -3,25 +3,12 @@
 #include "hangar/capture/capture.h"
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <fstream>
-#include <iterator>
-#include <system_error>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "capture_text.h"
 #include "hangar/core/hardware_hash.h"
-#include "hangar/core/paths.h"
-
-#ifdef _WIN32
-#include <fcntl.h>
-#include <io.h>
-#include <sys/stat.h>
-#else
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
 
 namespace hangar::core {
 namespace {
