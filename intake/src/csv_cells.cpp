@@ -5,10 +5,6 @@
 
 namespace hangar::core::csv_cells {
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
 std::string trim(std::string_view text) {
   std::size_t begin = 0;
   std::size_t end = text.size();

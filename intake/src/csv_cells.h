@@ -39,7 +39,10 @@ inline constexpr std::array<ColumnAlias, 16> kAliases{{
     {CsvColumn::kModel, "modelname"},
 }};
 
-bool is_blank(char c);
+// Inline: the line reader asks it of every byte until a line's first non-blank one.
+inline bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 std::string trim(std::string_view text);
 
