@@ -12,8 +12,8 @@
 #include <system_error>
 
 #include "cli.h"
-#include "hangar/core/csv_reader.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/intake/csv_reader.h"
 
 namespace hangar::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hangar/core/capture.h"
+#include "hangar/capture/capture.h"
 #include "hangar/core/device.h"
 #include "hangar/core/result.h"
 

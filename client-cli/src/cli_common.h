@@ -113,5 +113,14 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_version(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_ping(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_status(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_refresh(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_sync(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_pause(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_resume(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_capture(const Globals& g, const std::vector<std::string>& args, Io& io);
 
 }  // namespace hangar::cli

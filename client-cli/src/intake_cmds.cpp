@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "cli_common.h"
-#include "hangar/core/csv_reader.h"
-#include "hangar/core/portal_csv.h"
-#include "hangar/core/validation.h"
+#include "hangar/intake/csv_reader.h"
+#include "hangar/intake/portal_csv.h"
+#include "hangar/intake/validation.h"
 #include "hangar/ipc/device_wire.h"
 
 namespace hangar::cli {

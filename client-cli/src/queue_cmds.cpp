@@ -7,11 +7,11 @@
 
 #include "cli_common.h"
 #include "hangar/core/clock.h"
-#include "hangar/core/csv_reader.h"
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/output_file.h"
-#include "hangar/core/portal_csv.h"
+#include "hangar/intake/csv_reader.h"
+#include "hangar/intake/portal_csv.h"
 
 namespace hangar::cli {
 

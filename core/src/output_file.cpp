@@ -11,7 +11,7 @@
 #include <system_error>
 #include <utility>
 
-#include "hangar/core/csv_reader.h"
+#include "hangar/core/paths.h"
 
 #ifdef _WIN32
 #ifndef NOMINMAX

@@ -72,4 +72,9 @@ std::filesystem::path default_config_file(const std::filesystem::path& data_dir)
   return data_dir / "hangar.json";
 }
 
+std::string path_to_utf8(const std::filesystem::path& path) {
+  const std::u8string text = path.u8string();
+  return std::string(text.begin(), text.end());
+}
+
 }  // namespace hangar::core

@@ -28,7 +28,7 @@
 
 namespace hangar::service {
 
-// The simulated cloud's well-known test credentials (cloud/sim/README.md): not secrets.
+// The simulated cloud's well-known test credentials (cloudsim/README.md): not secrets.
 inline constexpr char kSimTenantId[] = "11111111-1111-4111-8111-111111111111";
 inline constexpr char kSimClientId[] = "22222222-2222-4222-8222-222222222222";
 inline constexpr char kSimClientSecret[] = "hangar-cloudsim-secret";

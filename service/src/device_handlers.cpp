@@ -9,7 +9,7 @@
 #include "hangar/core/excerpt.h"
 #include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
-#include "hangar/core/validation.h"
+#include "hangar/intake/validation.h"
 #include "hangar/ipc/args.h"
 #include "hangar/ipc/device_wire.h"
 #include "hangar/store/errors.h"

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "hangar/core/csv_reader.h"
 #include "hangar/core/hash_builder.h"
+#include "hangar/intake/csv_reader.h"
 
 namespace hangar::core::testing {
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "hangar/core/csv_reader.h"
-#include "hangar/core/portal_csv.h"
-#include "hangar/core/spreadsheet.h"
-#include "hangar/core/validation.h"
+#include "hangar/intake/csv_reader.h"
+#include "hangar/intake/portal_csv.h"
+#include "hangar/intake/spreadsheet.h"
+#include "hangar/intake/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace hangar::core;

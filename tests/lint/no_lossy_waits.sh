@@ -7,8 +7,8 @@
 set -euo pipefail
 root=${1:?usage: no_lossy_waits.sh SOURCE_DIR}
 pattern='std::stop_token|std::stop_callback|std::stop_source|condition_variable_any|counting_semaphore|binary_semaphore|std::latch|std::barrier|atomic_wait|\.wait\([^)]*\bold\b'
-found=$(grep -rnE "$pattern" "$root"/core "$root"/store "$root"/ipc "$root"/cloud "$root"/service \
-          "$root"/tray "$root"/client-cli --include='*.cpp' --include='*.h' \
+found=$(grep -rnE "$pattern" "$root"/core "$root"/intake "$root"/store "$root"/ipc "$root"/cloud "$root"/cloudsim \
+          "$root"/service "$root"/tray "$root"/client-cli --include='*.cpp' --include='*.h' \
         | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)  # comments may name them
 if [[ -n "$found" ]]; then
   echo "no_lossy_waits: these waits can lose a wake-up under mingw-w64 (see core/stop.h):"

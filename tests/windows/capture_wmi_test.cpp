@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "hangar/core/capture.h"
+#include "hangar/capture/capture.h"
 #include "hangar/core/hash_builder.h"
 
 namespace hangar::core {

@@ -21,4 +21,7 @@ std::filesystem::path default_config_file(const std::filesystem::path& data_dir)
 // Reads an environment variable; empty when unset.
 std::string env(const char* name);
 
+// UTF-8 form of a path for messages (path::string() is lossy on Windows).
+std::string path_to_utf8(const std::filesystem::path& path);
+
 }  // namespace hangar::core

@@ -1,0 +1,165 @@
+// The Intune portal's CSV: fixed header, ASCII, no quotes, CRLF, at most 500 rows per upload.
+#include "hangar/intake/portal_csv.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+#include <system_error>
+
+#include "hangar/core/hardware_hash.h"
+#include "hangar/core/output_file.h"
+#include "hangar/intake/csv_reader.h"
+
+namespace hangar::core {
+namespace {
+
+// Bytes collected before each write of an output file.
+constexpr std::size_t kWriteBlock = 256 * 1024;
+
+struct Field {
+  std::string_view name;
+  const std::string* value;
+};
+
+// Returns why `value` cannot go into a quote-less ASCII CSV cell, or an empty string.
+std::string cell_problem(const std::string& value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      return "non-ASCII character at position " + std::to_string(i + 1) +
+             " (the portal accepts ANSI/ASCII only and would corrupt it)";
+    }
+    if (c == ',') return "contains a comma (the portal's format has no quoting)";
+    if (c == '"') return "contains a double quote (the portal's format allows no quotes)";
+    if (c < 0x20 || c == 0x7F) {
+      std::array<char, 8> buf{};
+      std::snprintf(buf.data(), buf.size(), "0x%02X", static_cast<unsigned>(c));
+      return std::string("contains the control character ") + buf.data() + " at position " +
+             std::to_string(i + 1);
+    }
+  }
+  return {};
+}
+
+std::string row_of(const DeviceRecord& r) {
+  std::string line;
+  line.reserve(64 + r.hardware_hash.size() * 4 / 3);
+  line += r.serial_number;
+  line += ',';
+  line += r.windows_product_id;
+  line += ',';
+  line += encode_base64(r.hardware_hash);
+  line += ',';
+  line += r.group_tag;
+  line += ',';
+  line += r.assigned_user;
+  line += "\r\n";
+  return line;
+}
+
+Error unfit_error(const std::vector<Diagnostic>& problems) {
+  std::string message =
+      std::to_string(problems.size()) + " record(s) cannot be written in the portal's format:";
+  for (std::size_t i = 0; i < problems.size() && i < 5; ++i) {
+    message += "\n  " + problems[i].to_string();
+  }
+  if (problems.size() > 5)
+    message += "\n  ... and " + std::to_string(problems.size() - 5) + " more";
+  return make_error("portal_csv.unfit", message);
+}
+
+Status write_rows(std::span<const DeviceRecord> records, std::ostream& out) {
+  out << kPortalHeader << "\r\n";
+  for (const auto& r : records) out << row_of(r);
+  out.flush();
+  if (!out) return make_error("portal_csv.write_failed", "writing the CSV failed (disk full?)");
+  return {};
+}
+
+}  // namespace
+
+std::vector<Diagnostic> check_portal_records(std::span<const DeviceRecord> records) {
+  std::vector<Diagnostic> problems;
+  for (std::size_t n = 0; n < records.size(); ++n) {
+    const DeviceRecord& r = records[n];
+    const std::string who =
+        "record " + std::to_string(n + 1) + " (serial '" + r.serial_number + "')";
+    const std::array<Field, 4> fields{{{"Device Serial Number", &r.serial_number},
+                                       {"Windows Product ID", &r.windows_product_id},
+                                       {"Group Tag", &r.group_tag},
+                                       {"Assigned User", &r.assigned_user}}};
+    for (const auto& field : fields) {
+      if (auto problem = cell_problem(*field.value); !problem.empty()) {
+        problems.push_back(Diagnostic{r.source_file, r.source_line, std::string(field.name),
+                                      who + ": " + problem, Severity::kError});
+      }
+    }
+    if (r.serial_number.empty()) {
+      problems.push_back(Diagnostic{r.source_file, r.source_line, "Device Serial Number",
+                                    who + ": no serial number", Severity::kError});
+    }
+    if (r.hardware_hash.empty()) {
+      problems.push_back(
+          Diagnostic{r.source_file, r.source_line, "Hardware Hash",
+                     who + ": no hardware hash (the portal cannot register a "
+                           "device without one; partner-registered devices need no CSV)",
+                     Severity::kError});
+    }
+  }
+  return problems;
+}
+
+Status write_portal_csv(std::span<const DeviceRecord> records, std::ostream& out) {
+  if (auto problems = check_portal_records(records); !problems.empty()) {
+    return unfit_error(problems);
+  }
+  return write_rows(records, out);
+}
+
+std::filesystem::path portal_part_path(const std::filesystem::path& output, std::size_t part) {
+  std::string number = std::to_string(part);
+  if (number.size() < 3) number.insert(0, 3 - number.size(), '0');
+  std::filesystem::path name = output.stem();
+  name += "-" + number;
+  name += output.extension();
+  return output.parent_path() / name;
+}
+
+Result<std::vector<std::filesystem::path>> write_portal_csv_files(
+    std::span<const DeviceRecord> records, const std::filesystem::path& output,
+    std::size_t max_rows_per_file) {
+  if (auto problems = check_portal_records(records); !problems.empty()) {
+    return unfit_error(problems);
+  }
+  std::vector<std::filesystem::path> written;
+  const std::size_t per_file = max_rows_per_file == 0 ? records.size() : max_rows_per_file;
+  std::size_t start = 0;
+  std::size_t part = 1;
+  do {
+    const std::size_t count = std::min(per_file, records.size() - start);
+    const std::filesystem::path target =
+        max_rows_per_file == 0 ? output : portal_part_path(output, part);
+    auto file = OutputFile::create(target);
+    if (!file) return file.error();
+    // Rows go out in blocks: a large merge is never held whole in memory.
+    std::string block(kPortalHeader);
+    block += "\r\n";
+    for (const auto& r : records.subspan(start, count)) {
+      block += row_of(r);
+      if (block.size() >= kWriteBlock) {
+        if (auto st = file->write(block); !st) return st.error();
+        block.clear();
+      }
+    }
+    if (auto st = file->write(block); !st) return st.error();
+    if (auto st = file->commit(); !st) return st.error();
+    written.push_back(target);
+    start += count;
+    ++part;
+  } while (start < records.size());
+  return written;
+}
+
+}  // namespace hangar::core
