@@ -240,28 +240,7 @@ core::Result<std::vector<DeviceRow>> Store::tracked_devices() const {
 
 core::Status Store::transition(std::string_view serial, std::string_view new_state,
                                std::string_view reason, std::int64_t now_ms) {
-  if (!is_known_state(new_state)) return unknown_state(new_state);
-
-  std::lock_guard lock(mutex_);
-  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
-  if (!transaction) return std::move(transaction).error();
-  auto key = find_device_key(database_, serial);
-  if (!key) return std::move(key).error();
-  if (!*key) return device_not_found(serial);
-  if (auto status = execute(
-          database_,
-          "UPDATE devices SET state = ?1, state_changed_at = ?2, updated_at = ?2 WHERE id = ?3",
-          new_state, now_ms, (*key)->id);
-      !status) {
-    return status;
-  }
-  if (auto status =
-          append_history(database_, history_floor_, (*key)->id, std::string_view((*key)->state),
-                         new_state, unless_empty(reason), now_ms);
-      !status) {
-    return status;
-  }
-  return transaction->commit();
+  return change_device(serial, std::nullopt, new_state, reason, now_ms, {}, nullptr);
 }
 
 core::Status Store::change_device(std::string_view serial,
