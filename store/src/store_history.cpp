@@ -6,6 +6,21 @@ namespace hangar::store {
 
 using namespace detail;
 
+namespace {
+
+// The rows of one device's table (`sql` selects by device id, ?1), mapped by `map`; not_found
+// when no device has this serial.
+template <typename Map>
+auto device_rows(Database& database, std::string_view serial, std::string_view sql, Map map)
+    -> core::Result<std::vector<std::invoke_result_t<Map&, const Statement&>>> {
+  auto key = find_device_key(database, serial);
+  if (!key) return std::move(key).error();
+  if (!*key) return device_not_found(serial);
+  return query_all(database, sql, map, (*key)->id);
+}
+
+}  // namespace
+
 core::Result<std::vector<ChangeRow>> Store::changes_since(std::int64_t after_seq,
                                                           std::int64_t limit) const {
   std::lock_guard lock(mutex_);
@@ -31,19 +46,14 @@ core::Result<std::vector<HistoryRow>> Store::history(std::string_view serial) co
   // A read transaction gives both queries the same snapshot, even if another process writes.
   auto transaction = Transaction::begin(database_, TransactionMode::kDeferred);
   if (!transaction) return std::move(transaction).error();
-  auto key = find_device_key(database_, serial);
-  if (!key) return std::move(key).error();
-  if (!*key) return device_not_found(serial);
-  return query_all(
-      database_,
-      "SELECT id, device_id, from_state, to_state, reason, at FROM state_history "
-      "WHERE device_id = ?1 ORDER BY at, id",
-      [](const Statement& row) {
-        return HistoryRow{row.column_int64(0),         row.column_int64(1),
-                          row.column_optional_text(2), row.column_text(3),
-                          row.column_optional_text(4), row.column_int64(5)};
-      },
-      (*key)->id);
+  return device_rows(database_, serial,
+                     "SELECT id, device_id, from_state, to_state, reason, at FROM state_history "
+                     "WHERE device_id = ?1 ORDER BY at, id",
+                     [](const Statement& row) {
+                       return HistoryRow{row.column_int64(0),         row.column_int64(1),
+                                         row.column_optional_text(2), row.column_text(3),
+                                         row.column_optional_text(4), row.column_int64(5)};
+                     });
 }
 
 core::Status Store::record_group_correction(const GroupCorrection& correction) {
@@ -57,19 +67,15 @@ core::Status Store::record_group_correction(const GroupCorrection& correction) {
 
 core::Result<std::vector<GroupCorrection>> Store::group_corrections(std::string_view serial) const {
   std::lock_guard lock(mutex_);
-  auto key = find_device_key(database_, serial);
-  if (!key) return std::move(key).error();
-  if (!*key) return device_not_found(serial);
-  return query_all(
-      database_,
+  return device_rows(
+      database_, serial,
       "SELECT device_id, at, action, group_id, profile, reason FROM group_corrections "
       "WHERE device_id = ?1 ORDER BY at, id",
       [](const Statement& row) {
         return GroupCorrection{row.column_int64(0), row.column_int64(1),
                                row.column_text(2),  row.column_text(3),
                                row.column_text(4),  row.column_optional_text(5).value_or("")};
-      },
-      (*key)->id);
+      });
 }
 
 }  // namespace hangar::store
