@@ -102,7 +102,8 @@ core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const 
       }
       promise->set_value(std::move(delivered));
     } catch (const std::exception& e) {
-      promise->set_value(core::make_error("internal", std::string("delivery failed: ") + e.what()));
+      promise->set_value(
+          core::make_error(ipc::errc::kInternal, std::string("delivery failed: ") + e.what()));
     }
     return std::nullopt;
   };
@@ -112,10 +113,11 @@ core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const 
   }
   notify();
   if (result.wait_for(timeout) != std::future_status::ready) {
-    return core::make_error("timeout", "the delivery of " + serial +
-                                           " did not finish in time; it may still complete: check "
-                                           "`hangar show " +
-                                           serial + "`");
+    return core::make_error(ipc::errc::kTimeout,
+                            "the delivery of " + serial +
+                                " did not finish in time; it may still complete: check "
+                                "`hangar show " +
+                                serial + "`");
   }
   return result.get();
 }

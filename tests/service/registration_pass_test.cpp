@@ -222,6 +222,7 @@ TEST_F(RegistrationPassTest, ABadRecordIsIsolatedByHalvingTheBatch) {
   queue("H", 4);
   core::Error bad = core::make_error(
       cloud::kErrRejected, "Cannot convert the literal 'x' to the expected type 'Edm.Binary'");
+  cloud::set_failure(bad, cloud::Failure::kInvalidHash);
   bad.request_id = "req-1";
   // Whole batch refused, then halves: [H0,H1] fine, [H2,H3] refused, H2 fine, H3 refused.
   cloud_.import_failures = {bad};
@@ -229,6 +230,26 @@ TEST_F(RegistrationPassTest, ABadRecordIsIsolatedByHalvingTheBatch) {
   step();
   EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{2, 2}));
   EXPECT_EQ(count("registration_pending"), 4);
+}
+
+// Formerly a search of the message for "Edm.Binary": the cause the client classified decides
+// between "Hardware hash not valid" and "Unexpected error", whatever the text says.
+TEST_F(RegistrationPassTest, ARefusedHashFailsAsHashNotValidByItsCauseNotItsText) {
+  queue("J", 2);
+  core::Error hash =
+      core::make_error(cloud::kErrRejected, "POST ... answered HTTP 400: BadRequest");
+  cloud::set_failure(hash, cloud::Failure::kInvalidHash);
+  core::Error other = core::make_error(
+      cloud::kErrRejected, "POST ... answered HTTP 400: the text names 'Edm.Binary' by chance");
+  cloud::set_failure(other, cloud::Failure::kRejected);
+  config_.batch_size = 1;
+  cloud_.import_failures = {hash, other};
+  start();
+  run_for(10s);
+  EXPECT_EQ(count("registration_failed"), 2);
+  EXPECT_EQ(store_->get_device("J0")->failure_reason, "Hardware hash not valid");
+  const std::string other_reason = store_->get_device("J1")->failure_reason.value_or("");
+  EXPECT_EQ(other_reason.rfind("Unexpected error", 0), 0u) << other_reason;
 }
 
 TEST_F(RegistrationPassTest, ACutOffImportAnswerPutsTheBatchInDoubtAndItIsLookedUpNotSentAgain) {

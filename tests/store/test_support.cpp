@@ -1,6 +1,8 @@
 // Helpers shared by the store tests (see test_support.h).
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -67,6 +69,12 @@ NewDevice sample_device(std::string serial, std::int64_t created_at) {
   device.source_line = 7;
   device.created_at = created_at;
   return device;
+}
+
+std::unique_ptr<Store> open_or_die(const std::filesystem::path& path, StoreOptions options) {
+  auto store = Store::open(path, options);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  return store.ok() ? std::move(store).value() : nullptr;
 }
 
 }  // namespace hangar::store::testing

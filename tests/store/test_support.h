@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,5 +33,8 @@ void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8
 
 // A device with every optional field set, so round trips cover all columns.
 NewDevice sample_device(std::string serial, std::int64_t created_at = 1'700'000'000'000);
+
+// Opens (creating) a Store, failing the test with the error when it cannot; null then.
+std::unique_ptr<Store> open_or_die(const std::filesystem::path& path, StoreOptions options = {});
 
 }  // namespace hangar::store::testing

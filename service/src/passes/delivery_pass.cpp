@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "hangar/core/device.h"
+#include "hangar/ipc/protocol.h"
 #include "text_util.h"
 
 namespace hangar::service {
@@ -29,13 +30,14 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   auto device = ctx_.store.get_device(serial);
   if (!device) return device.error();
   if (device->delivered_at) {
-    return core::make_error("conflict", "device " + device->serial + " was already delivered to " +
-                                            device->delivered_to.value_or("?"));
+    return core::make_error(ipc::errc::kConflict, "device " + device->serial +
+                                                      " was already delivered to " +
+                                                      device->delivered_to.value_or("?"));
   }
   if (device->state != "ready_for_user" && device->state != "active" &&
       device->state != "inactive") {
     return core::make_error(
-        "conflict",
+        ipc::errc::kConflict,
         "device " + device->serial + " is not Ready for user yet (it is " +
             std::string(core::display_name(
                 core::parse_device_state(device->state).value_or(core::DeviceState::kQueued))) +
@@ -54,7 +56,7 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
     return not_now(user.error(), Lane::kDirectory);
   }
   if (!*user) {
-    return core::make_error("not_found",
+    return core::make_error(ipc::errc::kNotFound,
                             "no user " + upn + " in the tenant; check the spelling of the UPN");
   }
   std::vector<std::string> missing;
@@ -67,7 +69,7 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   if (!missing.empty()) {
     std::string list;
     for (const auto& sku : missing) list += (list.empty() ? "" : ", ") + sku;
-    return core::make_error("invalid_argument",
+    return core::make_error(ipc::errc::kInvalidArgument,
                             "user " + upn + " lacks " + std::to_string(missing.size()) +
                                 " required licence(s): " + list +
                                 "; assign them in the Microsoft 365 admin center, then deliver");
@@ -83,7 +85,8 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
     }
     if (!*found) {
       return core::make_error(
-          "not_found", "device " + device->serial + " is not in the tenant's Autopilot devices");
+          ipc::errc::kNotFound,
+          "device " + device->serial + " is not in the tenant's Autopilot devices");
     }
     cloud_id = (*found)->id;
   }

@@ -140,8 +140,7 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
         for (auto* half : {&batch, &second}) send(std::move(*half), now);
         return;
       }
-      const bool hash = error.message.find("Edm.Binary") != std::string::npos ||
-                        error.message.find("hardwareIdentifier") != std::string::npos;
+      const bool hash = cloud::failure_of(error) == cloud::Failure::kInvalidHash;
       const auto reason =
           hash ? core::FailureReason::kHardwareHashNotValid : core::FailureReason::kUnexpectedError;
       const std::string text = reason_text(reason, error.request_id);

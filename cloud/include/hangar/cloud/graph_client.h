@@ -1,6 +1,6 @@
 // The cloud interfaces (registration.h) over Microsoft Graph: OAuth2 client credentials with a
 // cached token, the Autopilot import endpoints, paging, and every HTTP answer mapped to one of
-// registration.h's error codes.
+// cloud_error.h's codes, with its cause classified once (classify_answer).
 #pragma once
 
 #include <chrono>
@@ -120,9 +120,5 @@ ImportRecord parse_import_record(const nlohmann::json& json);
 // scope naming Graph must use the national cloud's own Graph host (learn.microsoft.com
 // graph/sdks/national-clouds).
 std::string graph_scope_for(std::string_view graph_url);
-// The text of a Graph error body: "code: message", with Intune's JSON document in `message`
-// ({"_version": 3, "Message": "..."}) replaced by its Message; OAuth2 bodies as "error:
-// description"; anything else as its first 200 characters.
-std::string graph_error_text(std::string_view body);
 
 }  // namespace hangar::cloud

@@ -8,14 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "hangar/cloud/cloud_error.h"
 #include "hangar/core/result.h"
 
 namespace hangar::cloud {
 
-// Transport failures (never an HTTP status: a 500 is a response, not an error).
-inline constexpr char kErrNetwork[] = "network";  // refused, reset, DNS, dropped mid-answer
-inline constexpr char kErrTimeout[] = "timeout";  // no complete answer in time
-inline constexpr char kErrInsecureUrl[] = "insecure_url";  // http:// to a host that is not loopback
+// Transport failures are kErrNetwork, kErrTimeout and kErrInsecureUrl (cloud_error.h), never an
+// HTTP status: a 500 is a response, not an error.
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", "DELETE"

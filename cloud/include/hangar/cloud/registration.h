@@ -8,22 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "hangar/cloud/cloud_error.h"
 #include "hangar/core/device.h"
 #include "hangar/core/result.h"
 
 namespace hangar::cloud {
 
-// Error codes of every cloud call. The engine decides from them whether to retry.
-inline constexpr char kErrThrottled[] = "throttled";  // 429: wait Error::retry_after or back off
-inline constexpr char kErrTransient[] = "transient";  // 5xx, StorageError: retry with backoff
-inline constexpr char kErrAuth[] = "auth";            // credentials refused: needs the admin
-inline constexpr char kErrRejected[] = "rejected";    // 4xx about the request itself
-inline constexpr char kErrNotConfigured[] = "not_configured";
-// A write was answered 2xx but the answer was cut off or not JSON: the cloud may have done it. The
-// caller must find out (look the devices up) before it sends the same write again.
-inline constexpr char kErrInDoubt[] = "in_doubt";
-// kErrNetwork and kErrTimeout (http.h) mean the cloud could not be reached: the engine goes
-// offline.
+// Every cloud call fails with one of cloud_error.h's codes and causes: the engine decides from them
+// whether to retry; kErrNetwork and kErrTimeout mean the cloud could not be reached (offline).
 
 struct ImportItem {
   std::string serial;
@@ -100,7 +92,8 @@ struct ErrorMeaning {
   };
   Action action = Action::kFailed;
   core::FailureReason reason = core::FailureReason::kUnexpectedError;
-  std::string detail;  // "ZtdDeviceAssignedToOtherTenant (808)"
+  Failure failure = Failure::kImportFailed;  // classify_import_error's answer
+  std::string detail;                        // "ZtdDeviceAssignedToOtherTenant (808)"
 };
 ErrorMeaning interpret_import_error(std::optional<long long> code, std::string_view name);
 
@@ -167,7 +160,7 @@ class GroupCloud {
  public:
   virtual ~GroupCloud() = default;
   // Every device member of a group (paged, $select: id, deviceId). A group that does not exist
-  // is kErrRejected with http_status 404.
+  // fails with Failure::kNotFound (http_status 404).
   virtual core::Result<std::vector<DirectoryDevice>> list_group_devices(
       const std::string& group_id) = 0;
   // The device objects whose deviceId is one of `device_ids` (at most kMaxDeviceIdsPerLookup,

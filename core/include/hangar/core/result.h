@@ -23,10 +23,17 @@ struct Error {
   // The HTTP status of the peer's answer (0: none, e.g. the network failed), so a caller can tell
   // a request the service refuses (400, 500) from one it could not take now (429, 503).
   int http_status = 0;
+  // The peer's own error code (Graph's `error.code`, e.g. "Request_ResourceNotFound") and the
+  // client-request-id it echoed, for support and logs; empty when the peer gave none.
+  std::string remote_code;
+  std::string client_request_id;
+  // A finer classification set once by the layer that read the answer (cloud::Failure for cloud
+  // calls; 0: none), so no caller has to search `message` to tell one refusal from another.
+  int category = 0;
 };
 
 inline Error make_error(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), {}, std::nullopt, 0};
+  return Error{std::move(code), std::move(message), {}, std::nullopt, 0, {}, {}, 0};
 }
 
 template <typename T>

@@ -281,7 +281,8 @@ class Store {
 
   // `not_found` when no device has this serial.
   core::Result<DeviceRow> get_device(std::string_view serial) const;
-  // Moves a device to `new_state` and appends the history row in the same transaction.
+  // Moves a device to `new_state` and appends the history row in the same transaction (none when
+  // it is in that state already: a history row is a change).
   core::Status transition(std::string_view serial, std::string_view new_state,
                           std::string_view reason, std::int64_t now_ms);
   // The device's state changes, oldest first.

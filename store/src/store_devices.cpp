@@ -1,0 +1,371 @@
+// The Store's devices: queueing (the same device again, a conflict, a hash twin), listing, reading,
+// removing, and every change of a device's row and state with its history.
+#include <algorithm>
+#include <cctype>
+
+#include "hangar/core/hardware_hash.h"
+#include "store_rows.h"
+
+namespace hangar::store {
+
+using namespace detail;
+
+namespace {
+
+bool same_text_ignoring_case(const std::optional<std::string>& a,
+                             const std::optional<std::string>& b) {
+  const std::string& x = a ? *a : std::string();
+  const std::string& y = b ? *b : std::string();
+  return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](char c, char d) {
+    return std::tolower(static_cast<unsigned char>(c)) ==
+           std::tolower(static_cast<unsigned char>(d));
+  });
+}
+
+// " from file:line" for messages about a queued device, or "" when its origin is unknown.
+std::string origin(const std::optional<std::string>& file,
+                   const std::optional<std::int64_t>& line) {
+  if (!file || file->empty()) return {};
+  return " from " + *file + (line && *line > 0 ? ":" + std::to_string(*line) : std::string());
+}
+
+}  // namespace
+
+core::Result<std::int64_t> Store::insert_device(const NewDevice& device) {
+  auto results = insert_devices(std::span<const NewDevice>(&device, 1));
+  if (!results) return std::move(results).error();
+  InsertResult& result = results->front();
+  switch (result.outcome) {
+    case InsertOutcome::kInserted:
+      return result.id;
+    case InsertOutcome::kInvalid:
+      return core::make_error(kErrInvalidArgument, std::move(result.message));
+    case InsertOutcome::kAlreadyQueued:
+    case InsertOutcome::kConflict:
+      break;
+  }
+  return core::make_error(kErrConflict, std::move(result.message));
+}
+
+core::Result<std::vector<InsertResult>> Store::insert_devices(std::span<const NewDevice> devices) {
+  std::vector<InsertResult> results;
+  results.reserve(devices.size());
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  for (const NewDevice& device : devices) {
+    auto result = insert_locked(device);
+    if (!result) return std::move(result).error();
+    results.push_back(std::move(result).value());
+  }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  return results;
+}
+
+core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
+  // Checked here, not only by the schema, so the caller gets a message instead of a CHECK name.
+  if (device.serial.empty()) {
+    return InsertResult{InsertOutcome::kInvalid, 0, "a device needs a serial number"};
+  }
+  if (!is_known_state(device.state)) {
+    return InsertResult{InsertOutcome::kInvalid, 0, unknown_state(device.state).message};
+  }
+  const bool has_hash = device.hardware_hash && !device.hardware_hash->empty();
+
+  // The same serial: the same device again (idempotent re-import) or a conflict.
+  auto existing = query_one(
+      database_,
+      "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line "
+      "FROM devices WHERE serial = ?1",
+      [&](const Statement& row) {
+        const std::int64_t id = row.column_int64(0);
+        const auto hash = row.column_optional_blob(2);
+        const bool same =
+            has_hash ? (hash && *hash == *device.hardware_hash)
+                     : (!hash &&
+                        same_text_ignoring_case(row.column_optional_text(3), device.manufacturer) &&
+                        same_text_ignoring_case(row.column_optional_text(4), device.model));
+        const std::string where = origin(row.column_optional_text(6), row.column_optional_int64(7));
+        const std::string state = row.column_text(5);
+        if (same) {
+          return InsertResult{
+              InsertOutcome::kAlreadyQueued, id,
+              "serial " + device.serial + " is already queued" + where + " (state " + state + ")"};
+        }
+        return InsertResult{
+            InsertOutcome::kConflict, id,
+            "serial " + row.column_text(1) + " is already queued" + where + " with " +
+                (has_hash ? std::string(hash ? "a different hardware hash" : "no hardware hash")
+                          : std::string(hash ? "a hardware hash" : "another manufacturer/model")) +
+                " (state " + state + "); if this row is the right one, run `hangar remove " +
+                device.serial + "` and import it again"};
+      },
+      device.serial);
+  if (!existing) return std::move(existing).error();
+  if (*existing) return std::move(**existing);
+
+  std::optional<std::array<std::uint8_t, 16>> fingerprint;
+  if (has_hash) {
+    fingerprint = core::hash_fingerprint(*device.hardware_hash).bytes();
+    std::optional<InsertResult> twin;
+    auto status = run_statement(
+        database_,
+        "SELECT serial, hardware_hash, source_file, source_line FROM devices "
+        "WHERE hash_fingerprint = ?1",
+        bind_args(std::span<const std::uint8_t>(*fingerprint)), [&](const Statement& row) {
+          if (row.column_blob(1) != *device.hardware_hash) return true;
+          twin = InsertResult{
+              InsertOutcome::kConflict, 0,
+              "the same hardware hash is already queued under serial " + row.column_text(0) +
+                  origin(row.column_optional_text(2), row.column_optional_int64(3)) +
+                  "; one hash is one machine, so one of the two serials is wrong (the cloud would "
+                  "refuse the second with ZtdDeviceDuplicated)"};
+          return false;
+        });
+    if (!status) return std::move(status).error();
+    if (twin) return std::move(*twin);
+  }
+
+  const std::optional<std::span<const std::uint8_t>> fingerprint_bytes =
+      fingerprint ? std::optional<std::span<const std::uint8_t>>(*fingerprint) : std::nullopt;
+  if (auto status = execute(
+          database_,
+          "INSERT INTO devices (serial, product_id, hardware_hash, manufacturer, model, group_tag, "
+          "assigned_user, profile, state, source_file, source_line, partner_registered, "
+          "created_at, updated_at, state_changed_at, hash_fingerprint) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, ?14)",
+          device.serial, device.product_id, device.hardware_hash, device.manufacturer, device.model,
+          device.group_tag, device.assigned_user, device.profile, device.state, device.source_file,
+          device.source_line, static_cast<std::int64_t>(device.partner_registered ? 1 : 0),
+          device.created_at, fingerprint_bytes);
+      !status) {
+    return std::move(status).error();
+  }
+  const std::int64_t id = database_.last_insert_rowid();
+  if (auto status = append_history(database_, history_floor_, id, std::nullopt, device.state,
+                                   std::nullopt, device.created_at);
+      !status) {
+    return std::move(status).error();
+  }
+  return InsertResult{InsertOutcome::kInserted, id, {}};
+}
+
+core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& filter) const {
+  std::string sql = "SELECT " + device_columns(filter.with_hash) + " FROM devices WHERE id > ?1";
+  if (filter.state) sql += " AND state = ?2";
+  if (filter.profile) sql += " AND profile = ?3";
+  if (filter.changed_since) sql += " AND updated_at >= ?4";
+  sql += " ORDER BY id";
+  if (filter.limit > 0) sql += " LIMIT ?5";
+  // The optional clauses' parameters are bound only when their clause is in the statement.
+  const Binder bind = [&](Statement& query) -> core::Status {
+    if (auto status = query.bind(1, filter.after_id); !status) return status;
+    if (filter.state) {
+      if (auto status = query.bind(2, *filter.state); !status) return status;
+    }
+    if (filter.profile) {
+      if (auto status = query.bind(3, *filter.profile); !status) return status;
+    }
+    if (filter.changed_since) {
+      if (auto status = query.bind(4, *filter.changed_since); !status) return status;
+    }
+    if (filter.limit > 0) return query.bind(5, filter.limit);
+    return {};
+  };
+  std::lock_guard lock(mutex_);
+  return query_all_bound(database_, sql, bind, read_device);
+}
+
+core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  auto found =
+      query_one(database_, "SELECT " + device_columns(true) + " FROM devices WHERE serial = ?1",
+                read_device, serial);
+  if (!found) return std::move(found).error();
+  if (!*found) return device_not_found(serial);
+  DeviceRow device = std::move(**found);
+  if (device.state == "registration_pending") {
+    return core::make_error(
+        kErrConflict, "device " + device.serial +
+                          " is Registration Pending: the cloud is registering it now, so it "
+                          "cannot be removed; wait until it is Ready for user or Registration "
+                          "failed, then remove it");
+  }
+  // Its history goes with it; if that held the newest ids, they must not be handed out again.
+  auto newest = database_.query_int64("SELECT coalesce(max(id), 0) FROM state_history");
+  if (!newest) return std::move(newest).error();
+  const std::int64_t floor = std::max(history_floor_, *newest + 1);
+  if (floor != history_floor_) {
+    if (auto status = execute(database_,
+                              "INSERT INTO meta (key, value) VALUES ('history_floor', ?1) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                              std::to_string(floor));
+        !status) {
+      return std::move(status).error();
+    }
+  }
+  if (auto status = execute(database_, "DELETE FROM devices WHERE id = ?1", device.id); !status) {
+    return std::move(status).error();
+  }
+  if (auto status = transaction->commit(); !status) return std::move(status).error();
+  history_floor_ = floor;
+  return device;
+}
+
+core::Result<DeviceRow> Store::get_device(std::string_view serial) const {
+  std::lock_guard lock(mutex_);
+  auto found = query_one(
+      database_, "SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE serial = ?1",
+      read_device, serial);
+  if (!found) return std::move(found).error();
+  if (!*found) return device_not_found(serial);
+  return std::move(**found);
+}
+
+core::Result<std::vector<std::string>> Store::serials() const {
+  std::lock_guard lock(mutex_);
+  return query_all(database_, "SELECT lower(serial) FROM devices", column_text_0);
+}
+
+core::Result<std::vector<DeviceRow>> Store::tracked_devices() const {
+  std::lock_guard lock(mutex_);
+  return query_all(database_,
+                   "SELECT " + device_columns(false) +
+                       " FROM devices WHERE state IN ('ready_for_user', 'active', "
+                       "'inactive') ORDER BY id",
+                   read_device);
+}
+
+core::Status Store::transition(std::string_view serial, std::string_view new_state,
+                               std::string_view reason, std::int64_t now_ms) {
+  return change_device(serial, std::nullopt, new_state, reason, now_ms, {}, nullptr);
+}
+
+core::Status Store::change_device(std::string_view serial,
+                                  std::optional<std::string_view> from_state,
+                                  std::optional<std::string_view> new_state,
+                                  std::string_view reason, std::int64_t now_ms,
+                                  const std::string& set_sql,
+                                  const std::function<core::Status(Statement&)>& bind) {
+  if (new_state && !is_known_state(*new_state)) return unknown_state(*new_state);
+  std::lock_guard lock(mutex_);
+  auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
+  if (!transaction) return std::move(transaction).error();
+  auto key = find_device_key(database_, serial);
+  if (!key) return std::move(key).error();
+  if (!*key) return device_not_found(serial);
+  if (from_state && (*key)->state != *from_state) {
+    return core::make_error(kErrConflict, "device " + std::string(serial) + " is " + (*key)->state +
+                                              ", not " + std::string(*from_state));
+  }
+  std::string sql = "UPDATE devices SET updated_at = ?1";
+  if (new_state) sql += ", state = ?3, state_changed_at = ?1";
+  if (!set_sql.empty()) sql += ", " + set_sql;
+  sql += " WHERE id = ?2";
+  const Binder bind_update = [&](Statement& update) -> core::Status {
+    if (auto status = update.bind(1, now_ms); !status) return status;
+    if (auto status = update.bind(2, (*key)->id); !status) return status;
+    if (new_state) {
+      if (auto status = update.bind(3, *new_state); !status) return status;
+    }
+    return bind ? bind(update) : core::Status();
+  };
+  if (auto status = run_statement(database_, sql, bind_update, nullptr); !status) return status;
+  if (new_state && *new_state != (*key)->state) {
+    if (auto status =
+            append_history(database_, history_floor_, (*key)->id, std::string_view((*key)->state),
+                           *new_state, unless_empty(reason), now_ms);
+        !status) {
+      return status;
+    }
+  }
+  return transaction->commit();
+}
+
+core::Status Store::record_delivery(std::string_view serial, std::string_view user,
+                                    std::int64_t now_ms) {
+  return change_device(serial, std::nullopt, std::nullopt, {}, now_ms,
+                       "delivered_at = ?10, delivered_to = ?11, assigned_user = ?11",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, now_ms); !status) return status;
+                         return update.bind(11, user);
+                       });
+}
+
+core::Status Store::mark_registered(std::string_view serial, std::string_view cloud_device_id,
+                                    std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
+                       "cloud_device_id = ?10, import_record_id = NULL, last_error = NULL",
+                       [&](Statement& update) { return update.bind(10, cloud_device_id); });
+}
+
+core::Status Store::note_problem(std::string_view serial, std::string_view problem,
+                                 std::int64_t now_ms) {
+  return change_device(serial, std::nullopt, std::nullopt, {}, now_ms, "last_error = ?10",
+                       [&](Statement& update) { return update.bind(10, problem); });
+}
+
+core::Status Store::finish_registration(std::string_view serial, std::string_view state,
+                                        std::optional<std::string> failure_reason,
+                                        std::optional<std::string> detail,
+                                        std::optional<std::string> request_id,
+                                        std::string_view history_reason, std::int64_t now_ms) {
+  // From Queued too: a device the cloud refuses at upload never reaches Registration Pending.
+  return change_device(
+      serial, std::nullopt, state, history_reason, now_ms,
+      "in_flight_since = NULL, failure_reason = ?10, last_error = ?11, request_id = ?12, "
+      "next_attempt_at = NULL, pending_flagged_at = NULL",
+      [&](Statement& update) -> core::Status {
+        if (auto status = update.bind(10, failure_reason); !status) return status;
+        if (auto status = update.bind(11, detail); !status) return status;
+        return update.bind(12, request_id);
+      });
+}
+
+core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_at,
+                            std::string_view reason, std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", "queued", reason, now_ms,
+                       "import_id = NULL, import_record_id = NULL, in_flight_since = NULL, "
+                       "next_attempt_at = ?10, last_error = ?11, pending_flagged_at = NULL",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, next_attempt_at); !status) {
+                           return status;
+                         }
+                         return update.bind(11, reason);
+                       });
+}
+
+core::Status Store::flag_long_pending(std::string_view serial, std::int64_t now_ms) {
+  return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
+                       "pending_flagged_at = ?10",
+                       [&](Statement& update) { return update.bind(10, now_ms); });
+}
+
+core::Result<std::int64_t> Store::retry_failed(std::optional<std::string> serial,
+                                               std::int64_t now_ms) {
+  std::vector<std::string> serials;
+  if (serial) {
+    serials.push_back(*serial);
+  } else {
+    DeviceFilter filter;
+    filter.state = "registration_failed";
+    auto rows = list_devices(filter);
+    if (!rows) return std::move(rows).error();
+    for (const auto& row : *rows) serials.push_back(row.serial);
+  }
+  std::int64_t count = 0;
+  for (const auto& s : serials) {
+    auto status = change_device(
+        s, "registration_failed", "queued", "retry requested", now_ms,
+        "failure_reason = NULL, last_error = NULL, request_id = NULL, import_id = NULL, "
+        "import_record_id = NULL, in_flight_since = NULL, next_attempt_at = NULL, attempts = 0",
+        nullptr);
+    if (!status) return std::move(status).error();
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace hangar::store

@@ -1,0 +1,86 @@
+// The Store's shared row reading and history writing (store_rows.h).
+#include "store_rows.h"
+
+namespace hangar::store::detail {
+
+DeviceRow read_device(const Statement& row) {
+  DeviceRow device;
+  device.id = row.column_int64(0);
+  device.serial = row.column_text(1);
+  device.product_id = row.column_optional_text(2);
+  device.hardware_hash = row.column_optional_blob(3);
+  device.manufacturer = row.column_optional_text(4);
+  device.model = row.column_optional_text(5);
+  device.group_tag = row.column_optional_text(6);
+  device.assigned_user = row.column_optional_text(7);
+  device.profile = row.column_text(8);
+  device.state = row.column_text(9);
+  device.failure_reason = row.column_optional_text(10);
+  device.last_error = row.column_optional_text(11);
+  device.request_id = row.column_optional_text(12);
+  device.source_file = row.column_optional_text(13);
+  device.source_line = row.column_optional_int64(14);
+  device.partner_registered = row.column_int64(15) != 0;
+  device.import_id = row.column_optional_text(16);
+  device.cloud_device_id = row.column_optional_text(17);
+  device.attempts = row.column_int64(18);
+  device.next_attempt_at = row.column_optional_int64(19);
+  device.in_flight_since = row.column_optional_int64(20);
+  device.created_at = row.column_int64(21);
+  device.updated_at = row.column_int64(22);
+  device.state_changed_at = row.column_int64(23);
+  device.import_record_id = row.column_optional_text(24);
+  device.pending_flagged_at = row.column_optional_int64(25);
+  device.managed_device_id = row.column_optional_text(26);
+  device.enrollment_state = row.column_optional_text(27);
+  device.last_sync_at = row.column_optional_int64(28);
+  device.delivered_at = row.column_optional_int64(29);
+  device.delivered_to = row.column_optional_text(30);
+  device.azure_ad_device_id = row.column_optional_text(31);
+  return device;
+}
+
+std::string device_columns(bool with_hash) {
+  std::string columns(kDeviceColumns);
+  if (!with_hash) columns.replace(columns.find("hardware_hash"), 13, "NULL");
+  return columns;
+}
+
+core::Error unknown_state(std::string_view state) {
+  std::string known;
+  for (auto name : kDeviceStates) {
+    if (!known.empty()) known += ", ";
+    known += name;
+  }
+  return core::make_error(kErrInvalidArgument, "unknown device state \"" + std::string(state) +
+                                                   "\"; use one of " + known);
+}
+
+core::Error device_not_found(std::string_view serial) {
+  return core::make_error(kErrNotFound, "no device with serial " + std::string(serial) +
+                                            " is in the queue; check the serial, or import it "
+                                            "first");
+}
+
+core::Result<std::optional<DeviceKey>> find_device_key(Database& database,
+                                                       std::string_view serial) {
+  return query_one(
+      database, "SELECT id, state FROM devices WHERE serial = ?1",
+      [](const Statement& row) {
+        return DeviceKey{row.column_int64(0), row.column_text(1)};
+      },
+      serial);
+}
+
+core::Status append_history(Database& database, std::int64_t floor, std::int64_t device_id,
+                            std::optional<std::string_view> from_state, std::string_view to_state,
+                            std::optional<std::string_view> reason, std::int64_t at) {
+  return execute(
+      database,
+      "INSERT INTO state_history (id, device_id, from_state, to_state, reason, at) "
+      "VALUES (max(coalesce((SELECT max(id) FROM state_history), 0) + 1, ?6), ?1, ?2, ?3, ?4, "
+      "?5)",
+      device_id, from_state, to_state, reason, at, floor);
+}
+
+}  // namespace hangar::store::detail

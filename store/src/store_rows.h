@@ -1,0 +1,52 @@
+// What the Store's files share (store.cpp, store_devices.cpp, store_queue.cpp,
+// store_history.cpp): the device row's columns and reader, the device lookup inside a
+// transaction, the history writer and the errors every part names the same way.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hangar/store/query.h"
+#include "hangar/store/store.h"
+
+namespace hangar::store::detail {
+
+inline constexpr std::string_view kDeviceColumns =
+    "id, serial, product_id, hardware_hash, manufacturer, model, group_tag, assigned_user, "
+    "profile, state, failure_reason, last_error, request_id, source_file, source_line, "
+    "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
+    "in_flight_since, created_at, updated_at, state_changed_at, import_record_id, "
+    "pending_flagged_at, managed_device_id, enrollment_state, last_sync_at, delivered_at, "
+    "delivered_to, azure_ad_device_id";
+
+// One row selected with device_columns().
+DeviceRow read_device(const Statement& row);
+// The column list with or without the hash bytes (NULL in their place keeps read_device's indexes).
+std::string device_columns(bool with_hash);
+
+core::Error unknown_state(std::string_view state);
+core::Error device_not_found(std::string_view serial);
+
+// Empty text as NULL (an optional reason or error).
+inline std::optional<std::string_view> unless_empty(std::string_view text) {
+  return text.empty() ? std::nullopt : std::optional<std::string_view>(text);
+}
+
+// Looks up a device's id and state inside the caller's transaction.
+struct DeviceKey {
+  std::int64_t id = 0;
+  std::string state;
+};
+core::Result<std::optional<DeviceKey>> find_device_key(Database& database, std::string_view serial);
+
+// History ids are the event stream's sequence numbers (changes_since), so they must only grow.
+// SQLite gives a new row max(id) + 1, which would hand out again the ids of a removed device's
+// history if it held the newest rows: `floor` (Store::history_floor_) is the smallest id still
+// allowed, raised by remove_device().
+core::Status append_history(Database& database, std::int64_t floor, std::int64_t device_id,
+                            std::optional<std::string_view> from_state, std::string_view to_state,
+                            std::optional<std::string_view> reason, std::int64_t at);
+
+}  // namespace hangar::store::detail

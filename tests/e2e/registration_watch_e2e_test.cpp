@@ -1,0 +1,230 @@
+// End-to-end registration, continued: stopping while the cloud sits on a request, `hangar watch`
+// following live changes, replays and a new history, a slow subscriber's gap, and kill -9 during
+// uploads (checked with the simulator's own per-serial import counters).
+#include "registration_e2e_fixture.h"
+
+namespace hangar::test {
+namespace {
+
+// The parsed lines of a `hangar --json watch` output file (one JSON object a line).
+std::vector<Json> json_lines(const std::filesystem::path& path) {
+  std::vector<Json> lines;
+  std::istringstream text(read_file(path));
+  for (std::string line; std::getline(text, line);) {
+    if (!line.empty() && line.front() == '{') lines.push_back(Json::parse(line));
+  }
+  return lines;
+}
+
+// A stop while a cloud request is under way and the cloud does not answer (a silent proxy): the
+// request is cancelled, the service stops at once, and the batch is recovered by serial later.
+TEST_F(RegistrationE2E, StopsAtOnceWhileTheCloudSitsOnARequest) {
+  start_cloud({{"seed", 6}, {"faults", {{"latency_ms", 60'000}}}});
+  start_service();
+  ASSERT_EQ(hangar({"import", make_devices({"HUNG-:3"}).string(), "--profile", "standard"}).code,
+            0);
+  std::this_thread::sleep_for(1500ms);  // the token, then the import call: held for a minute
+  const auto asked = std::chrono::steady_clock::now();
+  service_->signal(SIGTERM);
+  const auto code = service_->wait(5s);
+  ASSERT_TRUE(code.has_value()) << "hangard still running 5 s after SIGTERM:\n"
+                                << read_file(dir_.path() / "hangard.out");
+  EXPECT_EQ(*code, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s);
+  EXPECT_NE(read_file(dir_.path() / "hangard.out").find("stopped cleanly"), std::string::npos);
+}
+
+// The same event-stream client as the tray's: a watcher that outlives its service and meets a
+// service with another data directory (a history that starts again at 1) says so and shows the
+// new history's changes instead of taking them for repeats.
+TEST_F(RegistrationE2E, WatchFollowsAServiceThatComesBackWithANewHistory) {
+  start_cloud({{"seed", 5}, {"time_scale", 600}, {"registration", {{"delay_seconds", 30}}}});
+  start_service();
+  ASSERT_EQ(hangar({"import", make_devices({"OLD-:3"}).string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+  Process watcher({kHangar, "--endpoint", endpoint_, "watch"}, dir_.path() / "watch.out");
+  const auto subscribed = std::chrono::steady_clock::now() + 15s;
+  while (status()["subscribers"] != 1 && std::chrono::steady_clock::now() < subscribed) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status()["subscribers"], 1) << read_file(dir_.path() / "watch.out");
+
+  service_->signal(SIGTERM);
+  ASSERT_TRUE(service_->wait(10s).has_value());
+  std::filesystem::rename(dir_.path() / "data", dir_.path() / "data-old");
+  start_service();  // a fresh data directory: its history starts again
+  ASSERT_EQ(hangar({"import", make_devices({"NEW-:1"}).string(), "--profile", "standard"}).code, 0);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string out;
+  while (std::chrono::steady_clock::now() < deadline) {
+    out = read_file(dir_.path() / "watch.out");
+    if (out.find("NEW-0001  Registration Pending -> Ready for user") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  watcher.signal(SIGTERM);
+  watcher.wait(5s);
+  EXPECT_NE(out.find("-- lost the service"), std::string::npos) << out;
+  EXPECT_NE(out.find("new history"), std::string::npos) << out;
+  EXPECT_NE(out.find("  #1  "), std::string::npos) << "the new history from its start:\n" << out;
+  EXPECT_NE(out.find("NEW-0001  (new) -> Queued"), std::string::npos) << out;
+  EXPECT_NE(out.find("NEW-0001  Registration Pending -> Ready for user"), std::string::npos) << out;
+}
+
+TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
+  start_cloud(
+      {{"seed", 4},
+       {"time_scale", 600},
+       {"registration", {{"delay_seconds", 30}}},
+       {"rules", {{{"serial_prefix", "OTHER-"}, {"error", "ZtdDeviceAssignedToOtherTenant"}}}}});
+  start_service();
+  Process watcher({kHangar, "--endpoint", endpoint_, "--json", "watch", "--count", "12"},
+                  dir_.path() / "watch.out");
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (status()["subscribers"] != 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status()["subscribers"], 1) << read_file(dir_.path() / "watch.out");
+
+  const auto csv = make_devices({"OK-:3", "OTHER-:1"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  // 4 devices x (queued, registration pending, ready or failed): the watcher exits after 12.
+  ASSERT_EQ(watcher.wait(90s), std::optional<int>(0)) << read_file(dir_.path() / "watch.out");
+  const auto live = json_lines(dir_.path() / "watch.out");
+  ASSERT_EQ(live.size(), 12u) << read_file(dir_.path() / "watch.out");
+  std::map<std::string, std::vector<std::string>> path_of;
+  std::int64_t previous = 0;
+  for (const auto& event : live) {
+    EXPECT_EQ(event["type"], "change");
+    EXPECT_GT(event["seq"].get<std::int64_t>(), previous) << "sequence numbers only grow";
+    previous = event["seq"].get<std::int64_t>();
+    EXPECT_GT(event["at"].get<std::int64_t>(), 0);
+    path_of[event["serial"]].push_back(event["to"]);
+    if (event["to"] == "registration_failed") {
+      EXPECT_EQ(event["reason"], "Device claimed by another organization") << event.dump();
+      EXPECT_EQ(event["from"], "registration_pending");
+    }
+  }
+  const std::vector<std::string> ready{"queued", "registration_pending", "ready_for_user"};
+  const std::vector<std::string> failed{"queued", "registration_pending", "registration_failed"};
+  EXPECT_EQ(path_of["OK-0001"], ready);
+  EXPECT_EQ(path_of["OK-0003"], ready);
+  EXPECT_EQ(path_of["OTHER-0001"], failed);
+
+  // The history is durable: the same changes again, from the start, and filtered.
+  auto replay = hangar({"--json", "watch", "--since", "0", "--count", "12"});
+  ASSERT_EQ(replay.code, 0) << replay.output;
+  std::vector<std::int64_t> live_seqs, replay_seqs;
+  for (const auto& event : live) live_seqs.push_back(event["seq"]);
+  std::istringstream lines(replay.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.front() == '{') replay_seqs.push_back(Json::parse(line)["seq"]);
+  }
+  EXPECT_EQ(replay_seqs, live_seqs);
+  auto readies = hangar({"watch", "--since", "0", "--state", "ready-for-user", "--count", "3"});
+  ASSERT_EQ(readies.code, 0) << readies.output;
+  EXPECT_NE(readies.output.find("OK-0002  Registration Pending -> Ready for user"),
+            std::string::npos)
+      << readies.output;
+  EXPECT_EQ(readies.output.find("queued"), std::string::npos) << readies.output;
+}
+
+TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse) {
+  start_cloud({{"seed", 6}, {"time_scale", 600}, {"registration", {{"delay_seconds", 30}}}});
+  const auto config = dir_.path() / "hangar.json";
+  {
+    std::ofstream out(config);
+    out << R"({"event_queue_size": 16})";
+  }
+  start_service({"--config", config.string()});
+  auto subscriber = ipc::Client::connect(endpoint_);
+  ASSERT_TRUE(subscriber.ok());
+  auto ack = subscriber->subscribe(std::nullopt, 60'000);
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  EXPECT_EQ((*ack)["subscribed"], true);
+
+  // The subscriber reads nothing while 1,000 devices are queued and registered: far more changes
+  // than its socket and its queue of 16 hold.
+  const auto csv = make_devices({"SLOW-:1000"});
+  auto imported = hangar({"import", csv.string(), "--profile", "standard"});
+  ASSERT_EQ(imported.code, 0) << imported.output;
+  const auto asked = std::chrono::steady_clock::now();
+  const Json during = status();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s) << "the service stalled";
+  EXPECT_EQ(during["subscribers"], 1);
+  std::this_thread::sleep_for(500ms);  // the feed has seen the import
+
+  std::uint64_t missed = 0;
+  std::int64_t shown = 0;
+  std::int64_t last_seq = (*ack)["seq"];
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (missed == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto event = subscriber->next_event(5s);
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    if ((*event)["type"] == "gap") {
+      missed = (*event)["missed"];
+      // The gap's seq is the newest change it stands for: the missed ones sit between the last
+      // change shown and it, and the next change shown follows it directly.
+      const std::int64_t through = (*event)["seq"];
+      EXPECT_EQ(through - last_seq, static_cast<std::int64_t>(missed));
+      last_seq = through;
+    } else if ((*event)["type"] == "change") {
+      EXPECT_GT((*event)["seq"].get<std::int64_t>(), last_seq);
+      last_seq = (*event)["seq"];
+      ++shown;
+    }
+  }
+  EXPECT_GT(missed, 0u) << "after " << shown << " changes";
+  EXPECT_LT(shown, 1000) << "the subscriber was sent everything; no gap was needed";
+  // After the gap the stream goes on: the registrations under way arrive as changes.
+  bool more = false;
+  for (int i = 0; i < 100 && !more; ++i) {
+    auto event = subscriber->next_event(10s);
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    if ((*event)["type"] == "gap") {  // still behind: another gap, again right after the last
+      const std::int64_t through = (*event)["seq"];
+      EXPECT_EQ(through - last_seq, (*event)["missed"].get<std::int64_t>());
+      last_seq = through;
+      continue;
+    }
+    if ((*event)["type"] != "change") continue;
+    EXPECT_EQ((*event)["seq"].get<std::int64_t>(), last_seq + 1) << "a change after the gap lost";
+    more = true;
+  }
+  EXPECT_TRUE(more);
+}
+
+TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
+  set_time_limit(std::chrono::seconds(150));  // twenty kill -9 rounds over 1,000 devices
+  start_cloud({{"seed", 5},
+               {"time_scale", 600},
+               {"registration", {{"delay_seconds", 30}}},
+               {"faults", {{"endpoints", {"graph"}}, {"latency_ms", 30}, {"jitter_ms", 30}}}});
+  // Batches of 50: 20 import calls, so the kills land in uploads as well as in polls.
+  start_service({"--batch-size", "50"});
+  const auto csv = make_devices({"CRASH-:1000"});
+  auto imported = hangar({"import", csv.string(), "--profile", "standard"});
+  ASSERT_EQ(imported.code, 0) << imported.output;
+
+  std::mt19937 rng(11);
+  const int rounds =
+      std::getenv("HANGAR_CRASH_ROUNDS") ? std::atoi(std::getenv("HANGAR_CRASH_ROUNDS")) : 20;
+  for (int round = 0; round < rounds; ++round) {
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
+    service_->signal(SIGKILL);
+    ASSERT_TRUE(service_->wait(10s).has_value());
+    start_service({"--batch-size", "50"});
+  }
+  ASSERT_TRUE(wait_final(180s)) << status().dump(2);
+  const Json s = status();
+  EXPECT_EQ(s["states"]["ready_for_user"], 1000) << s.dump(2);
+  const Json stats = cloud_stats();
+  EXPECT_TRUE(stats["imports"]["serials_imported_more_than_once"].empty())
+      << stats["imports"]["serials_imported_more_than_once"].dump();
+  EXPECT_EQ(stats["imports"]["by_serial"].size(), 1000u);
+  // At most 50 devices per call, so at least 20 import calls were made.
+  EXPECT_GE(stats["imports"]["calls"].get<int>(), 20);
+}
+
+}  // namespace
+}  // namespace hangar::test
