@@ -568,6 +568,30 @@ core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& fil
   return read_devices(*query);
 }
 
+core::Result<std::int64_t> Store::count_devices(const DeviceFilter& filter) const {
+  std::string sql = "SELECT count(*) FROM devices WHERE 1";
+  if (filter.state) sql += " AND state = ?1";
+  if (filter.profile) sql += " AND profile = ?2";
+  if (filter.changed_since) sql += " AND updated_at >= ?3";
+  std::lock_guard lock(mutex_);
+  auto query = database_.prepare(sql);
+  if (!query) return std::move(query).error();
+  if (filter.state) {
+    if (auto status = query->bind(1, *filter.state); !status) return std::move(status).error();
+  }
+  if (filter.profile) {
+    if (auto status = query->bind(2, *filter.profile); !status) return std::move(status).error();
+  }
+  if (filter.changed_since) {
+    if (auto status = query->bind(3, *filter.changed_since); !status) {
+      return std::move(status).error();
+    }
+  }
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  return *row ? query->column_int64(0) : std::int64_t{0};
+}
+
 core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
