@@ -44,6 +44,8 @@ constexpr std::size_t kTimeColumn = 3;
 
 }  // namespace
 
+std::string_view ellipsis() { return kEllipsis; }
+
 std::size_t display_width(std::string_view text) {
   std::size_t width = 0;
   for (const char c : text) {

@@ -18,6 +18,9 @@ using ListRow = std::array<std::string, kListColumns>;  // serial, state, profil
 // Characters as a terminal shows them: UTF-8 continuation bytes take no column.
 std::size_t display_width(std::string_view text);
 
+// What marks a cut value: U+2026, or "..." on Windows (whose console may not show UTF-8).
+std::string_view ellipsis();
+
 // `text` cut to at most `width` columns, its last one an ellipsis when anything was cut.
 std::string shorten(std::string_view text, std::size_t width);
 
