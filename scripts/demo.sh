@@ -2,19 +2,26 @@
 # The main job: install what is needed, build, then register a staging room's worth of devices
 # against the simulated cloud: hangar-cloudsim and hangard start on loopback, a realistic batch
 # (a few devices failing for each of the seed's reasons) is generated, validated and imported, and
-# live progress is shown until every device is Ready for user or failed with its reason.
+# live progress is shown until every device is Ready for user or failed with its reason. Both
+# keep running afterwards, so the commands it suggests work; it prints how to stop them.
+# HANGAR_DEMO_BIN=DIR uses the binaries already built in DIR (no install, no build);
+# HANGAR_DEMO_DIR=DIR puts everything in DIR instead of a new temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-bash scripts/setup-deps.sh
-cmake --preset linux-release >/dev/null
-cmake --build --preset linux-release -j "$(nproc)" --target hangard hangar hangar-cloudsim hangar-devicegen
-
-BIN=$ROOT/build/linux-release/bin
+if [ -n "${HANGAR_DEMO_BIN:-}" ]; then
+  BIN=$(cd "$HANGAR_DEMO_BIN" && pwd)
+else
+  bash scripts/setup-deps.sh
+  cmake --preset linux-release >/dev/null
+  cmake --build --preset linux-release -j "$(nproc)" --target hangard hangar hangar-cloudsim hangar-devicegen
+  BIN=$ROOT/build/linux-release/bin
+fi
 DEMO=${HANGAR_DEMO_DIR:-$(mktemp -d /tmp/hangar-demo.XXXXXX)}
 mkdir -p "$DEMO"
 export HANGAR_ENDPOINT="$DEMO/run/hangar.sock"
 pids=()
+# A demo that fails stops what it started; one that succeeds leaves both running (see the end).
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -84,6 +91,21 @@ echo
 echo "demo: the devices that failed, with the seed's reasons:"
 "$BIN/hangar" list --state registration-failed
 echo
+# The service and the simulated cloud stay up for the commands below; stop.sh ends them.
+cat >"$DEMO/stop.sh" <<STOP
+#!/usr/bin/env bash
+# Stops the demo's service (hangard, pid ${pids[1]}) and simulated cloud (pid ${pids[0]}).
+kill ${pids[1]} ${pids[0]} 2>/dev/null || true
+echo "demo: stopped hangard and hangar-cloudsim"
+STOP
+chmod +x "$DEMO/stop.sh"
+trap - EXIT
 echo "demo: done. Everything is in $DEMO (the queue: $DEMO/data/hangar.db)."
-echo "demo: look next with   HANGAR_ENDPOINT=$HANGAR_ENDPOINT $BIN/hangar list"
-echo "demo:                  HANGAR_ENDPOINT=$HANGAR_ENDPOINT $BIN/hangar show REUSED-0001"
+echo "demo: hangard (pid ${pids[1]}) and hangar-cloudsim (pid ${pids[0]}) are still running, so"
+echo "demo: you can look next with"
+echo "  export HANGAR_ENDPOINT=$HANGAR_ENDPOINT"
+echo "  $BIN/hangar list"
+echo "  $BIN/hangar show REUSED-0001"
+echo "  $BIN/hangar watch --from-seq 0 --count 20"
+echo "demo: when you are done, stop them with"
+echo "  bash $DEMO/stop.sh"

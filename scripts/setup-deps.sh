@@ -10,6 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev lld
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
   wine wine64 wixl msitools xvfb xauth imagemagick xdotool libnotify-dev dpkg-dev xz-utils procps curl
+  tmux
 )
 
 need_root() { if [ "$(id -u)" -ne 0 ]; then echo "setup-deps: run as root (or via sudo)" >&2; exit 2; fi; }

@@ -149,6 +149,13 @@ void print_device(std::ostream& out, const core::CapturedDevice& device,
   for (const auto& note : device.notes) out << "  note: " << note << "\n";
 }
 
+// The seed's warning, after every capture: the device must not start Windows setup before it is
+// registered, or it has to be reset or reimaged.
+constexpr std::string_view kPowerWarning =
+    "IMPORTANT: shut this device down now (shutdown -s -t 0) and do not power it on again until "
+    "its registration is complete (hangar list --state ready shows it): if it starts the setup "
+    "experience first, you'll have to reset or reimage it.";
+
 // Collects the JSON report (or prints text as it goes) and produces the exit code.
 class Report {
  public:
@@ -191,6 +198,7 @@ class Report {
   }
 
   int finish_ok() {
+    close_with_warning(out_);
     if (json_) {
       json_report_["ok"] = true;
       out_ << json_report_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -198,18 +206,35 @@ class Report {
     return kOk;
   }
 
+  // Whether the device's row is on disk in at least one file (said at the end, either way).
+  bool saved_any = false;
+
   int fail(const core::Error& error) {
     if (json_) {
+      close_with_warning(out_);
       json_report_["ok"] = false;
       json_report_["error"] = Json{{"code", error.code}, {"message", error.message}};
       out_ << json_report_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       err_ << "hangar capture: " << error.message << "\n";
+      close_with_warning(err_);
     }
     return kFailed;
   }
 
  private:
+  // The last words, success or not: whether anything was saved, then the seed's warning.
+  void close_with_warning(std::ostream& text_out) {
+    if (json_) {
+      json_report_["saved"] = saved_any;
+      json_report_["warning"] = std::string(kPowerWarning);
+      return;
+    }
+    text_out << (saved_any ? "Saved: yes (the file(s) above).\n"
+                           : "Saved: NOTHING was saved for this device.\n")
+             << kPowerWarning << "\n";
+  }
+
   bool json_;
   std::ostream& out_;
   std::ostream& err_;
@@ -314,6 +339,7 @@ int run_capture(const std::vector<std::string>& args, bool json, std::ostream& o
       return report.fail(error);
     }
     report.saved(*appended);
+    report.saved_any = true;
     saved.push_back(std::move(appended).value());
   }
 

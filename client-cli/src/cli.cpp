@@ -6,6 +6,8 @@
 #include "cli_common.h"
 #include "config_cmds.h"
 #include "hangar/ipc/device_wire.h"
+#include "help.h"
+#include "suggest.h"
 
 #include <chrono>
 #include <functional>
@@ -35,6 +37,7 @@ namespace hangar::cli {
 namespace {
 
 std::string usage_text();
+std::vector<std::string_view> command_names();
 int run_with(const std::vector<std::string>& args, std::istream* in, std::ostream& out,
              std::ostream& err);
 
@@ -70,7 +73,11 @@ constexpr std::string_view kHashFileHelp =
 constexpr std::string_view kStrictHelp =
     "  --strict              refuse a row whose serial differs from its hash's, Excel's\n"
     "                        doing or not, instead of using the hash's serial (or warning)\n"
-    "  --expect-build BUILD  warn about devices captured on another OS build (22631, ...)\n";
+    "  --expect-build BUILD  the image's OS build (22631, 22631.2861, 10.0.22631): devices\n"
+    "                        captured on another are summed up per build with their first\n"
+    "                        serials; validate fails, merge leaves them out and import\n"
+    "                        refuses them (each named with the reason)\n"
+    "  --allow-build-mismatch  accept those devices all the same\n";
 
 const std::string& validate_help() {
   static const std::string text =
@@ -78,7 +85,9 @@ const std::string& validate_help() {
       "\nEvery problem is printed as file:line: error|warning: column: reason, then the OS\n"
       "builds found in the hashes and a summary; --json gives the same per row (with\n"
       "serial_in_file where the hash's serial replaced the file's). Needs no service.\n\n" +
-      std::string(kStrictHelp) + "exit code: 0 no invalid row and no error, 1 otherwise\n";
+      std::string(kStrictHelp) +
+      "exit code: 0 no invalid row, no error and no OS build mismatch (unless allowed), 1\n"
+      "otherwise\n";
   return text;
 }
 
@@ -89,8 +98,14 @@ const std::string& merge_help() {
       "input was: Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assigned\n"
       "User, commas, ASCII, no quotes, CRLF (with the hash's serial where Excel had changed\n"
       "the file's). Needs no service.\n\n"
-      "  -o, --output OUT      the merged file (OUT-001.csv, OUT-002.csv, ... with --split)\n"
-      "  --split N             at most N rows a file (the portal takes 500)\n" +
+      "It prints the OS builds in the hashes, as validate does, and counts that add up: rows\n"
+      "read = written + duplicates + invalid + unfit for the portal's format + on another OS\n"
+      "build.\n\n"
+      "  -o, --output OUT      the merged file: OUT itself for up to 500 rows, else OUT-001.csv,\n"
+      "                        OUT-002.csv, ... beside it, 500 rows each (the portal's limit)\n"
+      "  --split N             at most N rows a file, always numbered (OUT-001.csv, ...)\n"
+      "  --no-split            one file, however many rows (the portal refuses more than 500)\n"
+      "  --group-tag TAG       the group tag for rows without one\n" +
       std::string(kStrictHelp) + "exit code: 0 every row written, 1 rows left out or errors\n";
   return text;
 }
@@ -114,18 +129,20 @@ const std::vector<Command>& commands() {
       {"version", "", "show the client's and the service's versions", cmd_version},
       {"ping", "", "check that the service answers, and how fast", cmd_ping},
       {"status", "", "service version, uptime and queue depth", cmd_status},
-      {"validate", "FILE... [--strict] [--expect-build BUILD]",
+      {"validate", "FILE... [--strict] [--expect-build BUILD [--allow-build-mismatch]]",
        "check hash CSV files offline (any Excel save, any locale): every problem with file:line "
        "and field",
        cmd_validate, validate_help()},
-      {"merge", "FILE... -o OUT [--split N] [--strict] [--expect-build BUILD]",
+      {"merge",
+       "FILE... -o OUT [--split N | --no-split] [--group-tag TAG] [--strict] [--expect-build "
+       "BUILD [--allow-build-mismatch]]",
        "merge hash files into the portal's upload format, duplicates removed", cmd_merge,
        merge_help()},
       {"import",
        "FILE... --profile standard|sensitive-data|power-user [--group-tag TAG] [--user UPN] "
-       "[--strict] [--expect-build BUILD]",
+       "[--strict] [--expect-build BUILD [--allow-build-mismatch]]",
        "validate hash files and queue their devices for registration", cmd_import, import_help()},
-      {"list", "[--state S] [--profile P] [--since T] [--limit N]",
+      {"list", "[--state S] [--profile P] [--since T] [--limit N] [--wide]",
        "list devices (--state ready-for-user: the hand-off list)", cmd_list},
       {"show", "SERIAL", "one device: record, hash summary, state history, last error", cmd_show},
       {"deliver", "SERIAL --user UPN",
@@ -133,7 +150,7 @@ const std::vector<Command>& commands() {
        cmd_deliver},
       {"remove", "SERIAL", "take a device out of the queue (not while Registration Pending)",
        cmd_remove},
-      {"export", "--format csv|json [-o FILE] [--state S]",
+      {"export", "[--format csv|json] [-o FILE] [--state S] [--profile P] [--since T]",
        "write the queue as a portal CSV or as JSON", cmd_export},
       {"retry", "SERIAL | --failed", "queue failed devices for registration again", cmd_retry},
       {"pause", "", "stop uploading to the cloud (devices stay queued)", cmd_pause},
@@ -144,7 +161,9 @@ const std::vector<Command>& commands() {
        "add devices a partner registered with our group tag, refresh activity, and put devices "
        "back in their profile's group (profile_groups)",
        cmd_sync},
-      {"watch", "[--state S] [--since SEQ] [--count N] [--heartbeat-ms MS] [--no-reconnect]",
+      {"watch",
+       "[--state S] [--since T | --from-seq N] [--count N] [-v] [--heartbeat-ms MS] "
+       "[--no-reconnect]",
        "print device state changes live (Ctrl-C to stop)", cmd_watch},
       {"capture", "[--output DIR] [--combined FILE] [--group-tag TAG] [--user UPN] [--no-queue]",
        "read this device's hash (Windows, as administrator) into a CSV and queue it", cmd_capture},
@@ -158,6 +177,13 @@ const std::vector<Command>& commands() {
   return table;
 }
 
+std::vector<std::string_view> command_names() {
+  std::vector<std::string_view> names;
+  for (const auto& c : commands()) names.push_back(c.name);
+  names.push_back("help");
+  return names;
+}
+
 std::string usage_text() {
   std::ostringstream s;
   s << "usage: hangar [--endpoint ENDPOINT] [--json] [--timeout SECONDS] COMMAND [ARGS]\n\n"
@@ -167,11 +193,12 @@ std::string usage_text() {
     if (!c.synopsis.empty()) s << " " << c.synopsis;
     s << "\n      " << c.summary << "\n";
   }
-  s << "  help [COMMAND]\n      show this help, or a command's (also: hangar COMMAND --help)\n\n"
+  s << "  help [COMMAND]\n      show this help, or a command's options and examples (also: "
+       "hangar COMMAND --help)\n\n"
        "validate and merge work offline; the other commands talk to the service.\n"
        "states: "
     << core::accepted_state_names()
-    << " (any case; spaces, - or _ between words)\n"
+    << " (any case; spaces, - or _ between words, or none)\n"
        "environment: HANGAR_ENDPOINT (default "
     << core::default_endpoint()
     << ")\n"
@@ -243,16 +270,19 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
     rest.erase(rest.begin());
   }
   if (help) {
-    // `hangar validate --help`, `hangar help validate`: that command's help, where it has one.
-    for (const auto& c : commands()) {
-      if (rest.empty() || c.name != rest.front() || c.details.empty()) continue;
-      out << "usage: hangar " << c.name << " " << c.synopsis << "\n\n"
-          << c.summary << ".\n\n"
-          << c.details;
+    // `hangar validate --help`, `hangar help validate`: that command's help.
+    if (rest.empty() || rest.front() == "help") {
+      out << usage_text();
       return kOk;
     }
-    out << usage_text();
-    return kOk;
+    for (const auto& c : commands()) {
+      if (c.name != rest.front()) continue;
+      print_command_help(c, out);
+      return kOk;
+    }
+    err << "hangar help: unknown command \"" << rest.front() << "\""
+        << did_you_mean(rest.front(), command_names()) << "\nrun `hangar help` for the commands\n";
+    return kUsage;
   }
   if (rest.empty()) {
     err << usage_text();
@@ -262,10 +292,17 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
     if (c.name == rest.front()) {
       std::vector<std::string> command_args(rest.begin() + 1, rest.end());
       globals.command = std::string(c.name);
+      // A command that takes nothing says so, rather than ignoring what was typed.
+      if (c.synopsis.empty() && !command_args.empty()) {
+        return usage_error(io, c.name,
+                           "takes no arguments, not \"" + command_args.front() + "\"" +
+                               did_you_mean(command_args.front(), command_names()));
+      }
       return c.run(globals, command_args, io);
     }
   }
-  err << "hangar: unknown command \"" << rest.front() << "\"\n\n" << usage_text();
+  err << "hangar: unknown command \"" << rest.front() << "\""
+      << did_you_mean(rest.front(), command_names()) << "\nrun `hangar help` for the commands\n";
   return kUsage;
 }
 

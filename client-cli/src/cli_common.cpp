@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "hangar/ipc/protocol.h"
+#include "suggest.h"
 
 namespace hangar::cli {
 
@@ -125,7 +126,10 @@ core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
     } else if (switch_flags.count(name) && eq == std::string::npos) {
       parsed.switches.insert(name);
     } else {
-      return core::make_error("usage", "unknown option \"" + arg + "\"");
+      std::vector<std::string_view> known(value_flags.begin(), value_flags.end());
+      known.insert(known.end(), switch_flags.begin(), switch_flags.end());
+      return core::make_error("usage",
+                              "unknown option \"" + arg + "\"" + did_you_mean(name, known));
     }
   }
   return parsed;

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "build_check.h"
 #include "cli_common.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/portal_csv.h"
@@ -112,7 +113,7 @@ void write_array(std::size_t count, const Element& element, std::ostream& out) {
 }  // namespace
 
 int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--expect-build"}, {"--strict"});
+  auto parsed = parse_args(args, {"--expect-build"}, {"--strict", "--allow-build-mismatch"});
   if (!parsed) return usage_error(io, "validate", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "validate", "name one or more CSV files");
   const auto files = to_paths(parsed->positional);
@@ -120,11 +121,16 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
   const auto& validator = validated.validator;
   const auto summary = validator.summary();
   const auto builds = builds_of(validator);
+  const bool allow_mismatch = parsed->has("--allow-build-mismatch");
+  const auto mismatches = build_mismatches(validator, parsed->value("--expect-build").value_or(""));
+  const bool ok = !failed(summary) && (mismatches.empty() || allow_mismatch);
   if (g.json) {
     // A record per row (a million rows make a million): written one at a time, never held as one
     // document. The text is what Json::dump(2) of the whole would be, keys in its (sorted) order.
-    io.out << "{\n  \"files\": " << validated.files_read
-           << ",\n  \"ok\": " << (failed(summary) ? "false" : "true") << ",\n  \"os_builds\": ";
+    io.out << "{\n  \"build_mismatches\": ";
+    write_indented(build_mismatches_json(mismatches, allow_mismatch), 2, io.out);
+    io.out << ",\n  \"files\": " << validated.files_read
+           << ",\n  \"ok\": " << (ok ? "true" : "false") << ",\n  \"os_builds\": ";
     write_indented(Json(builds), 2, io.out);
     io.out << ",\n  \"problems\": ";
     write_array(
@@ -151,19 +157,31 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
   } else {
     print_diagnostics(validator.diagnostics(), io.out);
     print_builds(builds, io.out);
+    print_build_mismatches(mismatches,
+                           allow_mismatch
+                               ? "allowed (--allow-build-mismatch): they count as valid"
+                               : "validate fails (exit 1) unless --allow-build-mismatch; import "
+                                 "refuses these devices and merge leaves them out",
+                           io.out);
     print_summary(summary, validated.files_read, io.out);
   }
-  return failed(summary) ? kFailed : kOk;
+  return ok ? kOk : kFailed;
 }
 
 int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"-o", "--output", "--split", "--expect-build"}, {"--strict"});
+  auto parsed = parse_args(args, {"-o", "--output", "--split", "--expect-build", "--group-tag"},
+                           {"--strict", "--no-split", "--allow-build-mismatch"});
   if (!parsed) return usage_error(io, "merge", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "merge", "name one or more CSV files");
   auto output = parsed->value("-o");
   if (!output) output = parsed->value("--output");
   if (!output || output->empty()) return usage_error(io, "merge", "-o OUT names the merged file");
-  std::size_t split = 0;
+  // The portal takes 500 rows a file: split there unless told otherwise.
+  std::size_t split = core::kPortalMaxRows;
+  if (parsed->has("--no-split") && parsed->value("--split")) {
+    return usage_error(io, "merge", "--split N and --no-split exclude each other");
+  }
+  if (parsed->has("--no-split")) split = 0;
   if (auto text = parsed->value("--split")) {
     try {
       std::size_t used = 0;
@@ -184,9 +202,27 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto& validator = validated.validator;
 
   // Rows the portal's format cannot carry (no hash, a comma, non-ASCII) are left out and named.
+  const std::string group_tag = parsed->value("--group-tag").value_or("");
+  if (!group_tag.empty()) {
+    for (auto& record : validated.accepted) {
+      if (record.group_tag.empty()) record.group_tag = group_tag;
+    }
+  }
   auto unfit = core::check_portal_records(validated.accepted);
+  const bool allow_mismatch = parsed->has("--allow-build-mismatch");
+  const auto mismatches = build_mismatches(validator, parsed->value("--expect-build").value_or(""));
+  std::set<std::string> wrong_build;  // locations of the devices on another build, left out
+  if (!allow_mismatch) {
+    for (std::size_t i = 0; i < validator.size(); ++i) {
+      if (is_build_mismatch(validator, i, mismatches.expected)) {
+        wrong_build.insert(validator.location(i));
+      }
+    }
+  }
   std::vector<core::DeviceRecord> rows;
   rows.reserve(validated.accepted.size());
+  std::size_t unfit_rows = 0;
+  std::size_t wrong_build_rows = 0;
   {
     std::set<std::string> unfit_locations;
     for (const auto& d : unfit) {
@@ -194,15 +230,27 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
       validator.add_diagnostic(d);
     }
     for (auto& record : validated.accepted) {
-      if (!unfit_locations.count(record.source_file + ":" + std::to_string(record.source_line))) {
+      const std::string location = record.source_file + ":" + std::to_string(record.source_line);
+      if (unfit_locations.count(location)) {
+        ++unfit_rows;
+      } else if (wrong_build.count(record.location())) {
+        ++wrong_build_rows;
+      } else {
         rows.push_back(std::move(record));
       }
     }
   }
   const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
+  // By default the parts are numbered only when there is more than one: OUT itself for up to
+  // 500 rows, OUT-001.csv, OUT-002.csv, ... beyond. --split N always numbers them.
+  if (!parsed->value("--split") && rows.size() <= split) split = 0;
   auto written = core::write_portal_csv_files(rows, out_path, split);
   const auto summary = validator.summary();
   const std::size_t left_out = summary.records - summary.duplicates - rows.size();
+  // Every row read is one of these, so the counts add up to what was read.
+  const Json counts{{"read", summary.records},          {"written", rows.size()},
+                    {"duplicates", summary.duplicates}, {"invalid", summary.invalid},
+                    {"unfit_for_portal", unfit_rows},   {"other_os_build", wrong_build_rows}};
   if (g.json) {
     Json problems = Json::array();
     for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
@@ -214,6 +262,9 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
                {"rows_written", written ? rows.size() : 0},
                {"left_out", left_out},
                {"files", std::move(files_json)},
+               {"counts", counts},
+               {"os_builds", Json(builds_of(validator))},
+               {"build_mismatches", build_mismatches_json(mismatches, allow_mismatch)},
                {"summary", summary_json(summary)},
                {"problems", std::move(problems)}};
     if (!written)
@@ -221,9 +272,21 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
     io.out << json_text(reply) << "\n";
   } else {
     print_diagnostics(validator.diagnostics(), io.out);
+    print_builds(builds_of(validator), io.out);
+    print_build_mismatches(mismatches,
+                           allow_mismatch ? "written all the same (--allow-build-mismatch)"
+                                          : "left out of the merge (--allow-build-mismatch to "
+                                            "keep them)",
+                           io.out);
     print_summary(summary, validated.files_read, io.out);
+    io.out << summary.records << " row(s) read = " << rows.size() << " written + "
+           << summary.duplicates << " duplicate(s) + " << summary.invalid << " invalid + "
+           << unfit_rows << " unfit for the portal's format + " << wrong_build_rows
+           << " on another OS build\n";
     if (written) {
-      io.out << "wrote " << rows.size() << " device(s) to " << written->size() << " file(s):";
+      io.out << "wrote " << rows.size() << " device(s) to " << written->size() << " file(s)"
+             << (written->size() > 1 ? " of at most " + std::to_string(split) + " rows" : "")
+             << ":";
       for (const auto& p : *written) io.out << " " << core::path_to_utf8(p);
       io.out << "\n";
       if (left_out > 0) {
@@ -262,8 +325,8 @@ void show_progress(const ImportTotals& totals, Io& io, bool final_line) {
 }  // namespace
 
 int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed =
-      parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"}, {"--strict"});
+  auto parsed = parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"},
+                           {"--strict", "--allow-build-mismatch"});
   if (!parsed) return usage_error(io, "import", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "import", "name one or more CSV files");
   auto profile_text = parsed->value("--profile");
@@ -282,6 +345,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       parsed->value("--group-tag").value_or(std::string(core::kDefaultGroupTag));
   const std::string user = parsed->value("--user").value_or("");
   const auto options = validation_options(*parsed);
+  const bool allow_mismatch = parsed->has("--allow-build-mismatch");
+  BuildMismatches refused_builds;  // devices on another OS build, not sent
+  refused_builds.expected = options.expect_build;
 
   // Fail fast, before reading anything, when nobody listens.
   auto client = connect(g);
@@ -364,6 +430,18 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     while (auto record = reader->next()) {
       const std::size_t index = validator.add(*record);
       if (!validator.accepted(index)) continue;
+      if (!allow_mismatch && is_build_mismatch(validator, index, options.expect_build)) {
+        // Another image than the staging room's: not registered until someone looks.
+        const std::string build(validator.os_build(index));
+        refused_builds.add(build, validator.serial(index));
+        totals.problems.push_back(
+            {{"location", validator.location(index)},
+             {"serial", std::string(validator.serial(index))},
+             {"reason", "captured on OS build " + build + ", not the expected " +
+                            options.expect_build +
+                            ": not imported (check the image, or --allow-build-mismatch)"}});
+        continue;
+      }
       core::DeviceRecord& device = record->device;
       validator.apply_corrections(index, device);  // the hash's serial where Excel changed it
       device.profile = *profile;
@@ -397,7 +475,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
   }
   const auto summary = validator.summary();
-  const std::size_t local_rejected = summary.invalid;
+  const std::size_t local_rejected = summary.invalid + refused_builds.total;
   const bool ok =
       !service_error && local_rejected == 0 && totals.rejected == 0 && summary.errors == 0;
   if (g.json) {
@@ -410,6 +488,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
                {"rejected", local_rejected + totals.rejected},
                {"problems", std::move(problems)},
                {"service_problems", totals.problems},
+               {"build_mismatches", build_mismatches_json(refused_builds, allow_mismatch)},
                {"notes", notes}};
     if (service_error) {
       reply["error"] = {{"code", service_error->code}, {"message", service_error->message}};
@@ -422,6 +501,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << p.value("reason", "") << "\n";
     }
     for (const auto& note : notes) io.out << note << "\n";
+    print_build_mismatches(refused_builds, "these devices were not imported", io.out);
     io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
            << totals.already_queued + summary.duplicates << " already queued, "
            << local_rejected + totals.rejected << " rejected\n";

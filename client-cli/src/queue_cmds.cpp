@@ -12,6 +12,7 @@
 #include "hangar/core/output_file.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/portal_csv.h"
+#include "list_view.h"
 
 namespace hangar::cli {
 
@@ -52,8 +53,9 @@ core::Result<Json> list_request(const ParsedArgs& parsed) {
 }
 
 // Calls `list` page after page until `limit` rows (0: all) or the end, handing each row to `sink`.
+// `total`, when given, receives how many devices match in all (the first page's count).
 int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
-                    const std::function<void(const Json&)>& sink) {
+                    const std::function<void(const Json&)>& sink, std::int64_t* total = nullptr) {
   auto client = connect(g);
   if (!client) return report_error(client.error(), g, io);
   std::int64_t seen = 0;
@@ -61,6 +63,7 @@ int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
     if (limit > 0) request["limit"] = limit - seen;
     auto reply = client->call("list", request, g.timeout);
     if (!reply) return report_error(reply.error(), g, io);
+    if (total && reply->contains("total")) *total = (*reply)["total"].get<std::int64_t>();
     for (const auto& row : (*reply)["devices"]) {
       sink(row);
       ++seen;
@@ -71,49 +74,10 @@ int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
   return kOk;
 }
 
-// Characters as a terminal shows them: UTF-8 continuation bytes take no column.
-std::size_t display_width(std::string_view text) {
-  std::size_t width = 0;
-  for (const char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;
-  }
-  return width;
-}
-
-constexpr std::size_t kListColumns = 7;
-
-// Every column as wide as its widest cell, so the failure reason (the last column, shown only when
-// a device has one) never lands under MANUFACTURER or MODEL.
-void print_list_table(const std::vector<std::array<std::string, kListColumns>>& rows,
-                      std::ostream& out) {
-  const std::array<std::string, kListColumns> header{
-      "SERIAL", "STATE", "PROFILE", "SINCE", "MANUFACTURER", "MODEL", "FAILURE REASON"};
-  bool any_reason = false;
-  for (const auto& row : rows) any_reason = any_reason || !row[kListColumns - 1].empty();
-  const std::size_t columns = any_reason ? kListColumns : kListColumns - 1;
-  std::array<std::size_t, kListColumns> width{};
-  for (std::size_t c = 0; c < columns; ++c) {
-    width[c] = display_width(header[c]);
-    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
-  }
-  const auto line = [&](const std::array<std::string, kListColumns>& cells) {
-    std::string text;
-    for (std::size_t c = 0; c < columns; ++c) {
-      if (c > 0) text += "  ";
-      text += cells[c];
-      if (c + 1 < columns) text.append(width[c] - display_width(cells[c]), ' ');
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out << text << "\n";
-  };
-  line(header);
-  for (const auto& row : rows) line(row);
-}
-
 }  // namespace
 
 int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--state", "--profile", "--since", "--limit"});
+  auto parsed = parse_args(args, {"--state", "--profile", "--since", "--limit"}, {"--wide"});
   if (!parsed) return usage_error(io, "list", parsed.error().message);
   if (!parsed->positional.empty()) {
     return usage_error(io, "list", "unexpected argument \"" + parsed->positional.front() + "\"");
@@ -135,32 +99,46 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
   // they are read from the hash itself, as `show` does. --json prints the rows as stored.
   if (!g.json) (*request)["with_hash"] = true;
   Json rows = Json::array();
-  std::vector<std::array<std::string, kListColumns>> table;
-  const int code = for_each_device(g, io, *request, limit, [&](const Json& row) {
-    if (g.json) {
-      rows.push_back(row);
-      return;
-    }
-    std::string manufacturer = text(row, "manufacturer");
-    std::string model = text(row, "model");
-    if ((manufacturer.empty() || model.empty()) && !text(row, "hash").empty()) {
-      if (auto info = core::parse_hardware_hash_text(text(row, "hash"))) {
-        if (manufacturer.empty()) manufacturer = info->manufacturer;
-        if (model.empty()) model = info->model;
-      }
-    }
-    table.push_back({text(row, "serial"), text(row, "state_display"), text(row, "profile"),
-                     format_time(row.value("state_changed_at", std::int64_t{0})),
-                     std::move(manufacturer), std::move(model), text(row, "failure_reason")});
-  });
+  std::vector<ListRow> table;
+  std::int64_t total = -1;
+  const int code = for_each_device(
+      g, io, *request, limit,
+      [&](const Json& row) {
+        if (g.json) {
+          rows.push_back(row);
+          return;
+        }
+        std::string manufacturer = text(row, "manufacturer");
+        std::string model = text(row, "model");
+        if ((manufacturer.empty() || model.empty()) && !text(row, "hash").empty()) {
+          if (auto info = core::parse_hardware_hash_text(text(row, "hash"))) {
+            if (manufacturer.empty()) manufacturer = info->manufacturer;
+            if (model.empty()) model = info->model;
+          }
+        }
+        table.push_back({text(row, "serial"), text(row, "state_display"), text(row, "profile"),
+                         // The minute is enough in a table; `show` has the second.
+                         format_time(row.value("state_changed_at", std::int64_t{0})).substr(0, 16),
+                         std::move(manufacturer), std::move(model), text(row, "failure_reason")});
+      },
+      &total);
   if (code != kOk) return code;
+  // An older service sends no total: what was read is all that is known.
+  const std::size_t shown = g.json ? rows.size() : table.size();
+  if (total < static_cast<std::int64_t>(shown)) total = static_cast<std::int64_t>(shown);
   if (g.json) {
-    io.out << json_text(Json{{"ok", true}, {"devices", std::move(rows)}}) << "\n";
+    io.out << json_text(Json{{"ok", true},
+                             {"devices", std::move(rows)},
+                             {"shown", shown},
+                             {"total", total},
+                             {"order", "queued"}})
+           << "\n";
   } else if (table.empty()) {
-    io.out << "no devices match\n";
+    io.out << (total > 0 ? "0 of " + with_thousands(total) + " device(s) shown\n"
+                         : std::string("no devices match\n"));
   } else {
-    print_list_table(table, io.out);
-    io.out << table.size() << " device(s)\n";
+    print_list_table(table, parsed->has("--wide"), output_columns(), io.out);
+    io.out << list_count_line(shown, total) << "\n";
   }
   return kOk;
 }
@@ -289,7 +267,8 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto parsed = parse_args(args, {"--format", "-o", "--output", "--state", "--profile", "--since"});
   if (!parsed) return usage_error(io, "export", parsed.error().message);
-  const std::string format = parsed->value("--format").value_or("");
+  // --json asks for JSON: the export itself, or (written to a file) a summary of it.
+  const std::string format = parsed->value("--format").value_or(g.json ? "json" : "");
   if (format != "csv" && format != "json") {
     return usage_error(io, "export",
                        "--format csv|json is required (csv: the portal's upload "
@@ -300,6 +279,18 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
   (*request)["with_hash"] = true;
   auto output = parsed->value("-o");
   if (!output) output = parsed->value("--output");
+  if (g.json && format == "csv" && !output) {
+    return usage_error(io, "export",
+                       "--json with --format csv needs -o FILE (the CSV would be standard output)");
+  }
+  const auto summary = [&](std::size_t devices, std::size_t left_out, const Json& files) {
+    io.out << json_text(Json{{"ok", true},
+                             {"format", format},
+                             {"devices", devices},
+                             {"left_out_without_hash", left_out},
+                             {"files", files}})
+           << "\n";
+  };
 
   std::vector<core::DeviceRecord> records;  // csv
   Json rows = Json::array();                // json
@@ -332,13 +323,16 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     if (auto written = core::write_output_file(
             std::filesystem::path(std::u8string(output->begin(), output->end())), body);
         !written) {
-      io.err << "hangar export: " << written.error().message << "\n";
-      return kFailed;
+      return report_error(written.error(), g, io);
     }
-    io.err << "exported " << rows.size() << " device(s) to " << *output << "\n";
+    if (g.json) {
+      summary(rows.size(), 0, Json::array({*output}));
+    } else {
+      io.err << "exported " << rows.size() << " device(s) to " << *output << "\n";
+    }
     return kOk;
   }
-  if (hashless > 0) {
+  if (hashless > 0 && !g.json) {
     io.err << "hangar export: " << hashless
            << " device(s) without a hardware hash left out (the portal's CSV needs one)\n";
   }
@@ -353,9 +347,12 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto written = core::write_portal_csv_files(
       records, std::filesystem::path(std::u8string(output->begin(), output->end())),
       records.size() > core::kPortalMaxRows ? core::kPortalMaxRows : 0);
-  if (!written) {
-    io.err << "hangar export: " << written.error().message << "\n";
-    return kFailed;
+  if (!written) return report_error(written.error(), g, io);
+  if (g.json) {
+    Json files = Json::array();
+    for (const auto& p : *written) files.push_back(core::path_to_utf8(p));
+    summary(records.size(), hashless, files);
+    return kOk;
   }
   io.err << "exported " << records.size() << " device(s) to " << written->size() << " file(s)"
          << (written->size() > 1 ? " of at most 500 rows (the portal's limit)" : "") << "\n";

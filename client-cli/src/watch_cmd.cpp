@@ -1,8 +1,17 @@
 // `hangar watch`: prints device state changes live, from the service's `subscribe` stream.
 #include <chrono>
+#include <iostream>
+#include <map>
 #include <utility>
 
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
+
 #include "cli_common.h"
+#include "hangar/core/clock.h"
 #include "hangar/core/device.h"
 #include "hangar/core/stop.h"
 #include "hangar/ipc/event_stream.h"
@@ -31,22 +40,69 @@ std::string counts_line(const Json& status) {
 }
 
 struct WatchOptions {
-  std::optional<std::int64_t> since;
-  std::optional<std::string> state;  // storage key to keep, or all
+  std::optional<std::int64_t> from_seq;  // replay after this change number
+  std::optional<std::int64_t> since_ms;  // replay the changes made since this time
+  std::optional<std::string> state;      // storage key to keep, or all
   std::optional<std::int64_t> count;
   bool reconnect = true;
+  bool verbose = false;
   std::optional<std::int64_t> heartbeat_ms;
 };
+
+bool stdout_is_terminal(const Io& io) {
+  if (&io.out != &std::cout) return false;
+#ifdef _WIN32
+  return _isatty(_fileno(stdout)) != 0;
+#else
+  return isatty(STDOUT_FILENO) != 0;
+#endif
+}
+
+// In a terminal, changes that arrive together (a bulk import, a registration wave) at least this
+// many at once are summed up per state instead of printed one by one.
+constexpr std::size_t kBurst = 5;
+// How long a burst may gather, and the pause between two changes that ends it.
+constexpr std::chrono::milliseconds kBurstWindow{1500};
+constexpr std::chrono::milliseconds kBurstPause{300};
+
+std::string change_line(const Json& change, std::int64_t seq) {
+  std::string line = format_time(change.value("at", std::int64_t{0})) + "  #" +
+                     std::to_string(seq) + "  " + change.value("serial", std::string()) + "  " +
+                     state_label(change.contains("from") ? change["from"] : Json()) + " -> " +
+                     state_label(change.contains("to") ? change["to"] : Json());
+  const std::string reason = change.value("reason", std::string());
+  if (!reason.empty()) line += "  (" + reason + ")";
+  return line;
+}
+
+// "312 devices Ready for user (#1201-#1512)", one line a state, in the order they came.
+void print_burst(const std::vector<std::pair<std::int64_t, Json>>& burst, std::ostream& out) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::int64_t>> seqs;
+  for (const auto& [seq, change] : burst) {
+    const std::string to = state_label(change.contains("to") ? change["to"] : Json());
+    if (!seqs.count(to)) order.push_back(to);
+    seqs[to].push_back(seq);
+  }
+  const std::string at = format_time(burst.back().second.value("at", std::int64_t{0}));
+  for (const auto& to : order) {
+    const auto& list = seqs[to];
+    out << at << "  " << list.size() << (list.size() == 1 ? " device " : " devices ") << to << " (#"
+        << list.front() << (list.size() > 1 ? "-#" + std::to_string(list.back()) : "") << ")\n";
+  }
+  out << std::flush;
+}
 
 }  // namespace
 
 int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed =
-      parse_args(args, {"--since", "--state", "--count", "--heartbeat-ms"}, {"--no-reconnect"});
+  auto parsed = parse_args(args, {"--since", "--from-seq", "--state", "--count", "--heartbeat-ms"},
+                           {"--no-reconnect", "-v", "--verbose"});
   if (!parsed) return usage_error(io, "watch", parsed.error().message);
   if (!parsed->positional.empty()) return usage_error(io, "watch", "takes no arguments");
   WatchOptions options;
   options.reconnect = !parsed->has("--no-reconnect");
+  options.verbose = parsed->has("-v") || parsed->has("--verbose");
   const auto number = [&](const char* flag, std::int64_t min) -> std::optional<std::int64_t> {
     auto text = parsed->value(flag);
     if (!text) return std::nullopt;
@@ -58,9 +114,26 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
     return std::int64_t{-1};
   };
-  options.since = number("--since", 0);
-  if (options.since && *options.since < 0) {
-    return usage_error(io, "watch", "--since takes a sequence number (a change's #)");
+  options.from_seq = number("--from-seq", 0);
+  if (options.from_seq && *options.from_seq < 0) {
+    return usage_error(io, "watch",
+                       "--from-seq takes a change number (the # watch prints; 0: from the start), "
+                       "not \"" +
+                           parsed->value("--from-seq").value_or("") + "\"");
+  }
+  if (auto since = parsed->value("--since")) {
+    if (options.from_seq) {
+      return usage_error(io, "watch",
+                         "--since (a time) and --from-seq (a change number) exclude "
+                         "each other");
+    }
+    auto ms = parse_since(*since, core::SystemClock().now_ms());
+    if (!ms) {
+      return usage_error(io, "watch",
+                         ms.error().message + "; to resume after change #N use --from-seq N");
+    }
+    options.since_ms = *ms;
+    options.from_seq = 0;  // the history is read from its start, older changes skipped
   }
   options.count = number("--count", 1);
   if (options.count && *options.count < 1) {
@@ -82,7 +155,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
 
   ipc::EventStreamOptions stream_options;
-  stream_options.since = options.since;
+  stream_options.since = options.from_seq;
   stream_options.heartbeat_ms = options.heartbeat_ms;
   stream_options.reconnect = options.reconnect;
   stream_options.first_retry = std::chrono::milliseconds(500);
@@ -92,9 +165,13 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
   core::StopSource never;  // watch runs until --count or Ctrl-C
   std::int64_t shown = 0;
   bool new_history = false;  // the last subscription met a new history: the next one replays it
+  const bool summarise = !g.json && !options.verbose && stdout_is_terminal(io);
   using Kind = ipc::StreamEvent::Kind;
+  std::optional<ipc::StreamEvent> held;  // an event read while gathering a burst, handled next
   for (;;) {
-    const ipc::StreamEvent event = stream.next(std::chrono::seconds(1), never.token());
+    ipc::StreamEvent event =
+        held ? std::move(*held) : stream.next(std::chrono::seconds(1), never.token());
+    held.reset();
     switch (event.kind) {
       case Kind::kNothing:
       case Kind::kHeartbeat:
@@ -142,23 +219,48 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
                  << " change(s) not shown (this watcher fell behind); now: "
                  << counts_line(snapshot) << std::endl;
         }
+        // The missed changes count: --count always ends the watch, gap or not.
+        shown += static_cast<std::int64_t>(event.missed);
+        if (options.count && shown >= *options.count) return kOk;
         break;
       }
       case Kind::kChange: {
-        const Json& change = event.frame;
-        if (options.state && change.value("to", std::string()) != *options.state) break;
-        if (g.json) {
-          io.out << json_text(change, -1) << std::endl;
-        } else {
-          io.out << format_time(change.value("at", std::int64_t{0})) << "  #" << event.seq << "  "
-                 << change.value("serial", std::string()) << "  "
-                 << state_label(change.contains("from") ? change["from"] : Json()) << " -> "
-                 << state_label(change.contains("to") ? change["to"] : Json());
-          const std::string reason = change.value("reason", std::string());
-          if (!reason.empty()) io.out << "  (" << reason << ")";
-          io.out << std::endl;
+        const auto wanted = [&](const Json& change) {
+          if (options.state && change.value("to", std::string()) != *options.state) return false;
+          return !options.since_ms || change.value("at", std::int64_t{0}) >= *options.since_ms;
+        };
+        if (!wanted(event.frame)) break;
+        if (!summarise) {
+          if (g.json) {
+            io.out << json_text(event.frame, -1) << std::endl;
+          } else {
+            io.out << change_line(event.frame, event.seq) << std::endl;
+          }
+          if (options.count && ++shown >= *options.count) return kOk;
+          break;
         }
-        if (options.count && ++shown >= *options.count) return kOk;
+        // A terminal: gather what arrives with this change, then one line each or a summary.
+        std::vector<std::pair<std::int64_t, Json>> burst{{event.seq, event.frame}};
+        const auto window_end = std::chrono::steady_clock::now() + kBurstWindow;
+        while (
+            std::chrono::steady_clock::now() < window_end &&
+            (!options.count || shown + static_cast<std::int64_t>(burst.size()) < *options.count)) {
+          ipc::StreamEvent more = stream.next(kBurstPause, never.token());
+          if (more.kind == Kind::kHeartbeat) continue;
+          if (more.kind != Kind::kChange) {
+            if (more.kind != Kind::kNothing) held = std::move(more);
+            break;
+          }
+          if (wanted(more.frame)) burst.emplace_back(more.seq, std::move(more.frame));
+        }
+        if (burst.size() >= kBurst) {
+          print_burst(burst, io.out);
+        } else {
+          for (const auto& [seq, change] : burst) io.out << change_line(change, seq) << "\n";
+          io.out << std::flush;
+        }
+        shown += static_cast<std::int64_t>(burst.size());
+        if (options.count && shown >= *options.count) return kOk;
         break;
       }
     }

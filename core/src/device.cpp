@@ -65,10 +65,16 @@ std::string_view storage_key(DeviceState state) {
 
 std::optional<DeviceState> parse_device_state(std::string_view text) {
   const std::string folded = fold(text);
+  // Without separators too: "ReadyForUser" and "registrationpending" are the same states.
+  std::string joined = folded;
+  std::erase(joined, '_');
   for (const auto& names : kStates) {
     // Storage keys are already in folded form; display names fold to the same string.
     if (folded == names.key) return names.state;
     if (!names.short_name.empty() && folded == names.short_name) return names.state;
+    std::string key(names.key);
+    std::erase(key, '_');
+    if (!joined.empty() && joined == key) return names.state;
   }
   return std::nullopt;
 }

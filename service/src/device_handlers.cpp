@@ -314,6 +314,12 @@ core::Result<Json> handle_list(ServiceContext& context, const Json& args) {
   }
   const std::int64_t last_id = devices.empty() ? 0 : devices.back()["id"].get<std::int64_t>();
   Json reply{{"devices", std::move(devices)}};
+  // On the first page: how many devices match in all, so a listing can say "50 of 1,519".
+  if (filter.after_id == 0) {
+    auto total = context.store.count_devices(filter);
+    if (!total) return total.error();
+    reply["total"] = *total;
+  }
   // When the page size, not the caller, cut the list short, a full page may have more behind it:
   // the client asks again from here.
   const bool clamped = limit == 0 || limit > page_max;

@@ -18,7 +18,57 @@ StateChange to_change(const store::ChangeRow& row) {
 
 }  // namespace
 
+Subscription::Batch Subscription::replay_page() {
+  std::int64_t after = 0;
+  std::int64_t through = 0;
+  {
+    std::lock_guard lock(mutex_);
+    after = replay_after_;
+    through = replay_through_;
+  }
+  // Only this (the subscriber's) thread moves replay_after_; push() may only raise the end.
+  auto rows = history_->changes_since(after, std::min(replay_page_, through - after));
+  std::lock_guard lock(mutex_);
+  Batch batch;
+  if (!rows) {
+    spdlog::warn("event feed: cannot replay the state history after #{}: {}", after,
+                 rows.error().message);
+    missed_ += static_cast<std::uint64_t>(replay_through_ - after);
+    missed_through_ = std::max(missed_through_, replay_through_);
+    replaying_ = false;
+  } else {
+    for (const auto& row : *rows) {
+      if (row.seq > replay_through_) break;
+      batch.changes.push_back(to_change(row));
+      replay_after_ = row.seq;
+    }
+    // Done when the history has nothing more up to the end (rows removed with their device
+    // leave holes: a short page means the end).
+    if (batch.changes.empty() || replay_after_ >= replay_through_ ||
+        static_cast<std::int64_t>(rows->size()) < std::min(replay_page_, through - after)) {
+      replaying_ = false;
+    }
+  }
+  if (!replaying_) {
+    // Live changes the replay already covered are not sent twice.
+    std::erase_if(queue_, [this](const StateChange& c) { return c.seq <= replay_after_; });
+  }
+  batch.missed = std::exchange(missed_, 0);
+  batch.missed_through = std::exchange(missed_through_, 0);
+  batch.seq = seq_;
+  return batch;
+}
+
 Subscription::Batch Subscription::next(std::chrono::milliseconds timeout) {
+  {
+    std::unique_lock lock(mutex_);
+    const bool replay = replaying_ && !closed_;
+    lock.unlock();
+    if (replay) {
+      Batch page = replay_page();
+      if (!page.changes.empty() || page.missed > 0) return page;
+    }
+  }
   std::unique_lock lock(mutex_);
   cv_.wait_for(lock, timeout, [this] { return closed_ || missed_ > 0 || !queue_.empty(); });
   Batch batch;
@@ -44,7 +94,11 @@ void Subscription::push(const StateChange& change) {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     seq_ = change.seq;
-    if (queue_.size() >= capacity_) {
+    if (replaying_ && queue_.size() >= capacity_) {
+      // Still replaying: the history has these too, so the replay reads on to here instead.
+      replay_through_ = change.seq;
+      queue_.clear();
+    } else if (queue_.size() >= capacity_) {
       // The subscriber is behind: it gets a gap instead of these, and resynchronises.
       missed_ += queue_.size() + 1;
       missed_through_ = change.seq;
@@ -52,16 +106,6 @@ void Subscription::push(const StateChange& change) {
     } else {
       queue_.push_back(change);
     }
-  }
-  cv_.notify_one();
-}
-
-void Subscription::drop(std::uint64_t count, std::int64_t seq) {
-  {
-    std::lock_guard lock(mutex_);
-    missed_ += count;
-    missed_through_ = std::max(missed_through_, seq);
-    seq_ = std::max(seq_, seq);
   }
   cv_.notify_one();
 }
@@ -168,17 +212,13 @@ core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(std::optional<s
   subscription->seq_ = cursor_;
   subscription->start_seq_ = cursor_;
   if (since && *since < cursor_) {
-    const auto capacity = static_cast<std::int64_t>(options_.subscriber_capacity);
-    auto rows = store_.changes_since(*since, capacity + 1);
-    if (!rows) return std::move(rows).error();
-    // Rows newer than the cursor are delivered live by the next poll, not replayed twice.
-    std::erase_if(*rows, [this](const store::ChangeRow& row) { return row.seq > cursor_; });
-    if (static_cast<std::int64_t>(rows->size()) > capacity) {
-      // Too far behind to replay: the subscriber resynchronises from a snapshot instead.
-      subscription->drop(static_cast<std::uint64_t>(cursor_ - *since), cursor_);
-    } else {
-      for (const auto& row : *rows) subscription->push(to_change(row));
-    }
+    // The replay reads the history up to the cursor as the subscriber takes it; rows newer than
+    // the cursor are delivered live by the next poll, not replayed twice.
+    subscription->history_ = &store_;
+    subscription->replaying_ = true;
+    subscription->replay_after_ = std::max<std::int64_t>(*since, 0);
+    subscription->replay_through_ = cursor_;
+    subscription->replay_page_ = std::max<std::int64_t>(options_.replay_page, 1);
   }
   subscriptions_.push_back(subscription);
   return subscription;

@@ -176,6 +176,27 @@ core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& fil
   return query_all_bound(database_, sql, bind, read_device);
 }
 
+core::Result<std::int64_t> Store::count_devices(const DeviceFilter& filter) const {
+  std::string sql = "SELECT count(*) FROM devices WHERE 1";
+  if (filter.state) sql += " AND state = ?1";
+  if (filter.profile) sql += " AND profile = ?2";
+  if (filter.changed_since) sql += " AND updated_at >= ?3";
+  const Binder bind = [&](Statement& query) -> core::Status {
+    if (filter.state) {
+      if (auto status = query.bind(1, *filter.state); !status) return status;
+    }
+    if (filter.profile) {
+      if (auto status = query.bind(2, *filter.profile); !status) return status;
+    }
+    if (filter.changed_since) return query.bind(3, *filter.changed_since);
+    return {};
+  };
+  std::lock_guard lock(mutex_);
+  auto counts = query_all_bound(database_, sql, bind, column_int64_0);
+  if (!counts) return std::move(counts).error();
+  return counts->empty() ? std::int64_t{0} : counts->front();
+}
+
 core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);

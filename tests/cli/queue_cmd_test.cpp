@@ -13,6 +13,7 @@
 #include "hangar/ipc/commands.h"
 #include "hangar/ipc/protocol.h"
 #include "hangar/ipc/server.h"
+#include "list_view.h"
 #include "test_support.h"
 
 namespace hangar::cli {
@@ -150,7 +151,24 @@ TEST_F(QueueCmdTest, ListColumnsStayAlignedAndMakeAndModelComeFromTheHash) {
                                {"manufacturer", "Fabrikam"},
                                {"model", "Tablet Pro 12"}}});
   start_service();
+  // Not a terminal: 80 columns, values shortened with an ellipsis, the serial and time whole.
   ASSERT_EQ(run({"list"}), kOk) << err_.str();
+  {
+    std::istringstream narrow(out_.str());
+    for (std::string line; std::getline(narrow, line);) {
+      std::size_t columns = 0;
+      for (const char c : line) columns += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      EXPECT_LE(columns, 80u) << line;
+    }
+    EXPECT_NE(out_.str().find("OTHER-0001  Registr"), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find(std::string(cli::ellipsis())), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find("PARTNER-1 "), std::string::npos) << out_.str();
+    EXPECT_EQ(out_.str().find("Device claimed by another organization"), std::string::npos)
+        << out_.str();
+  }
+  // --wide: every value in full, in aligned columns.
+  out_.str("");
+  ASSERT_EQ(run({"list", "--wide"}), kOk) << err_.str();
   EXPECT_TRUE(requests_named("list").back().value("with_hash", false))
       << "the table asks for the hashes it reads make and model from";
   std::istringstream lines(out_.str());

@@ -110,9 +110,23 @@ TEST_F(IntakeE2E, ValidateReportsEveryProblemWithFileLineAndFieldOffline) {
   EXPECT_NE(result.output.find("4 device row(s) in 2 file(s): 2 valid"), std::string::npos)
       << result.output;
 
+  // Another OS build than the image's: summed up per build with the first serials, and a
+  // failure unless allowed.
   auto good = hangar({"validate", file("good.csv").string(), "--expect-build", "19045"});
-  EXPECT_EQ(good.code, 0) << good.output;  // a build mismatch is a warning, not an error
-  EXPECT_NE(good.output.find("check the image"), std::string::npos) << good.output;
+  EXPECT_EQ(good.code, 1) << good.output;
+  EXPECT_NE(good.output.find("OS build mismatch: 2 device(s) not captured on the expected 19045 "
+                             "(check the image):\n  2 on 10.0.22631.2861: SER-1, SER-2\n"),
+            std::string::npos)
+      << good.output;
+  EXPECT_NE(good.output.find("validate fails (exit 1) unless --allow-build-mismatch"),
+            std::string::npos)
+      << good.output;
+  auto allowed = hangar(
+      {"validate", file("good.csv").string(), "--expect-build", "19045", "--allow-build-mismatch"});
+  EXPECT_EQ(allowed.code, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("allowed (--allow-build-mismatch)"), std::string::npos)
+      << allowed.output;
+  EXPECT_EQ(hangar({"validate", file("good.csv").string(), "--expect-build", "22631"}).code, 0);
 
   auto json = hangar_json({"validate", file("bad.csv").string()}, 1);
   EXPECT_EQ(json["summary"]["invalid"], 2);

@@ -111,7 +111,7 @@ TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
   EXPECT_EQ(path_of["OTHER-0001"], failed);
 
   // The history is durable: the same changes again, from the start, and filtered.
-  auto replay = hangar({"--json", "watch", "--since", "0", "--count", "12"});
+  auto replay = hangar({"--json", "watch", "--from-seq", "0", "--count", "12"});
   ASSERT_EQ(replay.code, 0) << replay.output;
   std::vector<std::int64_t> live_seqs, replay_seqs;
   for (const auto& event : live) live_seqs.push_back(event["seq"]);
@@ -120,7 +120,7 @@ TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
     if (!line.empty() && line.front() == '{') replay_seqs.push_back(Json::parse(line)["seq"]);
   }
   EXPECT_EQ(replay_seqs, live_seqs);
-  auto readies = hangar({"watch", "--since", "0", "--state", "ready-for-user", "--count", "3"});
+  auto readies = hangar({"watch", "--from-seq", "0", "--state", "ready-for-user", "--count", "3"});
   ASSERT_EQ(readies.code, 0) << readies.output;
   EXPECT_NE(readies.output.find("OK-0002  Registration Pending -> Ready for user"),
             std::string::npos)

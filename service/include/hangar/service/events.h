@@ -3,7 +3,8 @@
 // rows and fans them out to in-process listeners (the Windows Event Log) and to subscriptions (the
 // `subscribe` command: `hangar watch`, the tray). A subscription is a bounded queue: a subscriber
 // that does not keep up loses changes and is told so with a gap, and never slows the feed or the
-// service down.
+// service down. A subscriber that asks for the past (`since`) reads it from the durable history, a
+// page at a time, however long it is, and then follows the live feed without a gap.
 #pragma once
 
 #include <atomic>
@@ -60,7 +61,9 @@ class Subscription {
  private:
   friend class EventFeed;
   void push(const StateChange& change);
-  void drop(std::uint64_t count, std::int64_t seq);
+  // One page of the replay from the history (next() calls it while replaying, without the lock
+  // held during the read): the changes after replay_after_ up to replay_through_.
+  Batch replay_page();
 
   const std::size_t capacity_;
   std::mutex mutex_;
@@ -72,12 +75,21 @@ class Subscription {
   std::int64_t start_seq_ = 0;  // set once by EventFeed::subscribe before it is shared
   std::string owner_;           // the subscribing user, likewise
   bool closed_ = false;
+  // The replay: while `replaying_`, next() reads the history after `replay_after_` up to
+  // `replay_through_` in pages of `replay_page_` rows. Live changes wait in the queue meanwhile;
+  // if they overflow it, the replay simply reads further (the history has them) instead of a gap.
+  const store::Store* history_ = nullptr;
+  bool replaying_ = false;
+  std::int64_t replay_after_ = 0;
+  std::int64_t replay_through_ = 0;
+  std::int64_t replay_page_ = 500;
 };
 
 struct EventFeedOptions {
   std::chrono::milliseconds poll{200};  // how often the history is checked for new rows
   std::int64_t read_batch = 2000;       // rows per read
   std::size_t subscriber_capacity = 4096;
+  std::int64_t replay_page = 500;  // history rows a replaying subscription reads at a time
   // Subscriptions open at once, in all and per user. Each holds a connection and a thread of the
   // IPC server for as long as it lasts, so together they must leave most of the server's
   // connections (256) to ordinary commands; beyond either limit subscribe() answers busy.
@@ -102,8 +114,8 @@ class EventFeed {
   void stop();
 
   // A new subscription for `user` (ipc::PeerIdentity::user). With `since`, the changes after
-  // that seq come first, replayed from the history; if more than the subscription holds
-  // (subscriber_capacity) are missing, it starts with a gap instead and the client resynchronises.
+  // that seq come first, replayed from the durable history page by page however many there are
+  // (the store must outlive the subscription's use), then the live ones, without a gap.
   // Refused with "busy", naming the limit, when `user` already holds max_subscribers_per_user
   // subscriptions or max_subscribers are open.
   core::Result<std::shared_ptr<Subscription>> subscribe(std::optional<std::int64_t> since,

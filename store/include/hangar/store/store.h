@@ -211,6 +211,9 @@ class Store {
   // file can be imported twice safely.
   core::Result<std::vector<InsertResult>> insert_devices(std::span<const NewDevice> devices);
   core::Result<std::vector<DeviceRow>> list_devices(const DeviceFilter& filter) const;
+  // How many devices match `filter`'s state, profile and changed_since (after_id, limit and
+  // with_hash are ignored): the "N of TOTAL" of a listing.
+  core::Result<std::int64_t> count_devices(const DeviceFilter& filter) const;
   // Deletes a device and its history; returns the row as it was. Refused with `conflict` while the
   // device is Registration Pending: the cloud is working on it and would finish behind our back.
   core::Result<DeviceRow> remove_device(std::string_view serial);

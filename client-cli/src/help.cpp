@@ -1,0 +1,169 @@
+// Per-command help texts and examples (see help.h). Options of validate, merge and import live
+// next to their command table entry (their `details`); the others are here.
+#include "help.h"
+
+#include <array>
+
+#include "capture_cmd.h"
+#include "config_cmds.h"
+
+namespace hangar::cli {
+
+namespace {
+
+struct HelpText {
+  std::string_view name;
+  std::string_view options;  // used when the command table has no details
+  std::string_view examples;
+};
+
+constexpr std::array<HelpText, 19> kHelp{{
+    {"version",
+     "Prints the client's version and platform and, when the service answers, its version.\n"
+     "Exit code 0 even when the service is not reachable (it says so).\n",
+     "  hangar version\n"
+     "  hangar --json version\n"},
+    {"ping", "Sends one request and prints the round trip.\n",
+     "  hangar ping\n"
+     "  hangar --endpoint /run/hangar/hangar.sock ping\n"},
+    {"status",
+     "The service's version, uptime, queue depth, cloud state (online, paused, the last error\n"
+     "with when it happened, and when calls succeeded again), activity and group passes, and\n"
+     "how many devices are in each state.\n",
+     "  hangar status\n"
+     "  hangar --json status\n"},
+    {"validate", "",
+     "  hangar validate hashes.csv\n"
+     "  hangar validate usb/*.csv --expect-build 22631\n"
+     "  hangar validate hashes.csv --expect-build 22631 --allow-build-mismatch\n"
+     "  hangar --json validate hashes.csv\n"},
+    {"merge", "",
+     "  hangar merge usb/*.csv -o upload.csv          # upload-001.csv, upload-002.csv, ...\n"
+     "  hangar merge a.csv b.csv -o upload.csv --no-split\n"
+     "  hangar merge usb/*.csv -o upload.csv --group-tag Sales --expect-build 22631\n"},
+    {"import", "",
+     "  hangar import hashes.csv --profile standard\n"
+     "  hangar import usb/*.csv --profile power-user --group-tag Engineering\n"
+     "  hangar import hashes.csv --profile standard --expect-build 22631\n"},
+    {"list",
+     "  --state S      only devices in state S: queued, registration-pending (pending),\n"
+     "                 registration-failed (failed), ready-for-user (ready), active, inactive,\n"
+     "                 in any case and spelling (\"Ready for user\", READY_FOR_USER, "
+     "ReadyForUser)\n"
+     "  --profile P    only devices with profile P (standard, sensitive-data, power-user)\n"
+     "  --since T      only devices whose state changed since T: a date (2026-11-25), a UTC\n"
+     "                 date and time (2026-11-25T10:00) or an age (30m, 12h, 7d)\n"
+     "  --limit N      at most N devices (the count line still says how many matched)\n"
+     "  --wide         every value in full, however wide the table gets\n\n"
+     "Devices come in the order they were queued (oldest first), the same order every time,\n"
+     "page after page. The table fits the terminal (80 columns when the output is not one):\n"
+     "longer values end with an ellipsis (use --wide, show or --json for them). The last line\n"
+     "says how many devices matched: \"50 of 1,519 device(s)\". --json gives the rows as stored\n"
+     "with \"total\" (how many matched) and \"shown\".\n",
+     "  hangar list\n"
+     "  hangar list --state ready --limit 50\n"
+     "  hangar list --state \"Registration failed\" --since 2d --wide\n"
+     "  hangar --json list --profile power-user\n"},
+    {"show", "Prints everything known about one device: record, hash summary, history.\n",
+     "  hangar show 5CG1234XYZ\n"
+     "  hangar --json show 5CG1234XYZ\n"},
+    {"deliver", "  --user UPN     the licensed user who gets the device (required)\n",
+     "  hangar deliver 5CG1234XYZ --user anna@contoso.com\n"},
+    {"remove", "Refused while the device is Registration Pending.\n",
+     "  hangar remove 5CG1234XYZ\n"},
+    {"export",
+     "  --format F     csv (the portal's upload format, split at 500 rows a file) or json\n"
+     "                 (every field and state); with --json, json is the default\n"
+     "  -o, --output FILE  write to FILE (csv: FILE-001.csv, ... above 500 rows); without it\n"
+     "                 the export goes to standard output\n"
+     "  --state S, --profile P, --since T   only those devices, as for `list`\n\n"
+     "With --json, a file export prints a JSON summary (files, device count, devices left out);\n"
+     "--json with csv needs -o, since the CSV itself would be standard output.\n",
+     "  hangar export --format csv -o upload.csv\n"
+     "  hangar export --format json -o queue.json --state failed\n"
+     "  hangar --json export --format csv -o upload.csv\n"
+     "  hangar --json export > queue.json\n"},
+    {"retry",
+     "  SERIAL         queue that failed device again\n"
+     "  --failed       queue every failed device again\n",
+     "  hangar retry 5CG1234XYZ\n"
+     "  hangar retry --failed\n"},
+    {"pause", "Devices stay queued; `hangar resume` continues.\n", "  hangar pause\n"},
+    {"resume", "Continues uploads paused with `hangar pause`.\n", "  hangar resume\n"},
+    {"refresh",
+     "  --no-wait      ask for the pass and return at once\n\n"
+     "Waits (up to --timeout) for the pass to finish and reports it.\n",
+     "  hangar refresh\n"
+     "  hangar --timeout 120 refresh\n"},
+    {"sync",
+     "  --no-wait      ask for the passes and return at once\n\n"
+     "Waits (up to --timeout) for the passes to finish and reports them.\n",
+     "  hangar sync\n"
+     "  hangar sync --no-wait\n"},
+    {"watch",
+     "  --state S        only changes into state S\n"
+     "  --since T        also replay the changes made since T (a date, a UTC date and time or an\n"
+     "                   age, as for `list`), then go on live\n"
+     "  --from-seq N     resume after change #N (each change is numbered; 0: the whole history)\n"
+     "  --count N        stop after N changes (a gap's missed changes count too)\n"
+     "  -v, --verbose    in a terminal, one line per device even in a burst\n"
+     "  --heartbeat-ms MS  ask for a heartbeat every MS ms (100-60000; default 10000)\n"
+     "  --no-reconnect   exit when the service goes away instead of reconnecting\n\n"
+     "A replay reads the durable history as far as it goes, whatever its length. In a\n"
+     "terminal, a burst (many changes at once, a bulk import or registration) is one line a\n"
+     "state: \"312 devices Ready for user\"; -v or a pipe gives one line per change. Ctrl-C\n"
+     "stops.\n",
+     "  hangar watch\n"
+     "  hangar watch --state ready-for-user\n"
+     "  hangar watch --from-seq 0 --count 20\n"
+     "  hangar watch --since 1h -v\n"
+     "  hangar --json watch --from-seq 1200\n"},
+    {"capture", "",
+     "  hangar capture --combined E:\\hashes.csv\n"
+     "  hangar capture --output C:\\hashes --group-tag Sales --no-queue\n"},
+    {"config", "",
+     "  hangar config show\n"
+     "  hangar config set-credentials --tenant GUID --client-id GUID\n"
+     "  printf %s \"$SECRET\" | hangar config set-credentials --tenant GUID --client-id GUID "
+     "--secret-stdin\n"
+     "  hangar config clear-credentials --yes\n"},
+}};
+
+const HelpText* find(std::string_view name) {
+  for (const auto& h : kHelp) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view command_examples(std::string_view name) {
+  const HelpText* h = find(name);
+  return h ? h->examples : std::string_view();
+}
+
+void print_command_help(const Command& command, std::ostream& out) {
+  const HelpText* h = find(command.name);
+  // capture and config keep their own usage text (capture's is also its usage error's).
+  if (command.name == "capture" || command.name == "config") {
+    out << (command.name == "capture" ? capture_usage() : config_usage());
+    if (h && !h->examples.empty()) out << "\nexamples:\n" << h->examples;
+    out << "\nglobal options: --json (JSON output), --endpoint ENDPOINT, --timeout SECONDS\n"
+           "exit codes: 0 ok, 1 failed, 2 usage error, 3 service unreachable\n";
+    return;
+  }
+  out << "usage: hangar [--json] " << command.name;
+  if (!command.synopsis.empty()) out << " " << command.synopsis;
+  out << "\n\n" << command.summary << ".\n\n";
+  if (!command.details.empty()) {
+    out << command.details;
+  } else if (h && !h->options.empty()) {
+    out << h->options;
+  }
+  if (h && !h->examples.empty()) out << "\nexamples:\n" << h->examples;
+  out << "\nglobal options: --json (JSON output), --endpoint ENDPOINT, --timeout SECONDS\n"
+         "exit codes: 0 ok, 1 failed, 2 usage error, 3 service unreachable\n";
+}
+
+}  // namespace hangar::cli

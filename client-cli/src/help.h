@@ -1,0 +1,18 @@
+// Per-command help: `hangar COMMAND --help` and `hangar help COMMAND`.
+#pragma once
+
+#include <ostream>
+#include <string_view>
+
+#include "cli_common.h"
+
+namespace hangar::cli {
+
+// The command's synopsis, summary, options (its `details`, or the text kept here) and examples,
+// then the global options and exit codes. Every command has one.
+void print_command_help(const Command& command, std::ostream& out);
+
+// The examples for `name` ("" when there are none), so tests can check each one parses.
+std::string_view command_examples(std::string_view name);
+
+}  // namespace hangar::cli

@@ -1,0 +1,43 @@
+// The `hangar list` table: columns sized to their content and shortened with an ellipsis to fit
+// the terminal (80 columns when the output is not one), or every value in full (--wide).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hangar::cli {
+
+constexpr std::size_t kListColumns = 7;
+using ListRow = std::array<std::string, kListColumns>;  // serial, state, profile, since, make,
+                                                        // model, failure reason
+
+// Characters as a terminal shows them: UTF-8 continuation bytes take no column.
+std::size_t display_width(std::string_view text);
+
+// What marks a cut value: U+2026, or "..." on Windows (whose console may not show UTF-8).
+std::string_view ellipsis();
+
+// `text` cut to at most `width` columns, its last one an ellipsis when anything was cut.
+std::string shorten(std::string_view text, std::size_t width);
+
+// "1,519": thousands separated by commas, as the portal writes counts.
+std::string with_thousands(std::int64_t n);
+
+// The width to fit: the terminal's when standard output is one (at least 40), else 80.
+std::size_t output_columns();
+
+// Prints the header and rows. Unless `wide`, columns are shortened (model, manufacturer and
+// profile first, then the failure reason, the state and the serial last, each down to a minimum)
+// until a line fits `columns`; the time is never cut. The failure reason column appears only when
+// a row has one.
+void print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
+                      std::ostream& out);
+
+// The count line after the table: "50 of 1,519 device(s) (in the order they were queued)".
+std::string list_count_line(std::size_t shown, std::int64_t total);
+
+}  // namespace hangar::cli

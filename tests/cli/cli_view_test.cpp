@@ -1,0 +1,76 @@
+// The CLI's small pure pieces: did-you-mean, the list table's shortening and counts.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "list_view.h"
+#include "suggest.h"
+
+namespace hangar::cli {
+namespace {
+
+const std::vector<std::string_view> kCommands{"list",     "show",  "status", "watch",
+                                              "validate", "merge", "import", "export"};
+
+TEST(Suggest, TyposAndAbbreviationsFindTheWordAndStrangersFindNothing) {
+  EXPECT_EQ(closest_word("lsit", kCommands), "list");
+  EXPECT_EQ(closest_word("stauts", kCommands), "status");
+  EXPECT_EQ(closest_word("wacth", kCommands), "watch");
+  EXPECT_EQ(closest_word("valdiate", kCommands), "validate");
+  EXPECT_EQ(closest_word("val", kCommands), "validate");
+  EXPECT_EQ(closest_word("EXPROT", kCommands), "export");
+  EXPECT_EQ(closest_word("--stat", {"--state", "--since", "--limit"}), "--state");
+  EXPECT_EQ(closest_word("--no-splt", {"--no-split", "--strict"}), "--no-split");
+  EXPECT_FALSE(closest_word("frobnicate", kCommands));
+  EXPECT_FALSE(closest_word("", kCommands));
+  EXPECT_FALSE(closest_word(std::string(1000, 'x'), kCommands));
+  EXPECT_EQ(did_you_mean("lsit", kCommands), " (did you mean \"list\"?)");
+  EXPECT_EQ(did_you_mean("zzzzzz", kCommands), "");
+}
+
+TEST(ListView, ShortensWithAnEllipsisNeverInsideACharacter) {
+  EXPECT_EQ(shorten("Laptop 7", 8), "Laptop 7");
+  EXPECT_EQ(display_width(shorten("Surface Laptop Studio", 8)), 8u);
+  EXPECT_EQ(shorten("Surface Laptop Studio", 8),
+            std::string("Surface Laptop Studio").substr(0, 8 - display_width(ellipsis())) +
+                std::string(ellipsis()));
+  // Multi-byte characters count as one column and are never cut in half.
+  const std::string cut = shorten("\xC3\x85ngstr\xC3\xB6m Lab", 7);
+  EXPECT_EQ(display_width(cut), 7u) << cut;
+  EXPECT_EQ(cut.rfind("\xC3\x85ng", 0), 0u) << cut;
+  EXPECT_EQ(cut.substr(cut.size() - ellipsis().size()), ellipsis()) << cut;
+}
+
+TEST(ListView, CountsHaveThousandsSeparatorsAndSayTheOrder) {
+  EXPECT_EQ(with_thousands(0), "0");
+  EXPECT_EQ(with_thousands(999), "999");
+  EXPECT_EQ(with_thousands(1519), "1,519");
+  EXPECT_EQ(with_thousands(1234567), "1,234,567");
+  EXPECT_EQ(list_count_line(50, 1519), "50 of 1,519 device(s), in the order they were queued");
+  EXPECT_EQ(list_count_line(7, 7), "7 device(s), in the order they were queued");
+}
+
+TEST(ListView, ATableFitsItsWidthUnlessWide) {
+  const std::vector<ListRow> rows{
+      {"5CG1234XYZ", "Registration failed", "sensitive-data", "2026-12-02 04:07",
+       "Microsoft Corporation", "Surface Laptop Studio 2",
+       "Device claimed by another organization"},
+      {"PF3ABCDE", "Ready for user", "standard", "2026-12-02 04:08", "Lenovo", "ThinkPad X1", ""}};
+  for (const std::size_t width : {80u, 100u}) {
+    std::ostringstream out;
+    print_list_table(rows, false, width, out);
+    std::istringstream lines(out.str());
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_LE(display_width(line), width) << line;
+    }
+    // The serials are whole: they are what `show` needs.
+    EXPECT_NE(out.str().find("5CG1234XYZ  "), std::string::npos) << out.str();
+  }
+  std::ostringstream wide;
+  print_list_table(rows, true, 80, wide);
+  EXPECT_NE(wide.str().find("Device claimed by another organization"), std::string::npos);
+  EXPECT_NE(wide.str().find("Surface Laptop Studio 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hangar::cli
