@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <future>
+#include <memory>
 
 #include "hangar/cloud/http.h"
 
@@ -76,12 +78,18 @@ class CpprestTransport final : public HttpTransport {
       const bool digits =
           !length.empty() && length.size() < 20 &&
           std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
-      if (digits && std::stoull(length) > kMaxAnswerBytes) {
+      // A refused answer's request is cancelled, and given a moment to come down (cpprest closes
+      // the socket and fails the body's task), so none of its work outlives the call.
+      const auto drop = [&](core::Error error) {
         mine.cancel();
-        return core::make_error(kErrNetwork, label + ": the answer is " + length +
-                                                 " bytes, more than the " +
-                                                 std::to_string(kMaxAnswerBytes >> 20) +
-                                                 " MiB Hangar reads; refusing it");
+        settle(reply);
+        return error;
+      };
+      if (digits && std::stoull(length) > kMaxAnswerBytes) {
+        return drop(core::make_error(kErrNetwork, label + ": the answer is " + length +
+                                                      " bytes, more than the " +
+                                                      std::to_string(kMaxAnswerBytes >> 20) +
+                                                      " MiB Hangar reads; refusing it"));
       }
       auto body = reply.body();
       concurrency::streams::container_buffer<std::string> buffer;
@@ -89,15 +97,14 @@ class CpprestTransport final : public HttpTransport {
         const std::size_t got = body.read(buffer, 64 * 1024).get();
         if (got == 0) break;
         if (buffer.collection().size() > kMaxAnswerBytes) {
-          mine.cancel();
-          return core::make_error(kErrNetwork, label + ": the answer is longer than the " +
-                                                   std::to_string(kMaxAnswerBytes >> 20) +
-                                                   " MiB Hangar reads; refusing it");
+          return drop(core::make_error(kErrNetwork, label + ": the answer is longer than the " +
+                                                        std::to_string(kMaxAnswerBytes >> 20) +
+                                                        " MiB Hangar reads; refusing it"));
         }
         if (std::chrono::steady_clock::now() > deadline) {
-          mine.cancel();
-          return core::make_error(kErrTimeout, label + ": the answer did not complete within " +
-                                                   std::to_string(timeout.count()) + " ms");
+          return drop(core::make_error(kErrTimeout, label +
+                                                        ": the answer did not complete within " +
+                                                        std::to_string(timeout.count()) + " ms"));
         }
       }
       response.body = std::move(buffer.collection());
@@ -117,6 +124,20 @@ class CpprestTransport final : public HttpTransport {
     } catch (const std::exception& e) {
       return core::make_error(kErrNetwork, request.method + " " + request.url + ": " + e.what());
     }
+  }
+
+  // Waits (at most 2 s) until a cancelled answer's body task has ended.
+  static void settle(const web::http::http_response& reply) {
+    auto ended = std::make_shared<std::promise<void>>();
+    auto settled = ended->get_future();
+    reply.content_ready().then([ended](const pplx::task<web::http::http_response>& done) {
+      try {
+        done.wait();
+      } catch (...) {  // the cancellation itself: the end we wait for
+      }
+      ended->set_value();
+    });
+    settled.wait_for(std::chrono::seconds(2));
   }
 
  private:
