@@ -287,9 +287,9 @@ class FakeDirectory final : public cloud::GroupCloud {
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     auto group = groups.find(group_id);
     if (group == groups.end()) {
-      core::Error missing = core::make_error(
-          cloud::kErrRejected,
-          "GET .../groups/" + group_id + " answered HTTP 404: Request_ResourceNotFound");
+      core::Error missing =
+          core::make_error(cloud::kErrRejected, "GET .../groups/" + group_id +
+                                                    " answered HTTP 404: Request_ResourceNotFound");
       cloud::set_failure(missing, cloud::Failure::kNotFound);
       missing.http_status = 404;
       missing.remote_code = "Request_ResourceNotFound";
