@@ -67,7 +67,12 @@ class Shape {
         const std::size_t body = at + 4;
         const std::size_t next =
             body < end ? body_end(body, std::max<std::size_t>(1, ops_[at + 3]), end) : end;
-        for (std::size_t i = 0; i < times && !exhausted(); ++i) run(body, next);
+        // Each round counts as a step, so a repeat of an empty body (nested, 65,535^k rounds)
+        // is bounded too.
+        for (std::size_t i = 0; i < times && !exhausted(); ++i) {
+          ++steps_;
+          run(body, next);
+        }
         return next;
       }
       case 4: {
