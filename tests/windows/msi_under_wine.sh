@@ -102,6 +102,18 @@ installed_version() {
     awk '$1 == "DisplayVersion" { print $3 }'
 }
 
+# Programs and Features shows VERSION for product CODE, read again for up to 10 s: one CI run
+# under load read nothing right after an install that had succeeded. On failure, says what
+# `reg query` answered.
+expect_registered() {
+  local code=$1 version=$2 what=$3
+  for _ in $(seq 1 20); do
+    [[ $(installed_version "$code") == "$version" ]] && return 0
+    sleep 0.5
+  done
+  fail "$what; reg query said: $(svc reg query "HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\\$code" /v DisplayVersion)"
+}
+
 check_installed() {
   local label=$1
   wait_for_service_state "$service" RUNNING 60 || fail "$label: the service is not RUNNING"
@@ -135,7 +147,7 @@ t0=$SECONDS
 msiexec_run "$work/install.log" /i "$msi" || msi_fail "$work/install.log" "msiexec /i failed"
 echo "   installed in $((SECONDS - t0)) s"
 check_installed install
-installed_version "$old_code" | grep -qx "$old_version" || fail "Hangar $old_version is not registered"
+expect_registered "$old_code" "$old_version" "Hangar $old_version is not registered"
 
 echo "== hangar status over \\\\.\\pipe\\hangar (no --endpoint: the installed defaults)"
 status_out=$(svc "$win_hangar" --json status) || fail "status: $status_out"
@@ -158,8 +170,7 @@ msiexec_run "$work/upgrade.log" /i "$upgrade_msi" || msi_fail "$work/upgrade.log
 echo "   upgraded in $((SECONDS - t0)) s"
 check_installed upgrade
 # Programs and Features: the new product, at the new version; the old one removed.
-installed_version "$new_code" | grep -qx "$new_version" ||
-  fail "Hangar $new_version ($new_code) is not registered as installed"
+expect_registered "$new_code" "$new_version" "Hangar $new_version ($new_code) is not registered as installed"
 [[ -z $(installed_version "$old_code") ]] || fail "the old product $old_code is still installed"
 wait_until_final "$win_hangar" 60 || fail "status after the upgrade: $status_out"
 grep -q '"ready_for_user": 3' <<<"$status_out" || fail "the queue did not survive: $status_out"
