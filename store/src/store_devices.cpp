@@ -150,25 +150,38 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   return InsertResult{InsertOutcome::kInserted, id, {}};
 }
 
-core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& filter) const {
-  std::string sql = "SELECT " + device_columns(filter.with_hash) + " FROM devices WHERE id > ?1";
+namespace {
+
+// The filter's optional clauses (state, profile, changed since) as ?2..?4, shared by the list and
+// its count; each parameter is bound only when its clause is in the statement.
+std::string filter_clauses(const DeviceFilter& filter) {
+  std::string sql;
   if (filter.state) sql += " AND state = ?2";
   if (filter.profile) sql += " AND profile = ?3";
   if (filter.changed_since) sql += " AND updated_at >= ?4";
-  sql += " ORDER BY id";
+  return sql;
+}
+
+core::Status bind_filter(Statement& query, const DeviceFilter& filter) {
+  if (filter.state) {
+    if (auto status = query.bind(2, *filter.state); !status) return status;
+  }
+  if (filter.profile) {
+    if (auto status = query.bind(3, *filter.profile); !status) return status;
+  }
+  if (filter.changed_since) return query.bind(4, *filter.changed_since);
+  return {};
+}
+
+}  // namespace
+
+core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& filter) const {
+  std::string sql = "SELECT " + device_columns(filter.with_hash) + " FROM devices WHERE id > ?1" +
+                    filter_clauses(filter) + " ORDER BY id";
   if (filter.limit > 0) sql += " LIMIT ?5";
-  // The optional clauses' parameters are bound only when their clause is in the statement.
   const Binder bind = [&](Statement& query) -> core::Status {
     if (auto status = query.bind(1, filter.after_id); !status) return status;
-    if (filter.state) {
-      if (auto status = query.bind(2, *filter.state); !status) return status;
-    }
-    if (filter.profile) {
-      if (auto status = query.bind(3, *filter.profile); !status) return status;
-    }
-    if (filter.changed_since) {
-      if (auto status = query.bind(4, *filter.changed_since); !status) return status;
-    }
+    if (auto status = bind_filter(query, filter); !status) return status;
     if (filter.limit > 0) return query.bind(5, filter.limit);
     return {};
   };
@@ -176,21 +189,10 @@ core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& fil
   return query_all_bound(database_, sql, bind, read_device);
 }
 
+// Ignores after_id and limit: how many devices the filter matches in all.
 core::Result<std::int64_t> Store::count_devices(const DeviceFilter& filter) const {
-  std::string sql = "SELECT count(*) FROM devices WHERE 1";
-  if (filter.state) sql += " AND state = ?1";
-  if (filter.profile) sql += " AND profile = ?2";
-  if (filter.changed_since) sql += " AND updated_at >= ?3";
-  const Binder bind = [&](Statement& query) -> core::Status {
-    if (filter.state) {
-      if (auto status = query.bind(1, *filter.state); !status) return status;
-    }
-    if (filter.profile) {
-      if (auto status = query.bind(2, *filter.profile); !status) return status;
-    }
-    if (filter.changed_since) return query.bind(3, *filter.changed_since);
-    return {};
-  };
+  const std::string sql = "SELECT count(*) FROM devices WHERE 1" + filter_clauses(filter);
+  const Binder bind = [&](Statement& query) { return bind_filter(query, filter); };
   std::lock_guard lock(mutex_);
   auto counts = query_all_bound(database_, sql, bind, column_int64_0);
   if (!counts) return std::move(counts).error();
