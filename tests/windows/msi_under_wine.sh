@@ -97,8 +97,11 @@ new_version=$(msi_property "$upgrade_msi" ProductVersion)
 [[ $old_code != "$new_code" && $(printf '%s\n' "$old_version" "$new_version" | sort -V | tail -n1) == "$new_version" && $old_version != "$new_version" ]] ||
   fail "$(basename "$upgrade_msi") ($new_version, $new_code) is no upgrade of $(basename "$msi") ($old_version, $old_code)"
 # The DisplayVersion Windows Installer registered for a product code; empty when not installed.
+# The product's key under Programs and Features.
+uninstall_key() { echo "HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\\$1"; }
+
 installed_version() {
-  svc reg query "HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\\$1" /v DisplayVersion 2>/dev/null |
+  svc reg query "$(uninstall_key "$1")" /v DisplayVersion 2>/dev/null |
     awk '$1 == "DisplayVersion" { print $3 }'
 }
 
@@ -111,7 +114,7 @@ expect_registered() {
     [[ $(installed_version "$code") == "$version" ]] && return 0
     sleep 0.5
   done
-  fail "$what; reg query said: $(svc reg query "HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\\$code" /v DisplayVersion)"
+  fail "$what; reg query said: $(svc reg query "$(uninstall_key "$code")" /v DisplayVersion)"
 }
 
 check_installed() {
