@@ -10,8 +10,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
-# Tests run the .exe files under Wine (WINEPREFIX etc. come from the environment: see tests/wine).
-set(CMAKE_CROSSCOMPILING_EMULATOR wine)
+# Tests run the .exe files under Wine (WINEPREFIX etc. come from the environment: see
+# scripts/wine-env.sh), through a wrapper that runs a program again only when Wine did not start it.
+set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_CURRENT_LIST_DIR}/../scripts/wine-test-run.sh)
 if(NOT HANGAR_CROSS_PREFIX)
   if(DEFINED ENV{HANGAR_CROSS_PREFIX})
     set(HANGAR_CROSS_PREFIX $ENV{HANGAR_CROSS_PREFIX})
