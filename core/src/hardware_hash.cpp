@@ -146,42 +146,38 @@ std::string version_text(std::span<const std::uint8_t> v) {
          std::to_string(read_u16(v, 6)) + "." + std::to_string(read_u16(v, 4));
 }
 
+// The records that hold one text each, by record type (the rest are decoded in extract()).
+struct TextRecord {
+  std::uint16_t type;
+  std::string HardwareHashInfo::*field;
+};
+constexpr std::array<TextRecord, 9> kTextRecords{{
+    {13, &HardwareHashInfo::tpm_version},
+    {14, &HardwareHashInfo::serial_number},
+    {15, &HardwareHashInfo::bios_vendor},
+    {16, &HardwareHashInfo::manufacturer},
+    {17, &HardwareHashInfo::model},
+    {18, &HardwareHashInfo::sku},
+    {19, &HardwareHashInfo::family},
+    {24, &HardwareHashInfo::product_key_id},
+    {26, &HardwareHashInfo::part_number},
+}};
+
 void extract(HardwareHashInfo& info, std::uint16_t type, std::span<const std::uint8_t> payload) {
+  for (const TextRecord& record : kTextRecords) {
+    if (record.type == type) {
+      info.*record.field = payload_text(payload);
+      return;
+    }
+  }
   switch (type) {
     case 1:
       if (payload.size() >= 8) info.os_base_build = version_text(payload.subspan(0, 8));
       info.os_build =
           payload.size() >= 16 ? version_text(payload.subspan(8, 8)) : info.os_base_build;
       break;
-    case 13:
-      info.tpm_version = payload_text(payload);
-      break;
-    case 14:
-      info.serial_number = payload_text(payload);
-      break;
-    case 15:
-      info.bios_vendor = payload_text(payload);
-      break;
-    case 16:
-      info.manufacturer = payload_text(payload);
-      break;
-    case 17:
-      info.model = payload_text(payload);
-      break;
-    case 18:
-      info.sku = payload_text(payload);
-      break;
-    case 19:
-      info.family = payload_text(payload);
-      break;
-    case 24:
-      info.product_key_id = payload_text(payload);
-      break;
     case 25:
       info.has_tpm_ek_public_key = !payload.empty();
-      break;
-    case 26:
-      info.part_number = payload_text(payload);
       break;
     default:
       break;

@@ -75,12 +75,7 @@ void CsvReader::Impl::row_done() {
   } else {
     ready.push_back(Row{std::move(fields), row_start, false, row_bytes});
   }
-  fields.clear();
-  too_many_fields = false;
-  row_in_progress = false;
-  row_bytes = 0;
-  row_text.clear();
-  row_text_whole = true;
+  clear_row();
 }
 
 void CsvReader::Impl::count_line_end(char c) {
@@ -113,6 +108,10 @@ void CsvReader::Impl::note_dropped(std::uint64_t at_line, const std::string& why
 
 void CsvReader::Impl::abandon_row() {
   reset_parser();
+  clear_row();
+}
+
+void CsvReader::Impl::clear_row() {
   fields.clear();
   too_many_fields = false;
   row_in_progress = false;

@@ -155,6 +155,8 @@ struct CsvReader::Impl {
 
   // Forgets the row in progress, parser state included.
   void abandon_row();
+  // Forgets the fields and text of the row just ended or abandoned (not the parser's state).
+  void clear_row();
 
   // libcsv's parser is inside a field that began with a quote (its FIELD_BEGUN state; a quote
   // just seen there, FIELD_MIGHT_HAVE_ENDED, would close the field at the line end).

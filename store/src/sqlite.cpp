@@ -168,7 +168,7 @@ core::Result<Statement> Database::prepare(std::string_view sql) {
   return Statement(connection_.get(), statement);
 }
 
-core::Result<std::int64_t> Database::query_int64(std::string_view sql) {
+core::Result<Statement> Database::first_row(std::string_view sql) {
   auto statement = prepare(sql);
   if (!statement) return std::move(statement).error();
   auto row = statement->step();
@@ -178,19 +178,18 @@ core::Result<std::int64_t> Database::query_int64(std::string_view sql) {
                                               connection_->display_path +
                                               "; this is a bug in Hangar, please report it");
   }
+  return statement;
+}
+
+core::Result<std::int64_t> Database::query_int64(std::string_view sql) {
+  auto statement = first_row(sql);
+  if (!statement) return std::move(statement).error();
   return statement->column_int64(0);
 }
 
 core::Result<std::string> Database::query_text(std::string_view sql) {
-  auto statement = prepare(sql);
+  auto statement = first_row(sql);
   if (!statement) return std::move(statement).error();
-  auto row = statement->step();
-  if (!row) return std::move(row).error();
-  if (!*row) {
-    return core::make_error(kErrInternal, "\"" + short_sql(sql) + "\" returned no row on " +
-                                              connection_->display_path +
-                                              "; this is a bug in Hangar, please report it");
-  }
   return statement->column_text(0);
 }
 

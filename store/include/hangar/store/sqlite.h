@@ -77,6 +77,8 @@ class Database {
  private:
   friend class Transaction;
   explicit Database(std::unique_ptr<detail::Connection> connection);
+  // Prepares `sql` and steps to its first row; a statement that returns none is a bug.
+  core::Result<Statement> first_row(std::string_view sql);
 
   std::unique_ptr<detail::Connection> connection_;
 };
