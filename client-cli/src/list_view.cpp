@@ -25,20 +25,23 @@ constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026
 constexpr std::array<std::string_view, kListColumns> kHeader{
     "SERIAL", "STATE", "PROFILE", "SINCE (UTC)", "MANUFACTURER", "MODEL", "FAILURE REASON"};
 
+// The time without its year: "12-02 04:07".
+constexpr std::size_t kTimeWithoutYear = 11;
+
 // Columns in the order they give way, and how narrow each may get.
 struct Shrink {
   std::size_t column;
   std::size_t minimum;
 };
 constexpr std::array<Shrink, 8> kShrinkOrder{{
-    {5, 6},   // model
-    {4, 6},   // manufacturer
-    {2, 8},   // profile
-    {6, 16},  // failure reason, first to 16 columns
-    {1, 11},  // state ("Registrati…")
-    {6, 10},  // failure reason, then to 10
-    {3, 11},  // the time loses its year ("12-02 04:07"), never its end
-    {0, 16},  // serial: what `show` needs, so last (serials are rarely longer)
+    {5, 6},                 // model
+    {4, 6},                 // manufacturer
+    {2, 8},                 // profile
+    {6, 16},                // failure reason, first to 16 columns
+    {1, 11},                // state ("Registrati…")
+    {6, 10},                // failure reason, then to 10
+    {3, kTimeWithoutYear},  // the time loses its year ("12-02 04:07"), never its end
+    {0, 16},                // serial: what `show` needs, so last (serials are rarely longer)
 }};
 constexpr std::size_t kTimeColumn = 3;
 constexpr std::size_t kStateColumn = 1;
@@ -201,7 +204,8 @@ bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t c
   visible.fill(true);
   visible[kListColumns - 1] = any_reason;
   std::array<std::size_t, kListColumns> width{};
-  const auto fit = [&] {
+  // time_first: the time loses its year before any other column gives way.
+  const auto fit = [&](bool time_first) {
     for (std::size_t c = 0; c < kListColumns; ++c) {
       width[c] = 0;
       if (!visible[c]) continue;
@@ -221,6 +225,9 @@ bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t c
       return sum + 2 * (count - 1);
     };
     if (wide) return total();
+    if (time_first && total() > columns && width[kTimeColumn] > kTimeWithoutYear) {
+      width[kTimeColumn] = kTimeWithoutYear;
+    }
     for (const auto& step : kShrinkOrder) {
       if (!visible[step.column]) continue;
       const std::size_t now = total();
@@ -233,7 +240,7 @@ bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t c
     }
     return total();
   };
-  fit();
+  fit(false);
   if (!wide && any_reason && width[kListColumns - 1] < kReasonRoom) {
     // The failure reason is what a list of failures is read for. Rather than cut it to a few
     // words: a state every row shares goes (the count line names it), then make and model (in
@@ -243,12 +250,13 @@ bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t c
     const std::size_t wanted = std::min(natural, kReasonRoom);
     if (one_state) {
       visible[kStateColumn] = false;
-      fit();
+      fit(false);
     }
     if (width[kListColumns - 1] < wanted) {
       visible[4] = visible[5] = false;
-      fit();
+      fit(false);
     }
+    if (width[kListColumns - 1] < wanted) fit(true);
   }
   std::size_t last = 0;
   for (std::size_t c = 0; c < kListColumns; ++c) {
