@@ -471,8 +471,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
         io, "import",
         "unknown profile \"" + *profile_text + "\"; use standard, sensitive-data or power-user");
   }
-  const std::string group_tag =
-      parsed->value("--group-tag").value_or(std::string(core::kDefaultGroupTag));
+  // Without --group-tag a row without one is sent without one: the service gives a new device the
+  // default tag (Microsoft365Managed_Autopilot), and a device already queued keeps its own.
+  const std::string group_tag = parsed->value("--group-tag").value_or("");
   const std::string user = parsed->value("--user").value_or("");
   const auto options = validation_options(*parsed);
   const bool allow_mismatch = parsed->has("--allow-build-mismatch");

@@ -182,6 +182,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     device.manufacturer = optional_text(r.manufacturer);
     device.model = optional_text(r.model);
     device.group_tag = r.group_tag.empty() ? std::string(core::kDefaultGroupTag) : r.group_tag;
+    // No tag given (no --group-tag, none in the file): a queued device keeps the one it has.
+    device.group_tag_defaulted = r.group_tag.empty();
     device.assigned_user = optional_text(r.assigned_user);
     device.profile = std::string(core::cli_name(r.profile));
     device.source_file = optional_text(r.source_file);

@@ -117,8 +117,10 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
         if (same) {
           const Assignment was{row.column_text(8), row.column_optional_text(9).value_or(""),
                                row.column_optional_text(10).value_or("")};
-          const Assignment asked{device.profile, device.group_tag.value_or(""),
-                                 device.assigned_user.value_or(was.user)};
+          const Assignment asked{
+              device.profile,
+              device.group_tag_defaulted ? was.group_tag : device.group_tag.value_or(""),
+              device.assigned_user.value_or(was.user)};
           const std::string changes = assignment_changes(was, asked);
           if (changes.empty()) {
             return InsertResult{InsertOutcome::kAlreadyQueued, id,

@@ -321,10 +321,16 @@ TEST(StoreDevices, ReimportWithAnotherProfileOrTagUpdatesAQueuedDeviceOnly) {
   EXPECT_THAT((*results)[1].message, HasSubstr("hangar remove P1"));
   EXPECT_EQ(store->get_device("P1")->profile, "Standard");
 
-  // The same values again: already queued, nothing to say.
-  auto same = store->insert_devices(std::vector<NewDevice>{again_q});
+  // The same values again: already queued, nothing to say. Nor when no tag was given (the
+  // default stands in for it): the device keeps the tag it has.
+  auto untagged = again_q;
+  untagged.group_tag = "Microsoft365Managed_Autopilot";
+  untagged.group_tag_defaulted = true;
+  auto same = store->insert_devices(std::vector<NewDevice>{again_q, untagged});
   ASSERT_TRUE(same.ok());
   EXPECT_EQ((*same)[0].outcome, InsertOutcome::kAlreadyQueued);
+  EXPECT_EQ((*same)[1].outcome, InsertOutcome::kAlreadyQueued) << (*same)[1].message;
+  EXPECT_EQ(store->get_device("Q1")->group_tag, "Sales");
 }
 
 TEST(StoreDevices, SameSerialOtherHashAndSameHashOtherSerialAreConflicts) {

@@ -45,6 +45,8 @@ struct NewDevice {
   std::optional<std::string> manufacturer;
   std::optional<std::string> model;
   std::optional<std::string> group_tag;
+  // The tag is the default, none having been given: a re-import leaves a queued device's own.
+  bool group_tag_defaulted = false;
   std::optional<std::string> assigned_user;
   std::string profile;
   std::string state = "queued";
