@@ -92,11 +92,36 @@ echo "demo: the devices that failed, with the seed's reasons:"
 "$BIN/hangar" list --state registration-failed
 echo
 # The service and the simulated cloud stay up for the commands below; stop.sh ends them.
+# It stops a pid only while that pid still runs the demo's binary (after a reboot, or days later,
+# the number may belong to anything), waits for each to end, and says what it found and did.
 cat >"$DEMO/stop.sh" <<STOP
 #!/usr/bin/env bash
 # Stops the demo's service (hangard, pid ${pids[1]}) and simulated cloud (pid ${pids[0]}).
-kill ${pids[1]} ${pids[0]} 2>/dev/null || true
-echo "demo: stopped hangard and hangar-cloudsim"
+set -u
+stop() { # NAME PID BINARY
+  local name=\$1 pid=\$2 binary=\$3 running=
+  running=\$(readlink "/proc/\$pid/exe" 2>/dev/null) || running=
+  running=\${running% (deleted)}  # the binary was rebuilt since
+  if [ -z "\$running" ] && ! kill -0 "\$pid" 2>/dev/null; then
+    echo "demo: \$name (pid \$pid) is not running any more: nothing to stop"
+    return 0
+  fi
+  if [ "\$running" != "\$binary" ]; then
+    echo "demo: pid \$pid is no longer the demo's \$name (it runs \${running:-something else}): left alone"
+    return 0
+  fi
+  kill "\$pid" 2>/dev/null || true
+  for _ in \$(seq 1 100); do
+    kill -0 "\$pid" 2>/dev/null || { echo "demo: stopped \$name (pid \$pid)"; return 0; }
+    sleep 0.1
+  done
+  echo "demo: \$name (pid \$pid) did not stop within 10 s; it is still running" >&2
+  return 1
+}
+status=0
+stop hangard ${pids[1]} "$(readlink -f "$BIN/hangard")" || status=1
+stop hangar-cloudsim ${pids[0]} "$(readlink -f "$BIN/hangar-cloudsim")" || status=1
+exit \$status
 STOP
 chmod +x "$DEMO/stop.sh"
 trap - EXIT

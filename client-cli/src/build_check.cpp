@@ -1,6 +1,9 @@
 // OS build mismatches for --expect-build (see build_check.h).
 #include "build_check.h"
 
+#include <cstdint>
+#include <vector>
+
 #include "hangar/core/hardware_hash.h"
 
 namespace hangar::cli {
@@ -10,6 +13,43 @@ void BuildMismatches::add(std::string_view build, std::string_view serial) {
   ++entry.count;
   ++total;
   if (entry.first_serials.size() < kFirstSerials) entry.first_serials.emplace_back(serial);
+}
+
+std::optional<std::string> expect_build_problem(std::string_view value) {
+  const std::string bad =
+      "--expect-build takes the image's OS build (22631, 22631.2861 or "
+      "10.0.22631), not \"" +
+      printable_argument(value) + "\"";
+  if (value.empty()) {
+    return std::string(
+        "--expect-build needs a build (22631, 22631.2861 or 10.0.22631): an empty "
+        "value would check nothing");
+  }
+  std::vector<std::uint32_t> numbers;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = value.find('.', start);
+    const std::string_view part =
+        value.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (part.empty() || part.size() > 5 || (part.size() > 1 && part.front() == '0')) return bad;
+    std::uint32_t number = 0;
+    for (const char c : part) {
+      if (c < '0' || c > '9') return bad;
+      number = number * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (number > 65535) return bad;
+    numbers.push_back(number);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (numbers.size() > 4) return bad;
+  // Windows 10 and 11 are both version 10.0: a full version starts with it.
+  if (numbers.size() >= 3 && (numbers[0] != 10 || numbers[1] != 0)) {
+    return bad + " (a full version starts with 10.0: Windows 10 and 11 are both 10.0)";
+  }
+  const std::uint32_t build = numbers[numbers.size() >= 3 ? 2 : 0];
+  if (build == 0) return bad + " (a build number is at least 1)";
+  return std::nullopt;
 }
 
 bool is_build_mismatch(const core::Validator& validator, std::size_t index,

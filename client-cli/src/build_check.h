@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ struct BuildMismatches {
   void add(std::string_view build, std::string_view serial);
   bool empty() const { return total == 0; }
 };
+
+// Why `value` is not an OS build for --expect-build, or nothing: a build (22631), a build and
+// revision (22631.2861) or the full version (10.0.22631, 10.0.22631.2861), ASCII digits, each
+// number at most 65535 (Windows' version fields are 16 bits) and the build at least 1.
+std::optional<std::string> expect_build_problem(std::string_view value);
 
 // True when `expected` is set and the valid, hashed record `index` carries another OS build (a
 // hash without any build is only the validator's warning).

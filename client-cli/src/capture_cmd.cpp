@@ -12,8 +12,10 @@
 #include <system_error>
 
 #include "cli.h"
+#include "cli_common.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/intake/csv_reader.h"
+#include "hangar/intake/portal_csv.h"
 
 namespace hangar::cli {
 namespace {
@@ -77,7 +79,20 @@ core::Result<CaptureArgs> parse_capture_args(const std::vector<std::string>& arg
       value = args[++i];
     }
     if (value.empty()) return core::make_error("usage", flag + " needs a value");
-    if (target != nullptr) *target = value;
+    if (target != nullptr) {
+      // Tag and user go into the CSV and the request as text; folder and file names may be in
+      // any encoding (they are opened as they are).
+      if (auto problem = not_utf8_problem("the value of " + flag, value)) {
+        return core::make_error("usage", *problem);
+      }
+      if (flag == "--group-tag") {
+        if (auto problem = core::group_tag_problem(value); !problem.empty()) {
+          return core::make_error("usage",
+                                  "--group-tag \"" + printable_argument(value) + "\": " + problem);
+        }
+      }
+      *target = value;
+    }
     if (optional_target != nullptr) *optional_target = value;
   }
   return parsed;
@@ -156,6 +171,12 @@ constexpr std::string_view kPowerWarning =
     "its registration is complete (hangar list --state ready shows it): if it starts the setup "
     "experience first, you'll have to reset or reimage it.";
 
+// Instead, when nothing was saved: no registration was started, so none will ever complete.
+constexpr std::string_view kNothingSavedAdvice =
+    "No registration was started for this device: fix the cause above and run `hangar capture` "
+    "again. Until the device is registered, do not let it go through the setup experience: "
+    "you'd have to reset or reimage it.";
+
 // Collects the JSON report (or prints text as it goes) and produces the exit code.
 class Report {
  public:
@@ -227,12 +248,12 @@ class Report {
   void close_with_warning(std::ostream& text_out) {
     if (json_) {
       json_report_["saved"] = saved_any;
-      json_report_["warning"] = std::string(kPowerWarning);
+      json_report_["warning"] = std::string(saved_any ? kPowerWarning : kNothingSavedAdvice);
       return;
     }
     text_out << (saved_any ? "Saved: yes (the file(s) above).\n"
                            : "Saved: NOTHING was saved for this device.\n")
-             << kPowerWarning << "\n";
+             << (saved_any ? kPowerWarning : kNothingSavedAdvice) << "\n";
   }
 
   bool json_;
@@ -285,7 +306,9 @@ int run_capture(const std::vector<std::string>& args, bool json, std::ostream& o
                 std::ostream& err, const CaptureQueueFn& queue, const CaptureDeviceFn& capture) {
   auto parsed = parse_capture_args(args);
   if (!parsed) {
-    err << "hangar capture: " << parsed.error().message << "\n\n" << capture_usage();
+    // One line, as every other usage error: the whole help would bury it.
+    err << "hangar capture: " << parsed.error().message
+        << "\nrun `hangar capture --help` for its options\n";
     return kUsage;
   }
   if (parsed->help) {

@@ -9,7 +9,9 @@
 #include "help.h"
 #include "suggest.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -35,6 +37,9 @@
 namespace hangar::cli {
 
 namespace {
+
+// --timeout's ceiling: a call is never meant to wait longer than a day.
+constexpr double kMaxTimeoutSeconds = 86'400;
 
 std::string usage_text();
 std::vector<std::string_view> command_names();
@@ -105,7 +110,13 @@ const std::string& merge_help() {
       "                        OUT-002.csv, ... beside it, 500 rows each (the portal's limit)\n"
       "  --split N             at most N rows a file, always numbered (OUT-001.csv, ...)\n"
       "  --no-split            one file, however many rows (the portal refuses more than 500)\n"
-      "  --group-tag TAG       the group tag for rows without one\n" +
+      "  --group-tag TAG       the group tag for rows without one (ASCII, no comma, quote or\n"
+      "                        line break: the portal's CSV has no quoting)\n\n"
+      "OUT and its numbered parts are one set: files of it that an earlier merge wrote and\n"
+      "this one did not are removed and named, so OUT-*.csv is always this upload; a file\n"
+      "named like a part that is no upload file is left alone, with a warning. An input that\n"
+      "belongs to the set is refused (choose another -o), and with no device to write nothing\n"
+      "is written.\n\n" +
       std::string(kStrictHelp) + "exit code: 0 every row written, 1 rows left out or errors\n";
   return text;
 }
@@ -118,7 +129,9 @@ const std::string& import_help() {
       "it.\n\n"
       "  --profile P           standard, sensitive-data or power-user (required)\n"
       "  --group-tag TAG       for rows without one (default Microsoft365Managed_Autopilot)\n"
-      "  --user UPN            the assigned user for rows without one\n" +
+      "  --user UPN            the assigned user for rows without one\n\n"
+      "A device already queued and not uploaded yet takes the new profile, group tag and\n"
+      "user (each change is printed); once uploaded, such a row is refused with the way out.\n\n" +
       std::string(kStrictHelp) +
       "exit code: 0 every device queued or already queued, 1 rows refused, 3 no service\n";
   return text;
@@ -255,16 +268,42 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
       try {
         std::size_t used = 0;
         double seconds = std::stod(*t, &used);
-        if (used != t->size() || seconds <= 0) throw std::invalid_argument("range");
-        globals.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+        // inf, nan and 1e308 parse as numbers; none converts to milliseconds.
+        if (used != t->size() || !std::isfinite(seconds) || seconds <= 0 ||
+            seconds > kMaxTimeoutSeconds) {
+          throw std::invalid_argument("range");
+        }
+        globals.timeout =
+            std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
       } catch (const std::exception&) {
-        err << "hangar: --timeout needs a positive number of seconds, not \"" << *t << "\"\n";
+        err << "hangar: --timeout needs a positive number of seconds, at most "
+            << kMaxTimeoutSeconds << " (a day), not \"" << printable_argument(*t) << "\"\n";
         return kUsage;
       }
     } else {
       rest.push_back(a);
     }
   }
+  io.json = globals.json;
+  // A usage error before any command ran: one line (and a JSON error object under --json).
+  const auto top_usage_error = [&](const std::string& message) {
+    err << "hangar: " << message << "\nrun `hangar help` for the commands\n";
+    if (globals.json) {
+      out << json_text(Json{{"ok", false}, {"error", {{"code", "usage"}, {"message", message}}}})
+          << "\n";
+    }
+    return kUsage;
+  };
+  const auto unknown_command = [&](const std::string& name, std::string_view context) {
+    // "--jsno": a mistyped global option, not a command.
+    if (name.size() > 1 && name.front() == '-') {
+      return top_usage_error(std::string(context) + "unknown option \"" + printable_argument(name) +
+                             "\"" +
+                             did_you_mean(name, {"--json", "--endpoint", "--timeout", "--help"}));
+    }
+    return top_usage_error(std::string(context) + "unknown command \"" + printable_argument(name) +
+                           "\"" + did_you_mean(name, command_names()));
+  };
   if (!help && !rest.empty() && rest.front() == "help") {
     help = true;
     rest.erase(rest.begin());
@@ -275,14 +314,16 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
       out << usage_text();
       return kOk;
     }
+    if (rest.size() > 1 && rest.front() != rest[1] && rest[1] != "--help" && rest[1] != "-h") {
+      return top_usage_error("help takes one command, not also \"" + printable_argument(rest[1]) +
+                             "\"");
+    }
     for (const auto& c : commands()) {
       if (c.name != rest.front()) continue;
       print_command_help(c, out);
       return kOk;
     }
-    err << "hangar help: unknown command \"" << rest.front() << "\""
-        << did_you_mean(rest.front(), command_names()) << "\nrun `hangar help` for the commands\n";
-    return kUsage;
+    return unknown_command(rest.front(), "help: ");
   }
   if (rest.empty()) {
     err << usage_text();
@@ -295,15 +336,13 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
       // A command that takes nothing says so, rather than ignoring what was typed.
       if (c.synopsis.empty() && !command_args.empty()) {
         return usage_error(io, c.name,
-                           "takes no arguments, not \"" + command_args.front() + "\"" +
-                               did_you_mean(command_args.front(), command_names()));
+                           "takes no arguments, not \"" + printable_argument(command_args.front()) +
+                               "\"" + did_you_mean(command_args.front(), command_names()));
       }
       return c.run(globals, command_args, io);
     }
   }
-  err << "hangar: unknown command \"" << rest.front() << "\""
-      << did_you_mean(rest.front(), command_names()) << "\nrun `hangar help` for the commands\n";
-  return kUsage;
+  return unknown_command(rest.front(), "");
 }
 
 }  // namespace

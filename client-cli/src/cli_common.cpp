@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <ctime>
 
+#include "hangar/core/text_encoding.h"
 #include "hangar/ipc/protocol.h"
 #include "suggest.h"
 
@@ -90,20 +92,56 @@ std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& 
   return std::move(result).value();
 }
 
+namespace {
+// Flags whose value is a file or folder name: opened as given, whatever its encoding.
+const std::set<std::string> kPathFlags{"-o", "--output", "--combined"};
+}  // namespace
+
 std::optional<std::string> ParsedArgs::value(const std::string& flag) const {
   auto it = values.find(flag);
   if (it == values.end()) return std::nullopt;
   return it->second;
 }
 
+std::string printable_argument(std::string_view text) {
+  // UTF-8 text is shown as it is; the bytes of anything else (Latin-1, say) as \xNN.
+  const bool utf8 = core::is_valid_utf8(text);
+  std::string shown;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= 0x80 && !utf8) || byte < 0x20 || byte == 0x7F) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned>(byte));
+      shown += hex;
+    } else {
+      shown += c;
+    }
+  }
+  return shown;
+}
+
+std::optional<std::string> not_utf8_problem(std::string_view what, std::string_view text) {
+  if (core::is_valid_utf8(text)) return std::nullopt;
+  return std::string(what) + " \"" + printable_argument(text) +
+         "\" is not UTF-8 text (typed or pasted in another code page?): give it in UTF-8";
+}
+
 core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
                                     const std::set<std::string>& value_flags,
-                                    const std::set<std::string>& switch_flags) {
+                                    const std::set<std::string>& switch_flags,
+                                    ArgumentText positional_text) {
   ParsedArgs parsed;
   bool only_positional = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (only_positional || arg.size() < 2 || arg[0] != '-') {
+      // File names may come from another code page (they are opened as they are); everything
+      // else goes into a request or a message as text.
+      if (positional_text == ArgumentText::kText) {
+        if (auto problem = not_utf8_problem("the argument", arg)) {
+          return core::make_error("usage", *problem);
+        }
+      }
       parsed.positional.push_back(arg);
       continue;
     }
@@ -122,6 +160,17 @@ core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
       } else {
         return core::make_error("usage", name + " needs a value");
       }
+      if (auto given = parsed.values.find(name); given != parsed.values.end()) {
+        // Which one was meant is a guess: the last one silently winning would hide the mistake.
+        return core::make_error("usage", name + " was given twice (\"" +
+                                             printable_argument(given->second) + "\" and \"" +
+                                             printable_argument(value) + "\"): give it once");
+      }
+      if (!kPathFlags.count(name)) {
+        if (auto problem = not_utf8_problem("the value of " + name, value)) {
+          return core::make_error("usage", *problem);
+        }
+      }
       parsed.values[name] = value;
     } else if (switch_flags.count(name) && eq == std::string::npos) {
       parsed.switches.insert(name);
@@ -138,6 +187,11 @@ core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
 int usage_error(Io& io, std::string_view command, const std::string& message) {
   io.err << "hangar " << command << ": " << message << "\n"
          << "run `hangar help` for the commands and their options\n";
+  if (io.json) {
+    // `hangar --json ... | jq` gets an answer to parse for a usage error too.
+    io.out << json_text(Json{{"ok", false}, {"error", {{"code", "usage"}, {"message", message}}}})
+           << "\n";
+  }
   return kUsage;
 }
 
@@ -188,6 +242,12 @@ core::Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_m
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, amount);
     if (ec != std::errc() || end != text.data() + text.size() - 1 || amount < 0) return bad();
     const std::int64_t unit_ms = unit == 'm' ? 60'000 : unit == 'h' ? 3'600'000 : 86'400'000;
+    // An age reaching before 1970 (99999999999d) would overflow: nothing is that old.
+    if (amount > now_ms / unit_ms) {
+      return core::make_error("usage", "--since " + std::string(text) +
+                                           " reaches back before 1970: give an age or a date "
+                                           "since then");
+    }
     return now_ms - amount * unit_ms;
   }
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;

@@ -40,6 +40,8 @@ struct Io {
   std::istream* in = nullptr;
   // True only for the process's real stdin on a terminal: then a secret is asked for without echo.
   bool in_is_terminal = false;
+  // --json: a usage error is also printed as a JSON error object on standard output.
+  bool json = false;
 };
 
 using CommandFn = std::function<int(const Globals&, const std::vector<std::string>&, Io&)>;
@@ -88,11 +90,23 @@ struct ParsedArgs {
   std::optional<std::string> value(const std::string& flag) const;
   bool has(const std::string& flag) const { return switches.count(flag) != 0; }
 };
+// A flag given twice is refused (the last silently winning would hide which one was meant). Values
+// and positional arguments must be UTF-8 text (a serial or a tag in another code page would be
+// sent as U+FFFD or not at all), except file names: -o, --output, --combined and, with
+// ArgumentText::kFileNames, the positional arguments.
+enum class ArgumentText { kText, kFileNames };
 core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
                                     const std::set<std::string>& value_flags,
-                                    const std::set<std::string>& switch_flags = {});
+                                    const std::set<std::string>& switch_flags = {},
+                                    ArgumentText positional_text = ArgumentText::kText);
 
-// Prints "hangar <command>: <message>" and returns kUsage.
+// "the value of --user "\xE9@x.com" is not UTF-8 text ...", or nothing when `text` is UTF-8.
+std::optional<std::string> not_utf8_problem(std::string_view what, std::string_view text);
+// `text` with bytes outside printable ASCII as \xNN, for a message that quotes an argument.
+std::string printable_argument(std::string_view text);
+
+// Prints "hangar <command>: <message>" (and, under --json, {"ok": false, "error": {"code":
+// "usage", ...}} on standard output) and returns kUsage.
 int usage_error(Io& io, std::string_view command, const std::string& message);
 
 // "2026-11-25 10:42:07Z" for Unix milliseconds (UTC: staging rooms and support share logs).

@@ -2,6 +2,7 @@
 // streaming validated devices to the service in batches.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iomanip>
 #include <map>
@@ -78,6 +79,63 @@ core::ValidationOptions validation_options(const ParsedArgs& parsed) {
   return options;
 }
 
+// The options validate, merge and import share, checked before any file is read: a usage
+// message, or nothing.
+std::optional<std::string> shared_option_problem(const ParsedArgs& parsed) {
+  if (auto build = parsed.value("--expect-build")) {
+    if (auto problem = expect_build_problem(*build)) return problem;
+  } else if (parsed.has("--allow-build-mismatch")) {
+    return std::string("--allow-build-mismatch goes with --expect-build BUILD");
+  }
+  if (auto tag = parsed.value("--group-tag")) {
+    if (auto problem = core::group_tag_problem(*tag); !problem.empty()) {
+      return "--group-tag \"" + printable_argument(*tag) + "\": " + problem;
+    }
+  }
+  return std::nullopt;
+}
+
+// The files of merge's output set for OUT that exist now: OUT itself and its numbered parts
+// (OUT-001.csv, OUT-0042.csv: the stem, a dash, three or more digits, the extension).
+std::vector<std::filesystem::path> output_set_files(const std::filesystem::path& out) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> found;
+  const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  const fs::path::string_type prefix = out.stem().native() + fs::path("-").native();
+  const fs::path::string_type extension = out.extension().native();
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path::string_type name = it->path().filename().native();
+    bool member = name == out.filename().native();
+    if (!member && name.size() >= prefix.size() + 3 + extension.size() &&
+        name.compare(0, prefix.size(), prefix) == 0 &&
+        name.compare(name.size() - extension.size(), extension.size(), extension) == 0) {
+      const auto digits =
+          name.substr(prefix.size(), name.size() - prefix.size() - extension.size());
+      member =
+          std::all_of(digits.begin(), digits.end(), [](auto c) { return c >= '0' && c <= '9'; });
+    }
+    std::error_code type_ec;
+    if (member && it->is_regular_file(type_ec))
+      found.push_back(out.parent_path() / it->path().filename());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// True when `path` starts with the portal's header: a file merge or export wrote.
+bool is_portal_upload_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first(core::kPortalHeader.size(), '\0');
+  in.read(first.data(), static_cast<std::streamsize>(first.size()));
+  return in && first == core::kPortalHeader;
+}
+
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
 bool failed(const core::ValidationSummary& s) { return s.invalid > 0 || s.errors > 0; }
 
 // `value` as Json::dump(2) writes it, for a value nested `depth` spaces deep in a larger document
@@ -113,9 +171,11 @@ void write_array(std::size_t count, const Element& element, std::ostream& out) {
 }  // namespace
 
 int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--expect-build"}, {"--strict", "--allow-build-mismatch"});
+  auto parsed = parse_args(args, {"--expect-build"}, {"--strict", "--allow-build-mismatch"},
+                           ArgumentText::kFileNames);
   if (!parsed) return usage_error(io, "validate", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "validate", "name one or more CSV files");
+  if (auto problem = shared_option_problem(*parsed)) return usage_error(io, "validate", *problem);
   const auto files = to_paths(parsed->positional);
   auto validated = core::validate_files(files, validation_options(*parsed), {}, false);
   const auto& validator = validated.validator;
@@ -169,10 +229,15 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
 }
 
 int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"-o", "--output", "--split", "--expect-build", "--group-tag"},
-                           {"--strict", "--no-split", "--allow-build-mismatch"});
+  auto parsed =
+      parse_args(args, {"-o", "--output", "--split", "--expect-build", "--group-tag"},
+                 {"--strict", "--no-split", "--allow-build-mismatch"}, ArgumentText::kFileNames);
   if (!parsed) return usage_error(io, "merge", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "merge", "name one or more CSV files");
+  if (auto problem = shared_option_problem(*parsed)) return usage_error(io, "merge", *problem);
+  if (parsed->value("-o") && parsed->value("--output")) {
+    return usage_error(io, "merge", "-o and --output are the same option: give it once");
+  }
   auto output = parsed->value("-o");
   if (!output) output = parsed->value("--output");
   if (!output || output->empty()) return usage_error(io, "merge", "-o OUT names the merged file");
@@ -198,6 +263,21 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
   }
   const auto files = to_paths(parsed->positional);
+  const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
+  // OUT and OUT-NNN.csv are the merge's to write and to replace: never one of its inputs.
+  for (const auto& existing : output_set_files(out_path)) {
+    for (const auto& input : files) {
+      if (!same_file(existing, input)) continue;
+      return usage_error(
+          io, "merge",
+          "the input " + core::path_to_utf8(input) + " is " +
+              (existing == out_path ? std::string("the output itself")
+                                    : "a part of the output " + core::path_to_utf8(out_path)) +
+              ", which this merge writes or replaces; give -o another name (say " +
+              core::path_to_utf8(out_path.parent_path() / out_path.stem()) + "-new" +
+              core::path_to_utf8(out_path.extension()) + ")");
+    }
+  }
   auto validated = core::validate_files(files, validation_options(*parsed), {}, true);
   auto& validator = validated.validator;
 
@@ -240,11 +320,36 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
       }
     }
   }
-  const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
   // By default the parts are numbered only when there is more than one: OUT itself for up to
   // 500 rows, OUT-001.csv, OUT-002.csv, ... beyond. --split N always numbers them.
   if (!parsed->value("--split") && rows.size() <= split) split = 0;
-  auto written = core::write_portal_csv_files(rows, out_path, split);
+  // Nothing to write never replaces an earlier upload file with a header alone.
+  auto written = rows.empty()
+                     ? core::Result<std::vector<std::filesystem::path>>(core::make_error(
+                           "merge.nothing_to_write",
+                           "no device to write: " + core::path_to_utf8(out_path) +
+                               " was not written (an earlier file of that name is left as it "
+                               "was)"))
+                     : core::write_portal_csv_files(rows, out_path, split);
+  // The parts of an earlier merge to the same OUT that this one did not write would be uploaded
+  // with it ("upload-*.csv"): they are removed, and named. A file of that name that is not an
+  // upload file (no portal header) is someone else's: left alone, and named too.
+  std::vector<std::string> removed_stale;
+  std::vector<std::string> kept_other;
+  if (written) {
+    for (const auto& existing : output_set_files(out_path)) {
+      if (std::any_of(written->begin(), written->end(),
+                      [&](const auto& w) { return same_file(w, existing); })) {
+        continue;
+      }
+      std::error_code ec;
+      if (is_portal_upload_file(existing) && std::filesystem::remove(existing, ec) && !ec) {
+        removed_stale.push_back(core::path_to_utf8(existing));
+      } else {
+        kept_other.push_back(core::path_to_utf8(existing));
+      }
+    }
+  }
   const auto summary = validator.summary();
   const std::size_t left_out = summary.records - summary.duplicates - rows.size();
   // Every row read is one of these, so the counts add up to what was read.
@@ -262,6 +367,8 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
                {"rows_written", written ? rows.size() : 0},
                {"left_out", left_out},
                {"files", std::move(files_json)},
+               {"removed_earlier_parts", removed_stale},
+               {"kept_other_files", kept_other},
                {"counts", counts},
                {"os_builds", Json(builds_of(validator))},
                {"build_mismatches", build_mismatches_json(mismatches, allow_mismatch)},
@@ -289,6 +396,19 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << ":";
       for (const auto& p : *written) io.out << " " << core::path_to_utf8(p);
       io.out << "\n";
+      if (!removed_stale.empty()) {
+        io.out << "removed " << removed_stale.size()
+               << " file(s) an earlier merge to the same name wrote and this one did not, so "
+                  "that every file of this upload is today's:";
+        for (const auto& p : removed_stale) io.out << " " << p;
+        io.out << "\n";
+      }
+      if (!kept_other.empty()) {
+        io.err << "hangar merge: warning: left in place, not being upload files (no portal "
+                  "header), though named like this merge's parts: keep them out of the upload:";
+        for (const auto& p : kept_other) io.err << " " << p;
+        io.err << "\n";
+      }
       if (left_out > 0) {
         io.out << left_out << " row(s) left out because of the problems above\n";
       }
@@ -306,8 +426,11 @@ struct ImportTotals {
   std::size_t sent = 0;
   std::size_t accepted = 0;
   std::size_t already_queued = 0;
-  std::size_t rejected = 0;  // by the service
+  std::size_t duplicates = 0;  // the same device twice in one request (the service found it)
+  std::size_t updated = 0;     // already queued, given another profile, group tag or user now
+  std::size_t rejected = 0;    // by the service
   Json problems = Json::array();
+  Json updates = Json::array();  // what each update changed
 };
 
 // Redraws "importing: N sent ..." on a terminal; plain lines (one per batch) otherwise.
@@ -326,9 +449,16 @@ void show_progress(const ImportTotals& totals, Io& io, bool final_line) {
 
 int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto parsed = parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"},
-                           {"--strict", "--allow-build-mismatch"});
+                           {"--strict", "--allow-build-mismatch"}, ArgumentText::kFileNames);
   if (!parsed) return usage_error(io, "import", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "import", "name one or more CSV files");
+  if (auto problem = shared_option_problem(*parsed)) return usage_error(io, "import", *problem);
+  if (auto user = parsed->value("--user");
+      user && (user->empty() || user->find('@') == std::string::npos)) {
+    return usage_error(io, "import",
+                       "--user takes the user's principal name (user@domain), not \"" +
+                           printable_argument(*user) + "\"");
+  }
   auto profile_text = parsed->value("--profile");
   if (!profile_text) {
     return usage_error(io, "import",
@@ -341,8 +471,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
         io, "import",
         "unknown profile \"" + *profile_text + "\"; use standard, sensitive-data or power-user");
   }
-  const std::string group_tag =
-      parsed->value("--group-tag").value_or(std::string(core::kDefaultGroupTag));
+  // Without --group-tag a row without one is sent without one: the service gives a new device the
+  // default tag (Microsoft365Managed_Autopilot), and a device already queued keeps its own.
+  const std::string group_tag = parsed->value("--group-tag").value_or("");
   const std::string user = parsed->value("--user").value_or("");
   const auto options = validation_options(*parsed);
   const bool allow_mismatch = parsed->has("--allow-build-mismatch");
@@ -381,8 +512,15 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       const std::string outcome = result.value("outcome", "");
       if (outcome == "accepted") {
         ++totals.accepted;
-      } else if (outcome == "already_queued" || outcome == "duplicate") {
+      } else if (outcome == "already_queued") {
         ++totals.already_queued;
+      } else if (outcome == "duplicate") {
+        ++totals.duplicates;
+      } else if (outcome == "updated") {
+        ++totals.updated;
+        totals.updates.push_back({{"location", result.value("location", "")},
+                                  {"serial", result.value("serial", "")},
+                                  {"reason", result.value("reason", outcome)}});
       } else {
         ++totals.rejected;
         totals.problems.push_back({{"location", result.value("location", "")},
@@ -484,7 +622,10 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     Json reply{{"ok", ok},
                {"files", files_read},
                {"accepted", totals.accepted},
-               {"already_queued", totals.already_queued + summary.duplicates},
+               {"already_queued", totals.already_queued + totals.duplicates + summary.duplicates},
+               {"duplicates_in_input", totals.duplicates + summary.duplicates},
+               {"updated", totals.updated},
+               {"updates", totals.updates},
                {"rejected", local_rejected + totals.rejected},
                {"problems", std::move(problems)},
                {"service_problems", totals.problems},
@@ -495,15 +636,34 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
     io.out << json_text(reply) << "\n";
   } else {
-    print_diagnostics(validator.diagnostics(), io.out);
+    for (const auto& d : validator.diagnostics()) {
+      // A device on another build gets its error line below ("not imported"): the validator's
+      // warning about the same device would be a second line each (1,000 for 500 laptops).
+      if (!allow_mismatch && d.severity == core::Severity::kWarning &&
+          d.message.starts_with("captured on OS build ")) {
+        continue;
+      }
+      io.out << d.to_string() << "\n";
+    }
     for (const auto& p : totals.problems) {
       io.out << p.value("location", "") << ": error: " << p.value("serial", "") << ": "
              << p.value("reason", "") << "\n";
     }
+    for (const auto& u : totals.updates) {
+      io.out << u.value("location", "") << ": updated: " << u.value("reason", "") << "\n";
+    }
     for (const auto& note : notes) io.out << note << "\n";
     print_build_mismatches(refused_builds, "these devices were not imported", io.out);
     io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
-           << totals.already_queued + summary.duplicates << " already queued, "
+           << totals.already_queued << " already queued, "
+           << (totals.duplicates + summary.duplicates > 0
+                   ? std::to_string(totals.duplicates + summary.duplicates) +
+                         " duplicate row(s) in the input (each device queued once), "
+                   : std::string())
+           << (totals.updated > 0 ? std::to_string(totals.updated) +
+                                        " already queued and updated (another profile, group "
+                                        "tag or user: see above), "
+                                  : std::string())
            << local_rejected + totals.rejected << " rejected\n";
     if (service_error) {
       io.err << "hangar import: stopped: " << service_error->message << "\n"

@@ -15,7 +15,8 @@ constexpr std::size_t kListColumns = 7;
 using ListRow = std::array<std::string, kListColumns>;  // serial, state, profile, since, make,
                                                         // model, failure reason
 
-// Characters as a terminal shows them: UTF-8 continuation bytes take no column.
+// Columns a terminal gives `text`: East Asian wide characters and emoji take two, combining
+// marks none, other characters one.
 std::size_t display_width(std::string_view text);
 
 // What marks a cut value: U+2026, or "..." on Windows (whose console may not show UTF-8).
@@ -23,6 +24,8 @@ std::string_view ellipsis();
 
 // `text` cut to at most `width` columns, its last one an ellipsis when anything was cut.
 std::string shorten(std::string_view text, std::size_t width);
+// The same, the ellipsis in the middle: the start and (the larger part) the end are kept.
+std::string shorten_middle(std::string_view text, std::size_t width);
 
 // "1,519": thousands separated by commas, as the portal writes counts.
 std::string with_thousands(std::int64_t n);
@@ -32,9 +35,11 @@ std::size_t output_columns();
 
 // Prints the header and rows. Unless `wide`, columns are shortened (model, manufacturer and
 // profile first, then the failure reason, the state and the serial last, each down to a minimum)
-// until a line fits `columns`; the time is never cut. The failure reason column appears only when
-// a row has one.
-void print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
+// until a line fits `columns`; the time only loses its year, a serial is cut in the middle. The
+// failure reason column appears only when a row has one; when it would get fewer than 40 columns,
+// a state every row shares and then make and model are left out to give it room. Returns true
+// when the state column was left out (the caller names the state).
+bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
                       std::ostream& out);
 
 // The count line after the table: "50 of 1,519 device(s) (in the order they were queued)".

@@ -137,8 +137,10 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
     io.out << (total > 0 ? "0 of " + with_thousands(total) + " device(s) shown\n"
                          : std::string("no devices match\n"));
   } else {
-    print_list_table(table, parsed->has("--wide"), output_columns(), io.out);
-    io.out << list_count_line(shown, total) << "\n";
+    const bool state_left_out =
+        print_list_table(table, parsed->has("--wide"), output_columns(), io.out);
+    io.out << list_count_line(shown, total)
+           << (state_left_out ? ", all " + table.front()[1] : std::string()) << "\n";
   }
   return kOk;
 }
@@ -147,7 +149,8 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   auto parsed = parse_args(args, {"--user"});
   if (!parsed) return usage_error(io, "deliver", parsed.error().message);
   const auto user = parsed->value("--user");
-  if (parsed->positional.size() != 1 || !user || user->empty()) {
+  if (parsed->positional.size() != 1 || parsed->positional.front().empty() || !user ||
+      user->empty()) {
     return usage_error(io, "deliver", "name one serial number and --user UPN");
   }
   auto result =
@@ -168,7 +171,9 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto parsed = parse_args(args, {});
   if (!parsed) return usage_error(io, "show", parsed.error().message);
-  if (parsed->positional.size() != 1) return usage_error(io, "show", "name one serial number");
+  if (parsed->positional.size() != 1 || parsed->positional.front().empty()) {
+    return usage_error(io, "show", "name one serial number");
+  }
   auto result = call(g, io, "show", Json{{"serial", parsed->positional.front()}});
   if (auto* code = std::get_if<int>(&result)) return *code;
   Json device = std::get<Json>(std::move(result));
@@ -252,7 +257,9 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
 int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto parsed = parse_args(args, {});
   if (!parsed) return usage_error(io, "remove", parsed.error().message);
-  if (parsed->positional.size() != 1) return usage_error(io, "remove", "name one serial number");
+  if (parsed->positional.size() != 1 || parsed->positional.front().empty()) {
+    return usage_error(io, "remove", "name one serial number");
+  }
   auto result = call(g, io, "remove", Json{{"serial", parsed->positional.front()}});
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& reply = std::get<Json>(result);
@@ -283,11 +290,13 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     return usage_error(io, "export",
                        "--json with --format csv needs -o FILE (the CSV would be standard output)");
   }
+  Json left_out_unfit = Json::array();
   const auto summary = [&](std::size_t devices, std::size_t left_out, const Json& files) {
-    io.out << json_text(Json{{"ok", true},
+    io.out << json_text(Json{{"ok", left_out_unfit.empty()},
                              {"format", format},
                              {"devices", devices},
                              {"left_out_without_hash", left_out},
+                             {"left_out_unfit", left_out_unfit},
                              {"files", files}})
            << "\n";
   };
@@ -336,13 +345,35 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     io.err << "hangar export: " << hashless
            << " device(s) without a hardware hash left out (the portal's CSV needs one)\n";
   }
+  // A device whose fields the portal's CSV cannot carry (queued by an older version) is left out
+  // and named; the others are exported all the same: one device never blocks the whole queue.
+  Json unfit = Json::array();
+  std::erase_if(records, [&](const core::DeviceRecord& record) {
+    const auto problems = core::check_portal_records(std::span(&record, 1));
+    for (const auto& problem : problems) {
+      // "record 1 (serial 'X'): contains a comma" -> "X: Group Tag contains a comma"
+      const auto colon = problem.message.find("): ");
+      const std::string why =
+          colon == std::string::npos ? problem.message : problem.message.substr(colon + 3);
+      const std::string line = record.serial_number + ": " + problem.field + ": " + why;
+      if (!g.json) io.err << "hangar export: left out " << line << "\n";
+      unfit.push_back(line);
+    }
+    return !problems.empty();
+  });
+  if (!unfit.empty() && !g.json) {
+    io.err << "hangar export: the portal's CSV cannot carry the fields above, so those devices "
+              "are not in the export (exit 1); the others are\n";
+  }
+  left_out_unfit = unfit;
+  const int done = unfit.empty() ? kOk : kFailed;
   if (!output) {
     auto status = core::write_portal_csv(records, io.out);
     if (!status) {
       io.err << "hangar export: " << status.error().message << "\n";
       return kFailed;
     }
-    return kOk;
+    return done;
   }
   auto written = core::write_portal_csv_files(
       records, std::filesystem::path(std::u8string(output->begin(), output->end())),
@@ -352,11 +383,11 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     Json files = Json::array();
     for (const auto& p : *written) files.push_back(core::path_to_utf8(p));
     summary(records.size(), hashless, files);
-    return kOk;
+    return done;
   }
   io.err << "exported " << records.size() << " device(s) to " << written->size() << " file(s)"
          << (written->size() > 1 ? " of at most 500 rows (the portal's limit)" : "") << "\n";
-  return kOk;
+  return done;
 }
 
 }  // namespace hangar::cli

@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "config_cmds.h"
 #include "hangar/ipc/device_wire.h"
+#include "list_view.h"
 
 #include <chrono>
 #include <functional>
@@ -33,6 +34,9 @@
 namespace hangar::cli {
 
 namespace {
+
+// How much of the last cloud error `status` prints on its line.
+constexpr std::size_t kStatusErrorWidth = 200;
 
 std::string format_duration(std::int64_t seconds) {
   std::ostringstream s;
@@ -281,12 +285,27 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
                << "\n";
       }
     }
+    // A request a few seconds old is worth a line: a normal one is answered in milliseconds.
+    if (c.contains("waiting_since") && c.value("waiting_ms", std::int64_t{0}) >= 2000) {
+      const std::int64_t waited = c.value("waiting_ms", std::int64_t{0}) / 1000;
+      io.out << "  waiting       " << c.value("waiting_on", std::string("a request")) << ": sent "
+             << format_time(c["waiting_since"].get<std::int64_t>()) << ", no answer yet after "
+             << waited << " s";
+      if (const auto more = c.value("requests_waiting", std::size_t{1}); more > 1) {
+        io.out << " (" << more << " requests waiting)";
+      }
+      io.out << "\n";
+    }
     if (c.contains("last_error")) {
       io.out << "  last error    ";
       if (c.contains("last_error_at")) {
         io.out << format_time(c["last_error_at"].get<std::int64_t>()) << ": ";
       }
-      io.out << c["last_error"].get<std::string>();
+      // A Graph error quotes its whole answer (600 characters on one line): the start says what
+      // happened; --json has it all.
+      const std::string text = c["last_error"].get<std::string>();
+      io.out << shorten(text, kStatusErrorWidth);
+      if (display_width(text) > kStatusErrorWidth) io.out << " (all of it: hangar --json status)";
       if (c.contains("last_error_resolved_at")) {
         io.out << " (resolved: calls succeed again since "
                << format_time(c["last_error_resolved_at"].get<std::int64_t>()) << ")";
@@ -340,7 +359,8 @@ int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
   Json request = Json::object();
   if (parsed->has("--failed") && parsed->positional.empty()) {
     request["failed"] = true;
-  } else if (!parsed->has("--failed") && parsed->positional.size() == 1) {
+  } else if (!parsed->has("--failed") && parsed->positional.size() == 1 &&
+             !parsed->positional.front().empty()) {
     request["serial"] = parsed->positional.front();
   } else {
     return usage_error(io, "retry", "name one serial, or --failed for every failed device");

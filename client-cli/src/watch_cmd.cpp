@@ -182,6 +182,14 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         if (g.json) break;
         if (!event.resumed) {
           io.err << "watching " << g.endpoint << " (Ctrl-C to stop)\n";
+          if (event.history_reset && options.from_seq) {
+            // A number beyond the newest change: copied from another history, or mistyped.
+            io.err << "-- change #" << *options.from_seq << " is beyond this service's newest ("
+                   << (event.seq > 0 ? "#" + std::to_string(event.seq) : std::string("none yet"))
+                   << "): a number from another history (another data directory?) or a typo; "
+                   << (event.seq > 0 ? "showing its changes from #1\n"
+                                     : "showing its changes as they come\n");
+          }
         } else if (event.history_reset) {
           io.err << "-- reconnected to a service with a new history (another data directory?); "
                     "showing its changes from #1\n";
@@ -192,9 +200,11 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         break;
       case Kind::kDisconnected:
         if (!event.ever_subscribed || stream.ended()) {
-          const std::string message =
-              event.ever_subscribed ? "lost the connection to " + g.endpoint + ": " + event.reason
-                                    : event.reason;
+          // The client's reason may already say so: the words once, not twice.
+          const std::string lost = "lost the connection to " + g.endpoint;
+          const std::string message = event.ever_subscribed && !event.reason.starts_with(lost)
+                                          ? lost + ": " + event.reason
+                                          : event.reason;
           return report_error(
               core::make_error(
                   event.ever_subscribed ? std::string(ipc::errc::kUnavailable) : event.code,

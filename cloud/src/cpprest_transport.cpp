@@ -15,6 +15,19 @@ namespace hangar::cloud {
 
 namespace {
 
+// "30 s", "1.5 s": a timeout as an admin reads it.
+std::string seconds_text(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  std::string text = std::to_string(ms / 1000);
+  if (ms % 1000 != 0) {
+    std::string fraction = std::to_string(ms % 1000);
+    fraction.insert(0, 3 - fraction.size(), '0');
+    while (fraction.back() == '0') fraction.pop_back();
+    text += "." + fraction;
+  }
+  return text + " s";
+}
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -116,11 +129,17 @@ class CpprestTransport final : public HttpTransport {
         return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
       }
       const std::string what = e.what();
-      const bool timed_out = e.error_code() == std::errc::timed_out ||
-                             what.find("timed out") != std::string::npos ||
-                             what.find("timeout") != std::string::npos;
-      return core::make_error(timed_out ? kErrTimeout : kErrNetwork,
-                              request.method + " " + request.url + ": " + what);
+      // cpprest reports a timeout in its own words ("Failed to read HTTP status line"): the
+      // deadline having passed says what happened.
+      const bool timed_out =
+          e.error_code() == std::errc::timed_out || what.find("timed out") != std::string::npos ||
+          what.find("timeout") != std::string::npos ||
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= deadline;
+      if (timed_out) {
+        return core::make_error(
+            kErrTimeout, label + ": the cloud did not answer within " + seconds_text(timeout));
+      }
+      return core::make_error(kErrNetwork, label + ": " + what);
     } catch (const std::exception& e) {
       return core::make_error(kErrNetwork, request.method + " " + request.url + ": " + e.what());
     }

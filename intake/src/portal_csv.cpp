@@ -8,6 +8,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/output_file.h"
 #include "hangar/intake/csv_reader.h"
@@ -23,8 +24,9 @@ struct Field {
   const std::string* value;
 };
 
-// Returns why `value` cannot go into a quote-less ASCII CSV cell, or an empty string.
-std::string cell_problem(const std::string& value) {
+}  // namespace
+
+std::string portal_cell_problem(std::string_view value) {
   for (std::size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
@@ -42,6 +44,18 @@ std::string cell_problem(const std::string& value) {
   }
   return {};
 }
+
+std::string group_tag_problem(std::string_view tag) {
+  if (tag.empty()) return "is empty";
+  if (auto problem = portal_cell_problem(tag); !problem.empty()) return problem;
+  if (tag.size() > kGroupTagLimit.max) {
+    return "is " + std::to_string(tag.size()) + " characters long; the most the cloud takes is " +
+           std::to_string(kGroupTagLimit.max);
+  }
+  return {};
+}
+
+namespace {
 
 std::string row_of(const DeviceRecord& r) {
   std::string line;
@@ -91,7 +105,7 @@ std::vector<Diagnostic> check_portal_records(std::span<const DeviceRecord> recor
                                        {"Group Tag", &r.group_tag},
                                        {"Assigned User", &r.assigned_user}}};
     for (const auto& field : fields) {
-      if (auto problem = cell_problem(*field.value); !problem.empty()) {
+      if (auto problem = portal_cell_problem(*field.value); !problem.empty()) {
         problems.push_back(Diagnostic{r.source_file, r.source_line, std::string(field.name),
                                       who + ": " + problem, Severity::kError});
       }

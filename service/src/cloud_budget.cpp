@@ -180,6 +180,26 @@ void CloudBudget::reset() {
   health_.clear_last_error();
 }
 
+std::uint64_t CloudBudget::sent(Lane lane, CallKind kind) {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_ticket_++;
+  in_flight_.emplace(id, InFlight{clock_.now_ms(), lane, kind, 0});
+  return id;
+}
+
+void CloudBudget::settled(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  in_flight_.erase(id);
+}
+
+std::optional<CloudBudget::InFlight> CloudBudget::oldest_in_flight() const {
+  std::lock_guard lock(mutex_);
+  if (in_flight_.empty()) return std::nullopt;
+  InFlight oldest = in_flight_.begin()->second;
+  oldest.calls = in_flight_.size();
+  return oldest;
+}
+
 bool CloudBudget::online() const {
   std::lock_guard lock(mutex_);
   return online_;

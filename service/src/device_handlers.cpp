@@ -9,6 +9,7 @@
 #include "hangar/core/excerpt.h"
 #include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/intake/portal_csv.h"
 #include "hangar/intake/validation.h"
 #include "hangar/ipc/args.h"
 #include "hangar/ipc/device_wire.h"
@@ -144,7 +145,17 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
       validator.add(records.back(), {});
       continue;
     }
-    decode_errors.emplace_back();
+    // The portal's CSV must carry every queued tag (export, a later manual upload): the same check
+    // as the CLI's --group-tag, so a tag queued is never one export has to leave out.
+    std::string tag_problem;
+    if (!wire->device.group_tag.empty()) {
+      if (auto problem = core::group_tag_problem(wire->device.group_tag); !problem.empty()) {
+        tag_problem = "the Group Tag " + problem +
+                      " (it must fit the portal's CSV: ASCII, no "
+                      "comma, quote or line break)";
+      }
+    }
+    decode_errors.push_back(std::move(tag_problem));
     records.push_back(std::move(wire->device));
     validator.add(records.back(), wire->hash_error);
   }
@@ -171,6 +182,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     device.manufacturer = optional_text(r.manufacturer);
     device.model = optional_text(r.model);
     device.group_tag = r.group_tag.empty() ? std::string(core::kDefaultGroupTag) : r.group_tag;
+    // No tag given (no --group-tag, none in the file): a queued device keeps the one it has.
+    device.group_tag_defaulted = r.group_tag.empty();
     device.assigned_user = optional_text(r.assigned_user);
     device.profile = std::string(core::cli_name(r.profile));
     device.source_file = optional_text(r.source_file);
@@ -183,7 +196,7 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
   if (!stored) return stored.error();
 
   Json results = Json::array();
-  std::size_t accepted = 0, already = 0, rejected = 0;
+  std::size_t accepted = 0, already = 0, updated = 0, rejected = 0;
   std::size_t next = 0;  // walks inserted_index alongside `records`
   for (std::size_t i = 0; i < records.size(); ++i) {
     const core::RecordResult verdict = validator.result(i);
@@ -203,6 +216,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
         ++accepted;
       } else if (outcome.outcome == store::InsertOutcome::kAlreadyQueued) {
         ++already;
+      } else if (outcome.outcome == store::InsertOutcome::kUpdated) {
+        ++updated;
       } else {
         ++rejected;
       }
@@ -220,10 +235,11 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     results.push_back(std::move(entry));
   }
   if (accepted > 0 && context.engine) context.engine->notify();
-  spdlog::info("import from {}: {} device(s) accepted, {} already queued, {} rejected",
-               call.peer.user, accepted, already, rejected);
+  spdlog::info("import from {}: {} device(s) accepted, {} already queued, {} updated, {} rejected",
+               call.peer.user, accepted, already, updated, rejected);
   return Json{{"accepted", accepted},
               {"already_queued", already},
+              {"updated", updated},
               {"rejected", rejected},
               {"results", std::move(results)}};
 }

@@ -225,6 +225,13 @@ EngineStatus Engine::status() const {
   status.last_error = last.text;
   status.last_error_at = last.at;
   status.last_error_resolved_at = last.resolved_at;
+  if (const auto waiting = budget_.oldest_in_flight()) {
+    status.waiting_since = waiting->since_ms;
+    status.waiting_on =
+        std::string(waiting->kind == CallKind::kWrite ? "a write to " : "a read from ") +
+        (waiting->lane == Lane::kIntune ? "Intune" : "Entra ID");
+    status.requests_waiting = waiting->calls;
+  }
   status.refused_requests = health_.refused_requests();
   return status;
 }

@@ -157,6 +157,13 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
       cloud["last_error_resolved_at"] = engine.last_error_resolved_at;
     }
   }
+  if (engine.requests_waiting > 0) {
+    // "Is it stuck?": what was sent and not answered yet, and since when.
+    cloud["waiting_on"] = engine.waiting_on;
+    cloud["waiting_since"] = engine.waiting_since;
+    cloud["waiting_ms"] = std::max<std::int64_t>(0, context.clock.now_ms() - engine.waiting_since);
+    cloud["requests_waiting"] = engine.requests_waiting;
+  }
   // Request forms the cloud keeps refusing: they need attention (the tray shows it).
   ipc::Json& refused = cloud["needs_attention"];
   refused = ipc::Json::array();

@@ -112,6 +112,8 @@ std::string_view outcome_name(InsertOutcome outcome) {
       return "accepted";
     case InsertOutcome::kAlreadyQueued:
       return "already_queued";
+    case InsertOutcome::kUpdated:
+      return "updated";
     case InsertOutcome::kConflict:
       return "conflict";
     case InsertOutcome::kInvalid:

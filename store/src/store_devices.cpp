@@ -31,12 +31,39 @@ std::string origin(const std::optional<std::string>& file,
 
 }  // namespace
 
+namespace {
+
+// What a device is queued for: changed by a re-import while it waits.
+struct Assignment {
+  std::string profile;
+  std::string group_tag;
+  std::string user;
+};
+
+// "profile standard -> power-user, group tag Lab -> Sales", or empty when nothing differs.
+std::string assignment_changes(const Assignment& was, const Assignment& asked) {
+  std::string changes;
+  const auto add = [&](std::string_view what, const std::string& from, const std::string& to) {
+    if (from == to) return;
+    if (!changes.empty()) changes += ", ";
+    changes += std::string(what) + " " + (from.empty() ? "(none)" : from) + " -> " +
+               (to.empty() ? "(none)" : to);
+  };
+  add("profile", was.profile, asked.profile);
+  add("group tag", was.group_tag, asked.group_tag);
+  add("assigned user", was.user, asked.user);
+  return changes;
+}
+
+}  // namespace
+
 core::Result<std::int64_t> Store::insert_device(const NewDevice& device) {
   auto results = insert_devices(std::span<const NewDevice>(&device, 1));
   if (!results) return std::move(results).error();
   InsertResult& result = results->front();
   switch (result.outcome) {
     case InsertOutcome::kInserted:
+    case InsertOutcome::kUpdated:
       return result.id;
     case InsertOutcome::kInvalid:
       return core::make_error(kErrInvalidArgument, std::move(result.message));
@@ -75,8 +102,8 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   // The same serial: the same device again (idempotent re-import) or a conflict.
   auto existing = query_one(
       database_,
-      "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line "
-      "FROM devices WHERE serial = ?1",
+      "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line, "
+      "profile, group_tag, assigned_user FROM devices WHERE serial = ?1",
       [&](const Statement& row) {
         const std::int64_t id = row.column_int64(0);
         const auto hash = row.column_optional_blob(2);
@@ -88,9 +115,30 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
         const std::string where = origin(row.column_optional_text(6), row.column_optional_int64(7));
         const std::string state = row.column_text(5);
         if (same) {
-          return InsertResult{
-              InsertOutcome::kAlreadyQueued, id,
-              "serial " + device.serial + " is already queued" + where + " (state " + state + ")"};
+          const Assignment was{row.column_text(8), row.column_optional_text(9).value_or(""),
+                               row.column_optional_text(10).value_or("")};
+          const Assignment asked{
+              device.profile,
+              device.group_tag_defaulted ? was.group_tag : device.group_tag.value_or(""),
+              device.assigned_user.value_or(was.user)};
+          const std::string changes = assignment_changes(was, asked);
+          if (changes.empty()) {
+            return InsertResult{InsertOutcome::kAlreadyQueued, id,
+                                "serial " + device.serial + " is already queued" + where +
+                                    " (state " + state + ")"};
+          }
+          // Another profile, group tag or user for the same device: the admin correcting an
+          // import. Applied while nothing was sent; refused, with the way out, once it was.
+          if (state == "queued") {
+            return InsertResult{InsertOutcome::kUpdated, id,
+                                "serial " + device.serial + " was already queued" + where +
+                                    " and not uploaded yet: " + changes};
+          }
+          return InsertResult{InsertOutcome::kConflict, id,
+                              "serial " + device.serial + " is already queued" + where +
+                                  " and past the upload (state " + state + "), so " + changes +
+                                  " was NOT applied; to change it, run `hangar remove " +
+                                  device.serial + "` and import it again"};
         }
         return InsertResult{
             InsertOutcome::kConflict, id,
@@ -102,7 +150,21 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
       },
       device.serial);
   if (!existing) return std::move(existing).error();
-  if (*existing) return std::move(**existing);
+  if (*existing) {
+    InsertResult found = std::move(**existing);
+    if (found.outcome == InsertOutcome::kUpdated) {
+      if (auto status = execute(database_,
+                                "UPDATE devices SET profile = ?1, group_tag = ?2, "
+                                "assigned_user = COALESCE(?3, assigned_user), updated_at = ?4 "
+                                "WHERE id = ?5 AND state = 'queued'",
+                                device.profile, device.group_tag, device.assigned_user,
+                                device.created_at, found.id);
+          !status) {
+        return std::move(status).error();
+      }
+    }
+    return found;
+  }
 
   std::optional<std::array<std::uint8_t, 16>> fingerprint;
   if (has_hash) {

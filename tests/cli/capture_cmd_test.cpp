@@ -134,14 +134,16 @@ TEST_F(Fixture, CaptureError) {
     return core::make_error("capture.wmi_failed", "WMI is not available");
   });
   EXPECT_EQ(rc, 1);
-  // The failure, then that nothing was saved, then the seed's warning.
+  // The failure, then that nothing was saved, then what to do: no registration was started, so
+  // not the seed's "wait until its registration is complete" (attack round 2, finding 09).
   EXPECT_EQ(err.str().rfind("hangar capture: WMI is not available\n"
                             "Saved: NOTHING was saved for this device.\n"
-                            "IMPORTANT: shut this device down now (shutdown -s -t 0) and do not "
-                            "power it on again until its registration is complete",
+                            "No registration was started for this device: fix the cause above and "
+                            "run `hangar capture` again.",
                             0),
             0u)
       << err.str();
+  EXPECT_EQ(err.str().find("until its registration is complete"), std::string::npos) << err.str();
 }
 
 TEST_F(Fixture, CombinedAndJson) {

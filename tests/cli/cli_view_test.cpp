@@ -41,6 +41,42 @@ TEST(ListView, ShortensWithAnEllipsisNeverInsideACharacter) {
   EXPECT_EQ(cut.substr(cut.size() - ellipsis().size()), ellipsis()) << cut;
 }
 
+// Attack round 2, findings 02 and 03: East Asian wide characters and emoji take two columns, and a
+// serial cut keeps its distinguishing end.
+TEST(ListView, WidthIsWhatATerminalShowsAndSerialsKeepTheirEnd) {
+  EXPECT_EQ(display_width("\xE6\xBC\xA2\xE5\xAD\x97"), 4u);  // 漢字
+  EXPECT_EQ(display_width("\xF0\x9F\x9A\x80"), 2u);          // a rocket emoji
+  EXPECT_EQ(display_width("e\xCC\x81"), 1u);                 // e + combining acute
+  const std::string wide = shorten("\xE6\xBC\xA2\xE5\xAD\x97\xE6\xBC\xA2\xE5\xAD\x97", 6);
+  EXPECT_LE(display_width(wide), 6u) << wide;
+  EXPECT_EQ(shorten_middle("SHORT", 8), "SHORT");
+  const std::string cut = shorten_middle("VERYLONGSERIALNUMBER-SITE42-0003", 16);
+  EXPECT_EQ(display_width(cut), 16u) << cut;
+  EXPECT_TRUE(cut.starts_with("VERYLON")) << cut;
+  EXPECT_TRUE(cut.ends_with("42-0003")) << cut;
+}
+
+TEST(ListView, AFailedListGivesTheReasonRoom) {
+  const std::vector<ListRow> rows{
+      {"OTHERORG-0001", "Registration failed", "standard", "2026-12-02 04:07", "Contoso",
+       "Laptop 7", "Device claimed by another organization (ZtdDeviceAssignedToOtherTenant)"},
+      {"BADHASH-0001", "Registration failed", "standard", "2026-12-02 04:08", "Contoso", "Laptop 7",
+       "Hardware hash not valid"}};
+  std::ostringstream out;
+  EXPECT_TRUE(print_list_table(rows, false, 80, out)) << "the shared state was left out";
+  EXPECT_EQ(out.str().find("STATE"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("Device claimed by another organization"), std::string::npos)
+      << out.str();
+  std::istringstream lines(out.str());
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(display_width(line), 80u) << line;
+  // Different states stay: the state is what tells the rows apart.
+  auto mixed = rows;
+  mixed[1][1] = "Queued";
+  std::ostringstream mixed_out;
+  EXPECT_FALSE(print_list_table(mixed, false, 80, mixed_out));
+  EXPECT_NE(mixed_out.str().find("STATE"), std::string::npos) << mixed_out.str();
+}
+
 TEST(ListView, CountsHaveThousandsSeparatorsAndSayTheOrder) {
   EXPECT_EQ(with_thousands(0), "0");
   EXPECT_EQ(with_thousands(999), "999");

@@ -150,5 +150,21 @@ TEST(HttpTransport, AnAnswerTrickledAByteAtATimeEndsAtTheTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
 }
 
+// Attack round 2, finding 07: a server that never answers is a timeout in the admin's words, not
+// cpprest's "Failed to read HTTP status line".
+TEST(HttpTransport, NoAnswerIsATimeoutThatSaysSo) {
+  RawServer silent([](int, const std::atomic<bool>& done) {
+    while (!done) std::this_thread::sleep_for(20ms);
+  });
+  auto transport = make_cpprest_transport();
+  auto result = transport->send({"POST", silent.url(), {}, "{}"}, 1s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrTimeout);
+  EXPECT_NE(result.error().message.find("the cloud did not answer within 1 s"), std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(result.error().message.find("status line"), std::string::npos)
+      << result.error().message;
+}
+
 }  // namespace
 }  // namespace hangar::cloud

@@ -439,11 +439,19 @@ TEST_F(IntakeE2E, TheServiceReplacesASerialExcelChangedWhoeverSentIt) {
   EXPECT_EQ((*reply)["results"][0]["serial_in_file"], "1,65208E+11");
   EXPECT_EQ(hangar_json({"show", "165207713570"})["source_line"], 2);
 
-  // The CLI sends the hash's serial: the same device, already queued.
+  // The CLI sends the hash's serial: the same device, already queued. The file gives it the group
+  // tag Lab, which the queued one (sent without a tag) lacks: a device still waiting takes it, and
+  // the import says so (attack round 2, finding 11).
   write_text(file("sv.csv"), swedish_excel_csv());
   auto again = hangar_json({"import", file("sv.csv").string(), "--profile", "standard"});
   EXPECT_EQ(again["accepted"], 2);
-  EXPECT_EQ(again["already_queued"], 1);
+  EXPECT_EQ(again["already_queued"], 0) << again.dump();
+  EXPECT_EQ(again["updated"], 1) << again.dump();
+  EXPECT_NE(again["updates"][0]["reason"].get<std::string>().find(
+                "group tag Microsoft365Managed_Autopilot -> Lab"),
+            std::string::npos)
+      << again.dump();
+  EXPECT_EQ(hangar_json({"show", "165207713570"})["group_tag"], "Lab");
   stop();
 }
 

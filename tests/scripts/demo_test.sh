@@ -34,8 +34,12 @@ while IFS= read -r command; do
 done < <(printf '%s\n' "$look" | grep -v '^  export' | sed 's/^  //')
 [ "$ran" -ge 3 ] || { echo "FAIL: only $ran look-next command(s)"; exit 1; }
 
-# Stopping as told: afterwards nothing answers at the endpoint.
-bash -c "$stop" >/dev/null
+# Stopping as told: it says what it stopped, and afterwards nothing answers at the endpoint.
+stopped=$(bash -c "$stop" 2>&1) || { echo "FAIL: the stop instructions failed: $stopped"; exit 1; }
+for name in hangard hangar-cloudsim; do
+  grep -q "stopped $name (pid [0-9]*)" <<<"$stopped" || {
+    echo "FAIL: stop.sh did not say it stopped $name: $stopped"; exit 1; }
+done
 endpoint=$(printf '%s\n' "$look" | sed -n 's/^  export HANGAR_ENDPOINT=//p')
 for _ in $(seq 1 100); do
   "$bin/hangar" --endpoint "$endpoint" ping >/dev/null 2>&1 || break
@@ -44,4 +48,19 @@ done
 if "$bin/hangar" --endpoint "$endpoint" ping >/dev/null 2>&1; then
   echo "FAIL: the service still answers after the stop instructions"; exit 1
 fi
+# Run again, it finds nothing to stop and says so; a recorded pid that now belongs to another
+# process (after a reboot, days later) is left alone, not killed.
+again=$(bash -c "$stop" 2>&1) || { echo "FAIL: stop.sh run twice failed: $again"; exit 1; }
+grep -q "hangard (pid [0-9]*) is not running any more" <<<"$again" || {
+  echo "FAIL: stop.sh run twice said: $again"; exit 1; }
+sleep 300 &
+victim=$!
+sed "s/^stop hangard [0-9]* /stop hangard $victim /" "$work/demo/stop.sh" >"$work/stop-reused.sh"
+reused=$(bash "$work/stop-reused.sh" 2>&1)
+if ! kill -0 "$victim" 2>/dev/null; then
+  echo "FAIL: stop.sh killed pid $victim, which was not the demo's hangard: $reused"; exit 1
+fi
+kill "$victim"
+grep -q "pid $victim is no longer the demo's hangard" <<<"$reused" || {
+  echo "FAIL: stop.sh did not say pid $victim is another process now: $reused"; exit 1; }
 echo "ok: the demo's $ran look-next commands worked, and its stop instructions stopped it"

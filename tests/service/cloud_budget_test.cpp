@@ -71,6 +71,27 @@ TEST_F(BudgetTest, TheWriteAndRequestBudgetsAreNeverExceeded) {
   EXPECT_EQ(budget.requests(), 6);
 }
 
+// Attack round 2, finding 07: while a request waits for its answer, `hangar status` can say what
+// it waits for and since when; once answered (or failed), nothing is waiting.
+TEST_F(BudgetTest, ARequestWaitingForItsAnswerIsReported) {
+  CloudBudget budget(clock, config(), health);
+  EXPECT_FALSE(budget.oldest_in_flight());
+  const std::int64_t sent_at = clock.now_ms();
+  std::optional<CloudBudget::InFlight> during;
+  auto answered = budget.call(Lane::kIntune, CallKind::kWrite, [&]() -> core::Status {
+    clock.advance(5s);
+    during = budget.oldest_in_flight();
+    return failure(cloud::kErrTimeout);
+  });
+  EXPECT_FALSE(answered.ok());
+  ASSERT_TRUE(during);
+  EXPECT_EQ(during->since_ms, sent_at);
+  EXPECT_EQ(during->lane, Lane::kIntune);
+  EXPECT_EQ(during->kind, CallKind::kWrite);
+  EXPECT_EQ(during->calls, 1u);
+  EXPECT_FALSE(budget.oldest_in_flight()) << "a failed answer is an answer";
+}
+
 TEST_F(BudgetTest, RetryAfterCountsFromTheAnswersArrival) {
   CloudBudget budget(clock, config(), health);
   core::Error throttled = failure(cloud::kErrThrottled, 429);

@@ -283,6 +283,56 @@ TEST(StoreDevices, BatchInsertReportsEachOutcomeAndIsIdempotent) {
   EXPECT_EQ(store->history("A1")->size(), 1u);
 }
 
+// Attack round 2, finding 11: a re-import with another profile or group tag (the admin correcting
+// a mistake) is applied while the device waits, said with what changed, and refused with the way
+// out once the device was uploaded; it never silently keeps the old values.
+TEST(StoreDevices, ReimportWithAnotherProfileOrTagUpdatesAQueuedDeviceOnly) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->insert_devices(std::vector<NewDevice>{testing::sample_device("Q1"),
+                                                          testing::sample_device("P1")})
+                  .ok());
+  ASSERT_TRUE(store->transition("P1", "registration_pending", "uploaded", 2000).ok());
+
+  auto again_q = testing::sample_device("Q1");
+  again_q.profile = "power-user";
+  again_q.group_tag = "Sales";
+  again_q.assigned_user.reset();  // no --user: the one queued stays
+  auto again_p = testing::sample_device("P1");
+  again_p.profile = "power-user";
+  auto results = store->insert_devices(std::vector<NewDevice>{again_q, again_p});
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  EXPECT_EQ((*results)[0].outcome, InsertOutcome::kUpdated);
+  EXPECT_THAT((*results)[0].message,
+              HasSubstr("profile Standard -> power-user, group tag Microsoft365Managed_Autopilot "
+                        "-> Sales"));
+  EXPECT_EQ(outcome_name((*results)[0].outcome), "updated");
+  auto q = store->get_device("Q1");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->profile, "power-user");
+  EXPECT_EQ(q->group_tag, "Sales");
+  EXPECT_EQ(q->assigned_user, "user@example.com");
+  EXPECT_EQ(store->history("Q1")->size(), 1u) << "no state changed";
+
+  EXPECT_EQ((*results)[1].outcome, InsertOutcome::kConflict);
+  EXPECT_THAT((*results)[1].message, HasSubstr("was NOT applied"));
+  EXPECT_THAT((*results)[1].message, HasSubstr("hangar remove P1"));
+  EXPECT_EQ(store->get_device("P1")->profile, "Standard");
+
+  // The same values again: already queued, nothing to say. Nor when no tag was given (the
+  // default stands in for it): the device keeps the tag it has.
+  auto untagged = again_q;
+  untagged.group_tag = "Microsoft365Managed_Autopilot";
+  untagged.group_tag_defaulted = true;
+  auto same = store->insert_devices(std::vector<NewDevice>{again_q, untagged});
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ((*same)[0].outcome, InsertOutcome::kAlreadyQueued);
+  EXPECT_EQ((*same)[1].outcome, InsertOutcome::kAlreadyQueued) << (*same)[1].message;
+  EXPECT_EQ(store->get_device("Q1")->group_tag, "Sales");
+}
+
 TEST(StoreDevices, SameSerialOtherHashAndSameHashOtherSerialAreConflicts) {
   TempDir dir;
   auto store = open_or_die(dir.file("queue.db"));

@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hangar/core/device.h"
@@ -20,6 +21,15 @@ inline constexpr std::string_view kPortalHeader =
     "Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assigned User";
 // The portal's per-file row limit.
 inline constexpr std::size_t kPortalMaxRows = 500;
+
+// Why `value` cannot go into one of the portal's cells (quote-less, ASCII): a comma, a double
+// quote, a control character or a non-ASCII character, named with its position; empty if it can.
+std::string portal_cell_problem(std::string_view value);
+
+// Why `tag` cannot be a device's group tag (empty, unfit for the portal's cell, longer than the
+// cloud takes), or an empty string. The one check behind merge, import and capture's --group-tag
+// and the service's import, so a tag queued is a tag that can be exported and uploaded.
+std::string group_tag_problem(std::string_view tag);
 
 // Why each record cannot be written: a field with a non-ASCII character (the portal takes ANSI only
 // and would mangle it), a comma, quote or line break (the format has no quoting), or no hash.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -94,6 +95,7 @@ class CloudBudget {
   auto call(Lane lane, CallKind kind, Request&& request, const Answers& answers = {})
       -> std::invoke_result_t<Request&> {
     if (auto refused = admit(lane, kind)) return *refused;
+    const InFlightTicket ticket(*this, lane, kind);
     auto result = request();
     if (result.ok() || (answers.accept && answers.accept(result.error()))) {
       answered(lane);
@@ -124,6 +126,15 @@ class CloudBudget {
   void reset();
 
   bool online() const;
+  // The oldest request sent and not answered yet (`hangar status` says what it waits for, and
+  // since when): none when every request was answered.
+  struct InFlight {
+    std::int64_t since_ms = 0;
+    Lane lane = Lane::kIntune;
+    CallKind kind = CallKind::kRead;
+    std::size_t calls = 0;  // how many requests are waiting, this one included
+  };
+  std::optional<InFlight> oldest_in_flight() const;
   std::int64_t requests() const;   // cloud calls made
   std::int64_t throttled() const;  // 429s received
   // The jitter source (a re-import's wait uses it too), for the engine's thread only.
@@ -140,6 +151,22 @@ class CloudBudget {
     int failure_streak = 0;
     int throttle_streak = 0;
   };
+
+  // Marks a request as sent for as long as it lives (RAII: an exception ends it too).
+  class InFlightTicket {
+   public:
+    InFlightTicket(CloudBudget& budget, Lane lane, CallKind kind)
+        : budget_(budget), id_(budget.sent(lane, kind)) {}
+    ~InFlightTicket() { budget_.settled(id_); }
+    InFlightTicket(const InFlightTicket&) = delete;
+    InFlightTicket& operator=(const InFlightTicket&) = delete;
+
+   private:
+    CloudBudget& budget_;
+    std::uint64_t id_;
+  };
+  std::uint64_t sent(Lane lane, CallKind kind);
+  void settled(std::uint64_t id);
 
   // Nothing when the request may go (and it is counted); else the kNotNow error.
   std::optional<core::Error> admit(Lane lane, CallKind kind);
@@ -163,6 +190,8 @@ class CloudBudget {
   std::int64_t requests_made_ = 0;
   std::int64_t throttled_ = 0;
   std::int64_t retry_at_ = 0;
+  std::map<std::uint64_t, InFlight> in_flight_;  // by ticket, which grows: oldest first
+  std::uint64_t next_ticket_ = 0;
 };
 
 // Where a pass gets the cloud client it talks to: the current one (`hangar config

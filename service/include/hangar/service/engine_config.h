@@ -97,6 +97,11 @@ struct EngineStatus {
   std::string last_error;          // the last cloud failure, for `hangar status`; already redacted
   std::int64_t last_error_at = 0;  // when it happened (0: no failure)
   std::int64_t last_error_resolved_at = 0;  // the next success after it (0: not yet)
+  // The oldest cloud request sent and not answered yet: since when, what ("a write to Intune"),
+  // and how many wait (0: none).
+  std::int64_t waiting_since = 0;
+  std::string waiting_on;
+  std::size_t requests_waiting = 0;
   // Request forms the cloud keeps refusing: they need attention (`hangar status`, the tray).
   std::vector<RefusedRequest> refused_requests;
   std::optional<std::int64_t> blocked_until_ms;  // uploads wait until then (backoff/throttle)

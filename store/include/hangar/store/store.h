@@ -45,6 +45,8 @@ struct NewDevice {
   std::optional<std::string> manufacturer;
   std::optional<std::string> model;
   std::optional<std::string> group_tag;
+  // The tag is the default, none having been given: a re-import leaves a queued device's own.
+  bool group_tag_defaulted = false;
   std::optional<std::string> assigned_user;
   std::string profile;
   std::string state = "queued";
@@ -142,6 +144,8 @@ struct ChangeRow {
 enum class InsertOutcome {
   kInserted,       // queued now
   kAlreadyQueued,  // the same device (same serial and hash) was queued before: nothing changed
+  kUpdated,        // the same device, still queued (not uploaded): its profile, group tag or
+                   // assigned user changed to the new ones (message: which, from what to what)
   kConflict,       // same serial with another hash, or the same hash under another serial
   kInvalid,        // the record itself is unusable (empty serial, unknown state)
 };
@@ -208,7 +212,8 @@ class Store {
   core::Result<std::int64_t> insert_device(const NewDevice& device);
   // Queues many devices in one transaction (all or nothing on a store failure); each gets its
   // outcome. Re-importing a device that is already queued is not an error (kAlreadyQueued), so a
-  // file can be imported twice safely.
+  // file can be imported twice safely; with another profile, group tag or assigned user it is
+  // kUpdated while the device is still queued, and a kConflict naming the way out once uploaded.
   core::Result<std::vector<InsertResult>> insert_devices(std::span<const NewDevice> devices);
   core::Result<std::vector<DeviceRow>> list_devices(const DeviceFilter& filter) const;
   // How many devices match `filter`'s state, profile and changed_since (after_id, limit and
