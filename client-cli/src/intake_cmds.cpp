@@ -307,6 +307,9 @@ struct ImportTotals {
   std::size_t accepted = 0;
   std::size_t already_queued = 0;
   std::size_t rejected = 0;  // by the service
+  // Accepted devices that name a user: assigned at `hangar deliver`, once the licences are
+  // checked, never at upload.
+  std::size_t users_deferred = 0;
   Json problems = Json::array();
 };
 
@@ -381,6 +384,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       const std::string outcome = result.value("outcome", "");
       if (outcome == "accepted") {
         ++totals.accepted;
+        if (result.contains("user_deferred")) ++totals.users_deferred;
       } else if (outcome == "already_queued" || outcome == "duplicate") {
         ++totals.already_queued;
       } else {
@@ -489,6 +493,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
                {"problems", std::move(problems)},
                {"service_problems", totals.problems},
                {"build_mismatches", build_mismatches_json(refused_builds, allow_mismatch)},
+               {"users_deferred", totals.users_deferred},
                {"notes", notes}};
     if (service_error) {
       reply["error"] = {{"code", service_error->code}, {"message", service_error->message}};
@@ -505,6 +510,11 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
            << totals.already_queued + summary.duplicates << " already queued, "
            << local_rejected + totals.rejected << " rejected\n";
+    if (totals.users_deferred > 0) {
+      io.out << totals.users_deferred
+             << " device(s) name a user: the user is assigned when you run `hangar deliver "
+                "SERIAL`, after their licences are checked, not at registration\n";
+    }
     if (service_error) {
       io.err << "hangar import: stopped: " << service_error->message << "\n"
              << "hangar import: the " << totals.accepted
