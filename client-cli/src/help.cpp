@@ -29,7 +29,8 @@ constexpr std::array<HelpText, 20> kHelp{{
     {"status",
      "The service's version, uptime, queue depth, cloud state (online, paused, the last error\n"
      "with when it happened, and when calls succeeded again), activity and group passes, and\n"
-     "how many devices are in each state.\n",
+     "how many devices are in each state; devices Registration Pending for longer than usual\n"
+     "(PENDING LONG) with the cause of each.\n",
      "  hangar status\n"
      "  hangar --json status\n"},
     {"validate", "",

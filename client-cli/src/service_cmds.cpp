@@ -332,7 +332,10 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
       for (const auto& device : s["long_pending_devices"]) {
         io.out << "    " << device.value("serial", "?") << " since "
                << format_time(device.value("pending_since", std::int64_t{0})) << ": "
-               << device.value("cause", "cause not known yet") << "\n";
+               << (device.value("cause", std::string()).empty()
+                       ? std::string("cause not known yet")
+                       : device.value("cause", std::string()))
+               << "\n";
       }
     }
     io.out << "    (`hangar list --state registration-pending` shows them all; a device pending "
