@@ -124,6 +124,7 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io);
+int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io);
 int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io);

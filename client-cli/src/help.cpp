@@ -17,7 +17,7 @@ struct HelpText {
   std::string_view examples;
 };
 
-constexpr std::array<HelpText, 19> kHelp{{
+constexpr std::array<HelpText, 20> kHelp{{
     {"version",
      "Prints the client's version and platform and, when the service answers, its version.\n"
      "Exit code 0 even when the service is not reachable (it says so).\n",
@@ -29,7 +29,8 @@ constexpr std::array<HelpText, 19> kHelp{{
     {"status",
      "The service's version, uptime, queue depth, cloud state (online, paused, the last error\n"
      "with when it happened, and when calls succeeded again), activity and group passes, and\n"
-     "how many devices are in each state.\n",
+     "how many devices are in each state; devices Registration Pending for longer than usual\n"
+     "(PENDING LONG) with the cause of each.\n",
      "  hangar status\n"
      "  hangar --json status\n"},
     {"validate", "",
@@ -54,7 +55,9 @@ constexpr std::array<HelpText, 19> kHelp{{
      "  --since T      only devices whose state changed since T: a date (2026-11-25), a UTC\n"
      "                 date and time (2026-11-25T10:00) or an age (30m, 12h, 7d)\n"
      "  --limit N      at most N devices (the count line still says how many matched)\n"
-     "  --wide         every value in full, however wide the table gets\n\n"
+     "  --wide         every value in full, however wide the table gets\n"
+     "  --handoff      the hand-off list: serial, manufacturer, model, group tag, profile,\n"
+     "                 state, user (delivered to, or named at import) and last contacted\n\n"
      "Devices come in the order they were queued (oldest first), the same order every time,\n"
      "page after page. The table fits the terminal (80 columns when the output is not one):\n"
      "longer values end with an ellipsis (use --wide, show or --json for them). The last line\n"
@@ -63,14 +66,35 @@ constexpr std::array<HelpText, 19> kHelp{{
      "  hangar list\n"
      "  hangar list --state ready --limit 50\n"
      "  hangar list --state \"Registration failed\" --since 2d --wide\n"
-     "  hangar --json list --profile power-user\n"},
+     "  hangar --json list --profile power-user\n"
+     "  hangar list --handoff --state ready\n"},
     {"show", "Prints everything known about one device: record, hash summary, history.\n",
      "  hangar show 5CG1234XYZ\n"
      "  hangar --json show 5CG1234XYZ\n"},
-    {"deliver", "  --user UPN     the licensed user who gets the device (required)\n",
-     "  hangar deliver 5CG1234XYZ --user anna@contoso.com\n"},
-    {"remove", "Refused while the device is Registration Pending.\n",
-     "  hangar remove 5CG1234XYZ\n"},
+    {"deliver",
+     "  --user UPN     the licensed user who gets the device; without it, the user the import\n"
+     "                 named (import --user, the CSV's Assigned User column)\n\n"
+     "The user's licences are checked first (required_licenses, by skuPartNumber such as\n"
+     "SPE_E5 or by SKU id); a missing one is named. Import never assigns a user: deliver does.\n",
+     "  hangar deliver 5CG1234XYZ --user anna@contoso.com\n"
+     "  hangar deliver 5CG1234XYZ\n"},
+    {"remove",
+     "  --force        remove it even while Registration Pending, and delete its import record\n"
+     "                 in the cloud (a device pending too long fails by itself after\n"
+     "                 pending_limit_hours, 24 by default)\n\n"
+     "Without --force, refused while the device is Registration Pending. A removed serial is\n"
+     "remembered: partner sync does not add it back (importing it again does). A device\n"
+     "registered in Windows Autopilot stays registered in the tenant: `hangar deregister\n"
+     "SERIAL` deletes that registration.\n",
+     "  hangar remove 5CG1234XYZ\n"
+     "  hangar remove 5CG1234XYZ --force\n"},
+    {"deregister",
+     "  --yes          do not ask (for scripts; needed when standard input is not a terminal)\n\n"
+     "Deletes the device's Windows Autopilot registration in the tenant (found by serial), takes\n"
+     "it out of the queue and remembers the serial, so partner sync does not add it back.\n"
+     "Importing the serial again registers it anew. Asks for confirmation first.\n",
+     "  hangar deregister 5CG1234XYZ\n"
+     "  hangar deregister 5CG1234XYZ --yes\n"},
     {"export",
      "  --format F     csv (the portal's upload format, split at 500 rows a file) or json\n"
      "                 (every field and state); with --json, json is the default\n"
@@ -85,9 +109,13 @@ constexpr std::array<HelpText, 19> kHelp{{
      "  hangar --json export > queue.json\n"},
     {"retry",
      "  SERIAL         queue that failed device again\n"
-     "  --failed       queue every failed device again\n",
+     "  --failed       queue every failed device again, except permanent failures (Device not\n"
+     "                 found, Device claimed by another organization: the supplier must act\n"
+     "                 first); it says how many it skipped and why\n"
+     "  --force        with --failed: the permanent failures too\n",
      "  hangar retry 5CG1234XYZ\n"
-     "  hangar retry --failed\n"},
+     "  hangar retry --failed\n"
+     "  hangar retry --failed --force\n"},
     {"pause", "Devices stay queued; `hangar resume` continues.\n", "  hangar pause\n"},
     {"resume", "Continues uploads paused with `hangar pause`.\n", "  hangar resume\n"},
     {"refresh",

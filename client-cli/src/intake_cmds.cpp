@@ -429,6 +429,9 @@ struct ImportTotals {
   std::size_t duplicates = 0;  // the same device twice in one request (the service found it)
   std::size_t updated = 0;     // already queued, given another profile, group tag or user now
   std::size_t rejected = 0;    // by the service
+  // Accepted devices that name a user: assigned at `hangar deliver`, once the licences are
+  // checked, never at upload.
+  std::size_t users_deferred = 0;
   Json problems = Json::array();
   Json updates = Json::array();  // what each update changed
 };
@@ -512,6 +515,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       const std::string outcome = result.value("outcome", "");
       if (outcome == "accepted") {
         ++totals.accepted;
+        if (result.contains("user_deferred")) ++totals.users_deferred;
       } else if (outcome == "already_queued") {
         ++totals.already_queued;
       } else if (outcome == "duplicate") {
@@ -630,6 +634,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
                {"problems", std::move(problems)},
                {"service_problems", totals.problems},
                {"build_mismatches", build_mismatches_json(refused_builds, allow_mismatch)},
+               {"users_deferred", totals.users_deferred},
                {"notes", notes}};
     if (service_error) {
       reply["error"] = {{"code", service_error->code}, {"message", service_error->message}};
@@ -665,6 +670,11 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
                                         "tag or user: see above), "
                                   : std::string())
            << local_rejected + totals.rejected << " rejected\n";
+    if (totals.users_deferred > 0) {
+      io.out << totals.users_deferred
+             << " device(s) name a user: the user is assigned when you run `hangar deliver "
+                "SERIAL`, after their licences are checked, not at registration\n";
+    }
     if (service_error) {
       io.err << "hangar import: stopped: " << service_error->message << "\n"
              << "hangar import: the " << totals.accepted

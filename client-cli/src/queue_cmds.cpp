@@ -74,10 +74,52 @@ int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
   return kOk;
 }
 
+// The hand-off list: what the portal's Autopilot devices page shows, one device a line. Columns
+// are sized to their content; unless `wide`, the widest give way (down to 8 columns, the serial
+// never) until a line fits `columns`.
+void print_handoff_table(const std::vector<std::vector<std::string>>& rows, bool wide,
+                         std::size_t columns, std::ostream& out) {
+  const std::vector<std::string> header{"SERIAL",  "MANUFACTURER", "MODEL", "GROUP TAG",
+                                        "PROFILE", "STATE",        "USER",  "LAST CONTACTED"};
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = display_width(header[c]);
+    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
+  }
+  const auto total = [&] {
+    std::size_t sum = 2 * (width.size() - 1);
+    for (std::size_t w : width) sum += w;
+    return sum;
+  };
+  while (!wide && total() > columns) {
+    std::size_t widest = 1;
+    for (std::size_t c = 1; c < width.size(); ++c) {
+      if (width[c] > width[widest]) widest = c;
+    }
+    if (width[widest] <= 8) break;
+    --width[widest];
+  }
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) text += "  ";
+      const std::string cell = wide ? cells[c] : shorten(cells[c], width[c]);
+      text += cell;
+      if (c + 1 < cells.size())
+        text.append(width[c] - std::min(width[c], display_width(cell)), ' ');
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out << text << "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+}
+
 }  // namespace
 
 int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--state", "--profile", "--since", "--limit"}, {"--wide"});
+  auto parsed =
+      parse_args(args, {"--state", "--profile", "--since", "--limit"}, {"--wide", "--handoff"});
   if (!parsed) return usage_error(io, "list", parsed.error().message);
   if (!parsed->positional.empty()) {
     return usage_error(io, "list", "unexpected argument \"" + parsed->positional.front() + "\"");
@@ -100,6 +142,8 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (!g.json) (*request)["with_hash"] = true;
   Json rows = Json::array();
   std::vector<ListRow> table;
+  const bool handoff = parsed->has("--handoff");
+  std::vector<std::vector<std::string>> handoff_rows;
   std::int64_t total = -1;
   const int code = for_each_device(
       g, io, *request, limit,
@@ -116,15 +160,41 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
             if (model.empty()) model = info->model;
           }
         }
-        table.push_back({text(row, "serial"), text(row, "state_display"), text(row, "profile"),
+        if (handoff) {
+          // The user it was delivered to, else the one the import named (not assigned yet).
+          std::string user = text(row, "delivered_to");
+          if (user.empty() && !text(row, "assigned_user").empty()) {
+            user = text(row, "assigned_user") + " (not delivered)";
+          }
+          handoff_rows.push_back(
+              {text(row, "serial"), manufacturer, model, text(row, "group_tag"),
+               text(row, "profile"), text(row, "state_display"), std::move(user),
+               row.contains("last_contacted_at")
+                   ? format_time(row["last_contacted_at"].get<std::int64_t>()).substr(0, 16)
+                   : std::string("never")});
+          return;
+        }
+        // A long Registration Pending says so, with its cause where the failure would be.
+        const bool long_pending = row.value("long_pending", false);
+        std::string state = text(row, "state_display");
+        std::string problem = text(row, "failure_reason");
+        // Delivered: still Ready for user until its user enrolls it, so the user is shown.
+        if (!text(row, "delivered_to").empty()) state += " (" + text(row, "delivered_to") + ")";
+        if (long_pending) {
+          state += " (long)";
+          problem = "pending longer than usual: " + (text(row, "pending_cause").empty()
+                                                         ? std::string("cause not known yet")
+                                                         : text(row, "pending_cause"));
+        }
+        table.push_back({text(row, "serial"), std::move(state), text(row, "profile"),
                          // The minute is enough in a table; `show` has the second.
                          format_time(row.value("state_changed_at", std::int64_t{0})).substr(0, 16),
-                         std::move(manufacturer), std::move(model), text(row, "failure_reason")});
+                         std::move(manufacturer), std::move(model), std::move(problem)});
       },
       &total);
   if (code != kOk) return code;
   // An older service sends no total: what was read is all that is known.
-  const std::size_t shown = g.json ? rows.size() : table.size();
+  const std::size_t shown = g.json ? rows.size() : handoff ? handoff_rows.size() : table.size();
   if (total < static_cast<std::int64_t>(shown)) total = static_cast<std::int64_t>(shown);
   if (g.json) {
     io.out << json_text(Json{{"ok", true},
@@ -133,7 +203,10 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
                              {"total", total},
                              {"order", "queued"}})
            << "\n";
-  } else if (table.empty()) {
+  } else if (handoff && !handoff_rows.empty()) {
+    print_handoff_table(handoff_rows, parsed->has("--wide"), output_columns(), io.out);
+    io.out << list_count_line(shown, total) << "\n";
+  } else if (shown == 0) {
     io.out << (total > 0 ? "0 of " + with_thousands(total) + " device(s) shown\n"
                          : std::string("no devices match\n"));
   } else {
@@ -149,12 +222,14 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   auto parsed = parse_args(args, {"--user"});
   if (!parsed) return usage_error(io, "deliver", parsed.error().message);
   const auto user = parsed->value("--user");
-  if (parsed->positional.size() != 1 || parsed->positional.front().empty() || !user ||
-      user->empty()) {
-    return usage_error(io, "deliver", "name one serial number and --user UPN");
+  if (parsed->positional.size() != 1 || parsed->positional.front().empty() ||
+      (user && user->empty())) {
+    return usage_error(io, "deliver",
+                       "name one serial number, and --user UPN unless the import named the user");
   }
-  auto result =
-      call(g, io, "deliver", Json{{"serial", parsed->positional.front()}, {"user", *user}});
+  Json request{{"serial", parsed->positional.front()}};
+  if (user) request["user"] = *user;  // else the user the import named
+  auto result = call(g, io, "deliver", request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& device = std::get<Json>(result);
   if (g.json) {
@@ -187,7 +262,16 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   };
   io.out << "Device " << text(device, "serial") << "\n";
   line("state", text(device, "state_display"));
-  line("profile", text(device, "profile"));
+  if (device.value("long_pending", false)) {
+    line("pending long",
+         "since " + format_time(device.value("state_changed_at", std::int64_t{0})) +
+             " (usually under 10 minutes): " +
+             (text(device, "pending_cause").empty() ? std::string("cause not known yet")
+                                                    : text(device, "pending_cause")));
+  }
+  line("profile", text(device, "profile").empty() && device.value("partner_registered", false)
+                      ? std::string("none (registered by a partner; nobody chose one)")
+                      : text(device, "profile"));
   line("manufacturer", text(device, "manufacturer"));
   line("model", text(device, "model"));
   line("product id", text(device, "product_id"));
@@ -200,6 +284,7 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   line("queued at", format_time(device.value("created_at", std::int64_t{0})));
   line("attempts", text(device, "attempts"));
   line("failure", text(device, "failure_reason"));
+  line("what to do", text(device, "advice"));
   line("last error", text(device, "last_error"));
   line("request id", text(device, "request_id"));
   line("cloud id", text(device, "cloud_device_id"));
@@ -222,6 +307,8 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << text(h, "manufacturer") << " " << text(h, "model") << ", checksum "
              << text(h, "checksum") << "\n";
     }
+  } else if (device.value("partner_registered", false)) {
+    io.out << "  hardware hash   none (registered by a partner: Hangar never had its hash)\n";
   } else {
     io.out << "  hardware hash   none (registered by manufacturer, model and serial)\n";
   }
@@ -255,18 +342,74 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
 }
 
 int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {});
+  auto parsed = parse_args(args, {}, {"--force"});
   if (!parsed) return usage_error(io, "remove", parsed.error().message);
   if (parsed->positional.size() != 1 || parsed->positional.front().empty()) {
     return usage_error(io, "remove", "name one serial number");
   }
-  auto result = call(g, io, "remove", Json{{"serial", parsed->positional.front()}});
+  Json request{{"serial", parsed->positional.front()}};
+  if (parsed->has("--force")) request["force"] = true;
+  auto result = call(g, io, "remove", request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& reply = std::get<Json>(result);
   if (g.json) {
-    io.out << json_text(Json{{"ok", true}, {"removed", reply["removed"]}}) << "\n";
+    Json out{{"ok", true}, {"removed", reply["removed"]}, {"state", reply.value("state", "")}};
+    if (reply.contains("import_record_deleted")) {
+      out["import_record_deleted"] = reply["import_record_deleted"];
+    }
+    io.out << json_text(out) << "\n";
   } else {
     io.out << "removed " << text(reply, "removed") << " from the queue\n";
+    if (reply.contains("import_record_deleted")) {
+      io.out << "its import record in the cloud (" << text(reply, "import_record_deleted")
+             << ") is being deleted\n";
+    }
+    // The tenant keeps its registration: say so, and how to delete that too.
+    if (reply.value("registered_in_autopilot", false)) {
+      io.out << text(reply, "removed")
+             << " is still registered in Windows Autopilot (the tenant keeps it; partner sync "
+                "will not add it back here); to delete that registration too: hangar "
+                "deregister "
+             << text(reply, "removed") << "\n";
+    }
+  }
+  return kOk;
+}
+
+int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& io) {
+  auto parsed = parse_args(args, {}, {"--yes"});
+  if (!parsed) return usage_error(io, "deregister", parsed.error().message);
+  if (parsed->positional.size() != 1 || parsed->positional.front().empty()) {
+    return usage_error(io, "deregister", "name one serial number");
+  }
+  const std::string& serial = parsed->positional.front();
+  if (!parsed->has("--yes")) {
+    if (!io.in || !io.in_is_terminal) {
+      return usage_error(io, "deregister",
+                         "pass --yes to confirm (standard input is not a terminal)");
+    }
+    io.err << "Delete the Windows Autopilot registration of " << serial
+           << " in the tenant? The device will not get its profile at setup until it is "
+              "registered again. [y/N] "
+           << std::flush;
+    std::string answer;
+    if (!std::getline(*io.in, answer) ||
+        (answer != "y" && answer != "Y" && answer != "yes" && answer != "Yes")) {
+      io.err << "nothing deleted\n";
+      return kFailed;
+    }
+  }
+  auto result = call(g, io, "deregister", Json{{"serial", serial}});
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& reply = std::get<Json>(result);
+  if (g.json) {
+    Json out = reply;
+    out["ok"] = true;
+    io.out << json_text(out) << "\n";
+  } else {
+    io.out << "deleted the Windows Autopilot registration of " << text(reply, "deregistered")
+           << " (" << text(reply, "autopilot_id")
+           << "); it is out of the queue and partner sync will not add it back\n";
   }
   return kOk;
 }

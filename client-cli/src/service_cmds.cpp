@@ -342,6 +342,24 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
       io.out << "    " << std::left << std::setw(22) << state << count.get<std::int64_t>() << "\n";
     }
   }
+  // Registration Pending for longer than usual (the seed: under 10 minutes), with the cause.
+  if (const std::int64_t long_pending = s.value("long_pending", std::int64_t{0});
+      long_pending > 0) {
+    io.out << "  PENDING LONG  " << long_pending
+           << " device(s) Registration Pending for longer than usual:\n";
+    if (s.contains("long_pending_devices")) {
+      for (const auto& device : s["long_pending_devices"]) {
+        io.out << "    " << device.value("serial", "?") << " since "
+               << format_time(device.value("pending_since", std::int64_t{0})) << ": "
+               << (device.value("cause", std::string()).empty()
+                       ? std::string("cause not known yet")
+                       : device.value("cause", std::string()))
+               << "\n";
+      }
+    }
+    io.out << "    (`hangar list --state registration-pending` shows them all; a device pending "
+              "past the limit becomes Registration failed)\n";
+  }
   return kOk;
 }
 
@@ -354,11 +372,16 @@ int cmd_sync(const Globals& g, const std::vector<std::string>& args, Io& io) {
 }
 
 int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {}, {"--failed"});
+  auto parsed = parse_args(args, {}, {"--failed", "--force"});
   if (!parsed) return usage_error(io, "retry", parsed.error().message);
   Json request = Json::object();
+  if (parsed->has("--force") && !parsed->has("--failed")) {
+    return usage_error(io, "retry",
+                       "--force goes with --failed (a named serial is always retried)");
+  }
   if (parsed->has("--failed") && parsed->positional.empty()) {
     request["failed"] = true;
+    if (parsed->has("--force")) request["force"] = true;
   } else if (!parsed->has("--failed") && parsed->positional.size() == 1 &&
              !parsed->positional.front().empty()) {
     request["serial"] = parsed->positional.front();
@@ -366,7 +389,22 @@ int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
     return usage_error(io, "retry", "name one serial, or --failed for every failed device");
   }
   return simple_write(g, io, "retry", request, [](const Json& r) {
-    return std::to_string(r.value("requeued", 0)) + " device(s) queued for registration again";
+    std::string text =
+        std::to_string(r.value("requeued", 0)) + " device(s) queued for registration again";
+    // Permanent failures wait for the supplier: said, with how many and why.
+    if (const std::int64_t skipped = r.value("skipped", std::int64_t{0}); skipped > 0) {
+      text += "\n" + std::to_string(skipped) +
+              " device(s) skipped: a retry cannot help until the supplier acts";
+      if (r.contains("skipped_reasons")) {
+        for (const auto& reason : r["skipped_reasons"]) {
+          text += "\n  " + std::to_string(reason.value("devices", std::int64_t{0})) + " " +
+                  reason.value("reason", std::string()) + ": " +
+                  reason.value("advice", std::string());
+        }
+      }
+      text += "\n(hangar retry --failed --force retries them too)";
+    }
+    return text;
   });
 }
 

@@ -89,6 +89,14 @@ core::Status GraphClient::delete_import_record(const std::string& id) {
   return {};
 }
 
+core::Status GraphClient::delete_autopilot_device(const std::string& device_id) {
+  // "Delete windowsAutopilotDeviceIdentity": DELETE .../windowsAutopilotDeviceIdentities/{id},
+  // 204 No Content (learn.microsoft.com intune-enrollment-windowsautopilotdeviceidentity-delete).
+  auto response = call("DELETE", graph(std::string(kAutopilot) + "/" + url_encode(device_id)));
+  if (!response) return response.error();
+  return {};
+}
+
 core::Result<std::vector<ImportRecord>> GraphClient::list_import_records() {
   std::vector<std::string> request_ids;
   auto items = get_all(graph(kImported), &request_ids);

@@ -65,6 +65,20 @@ core::Status GraphClient::assign_user(const std::string& device_id, const std::s
   return error;
 }
 
+core::Result<std::map<std::string, std::string>> GraphClient::sku_names() {
+  // GET /subscribedSkus (v1.0 "List subscribedSkus"): skuId and skuPartNumber of each of the
+  // organization's subscriptions; the resource supports no filter, and a tenant has few.
+  auto items = get_all(directory("/subscribedSkus"), nullptr, Api::kDirectory);
+  if (!items) return items.error();
+  std::map<std::string, std::string> names;
+  for (const auto& item : *items) {
+    const std::string id = text_field(item, "skuId");
+    const std::string name = text_field(item, "skuPartNumber");
+    if (!id.empty() && !name.empty()) names[id] = name;
+  }
+  return names;
+}
+
 core::Result<std::vector<DirectoryDevice>> GraphClient::list_group_devices(
     const std::string& group_id) {
   // The cast segment returns device members only (users or nested groups are not ours to

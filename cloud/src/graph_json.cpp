@@ -25,6 +25,8 @@ AutopilotDevice parse_autopilot(const Json& json) {
   device.azure_ad_device_id = text_field(json, "azureActiveDirectoryDeviceId");
   if (device.azure_ad_device_id == kEmptyGuid) device.azure_ad_device_id.clear();
   device.enrollment_state = text_field(json, "enrollmentState");
+  // Graph's "never" is year 1 (0001-01-01T00:00:00Z): parse_graph_time reads it as absent.
+  device.last_contacted_ms = parse_graph_time(text_field(json, "lastContactedDateTime"));
   device.managed_device_id = text_field(json, "managedDeviceId");
   // Intune writes the all-zero GUID until the device enrolls: not enrolled.
   if (device.managed_device_id == kEmptyGuid) device.managed_device_id.clear();

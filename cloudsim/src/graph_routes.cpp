@@ -312,6 +312,10 @@ GraphRoute classify_graph(const std::string& method, const std::vector<std::stri
     if (s.size() == 2) return pick(method, s[1], {{"GET", GraphOp::kDeviceGet, "devices.get"}});
     return unknown(s[2]);
   }
+  if (iequals(s[0], "subscribedSkus")) {
+    if (s.size() == 1) return pick(method, "", {{"GET", GraphOp::kSkuList, "subscribedSkus.list"}});
+    return unknown(s[1]);
+  }
   if (iequals(s[0], "users")) {
     if (s.size() == 2) return pick(method, s[1], {{"GET", GraphOp::kUserGet, "users.get"}});
     return unknown(s.size() > 2 ? s[2] : s[0]);
@@ -334,8 +338,11 @@ GraphRoute classify_graph(const std::string& method, const std::vector<std::stri
     if (s.size() == 2) {
       return pick(method, "", {{"GET", GraphOp::kAutopilotList, "autopilot.list"}});
     }
-    if (s.size() == 3)
-      return pick(method, s[2], {{"GET", GraphOp::kAutopilotGet, "autopilot.get"}});
+    if (s.size() == 3) {
+      return pick(method, s[2],
+                  {{"GET", GraphOp::kAutopilotGet, "autopilot.get"},
+                   {"DELETE", GraphOp::kAutopilotDelete, "autopilot.delete"}});
+    }
     if (s.size() == 4) {
       std::string action = s[3];
       if (istarts_with(action, "microsoft.graph.")) action = action.substr(16);
@@ -382,6 +389,14 @@ ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRo
         return core::make_error("InternalServerError", "An internal server error has occurred");
       }
       return get_one(ctx, tenant.autopilot_device(r.id), autopilot_device_schema(), r.id);
+    case GraphOp::kAutopilotDelete:
+      // "Delete windowsAutopilotDeviceIdentity": 204 No Content (learn.microsoft.com
+      // intune-enrollment-windowsautopilotdeviceidentity-delete); an unknown id is the same
+      // 404 as a GET of it.
+      if (!tenant.delete_autopilot_device(r.id)) {
+        return not_found("windowsAutopilotDeviceIdentity", r.id);
+      }
+      return no_content();
     case GraphOp::kUpdateProperties: {
       auto params = action_parameters(
           ctx.request.body, "updateDeviceProperties",
@@ -430,6 +445,26 @@ ApiResult handle_graph(SimState& state, const RequestContext& ctx, const GraphRo
       json body = project(to_json(*user), options->select, user_schema());
       body["@odata.context"] = ctx.graph_base + "/$metadata#users/$entity";
       return ok(std::move(body));
+    }
+    case GraphOp::kSkuList: {
+      // "List subscribedSkus" (v1.0): the organization's subscriptions, each with skuId and
+      // skuPartNumber; "query filter expressions aren't supported" (subscribedSku resource
+      // page), so a $filter is refused here. One page: a tenant has a handful.
+      for (const auto& [key, value] : ctx.query) {
+        if (key == "$filter") {
+          return bad_request("Query filter expressions aren't supported on subscribedSkus.");
+        }
+      }
+      json value = json::array();
+      for (const auto& sku : tenant.skus()) {
+        value.push_back({{"id", sku.sku_id},
+                         {"skuId", sku.sku_id},
+                         {"skuPartNumber", sku.sku_part_number},
+                         {"appliesTo", "User"},
+                         {"capabilityStatus", "Enabled"}});
+      }
+      return ok(json{{"@odata.context", ctx.graph_base + "/$metadata#subscribedSkus"},
+                     {"value", std::move(value)}});
     }
     case GraphOp::kGroupMembersList:
       return group_members(state, ctx, r.id);

@@ -190,6 +190,18 @@ SeedUser read_user(const json& j, const std::string& path) {
   return u;
 }
 
+SeedSku read_sku(const json& j, const std::string& path) {
+  Reader r(j, path);
+  SeedSku sku;
+  r.get("sku_id", sku.sku_id);
+  r.get("sku_part_number", sku.sku_part_number);
+  r.finish();
+  if (sku.sku_id.empty() || sku.sku_part_number.empty()) {
+    r.fail("sku_id and sku_part_number are required");
+  }
+  return sku;
+}
+
 SeedGroup read_group(const json& j, const std::string& path) {
   Reader r(j, path);
   SeedGroup g;
@@ -322,6 +334,7 @@ Scenario parse_or_throw(const json& document) {
     r.get_array("devices", s.devices, read_device);
     r.get_array("oem_devices", s.oem_devices, read_oem_device);
     r.get_array("users", s.users, read_user);
+    r.get_array("skus", s.skus, read_sku);
     r.get_array("groups", s.groups, read_group);
   });
   root.finish();

@@ -87,6 +87,16 @@ void Tenant::reset(const Scenario& scenario, std::int64_t now_ms) {
     user.licenses = seed.licenses;
     users_.insert(std::move(user));
   }
+  skus_ = scenario.skus;
+}
+
+bool Tenant::delete_autopilot_device(const std::string& id) {
+  const AutopilotDevice* device = autopilot_.find(id);
+  if (!device) return false;
+  device_by_serial_.erase(device->serial_number);
+  if (!device->hardware_hash.empty()) device_by_hash_.erase(device->hardware_hash);
+  profile_targets_.erase(id);  // a profile assignment still due finds no device and is skipped
+  return autopilot_.erase(id);
 }
 
 bool Tenant::update_device_properties(const std::string& id, const DevicePropertiesUpdate& update) {

@@ -121,6 +121,43 @@ std::string unexpected_error_message(std::string_view request_id) {
   return out;
 }
 
+std::string_view advice(FailureReason reason) {
+  // The seed's "Details" column (register-devices-self, Troubleshooting device registration).
+  switch (reason) {
+    case FailureReason::kDeviceNotFound:
+      return "No match was found for the manufacturer, model or serial number: confirm these "
+             "values with your device supplier.";
+    case FailureReason::kHardwareHashNotValid:
+      return "The hardware hash was not formatted correctly: double-check the hardware hash and "
+             "then resubmit.";
+    case FailureReason::kDeviceAlreadyRegistered:
+      return "This device is already registered to your organization: no further action "
+             "required.";
+    case FailureReason::kClaimedByAnotherOrganization:
+      return "This device has already been claimed by another organization: check with your "
+             "device supplier.";
+    case FailureReason::kUnexpectedError:
+      return "The request could not be processed automatically: contact Support and give them "
+             "the Request ID.";
+  }
+  return "Contact Support and give them the Request ID.";
+}
+
+std::optional<FailureReason> failure_of_text(std::string_view text) {
+  for (FailureReason reason :
+       {FailureReason::kDeviceNotFound, FailureReason::kHardwareHashNotValid,
+        FailureReason::kDeviceAlreadyRegistered, FailureReason::kClaimedByAnotherOrganization,
+        FailureReason::kUnexpectedError}) {
+    if (text.starts_with(message(reason))) return reason;
+  }
+  return std::nullopt;
+}
+
+bool is_permanent(FailureReason reason) {
+  return reason == FailureReason::kDeviceNotFound ||
+         reason == FailureReason::kClaimedByAnotherOrganization;
+}
+
 std::string_view display_name(Profile profile) {
   return kProfiles[static_cast<std::size_t>(profile)].display;
 }

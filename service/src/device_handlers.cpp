@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "handlers.h"
 #include "hangar/core/excerpt.h"
@@ -96,6 +97,20 @@ Json row_to_json(const store::DeviceRow& row) {
   put_optional(json, "delivered_at", row.delivered_at);
   put_optional(json, "delivered_to", row.delivered_to);
   put_optional(json, "azure_ad_device_id", row.azure_ad_device_id);
+  put_optional(json, "last_contacted_at", row.last_contacted_at);
+  // The seed's advice for a failure it names; permanent ones wait for the supplier, not a retry.
+  if (row.failure_reason) {
+    if (auto failure = core::failure_of_text(*row.failure_reason)) {
+      json["advice"] = std::string(core::advice(*failure));
+      json["permanent"] = core::is_permanent(*failure);
+    }
+  }
+  // Registration Pending for longer than usual, and why as far as the engine knows.
+  if (row.state == "registration_pending" && row.pending_flagged_at) {
+    json["long_pending"] = true;
+    json["pending_flagged_at"] = *row.pending_flagged_at;
+    put_optional(json, "pending_cause", row.pending_cause);
+  }
   if (row.hardware_hash && !row.hardware_hash->empty()) {
     json["hash"] = core::encode_base64(*row.hardware_hash);
   }
@@ -181,6 +196,14 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
     if (!r.hardware_hash.empty()) device.hardware_hash = r.hardware_hash;
     device.manufacturer = optional_text(r.manufacturer);
     device.model = optional_text(r.model);
+    // Get-WindowsAutoPilotInfo's rows carry no make or model: the hash has them (SMBIOS records
+    // 16 and 17), and the hand-off list shows them, so they are stored now.
+    if ((!device.manufacturer || !device.model) && !r.hardware_hash.empty()) {
+      if (auto info = core::parse_hardware_hash(r.hardware_hash)) {
+        if (!device.manufacturer) device.manufacturer = optional_text(info->manufacturer);
+        if (!device.model) device.model = optional_text(info->model);
+      }
+    }
     device.group_tag = r.group_tag.empty() ? std::string(core::kDefaultGroupTag) : r.group_tag;
     // No tag given (no --group-tag, none in the file): a queued device keeps the one it has.
     device.group_tag_defaulted = r.group_tag.empty();
@@ -214,6 +237,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
       if (!outcome.message.empty()) entry["reason"] = outcome.message;
       if (outcome.outcome == store::InsertOutcome::kInserted) {
         ++accepted;
+        // Kept as the intended user; assigned by `deliver` once the licences are checked.
+        if (!records[i].assigned_user.empty()) entry["user_deferred"] = records[i].assigned_user;
       } else if (outcome.outcome == store::InsertOutcome::kAlreadyQueued) {
         ++already;
       } else if (outcome.outcome == store::InsertOutcome::kUpdated) {
@@ -248,8 +273,22 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
                                   const ipc::CallContext& call) {
   auto serial = serial_argument("deliver", args);
   if (!serial) return serial.error();
-  auto user = ipc::Args("deliver", args).required_text("user", "the user's principal name");
-  if (!user) return user.error();
+  auto given = ipc::Args("deliver", args).text("user");
+  if (!given) return std::move(given).error();
+  std::string user_text;
+  if (*given && !(*given)->empty()) {
+    user_text = **given;
+  } else {
+    // The user the import named (import --user, the CSV's Assigned User column).
+    auto device = context.store.get_device(*serial);
+    if (!device) return device.error();
+    if (!device->assigned_user || device->assigned_user->empty()) {
+      return invalid("device " + device->serial +
+                     " names no user: give the user's principal name in \"user\" (--user)");
+    }
+    user_text = *device->assigned_user;
+  }
+  const std::string* user = &user_text;
   if (user->find('@') == std::string::npos ||
       core::character_count(*user) > core::kAssignedUserLimit.max) {
     return invalid("give the user's principal name (user@domain, at most " +
@@ -424,10 +463,41 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
                                  const ipc::CallContext& call) {
   auto serial = serial_argument("remove", args);
   if (!serial) return serial.error();
-  auto removed = context.store.remove_device(*serial);
+  auto force = ipc::Args("remove", args).flag("force");
+  if (!force) return std::move(force).error();
+  auto removed =
+      context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms());
   if (!removed) return removed.error();
   spdlog::info("remove by {}: device {} (was {})", call.peer.user, removed->serial, removed->state);
-  return Json{{"removed", removed->serial}, {"state", removed->state}};
+  Json reply{{"removed", removed->serial}, {"state", removed->state}};
+  // The queue forgets it, the tenant does not: the Autopilot registration stays until
+  // `hangar deregister` deletes it. Partner sync will not add the serial back either way.
+  const bool registered = removed->cloud_device_id || removed->partner_registered ||
+                          removed->state == "ready_for_user" || removed->state == "active" ||
+                          removed->state == "inactive";
+  reply["registered_in_autopilot"] = registered;
+  // Forced out while pending: our import record in the cloud goes too (the engine deletes it).
+  if (removed->state == "registration_pending" && removed->import_record_id) {
+    if (context.engine) {
+      context.engine->delete_import_record(*removed->import_record_id);
+      reply["import_record_deleted"] = *removed->import_record_id;
+    }
+  }
+  return reply;
+}
+
+core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
+                                     const ipc::CallContext& call) {
+  auto serial = serial_argument("deregister", args);
+  if (!serial) return serial.error();
+  if (!context.engine) {
+    return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
+  }
+  auto deleted = context.engine->deregister(*serial, std::chrono::seconds(60));
+  if (!deleted) return deleted.error();
+  spdlog::info("deregister by {}: device {} deleted from Windows Autopilot ({})", call.peer.user,
+               *serial, *deleted);
+  return Json{{"deregistered", *serial}, {"autopilot_id", *deleted}};
 }
 
 core::Result<Json> handle_retry(ServiceContext& context, const Json& args,
@@ -441,11 +511,52 @@ core::Result<Json> handle_retry(ServiceContext& context, const Json& args,
     return invalid("give a serial, or \"failed\": true for every failed device");
   }
   if (*serial && (*serial)->empty()) serial->reset();
-  auto count = context.store.retry_failed(*serial, context.clock.now_ms());
-  if (!count) return count.error();
-  spdlog::info("retry by {}: {} device(s) queued again", call.peer.user, *count);
-  if (*count > 0 && context.engine) context.engine->notify();
-  return Json{{"requeued", *count}};
+  auto force = reader.flag("force");
+  if (!force) return std::move(force).error();
+  const std::int64_t now = context.clock.now_ms();
+  if (*serial) {
+    // One device named: the operator means it, whatever its failure.
+    auto count = context.store.retry_failed(*serial, now);
+    if (!count) return count.error();
+    spdlog::info("retry by {}: {} queued again", call.peer.user, **serial);
+    if (*count > 0 && context.engine) context.engine->notify();
+    return Json{{"requeued", *count}, {"skipped", 0}};
+  }
+  // Every failed device, except those a retry cannot help (not found, another organization:
+  // the supplier must act first) unless forced.
+  store::DeviceFilter filter;
+  filter.state = "registration_failed";
+  auto failed_rows = context.store.list_devices(filter);
+  if (!failed_rows) return failed_rows.error();
+  std::int64_t requeued = 0;
+  std::int64_t skipped = 0;
+  std::map<std::string, std::int64_t> skipped_by_reason;
+  for (const auto& row : *failed_rows) {
+    const auto failure = core::failure_of_text(row.failure_reason.value_or(""));
+    if (failure && core::is_permanent(*failure) && !force->value_or(false)) {
+      ++skipped;
+      ++skipped_by_reason[std::string(core::message(*failure))];
+      continue;
+    }
+    auto count = context.store.retry_failed(row.serial, now);
+    if (!count) return count.error();
+    requeued += *count;
+  }
+  spdlog::info("retry by {}: {} device(s) queued again, {} permanent failure(s) skipped",
+               call.peer.user, requeued, skipped);
+  if (requeued > 0 && context.engine) context.engine->notify();
+  Json reply{{"requeued", requeued}, {"skipped", skipped}};
+  if (skipped > 0) {
+    Json reasons = Json::array();
+    for (const auto& [reason, n] : skipped_by_reason) {
+      const auto failure = core::failure_of_text(reason);
+      reasons.push_back({{"reason", reason},
+                         {"devices", n},
+                         {"advice", failure ? std::string(core::advice(*failure)) : ""}});
+    }
+    reply["skipped_reasons"] = std::move(reasons);
+  }
+  return reply;
 }
 
 }  // namespace
@@ -468,6 +579,9 @@ void add_device_bindings(std::vector<ipc::Binding>& bindings, ServiceContext& co
                       }});
   bindings.push_back({"remove", [&context](const Json& args, const ipc::CallContext& call) {
                         return handle_remove(context, args, call);
+                      }});
+  bindings.push_back({"deregister", [&context](const Json& args, const ipc::CallContext& call) {
+                        return handle_deregister(context, args, call);
                       }});
 }
 

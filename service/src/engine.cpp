@@ -82,28 +82,31 @@ void Engine::run_jobs() {
   }
 }
 
-core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const std::string& upn,
-                                               std::chrono::milliseconds timeout) {
-  using Delivered = core::Result<store::DeviceRow>;
-  auto promise = std::make_shared<std::promise<Delivered>>();
+template <class T>
+core::Result<T> Engine::run_operator_job(const std::string& what,
+                                         std::function<core::Result<T>()> work,
+                                         std::chrono::milliseconds timeout) {
+  using Answer = core::Result<T>;
+  auto promise = std::make_shared<std::promise<Answer>>();
   auto result = promise->get_future();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto job = [this, promise, serial, upn, deadline]() -> std::optional<std::int64_t> {
+  auto job = [this, promise, work = std::move(work), deadline,
+              what]() -> std::optional<std::int64_t> {
     try {
-      auto delivered = delivery_.deliver(serial, upn);
-      if (!delivered && delivered.error().code == CloudBudget::kNotNow) {
+      auto answer = work();
+      if (!answer && answer.error().code == CloudBudget::kNotNow) {
         // Held by the budget (a throttle window, say): wait for it if the caller can, else say
         // when to try again. Nothing was sent meanwhile.
-        const milliseconds wait = delivered.error().retry_after.value_or(milliseconds(1000));
+        const milliseconds wait = answer.error().retry_after.value_or(milliseconds(1000));
         if (std::chrono::steady_clock::now() + wait < deadline)
           return clock_.now_ms() + wait.count();
-        promise->set_value(core::make_error(ipc::errc::kBusy, delivered.error().message));
+        promise->set_value(core::make_error(ipc::errc::kBusy, answer.error().message));
         return std::nullopt;
       }
-      promise->set_value(std::move(delivered));
+      promise->set_value(std::move(answer));
     } catch (const std::exception& e) {
       promise->set_value(
-          core::make_error(ipc::errc::kInternal, std::string("delivery failed: ") + e.what()));
+          core::make_error(ipc::errc::kInternal, what + " failed: " + std::string(e.what())));
     }
     return std::nullopt;
   };
@@ -113,13 +116,38 @@ core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const 
   }
   notify();
   if (result.wait_for(timeout) != std::future_status::ready) {
-    return core::make_error(ipc::errc::kTimeout,
-                            "the delivery of " + serial +
-                                " did not finish in time; it may still complete: check "
-                                "`hangar show " +
-                                serial + "`");
+    return core::make_error(ipc::errc::kTimeout, "the " + what +
+                                                     " did not finish in time; it may still "
+                                                     "complete: check `hangar show` or "
+                                                     "`hangar status`");
   }
   return result.get();
+}
+
+core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const std::string& upn,
+                                               std::chrono::milliseconds timeout) {
+  return run_operator_job<store::DeviceRow>(
+      "delivery of " + serial, [this, serial, upn] { return delivery_.deliver(serial, upn); },
+      timeout);
+}
+
+core::Result<std::string> Engine::deregister(const std::string& serial,
+                                             std::chrono::milliseconds timeout) {
+  return run_operator_job<std::string>(
+      "deregistration of " + serial, [this, serial] { return delivery_.deregister(serial); },
+      timeout);
+}
+
+void Engine::delete_import_record(std::string record_id) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back({[this, id = std::move(record_id)]() -> std::optional<std::int64_t> {
+                       registration_.forget_import_record(id);
+                       return std::nullopt;
+                     },
+                     0});
+  }
+  notify();
 }
 
 void Engine::credentials_changed() {

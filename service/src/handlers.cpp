@@ -20,6 +20,8 @@ namespace {
 // Heartbeats at most a minute apart: a client tells a dead service from a quiet one within three.
 constexpr std::int64_t kMinHeartbeatMs = 100;
 constexpr std::int64_t kMaxHeartbeatMs = 60'000;
+// How many long-pending devices `status` names (it is polled: it stays small).
+constexpr std::int64_t kLongPendingShown = 5;
 
 ipc::Json capabilities() {
   ipc::Json commands = ipc::Json::array();
@@ -125,6 +127,19 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
   ipc::Json& states = reply["states"];
   states = ipc::Json::object();
   for (const auto& [state, count] : *counts) states[state] = count;
+  // Devices Registration Pending for longer than usual (flagged by the engine), the first few with
+  // their cause: the tray and `hangar status` show them.
+  auto flagged = context.store.long_pending(kLongPendingShown);
+  if (!flagged) return flagged.error();
+  reply["long_pending"] = flagged->first;
+  if (!flagged->second.empty()) {
+    ipc::Json& devices = reply["long_pending_devices"];
+    for (const store::DeviceRow& row : flagged->second) {
+      devices.push_back({{"serial", row.serial},
+                         {"pending_since", row.state_changed_at},
+                         {"cause", row.pending_cause.value_or("")}});
+    }
+  }
   // The same definition as Store::queue_depth(), from one consistent read.
   reply["queue_depth"] = (*counts)["queued"] + (*counts)["registration_pending"];
   reply["service_version"] = core::kVersion;

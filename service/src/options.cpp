@@ -232,6 +232,21 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       } else {
         options.inactive_after_days = value.get<double>();
       }
+    } else if (key == "pending_warning_minutes" || key == "pending_limit_hours") {
+      if (!value.is_number() || value.get<double>() <= 0) {
+        status = make_error(
+            "config_error",
+            file.string() + ": \"" + key + "\" must be a positive number (" +
+                (key == "pending_warning_minutes" ? "minutes of Registration Pending before "
+                                                    "a device is flagged"
+                                                  : "hours of Registration Pending before a "
+                                                    "device is Registration failed") +
+                ")");
+      } else if (key == "pending_warning_minutes") {
+        options.pending_warning_minutes = value.get<double>();
+      } else {
+        options.pending_limit_hours = value.get<double>();
+      }
     } else if (key == "required_licenses") {
       bool ok = value.is_array();
       if (ok) {
@@ -239,8 +254,9 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       }
       if (!ok) {
         status = make_error("config_error", file.string() +
-                                                ": \"required_licenses\" must be a list of SKU "
-                                                "ids (strings)");
+                                                ": \"required_licenses\" must be a list of "
+                                                "licences, each a SKU id or its skuPartNumber "
+                                                "(strings)");
       } else {
         options.required_licenses = value.get<std::vector<std::string>>();
       }
@@ -265,7 +281,8 @@ std::string usage() {
          "log_level,\n"
          "  cloud_url, authority_url, graph_url, graph_scope (default: the Graph host's\n"
          "  /.default), tenant_id, client_id, batch_size (1-500),\n"
-         "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids]),\n"
+         "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids or names]),\n"
+         "  pending_warning_minutes (default 30), pending_limit_hours (default 24),\n"
          "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
          "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"
          "  max_subscribers_per_user (1-128, default 8), max_connections (16-1024, default 256),\n"

@@ -119,6 +119,10 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   engine_config.inactive_after = std::chrono::milliseconds(
       static_cast<std::int64_t>(options.inactive_after_days * 86'400'000));
   engine_config.required_licenses = options.required_licenses;
+  engine_config.pending_threshold = std::chrono::milliseconds(
+      static_cast<std::int64_t>(options.pending_warning_minutes * 60'000));
+  engine_config.pending_limit =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.pending_limit_hours * 3'600'000));
   engine_config.profile_groups = options.profile_groups;
   engine_config.group_sweep_interval = std::chrono::milliseconds(
       static_cast<std::int64_t>(options.group_sweep_interval_hours * 3'600'000));

@@ -136,6 +136,25 @@ ALTER TABLE group_corrections_v6 RENAME TO group_corrections;
 CREATE INDEX group_corrections_device_at ON group_corrections (device_id, at);
 )sql";
 
+// The device's life has an exit everywhere (issue 13): why a device has been Registration Pending
+// longer than usual, as far as the engine knows ("imported; no deployment profile assigned to
+// group tag X"), shown with the flag and used as the failure reason when the limit is reached.
+constexpr std::string_view kMigration7 = R"sql(
+ALTER TABLE devices ADD COLUMN pending_cause TEXT;
+)sql";
+
+// `remove` sticks (issue 13): serials taken out of the queue (remove, deregister) are remembered,
+// so the partner sync does not add a device back that an admin removed; importing the serial
+// again forgets it. And the hand-off list's "last contacted" (the Autopilot identity's
+// lastContactedDateTime, as the activity pass reads it).
+constexpr std::string_view kMigration8 = R"sql(
+CREATE TABLE removed_serials (
+  serial     TEXT PRIMARY KEY COLLATE NOCASE,
+  removed_at INTEGER NOT NULL
+);
+ALTER TABLE devices ADD COLUMN last_contacted_at INTEGER;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
@@ -146,6 +165,8 @@ constexpr std::array kMigrations = {
               kMigration4},
     Migration{5, "Entra ID device ids and profile group corrections", kMigration5},
     Migration{6, "removals the profile-group sweep skipped, with their reason", kMigration6},
+    Migration{7, "the cause of a long Registration Pending", kMigration7},
+    Migration{8, "removed serials (partner sync skips them) and last contacted", kMigration8},
 };
 
 constexpr bool versions_are_contiguous() {

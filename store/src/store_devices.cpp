@@ -204,6 +204,15 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
     return std::move(status).error();
   }
   const std::int64_t id = database_.last_insert_rowid();
+  // Imported again by an admin: no longer a removed serial. (The partner sync never inserts a
+  // removed serial: it skips them.)
+  if (!device.partner_registered) {
+    if (auto status =
+            execute(database_, "DELETE FROM removed_serials WHERE serial = ?1", device.serial);
+        !status) {
+      return std::move(status).error();
+    }
+  }
   if (auto status = append_history(database_, history_floor_, id, std::nullopt, device.state,
                                    std::nullopt, device.created_at);
       !status) {
@@ -261,7 +270,8 @@ core::Result<std::int64_t> Store::count_devices(const DeviceFilter& filter) cons
   return counts->empty() ? std::int64_t{0} : counts->front();
 }
 
-core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
+core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force,
+                                             std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
   if (!transaction) return std::move(transaction).error();
@@ -271,12 +281,13 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
   if (!found) return std::move(found).error();
   if (!*found) return device_not_found(serial);
   DeviceRow device = std::move(**found);
-  if (device.state == "registration_pending") {
+  if (device.state == "registration_pending" && !force) {
     return core::make_error(
         kErrConflict, "device " + device.serial +
                           " is Registration Pending: the cloud is registering it now, so it "
-                          "cannot be removed; wait until it is Ready for user or Registration "
-                          "failed, then remove it");
+                          "is not removed; wait until it is Ready for user or Registration "
+                          "failed (a device pending too long fails by itself), or remove it now "
+                          "with --force, which also deletes its import record in the cloud");
   }
   // Its history goes with it; if that held the newest ids, they must not be handed out again.
   auto newest = database_.query_int64("SELECT coalesce(max(id), 0) FROM state_history");
@@ -294,6 +305,13 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial) {
   if (auto status = execute(database_, "DELETE FROM devices WHERE id = ?1", device.id); !status) {
     return std::move(status).error();
   }
+  if (auto status = execute(database_,
+                            "INSERT INTO removed_serials (serial, removed_at) VALUES (?1, ?2) "
+                            "ON CONFLICT (serial) DO UPDATE SET removed_at = excluded.removed_at",
+                            device.serial, now_ms);
+      !status) {
+    return std::move(status).error();
+  }
   if (auto status = transaction->commit(); !status) return std::move(status).error();
   history_floor_ = floor;
   return device;
@@ -307,6 +325,20 @@ core::Result<DeviceRow> Store::get_device(std::string_view serial) const {
   if (!found) return std::move(found).error();
   if (!*found) return device_not_found(serial);
   return std::move(**found);
+}
+
+core::Status Store::remember_removed(std::string_view serial, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  return execute(database_,
+                 "INSERT INTO removed_serials (serial, removed_at) VALUES (?1, ?2) "
+                 "ON CONFLICT (serial) DO UPDATE SET removed_at = excluded.removed_at",
+                 serial, now_ms);
+}
+
+core::Result<std::vector<std::string>> Store::removed_serials() const {
+  std::lock_guard lock(mutex_);
+  return query_all(database_, "SELECT lower(serial) FROM removed_serials ORDER BY lower(serial)",
+                   column_text_0);
 }
 
 core::Result<std::vector<std::string>> Store::serials() const {
@@ -401,7 +433,7 @@ core::Status Store::finish_registration(std::string_view serial, std::string_vie
   return change_device(
       serial, std::nullopt, state, history_reason, now_ms,
       "in_flight_since = NULL, failure_reason = ?10, last_error = ?11, request_id = ?12, "
-      "next_attempt_at = NULL, pending_flagged_at = NULL",
+      "next_attempt_at = NULL, pending_flagged_at = NULL, pending_cause = NULL",
       [&](Statement& update) -> core::Status {
         if (auto status = update.bind(10, failure_reason); !status) return status;
         if (auto status = update.bind(11, detail); !status) return status;
@@ -413,7 +445,8 @@ core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_a
                             std::string_view reason, std::int64_t now_ms) {
   return change_device(serial, "registration_pending", "queued", reason, now_ms,
                        "import_id = NULL, import_record_id = NULL, in_flight_since = NULL, "
-                       "next_attempt_at = ?10, last_error = ?11, pending_flagged_at = NULL",
+                       "next_attempt_at = ?10, last_error = ?11, pending_flagged_at = NULL, "
+                       "pending_cause = NULL",
                        [&](Statement& update) -> core::Status {
                          if (auto status = update.bind(10, next_attempt_at); !status) {
                            return status;
@@ -422,10 +455,31 @@ core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_a
                        });
 }
 
-core::Status Store::flag_long_pending(std::string_view serial, std::int64_t now_ms) {
+core::Status Store::flag_long_pending(std::string_view serial, std::string_view cause,
+                                      std::int64_t now_ms) {
   return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
-                       "pending_flagged_at = ?10",
-                       [&](Statement& update) { return update.bind(10, now_ms); });
+                       "pending_flagged_at = coalesce(pending_flagged_at, ?10), "
+                       "pending_cause = ?11",
+                       [&](Statement& update) -> core::Status {
+                         if (auto status = update.bind(10, now_ms); !status) return status;
+                         return update.bind(11, unless_empty(cause));
+                       });
+}
+
+core::Result<std::pair<std::int64_t, std::vector<DeviceRow>>> Store::long_pending(
+    std::int64_t limit) const {
+  std::lock_guard lock(mutex_);
+  constexpr std::string_view kWhere =
+      " FROM devices WHERE state = 'registration_pending' AND pending_flagged_at IS NOT NULL";
+  auto total = query_one(database_, "SELECT count(*)" + std::string(kWhere),
+                         [](const Statement& row) { return row.column_int64(0); });
+  if (!total) return std::move(total).error();
+  auto rows = query_all(database_,
+                        "SELECT " + device_columns(false) + std::string(kWhere) +
+                            " ORDER BY state_changed_at, id LIMIT ?1",
+                        read_device, limit > 0 ? limit : std::int64_t{-1});
+  if (!rows) return std::move(rows).error();
+  return std::pair<std::int64_t, std::vector<DeviceRow>>{total->value_or(0), std::move(*rows)};
 }
 
 core::Result<std::int64_t> Store::retry_failed(std::optional<std::string> serial,

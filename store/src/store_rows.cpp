@@ -37,6 +37,8 @@ DeviceRow read_device(const Statement& row) {
   device.delivered_at = row.column_optional_int64(29);
   device.delivered_to = row.column_optional_text(30);
   device.azure_ad_device_id = row.column_optional_text(31);
+  device.pending_cause = row.column_optional_text(32);
+  device.last_contacted_at = row.column_optional_int64(33);
   return device;
 }
 

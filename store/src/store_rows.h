@@ -19,7 +19,7 @@ inline constexpr std::string_view kDeviceColumns =
     "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
     "in_flight_since, created_at, updated_at, state_changed_at, import_record_id, "
     "pending_flagged_at, managed_device_id, enrollment_state, last_sync_at, delivered_at, "
-    "delivered_to, azure_ad_device_id";
+    "delivered_to, azure_ad_device_id, pending_cause, last_contacted_at";
 
 // One row selected with device_columns().
 DeviceRow read_device(const Statement& row);

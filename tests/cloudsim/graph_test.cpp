@@ -458,6 +458,31 @@ TEST_F(GraphTest, UpdateDevicePropertiesAndAssignUserChangeTheDevice) {
   EXPECT_EQ(graph("POST", base + "/assignUserToDevice", "{}").status, 400);
 }
 
+// Issue 13: `hangar deregister` deletes a registration (204, then 404), after which the same
+// hardware may be imported again; the organization's subscriptions name each licence.
+TEST_F(GraphTest, AnAutopilotDeviceCanBeDeletedAndSubscribedSkusNameLicences) {
+  Scenario scenario = quiet_scenario();
+  scenario.skus.push_back({"sku-e5", "SPE_E5"});
+  start(scenario);
+  import({device_row("X-1", make_hash("X-1"), "")});
+  advance(61s);
+  const auto id = get_json(kAutopilot)["value"][0]["id"].get<std::string>();
+  const std::string base = std::string(kAutopilot) + "/" + id;
+  EXPECT_EQ(graph("DELETE", base).status, 204);
+  EXPECT_EQ(graph("GET", base).status, 404);
+  EXPECT_EQ(graph("DELETE", base).status, 404);
+  EXPECT_TRUE(get_json(kAutopilot)["value"].empty());
+  import({device_row("X-1", make_hash("X-1"), "")});
+  advance(61s);
+  EXPECT_EQ(get_json(kAutopilot)["value"].size(), 1u) << "registered anew, not an 806";
+
+  auto skus = get_json("/v1.0/subscribedSkus");
+  ASSERT_EQ(skus["value"].size(), 1u);
+  EXPECT_EQ(skus["value"][0]["skuId"], "sku-e5");
+  EXPECT_EQ(skus["value"][0]["skuPartNumber"], "SPE_E5");
+  EXPECT_EQ(graph("GET", "/v1.0/subscribedSkus?$filter=skuPartNumber%20eq%20'SPE_E5'").status, 400);
+}
+
 TEST_F(GraphTest, ManagedDevicesReportLastSyncAndUsersTheirLicences) {
   Scenario scenario = quiet_scenario();
   SeedDevice seeded;

@@ -2,7 +2,8 @@
 // forms in kAllowedForms below, each with the public evidence that the real service accepts it.
 // The real Engine, GraphClient and Store run against the simulated cloud in-process (no sockets)
 // through a recording transport, through a full registration (with a cut-off import answer, a
-// refused filter and an 806), an activity pass, a group sweep, a delivery and the daily tag sweep;
+// refused filter and an 806), an activity pass, a group sweep, a delivery (licences named), a
+// deregistration and the daily tag sweep;
 // a request whose form is not in the table fails the test. Adding a request form to Hangar means
 // adding it here, with its source, first.
 #include <gtest/gtest.h>
@@ -130,6 +131,22 @@ const std::vector<AllowedForm> kAllowedForms{
      {},
      "intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md (beta, 204); "
      "reported to answer 400 at times (microsoft-graph-docs #11620)"},
+    {"autopilot.delete",
+     "DELETE",
+     Api::kIntune,
+     "/deviceManagement/windowsAutopilotDeviceIdentities/{id}",
+     {},
+     "intune-enrollment-windowsautopilotdeviceidentity-delete.md (\"Delete "
+     "windowsAutopilotDeviceIdentity\", 204); "
+     "Remove-MgDeviceManagementWindowsAutopilotDeviceIdentity "
+     "(`hangar deregister`)"},
+    {"subscribedSkus.list",
+     "GET",
+     Api::kDirectory,
+     "/subscribedSkus",
+     {},
+     "subscribedsku-list.md (v1.0 \"List subscribedSkus\": skuId and skuPartNumber); the "
+     "subscribedSku resource: \"Query filter expressions aren't supported\", so none is sent"},
     {"managedDevices.list",
      "GET",
      Api::kIntune,
@@ -338,6 +355,8 @@ cloudsim::Scenario contract_scenario() {
         {"users",
          {{{"user_principal_name", "ada@contoso.com"},
            {"licenses", {"05e9a617-0261-4cee-bb44-138d3ef5d965"}}}}},
+        {"skus",
+         {{{"sku_id", "05e9a617-0261-4cee-bb44-138d3ef5d965"}, {"sku_part_number", "SPE_E3"}}}},
         {"groups",
          {{{"id", kStandard}, {"display_name", "MMD standard"}},
           {{"id", kPower}, {"display_name", "MMD power user"}}}}}}};
@@ -363,6 +382,7 @@ class ContractTest : public ::testing::Test {
     config.poll_interval = 30s;
     config.seed = 7;
     config.profile_groups = {{"standard", kStandard}, {"power-user", kPower}};
+    config.required_licenses = {"SPE_E3"};  // by name: the subscriptions are read
     engine_ = std::make_unique<service::Engine>(*store_, *client_, clock_, config);
   }
   void TearDown() override {
@@ -490,6 +510,9 @@ TEST_F(ContractTest, EveryRequestTheEngineMakesIsAFormOfTheTable) {
     core::StopThread worker([this](const core::StopToken& stop) { engine_->run(stop); });
     auto delivered = engine_->deliver("CT-3", "ada@contoso.com", 10s);
     ASSERT_TRUE(delivered.ok()) << delivered.error().message;
+    // `hangar deregister`: the partner's device's registration deleted.
+    auto deregistered = engine_->deregister("PARTNER-1", 10s);
+    ASSERT_TRUE(deregistered.ok()) << deregistered.error().message;
   }
 
   // 5. A day later: the daily group-tag sweep, more activity passes, token renewals.

@@ -71,6 +71,32 @@ TEST(CoreDevice, FailureMessagesAreTheSeeds) {
   EXPECT_EQ(unexpected_error_message("3f2c-77"), "Unexpected error (Request ID: 3f2c-77)");
 }
 
+// Issue 13: each failure carries the seed's advice; a stored reason is read back by its message
+// (with a Request ID after it, too); only not found and another organization are permanent.
+TEST(CoreDevice, FailuresCarryTheSeedsAdvice) {
+  EXPECT_NE(
+      advice(FailureReason::kDeviceNotFound).find("confirm these values with your device supplier"),
+      std::string_view::npos);
+  EXPECT_NE(advice(FailureReason::kHardwareHashNotValid)
+                .find("double-check the hardware hash and then resubmit"),
+            std::string_view::npos);
+  EXPECT_NE(advice(FailureReason::kDeviceAlreadyRegistered).find("no further action required"),
+            std::string_view::npos);
+  EXPECT_NE(
+      advice(FailureReason::kClaimedByAnotherOrganization).find("check with your device supplier"),
+      std::string_view::npos);
+  EXPECT_NE(advice(FailureReason::kUnexpectedError).find("contact Support"),
+            std::string_view::npos);
+  EXPECT_EQ(failure_of_text("Unexpected error (Request ID: 3f2c-77)"),
+            FailureReason::kUnexpectedError);
+  EXPECT_EQ(failure_of_text("Device not found"), FailureReason::kDeviceNotFound);
+  EXPECT_EQ(failure_of_text("Registration Pending for over 24 hours: imported"), std::nullopt);
+  EXPECT_TRUE(is_permanent(FailureReason::kDeviceNotFound));
+  EXPECT_TRUE(is_permanent(FailureReason::kClaimedByAnotherOrganization));
+  EXPECT_FALSE(is_permanent(FailureReason::kHardwareHashNotValid));
+  EXPECT_FALSE(is_permanent(FailureReason::kUnexpectedError));
+}
+
 TEST(CoreDevice, Profiles) {
   EXPECT_EQ(parse_profile("standard"), Profile::kStandard);
   EXPECT_EQ(parse_profile("sensitive-data"), Profile::kSensitiveData);

@@ -86,9 +86,16 @@ TEST_F(ActivityPassTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
   EXPECT_FALSE(store_->get_device("X1").ok()) << "another group tag is not ours";
   EXPECT_EQ(store_->get_device("Q0")->partner_registered, false);
   EXPECT_EQ(pass_->last().partners_added, 1);
+  EXPECT_EQ(added->profile, "") << "no profile nobody chose";
   pass_->refresh();
   step();
   EXPECT_EQ(pass_->last().partners_added, 0);
+  // Removed by the admin: the next sync does not bring it back (issue 13).
+  ASSERT_TRUE(store_->remove_device("P1", false, clock_.now_ms()).ok());
+  pass_->refresh();
+  step();
+  EXPECT_EQ(pass_->last().partners_added, 0);
+  EXPECT_FALSE(store_->get_device("P1").ok()) << "a removed serial stays removed";
 }
 
 TEST_F(ActivityPassTest, RunsHourlyNotOnEveryPass) {

@@ -105,5 +105,62 @@ TEST_F(DeliveryPassTest, AThrottledAssignmentSaysWhenToTryAgainNeverIntunesJson)
   EXPECT_TRUE(pass_->deliver("W0", "ada@contoso.com").ok());
 }
 
+// Issue 13: licences are named by skuPartNumber (configured by id or by name), never GUIDs only.
+TEST_F(DeliveryPassTest, MissingLicencesAreNamedAndMayBeConfiguredByName) {
+  registered("N0");
+  cloud_.skus = {{"aaaa-e5", "SPE_E5"}, {"bbbb-intune", "INTUNE_A"}};
+  config_.required_licenses = {"SPE_E5", "bbbb-intune"};
+  cloud_.users["bob@contoso.com"] = {};
+  cloud_.users["ada@contoso.com"] = {"AAAA-E5", "bbbb-intune"};
+  start();
+  auto unlicensed = pass_->deliver("N0", "bob@contoso.com");
+  ASSERT_FALSE(unlicensed.ok());
+  EXPECT_NE(unlicensed.error().message.find(
+                "lacks 2 required licence(s): SPE_E5, INTUNE_A (bbbb-intune)"),
+            std::string::npos)
+      << unlicensed.error().message;
+  auto delivered = pass_->deliver("N0", "ada@contoso.com");
+  EXPECT_TRUE(delivered.ok()) << delivered.error().message;
+  // The names cannot be read (no permission): ids are compared and shown as they are.
+  registered("N1");
+  cloud_.sku_failures.push_back(
+      core::make_error(cloud::kErrRejected, "403 Authorization_RequestDenied"));
+  config_.required_licenses = {"bbbb-intune"};
+  auto fallback = pass_->deliver("N1", "bob@contoso.com");
+  ASSERT_FALSE(fallback.ok());
+  EXPECT_NE(fallback.error().message.find("lacks 1 required licence(s): bbbb-intune"),
+            std::string::npos)
+      << fallback.error().message;
+}
+
+TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSerial) {
+  registered("R0");
+  cloud_.tenant["R0"].id = "ap-R0";
+  cloud_.tenant["R0"].serial = "R0";
+  cloud_.tenant["STRANGER"].id = "ap-STRANGER";
+  cloud_.tenant["STRANGER"].serial = "STRANGER";
+  queue_profile("R9", "standard");
+  ASSERT_TRUE(store_->transition("R9", "registration_pending", "uploaded", clock_.now_ms()).ok());
+  start();
+  auto pending = pass_->deregister("R9");
+  ASSERT_FALSE(pending.ok());
+  EXPECT_EQ(pending.error().code, "conflict");
+  EXPECT_NE(pending.error().message.find("hangar remove R9 --force"), std::string::npos);
+
+  auto done = pass_->deregister("R0");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(*done, "ap-R0");
+  EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-R0"});
+  EXPECT_FALSE(store_->get_device("R0").ok()) << "out of the queue";
+  // A device Hangar never had: deleted in the tenant, and remembered all the same.
+  ASSERT_TRUE(pass_->deregister("STRANGER").ok());
+  EXPECT_EQ(*store_->removed_serials(), (std::vector<std::string>{"r0", "stranger"}));
+  auto gone = pass_->deregister("R0");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, "not_found");
+  EXPECT_NE(gone.error().message.find("no Windows Autopilot device with serial R0"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace hangar::service::test

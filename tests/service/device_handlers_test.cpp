@@ -6,6 +6,7 @@
 
 #include "handlers.h"
 #include "hangar/core/clock.h"
+#include "hangar/core/hash_builder.h"
 #include "hangar/ipc/dispatcher.h"
 #include "hangar/ipc/frame.h"
 #include "hangar/store/store.h"
@@ -141,6 +142,115 @@ TEST_F(DeviceHandlers, ListRefusesUnknownValuesQuotingThemShort) {
   ASSERT_TRUE(typed.ok());
   EXPECT_EQ(typed->error.code, ipc::errc::kInvalidArgument);
   EXPECT_NE(typed->error.message.find("\"failed\""), std::string::npos);
+}
+
+// Issue 13: a Get-WindowsAutoPilotInfo row (no make, no model) gets both from its hash, stored at
+// import for the hand-off list; a user named at import is kept, not assigned (deliver does that,
+// after the licence check).
+TEST_F(DeviceHandlers, ImportStoresMakeAndModelFromTheHashAndDefersTheUser) {
+  const std::string hash =
+      core::HardwareHashBuilder::realistic("HH-1", "Fabrikam", "Tablet 9", "10.0.22631.2861")
+          .build_base64();
+  Json devices = Json::array();
+  devices.push_back({{"serial", "HH-1"}, {"hash", hash}, {"assigned_user", "bob@contoso.com"}});
+  auto reply = ipc::parse_reply(call("import", Json{{"devices", devices}}));
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->ok) << reply->error.message;
+  const Json& result = reply->result["results"][0];
+  ASSERT_EQ(result["outcome"], "accepted") << result.dump();
+  EXPECT_EQ(result["user_deferred"], "bob@contoso.com");
+  const auto device = store_->get_device("HH-1");
+  ASSERT_TRUE(device.ok());
+  EXPECT_EQ(device->manufacturer, "Fabrikam");
+  EXPECT_EQ(device->model, "Tablet 9");
+  EXPECT_EQ(device->assigned_user, "bob@contoso.com");
+}
+
+TEST_F(DeviceHandlers, FailuresCarryTheSeedsAdviceAndRetryFailedSkipsPermanentOnes) {
+  insert_legacy(4, 8);
+  const std::int64_t now = clock_.now_ms();
+  const auto fail = [&](const char* serial, const std::string& reason) {
+    ASSERT_TRUE(store_
+                    ->finish_registration(serial, "registration_failed", reason, std::nullopt,
+                                          std::nullopt, reason, now)
+                    .ok());
+  };
+  fail("LEGACY0", "Device not found");
+  fail("LEGACY1", "Device claimed by another organization");
+  fail("LEGACY2", "Hardware hash not valid");
+  fail("LEGACY3", "Unexpected error (Request ID: req-42)");
+
+  auto shown = ipc::parse_reply(call("show", Json{{"serial", "LEGACY0"}}));
+  ASSERT_TRUE(shown.ok() && shown->ok);
+  EXPECT_EQ(shown->result["advice"],
+            "No match was found for the manufacturer, model or serial number: confirm these "
+            "values with your device supplier.");
+  EXPECT_EQ(shown->result["permanent"], true);
+  auto unexpected = ipc::parse_reply(call("show", Json{{"serial", "LEGACY3"}}));
+  EXPECT_EQ(unexpected->result["advice"],
+            "The request could not be processed automatically: contact Support and give them the "
+            "Request ID.");
+
+  auto retried = ipc::parse_reply(call("retry", Json{{"failed", true}}));
+  ASSERT_TRUE(retried.ok() && retried->ok) << retried->error.message;
+  EXPECT_EQ(retried->result["requeued"], 2);
+  EXPECT_EQ(retried->result["skipped"], 2);
+  ASSERT_EQ(retried->result["skipped_reasons"].size(), 2u) << retried->result.dump();
+  EXPECT_EQ(retried->result["skipped_reasons"][0]["reason"],
+            "Device claimed by another organization");
+  EXPECT_EQ(retried->result["skipped_reasons"][0]["devices"], 1);
+  EXPECT_NE(retried->result["skipped_reasons"][0]["advice"].get<std::string>().find(
+                "check with your device supplier"),
+            std::string::npos);
+  EXPECT_EQ(store_->get_device("LEGACY2")->state, "queued");
+  EXPECT_EQ(store_->get_device("LEGACY0")->state, "registration_failed");
+
+  auto forced = ipc::parse_reply(call("retry", Json{{"failed", true}, {"force", true}}));
+  ASSERT_TRUE(forced.ok() && forced->ok);
+  EXPECT_EQ(forced->result["requeued"], 2);
+  EXPECT_EQ(forced->result["skipped"], 0);
+  EXPECT_EQ(store_->get_device("LEGACY0")->state, "queued");
+}
+
+TEST_F(DeviceHandlers, StatusListAndShowFlagALongRegistrationPendingWithItsCause) {
+  insert_legacy(2, 8);
+  const std::int64_t now = clock_.now_ms();
+  ASSERT_TRUE(store_->transition("LEGACY1", "registration_pending", "uploaded", now).ok());
+  ASSERT_TRUE(store_
+                  ->flag_long_pending("LEGACY1",
+                                      "imported; no deployment profile assigned to "
+                                      "group tag Sales",
+                                      now + 1)
+                  .ok());
+  auto status = ipc::parse_reply(call("status", Json::object()));
+  ASSERT_TRUE(status.ok() && status->ok);
+  EXPECT_EQ(status->result["long_pending"], 1);
+  ASSERT_EQ(status->result["long_pending_devices"].size(), 1u);
+  EXPECT_EQ(status->result["long_pending_devices"][0]["serial"], "LEGACY1");
+  EXPECT_EQ(status->result["long_pending_devices"][0]["cause"],
+            "imported; no deployment profile assigned to group tag Sales");
+  auto list = ipc::parse_reply(call("list", Json{{"state", "pending"}}));
+  ASSERT_TRUE(list.ok() && list->ok);
+  ASSERT_EQ(list->result["devices"].size(), 1u);
+  EXPECT_EQ(list->result["devices"][0]["long_pending"], true);
+  EXPECT_EQ(list->result["devices"][0]["pending_cause"],
+            "imported; no deployment profile assigned to group tag Sales");
+  auto other = ipc::parse_reply(call("show", Json{{"serial", "LEGACY0"}}));
+  EXPECT_FALSE(other->result.contains("long_pending"));
+}
+
+TEST_F(DeviceHandlers, RemovingARegisteredDeviceSaysItStaysInAutopilotAndRemembersIt) {
+  insert_legacy(2, 8);
+  ASSERT_TRUE(store_->transition("LEGACY0", "ready_for_user", "registered", 5).ok());
+  auto removed = ipc::parse_reply(call("remove", Json{{"serial", "LEGACY0"}}));
+  ASSERT_TRUE(removed.ok() && removed->ok) << removed->error.message;
+  EXPECT_EQ(removed->result["registered_in_autopilot"], true);
+  auto queued = ipc::parse_reply(call("remove", Json{{"serial", "LEGACY1"}}));
+  EXPECT_EQ(queued->result["registered_in_autopilot"], false);
+  EXPECT_EQ(*store_->removed_serials(), (std::vector<std::string>{"legacy0", "legacy1"}));
+  // deregister needs the cloud: without an engine it says so.
+  auto deregister = ipc::parse_reply(call("deregister", Json{{"serial", "LEGACY0"}}));
+  EXPECT_EQ(deregister->error.code, ipc::errc::kUnavailable);
 }
 
 }  // namespace

@@ -357,6 +357,27 @@ class FakeUsers final : public cloud::DeliveryCloud {
     if (it == tenant.end()) return std::optional<cloud::AutopilotDevice>();
     return std::optional<cloud::AutopilotDevice>(it->second);
   }
+  std::map<std::string, std::string> skus;  // skuId -> skuPartNumber
+  std::deque<core::Error> sku_failures;
+  core::Result<std::map<std::string, std::string>> sku_names() override {
+    ++requests;
+    if (auto error = next_failure(sku_failures)) return *error;
+    return skus;
+  }
+  std::vector<std::string> deleted;  // Autopilot ids
+  core::Status delete_autopilot_device(const std::string& id) override {
+    ++requests;
+    for (auto it = tenant.begin(); it != tenant.end(); ++it) {
+      if (it->second.id == id) {
+        deleted.push_back(id);
+        tenant.erase(it);
+        return {};
+      }
+    }
+    core::Error error = core::make_error(cloud::kErrRejected, "DELETE answered HTTP 404");
+    error.http_status = 404;
+    return error;
+  }
 };
 
 }  // namespace hangar::service::test

@@ -1,4 +1,5 @@
-// hangard's option parsing: what a mistyped --cloud-url is told (attack finding 07 c).
+// hangard's option parsing: what a mistyped --cloud-url is told (attack finding 07 c); the long
+// Registration Pending thresholds (issue 13).
 #include "hangar/service/options.h"
 
 #include <gtest/gtest.h>
@@ -60,6 +61,33 @@ TEST_F(ServiceOptions, UrlsWithASchemeAreTakenAsGiven) {
   auto none = parse_options(args({}));
   ASSERT_TRUE(none.ok()) << none.error().message;
   EXPECT_EQ(none->cloud_url, "");
+}
+
+TEST_F(ServiceOptions, PendingThresholdsComeFromTheConfigFileAndMustBePositive) {
+  const auto config = [&](const std::string& text) {
+    std::ofstream(dir_.path() / "hangar.json", std::ios::trunc) << text;
+    std::filesystem::permissions(dir_.path() / "hangar.json", std::filesystem::perms(0600));
+    return parse_options(args({}));
+  };
+  auto defaults = config("{}");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->pending_warning_minutes, 30);
+  EXPECT_EQ(defaults->pending_limit_hours, 24);
+  auto set = config(R"({"pending_warning_minutes": 45, "pending_limit_hours": 0.5})");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->pending_warning_minutes, 45);
+  EXPECT_EQ(set->pending_limit_hours, 0.5);
+  auto zero = config(R"({"pending_limit_hours": 0})");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("\"pending_limit_hours\" must be a positive number (hours "
+                                      "of Registration Pending before a device is Registration "
+                                      "failed)"),
+            std::string::npos)
+      << zero.error().message;
+  auto text = config(R"({"pending_warning_minutes": "30"})");
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.error().message.find("\"pending_warning_minutes\" must be a positive number"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -68,8 +68,13 @@ TEST_F(RegistrationPassTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_EQ(count("ready_for_user"), 22);
   EXPECT_EQ(count("registration_failed"), 1);
   EXPECT_EQ(store_->get_device("D3")->failure_reason, "Device claimed by another organization");
-  EXPECT_EQ(store_->get_device("D4")->last_error,
-            "ZtdDeviceAlreadyAssigned: Device already registered");
+  // 806 is no error on a Ready device: the seed's "no further action required", in its history.
+  EXPECT_EQ(store_->get_device("D4")->state, "ready_for_user");
+  EXPECT_FALSE(store_->get_device("D4")->last_error.has_value());
+  EXPECT_EQ(store_->history("D4")->back().reason,
+            "already registered to your organization (ZtdDeviceAlreadyAssigned: Device already "
+            "registered): no further action required; registered; deployment profile assigned "
+            "(assignedInSync)");
   EXPECT_EQ(store_->history("D0")->back().reason,
             "registered; deployment profile assigned (assignedInSync)");
   EXPECT_EQ(cloud_.tag_lists, 1);
@@ -360,6 +365,55 @@ TEST_F(RegistrationPassTest, AFewPendingRecordsInABigImportTableAreReadOneByOne)
   cloud_.outcome.clear();
   run_for(31s);
   EXPECT_EQ(count("ready_for_user"), 2);
+}
+
+TEST_F(RegistrationPassTest, PendingTooLongIsFlaggedWithItsCauseThenFailsAndCanBeRetried) {
+  queue("P", 2);
+  cloud_.profile["P0"] = "notAssigned";  // imported, but no profile for its group
+  cloud_.outcome["P1"] = "pending";      // Intune never gets to the import
+  config_.pending_threshold = 30min;
+  config_.pending_limit = 2h;
+  start();
+  run_for(29min);
+  EXPECT_FALSE(store_->get_device("P0")->pending_flagged_at.has_value()) << "not yet";
+  EXPECT_EQ(store_->long_pending(5)->first, 0);
+  run_for(2min);
+  const auto p0 = store_->get_device("P0");
+  EXPECT_EQ(p0->state, "registration_pending");
+  ASSERT_TRUE(p0->pending_flagged_at.has_value());
+  EXPECT_EQ(p0->pending_cause,
+            "imported; no deployment profile assigned to group tag Microsoft365Managed_Autopilot");
+  EXPECT_EQ(store_->get_device("P1")->pending_cause,
+            "Intune has not started on the import yet (deviceImportStatus unknown)");
+  const auto flagged = store_->long_pending(1);
+  EXPECT_EQ(flagged->first, 2);
+  ASSERT_EQ(flagged->second.size(), 1u);
+  // The flag is set once and keeps its time; the cause follows what the cloud says.
+  const std::int64_t flagged_at = *p0->pending_flagged_at;
+  cloud_.profile["P0"] = "pending";
+  run_for(5min);
+  EXPECT_EQ(store_->get_device("P0")->pending_flagged_at, flagged_at);
+  EXPECT_EQ(store_->get_device("P0")->pending_cause,
+            "imported; the deployment profile for group tag Microsoft365Managed_Autopilot is not "
+            "assigned yet (deploymentProfileAssignmentStatus pending)");
+  cloud_.profile["P0"] = "notAssigned";
+  // Past the limit: Registration failed with the cause, and our import record is deleted.
+  run_for(90min);
+  const auto failed = store_->get_device("P0");
+  EXPECT_EQ(failed->state, "registration_failed");
+  EXPECT_EQ(failed->failure_reason,
+            "Registration Pending for over 2 hours: imported; no deployment profile assigned to "
+            "group tag Microsoft365Managed_Autopilot; fix that, then retry it (hangar retry P0) "
+            "or remove it");
+  EXPECT_FALSE(failed->pending_flagged_at.has_value());
+  EXPECT_EQ(store_->get_device("P1")->state, "registration_failed");
+  EXPECT_FALSE(cloud_.records.contains("rec-P1-1")) << "the abandoned import record is deleted";
+  EXPECT_EQ(store_->long_pending(5)->first, 0);
+  // Fixed in the tenant (a profile assigned to the group): retried, it is Ready for user.
+  cloud_.profile["P0"] = "assignedInSync";
+  ASSERT_EQ(*store_->retry_failed(std::string("P0"), clock_.now_ms()), 1);
+  run_for(2min);
+  EXPECT_EQ(store_->get_device("P0")->state, "ready_for_user");
 }
 
 }  // namespace

@@ -100,6 +100,26 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 7: {
+      // Version 7 kept the cause of a long Registration Pending with its flag.
+      if (!seed_at_version(db, 6)) return false;
+      const auto status = db.exec(
+          "UPDATE devices SET pending_flagged_at = 1700000000004, pending_cause = 'imported; no "
+          "deployment profile assigned to group tag Sales';"
+          "UPDATE meta SET value = '7' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
+    case 8: {
+      // Version 8 remembered removed serials and the last contact.
+      if (!seed_at_version(db, 7)) return false;
+      const auto status = db.exec(
+          "INSERT INTO removed_serials (serial, removed_at) VALUES ('GONE-1', 1700000000005);"
+          "UPDATE devices SET last_contacted_at = 1700000000006;"
+          "UPDATE meta SET value = '8' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -151,6 +171,20 @@ void expect_seed_survived(Store& store, std::int64_t version) {
     // Upgraded files start without Entra ids (the next activity pass reads them) or corrections.
     EXPECT_FALSE(device->azure_ad_device_id.has_value());
     EXPECT_TRUE(corrections->empty());
+  }
+  if (version >= 7) {
+    EXPECT_EQ(device->pending_cause, "imported; no deployment profile assigned to group tag Sales");
+  } else {
+    EXPECT_FALSE(device->pending_cause.has_value());  // older files: no cause until the next poll
+  }
+  auto removed = store.removed_serials();
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  if (version >= 8) {
+    EXPECT_EQ(*removed, std::vector<std::string>{"gone-1"});
+    EXPECT_EQ(device->last_contacted_at, 1700000000006);
+  } else {
+    EXPECT_TRUE(removed->empty());
+    EXPECT_FALSE(device->last_contacted_at.has_value());
   }
   // Whether written by version 1 (fingerprint backfilled at open) or 2, the hash is known: the
   // same bytes under another serial are refused.

@@ -419,6 +419,15 @@ TEST(StoreDevices, RemoveIsRefusedWhileRegistrationPending) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, kErrConflict);
   EXPECT_THAT(refused.error().message, HasSubstr("Registration Pending"));
+  EXPECT_THAT(refused.error().message, HasSubstr("--force"));
+  // Forced: removed even while pending, and returned as it was (the caller deletes its record).
+  ASSERT_TRUE(store->insert_device(testing::sample_device("C3")).ok());
+  ASSERT_TRUE(store->mark_uploaded("C3", "rec-C3", "imp-C3", 5001).ok());
+  auto forced = store->remove_device("C3", true);
+  ASSERT_TRUE(forced.ok()) << forced.error().message;
+  EXPECT_EQ(forced->state, "registration_pending");
+  EXPECT_EQ(forced->import_record_id, "rec-C3");
+  EXPECT_EQ(store->get_device("C3").error().code, kErrNotFound);
 
   auto removed = store->remove_device("a1");
   ASSERT_TRUE(removed.ok()) << removed.error().message;
@@ -427,6 +436,26 @@ TEST(StoreDevices, RemoveIsRefusedWhileRegistrationPending) {
   EXPECT_EQ(store->remove_device("A1").error().code, kErrNotFound);
   // Its hash is free again: the device can be imported once more.
   EXPECT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+}
+
+TEST(StoreDevices, ARemovedSerialIsRememberedUntilItIsImportedAgain) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("Keep-1")).ok());
+  ASSERT_TRUE(store->insert_device(testing::sample_device("Gone-1")).ok());
+  ASSERT_TRUE(store->remove_device("gone-1", false, 7000).ok());
+  ASSERT_TRUE(store->remember_removed("Never-Here", 7001).ok());
+  EXPECT_EQ(*store->removed_serials(), (std::vector<std::string>{"gone-1", "never-here"}));
+  // A partner's device with that serial does not clear it (the sync skips it anyway) ...
+  auto partner = testing::sample_device("NEVER-HERE");
+  partner.partner_registered = true;
+  partner.hardware_hash.reset();
+  ASSERT_TRUE(store->insert_device(partner).ok());
+  EXPECT_EQ(store->removed_serials()->size(), 2u);
+  // ... an admin importing it again does.
+  ASSERT_TRUE(store->insert_device(testing::sample_device("GONE-1")).ok());
+  EXPECT_EQ(*store->removed_serials(), (std::vector<std::string>{"never-here"}));
 }
 
 }  // namespace

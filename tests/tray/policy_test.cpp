@@ -313,6 +313,28 @@ TEST_F(PolicyTest, MalformedStatusIsRefused) {
   EXPECT_FALSE(parse_status(Json::array()).ok());
 }
 
+// Issue 13: devices Registration Pending for longer than usual are in the tooltip's counts and
+// in the status text with their cause; other fields of the wrong type read as absent.
+TEST_F(PolicyTest, LongPendingDevicesAreShownWithTheirCause) {
+  Json reply = status_reply(1, 0);
+  reply["long_pending"] = 2;
+  reply["long_pending_devices"] =
+      Json::array({Json{{"serial", "PF1"},
+                        {"pending_since", 1},
+                        {"cause", "imported; no deployment profile assigned to group tag Sales"}},
+                   Json{{"serial", "PF2"}, {"pending_since", 2}, {"cause", ""}}, Json("junk")});
+  const StatusSnapshot s = snapshot(reply);
+  EXPECT_EQ(s.long_pending, 2);
+  const std::string text = status_text(s);
+  EXPECT_NE(text.find("Pending longer than usual: 2 device(s)\n  PF1: imported; no deployment "
+                      "profile assigned to group tag Sales\n  PF2: cause not known yet"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(tooltip_text(s).find("2 pending too long"), std::string::npos) << tooltip_text(s);
+  reply["long_pending"] = "two";
+  EXPECT_EQ(snapshot(reply).long_pending, 0);
+}
+
 TEST_F(PolicyTest, StatusTextListsEveryState) {
   auto s = snapshot(status_reply(12, 3, false, true));
   s.cloud_error = "connection refused";

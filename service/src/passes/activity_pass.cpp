@@ -76,7 +76,14 @@ std::int64_t ActivitySyncPass::add_partner_devices(
     spdlog::error("reading the queue's serials: {}", known_list.error().message);
     return 0;
   }
-  const std::set<std::string> known(known_list->begin(), known_list->end());
+  std::set<std::string> known(known_list->begin(), known_list->end());
+  // Removed by an admin (`hangar remove`, `hangar deregister`): not added back.
+  auto removed = ctx_.store.removed_serials();
+  if (!removed) {
+    spdlog::error("reading the removed serials: {}", removed.error().message);
+    return 0;
+  }
+  known.insert(removed->begin(), removed->end());
   std::vector<store::NewDevice> candidates;
   for (const auto& identity : identities) {
     if (identity.serial.empty() ||
@@ -89,7 +96,9 @@ std::int64_t ActivitySyncPass::add_partner_devices(
     if (!identity.manufacturer.empty()) device.manufacturer = identity.manufacturer;
     if (!identity.model.empty()) device.model = identity.model;
     device.group_tag = identity.group_tag;
-    device.profile = "standard";
+    // No profile was chosen for it: none is shown (an empty profile), rather than one nobody
+    // picked.
+    device.profile = "";
     device.state = "ready_for_user";
     device.partner_registered = true;
     device.created_at = now;
@@ -185,6 +194,7 @@ void ActivitySyncPass::monitor(std::int64_t now) {
       if (!identity.azure_ad_device_id.empty()) {
         update.azure_ad_device_id = identity.azure_ad_device_id;
       }
+      update.last_contacted_at = identity.last_contacted_ms;
       if (update.managed_device_id) {
         if (auto it = managed_by_id.find(*update.managed_device_id); it != managed_by_id.end()) {
           update.last_sync_at = it->second->last_sync_ms;
@@ -211,7 +221,8 @@ void ActivitySyncPass::monitor(std::int64_t now) {
                            update.managed_device_id != device.managed_device_id ||
                            update.enrollment_state != device.enrollment_state ||
                            update.last_sync_at != device.last_sync_at ||
-                           update.azure_ad_device_id != device.azure_ad_device_id;
+                           update.azure_ad_device_id != device.azure_ad_device_id ||
+                           update.last_contacted_at != device.last_contacted_at;
       if (!changed) continue;
       if (state != device.state) {
         update.new_state = state;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 
 #include "hangar/core/device.h"
 #include "hangar/ipc/protocol.h"
@@ -22,6 +23,88 @@ core::Error DeliveryPass::not_now(const core::Error& error, Lane lane) const {
   core::Error held = core::make_error(CloudBudget::kNotNow, CloudBudget::throttling_message(wait));
   held.retry_after = std::chrono::milliseconds(wait);
   return held;
+}
+
+core::Result<std::vector<std::string>> DeliveryPass::missing_licences(
+    const std::vector<std::string>& held, std::int64_t now) {
+  if (ctx_.config.required_licenses.empty()) return std::vector<std::string>{};
+  // The tenant's subscriptions name each SKU id ("SPE_E5"): what admins know a licence by. If
+  // they cannot be read (the app lacks Organization.Read.All), ids are compared and shown as
+  // they are.
+  auto names =
+      cloud_.read(Lane::kDirectory, [](cloud::DeliveryCloud& api) { return api.sku_names(); });
+  std::map<std::string, std::string> name_of;  // lower-case id -> name
+  if (names) {
+    for (const auto& [id, name] : *names) name_of[lower(id)] = name;
+  } else if (names.error().code == CloudBudget::kNotNow ||
+             names.error().code == cloud::kErrThrottled) {
+    return names.error();
+  } else {
+    spdlog::warn(
+        "reading the tenant's licence names (subscribedSkus): {}; licences are shown "
+        "by id",
+        names.error().message);
+    ctx_.health.failed(names.error(), now);
+  }
+  std::vector<std::string> missing;
+  for (const auto& sku : ctx_.config.required_licenses) {
+    const bool has = std::any_of(held.begin(), held.end(), [&](const std::string& h) {
+      if (lower(h) == lower(sku)) return true;
+      const auto named = name_of.find(lower(h));
+      return named != name_of.end() && lower(named->second) == lower(sku);
+    });
+    if (has) continue;
+    const auto named = name_of.find(lower(sku));
+    missing.push_back(named != name_of.end() ? named->second + " (" + sku + ")" : sku);
+  }
+  return missing;
+}
+
+core::Result<std::string> DeliveryPass::deregister(const std::string& serial) {
+  const std::int64_t now = ctx_.clock.now_ms();
+  auto device = ctx_.store.get_device(serial);
+  if (!device && device.error().code != store::kErrNotFound) return device.error();
+  if (device && device->state == "registration_pending") {
+    return core::make_error(ipc::errc::kConflict,
+                            "device " + device->serial +
+                                " is Registration Pending: its import is still followed; take it "
+                                "out with `hangar remove " +
+                                device->serial + " --force` first");
+  }
+  if (const auto wait = ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite); wait > 0) {
+    core::Error held = core::make_error(CloudBudget::kNotNow, "");
+    held.retry_after = std::chrono::milliseconds(wait);
+    return not_now(held, Lane::kIntune);
+  }
+  auto found = cloud_.read(
+      Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.find_autopilot_device(serial); });
+  if (!found) {
+    if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
+    return not_now(found.error(), Lane::kIntune);
+  }
+  if (!*found) {
+    return core::make_error(ipc::errc::kNotFound,
+                            "no Windows Autopilot device with serial " + serial + " in the tenant");
+  }
+  const std::string id = (*found)->id;
+  auto deleted = cloud_.write(
+      Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.delete_autopilot_device(id); },
+      // 404: someone deleted it meanwhile; the outcome is the same.
+      {.accept = [](const core::Error& error) { return error.http_status == 404; }});
+  if (!deleted && deleted.error().http_status != 404) {
+    if (deleted.error().code == cloud::kErrRejected) ctx_.health.failed(deleted.error(), now);
+    return not_now(deleted.error(), Lane::kIntune);
+  }
+  // Out of the queue and remembered: partner sync must not bring it back.
+  if (device) {
+    if (auto removed = ctx_.store.remove_device(device->serial, false, now); !removed) {
+      return removed.error();
+    }
+  } else if (auto remembered = ctx_.store.remember_removed(serial, now); !remembered) {
+    return remembered.error();
+  }
+  spdlog::info("device {}: Windows Autopilot registration {} deleted", serial, id);
+  return id;
 }
 
 core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
@@ -59,18 +142,13 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
     return core::make_error(ipc::errc::kNotFound,
                             "no user " + upn + " in the tenant; check the spelling of the UPN");
   }
-  std::vector<std::string> missing;
-  for (const auto& sku : ctx_.config.required_licenses) {
-    const auto& held = (*user)->sku_ids;
-    const bool has = std::any_of(held.begin(), held.end(),
-                                 [&](const std::string& h) { return lower(h) == lower(sku); });
-    if (!has) missing.push_back(sku);
-  }
-  if (!missing.empty()) {
+  auto missing = missing_licences((*user)->sku_ids, now);
+  if (!missing) return not_now(missing.error(), Lane::kDirectory);
+  if (!missing->empty()) {
     std::string list;
-    for (const auto& sku : missing) list += (list.empty() ? "" : ", ") + sku;
+    for (const auto& sku : *missing) list += (list.empty() ? "" : ", ") + sku;
     return core::make_error(ipc::errc::kInvalidArgument,
-                            "user " + upn + " lacks " + std::to_string(missing.size()) +
+                            "user " + upn + " lacks " + std::to_string(missing->size()) +
                                 " required licence(s): " + list +
                                 "; assign them in the Microsoft 365 admin center, then deliver");
   }

@@ -115,7 +115,10 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
       item.hash_base64 = core::encode_base64(*device.hardware_hash);
     }
     item.group_tag = device.group_tag.value_or(ctx_.config.default_group_tag);
-    item.assigned_user = device.assigned_user.value_or("");
+    // Never the user: assigning one is `deliver`'s, after the user's licences are checked (the
+    // seed: licences before hand-off). Microsoft has also removed direct user assignment through
+    // the import's assignedUserPrincipalName (realmjoin/realmjoin-runbooks
+    // org/devices/add-autopilot-device.ps1; GRAPH-FACTS.md).
     items.push_back(std::move(item));
   }
   auto records = cloud_.write(
@@ -297,19 +300,50 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
     deletions_.push_back(record.id);
     return false;
   }
-  flag_if_long_pending(device, now);
+  flag_if_long_pending(
+      device, now,
+      record.status == cloud::ImportStatus::kPending ||
+              record.status == cloud::ImportStatus::kPartial
+          ? "Intune is still processing the import (deviceImportStatus " +
+                std::string(record.status == cloud::ImportStatus::kPending ? "pending"
+                                                                           : "partial") +
+                ")"
+          : "Intune has not started on the import yet (deviceImportStatus "
+            "unknown)");
   return false;
 }
 
-void RegistrationPass::flag_if_long_pending(const store::DeviceRow& device, std::int64_t now) {
-  if (!device.pending_flagged_at &&
-      now - device.state_changed_at > ctx_.config.pending_threshold.count()) {
-    spdlog::warn(
-        "device {} has been Registration Pending for over {} minutes (usually under 10)",
-        device.serial,
-        std::chrono::duration_cast<std::chrono::minutes>(ctx_.config.pending_threshold).count());
-    (void)ctx_.store.flag_long_pending(device.serial, now);
+bool RegistrationPass::flag_if_long_pending(const store::DeviceRow& device, std::int64_t now,
+                                            const std::string& cause) {
+  const std::int64_t pending_for = now - device.state_changed_at;
+  if (pending_for > ctx_.config.pending_limit.count()) {
+    const double ms = static_cast<double>(ctx_.config.pending_limit.count());
+    const std::string limit = ms >= 3'600'000 ? fmt::format("{:g} hours", ms / 3'600'000)
+                              : ms >= 60'000  ? fmt::format("{:g} minutes", ms / 60'000)
+                                              : fmt::format("{:g} seconds", ms / 1'000);
+    const std::string text = "Registration Pending for over " + limit + ": " + cause +
+                             "; fix that, then retry it (hangar retry " + device.serial +
+                             ") or remove it";
+    spdlog::warn("device {}: Registration failed: {}", device.serial, text);
+    (void)ctx_.store.finish_registration(device.serial, "registration_failed", text, cause,
+                                         std::nullopt, "pending for over " + limit, now);
+    // Ours, and no longer polled: the import record goes (a late registration is still found
+    // by serial when the device is retried).
+    if (device.import_record_id) deletions_.push_back(*device.import_record_id);
+    return true;
   }
+  if (pending_for > ctx_.config.pending_threshold.count() &&
+      (!device.pending_flagged_at || device.pending_cause.value_or("") != cause)) {
+    if (!device.pending_flagged_at) {
+      spdlog::warn(
+          "device {} has been Registration Pending for over {} minutes (usually under 10): {}",
+          device.serial,
+          std::chrono::duration_cast<std::chrono::minutes>(ctx_.config.pending_threshold).count(),
+          cause);
+    }
+    (void)ctx_.store.flag_long_pending(device.serial, cause, now);
+  }
+  return false;
 }
 
 bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devices,
@@ -340,7 +374,9 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
           return false;
         }
         if (!*found) {  // Intune lists new devices a little late: wait
-          flag_if_long_pending(*device, now);
+          flag_if_long_pending(*device, now,
+                               "imported, but the tenant does not list it among its Autopilot "
+                               "devices yet");
           continue;
         }
         identity = std::move(**found);
@@ -354,7 +390,9 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
             if (set.error().code == cloud::kErrRejected) {
               // Refused for this device: the others go on, this one is asked again next poll.
               ctx_.health.failed(set.error(), now);
-              flag_if_long_pending(*device, now);
+              flag_if_long_pending(*device, now,
+                                   "imported; setting its group tag " + tag +
+                                       " was refused: " + set.error().message);
               continue;
             }
             // Throttled, backing off, offline or the budget spent: no write goes out until the
@@ -373,12 +411,21 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
               identity->profile_status.empty()
                   ? std::string("registered (this Graph version does not show the profile)")
                   : "registered; deployment profile assigned (" + identity->profile_status + ")";
-          // Keep what the import said (806 "already registered"), not an old profile problem.
+          // An old profile problem does not stay on a device that is Ready for user, and the
+          // import's 806 ("already registered") is no error on it either: the seed says "no
+          // further action required", so it goes into the history's reason.
           auto fresh = ctx_.store.get_device(device->serial);  // this pass may have noted a 806
           std::optional<std::string> detail = fresh ? fresh->last_error : device->last_error;
           if (detail == kProfileFailed) detail.reset();
+          std::string history = why;
+          if (detail &&
+              detail->ends_with(core::message(core::FailureReason::kDeviceAlreadyRegistered))) {
+            history = "already registered to your organization (" + *detail +
+                      "): no further action required; " + why;
+            detail.reset();
+          }
           (void)ctx_.store.finish_registration(device->serial, "ready_for_user", std::nullopt,
-                                               detail, std::nullopt, why, now);
+                                               detail, std::nullopt, history, now);
           spdlog::info("device {} is Ready for user", device->serial);
           break;
         }
@@ -387,11 +434,19 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
             spdlog::warn("device {}: {}", device->serial, kProfileFailed);
             (void)ctx_.store.note_problem(device->serial, kProfileFailed, now);
           }
-          flag_if_long_pending(*device, now);
+          flag_if_long_pending(*device, now, std::string(kProfileFailed));
           break;
         }
         case cloud::ProfileAssignment::kWaiting:
-          flag_if_long_pending(*device, now);
+          // notAssigned: no profile is assigned to the group the tag puts it in; pending or
+          // unknown: Intune is still assigning it.
+          flag_if_long_pending(
+              *device, now,
+              identity->profile_status == "notAssigned"
+                  ? "imported; no deployment profile assigned to group tag " + tag
+                  : "imported; the deployment profile for group tag " + tag +
+                        " is not assigned yet (deploymentProfileAssignmentStatus " +
+                        identity->profile_status + ")");
           break;
       }
     }

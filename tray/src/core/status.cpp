@@ -117,6 +117,19 @@ core::Result<StatusSnapshot> parse_status(const Json& reply) {
       }
     }
   }
+  if (const auto n = reply.find("long_pending"); n != reply.end() && n->is_number_integer()) {
+    snapshot.long_pending = n->get<std::int64_t>();
+  }
+  if (const auto devices = reply.find("long_pending_devices");
+      devices != reply.end() && devices->is_array()) {
+    for (const auto& device : *devices) {
+      if (!device.is_object()) continue;
+      const std::string cause = text(device, "cause");
+      snapshot.long_pending_devices.push_back(
+          text(device, "serial") + ": " +
+          (cause.empty() ? std::string("cause not known yet") : cause));
+    }
+  }
   snapshot.data_dir = text(reply, "data_dir");
   snapshot.endpoint = text(reply, "endpoint");
   return snapshot;
@@ -143,6 +156,7 @@ std::string tooltip_text(const std::optional<StatusSnapshot>& status) {
     for (const auto& [key, n] : status->states) {
       if (!known_state(key)) add(n, key);
     }
+    add(status->long_pending, "pending too long");
     text += "\n" + (counts.empty() ? std::string("no devices") : counts);
   }
   return truncate_utf8(std::move(text), kTooltipMax);
@@ -158,6 +172,10 @@ std::string status_text(const StatusSnapshot& status) {
             (status.cloud_error_resolved ? "; resolved since)" : ")");
   }
   for (const auto& line : status.attention) text += "\nNeeds attention: " + line;
+  if (status.long_pending > 0) {
+    text += "\nPending longer than usual: " + std::to_string(status.long_pending) + " device(s)";
+    for (const auto& line : status.long_pending_devices) text += "\n  " + line;
+  }
   text += "\nUploads: ";
   text += status.paused ? "paused" : "running";
   text += "\n";

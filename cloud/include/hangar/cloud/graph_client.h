@@ -54,6 +54,8 @@ class GraphClient final : public CloudApi {
   core::Result<std::vector<ManagedDevice>> list_managed_devices() override;
   core::Result<std::optional<UserLicences>> find_user(const std::string& upn) override;
   core::Status assign_user(const std::string& device_id, const std::string& upn) override;
+  core::Result<std::map<std::string, std::string>> sku_names() override;
+  core::Status delete_autopilot_device(const std::string& device_id) override;
   core::Status set_group_tag(const std::string& device_id, const std::string& tag) override;
   core::Result<std::vector<DirectoryDevice>> list_group_devices(
       const std::string& group_id) override;

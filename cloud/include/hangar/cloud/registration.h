@@ -3,6 +3,7 @@
 // GraphClient implements them over HTTP; each pass's tests use a fake of its own.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,6 +58,8 @@ struct AutopilotDevice {
   // device object (memdocs registration-overview.md), so it is set long before enrollment; only
   // an identity without one carries Intune's all-zero GUID, read as empty.
   std::string azure_ad_device_id;
+  // lastContactedDateTime (the portal's "Last contacted"); absent when never.
+  std::optional<std::int64_t> last_contacted_ms;
 };
 
 // An Entra ID device object as group membership sees it: `object_id` is what a group's members
@@ -184,6 +187,13 @@ class DeliveryCloud {
   virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
       const std::string& serial) = 0;
   virtual core::Status assign_user(const std::string& device_id, const std::string& upn) = 0;
+  // The tenant's subscriptions as skuId -> skuPartNumber ("SPE_E5"), so licences are named, not
+  // shown as GUIDs (GET /subscribedSkus, v1.0; Organization.Read.All or
+  // LicenseAssignment.Read.All).
+  virtual core::Result<std::map<std::string, std::string>> sku_names() = 0;
+  // Deletes an Autopilot device's registration (DELETE .../windowsAutopilotDeviceIdentities/{id},
+  // 204): `hangar deregister`.
+  virtual core::Status delete_autopilot_device(const std::string& device_id) = 0;
 };
 
 // Everything the service asks of the cloud: what GraphClient implements.

@@ -156,6 +156,13 @@ struct SeedUser {
   std::vector<std::string> licenses;  // skuIds
 };
 
+// One of the organization's subscriptions (a subscribedSku): the GUID users' assignedLicenses
+// carry and the name admins know it by.
+struct SeedSku {
+  std::string sku_id;
+  std::string sku_part_number;  // "SPE_E5"
+};
+
 // An Entra ID group (a device profile's group); `members` are serial numbers of seeded devices
 // that are enrolled (only those have a directory device object).
 struct SeedGroup {
@@ -182,6 +189,7 @@ struct Scenario {
   std::vector<SeedDevice> devices;
   std::vector<OemDevice> oem_devices;
   std::vector<SeedUser> users;
+  std::vector<SeedSku> skus;
   std::vector<SeedGroup> groups;
 };
 

@@ -214,6 +214,10 @@ class Tenant {
   const AutopilotDevice* autopilot_device_by_serial(const std::string& serial) const;
   const OrderedStore<AutopilotDevice>& autopilot_devices() const { return autopilot_; }
   bool update_device_properties(const std::string& id, const DevicePropertiesUpdate& update);
+  // "Delete windowsAutopilotDeviceIdentity": the registration goes (its serial and hardware may
+  // be imported again); false for an unknown id. Its Entra ID object and managed device stay, as
+  // Intune keeps those separately.
+  bool delete_autopilot_device(const std::string& id);
 
   const ManagedDevice* managed_device(const std::string& id) const { return managed_.find(id); }
   const OrderedStore<ManagedDevice>& managed_devices() const { return managed_; }
@@ -248,6 +252,8 @@ class Tenant {
   // By object id or userPrincipalName (case-insensitive, as Entra ID matches UPNs).
   const User* user(const std::string& id_or_upn) const;
   const OrderedStore<User>& users() const { return users_; }
+  // The organization's subscriptions (GET /subscribedSkus), in scenario order.
+  const std::vector<SeedSku>& skus() const { return skus_; }
 
   const ImportCounts& counts() const { return counts_; }
 
@@ -283,6 +289,7 @@ class Tenant {
   OrderedStore<AutopilotDevice> autopilot_;
   OrderedStore<ManagedDevice> managed_;
   OrderedStore<User> users_;
+  std::vector<SeedSku> skus_;
   OrderedStore<DirectoryDevice> directory_;
   // deviceId (lower case) -> object id: registration makes an object per device, so a large
   // tenant must not be scanned for each.

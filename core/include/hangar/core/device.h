@@ -46,6 +46,14 @@ enum class FailureReason {
 std::string_view message(FailureReason reason);
 // "Unexpected error (Request ID: <id>)": support needs the cloud's request id to find the call.
 std::string unexpected_error_message(std::string_view request_id);
+// What to do about it, after the seed's troubleshooting table ("Confirm these values with your
+// device supplier", ...).
+std::string_view advice(FailureReason reason);
+// The failure a stored reason names (it starts with the seed's message); nullopt for other text
+// (a long Registration Pending, an older release's wording).
+std::optional<FailureReason> failure_of_text(std::string_view text);
+// Retrying cannot help until someone else acts (the supplier): not found, another organization.
+bool is_permanent(FailureReason reason);
 
 // Device profiles offered by the portal's drop-down.
 enum class Profile { kStandard, kSensitiveData, kPowerUser };

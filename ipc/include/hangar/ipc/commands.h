@@ -38,14 +38,15 @@ inline constexpr std::array<ArgSpec, 6> kList{{{"state", kString},
                                                {"limit", kCount},
                                                {"with_hash", kBoolean}}};
 inline constexpr std::array<ArgSpec, 1> kSerial{{{"serial", kString, true}}};
-inline constexpr std::array<ArgSpec, 2> kRetry{{{"serial", kString}, {"failed", kBoolean}}};
+inline constexpr std::array<ArgSpec, 3> kRetry{
+    {{"serial", kString}, {"failed", kBoolean}, {"force", kBoolean}}};
+inline constexpr std::array<ArgSpec, 2> kRemove{{{"serial", kString, true}, {"force", kBoolean}}};
 inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, true},
                                                          {"client_id", kString, true},
                                                          {"client_secret", kString, true},
                                                          {"verify", kBoolean},
                                                          {"force", kBoolean}}};
-inline constexpr std::array<ArgSpec, 2> kDeliver{
-    {{"serial", kString, true}, {"user", kString, true}}};
+inline constexpr std::array<ArgSpec, 2> kDeliver{{{"serial", kString, true}, {"user", kString}}};
 inline constexpr std::array<ArgSpec, 2> kSubscribe{{{"since", kCount}, {"heartbeat_ms", kCount}}};
 }  // namespace args
 
@@ -60,7 +61,13 @@ inline constexpr std::array kCommands{
                 args::kList},
     CommandInfo{"show", Permission::kRead, "one device: record, hash summary, state history",
                 args::kSerial},
-    CommandInfo{"remove", Permission::kWrite, "take a device out of the queue", args::kSerial},
+    CommandInfo{"remove", Permission::kWrite,
+                "take a device out of the queue (force: even while Registration Pending)",
+                args::kRemove},
+    CommandInfo{"deregister", Permission::kWrite,
+                "delete a device's Windows Autopilot registration in the tenant (and take it "
+                "out of the queue)",
+                args::kSerial},
     CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again",
                 args::kRetry},
     CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed", {}},

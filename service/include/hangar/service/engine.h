@@ -69,6 +69,13 @@ class Engine {
   // sent. Error codes: not_found, conflict, invalid_argument, busy, timeout, or the cloud's.
   core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn,
                                          std::chrono::milliseconds timeout);
+  // `hangar deregister` (see DeliveryPass::deregister) on the engine's thread, waiting as deliver
+  // does; returns the deleted Autopilot identity's id.
+  core::Result<std::string> deregister(const std::string& serial,
+                                       std::chrono::milliseconds timeout);
+  // A device removed while Registration Pending (`hangar remove --force`): its import record is
+  // deleted in the cloud by the registration pass, on the engine's thread, as the budget allows.
+  void delete_import_record(std::string record_id);
   EngineStatus status() const;
 
  private:
@@ -79,6 +86,11 @@ class Engine {
     std::int64_t not_before = 0;
   };
   void run_jobs();
+  // Runs `work` on the engine's thread as an operator job: a result held by the budget (kNotNow)
+  // is tried again when the budget allows if `timeout` leaves time, else answered busy.
+  template <class T>
+  core::Result<T> run_operator_job(const std::string& what, std::function<core::Result<T>()> work,
+                                   std::chrono::milliseconds timeout);
 
   store::Store& store_;
   const core::Clock& clock_;

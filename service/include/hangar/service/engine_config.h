@@ -32,7 +32,12 @@ struct EngineConfig {
   std::chrono::milliseconds offline_probe{std::chrono::seconds(5)};
   // A 429 without Retry-After waits this long (doubling while it repeats, up to backoff_cap).
   std::chrono::milliseconds throttle_default{std::chrono::seconds(10)};
+  // Registration Pending usually lasts under 10 minutes (the seed). Longer than
+  // `pending_threshold` (config pending_warning_minutes) it is flagged in list, show, status and
+  // the tray with its cause; longer than `pending_limit` (pending_limit_hours) it is Registration
+  // failed with that cause, so it can be retried or removed.
   std::chrono::milliseconds pending_threshold{std::chrono::minutes(30)};
+  std::chrono::milliseconds pending_limit{std::chrono::hours(24)};
   std::chrono::milliseconds sweep_interval{std::chrono::hours(24)};
   // The activity monitor: how often it reads enrollment and last sync of registered devices, and
   // how long without a sync makes an enrolled device Inactive (the seed: 7 days).

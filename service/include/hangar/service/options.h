@@ -34,9 +34,13 @@ struct Options {
   std::string client_secret;
   double poll_interval_seconds = 30;
   // The engine (config keys of the same names; --batch-size).
-  int batch_size = 500;                        // devices per import call, 1..500
-  double activity_interval_hours = 1;          // how often enrollment and last sync are read
-  double inactive_after_days = 7;              // no sync for this long: Inactive (the seed: 7 days)
+  int batch_size = 500;                // devices per import call, 1..500
+  double activity_interval_hours = 1;  // how often enrollment and last sync are read
+  double inactive_after_days = 7;      // no sync for this long: Inactive (the seed: 7 days)
+  // Registration Pending longer than this is flagged (the seed: usually under 10 minutes) ...
+  double pending_warning_minutes = 30;
+  // ... and longer than this it is Registration failed with its cause.
+  double pending_limit_hours = 24;
   std::vector<std::string> required_licenses;  // SKU ids a user needs before `hangar deliver`
   // Profile (CLI name) -> Entra ID group object id; empty: no group sweep.
   std::map<std::string, std::string> profile_groups;

@@ -92,6 +92,11 @@ struct DeviceRow {
   std::optional<std::string> delivered_to;       // the user it was delivered to
   // The Entra ID device id (azureActiveDirectoryDeviceId), once the device has joined.
   std::optional<std::string> azure_ad_device_id;
+  // Why a long Registration Pending is still pending, as far as the engine knows (with
+  // pending_flagged_at; cleared with it).
+  std::optional<std::string> pending_cause;
+  // The Autopilot identity's lastContactedDateTime, as the activity pass last read it.
+  std::optional<std::int64_t> last_contacted_at;
 };
 
 // One device's activity as the monitor read it. All fields are written as given (the monitor
@@ -103,6 +108,7 @@ struct ActivityUpdate {
   std::optional<std::string> enrollment_state;
   std::optional<std::int64_t> last_sync_at;
   std::optional<std::string> azure_ad_device_id;
+  std::optional<std::int64_t> last_contacted_at;
   std::optional<std::string> new_state;
   std::string reason;  // for the history row
 };
@@ -220,8 +226,16 @@ class Store {
   // with_hash are ignored): the "N of TOTAL" of a listing.
   core::Result<std::int64_t> count_devices(const DeviceFilter& filter) const;
   // Deletes a device and its history; returns the row as it was. Refused with `conflict` while the
-  // device is Registration Pending: the cloud is working on it and would finish behind our back.
-  core::Result<DeviceRow> remove_device(std::string_view serial);
+  // device is Registration Pending (the cloud is working on it and would finish behind our back)
+  // unless `force`: the caller then deletes its import record in the cloud.
+  // The serial is remembered as removed (removed_serials()) until it is imported again.
+  core::Result<DeviceRow> remove_device(std::string_view serial, bool force = false,
+                                        std::int64_t now_ms = 0);
+  // Remembers a serial as removed without a device in the queue (`hangar deregister` of a device
+  // Hangar never had).
+  core::Status remember_removed(std::string_view serial, std::int64_t now_ms);
+  // Serials removed by an admin, lower-cased: the partner sync does not add them back.
+  core::Result<std::vector<std::string>> removed_serials() const;
   // ---- the registration engine ----
   // Queued devices due for upload (next_attempt_at unset or passed, not in flight), oldest first,
   // with their hashes, marked in flight at `now_ms` in the same transaction.
@@ -280,8 +294,14 @@ class Store {
   // Registration Pending -> Queued (a transient cloud error): import ids cleared, next attempt set.
   core::Status requeue(std::string_view serial, std::int64_t next_attempt_at,
                        std::string_view reason, std::int64_t now_ms);
-  // Marks a long Registration Pending once (the engine warns about it once, not every poll).
-  core::Status flag_long_pending(std::string_view serial, std::int64_t now_ms);
+  // Marks a long Registration Pending (pending_flagged_at is set once: the engine warns about it
+  // once, not every poll) with its cause as known now (updated when it changes).
+  core::Status flag_long_pending(std::string_view serial, std::string_view cause,
+                                 std::int64_t now_ms);
+  // Devices flagged as Registration Pending for long, oldest change first, at most `limit`
+  // (0: all), and how many there are in all (`hangar status`, the tray).
+  core::Result<std::pair<std::int64_t, std::vector<DeviceRow>>> long_pending(
+      std::int64_t limit) const;
   // Registration failed -> Queued for one serial or all (`hangar retry`); returns how many.
   core::Result<std::int64_t> retry_failed(std::optional<std::string> serial, std::int64_t now_ms);
   // The earliest next_attempt_at among queued devices (for `hangar status`).

@@ -29,6 +29,10 @@ struct StatusSnapshot {
   bool cloud_error_resolved = false;  // a call has succeeded since
   // The request forms the cloud keeps refusing (`cloud.needs_attention`), one line each.
   std::vector<std::string> attention;
+  // Devices Registration Pending for longer than usual (`long_pending`), and the first few as
+  // "SERIAL: cause" (`long_pending_devices`).
+  std::int64_t long_pending = 0;
+  std::vector<std::string> long_pending_devices;
   std::string data_dir;
   std::string endpoint;
   std::int64_t count(const std::string& state) const;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hangar/cloud/registration.h"
 #include "hangar/service/engine_config.h"
@@ -19,8 +20,17 @@ class DeliveryPass {
   // with retry_after when the budget holds the requests (a throttle window, say): the caller
   // tries again then, or tells the operator when (CloudBudget::throttling_message).
   core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn);
+  // `hangar deregister`: deletes the device's Windows Autopilot registration in the tenant (found
+  // by serial) and takes it out of the queue, remembering the serial so partner sync does not
+  // add it back. Returns the deleted identity's id. Refused (conflict) while the device is
+  // Registration Pending here: `hangar remove --force` first. Error codes as for deliver.
+  core::Result<std::string> deregister(const std::string& serial);
 
  private:
+  // The required licences `held` (the user's SKU ids) lacks, named by skuPartNumber where the
+  // tenant says (a required licence may be configured by id or by name).
+  core::Result<std::vector<std::string>> missing_licences(const std::vector<std::string>& held,
+                                                          std::int64_t now);
   // A request the budget held, or that the cloud throttled: kNotNow with when to try again.
   core::Error not_now(const core::Error& error, Lane lane) const;
 

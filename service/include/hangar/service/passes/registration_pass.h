@@ -25,6 +25,9 @@ class RegistrationPass {
   void run(std::int64_t now);
   // The earliest moment this pass has work that can be done (given the store's counts).
   std::int64_t next_wake(std::int64_t now, bool have_queued, bool have_pending) const;
+  // An import record of ours that is no longer followed (`hangar remove --force` of a pending
+  // device): deleted with the finished ones.
+  void forget_import_record(std::string record_id) { deletions_.push_back(std::move(record_id)); }
   // New credentials: poll at once.
   void credentials_changed(std::int64_t now) { next_poll_ = std::min(next_poll_, now); }
 
@@ -43,7 +46,11 @@ class RegistrationPass {
   // deployment profile assigned; one paged list per group tag. False when the pass must stop
   // (budget, throttle, failure).
   bool confirm(const std::vector<const store::DeviceRow*>& devices, std::int64_t now);
-  void flag_if_long_pending(const store::DeviceRow& device, std::int64_t now);
+  // A device still Registration Pending for `cause`: flagged past the warning threshold (the
+  // cause kept up to date), Registration failed with that cause past the limit (its import record,
+  // if any, deleted). True when it failed now.
+  bool flag_if_long_pending(const store::DeviceRow& device, std::int64_t now,
+                            const std::string& cause);
   // Deletes finished import records, at most `limit` this pass (housekeeping yields to imports).
   void delete_finished(std::size_t limit);
   // A failed poll or confirmation: the next poll waits as the budget says.
