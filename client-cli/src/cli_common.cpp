@@ -92,6 +92,21 @@ std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& 
   return std::move(result).value();
 }
 
+int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
+                 const std::function<std::string(const Json&)>& say) {
+  auto result = call(g, io, command, args);
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  const Json& reply = std::get<Json>(result);
+  if (g.json) {
+    Json out = reply;
+    out["ok"] = true;
+    io.out << json_text(out) << "\n";
+  } else {
+    io.out << say(reply) << "\n";
+  }
+  return kOk;
+}
+
 namespace {
 // Flags whose value is a file or folder name: opened as given, whatever its encoding.
 const std::set<std::string> kPathFlags{"-o", "--output", "--combined"};

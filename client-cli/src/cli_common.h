@@ -80,6 +80,10 @@ core::Error in_user_terms(const Globals& globals, std::string_view service_comma
 std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
                              const Json& args = Json::object());
 
+// A write whose reply needs one line: under --json the reply with "ok": true, else say(reply).
+int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
+                 const std::function<std::string(const Json&)>& say);
+
 // Command-local flags: `--name VALUE`, `--name=VALUE`, and switches. Everything else is
 // positional. Fails with a usage message naming an unknown flag or a missing value.
 struct ParsedArgs {

@@ -399,19 +399,11 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
       return kFailed;
     }
   }
-  auto result = call(g, io, "deregister", Json{{"serial", serial}});
-  if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& reply = std::get<Json>(result);
-  if (g.json) {
-    Json out = reply;
-    out["ok"] = true;
-    io.out << json_text(out) << "\n";
-  } else {
-    io.out << "deleted the Windows Autopilot registration of " << text(reply, "deregistered")
-           << " (" << text(reply, "autopilot_id")
-           << "); it is out of the queue and partner sync will not add it back\n";
-  }
-  return kOk;
+  return simple_write(g, io, "deregister", Json{{"serial", serial}}, [](const Json& reply) {
+    return "deleted the Windows Autopilot registration of " + text(reply, "deregistered") + " (" +
+           text(reply, "autopilot_id") +
+           "); it is out of the queue and partner sync will not add it back";
+  });
 }
 
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {

@@ -61,21 +61,6 @@ std::string group_summary(const Json& sweep) {
   return s.str();
 }
 
-int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
-                 const std::function<std::string(const Json&)>& say) {
-  auto result = call(g, io, command, args);
-  if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& reply = std::get<Json>(result);
-  if (g.json) {
-    Json out = reply;
-    out["ok"] = true;
-    io.out << json_text(out) << "\n";
-  } else {
-    io.out << say(reply) << "\n";
-  }
-  return kOk;
-}
-
 // Asks for an activity pass (which also adds partner-registered devices) and waits (up to
 // --timeout) for it to finish, then reports it. `hangar sync` is the same pass, worded for
 // partner devices, followed by a profile-group sweep when profile groups are configured.
