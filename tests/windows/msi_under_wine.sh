@@ -26,6 +26,7 @@ started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/hangar-wine-msi.XXXXXX")
 sim_pid=""
 data_dir=""
+began_installing=0
 fail() { wine_test_fail "$@"; }
 
 # Windows Installer's verbose log on failure: the lines that say what went wrong.
@@ -34,8 +35,11 @@ msi_fail() {
   shift
   if [[ -f "$log" ]]; then
     echo "--- $log (errors)" >&2
-    iconv -f UTF-16LE -t UTF-8 "$log" 2>/dev/null | grep -aiE "error|fail|return value 3" |
-      tail -n 30 >&2 || grep -aiE "error|fail" "$log" | tail -n 30 >&2 || true
+    # Wine's msiexec writes the log in ANSI; Windows' own writes UTF-16 with a byte order mark.
+    local text=cat
+    [[ $(head -c 2 "$log" | od -An -tx1 | tr -d ' ') == fffe ]] && text="iconv -f UTF-16LE -t UTF-8"
+    $text "$log" | grep -aiE "error|fail|return value 3|halted|DOWNGRADE_DETECTED =" |
+      tail -n 30 >&2 || true
   fi
   fail "$@"
 }
@@ -52,7 +56,10 @@ svc() { wine_run 30 "$@" </dev/null 2>&1 | tr -d '\r'; }
 
 cleanup() {
   # Leave the shared prefix as we found it: neither version installed, no data folder.
-  if wine_run 20 sc query "$service" >/dev/null 2>&1; then
+  # Once this run has started installing, by product code too: a failed step can leave a product
+  # registered without its service. (What was installed before we started is left alone.)
+  if wine_run 20 sc query "$service" >/dev/null 2>&1 ||
+    { ((began_installing)) && [[ -n "$(installed_version "$new_code")$(installed_version "$old_code")" ]]; }; then
     msiexec_run "$work/cleanup-upgrade.log" /x "$upgrade_msi" || true
     msiexec_run "$work/cleanup.log" /x "$msi" || true
   fi
@@ -117,6 +124,17 @@ expect_registered() {
   fail "$what; reg query said: $(svc reg query "$(uninstall_key "$code")" /v DisplayVersion)"
 }
 
+# Hangar already registered (an earlier run cut short; product codes change with each build)
+# would make this install a downgrade or a repair: say so instead of letting msiexec fail (1603).
+while read -r key; do
+  [[ $key == *'\{'*'}' ]] || continue
+  name=$(svc reg query "$key" /v DisplayName | awk '$1 == "DisplayName" { print $3 }' || true)
+  [[ $name == Hangar ]] || continue
+  code=${key##*\\}
+  fail "Hangar $(installed_version "$code" || true) ($code) is already installed in $WINEPREFIX:" \
+    "use a fresh WINEPREFIX, or remove it (\`wine msiexec /x $code /qn\`, which needs its cached package)"
+done < <(svc reg query "$(uninstall_key '')" || true)
+
 check_installed() {
   local label=$1
   wait_for_service_state "$service" RUNNING 60 || fail "$label: the service is not RUNNING"
@@ -147,6 +165,7 @@ check_installed() {
 
 echo "== msiexec /i $(basename "$msi") /qn"
 t0=$SECONDS
+began_installing=1
 msiexec_run "$work/install.log" /i "$msi" || msi_fail "$work/install.log" "msiexec /i failed"
 echo "   installed in $((SECONDS - t0)) s"
 check_installed install
