@@ -282,7 +282,14 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
       io.out << "\n";
     }
     if (c.contains("last_error")) {
+      // A resolved error is history, not the state of things: "none" first, then what it was.
+      const bool resolved = c.contains("last_error_resolved_at");
       io.out << "  last error    ";
+      if (resolved) {
+        io.out << "none now: calls succeed again since "
+               << format_time(c["last_error_resolved_at"].get<std::int64_t>())
+               << "\n  before that   ";
+      }
       if (c.contains("last_error_at")) {
         io.out << format_time(c["last_error_at"].get<std::int64_t>()) << ": ";
       }
@@ -291,10 +298,6 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
       const std::string text = c["last_error"].get<std::string>();
       io.out << shorten(text, kStatusErrorWidth);
       if (display_width(text) > kStatusErrorWidth) io.out << " (all of it: hangar --json status)";
-      if (c.contains("last_error_resolved_at")) {
-        io.out << " (resolved: calls succeed again since "
-               << format_time(c["last_error_resolved_at"].get<std::int64_t>()) << ")";
-      }
       io.out << "\n";
     }
     if (c.contains("activity") && c["activity"].contains("last_pass_at")) {

@@ -119,8 +119,11 @@ TEST_F(RegistrationE2E, ARequestTheCloudKeepsRefusingNeedsAttentionAndHasAFallba
   auto human = hangar({"status"});
   EXPECT_NE(human.output.find("ATTENTION     the cloud keeps refusing GET"), std::string::npos)
       << human.output;
-  EXPECT_NE(human.output.find("(resolved: calls succeed again since"), std::string::npos)
+  // Recovered: the last error line says "none now", and the old error follows as history.
+  EXPECT_NE(human.output.find("last error    none now: calls succeed again since"),
+            std::string::npos)
       << human.output;
+  EXPECT_NE(human.output.find("before that   "), std::string::npos) << human.output;
   const std::string log = read_file(dir_.path() / "data" / "logs" / "hangard.log");
   const auto error_line = log.find("[error] the cloud has refused GET");
   ASSERT_NE(error_line, std::string::npos) << log;
