@@ -102,6 +102,14 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
   for (auto item = j.begin(); item != j.end(); ++item) {
     const std::string& key = item.key();
     const nlohmann::json& value = item.value();
+    // A bound on durations: "never" written as 1e16 would overflow the milliseconds it becomes.
+    const auto too_large = [&](const std::string& name, double most, const char* means) {
+      std::ostringstream bound;
+      bound << most;
+      return make_error("config_error", file.string() + ": \"" + name + "\" must be at most " +
+                                            bound.str() + " (" + means + "); " + value.dump() +
+                                            " is too large");
+    };
     auto want_string = [&](std::string& out) -> core::Status {
       if (!value.is_string()) {
         return make_error("config_error", file.string() + ": \"" + key + "\" must be a string");
@@ -227,6 +235,9 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       if (!value.is_number() || value.get<double>() <= 0) {
         status = make_error("config_error",
                             file.string() + ": \"" + key + "\" must be a positive number");
+      } else if (const bool hours = key == "activity_interval_hours";
+                 value.get<double>() > (hours ? 8'760 : 3'650)) {
+        status = too_large(key, hours ? 8'760 : 3'650, hours ? "hours: a year" : "days: ten years");
       } else if (key == "activity_interval_hours") {
         options.activity_interval_hours = value.get<double>();
       } else {
@@ -242,6 +253,10 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
                                                   : "hours of Registration Pending before a "
                                                     "device is Registration failed") +
                 ")");
+      } else if (const bool minutes = key == "pending_warning_minutes";
+                 value.get<double>() > (minutes ? 525'600 : 8'760)) {
+        status = too_large(key, minutes ? 525'600 : 8'760,
+                           minutes ? "minutes: a year" : "hours: a year");
       } else if (key == "pending_warning_minutes") {
         options.pending_warning_minutes = value.get<double>();
       } else {

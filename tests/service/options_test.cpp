@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <string>
+#include <tuple>
 
 #include "test_support.h"
 
@@ -84,6 +86,21 @@ TEST_F(ServiceOptions, PendingThresholdsComeFromTheConfigFileAndMustBePositive) 
                                       "failed)"),
             std::string::npos)
       << zero.error().message;
+  // Attack round 3, finding 04: "never" written as a huge number overflowed into "pending for
+  // over -9.2e15 seconds" for every device; durations have an upper bound.
+  for (const auto& [key, huge, says] :
+       {std::tuple{"pending_limit_hours", "1e16", "at most 8760 (hours: a year)"},
+        std::tuple{"pending_warning_minutes", "1e300", "at most 525600 (minutes: a year)"},
+        std::tuple{"activity_interval_hours", "1e300", "at most 8760 (hours: a year)"},
+        std::tuple{"inactive_after_days", "1e19", "at most 3650 (days: ten years)"}}) {
+    auto big = config(std::string("{\"") + key + "\": " + huge + "}");
+    ASSERT_FALSE(big.ok()) << key;
+    EXPECT_NE(big.error().message.find(std::string("\"") + key + "\" must be " + says),
+              std::string::npos)
+        << big.error().message;
+  }
+  auto year = config(R"({"pending_limit_hours": 8760, "pending_warning_minutes": 525600})");
+  ASSERT_TRUE(year.ok()) << year.error().message;
   auto text = config(R"({"pending_warning_minutes": "30"})");
   ASSERT_FALSE(text.ok());
   EXPECT_NE(text.error().message.find("\"pending_warning_minutes\" must be a positive number"),
