@@ -146,6 +146,10 @@ void EventFeed::stop() {
 
 core::Status EventFeed::poll_once() {
   std::lock_guard lock(mutex_);
+  return poll_locked();
+}
+
+core::Status EventFeed::poll_locked() {
   for (;;) {
     auto rows = store_.changes_since(cursor_, options_.read_batch);
     if (!rows) return std::move(rows).error();
@@ -208,6 +212,12 @@ core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(std::optional<s
                             "the service already streams events to " + std::to_string(open) +
                                 " subscribers, its maximum (max_subscribers " +
                                 std::to_string(options_.max_subscribers) + "); try again later");
+  }
+  // The feed first reads what the history holds now (the thread polls every options_.poll), so a
+  // replay covers every change made before this call: a burst committed just before (an import
+  // of 500) would otherwise arrive live, all at once, past a small queue, as a gap.
+  if (auto caught_up = poll_locked(); !caught_up) {
+    spdlog::warn("event feed: cannot read the state history: {}", caught_up.error().message);
   }
   subscription->seq_ = cursor_;
   subscription->start_seq_ = cursor_;

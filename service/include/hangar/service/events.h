@@ -128,6 +128,8 @@ class EventFeed {
   std::size_t subscriber_count() const;
 
  private:
+  // poll_once() with mutex_ held.
+  core::Status poll_locked();
   void deliver(const std::vector<store::ChangeRow>& rows);
 
   store::Store& store_;
