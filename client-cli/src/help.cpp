@@ -108,12 +108,13 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar --json export --format csv -o upload.csv\n"
      "  hangar --json export > queue.json\n"},
     {"retry",
-     "  SERIAL         queue that failed device again\n"
+     "  SERIAL         queue that failed device again, unless its failure is permanent\n"
      "  --failed       queue every failed device again, except permanent failures (Device not\n"
      "                 found, Device claimed by another organization: the supplier must act\n"
      "                 first); it says how many it skipped and why\n"
-     "  --force        with --failed: the permanent failures too\n",
+     "  --force        the permanent failures too\n",
      "  hangar retry 5CG1234XYZ\n"
+     "  hangar retry 5CG1234XYZ --force\n"
      "  hangar retry --failed\n"
      "  hangar retry --failed --force\n"},
     {"pause", "Devices stay queued; `hangar resume` continues.\n", "  hangar pause\n"},

@@ -363,20 +363,19 @@ int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
   auto parsed = parse_args(args, {}, {"--failed", "--force"});
   if (!parsed) return usage_error(io, "retry", parsed.error().message);
   Json request = Json::object();
-  if (parsed->has("--force") && !parsed->has("--failed")) {
-    return usage_error(io, "retry",
-                       "--force goes with --failed (a named serial is always retried)");
-  }
   if (parsed->has("--failed") && parsed->positional.empty()) {
     request["failed"] = true;
-    if (parsed->has("--force")) request["force"] = true;
   } else if (!parsed->has("--failed") && parsed->positional.size() == 1 &&
              !parsed->positional.front().empty()) {
     request["serial"] = parsed->positional.front();
   } else {
     return usage_error(io, "retry", "name one serial, or --failed for every failed device");
   }
-  return simple_write(g, io, "retry", request, [](const Json& r) {
+  if (parsed->has("--force")) request["force"] = true;
+  const std::string forced = parsed->has("--failed")
+                                 ? std::string("hangar retry --failed --force")
+                                 : "hangar retry " + parsed->positional.front() + " --force";
+  return simple_write(g, io, "retry", request, [&forced](const Json& r) {
     std::string text =
         std::to_string(r.value("requeued", 0)) + " device(s) queued for registration again";
     // Permanent failures wait for the supplier: said, with how many and why.
@@ -390,7 +389,7 @@ int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
                   reason.value("advice", std::string());
         }
       }
-      text += "\n(hangar retry --failed --force retries them too)";
+      text += "\n(" + forced + " retries them too)";
     }
     return text;
   });

@@ -515,7 +515,22 @@ core::Result<Json> handle_retry(ServiceContext& context, const Json& args,
   if (!force) return std::move(force).error();
   const std::int64_t now = context.clock.now_ms();
   if (*serial) {
-    // One device named: the operator means it, whatever its failure.
+    // One device named: a permanent failure (not found, another organization) is skipped
+    // unless forced, as with --failed: a retry cannot help until the supplier acts.
+    if (auto device = context.store.get_device(**serial);
+        device && device->failure_reason && !force->value_or(false)) {
+      const auto failure = core::failure_of_text(*device->failure_reason);
+      if (failure && core::is_permanent(*failure) && device->state == "registration_failed") {
+        spdlog::info("retry by {}: {} skipped (permanent failure, not forced)", call.peer.user,
+                     **serial);
+        return Json{
+            {"requeued", 0},
+            {"skipped", 1},
+            {"skipped_reasons", Json::array({{{"reason", std::string(core::message(*failure))},
+                                              {"devices", 1},
+                                              {"advice", std::string(core::advice(*failure))}}})}};
+      }
+    }
     auto count = context.store.retry_failed(*serial, now);
     if (!count) return count.error();
     spdlog::info("retry by {}: {} queued again", call.peer.user, **serial);
