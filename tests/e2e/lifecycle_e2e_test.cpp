@@ -255,6 +255,16 @@ TEST_F(LifecycleE2E, LicencesHandOffAndTheSeedsAdvice) {
   EXPECT_EQ(dupe.output.find("last error"), std::string::npos) << dupe.output;
   EXPECT_NE(dupe.output.find("no further action required"), std::string::npos) << dupe.output;
 
+  // Named, a permanent failure is skipped the same way unless forced (attack round 3, finding 05).
+  auto named = hangar({"retry", "OTHER-0001"});
+  ASSERT_EQ(named.code, 0) << named.output;
+  EXPECT_NE(named.output.find("0 device(s) queued for registration again"), std::string::npos)
+      << named.output;
+  EXPECT_NE(named.output.find("(hangar retry OTHER-0001 --force retries them too)"),
+            std::string::npos)
+      << named.output;
+  EXPECT_NE(hangar({"show", "OTHER-0001"}).output.find("Registration failed"), std::string::npos);
+
   auto retried = hangar({"retry", "--failed"});
   ASSERT_EQ(retried.code, 0) << retried.output;
   EXPECT_NE(retried.output.find("1 device(s) queued for registration again"), std::string::npos)
