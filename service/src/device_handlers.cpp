@@ -269,6 +269,31 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
               {"results", std::move(results)}};
 }
 
+namespace {
+
+// Entra ID's rule for a user principal name: letters, digits and ' . - _ ! # ^ ~ before one @,
+// a domain of letters, digits, dots and hyphens after it ("Username policies", Microsoft Learn).
+// Anything else (a space, "?$select=", a slash) is not a name to look up in the cloud.
+bool is_user_principal_name(std::string_view upn) {
+  const auto at = upn.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= upn.size() ||
+      upn.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  const auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  for (const char c : upn.substr(0, at)) {
+    if (!alnum(c) && std::string_view("'.-_!#^~").find(c) == std::string_view::npos) return false;
+  }
+  for (const char c : upn.substr(at + 1)) {
+    if (!alnum(c) && c != '.' && c != '-') return false;
+  }
+  return upn.back() != '.';
+}
+
+}  // namespace
+
 core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
                                   const ipc::CallContext& call) {
   auto serial = serial_argument("deliver", args);
@@ -284,15 +309,22 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
     if (!device) return device.error();
     if (!device->assigned_user || device->assigned_user->empty()) {
       return invalid("device " + device->serial +
-                     " names no user: give the user's principal name in \"user\" (--user)");
+                     " names no user: give the user's principal name with --user");
     }
     user_text = *device->assigned_user;
   }
+  // A name pasted with a space or a line break around it is still the name.
+  const auto first = user_text.find_first_not_of(" \t\r\n");
+  user_text = first == std::string::npos
+                  ? std::string()
+                  : user_text.substr(first, user_text.find_last_not_of(" \t\r\n") - first + 1);
   const std::string* user = &user_text;
-  if (user->find('@') == std::string::npos ||
+  if (!is_user_principal_name(*user) ||
       core::character_count(*user) > core::kAssignedUserLimit.max) {
-    return invalid("give the user's principal name (user@domain, at most " +
-                   std::to_string(core::kAssignedUserLimit.max) + " characters) in \"user\"");
+    return invalid("\"" + core::excerpt(*user, 80) +
+                   "\" is not a user principal name: give it as name@domain (letters, digits "
+                   "and ' . - _ ! # ^ ~ before the @, at most " +
+                   std::to_string(core::kAssignedUserLimit.max) + " characters) with --user");
   }
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");

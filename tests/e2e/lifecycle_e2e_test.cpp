@@ -208,9 +208,21 @@ TEST_F(LifecycleE2E, LicencesHandOffAndTheSeedsAdvice) {
             std::string::npos)
       << refused.output;
   EXPECT_EQ(endpoint_calls("autopilot.assignUserToDevice", "204"), 0) << "no user assigned yet";
-  auto delivered = hangar({"deliver", "OK-0001", "--user", "ada@contoso.com"});
+  // Attack round 3, finding 07: query text is no principal name (never looked up in the cloud),
+  // and a name pasted with spaces around it is the name.
+  auto query = hangar({"deliver", "OK-0001", "--user", "ada@contoso.com?$select=id"});
+  EXPECT_EQ(query.code, 1) << query.output;
+  EXPECT_NE(query.output.find("is not a user principal name"), std::string::npos) << query.output;
+  EXPECT_NE(query.output.find("with --user"), std::string::npos) << query.output;
+  auto delivered = hangar({"deliver", "OK-0001", "--user", " ada@contoso.com "});
   ASSERT_EQ(delivered.code, 0) << delivered.output;
+  EXPECT_NE(delivered.output.find("to ada@contoso.com "), std::string::npos) << delivered.output;
   EXPECT_EQ(endpoint_calls("autopilot.assignUserToDevice", "204"), 1);
+  // Delivered once: another user is the portal's job, and the refusal says where.
+  auto again = hangar({"deliver", "OK-0001", "--user", "bob@contoso.com"});
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.output.find("unassign that user and assign the new one"), std::string::npos)
+      << again.output;
 
   auto handoff = hangar({"list", "--handoff", "--wide", "--state", "ready"});
   ASSERT_EQ(handoff.code, 0) << handoff.output;

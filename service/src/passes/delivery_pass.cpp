@@ -113,9 +113,13 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   auto device = ctx_.store.get_device(serial);
   if (!device) return device.error();
   if (device->delivered_at) {
-    return core::make_error(ipc::errc::kConflict, "device " + device->serial +
-                                                      " was already delivered to " +
-                                                      device->delivered_to.value_or("?"));
+    // Hangar does not take a user off a device or give it another: the portal does both.
+    return core::make_error(
+        ipc::errc::kConflict,
+        "device " + device->serial + " was already delivered to " +
+            device->delivered_to.value_or("?") +
+            "; Hangar does not reassign a delivered device: in the Intune admin center (Devices > "
+            "Windows > Enrollment > Devices) unassign that user and assign the new one");
   }
   if (device->state != "ready_for_user" && device->state != "active" &&
       device->state != "inactive") {
