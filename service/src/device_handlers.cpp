@@ -272,7 +272,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
 namespace {
 
 // Entra ID's rule for a user principal name: letters, digits and ' . - _ ! # ^ ~ before one @,
-// a domain of letters, digits, dots and hyphens after it ("Username policies", Microsoft Learn).
+// a domain of letters, digits, dots and hyphens after it (Microsoft Learn, "Password policies and
+// account restrictions in Microsoft Entra ID", UserPrincipalName; not in the search corpus here).
 // Anything else (a space, "?$select=", a slash) is not a name to look up in the cloud.
 bool is_user_principal_name(std::string_view upn) {
   const auto at = upn.find('@');
