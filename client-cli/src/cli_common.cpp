@@ -92,6 +92,13 @@ std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& 
   return std::move(result).value();
 }
 
+bool confirm(const std::string& question, Io& io) {
+  io.err << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!io.in || !std::getline(*io.in, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
+}
+
 int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
                  const std::function<std::string(const Json&)>& say) {
   auto result = call(g, io, command, args);

@@ -80,6 +80,9 @@ core::Error in_user_terms(const Globals& globals, std::string_view service_comma
 std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
                              const Json& args = Json::object());
 
+// Asks `question` on stderr; true for "y"/"yes" (any case) read from io.in.
+bool confirm(const std::string& question, Io& io);
+
 // A write whose reply needs one line: under --json the reply with "ok": true, else say(reply).
 int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
                  const std::function<std::string(const Json&)>& say);

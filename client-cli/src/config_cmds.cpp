@@ -66,14 +66,6 @@ std::string not_shown(const std::string& value) {
          "secret)";
 }
 
-// "y"/"yes" (any case) from the terminal.
-bool confirm(const std::string& question, Io& io) {
-  io.err << question << " [y/N] " << std::flush;
-  std::string answer;
-  if (!io.in || !std::getline(*io.in, answer)) return false;
-  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
-}
-
 // Refuses the secret as an argument with the reason, instead of "unknown option".
 bool secret_on_command_line(const std::vector<std::string>& args, Io& io) {
   for (const auto& arg : args) {

@@ -229,18 +229,10 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   }
   Json request{{"serial", parsed->positional.front()}};
   if (user) request["user"] = *user;  // else the user the import named
-  auto result = call(g, io, "deliver", request);
-  if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& device = std::get<Json>(result);
-  if (g.json) {
-    Json out = device;
-    out["ok"] = true;
-    io.out << json_text(out) << "\n";
-  } else {
-    io.out << "delivered " << text(device, "serial") << " to " << text(device, "delivered_to")
-           << " (assigned in Autopilot)\n";
-  }
-  return kOk;
+  return simple_write(g, io, "deliver", request, [](const Json& device) {
+    return "delivered " + text(device, "serial") + " to " + text(device, "delivered_to") +
+           " (assigned in Autopilot)";
+  });
 }
 
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -388,13 +380,10 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
       return usage_error(io, "deregister",
                          "pass --yes to confirm (standard input is not a terminal)");
     }
-    io.err << "Delete the Windows Autopilot registration of " << serial
-           << " in the tenant? The device will not get its profile at setup until it is "
-              "registered again. [y/N] "
-           << std::flush;
-    std::string answer;
-    if (!std::getline(*io.in, answer) ||
-        (answer != "y" && answer != "Y" && answer != "yes" && answer != "Yes")) {
+    if (!confirm("Delete the Windows Autopilot registration of " + serial +
+                     " in the tenant? The device will not get its profile at setup until it is "
+                     "registered again.",
+                 io)) {
       io.err << "nothing deleted\n";
       return kFailed;
     }
