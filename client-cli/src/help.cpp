@@ -101,6 +101,9 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  -o, --output FILE  write to FILE (csv: FILE-001.csv, ... above 500 rows); without it\n"
      "                 the export goes to standard output\n"
      "  --state S, --profile P, --since T   only those devices, as for `list`\n\n"
+     "csv: Assigned User is the user a device was delivered to (`hangar deliver`, after the\n"
+     "licence check), empty for devices not delivered: a user named at import is not checked\n"
+     "yet, so it is not handed to the portal (json has both: assigned_user, delivered_to).\n"
      "With --json, a file export prints a JSON summary (files, device count, devices left out);\n"
      "--json with csv needs -o, since the CSV itself would be standard output.\n",
      "  hangar export --format csv -o upload.csv\n"

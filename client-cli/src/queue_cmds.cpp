@@ -437,7 +437,9 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     record.serial_number = text(row, "serial");
     record.windows_product_id = text(row, "product_id");
     record.group_tag = text(row, "group_tag");
-    record.assigned_user = text(row, "assigned_user");
+    // Only `deliver` assigns a user, after the licence check: the user an import named is
+    // unchecked, so the portal gets the delivered user or none.
+    record.assigned_user = text(row, "delivered_to");
     if (auto bytes = core::decode_base64_bytes(text(row, "hash"))) record.hardware_hash = *bytes;
     if (record.hardware_hash.empty()) {
       ++hashless;  // the portal's format needs a hash: partner devices cannot go in it

@@ -213,5 +213,30 @@ TEST(UntrustedServerAdvice, NamesWhoServesItAndNeverSuggestsTrustingThem) {
   EXPECT_EQ(moved.find("HANGAR_SERVICE_ACCOUNT"), std::string::npos) << moved;
 }
 
+// Attack round 3, finding 5: the portal's CSV carries a user only once `deliver` checked the
+// licences and assigned it; a user an import named (never checked) stays out of the export.
+TEST_F(QueueCmdTest, ExportCsvCarriesOnlyTheDeliveredUser) {
+  const auto hash_of = [](const std::string& serial) {
+    return core::HardwareHashBuilder::realistic(serial, "Contoso Ltd", "Laptop 7").build_base64();
+  };
+  devices_ = Json::array({Json{{"serial", "UNCHECKED-1"},
+                               {"state", "ready_for_user"},
+                               {"hash", hash_of("UNCHECKED-1")},
+                               {"assigned_user", "bob@contoso.com"}},
+                          Json{{"serial", "DELIVERED-1"},
+                               {"state", "ready_for_user"},
+                               {"hash", hash_of("DELIVERED-1")},
+                               {"assigned_user", "bob@contoso.com"},
+                               {"delivered_to", "ada@contoso.com"}}});
+  start_service();
+  ASSERT_EQ(run({"export", "--format", "csv"}), kOk) << err_.str();
+  const std::string csv = out_.str();
+  EXPECT_EQ(csv.find("bob@contoso.com"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("DELIVERED-1,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",ada@contoso.com"), std::string::npos) << csv;
+  ASSERT_EQ(run({"export", "--help"}), kOk);
+  EXPECT_NE(out_.str().find("empty for devices not delivered"), std::string::npos) << out_.str();
+}
+
 }  // namespace
 }  // namespace hangar::cli
