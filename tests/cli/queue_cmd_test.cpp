@@ -238,5 +238,19 @@ TEST_F(QueueCmdTest, ExportCsvCarriesOnlyTheDeliveredUser) {
   EXPECT_NE(out_.str().find("empty for devices not delivered"), std::string::npos) << out_.str();
 }
 
+// Attack round 3, finding 4: the commands that may wait for the cloud tell the service how long
+// the CLI waits, less a margin, so the service's answer ("try again in N s") arrives first.
+TEST_F(QueueCmdTest, OperatorCommandsTellTheServiceHowLongTheCliWaits) {
+  start_service();
+  ASSERT_EQ(run({"--timeout", "20", "deliver", "S1", "--user", "ada@contoso.com"}), kOk)
+      << err_.str();
+  ASSERT_EQ(run({"deregister", "S1", "--yes"}), kOk) << err_.str();
+  ASSERT_EQ(run({"--timeout", "4", "remove", "S1", "--force"}), kOk) << err_.str();
+  ASSERT_EQ(requests_named("deliver").size(), 1u);
+  EXPECT_EQ(requests_named("deliver").back().value("wait_ms", 0), 15'000);
+  EXPECT_EQ(requests_named("deregister").back().value("wait_ms", 0), 25'000);  // --timeout 30
+  EXPECT_EQ(requests_named("remove").back().value("wait_ms", 0), 2'000);
+}
+
 }  // namespace
 }  // namespace hangar::cli
