@@ -229,6 +229,7 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   }
   Json request{{"serial", parsed->positional.front()}};
   if (user) request["user"] = *user;  // else the user the import named
+  request["wait_ms"] = operator_wait_ms(g);
   return simple_write(g, io, "deliver", request, [](const Json& device) {
     return "delivered " + text(device, "serial") + " to " + text(device, "delivered_to") +
            " (assigned in Autopilot)";
@@ -341,6 +342,7 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
   Json request{{"serial", parsed->positional.front()}};
   if (parsed->has("--force")) request["force"] = true;
+  request["wait_ms"] = operator_wait_ms(g);
   auto result = call(g, io, "remove", request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   const Json& reply = std::get<Json>(result);
@@ -354,7 +356,7 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
     io.out << "removed " << text(reply, "removed") << " from the queue\n";
     if (reply.contains("import_record_deleted")) {
       io.out << "its import record in the cloud (" << text(reply, "import_record_deleted")
-             << ") is being deleted\n";
+             << ") is deleted, and the tenant does not list it: it is not registered\n";
     }
     // The tenant keeps its registration: say so, and how to delete that too.
     if (reply.value("registered_in_autopilot", false)) {
@@ -388,11 +390,18 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
       return kFailed;
     }
   }
-  return simple_write(g, io, "deregister", Json{{"serial", serial}}, [](const Json& reply) {
-    return "deleted the Windows Autopilot registration of " + text(reply, "deregistered") + " (" +
-           text(reply, "autopilot_id") +
-           "); it is out of the queue and partner sync will not add it back";
-  });
+  return simple_write(
+      g, io, "deregister", Json{{"serial", serial}, {"wait_ms", operator_wait_ms(g)}},
+      [](const Json& reply) {
+        if (reply.value("already_deleted", false)) {
+          return text(reply, "deregistered") +
+                 " was already deleted in Windows Autopilot; it is out of the queue and partner "
+                 "sync will not add it back";
+        }
+        return "deleted the Windows Autopilot registration of " + text(reply, "deregistered") +
+               " (" + text(reply, "autopilot_id") +
+               "); it is out of the queue and partner sync will not add it back";
+      });
 }
 
 int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -437,7 +446,9 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     record.serial_number = text(row, "serial");
     record.windows_product_id = text(row, "product_id");
     record.group_tag = text(row, "group_tag");
-    record.assigned_user = text(row, "assigned_user");
+    // Only `deliver` assigns a user, after the licence check: the user an import named is
+    // unchecked, so the portal gets the delivered user or none.
+    record.assigned_user = text(row, "delivered_to");
     if (auto bytes = core::decode_base64_bytes(text(row, "hash"))) record.hardware_hash = *bytes;
     if (record.hardware_hash.empty()) {
       ++hashless;  // the portal's format needs a hash: partner devices cannot go in it

@@ -13,6 +13,7 @@
 #include "hangar/intake/portal_csv.h"
 #include "hangar/intake/validation.h"
 #include "hangar/ipc/args.h"
+#include "hangar/ipc/commands.h"
 #include "hangar/ipc/device_wire.h"
 #include "hangar/store/errors.h"
 
@@ -295,6 +296,17 @@ bool is_user_principal_name(std::string_view upn) {
 
 }  // namespace
 
+// How long an operator command may wait for the engine (a throttle window included): what the
+// caller said it waits (wait_ms), at most ipc::kOperatorWait, at least a second.
+core::Result<std::chrono::milliseconds> operator_wait(std::string_view command, const Json& args) {
+  auto given = ipc::Args(command, args).count("wait_ms");
+  if (!given) return std::move(given).error();
+  const std::uint64_t wanted =
+      given->value_or(static_cast<std::uint64_t>(ipc::kOperatorWait.count()));
+  return std::chrono::milliseconds(std::clamp<std::uint64_t>(
+      wanted, 1'000, static_cast<std::uint64_t>(ipc::kOperatorWait.count())));
+}
+
 core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
                                   const ipc::CallContext& call) {
   auto serial = serial_argument("deliver", args);
@@ -330,7 +342,9 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto delivered = context.engine->deliver(*serial, *user, std::chrono::seconds(60));
+  auto wait = operator_wait("deliver", args);
+  if (!wait) return wait.error();
+  auto delivered = context.engine->deliver(*serial, *user, *wait);
   if (!delivered) return delivered.error();
   spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
                delivered->delivered_to.value_or(""));
@@ -498,24 +512,34 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   if (!serial) return serial.error();
   auto force = ipc::Args("remove", args).flag("force");
   if (!force) return std::move(force).error();
-  auto removed =
-      context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms());
+  auto wait = operator_wait("remove", args);
+  if (!wait) return wait.error();
+  // Forced: on the engine's thread, which uploads and polls, so it cannot race the device's
+  // upload; a pending device's import is asked about first (registered devices are kept).
+  // Unforced: the store refuses a pending device and an upload in flight in one transaction.
+  core::Result<store::DeviceRow> removed = core::make_error(ipc::errc::kInternal, "not run");
+  std::string record_deleted;
+  if (force->value_or(false) && context.engine) {
+    auto withdrawn = context.engine->withdraw(*serial, *wait);
+    if (!withdrawn) return withdrawn.error();
+    record_deleted = withdrawn->import_record_deleted;
+    removed = std::move(withdrawn->device);
+  } else {
+    removed = context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms());
+  }
   if (!removed) return removed.error();
   spdlog::info("remove by {}: device {} (was {})", call.peer.user, removed->serial, removed->state);
   Json reply{{"removed", removed->serial}, {"state", removed->state}};
   // The queue forgets it, the tenant does not: the Autopilot registration stays until
   // `hangar deregister` deletes it. Partner sync will not add the serial back either way.
+  // Registration Pending without an import record: the import finished (mark_registered), only
+  // the profile was still to be confirmed.
   const bool registered = removed->cloud_device_id || removed->partner_registered ||
                           removed->state == "ready_for_user" || removed->state == "active" ||
-                          removed->state == "inactive";
+                          removed->state == "inactive" ||
+                          (removed->state == "registration_pending" && !removed->import_record_id);
   reply["registered_in_autopilot"] = registered;
-  // Forced out while pending: our import record in the cloud goes too (the engine deletes it).
-  if (removed->state == "registration_pending" && removed->import_record_id) {
-    if (context.engine) {
-      context.engine->delete_import_record(*removed->import_record_id);
-      reply["import_record_deleted"] = *removed->import_record_id;
-    }
-  }
+  if (!record_deleted.empty()) reply["import_record_deleted"] = record_deleted;
   return reply;
 }
 
@@ -526,11 +550,17 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto deleted = context.engine->deregister(*serial, std::chrono::seconds(60));
+  auto wait = operator_wait("deregister", args);
+  if (!wait) return wait.error();
+  auto deleted = context.engine->deregister(*serial, *wait);
   if (!deleted) return deleted.error();
-  spdlog::info("deregister by {}: device {} deleted from Windows Autopilot ({})", call.peer.user,
-               *serial, *deleted);
-  return Json{{"deregistered", *serial}, {"autopilot_id", *deleted}};
+  spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
+               deleted->already_gone ? "was already deleted in Windows Autopilot"
+                                     : "deleted from Windows Autopilot",
+               deleted->autopilot_id);
+  Json reply{{"deregistered", *serial}, {"autopilot_id", deleted->autopilot_id}};
+  if (deleted->already_gone) reply["already_deleted"] = true;
+  return reply;
 }
 
 core::Result<Json> handle_retry(ServiceContext& context, const Json& args,

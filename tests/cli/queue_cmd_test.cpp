@@ -213,5 +213,44 @@ TEST(UntrustedServerAdvice, NamesWhoServesItAndNeverSuggestsTrustingThem) {
   EXPECT_EQ(moved.find("HANGAR_SERVICE_ACCOUNT"), std::string::npos) << moved;
 }
 
+// Attack round 3, finding 5: the portal's CSV carries a user only once `deliver` checked the
+// licences and assigned it; a user an import named (never checked) stays out of the export.
+TEST_F(QueueCmdTest, ExportCsvCarriesOnlyTheDeliveredUser) {
+  const auto hash_of = [](const std::string& serial) {
+    return core::HardwareHashBuilder::realistic(serial, "Contoso Ltd", "Laptop 7").build_base64();
+  };
+  devices_ = Json::array({Json{{"serial", "UNCHECKED-1"},
+                               {"state", "ready_for_user"},
+                               {"hash", hash_of("UNCHECKED-1")},
+                               {"assigned_user", "bob@contoso.com"}},
+                          Json{{"serial", "DELIVERED-1"},
+                               {"state", "ready_for_user"},
+                               {"hash", hash_of("DELIVERED-1")},
+                               {"assigned_user", "bob@contoso.com"},
+                               {"delivered_to", "ada@contoso.com"}}});
+  start_service();
+  ASSERT_EQ(run({"export", "--format", "csv"}), kOk) << err_.str();
+  const std::string csv = out_.str();
+  EXPECT_EQ(csv.find("bob@contoso.com"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("DELIVERED-1,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",ada@contoso.com"), std::string::npos) << csv;
+  ASSERT_EQ(run({"export", "--help"}), kOk);
+  EXPECT_NE(out_.str().find("empty for devices not delivered"), std::string::npos) << out_.str();
+}
+
+// Attack round 3, finding 4: the commands that may wait for the cloud tell the service how long
+// the CLI waits, less a margin, so the service's answer ("try again in N s") arrives first.
+TEST_F(QueueCmdTest, OperatorCommandsTellTheServiceHowLongTheCliWaits) {
+  start_service();
+  ASSERT_EQ(run({"--timeout", "20", "deliver", "S1", "--user", "ada@contoso.com"}), kOk)
+      << err_.str();
+  ASSERT_EQ(run({"deregister", "S1", "--yes"}), kOk) << err_.str();
+  ASSERT_EQ(run({"--timeout", "4", "remove", "S1", "--force"}), kOk) << err_.str();
+  ASSERT_EQ(requests_named("deliver").size(), 1u);
+  EXPECT_EQ(requests_named("deliver").back().value("wait_ms", 0), 15'000);
+  EXPECT_EQ(requests_named("deregister").back().value("wait_ms", 0), 25'000);  // --timeout 30
+  EXPECT_EQ(requests_named("remove").back().value("wait_ms", 0), 2'000);
+}
+
 }  // namespace
 }  // namespace hangar::cli
