@@ -138,7 +138,10 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar --timeout 120 refresh\n"},
     {"sync",
      "  --no-wait      ask for the passes and return at once\n\n"
-     "Waits (up to --timeout) for the passes to finish and reports them.\n",
+     "Waits (up to --timeout) for the passes to finish and reports them. Partner-registered\n"
+     "devices get the profile their group tag maps to (tag_profiles in hangar.json), else\n"
+     "none. Tenant devices without any group tag that Hangar does not know are counted and\n"
+     "the first 20 named; they are tracked only with \"track_untagged\": true in hangar.json.\n",
      "  hangar sync\n"
      "  hangar sync --no-wait\n"},
     {"watch",

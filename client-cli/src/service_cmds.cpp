@@ -61,6 +61,38 @@ std::string group_summary(const Json& sweep) {
   return s.str();
 }
 
+// What the activity pass found beside our devices: partner devices given the profile their tag
+// maps to, and tenant devices without any group tag (tracked only with track_untagged), the first
+// few named.
+void print_untagged(const Json& activity, Io& io) {
+  if (const auto set = activity.value("profiles_set", std::int64_t{0}); set > 0) {
+    io.out << set << " partner-registered device(s) given the profile their group tag maps to "
+           << "(tag_profiles)\n";
+  }
+  const auto untagged = activity.value("untagged", std::int64_t{0});
+  if (untagged == 0) return;
+  const auto added = activity.value("untagged_added", std::int64_t{0});
+  if (added >= untagged) {
+    io.out << added << " device(s) without a group tag found in the tenant; now tracked "
+           << "(track_untagged), without a profile:\n";
+  } else {
+    io.out << untagged << " device(s) in the tenant have no group tag and are not in Hangar; "
+           << "not tracked (to track them: \"track_untagged\": true in hangar.json, or import "
+           << "their CSV):\n";
+  }
+  const Json shown = activity.value("untagged_devices", Json::array());
+  for (const auto& device : shown) {
+    std::string make = device.value("manufacturer", std::string());
+    const std::string model = device.value("model", std::string());
+    if (!model.empty()) make += (make.empty() ? "" : " ") + model;
+    io.out << "  " << device.value("serial", std::string())
+           << (make.empty() ? std::string() : "  " + make) << "\n";
+  }
+  if (const auto more = untagged - static_cast<std::int64_t>(shown.size()); more > 0) {
+    io.out << "  and " << more << " more (each is named in the service log)\n";
+  }
+}
+
 // Asks for an activity pass (which also adds partner-registered devices) and waits (up to
 // --timeout) for it to finish, then reports it. `hangar sync` is the same pass, worded for
 // partner devices, followed by a profile-group sweep when profile groups are configured.
@@ -135,6 +167,7 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
                << " registered device(s), " << a.value("active", 0) << " active, "
                << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
                << " changed, " << a.value("requests", 0) << " list call(s)\n";
+        print_untagged(a, io);
         if (sweep) {
           const Json& last = status["cloud"]["groups"]["last_sweep"];
           io.out << "profile groups: " << group_summary(last) << "\n";
@@ -305,6 +338,13 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
       io.out << "  activity      " << format_time(a["last_pass_at"].get<std::int64_t>()) << ": "
              << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; next "
              << format_time(a.value("next_pass_at", std::int64_t{0})) << "\n";
+      if (const auto untagged =
+              a.value("untagged", std::int64_t{0}) - a.value("untagged_added", std::int64_t{0});
+          untagged > 0) {
+        io.out << "  untagged      " << untagged
+               << " device(s) in the tenant without a group tag, not tracked (hangar sync "
+                  "lists them)\n";
+      }
     }
     if (c.contains("groups")) {
       const Json& gr = c["groups"];

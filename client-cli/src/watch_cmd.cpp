@@ -14,6 +14,7 @@
 #include "hangar/core/clock.h"
 #include "hangar/core/device.h"
 #include "hangar/core/stop.h"
+#include "hangar/ipc/client.h"
 #include "hangar/ipc/event_stream.h"
 
 namespace hangar::cli {
@@ -37,6 +38,31 @@ std::string counts_line(const Json& status) {
     line += std::to_string(count.get<std::int64_t>()) + " " + state_label(Json(key));
   }
   return line.empty() ? std::string("the queue is empty") : line;
+}
+
+// The line for changes this watch did not show: how many, which (#after+1-#through), why, how to
+// see them (a replay from the durable history), and the counts per state now. Reconnecting or
+// not, a gap and a lost stream are told the same way.
+std::string gap_line(std::uint64_t missed, std::int64_t through, const std::string& why,
+                     const Json& snapshot) {
+  const std::int64_t after = through - static_cast<std::int64_t>(missed);
+  std::string line = "-- " + std::to_string(missed) + " change(s) not shown (#" +
+                     std::to_string(after + 1) +
+                     (missed > 1 ? "-#" + std::to_string(through) : std::string()) + ": " + why +
+                     "); `hangar watch --from-seq " + std::to_string(after) + " --count " +
+                     std::to_string(missed) + "` shows them";
+  if (snapshot.contains("states")) line += "; now: " + counts_line(snapshot);
+  return line;
+}
+
+// The service's newest change number, from a subscription's acknowledgement (closed at once);
+// nullopt when the service cannot be reached.
+std::optional<std::int64_t> newest_seq(const std::string& endpoint) {
+  auto client = ipc::Client::connect(endpoint, std::chrono::seconds(2));
+  if (!client) return std::nullopt;
+  auto ack = client->subscribe(std::nullopt, std::nullopt, std::chrono::seconds(3));
+  if (!ack || !ack->contains("seq") || !(*ack)["seq"].is_number_integer()) return std::nullopt;
+  return (*ack)["seq"].get<std::int64_t>();
 }
 
 struct WatchOptions {
@@ -199,6 +225,49 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         }
         break;
       case Kind::kDisconnected:
+        if (event.ever_subscribed && stream.ended()) {
+          // --no-reconnect: the changes from here on are not shown. Say so as a gap does, with
+          // how many the service has made since the last one shown, and how to see them.
+          const std::int64_t last = stream.cursor().resume_seq().value_or(0);
+          const auto newest = newest_seq(g.endpoint);
+          const std::string why =
+              "the stream was lost (" + event.reason + ") and --no-reconnect ends the watch";
+          if (newest && *newest > last) {
+            Json snapshot = Json::object();
+            if (auto status = call(g, io, "status"); std::holds_alternative<Json>(status)) {
+              snapshot = std::get<Json>(status);
+            }
+            const auto missed = static_cast<std::uint64_t>(*newest - last);
+            if (g.json) {
+              Json line{{"type", "gap"},
+                        {"missed", missed},
+                        {"seq", *newest},
+                        {"from_seq", last},
+                        {"reason", why}};
+              if (snapshot.contains("states")) line["states"] = snapshot["states"];
+              io.out << json_text(line, -1) << std::endl;
+            } else {
+              io.out << gap_line(missed, *newest, why + ", so far", snapshot) << std::endl;
+            }
+          } else if (g.json) {
+            // Nothing missed yet (missed 0), or how many is not known (null).
+            io.out << json_text(Json{{"type", "gap"},
+                                     {"missed", newest ? Json(0) : Json()},
+                                     {"from_seq", last},
+                                     {"reason", why}},
+                                -1)
+                   << std::endl;
+          } else if (newest) {
+            io.out << "-- no change missed so far (#" << last << " is the newest; " << why
+                   << "); `hangar watch --from-seq " << last << "` shows the changes after it"
+                   << std::endl;
+          } else {
+            io.out << "-- changes after #" << last << " not shown (" << why
+                   << "; the service does not answer, so how many is not known); `hangar "
+                      "watch --from-seq "
+                   << last << "` shows them once it is back" << std::endl;
+          }
+        }
         if (!event.ever_subscribed || stream.ended()) {
           // The client's reason may already say so: the words once, not twice.
           const std::string lost = "lost the connection to " + g.endpoint;
@@ -222,12 +291,12 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         }
         if (g.json) {
           Json line = event.frame;
+          line["from_seq"] = event.seq - static_cast<std::int64_t>(event.missed);
           if (snapshot.contains("states")) line["states"] = snapshot["states"];
           io.out << json_text(line, -1) << std::endl;
         } else {
-          io.out << "-- " << event.missed
-                 << " change(s) not shown (this watcher fell behind); now: "
-                 << counts_line(snapshot) << std::endl;
+          io.out << gap_line(event.missed, event.seq, "this watcher fell behind", snapshot)
+                 << std::endl;
         }
         // The missed changes count: --count always ends the watch, gap or not.
         shown += static_cast<std::int64_t>(event.missed);

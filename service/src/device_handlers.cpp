@@ -10,6 +10,7 @@
 #include "hangar/core/excerpt.h"
 #include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/intake/portal_csv.h"
 #include "hangar/intake/validation.h"
 #include "hangar/ipc/args.h"
@@ -270,32 +271,6 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
               {"results", std::move(results)}};
 }
 
-namespace {
-
-// Entra ID's rule for a user principal name: letters, digits and ' . - _ ! # ^ ~ before one @,
-// a domain of letters, digits, dots and hyphens after it (Microsoft Learn, "Password policies and
-// account restrictions in Microsoft Entra ID", UserPrincipalName; not in the search corpus here).
-// Anything else (a space, "?$select=", a slash) is not a name to look up in the cloud.
-bool is_user_principal_name(std::string_view upn) {
-  const auto at = upn.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 >= upn.size() ||
-      upn.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  const auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  for (const char c : upn.substr(0, at)) {
-    if (!alnum(c) && std::string_view("'.-_!#^~").find(c) == std::string_view::npos) return false;
-  }
-  for (const char c : upn.substr(at + 1)) {
-    if (!alnum(c) && c != '.' && c != '-') return false;
-  }
-  return upn.back() != '.';
-}
-
-}  // namespace
-
 // How long an operator command may wait for the engine (a throttle window included): what the
 // caller said it waits (wait_ms), at most ipc::kOperatorWait, at least a second.
 core::Result<std::chrono::milliseconds> operator_wait(std::string_view command, const Json& args) {
@@ -332,12 +307,11 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
                   ? std::string()
                   : user_text.substr(first, user_text.find_last_not_of(" \t\r\n") - first + 1);
   const std::string* user = &user_text;
-  if (!is_user_principal_name(*user) ||
-      core::character_count(*user) > core::kAssignedUserLimit.max) {
-    return invalid("\"" + core::excerpt(*user, 80) +
-                   "\" is not a user principal name: give it as name@domain (letters, digits "
-                   "and ' . - _ ! # ^ ~ before the @, at most " +
-                   std::to_string(core::kAssignedUserLimit.max) + " characters) with --user");
+  // Entra ID's rule, the one the CSV's Assigned User column and import --user are checked by.
+  if (auto problem = core::user_principal_name_problem(*user); !problem.empty()) {
+    return invalid("\"" + core::excerpt(*user, 80) + "\" is not a user principal name: it " +
+                   problem + "; give it as " + std::string(core::user_principal_name_rule()) +
+                   " with --user");
   }
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");

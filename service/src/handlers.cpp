@@ -209,6 +209,17 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
     activity["active"] = engine.activity.active;
     activity["inactive"] = engine.activity.inactive;
     activity["partners_added"] = engine.activity.partners_added;
+    activity["profiles_set"] = engine.activity.profiles_set;
+    // Tenant devices without a group tag that are not Hangar's: counted, the first few named.
+    activity["untagged"] = engine.activity.untagged;
+    activity["untagged_added"] = engine.activity.untagged_added;
+    ipc::Json& untagged = activity["untagged_devices"];
+    untagged = ipc::Json::array();
+    for (const auto& device : engine.activity.untagged_devices) {
+      untagged.push_back({{"serial", device.serial},
+                          {"manufacturer", device.manufacturer},
+                          {"model", device.model}});
+    }
   }
 
   ipc::Json& groups = cloud["groups"];

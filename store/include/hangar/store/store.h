@@ -111,6 +111,8 @@ struct ActivityUpdate {
   std::optional<std::int64_t> last_contacted_at;
   std::optional<std::string> new_state;
   std::string reason;  // for the history row
+  // A profile for a device that has none (a partner's device whose group tag maps to one).
+  std::optional<std::string> profile;
 };
 
 // One state change of a device; from_state is absent for the row written when it was queued.
