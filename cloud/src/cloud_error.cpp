@@ -13,7 +13,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<std::pair<Failure, std::string_view>, 19> kNames{{
+constexpr std::array<std::pair<Failure, std::string_view>, 20> kNames{{
     {Failure::kNone, "none"},
     {Failure::kNetwork, "network"},
     {Failure::kTimeout, "timeout"},
@@ -32,6 +32,7 @@ constexpr std::array<std::pair<Failure, std::string_view>, 19> kNames{{
     {Failure::kDuplicated, "duplicated"},
     {Failure::kDeviceNotFound, "device_not_found"},
     {Failure::kImportFailed, "import_failed"},
+    {Failure::kNotSent, "not_sent"},
     {Failure::kNone, ""},  // an empty name reads back as none too
 }};
 
@@ -83,6 +84,7 @@ const char* failure_code(Failure failure) {
     case Failure::kNone:
       return "";
     case Failure::kNetwork:
+    case Failure::kNotSent:
       return kErrNetwork;
     case Failure::kTimeout:
       return kErrTimeout;
@@ -113,7 +115,7 @@ const char* failure_code(Failure failure) {
 }
 
 Failure failure_of(const core::Error& error) {
-  if (error.category > 0 && error.category <= static_cast<int>(Failure::kImportFailed)) {
+  if (error.category > 0 && error.category <= static_cast<int>(Failure::kNotSent)) {
     return static_cast<Failure>(error.category);
   }
   for (Failure coarse : {Failure::kNetwork, Failure::kTimeout, Failure::kInsecureUrl,
@@ -127,6 +129,15 @@ Failure failure_of(const core::Error& error) {
 void set_failure(core::Error& error, Failure failure) {
   error.category = static_cast<int>(failure);
   error.code = failure_code(failure);
+}
+
+bool unreachable(const core::Error& error) {
+  return error.code == kErrNetwork || error.code == kErrTimeout;
+}
+
+bool never_sent(const core::Error& error) {
+  // The code too: a cause set and the code overwritten afterwards no longer holds.
+  return error.code == kErrNetwork && failure_of(error) == Failure::kNotSent;
 }
 
 GraphErrorBody parse_graph_error(std::string_view text) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <system_error>
 
 #include "hangar/cloud/http.h"
 
@@ -45,6 +46,42 @@ std::string host_of(const std::string& url) {
   return lower(rest.substr(0, rest.find(':')));
 }
 
+// A failure of a request cpprest never wrote whole: its cause is kNotSent (kErrNetwork), whatever
+// the socket said, so a write that failed so is known not done.
+core::Error not_sent(const std::string& text) {
+  core::Error error = core::make_error(kErrNetwork, text + " (the request was not sent)");
+  set_failure(error, Failure::kNotSent);
+  return error;
+}
+
+// Whether a failed request can have reached the server (`code`: cpprest's error, when it gave
+// one). The asio client (Linux) reports every failure as a bare number without its category (a
+// resolver's "host not found" arrives as 1, a refused connect and a broken pipe on the header
+// write both as EHOSTUNREACH), so the numbers cannot say where it failed. What does: cpprest calls
+// the upload progress handler once the request's head has been written to the connected (and
+// TLS-secured) socket, before any of the body; a failure before that call (name resolution,
+// connect, TLS handshake, the head's write) left the server at most an incomplete request head,
+// which no server acts on. WinHTTP (Windows) keeps the error's own code: name not resolved, cannot
+// connect and the TLS failures are before the request is sent; anything else may have left.
+bool may_have_left(const std::error_code* code, bool head_written) {
+#if defined(_WIN32) && !defined(CPPREST_FORCE_HTTP_CLIENT_ASIO)
+  (void)head_written;
+  if (code == nullptr) return true;
+  switch (code->value()) {
+    case 12007:  // ERROR_WINHTTP_NAME_NOT_RESOLVED
+    case 12029:  // ERROR_WINHTTP_CANNOT_CONNECT
+    case 12157:  // ERROR_WINHTTP_SECURE_CHANNEL_ERROR
+    case 12175:  // ERROR_WINHTTP_SECURE_FAILURE
+      return false;
+    default:
+      return true;
+  }
+#else
+  (void)code;
+  return head_written;
+#endif
+}
+
 class CpprestTransport final : public HttpTransport {
  public:
   void cancel_all() override {
@@ -56,8 +93,9 @@ class CpprestTransport final : public HttpTransport {
                                   std::chrono::milliseconds timeout) override {
     if (auto allowed = check_url_allowed(request.url); !allowed) return allowed.error();
     const std::string label = request.method + " " + request.url;
-    if (cancelled_)
-      return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
+    if (cancelled_) return not_sent(label + ": cancelled: the service is stopping");
+    // Set (on cpprest's thread) once the request's head is written: see may_have_left.
+    auto head_written = std::make_shared<std::atomic<bool>>(false);
     // This request's own cancellation (an answer too long or too slow), linked to the stop.
     pplx::cancellation_token stopping = stopping_.get_token();
     auto mine = pplx::cancellation_token_source::create_linked_source(stopping);
@@ -68,6 +106,10 @@ class CpprestTransport final : public HttpTransport {
       config.set_validate_certificates(true);
       web::http::client::http_client client(utility::conversions::to_string_t(request.url), config);
       web::http::http_request message(utility::conversions::to_string_t(request.method));
+      message.set_progress_handler(
+          [head_written](web::http::message_direction::direction direction, utility::size64_t) {
+            if (direction == web::http::message_direction::upload) *head_written = true;
+          });
       for (const auto& [name, value] : request.headers) {
         if (lower(name) == "content-type") continue;  // set with the body below
         message.headers().add(utility::conversions::to_string_t(name),
@@ -123,12 +165,24 @@ class CpprestTransport final : public HttpTransport {
       response.body = std::move(buffer.collection());
       return response;
     } catch (const pplx::task_canceled&) {
-      return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
+      const std::string text = label + ": cancelled: the service is stopping";
+      return may_have_left(nullptr, *head_written) ? core::make_error(kErrNetwork, text)
+                                                   : not_sent(text);
     } catch (const web::http::http_exception& e) {
+      const bool left = may_have_left(&e.error_code(), *head_written);
       if (cancelled_) {
-        return core::make_error(kErrNetwork, label + ": cancelled: the service is stopping");
+        const std::string text = label + ": cancelled: the service is stopping";
+        return left ? core::make_error(kErrNetwork, text) : not_sent(text);
       }
       const std::string what = e.what();
+      if (!left) {
+        // No connection within the timeout (a firewall that drops it) is not sent either.
+        const bool slow =
+            e.error_code() == std::errc::timed_out ||
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= deadline;
+        return not_sent(label + ": " +
+                        (slow ? "no connection within " + seconds_text(timeout) : what));
+      }
       // cpprest reports a timeout in its own words ("Failed to read HTTP status line"): the
       // deadline having passed says what happened.
       const bool timed_out =
@@ -141,7 +195,9 @@ class CpprestTransport final : public HttpTransport {
       }
       return core::make_error(kErrNetwork, label + ": " + what);
     } catch (const std::exception& e) {
-      return core::make_error(kErrNetwork, request.method + " " + request.url + ": " + e.what());
+      const std::string text = label + ": " + e.what();
+      return may_have_left(nullptr, *head_written) ? core::make_error(kErrNetwork, text)
+                                                   : not_sent(text);
     }
   }
 

@@ -188,7 +188,18 @@ core::Result<HttpResponse> GraphClient::call(const std::string& method, const st
                                              const std::string& body, Api api) {
   for (int attempt = 0;; ++attempt) {
     auto bearer = token(attempt > 0);
-    if (!bearer) return bearer.error();
+    if (!bearer) {
+      // Without a token this request was never sent, whatever became of the token's own: an
+      // unreachable token endpoint leaves no write of this call in doubt. Refusals (kErrAuth,
+      // kErrTransient ...) keep their cause: they need the admin or a retry, not a look-up.
+      core::Error error = bearer.error();
+      if (unreachable(error)) {
+        set_failure(error, Failure::kNotSent);
+        error.message =
+            "no access token for " + method + " " + url + ", so it was not sent: " + error.message;
+      }
+      return error;
+    }
     HttpRequest request;
     request.method = method;
     request.url = url;

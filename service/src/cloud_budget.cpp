@@ -14,10 +14,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-bool unreachable(const core::Error& error) {
-  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout;
-}
-
 }  // namespace
 
 std::int64_t RateBudget::wait_ms(std::int64_t now_ms) {
@@ -105,7 +101,7 @@ void CloudBudget::back_off(Lane lane, const core::Error& error) {
   const std::int64_t now = clock_.now_ms();
   health_.failed(error, now);
   std::lock_guard lock(mutex_);
-  if (unreachable(error)) {
+  if (cloud::unreachable(error)) {
     if (online_) spdlog::warn("cloud unreachable, working offline: {}", error.message);
     online_ = false;
     // The network is gone for every lane: one probe per interval in all.

@@ -51,10 +51,6 @@ namespace {
 
 constexpr std::int64_t kUnreachableSummaryMs = 60'000;
 
-bool unreachable(const core::Error& error) {
-  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout;
-}
-
 std::string with_request_id(const core::Error& error) {
   std::string text = error.message;
   if (!error.request_id.empty()) text += " (request id " + error.request_id + ")";
@@ -81,7 +77,7 @@ void CloudHealth::failed(const core::Error& error, std::int64_t now_ms) {
   const std::string text = with_request_id(error);
   std::lock_guard lock(mutex_);
   last_ = {text, now_ms, 0};
-  if (!unreachable(error)) {
+  if (!cloud::unreachable(error)) {
     spdlog::warn("cloud call failed: {}", text);
     return;
   }

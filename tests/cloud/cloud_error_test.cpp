@@ -64,7 +64,7 @@ TEST(CloudFailure, ImportRecordErrorsByCodeOrName) {
 }
 
 TEST(CloudFailure, OneTableOfNamesAndTheCodeEachTravelsUnder) {
-  for (int i = 0; i <= static_cast<int>(Failure::kImportFailed); ++i) {
+  for (int i = 0; i <= static_cast<int>(Failure::kNotSent); ++i) {
     const auto failure = static_cast<Failure>(i);
     const auto name = failure_name(failure);
     EXPECT_FALSE(name.empty()) << i;
@@ -77,6 +77,9 @@ TEST(CloudFailure, OneTableOfNamesAndTheCodeEachTravelsUnder) {
   EXPECT_STREQ(failure_code(Failure::kNotFound), kErrRejected);
   EXPECT_STREQ(failure_code(Failure::kInvalidHash), kErrRejected);
   EXPECT_STREQ(failure_code(Failure::kInDoubt), kErrInDoubt);
+  // Never sent travels as a network failure: everything that works offline keeps doing so.
+  EXPECT_STREQ(failure_code(Failure::kNotSent), kErrNetwork);
+  EXPECT_EQ(failure_name(Failure::kNotSent), "not_sent");
   // Errors made before any answer are read from their code.
   EXPECT_EQ(failure_of(core::make_error(kErrNetwork, "reset")), Failure::kNetwork);
   EXPECT_EQ(failure_of(core::make_error(kErrTimeout, "slow")), Failure::kTimeout);
@@ -85,6 +88,25 @@ TEST(CloudFailure, OneTableOfNamesAndTheCodeEachTravelsUnder) {
   set_failure(error, Failure::kAlreadyExists);
   EXPECT_EQ(error.code, kErrRejected);
   EXPECT_EQ(failure_of(error), Failure::kAlreadyExists);
+}
+
+// A network failure may have reached the cloud unless its cause says it never left.
+TEST(CloudFailure, UnreachableAndNeverSentAreReadFromTheCauseNotTheText) {
+  core::Error unsent = core::make_error("x", "refused, the request was not sent");
+  set_failure(unsent, Failure::kNotSent);
+  EXPECT_TRUE(unreachable(unsent));
+  EXPECT_TRUE(never_sent(unsent));
+  const core::Error dropped = core::make_error(kErrNetwork, "the request was not sent");
+  EXPECT_TRUE(unreachable(dropped));
+  EXPECT_FALSE(never_sent(dropped)) << "the text decides nothing";
+  EXPECT_TRUE(unreachable(core::make_error(kErrTimeout, "slow")));
+  EXPECT_FALSE(never_sent(core::make_error(kErrTimeout, "slow")));
+  EXPECT_FALSE(unreachable(core::make_error(kErrInDoubt, "cut off")));
+  EXPECT_FALSE(unreachable(core::make_error(kErrTransient, "500")));
+  // A code overwritten after the cause was set no longer claims it.
+  core::Error later = unsent;
+  later.code = kErrInDoubt;
+  EXPECT_FALSE(never_sent(later));
 }
 
 TEST(CloudFailure, GraphErrorBodiesReadOnce) {

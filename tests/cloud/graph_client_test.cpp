@@ -84,6 +84,54 @@ TEST_F(GraphClientTest, TokenIsCachedRenewedBeforeExpiryAndOnceOn401) {
   EXPECT_EQ(refused.error().code, kErrAuth);
 }
 
+// An import whose token could not be had was never sent: the token endpoint's own failure (even
+// one that may have reached it) leaves no import in doubt. A failure of the import's own request
+// may have reached the cloud and says so.
+TEST_F(GraphClientTest, ACallWithoutATokenIsNeverSentOneThatFailedItselfMayHaveArrived) {
+  auto client = make();
+  const std::string import_url =
+      std::string(kGraph) + "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import";
+  ImportItem item{"S1", "", "T0Ee", "", ""};
+  const std::span<const ImportItem> items(&item, 1);
+  for (const char* code : {kErrNetwork, kErrTimeout}) {
+    transport_.expect_failure("POST", "https://login.example/tenant-1/oauth2/v2.0/token", code);
+    auto failed = client->import_devices(items);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().code, kErrNetwork) << code;
+    EXPECT_EQ(failure_of(failed.error()), Failure::kNotSent) << code;
+    EXPECT_TRUE(never_sent(failed.error())) << code;
+    EXPECT_NE(failed.error().message.find("no access token for POST " + import_url),
+              std::string::npos)
+        << failed.error().message;
+  }
+  EXPECT_EQ(transport_.sent.size(), 2u) << "only the token requests left";
+
+  // A refused secret keeps its cause: the admin must act, nothing to look up either way.
+  transport_.expect("POST", "https://login.example/tenant-1/oauth2/v2.0/token", 401,
+                    R"({"error":"invalid_client","error_description":"AADSTS7000215"})");
+  auto refused = client->import_devices(items);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kErrAuth);
+  EXPECT_FALSE(never_sent(refused.error()));
+
+  // The import's own request dropped: it may have arrived.
+  transport_.expect_token();
+  transport_.expect_failure("POST", import_url, kErrNetwork);
+  auto dropped = client->import_devices(items);
+  ASSERT_FALSE(dropped.ok());
+  EXPECT_EQ(dropped.error().code, kErrNetwork);
+  EXPECT_FALSE(never_sent(dropped.error()));
+
+  // Answered 401, and the renewal's token request failed: the retry was never sent, and the
+  // first attempt was refused, so nothing was done.
+  transport_.expect("POST", import_url, 401, R"({"error":{"code":"InvalidAuthenticationToken"}})");
+  transport_.expect_failure("POST", "https://login.example/tenant-1/oauth2/v2.0/token",
+                            kErrNetwork);
+  auto renewal = client->import_devices(items);
+  ASSERT_FALSE(renewal.ok());
+  EXPECT_TRUE(never_sent(renewal.error()));
+}
+
 TEST_F(GraphClientTest, VerifyCredentialsAlwaysAsksForAFreshToken) {
   auto client = make();
   transport_.expect_token("tok-1");

@@ -166,5 +166,69 @@ TEST(HttpTransport, NoAnswerIsATimeoutThatSaysSo) {
       << result.error().message;
 }
 
+// A loopback port nothing listens on: bound, then closed.
+int closed_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A request that never left (refused connection, unresolvable name, failed TLS handshake) is
+// kNotSent, a network failure that cannot have been done; one the peer read and dropped may have
+// arrived. Decided by where cpprest failed, not by its words.
+TEST(HttpTransport, ARefusedConnectionIsNeverSent) {
+  auto transport = make_cpprest_transport();
+  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/beta/import";
+  auto result = transport->send({"POST", url, {}, "{}"}, 10s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrNetwork);
+  EXPECT_EQ(failure_of(result.error()), Failure::kNotSent) << result.error().message;
+  EXPECT_TRUE(never_sent(result.error()));
+  EXPECT_NE(result.error().message.find("POST " + url), std::string::npos)
+      << result.error().message;
+}
+
+TEST(HttpTransport, AnUnresolvableHostIsNeverSent) {
+  auto transport = make_cpprest_transport();
+  // .invalid never resolves (RFC 6761), with or without a DNS server.
+  auto result = transport->send({"POST", "https://hangar-test.invalid/beta/import", {}, "{}"}, 10s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrNetwork);
+  EXPECT_TRUE(never_sent(result.error())) << result.error().message;
+}
+
+TEST(HttpTransport, AFailedTlsHandshakeIsNeverSent) {
+  // Answers the ClientHello with plain text: the handshake fails before the request is written.
+  RawServer plain([](int fd, const std::atomic<bool>&) {
+    write_all(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    ::shutdown(fd, SHUT_RDWR);
+  });
+  std::string url = plain.url();
+  url.replace(0, 4, "https");
+  auto transport = make_cpprest_transport();
+  auto result = transport->send({"POST", url, {}, "{}"}, 10s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrNetwork);
+  EXPECT_TRUE(never_sent(result.error())) << result.error().message;
+  EXPECT_EQ(plain.accepted, 1);
+}
+
+TEST(HttpTransport, ARequestThePeerReadAndDroppedMayHaveArrived) {
+  RawServer dropper([](int fd, const std::atomic<bool>&) { ::shutdown(fd, SHUT_RDWR); });
+  auto transport = make_cpprest_transport();
+  auto result = transport->send({"POST", dropper.url(), {}, "{}"}, 10s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kErrNetwork);
+  EXPECT_EQ(failure_of(result.error()), Failure::kNetwork) << result.error().message;
+  EXPECT_FALSE(never_sent(result.error()));
+  EXPECT_EQ(dropper.accepted, 1);
+}
+
 }  // namespace
 }  // namespace hangar::cloud

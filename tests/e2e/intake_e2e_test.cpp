@@ -1,6 +1,10 @@
 // End-to-end device intake: real hash files through the real hangar CLI (validate, merge, import,
 // list, show, remove, export) into the real hangard's durable queue, including a restart.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -47,11 +51,11 @@ class IntakeE2E : public ::testing::Test {
     data_dir_ = dir_.path() / "data";
   }
 
-  void start() {
-    service_ = std::make_unique<Process>(
-        std::vector<std::string>{kHangard, "--data-dir", data_dir_.string(), "--endpoint",
-                                 endpoint_},
-        dir_.path() / "hangard.out");
+  void start(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{kHangard, "--data-dir", data_dir_.string(), "--endpoint",
+                                  endpoint_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    service_ = std::make_unique<Process>(argv, dir_.path() / "hangard.out");
     const auto deadline = std::chrono::steady_clock::now() + 15s;
     while (std::chrono::steady_clock::now() < deadline) {
       if (hangar({"ping"}).code == 0) return;
@@ -331,6 +335,47 @@ TEST_F(IntakeE2E, ImportQueuesDurablyIsIdempotentAndSurvivesARestart) {
   auto rows = nlohmann::json::parse(read_file(file("export.json")));
   EXPECT_EQ(rows.size(), 600u);
   stop();
+}
+
+// An admin in an offline staging room: the cloud URL is a loopback port nothing listens on, so
+// every upload fails before its request is sent. The devices go back to the queue (not held in
+// flight as if the cloud might have them) and `remove` takes one out at once.
+TEST_F(IntakeE2E, ADeviceWhoseUploadWasNeverSentCanBeRemovedOffline) {
+  int port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    ::close(fd);  // closed: connections to it are refused
+  }
+  write_text(file("room.csv"),
+             "Device Serial Number,Windows Product ID,Hardware Hash\r\n"
+             "ROOM-1,," +
+                 hash_for("ROOM-1") + "\r\nROOM-2,," + hash_for("ROOM-2") + "\r\n");
+  start({"--cloud-url", "http://127.0.0.1:" + std::to_string(port), "--poll-interval", "0.5"});
+  ASSERT_EQ(hangar({"import", file("room.csv").string(), "--profile", "standard"}).code, 0);
+
+  // The upload was tried and failed unsent: the device is back in the queue with the reason.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string shown;
+  for (;;) {
+    shown = hangar({"--json", "show", "ROOM-1"}).output;
+    if (shown.find("\"last_error\"") != std::string::npos) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "the upload was never released: " << shown << read_file(dir_.path() / "hangard.out");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(shown.find("not sent"), std::string::npos) << shown;
+
+  auto removed = hangar({"remove", "ROOM-1"});
+  EXPECT_EQ(removed.code, 0) << removed.output;
+  EXPECT_EQ(hangar({"show", "ROOM-1"}).code, 1);
+  EXPECT_EQ(hangar({"show", "ROOM-2"}).code, 0) << "the other device stays queued";
 }
 
 TEST_F(IntakeE2E, ImportGivesTheSeedsGroupTagByDefault) {

@@ -473,6 +473,41 @@ TEST_F(RegistrationPassTest, AnUploadInFlightCannotBeRemovedForcedOrNot) {
   EXPECT_TRUE(store_->removed_serials()->empty());
 }
 
+// An import that certainly never left (the token, the name, the connection or the TLS handshake
+// failed first) is not in doubt: the batch goes back to the queue until the offline probe, nothing
+// is looked up, and `remove` works on its devices while the cloud is out of reach (an admin in an
+// offline staging room). Formerly they were held in flight until the cloud answered again.
+TEST_F(RegistrationPassTest, ANeverSentImportGoesBackToTheQueueAndItsDevicesCanBeRemovedOffline) {
+  queue("V", 3);
+  config_.offline_probe = 5s;
+  core::Error unsent = core::make_error(
+      cloud::kErrNetwork,
+      "POST https://graph.example/beta/.../import: Failed to connect to any resolved endpoint");
+  cloud::set_failure(unsent, cloud::Failure::kNotSent);
+  cloud_.import_failures = {unsent, unsent};
+  start();
+  step();
+  EXPECT_EQ(cloud_.import_calls, 1);
+  EXPECT_FALSE(budget_->online()) << "still offline: it is a network failure";
+  EXPECT_EQ(count("queued"), 3);
+  EXPECT_TRUE(store_->in_doubt_devices()->empty()) << "none in flight";
+  EXPECT_NE(store_->get_device("V1")->last_error.value_or("").find("Failed to connect"),
+            std::string::npos);
+
+  auto removed = pass_->withdraw("V0", clock_.now_ms());
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_FALSE(store_->get_device("V0").ok());
+
+  step();  // within the offline wait: not sent again at once
+  EXPECT_EQ(cloud_.import_calls, 1);
+  run_for(30s);
+  EXPECT_EQ(cloud_.lookups + cloud_.table_lists, 0) << "nothing was in doubt";
+  EXPECT_EQ(count("queued"), 0);
+  EXPECT_EQ(count("registration_pending") + count("ready_for_user"), 2);
+  EXPECT_FALSE(cloud_.imports_per_serial.contains("V0"));
+  for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
+}
+
 // Attack round 3, finding 1: `remove --force` of a Registration Pending device asks the cloud
 // first. An import that finished means the device is registered in Autopilot: it is kept as
 // registered and the admin pointed at deregister; one still in progress has its record deleted

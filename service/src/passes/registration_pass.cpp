@@ -18,10 +18,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-bool unreachable(const core::Error& error) {
-  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout;
-}
-
 // The seed's failure text, with the cloud's request id where support will need it.
 std::string reason_text(core::FailureReason reason, const std::string& request_id) {
   if (reason == core::FailureReason::kUnexpectedError) {
@@ -136,6 +132,16 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
       }
       return;
     }
+    if (cloud::never_sent(error)) {
+      // Certainly never sent (no token, no name, no connection, no TLS): nothing can have been
+      // imported, so the devices go back to the queue until the budget's offline wait ends, and
+      // `remove` works on them while the cloud is out of reach.
+      for (const auto& device : batch) {
+        (void)ctx_.store.release_upload(device.serial, ctx_.budget.blocked_until(Lane::kIntune),
+                                        false, error.message, now);
+      }
+      return;
+    }
     if (error.code == cloud::kErrRejected) {
       ctx_.health.failed(error, now);  // logged with its request id, like every failed call
       // One bad record refuses the whole call: halve until the culprit stands alone.
@@ -159,7 +165,7 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
       return;
     }
     // The budget has set the wait (throttle, backoff, offline) from the answer's arrival.
-    if (unreachable(error) || error.code == cloud::kErrInDoubt) {
+    if (cloud::unreachable(error) || error.code == cloud::kErrInDoubt) {
       // The request may have arrived (a dropped connection, or a 2xx answer cut off): the devices
       // stay in flight, and the next pass looks each up before sending it again.
       recovered_ = false;
@@ -468,7 +474,7 @@ void RegistrationPass::delete_finished(std::size_t limit, std::int64_t now) {
   // DELETE the cloud keeps answering with a 500 never holds an upload or an operator command.
   // A throttle (429) and an unreachable cloud are every request's business: the budget's.
   const auto mine = [](const core::Error& error) {
-    return error.code != cloud::kErrThrottled && !unreachable(error) &&
+    return error.code != cloud::kErrThrottled && !cloud::unreachable(error) &&
            error.code != cloud::kErrAuth && error.code != cloud::kErrNotConfigured;
   };
   std::size_t sent = 0;

@@ -16,8 +16,10 @@
 namespace hangar::cloud {
 
 // Transport failures (never an HTTP status: a 500 is a response, not an error).
-inline constexpr char kErrNetwork[] = "network";  // refused, reset, DNS, dropped mid-answer
-inline constexpr char kErrTimeout[] = "timeout";  // no complete answer in time
+// kErrNetwork: refused, reset, DNS, dropped mid-answer. Its cause (failure_of) tells whether the
+// request may have reached the cloud (kNetwork) or certainly never left (kNotSent).
+inline constexpr char kErrNetwork[] = "network";
+inline constexpr char kErrTimeout[] = "timeout";           // no complete answer in time
 inline constexpr char kErrInsecureUrl[] = "insecure_url";  // http:// to a host that is not loopback
 // Answers. The engine decides from them whether to retry.
 inline constexpr char kErrThrottled[] = "throttled";  // 429: wait Error::retry_after or back off
@@ -30,8 +32,9 @@ inline constexpr char kErrNotConfigured[] = "not_configured";
 inline constexpr char kErrInDoubt[] = "in_doubt";
 
 // The cause of a cloud failure, HTTP call or import record. The first group maps one to one onto
-// the codes above; the HTTP refusals (kNotFound .. kRejected) all carry kErrRejected; the import
-// record outcomes (kAlreadyRegistered ..) are Intune's state.deviceErrorCode/deviceErrorName.
+// the codes above, except kNotSent (kErrNetwork too); the HTTP refusals (kNotFound .. kRejected)
+// all carry kErrRejected; the import record outcomes (kAlreadyRegistered ..) are Intune's
+// state.deviceErrorCode/deviceErrorName.
 enum class Failure : std::uint8_t {
   kNone = 0,           // no failure, or an error that no cloud call produced
   kNetwork,            // kErrNetwork
@@ -51,6 +54,11 @@ enum class Failure : std::uint8_t {
   kDuplicated,         // ZtdDeviceDuplicated: the same hash under another serial
   kDeviceNotFound,     // ZtdDeviceNotFound, DeviceNotFound
   kImportFailed,       // any other import error code or name
+  // kErrNetwork, and the request certainly never left this machine: the access token could not be
+  // had, the name did not resolve, no connection (refused, unreachable, no answer to the connect),
+  // the TLS handshake failed, or the request's head was never written whole. A write that failed
+  // so was not done: it can be sent again (or given up) without looking anything up.
+  kNotSent,
 };
 
 // The wire name of each cause ("not_found", "invalid_hash", "other_tenant", ...): for logs and
@@ -87,5 +95,11 @@ Failure classify_import_error(std::optional<long long> code, std::string_view na
 
 // Sets `category` and `code` (failure_code) together.
 void set_failure(core::Error& error, Failure failure);
+
+// The cloud could not be reached (kErrNetwork or kErrTimeout, whether or not the request left):
+// the caller works offline and probes again later.
+bool unreachable(const core::Error& error);
+// The request certainly never left (kNotSent): no write of it can have been done.
+bool never_sent(const core::Error& error);
 
 }  // namespace hangar::cloud

@@ -14,7 +14,9 @@
 namespace hangar::cloud {
 
 // Transport failures are kErrNetwork, kErrTimeout and kErrInsecureUrl (cloud_error.h), never an
-// HTTP status: a 500 is a response, not an error.
+// HTTP status: a 500 is a response, not an error. A failure before the request was written (name,
+// connection, TLS handshake; a connect that timed out too) is kErrNetwork with the cause kNotSent
+// (never_sent()); any later one may have reached the server.
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", "DELETE"
