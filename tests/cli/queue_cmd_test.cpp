@@ -11,6 +11,8 @@
 #include "cli_common.h"
 #include "hangar/core/hash_builder.h"
 #include "hangar/ipc/commands.h"
+#include "hangar/ipc/messages/device.h"
+#include "hangar/ipc/messages/status.h"
 #include "hangar/ipc/protocol.h"
 #include "hangar/ipc/server.h"
 #include "list_view.h"
@@ -35,8 +37,8 @@ class QueueCmdTest : public ::testing::Test {
     return cli::run(args, out_, err_);
   }
 
-  // A fake service: `list` answers `devices_`, `refresh` refuses as the dispatcher does for a
-  // read-only caller, everything else answers an empty object.
+  // A fake service: `list` answers `devices_`, `status` an empty status, `refresh` refuses as the
+  // dispatcher does for a read-only caller, everything else answers an empty object.
   void start_service() {
     std::vector<ipc::Binding> bindings;
     for (const auto& info : ipc::kCommands) {
@@ -48,6 +50,7 @@ class QueueCmdTest : public ::testing::Test {
                               requests_.push_back({name, args});
                             }
                             if (name == "list") return Json{{"devices", devices_}};
+                            if (name == "status") return status_;
                             if (name == "refresh") {
                               return core::make_error(
                                   ipc::errc::kPermissionDenied,
@@ -82,6 +85,7 @@ class QueueCmdTest : public ::testing::Test {
   std::mutex mutex_;
   std::vector<std::pair<std::string, Json>> requests_;
   Json devices_ = Json::array();
+  Json status_ = ipc::msg::StatusReply{}.to_json();
   std::unique_ptr<ipc::Dispatcher> dispatcher_;
   std::unique_ptr<ipc::Server> server_;
 };
@@ -138,18 +142,26 @@ TEST_F(QueueCmdTest, ARefusedSyncNamesSyncNotTheRequestBehindIt) {
 TEST_F(QueueCmdTest, ListColumnsStayAlignedAndMakeAndModelComeFromTheHash) {
   const std::string hash =
       core::HardwareHashBuilder::realistic("OTHER-0001", "Contoso Ltd", "Laptop 7").build_base64();
-  devices_ = Json::array({Json{{"serial", "OTHER-0001"},
-                               {"state_display", "Registration failed"},
-                               {"profile", "standard"},
-                               {"state_changed_at", 1796175916339},
-                               {"hash", hash},
-                               {"failure_reason", "Device claimed by another organization"}},
-                          Json{{"serial", "PARTNER-1"},
-                               {"state_display", "Queued"},
-                               {"profile", "power-user"},
-                               {"state_changed_at", 1796175916339},
-                               {"manufacturer", "Fabrikam"},
-                               {"model", "Tablet Pro 12"}}});
+  // Rows as the service builds them (ipc::msg::Device): every required field is there.
+  ipc::msg::Device failed;
+  failed.id = 1;
+  failed.serial = "OTHER-0001";
+  failed.state = core::DeviceState::kRegistrationFailed;
+  failed.state_display = "Registration failed";
+  failed.profile = "standard";
+  failed.state_changed_at = 1796175916339;
+  failed.has_hash = true;
+  failed.hash = hash;
+  failed.failure_reason = "Device claimed by another organization";
+  ipc::msg::Device queued;
+  queued.id = 2;
+  queued.serial = "PARTNER-1";
+  queued.state_display = "Queued";
+  queued.profile = "power-user";
+  queued.state_changed_at = 1796175916339;
+  queued.manufacturer = "Fabrikam";
+  queued.model = "Tablet Pro 12";
+  devices_ = Json::array({failed.to_json(), queued.to_json()});
   start_service();
   // Not a terminal: 80 columns, values shortened with an ellipsis, the serial and time whole.
   ASSERT_EQ(run({"list"}), kOk) << err_.str();
@@ -191,6 +203,33 @@ TEST_F(QueueCmdTest, ListColumnsStayAlignedAndMakeAndModelComeFromTheHash) {
   // --json prints the rows as the service sent them, without asking for hashes.
   ASSERT_EQ(run({"--json", "list"}), kOk);
   EXPECT_FALSE(requests_named("list").back().value("with_hash", false));
+}
+
+// A reply that is not the message (an older or broken service) is a clear error naming the field,
+// exit 1: never a crash, never a zero printed for a missing count.
+TEST_F(QueueCmdTest, AMalformedReplyIsAClearErrorNamingTheField) {
+  status_["cloud"] = Json::object();
+  status_.erase("queue_depth");
+  start_service();
+  EXPECT_EQ(run({"status"}), kFailed);
+  EXPECT_NE(err_.str().find("the status reply is malformed: field \"queue_depth\" is missing"),
+            std::string::npos)
+      << err_.str();
+  status_["queue_depth"] = "3";
+  EXPECT_EQ(run({"--json", "status"}), kFailed);
+  EXPECT_NE(out_.str().find("malformed_reply"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("queue_depth\\\" must be an integer, got text"), std::string::npos)
+      << out_.str();
+  // A list row without its state: named with its place in the page.
+  ipc::msg::Device row;
+  row.serial = "PF1";
+  row.state_display = "Queued";
+  Json bad = row.to_json();
+  bad.erase("state");
+  devices_ = Json::array({row.to_json(), bad});
+  EXPECT_EQ(run({"list"}), kFailed);
+  EXPECT_NE(err_.str().find("field \"devices[1].state\" is missing"), std::string::npos)
+      << err_.str();
 }
 
 TEST(UntrustedServerAdvice, NamesWhoServesItAndNeverSuggestsTrustingThem) {

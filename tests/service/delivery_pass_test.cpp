@@ -64,7 +64,7 @@ TEST_F(DeliveryPassTest, ADeviceWithoutItsAutopilotIdIsLookedUpBySerial) {
   store::NewDevice partner;  // tracked as Ready for user, its Autopilot id not read yet
   partner.serial = "P9";
   partner.profile = "standard";
-  partner.state = "ready_for_user";
+  partner.state = core::DeviceState::kReadyForUser;
   partner.partner_registered = true;
   partner.created_at = clock_.now_ms();
   ASSERT_TRUE(store_->insert_device(partner).ok());
@@ -140,7 +140,9 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   cloud_.tenant["STRANGER"].id = "ap-STRANGER";
   cloud_.tenant["STRANGER"].serial = "STRANGER";
   queue_profile("R9", "standard");
-  ASSERT_TRUE(store_->transition("R9", "registration_pending", "uploaded", clock_.now_ms()).ok());
+  ASSERT_TRUE(
+      store_->transition("R9", core::DeviceState::kRegistrationPending, "uploaded", clock_.now_ms())
+          .ok());
   start();
   auto pending = pass_->deregister("R9");
   ASSERT_FALSE(pending.ok());

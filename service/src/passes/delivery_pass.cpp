@@ -64,7 +64,7 @@ core::Result<std::string> DeliveryPass::deregister(const std::string& serial) {
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device && device.error().code != store::kErrNotFound) return device.error();
-  if (device && device->state == "registration_pending") {
+  if (device && device->state == core::DeviceState::kRegistrationPending) {
     return core::make_error(ipc::errc::kConflict,
                             "device " + device->serial +
                                 " is Registration Pending: its import is still followed; take it "
@@ -121,14 +121,13 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
             "; Hangar does not reassign a delivered device: in the Intune admin center (Devices > "
             "Windows > Enrollment > Devices) unassign that user and assign the new one");
   }
-  if (device->state != "ready_for_user" && device->state != "active" &&
-      device->state != "inactive") {
-    return core::make_error(
-        ipc::errc::kConflict,
-        "device " + device->serial + " is not Ready for user yet (it is " +
-            std::string(core::display_name(
-                core::parse_device_state(device->state).value_or(core::DeviceState::kQueued))) +
-            "); deliver it once `hangar list --state ready-for-user` shows it");
+  if (device->state != core::DeviceState::kReadyForUser &&
+      device->state != core::DeviceState::kActive &&
+      device->state != core::DeviceState::kInactive) {
+    return core::make_error(ipc::errc::kConflict,
+                            "device " + device->serial + " is not Ready for user yet (it is " +
+                                std::string(core::display_name(device->state)) +
+                                "); deliver it once `hangar list --state ready-for-user` shows it");
   }
   // Nothing is asked while the assignment could not be sent: the operator hears when to retry.
   if (const auto wait = ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite); wait > 0) {

@@ -70,7 +70,7 @@ void RegistrationPass::recover(std::int64_t now) {
   };
   std::size_t pending = 0;
   if (auto counts = ctx_.store.count_by_state(); counts) {
-    pending = static_cast<std::size_t>((*counts)["registration_pending"]);
+    pending = static_cast<std::size_t>((*counts)[core::DeviceState::kRegistrationPending]);
   }
   // One lookup per device, or one list of the whole table (its pages), whichever is fewer; the
   // table too once the service refuses the serial filter (400 or 501: nothing is documented for
