@@ -14,8 +14,10 @@
 #include "cli.h"
 #include "cli_common.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/portal_csv.h"
+#include "suggest.h"
 
 namespace hangar::cli {
 namespace {
@@ -63,7 +65,10 @@ core::Result<CaptureArgs> parse_capture_args(const std::vector<std::string>& arg
     } else if (flag == "--user") {
       target = &parsed.assigned_user;
     } else if (flag.starts_with("-")) {
-      return core::make_error("usage", "unknown option " + flag);
+      return core::make_error(
+          "usage", "unknown option " + flag +
+                       did_you_mean(flag, {"--output", "--combined", "--group-tag", "--user",
+                                           "--no-queue", "--help"}));
     } else {
       return core::make_error("usage", "unexpected argument \"" + flag +
                                            "\" (capture reads this device; it takes no files)");
@@ -89,6 +94,14 @@ core::Result<CaptureArgs> parse_capture_args(const std::vector<std::string>& arg
         if (auto problem = core::group_tag_problem(value); !problem.empty()) {
           return core::make_error("usage",
                                   "--group-tag \"" + printable_argument(value) + "\": " + problem);
+        }
+      }
+      // The rule every path that takes a user applies (the CSV's column, import, deliver).
+      if (flag == "--user") {
+        if (auto problem = core::user_principal_name_problem(value); !problem.empty()) {
+          return core::make_error("usage", "--user takes the user's principal name, and \"" +
+                                               printable_argument(value) + "\" " + problem + " (" +
+                                               std::string(core::user_principal_name_rule()) + ")");
         }
       }
       *target = value;

@@ -176,8 +176,9 @@ const std::vector<Command>& commands() {
       {"refresh", "[--no-wait]",
        "read enrollment and last sync of registered devices now (Active / Inactive)", cmd_refresh},
       {"sync", "[--no-wait]",
-       "add devices a partner registered with our group tag, refresh activity, and put devices "
-       "back in their profile's group (profile_groups)",
+       "add devices a partner registered with our group tag (or one in tag_profiles), report "
+       "tenant devices without a group tag, refresh activity, and put devices back in their "
+       "profile's group (profile_groups)",
        cmd_sync},
       {"watch",
        "[--state S] [--since T | --from-seq N] [--count N] [-v] [--heartbeat-ms MS] "

@@ -117,6 +117,13 @@ bool confirm(const std::string& question, Io& io) {
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
 }
 
+std::uint64_t operator_wait_ms(const Globals& globals) {
+  // The margin covers connecting and the answer's way back; a short --timeout keeps half.
+  const std::int64_t timeout = globals.timeout.count();
+  const std::int64_t wait = timeout > 10'000 ? timeout - 5'000 : timeout / 2;
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(wait, 1));
+}
+
 int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
                  const std::function<std::string(const Json&)>& say) {
   auto result = call(g, io, command, args);

@@ -127,6 +127,11 @@ core::Result<core::Profile> profile_argument(const std::string& text);
 // Asks `question` on stderr; true for "y"/"yes" (any case) read from io.in.
 bool confirm(const std::string& question, Io& io);
 
+// What an operator command that may wait for the cloud (deliver, deregister, remove --force)
+// tells the service it waits (its wait_ms): --timeout less a margin, so the service's answer
+// ("try again in N s" when a throttle window is longer) always arrives before the CLI gives up.
+std::uint64_t operator_wait_ms(const Globals& globals);
+
 // A write whose reply needs one line: under --json the reply with "ok": true, else say(reply).
 int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,
                  const std::function<std::string(const Json&)>& say);

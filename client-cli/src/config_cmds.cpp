@@ -19,6 +19,7 @@
 #include "hangar/core/credential_checks.h"
 #include "hangar/ipc/messages/config.h"
 #include "hangar/ipc/protocol.h"
+#include "suggest.h"
 
 namespace hangar::cli {
 
@@ -395,7 +396,9 @@ int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (args[0] == "show") return cmd_show_config(g, rest, io);
   if (args[0] == "set-credentials") return cmd_set_credentials(g, rest, io);
   if (args[0] == "clear-credentials") return cmd_clear_credentials(g, rest, io);
-  io.err << "hangar config: unknown subcommand \"" << args[0] << "\"\n\n" << config_usage();
+  io.err << "hangar config: unknown subcommand \"" << args[0] << "\""
+         << did_you_mean(args[0], {"show", "set-credentials", "clear-credentials"}) << "\n\n"
+         << config_usage();
   return kUsage;
 }
 

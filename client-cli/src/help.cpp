@@ -75,14 +75,21 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  --user UPN     the licensed user who gets the device; without it, the user the import\n"
      "                 named (import --user, the CSV's Assigned User column)\n\n"
      "The user's licences are checked first (required_licenses, by skuPartNumber such as\n"
-     "SPE_E5 or by SKU id); a missing one is named. Import never assigns a user: deliver does.\n",
+     "SPE_E5 or by SKU id); a missing one is named. Import never assigns a user: deliver does.\n"
+     "If the assignment's answer is lost (the connection dropped), deliver says so and records\n"
+     "it; run it again: it reads the device in Autopilot and completes if the user is there.\n"
+     "Inside a throttle window it waits while --timeout allows, else says when to try again.\n",
      "  hangar deliver 5CG1234XYZ --user anna@contoso.com\n"
      "  hangar deliver 5CG1234XYZ\n"},
     {"remove",
-     "  --force        remove it even while Registration Pending, and delete its import record\n"
-     "                 in the cloud (a device pending too long fails by itself after\n"
+     "  --force        remove it even while Registration Pending: its import record is read\n"
+     "                 and deleted in the cloud first; if the import finished (the device is\n"
+     "                 registered in Autopilot), it is kept and `hangar deregister SERIAL` is\n"
+     "                 the way out (a device pending too long fails by itself after\n"
      "                 pending_limit_hours, 24 by default)\n\n"
-     "Without --force, refused while the device is Registration Pending. A removed serial is\n"
+     "Without --force, refused while the device is Registration Pending. Refused, --force or\n"
+     "not, while its upload is in flight (seconds; longer while the cloud cannot be reached).\n"
+     "A removed serial is\n"
      "remembered: partner sync does not add it back (importing it again does). A device\n"
      "registered in Windows Autopilot stays registered in the tenant: `hangar deregister\n"
      "SERIAL` deletes that registration.\n",
@@ -92,7 +99,9 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  --yes          do not ask (for scripts; needed when standard input is not a terminal)\n\n"
      "Deletes the device's Windows Autopilot registration in the tenant (found by serial), takes\n"
      "it out of the queue and remembers the serial, so partner sync does not add it back.\n"
-     "Importing the serial again registers it anew. Asks for confirmation first.\n",
+     "Importing the serial again registers it anew. Asks for confirmation first. If the\n"
+     "deletion's answer is lost, it says so and records it; run it again: a device the tenant\n"
+     "no longer lists is taken out of the queue (\"already deleted in Windows Autopilot\").\n",
      "  hangar deregister 5CG1234XYZ\n"
      "  hangar deregister 5CG1234XYZ --yes\n"},
     {"export",
@@ -101,6 +110,9 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  -o, --output FILE  write to FILE (csv: FILE-001.csv, ... above 500 rows); without it\n"
      "                 the export goes to standard output\n"
      "  --state S, --profile P, --since T   only those devices, as for `list`\n\n"
+     "csv: Assigned User is the user a device was delivered to (`hangar deliver`, after the\n"
+     "licence check), empty for devices not delivered: a user named at import is not checked\n"
+     "yet, so it is not handed to the portal (json has both: assigned_user, delivered_to).\n"
      "With --json, a file export prints a JSON summary (files, device count, devices left out);\n"
      "--json with csv needs -o, since the CSV itself would be standard output.\n",
      "  hangar export --format csv -o upload.csv\n"
@@ -126,7 +138,10 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar --timeout 120 refresh\n"},
     {"sync",
      "  --no-wait      ask for the passes and return at once\n\n"
-     "Waits (up to --timeout) for the passes to finish and reports them.\n",
+     "Waits (up to --timeout) for the passes to finish and reports them. Partner-registered\n"
+     "devices get the profile their group tag maps to (tag_profiles in hangar.json), else\n"
+     "none. Tenant devices without any group tag that Hangar does not know are counted and\n"
+     "the first 20 named; they are tracked only with \"track_untagged\": true in hangar.json.\n",
      "  hangar sync\n"
      "  hangar sync --no-wait\n"},
     {"watch",

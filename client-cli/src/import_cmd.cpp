@@ -5,6 +5,7 @@
 
 #include "build_check.h"
 #include "cli_common.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/ipc/device_wire.h"
 #include "hangar/ipc/messages/import.h"
@@ -48,11 +49,14 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (!parsed) return usage_error(io, "import", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "import", "name one or more CSV files");
   if (auto problem = shared_option_problem(*parsed)) return usage_error(io, "import", *problem);
-  if (auto user = parsed->value("--user");
-      user && (user->empty() || user->find('@') == std::string::npos)) {
-    return usage_error(io, "import",
-                       "--user takes the user's principal name (user@domain), not \"" +
-                           printable_argument(*user) + "\"");
+  if (auto user = parsed->value("--user")) {
+    // The rule `deliver` and the CSV's Assigned User column are checked by (core).
+    if (auto problem = core::user_principal_name_problem(*user); !problem.empty()) {
+      return usage_error(io, "import",
+                         "--user takes the user's principal name, and \"" +
+                             printable_argument(*user) + "\" " + problem + " (" +
+                             std::string(core::user_principal_name_rule()) + ")");
+    }
   }
   auto profile_text = parsed->value("--profile");
   if (!profile_text) {

@@ -225,6 +225,7 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   }
   Json request{{"serial", parsed->positional.front()}};
   if (user) request["user"] = *user;  // else the user the import named
+  request["wait_ms"] = operator_wait_ms(g);
   return simple_write<ipc::msg::DeliverReply>(
       g, io, request, [](const ipc::msg::DeliverReply& device) {
         return "delivered " + device.serial + " to " + device.delivered_to.value_or("") +
@@ -334,6 +335,7 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
   Json request{{"serial", parsed->positional.front()}};
   if (parsed->has("--force")) request["force"] = true;
+  request["wait_ms"] = operator_wait_ms(g);
   auto result = call_typed<ipc::msg::RemoveReply>(g, io, request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   const ipc::msg::RemoveReply& reply = std::get<Typed<ipc::msg::RemoveReply>>(result).reply;
@@ -345,7 +347,7 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
     io.out << "removed " << reply.removed << " from the queue\n";
     if (reply.import_record_deleted) {
       io.out << "its import record in the cloud (" << *reply.import_record_deleted
-             << ") is being deleted\n";
+             << ") is deleted, and the tenant does not list it: it is not registered\n";
     }
     // The tenant keeps its registration: say so, and how to delete that too.
     if (reply.registered_in_autopilot) {
@@ -380,7 +382,13 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
     }
   }
   return simple_write<ipc::msg::DeregisterReply>(
-      g, io, Json{{"serial", serial}}, [](const ipc::msg::DeregisterReply& reply) {
+      g, io, Json{{"serial", serial}, {"wait_ms", operator_wait_ms(g)}},
+      [](const ipc::msg::DeregisterReply& reply) {
+        if (reply.already_deleted.value_or(false)) {
+          return reply.deregistered +
+                 " was already deleted in Windows Autopilot; it is out of the queue and partner "
+                 "sync will not add it back";
+        }
         return "deleted the Windows Autopilot registration of " + reply.deregistered + " (" +
                reply.autopilot_id +
                "); it is out of the queue and partner sync will not add it back";
@@ -429,7 +437,9 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     record.serial_number = row.serial;
     record.windows_product_id = row.product_id.value_or("");
     record.group_tag = row.group_tag.value_or("");
-    record.assigned_user = row.assigned_user.value_or("");
+    // Only `deliver` assigns a user, after the licence check: the user an import named is
+    // unchecked, so the portal gets the delivered user or none.
+    record.assigned_user = row.delivered_to.value_or("");
     if (auto bytes = core::decode_base64_bytes(row.hash.value_or(""))) {
       record.hardware_hash = *bytes;
     }

@@ -63,6 +63,38 @@ std::string group_summary(const ipc::msg::GroupSweepSummary& sweep) {
   return s.str();
 }
 
+// What the activity pass found beside our devices: partner devices given the profile their tag
+// maps to, and tenant devices without any group tag (tracked only with track_untagged), the first
+// few named.
+void print_untagged(const ipc::msg::ActivityPassSummary& activity, Io& io) {
+  if (activity.profiles_set > 0) {
+    io.out << activity.profiles_set
+           << " partner-registered device(s) given the profile their group tag maps to "
+           << "(tag_profiles)\n";
+  }
+  if (activity.untagged == 0) return;
+  if (activity.untagged_added >= activity.untagged) {
+    io.out << activity.untagged_added
+           << " device(s) without a group tag found in the tenant; now tracked "
+           << "(track_untagged), without a profile:\n";
+  } else {
+    io.out << activity.untagged
+           << " device(s) in the tenant have no group tag and are not in Hangar; "
+           << "not tracked (to track them: \"track_untagged\": true in hangar.json, or import "
+           << "their CSV):\n";
+  }
+  for (const auto& device : activity.untagged_devices) {
+    std::string make = device.manufacturer;
+    if (!device.model.empty()) make += (make.empty() ? "" : " ") + device.model;
+    io.out << "  " << device.serial << (make.empty() ? std::string() : "  " + make) << "\n";
+  }
+  if (const auto more =
+          activity.untagged - static_cast<std::int64_t>(activity.untagged_devices.size());
+      more > 0) {
+    io.out << "  and " << more << " more (each is named in the service log)\n";
+  }
+}
+
 // Asks for an activity pass (which also adds partner-registered devices) and waits (up to
 // --timeout) for it to finish, then reports it. `hangar sync` is the same pass, worded for
 // partner devices, followed by a profile-group sweep when profile groups are configured.
@@ -130,6 +162,7 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
                << " registered device(s), " << a.active << " active, " << a.inactive
                << " inactive; " << a.rows_written << " changed, " << a.requests
                << " list call(s)\n";
+        print_untagged(a, io);
         if (sweep) {
           const ipc::msg::GroupSweepSummary& last = *cloud.groups->last_sweep;
           io.out << "profile groups: " << group_summary(last) << "\n";
@@ -290,6 +323,11 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
     const ipc::msg::ActivityPassSummary& a = *c.activity->last;
     io.out << "  activity      " << format_time(a.last_pass_at) << ": " << a.active << " active, "
            << a.inactive << " inactive; next " << format_time(c.activity->next_pass_at) << "\n";
+    if (const auto untagged = a.untagged - a.untagged_added; untagged > 0) {
+      io.out << "  untagged      " << untagged
+             << " device(s) in the tenant without a group tag, not tracked (hangar sync "
+                "lists them)\n";
+    }
   }
   if (c.groups) {
     const ipc::msg::Groups& gr = *c.groups;

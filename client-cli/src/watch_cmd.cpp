@@ -14,6 +14,7 @@
 #include "hangar/core/clock.h"
 #include "hangar/core/device.h"
 #include "hangar/core/stop.h"
+#include "hangar/ipc/client.h"
 #include "hangar/ipc/event_stream.h"
 #include "hangar/ipc/messages/status.h"
 
@@ -36,6 +37,33 @@ std::string counts_line(const ipc::msg::StatusReply& status) {
     line += std::to_string(count) + " " + state_label(state);
   }
   return line.empty() ? std::string("the queue is empty") : line;
+}
+
+// The line for changes this watch did not show: how many, which (#after+1-#through), why, how to
+// see them (a replay from the durable history), and the counts per state now (none: the status
+// could not be read). Reconnecting or not, a gap and a lost stream are told the same way.
+std::string gap_line(std::uint64_t missed, std::int64_t through, const std::string& why,
+                     const ipc::msg::StatusReply* snapshot) {
+  const std::int64_t after = through - static_cast<std::int64_t>(missed);
+  std::string line = "-- " + std::to_string(missed) + " change(s) not shown (#" +
+                     std::to_string(after + 1) +
+                     (missed > 1 ? "-#" + std::to_string(through) : std::string()) + ": " + why +
+                     "); `hangar watch --from-seq " + std::to_string(after) + " --count " +
+                     std::to_string(missed) + "` shows them";
+  if (snapshot) line += "; now: " + counts_line(*snapshot);
+  return line;
+}
+
+// The service's newest change number, from a subscription's acknowledgement (closed at once,
+// parsed as ipc::msg::SubscribeReply); nullopt when the service cannot be reached.
+std::optional<std::int64_t> newest_seq(const std::string& endpoint) {
+  auto client = ipc::Client::connect(endpoint, std::chrono::seconds(2));
+  if (!client) return std::nullopt;
+  auto ack = client->subscribe(std::nullopt, std::nullopt, std::chrono::seconds(3));
+  if (!ack) return std::nullopt;
+  auto reply = ipc::msg::SubscribeReply::from_json(*ack);
+  if (!reply) return std::nullopt;
+  return reply->seq;
 }
 
 struct WatchOptions {
@@ -193,6 +221,49 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         }
         break;
       case Kind::kDisconnected:
+        if (event.ever_subscribed && stream.ended()) {
+          // --no-reconnect: the changes from here on are not shown. Say so as a gap does, with
+          // how many the service has made since the last one shown, and how to see them.
+          const std::int64_t last = stream.cursor().resume_seq().value_or(0);
+          const auto newest = newest_seq(g.endpoint);
+          const std::string why =
+              "the stream was lost (" + event.reason + ") and --no-reconnect ends the watch";
+          if (newest && *newest > last) {
+            auto status = call_typed<ipc::msg::StatusReply>(g, io);
+            const auto* snapshot = std::get_if<Typed<ipc::msg::StatusReply>>(&status);
+            const auto missed = static_cast<std::uint64_t>(*newest - last);
+            if (g.json) {
+              Json line{{"type", "gap"},
+                        {"missed", missed},
+                        {"seq", *newest},
+                        {"from_seq", last},
+                        {"reason", why}};
+              if (snapshot) line["states"] = snapshot->json["states"];
+              io.out << json_text(line, -1) << std::endl;
+            } else {
+              io.out << gap_line(missed, *newest, why + ", so far",
+                                 snapshot ? &snapshot->reply : nullptr)
+                     << std::endl;
+            }
+          } else if (g.json) {
+            // Nothing missed yet (missed 0), or how many is not known (null).
+            io.out << json_text(Json{{"type", "gap"},
+                                     {"missed", newest ? Json(0) : Json()},
+                                     {"from_seq", last},
+                                     {"reason", why}},
+                                -1)
+                   << std::endl;
+          } else if (newest) {
+            io.out << "-- no change missed so far (#" << last << " is the newest; " << why
+                   << "); `hangar watch --from-seq " << last << "` shows the changes after it"
+                   << std::endl;
+          } else {
+            io.out << "-- changes after #" << last << " not shown (" << why
+                   << "; the service does not answer, so how many is not known); `hangar "
+                      "watch --from-seq "
+                   << last << "` shows them once it is back" << std::endl;
+          }
+        }
         if (!event.ever_subscribed || stream.ended()) {
           // The client's reason may already say so: the words once, not twice.
           const std::string lost = "lost the connection to " + g.endpoint;
@@ -214,12 +285,12 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         const auto* snapshot = std::get_if<Typed<ipc::msg::StatusReply>>(&status);
         if (g.json) {
           Json line = event.frame;
+          line["from_seq"] = event.seq - static_cast<std::int64_t>(event.missed);
           if (snapshot) line["states"] = snapshot->json["states"];
           io.out << json_text(line, -1) << std::endl;
         } else {
-          io.out << "-- " << event.missed
-                 << " change(s) not shown (this watcher fell behind); now: "
-                 << (snapshot ? counts_line(snapshot->reply) : std::string("counts not known"))
+          io.out << gap_line(event.missed, event.seq, "this watcher fell behind",
+                             snapshot ? &snapshot->reply : nullptr)
                  << std::endl;
         }
         // The missed changes count: --count always ends the watch, gap or not.

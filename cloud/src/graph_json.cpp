@@ -25,6 +25,10 @@ AutopilotDevice parse_autopilot(const Json& json) {
   device.azure_ad_device_id = text_field(json, "azureActiveDirectoryDeviceId");
   if (device.azure_ad_device_id == kEmptyGuid) device.azure_ad_device_id.clear();
   device.enrollment_state = text_field(json, "enrollmentState");
+  // The user assignUserToDevice set (a property of the resource: learn.microsoft.com graph/api/
+  // resources/intune-enrollment-windowsautopilotdeviceidentity): how a delivery whose answer was
+  // lost is checked, with the same request that finds the device by serial.
+  device.user_principal_name = text_field(json, "userPrincipalName");
   // Graph's "never" is year 1 (0001-01-01T00:00:00Z): parse_graph_time reads it as absent.
   device.last_contacted_ms = parse_graph_time(text_field(json, "lastContactedDateTime"));
   device.managed_device_id = text_field(json, "managedDeviceId");

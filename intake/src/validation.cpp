@@ -7,6 +7,7 @@
 #include "hangar/core/field_limits.h"
 #include "hangar/core/firmware_values.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/intake/spreadsheet.h"
 
 namespace hangar::core {
@@ -144,6 +145,17 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
 
   if (record.serial_number.empty()) {
     fail(row, record, kSerialField, "the serial number is empty", std::nullopt);
+  }
+  // The user `deliver` assigns later: a name the cloud would never find is refused now, where its
+  // file and line are known, with the rule `deliver` applies.
+  if (!record.assigned_user.empty()) {
+    if (auto user_problem = user_principal_name_problem(record.assigned_user);
+        !user_problem.empty()) {
+      fail(row, record, kAssignedUserLimit.field,
+           "\"" + excerpt(record.assigned_user, 80) + "\" is not a user principal name: it " +
+               user_problem + " (" + std::string(user_principal_name_rule()) + ")",
+           std::nullopt);
+    }
   }
 
   if (!hash_error.empty()) {

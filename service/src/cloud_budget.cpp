@@ -56,9 +56,7 @@ std::optional<core::Error> CloudBudget::admit(Lane lane, CallKind kind) {
   const std::int64_t wait = wait_locked(lane, kind, now);
   if (wait > 0) {
     retry_at_ = retry_at_ == 0 ? now + wait : std::min(retry_at_, now + wait);
-    core::Error error = core::make_error(kNotNow, state(lane).throttled_until > now
-                                                      ? throttling_message(wait)
-                                                      : "the request budget is spent for now");
+    core::Error error = core::make_error(kNotNow, holding_locked(lane, wait, now));
     error.retry_after = milliseconds(wait);
     return error;
   }
@@ -213,6 +211,28 @@ std::int64_t CloudBudget::requests() const {
 std::int64_t CloudBudget::throttled() const {
   std::lock_guard lock(mutex_);
   return throttled_;
+}
+
+std::string CloudBudget::holding_message(Lane lane, std::int64_t wait_ms) const {
+  const std::int64_t now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  return holding_locked(lane, wait_ms, now);
+}
+
+std::string CloudBudget::holding_locked(Lane lane, std::int64_t wait_ms, std::int64_t now) const {
+  // Only a real throttle (a 429's window) is called throttling: a backoff after 5xx answers or
+  // an unreachable cloud is said as what it is.
+  const std::int64_t seconds = std::max<std::int64_t>(1, (wait_ms + 999) / 1000);
+  const std::string again = "; try again in " + std::to_string(seconds) + " s";
+  const LaneState& lane_state = state(lane);
+  if (lane_state.throttled_until > now) return throttling_message(wait_ms);
+  if (!online_) return "the cloud cannot be reached; Hangar tries again every few seconds" + again;
+  if (lane_state.blocked_until > now) {
+    return std::string("Hangar is waiting after failed requests to ") +
+           (lane == Lane::kIntune ? "Intune" : "Entra ID") +
+           " before it sends more (see `hangar status` for the last error)" + again;
+  }
+  return "Hangar's request budget for the cloud is spent for now" + again;
 }
 
 std::string CloudBudget::throttling_message(std::int64_t wait_ms) {

@@ -20,6 +20,11 @@ const RequestForm kImportedBySerial{
     "imported.by_serial",
     "GET .../importedWindowsAutopilotDeviceIdentities?$filter=contains(serialNumber,'...')",
     "finding devices sent before an interruption", "the whole import table is listed instead"};
+const RequestForm kImportedDelete{
+    "imported.delete", "DELETE .../importedWindowsAutopilotDeviceIdentities/{id}",
+    "deleting Hangar's finished import records (housekeeping)",
+    "each record is tried again on its own backoff; uploads and operator commands go on; if it "
+    "lasts, give Microsoft support the request id"};
 const RequestForm kAutopilotList{"autopilot.list", "GET .../windowsAutopilotDeviceIdentities",
                                  "reading the tenant's Autopilot devices", ""};
 const RequestForm kAutopilotByGroupTag{

@@ -131,9 +131,16 @@ core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const 
       timeout);
 }
 
-core::Result<std::string> Engine::deregister(const std::string& serial,
-                                             std::chrono::milliseconds timeout) {
-  return run_operator_job<std::string>(
+core::Result<RegistrationPass::Withdrawn> Engine::withdraw(const std::string& serial,
+                                                           std::chrono::milliseconds timeout) {
+  return run_operator_job<RegistrationPass::Withdrawn>(
+      "removal of " + serial,
+      [this, serial] { return registration_.withdraw(serial, clock_.now_ms()); }, timeout);
+}
+
+core::Result<DeliveryPass::Deregistered> Engine::deregister(const std::string& serial,
+                                                            std::chrono::milliseconds timeout) {
+  return run_operator_job<DeliveryPass::Deregistered>(
       "deregistration of " + serial, [this, serial] { return delivery_.deregister(serial); },
       timeout);
 }

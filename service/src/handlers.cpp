@@ -195,10 +195,21 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
   ipc::msg::Activity& activity = cloud.activity.emplace();
   activity.next_pass_at = engine.next_activity_at;
   if (engine.activity.finished_at > 0) {
-    activity.last = ipc::msg::ActivityPassSummary{
-        engine.activity.finished_at,   engine.activity.devices, engine.activity.written,
-        engine.activity.requests,      engine.activity.active,  engine.activity.inactive,
-        engine.activity.partners_added};
+    ipc::msg::ActivityPassSummary& last = activity.last.emplace();
+    last.last_pass_at = engine.activity.finished_at;
+    last.devices = engine.activity.devices;
+    last.rows_written = engine.activity.written;
+    last.requests = engine.activity.requests;
+    last.active = engine.activity.active;
+    last.inactive = engine.activity.inactive;
+    last.partners_added = engine.activity.partners_added;
+    last.profiles_set = engine.activity.profiles_set;
+    // Tenant devices without a group tag that are not Hangar's: counted, the first few named.
+    last.untagged = engine.activity.untagged;
+    last.untagged_added = engine.activity.untagged_added;
+    for (const auto& device : engine.activity.untagged_devices) {
+      last.untagged_devices.push_back({device.serial, device.manufacturer, device.model});
+    }
   }
 
   ipc::msg::Groups& groups = cloud.groups.emplace();

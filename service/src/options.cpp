@@ -11,6 +11,7 @@
 
 #include "hangar/core/device.h"
 #include "hangar/core/paths.h"
+#include "hangar/intake/portal_csv.h"
 #include "trust.h"
 
 namespace hangar::service {
@@ -72,6 +73,54 @@ core::Status read_profile_groups(const std::filesystem::path& file, const nlohma
     groups.emplace(name, std::move(id));
   }
   out = std::move(groups);
+  return {};
+}
+
+// "tag_profiles": {"<group tag>": "standard", ...}: the profile of partner-registered devices
+// that carry the tag. Tags compare without case (as the activity pass compares them), so "Lab" and
+// "lab" are one tag mapped twice; each must be a tag the portal's CSV can carry.
+core::Status read_tag_profiles(const std::filesystem::path& file, const nlohmann::json& value,
+                               std::map<std::string, std::string>& out) {
+  const std::string where = file.string() + ": \"tag_profiles\"";
+  if (!value.is_object()) {
+    return make_error("config_error", where +
+                                          " must be an object mapping group tags to profiles, e.g. "
+                                          "{\"Contoso-Sales\": \"standard\"}");
+  }
+  std::map<std::string, std::string> profiles;  // tag (lower) -> profile
+  std::map<std::string, std::string> spelled;   // tag (lower) -> as first written
+  for (auto item = value.begin(); item != value.end(); ++item) {
+    const std::string key = where + ".\"" + item.key() + "\"";
+    if (item.key().empty()) {
+      return make_error("config_error",
+                        key +
+                            ": an empty group tag cannot be mapped; devices without a tag are "
+                            "tracked with \"track_untagged\": true");
+    }
+    if (auto problem = core::group_tag_problem(item.key()); !problem.empty()) {
+      return make_error("config_error", key + ": the group tag " + problem);
+    }
+    const auto profile = item.value().is_string()
+                             ? core::parse_profile(item.value().get<std::string>())
+                             : std::nullopt;
+    if (!profile) {
+      return make_error("config_error",
+                        key + ": " +
+                            (item.value().is_string()
+                                 ? "unknown profile \"" + item.value().get<std::string>() + "\""
+                                 : std::string("must be a profile name")) +
+                            "; use standard, sensitive-data or power-user");
+    }
+    std::string folded = item.key();
+    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto other = spelled.find(folded); other != spelled.end()) {
+      return make_error("config_error", key + ": the tag is mapped twice (also as \"" +
+                                            other->second + "\"; tags are compared without case)");
+    }
+    spelled.emplace(folded, item.key());
+    profiles.emplace(std::move(folded), std::string(core::cli_name(*profile)));
+  }
+  out = std::move(profiles);
   return {};
 }
 
@@ -162,6 +211,17 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       }
     } else if (key == "profile_groups") {
       status = read_profile_groups(file, value, options.profile_groups);
+    } else if (key == "tag_profiles") {
+      status = read_tag_profiles(file, value, options.tag_profiles);
+    } else if (key == "track_untagged") {
+      if (!value.is_boolean()) {
+        status = make_error("config_error", file.string() +
+                                                ": \"track_untagged\" must be true or false "
+                                                "(whether tenant devices without a group tag "
+                                                "are tracked)");
+      } else {
+        options.track_untagged = value.get<bool>();
+      }
     } else if (key == "group_sweep_interval_hours") {
       if (!value.is_number() || value.get<double>() <= 0) {
         status = make_error("config_error", file.string() +
@@ -299,6 +359,8 @@ std::string usage() {
          "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids or names]),\n"
          "  pending_warning_minutes (default 30), pending_limit_hours (default 24),\n"
          "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
+         "  tag_profiles ({group tag: profile} for partner-registered devices), track_untagged\n"
+         "  (true: also track tenant devices without a group tag; default false: only counted),\n"
          "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"
          "  max_subscribers_per_user (1-128, default 8), max_connections (16-1024, default 256),\n"
          "  reserved_connections (for administrators, default 16), max_connections_per_user\n"

@@ -3,12 +3,16 @@
 // device.h) the CLI parses.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "device_handlers.h"
 #include "hangar/core/excerpt.h"
 #include "hangar/core/field_limits.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/ipc/args.h"
+#include "hangar/ipc/commands.h"
 #include "hangar/ipc/messages/queue.h"
 
 namespace hangar::service::device_handlers {
@@ -17,26 +21,15 @@ namespace {
 
 using ipc::Json;
 
-// Entra ID's rule for a user principal name: letters, digits and ' . - _ ! # ^ ~ before one @,
-// a domain of letters, digits, dots and hyphens after it (Microsoft Learn, "Password policies and
-// account restrictions in Microsoft Entra ID", UserPrincipalName; not in the search corpus here).
-// Anything else (a space, "?$select=", a slash) is not a name to look up in the cloud.
-bool is_user_principal_name(std::string_view upn) {
-  const auto at = upn.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 >= upn.size() ||
-      upn.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  const auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  for (const char c : upn.substr(0, at)) {
-    if (!alnum(c) && std::string_view("'.-_!#^~").find(c) == std::string_view::npos) return false;
-  }
-  for (const char c : upn.substr(at + 1)) {
-    if (!alnum(c) && c != '.' && c != '-') return false;
-  }
-  return upn.back() != '.';
+// How long an operator command may wait for the engine (a throttle window included): what the
+// caller said it waits (wait_ms), at most ipc::kOperatorWait, at least a second.
+core::Result<std::chrono::milliseconds> operator_wait(std::string_view command, const Json& args) {
+  auto given = ipc::Args(command, args).count("wait_ms");
+  if (!given) return std::move(given).error();
+  const std::uint64_t wanted =
+      given->value_or(static_cast<std::uint64_t>(ipc::kOperatorWait.count()));
+  return std::chrono::milliseconds(std::clamp<std::uint64_t>(
+      wanted, 1'000, static_cast<std::uint64_t>(ipc::kOperatorWait.count())));
 }
 
 core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
@@ -64,17 +57,18 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
                   ? std::string()
                   : user_text.substr(first, user_text.find_last_not_of(" \t\r\n") - first + 1);
   const std::string* user = &user_text;
-  if (!is_user_principal_name(*user) ||
-      core::character_count(*user) > core::kAssignedUserLimit.max) {
-    return invalid("\"" + core::excerpt(*user, 80) +
-                   "\" is not a user principal name: give it as name@domain (letters, digits "
-                   "and ' . - _ ! # ^ ~ before the @, at most " +
-                   std::to_string(core::kAssignedUserLimit.max) + " characters) with --user");
+  // Entra ID's rule, the one the CSV's Assigned User column and import --user are checked by.
+  if (auto problem = core::user_principal_name_problem(*user); !problem.empty()) {
+    return invalid("\"" + core::excerpt(*user, 80) + "\" is not a user principal name: it " +
+                   problem + "; give it as " + std::string(core::user_principal_name_rule()) +
+                   " with --user");
   }
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto delivered = context.engine->deliver(*serial, *user, std::chrono::seconds(60));
+  auto wait = operator_wait("deliver", args);
+  if (!wait) return wait.error();
+  auto delivered = context.engine->deliver(*serial, *user, *wait);
   if (!delivered) return delivered.error();
   spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
                delivered->delivered_to.value_or(""));
@@ -87,8 +81,21 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   if (!serial) return serial.error();
   auto force = ipc::Args("remove", args).flag("force");
   if (!force) return std::move(force).error();
-  auto removed =
-      context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms());
+  auto wait = operator_wait("remove", args);
+  if (!wait) return wait.error();
+  // Forced: on the engine's thread, which uploads and polls, so it cannot race the device's
+  // upload; a pending device's import is asked about first (registered devices are kept).
+  // Unforced: the store refuses a pending device and an upload in flight in one transaction.
+  core::Result<store::DeviceRow> removed = core::make_error(ipc::errc::kInternal, "not run");
+  std::string record_deleted;
+  if (force->value_or(false) && context.engine) {
+    auto withdrawn = context.engine->withdraw(*serial, *wait);
+    if (!withdrawn) return withdrawn.error();
+    record_deleted = withdrawn->import_record_deleted;
+    removed = std::move(withdrawn->device);
+  } else {
+    removed = context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms());
+  }
   if (!removed) return removed.error();
   spdlog::info("remove by {}: device {} (was {})", call.peer.user, removed->serial,
                core::display_name(removed->state));
@@ -97,17 +104,15 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   reply.state = removed->state;
   // The queue forgets it, the tenant does not: the Autopilot registration stays until
   // `hangar deregister` deletes it. Partner sync will not add the serial back either way.
-  reply.registered_in_autopilot = removed->cloud_device_id || removed->partner_registered ||
-                                  removed->state == core::DeviceState::kReadyForUser ||
-                                  removed->state == core::DeviceState::kActive ||
-                                  removed->state == core::DeviceState::kInactive;
-  // Forced out while pending: our import record in the cloud goes too (the engine deletes it).
-  if (removed->state == core::DeviceState::kRegistrationPending && removed->import_record_id) {
-    if (context.engine) {
-      context.engine->delete_import_record(*removed->import_record_id);
-      reply.import_record_deleted = *removed->import_record_id;
-    }
-  }
+  // Registration Pending without an import record: the import finished (mark_registered), only
+  // the profile was still to be confirmed.
+  reply.registered_in_autopilot =
+      removed->cloud_device_id || removed->partner_registered ||
+      removed->state == core::DeviceState::kReadyForUser ||
+      removed->state == core::DeviceState::kActive ||
+      removed->state == core::DeviceState::kInactive ||
+      (removed->state == core::DeviceState::kRegistrationPending && !removed->import_record_id);
+  if (!record_deleted.empty()) reply.import_record_deleted = record_deleted;
   return reply.to_json();
 }
 
@@ -118,11 +123,17 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto deleted = context.engine->deregister(*serial, std::chrono::seconds(60));
+  auto wait = operator_wait("deregister", args);
+  if (!wait) return wait.error();
+  auto deleted = context.engine->deregister(*serial, *wait);
   if (!deleted) return deleted.error();
-  spdlog::info("deregister by {}: device {} deleted from Windows Autopilot ({})", call.peer.user,
-               *serial, *deleted);
-  return ipc::msg::DeregisterReply{*serial, *deleted}.to_json();
+  spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
+               deleted->already_gone ? "was already deleted in Windows Autopilot"
+                                     : "deleted from Windows Autopilot",
+               deleted->autopilot_id);
+  ipc::msg::DeregisterReply reply{*serial, deleted->autopilot_id, std::nullopt};
+  if (deleted->already_gone) reply.already_deleted = true;
+  return reply.to_json();
 }
 
 core::Result<Json> handle_retry(ServiceContext& context, const Json& args,

@@ -124,6 +124,8 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   engine_config.pending_limit =
       std::chrono::milliseconds(static_cast<std::int64_t>(options.pending_limit_hours * 3'600'000));
   engine_config.profile_groups = options.profile_groups;
+  engine_config.tag_profiles = options.tag_profiles;
+  engine_config.track_untagged = options.track_untagged;
   engine_config.group_sweep_interval = std::chrono::milliseconds(
       static_cast<std::int64_t>(options.group_sweep_interval_hours * 3'600'000));
   Engine engine(**store, EngineClouds::from([&credentials] { return credentials.client(); }), clock,

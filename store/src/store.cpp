@@ -233,6 +233,11 @@ core::Status Store::set_meta(std::string_view key, std::string_view value) {
   return transaction->commit();
 }
 
+core::Status Store::erase_meta(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  return execute(database_, "DELETE FROM meta WHERE key = ?1", key);
+}
+
 core::Result<std::optional<std::string>> Store::get_meta(std::string_view key) const {
   std::lock_guard lock(mutex_);
   return query_one(database_, "SELECT value FROM meta WHERE key = ?1", column_text_0, key);

@@ -284,6 +284,16 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
   if (!found) return std::move(found).error();
   if (!*found) return device_not_found(serial);
   DeviceRow device = std::move(**found);
+  if (device.state == core::DeviceState::kQueued && device.in_flight_since) {
+    return core::make_error(
+        kErrConflict,
+        "device " + device.serial +
+            " is being uploaded right now (its import request is in flight, or its answer was "
+            "lost and the registration pass will look it up): the cloud may be registering it, "
+            "so it is not removed; try again in a minute, when it is Registration Pending "
+            "(then `hangar remove " +
+            device.serial + " --force`) or back in the queue");
+  }
   if (device.state == core::DeviceState::kRegistrationPending && !force) {
     return core::make_error(
         kErrConflict, "device " + device.serial +
@@ -426,7 +436,9 @@ core::Status Store::mark_registered(std::string_view serial, std::string_view cl
 core::Status Store::note_problem(std::string_view serial, std::string_view problem,
                                  std::int64_t now_ms) {
   return change_device(serial, std::nullopt, std::nullopt, {}, now_ms, "last_error = ?10",
-                       [&](Statement& update) { return update.bind(10, problem); });
+                       [&](Statement& update) {
+                         return problem.empty() ? update.bind_null(10) : update.bind(10, problem);
+                       });
 }
 
 core::Status Store::finish_registration(std::string_view serial, core::DeviceState state,

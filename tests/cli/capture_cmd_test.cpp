@@ -51,11 +51,21 @@ struct Fixture : ::testing::Test {
 TEST_F(Fixture, Usage) {
   EXPECT_EQ(run({"--bogus"}), 2);
   EXPECT_NE(err.str().find("unknown option --bogus"), std::string::npos);
+  EXPECT_EQ(run({"--grouptag", "Sales"}), 2);  // issue 13, item 7: "did you mean" here too
+  EXPECT_NE(err.str().find("unknown option --grouptag (did you mean \"--group-tag\"?)"),
+            std::string::npos)
+      << err.str();
   EXPECT_EQ(run({"--output"}), 2);
   EXPECT_NE(err.str().find("--output needs a value"), std::string::npos);
   EXPECT_EQ(run({"file.csv"}), 2);
-  EXPECT_EQ(run({"--user", "a", "--user=b"}), 2);
+  EXPECT_EQ(run({"--user", "a@x", "--user=b@x"}), 2);
   EXPECT_NE(err.str().find("given twice"), std::string::npos);
+  // The user principal name rule of every path that takes a user (issue 13).
+  EXPECT_EQ(run({"--user", "ada lovelace@contoso.com"}), 2);
+  EXPECT_NE(err.str().find("--user takes the user's principal name, and \"ada lovelace@contoso.com"
+                           "\" has a space before the @"),
+            std::string::npos)
+      << err.str();
   EXPECT_EQ(run({"--no-queue=1"}), 2);
   EXPECT_EQ(run({"--help"}), 0);
   EXPECT_NE(out.str().find("usage: hangar capture"), std::string::npos);

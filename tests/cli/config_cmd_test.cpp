@@ -98,6 +98,12 @@ TEST_F(ConfigCmdTest, UsageAndUnknownSubcommands) {
   EXPECT_EQ(run({"config"}), kUsage);
   EXPECT_NE(err_.str().find("set-credentials"), std::string::npos);
   EXPECT_EQ(run({"config", "nope"}), kUsage);
+  EXPECT_EQ(err_.str().find("did you mean"), std::string::npos) << err_.str();
+  // Issue 13, item 7: "did you mean" for a mistyped subcommand too.
+  EXPECT_EQ(run({"config", "shwo"}), kUsage);
+  EXPECT_NE(err_.str().find("unknown subcommand \"shwo\" (did you mean \"show\"?)"),
+            std::string::npos)
+      << err_.str();
   EXPECT_EQ(run({"config", "help"}), kOk);
   EXPECT_NE(out_.str().find("--secret-stdin"), std::string::npos);
   EXPECT_EQ(run({"config", "show", "extra"}), kUsage);

@@ -12,6 +12,7 @@
 #include "hangar/core/hash_builder.h"
 #include "hangar/ipc/commands.h"
 #include "hangar/ipc/messages/device.h"
+#include "hangar/ipc/messages/queue.h"
 #include "hangar/ipc/messages/status.h"
 #include "hangar/ipc/protocol.h"
 #include "hangar/ipc/server.h"
@@ -37,29 +38,46 @@ class QueueCmdTest : public ::testing::Test {
     return cli::run(args, out_, err_);
   }
 
-  // A fake service: `list` answers `devices_`, `status` an empty status, `refresh` refuses as the
-  // dispatcher does for a read-only caller, everything else answers an empty object.
+  // A fake service: `list` answers `devices_`, `status` an empty status, deliver, remove and
+  // deregister the typed replies for the serial asked, `refresh` refuses as the dispatcher does
+  // for a read-only caller, everything else answers an empty object.
   void start_service() {
     std::vector<ipc::Binding> bindings;
     for (const auto& info : ipc::kCommands) {
-      bindings.push_back({info.name,
-                          [this, name = std::string(info.name)](
-                              const Json& args, const ipc::CallContext&) -> core::Result<Json> {
-                            {
-                              std::lock_guard lock(mutex_);
-                              requests_.push_back({name, args});
-                            }
-                            if (name == "list") return Json{{"devices", devices_}};
-                            if (name == "status") return status_;
-                            if (name == "refresh") {
-                              return core::make_error(
-                                  ipc::errc::kPermissionDenied,
-                                  "\"refresh\" changes the queue and uid 995 (reader) is not "
-                                  "allowed to; run it as an administrator or a member of the "
-                                  "Hangar operators group");
-                            }
-                            return Json::object();
-                          }});
+      bindings.push_back(
+          {info.name,
+           [this, name = std::string(info.name)](const Json& args,
+                                                 const ipc::CallContext&) -> core::Result<Json> {
+             {
+               std::lock_guard lock(mutex_);
+               requests_.push_back({name, args});
+             }
+             if (name == "list") return Json{{"devices", devices_}};
+             if (name == "status") return status_;
+             const std::string serial = args.value("serial", "");
+             if (name == "deliver") {
+               ipc::msg::Device device;
+               device.serial = serial;
+               device.state = core::DeviceState::kReadyForUser;
+               device.state_display = "Ready for user";
+               device.delivered_to = args.value("user", "");
+               return device.to_json();
+             }
+             if (name == "remove") {
+               return ipc::msg::RemoveReply{serial, core::DeviceState::kQueued, false, std::nullopt}
+                   .to_json();
+             }
+             if (name == "deregister") {
+               return ipc::msg::DeregisterReply{serial, "ap-1", std::nullopt}.to_json();
+             }
+             if (name == "refresh") {
+               return core::make_error(ipc::errc::kPermissionDenied,
+                                       "\"refresh\" changes the queue and uid 995 (reader) is not "
+                                       "allowed to; run it as an administrator or a member of the "
+                                       "Hangar operators group");
+             }
+             return Json::object();
+           }});
     }
     dispatcher_ =
         std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
@@ -250,6 +268,49 @@ TEST(UntrustedServerAdvice, NamesWhoServesItAndNeverSuggestsTrustingThem) {
       "the server runs as uid 0 (root); nothing was sent");
   EXPECT_NE(moved.find("impostor"), std::string::npos) << moved;
   EXPECT_EQ(moved.find("HANGAR_SERVICE_ACCOUNT"), std::string::npos) << moved;
+}
+
+// Attack round 3, finding 5: the portal's CSV carries a user only once `deliver` checked the
+// licences and assigned it; a user an import named (never checked) stays out of the export.
+TEST_F(QueueCmdTest, ExportCsvCarriesOnlyTheDeliveredUser) {
+  const auto hash_of = [](const std::string& serial) {
+    return core::HardwareHashBuilder::realistic(serial, "Contoso Ltd", "Laptop 7").build_base64();
+  };
+  const auto row = [&](const std::string& serial) {
+    ipc::msg::Device device;
+    device.serial = serial;
+    device.state = core::DeviceState::kReadyForUser;
+    device.state_display = "Ready for user";
+    device.has_hash = true;
+    device.hash = hash_of(serial);
+    device.assigned_user = "bob@contoso.com";
+    return device;
+  };
+  ipc::msg::Device delivered = row("DELIVERED-1");
+  delivered.delivered_to = "ada@contoso.com";
+  devices_ = Json::array({row("UNCHECKED-1").to_json(), delivered.to_json()});
+  start_service();
+  ASSERT_EQ(run({"export", "--format", "csv"}), kOk) << err_.str();
+  const std::string csv = out_.str();
+  EXPECT_EQ(csv.find("bob@contoso.com"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("DELIVERED-1,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",ada@contoso.com"), std::string::npos) << csv;
+  ASSERT_EQ(run({"export", "--help"}), kOk);
+  EXPECT_NE(out_.str().find("empty for devices not delivered"), std::string::npos) << out_.str();
+}
+
+// Attack round 3, finding 4: the commands that may wait for the cloud tell the service how long
+// the CLI waits, less a margin, so the service's answer ("try again in N s") arrives first.
+TEST_F(QueueCmdTest, OperatorCommandsTellTheServiceHowLongTheCliWaits) {
+  start_service();
+  ASSERT_EQ(run({"--timeout", "20", "deliver", "S1", "--user", "ada@contoso.com"}), kOk)
+      << err_.str();
+  ASSERT_EQ(run({"deregister", "S1", "--yes"}), kOk) << err_.str();
+  ASSERT_EQ(run({"--timeout", "4", "remove", "S1", "--force"}), kOk) << err_.str();
+  ASSERT_EQ(requests_named("deliver").size(), 1u);
+  EXPECT_EQ(requests_named("deliver").back().value("wait_ms", 0), 15'000);
+  EXPECT_EQ(requests_named("deregister").back().value("wait_ms", 0), 25'000);  // --timeout 30
+  EXPECT_EQ(requests_named("remove").back().value("wait_ms", 0), 2'000);
 }
 
 }  // namespace

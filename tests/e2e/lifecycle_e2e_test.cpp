@@ -171,6 +171,73 @@ TEST_F(LifecycleE2E, RemoveSticksAndDeregisterDeletesTheAutopilotRegistration) {
       << again.output;
 }
 
+// Issue 13: a partner's device shows a profile only when its group tag maps to one
+// (tag_profiles); tenant devices without any group tag are found, counted and named by `hangar
+// sync` and `status`, and tracked only once the admin sets track_untagged.
+TEST_F(LifecycleE2E, PartnerTagsMapToProfilesAndUntaggedDevicesAreFoundNotAdopted) {
+  const auto device = [](const char* serial, const char* tag) {
+    Json d{{"serial_number", serial}, {"manufacturer", "Fabrikam"}, {"model", "Book 3"}};
+    if (*tag) d["group_tag"] = tag;
+    return d;
+  };
+  start_cloud(
+      {{"seed", 34},
+       {"time_scale", 600},
+       {"tenant",
+        {{"devices",
+          {device("MAPPED-1", "Contoso-Sales"),
+           device("DEFAULT-1", "Microsoft365Managed_Autopilot"), device("OTHER-1", "AnotherTeam"),
+           device("LOOSE-1", ""), device("LOOSE-2", "")}}}}});
+  start_configured({{"tag_profiles", {{"contoso-sales", "power-user"}}}});
+  auto synced = hangar({"sync"});
+  ASSERT_EQ(synced.code, 0) << synced.output;
+  // (The pass at start-up may have added the partner devices already: `show` tells.)
+  EXPECT_NE(synced.output.find("activity pass: 2 registered device(s)"), std::string::npos)
+      << synced.output;
+  EXPECT_NE(synced.output.find("2 device(s) in the tenant have no group tag and are not in "
+                               "Hangar; not tracked (to track them: \"track_untagged\": true"),
+            std::string::npos)
+      << synced.output;
+  EXPECT_NE(synced.output.find("  LOOSE-1  Fabrikam Book 3\n"), std::string::npos) << synced.output;
+  EXPECT_NE(synced.output.find("  LOOSE-2  Fabrikam Book 3\n"), std::string::npos) << synced.output;
+  auto mapped = hangar({"show", "MAPPED-1"});
+  ASSERT_EQ(mapped.code, 0) << mapped.output;
+  EXPECT_NE(mapped.output.find("power-user"), std::string::npos) << mapped.output;
+  auto unmapped = hangar({"show", "DEFAULT-1"});
+  ASSERT_EQ(unmapped.code, 0) << unmapped.output;
+  EXPECT_NE(unmapped.output.find("none (registered by a partner; nobody chose one)"),
+            std::string::npos)
+      << unmapped.output;
+  EXPECT_NE(hangar({"show", "OTHER-1"}).code, 0) << "another team's tag is not ours";
+  EXPECT_NE(hangar({"show", "LOOSE-1"}).code, 0) << "untagged: found, not adopted";
+  auto shown = hangar({"status"});
+  ASSERT_EQ(shown.code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("untagged      2 device(s) in the tenant without a group tag, "
+                              "not tracked (hangar sync lists them)"),
+            std::string::npos)
+      << shown.output;
+  const Json activity = status()["cloud"]["activity"];
+  EXPECT_EQ(activity["untagged"], 2) << activity.dump();
+  EXPECT_EQ(activity["untagged_devices"].size(), 2u) << activity.dump();
+
+  // The admin opts in: the next sync tracks them, without a profile; status no longer counts them.
+  service_->signal(SIGTERM);
+  ASSERT_TRUE(service_->wait(10s).has_value());
+  start_configured({{"tag_profiles", {{"contoso-sales", "power-user"}}}, {"track_untagged", true}});
+  auto tracked = hangar({"sync"});
+  ASSERT_EQ(tracked.code, 0) << tracked.output;
+  // Tracked by the pass at start-up or by this one: 2 partner and 2 untagged devices now.
+  EXPECT_NE(tracked.output.find("activity pass: 4 registered device(s)"), std::string::npos)
+      << tracked.output;
+  auto loose = hangar({"show", "LOOSE-1"});
+  ASSERT_EQ(loose.code, 0) << loose.output;
+  EXPECT_NE(loose.output.find("Ready for user"), std::string::npos) << loose.output;
+  auto again = hangar({"sync"});
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_EQ(again.output.find("no group tag"), std::string::npos) << again.output;
+  EXPECT_EQ(hangar({"status"}).output.find("untagged "), std::string::npos);
+}
+
 // Licences before any user is assigned (named by skuPartNumber), the hand-off list with its user,
 // make and model from the hash, and the seed's advice with every failure; retry --failed skips
 // the permanent ones and says so; "already registered" is no error on a Ready device.

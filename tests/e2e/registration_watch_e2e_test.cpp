@@ -1,6 +1,8 @@
 // End-to-end registration, continued: stopping while the cloud sits on a request, `hangar watch`
 // following live changes, replays and a new history, a slow subscriber's gap, and kill -9 during
 // uploads (checked with the simulator's own per-serial import counters).
+#include <regex>
+
 #include "registration_e2e_fixture.h"
 
 namespace hangar::test {
@@ -191,6 +193,94 @@ TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse
     more = true;
   }
   EXPECT_TRUE(more);
+}
+
+// Issue 13: `watch --no-reconnect` never drops changes silently. Paused (SIGSTOP) while 1,000
+// devices are imported, it falls behind and prints the gap line: how many changes, which, and the
+// command that replays them (which does, exactly those); when the service goes away it ends with
+// the changes after the last one shown and how to see them.
+TEST_F(RegistrationE2E, WatchWithoutReconnectSaysWhatItMissedAndHowToSeeIt) {
+  start_cloud({{"seed", 7}, {"time_scale", 600}, {"registration", {{"delay_seconds", 30}}}});
+  const auto config = dir_.path() / "hangar.json";
+  std::ofstream(config) << R"({"event_queue_size": 16})";
+  start_service({"--config", config.string()});
+  const auto out = dir_.path() / "watch.out";
+  Process watcher({kHangar, "--endpoint", endpoint_, "watch", "--no-reconnect"}, out);
+  const auto subscribed = std::chrono::steady_clock::now() + 15s;
+  while (status()["subscribers"] != 1 && std::chrono::steady_clock::now() < subscribed) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status()["subscribers"], 1) << read_file(out);
+  watcher.signal(SIGSTOP);
+  auto imported =
+      hangar({"import", make_devices({"PAUSED-:1000"}).string(), "--profile", "standard"});
+  std::this_thread::sleep_for(1s);
+  watcher.signal(SIGCONT);
+  ASSERT_EQ(imported.code, 0) << imported.output;
+
+  const std::regex gap(
+      R"(-- (\d+) change\(s\) not shown \(#(\d+)-#(\d+): this watcher fell behind\); )"
+      R"(`hangar watch --from-seq (\d+) --count (\d+)` shows them; now: \d+ )");
+  // The line that holds `marker`, or "" (the regexes then look at one line, not the whole output).
+  const auto line_with = [](const std::string& text, const std::string& marker) {
+    const auto at = text.find(marker);
+    if (at == std::string::npos) return std::string();
+    const auto begin = text.rfind('\n', at);
+    const auto end = text.find('\n', at);
+    return text.substr(begin == std::string::npos ? 0 : begin + 1,
+                       end == std::string::npos
+                           ? std::string::npos
+                           : end - (begin == std::string::npos ? 0 : begin + 1));
+  };
+  std::smatch found;
+  std::string text, line;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    text = read_file(out);
+    line = line_with(text, " change(s) not shown (#");
+    if (!line.empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(std::regex_search(line, found, gap)) << "no gap line:\n" << text.substr(0, 4000);
+  const std::int64_t missed = std::stoll(found[1]), first = std::stoll(found[2]),
+                     through = std::stoll(found[3]), from = std::stoll(found[4]),
+                     count = std::stoll(found[5]);
+  EXPECT_EQ(count, missed);
+  EXPECT_EQ(from + 1, first);
+  EXPECT_EQ(through - from, missed);
+  // The command it names shows exactly the changes the watcher missed.
+  auto replay = hangar(
+      {"--json", "watch", "--from-seq", std::to_string(from), "--count", std::to_string(count)});
+  ASSERT_EQ(replay.code, 0) << replay.output.substr(0, 2000);
+  std::vector<std::int64_t> seqs;
+  std::istringstream lines(replay.output);
+  for (std::string each; std::getline(lines, each);) {
+    if (!each.empty() && each.front() == '{') seqs.push_back(Json::parse(each)["seq"]);
+  }
+  ASSERT_EQ(static_cast<std::int64_t>(seqs.size()), missed);
+  EXPECT_EQ(seqs.front(), first);
+  EXPECT_EQ(seqs.back(), through);
+
+  // The service goes away: --no-reconnect ends the watch, saying from where the changes went
+  // unseen and how to see them once it is back.
+  service_->signal(SIGTERM);
+  ASSERT_TRUE(service_->wait(10s).has_value());
+  const auto code = watcher.wait(20s);
+  ASSERT_TRUE(code.has_value()) << "watch --no-reconnect still running:\n"
+                                << read_file(out).substr(0, 2000);
+  EXPECT_EQ(*code, 3);
+  text = read_file(out);
+  // Usually the service no longer answers; stopping, it may still answer once (then the line
+  // says how many, maybe none). Each form names where to resume.
+  line = line_with(text, "--no-reconnect ends the watch");
+  const std::regex lost(
+      R"(^-- (changes after #\d+ not shown \(the stream was lost \(.*\) and --no-reconnect ends )"
+      R"(the watch; the service does not answer, so how many is not known\)|\d+ change\(s\) not )"
+      R"(shown \(#\d+(?:-#\d+)?: the stream was lost .*, so far\)|no change missed so far \(#\d+ is )"
+      R"(the newest; the stream was lost .*\)); `hangar watch --from-seq (\d+))");
+  ASSERT_TRUE(std::regex_search(line, found, lost))
+      << text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+  EXPECT_GE(std::stoll(found[2]), through);
 }
 
 TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {

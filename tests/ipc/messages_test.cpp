@@ -58,7 +58,9 @@ StatusReply full_status() {
   c.needs_attention = std::vector<RefusedForm>{
       {"GET .../x", "confirming", 500, "boom", "req-1", 10, 11, 3, "listed instead"}};
   c.next_retry_at = 12;
-  c.activity = Activity{13, ActivityPassSummary{14, 15, 16, 17, 18, 19, 20}};
+  c.activity =
+      Activity{13, ActivityPassSummary{
+                       14, 15, 16, 17, 18, 19, 20, 21, 22, 1, {{"UT-1", "Contoso", "Laptop 7"}}}};
   Groups groups;
   groups.configured = true;
   groups.running = false;
@@ -225,12 +227,28 @@ TEST(Messages, StatusRoundTripsAndKeepsTheWireForm) {
 }
 
 TEST(Messages, StatusWithoutAFieldOrWithAWrongTypeNamesIt) {
-  expect_required<StatusReply>(
-      full_status().to_json(),
-      {"states", "long_pending", "queue_depth", "service_version", "platform", "uptime_seconds",
-       "subscribers", "endpoint", "data_dir", "caller", "caller.user", "caller.can_write",
-       "caller.is_admin", "cloud", "cloud.activity.next_pass_at", "cloud.activity.devices",
-       "cloud.groups.configured", "cloud.groups.running", "cloud.groups.last_sweep.finished_at"});
+  expect_required<StatusReply>(full_status().to_json(),
+                               {"states",
+                                "long_pending",
+                                "queue_depth",
+                                "service_version",
+                                "platform",
+                                "uptime_seconds",
+                                "subscribers",
+                                "endpoint",
+                                "data_dir",
+                                "caller",
+                                "caller.user",
+                                "caller.can_write",
+                                "caller.is_admin",
+                                "cloud",
+                                "cloud.activity.next_pass_at",
+                                "cloud.activity.devices",
+                                "cloud.activity.untagged",
+                                "cloud.activity.untagged_devices[0].serial",
+                                "cloud.groups.configured",
+                                "cloud.groups.running",
+                                "cloud.groups.last_sweep.finished_at"});
   Json wire = full_status().to_json();
   wire["states"]["delivered"] = 1;
   auto unknown = StatusReply::from_json(wire);
@@ -313,13 +331,14 @@ TEST(Messages, QueueRepliesRoundTrip) {
   expect_round_trip(RemoveReply{"PF1", DeviceState::kQueued, false, std::nullopt});
   expect_round_trip(RetryReply{3, 0, std::nullopt});
   expect_round_trip(RetryReply{0, 2, std::vector<SkippedReason>{{"Device not found", 2, "ask"}}});
-  expect_round_trip(DeregisterReply{"PF1", "ap-1"});
+  expect_round_trip(DeregisterReply{"PF1", "ap-1", std::nullopt});
+  expect_round_trip(DeregisterReply{"PF1", "ap-1", true});
   expect_required<RemoveReply>(RemoveReply{"PF1", DeviceState::kActive, true, "r"}.to_json(),
                                {"removed", "state", "registered_in_autopilot"});
   expect_required<RetryReply>(RetryReply{0, 1, std::vector<SkippedReason>{{"r", 1, "a"}}}.to_json(),
                               {"requeued", "skipped", "skipped_reasons[0].reason",
                                "skipped_reasons[0].devices", "skipped_reasons[0].advice"});
-  expect_required<DeregisterReply>(DeregisterReply{"PF1", "ap"}.to_json(),
+  expect_required<DeregisterReply>(DeregisterReply{"PF1", "ap", true}.to_json(),
                                    {"deregistered", "autopilot_id"});
   DeliverReply delivered;
   static_cast<Device&>(delivered) = full_device();

@@ -98,6 +98,82 @@ TEST_F(ActivityPassTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
   EXPECT_FALSE(store_->get_device("P1").ok()) << "a removed serial stays removed";
 }
 
+// Issue 13: a partner's device shows no profile unless its group tag maps to one (tag_profiles);
+// a mapping configured after a device was found gives it the profile on the next pass.
+TEST_F(ActivityPassTest, PartnerDevicesGetTheProfileTheirGroupTagMapsTo) {
+  cloud_.register_device("T1", "Contoso-Sales");                  // mapped
+  cloud_.register_device("T2", "contoso-sales");                  // mapped, another case
+  cloud_.register_device("T3", "Microsoft365Managed_Autopilot");  // the default tag, unmapped
+  cloud_.register_device("T4", "AnotherTeam");                    // not ours
+  config_.tag_profiles = {{"contoso-sales", "power-user"}};
+  start();
+  step();
+  ASSERT_TRUE(store_->get_device("T1").ok());
+  EXPECT_EQ(store_->get_device("T1")->profile, "power-user");
+  EXPECT_TRUE(store_->get_device("T1")->partner_registered);
+  EXPECT_EQ(store_->get_device("T2")->profile, "power-user");
+  EXPECT_EQ(store_->get_device("T3")->profile, "") << "the default tag maps to nothing";
+  EXPECT_FALSE(store_->get_device("T4").ok()) << "an unmapped tag that is not ours";
+  EXPECT_EQ(pass_->last().partners_added, 3);
+  EXPECT_EQ(pass_->last().profiles_set, 0);
+
+  // The admin maps the default tag later: T3 gets that profile, once.
+  config_.tag_profiles["microsoft365managed_autopilot"] = "sensitive-data";
+  pass_->refresh();
+  step();
+  EXPECT_EQ(store_->get_device("T3")->profile, "sensitive-data");
+  EXPECT_EQ(store_->get_device("T1")->profile, "power-user") << "a profile is never replaced";
+  EXPECT_EQ(pass_->last().profiles_set, 1);
+  pass_->refresh();
+  step();
+  EXPECT_EQ(pass_->last().profiles_set, 0);
+  EXPECT_EQ(pass_->last().written, 0);
+}
+
+// Issue 13: tenant devices without a group tag are found and counted (the first few named), never
+// adopted silently; with track_untagged they are tracked, without a profile, and the daily tag
+// sweep leaves their empty tag alone. Removed ones stay removed.
+TEST_F(ActivityPassTest, UntaggedTenantDevicesAreReportedAndTrackedOnlyWhenAsked) {
+  ours("U0");
+  for (int i = 1; i <= 25; ++i) {
+    const std::string serial = "U" + std::to_string(i);
+    cloud_.register_device(serial, "");
+    cloud_.tenant[serial].manufacturer = "Fabrikam";
+    cloud_.tenant[serial].model = "M" + std::to_string(i);
+  }
+  config_.sweep_interval = 24h;
+  start();
+  step();
+  EXPECT_EQ(pass_->last().untagged, 25);
+  EXPECT_EQ(pass_->last().untagged_added, 0);
+  ASSERT_EQ(pass_->last().untagged_devices.size(), ActivityPass::kUntaggedShown);
+  EXPECT_EQ(pass_->last().untagged_devices[0].manufacturer, "Fabrikam");
+  EXPECT_FALSE(store_->get_device("U1").ok()) << "not tracked unless the admin opts in";
+  EXPECT_EQ(pass_->last().devices, 1);
+
+  config_.track_untagged = true;
+  ASSERT_TRUE(store_->remove_device("U0", false, clock_.now_ms()).ok());
+  cloud_.tenant["U0"].group_tag.clear();  // removed by the admin: stays removed, untagged or not
+  pass_->refresh();
+  step();
+  EXPECT_EQ(pass_->last().untagged, 25) << "U0, removed by the admin, is not counted";
+  EXPECT_EQ(pass_->last().untagged_added, 25);
+  const auto tracked = store_->get_device("U7");
+  ASSERT_TRUE(tracked.ok());
+  EXPECT_TRUE(tracked->partner_registered);
+  EXPECT_EQ(tracked->profile, "");
+  EXPECT_FALSE(tracked->group_tag.has_value());
+  EXPECT_EQ(tracked->state, core::DeviceState::kReadyForUser);
+  EXPECT_FALSE(store_->get_device("U0").ok());
+  pass_->refresh();
+  step();
+  EXPECT_EQ(pass_->last().untagged, 0) << "tracked ones are known now; U0 stays removed";
+  EXPECT_EQ(pass_->last().untagged_added, 0);
+  run_for(25h);  // the daily tag sweep: Hangar never tagged them, so it does not now
+  EXPECT_EQ(cloud_.tag_sets, 0);
+  EXPECT_EQ(cloud_.tenant["U7"].group_tag, "");
+}
+
 TEST_F(ActivityPassTest, RunsHourlyNotOnEveryPass) {
   ours("B0");
   start();

@@ -140,9 +140,8 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   cloud_.tenant["STRANGER"].id = "ap-STRANGER";
   cloud_.tenant["STRANGER"].serial = "STRANGER";
   queue_profile("R9", "standard");
-  ASSERT_TRUE(
-      store_->transition("R9", core::DeviceState::kRegistrationPending, "uploaded", clock_.now_ms())
-          .ok());
+  ASSERT_TRUE(store_->claim_upload_batch(clock_.now_ms(), 10).ok());
+  ASSERT_TRUE(store_->mark_uploaded("R9", "rec-R9", "rec-R9", clock_.now_ms()).ok());
   start();
   auto pending = pass_->deregister("R9");
   ASSERT_FALSE(pending.ok());
@@ -151,7 +150,8 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
 
   auto done = pass_->deregister("R0");
   ASSERT_TRUE(done.ok()) << done.error().message;
-  EXPECT_EQ(*done, "ap-R0");
+  EXPECT_EQ(done->autopilot_id, "ap-R0");
+  EXPECT_FALSE(done->already_gone);
   EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-R0"});
   EXPECT_FALSE(store_->get_device("R0").ok()) << "out of the queue";
   // A device Hangar never had: deleted in the tenant, and remembered all the same.
@@ -162,6 +162,81 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   EXPECT_EQ(gone.error().code, "not_found");
   EXPECT_NE(gone.error().message.find("no Windows Autopilot device with serial R0"),
             std::string::npos);
+}
+
+// Attack round 3, finding 3: a deregister whose answer was lost (the DELETE reached the tenant,
+// the connection dropped) is recorded, and the re-run finds the device gone and completes here
+// instead of failing "not found" for ever.
+TEST_F(DeliveryPassTest, ADeregisterWhoseAnswerWasLostIsRecordedAndTheReRunCompletes) {
+  registered("L0");
+  cloud_.tenant["L0"].id = "ap-L0";
+  cloud_.tenant["L0"].serial = "L0";
+  cloud_.lost_answers = 1;
+  start();
+  auto lost = pass_->deregister("L0");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, cloud::kErrInDoubt);
+  EXPECT_NE(lost.error().message.find("run `hangar deregister L0` again"), std::string::npos)
+      << lost.error().message;
+  EXPECT_TRUE(cloud_.tenant.empty()) << "the DELETE did reach the tenant";
+  auto kept = store_->get_device("L0");
+  ASSERT_TRUE(kept.ok()) << "not forgotten before the tenant confirms it";
+  EXPECT_NE(kept->last_error.value_or("").find("its answer was lost"), std::string::npos);
+  EXPECT_TRUE(store_->get_meta("in_doubt.deregister.l0")->has_value());
+
+  clock_.advance(10s);  // the offline probe the lost answer started
+  auto again = pass_->deregister("L0");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->already_gone);
+  EXPECT_EQ(cloud_.deleted.size(), 1u) << "nothing deleted twice";
+  EXPECT_FALSE(store_->get_device("L0").ok()) << "out of the queue";
+  EXPECT_EQ(*store_->removed_serials(), std::vector<std::string>{"l0"});
+  EXPECT_FALSE(store_->get_meta("in_doubt.deregister.l0")->has_value());
+}
+
+// The same for deliver: the assignment reached the tenant, its answer did not; the re-run reads
+// the device, finds the user assigned, and records the delivery without assigning again.
+TEST_F(DeliveryPassTest, ADeliveryWhoseAnswerWasLostIsRecordedAndTheReRunCompletes) {
+  registered("D0");
+  cloud_.tenant["D0"].id = "ap-D0";
+  cloud_.tenant["D0"].serial = "D0";
+  cloud_.users["ada@contoso.com"] = {};
+  cloud_.lost_answers = 1;
+  start();
+  auto lost = pass_->deliver("D0", "ada@contoso.com");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, cloud::kErrInDoubt);
+  EXPECT_NE(lost.error().message.find("hangar deliver D0 --user ada@contoso.com"),
+            std::string::npos)
+      << lost.error().message;
+  EXPECT_FALSE(store_->get_device("D0")->delivered_at) << "not recorded as delivered yet";
+
+  clock_.advance(10s);
+  auto again = pass_->deliver("D0", "ada@contoso.com");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_FALSE(again->last_error) << "the doubt is settled";
+  EXPECT_EQ(cloud_.assigned.size(), 1u);
+  EXPECT_FALSE(store_->get_meta("in_doubt.deliver.d0")->has_value());
+}
+
+// Attack round 3, finding 2: a backoff after 5xx answers is not a throttle, and deliver says so.
+TEST_F(DeliveryPassTest, ABackoffAfterServerErrorsIsNotCalledThrottling) {
+  registered("B0");
+  start();
+  core::Error failure = core::make_error(cloud::kErrTransient, "HTTP 500");
+  failure.http_status = 500;
+  auto failing =
+      budget_->call(Lane::kIntune, CallKind::kWrite, [&]() -> core::Status { return failure; });
+  ASSERT_FALSE(failing.ok());
+  clock_.advance(1ms);
+  ASSERT_GT(budget_->wait_ms(Lane::kIntune, CallKind::kWrite), 0) << "seed 42 gives a wait";
+  auto held = pass_->deliver("B0", "ada@contoso.com");
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.error().code, CloudBudget::kNotNow);
+  EXPECT_EQ(held.error().message.find("throttling"), std::string::npos) << held.error().message;
+  EXPECT_NE(held.error().message.find("waiting after failed requests to Intune"), std::string::npos)
+      << held.error().message;
 }
 
 }  // namespace

@@ -168,11 +168,15 @@ class FakeImports final : public cloud::RegistrationCloud {
     }
     return out;
   }
+  std::deque<core::Error> delete_failures;  // answers of the next delete_import_record calls
   core::Status delete_import_record(const std::string& id) override {
     ++deletes;
+    if (auto error = next_failure(delete_failures)) return *error;
     records.erase(id);
     return {};
   }
+  // Serials the tenant does not list (find_autopilot_device answers none), whatever was imported.
+  std::set<std::string> absent;
   void register_device(const std::string& serial) {
     cloud::AutopilotDevice& device = tenant[serial];
     device.id = "ap-" + serial;
@@ -190,6 +194,7 @@ class FakeImports final : public cloud::RegistrationCloud {
     ++lookups;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     if (auto error = fail("by_serial")) return *error;
+    if (absent.contains(serial)) return std::optional<cloud::AutopilotDevice>();
     register_device(serial);
     return std::optional<cloud::AutopilotDevice>(with_profile(tenant[serial]));
   }
@@ -344,10 +349,25 @@ class FakeUsers final : public cloud::DeliveryCloud {
     return std::optional<cloud::UserLicences>(cloud::UserLicences{upn, it->second});
   }
   std::deque<core::Error> assign_failures;
+  // Writes (assign, delete) done in the tenant whose answers are then lost (the connection
+  // dropped after the request was processed).
+  int lost_answers = 0;
+  std::optional<core::Error> lose_answer() {
+    if (lost_answers == 0) return std::nullopt;
+    --lost_answers;
+    core::Error error = core::make_error(
+        cloud::kErrNetwork, "POST .../windowsAutopilotDeviceIdentities/...: connection reset");
+    error.request_id = "req-lost";
+    return error;
+  }
   core::Status assign_user(const std::string& id, const std::string& upn) override {
     ++requests;
     if (auto error = next_failure(assign_failures)) return *error;
     assigned[id] = upn;
+    for (auto& [serial, device] : tenant) {
+      if (device.id == id) device.user_principal_name = upn;
+    }
+    if (auto lost = lose_answer()) return *lost;
     return {};
   }
   core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
@@ -371,6 +391,7 @@ class FakeUsers final : public cloud::DeliveryCloud {
       if (it->second.id == id) {
         deleted.push_back(id);
         tenant.erase(it);
+        if (auto lost = lose_answer()) return *lost;
         return {};
       }
     }

@@ -132,6 +132,34 @@ TEST_F(GroupSweepPassTest, PutsOurDevicesBackInTheirProfilesGroupAndOutOfTheOthe
   EXPECT_EQ(report().groups.added, 0);
 }
 
+// Issue 13: a partner's device whose group tag maps to a profile (tag_profiles) is handled like
+// the rest; one without a profile is never moved.
+TEST_F(GroupSweepPassTest, PartnerDevicesAreSweptOnlyWithAProfileTheirTagGaveThem) {
+  for (const auto& [serial, profile] :
+       {std::pair{"MAPPED", "power-user"}, std::pair{"NOPROFILE", ""}}) {
+    store::NewDevice device;
+    device.serial = serial;
+    device.group_tag = "Contoso";
+    device.profile = profile;
+    device.state = core::DeviceState::kReadyForUser;
+    device.partner_registered = true;
+    device.created_at = clock_.now_ms();
+    ASSERT_TRUE(store_->insert_device(device).ok());
+  }
+  start();
+  step();
+  join("MAPPED", "dev-mapped");
+  join("NOPROFILE", "dev-noprofile");
+  cloud_.groups[kStandardGroup] = {"obj-dev-mapped", "obj-dev-noprofile"};
+  sync();
+  EXPECT_EQ(cloud_.groups[kPowerGroup], (std::set<std::string>{"obj-dev-mapped"}));
+  EXPECT_EQ(cloud_.groups[kStandardGroup], (std::set<std::string>{"obj-dev-noprofile"}));
+  EXPECT_EQ(corrections("MAPPED"),
+            (std::vector<std::string>{std::string("added ") + kPowerGroup + " power-user",
+                                      std::string("removed ") + kStandardGroup + " standard"}));
+  EXPECT_TRUE(corrections("NOPROFILE").empty());
+}
+
 TEST_F(GroupSweepPassTest, LookupsGoFifteenDeviceIdsAtATime) {
   for (int i = 0; i < 20; ++i)
     queue_profile("L" + std::string(1, static_cast<char>('a' + i)), "standard");

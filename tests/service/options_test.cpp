@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <tuple>
 
@@ -105,6 +106,51 @@ TEST_F(ServiceOptions, PendingThresholdsComeFromTheConfigFileAndMustBePositive) 
   ASSERT_FALSE(text.ok());
   EXPECT_NE(text.error().message.find("\"pending_warning_minutes\" must be a positive number"),
             std::string::npos);
+}
+
+// Issue 13: group tags mapped to profiles for partner-registered devices, and the opt-in for
+// untagged tenant devices, with errors that name the file and the key.
+TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
+  const auto config = [&](const std::string& text) {
+    std::ofstream(dir_.path() / "hangar.json", std::ios::trunc) << text;
+    std::filesystem::permissions(dir_.path() / "hangar.json", std::filesystem::perms(0600));
+    return parse_options(args({}));
+  };
+  auto defaults = config("{}");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_TRUE(defaults->tag_profiles.empty());
+  EXPECT_FALSE(defaults->track_untagged);
+  auto set = config(R"({"tag_profiles": {"Contoso-Sales": "Power User", "Lab": "standard"},)"
+                    R"( "track_untagged": true})");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->tag_profiles, (std::map<std::string, std::string>{{"contoso-sales", "power-user"},
+                                                                   {"lab", "standard"}}));
+  EXPECT_TRUE(set->track_untagged);
+  const std::string file = (dir_.path() / "hangar.json").string();
+  for (const auto& [text, says] : {
+           std::pair{R"({"tag_profiles": {"Lab": "standard", "LAB": "power-user"}})",
+                     ": \"tag_profiles\".\"Lab\": the tag is mapped twice (also as \"LAB\"; "
+                     "tags are compared without case)"},
+           std::pair{R"({"tag_profiles": {"Lab": "gold"}})",
+                     ": \"tag_profiles\".\"Lab\": unknown profile \"gold\"; use standard, "
+                     "sensitive-data or power-user"},
+           std::pair{R"({"tag_profiles": {"Lab": 3}})",
+                     ": \"tag_profiles\".\"Lab\": must be a profile name; use standard, "
+                     "sensitive-data or power-user"},
+           std::pair{R"({"tag_profiles": {"": "standard"}})",
+                     ": \"tag_profiles\".\"\": an empty group tag cannot be mapped; devices "
+                     "without a tag are tracked with \"track_untagged\": true"},
+           std::pair{R"({"tag_profiles": {"a,b": "standard"}})",
+                     ": \"tag_profiles\".\"a,b\": the group tag "},
+           std::pair{R"({"tag_profiles": ["Lab"]})",
+                     ": \"tag_profiles\" must be an object mapping group tags to profiles"},
+           std::pair{R"({"track_untagged": "yes"})", ": \"track_untagged\" must be true or false"},
+       }) {
+    auto bad = config(text);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.error().code, "config_error");
+    EXPECT_EQ(bad.error().message.rfind(file + says, 0), 0u) << bad.error().message;
+  }
 }
 
 }  // namespace

@@ -418,5 +418,99 @@ TEST_F(RegistrationPassTest, PendingTooLongIsFlaggedWithItsCauseThenFailsAndCanB
   EXPECT_EQ(store_->get_device("P0")->state, core::DeviceState::kReadyForUser);
 }
 
+// Attack round 3, finding 2: a DELETE of our own import record that keeps failing (500) backs
+// off on its own: it never blocks the Intune lane uploads and operator commands share, is never
+// called throttling, and is reported as what it is, with its request id.
+TEST_F(RegistrationPassTest, FailingHousekeepingDeletesBackOffAloneAndNeverHoldUploads) {
+  queue("H", 3);
+  cloud_.delete_failures.assign(1000, http_failure(cloud::kErrTransient, 500, "req-del-500"));
+  start();
+  step();  // uploaded
+  clock_.advance(30s);
+  step();  // polled: registered, Ready for user, and the DELETEs of the records fail
+  ASSERT_EQ(count(core::DeviceState::kReadyForUser), 3);
+  ASSERT_GT(cloud_.deletes, 0);
+  const std::int64_t now = clock_.now_ms();
+  EXPECT_LE(budget_->blocked_until(Lane::kIntune), now) << "a DELETE's 500 holds no lane";
+  EXPECT_EQ(budget_->wait_ms(Lane::kIntune, CallKind::kWrite), 0);
+  EXPECT_EQ(budget_->throttled_until(Lane::kIntune), 0);
+  // New devices go out at once, whatever the housekeeping meets.
+  queue_profile("NEW-1", "standard");
+  const int calls = cloud_.import_calls;
+  step();
+  EXPECT_EQ(cloud_.import_calls, calls + 1);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 1);
+
+  run_for(15min);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 4);
+  EXPECT_EQ(budget_->throttled_until(Lane::kIntune), 0) << "no 429 ever came";
+  const auto attention = health_.refused_requests();
+  ASSERT_EQ(attention.size(), 1u);
+  EXPECT_EQ(attention[0].form_id, "imported.delete");
+  EXPECT_EQ(attention[0].http_status, 500);
+  EXPECT_EQ(attention[0].request_id, "req-del-500");
+  EXPECT_LT(cloud_.deletes, 4 * 40) << "each record backs off on its own";
+  // The cloud accepts the DELETEs again: every record goes.
+  cloud_.delete_failures.clear();
+  run_for(10min);
+  EXPECT_TRUE(cloud_.records.empty());
+}
+
+// Attack round 3, finding 1: a device whose upload is in flight cannot be removed, forced or not:
+// the cloud may be registering it, and its import record would be left behind.
+TEST_F(RegistrationPassTest, AnUploadInFlightCannotBeRemovedForcedOrNot) {
+  queue("Q", 1);
+  start();
+  ASSERT_EQ(store_->claim_upload_batch(clock_.now_ms(), 10)->size(), 1u);  // the POST is on its way
+  for (const bool force : {false, true}) {
+    auto removed = store_->remove_device("Q0", force, clock_.now_ms());
+    ASSERT_FALSE(removed.ok());
+    EXPECT_EQ(removed.error().code, "conflict");
+    EXPECT_NE(removed.error().message.find("is being uploaded right now"), std::string::npos)
+        << removed.error().message;
+  }
+  auto withdrawn = pass_->withdraw("Q0", clock_.now_ms());
+  ASSERT_FALSE(withdrawn.ok());
+  EXPECT_EQ(withdrawn.error().code, "conflict");
+  EXPECT_TRUE(store_->removed_serials()->empty());
+}
+
+// Attack round 3, finding 1: `remove --force` of a Registration Pending device asks the cloud
+// first. An import that finished means the device is registered in Autopilot: it is kept as
+// registered and the admin pointed at deregister; one still in progress has its record deleted
+// and the device goes, with nothing left in the cloud.
+TEST_F(RegistrationPassTest, RemoveForceAsksTheCloudAndNeverLeavesARegistrationBehind) {
+  queue("W", 2);
+  cloud_.outcome["W1"] = "pending";
+  start();
+  step();  // both uploaded; not polled yet
+  ASSERT_EQ(count(core::DeviceState::kRegistrationPending), 2);
+
+  auto kept = pass_->withdraw("W0", clock_.now_ms());
+  ASSERT_FALSE(kept.ok());
+  EXPECT_EQ(kept.error().code, "conflict");
+  EXPECT_NE(kept.error().message.find("registered in Windows Autopilot already"), std::string::npos)
+      << kept.error().message;
+  EXPECT_NE(kept.error().message.find("hangar deregister W0"), std::string::npos);
+  const auto w0 = store_->get_device("W0");
+  ASSERT_TRUE(w0.ok()) << "kept";
+  EXPECT_EQ(w0->cloud_device_id, "ap-W0");
+  EXPECT_FALSE(w0->import_record_id);
+  EXPECT_TRUE(store_->removed_serials()->empty());
+
+  cloud_.absent.insert("W1");
+  auto gone = pass_->withdraw("W1", clock_.now_ms());
+  ASSERT_TRUE(gone.ok()) << gone.error().message;
+  EXPECT_EQ(gone->import_record_deleted, "rec-W1-1");
+  EXPECT_FALSE(cloud_.records.contains("rec-W1-1"));
+  EXPECT_FALSE(store_->get_device("W1").ok());
+  EXPECT_EQ(*store_->removed_serials(), std::vector<std::string>{"w1"});
+
+  // W0 goes on to Ready for user (it is registered), and its finished record is deleted.
+  run_for(31s);
+  EXPECT_EQ(store_->get_device("W0")->state, core::DeviceState::kReadyForUser);
+  EXPECT_TRUE(cloud_.records.empty());
+}
+
 }  // namespace
 }  // namespace hangar::service::test

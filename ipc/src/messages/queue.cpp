@@ -61,7 +61,9 @@ Json RetryReply::to_json() const {
 
 DeregisterReply DeregisterReply::read(const Json&, Fields& f) {
   DeregisterReply r;
-  f.required("deregistered", r.deregistered).required("autopilot_id", r.autopilot_id);
+  f.required("deregistered", r.deregistered)
+      .required("autopilot_id", r.autopilot_id)
+      .optional("already_deleted", r.already_deleted);
   return r;
 }
 
@@ -70,7 +72,9 @@ core::Result<DeregisterReply> DeregisterReply::from_json(const Json& json) {
 }
 
 Json DeregisterReply::to_json() const {
-  return Json{{"deregistered", deregistered}, {"autopilot_id", autopilot_id}};
+  Json json{{"deregistered", deregistered}, {"autopilot_id", autopilot_id}};
+  put_optional(json, "already_deleted", already_deleted);
+  return json;
 }
 
 }  // namespace hangar::ipc::msg

@@ -49,6 +49,18 @@ Json RefusedForm::to_json() const {
               {"last_at", last_at}, {"passes", passes},         {"fallback", fallback}};
 }
 
+UntaggedDevice UntaggedDevice::read(const Json&, Fields& f) {
+  UntaggedDevice d;
+  f.required("serial", d.serial)
+      .required("manufacturer", d.manufacturer)
+      .required("model", d.model);
+  return d;
+}
+
+Json UntaggedDevice::to_json() const {
+  return Json{{"serial", serial}, {"manufacturer", manufacturer}, {"model", model}};
+}
+
 Activity Activity::read(const Json&, Fields& f) {
   Activity a;
   f.required("next_pass_at", a.next_pass_at);
@@ -60,7 +72,11 @@ Activity Activity::read(const Json&, Fields& f) {
         .required("requests", last.requests)
         .required("active", last.active)
         .required("inactive", last.inactive)
-        .required("partners_added", last.partners_added);
+        .required("partners_added", last.partners_added)
+        .required("profiles_set", last.profiles_set)
+        .required("untagged", last.untagged)
+        .required("untagged_added", last.untagged_added)
+        .required("untagged_devices", last.untagged_devices);
   }
   return a;
 }
@@ -76,6 +92,12 @@ Json Activity::to_json() const {
     json["active"] = last->active;
     json["inactive"] = last->inactive;
     json["partners_added"] = last->partners_added;
+    json["profiles_set"] = last->profiles_set;
+    json["untagged"] = last->untagged;
+    json["untagged_added"] = last->untagged_added;
+    Json& untagged = json["untagged_devices"];
+    untagged = Json::array();
+    for (const auto& device : last->untagged_devices) untagged.push_back(device.to_json());
   }
   return json;
 }

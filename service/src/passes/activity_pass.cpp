@@ -66,59 +66,92 @@ core::Result<std::vector<cloud::AutopilotDevice>> ActivitySyncPass::read_all_dev
   return *all_devices_;
 }
 
-std::int64_t ActivitySyncPass::add_partner_devices(
-    const std::vector<cloud::AutopilotDevice>& identities, std::int64_t now) {
-  // Devices carrying our group tag that a partner (an OEM or reseller) registered: no CSV ever
-  // passed through Hangar, so they are added as registered and tracked like the rest. Serials
-  // already in the store come back as already queued or a conflict and are left alone.
+std::string ActivitySyncPass::profile_for_tag(const std::string& group_tag) const {
+  const auto found = ctx_.config.tag_profiles.find(lower(group_tag));
+  return found == ctx_.config.tag_profiles.end() ? std::string() : found->second;
+}
+
+void ActivitySyncPass::add_partner_devices(const std::vector<cloud::AutopilotDevice>& identities,
+                                           std::int64_t now, ActivityPass& pass) {
+  // Devices a partner (an OEM or reseller) registered with our group tag or a tag mapped to a
+  // profile (tag_profiles): no CSV ever passed through Hangar, so they are added as registered and
+  // tracked like the rest. Devices with no group tag at all are counted (and listed), and added
+  // only when the admin asked for it (track_untagged): a tenant holds many devices that are not
+  // Hangar's. Serials already in the store come back as already queued or a conflict and are left
+  // alone.
   auto known_list = ctx_.store.serials();
   if (!known_list) {
     spdlog::error("reading the queue's serials: {}", known_list.error().message);
-    return 0;
+    return;
   }
   std::set<std::string> known(known_list->begin(), known_list->end());
   // Removed by an admin (`hangar remove`, `hangar deregister`): not added back.
   auto removed = ctx_.store.removed_serials();
   if (!removed) {
     spdlog::error("reading the removed serials: {}", removed.error().message);
-    return 0;
+    return;
   }
   known.insert(removed->begin(), removed->end());
   std::vector<store::NewDevice> candidates;
   for (const auto& identity : identities) {
-    if (identity.serial.empty() ||
-        lower(identity.group_tag) != lower(ctx_.config.default_group_tag) ||
-        known.count(lower(identity.serial)) > 0) {
-      continue;
+    if (identity.serial.empty() || known.count(lower(identity.serial)) > 0) continue;
+    const bool untagged = identity.group_tag.empty();
+    const std::string profile = untagged ? std::string() : profile_for_tag(identity.group_tag);
+    if (untagged) {
+      ++pass.untagged;
+      if (pass.untagged_devices.size() < ActivityPass::kUntaggedShown) {
+        pass.untagged_devices.push_back({identity.serial, identity.manufacturer, identity.model});
+      }
+      if (!ctx_.config.track_untagged) {
+        if (untagged_logged_.insert(lower(identity.serial)).second) {
+          spdlog::info(
+              "device {}: in the tenant without a group tag and not Hangar's; not tracked "
+              "(\"track_untagged\": true in hangar.json tracks such devices)",
+              identity.serial);
+        }
+        continue;
+      }
+    } else if (profile.empty() &&
+               lower(identity.group_tag) != lower(ctx_.config.default_group_tag)) {
+      continue;  // another team's tag
     }
     store::NewDevice device;
     device.serial = identity.serial;
     if (!identity.manufacturer.empty()) device.manufacturer = identity.manufacturer;
     if (!identity.model.empty()) device.model = identity.model;
-    device.group_tag = identity.group_tag;
-    // No profile was chosen for it: none is shown (an empty profile), rather than one nobody
+    // An untagged device keeps no tag: the daily tag sweep then leaves it as it is in the tenant.
+    if (!untagged) device.group_tag = identity.group_tag;
+    // The profile its tag maps to; none otherwise (an empty profile), rather than one nobody
     // picked.
-    device.profile = "";
+    device.profile = profile;
     device.state = core::DeviceState::kReadyForUser;
     device.partner_registered = true;
     device.created_at = now;
     candidates.push_back(std::move(device));
   }
-  if (candidates.empty()) return 0;
+  if (candidates.empty()) return;
   auto results = ctx_.store.insert_devices(candidates);
   if (!results) {
     spdlog::error("adding partner-registered devices: {}", results.error().message);
-    return 0;
+    return;
   }
-  std::int64_t added = 0;
   for (std::size_t i = 0; i < results->size(); ++i) {
     if ((*results)[i].outcome != store::InsertOutcome::kInserted) continue;
-    ++added;
+    const store::NewDevice& added = candidates[i];
+    if (!added.group_tag) {
+      ++pass.untagged_added;
+      spdlog::info("device {}: in the tenant without a group tag; tracking it (track_untagged)",
+                   added.serial);
+      continue;
+    }
+    ++pass.partners_added;
     spdlog::info(
-        "device {}: registered by a partner (in the tenant with group tag {}); tracking it",
-        candidates[i].serial, ctx_.config.default_group_tag);
+        "device {}: registered by a partner (in the tenant with group tag {}); tracking "
+        "it{}",
+        added.serial, *added.group_tag,
+        added.profile.empty() ? std::string(" without a profile")
+                              : " as " + added.profile + " (tag_profiles)");
   }
-  return added;
 }
 
 // Reads every Autopilot device's enrollment and every managed device's last sync (two paged
@@ -151,7 +184,7 @@ void ActivitySyncPass::monitor(std::int64_t now) {
     by_serial[lower(identity.serial)] = &identity;
     any_managed = any_managed || !identity.managed_device_id.empty();
   }
-  pass.partners_added = add_partner_devices(*identities, now);
+  add_partner_devices(*identities, now, pass);
   auto tracked = ctx_.store.tracked_devices();
   if (!tracked) {
     spdlog::error("reading registered devices: {}", tracked.error().message);
@@ -191,6 +224,16 @@ void ActivitySyncPass::monitor(std::int64_t now) {
       if (!identity.managed_device_id.empty())
         update.managed_device_id = identity.managed_device_id;
       if (!identity.enrollment_state.empty()) update.enrollment_state = identity.enrollment_state;
+      // A partner's device tracked without a profile whose tag now maps to one (tag_profiles
+      // configured after it was found, or its tag changed in the portal): it gets that profile.
+      if (device.partner_registered && device.profile.empty() && !identity.group_tag.empty()) {
+        if (std::string profile = profile_for_tag(identity.group_tag); !profile.empty()) {
+          spdlog::info("device {}: group tag {} maps to profile {} (tag_profiles)", device.serial,
+                       identity.group_tag, profile);
+          update.profile = std::move(profile);
+          ++pass.profiles_set;
+        }
+      }
       if (!identity.azure_ad_device_id.empty()) {
         update.azure_ad_device_id = identity.azure_ad_device_id;
       }
@@ -216,13 +259,13 @@ void ActivitySyncPass::monitor(std::int64_t now) {
       }
       if (state == core::DeviceState::kActive) ++pass.active;
       if (state == core::DeviceState::kInactive) ++pass.inactive;
-      const bool changed = state != device.state ||
-                           update.cloud_device_id != device.cloud_device_id ||
-                           update.managed_device_id != device.managed_device_id ||
-                           update.enrollment_state != device.enrollment_state ||
-                           update.last_sync_at != device.last_sync_at ||
-                           update.azure_ad_device_id != device.azure_ad_device_id ||
-                           update.last_contacted_at != device.last_contacted_at;
+      const bool changed =
+          state != device.state || update.cloud_device_id != device.cloud_device_id ||
+          update.managed_device_id != device.managed_device_id ||
+          update.enrollment_state != device.enrollment_state ||
+          update.last_sync_at != device.last_sync_at ||
+          update.azure_ad_device_id != device.azure_ad_device_id ||
+          update.last_contacted_at != device.last_contacted_at || update.profile.has_value();
       if (!changed) continue;
       if (state != device.state) {
         update.new_state = state;
@@ -241,8 +284,10 @@ void ActivitySyncPass::monitor(std::int64_t now) {
   pass.finished_at = now;
   spdlog::info(
       "activity pass: {} registered device(s), {} active, {} inactive, {} changed, {} partner "
-      "device(s) added, {} list call(s) (each paged)",
-      pass.devices, pass.active, pass.inactive, pass.written, pass.partners_added, pass.requests);
+      "device(s) added, {} untagged device(s) in the tenant not Hangar's ({} added), {} list "
+      "call(s) (each paged)",
+      pass.devices, pass.active, pass.inactive, pass.written, pass.partners_added, pass.untagged,
+      pass.untagged_added, pass.requests);
   next_activity_ = now + ctx_.config.activity_interval.count();
   std::lock_guard lock(mutex_);
   last_ = pass;
@@ -267,6 +312,8 @@ void ActivitySyncPass::repair_tags(std::int64_t now) {
     if (!device.group_tag.empty()) continue;
     auto row = ctx_.store.get_device(device.serial);
     if (!row) continue;  // not ours
+    // Found without a tag and tracked (track_untagged): Hangar never tagged it; left as it is.
+    if (row->partner_registered && !row->group_tag) continue;
     const std::string tag = row->group_tag.value_or(ctx_.config.default_group_tag);
     auto status = cloud_.write(Lane::kIntune, [&](cloud::ActivityCloud& api) {
       return api.set_group_tag(device.id, tag);

@@ -17,12 +17,47 @@ DeliveryPass::DeliveryPass(PassContext context, CloudSource<cloud::DeliveryCloud
 
 core::Error DeliveryPass::not_now(const core::Error& error, Lane lane) const {
   if (error.code != CloudBudget::kNotNow && error.code != cloud::kErrThrottled) return error;
-  // The budget has counted the throttle from the answer's arrival: its wait is the one to tell.
+  // The budget has counted the throttle from the answer's arrival: its wait is the one to tell,
+  // and it says why it holds the lane (a throttle is called one only after a real 429).
   std::int64_t wait = ctx_.budget.wait_ms(lane, CallKind::kWrite);
   if (wait <= 0 && error.retry_after) wait = error.retry_after->count();
-  core::Error held = core::make_error(CloudBudget::kNotNow, CloudBudget::throttling_message(wait));
+  core::Error held =
+      core::make_error(CloudBudget::kNotNow, error.code == cloud::kErrThrottled
+                                                 ? CloudBudget::throttling_message(wait)
+                                                 : ctx_.budget.holding_message(lane, wait));
   held.retry_after = std::chrono::milliseconds(wait);
   return held;
+}
+
+namespace {
+
+bool answer_lost(const core::Error& error) {
+  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout ||
+         error.code == cloud::kErrInDoubt;
+}
+
+// Where an in-doubt write is recorded (the store's meta table): one key per device and kind.
+std::string doubt_key(std::string_view kind, const std::string& serial) {
+  return "in_doubt." + std::string(kind) + "." + lower(serial);
+}
+
+}  // namespace
+
+core::Error DeliveryPass::in_doubt(const core::Error& error, const std::string& key,
+                                   const std::string& value, const std::string& serial,
+                                   const std::string& what, const std::string& rerun) {
+  const std::int64_t now = ctx_.clock.now_ms();
+  if (auto recorded = ctx_.store.set_meta(key, value); !recorded) {
+    spdlog::error("recording the {} of {} as in doubt: {}", what, serial, recorded.error().message);
+  }
+  const std::string text = "the " + what + " was sent but its answer was lost (" + error.message +
+                           "): it may have been done; run `" + rerun +
+                           "` again: it reads the device in the tenant first and completes";
+  (void)ctx_.store.note_problem(serial, text, now);  // a device Hangar never had: nothing to note
+  spdlog::warn("device {}: {}", serial, text);
+  core::Error doubt = core::make_error(cloud::kErrInDoubt, text);
+  doubt.request_id = error.request_id;
+  return doubt;
 }
 
 core::Result<std::vector<std::string>> DeliveryPass::missing_licences(
@@ -60,11 +95,12 @@ core::Result<std::vector<std::string>> DeliveryPass::missing_licences(
   return missing;
 }
 
-core::Result<std::string> DeliveryPass::deregister(const std::string& serial) {
+core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::string& serial) {
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device && device.error().code != store::kErrNotFound) return device.error();
-  if (device && device->state == core::DeviceState::kRegistrationPending) {
+  if (device && device->state == core::DeviceState::kRegistrationPending &&
+      device->import_record_id) {
     return core::make_error(ipc::errc::kConflict,
                             "device " + device->serial +
                                 " is Registration Pending: its import is still followed; take it "
@@ -76,6 +112,20 @@ core::Result<std::string> DeliveryPass::deregister(const std::string& serial) {
     held.retry_after = std::chrono::milliseconds(wait);
     return not_now(held, Lane::kIntune);
   }
+  const std::string key = doubt_key("deregister", serial);
+  auto doubt = ctx_.store.get_meta(key);
+  if (!doubt) return doubt.error();
+  // Out of the queue and remembered: partner sync must not bring it back.
+  const auto forget = [&]() -> core::Status {
+    if (device) {
+      if (auto removed = ctx_.store.remove_device(device->serial, true, now); !removed) {
+        return removed.error();
+      }
+    } else if (auto remembered = ctx_.store.remember_removed(serial, now); !remembered) {
+      return remembered;
+    }
+    return ctx_.store.erase_meta(key);
+  };
   auto found = cloud_.read(
       Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.find_autopilot_device(serial); });
   if (!found) {
@@ -83,6 +133,18 @@ core::Result<std::string> DeliveryPass::deregister(const std::string& serial) {
     return not_now(found.error(), Lane::kIntune);
   }
   if (!*found) {
+    // Gone from the tenant: a deregister whose answer was lost did it, or someone else did.
+    const bool registered_here =
+        device && (device->cloud_device_id || device->partner_registered ||
+                   device->state == core::DeviceState::kRegistrationPending ||
+                   device->state == core::DeviceState::kReadyForUser ||
+                   device->state == core::DeviceState::kActive ||
+                   device->state == core::DeviceState::kInactive);
+    if (*doubt || registered_here) {
+      if (auto forgotten = forget(); !forgotten) return forgotten.error();
+      spdlog::info("device {}: already deleted in Windows Autopilot; out of the queue", serial);
+      return Deregistered{{}, true};
+    }
     return core::make_error(ipc::errc::kNotFound,
                             "no Windows Autopilot device with serial " + serial + " in the tenant");
   }
@@ -92,19 +154,16 @@ core::Result<std::string> DeliveryPass::deregister(const std::string& serial) {
       // 404: someone deleted it meanwhile; the outcome is the same.
       {.accept = [](const core::Error& error) { return error.http_status == 404; }});
   if (!deleted && deleted.error().http_status != 404) {
+    if (answer_lost(deleted.error())) {
+      return in_doubt(deleted.error(), key, id, serial, "deletion of its Autopilot registration",
+                      "hangar deregister " + serial);
+    }
     if (deleted.error().code == cloud::kErrRejected) ctx_.health.failed(deleted.error(), now);
     return not_now(deleted.error(), Lane::kIntune);
   }
-  // Out of the queue and remembered: partner sync must not bring it back.
-  if (device) {
-    if (auto removed = ctx_.store.remove_device(device->serial, false, now); !removed) {
-      return removed.error();
-    }
-  } else if (auto remembered = ctx_.store.remember_removed(serial, now); !remembered) {
-    return remembered.error();
-  }
+  if (auto forgotten = forget(); !forgotten) return forgotten.error();
   spdlog::info("device {}: Windows Autopilot registration {} deleted", serial, id);
-  return id;
+  return Deregistered{id, false};
 }
 
 core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
@@ -171,14 +230,45 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
     }
     cloud_id = (*found)->id;
   }
+  const std::string key = doubt_key("deliver", device->serial);
+  auto doubt = ctx_.store.get_meta(key);
+  if (!doubt) return doubt.error();
+  if (*doubt) {
+    // An earlier assignment's answer was lost: the device in the tenant says whether it happened.
+    auto found = cloud_.read(Lane::kIntune, [&](cloud::DeliveryCloud& api) {
+      return api.find_autopilot_device(device->serial);
+    });
+    if (!found) {
+      if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
+      return not_now(found.error(), Lane::kIntune);
+    }
+    if (*found && lower((*found)->user_principal_name) == lower(upn)) {
+      if (auto recorded = ctx_.store.record_delivery(device->serial, upn, now); !recorded) {
+        return recorded.error();
+      }
+      (void)ctx_.store.erase_meta(key);
+      (void)ctx_.store.note_problem(device->serial, "", now);  // the doubt is settled
+      spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
+                   device->serial, upn);
+      return ctx_.store.get_device(device->serial);
+    }
+  }
   auto assigned = cloud_.write(
       Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.assign_user(cloud_id, upn); });
+  if (!assigned && answer_lost(assigned.error())) {
+    return in_doubt(assigned.error(), key, upn, device->serial, "assignment of " + upn,
+                    "hangar deliver " + device->serial + " --user " + upn);
+  }
   if (!assigned) {
     if (assigned.error().code == cloud::kErrRejected) ctx_.health.failed(assigned.error(), now);
     return not_now(assigned.error(), Lane::kIntune);
   }
   if (auto recorded = ctx_.store.record_delivery(device->serial, upn, now); !recorded) {
     return recorded.error();
+  }
+  if (*doubt) {
+    (void)ctx_.store.erase_meta(key);
+    (void)ctx_.store.note_problem(device->serial, "", now);  // the doubt is settled
   }
   spdlog::info("device {} delivered to {}", device->serial, upn);
   return ctx_.store.get_device(device->serial);

@@ -166,9 +166,10 @@ bool GroupSweepPass::plan(std::int64_t now) {
   std::vector<DevicePlan> plans;
   std::vector<std::string> lookups;  // Entra device ids whose object id no listing gave us
   for (const store::DeviceRow& device : *tracked) {
-    // A partner-registered device's profile was never chosen here (it is tracked as standard by
-    // default), so moving it between groups could undo the admin's intent: left alone.
-    if (device.partner_registered) continue;
+    // A partner-registered device without a profile had none chosen here, so moving it between
+    // groups could undo the admin's intent: left alone. One whose group tag maps to a profile
+    // (tag_profiles) was given that profile by the admin's configuration: handled like the rest.
+    if (device.partner_registered && device.profile.empty()) continue;
     if (!device.azure_ad_device_id || device.azure_ad_device_id->empty()) {
       ++pass.skipped;  // its Entra ID device id not read yet (activity pass): nothing to check
       continue;

@@ -58,7 +58,7 @@ void RegistrationPass::run(std::int64_t now) {
   // not spend the write budget (or draw a 429, which stops every write) that their import needs.
   auto counts = ctx_.store.count_by_state();
   const bool uploads_waiting = counts && (*counts)[core::DeviceState::kQueued] > 0;
-  delete_finished(uploads_waiting ? 2 : deletions_.size());
+  delete_finished(uploads_waiting ? 2 : deletions_.size(), now);
 }
 
 std::int64_t RegistrationPass::next_wake(std::int64_t now, bool have_queued,
@@ -74,7 +74,11 @@ std::int64_t RegistrationPass::next_wake(std::int64_t now, bool have_queued,
     wake = std::min(wake, std::max(at, now));
   }
   if (have_pending) wake = std::min(wake, std::max(next_poll_, now));
-  if (!deletions_.empty()) wake = std::min(wake, std::max({budget_wait, blocked, now + 1}));
+  if (!deletions_.empty()) {
+    std::int64_t due = deletions_.front().not_before;
+    for (const Deletion& each : deletions_) due = std::min(due, each.not_before);
+    wake = std::min(wake, std::max({budget_wait, blocked, due, now + 1}));
+  }
   return wake;
 }
 
@@ -197,8 +201,13 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
     return;
   } else {
     for (const auto& serial : *skipped) {
-      spdlog::warn("device {} changed while it was uploaded; its import record is not adopted",
-                   serial);
+      // Ours and followed by nobody: deleted, never left behind in the cloud.
+      const auto it = by_serial.find(upper(serial));
+      spdlog::warn(
+          "device {} changed while it was uploaded; its import record {} is not adopted and is "
+          "deleted",
+          serial, it == by_serial.end() ? std::string("?") : it->second->id);
+      if (it != by_serial.end()) deletions_.push_back({it->second->id});
     }
   }
   spdlog::info("uploaded {} device(s) in one import call", uploaded.size());
@@ -266,7 +275,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
   if (record.status == cloud::ImportStatus::kComplete) {
     // In the tenant now; Ready for user once its deployment profile is assigned (confirm()).
     (void)ctx_.store.mark_registered(device.serial, record.registration_id, now);
-    deletions_.push_back(record.id);
+    deletions_.push_back({record.id});
     return true;
   }
   if (record.status == cloud::ImportStatus::kError) {
@@ -279,7 +288,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
         (void)ctx_.store.mark_registered(device.serial, (*found)->id, now);
         (void)ctx_.store.note_problem(
             device.serial, meaning.detail + ": " + std::string(core::message(meaning.reason)), now);
-        deletions_.push_back(record.id);
+        deletions_.push_back({record.id});
         return true;
       }
       return false;
@@ -289,7 +298,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
                                     ctx_.config.backoff_cap, ctx_.budget.rng());
       (void)ctx_.store.requeue(device.serial, now + wait.count(), meaning.detail + ": retrying",
                                now);
-      deletions_.push_back(record.id);
+      deletions_.push_back({record.id});
       return false;
     }
     // The Request ID the seed shows with "Unexpected error": the response that reported it.
@@ -299,7 +308,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
         device.serial, core::DeviceState::kRegistrationFailed, text, meaning.detail,
         record.request_id.empty() ? std::nullopt : std::optional<std::string>(record.request_id),
         text, now);
-    deletions_.push_back(record.id);
+    deletions_.push_back({record.id});
     return false;
   }
   flag_if_long_pending(
@@ -332,7 +341,7 @@ bool RegistrationPass::flag_if_long_pending(const store::DeviceRow& device, std:
                                          now);
     // Ours, and no longer polled: the import record goes (a late registration is still found
     // by serial when the device is retried).
-    if (device.import_record_id) deletions_.push_back(*device.import_record_id);
+    if (device.import_record_id) deletions_.push_back({*device.import_record_id});
     return true;
   }
   if (pending_for > ctx_.config.pending_threshold.count() &&
@@ -457,19 +466,55 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
   return true;
 }
 
-void RegistrationPass::delete_finished(std::size_t limit) {
-  for (std::size_t done = 0; done < limit && !deletions_.empty(); ++done) {
+void RegistrationPass::delete_finished(std::size_t limit, std::int64_t now) {
+  // Housekeeping fails alone: what only this request (this record) met is handled here, so a
+  // DELETE the cloud keeps answering with a 500 never holds an upload or an operator command.
+  // A throttle (429) and an unreachable cloud are every request's business: the budget's.
+  const auto mine = [](const core::Error& error) {
+    return error.code != cloud::kErrThrottled && !unreachable(error) &&
+           error.code != cloud::kErrAuth && error.code != cloud::kErrNotConfigured;
+  };
+  std::size_t sent = 0;
+  for (std::size_t left = deletions_.size(); left > 0 && sent < limit; --left) {
+    Deletion next = std::move(deletions_.front());
+    deletions_.pop_front();
+    if (next.not_before > now) {  // backing off on its own
+      deletions_.push_back(std::move(next));
+      continue;
+    }
+    ++sent;
     auto status = cloud_.write(
         Lane::kIntune,
-        [&](cloud::RegistrationCloud& api) { return api.delete_import_record(deletions_.front()); },
+        [&](cloud::RegistrationCloud& api) { return api.delete_import_record(next.record_id); },
         // 404: gone already (someone else deleted it).
-        {.accept = [](const core::Error& error) { return error.http_status == 404; }});
-    if (!status && status.error().http_status != 404) {
-      // Throttled, backing off, the budget spent, or refused: keep it for later.
-      ctx_.budget.wait_out(Lane::kIntune, CallKind::kWrite, status.error());
+        {.accept = [](const core::Error& error) { return error.http_status == 404; },
+         .mine = mine});
+    if (status || status.error().http_status == 404) {
+      if (status) ctx_.health.accepted(forms::kImportedDelete, now);
+      continue;
+    }
+    const core::Error& error = status.error();
+    if (error.code == CloudBudget::kNotNow || !mine(error)) {
+      // Held by the budget (throttled, offline, the write budget spent): later, in order.
+      deletions_.push_front(std::move(next));
       return;
     }
-    deletions_.pop_front();
+    // This record's own failure: logged with its request id, counted as a refusal of the form
+    // (three passes running: `hangar status` lists it as needing attention), and this record
+    // waits on its own backoff; the others, and every other request, go on.
+    ctx_.health.failed(error, now);
+    (void)ctx_.health.refused(forms::kImportedDelete, error, now);
+    ++next.failures;
+    const auto wait =
+        std::max(ctx_.config.backoff_base, full_jitter(next.failures, ctx_.config.backoff_base,
+                                                       ctx_.config.backoff_cap, ctx_.budget.rng()));
+    next.not_before = now + wait.count();
+    spdlog::warn(
+        "deleting our import record {} failed ({} time(s) in a row; request id {}): trying it "
+        "again in {} s; registration is not held by it",
+        next.record_id, next.failures, error.request_id.empty() ? "none given" : error.request_id,
+        (wait.count() + 999) / 1000);
+    deletions_.push_back(std::move(next));
   }
 }
 

@@ -1,11 +1,13 @@
 // The registration pass's cloud reads whose request form the service may refuse, each with its
-// fallback, and the recovery of in-doubt devices (see registration_pass.h).
+// fallback, the recovery of in-doubt devices, and `hangar remove --force` of a pending device
+// (see registration_pass.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 #include <map>
 
+#include "hangar/ipc/protocol.h"
 #include "hangar/service/passes/registration_pass.h"
 #include "text_util.h"
 
@@ -230,6 +232,69 @@ core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_devic
     if (lower(device.serial) == wanted) return std::optional<cloud::AutopilotDevice>(device);
   }
   return std::optional<cloud::AutopilotDevice>();
+}
+
+core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::string& serial,
+                                                                     std::int64_t now) {
+  auto device = ctx_.store.get_device(serial);
+  if (!device) return device.error();
+  if (device->state != core::DeviceState::kRegistrationPending || !device->import_record_id) {
+    // No import of ours is followed in the cloud: the store decides (it refuses an upload in
+    // flight, whose answer the registration pass still has to adopt).
+    auto removed = ctx_.store.remove_device(device->serial, true, now);
+    if (!removed) return removed.error();
+    return Withdrawn{std::move(*removed), {}};
+  }
+  const std::string record_id = *device->import_record_id;
+  // Registered after all: kept and followed (so Ready for user, partner sync and deregister see
+  // it), and the admin is told so and how to delete the registration.
+  const auto registered = [&](const std::string& cloud_id, const std::string& how) -> core::Error {
+    (void)ctx_.store.mark_registered(device->serial, cloud_id, now);
+    spdlog::info("remove --force of {} refused: {}", device->serial, how);
+    return core::make_error(
+        ipc::errc::kConflict,
+        "device " + device->serial + " is registered in Windows Autopilot already (" + how +
+            "), so it is not removed: Hangar keeps it as registered; to delete that "
+            "registration and take it out of the queue: hangar deregister " +
+            device->serial);
+  };
+  auto record = cloud_.read(
+      Lane::kIntune, [&](cloud::RegistrationCloud& api) { return api.import_record(record_id); });
+  if (!record) return record.error();  // nothing changed: kNotNow waits, the rest is told
+  bool failed_import = false;
+  if (*record) {
+    const cloud::ImportRecord& seen = **record;
+    if (seen.status == cloud::ImportStatus::kComplete) {
+      deletions_.push_back({record_id});
+      return registered(seen.registration_id, "its import finished");
+    }
+    if (seen.status == cloud::ImportStatus::kError) {
+      const auto meaning = cloud::interpret_import_error(seen.error_code, seen.error_name);
+      if (meaning.action == cloud::ErrorMeaning::Action::kRegistered) {
+        auto found = read_device(device->serial, now);
+        if (!found) return found.error();
+        deletions_.push_back({record_id});
+        return registered(*found ? (*found)->id : std::string(),
+                          "the import answered " + meaning.detail);
+      }
+      failed_import = true;  // nothing was registered
+    }
+    // In progress (or failed): our record goes now, so Intune does not finish it behind our back.
+    auto deleted = cloud_.write(
+        Lane::kIntune,
+        [&](cloud::RegistrationCloud& api) { return api.delete_import_record(record_id); },
+        {.accept = [](const core::Error& error) { return error.http_status == 404; }});
+    if (!deleted && deleted.error().http_status != 404) return deleted.error();
+  }
+  if (!failed_import) {
+    // Intune may have finished the import just before the record went: the tenant says.
+    auto found = read_device(device->serial, now);
+    if (!found) return found.error();
+    if (*found) return registered((*found)->id, "Intune finished its import");
+  }
+  auto removed = ctx_.store.remove_device(device->serial, true, now);
+  if (!removed) return removed.error();
+  return Withdrawn{std::move(*removed), *record ? record_id : std::string()};
 }
 
 }  // namespace hangar::service

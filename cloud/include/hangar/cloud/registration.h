@@ -58,6 +58,8 @@ struct AutopilotDevice {
   // device object (memdocs registration-overview.md), so it is set long before enrollment; only
   // an identity without one carries Intune's all-zero GUID, read as empty.
   std::string azure_ad_device_id;
+  // userPrincipalName: the user assigned to the device (assignUserToDevice); empty: none.
+  std::string user_principal_name;
   // lastContactedDateTime (the portal's "Last contacted"); absent when never.
   std::optional<std::int64_t> last_contacted_ms;
 };

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <span>
 #include <string_view>
 
@@ -33,6 +34,11 @@ struct CommandInfo {
   std::string_view reply_type = {};
 };
 
+// The longest an operator command that needs the cloud (deliver, deregister, remove --force)
+// waits on the service's side, a throttle window included, when the caller names no wait_ms.
+// Beyond it the service answers "try again in N s" at once.
+inline constexpr std::chrono::milliseconds kOperatorWait{60'000};
+
 namespace args {
 using enum ArgType;
 inline constexpr std::array<ArgSpec, 3> kImport{
@@ -46,13 +52,20 @@ inline constexpr std::array<ArgSpec, 6> kList{{{"state", kString},
 inline constexpr std::array<ArgSpec, 1> kSerial{{{"serial", kString, true}}};
 inline constexpr std::array<ArgSpec, 3> kRetry{
     {{"serial", kString}, {"failed", kBoolean}, {"force", kBoolean}}};
-inline constexpr std::array<ArgSpec, 2> kRemove{{{"serial", kString, true}, {"force", kBoolean}}};
+// wait_ms: how long the caller waits for the answer (the CLI's --timeout less a margin); the
+// service answers within it (kOperatorWait at most), so a client never gives up on a service
+// that is still waiting out a throttle window for it.
+inline constexpr std::array<ArgSpec, 3> kRemove{
+    {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}}};
+inline constexpr std::array<ArgSpec, 2> kDeregister{
+    {{"serial", kString, true}, {"wait_ms", kCount}}};
 inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, true},
                                                          {"client_id", kString, true},
                                                          {"client_secret", kString, true},
                                                          {"verify", kBoolean},
                                                          {"force", kBoolean}}};
-inline constexpr std::array<ArgSpec, 2> kDeliver{{{"serial", kString, true}, {"user", kString}}};
+inline constexpr std::array<ArgSpec, 3> kDeliver{
+    {{"serial", kString, true}, {"user", kString}, {"wait_ms", kCount}}};
 inline constexpr std::array<ArgSpec, 2> kSubscribe{{{"since", kCount}, {"heartbeat_ms", kCount}}};
 }  // namespace args
 
@@ -94,7 +107,7 @@ inline constexpr std::array kCommands{
                 Permission::kWrite,
                 "delete a device's Windows Autopilot registration in the tenant (and take it "
                 "out of the queue)",
-                args::kSerial,
+                args::kDeregister,
                 {},
                 "msg::DeregisterReply"},
     CommandInfo{"retry",

@@ -143,6 +143,9 @@ class CloudBudget {
 
   // "the cloud is throttling Hangar; try again in N s" (N rounded up), for operator commands.
   static std::string throttling_message(std::int64_t wait_ms);
+  // Why the lane holds requests for `wait_ms`, for operator commands: the throttling message
+  // only inside a 429's window; else the backoff, the unreachable cloud or the spent budget.
+  std::string holding_message(Lane lane, std::int64_t wait_ms) const;
 
  private:
   struct LaneState {
@@ -174,6 +177,7 @@ class CloudBudget {
   void failed(Lane lane, CallKind kind, const core::Error& error);
   void back_off(Lane lane, const core::Error& error);
   std::int64_t wait_locked(Lane lane, CallKind kind, std::int64_t now);
+  std::string holding_locked(Lane lane, std::int64_t wait_ms, std::int64_t now) const;
   LaneState& state(Lane lane) { return lanes_[lane == Lane::kIntune ? 0 : 1]; }
   const LaneState& state(Lane lane) const { return lanes_[lane == Lane::kIntune ? 0 : 1]; }
 

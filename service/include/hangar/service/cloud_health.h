@@ -29,11 +29,14 @@ struct RequestForm {
   const char* fallback;
 };
 
-// The reads that carry a query shape the service could refuse (doc/architecture.md lists them).
+// The reads that carry a query shape the service could refuse (doc/architecture.md lists them),
+// and the housekeeping DELETE of our import records (nothing replaces it; it must not hold the
+// rest).
 namespace forms {
 extern const RequestForm kImportedList;
 extern const RequestForm kImportedGet;
 extern const RequestForm kImportedBySerial;
+extern const RequestForm kImportedDelete;
 extern const RequestForm kAutopilotList;
 extern const RequestForm kAutopilotByGroupTag;
 extern const RequestForm kAutopilotBySerial;

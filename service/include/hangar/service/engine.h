@@ -70,12 +70,16 @@ class Engine {
   core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn,
                                          std::chrono::milliseconds timeout);
   // `hangar deregister` (see DeliveryPass::deregister) on the engine's thread, waiting as deliver
-  // does; returns the deleted Autopilot identity's id.
-  core::Result<std::string> deregister(const std::string& serial,
-                                       std::chrono::milliseconds timeout);
+  // does.
+  core::Result<DeliveryPass::Deregistered> deregister(const std::string& serial,
+                                                      std::chrono::milliseconds timeout);
   // A device removed while Registration Pending (`hangar remove --force`): its import record is
   // deleted in the cloud by the registration pass, on the engine's thread, as the budget allows.
   void delete_import_record(std::string record_id);
+  // `hangar remove SERIAL --force` (see RegistrationPass::withdraw) on the engine's thread, so it
+  // never races the upload or the poll of that device; waits as deliver does.
+  core::Result<RegistrationPass::Withdrawn> withdraw(const std::string& serial,
+                                                     std::chrono::milliseconds timeout);
   EngineStatus status() const;
 
  private:

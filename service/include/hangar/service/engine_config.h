@@ -49,6 +49,13 @@ struct EngineConfig {
   // manual changes are undone). Empty: no group sweep.
   std::map<std::string, std::string> profile_groups;
   std::chrono::milliseconds group_sweep_interval{std::chrono::hours(24)};
+  // Partner-registered devices: a group tag (lower case) -> the profile (CLI name) they are
+  // tracked with. Devices with the default tag and no mapping are tracked without a profile; with
+  // another tag that is not mapped they are not ours.
+  std::map<std::string, std::string> tag_profiles;
+  // Tenant devices without a group tag that Hangar does not know: tracked (as registered outside
+  // Hangar, no profile, their tag left empty) only when set; otherwise counted and listed.
+  bool track_untagged = false;
   // Licences (SKU ids) a user must hold before a device is delivered to them.
   std::vector<std::string> required_licenses;
   std::uint64_t seed = 0;  // jitter; 0 = random
@@ -65,6 +72,18 @@ struct ActivityPass {
   std::int64_t active = 0;
   std::int64_t inactive = 0;
   std::int64_t partners_added = 0;  // partner-registered devices found in the tenant
+  std::int64_t profiles_set = 0;    // partner devices given the profile their tag maps to
+  // Autopilot devices in the tenant without a group tag that Hangar does not know (and no admin
+  // removed): how many, the first kUntaggedShown of them, and how many were added (track_untagged).
+  static constexpr std::size_t kUntaggedShown = 20;
+  struct Untagged {
+    std::string serial;
+    std::string manufacturer;
+    std::string model;
+  };
+  std::int64_t untagged = 0;
+  std::vector<Untagged> untagged_devices;
+  std::int64_t untagged_added = 0;
 };
 
 // A removal the sweep held back: the device stays in another profile's group, because taking it

@@ -45,6 +45,12 @@ struct Options {
   // Profile (CLI name) -> Entra ID group object id; empty: no group sweep.
   std::map<std::string, std::string> profile_groups;
   double group_sweep_interval_hours = 24;
+  // Group tag (lower case) -> profile (CLI name): partner-registered devices with the tag are
+  // tracked with that profile. Devices with the default tag and no mapping get no profile.
+  std::map<std::string, std::string> tag_profiles;
+  // Autopilot devices in the tenant without any group tag, not known here: counted and listed by
+  // `hangar sync` always, tracked only when this is set (never the whole tenant silently).
+  bool track_untagged = false;
   // Changes a `subscribe` client may fall behind by before it is sent a gap (config only).
   int event_queue_size = 4096;
   // `subscribe` streams open at once, in all and per user (config only). Each holds one of the IPC

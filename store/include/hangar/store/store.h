@@ -109,6 +109,8 @@ struct ActivityUpdate {
   std::optional<std::int64_t> last_contacted_at;
   std::optional<core::DeviceState> new_state;
   std::string reason;  // for the history row
+  // A profile for a device that has none (a partner's device whose group tag maps to one).
+  std::optional<std::string> profile;
 };
 
 // One state change of a device; from_state is absent for the row written when it was queued.
@@ -210,6 +212,8 @@ class Store {
 
   core::Status set_meta(std::string_view key, std::string_view value);
   core::Result<std::optional<std::string>> get_meta(std::string_view key) const;
+  // Forgets a meta value (none: nothing happens).
+  core::Status erase_meta(std::string_view key);
 
   // Queues a device and writes its first history row; returns its id. A serial already present
   // (compared without regard to case) fails with `conflict`.
@@ -225,7 +229,10 @@ class Store {
   core::Result<std::int64_t> count_devices(const DeviceFilter& filter) const;
   // Deletes a device and its history; returns the row as it was. Refused with `conflict` while the
   // device is Registration Pending (the cloud is working on it and would finish behind our back)
-  // unless `force`: the caller then deletes its import record in the cloud.
+  // unless `force`: the caller then deletes its import record in the cloud. Refused with
+  // `conflict` even with `force` while its upload is in flight (claimed for an import request
+  // whose answer is not in, or was lost): nobody knows yet whether the cloud registers it, and
+  // the registration pass must be able to adopt (or delete) the import record it made.
   // The serial is remembered as removed (removed_serials()) until it is imported again.
   core::Result<DeviceRow> remove_device(std::string_view serial, bool force = false,
                                         std::int64_t now_ms = 0);
@@ -279,7 +286,8 @@ class Store {
   // import record id is cleared (the record gets deleted); last_error is cleared.
   core::Status mark_registered(std::string_view serial, std::string_view cloud_device_id,
                                std::int64_t now_ms);
-  // Records a problem with a device that keeps its state (e.g. the profile assignment failed).
+  // Records a problem with a device that keeps its state (e.g. the profile assignment failed);
+  // an empty `problem` clears it.
   core::Status note_problem(std::string_view serial, std::string_view problem, std::int64_t now_ms);
   // Queued or Registration Pending -> `state` (ready_for_user or registration_failed) with the
   // reason in the seed's words, the cloud's detail and request id; the history row says

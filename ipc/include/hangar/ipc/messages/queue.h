@@ -56,6 +56,9 @@ struct DeregisterReply {
   static constexpr std::string_view kWhat = "deregister reply";
   std::string deregistered;  // the serial
   std::string autopilot_id;  // the deleted Autopilot device identity
+  // The tenant no longer listed it (a lost answer to an earlier deletion): taken out of the
+  // queue all the same.
+  std::optional<bool> already_deleted;
 
   static DeregisterReply read(const Json& json, Fields& fields);
   static core::Result<DeregisterReply> from_json(const Json& json);

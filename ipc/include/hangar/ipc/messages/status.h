@@ -49,6 +49,15 @@ struct RefusedForm {
   Json to_json() const;
 };
 
+// A tenant device without a group tag that is not Hangar's (`untagged_devices`).
+struct UntaggedDevice {
+  std::string serial;
+  std::string manufacturer;
+  std::string model;
+  static UntaggedDevice read(const Json& json, Fields& fields);
+  Json to_json() const;
+};
+
 // The last activity pass (`cloud.activity`, flat beside next_pass_at on the wire).
 struct ActivityPassSummary {
   std::int64_t last_pass_at = 0;
@@ -58,6 +67,12 @@ struct ActivityPassSummary {
   std::int64_t active = 0;
   std::int64_t inactive = 0;
   std::int64_t partners_added = 0;
+  std::int64_t profiles_set = 0;  // partner devices given the profile their tag maps to
+  // Tenant devices without a group tag that are not Hangar's: how many, how many were added
+  // (track_untagged), the first few.
+  std::int64_t untagged = 0;
+  std::int64_t untagged_added = 0;
+  std::vector<UntaggedDevice> untagged_devices;
 };
 
 struct Activity {

@@ -22,9 +22,16 @@ class DeliveryPass {
   core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn);
   // `hangar deregister`: deletes the device's Windows Autopilot registration in the tenant (found
   // by serial) and takes it out of the queue, remembering the serial so partner sync does not
-  // add it back. Returns the deleted identity's id. Refused (conflict) while the device is
-  // Registration Pending here: `hangar remove --force` first. Error codes as for deliver.
-  core::Result<std::string> deregister(const std::string& serial);
+  // add it back. Refused (conflict) while the device's import is still followed here
+  // (Registration Pending with an import record): `hangar remove --force` first. A device the
+  // tenant no longer lists that Hangar knows as registered (or whose earlier deregister was left
+  // in doubt) completes here: "already deleted in Autopilot". Error codes as for deliver, and
+  // cloud::kErrInDoubt when the DELETE's answer was lost (recorded; a re-run checks the tenant).
+  struct Deregistered {
+    std::string autopilot_id;  // the deleted identity's id (empty when it was gone already)
+    bool already_gone = false;
+  };
+  core::Result<Deregistered> deregister(const std::string& serial);
 
  private:
   // The required licences `held` (the user's SKU ids) lacks, named by skuPartNumber where the
@@ -33,6 +40,12 @@ class DeliveryPass {
                                                           std::int64_t now);
   // A request the budget held, or that the cloud throttled: kNotNow with when to try again.
   core::Error not_now(const core::Error& error, Lane lane) const;
+  // A write whose answer was lost (the connection dropped or timed out, or a 2xx could not be
+  // read): it may have been done. Recorded under `key` (meta) and on the device, so the next
+  // run reads the cloud's state before it writes again; the operator is told so (kErrInDoubt).
+  core::Error in_doubt(const core::Error& error, const std::string& key, const std::string& value,
+                       const std::string& serial, const std::string& what,
+                       const std::string& rerun);
 
   PassContext ctx_;
   CloudPort<cloud::DeliveryCloud> cloud_;

@@ -25,9 +25,19 @@ class RegistrationPass {
   void run(std::int64_t now);
   // The earliest moment this pass has work that can be done (given the store's counts).
   std::int64_t next_wake(std::int64_t now, bool have_queued, bool have_pending) const;
-  // An import record of ours that is no longer followed (`hangar remove --force` of a pending
-  // device): deleted with the finished ones.
-  void forget_import_record(std::string record_id) { deletions_.push_back(std::move(record_id)); }
+  // An import record of ours that is no longer followed: deleted with the finished ones.
+  void forget_import_record(std::string record_id) { deletions_.push_back({std::move(record_id)}); }
+  // `hangar remove SERIAL --force` of a Registration Pending device, on the engine's thread. With
+  // an import record still followed, the cloud is asked first (the record, then the tenant by
+  // serial): a device whose import finished is registered in Autopilot, so it is kept (marked
+  // registered) and the removal refused with the way out (`hangar deregister`); otherwise the
+  // record is deleted and the device removed. Error codes: not_found, conflict, the cloud's, or
+  // CloudBudget::kNotNow with retry_after (nothing removed).
+  struct Withdrawn {
+    store::DeviceRow device;            // as it was
+    std::string import_record_deleted;  // empty: none
+  };
+  core::Result<Withdrawn> withdraw(const std::string& serial, std::int64_t now);
   // New credentials: poll at once.
   void credentials_changed(std::int64_t now) { next_poll_ = std::min(next_poll_, now); }
 
@@ -52,7 +62,11 @@ class RegistrationPass {
   bool flag_if_long_pending(const store::DeviceRow& device, std::int64_t now,
                             const std::string& cause);
   // Deletes finished import records, at most `limit` this pass (housekeeping yields to imports).
-  void delete_finished(std::size_t limit);
+  // A record whose DELETE fails (5xx, refused, in doubt) backs off on its own and is reported
+  // (cloud_health: `hangar status` lists a DELETE the cloud keeps refusing, with its request
+  // id); only a real throttle (429) or a cloud that cannot be reached holds the lane, as it does
+  // for every request.
+  void delete_finished(std::size_t limit, std::int64_t now);
   // A failed poll or confirmation: the next poll waits as the budget says.
   void poll_failed(const core::Error& error, std::int64_t now);
 
@@ -80,8 +94,13 @@ class RegistrationPass {
   CloudPort<cloud::RegistrationCloud> cloud_;
   bool recovered_ = false;
   std::int64_t next_poll_ = 0;
-  std::size_t foreign_records_ = 0;    // import records not ours, seen in the last whole-table list
-  std::deque<std::string> deletions_;  // finished import records to delete (ours only)
+  std::size_t foreign_records_ = 0;  // import records not ours, seen in the last whole-table list
+  struct Deletion {
+    std::string record_id;
+    int failures = 0;             // failed DELETEs of this record in a row
+    std::int64_t not_before = 0;  // its own backoff after a failure
+  };
+  std::deque<Deletion> deletions_;  // finished import records to delete (ours only)
   std::optional<std::vector<cloud::AutopilotDevice>> all_devices_;  // read_all_devices(), per pass
 };
 
