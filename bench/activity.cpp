@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
       device.serial = serial_of(i);
       device.group_tag = kTag;
       device.profile = "standard";
-      device.state = "ready_for_user";
+      device.state = core::DeviceState::kReadyForUser;
       device.created_at = clock.now_ms();
       batch.push_back(std::move(device));
       if (batch.size() == 2000 || i + 1 == options.devices) {

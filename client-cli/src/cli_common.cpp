@@ -92,6 +92,24 @@ std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& 
   return std::move(result).value();
 }
 
+core::Result<core::DeviceState> state_argument(const std::string& text) {
+  auto state = core::parse_device_state(text);
+  if (!state) {
+    return core::make_error("usage", "unknown state \"" + printable_argument(text) + "\"; use " +
+                                         core::accepted_state_names());
+  }
+  return *state;
+}
+
+core::Result<core::Profile> profile_argument(const std::string& text) {
+  auto profile = core::parse_profile(text);
+  if (!profile) {
+    return core::make_error("usage", "unknown profile \"" + printable_argument(text) +
+                                         "\"; use standard, sensitive-data or power-user");
+  }
+  return *profile;
+}
+
 bool confirm(const std::string& question, Io& io) {
   io.err << question << " [y/N] " << std::flush;
   std::string answer;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "hangar/core/device.h"
 #include "hangar/core/result.h"
 #include "hangar/ipc/client.h"
 
@@ -79,6 +80,49 @@ core::Error in_user_terms(const Globals& globals, std::string_view service_comma
 // code.
 std::variant<Json, int> call(const Globals& globals, Io& io, const std::string& command,
                              const Json& args = Json::object());
+
+// A reply of a typed message (ipc/messages/): the JSON as the service sent it (what --json prints,
+// unchanged) and the message parsed from it, strictly.
+template <typename Reply>
+struct Typed {
+  Json json;
+  Reply reply;
+};
+
+// call() for a typed reply: a reply that is not the message (a field missing, of another type) is
+// reported as malformed_reply naming the field, never read as a default.
+template <typename Reply>
+std::variant<Typed<Reply>, int> call_typed(const Globals& globals, Io& io,
+                                           const Json& args = Json::object()) {
+  auto result = call(globals, io, std::string(Reply::kCommand), args);
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  auto parsed = Reply::from_json(std::get<Json>(result));
+  if (!parsed) return report_error(parsed.error(), globals, io);
+  return Typed<Reply>{std::move(std::get<Json>(result)), std::move(parsed).value()};
+}
+
+// simple_write() for a typed reply: `say` prints from the parsed message.
+template <typename Reply>
+int simple_write(const Globals& g, Io& io, const Json& args,
+                 const std::function<std::string(const Reply&)>& say) {
+  auto result = call_typed<Reply>(g, io, args);
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  auto& typed = std::get<Typed<Reply>>(result);
+  if (g.json) {
+    Json out = std::move(typed.json);
+    out["ok"] = true;
+    io.out << json_text(out) << "\n";
+  } else {
+    io.out << say(typed.reply) << "\n";
+  }
+  return kOk;
+}
+
+// --state and --profile values, parsed by core's one table of names (any accepted spelling); the
+// error ("usage") names the value and the accepted ones. list, export, watch and import share
+// them.
+core::Result<core::DeviceState> state_argument(const std::string& text);
+core::Result<core::Profile> profile_argument(const std::string& text);
 
 // Asks `question` on stderr; true for "y"/"yes" (any case) read from io.in.
 bool confirm(const std::string& question, Io& io);

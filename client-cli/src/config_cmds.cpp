@@ -17,6 +17,7 @@
 #endif
 
 #include "hangar/core/credential_checks.h"
+#include "hangar/ipc/messages/config.h"
 #include "hangar/ipc/protocol.h"
 #include "suggest.h"
 
@@ -34,10 +35,7 @@ void wipe(std::string& text) {
   text.clear();
 }
 
-std::string text(const Json& j, const char* key, const std::string& fallback = {}) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
+using ipc::msg::ConfigReply;
 
 #ifndef _WIN32
 // The terminal's settings while echo is off, restored by the signal handler on Ctrl-C.
@@ -152,12 +150,11 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
               "Entra ID needs its Value\n";
   }
 
-  Json request{{"tenant_id", *tenant},
-               {"client_id", *client},
-               {"client_secret", *secret},
-               {"verify", !parsed->has("--no-verify")},
-               {"force", parsed->has("--force")}};
+  ipc::msg::SetCredentialsRequest typed{*tenant, *client, *secret, !parsed->has("--no-verify"),
+                                        parsed->has("--force")};
   wipe(*secret);
+  Json request = typed.to_json();
+  wipe(typed.client_secret);
   auto client_or = connect(g);
   if (!client_or) {
     wipe(request["client_secret"].get_ref<std::string&>());
@@ -174,84 +171,78 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
     }
     return report_error(reply.error(), g, io);
   }
-  const Json& r = *reply;
+  auto parsed_reply = ipc::msg::SetCredentialsReply::from_json(*reply);
+  if (!parsed_reply) return report_error(parsed_reply.error(), g, io);
+  const ipc::msg::SetCredentialsReply& r = *parsed_reply;
   if (g.json) {
-    Json out = r;
+    Json out = *reply;
     out["ok"] = true;
     io.out << json_text(out) << "\n";
     return kOk;
   }
-  const Json secret_info = r.value("secret", Json::object());
-  io.out << "credentials set: tenant " << text(r, "tenant_id") << ", client id "
-         << text(r, "client_id") << "\n";
-  io.out << "  secret     stored in " << text(secret_info, "store") << "\n"
-         << "             " << text(secret_info, "protection") << "\n";
-  if (r.value("verified", false)) {
+  io.out << "credentials set: tenant " << r.tenant_id.value_or("") << ", client id "
+         << r.client_id.value_or("") << "\n";
+  io.out << "  secret     stored in " << r.secret.store << "\n"
+         << "             " << r.secret.protection << "\n";
+  if (r.verified) {
     io.out << "  verified   the cloud issued a token for these credentials\n";
-  } else if (r.contains("verify_error")) {
-    io.out << "  verified   no: the cloud could not be reached to check them ("
-           << text(r, "verify_error")
+  } else if (r.verify_error) {
+    io.out << "  verified   no: the cloud could not be reached to check them (" << *r.verify_error
            << "); they are stored and used from the next token request\n";
   } else {
     io.out << "  verified   no (--no-verify); they are used from the next token request\n";
   }
-  io.out << "  cloud      " << text(r, "graph_url") << "\n";
+  io.out << "  cloud      " << r.graph_url << "\n";
   return kOk;
 }
 
-void print_config(const Json& r, const std::string& endpoint, std::ostream& out) {
-  const std::string mode = text(r, "mode");
-  const Json secret = r.value("secret", Json::object());
+void print_config(const ConfigReply& r, const std::string& endpoint, std::ostream& out) {
   out << "Cloud configuration of the service at " << endpoint << "\n";
-  out << "  cloud        " << text(r, "graph_url") << " ("
-      << (mode == "simulated" ? "the simulated cloud: no tenant configured"
-          : mode == "tenant"  ? "tenant"
-                              : "NOT CONFIGURED")
+  out << "  cloud        " << r.graph_url << " ("
+      << (r.mode == "simulated" ? "the simulated cloud: no tenant configured"
+          : r.mode == "tenant"  ? "tenant"
+                                : "NOT CONFIGURED")
       << ")\n";
-  if (r.contains("authority_url")) {
-    out << "  authority    " << text(r, "authority_url") << " (token scope "
-        << text(r, "scope", "?") << ")\n";
-  }
-  const std::string source = text(r, "source");
-  const std::string origin = source == "set-credentials" ? "set with hangar config set-credentials"
-                             : source == "config_file"   ? "from " + text(r, "config_file")
-                             : source == "simulated"     ? "the simulated cloud's test tenant"
+  out << "  authority    " << r.authority_url << " (token scope " << r.scope << ")\n";
+  const std::string origin = r.source == "set-credentials"
+                                 ? "set with hangar config set-credentials"
+                             : r.source == "config_file" ? "from " + r.config_file
+                             : r.source == "simulated"   ? "the simulated cloud's test tenant"
                                                          : "";
-  out << "  tenant       " << text(r, "tenant_id", "(none)")
+  out << "  tenant       " << r.tenant_id.value_or("(none)")
       << (origin.empty() ? "" : "  (" + origin + ")") << "\n";
-  out << "  client id    " << text(r, "client_id", "(none)") << "\n";
-  const std::string secret_source = text(secret, "source");
+  out << "  client id    " << r.client_id.value_or("(none)") << "\n";
   out << "  secret       ";
-  if (secret_source == "environment") {
+  if (r.secret.source == "environment") {
     out << "set, from HANGAR_CLIENT_SECRET in the service's environment (it overrides a stored "
            "secret)\n";
-  } else if (secret_source == "store") {
-    out << "set, stored in " << text(secret, "store") << "\n"
-        << "               " << text(secret, "protection") << "\n";
-  } else if (secret_source == "simulated") {
+  } else if (r.secret.source == "store") {
+    out << "set, stored in " << r.secret.store << "\n"
+        << "               " << r.secret.protection << "\n";
+  } else if (r.secret.source == "simulated") {
     out << "the simulated cloud's published test secret\n";
   } else {
-    out << "not set (stored in " << text(secret, "store") << " once set)\n";
+    out << "not set (stored in " << r.secret.store << " once set)\n";
   }
-  if (secret.contains("error")) out << "  secret error " << text(secret, "error") << "\n";
-  if (r.contains("set_at")) {
-    out << "  changed      " << format_time(r["set_at"].get<std::int64_t>());
-    if (r.contains("set_by")) out << " by " << text(r, "set_by");
+  if (r.secret.error) out << "  secret error " << *r.secret.error << "\n";
+  if (r.set_at) {
+    out << "  changed      " << format_time(*r.set_at);
+    if (r.set_by) out << " by " << *r.set_by;
     out << "\n";
   }
-  if (r.contains("problem")) out << "  problem      " << text(r, "problem") << "\n";
+  if (r.problem) out << "  problem      " << *r.problem << "\n";
 }
 
 int cmd_show_config(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (!args.empty())
     return usage_error(io, "config show", "unexpected argument \"" + args[0] + "\"");
-  auto result = call(g, io, "config");
+  auto result = call_typed<ConfigReply>(g, io);
   if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& r = std::get<Json>(result);
+  const auto& typed = std::get<Typed<ConfigReply>>(result);
   if (g.json) {
-    io.out << json_text(r) << "\n";
+    io.out << json_text(typed.json) << "\n";
   } else {
-    print_config(r, g.endpoint, io.out);
+    print_config(typed.reply, g.endpoint, io.out);
   }
   return kOk;
 }
@@ -274,18 +265,17 @@ int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args
       return kFailed;
     }
   }
-  auto result = call(g, io, "clear-credentials");
+  auto result = call_typed<ipc::msg::ClearCredentialsReply>(g, io);
   if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& r = std::get<Json>(result);
+  auto& typed = std::get<Typed<ipc::msg::ClearCredentialsReply>>(result);
   if (g.json) {
-    Json out = r;
+    Json out = std::move(typed.json);
     out["ok"] = true;
     io.out << json_text(out) << "\n";
     return kOk;
   }
-  io.out << (r.value("cleared", false) ? "stored credentials removed\n"
-                                       : "no credentials were stored\n");
-  print_config(r, g.endpoint, io.out);
+  io.out << (typed.reply.cleared ? "stored credentials removed\n" : "no credentials were stored\n");
+  print_config(typed.reply, g.endpoint, io.out);
   return kOk;
 }
 

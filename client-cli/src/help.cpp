@@ -187,12 +187,59 @@ std::string_view command_examples(std::string_view name) {
   return h ? h->examples : std::string_view();
 }
 
+namespace {
+
+// Which service command each CLI command sends (several for sync and config; none for validate
+// and merge, which work offline).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kSends{{
+    {"version", "version"},
+    {"ping", "ping"},
+    {"status", "status"},
+    {"import", "import"},
+    {"list", "list"},
+    {"show", "show"},
+    {"deliver", "deliver"},
+    {"remove", "remove"},
+    {"deregister", "deregister"},
+    {"export", "list"},
+    {"retry", "retry"},
+    {"pause", "pause"},
+    {"resume", "resume"},
+    {"refresh", "refresh"},
+    {"sync", "refresh"},
+    {"sync", "sweep-groups"},
+    {"watch", "subscribe"},
+    {"capture", "import"},
+    {"config", "config"},
+    {"config", "set-credentials"},
+    {"config", "clear-credentials"},
+}};
+
+// "service command: status (read: anyone who may connect)": from the service's command table.
+void print_service_commands(std::string_view name, std::ostream& out) {
+  std::string line;
+  for (const auto& [command, sends] : kSends) {
+    if (command != name) continue;
+    const ipc::CommandInfo* info = ipc::find_command(sends);
+    if (!info) continue;
+    line += (line.empty() ? "" : ", ") + std::string(info->name) + " (" +
+            std::string(ipc::permission_name(info->permission)) + ")";
+  }
+  if (line.empty()) return;
+  out << "\nasks the service: " << line
+      << "\n  (read: anyone who may connect; write: administrators, the service's account and the "
+         "operators group; admin: the same without the operators group)\n";
+}
+
+}  // namespace
+
 void print_command_help(const Command& command, std::ostream& out) {
   const HelpText* h = find(command.name);
   // capture and config keep their own usage text (capture's is also its usage error's).
   if (command.name == "capture" || command.name == "config") {
     out << (command.name == "capture" ? capture_usage() : config_usage());
     if (h && !h->examples.empty()) out << "\nexamples:\n" << h->examples;
+    print_service_commands(command.name, out);
     out << "\nglobal options: --json (JSON output), --endpoint ENDPOINT, --timeout SECONDS\n"
            "exit codes: 0 ok, 1 failed, 2 usage error, 3 service unreachable\n";
     return;
@@ -206,8 +253,17 @@ void print_command_help(const Command& command, std::ostream& out) {
     out << h->options;
   }
   if (h && !h->examples.empty()) out << "\nexamples:\n" << h->examples;
+  print_service_commands(command.name, out);
   out << "\nglobal options: --json (JSON output), --endpoint ENDPOINT, --timeout SECONDS\n"
          "exit codes: 0 ok, 1 failed, 2 usage error, 3 service unreachable\n";
+}
+
+std::vector<const ipc::CommandInfo*> service_commands_of(std::string_view name) {
+  std::vector<const ipc::CommandInfo*> found;
+  for (const auto& [command, sends] : kSends) {
+    if (command == name) found.push_back(ipc::find_command(sends));
+  }
+  return found;
 }
 
 }  // namespace hangar::cli

@@ -4,7 +4,10 @@
 #include <ostream>
 #include <string_view>
 
+#include <vector>
+
 #include "cli_common.h"
+#include "hangar/ipc/commands.h"
 
 namespace hangar::cli {
 
@@ -14,5 +17,10 @@ void print_command_help(const Command& command, std::ostream& out);
 
 // The examples for `name` ("" when there are none), so tests can check each one parses.
 std::string_view command_examples(std::string_view name);
+
+// The service commands `name` sends, as entries of ipc::kCommands (the one command table: their
+// permission and message types come from there); none for the offline commands. A name the
+// table does not have is a nullptr entry (a test checks there is none).
+std::vector<const ipc::CommandInfo*> service_commands_of(std::string_view name);
 
 }  // namespace hangar::cli

@@ -1,5 +1,6 @@
-// hangar validate, merge and import: reading hash files offline, writing the portal's format, and
-// streaming validated devices to the service in batches.
+// hangar validate and merge: reading hash files offline and writing the portal's format (import,
+// which streams validated devices to the service, is in import_cmd.cpp), and what the three share
+// (intake_common.h).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,15 +12,12 @@
 
 #include "build_check.h"
 #include "cli_common.h"
-#include "hangar/core/principal_name.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/portal_csv.h"
 #include "hangar/intake/validation.h"
-#include "hangar/ipc/device_wire.h"
+#include "intake_common.h"
 
 namespace hangar::cli {
-
-namespace {
 
 std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names) {
   std::vector<std::filesystem::path> paths;
@@ -34,6 +32,31 @@ Json diagnostic_json(const core::Diagnostic& d) {
   if (!d.field.empty()) json["field"] = d.field;
   return json;
 }
+
+core::ValidationOptions validation_options(const ParsedArgs& parsed) {
+  core::ValidationOptions options;
+  options.expect_build = parsed.value("--expect-build").value_or("");
+  options.strict_serials = parsed.has("--strict");
+  return options;
+}
+
+// The options validate, merge and import share, checked before any file is read: a usage
+// message, or nothing.
+std::optional<std::string> shared_option_problem(const ParsedArgs& parsed) {
+  if (auto build = parsed.value("--expect-build")) {
+    if (auto problem = expect_build_problem(*build)) return problem;
+  } else if (parsed.has("--allow-build-mismatch")) {
+    return std::string("--allow-build-mismatch goes with --expect-build BUILD");
+  }
+  if (auto tag = parsed.value("--group-tag")) {
+    if (auto problem = core::group_tag_problem(*tag); !problem.empty()) {
+      return "--group-tag \"" + printable_argument(*tag) + "\": " + problem;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
 
 Json summary_json(const core::ValidationSummary& s) {
   return Json{{"records", s.records}, {"valid", s.valid},   {"duplicates", s.duplicates},
@@ -71,29 +94,6 @@ void print_builds(const std::map<std::string, std::size_t>& builds, std::ostream
   out << "OS builds in the hashes (check the image):";
   for (const auto& [build, count] : builds) out << "  " << build << " x" << count;
   out << "\n";
-}
-
-core::ValidationOptions validation_options(const ParsedArgs& parsed) {
-  core::ValidationOptions options;
-  options.expect_build = parsed.value("--expect-build").value_or("");
-  options.strict_serials = parsed.has("--strict");
-  return options;
-}
-
-// The options validate, merge and import share, checked before any file is read: a usage
-// message, or nothing.
-std::optional<std::string> shared_option_problem(const ParsedArgs& parsed) {
-  if (auto build = parsed.value("--expect-build")) {
-    if (auto problem = expect_build_problem(*build)) return problem;
-  } else if (parsed.has("--allow-build-mismatch")) {
-    return std::string("--allow-build-mismatch goes with --expect-build BUILD");
-  }
-  if (auto tag = parsed.value("--group-tag")) {
-    if (auto problem = core::group_tag_problem(*tag); !problem.empty()) {
-      return "--group-tag \"" + printable_argument(*tag) + "\": " + problem;
-    }
-  }
-  return std::nullopt;
 }
 
 // The files of merge's output set for OUT that exist now: OUT itself and its numbered parts
@@ -419,278 +419,6 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
   if (!written) return kFailed;
   return (left_out > 0 || summary.errors > 0) ? kFailed : kOk;
-}
-
-namespace {
-
-struct ImportTotals {
-  std::size_t sent = 0;
-  std::size_t accepted = 0;
-  std::size_t already_queued = 0;
-  std::size_t duplicates = 0;  // the same device twice in one request (the service found it)
-  std::size_t updated = 0;     // already queued, given another profile, group tag or user now
-  std::size_t rejected = 0;    // by the service
-  // Accepted devices that name a user: assigned at `hangar deliver`, once the licences are
-  // checked, never at upload.
-  std::size_t users_deferred = 0;
-  Json problems = Json::array();
-  Json updates = Json::array();  // what each update changed
-};
-
-// Redraws "importing: N sent ..." on a terminal; plain lines (one per batch) otherwise.
-void show_progress(const ImportTotals& totals, Io& io, bool final_line) {
-  if (io.err_is_terminal) {
-    io.err << "\rimporting: " << totals.sent << " sent, " << totals.accepted << " accepted, "
-           << totals.already_queued << " already queued, " << totals.rejected << " rejected"
-           << (final_line ? "\n" : "") << std::flush;
-  } else if (!final_line) {
-    io.err << "sent " << totals.sent << " device(s): " << totals.accepted << " accepted, "
-           << totals.already_queued << " already queued, " << totals.rejected << " rejected\n";
-  }
-}
-
-}  // namespace
-
-int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {"--profile", "--group-tag", "--user", "--expect-build"},
-                           {"--strict", "--allow-build-mismatch"}, ArgumentText::kFileNames);
-  if (!parsed) return usage_error(io, "import", parsed.error().message);
-  if (parsed->positional.empty()) return usage_error(io, "import", "name one or more CSV files");
-  if (auto problem = shared_option_problem(*parsed)) return usage_error(io, "import", *problem);
-  if (auto user = parsed->value("--user")) {
-    // The rule `deliver` and the CSV's Assigned User column are checked by (core).
-    if (auto problem = core::user_principal_name_problem(*user); !problem.empty()) {
-      return usage_error(io, "import",
-                         "--user takes the user's principal name, and \"" +
-                             printable_argument(*user) + "\" " + problem + " (" +
-                             std::string(core::user_principal_name_rule()) + ")");
-    }
-  }
-  auto profile_text = parsed->value("--profile");
-  if (!profile_text) {
-    return usage_error(io, "import",
-                       "--profile standard|sensitive-data|power-user is required (the seed's "
-                       "device profile for these devices)");
-  }
-  auto profile = core::parse_profile(*profile_text);
-  if (!profile) {
-    return usage_error(
-        io, "import",
-        "unknown profile \"" + *profile_text + "\"; use standard, sensitive-data or power-user");
-  }
-  // Without --group-tag a row without one is sent without one: the service gives a new device the
-  // default tag (Microsoft365Managed_Autopilot), and a device already queued keeps its own.
-  const std::string group_tag = parsed->value("--group-tag").value_or("");
-  const std::string user = parsed->value("--user").value_or("");
-  const auto options = validation_options(*parsed);
-  const bool allow_mismatch = parsed->has("--allow-build-mismatch");
-  BuildMismatches refused_builds;  // devices on another OS build, not sent
-  refused_builds.expected = options.expect_build;
-
-  // Fail fast, before reading anything, when nobody listens.
-  auto client = connect(g);
-  if (!client) return report_error(client.error(), g, io);
-  // A service that reads CBOR gets the hashes as bytes: no base64 and no JSON text to write on
-  // this side or to parse on the other. An older service gets JSON with base64.
-  auto hash_form = ipc::HashForm::kBase64;
-  if (auto version = client->call("version", Json::object(), g.timeout);
-      version && ipc::supports_cbor(*version)) {
-    client->set_encoding(ipc::Encoding::kCbor);
-    hash_form = ipc::HashForm::kBytes;
-  }
-
-  core::Validator validator(options);
-  ImportTotals totals;
-  Json batch = Json::array();
-  std::size_t batch_bytes = 0;
-  std::vector<std::size_t> sent_index;  // validator index of every record sent, for conflicts
-  std::optional<core::Error> service_error;
-
-  std::future<core::Result<Json>> in_flight;
-  const auto collect = [&]() -> bool {
-    if (!in_flight.valid()) return true;
-    auto reply = in_flight.get();
-    if (!reply) {
-      service_error = in_user_terms(g, "import", reply.error());
-      return false;
-    }
-    for (const auto& result : (*reply)["results"]) {
-      ++totals.sent;
-      const std::string outcome = result.value("outcome", "");
-      if (outcome == "accepted") {
-        ++totals.accepted;
-        if (result.contains("user_deferred")) ++totals.users_deferred;
-      } else if (outcome == "already_queued") {
-        ++totals.already_queued;
-      } else if (outcome == "duplicate") {
-        ++totals.duplicates;
-      } else if (outcome == "updated") {
-        ++totals.updated;
-        totals.updates.push_back({{"location", result.value("location", "")},
-                                  {"serial", result.value("serial", "")},
-                                  {"reason", result.value("reason", outcome)}});
-      } else {
-        ++totals.rejected;
-        totals.problems.push_back({{"location", result.value("location", "")},
-                                   {"serial", result.value("serial", "")},
-                                   {"reason", result.value("reason", outcome)}});
-      }
-    }
-    if (!g.json) show_progress(totals, io, false);
-    return true;
-  };
-  const auto flush = [&]() -> bool {
-    if (!collect()) return false;
-    if (batch.empty()) return true;
-    Json request{{"devices", std::move(batch)}};
-    if (!options.expect_build.empty()) request["expect_build"] = options.expect_build;
-    if (options.strict_serials) request["strict_serials"] = true;
-    batch = Json::array();
-    batch_bytes = 0;
-    in_flight = std::async(std::launch::async, [&client, &g, request = std::move(request)] {
-      // A busy service (its request memory taken by other large requests) closed the connection:
-      // come back on a new one a little later, a few times, before giving up.
-      const ipc::Encoding encoding = client->encoding();
-      for (int attempt = 0;; ++attempt) {
-        auto reply = client->call("import", request, g.timeout);
-        if (reply || reply.error().code != ipc::errc::kBusy || attempt == 4) return reply;
-        std::this_thread::sleep_for(std::chrono::milliseconds(250) * (1 << attempt));
-        auto again = connect(g);
-        if (!again) return core::Result<Json>(std::move(again).error());
-        client = std::move(again);
-        client->set_encoding(encoding);
-      }
-    });
-    return true;
-  };
-
-  std::size_t files_read = 0;
-  for (const auto& path : to_paths(parsed->positional)) {
-    auto reader = core::CsvReader::open(path);
-    if (!reader) {
-      validator.add_diagnostic(core::Diagnostic{core::path_to_utf8(path), 0, "",
-                                                reader.error().message, core::Severity::kError});
-      continue;
-    }
-    ++files_read;
-    while (auto record = reader->next()) {
-      const std::size_t index = validator.add(*record);
-      if (!validator.accepted(index)) continue;
-      if (!allow_mismatch && is_build_mismatch(validator, index, options.expect_build)) {
-        // Another image than the staging room's: not registered until someone looks.
-        const std::string build(validator.os_build(index));
-        refused_builds.add(build, validator.serial(index));
-        totals.problems.push_back(
-            {{"location", validator.location(index)},
-             {"serial", std::string(validator.serial(index))},
-             {"reason", "captured on OS build " + build + ", not the expected " +
-                            options.expect_build +
-                            ": not imported (check the image, or --allow-build-mismatch)"}});
-        continue;
-      }
-      core::DeviceRecord& device = record->device;
-      validator.apply_corrections(index, device);  // the hash's serial where Excel changed it
-      device.profile = *profile;
-      if (device.group_tag.empty()) device.group_tag = group_tag;
-      if (device.assigned_user.empty()) device.assigned_user = user;
-      Json wire = ipc::device_to_wire(device, hash_form);
-      batch_bytes += ipc::json_size(wire);
-      batch.push_back(std::move(wire));
-      sent_index.push_back(index);
-      if ((batch.size() >= ipc::kMaxImportBatch || batch_bytes >= ipc::kMaxImportBatchBytes) &&
-          !flush()) {
-        break;
-      }
-    }
-    for (auto& d : reader->take_diagnostics()) validator.add_diagnostic(std::move(d));
-    if (service_error) break;
-  }
-  if (!service_error) flush();
-  if (!service_error) collect();
-  if (!g.json && io.err_is_terminal) show_progress(totals, io, true);
-  validator.finish();
-
-  // A conflict found later in the input also fails the earlier row, which may already be queued.
-  std::vector<std::string> notes;
-  for (std::size_t index : sent_index) {
-    if (!validator.accepted(index)) {
-      const core::RecordResult r = validator.result(index);
-      notes.push_back(r.location + ": " + r.serial_number +
-                      " was queued before a conflicting row later in the input was found (" +
-                      r.reason + "); check it with `hangar show " + r.serial_number + "`");
-    }
-  }
-  const auto summary = validator.summary();
-  const std::size_t local_rejected = summary.invalid + refused_builds.total;
-  const bool ok =
-      !service_error && local_rejected == 0 && totals.rejected == 0 && summary.errors == 0;
-  if (g.json) {
-    Json problems = Json::array();
-    for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
-    Json reply{{"ok", ok},
-               {"files", files_read},
-               {"accepted", totals.accepted},
-               {"already_queued", totals.already_queued + totals.duplicates + summary.duplicates},
-               {"duplicates_in_input", totals.duplicates + summary.duplicates},
-               {"updated", totals.updated},
-               {"updates", totals.updates},
-               {"rejected", local_rejected + totals.rejected},
-               {"problems", std::move(problems)},
-               {"service_problems", totals.problems},
-               {"build_mismatches", build_mismatches_json(refused_builds, allow_mismatch)},
-               {"users_deferred", totals.users_deferred},
-               {"notes", notes}};
-    if (service_error) {
-      reply["error"] = {{"code", service_error->code}, {"message", service_error->message}};
-    }
-    io.out << json_text(reply) << "\n";
-  } else {
-    for (const auto& d : validator.diagnostics()) {
-      // A device on another build gets its error line below ("not imported"): the validator's
-      // warning about the same device would be a second line each (1,000 for 500 laptops).
-      if (!allow_mismatch && d.severity == core::Severity::kWarning &&
-          d.message.starts_with("captured on OS build ")) {
-        continue;
-      }
-      io.out << d.to_string() << "\n";
-    }
-    for (const auto& p : totals.problems) {
-      io.out << p.value("location", "") << ": error: " << p.value("serial", "") << ": "
-             << p.value("reason", "") << "\n";
-    }
-    for (const auto& u : totals.updates) {
-      io.out << u.value("location", "") << ": updated: " << u.value("reason", "") << "\n";
-    }
-    for (const auto& note : notes) io.out << note << "\n";
-    print_build_mismatches(refused_builds, "these devices were not imported", io.out);
-    io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
-           << totals.already_queued << " already queued, "
-           << (totals.duplicates + summary.duplicates > 0
-                   ? std::to_string(totals.duplicates + summary.duplicates) +
-                         " duplicate row(s) in the input (each device queued once), "
-                   : std::string())
-           << (totals.updated > 0 ? std::to_string(totals.updated) +
-                                        " already queued and updated (another profile, group "
-                                        "tag or user: see above), "
-                                  : std::string())
-           << local_rejected + totals.rejected << " rejected\n";
-    if (totals.users_deferred > 0) {
-      io.out << totals.users_deferred
-             << " device(s) name a user: the user is assigned when you run `hangar deliver "
-                "SERIAL`, after their licences are checked, not at registration\n";
-    }
-    if (service_error) {
-      io.err << "hangar import: stopped: " << service_error->message << "\n"
-             << "hangar import: the " << totals.accepted
-             << " device(s) accepted so far stay queued; run the same import again to continue\n";
-    }
-  }
-  if (service_error) {
-    const bool unreachable = service_error->code == ipc::errc::kUnavailable ||
-                             service_error->code == ipc::errc::kTimeout;
-    return unreachable ? kUnreachable : kFailed;
-  }
-  return ok ? kOk : kFailed;
 }
 
 }  // namespace hangar::cli

@@ -12,36 +12,28 @@
 #include "hangar/core/output_file.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/portal_csv.h"
+#include "hangar/ipc/messages/device.h"
+#include "hangar/ipc/messages/queue.h"
 #include "list_view.h"
 
 namespace hangar::cli {
 
 namespace {
 
-std::string text(const Json& row, const char* key) {
-  auto it = row.find(key);
-  if (it == row.end() || it->is_null()) return {};
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
+using ipc::msg::Device;
 
 // Builds the `list` request from --state/--profile/--since; the caller adds paging.
 core::Result<Json> list_request(const ParsedArgs& parsed) {
   Json request = Json::object();
   // Checked here: a name the service would refuse is a usage error (exit 2), not a failure.
   if (auto text = parsed.value("--state")) {
-    auto state = core::parse_device_state(*text);
-    if (!state) {
-      return core::make_error(
-          "usage", "unknown state \"" + *text + "\"; use " + core::accepted_state_names());
-    }
+    auto state = state_argument(*text);
+    if (!state) return state.error();
     request["state"] = std::string(core::storage_key(*state));
   }
   if (auto text = parsed.value("--profile")) {
-    auto profile = core::parse_profile(*text);
-    if (!profile) {
-      return core::make_error(
-          "usage", "unknown profile \"" + *text + "\"; use standard, sensitive-data or power-user");
-    }
+    auto profile = profile_argument(*text);
+    if (!profile) return profile.error();
     request["profile"] = std::string(core::cli_name(*profile));
   }
   if (auto since = parsed.value("--since")) {
@@ -52,10 +44,12 @@ core::Result<Json> list_request(const ParsedArgs& parsed) {
   return request;
 }
 
-// Calls `list` page after page until `limit` rows (0: all) or the end, handing each row to `sink`.
-// `total`, when given, receives how many devices match in all (the first page's count).
+// Calls `list` page after page until `limit` rows (0: all) or the end, handing each row to `sink`
+// as the service sent it (what --json prints) and as parsed (ipc::msg::ListReply). `total`, when
+// given, receives how many devices match in all (the first page's count).
 int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
-                    const std::function<void(const Json&)>& sink, std::int64_t* total = nullptr) {
+                    const std::function<void(const Json&, const Device&)>& sink,
+                    std::int64_t* total = nullptr) {
   auto client = connect(g);
   if (!client) return report_error(client.error(), g, io);
   std::int64_t seen = 0;
@@ -63,13 +57,16 @@ int for_each_device(const Globals& g, Io& io, Json request, std::int64_t limit,
     if (limit > 0) request["limit"] = limit - seen;
     auto reply = client->call("list", request, g.timeout);
     if (!reply) return report_error(reply.error(), g, io);
-    if (total && reply->contains("total")) *total = (*reply)["total"].get<std::int64_t>();
-    for (const auto& row : (*reply)["devices"]) {
-      sink(row);
+    auto page = ipc::msg::ListReply::from_json(*reply);
+    if (!page) return report_error(page.error(), g, io);
+    if (total && page->total) *total = *page->total;
+    const Json& rows = (*reply)["devices"];
+    for (std::size_t i = 0; i < page->devices.size(); ++i) {
+      sink(rows[i], page->devices[i]);
       ++seen;
     }
-    if (!reply->contains("next_after_id") || (limit > 0 && seen >= limit)) break;
-    request["after_id"] = (*reply)["next_after_id"];
+    if (!page->next_after_id || (limit > 0 && seen >= limit)) break;
+    request["after_id"] = *page->next_after_id;
   }
   return kOk;
 }
@@ -147,49 +144,48 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
   std::int64_t total = -1;
   const int code = for_each_device(
       g, io, *request, limit,
-      [&](const Json& row) {
+      [&](const Json& raw, const Device& row) {
         if (g.json) {
-          rows.push_back(row);
+          rows.push_back(raw);
           return;
         }
-        std::string manufacturer = text(row, "manufacturer");
-        std::string model = text(row, "model");
-        if ((manufacturer.empty() || model.empty()) && !text(row, "hash").empty()) {
-          if (auto info = core::parse_hardware_hash_text(text(row, "hash"))) {
+        std::string manufacturer = row.manufacturer.value_or("");
+        std::string model = row.model.value_or("");
+        if ((manufacturer.empty() || model.empty()) && row.hash && !row.hash->empty()) {
+          if (auto info = core::parse_hardware_hash_text(*row.hash)) {
             if (manufacturer.empty()) manufacturer = info->manufacturer;
             if (model.empty()) model = info->model;
           }
         }
+        const std::string delivered_to = row.delivered_to.value_or("");
         if (handoff) {
           // The user it was delivered to, else the one the import named (not assigned yet).
-          std::string user = text(row, "delivered_to");
-          if (user.empty() && !text(row, "assigned_user").empty()) {
-            user = text(row, "assigned_user") + " (not delivered)";
+          std::string user = delivered_to;
+          if (user.empty() && !row.assigned_user.value_or("").empty()) {
+            user = *row.assigned_user + " (not delivered)";
           }
-          handoff_rows.push_back(
-              {text(row, "serial"), manufacturer, model, text(row, "group_tag"),
-               text(row, "profile"), text(row, "state_display"), std::move(user),
-               row.contains("last_contacted_at")
-                   ? format_time(row["last_contacted_at"].get<std::int64_t>()).substr(0, 16)
-                   : std::string("never")});
+          handoff_rows.push_back({row.serial, manufacturer, model, row.group_tag.value_or(""),
+                                  row.profile, row.state_display, std::move(user),
+                                  row.last_contacted_at
+                                      ? format_time(*row.last_contacted_at).substr(0, 16)
+                                      : std::string("never")});
           return;
         }
         // A long Registration Pending says so, with its cause where the failure would be.
-        const bool long_pending = row.value("long_pending", false);
-        std::string state = text(row, "state_display");
-        std::string problem = text(row, "failure_reason");
+        std::string state = row.state_display;
+        std::string problem = row.failure_reason.value_or("");
         // Delivered: still Ready for user until its user enrolls it, so the user is shown.
-        if (!text(row, "delivered_to").empty()) state += " (" + text(row, "delivered_to") + ")";
-        if (long_pending) {
+        if (!delivered_to.empty()) state += " (" + delivered_to + ")";
+        if (row.long_pending.value_or(false)) {
           state += " (long)";
-          problem = "pending longer than usual: " + (text(row, "pending_cause").empty()
+          problem = "pending longer than usual: " + (row.pending_cause.value_or("").empty()
                                                          ? std::string("cause not known yet")
-                                                         : text(row, "pending_cause"));
+                                                         : *row.pending_cause);
         }
-        table.push_back({text(row, "serial"), std::move(state), text(row, "profile"),
+        table.push_back({row.serial, std::move(state), row.profile,
                          // The minute is enough in a table; `show` has the second.
-                         format_time(row.value("state_changed_at", std::int64_t{0})).substr(0, 16),
-                         std::move(manufacturer), std::move(model), std::move(problem)});
+                         format_time(row.state_changed_at).substr(0, 16), std::move(manufacturer),
+                         std::move(model), std::move(problem)});
       },
       &total);
   if (code != kOk) return code;
@@ -230,10 +226,11 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   Json request{{"serial", parsed->positional.front()}};
   if (user) request["user"] = *user;  // else the user the import named
   request["wait_ms"] = operator_wait_ms(g);
-  return simple_write(g, io, "deliver", request, [](const Json& device) {
-    return "delivered " + text(device, "serial") + " to " + text(device, "delivered_to") +
-           " (assigned in Autopilot)";
-  });
+  return simple_write<ipc::msg::DeliverReply>(
+      g, io, request, [](const ipc::msg::DeliverReply& device) {
+        return "delivered " + device.serial + " to " + device.delivered_to.value_or("") +
+               " (assigned in Autopilot)";
+      });
 }
 
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
@@ -242,92 +239,88 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   if (parsed->positional.size() != 1 || parsed->positional.front().empty()) {
     return usage_error(io, "show", "name one serial number");
   }
-  auto result = call(g, io, "show", Json{{"serial", parsed->positional.front()}});
+  auto result =
+      call_typed<ipc::msg::ShowReply>(g, io, Json{{"serial", parsed->positional.front()}});
   if (auto* code = std::get_if<int>(&result)) return *code;
-  Json device = std::get<Json>(std::move(result));
+  auto& typed = std::get<Typed<ipc::msg::ShowReply>>(result);
   if (g.json) {
-    device.erase("hash");
-    io.out << json_text(device) << "\n";
+    typed.json.erase("hash");
+    io.out << json_text(typed.json) << "\n";
     return kOk;
   }
+  const ipc::msg::ShowReply& reply = typed.reply;
+  const Device& device = reply.device;
   auto line = [&](const char* label, const std::string& value) {
     if (!value.empty()) io.out << "  " << std::left << std::setw(16) << label << value << "\n";
   };
-  io.out << "Device " << text(device, "serial") << "\n";
-  line("state", text(device, "state_display"));
-  if (device.value("long_pending", false)) {
+  const auto text = [](const std::optional<std::string>& value) { return value.value_or(""); };
+  io.out << "Device " << device.serial << "\n";
+  line("state", device.state_display);
+  if (device.long_pending.value_or(false)) {
     line("pending long",
-         "since " + format_time(device.value("state_changed_at", std::int64_t{0})) +
-             " (usually under 10 minutes): " +
-             (text(device, "pending_cause").empty() ? std::string("cause not known yet")
-                                                    : text(device, "pending_cause")));
+         "since " + format_time(device.state_changed_at) + " (usually under 10 minutes): " +
+             (text(device.pending_cause).empty() ? std::string("cause not known yet")
+                                                 : *device.pending_cause));
   }
-  line("profile", text(device, "profile").empty() && device.value("partner_registered", false)
+  line("profile", device.profile.empty() && device.partner_registered
                       ? std::string("none (registered by a partner; nobody chose one)")
-                      : text(device, "profile"));
-  line("manufacturer", text(device, "manufacturer"));
-  line("model", text(device, "model"));
-  line("product id", text(device, "product_id"));
-  line("group tag", text(device, "group_tag"));
-  line("assigned user", text(device, "assigned_user"));
-  std::string source = text(device, "source_file");
-  if (!source.empty() && device.contains("source_line"))
-    source += ":" + text(device, "source_line");
+                      : device.profile);
+  line("manufacturer", text(device.manufacturer));
+  line("model", text(device.model));
+  line("product id", text(device.product_id));
+  line("group tag", text(device.group_tag));
+  line("assigned user", text(device.assigned_user));
+  std::string source = text(device.source_file);
+  if (!source.empty() && device.source_line) source += ":" + std::to_string(*device.source_line);
   line("from", source);
-  line("queued at", format_time(device.value("created_at", std::int64_t{0})));
-  line("attempts", text(device, "attempts"));
-  line("failure", text(device, "failure_reason"));
-  line("what to do", text(device, "advice"));
-  line("last error", text(device, "last_error"));
-  line("request id", text(device, "request_id"));
-  line("cloud id", text(device, "cloud_device_id"));
-  line("enrollment", text(device, "enrollment_state"));
-  line("Entra device", text(device, "azure_ad_device_id"));
-  if (device.contains("last_sync_at")) {
-    line("last sync", format_time(device["last_sync_at"].get<std::int64_t>()));
+  line("queued at", format_time(device.created_at));
+  line("attempts", std::to_string(device.attempts));
+  line("failure", text(device.failure_reason));
+  line("what to do", text(device.advice));
+  line("last error", text(device.last_error));
+  line("request id", text(device.request_id));
+  line("cloud id", text(device.cloud_device_id));
+  line("enrollment", text(device.enrollment_state));
+  line("Entra device", text(device.azure_ad_device_id));
+  if (device.last_sync_at) line("last sync", format_time(*device.last_sync_at));
+  if (device.delivered_at) {
+    line("delivered", text(device.delivered_to) + " at " + format_time(*device.delivered_at));
   }
-  if (device.contains("delivered_at")) {
-    line("delivered", text(device, "delivered_to") + " at " +
-                          format_time(device["delivered_at"].get<std::int64_t>()));
-  }
-  if (device.contains("hash_summary")) {
-    const Json& h = device["hash_summary"];
-    io.out << "  hardware hash   " << h.value("bytes", 0) << " bytes";
-    if (h.contains("error")) {
-      io.out << ", not valid: " << text(h, "error") << "\n";
+  if (reply.hash_summary) {
+    const ipc::msg::HashSummary& h = *reply.hash_summary;
+    io.out << "  hardware hash   " << h.bytes << " bytes";
+    if (h.error) {
+      io.out << ", not valid: " << *h.error << "\n";
     } else {
-      io.out << ", OS build " << text(h, "os_build") << ", serial " << text(h, "serial") << ", "
-             << text(h, "manufacturer") << " " << text(h, "model") << ", checksum "
-             << text(h, "checksum") << "\n";
+      io.out << ", OS build " << text(h.os_build) << ", serial " << text(h.serial) << ", "
+             << text(h.manufacturer) << " " << text(h.model) << ", checksum " << text(h.checksum)
+             << "\n";
     }
-  } else if (device.value("partner_registered", false)) {
+  } else if (device.partner_registered) {
     io.out << "  hardware hash   none (registered by a partner: Hangar never had its hash)\n";
   } else {
     io.out << "  hardware hash   none (registered by manufacturer, model and serial)\n";
   }
   io.out << "  history:\n";
-  for (const auto& change : device["history"]) {
-    io.out << "    " << format_time(change.value("at", std::int64_t{0})) << "  "
-           << text(change, "to_display");
-    if (!text(change, "reason").empty()) io.out << " (" << text(change, "reason") << ")";
+  for (const auto& change : reply.history) {
+    io.out << "    " << format_time(change.at) << "  " << change.to_display;
+    if (!text(change.reason).empty()) io.out << " (" << *change.reason << ")";
     io.out << "\n";
   }
   // What the profile-group sweep undid: manual membership changes (the seed's behaviour).
-  if (device.contains("group_corrections") && !device["group_corrections"].empty()) {
+  if (!reply.group_corrections.empty()) {
     io.out << "  group corrections:\n";
-    for (const auto& correction : device["group_corrections"]) {
-      const std::string action = text(correction, "action");
-      const bool added = action == "added";
-      io.out << "    " << format_time(correction.value("at", std::int64_t{0})) << "  ";
-      if (action == "skipped") {
+    for (const auto& correction : reply.group_corrections) {
+      const bool added = correction.action == "added";
+      io.out << "    " << format_time(correction.at) << "  ";
+      if (correction.action == "skipped") {
         // A removal the sweep held back so the device is never in no profile group.
-        io.out << "not removed from " << text(correction, "group_id") << " ("
-               << text(correction, "profile")
-               << "'s group: another profile): " << text(correction, "reason") << "\n";
+        io.out << "not removed from " << correction.group_id << " (" << correction.profile
+               << "'s group: another profile): " << text(correction.reason) << "\n";
         continue;
       }
-      io.out << (added ? "added to " : "removed from ") << text(correction, "group_id") << " ("
-             << text(correction, "profile")
+      io.out << (added ? "added to " : "removed from ") << correction.group_id << " ("
+             << correction.profile
              << (added ? "'s group: the device's profile)" : "'s group: another profile)") << "\n";
     }
   }
@@ -343,28 +336,26 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
   Json request{{"serial", parsed->positional.front()}};
   if (parsed->has("--force")) request["force"] = true;
   request["wait_ms"] = operator_wait_ms(g);
-  auto result = call(g, io, "remove", request);
+  auto result = call_typed<ipc::msg::RemoveReply>(g, io, request);
   if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& reply = std::get<Json>(result);
+  const ipc::msg::RemoveReply& reply = std::get<Typed<ipc::msg::RemoveReply>>(result).reply;
   if (g.json) {
-    Json out{{"ok", true}, {"removed", reply["removed"]}, {"state", reply.value("state", "")}};
-    if (reply.contains("import_record_deleted")) {
-      out["import_record_deleted"] = reply["import_record_deleted"];
-    }
+    Json out{{"ok", true}, {"removed", reply.removed}, {"state", core::storage_key(reply.state)}};
+    if (reply.import_record_deleted) out["import_record_deleted"] = *reply.import_record_deleted;
     io.out << json_text(out) << "\n";
   } else {
-    io.out << "removed " << text(reply, "removed") << " from the queue\n";
-    if (reply.contains("import_record_deleted")) {
-      io.out << "its import record in the cloud (" << text(reply, "import_record_deleted")
+    io.out << "removed " << reply.removed << " from the queue\n";
+    if (reply.import_record_deleted) {
+      io.out << "its import record in the cloud (" << *reply.import_record_deleted
              << ") is deleted, and the tenant does not list it: it is not registered\n";
     }
     // The tenant keeps its registration: say so, and how to delete that too.
-    if (reply.value("registered_in_autopilot", false)) {
-      io.out << text(reply, "removed")
+    if (reply.registered_in_autopilot) {
+      io.out << reply.removed
              << " is still registered in Windows Autopilot (the tenant keeps it; partner sync "
                 "will not add it back here); to delete that registration too: hangar "
                 "deregister "
-             << text(reply, "removed") << "\n";
+             << reply.removed << "\n";
     }
   }
   return kOk;
@@ -390,16 +381,16 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
       return kFailed;
     }
   }
-  return simple_write(
-      g, io, "deregister", Json{{"serial", serial}, {"wait_ms", operator_wait_ms(g)}},
-      [](const Json& reply) {
-        if (reply.value("already_deleted", false)) {
-          return text(reply, "deregistered") +
+  return simple_write<ipc::msg::DeregisterReply>(
+      g, io, Json{{"serial", serial}, {"wait_ms", operator_wait_ms(g)}},
+      [](const ipc::msg::DeregisterReply& reply) {
+        if (reply.already_deleted.value_or(false)) {
+          return reply.deregistered +
                  " was already deleted in Windows Autopilot; it is out of the queue and partner "
                  "sync will not add it back";
         }
-        return "deleted the Windows Autopilot registration of " + text(reply, "deregistered") +
-               " (" + text(reply, "autopilot_id") +
+        return "deleted the Windows Autopilot registration of " + reply.deregistered + " (" +
+               reply.autopilot_id +
                "); it is out of the queue and partner sync will not add it back";
       });
 }
@@ -437,19 +428,21 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
   std::vector<core::DeviceRecord> records;  // csv
   Json rows = Json::array();                // json
   std::size_t hashless = 0;
-  const int code = for_each_device(g, io, *request, 0, [&](const Json& row) {
+  const int code = for_each_device(g, io, *request, 0, [&](const Json& raw, const Device& row) {
     if (format == "json") {
-      rows.push_back(row);
+      rows.push_back(raw);
       return;
     }
     core::DeviceRecord record;
-    record.serial_number = text(row, "serial");
-    record.windows_product_id = text(row, "product_id");
-    record.group_tag = text(row, "group_tag");
+    record.serial_number = row.serial;
+    record.windows_product_id = row.product_id.value_or("");
+    record.group_tag = row.group_tag.value_or("");
     // Only `deliver` assigns a user, after the licence check: the user an import named is
     // unchecked, so the portal gets the delivered user or none.
-    record.assigned_user = text(row, "delivered_to");
-    if (auto bytes = core::decode_base64_bytes(text(row, "hash"))) record.hardware_hash = *bytes;
+    record.assigned_user = row.delivered_to.value_or("");
+    if (auto bytes = core::decode_base64_bytes(row.hash.value_or(""))) {
+      record.hardware_hash = *bytes;
+    }
     if (record.hardware_hash.empty()) {
       ++hashless;  // the portal's format needs a hash: partner devices cannot go in it
       return;

@@ -30,6 +30,10 @@
 #include "hangar/core/version.h"
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/commands.h"
+#include "hangar/ipc/messages/import.h"
+#include "hangar/ipc/messages/queue.h"
+#include "hangar/ipc/messages/status.h"
+#include "hangar/ipc/messages/version.h"
 
 namespace hangar::cli {
 
@@ -50,45 +54,43 @@ std::string format_duration(std::int64_t seconds) {
 }
 
 // One line for a profile-group sweep (status and sync print it alike).
-std::string group_summary(const Json& sweep) {
+std::string group_summary(const ipc::msg::GroupSweepSummary& sweep) {
   std::ostringstream s;
-  s << sweep.value("devices", 0) << " device(s) checked, " << sweep.value("added", 0)
-    << " added to their profile's group, " << sweep.value("removed", 0)
-    << " removed from another profile's group, " << sweep.value("removals_skipped", 0)
-    << " removal(s) skipped, " << sweep.value("skipped", 0)
-    << " without an Entra ID device id yet, " << sweep.value("errors", 0) << " error(s), "
-    << sweep.value("requests", 0) << " call(s)";
+  s << sweep.devices << " device(s) checked, " << sweep.added << " added to their profile's group, "
+    << sweep.removed << " removed from another profile's group, " << sweep.removals_skipped
+    << " removal(s) skipped, " << sweep.skipped << " without an Entra ID device id yet, "
+    << sweep.errors << " error(s), " << sweep.requests << " call(s)";
   return s.str();
 }
 
 // What the activity pass found beside our devices: partner devices given the profile their tag
 // maps to, and tenant devices without any group tag (tracked only with track_untagged), the first
 // few named.
-void print_untagged(const Json& activity, Io& io) {
-  if (const auto set = activity.value("profiles_set", std::int64_t{0}); set > 0) {
-    io.out << set << " partner-registered device(s) given the profile their group tag maps to "
+void print_untagged(const ipc::msg::ActivityPassSummary& activity, Io& io) {
+  if (activity.profiles_set > 0) {
+    io.out << activity.profiles_set
+           << " partner-registered device(s) given the profile their group tag maps to "
            << "(tag_profiles)\n";
   }
-  const auto untagged = activity.value("untagged", std::int64_t{0});
-  if (untagged == 0) return;
-  const auto added = activity.value("untagged_added", std::int64_t{0});
-  if (added >= untagged) {
-    io.out << added << " device(s) without a group tag found in the tenant; now tracked "
+  if (activity.untagged == 0) return;
+  if (activity.untagged_added >= activity.untagged) {
+    io.out << activity.untagged_added
+           << " device(s) without a group tag found in the tenant; now tracked "
            << "(track_untagged), without a profile:\n";
   } else {
-    io.out << untagged << " device(s) in the tenant have no group tag and are not in Hangar; "
+    io.out << activity.untagged
+           << " device(s) in the tenant have no group tag and are not in Hangar; "
            << "not tracked (to track them: \"track_untagged\": true in hangar.json, or import "
            << "their CSV):\n";
   }
-  const Json shown = activity.value("untagged_devices", Json::array());
-  for (const auto& device : shown) {
-    std::string make = device.value("manufacturer", std::string());
-    const std::string model = device.value("model", std::string());
-    if (!model.empty()) make += (make.empty() ? "" : " ") + model;
-    io.out << "  " << device.value("serial", std::string())
-           << (make.empty() ? std::string() : "  " + make) << "\n";
+  for (const auto& device : activity.untagged_devices) {
+    std::string make = device.manufacturer;
+    if (!device.model.empty()) make += (make.empty() ? "" : " ") + device.model;
+    io.out << "  " << device.serial << (make.empty() ? std::string() : "  " + make) << "\n";
   }
-  if (const auto more = untagged - static_cast<std::int64_t>(shown.size()); more > 0) {
+  if (const auto more =
+          activity.untagged - static_cast<std::int64_t>(activity.untagged_devices.size());
+      more > 0) {
     io.out << "  and " << more << " more (each is named in the service log)\n";
   }
 }
@@ -98,30 +100,25 @@ void print_untagged(const Json& activity, Io& io) {
 // partner devices, followed by a profile-group sweep when profile groups are configured.
 int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io,
                   const char* name) {
+  using ipc::msg::StatusReply;
   auto parsed = parse_args(args, {}, {"--no-wait"});
   if (!parsed) return usage_error(io, name, parsed.error().message);
   if (!parsed->positional.empty()) return usage_error(io, name, "takes no arguments");
   const bool with_groups = std::string(name) == "sync";
-  const auto section = [](const Json& status, const char* key) -> const Json* {
-    return status.contains("cloud") && status["cloud"].contains(key) ? &status["cloud"][key]
-                                                                     : nullptr;
+  const auto last_pass = [](const StatusReply& status) -> std::int64_t {
+    const auto& activity = status.cloud.activity;
+    return activity && activity->last ? activity->last->last_pass_at : 0;
   };
-  const auto last_pass = [&](const Json& status) -> std::int64_t {
-    const Json* activity = section(status, "activity");
-    return activity ? activity->value("last_pass_at", std::int64_t{0}) : std::int64_t{0};
+  const auto last_sweep = [](const StatusReply& status) -> std::int64_t {
+    const auto& groups = status.cloud.groups;
+    return groups && groups->last_sweep ? groups->last_sweep->finished_at : 0;
   };
-  const auto last_sweep = [&](const Json& status) -> std::int64_t {
-    const Json* groups = section(status, "groups");
-    return groups && groups->contains("last_sweep")
-               ? (*groups)["last_sweep"].value("finished_at", std::int64_t{0})
-               : std::int64_t{0};
-  };
-  auto before = call(g, io, "status");
+  auto before = call_typed<StatusReply>(g, io);
   if (auto* code = std::get_if<int>(&before)) return *code;
-  const Json* groups_before = section(std::get<Json>(before), "groups");
-  const bool sweep = with_groups && groups_before && groups_before->value("configured", false);
-  const std::int64_t previous = last_pass(std::get<Json>(before));
-  const std::int64_t previous_sweep = last_sweep(std::get<Json>(before));
+  const StatusReply& was = std::get<Typed<StatusReply>>(before).reply;
+  const bool sweep = with_groups && was.cloud.groups && was.cloud.groups->configured;
+  const std::int64_t previous = last_pass(was);
+  const std::int64_t previous_sweep = last_sweep(was);
   auto asked = call(g, io, "refresh");
   if (auto* code = std::get_if<int>(&asked)) return *code;
   if (sweep) {
@@ -138,48 +135,46 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
   }
   const auto deadline = std::chrono::steady_clock::now() + g.timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto now = call(g, io, "status");
+    auto now = call_typed<StatusReply>(g, io);
     if (auto* code = std::get_if<int>(&now)) return *code;
-    const Json& status = std::get<Json>(now);
-    const Json* cloud = status.contains("cloud") ? &status["cloud"] : nullptr;
-    if (cloud && cloud->value("online", true) == false) {
+    const StatusReply& status = std::get<Typed<StatusReply>>(now).reply;
+    const ipc::msg::Cloud& cloud = status.cloud;
+    if (!cloud.online.value_or(true)) {
       // The service answered; the cloud did not. Exit 3 means "service unreachable" only.
       return report_error(
           core::make_error("cloud_offline",
                            std::string("the cloud is offline") +
-                               (cloud->contains("last_error")
-                                    ? " (" + cloud->value("last_error", std::string()) + ")"
-                                    : std::string()) +
+                               (cloud.last_error ? " (" + *cloud.last_error + ")" : std::string()) +
                                "; the service runs the " +
                                (sweep ? "activity pass and group sweep" : "activity pass") +
                                " once it is reachable again (see hangar status)"),
           g, io);
     }
     if (last_pass(status) > previous && (!sweep || last_sweep(status) > previous_sweep)) {
-      const Json& a = status["cloud"]["activity"];
+      const ipc::msg::ActivityPassSummary& a = *cloud.activity->last;
       if (g.json) {
-        Json out{{"ok", true}, {"activity", a}};
-        if (sweep) out["groups"] = status["cloud"]["groups"]["last_sweep"];
+        Json out{{"ok", true}, {"activity", cloud.activity->to_json()}};
+        if (sweep) out["groups"] = cloud.groups->last_sweep->to_json();
         io.out << json_text(out) << "\n";
       } else {
-        io.out << a.value("partners_added", 0)
-               << " partner-registered device(s) added; activity pass: " << a.value("devices", 0)
-               << " registered device(s), " << a.value("active", 0) << " active, "
-               << a.value("inactive", 0) << " inactive; " << a.value("rows_written", 0)
-               << " changed, " << a.value("requests", 0) << " list call(s)\n";
+        io.out << a.partners_added
+               << " partner-registered device(s) added; activity pass: " << a.devices
+               << " registered device(s), " << a.active << " active, " << a.inactive
+               << " inactive; " << a.rows_written << " changed, " << a.requests
+               << " list call(s)\n";
         print_untagged(a, io);
         if (sweep) {
-          const Json& last = status["cloud"]["groups"]["last_sweep"];
+          const ipc::msg::GroupSweepSummary& last = *cloud.groups->last_sweep;
           io.out << "profile groups: " << group_summary(last) << "\n";
           // Removals held back: the device stays where it is, and why.
-          for (const auto& kept : last.value("skipped_removals", Json::array())) {
-            io.out << "  not removed: " << kept.value("serial", "") << " stays in "
-                   << kept.value("group_id", "") << " (" << kept.value("profile", "")
-                   << "'s group): " << kept.value("reason", "") << "\n";
+          const auto kept_list =
+              last.skipped_removals.value_or(std::vector<ipc::msg::SkippedRemovalInfo>{});
+          for (const auto& kept : kept_list) {
+            io.out << "  not removed: " << kept.serial << " stays in " << kept.group_id << " ("
+                   << kept.profile << "'s group): " << kept.reason << "\n";
           }
           if (const std::int64_t more =
-                  last.value("removals_skipped", std::int64_t{0}) -
-                  static_cast<std::int64_t>(last.value("skipped_removals", Json::array()).size());
+                  last.removals_skipped - static_cast<std::int64_t>(kept_list.size());
               more > 0) {
             io.out << "  and " << more << " more (see the service log)\n";
           }
@@ -206,11 +201,17 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
 int cmd_version(const Globals& g, const std::vector<std::string>&, Io& io) {
   auto client = ipc::Client::connect(g.endpoint, std::chrono::seconds(2));
   Json service;
+  std::optional<ipc::msg::VersionReply> parsed;
   std::string service_error;
   if (client) {
     auto result = client->call("version", Json::object(), g.timeout);
     if (result) {
-      service = *result;
+      if (auto typed = ipc::msg::VersionReply::from_json(*result)) {
+        service = *result;
+        parsed = std::move(typed).value();
+      } else {
+        service_error = typed.error().message;
+      }
     } else {
       service_error = result.error().message;
     }
@@ -229,10 +230,9 @@ int cmd_version(const Globals& g, const std::vector<std::string>&, Io& io) {
   } else {
     io.out << "hangar " << core::kVersion << " (" << core::kPlatform << ", protocol "
            << ipc::kProtocolVersion << ")\n";
-    if (!service.is_null()) {
-      io.out << "service " << service.value("service_version", "?") << " ("
-             << service.value("platform", "?") << ", protocol " << service.value("protocol", 0)
-             << ") at " << g.endpoint << "\n";
+    if (parsed) {
+      io.out << "service " << parsed->service_version << " (" << parsed->platform << ", protocol "
+             << parsed->protocol << ") at " << g.endpoint << "\n";
     } else {
       io.out << "service: not reachable (" << service_error << ")\n";
     }
@@ -258,132 +258,105 @@ int cmd_ping(const Globals& g, const std::vector<std::string>&, Io& io) {
 }
 
 int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
-  auto result = call(g, io, "status");
+  auto result = call_typed<ipc::msg::StatusReply>(g, io);
   if (auto* code = std::get_if<int>(&result)) return *code;
-  const Json& s = std::get<Json>(result);
+  const auto& typed = std::get<Typed<ipc::msg::StatusReply>>(result);
   if (g.json) {
-    io.out << json_text(s) << "\n";
+    io.out << json_text(typed.json) << "\n";
     return kOk;
   }
-  io.out << "Hangar service " << s.value("service_version", "?") << " (" << s.value("platform", "?")
-         << ") at " << g.endpoint << "\n";
-  io.out << "  uptime        " << format_duration(s.value("uptime_seconds", std::int64_t{0}))
+  const ipc::msg::StatusReply& s = typed.reply;
+  io.out << "Hangar service " << s.service_version << " (" << s.platform << ") at " << g.endpoint
          << "\n";
-  io.out << "  queue depth   " << s.value("queue_depth", std::int64_t{0})
-         << " device(s) not yet registered\n";
-  io.out << "  data dir      " << s.value("data_dir", "?") << "\n";
-  if (s.contains("cloud")) {
-    const Json& c = s["cloud"];
-    io.out << "  cloud         " << c.value("url", "?") << ": "
-           << (c.value("paused", false)  ? "uploads paused"
-               : c.value("online", true) ? "online"
-                                         : "offline (retrying)")
-           << ", " << c.value("requests", std::int64_t{0}) << " request(s), "
-           << c.value("throttled", std::int64_t{0}) << " throttled\n";
-    if (c.contains("mode")) {
-      const std::string mode = c.value("mode", "");
-      io.out << "  credentials   "
-             << (mode == "tenant" ? "tenant " + c.value("tenant_id", "?") + " (" +
-                                        c.value("credentials", "") + ")"
-                 : mode == "simulated" ? std::string("the simulated cloud's test tenant")
-                                       : c.value("credentials", "not configured"))
-             << "\n";
+  io.out << "  uptime        " << format_duration(s.uptime_seconds) << "\n";
+  io.out << "  queue depth   " << s.queue_depth << " device(s) not yet registered\n";
+  io.out << "  data dir      " << s.data_dir << "\n";
+  const ipc::msg::Cloud& c = s.cloud;
+  io.out << "  cloud         " << c.url.value_or("?") << ": "
+         << (c.paused.value_or(false)  ? "uploads paused"
+             : c.online.value_or(true) ? "online"
+                                       : "offline (retrying)")
+         << ", " << c.requests.value_or(0) << " request(s), " << c.throttled.value_or(0)
+         << " throttled\n";
+  if (c.mode) {
+    io.out << "  credentials   "
+           << (*c.mode == "tenant"
+                   ? "tenant " + c.tenant_id.value_or("?") + " (" + c.credentials.value_or("") + ")"
+               : *c.mode == "simulated" ? std::string("the simulated cloud's test tenant")
+                                        : c.credentials.value_or("not configured"))
+           << "\n";
+  }
+  if (c.next_retry_at) io.out << "  next retry    " << format_time(*c.next_retry_at) << "\n";
+  for (const auto& form : c.needs_attention.value_or(std::vector<ipc::msg::RefusedForm>{})) {
+    io.out << "  ATTENTION     the cloud keeps refusing " << form.request << " (" << form.purpose
+           << "): HTTP " << form.http_status << " since " << format_time(form.since)
+           << ", request id " << form.request_id << "; "
+           << (form.fallback.empty() ? std::string("that work waits") : form.fallback) << "\n";
+  }
+  // A request a few seconds old is worth a line: a normal one is answered in milliseconds.
+  if (c.waiting_since && c.waiting_ms.value_or(0) >= 2000) {
+    io.out << "  waiting       " << c.waiting_on.value_or("a request") << ": sent "
+           << format_time(*c.waiting_since) << ", no answer yet after " << *c.waiting_ms / 1000
+           << " s";
+    if (const auto more = c.requests_waiting.value_or(1); more > 1) {
+      io.out << " (" << more << " requests waiting)";
     }
-    if (c.contains("next_retry_at")) {
-      io.out << "  next retry    " << format_time(c["next_retry_at"].get<std::int64_t>()) << "\n";
+    io.out << "\n";
+  }
+  if (c.last_error) {
+    // A resolved error is history, not the state of things: "none" first, then what it was.
+    io.out << "  last error    ";
+    if (c.last_error_resolved_at) {
+      io.out << "none now: calls succeed again since " << format_time(*c.last_error_resolved_at)
+             << "\n  before that   ";
     }
-    if (c.contains("needs_attention") && c["needs_attention"].is_array()) {
-      for (const Json& form : c["needs_attention"]) {
-        io.out << "  ATTENTION     the cloud keeps refusing " << form.value("request", "?") << " ("
-               << form.value("purpose", "?") << "): HTTP " << form.value("http_status", 0)
-               << " since " << format_time(form.value("since", std::int64_t{0})) << ", request id "
-               << form.value("request_id", "none given") << "; "
-               << (form.value("fallback", "").empty() ? std::string("that work waits")
-                                                      : form.value("fallback", ""))
-               << "\n";
-      }
+    if (c.last_error_at) io.out << format_time(*c.last_error_at) << ": ";
+    // A Graph error quotes its whole answer (600 characters on one line): the start says what
+    // happened; --json has it all.
+    io.out << shorten(*c.last_error, kStatusErrorWidth);
+    if (display_width(*c.last_error) > kStatusErrorWidth) {
+      io.out << " (all of it: hangar --json status)";
     }
-    // A request a few seconds old is worth a line: a normal one is answered in milliseconds.
-    if (c.contains("waiting_since") && c.value("waiting_ms", std::int64_t{0}) >= 2000) {
-      const std::int64_t waited = c.value("waiting_ms", std::int64_t{0}) / 1000;
-      io.out << "  waiting       " << c.value("waiting_on", std::string("a request")) << ": sent "
-             << format_time(c["waiting_since"].get<std::int64_t>()) << ", no answer yet after "
-             << waited << " s";
-      if (const auto more = c.value("requests_waiting", std::size_t{1}); more > 1) {
-        io.out << " (" << more << " requests waiting)";
-      }
-      io.out << "\n";
-    }
-    if (c.contains("last_error")) {
-      // A resolved error is history, not the state of things: "none" first, then what it was.
-      const bool resolved = c.contains("last_error_resolved_at");
-      io.out << "  last error    ";
-      if (resolved) {
-        io.out << "none now: calls succeed again since "
-               << format_time(c["last_error_resolved_at"].get<std::int64_t>())
-               << "\n  before that   ";
-      }
-      if (c.contains("last_error_at")) {
-        io.out << format_time(c["last_error_at"].get<std::int64_t>()) << ": ";
-      }
-      // A Graph error quotes its whole answer (600 characters on one line): the start says what
-      // happened; --json has it all.
-      const std::string text = c["last_error"].get<std::string>();
-      io.out << shorten(text, kStatusErrorWidth);
-      if (display_width(text) > kStatusErrorWidth) io.out << " (all of it: hangar --json status)";
-      io.out << "\n";
-    }
-    if (c.contains("activity") && c["activity"].contains("last_pass_at")) {
-      const Json& a = c["activity"];
-      io.out << "  activity      " << format_time(a["last_pass_at"].get<std::int64_t>()) << ": "
-             << a.value("active", 0) << " active, " << a.value("inactive", 0) << " inactive; next "
-             << format_time(a.value("next_pass_at", std::int64_t{0})) << "\n";
-      if (const auto untagged =
-              a.value("untagged", std::int64_t{0}) - a.value("untagged_added", std::int64_t{0});
-          untagged > 0) {
-        io.out << "  untagged      " << untagged
-               << " device(s) in the tenant without a group tag, not tracked (hangar sync "
-                  "lists them)\n";
-      }
-    }
-    if (c.contains("groups")) {
-      const Json& gr = c["groups"];
-      io.out << "  groups        ";
-      if (!gr.value("configured", false)) {
-        io.out << "no profile_groups configured: no group sweep\n";
-      } else if (gr.contains("last_sweep")) {
-        const Json& l = gr["last_sweep"];
-        io.out << format_time(l.value("finished_at", std::int64_t{0})) << ": " << group_summary(l)
-               << "; next " << format_time(gr.value("next_sweep_at", std::int64_t{0})) << "\n";
-        if (l.contains("last_error")) {
-          io.out << "  group error   " << l["last_error"].get<std::string>() << "\n";
-        }
-      } else {
-        io.out << (gr.value("running", false) ? "first sweep under way" : "no sweep yet")
-               << "; next " << format_time(gr.value("next_sweep_at", std::int64_t{0})) << "\n";
-      }
+    io.out << "\n";
+  }
+  if (c.activity && c.activity->last) {
+    const ipc::msg::ActivityPassSummary& a = *c.activity->last;
+    io.out << "  activity      " << format_time(a.last_pass_at) << ": " << a.active << " active, "
+           << a.inactive << " inactive; next " << format_time(c.activity->next_pass_at) << "\n";
+    if (const auto untagged = a.untagged - a.untagged_added; untagged > 0) {
+      io.out << "  untagged      " << untagged
+             << " device(s) in the tenant without a group tag, not tracked (hangar sync "
+                "lists them)\n";
     }
   }
-  if (s.contains("states") && !s["states"].empty()) {
+  if (c.groups) {
+    const ipc::msg::Groups& gr = *c.groups;
+    io.out << "  groups        ";
+    if (!gr.configured) {
+      io.out << "no profile_groups configured: no group sweep\n";
+    } else if (gr.last_sweep) {
+      const ipc::msg::GroupSweepSummary& l = *gr.last_sweep;
+      io.out << format_time(l.finished_at) << ": " << group_summary(l) << "; next "
+             << format_time(gr.next_sweep_at.value_or(0)) << "\n";
+      if (l.last_error) io.out << "  group error   " << *l.last_error << "\n";
+    } else {
+      io.out << (gr.running.value_or(false) ? "first sweep under way" : "no sweep yet") << "; next "
+             << format_time(gr.next_sweep_at.value_or(0)) << "\n";
+    }
+  }
+  if (!s.states.empty()) {
     io.out << "  devices by state:\n";
-    for (const auto& [state, count] : s["states"].items()) {
-      io.out << "    " << std::left << std::setw(22) << state << count.get<std::int64_t>() << "\n";
+    for (const auto& [state, count] : s.states) {
+      io.out << "    " << std::left << std::setw(22) << core::storage_key(state) << count << "\n";
     }
   }
   // Registration Pending for longer than usual (the seed: under 10 minutes), with the cause.
-  if (const std::int64_t long_pending = s.value("long_pending", std::int64_t{0});
-      long_pending > 0) {
-    io.out << "  PENDING LONG  " << long_pending
+  if (s.long_pending > 0) {
+    io.out << "  PENDING LONG  " << s.long_pending
            << " device(s) Registration Pending for longer than usual:\n";
-    if (s.contains("long_pending_devices")) {
-      for (const auto& device : s["long_pending_devices"]) {
-        io.out << "    " << device.value("serial", "?") << " since "
-               << format_time(device.value("pending_since", std::int64_t{0})) << ": "
-               << (device.value("cause", std::string()).empty()
-                       ? std::string("cause not known yet")
-                       : device.value("cause", std::string()))
-               << "\n";
-      }
+    for (const auto& device : s.long_pending_devices) {
+      io.out << "    " << device.serial << " since " << format_time(device.pending_since) << ": "
+             << (device.cause.empty() ? std::string("cause not known yet") : device.cause) << "\n";
     }
     io.out << "    (`hangar list --state registration-pending` shows them all; a device pending "
               "past the limit becomes Registration failed)\n";
@@ -415,24 +388,22 @@ int cmd_retry(const Globals& g, const std::vector<std::string>& args, Io& io) {
   const std::string forced = parsed->has("--failed")
                                  ? std::string("hangar retry --failed --force")
                                  : "hangar retry " + parsed->positional.front() + " --force";
-  return simple_write(g, io, "retry", request, [&forced](const Json& r) {
-    std::string text =
-        std::to_string(r.value("requeued", 0)) + " device(s) queued for registration again";
-    // Permanent failures wait for the supplier: said, with how many and why.
-    if (const std::int64_t skipped = r.value("skipped", std::int64_t{0}); skipped > 0) {
-      text += "\n" + std::to_string(skipped) +
-              " device(s) skipped: a retry cannot help until the supplier acts";
-      if (r.contains("skipped_reasons")) {
-        for (const auto& reason : r["skipped_reasons"]) {
-          text += "\n  " + std::to_string(reason.value("devices", std::int64_t{0})) + " " +
-                  reason.value("reason", std::string()) + ": " +
-                  reason.value("advice", std::string());
+  return simple_write<ipc::msg::RetryReply>(
+      g, io, request, [&forced](const ipc::msg::RetryReply& r) {
+        std::string text = std::to_string(r.requeued) + " device(s) queued for registration again";
+        // Permanent failures wait for the supplier: said, with how many and why.
+        if (r.skipped > 0) {
+          text += "\n" + std::to_string(r.skipped) +
+                  " device(s) skipped: a retry cannot help until the supplier acts";
+          for (const auto& reason :
+               r.skipped_reasons.value_or(std::vector<ipc::msg::SkippedReason>{})) {
+            text += "\n  " + std::to_string(reason.devices) + " " + reason.reason + ": " +
+                    reason.advice;
+          }
+          text += "\n(" + forced + " retries them too)";
         }
-      }
-      text += "\n(" + forced + " retries them too)";
-    }
-    return text;
-  });
+        return text;
+      });
 }
 
 int cmd_pause(const Globals& g, const std::vector<std::string>&, Io& io) {
@@ -452,14 +423,21 @@ int cmd_capture(const Globals& g, const std::vector<std::string>& args, Io& io) 
   const auto queue = [&g](const core::DeviceRecord& device) -> core::Result<std::string> {
     auto client = connect(g);
     if (!client) return client.error();
-    auto reply = client->call(
-        "import", Json{{"devices", Json::array({ipc::device_to_wire(device)})}}, g.timeout);
+    ipc::msg::ImportRequest request;
+    request.devices.push_back(ipc::device_to_wire(device));
+    auto reply = client->call("import", request.to_json(), g.timeout);
     if (!reply) return reply.error();
-    const Json& result = (*reply)["results"].at(0);
-    const std::string outcome = result.value("outcome", "");
-    if (outcome == "accepted") return std::string("queued for registration");
-    if (outcome == "already_queued") return std::string("already queued");
-    return core::make_error("rejected", result.value("reason", outcome));
+    auto parsed = ipc::msg::ImportReply::from_json(*reply);
+    if (!parsed) return parsed.error();
+    if (parsed->results.size() != 1) {
+      return ipc::msg::malformed(
+          ipc::msg::ImportReply::kWhat,
+          "one device was sent, " + std::to_string(parsed->results.size()) + " results came back");
+    }
+    const ipc::msg::ImportResult& result = parsed->results.front();
+    if (result.outcome == "accepted") return std::string("queued for registration");
+    if (result.outcome == "already_queued") return std::string("already queued");
+    return core::make_error("rejected", result.reason.value_or(result.outcome));
   };
   return run_capture(args, g.json, io.out, io.err, queue);
 }

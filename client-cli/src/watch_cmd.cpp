@@ -16,59 +16,60 @@
 #include "hangar/core/stop.h"
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/event_stream.h"
+#include "hangar/ipc/messages/status.h"
 
 namespace hangar::cli {
 
 namespace {
 
-std::string state_label(const Json& key) {
-  if (!key.is_string()) return "(new)";
-  const auto& text = key.get_ref<const std::string&>();
-  auto state = core::parse_device_state(text);
-  return state ? std::string(core::display_name(*state)) : text;
+using ipc::msg::ChangeEvent;
+
+std::string state_label(const std::optional<core::DeviceState>& state) {
+  return state ? std::string(core::display_name(*state)) : std::string("(new)");
 }
 
 // "12 Queued, 3 Registration Pending, ..." from a status reply, for the line after a gap.
-std::string counts_line(const Json& status) {
+std::string counts_line(const ipc::msg::StatusReply& status) {
   std::string line;
-  if (!status.contains("states")) return line;
-  for (const auto& [key, count] : status["states"].items()) {
-    if (!count.is_number_integer() || count.get<std::int64_t>() == 0) continue;
+  for (const auto& [state, count] : status.states) {
+    if (count == 0) continue;
     if (!line.empty()) line += ", ";
-    line += std::to_string(count.get<std::int64_t>()) + " " + state_label(Json(key));
+    line += std::to_string(count) + " " + state_label(state);
   }
   return line.empty() ? std::string("the queue is empty") : line;
 }
 
 // The line for changes this watch did not show: how many, which (#after+1-#through), why, how to
-// see them (a replay from the durable history), and the counts per state now. Reconnecting or
-// not, a gap and a lost stream are told the same way.
+// see them (a replay from the durable history), and the counts per state now (none: the status
+// could not be read). Reconnecting or not, a gap and a lost stream are told the same way.
 std::string gap_line(std::uint64_t missed, std::int64_t through, const std::string& why,
-                     const Json& snapshot) {
+                     const ipc::msg::StatusReply* snapshot) {
   const std::int64_t after = through - static_cast<std::int64_t>(missed);
   std::string line = "-- " + std::to_string(missed) + " change(s) not shown (#" +
                      std::to_string(after + 1) +
                      (missed > 1 ? "-#" + std::to_string(through) : std::string()) + ": " + why +
                      "); `hangar watch --from-seq " + std::to_string(after) + " --count " +
                      std::to_string(missed) + "` shows them";
-  if (snapshot.contains("states")) line += "; now: " + counts_line(snapshot);
+  if (snapshot) line += "; now: " + counts_line(*snapshot);
   return line;
 }
 
-// The service's newest change number, from a subscription's acknowledgement (closed at once);
-// nullopt when the service cannot be reached.
+// The service's newest change number, from a subscription's acknowledgement (closed at once,
+// parsed as ipc::msg::SubscribeReply); nullopt when the service cannot be reached.
 std::optional<std::int64_t> newest_seq(const std::string& endpoint) {
   auto client = ipc::Client::connect(endpoint, std::chrono::seconds(2));
   if (!client) return std::nullopt;
   auto ack = client->subscribe(std::nullopt, std::nullopt, std::chrono::seconds(3));
-  if (!ack || !ack->contains("seq") || !(*ack)["seq"].is_number_integer()) return std::nullopt;
-  return (*ack)["seq"].get<std::int64_t>();
+  if (!ack) return std::nullopt;
+  auto reply = ipc::msg::SubscribeReply::from_json(*ack);
+  if (!reply) return std::nullopt;
+  return reply->seq;
 }
 
 struct WatchOptions {
-  std::optional<std::int64_t> from_seq;  // replay after this change number
-  std::optional<std::int64_t> since_ms;  // replay the changes made since this time
-  std::optional<std::string> state;      // storage key to keep, or all
+  std::optional<std::int64_t> from_seq;    // replay after this change number
+  std::optional<std::int64_t> since_ms;    // replay the changes made since this time
+  std::optional<core::DeviceState> state;  // the state to keep, or all
   std::optional<std::int64_t> count;
   bool reconnect = true;
   bool verbose = false;
@@ -91,26 +92,24 @@ constexpr std::size_t kBurst = 5;
 constexpr std::chrono::milliseconds kBurstWindow{1500};
 constexpr std::chrono::milliseconds kBurstPause{300};
 
-std::string change_line(const Json& change, std::int64_t seq) {
-  std::string line = format_time(change.value("at", std::int64_t{0})) + "  #" +
-                     std::to_string(seq) + "  " + change.value("serial", std::string()) + "  " +
-                     state_label(change.contains("from") ? change["from"] : Json()) + " -> " +
-                     state_label(change.contains("to") ? change["to"] : Json());
-  const std::string reason = change.value("reason", std::string());
-  if (!reason.empty()) line += "  (" + reason + ")";
+std::string change_line(const ChangeEvent& change) {
+  std::string line = format_time(change.at) + "  #" + std::to_string(change.seq) + "  " +
+                     change.serial + "  " + state_label(change.from) + " -> " +
+                     state_label(change.to);
+  if (!change.reason.empty()) line += "  (" + change.reason + ")";
   return line;
 }
 
 // "312 devices Ready for user (#1201-#1512)", one line a state, in the order they came.
-void print_burst(const std::vector<std::pair<std::int64_t, Json>>& burst, std::ostream& out) {
+void print_burst(const std::vector<ChangeEvent>& burst, std::ostream& out) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<std::int64_t>> seqs;
-  for (const auto& [seq, change] : burst) {
-    const std::string to = state_label(change.contains("to") ? change["to"] : Json());
+  for (const auto& change : burst) {
+    const std::string to = state_label(change.to);
     if (!seqs.count(to)) order.push_back(to);
-    seqs[to].push_back(seq);
+    seqs[to].push_back(change.seq);
   }
-  const std::string at = format_time(burst.back().second.value("at", std::int64_t{0}));
+  const std::string at = format_time(burst.back().at);
   for (const auto& to : order) {
     const auto& list = seqs[to];
     out << at << "  " << list.size() << (list.size() == 1 ? " device " : " devices ") << to << " (#"
@@ -172,12 +171,9 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
     options.heartbeat_ms = *hb;
   }
   if (auto text = parsed->value("--state")) {
-    auto state = core::parse_device_state(*text);
-    if (!state) {
-      return usage_error(io, "watch",
-                         "unknown state \"" + *text + "\"; use " + core::accepted_state_names());
-    }
-    options.state = std::string(core::storage_key(*state));
+    auto state = state_argument(*text);
+    if (!state) return usage_error(io, "watch", state.error().message);
+    options.state = *state;
   }
 
   ipc::EventStreamOptions stream_options;
@@ -233,10 +229,8 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
           const std::string why =
               "the stream was lost (" + event.reason + ") and --no-reconnect ends the watch";
           if (newest && *newest > last) {
-            Json snapshot = Json::object();
-            if (auto status = call(g, io, "status"); std::holds_alternative<Json>(status)) {
-              snapshot = std::get<Json>(status);
-            }
+            auto status = call_typed<ipc::msg::StatusReply>(g, io);
+            const auto* snapshot = std::get_if<Typed<ipc::msg::StatusReply>>(&status);
             const auto missed = static_cast<std::uint64_t>(*newest - last);
             if (g.json) {
               Json line{{"type", "gap"},
@@ -244,10 +238,12 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
                         {"seq", *newest},
                         {"from_seq", last},
                         {"reason", why}};
-              if (snapshot.contains("states")) line["states"] = snapshot["states"];
+              if (snapshot) line["states"] = snapshot->json["states"];
               io.out << json_text(line, -1) << std::endl;
             } else {
-              io.out << gap_line(missed, *newest, why + ", so far", snapshot) << std::endl;
+              io.out << gap_line(missed, *newest, why + ", so far",
+                                 snapshot ? &snapshot->reply : nullptr)
+                     << std::endl;
             }
           } else if (g.json) {
             // Nothing missed yet (missed 0), or how many is not known (null).
@@ -285,17 +281,16 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         }
         break;
       case Kind::kGap: {
-        Json snapshot = Json::object();
-        if (auto status = call(g, io, "status"); std::holds_alternative<Json>(status)) {
-          snapshot = std::get<Json>(status);
-        }
+        auto status = call_typed<ipc::msg::StatusReply>(g, io);
+        const auto* snapshot = std::get_if<Typed<ipc::msg::StatusReply>>(&status);
         if (g.json) {
           Json line = event.frame;
           line["from_seq"] = event.seq - static_cast<std::int64_t>(event.missed);
-          if (snapshot.contains("states")) line["states"] = snapshot["states"];
+          if (snapshot) line["states"] = snapshot->json["states"];
           io.out << json_text(line, -1) << std::endl;
         } else {
-          io.out << gap_line(event.missed, event.seq, "this watcher fell behind", snapshot)
+          io.out << gap_line(event.missed, event.seq, "this watcher fell behind",
+                             snapshot ? &snapshot->reply : nullptr)
                  << std::endl;
         }
         // The missed changes count: --count always ends the watch, gap or not.
@@ -304,22 +299,24 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         break;
       }
       case Kind::kChange: {
-        const auto wanted = [&](const Json& change) {
-          if (options.state && change.value("to", std::string()) != *options.state) return false;
-          return !options.since_ms || change.value("at", std::int64_t{0}) >= *options.since_ms;
+        // The stream reports a change only with its parsed form (ipc::msg::ChangeEvent).
+        const auto wanted = [&](const ipc::StreamEvent& e) {
+          if (!e.change) return false;
+          if (options.state && e.change->to != *options.state) return false;
+          return !options.since_ms || e.change->at >= *options.since_ms;
         };
-        if (!wanted(event.frame)) break;
+        if (!wanted(event)) break;
         if (!summarise) {
           if (g.json) {
             io.out << json_text(event.frame, -1) << std::endl;
           } else {
-            io.out << change_line(event.frame, event.seq) << std::endl;
+            io.out << change_line(*event.change) << std::endl;
           }
           if (options.count && ++shown >= *options.count) return kOk;
           break;
         }
         // A terminal: gather what arrives with this change, then one line each or a summary.
-        std::vector<std::pair<std::int64_t, Json>> burst{{event.seq, event.frame}};
+        std::vector<ChangeEvent> burst{*event.change};
         const auto window_end = std::chrono::steady_clock::now() + kBurstWindow;
         while (
             std::chrono::steady_clock::now() < window_end &&
@@ -330,12 +327,12 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
             if (more.kind != Kind::kNothing) held = std::move(more);
             break;
           }
-          if (wanted(more.frame)) burst.emplace_back(more.seq, std::move(more.frame));
+          if (wanted(more)) burst.push_back(*more.change);
         }
         if (burst.size() >= kBurst) {
           print_burst(burst, io.out);
         } else {
-          for (const auto& [seq, change] : burst) io.out << change_line(change, seq) << "\n";
+          for (const auto& change : burst) io.out << change_line(change) << "\n";
           io.out << std::flush;
         }
         shown += static_cast<std::int64_t>(burst.size());

@@ -63,6 +63,18 @@ std::string_view storage_key(DeviceState state) {
   return kStates[static_cast<std::size_t>(state)].key;
 }
 
+std::string_view short_name(DeviceState state) {
+  const StateNames& names = kStates[static_cast<std::size_t>(state)];
+  return names.short_name.empty() ? names.key : names.short_name;
+}
+
+std::optional<DeviceState> state_of_key(std::string_view key) {
+  for (const auto& names : kStates) {
+    if (names.key == key) return names.state;
+  }
+  return std::nullopt;
+}
+
 std::optional<DeviceState> parse_device_state(std::string_view text) {
   const std::string folded = fold(text);
   // Without separators too: "ReadyForUser" and "registrationpending" are the same states.

@@ -1,6 +1,8 @@
 // The synchronous IPC client.
 #include "hangar/ipc/client.h"
 
+#include "hangar/ipc/messages/version.h"
+
 namespace hangar::ipc {
 
 core::Result<Client> Client::connect(const std::string& endpoint, Duration timeout) {
@@ -98,12 +100,9 @@ core::Result<Json> Client::next_event(Duration timeout) {
 }
 
 bool supports_cbor(const Json& version_reply) {
-  const auto it = version_reply.find("encodings");
-  if (it == version_reply.end() || !it->is_array()) return false;
-  for (const auto& name : *it) {
-    if (name.is_string() && name.get_ref<const std::string&>() == "cbor") return true;
-  }
-  return false;
+  // A reply that is not a version reply lists nothing: JSON, which every service reads.
+  auto version = msg::VersionReply::from_json(version_reply);
+  return version && version->reads_cbor();
 }
 
 }  // namespace hangar::ipc

@@ -5,20 +5,6 @@
 
 namespace hangar::ipc {
 
-namespace {
-
-std::int64_t int_field(const Json& object, const char* name, std::int64_t fallback) {
-  const auto it = object.find(name);
-  return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-std::string string_field(const Json& object, const char* name) {
-  const auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-}  // namespace
-
 std::chrono::milliseconds Backoff::next() {
   const auto delay = next_;
   next_ = std::min(next_ * 2, cap_);
@@ -28,13 +14,16 @@ std::chrono::milliseconds Backoff::next() {
 StreamEvent EventCursor::on_subscribed(const Json& ack, TimePoint now) {
   StreamEvent event;
   event.kind = StreamEvent::Kind::kSubscribed;
-  event.seq = ack.is_object() ? int_field(ack, "seq", 0) : 0;
+  // Client::call has the acknowledgement already; one that is not msg::SubscribeReply ends the
+  // subscription before this (EventStream::next).
+  auto reply = msg::SubscribeReply::from_json(ack);
+  event.seq = reply ? reply->seq : 0;
   event.resumed = ever_subscribed_;
   // A sequence behind ours means a new history (the data directory was replaced): follow it from
   // there, or every new change would look like one already seen.
   event.history_reset = last_seq_ && event.seq < *last_seq_;
   if (!last_seq_ || event.history_reset) last_seq_ = event.seq;
-  const std::int64_t heartbeat = ack.is_object() ? int_field(ack, "heartbeat_ms", 10'000) : 0;
+  const std::int64_t heartbeat = reply ? reply->heartbeat_ms : 0;
   heartbeat_ = std::chrono::milliseconds(heartbeat > 0 ? heartbeat : 10'000);
   connected_ = true;
   ever_subscribed_ = true;
@@ -48,19 +37,30 @@ StreamEvent EventCursor::on_frame(const Json& frame, TimePoint now) {
   last_frame_at_ = now;
   StreamEvent event;
   if (!frame.is_object()) return event;
-  const std::string type = string_field(frame, "type");
-  const std::int64_t seq = int_field(frame, "seq", -1);
+  const auto type_it = frame.find("type");
+  const std::string type =
+      type_it != frame.end() && type_it->is_string() ? type_it->get<std::string>() : "";
+  std::int64_t seq = 0;
   if (type == "change") {
-    if (seq < 0 || (last_seq_ && seq <= *last_seq_)) return event;  // a repeat (or no seq)
+    auto change = msg::ChangeEvent::from_json(frame);
+    if (!change) return event;  // not a change frame after all: nothing to report
+    seq = change->seq;
+    if (seq < 0 || (last_seq_ && seq <= *last_seq_)) return event;  // a repeat
     last_seq_ = seq;
     event.kind = StreamEvent::Kind::kChange;
+    event.change = std::move(change).value();
   } else if (type == "gap") {
+    auto gap = msg::GapEvent::from_json(frame);
+    if (!gap) return event;
+    seq = gap->seq;
     // The changes that follow a gap are all newer than its seq: moving to it takes each of them.
     if (seq >= 0) last_seq_ = std::max(last_seq_.value_or(seq), seq);
     event.kind = StreamEvent::Kind::kGap;
-    event.missed =
-        static_cast<std::uint64_t>(std::max<std::int64_t>(int_field(frame, "missed", 0), 0));
+    event.missed = gap->missed;
   } else if (type == "heartbeat") {
+    auto heartbeat = msg::HeartbeatEvent::from_json(frame);
+    if (!heartbeat) return event;
+    seq = heartbeat->seq;
     event.kind = StreamEvent::Kind::kHeartbeat;
     event.ahead = last_seq_ && seq > *last_seq_;
   } else {
@@ -129,6 +129,9 @@ StreamEvent EventStream::next(std::chrono::milliseconds wait, const core::StopTo
     const auto since = cursor_.resume_seq();
     auto ack = client->subscribe(since, options_.heartbeat_ms, options_.subscribe_timeout);
     if (!ack) return lost(ack.error(), "subscribe: ");
+    if (auto typed = msg::SubscribeReply::from_json(*ack); !typed) {
+      return lost(typed.error(), "subscribe: ");
+    }
     client_.emplace(std::move(client).value());
     StreamEvent event = cursor_.on_subscribed(*ack, clock_.steady_now());
     event.since = since;

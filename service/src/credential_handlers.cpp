@@ -59,7 +59,7 @@ core::Result<Json> handle_set(ServiceContext& context, const Json& args,
   if (!force->value_or(false) && !current.empty() && *wanted != current) {
     auto counts = context.store.count_by_state();
     if (!counts) return counts.error();
-    const std::int64_t pending = (*counts)["registration_pending"];
+    const std::int64_t pending = (*counts)[core::DeviceState::kRegistrationPending];
     if (pending > 0) {
       return core::make_error(
           ipc::errc::kConflict,

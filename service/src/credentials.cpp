@@ -313,55 +313,54 @@ std::string CredentialManager::source_text_locked() const {
   return ids + ", " + secret;
 }
 
-Json CredentialManager::describe_locked() const {
-  const char* mode = mode_ == Mode::kSimulated ? "simulated"
-                     : mode_ == Mode::kTenant  ? "tenant"
-                                               : "not_configured";
-  Json secret{{"set", !active_.client_secret.empty()},
-              {"source", secret_source_},
-              {"store", path_text(store_.path())},
-              {"protection", SecretStore::protection()},
-              {"stored", stored_secret_.has_value()}};
-  if (secret_error_) secret["error"] = *secret_error_;
-  if (!settings_.env_secret.empty()) secret["environment_override"] = true;
-  Json j{
-      {"mode", mode},
-      {"graph_url", active_.graph_url},
-      {"authority_url", active_.authority_url},
-      {"scope", active_.scope.empty() ? cloud::graph_scope_for(active_.graph_url) : active_.scope},
-      {"source", ids_source_},
-      {"credentials_file", path_text(ids_file_)},
-      {"config_file", path_text(settings_.config_file)},
-      {"secret", secret}};
-  if (!active_.tenant_id.empty()) j["tenant_id"] = active_.tenant_id;
-  if (!active_.client_id.empty()) j["client_id"] = active_.client_id;
+ipc::msg::ConfigReply CredentialManager::describe_locked() const {
+  ipc::msg::ConfigReply c;
+  c.mode = mode_ == Mode::kSimulated ? "simulated"
+           : mode_ == Mode::kTenant  ? "tenant"
+                                     : "not_configured";
+  c.secret.set = !active_.client_secret.empty();
+  c.secret.source = secret_source_;
+  c.secret.store = path_text(store_.path());
+  c.secret.protection = SecretStore::protection();
+  c.secret.stored = stored_secret_.has_value();
+  c.secret.error = secret_error_;
+  if (!settings_.env_secret.empty()) c.secret.environment_override = true;
+  c.graph_url = active_.graph_url;
+  c.authority_url = active_.authority_url;
+  c.scope = active_.scope.empty() ? cloud::graph_scope_for(active_.graph_url) : active_.scope;
+  c.source = ids_source_;
+  c.credentials_file = path_text(ids_file_);
+  c.config_file = path_text(settings_.config_file);
+  if (!active_.tenant_id.empty()) c.tenant_id = active_.tenant_id;
+  if (!active_.client_id.empty()) c.client_id = active_.client_id;
   if (stored_ids_) {
-    if (stored_ids_->set_at > 0) j["set_at"] = stored_ids_->set_at;
-    if (!stored_ids_->set_by.empty()) j["set_by"] = stored_ids_->set_by;
+    if (stored_ids_->set_at > 0) c.set_at = stored_ids_->set_at;
+    if (!stored_ids_->set_by.empty()) c.set_by = stored_ids_->set_by;
   }
-  if (!problem_.empty()) j["problem"] = problem_;
-  return j;
+  if (!problem_.empty()) c.problem = problem_;
+  return c;
 }
 
 Json CredentialManager::describe() const {
   std::lock_guard lock(mutex_);
-  return describe_locked();
+  return describe_locked().to_json();
 }
 
-Json CredentialManager::summary() const {
+CredentialManager::Summary CredentialManager::summary() const {
   std::lock_guard lock(mutex_);
-  Json j{{"mode", mode_ == Mode::kSimulated ? "simulated"
-                  : mode_ == Mode::kTenant  ? "tenant"
-                                            : "not_configured"}};
+  Summary s;
+  s.mode = mode_ == Mode::kSimulated ? "simulated"
+           : mode_ == Mode::kTenant  ? "tenant"
+                                     : "not_configured";
   if (mode_ == Mode::kTenant) {
-    j["tenant_id"] = active_.tenant_id;
-    j["credentials"] = source_text_locked();
+    s.tenant_id = active_.tenant_id;
+    s.credentials = source_text_locked();
   } else if (mode_ == Mode::kSimulated) {
-    j["credentials"] = "the simulated cloud's test credentials (no tenant configured)";
+    s.credentials = "the simulated cloud's test credentials (no tenant configured)";
   } else {
-    j["credentials"] = "not configured: " + problem_;
+    s.credentials = "not configured: " + problem_;
   }
-  return j;
+  return s;
 }
 
 std::string CredentialManager::graph_url() const {
@@ -471,10 +470,11 @@ core::Result<Json> CredentialManager::set(NewCredentials request) {
                verified         ? "verified with a token request"
                : request.verify ? "not verified (" + verify_error + ")"
                                 : std::string("not verified (--no-verify)"));
-  Json reply = describe_locked();
-  reply["verified"] = verified;
-  if (!verify_error.empty()) reply["verify_error"] = verify_error;
-  return reply;
+  ipc::msg::SetCredentialsReply reply;
+  static_cast<ipc::msg::ConfigReply&>(reply) = describe_locked();
+  reply.verified = verified;
+  if (!verify_error.empty()) reply.verify_error = verify_error;
+  return reply.to_json();
 }
 
 core::Result<Json> CredentialManager::clear(const std::string& by) {
@@ -502,9 +502,10 @@ core::Result<Json> CredentialManager::clear(const std::string& by) {
                  : mode_ == Mode::kTenant  ? source_text_locked()
                                            : "not configured");
   }
-  Json reply = describe_locked();
-  reply["cleared"] = had;
-  return reply;
+  ipc::msg::ClearCredentialsReply reply;
+  static_cast<ipc::msg::ConfigReply&>(reply) = describe_locked();
+  reply.cleared = had;
+  return reply.to_json();
 }
 
 }  // namespace hangar::service

@@ -23,6 +23,7 @@
 #include "hangar/cloud/http.h"
 #include "hangar/cloud/registration.h"
 #include "hangar/core/clock.h"
+#include "hangar/ipc/messages/config.h"
 #include "hangar/ipc/protocol.h"
 #include "secret_store.h"
 
@@ -85,8 +86,14 @@ class CredentialManager {
 
   // Everything `hangar config show` prints; never the secret.
   ipc::Json describe() const;
-  // For `hangar status`: mode, tenant, where the credentials come from.
-  ipc::Json summary() const;
+  // For `hangar status`: mode, tenant, where the credentials come from (the `cloud` part of
+  // ipc::msg::StatusReply).
+  struct Summary {
+    std::string mode;  // "tenant", "simulated" or "not_configured"
+    std::optional<std::string> tenant_id;
+    std::string credentials;
+  };
+  Summary summary() const;
   std::string graph_url() const;
   // The tenant in use ("" when none), so a handler can refuse a switch while devices are pending.
   std::string tenant_id() const;
@@ -104,7 +111,7 @@ class CredentialManager {
   void migrate_plain_secret_locked();
   void apply_locked();
   cloud::GraphConfig base_config(bool simulated) const;
-  ipc::Json describe_locked() const;
+  ipc::msg::ConfigReply describe_locked() const;
   std::string source_text_locked() const;
   core::Status write_ids(const StoredIds& ids) const;
 

@@ -196,8 +196,8 @@ std::chrono::milliseconds Engine::step() {
 
   // Sleep until the earliest moment something can happen.
   auto counts = store_.count_by_state();
-  const bool have_queued = counts && (*counts)["queued"] > 0;
-  const bool have_pending = counts && (*counts)["registration_pending"] > 0;
+  const bool have_queued = counts && (*counts)[core::DeviceState::kQueued] > 0;
+  const bool have_pending = counts && (*counts)[core::DeviceState::kRegistrationPending] > 0;
   std::int64_t wake = registration_.next_wake(now, have_queued, have_pending);
   wake = std::min({wake, activity_.next_wake(now), groups_.next_wake(now)});
   {

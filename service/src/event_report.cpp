@@ -6,13 +6,6 @@
 #include <limits>
 
 namespace hangar::service {
-namespace {
-
-constexpr std::string_view kReadyForUser = "ready_for_user";
-constexpr std::string_view kRegistrationFailed = "registration_failed";
-
-}  // namespace
-
 std::string format_utc(std::int64_t unix_ms) {
   const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
@@ -29,10 +22,10 @@ std::string format_utc(std::int64_t unix_ms) {
 std::optional<EventEntry> event_for(const StateChange& change) {
   // A change that does not move the device (a new reason on a failed device) is not news.
   if (change.from_state && *change.from_state == change.to_state) return std::nullopt;
-  if (change.to_state == kReadyForUser) {
+  if (change.to_state == core::DeviceState::kReadyForUser) {
     return EventEntry{EventId::kReadyForUser, EventLevel::kInformation, {change.serial}};
   }
-  if (change.to_state == kRegistrationFailed) {
+  if (change.to_state == core::DeviceState::kRegistrationFailed) {
     // A device waits for someone to act (the seed's table says what), the service itself is
     // fine: a warning, not an error.
     std::string reason = change.reason.empty() ? std::string("no reason recorded") : change.reason;

@@ -20,7 +20,8 @@ namespace {
 //
 // The state CHECK lists the values of the device state machine; a new state is a new migration.
 // state_history.to_state is deliberately unchecked: history is a log and must keep old values
-// readable even if a state is renamed later.
+// readable even if a state is renamed later (the reader, RowReader in store_rows.cpp, then accepts
+// the old key too; a value that names no state is a store_corrupt error, never a made-up state).
 constexpr std::string_view kMigration1 = R"sql(
 CREATE TABLE devices (
   id                 INTEGER PRIMARY KEY,

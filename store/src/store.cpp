@@ -122,10 +122,6 @@ std::string_view outcome_name(InsertOutcome outcome) {
   return "invalid";
 }
 
-bool is_known_state(std::string_view state) {
-  return std::find(kDeviceStates.begin(), kDeviceStates.end(), state) != kDeviceStates.end();
-}
-
 Store::Store(Database database, std::int64_t schema_version)
     : database_(std::move(database)), schema_version_(schema_version) {}
 
@@ -191,27 +187,26 @@ core::Result<std::int64_t> Store::device_count() const {
   return database_.query_int64("SELECT count(*) FROM devices");
 }
 
-core::Result<std::map<std::string, std::int64_t>> Store::count_by_state() const {
+core::Result<std::map<core::DeviceState, std::int64_t>> Store::count_by_state() const {
   std::lock_guard lock(mutex_);
   return counts_locked();
 }
 
-core::Result<std::map<std::string, std::int64_t>> Store::counts_locked() const {
+core::Result<std::map<core::DeviceState, std::int64_t>> Store::counts_locked() const {
   // `status` asks for these on every call; they change only when this connection writes (hangard
   // is the only writer), which sqlite3_total_changes64 counts, so the cache cannot go stale.
   const std::int64_t generation = sqlite3_total_changes64(database_.handle());
   if (counts_cache_ && counts_generation_ == generation) return *counts_cache_;
-  std::map<std::string, std::int64_t> counts;
-  for (auto state : kDeviceStates) counts.emplace(state, 0);
-  if (auto status =
-          run_statement(database_, "SELECT state, count(*) FROM devices GROUP BY state", nullptr,
-                        [&](const Statement& row) {
-                          counts[row.column_text(0)] = row.column_int64(1);
-                          return true;
-                        });
-      !status) {
-    return std::move(status).error();
-  }
+  std::map<core::DeviceState, std::int64_t> counts;
+  for (const core::DeviceState state : core::kDeviceStates) counts.emplace(state, 0);
+  RowReader reader;
+  auto status =
+      reader.check(run_statement(database_, "SELECT state, count(*) FROM devices GROUP BY state",
+                                 nullptr, [&](const Statement& row) {
+                                   counts[reader.state(row, 0)] = row.column_int64(1);
+                                   return true;
+                                 }));
+  if (!status) return std::move(status).error();
   counts_cache_ = counts;
   counts_generation_ = generation;
   return counts;
@@ -221,7 +216,7 @@ core::Result<std::int64_t> Store::queue_depth() const {
   std::lock_guard lock(mutex_);
   auto counts = counts_locked();
   if (!counts) return std::move(counts).error();
-  return (*counts)["queued"] + (*counts)["registration_pending"];
+  return (*counts)[core::DeviceState::kQueued] + (*counts)[core::DeviceState::kRegistrationPending];
 }
 
 core::Status Store::set_meta(std::string_view key, std::string_view value) {

@@ -94,12 +94,10 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   if (device.serial.empty()) {
     return InsertResult{InsertOutcome::kInvalid, 0, "a device needs a serial number"};
   }
-  if (!is_known_state(device.state)) {
-    return InsertResult{InsertOutcome::kInvalid, 0, unknown_state(device.state).message};
-  }
   const bool has_hash = device.hardware_hash && !device.hardware_hash->empty();
 
   // The same serial: the same device again (idempotent re-import) or a conflict.
+  RowReader reader;
   auto existing = query_one(
       database_,
       "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line, "
@@ -113,7 +111,8 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
                         same_text_ignoring_case(row.column_optional_text(3), device.manufacturer) &&
                         same_text_ignoring_case(row.column_optional_text(4), device.model));
         const std::string where = origin(row.column_optional_text(6), row.column_optional_int64(7));
-        const std::string state = row.column_text(5);
+        const core::DeviceState state_key = reader.state(row, 5);
+        const std::string state(core::display_name(state_key));
         if (same) {
           const Assignment was{row.column_text(8), row.column_optional_text(9).value_or(""),
                                row.column_optional_text(10).value_or("")};
@@ -129,7 +128,7 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
           }
           // Another profile, group tag or user for the same device: the admin correcting an
           // import. Applied while nothing was sent; refused, with the way out, once it was.
-          if (state == "queued") {
+          if (state_key == core::DeviceState::kQueued) {
             return InsertResult{InsertOutcome::kUpdated, id,
                                 "serial " + device.serial + " was already queued" + where +
                                     " and not uploaded yet: " + changes};
@@ -149,6 +148,7 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
                 device.serial + "` and import it again"};
       },
       device.serial);
+  existing = reader.check(std::move(existing));
   if (!existing) return std::move(existing).error();
   if (*existing) {
     InsertResult found = std::move(**existing);
@@ -257,7 +257,9 @@ core::Result<std::vector<DeviceRow>> Store::list_devices(const DeviceFilter& fil
     return {};
   };
   std::lock_guard lock(mutex_);
-  return query_all_bound(database_, sql, bind, read_device);
+  RowReader reader;
+  return reader.check(query_all_bound(
+      database_, sql, bind, [&reader](const Statement& row) { return reader.device(row); }));
 }
 
 // Ignores after_id and limit: how many devices the filter matches in all.
@@ -275,13 +277,14 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
   if (!transaction) return std::move(transaction).error();
-  auto found =
-      query_one(database_, "SELECT " + device_columns(true) + " FROM devices WHERE serial = ?1",
-                read_device, serial);
+  RowReader reader;
+  auto found = reader.check(query_one(
+      database_, "SELECT " + device_columns(true) + " FROM devices WHERE serial = ?1",
+      [&reader](const Statement& row) { return reader.device(row); }, serial));
   if (!found) return std::move(found).error();
   if (!*found) return device_not_found(serial);
   DeviceRow device = std::move(**found);
-  if (device.state == "queued" && device.in_flight_since) {
+  if (device.state == core::DeviceState::kQueued && device.in_flight_since) {
     return core::make_error(
         kErrConflict,
         "device " + device.serial +
@@ -291,7 +294,7 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
             "(then `hangar remove " +
             device.serial + " --force`) or back in the queue");
   }
-  if (device.state == "registration_pending" && !force) {
+  if (device.state == core::DeviceState::kRegistrationPending && !force) {
     return core::make_error(
         kErrConflict, "device " + device.serial +
                           " is Registration Pending: the cloud is registering it now, so it "
@@ -329,9 +332,10 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
 
 core::Result<DeviceRow> Store::get_device(std::string_view serial) const {
   std::lock_guard lock(mutex_);
-  auto found = query_one(
+  RowReader reader;
+  auto found = reader.check(query_one(
       database_, "SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE serial = ?1",
-      read_device, serial);
+      [&reader](const Statement& row) { return reader.device(row); }, serial));
   if (!found) return std::move(found).error();
   if (!*found) return device_not_found(serial);
   return std::move(**found);
@@ -358,25 +362,25 @@ core::Result<std::vector<std::string>> Store::serials() const {
 
 core::Result<std::vector<DeviceRow>> Store::tracked_devices() const {
   std::lock_guard lock(mutex_);
-  return query_all(database_,
-                   "SELECT " + device_columns(false) +
-                       " FROM devices WHERE state IN ('ready_for_user', 'active', "
-                       "'inactive') ORDER BY id",
-                   read_device);
+  RowReader reader;
+  return reader.check(query_all(database_,
+                                "SELECT " + device_columns(false) +
+                                    " FROM devices WHERE state IN ('ready_for_user', 'active', "
+                                    "'inactive') ORDER BY id",
+                                [&reader](const Statement& row) { return reader.device(row); }));
 }
 
-core::Status Store::transition(std::string_view serial, std::string_view new_state,
+core::Status Store::transition(std::string_view serial, core::DeviceState new_state,
                                std::string_view reason, std::int64_t now_ms) {
   return change_device(serial, std::nullopt, new_state, reason, now_ms, {}, nullptr);
 }
 
 core::Status Store::change_device(std::string_view serial,
-                                  std::optional<std::string_view> from_state,
-                                  std::optional<std::string_view> new_state,
+                                  std::optional<core::DeviceState> from_state,
+                                  std::optional<core::DeviceState> new_state,
                                   std::string_view reason, std::int64_t now_ms,
                                   const std::string& set_sql,
                                   const std::function<core::Status(Statement&)>& bind) {
-  if (new_state && !is_known_state(*new_state)) return unknown_state(*new_state);
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
   if (!transaction) return std::move(transaction).error();
@@ -384,8 +388,10 @@ core::Status Store::change_device(std::string_view serial,
   if (!key) return std::move(key).error();
   if (!*key) return device_not_found(serial);
   if (from_state && (*key)->state != *from_state) {
-    return core::make_error(kErrConflict, "device " + std::string(serial) + " is " + (*key)->state +
-                                              ", not " + std::string(*from_state));
+    return core::make_error(kErrConflict, "device " + std::string(serial) + " is " +
+                                              std::string(core::display_name((*key)->state)) +
+                                              ", not " +
+                                              std::string(core::display_name(*from_state)));
   }
   std::string sql = "UPDATE devices SET updated_at = ?1";
   if (new_state) sql += ", state = ?3, state_changed_at = ?1";
@@ -401,9 +407,8 @@ core::Status Store::change_device(std::string_view serial,
   };
   if (auto status = run_statement(database_, sql, bind_update, nullptr); !status) return status;
   if (new_state && *new_state != (*key)->state) {
-    if (auto status =
-            append_history(database_, history_floor_, (*key)->id, std::string_view((*key)->state),
-                           *new_state, unless_empty(reason), now_ms);
+    if (auto status = append_history(database_, history_floor_, (*key)->id, (*key)->state,
+                                     *new_state, unless_empty(reason), now_ms);
         !status) {
       return status;
     }
@@ -423,7 +428,7 @@ core::Status Store::record_delivery(std::string_view serial, std::string_view us
 
 core::Status Store::mark_registered(std::string_view serial, std::string_view cloud_device_id,
                                     std::int64_t now_ms) {
-  return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
+  return change_device(serial, core::DeviceState::kRegistrationPending, std::nullopt, {}, now_ms,
                        "cloud_device_id = ?10, import_record_id = NULL, last_error = NULL",
                        [&](Statement& update) { return update.bind(10, cloud_device_id); });
 }
@@ -436,7 +441,7 @@ core::Status Store::note_problem(std::string_view serial, std::string_view probl
                        });
 }
 
-core::Status Store::finish_registration(std::string_view serial, std::string_view state,
+core::Status Store::finish_registration(std::string_view serial, core::DeviceState state,
                                         std::optional<std::string> failure_reason,
                                         std::optional<std::string> detail,
                                         std::optional<std::string> request_id,
@@ -455,7 +460,8 @@ core::Status Store::finish_registration(std::string_view serial, std::string_vie
 
 core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_at,
                             std::string_view reason, std::int64_t now_ms) {
-  return change_device(serial, "registration_pending", "queued", reason, now_ms,
+  return change_device(serial, core::DeviceState::kRegistrationPending, core::DeviceState::kQueued,
+                       reason, now_ms,
                        "import_id = NULL, import_record_id = NULL, in_flight_since = NULL, "
                        "next_attempt_at = ?10, last_error = ?11, pending_flagged_at = NULL, "
                        "pending_cause = NULL",
@@ -469,7 +475,7 @@ core::Status Store::requeue(std::string_view serial, std::int64_t next_attempt_a
 
 core::Status Store::flag_long_pending(std::string_view serial, std::string_view cause,
                                       std::int64_t now_ms) {
-  return change_device(serial, "registration_pending", std::nullopt, {}, now_ms,
+  return change_device(serial, core::DeviceState::kRegistrationPending, std::nullopt, {}, now_ms,
                        "pending_flagged_at = coalesce(pending_flagged_at, ?10), "
                        "pending_cause = ?11",
                        [&](Statement& update) -> core::Status {
@@ -486,10 +492,13 @@ core::Result<std::pair<std::int64_t, std::vector<DeviceRow>>> Store::long_pendin
   auto total = query_one(database_, "SELECT count(*)" + std::string(kWhere),
                          [](const Statement& row) { return row.column_int64(0); });
   if (!total) return std::move(total).error();
-  auto rows = query_all(database_,
-                        "SELECT " + device_columns(false) + std::string(kWhere) +
-                            " ORDER BY state_changed_at, id LIMIT ?1",
-                        read_device, limit > 0 ? limit : std::int64_t{-1});
+  RowReader reader;
+  auto rows = reader.check(query_all(
+      database_,
+      "SELECT " + device_columns(false) + std::string(kWhere) +
+          " ORDER BY state_changed_at, id LIMIT ?1",
+      [&reader](const Statement& row) { return reader.device(row); },
+      limit > 0 ? limit : std::int64_t{-1}));
   if (!rows) return std::move(rows).error();
   return std::pair<std::int64_t, std::vector<DeviceRow>>{total->value_or(0), std::move(*rows)};
 }
@@ -501,7 +510,7 @@ core::Result<std::int64_t> Store::retry_failed(std::optional<std::string> serial
     serials.push_back(*serial);
   } else {
     DeviceFilter filter;
-    filter.state = "registration_failed";
+    filter.state = core::DeviceState::kRegistrationFailed;
     auto rows = list_devices(filter);
     if (!rows) return std::move(rows).error();
     for (const auto& row : *rows) serials.push_back(row.serial);
@@ -509,7 +518,8 @@ core::Result<std::int64_t> Store::retry_failed(std::optional<std::string> serial
   std::int64_t count = 0;
   for (const auto& s : serials) {
     auto status = change_device(
-        s, "registration_failed", "queued", "retry requested", now_ms,
+        s, core::DeviceState::kRegistrationFailed, core::DeviceState::kQueued, "retry requested",
+        now_ms,
         "failure_reason = NULL, last_error = NULL, request_id = NULL, import_id = NULL, "
         "import_record_id = NULL, in_flight_since = NULL, next_attempt_at = NULL, attempts = 0",
         nullptr);

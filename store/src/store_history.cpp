@@ -24,16 +24,17 @@ auto device_rows(Database& database, std::string_view serial, std::string_view s
 core::Result<std::vector<ChangeRow>> Store::changes_since(std::int64_t after_seq,
                                                           std::int64_t limit) const {
   std::lock_guard lock(mutex_);
-  return query_all(
+  RowReader reader;
+  return reader.check(query_all(
       database_,
       "SELECT h.id, d.serial, h.from_state, h.to_state, h.reason, h.at FROM state_history h "
       "JOIN devices d ON d.id = h.device_id WHERE h.id > ?1 ORDER BY h.id LIMIT ?2",
-      [](const Statement& row) {
-        return ChangeRow{row.column_int64(0),         row.column_text(1),
-                         row.column_optional_text(2), row.column_text(3),
-                         row.column_optional_text(4), row.column_int64(5)};
+      [&reader](const Statement& row) {
+        return ChangeRow{row.column_int64(0),           row.column_text(1),
+                         reader.optional_state(row, 2), reader.state(row, 3),
+                         row.column_optional_text(4),   row.column_int64(5)};
       },
-      after_seq, limit);
+      after_seq, limit));
 }
 
 core::Result<std::int64_t> Store::last_change_seq() const {
@@ -46,14 +47,16 @@ core::Result<std::vector<HistoryRow>> Store::history(std::string_view serial) co
   // A read transaction gives both queries the same snapshot, even if another process writes.
   auto transaction = Transaction::begin(database_, TransactionMode::kDeferred);
   if (!transaction) return std::move(transaction).error();
-  return device_rows(database_, serial,
-                     "SELECT id, device_id, from_state, to_state, reason, at FROM state_history "
-                     "WHERE device_id = ?1 ORDER BY at, id",
-                     [](const Statement& row) {
-                       return HistoryRow{row.column_int64(0),         row.column_int64(1),
-                                         row.column_optional_text(2), row.column_text(3),
-                                         row.column_optional_text(4), row.column_int64(5)};
-                     });
+  RowReader reader;
+  return reader.check(
+      device_rows(database_, serial,
+                  "SELECT id, device_id, from_state, to_state, reason, at FROM state_history "
+                  "WHERE device_id = ?1 ORDER BY at, id",
+                  [&reader](const Statement& row) {
+                    return HistoryRow{row.column_int64(0),           row.column_int64(1),
+                                      reader.optional_state(row, 2), reader.state(row, 3),
+                                      row.column_optional_text(4),   row.column_int64(5)};
+                  }));
 }
 
 core::Status Store::record_group_correction(const GroupCorrection& correction) {

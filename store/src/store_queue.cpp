@@ -15,12 +15,14 @@ core::Result<std::vector<DeviceRow>> Store::claim_upload_batch(std::int64_t now_
   // Claim and mark in one write transaction: no other claim can take the same rows in between.
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
   if (!transaction) return std::move(transaction).error();
-  auto rows =
-      query_all(database_,
-                "SELECT " + device_columns(true) +
-                    " FROM devices WHERE state = 'queued' AND in_flight_since IS NULL AND "
-                    "(next_attempt_at IS NULL OR next_attempt_at <= ?1) ORDER BY id LIMIT ?2",
-                read_device, now_ms, limit);
+  RowReader reader;
+  auto rows = query_all(
+      database_,
+      "SELECT " + device_columns(true) +
+          " FROM devices WHERE state = 'queued' AND in_flight_since IS NULL AND "
+          "(next_attempt_at IS NULL OR next_attempt_at <= ?1) ORDER BY id LIMIT ?2",
+      [&reader](const Statement& row) { return reader.device(row); }, now_ms, limit);
+  rows = reader.check(std::move(rows));
   if (!rows) return std::move(rows).error();
   for (auto& row : *rows) {
     if (auto status = execute(database_, "UPDATE devices SET in_flight_since = ?1 WHERE id = ?2",
@@ -36,18 +38,19 @@ core::Result<std::vector<DeviceRow>> Store::claim_upload_batch(std::int64_t now_
 
 core::Result<std::vector<DeviceRow>> Store::in_doubt_devices() const {
   std::lock_guard lock(mutex_);
-  return query_all(database_,
-                   "SELECT " + device_columns(true) +
-                       " FROM devices WHERE state = 'queued' AND in_flight_since IS "
-                       "NOT NULL ORDER BY id",
-                   read_device);
+  RowReader reader;
+  return reader.check(query_all(database_,
+                                "SELECT " + device_columns(true) +
+                                    " FROM devices WHERE state = 'queued' AND in_flight_since IS "
+                                    "NOT NULL ORDER BY id",
+                                [&reader](const Statement& row) { return reader.device(row); }));
 }
 
 core::Status Store::release_upload(std::string_view serial,
                                    std::optional<std::int64_t> next_attempt_at, bool count_attempt,
                                    std::string_view last_error, std::int64_t now_ms) {
   return change_device(
-      serial, "queued", std::nullopt, {}, now_ms,
+      serial, core::DeviceState::kQueued, std::nullopt, {}, now_ms,
       std::string("in_flight_since = NULL, next_attempt_at = ?10, last_error = ?11") +
           (count_attempt ? ", attempts = attempts + 1" : ""),
       [&](Statement& update) -> core::Status {
@@ -58,7 +61,7 @@ core::Status Store::release_upload(std::string_view serial,
 
 core::Status Store::mark_uploaded(std::string_view serial, std::string_view record_id,
                                   std::string_view import_id, std::int64_t now_ms) {
-  return change_device(serial, "queued", "registration_pending",
+  return change_device(serial, core::DeviceState::kQueued, core::DeviceState::kRegistrationPending,
                        "uploaded (import " + std::string(import_id) + ")", now_ms,
                        "in_flight_since = NULL, next_attempt_at = NULL, import_record_id = ?10, "
                        "import_id = ?11, attempts = attempts + 1, last_error = NULL",
@@ -77,7 +80,7 @@ core::Result<std::vector<std::string>> Store::mark_uploaded_all(std::span<const 
   for (const Uploaded& device : devices) {
     auto key = find_device_key(database_, device.serial);
     if (!key) return std::move(key).error();
-    if (!*key || (*key)->state != "queued") {
+    if (!*key || (*key)->state != core::DeviceState::kQueued) {
       skipped.push_back(device.serial);
       continue;
     }
@@ -93,8 +96,8 @@ core::Result<std::vector<std::string>> Store::mark_uploaded_all(std::span<const 
     }
     const std::string reason = "uploaded (import " + device.import_id + ")";
     if (auto status =
-            append_history(database_, history_floor_, (*key)->id, std::string_view("queued"),
-                           "registration_pending", reason, now_ms);
+            append_history(database_, history_floor_, (*key)->id, core::DeviceState::kQueued,
+                           core::DeviceState::kRegistrationPending, reason, now_ms);
         !status) {
       return std::move(status).error();
     }
@@ -105,7 +108,7 @@ core::Result<std::vector<std::string>> Store::mark_uploaded_all(std::span<const 
 
 core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
   DeviceFilter filter;
-  filter.state = "registration_pending";
+  filter.state = core::DeviceState::kRegistrationPending;
   return list_devices(filter);
 }
 
@@ -133,20 +136,19 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
   if (!transaction) return std::move(transaction).error();
   std::int64_t written = 0;
   for (const ActivityUpdate& update : updates) {
-    if (update.new_state && !is_known_state(*update.new_state)) {
-      return unknown_state(*update.new_state);
-    }
-    std::optional<std::string> old_state;
+    std::optional<core::DeviceState> old_state;
     if (update.new_state) {
-      auto current =
-          query_one(database_, "SELECT state FROM devices WHERE id = ?1", column_text_0, update.id);
+      RowReader reader;
+      auto current = reader.check(query_one(
+          database_, "SELECT state FROM devices WHERE id = ?1",
+          [&reader](const Statement& row) { return reader.state(row, 0); }, update.id));
       if (!current) return std::move(current).error();
       if (!*current) continue;  // removed meanwhile
       old_state = std::move(**current);
     }
     const bool state_changes = update.new_state && *update.new_state != *old_state;
-    const std::optional<std::string_view> new_state =
-        state_changes ? std::optional<std::string_view>(*update.new_state) : std::nullopt;
+    const std::optional<core::DeviceState> new_state =
+        state_changes ? update.new_state : std::nullopt;
     // ?7 appears only when the state changes; below ?8 it is bound (to NULL) either way.
     if (auto status = execute(
             database_,
@@ -162,9 +164,8 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
       return std::move(status).error();
     }
     if (state_changes) {
-      if (auto status =
-              append_history(database_, history_floor_, update.id, std::string_view(*old_state),
-                             *update.new_state, unless_empty(update.reason), now_ms);
+      if (auto status = append_history(database_, history_floor_, update.id, *old_state,
+                                       *update.new_state, unless_empty(update.reason), now_ms);
           !status) {
         return std::move(status).error();
       }

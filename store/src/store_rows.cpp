@@ -3,7 +3,27 @@
 
 namespace hangar::store::detail {
 
-DeviceRow read_device(const Statement& row) {
+core::DeviceState RowReader::state(const Statement& row, int column) {
+  const std::string text = row.column_text(column);
+  if (auto state = core::state_of_key(text)) return *state;
+  if (!error_) {
+    std::string keys;
+    for (const core::DeviceState known : core::kDeviceStates) {
+      keys += (keys.empty() ? "" : ", ") + std::string(core::storage_key(known));
+    }
+    error_ = core::make_error(kErrCorrupt, "the database holds a device state \"" + text +
+                                               "\" that names no state (one of " + keys +
+                                               " was expected); was the file edited by hand?");
+  }
+  return core::DeviceState::kQueued;  // discarded: check() returns the error instead
+}
+
+std::optional<core::DeviceState> RowReader::optional_state(const Statement& row, int column) {
+  if (row.column_is_null(column)) return std::nullopt;
+  return state(row, column);
+}
+
+DeviceRow RowReader::device(const Statement& row) {
   DeviceRow device;
   device.id = row.column_int64(0);
   device.serial = row.column_text(1);
@@ -14,7 +34,7 @@ DeviceRow read_device(const Statement& row) {
   device.group_tag = row.column_optional_text(6);
   device.assigned_user = row.column_optional_text(7);
   device.profile = row.column_text(8);
-  device.state = row.column_text(9);
+  device.state = state(row, 9);
   device.failure_reason = row.column_optional_text(10);
   device.last_error = row.column_optional_text(11);
   device.request_id = row.column_optional_text(12);
@@ -48,16 +68,6 @@ std::string device_columns(bool with_hash) {
   return columns;
 }
 
-core::Error unknown_state(std::string_view state) {
-  std::string known;
-  for (auto name : kDeviceStates) {
-    if (!known.empty()) known += ", ";
-    known += name;
-  }
-  return core::make_error(kErrInvalidArgument, "unknown device state \"" + std::string(state) +
-                                                   "\"; use one of " + known);
-}
-
 core::Error device_not_found(std::string_view serial) {
   return core::make_error(kErrNotFound, "no device with serial " + std::string(serial) +
                                             " is in the queue; check the serial, or import it "
@@ -66,16 +76,17 @@ core::Error device_not_found(std::string_view serial) {
 
 core::Result<std::optional<DeviceKey>> find_device_key(Database& database,
                                                        std::string_view serial) {
-  return query_one(
+  RowReader reader;
+  return reader.check(query_one(
       database, "SELECT id, state FROM devices WHERE serial = ?1",
-      [](const Statement& row) {
-        return DeviceKey{row.column_int64(0), row.column_text(1)};
+      [&reader](const Statement& row) {
+        return DeviceKey{row.column_int64(0), reader.state(row, 1)};
       },
-      serial);
+      serial));
 }
 
 core::Status append_history(Database& database, std::int64_t floor, std::int64_t device_id,
-                            std::optional<std::string_view> from_state, std::string_view to_state,
+                            std::optional<core::DeviceState> from_state, core::DeviceState to_state,
                             std::optional<std::string_view> reason, std::int64_t at) {
   return execute(
       database,

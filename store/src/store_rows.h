@@ -21,12 +21,29 @@ inline constexpr std::string_view kDeviceColumns =
     "pending_flagged_at, managed_device_id, enrollment_state, last_sync_at, delivered_at, "
     "delivered_to, azure_ad_device_id, pending_cause, last_contacted_at";
 
-// One row selected with device_columns().
-DeviceRow read_device(const Statement& row);
+// Reads states (storage keys) from rows and remembers the first column value that names no state:
+// devices.state is CHECKed (and open()'s integrity_check verifies it), state_history's columns
+// are not, so a file edited by hand is where one would come from. Row mappers cannot fail, so a
+// query reads its rows, then check() turns its result into that error.
+class RowReader {
+ public:
+  core::DeviceState state(const Statement& row, int column);
+  std::optional<core::DeviceState> optional_state(const Statement& row, int column);
+  // One row selected with device_columns().
+  DeviceRow device(const Statement& row);
+
+  template <typename T>
+  core::Result<T> check(core::Result<T> result) const {
+    if (result && error_) return *error_;
+    return result;
+  }
+
+ private:
+  std::optional<core::Error> error_;
+};
 // The column list with or without the hash bytes (NULL in their place keeps read_device's indexes).
 std::string device_columns(bool with_hash);
 
-core::Error unknown_state(std::string_view state);
 core::Error device_not_found(std::string_view serial);
 
 // Empty text as NULL (an optional reason or error).
@@ -37,7 +54,7 @@ inline std::optional<std::string_view> unless_empty(std::string_view text) {
 // Looks up a device's id and state inside the caller's transaction.
 struct DeviceKey {
   std::int64_t id = 0;
-  std::string state;
+  core::DeviceState state = core::DeviceState::kQueued;
 };
 core::Result<std::optional<DeviceKey>> find_device_key(Database& database, std::string_view serial);
 
@@ -46,7 +63,7 @@ core::Result<std::optional<DeviceKey>> find_device_key(Database& database, std::
 // history if it held the newest rows: `floor` (Store::history_floor_) is the smallest id still
 // allowed, raised by remove_device().
 core::Status append_history(Database& database, std::int64_t floor, std::int64_t device_id,
-                            std::optional<std::string_view> from_state, std::string_view to_state,
+                            std::optional<core::DeviceState> from_state, core::DeviceState to_state,
                             std::optional<std::string_view> reason, std::int64_t at);
 
 }  // namespace hangar::store::detail

@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "help.h"
 #include "list_view.h"
 #include "suggest.h"
 
@@ -108,6 +109,25 @@ TEST(ListView, ATableFitsItsWidthUnlessWide) {
   print_list_table(rows, true, 80, wide);
   EXPECT_NE(wide.str().find("Device claimed by another organization"), std::string::npos);
   EXPECT_NE(wide.str().find("Surface Laptop Studio 2"), std::string::npos);
+}
+
+// The CLI keeps no list of the service's commands: each CLI command names the entries of the
+// service's command table (ipc::kCommands) it sends, and every name is one of them.
+TEST(ServiceCommands, EveryCommandTheCliSendsIsInTheServicesTable) {
+  std::size_t named = 0;
+  for (const std::string_view cli_command :
+       {"version", "ping", "status", "import", "list", "show", "deliver", "remove", "deregister",
+        "export", "retry", "pause", "resume", "refresh", "sync", "watch", "capture", "config"}) {
+    const auto sends = service_commands_of(cli_command);
+    EXPECT_FALSE(sends.empty()) << cli_command;
+    for (const ipc::CommandInfo* info : sends) {
+      EXPECT_NE(info, nullptr) << cli_command << " sends a command the service does not have";
+      ++named;
+    }
+  }
+  EXPECT_EQ(named, 21u);
+  EXPECT_TRUE(service_commands_of("validate").empty()) << "validate works offline";
+  EXPECT_EQ(service_commands_of("config").size(), 3u);
 }
 
 }  // namespace

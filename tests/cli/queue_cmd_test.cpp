@@ -11,6 +11,9 @@
 #include "cli_common.h"
 #include "hangar/core/hash_builder.h"
 #include "hangar/ipc/commands.h"
+#include "hangar/ipc/messages/device.h"
+#include "hangar/ipc/messages/queue.h"
+#include "hangar/ipc/messages/status.h"
 #include "hangar/ipc/protocol.h"
 #include "hangar/ipc/server.h"
 #include "list_view.h"
@@ -35,28 +38,46 @@ class QueueCmdTest : public ::testing::Test {
     return cli::run(args, out_, err_);
   }
 
-  // A fake service: `list` answers `devices_`, `refresh` refuses as the dispatcher does for a
-  // read-only caller, everything else answers an empty object.
+  // A fake service: `list` answers `devices_`, `status` an empty status, deliver, remove and
+  // deregister the typed replies for the serial asked, `refresh` refuses as the dispatcher does
+  // for a read-only caller, everything else answers an empty object.
   void start_service() {
     std::vector<ipc::Binding> bindings;
     for (const auto& info : ipc::kCommands) {
-      bindings.push_back({info.name,
-                          [this, name = std::string(info.name)](
-                              const Json& args, const ipc::CallContext&) -> core::Result<Json> {
-                            {
-                              std::lock_guard lock(mutex_);
-                              requests_.push_back({name, args});
-                            }
-                            if (name == "list") return Json{{"devices", devices_}};
-                            if (name == "refresh") {
-                              return core::make_error(
-                                  ipc::errc::kPermissionDenied,
-                                  "\"refresh\" changes the queue and uid 995 (reader) is not "
-                                  "allowed to; run it as an administrator or a member of the "
-                                  "Hangar operators group");
-                            }
-                            return Json::object();
-                          }});
+      bindings.push_back(
+          {info.name,
+           [this, name = std::string(info.name)](const Json& args,
+                                                 const ipc::CallContext&) -> core::Result<Json> {
+             {
+               std::lock_guard lock(mutex_);
+               requests_.push_back({name, args});
+             }
+             if (name == "list") return Json{{"devices", devices_}};
+             if (name == "status") return status_;
+             const std::string serial = args.value("serial", "");
+             if (name == "deliver") {
+               ipc::msg::Device device;
+               device.serial = serial;
+               device.state = core::DeviceState::kReadyForUser;
+               device.state_display = "Ready for user";
+               device.delivered_to = args.value("user", "");
+               return device.to_json();
+             }
+             if (name == "remove") {
+               return ipc::msg::RemoveReply{serial, core::DeviceState::kQueued, false, std::nullopt}
+                   .to_json();
+             }
+             if (name == "deregister") {
+               return ipc::msg::DeregisterReply{serial, "ap-1", std::nullopt}.to_json();
+             }
+             if (name == "refresh") {
+               return core::make_error(ipc::errc::kPermissionDenied,
+                                       "\"refresh\" changes the queue and uid 995 (reader) is not "
+                                       "allowed to; run it as an administrator or a member of the "
+                                       "Hangar operators group");
+             }
+             return Json::object();
+           }});
     }
     dispatcher_ =
         std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
@@ -82,6 +103,7 @@ class QueueCmdTest : public ::testing::Test {
   std::mutex mutex_;
   std::vector<std::pair<std::string, Json>> requests_;
   Json devices_ = Json::array();
+  Json status_ = ipc::msg::StatusReply{}.to_json();
   std::unique_ptr<ipc::Dispatcher> dispatcher_;
   std::unique_ptr<ipc::Server> server_;
 };
@@ -138,18 +160,26 @@ TEST_F(QueueCmdTest, ARefusedSyncNamesSyncNotTheRequestBehindIt) {
 TEST_F(QueueCmdTest, ListColumnsStayAlignedAndMakeAndModelComeFromTheHash) {
   const std::string hash =
       core::HardwareHashBuilder::realistic("OTHER-0001", "Contoso Ltd", "Laptop 7").build_base64();
-  devices_ = Json::array({Json{{"serial", "OTHER-0001"},
-                               {"state_display", "Registration failed"},
-                               {"profile", "standard"},
-                               {"state_changed_at", 1796175916339},
-                               {"hash", hash},
-                               {"failure_reason", "Device claimed by another organization"}},
-                          Json{{"serial", "PARTNER-1"},
-                               {"state_display", "Queued"},
-                               {"profile", "power-user"},
-                               {"state_changed_at", 1796175916339},
-                               {"manufacturer", "Fabrikam"},
-                               {"model", "Tablet Pro 12"}}});
+  // Rows as the service builds them (ipc::msg::Device): every required field is there.
+  ipc::msg::Device failed;
+  failed.id = 1;
+  failed.serial = "OTHER-0001";
+  failed.state = core::DeviceState::kRegistrationFailed;
+  failed.state_display = "Registration failed";
+  failed.profile = "standard";
+  failed.state_changed_at = 1796175916339;
+  failed.has_hash = true;
+  failed.hash = hash;
+  failed.failure_reason = "Device claimed by another organization";
+  ipc::msg::Device queued;
+  queued.id = 2;
+  queued.serial = "PARTNER-1";
+  queued.state_display = "Queued";
+  queued.profile = "power-user";
+  queued.state_changed_at = 1796175916339;
+  queued.manufacturer = "Fabrikam";
+  queued.model = "Tablet Pro 12";
+  devices_ = Json::array({failed.to_json(), queued.to_json()});
   start_service();
   // Not a terminal: 80 columns, values shortened with an ellipsis, the serial and time whole.
   ASSERT_EQ(run({"list"}), kOk) << err_.str();
@@ -193,6 +223,33 @@ TEST_F(QueueCmdTest, ListColumnsStayAlignedAndMakeAndModelComeFromTheHash) {
   EXPECT_FALSE(requests_named("list").back().value("with_hash", false));
 }
 
+// A reply that is not the message (an older or broken service) is a clear error naming the field,
+// exit 1: never a crash, never a zero printed for a missing count.
+TEST_F(QueueCmdTest, AMalformedReplyIsAClearErrorNamingTheField) {
+  status_["cloud"] = Json::object();
+  status_.erase("queue_depth");
+  start_service();
+  EXPECT_EQ(run({"status"}), kFailed);
+  EXPECT_NE(err_.str().find("the status reply is malformed: field \"queue_depth\" is missing"),
+            std::string::npos)
+      << err_.str();
+  status_["queue_depth"] = "3";
+  EXPECT_EQ(run({"--json", "status"}), kFailed);
+  EXPECT_NE(out_.str().find("malformed_reply"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("queue_depth\\\" must be an integer, got text"), std::string::npos)
+      << out_.str();
+  // A list row without its state: named with its place in the page.
+  ipc::msg::Device row;
+  row.serial = "PF1";
+  row.state_display = "Queued";
+  Json bad = row.to_json();
+  bad.erase("state");
+  devices_ = Json::array({row.to_json(), bad});
+  EXPECT_EQ(run({"list"}), kFailed);
+  EXPECT_NE(err_.str().find("field \"devices[1].state\" is missing"), std::string::npos)
+      << err_.str();
+}
+
 TEST(UntrustedServerAdvice, NamesWhoServesItAndNeverSuggestsTrustingThem) {
   const std::string advice = untrusted_server_advice(
       "refusing to talk to /tmp/x/h.sock: it is served by uid 994 (atkout), which is neither "
@@ -219,15 +276,19 @@ TEST_F(QueueCmdTest, ExportCsvCarriesOnlyTheDeliveredUser) {
   const auto hash_of = [](const std::string& serial) {
     return core::HardwareHashBuilder::realistic(serial, "Contoso Ltd", "Laptop 7").build_base64();
   };
-  devices_ = Json::array({Json{{"serial", "UNCHECKED-1"},
-                               {"state", "ready_for_user"},
-                               {"hash", hash_of("UNCHECKED-1")},
-                               {"assigned_user", "bob@contoso.com"}},
-                          Json{{"serial", "DELIVERED-1"},
-                               {"state", "ready_for_user"},
-                               {"hash", hash_of("DELIVERED-1")},
-                               {"assigned_user", "bob@contoso.com"},
-                               {"delivered_to", "ada@contoso.com"}}});
+  const auto row = [&](const std::string& serial) {
+    ipc::msg::Device device;
+    device.serial = serial;
+    device.state = core::DeviceState::kReadyForUser;
+    device.state_display = "Ready for user";
+    device.has_hash = true;
+    device.hash = hash_of(serial);
+    device.assigned_user = "bob@contoso.com";
+    return device;
+  };
+  ipc::msg::Device delivered = row("DELIVERED-1");
+  delivered.delivered_to = "ada@contoso.com";
+  devices_ = Json::array({row("UNCHECKED-1").to_json(), delivered.to_json()});
   start_service();
   ASSERT_EQ(run({"export", "--format", "csv"}), kOk) << err_.str();
   const std::string csv = out_.str();

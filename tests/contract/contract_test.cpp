@@ -426,8 +426,10 @@ class ContractTest : public ::testing::Test {
     ASSERT_TRUE(parsed.ok()) << parsed.error().message;
     sim_->set_scenario(*parsed);
   }
-  std::int64_t count(const char* state) { return store_->count_by_state()->at(state); }
-  std::string state_of(const std::string& serial) { return store_->get_device(serial)->state; }
+  std::int64_t count(core::DeviceState state) { return store_->count_by_state()->at(state); }
+  core::DeviceState state_of(const std::string& serial) {
+    return store_->get_device(serial)->state;
+  }
 
   std::filesystem::path path_;
   std::unique_ptr<store::Store> store_;
@@ -459,7 +461,7 @@ TEST_F(ContractTest, EveryRequestTheEngineMakesIsAFormOfTheTable) {
   queue("CT-2", "power-user");
   queue("CT-3", "standard");
   run_for(4min);
-  ASSERT_EQ(count("ready_for_user"), 3) << "registration";
+  ASSERT_EQ(count(core::DeviceState::kReadyForUser), 3) << "registration";
 
   // 2. Registration with every import answer cut off: looked up by serial, not sent again.
   set_scenario([](Json& s) {
@@ -467,7 +469,7 @@ TEST_F(ContractTest, EveryRequestTheEngineMakesIsAFormOfTheTable) {
   });
   queue("CT-4", "standard");
   run_for(3min);
-  EXPECT_EQ(state_of("CT-4"), "ready_for_user");
+  EXPECT_EQ(state_of("CT-4"), core::DeviceState::kReadyForUser);
   // ... and with the serial filter refused on import records: the whole table instead.
   set_scenario([](Json& s) {
     s["faults"] = {{"endpoints", {"imported.import"}}, {"malformed_rate", 1}};
@@ -475,20 +477,20 @@ TEST_F(ContractTest, EveryRequestTheEngineMakesIsAFormOfTheTable) {
   });
   queue("CT-5", "standard");
   run_for(3min);
-  EXPECT_EQ(state_of("CT-5"), "ready_for_user");
+  EXPECT_EQ(state_of("CT-5"), core::DeviceState::kReadyForUser);
   // ... and with the group-tag filter refused: every Autopilot device listed instead.
   set_scenario([](Json& s) {
     s["refusals"] = {{{"endpoint", "autopilot.list"}, {"query", "contains(groupTag"}}};
   });
   queue("CT-6", "standard");
   run_for(10min);
-  EXPECT_EQ(state_of("CT-6"), "ready_for_user");
+  EXPECT_EQ(state_of("CT-6"), core::DeviceState::kReadyForUser);
   EXPECT_EQ(engine_->status().refused_requests.size(), 1u);
   set_scenario([](Json&) {});
   // An 806: looked up by serial, its tag set back.
   queue("CT-806", "standard");
   run_for(3min);
-  EXPECT_EQ(state_of("CT-806"), "ready_for_user");
+  EXPECT_EQ(state_of("CT-806"), core::DeviceState::kReadyForUser);
 
   // 3. The activity pass and the group sweep: two devices enrol; CT-2 is moved by hand into the
   // standard group; CT-3 sits in no group (its object is looked up by device id).
@@ -499,8 +501,8 @@ TEST_F(ContractTest, EveryRequestTheEngineMakesIsAFormOfTheTable) {
   engine_->refresh();
   ASSERT_TRUE(engine_->sweep_groups());
   run_for(2min);
-  EXPECT_EQ(state_of("CT-1"), "active");
-  EXPECT_EQ(state_of("CT-2"), "inactive");
+  EXPECT_EQ(state_of("CT-1"), core::DeviceState::kActive);
+  EXPECT_EQ(state_of("CT-2"), core::DeviceState::kInactive);
   const auto sweep = engine_->status().groups;
   EXPECT_GE(sweep.added, 2) << "CT-2 to power-user, CT-3 and the others to standard";
   EXPECT_EQ(sweep.removed, 1) << "CT-2 out of standard";

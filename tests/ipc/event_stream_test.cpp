@@ -84,8 +84,13 @@ TEST(EventCursor, AGapMovesPastTheLostChangesAndSaysHowMany) {
   EXPECT_EQ(gap.missed, 37u);
   EXPECT_EQ(cursor.resume_seq(), 137);
   EXPECT_EQ(cursor.on_frame(change(138), clock.steady_now()).kind, Kind::kChange);
-  auto negative = cursor.on_frame({{"type", "gap"}, {"missed", -5}}, clock.steady_now());
-  EXPECT_EQ(negative.missed, 0u);
+  // A gap frame that is not one (a negative count, no seq) is not reported, never read as 0.
+  EXPECT_EQ(
+      cursor.on_frame({{"type", "gap"}, {"missed", -5}, {"seq", 140}}, clock.steady_now()).kind,
+      Kind::kNothing);
+  EXPECT_EQ(cursor.on_frame({{"type", "gap"}, {"missed", 5}}, clock.steady_now()).kind,
+            Kind::kNothing);
+  EXPECT_EQ(cursor.resume_seq(), 138);
 }
 
 TEST(EventCursor, AHeartbeatAheadOfUsSaysSo) {
@@ -108,7 +113,19 @@ TEST(EventCursor, UnknownAndMalformedFramesAreNotReported) {
   EXPECT_EQ(cursor.on_frame(Json::array({1, 2}), clock.steady_now()).kind, Kind::kNothing);
   EXPECT_EQ(cursor.on_frame({{"type", "change"}, {"seq", "x"}}, clock.steady_now()).kind,
             Kind::kNothing);
-  EXPECT_EQ(cursor.resume_seq(), 1);
+  Json unknown_state = change(5);
+  unknown_state["to"] = "delivered";
+  EXPECT_EQ(cursor.on_frame(unknown_state, clock.steady_now()).kind, Kind::kNothing);
+  Json no_serial = change(6);
+  no_serial.erase("serial");
+  EXPECT_EQ(cursor.on_frame(no_serial, clock.steady_now()).kind, Kind::kNothing);
+  auto parsed = cursor.on_frame(change(7, "SN7"), clock.steady_now());
+  ASSERT_EQ(parsed.kind, Kind::kChange);
+  ASSERT_TRUE(parsed.change.has_value());
+  EXPECT_EQ(parsed.change->serial, "SN7");
+  EXPECT_EQ(parsed.change->from, core::DeviceState::kQueued);
+  EXPECT_EQ(parsed.change->to, core::DeviceState::kRegistrationPending);
+  EXPECT_EQ(cursor.resume_seq(), 7);
 }
 
 TEST(EventCursor, ThreeSilentHeartbeatIntervalsMeanADeadConnection) {

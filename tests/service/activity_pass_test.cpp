@@ -37,12 +37,12 @@ TEST_F(ActivityPassTest, MovesEnrolledDevicesThroughActiveAndInactive) {
   cloud_.enroll("A1", clock_.now_ms() - 8 * 86'400'000LL);
   pass_->refresh();
   step();
-  EXPECT_EQ(store_->get_device("A0")->state, "active");
+  EXPECT_EQ(store_->get_device("A0")->state, core::DeviceState::kActive);
   EXPECT_EQ(store_->get_device("A0")->managed_device_id, "md-A0");
-  EXPECT_EQ(store_->get_device("A1")->state, "inactive");
+  EXPECT_EQ(store_->get_device("A1")->state, core::DeviceState::kInactive);
   EXPECT_EQ(store_->history("A1")->back().reason,
             "not used in the last 7 days (last sync 8 days ago)");
-  EXPECT_EQ(store_->get_device("A2")->state, "ready_for_user");
+  EXPECT_EQ(store_->get_device("A2")->state, core::DeviceState::kReadyForUser);
   auto pass = pass_->last();
   EXPECT_EQ(pass.devices, 3);
   EXPECT_EQ(pass.active, 1);
@@ -56,13 +56,13 @@ TEST_F(ActivityPassTest, MovesEnrolledDevicesThroughActiveAndInactive) {
   cloud_.last_sync["md-A1"] = clock_.now_ms() + 7 * 86'400'000LL - 60'000;
   clock_.advance(std::chrono::hours(24 * 7));
   step();  // the hourly pass is due
-  EXPECT_EQ(store_->get_device("A0")->state, "inactive");
-  EXPECT_EQ(store_->get_device("A1")->state, "active");
+  EXPECT_EQ(store_->get_device("A0")->state, core::DeviceState::kInactive);
+  EXPECT_EQ(store_->get_device("A1")->state, core::DeviceState::kActive);
   EXPECT_EQ(pass_->last().written, 2);
   const auto history = store_->history("A1");
   ASSERT_GE(history->size(), 2u);
-  EXPECT_EQ((*history)[history->size() - 2].to_state, "inactive");
-  EXPECT_EQ(history->back().to_state, "active");
+  EXPECT_EQ((*history)[history->size() - 2].to_state, core::DeviceState::kInactive);
+  EXPECT_EQ(history->back().to_state, core::DeviceState::kActive);
 }
 
 TEST_F(ActivityPassTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
@@ -80,7 +80,7 @@ TEST_F(ActivityPassTest, PartnerRegisteredDevicesWithOurTagAreAddedAndTracked) {
   const auto added = store_->get_device("P1");
   ASSERT_TRUE(added.ok()) << added.error().message;
   EXPECT_TRUE(added->partner_registered);
-  EXPECT_EQ(added->state, "ready_for_user");
+  EXPECT_EQ(added->state, core::DeviceState::kReadyForUser);
   EXPECT_EQ(added->manufacturer, "Contoso");
   EXPECT_EQ(added->cloud_device_id, "ap-P1") << "tracked by the same pass";
   EXPECT_FALSE(store_->get_device("X1").ok()) << "another group tag is not ours";
@@ -163,7 +163,7 @@ TEST_F(ActivityPassTest, UntaggedTenantDevicesAreReportedAndTrackedOnlyWhenAsked
   EXPECT_TRUE(tracked->partner_registered);
   EXPECT_EQ(tracked->profile, "");
   EXPECT_FALSE(tracked->group_tag.has_value());
-  EXPECT_EQ(tracked->state, "ready_for_user");
+  EXPECT_EQ(tracked->state, core::DeviceState::kReadyForUser);
   EXPECT_FALSE(store_->get_device("U0").ok());
   pass_->refresh();
   step();

@@ -156,7 +156,7 @@ TEST_F(CredentialsTest, SetVerifiesStoresAndSwitchesTheClientWithoutARestart) {
   EXPECT_EQ(ids.dump().find(kSecret), std::string::npos) << "the secret is not in the ids file";
   auto restarted = open(settings());
   EXPECT_EQ(restarted->describe()["mode"], "tenant");
-  EXPECT_EQ(restarted->summary()["tenant_id"], kTenant);
+  EXPECT_EQ(restarted->summary().tenant_id, kTenant);
   ASSERT_TRUE(list_devices(*restarted).ok());
 }
 

@@ -64,7 +64,7 @@ TEST_F(DeliveryPassTest, ADeviceWithoutItsAutopilotIdIsLookedUpBySerial) {
   store::NewDevice partner;  // tracked as Ready for user, its Autopilot id not read yet
   partner.serial = "P9";
   partner.profile = "standard";
-  partner.state = "ready_for_user";
+  partner.state = core::DeviceState::kReadyForUser;
   partner.partner_registered = true;
   partner.created_at = clock_.now_ms();
   ASSERT_TRUE(store_->insert_device(partner).ok());

@@ -171,8 +171,8 @@ TEST_F(DeviceHandlers, FailuresCarryTheSeedsAdviceAndRetryFailedSkipsPermanentOn
   const std::int64_t now = clock_.now_ms();
   const auto fail = [&](const char* serial, const std::string& reason) {
     ASSERT_TRUE(store_
-                    ->finish_registration(serial, "registration_failed", reason, std::nullopt,
-                                          std::nullopt, reason, now)
+                    ->finish_registration(serial, core::DeviceState::kRegistrationFailed, reason,
+                                          std::nullopt, std::nullopt, reason, now)
                     .ok());
   };
   fail("LEGACY0", "Device not found");
@@ -202,20 +202,21 @@ TEST_F(DeviceHandlers, FailuresCarryTheSeedsAdviceAndRetryFailedSkipsPermanentOn
   EXPECT_NE(retried->result["skipped_reasons"][0]["advice"].get<std::string>().find(
                 "check with your device supplier"),
             std::string::npos);
-  EXPECT_EQ(store_->get_device("LEGACY2")->state, "queued");
-  EXPECT_EQ(store_->get_device("LEGACY0")->state, "registration_failed");
+  EXPECT_EQ(store_->get_device("LEGACY2")->state, core::DeviceState::kQueued);
+  EXPECT_EQ(store_->get_device("LEGACY0")->state, core::DeviceState::kRegistrationFailed);
 
   auto forced = ipc::parse_reply(call("retry", Json{{"failed", true}, {"force", true}}));
   ASSERT_TRUE(forced.ok() && forced->ok);
   EXPECT_EQ(forced->result["requeued"], 2);
   EXPECT_EQ(forced->result["skipped"], 0);
-  EXPECT_EQ(store_->get_device("LEGACY0")->state, "queued");
+  EXPECT_EQ(store_->get_device("LEGACY0")->state, core::DeviceState::kQueued);
 }
 
 TEST_F(DeviceHandlers, StatusListAndShowFlagALongRegistrationPendingWithItsCause) {
   insert_legacy(2, 8);
   const std::int64_t now = clock_.now_ms();
-  ASSERT_TRUE(store_->transition("LEGACY1", "registration_pending", "uploaded", now).ok());
+  ASSERT_TRUE(
+      store_->transition("LEGACY1", core::DeviceState::kRegistrationPending, "uploaded", now).ok());
   ASSERT_TRUE(store_
                   ->flag_long_pending("LEGACY1",
                                       "imported; no deployment profile assigned to "
@@ -241,7 +242,8 @@ TEST_F(DeviceHandlers, StatusListAndShowFlagALongRegistrationPendingWithItsCause
 
 TEST_F(DeviceHandlers, RemovingARegisteredDeviceSaysItStaysInAutopilotAndRemembersIt) {
   insert_legacy(2, 8);
-  ASSERT_TRUE(store_->transition("LEGACY0", "ready_for_user", "registered", 5).ok());
+  ASSERT_TRUE(
+      store_->transition("LEGACY0", core::DeviceState::kReadyForUser, "registered", 5).ok());
   auto removed = ipc::parse_reply(call("remove", Json{{"serial", "LEGACY0"}}));
   ASSERT_TRUE(removed.ok() && removed->ok) << removed->error.message;
   EXPECT_EQ(removed->result["registered_in_autopilot"], true);

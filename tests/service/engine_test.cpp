@@ -52,7 +52,7 @@ TEST_F(EngineTest, RetryAfterIsHonouredExactly) {
   clock_.advance(1ms);
   engine.step();
   EXPECT_EQ(imports_.import_calls, 2);
-  EXPECT_EQ(count("registration_pending"), 2);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 2);
 }
 
 // Stop requests and wake-ups at random moments while run() works on its own thread, with every

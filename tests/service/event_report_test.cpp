@@ -28,8 +28,12 @@ class FakeSink final : public EventSink {
 StateChange change(std::string serial, std::optional<std::string> from, std::string to,
                    std::int64_t at_ms, std::string reason = {}) {
   static std::int64_t seq = 0;
-  return StateChange{++seq,         std::move(serial), std::move(from),
-                     std::move(to), std::move(reason), at_ms};
+  // The storage keys as the wire spells them; .value() fails the test on a typo.
+  std::optional<core::DeviceState> from_state;
+  if (from) from_state = core::state_of_key(*from).value();
+  return StateChange{
+      ++seq, std::move(serial), from_state, core::state_of_key(to).value(), std::move(reason),
+      at_ms};
 }
 
 TEST(EventReport, ReadyForUserIsInformation) {

@@ -43,7 +43,7 @@ class EventFeedTest : public ::testing::Test {
     device.created_at = 1000;
     ASSERT_TRUE(store_->insert_device(device).ok());
   }
-  void move(const std::string& serial, const char* state, const char* reason = "") {
+  void move(const std::string& serial, core::DeviceState state, const char* reason = "") {
     ASSERT_TRUE(store_->transition(serial, state, reason, 2000).ok());
   }
 
@@ -85,16 +85,16 @@ TEST_F(EventFeedTest, NewChangesReachListenersAndSubscribersInOrderAfterStart) {
   ASSERT_TRUE(subscription.ok());
 
   queue("NEW-1");
-  move("NEW-1", "registration_pending");
-  move("NEW-1", "registration_failed", "Device claimed by another organization");
+  move("NEW-1", core::DeviceState::kRegistrationPending);
+  move("NEW-1", core::DeviceState::kRegistrationFailed, "Device claimed by another organization");
   ASSERT_TRUE(feed.poll_once().ok());
 
   ASSERT_EQ(heard.size(), 3u);
   EXPECT_EQ(heard[0].serial, "NEW-1");
   EXPECT_FALSE(heard[0].from_state.has_value());
-  EXPECT_EQ(heard[0].to_state, "queued");
-  EXPECT_EQ(heard[2].from_state, "registration_pending");
-  EXPECT_EQ(heard[2].to_state, "registration_failed");
+  EXPECT_EQ(heard[0].to_state, core::DeviceState::kQueued);
+  EXPECT_EQ(heard[2].from_state, core::DeviceState::kRegistrationPending);
+  EXPECT_EQ(heard[2].to_state, core::DeviceState::kRegistrationFailed);
   EXPECT_EQ(heard[2].reason, "Device claimed by another organization");
   EXPECT_EQ(heard[2].at_ms, 2000);
   EXPECT_LT(heard[0].seq, heard[1].seq);
@@ -177,7 +177,7 @@ TEST_F(EventFeedTest, AReconnectingSubscriberGetsWhatItMissedOnceHoweverFarBehin
   ASSERT_TRUE(feed.poll_once().ok());
   const std::int64_t seen = feed.last_seq();
   queue("B");
-  move("B", "registration_pending");
+  move("B", core::DeviceState::kRegistrationPending);
   ASSERT_TRUE(feed.poll_once().ok());
 
   auto resumed = feed.subscribe(seen);
@@ -186,7 +186,7 @@ TEST_F(EventFeedTest, AReconnectingSubscriberGetsWhatItMissedOnceHoweverFarBehin
   auto replay = (*resumed)->next(0ms);
   ASSERT_EQ(replay.changes.size(), 2u);
   EXPECT_EQ(replay.changes[0].serial, "B");
-  EXPECT_EQ(replay.changes[1].to_state, "registration_pending");
+  EXPECT_EQ(replay.changes[1].to_state, core::DeviceState::kRegistrationPending);
   ASSERT_TRUE(feed.poll_once().ok());
   auto live = (*resumed)->next(0ms);
   ASSERT_EQ(live.changes.size(), 1u);
@@ -309,8 +309,8 @@ TEST_F(EventFeedTest, RemovingTheNewestDeviceNeverLetsItsSequenceNumbersBeReused
   ASSERT_TRUE(subscription.ok());
   queue("KEEP");
   queue("GONE");
-  move("GONE", "registration_pending");
-  move("GONE", "ready_for_user");
+  move("GONE", core::DeviceState::kRegistrationPending);
+  move("GONE", core::DeviceState::kReadyForUser);
   ASSERT_TRUE(feed.poll_once().ok());
   const std::int64_t newest = feed.last_seq();
   (*subscription)->next(0ms);

@@ -141,7 +141,7 @@ TEST_F(GroupSweepPassTest, PartnerDevicesAreSweptOnlyWithAProfileTheirTagGaveThe
     device.serial = serial;
     device.group_tag = "Contoso";
     device.profile = profile;
-    device.state = "ready_for_user";
+    device.state = core::DeviceState::kReadyForUser;
     device.partner_registered = true;
     device.created_at = clock_.now_ms();
     ASSERT_TRUE(store_->insert_device(device).ok());

@@ -102,8 +102,8 @@ class PassRig : public ::testing::Test {
         store_->mark_uploaded(serial, "rec-" + serial, "rec-" + serial, clock_.now_ms()).ok());
     ASSERT_TRUE(store_->mark_registered(serial, "ap-" + serial, clock_.now_ms()).ok());
     ASSERT_TRUE(store_
-                    ->finish_registration(serial, "ready_for_user", std::nullopt, std::nullopt,
-                                          std::nullopt, "registered", clock_.now_ms())
+                    ->finish_registration(serial, core::DeviceState::kReadyForUser, std::nullopt,
+                                          std::nullopt, std::nullopt, "registered", clock_.now_ms())
                     .ok());
     if (!azure_ad_device_id.empty()) {
       store::ActivityUpdate update;
@@ -114,7 +114,7 @@ class PassRig : public ::testing::Test {
           store_->apply_activity(std::vector<store::ActivityUpdate>{update}, clock_.now_ms()).ok());
     }
   }
-  std::int64_t count(const char* state) { return store_->count_by_state()->at(state); }
+  std::int64_t count(core::DeviceState state) { return store_->count_by_state()->at(state); }
 
   std::filesystem::path path_;
   std::unique_ptr<store::Store> store_;

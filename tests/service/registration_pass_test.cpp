@@ -20,8 +20,9 @@ class RegistrationPassTest : public PassRig {
     const std::int64_t now = clock_.now_ms();
     pass_->run(now);
     auto counts = store_->count_by_state();
-    const std::int64_t wake = pass_->next_wake(now, counts && (*counts)["queued"] > 0,
-                                               counts && (*counts)["registration_pending"] > 0);
+    const std::int64_t wake =
+        pass_->next_wake(now, counts && (*counts)[core::DeviceState::kQueued] > 0,
+                         counts && (*counts)[core::DeviceState::kRegistrationPending] > 0);
     return std::chrono::milliseconds(std::max<std::int64_t>(wake - now, 0));
   }
   void run_for(std::chrono::milliseconds total) {
@@ -57,7 +58,7 @@ TEST_F(RegistrationPassTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_EQ(step(), 0ms);
   EXPECT_EQ(step(), 30s);  // all sent: next is the poll
   EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{10, 10, 3}));
-  EXPECT_EQ(count("registration_pending"), 23);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 23);
   run_for(31s);
   // One pass: the import table listed once (three import calls, 23 records: one page), the
   // finished devices registered and their profiles confirmed in the same pass.
@@ -65,11 +66,11 @@ TEST_F(RegistrationPassTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_EQ(cloud_.record_gets, 0) << "one table list is cheaper than 23 GETs";
   EXPECT_EQ(cloud_.tag_lists, 1);  // one list per group tag confirms all 22
   EXPECT_EQ(store_->get_device("D0")->cloud_device_id, "ap-D0");
-  EXPECT_EQ(count("ready_for_user"), 22);
-  EXPECT_EQ(count("registration_failed"), 1);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 22);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationFailed), 1);
   EXPECT_EQ(store_->get_device("D3")->failure_reason, "Device claimed by another organization");
   // 806 is no error on a Ready device: the seed's "no further action required", in its history.
-  EXPECT_EQ(store_->get_device("D4")->state, "ready_for_user");
+  EXPECT_EQ(store_->get_device("D4")->state, core::DeviceState::kReadyForUser);
   EXPECT_FALSE(store_->get_device("D4")->last_error.has_value());
   EXPECT_EQ(store_->history("D4")->back().reason,
             "already registered to your organization (ZtdDeviceAlreadyAssigned: Device already "
@@ -89,7 +90,7 @@ TEST_F(RegistrationPassTest, AnUnknownImportErrorShowsTheRequestIdOfThePollThatR
   start();
   run_for(31s);
   const auto device = store_->get_device("U0");
-  EXPECT_EQ(device->state, "registration_failed");
+  EXPECT_EQ(device->state, core::DeviceState::kRegistrationFailed);
   EXPECT_EQ(device->failure_reason, "Unexpected error (Request ID: req-poll-U0)");
   EXPECT_EQ(device->request_id, "req-poll-U0");
 }
@@ -102,19 +103,19 @@ TEST_F(RegistrationPassTest, ReadyForUserWaitsForTheDeploymentProfile) {
   config_.pending_threshold = 5min;
   start();
   run_for(2min);
-  EXPECT_EQ(count("registration_pending"), 3);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 3);
   EXPECT_NE(store_->get_device("F1")->last_error->find("could not assign the deployment profile"),
             std::string::npos);
   EXPECT_FALSE(store_->get_device("F0")->last_error.has_value());
   cloud_.profile["F0"] = "assignedUnkownSyncState";
   cloud_.profile["F1"] = "assignedOutOfSync";
   run_for(31s);
-  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 2);
   EXPECT_FALSE(store_->get_device("F1")->last_error.has_value())
       << "the old profile problem does not stay on a device that is Ready for user";
   // Still not assigned after the threshold: flagged as a long Registration Pending, once.
   run_for(5min);
-  EXPECT_EQ(store_->get_device("F2")->state, "registration_pending");
+  EXPECT_EQ(store_->get_device("F2")->state, core::DeviceState::kRegistrationPending);
   EXPECT_TRUE(store_->get_device("F2")->pending_flagged_at.has_value());
 }
 
@@ -124,7 +125,7 @@ TEST_F(RegistrationPassTest, ADeviceWhoseTagWasChangedIsFoundBySerialAndRetagged
   cloud_.tenant["G1"].group_tag = "SomeoneElsesTag";
   start();
   run_for(31s);
-  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 2);
   EXPECT_EQ(cloud_.tag_sets, 1);
   EXPECT_EQ(cloud_.tenant["G1"].group_tag, "Microsoft365Managed_Autopilot");
 }
@@ -161,7 +162,7 @@ TEST_F(RegistrationPassTest, AThrottledTagWriteWhileConfirmingHoldsEveryWriteAnd
   clock_.advance(30s);
   step();  // polled: registered, confirmed; H0's tag write is throttled
   EXPECT_EQ(cloud_.tag_sets, 1) << "a second write went out inside the Retry-After";
-  EXPECT_EQ(count("ready_for_user"), 0) << "Ready for user without the group tag";
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 0) << "Ready for user without the group tag";
   EXPECT_EQ(budget_->throttled(), 1);
   queue_profile("J0", "standard");
   const int imports = cloud_.import_calls;
@@ -171,7 +172,7 @@ TEST_F(RegistrationPassTest, AThrottledTagWriteWhileConfirmingHoldsEveryWriteAnd
   run_for(60s);
   EXPECT_EQ(cloud_.tenant["H0"].group_tag, "Microsoft365Managed_Autopilot");
   EXPECT_EQ(cloud_.tenant["H1"].group_tag, "Microsoft365Managed_Autopilot");
-  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 3);
 }
 
 TEST_F(RegistrationPassTest, ServerErrorsBackOffWithJitterUnderTheCap) {
@@ -183,7 +184,8 @@ TEST_F(RegistrationPassTest, ServerErrorsBackOffWithJitterUnderTheCap) {
   start();
   run_for(60s);
   EXPECT_EQ(cloud_.import_calls, 7);  // six failures, then success
-  EXPECT_EQ(count("registration_pending") + count("ready_for_user"), 1);
+  EXPECT_EQ(
+      count(core::DeviceState::kRegistrationPending) + count(core::DeviceState::kReadyForUser), 1);
   EXPECT_EQ(store_->get_device("S0")->attempts, 7);
 }
 
@@ -199,11 +201,11 @@ TEST_F(RegistrationPassTest, OfflineProbesEveryFewSecondsAndResumesWhenTheNetwor
   const int attempts = cloud_.import_calls + cloud_.lookups + cloud_.table_lists;
   EXPECT_LE(attempts, 14);
   EXPECT_GE(attempts, 11);
-  EXPECT_EQ(count("queued"), 3);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 3);
   cloud_.offline = false;
   run_for(6s);
   EXPECT_TRUE(budget_->online());
-  EXPECT_EQ(count("queued"), 0);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 0);
   // Each device reached the cloud once, although every offline attempt left it in doubt.
   for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
 }
@@ -219,7 +221,7 @@ TEST_F(RegistrationPassTest, AfterACrashInDoubtDevicesAreLookedUpNotSentTwice) {
   }
   start();
   run_for(61s);
-  EXPECT_EQ(count("ready_for_user"), 4);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 4);
   for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
 }
 
@@ -234,7 +236,7 @@ TEST_F(RegistrationPassTest, ABadRecordIsIsolatedByHalvingTheBatch) {
   start();
   step();
   EXPECT_EQ(cloud_.batch_sizes, (std::vector<std::size_t>{2, 2}));
-  EXPECT_EQ(count("registration_pending"), 4);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 4);
 }
 
 // Formerly a search of the message for "Edm.Binary": the cause the client classified decides
@@ -251,7 +253,7 @@ TEST_F(RegistrationPassTest, ARefusedHashFailsAsHashNotValidByItsCauseNotItsText
   cloud_.import_failures = {hash, other};
   start();
   run_for(10s);
-  EXPECT_EQ(count("registration_failed"), 2);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationFailed), 2);
   EXPECT_EQ(store_->get_device("J0")->failure_reason, "Hardware hash not valid");
   const std::string other_reason = store_->get_device("J1")->failure_reason.value_or("");
   EXPECT_EQ(other_reason.rfind("Unexpected error", 0), 0u) << other_reason;
@@ -263,7 +265,7 @@ TEST_F(RegistrationPassTest, ACutOffImportAnswerPutsTheBatchInDoubtAndItIsLooked
   cloud_.cut_off_answers = 2;  // both import calls were taken, their answers lost
   start();
   run_for(2min);
-  EXPECT_EQ(count("ready_for_user"), 12);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 12);
   for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
   EXPECT_EQ(cloud_.imports_per_serial.size(), 12u);
 }
@@ -273,7 +275,7 @@ TEST_F(RegistrationPassTest, ADeviceMissingFromAnImportAnswerIsLookedUpNotSentAg
   cloud_.left_out = {"M1"};
   start();
   run_for(2min);
-  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 3);
   EXPECT_EQ(cloud_.imports_per_serial["M1"], 1);
 }
 
@@ -286,7 +288,7 @@ TEST_F(RegistrationPassTest, RecoveryListsTheImportTableWhenTheSerialFilterIsRef
   run_for(2min);
   EXPECT_EQ(cloud_.lookups, 1);
   EXPECT_GE(cloud_.table_lists, 1);
-  EXPECT_EQ(count("ready_for_user"), 1);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 1);
   EXPECT_EQ(cloud_.imports_per_serial["R0"], 1) << "found in the table, not imported again";
 }
 
@@ -303,7 +305,7 @@ TEST_F(RegistrationPassTest,
   health_.set_event_sink(&sink);
   run_for(20min);
   // Three passes refused, then every Autopilot device listed instead: Ready for user after all.
-  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 2);
   EXPECT_EQ(cloud_.tag_lists, 3) << "not asked again once refused three passes running";
   const auto refusals = health_.refused_requests();
   ASSERT_EQ(refusals.size(), 1u);
@@ -328,7 +330,7 @@ TEST_F(RegistrationPassTest,
   run_for(std::chrono::hours(6));
   queue_profile("Y0", "standard");
   run_for(2min);
-  EXPECT_EQ(count("ready_for_user"), 3);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 3);
   EXPECT_GT(cloud_.tag_lists, 3);
   EXPECT_TRUE(health_.refused_requests().empty());
   ASSERT_EQ(sink.entries.size(), 2u);
@@ -344,7 +346,7 @@ TEST_F(RegistrationPassTest, ThrottlingIsNotARefusalOfTheForm) {
   }
   start();
   run_for(10min);
-  EXPECT_EQ(count("ready_for_user"), 1);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 1);
   EXPECT_TRUE(health_.refused_requests().empty());
   EXPECT_EQ(cloud_.all_lists, 0) << "a throttled filter is not replaced by the whole list";
 }
@@ -364,7 +366,7 @@ TEST_F(RegistrationPassTest, AFewPendingRecordsInABigImportTableAreReadOneByOne)
   EXPECT_EQ(cloud_.record_gets, 6);
   cloud_.outcome.clear();
   run_for(31s);
-  EXPECT_EQ(count("ready_for_user"), 2);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 2);
 }
 
 TEST_F(RegistrationPassTest, PendingTooLongIsFlaggedWithItsCauseThenFailsAndCanBeRetried) {
@@ -379,7 +381,7 @@ TEST_F(RegistrationPassTest, PendingTooLongIsFlaggedWithItsCauseThenFailsAndCanB
   EXPECT_EQ(store_->long_pending(5)->first, 0);
   run_for(2min);
   const auto p0 = store_->get_device("P0");
-  EXPECT_EQ(p0->state, "registration_pending");
+  EXPECT_EQ(p0->state, core::DeviceState::kRegistrationPending);
   ASSERT_TRUE(p0->pending_flagged_at.has_value());
   EXPECT_EQ(p0->pending_cause,
             "imported; no deployment profile assigned to group tag Microsoft365Managed_Autopilot");
@@ -400,20 +402,20 @@ TEST_F(RegistrationPassTest, PendingTooLongIsFlaggedWithItsCauseThenFailsAndCanB
   // Past the limit: Registration failed with the cause, and our import record is deleted.
   run_for(90min);
   const auto failed = store_->get_device("P0");
-  EXPECT_EQ(failed->state, "registration_failed");
+  EXPECT_EQ(failed->state, core::DeviceState::kRegistrationFailed);
   EXPECT_EQ(failed->failure_reason,
             "Registration Pending for over 2 hours: imported; no deployment profile assigned to "
             "group tag Microsoft365Managed_Autopilot; fix that, then retry it (hangar retry P0) "
             "or remove it");
   EXPECT_FALSE(failed->pending_flagged_at.has_value());
-  EXPECT_EQ(store_->get_device("P1")->state, "registration_failed");
+  EXPECT_EQ(store_->get_device("P1")->state, core::DeviceState::kRegistrationFailed);
   EXPECT_FALSE(cloud_.records.contains("rec-P1-1")) << "the abandoned import record is deleted";
   EXPECT_EQ(store_->long_pending(5)->first, 0);
   // Fixed in the tenant (a profile assigned to the group): retried, it is Ready for user.
   cloud_.profile["P0"] = "assignedInSync";
   ASSERT_EQ(*store_->retry_failed(std::string("P0"), clock_.now_ms()), 1);
   run_for(2min);
-  EXPECT_EQ(store_->get_device("P0")->state, "ready_for_user");
+  EXPECT_EQ(store_->get_device("P0")->state, core::DeviceState::kReadyForUser);
 }
 
 // Attack round 3, finding 2: a DELETE of our own import record that keeps failing (500) backs
@@ -426,7 +428,7 @@ TEST_F(RegistrationPassTest, FailingHousekeepingDeletesBackOffAloneAndNeverHoldU
   step();  // uploaded
   clock_.advance(30s);
   step();  // polled: registered, Ready for user, and the DELETEs of the records fail
-  ASSERT_EQ(count("ready_for_user"), 3);
+  ASSERT_EQ(count(core::DeviceState::kReadyForUser), 3);
   ASSERT_GT(cloud_.deletes, 0);
   const std::int64_t now = clock_.now_ms();
   EXPECT_LE(budget_->blocked_until(Lane::kIntune), now) << "a DELETE's 500 holds no lane";
@@ -437,10 +439,10 @@ TEST_F(RegistrationPassTest, FailingHousekeepingDeletesBackOffAloneAndNeverHoldU
   const int calls = cloud_.import_calls;
   step();
   EXPECT_EQ(cloud_.import_calls, calls + 1);
-  EXPECT_EQ(count("registration_pending"), 1);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 1);
 
   run_for(15min);
-  EXPECT_EQ(count("ready_for_user"), 4);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 4);
   EXPECT_EQ(budget_->throttled_until(Lane::kIntune), 0) << "no 429 ever came";
   const auto attention = health_.refused_requests();
   ASSERT_EQ(attention.size(), 1u);
@@ -517,7 +519,7 @@ TEST_F(RegistrationPassTest, RemoveForceAsksTheCloudAndNeverLeavesARegistrationB
   cloud_.outcome["W1"] = "pending";
   start();
   step();  // both uploaded; not polled yet
-  ASSERT_EQ(count("registration_pending"), 2);
+  ASSERT_EQ(count(core::DeviceState::kRegistrationPending), 2);
 
   auto kept = pass_->withdraw("W0", clock_.now_ms());
   ASSERT_FALSE(kept.ok());
@@ -541,7 +543,7 @@ TEST_F(RegistrationPassTest, RemoveForceAsksTheCloudAndNeverLeavesARegistrationB
 
   // W0 goes on to Ready for user (it is registered), and its finished record is deleted.
   run_for(31s);
-  EXPECT_EQ(store_->get_device("W0")->state, "ready_for_user");
+  EXPECT_EQ(store_->get_device("W0")->state, core::DeviceState::kReadyForUser);
   EXPECT_TRUE(cloud_.records.empty());
 }
 

@@ -134,7 +134,7 @@ void expect_seed_survived(Store& store, std::int64_t version) {
   auto device = store.get_device("SEED-1");
   ASSERT_TRUE(device.ok()) << device.error().message;
   EXPECT_EQ(device->id, 7);
-  EXPECT_EQ(device->state, "registration_pending");
+  EXPECT_EQ(device->state, core::DeviceState::kRegistrationPending);
   EXPECT_EQ(device->attempts, 2);
   EXPECT_EQ(device->hardware_hash, (std::vector<std::uint8_t>{'O', 'A'}));
   auto history = store.history("SEED-1");

@@ -17,17 +17,21 @@ Json change(std::int64_t seq, const std::string& serial, const std::string& to,
               {"at", 1764072000000}};
 }
 
+// Built by the service's own serialiser (ipc::msg::StatusReply), as hangard sends it.
 Json status_reply(std::int64_t ready, std::int64_t failed, bool online = true,
                   bool paused = false) {
-  return Json{{"states",
-               {{"queued", 0},
-                {"registration_pending", 2},
-                {"registration_failed", failed},
-                {"ready_for_user", ready},
-                {"active", 0},
-                {"inactive", 0}}},
-              {"cloud", {{"online", online}, {"paused", paused}}},
-              {"data_dir", "/var/lib/hangar"}};
+  using core::DeviceState;
+  ipc::msg::StatusReply reply;
+  reply.states = {{DeviceState::kQueued, 0},
+                  {DeviceState::kRegistrationPending, 2},
+                  {DeviceState::kRegistrationFailed, failed},
+                  {DeviceState::kReadyForUser, ready},
+                  {DeviceState::kActive, 0},
+                  {DeviceState::kInactive, 0}};
+  reply.cloud.online = online;
+  reply.cloud.paused = paused;
+  reply.data_dir = "/var/lib/hangar";
+  return reply.to_json();
 }
 
 StatusSnapshot snapshot(const Json& reply) {
@@ -149,18 +153,28 @@ TEST_F(PolicyTest, OtherTransitionsNotifyNothing) {
   event(change(101, "A", "registration_pending"));
   event(change(102, "A", "active"));
   event(change(103, "A", "inactive"));
-  event(
-      Json{{"type", "change"}, {"seq", 104}, {"serial", "B"}, {"from", nullptr}, {"to", "queued"}});
+  event(Json{{"type", "change"},
+             {"seq", 104},
+             {"serial", "B"},
+             {"from", nullptr},
+             {"to", "queued"},
+             {"reason", ""},
+             {"at", 1}});
   clock_.advance(10s);
   EXPECT_TRUE(model_.take_notifications().empty());
   EXPECT_TRUE(model_.status_stale()) << "the counts changed";
 }
 
+// A change frame without a serial is not a change (ipc::msg::ChangeEvent): the stream does not
+// report it, so nothing is announced and its seq is not taken as seen.
 TEST_F(PolicyTest, AChangeWithoutASerialIsNotAnnounced) {
   connect();
   event({{"type", "change"}, {"seq", 101}, {"to", "ready_for_user"}});
   clock_.advance(3s);
   EXPECT_TRUE(model_.take_notifications().empty());
+  EXPECT_FALSE(model_.status_stale());
+  EXPECT_EQ(cursor_.resume_seq(), 100);
+  event(change(101, "SN-1", "ready_for_user"));
   EXPECT_TRUE(model_.status_stale());
   EXPECT_EQ(cursor_.resume_seq(), 101);
 }
@@ -248,12 +262,13 @@ TEST_F(PolicyTest, ARequestTheCloudKeepsRefusingNeedsAttention) {
   Json reply = status_reply(5, 2, true, /*paused=*/true);
   reply["cloud"]["last_error"] = "GET .../windowsAutopilotDeviceIdentities answered HTTP 500";
   reply["cloud"]["last_error_resolved"] = true;
-  reply["cloud"]["needs_attention"] = Json::array(
-      {{{"request", "GET .../windowsAutopilotDeviceIdentities?$filter=contains(groupTag,'...')"},
-        {"purpose", "confirming registered devices (Ready for user)"},
-        {"http_status", 500},
-        {"request_id", "req-7"},
-        {"fallback", "every Autopilot device is listed instead"}}});
+  ipc::msg::RefusedForm form;
+  form.request = "GET .../windowsAutopilotDeviceIdentities?$filter=contains(groupTag,'...')";
+  form.purpose = "confirming registered devices (Ready for user)";
+  form.http_status = 500;
+  form.request_id = "req-7";
+  form.fallback = "every Autopilot device is listed instead";
+  reply["cloud"]["needs_attention"] = Json::array({form.to_json()});
   model_.on_status(snapshot(reply));
   EXPECT_EQ(model_.health(), Health::kAttention);
   EXPECT_STREQ(health_name(model_.health()), "attention");
@@ -268,10 +283,14 @@ TEST_F(PolicyTest, ARequestTheCloudKeepsRefusingNeedsAttention) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("; resolved since)"), std::string::npos) << text;
-  // Malformed entries are skipped, never thrown on.
+  // A malformed entry makes a malformed reply: refused with the field named, never thrown on.
   reply["cloud"]["needs_attention"] = Json::array({1, "x"});
-  model_.on_status(snapshot(reply));
-  EXPECT_EQ(model_.health(), Health::kFailures);
+  auto malformed = parse_status(reply);
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().code, "malformed_reply");
+  EXPECT_NE(malformed.error().message.find("\"cloud.needs_attention[0]\" must be an object"),
+            std::string::npos)
+      << malformed.error().message;
   reply["cloud"]["needs_attention"] = Json::array();
   reply["states"]["registration_failed"] = 0;
   model_.on_status(snapshot(reply));
@@ -285,14 +304,13 @@ TEST_F(PolicyTest, TooltipCountsPerState) {
   EXPECT_EQ(model_.tooltip(), "Hangar: 3 failed registration\n2 pending, 3 failed, 12 ready");
   model_.on_status(snapshot(status_reply(12, 0, false)));
   EXPECT_EQ(model_.tooltip(), "Hangar: cloud offline\n2 pending, 12 ready");
-  model_.on_status(snapshot(Json{{"states", Json::object()}}));
+  model_.on_status(snapshot(ipc::msg::StatusReply{}.to_json()));
   EXPECT_EQ(model_.tooltip(), "Hangar: all well\nno devices");
 }
 
 TEST_F(PolicyTest, TooltipNeverExceedsTheWindowsLimit) {
   Json reply = status_reply(0, 0);
   for (auto& [key, value] : reply["states"].items()) value = 9'223'372'036'854'775'807LL;
-  reply["states"]["some_future_state_with_a_long_name"] = 123456789;
   connect();
   model_.on_status(snapshot(reply));
   const std::string tip = model_.tooltip();
@@ -314,7 +332,7 @@ TEST_F(PolicyTest, MalformedStatusIsRefused) {
 }
 
 // Issue 13: devices Registration Pending for longer than usual are in the tooltip's counts and
-// in the status text with their cause; other fields of the wrong type read as absent.
+// in the status text with their cause; a field of the wrong type makes the reply malformed.
 TEST_F(PolicyTest, LongPendingDevicesAreShownWithTheirCause) {
   Json reply = status_reply(1, 0);
   reply["long_pending"] = 2;
@@ -322,7 +340,7 @@ TEST_F(PolicyTest, LongPendingDevicesAreShownWithTheirCause) {
       Json::array({Json{{"serial", "PF1"},
                         {"pending_since", 1},
                         {"cause", "imported; no deployment profile assigned to group tag Sales"}},
-                   Json{{"serial", "PF2"}, {"pending_since", 2}, {"cause", ""}}, Json("junk")});
+                   Json{{"serial", "PF2"}, {"pending_since", 2}, {"cause", ""}}});
   const StatusSnapshot s = snapshot(reply);
   EXPECT_EQ(s.long_pending, 2);
   const std::string text = status_text(s);
@@ -332,7 +350,14 @@ TEST_F(PolicyTest, LongPendingDevicesAreShownWithTheirCause) {
       << text;
   EXPECT_NE(tooltip_text(s).find("2 pending too long"), std::string::npos) << tooltip_text(s);
   reply["long_pending"] = "two";
-  EXPECT_EQ(snapshot(reply).long_pending, 0);
+  auto malformed = parse_status(reply);
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_NE(malformed.error().message.find("\"long_pending\" must be an integer, got text"),
+            std::string::npos)
+      << malformed.error().message;
+  reply["long_pending_devices"] = Json::array({Json("junk")});
+  reply["long_pending"] = 2;
+  EXPECT_FALSE(parse_status(reply).ok());
 }
 
 TEST_F(PolicyTest, StatusTextListsEveryState) {

@@ -124,7 +124,7 @@ void ActivitySyncPass::add_partner_devices(const std::vector<cloud::AutopilotDev
     // The profile its tag maps to; none otherwise (an empty profile), rather than one nobody
     // picked.
     device.profile = profile;
-    device.state = "ready_for_user";
+    device.state = core::DeviceState::kReadyForUser;
     device.partner_registered = true;
     device.created_at = now;
     candidates.push_back(std::move(device));
@@ -243,22 +243,22 @@ void ActivitySyncPass::monitor(std::int64_t now) {
           update.last_sync_at = it->second->last_sync_ms;
         }
       }
-      std::string state = device.state;
+      core::DeviceState state = device.state;
       if (identity.enrollment_state == "enrolled" && update.last_sync_at) {
         const std::int64_t idle = now - *update.last_sync_at;
         const std::int64_t hours = std::max<std::int64_t>(idle, 0) / 3'600'000;
         if (idle <= ctx_.config.inactive_after.count()) {
-          state = "active";
+          state = core::DeviceState::kActive;
           update.reason = "enrolled, last sync with Intune " + std::to_string(hours) + " h ago";
         } else {
-          state = "inactive";
+          state = core::DeviceState::kInactive;
           update.reason = "not used in the last " +
                           std::to_string(ctx_.config.inactive_after.count() / 86'400'000) +
                           " days (last sync " + std::to_string(hours / 24) + " days ago)";
         }
       }
-      if (state == "active") ++pass.active;
-      if (state == "inactive") ++pass.inactive;
+      if (state == core::DeviceState::kActive) ++pass.active;
+      if (state == core::DeviceState::kInactive) ++pass.inactive;
       const bool changed =
           state != device.state || update.cloud_device_id != device.cloud_device_id ||
           update.managed_device_id != device.managed_device_id ||
@@ -269,8 +269,8 @@ void ActivitySyncPass::monitor(std::int64_t now) {
       if (!changed) continue;
       if (state != device.state) {
         update.new_state = state;
-        spdlog::debug("device {}: {} -> {} ({})", device.serial, device.state, state,
-                      update.reason);
+        spdlog::debug("device {}: {} -> {} ({})", device.serial, core::display_name(device.state),
+                      core::display_name(state), update.reason);
       }
       updates.push_back(std::move(update));
     }

@@ -99,7 +99,8 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device && device.error().code != store::kErrNotFound) return device.error();
-  if (device && device->state == "registration_pending" && device->import_record_id) {
+  if (device && device->state == core::DeviceState::kRegistrationPending &&
+      device->import_record_id) {
     return core::make_error(ipc::errc::kConflict,
                             "device " + device->serial +
                                 " is Registration Pending: its import is still followed; take it "
@@ -135,8 +136,10 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
     // Gone from the tenant: a deregister whose answer was lost did it, or someone else did.
     const bool registered_here =
         device && (device->cloud_device_id || device->partner_registered ||
-                   device->state == "registration_pending" || device->state == "ready_for_user" ||
-                   device->state == "active" || device->state == "inactive");
+                   device->state == core::DeviceState::kRegistrationPending ||
+                   device->state == core::DeviceState::kReadyForUser ||
+                   device->state == core::DeviceState::kActive ||
+                   device->state == core::DeviceState::kInactive);
     if (*doubt || registered_here) {
       if (auto forgotten = forget(); !forgotten) return forgotten.error();
       spdlog::info("device {}: already deleted in Windows Autopilot; out of the queue", serial);
@@ -177,14 +180,13 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
             "; Hangar does not reassign a delivered device: in the Intune admin center (Devices > "
             "Windows > Enrollment > Devices) unassign that user and assign the new one");
   }
-  if (device->state != "ready_for_user" && device->state != "active" &&
-      device->state != "inactive") {
-    return core::make_error(
-        ipc::errc::kConflict,
-        "device " + device->serial + " is not Ready for user yet (it is " +
-            std::string(core::display_name(
-                core::parse_device_state(device->state).value_or(core::DeviceState::kQueued))) +
-            "); deliver it once `hangar list --state ready-for-user` shows it");
+  if (device->state != core::DeviceState::kReadyForUser &&
+      device->state != core::DeviceState::kActive &&
+      device->state != core::DeviceState::kInactive) {
+    return core::make_error(ipc::errc::kConflict,
+                            "device " + device->serial + " is not Ready for user yet (it is " +
+                                std::string(core::display_name(device->state)) +
+                                "); deliver it once `hangar list --state ready-for-user` shows it");
   }
   // Nothing is asked while the assignment could not be sent: the operator hears when to retry.
   if (const auto wait = ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite); wait > 0) {

@@ -47,13 +47,13 @@ void RegistrationPass::run(std::int64_t now) {
   bool more_to_send = false;
   if (sent) {
     auto counts = ctx_.store.count_by_state();
-    more_to_send = counts && (*counts)["queued"] > 0;
+    more_to_send = counts && (*counts)[core::DeviceState::kQueued] > 0;
   }
   if (!more_to_send) poll(now);
   // Removing finished import records is housekeeping: while devices wait to be uploaded it must
   // not spend the write budget (or draw a 429, which stops every write) that their import needs.
   auto counts = ctx_.store.count_by_state();
-  const bool uploads_waiting = counts && (*counts)["queued"] > 0;
+  const bool uploads_waiting = counts && (*counts)[core::DeviceState::kQueued] > 0;
   delete_finished(uploads_waiting ? 2 : deletions_.size(), now);
 }
 
@@ -92,7 +92,9 @@ bool RegistrationPass::upload(std::int64_t now) {
   // Throttled, backing off or the write budget spent: nothing is claimed.
   if (ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite) > 0) return false;
   // Nothing queued: no write slot spent (other writes share the budget).
-  if (auto counts = ctx_.store.count_by_state(); counts && (*counts)["queued"] == 0) return false;
+  if (auto counts = ctx_.store.count_by_state();
+      counts && (*counts)[core::DeviceState::kQueued] == 0)
+    return false;
   auto batch =
       ctx_.store.claim_upload_batch(now, static_cast<std::int64_t>(ctx_.config.batch_size));
   if (!batch) {
@@ -159,7 +161,7 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
       const std::string text = reason_text(reason, error.request_id);
       spdlog::warn("device {}: {} ({})", batch.front().serial, text, error.message);
       (void)ctx_.store.finish_registration(
-          batch.front().serial, "registration_failed", text, error.message,
+          batch.front().serial, core::DeviceState::kRegistrationFailed, text, error.message,
           error.request_id.empty() ? std::nullopt : std::optional<std::string>(error.request_id),
           text, now);
       return;
@@ -309,7 +311,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
     const std::string text = reason_text(meaning.reason, record.request_id);
     spdlog::warn("device {}: Registration failed: {} ({})", device.serial, text, meaning.detail);
     (void)ctx_.store.finish_registration(
-        device.serial, "registration_failed", text, meaning.detail,
+        device.serial, core::DeviceState::kRegistrationFailed, text, meaning.detail,
         record.request_id.empty() ? std::nullopt : std::optional<std::string>(record.request_id),
         text, now);
     deletions_.push_back({record.id});
@@ -340,8 +342,9 @@ bool RegistrationPass::flag_if_long_pending(const store::DeviceRow& device, std:
                              "; fix that, then retry it (hangar retry " + device.serial +
                              ") or remove it";
     spdlog::warn("device {}: Registration failed: {}", device.serial, text);
-    (void)ctx_.store.finish_registration(device.serial, "registration_failed", text, cause,
-                                         std::nullopt, "pending for over " + limit, now);
+    (void)ctx_.store.finish_registration(device.serial, core::DeviceState::kRegistrationFailed,
+                                         text, cause, std::nullopt, "pending for over " + limit,
+                                         now);
     // Ours, and no longer polled: the import record goes (a late registration is still found
     // by serial when the device is retried).
     if (device.import_record_id) deletions_.push_back({*device.import_record_id});
@@ -439,8 +442,8 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
                       "): no further action required; " + why;
             detail.reset();
           }
-          (void)ctx_.store.finish_registration(device->serial, "ready_for_user", std::nullopt,
-                                               detail, std::nullopt, history, now);
+          (void)ctx_.store.finish_registration(device->serial, core::DeviceState::kReadyForUser,
+                                               std::nullopt, detail, std::nullopt, history, now);
           spdlog::info("device {} is Ready for user", device->serial);
           break;
         }

@@ -72,7 +72,7 @@ void RegistrationPass::recover(std::int64_t now) {
   };
   std::size_t pending = 0;
   if (auto counts = ctx_.store.count_by_state(); counts) {
-    pending = static_cast<std::size_t>((*counts)["registration_pending"]);
+    pending = static_cast<std::size_t>((*counts)[core::DeviceState::kRegistrationPending]);
   }
   // One lookup per device, or one list of the whole table (its pages), whichever is fewer; the
   // table too once the service refuses the serial filter (400 or 501: nothing is documented for
@@ -238,7 +238,7 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
                                                                      std::int64_t now) {
   auto device = ctx_.store.get_device(serial);
   if (!device) return device.error();
-  if (device->state != "registration_pending" || !device->import_record_id) {
+  if (device->state != core::DeviceState::kRegistrationPending || !device->import_record_id) {
     // No import of ours is followed in the cloud: the store decides (it refuses an upload in
     // flight, whose answer the registration pass still has to adopt).
     auto removed = ctx_.store.remove_device(device->serial, true, now);

@@ -3,15 +3,6 @@
 
 namespace hangar::tray {
 
-namespace {
-
-std::string string_field(const Json& object, const char* name) {
-  const auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-}  // namespace
-
 void TrayModel::on_status(StatusSnapshot status) {
   status_ = std::move(status);
   status_stale_ = false;
@@ -34,13 +25,13 @@ void TrayModel::on_stream(const ipc::StreamEvent& event) {
       return;
     case Kind::kChange: {
       status_stale_ = true;
-      const std::string to = string_field(event.frame, "to");
-      const std::string serial = string_field(event.frame, "serial");
-      if (serial.empty()) return;  // malformed: counted by the next status, not announced
-      if (to == "ready_for_user") {
-        coalescer_.add(NotificationKind::kReady, serial);
-      } else if (to == "registration_failed") {
-        coalescer_.add(NotificationKind::kFailed, serial, string_field(event.frame, "reason"));
+      // The stream reports only changes that parse (ipc::msg::ChangeEvent).
+      if (!event.change || event.change->serial.empty()) return;
+      const ipc::msg::ChangeEvent& change = *event.change;
+      if (change.to == core::DeviceState::kReadyForUser) {
+        coalescer_.add(NotificationKind::kReady, change.serial);
+      } else if (change.to == core::DeviceState::kRegistrationFailed) {
+        coalescer_.add(NotificationKind::kFailed, change.serial, change.reason);
       }
       return;
     }

@@ -2,6 +2,7 @@
 // reasons.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,10 +24,28 @@ enum class DeviceState {
   kInactive,
 };
 
+// Every state, in lifecycle order (the order `status` counts them in).
+inline constexpr std::array<DeviceState, 6> kDeviceStates{
+    DeviceState::kQueued,
+    DeviceState::kRegistrationPending,
+    DeviceState::kRegistrationFailed,
+    DeviceState::kReadyForUser,
+    DeviceState::kActive,
+    DeviceState::kInactive,
+};
+
+// The one table of state names (core/src/device.cpp): the seed's words for people, one key for
+// machines (the store's column, the wire), and every spelling accepted on input.
 // "Registration Pending" etc., exactly as the seed's table spells them (the case differs per row).
 std::string_view display_name(DeviceState state);
-// "registration_pending" etc.: the keys the store's CHECK constraint accepts.
+// "registration_pending" etc.: the keys the store's CHECK constraint accepts and the wire carries.
 std::string_view storage_key(DeviceState state);
+// The state whose storage key is exactly `key` (no other spelling): how the store and the wire
+// read one back.
+std::optional<DeviceState> state_of_key(std::string_view key);
+// The short word for it ("pending", "failed", "ready"; the key for the others: "queued",
+// "active"), for places with little room (the tray's tooltip).
+std::string_view short_name(DeviceState state);
 // Accepts a display name, a storage key or the short word ("pending", "failed", "ready"), any
 // case, with spaces, '_' or '-' between words.
 std::optional<DeviceState> parse_device_state(std::string_view text);

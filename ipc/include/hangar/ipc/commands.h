@@ -1,5 +1,6 @@
-// The one command table: every command's name, the permission it needs, a one-line summary and
-// its arguments with their types. The service binds a handler to each entry (and refuses to start
+// The one command table: every command's name, the permission it needs, a one-line summary, its
+// arguments with their types, and the typed messages (ipc/messages/, namespace ipc::msg) its
+// request and reply are. The service binds a handler to each entry (and refuses to start
 // if one is missing); the dispatcher checks every request's arguments against the entry before
 // the handler runs (args.h); the CLI and the tray use the same names.
 #pragma once
@@ -26,6 +27,11 @@ struct CommandInfo {
   Permission permission;
   std::string_view summary;
   std::span<const ArgSpec> args;  // every argument the command takes; no others are accepted
+  // The ipc::msg types of the request and the reply ("msg::StatusReply"); empty: plain JSON
+  // (no arguments, or a one-field acknowledgement such as {"pong": true}). Each message's
+  // kCommand names its entry here (tests/ipc/messages_test.cpp checks both ways).
+  std::string_view request_type = {};
+  std::string_view reply_type = {};
 };
 
 // The longest an operator command that needs the cloud (deliver, deregister, remove --force)
@@ -64,50 +70,88 @@ inline constexpr std::array<ArgSpec, 2> kSubscribe{{{"since", kCount}, {"heartbe
 }  // namespace args
 
 inline constexpr std::array kCommands{
-    CommandInfo{"version", Permission::kRead, "protocol and service versions, capabilities", {}},
+    CommandInfo{"version",
+                Permission::kRead,
+                "protocol and service versions, capabilities",
+                {},
+                {},
+                "msg::VersionReply"},
     CommandInfo{"ping", Permission::kRead, "liveness check", {}},
-    CommandInfo{"status", Permission::kRead, "service version, uptime and queue depth", {}},
+    CommandInfo{"status",
+                Permission::kRead,
+                "service version, uptime and queue depth",
+                {},
+                {},
+                "msg::StatusReply"},
     CommandInfo{"import", Permission::kWrite, "validate devices again and queue them durably",
-                args::kImport},
-    CommandInfo{"list", Permission::kRead,
+                args::kImport, "msg::ImportRequest", "msg::ImportReply"},
+    CommandInfo{"list",
+                Permission::kRead,
                 "queued devices, filtered and paged (a page ends before the frame limit)",
-                args::kList},
-    CommandInfo{"show", Permission::kRead, "one device: record, hash summary, state history",
-                args::kSerial},
-    CommandInfo{"remove", Permission::kWrite,
+                args::kList,
+                {},
+                "msg::ListReply"},
+    CommandInfo{"show",
+                Permission::kRead,
+                "one device: record, hash summary, state history",
+                args::kSerial,
+                {},
+                "msg::ShowReply"},
+    CommandInfo{"remove",
+                Permission::kWrite,
                 "take a device out of the queue (force: even while Registration Pending)",
-                args::kRemove},
-    CommandInfo{"deregister", Permission::kWrite,
+                args::kRemove,
+                {},
+                "msg::RemoveReply"},
+    CommandInfo{"deregister",
+                Permission::kWrite,
                 "delete a device's Windows Autopilot registration in the tenant (and take it "
                 "out of the queue)",
-                args::kDeregister},
-    CommandInfo{"retry", Permission::kWrite, "queue failed devices for registration again",
-                args::kRetry},
+                args::kDeregister,
+                {},
+                "msg::DeregisterReply"},
+    CommandInfo{"retry",
+                Permission::kWrite,
+                "queue failed devices for registration again",
+                args::kRetry,
+                {},
+                "msg::RetryReply"},
     CommandInfo{"pause", Permission::kWrite, "stop uploading until resumed", {}},
     CommandInfo{"resume", Permission::kWrite, "resume uploading", {}},
     CommandInfo{"config",
                 Permission::kRead,
                 "cloud configuration: tenant, client id, where the secret is kept (never the "
                 "secret)",
-                {}},
+                {},
+                {},
+                "msg::ConfigReply"},
     CommandInfo{"set-credentials", Permission::kAdmin,
                 "store the tenant id, client id and client secret, protected at rest",
-                args::kSetCredentials},
+                args::kSetCredentials, "msg::SetCredentialsRequest", "msg::SetCredentialsReply"},
     CommandInfo{"clear-credentials",
                 Permission::kAdmin,
                 "remove the credentials stored with set-credentials",
-                {}},
-    CommandInfo{"deliver", Permission::kWrite,
+                {},
+                {},
+                "msg::ClearCredentialsReply"},
+    CommandInfo{"deliver",
+                Permission::kWrite,
                 "hand a Ready-for-user device to a licensed user and assign it in Autopilot",
-                args::kDeliver},
+                args::kDeliver,
+                {},
+                "msg::DeliverReply"},
     CommandInfo{"sweep-groups",
                 Permission::kWrite,
                 "put registered devices back in their profile's Entra ID group now, out of the "
                 "other profiles' groups",
                 {}},
-    CommandInfo{"subscribe", Permission::kRead,
+    CommandInfo{"subscribe",
+                Permission::kRead,
                 "stream device state changes as they happen (hangar watch, the tray)",
-                args::kSubscribe},
+                args::kSubscribe,
+                {},
+                "msg::SubscribeReply (then ChangeEvent, GapEvent, "
+                "HeartbeatEvent frames)"},
     CommandInfo{"refresh",
                 Permission::kWrite,
                 "read enrollment and last sync of registered devices now (Active/Inactive)",

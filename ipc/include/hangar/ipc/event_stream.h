@@ -15,12 +15,15 @@
 #include "hangar/core/clock.h"
 #include "hangar/core/stop.h"
 #include "hangar/ipc/client.h"
+#include "hangar/ipc/messages/events.h"
 #include "hangar/ipc/protocol.h"
 
 namespace hangar::ipc {
 
 // What the stream has to tell its user. Repeats (changes at or below the last seq seen, as a
-// replay after a reconnect sends) and frames of unknown types are never reported.
+// replay after a reconnect sends), frames of unknown types and frames that are not the message
+// their type names (msg::ChangeEvent etc., a field missing or of another type) are never
+// reported.
 struct StreamEvent {
   enum class Kind {
     kNothing,       // the wait ended with nothing to report
@@ -31,7 +34,8 @@ struct StreamEvent {
     kDisconnected,  // lost (or never reached) the service: `reason`, then `retry_in`
   };
   Kind kind = Kind::kNothing;
-  Json frame;                // kChange, kGap: the frame as the service sent it
+  Json frame;  // kChange, kGap: the frame as the service sent it (what `watch --json` prints)
+  std::optional<msg::ChangeEvent> change;  // kChange: the frame, parsed
   std::int64_t seq = 0;      // kChange, kGap, kHeartbeat: its seq; kSubscribed: the service's
   std::uint64_t missed = 0;  // kGap
   std::optional<std::int64_t> since;  // kSubscribed: what it asked for (none: from now on)
@@ -73,8 +77,8 @@ class EventCursor {
   std::optional<std::int64_t> resume_seq() const { return last_seq_; }
   // The acknowledgement {"subscribed":true,"seq":N,"heartbeat_ms":H}.
   StreamEvent on_subscribed(const Json& ack, TimePoint now);
-  // One pushed frame. kNothing for a repeat, a frame of an unknown type or one that is not an
-  // object.
+  // One pushed frame. kNothing for a repeat, a frame of an unknown type or one that is not the
+  // message its type names (ipc/messages/events.h).
   StreamEvent on_frame(const Json& frame, TimePoint now);
   // Follow the history from `seq` on the next subscription (after a history reset, the new
   // history's changes so far: from 0). Counts as a disconnection, without a backoff.

@@ -29,10 +29,10 @@ namespace hangar::service {
 struct StateChange {
   std::int64_t seq = 0;  // increasing; a client resumes after the last seq it saw
   std::string serial;
-  std::optional<std::string> from_state;  // storage key; none when the device was first queued
-  std::string to_state;                   // storage key ("ready_for_user")
-  std::string reason;                     // may be empty
-  std::int64_t at_ms = 0;                 // Unix ms
+  std::optional<core::DeviceState> from_state;  // none when the device was first queued
+  core::DeviceState to_state = core::DeviceState::kQueued;
+  std::string reason;      // may be empty
+  std::int64_t at_ms = 0;  // Unix ms
 };
 
 class EventFeed;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hangar/core/device.h"
 #include "hangar/core/result.h"
 
 // Forward declarations keep <sqlite3.h> out of this header, so users of hangar_store do not need
@@ -95,6 +96,10 @@ class Statement {
   core::Status bind(int index, std::int64_t value);
   core::Status bind(int index, std::string_view value);
   core::Status bind(int index, std::span<const std::uint8_t> value);
+  // A device state binds as its storage key: the one place a state becomes SQL text.
+  core::Status bind(int index, core::DeviceState state) {
+    return bind(index, core::storage_key(state));
+  }
   core::Status bind_null(int index);
   template <typename T>
   core::Status bind(int index, const std::optional<T>& value) {

@@ -16,17 +16,15 @@
 #include <string_view>
 #include <vector>
 
+#include "hangar/core/device.h"
 #include "hangar/core/result.h"
 #include "hangar/store/errors.h"
 #include "hangar/store/sqlite.h"
 
 namespace hangar::store {
 
-// Device states as stored in devices.state (the schema CHECKs the same list).
-inline constexpr std::array<std::string_view, 6> kDeviceStates = {
-    "queued", "registration_pending", "registration_failed", "ready_for_user", "active", "inactive",
-};
-bool is_known_state(std::string_view state);
+// Device states are core::DeviceState everywhere in the store's API; they become text (the
+// storage keys of core/device.h, which the schema CHECKs) only in the SQL of the store's sources.
 
 struct StoreOptions {
   // How long a write waits for another connection (another process) to release the write lock.
@@ -49,7 +47,7 @@ struct NewDevice {
   bool group_tag_defaulted = false;
   std::optional<std::string> assigned_user;
   std::string profile;
-  std::string state = "queued";
+  core::DeviceState state = core::DeviceState::kQueued;
   std::optional<std::string> source_file;
   std::optional<std::int64_t> source_line;
   bool partner_registered = false;
@@ -67,7 +65,7 @@ struct DeviceRow {
   std::optional<std::string> group_tag;
   std::optional<std::string> assigned_user;
   std::string profile;
-  std::string state;
+  core::DeviceState state = core::DeviceState::kQueued;
   std::optional<std::string> failure_reason;
   std::optional<std::string> last_error;
   std::optional<std::string> request_id;
@@ -109,7 +107,7 @@ struct ActivityUpdate {
   std::optional<std::int64_t> last_sync_at;
   std::optional<std::string> azure_ad_device_id;
   std::optional<std::int64_t> last_contacted_at;
-  std::optional<std::string> new_state;
+  std::optional<core::DeviceState> new_state;
   std::string reason;  // for the history row
   // A profile for a device that has none (a partner's device whose group tag maps to one).
   std::optional<std::string> profile;
@@ -119,8 +117,8 @@ struct ActivityUpdate {
 struct HistoryRow {
   std::int64_t id = 0;
   std::int64_t device_id = 0;
-  std::optional<std::string> from_state;
-  std::string to_state;
+  std::optional<core::DeviceState> from_state;
+  core::DeviceState to_state = core::DeviceState::kQueued;
   std::optional<std::string> reason;
   std::int64_t at = 0;
 };
@@ -142,8 +140,8 @@ struct GroupCorrection {
 struct ChangeRow {
   std::int64_t seq = 0;
   std::string serial;
-  std::optional<std::string> from_state;  // none when the device was first queued
-  std::string to_state;
+  std::optional<core::DeviceState> from_state;  // none when the device was first queued
+  core::DeviceState to_state = core::DeviceState::kQueued;
   std::optional<std::string> reason;
   std::int64_t at = 0;  // Unix ms
 };
@@ -155,7 +153,7 @@ enum class InsertOutcome {
   kUpdated,        // the same device, still queued (not uploaded): its profile, group tag or
                    // assigned user changed to the new ones (message: which, from what to what)
   kConflict,       // same serial with another hash, or the same hash under another serial
-  kInvalid,        // the record itself is unusable (empty serial, unknown state)
+  kInvalid,        // the record itself is unusable (empty serial)
 };
 std::string_view outcome_name(InsertOutcome outcome);
 
@@ -167,7 +165,7 @@ struct InsertResult {
 
 // Which devices list_devices() returns, oldest first (by id). Unset fields do not filter.
 struct DeviceFilter {
-  std::optional<std::string> state;           // a storage key ("ready_for_user")
+  std::optional<core::DeviceState> state;
   std::optional<std::string> profile;         // a CLI profile name ("power-user")
   std::optional<std::int64_t> changed_since;  // updated_at >= this (Unix ms)
   std::int64_t after_id = 0;                  // for paging: only ids greater than this
@@ -208,7 +206,7 @@ class Store {
 
   core::Result<std::int64_t> device_count() const;
   // Every known state is present, with 0 when no device is in it.
-  core::Result<std::map<std::string, std::int64_t>> count_by_state() const;
+  core::Result<std::map<core::DeviceState, std::int64_t>> count_by_state() const;
   // Devices still waiting on the pipeline: queued + registration_pending.
   core::Result<std::int64_t> queue_depth() const;
 
@@ -294,7 +292,7 @@ class Store {
   // Queued or Registration Pending -> `state` (ready_for_user or registration_failed) with the
   // reason in the seed's words, the cloud's detail and request id; the history row says
   // `history_reason`.
-  core::Status finish_registration(std::string_view serial, std::string_view state,
+  core::Status finish_registration(std::string_view serial, core::DeviceState state,
                                    std::optional<std::string> failure_reason,
                                    std::optional<std::string> detail,
                                    std::optional<std::string> request_id,
@@ -319,7 +317,7 @@ class Store {
   core::Result<DeviceRow> get_device(std::string_view serial) const;
   // Moves a device to `new_state` and appends the history row in the same transaction (none when
   // it is in that state already: a history row is a change).
-  core::Status transition(std::string_view serial, std::string_view new_state,
+  core::Status transition(std::string_view serial, core::DeviceState new_state,
                           std::string_view reason, std::int64_t now_ms);
   // The device's state changes, oldest first.
   core::Result<std::vector<HistoryRow>> history(std::string_view serial) const;
@@ -331,12 +329,12 @@ class Store {
 
  private:
   Store(Database database, std::int64_t schema_version);
-  core::Result<std::map<std::string, std::int64_t>> counts_locked() const;
+  core::Result<std::map<core::DeviceState, std::int64_t>> counts_locked() const;
   // Updates one device in a transaction: `set_sql` (e.g. "import_id = ?10") is bound by `bind`
   // from parameter 10 on; with `new_state` the state changes (only from `from_state` when given)
   // and a history row is written. `not_found`/`conflict` name the serial.
-  core::Status change_device(std::string_view serial, std::optional<std::string_view> from_state,
-                             std::optional<std::string_view> new_state, std::string_view reason,
+  core::Status change_device(std::string_view serial, std::optional<core::DeviceState> from_state,
+                             std::optional<core::DeviceState> new_state, std::string_view reason,
                              std::int64_t now_ms, const std::string& set_sql,
                              const std::function<core::Status(Statement&)>& bind);
   // One device of insert_devices(), inside its transaction; errors are store failures only.
@@ -349,7 +347,7 @@ class Store {
   mutable Database database_;
   std::int64_t schema_version_;
   // Per-state counts as of SQLite's change counter `counts_generation_` (see counts_locked()).
-  mutable std::optional<std::map<std::string, std::int64_t>> counts_cache_;
+  mutable std::optional<std::map<core::DeviceState, std::int64_t>> counts_cache_;
   mutable std::int64_t counts_generation_ = -1;
   mutable std::optional<std::optional<std::int64_t>> next_attempt_cache_;
   mutable std::int64_t next_attempt_generation_ = -1;

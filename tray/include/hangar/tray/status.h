@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hangar/core/device.h"
 #include "hangar/core/result.h"
+#include "hangar/ipc/messages/status.h"
 
 namespace hangar::tray {
 
@@ -22,7 +24,7 @@ enum class Health { kOk, kOffline, kFailures, kPaused, kAttention };
 const char* health_name(Health health);
 
 struct StatusSnapshot {
-  std::map<std::string, std::int64_t> states;  // storage key ("ready_for_user") -> devices
+  std::map<core::DeviceState, std::int64_t> states;
   bool cloud_online = true;
   bool paused = false;
   std::string cloud_error;            // the engine's last cloud error, if any
@@ -35,11 +37,13 @@ struct StatusSnapshot {
   std::vector<std::string> long_pending_devices;
   std::string data_dir;
   std::string endpoint;
-  std::int64_t count(const std::string& state) const;
+  std::int64_t count(core::DeviceState state) const;
 };
 
-// Reads the fields the tray uses from a `status` result; "malformed_reply" when "states" is
-// missing.
+// What the tray shows of a `status` reply.
+StatusSnapshot snapshot_of(const ipc::msg::StatusReply& reply);
+// Parses a `status` result with ipc::msg::StatusReply (the CLI's parser too), then snapshot_of();
+// "malformed_reply" naming the field when it is not a status reply.
 core::Result<StatusSnapshot> parse_status(const Json& reply);
 
 // nullopt: the service is not reachable.
