@@ -491,7 +491,7 @@ TEST_F(RegistrationPassTest, ANeverSentImportGoesBackToTheQueueAndItsDevicesCanB
   step();
   EXPECT_EQ(cloud_.import_calls, 1);
   EXPECT_FALSE(budget_->online()) << "still offline: it is a network failure";
-  EXPECT_EQ(count("queued"), 3);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 3);
   EXPECT_TRUE(store_->in_doubt_devices()->empty()) << "none in flight";
   EXPECT_NE(store_->get_device("V1")->last_error.value_or("").find("Failed to connect"),
             std::string::npos);
@@ -504,8 +504,9 @@ TEST_F(RegistrationPassTest, ANeverSentImportGoesBackToTheQueueAndItsDevicesCanB
   EXPECT_EQ(cloud_.import_calls, 1);
   run_for(30s);
   EXPECT_EQ(cloud_.lookups + cloud_.table_lists, 0) << "nothing was in doubt";
-  EXPECT_EQ(count("queued"), 0);
-  EXPECT_EQ(count("registration_pending") + count("ready_for_user"), 2);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 0);
+  EXPECT_EQ(
+      count(core::DeviceState::kRegistrationPending) + count(core::DeviceState::kReadyForUser), 2);
   EXPECT_FALSE(cloud_.imports_per_serial.contains("V0"));
   for (const auto& [serial, n] : cloud_.imports_per_serial) EXPECT_EQ(n, 1) << serial;
 }
