@@ -290,6 +290,10 @@ TEST_F(LifecycleE2E, LicencesHandOffAndTheSeedsAdvice) {
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.output.find("unassign that user and assign the new one"), std::string::npos)
       << again.output;
+  // The same user again (a retried script) is no failure, and nothing is sent again.
+  auto same = hangar({"deliver", "OK-0001", "--user", "ada@contoso.com"});
+  EXPECT_EQ(same.code, 0) << same.output;
+  EXPECT_EQ(endpoint_calls("autopilot.assignUserToDevice", "204"), 1);
 
   auto handoff = hangar({"list", "--handoff", "--wide", "--state", "ready"});
   ASSERT_EQ(handoff.code, 0) << handoff.output;

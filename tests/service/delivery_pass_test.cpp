@@ -53,9 +53,13 @@ TEST_F(DeliveryPassTest, ChecksTheUserAndLicencesThenAssignsAndRecords) {
   EXPECT_TRUE(delivered->delivered_at.has_value());
   EXPECT_EQ(cloud_.assigned["ap-V0"], "ada@contoso.com");
 
+  // The same user again is a no-op that succeeds; another user is refused (the portal reassigns).
   auto twice = pass_->deliver("V0", "ada@contoso.com");
-  ASSERT_FALSE(twice.ok());
-  EXPECT_NE(twice.error().message.find("already delivered to ada@contoso.com"), std::string::npos);
+  ASSERT_TRUE(twice.ok()) << twice.error().message;
+  EXPECT_EQ(cloud_.assigned.size(), 1u);
+  auto other = pass_->deliver("V0", "bob@contoso.com");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().message.find("already delivered to ada@contoso.com"), std::string::npos);
   EXPECT_FALSE(pass_->deliver("NOPE", "ada@contoso.com").ok());
 }
 
@@ -218,6 +222,33 @@ TEST_F(DeliveryPassTest, ADeliveryWhoseAnswerWasLostIsRecordedAndTheReRunComplet
   EXPECT_FALSE(again->last_error) << "the doubt is settled";
   EXPECT_EQ(cloud_.assigned.size(), 1u);
   EXPECT_FALSE(store_->get_meta("in_doubt.deliver.d0")->has_value());
+}
+
+// Attack round 4: after a lost answer, a re-run naming another user must not reassign the device
+// the lost call already gave to the first; and repeating a delivery to the same user is no error.
+TEST_F(DeliveryPassTest, AReRunWithAnotherUserAfterALostAnswerNeverReassigns) {
+  registered("D1");
+  cloud_.tenant["D1"].id = "ap-D1";
+  cloud_.tenant["D1"].serial = "D1";
+  cloud_.users["ada@contoso.com"] = {};
+  cloud_.users["bob@contoso.com"] = {};
+  cloud_.lost_answers = 1;
+  start();
+  ASSERT_FALSE(pass_->deliver("D1", "ada@contoso.com").ok());
+  clock_.advance(10s);
+  auto other = pass_->deliver("D1", "bob@contoso.com");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "conflict");
+  EXPECT_NE(other.error().message.find("already delivered to ada@contoso.com"), std::string::npos)
+      << other.error().message;
+  EXPECT_EQ(cloud_.assigned.size(), 1u) << "bob was never assigned";
+  EXPECT_EQ(store_->get_device("D1")->delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_FALSE(store_->get_meta("in_doubt.deliver.d1")->has_value());
+
+  auto same = pass_->deliver("D1", "ADA@contoso.com");
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_EQ(same->delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_EQ(cloud_.assigned.size(), 1u) << "nothing sent again";
 }
 
 // Attack round 3, finding 2: a backoff after 5xx answers is not a throttle, and deliver says so.

@@ -172,6 +172,8 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   auto device = ctx_.store.get_device(serial);
   if (!device) return device.error();
   if (device->delivered_at) {
+    // The same user again (a script retried, a hurried second run): nothing to do, not a failure.
+    if (lower(device->delivered_to.value_or("")) == lower(upn)) return *device;
     // Hangar does not take a user off a device or give it another: the portal does both.
     return core::make_error(
         ipc::errc::kConflict,
@@ -251,6 +253,24 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
       spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
                    device->serial, upn);
       return ctx_.store.get_device(device->serial);
+    }
+    // The lost assignment did reach the tenant, for the user named then: the device is that
+    // user's now, and a re-run naming someone else must not hand it on (attack round 4).
+    if (*found && !(*found)->user_principal_name.empty()) {
+      const std::string earlier = (*found)->user_principal_name;
+      if (auto recorded = ctx_.store.record_delivery(device->serial, earlier, now); !recorded) {
+        return recorded.error();
+      }
+      (void)ctx_.store.erase_meta(key);
+      (void)ctx_.store.note_problem(device->serial, "", now);
+      spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
+                   device->serial, earlier);
+      return core::make_error(
+          ipc::errc::kConflict,
+          "device " + device->serial + " was already delivered to " + earlier +
+              ": the earlier assignment whose answer was lost did reach Windows Autopilot; Hangar "
+              "does not reassign a delivered device: in the Intune admin center (Devices > "
+              "Windows > Enrollment > Devices) unassign that user and assign the new one");
     }
   }
   auto assigned = cloud_.write(
