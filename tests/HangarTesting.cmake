@@ -22,7 +22,12 @@ function(hangar_add_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} hangar_test_main GTest::gtest GTest::gmock
                                         hangar_warnings)
-  set(properties TIMEOUT ${backstop} ENVIRONMENT HANGAR_TEST_TIME_SCALE=${HANGAR_TEST_TIME_SCALE})
+  # LSAN_OPTIONS: allocations libcrypto makes and never frees are not ours to report
+  # (tests/sanitizers/lsan.supp); ignored by builds without LeakSanitizer.
+  set(properties
+      TIMEOUT ${backstop} ENVIRONMENT HANGAR_TEST_TIME_SCALE=${HANGAR_TEST_TIME_SCALE}
+      ENVIRONMENT_MODIFICATION
+      "LSAN_OPTIONS=set:suppressions=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/sanitizers/lsan.supp")
   if(CMAKE_CROSSCOMPILING)
     gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120
                          PROPERTIES ${properties})
