@@ -244,30 +244,21 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
       if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
       return not_now(found.error(), Lane::kIntune);
     }
-    if (*found && lower((*found)->user_principal_name) == lower(upn)) {
-      if (auto recorded = ctx_.store.record_delivery(device->serial, upn, now); !recorded) {
+    // The lost assignment reached the tenant if the device has a user now: that delivery is
+    // recorded, and a re-run naming someone else must not hand the device on (attack round 4).
+    if (*found && !(*found)->user_principal_name.empty()) {
+      const std::string assigned_to = (*found)->user_principal_name;
+      if (auto recorded = ctx_.store.record_delivery(device->serial, assigned_to, now); !recorded) {
         return recorded.error();
       }
       (void)ctx_.store.erase_meta(key);
       (void)ctx_.store.note_problem(device->serial, "", now);  // the doubt is settled
       spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
-                   device->serial, upn);
-      return ctx_.store.get_device(device->serial);
-    }
-    // The lost assignment did reach the tenant, for the user named then: the device is that
-    // user's now, and a re-run naming someone else must not hand it on (attack round 4).
-    if (*found && !(*found)->user_principal_name.empty()) {
-      const std::string earlier = (*found)->user_principal_name;
-      if (auto recorded = ctx_.store.record_delivery(device->serial, earlier, now); !recorded) {
-        return recorded.error();
-      }
-      (void)ctx_.store.erase_meta(key);
-      (void)ctx_.store.note_problem(device->serial, "", now);
-      spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
-                   device->serial, earlier);
+                   device->serial, assigned_to);
+      if (lower(assigned_to) == lower(upn)) return ctx_.store.get_device(device->serial);
       return core::make_error(
           ipc::errc::kConflict,
-          "device " + device->serial + " was already delivered to " + earlier +
+          "device " + device->serial + " was already delivered to " + assigned_to +
               ": the earlier assignment whose answer was lost did reach Windows Autopilot; Hangar "
               "does not reassign a delivered device: in the Intune admin center (Devices > "
               "Windows > Enrollment > Devices) unassign that user and assign the new one");
