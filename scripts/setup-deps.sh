@@ -93,6 +93,8 @@ if [ ! -f "$PREFIX/lib/libcsv.a" ] || [ ! -f "$PREFIX/include/libcsv/csv.h" ]; t
   rm -rf "$csvwork"
 fi
 # --- end libcsv ----------------------------------------------------------------------------------
+# spdlog + fmt for mingw (static, compiled once instead of header-only in every file that logs).
+bash "$(dirname "${BASH_SOURCE[0]}")/build-logging-mingw.sh"
 # cpprestsdk for mingw (static WinHTTP client), built once from Debian's source package.
 bash "$(dirname "${BASH_SOURCE[0]}")/build-cpprest-mingw.sh"
 echo "setup-deps: ready (mingw prefix: $PREFIX)"
