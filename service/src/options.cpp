@@ -47,9 +47,8 @@ core::Status read_profile_groups(const std::filesystem::path& file, const nlohma
   for (auto item = value.begin(); item != value.end(); ++item) {
     const auto profile = core::parse_profile(item.key());
     if (!profile) {
-      return make_error("config_error", where + ".\"" + item.key() +
-                                            "\": unknown profile; use standard, sensitive-data "
-                                            "or power-user");
+      return make_error("config_error", where + ".\"" + item.key() + "\": unknown profile; use " +
+                                            std::string(core::profile_spellings()));
     }
     const std::string name(core::cli_name(*profile));
     if (!item.value().is_string() || !is_guid(item.value().get<std::string>())) {
@@ -109,7 +108,7 @@ core::Status read_tag_profiles(const std::filesystem::path& file, const nlohmann
                             (item.value().is_string()
                                  ? "unknown profile \"" + item.value().get<std::string>() + "\""
                                  : std::string("must be a profile name")) +
-                            "; use standard, sensitive-data or power-user");
+                            "; use " + std::string(core::profile_spellings()));
     }
     std::string folded = item.key();
     for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
