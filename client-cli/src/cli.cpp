@@ -30,6 +30,7 @@
 
 #include "hangar/core/device.h"
 #include "hangar/core/paths.h"
+#include "hangar/core/text_wrap.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/commands.h"
@@ -225,7 +226,7 @@ std::string usage_text() {
     << ")\n"
        "exit codes: 0 ok, 1 command failed (or invalid input found), 2 usage error, 3 service "
        "unreachable\n";
-  return s.str();
+  return core::wrap_lines(s.str());
 }
 
 }  // namespace
