@@ -115,12 +115,12 @@ TEST(CoreDevice, ProfileSpellingsAreTheDocumentedOnes) {
   for (const char* text : {"standard", "Standard", "STANDARD", " standard\t"}) {
     EXPECT_EQ(parse_profile(text), Profile::kStandard) << text;
   }
-  for (const char* text : {"sensitive-data", "sensitive_data", "sensitive data", "Sensitive data",
-                           "SENSITIVE-DATA"}) {
+  for (const char* text :
+       {"sensitive-data", "sensitive_data", "sensitive data", "Sensitive data", "SENSITIVE-DATA"}) {
     EXPECT_EQ(parse_profile(text), Profile::kSensitiveData) << text;
   }
-  for (const char* text : {"power-user", "power_user", "power user", "Power User", "POWER_USER",
-                           " Power-User "}) {
+  for (const char* text :
+       {"power-user", "power_user", "power user", "Power User", "POWER_USER", " Power-User "}) {
     EXPECT_EQ(parse_profile(text), Profile::kPowerUser) << text;
   }
   for (const char* text : {"poweruser", "power--user", "power  user", "power-user.", "admin", "",
