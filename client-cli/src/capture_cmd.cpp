@@ -90,6 +90,8 @@ core::Result<CaptureArgs> parse_capture_args(const std::vector<std::string>& arg
       if (auto problem = not_utf8_problem("the value of " + flag, value)) {
         return core::make_error("usage", *problem);
       }
+      // Blanks around a tag or a user are dropped, as the CSV reader drops them from its cells.
+      if (flag == "--group-tag" || flag == "--user") value = std::string(core::trim_blanks(value));
       if (flag == "--group-tag") {
         if (auto problem = core::group_tag_problem(value); !problem.empty()) {
           return core::make_error("usage",

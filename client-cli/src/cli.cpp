@@ -30,6 +30,7 @@
 
 #include "hangar/core/device.h"
 #include "hangar/core/paths.h"
+#include "hangar/core/text_wrap.h"
 #include "hangar/core/version.h"
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/commands.h"
@@ -127,9 +128,11 @@ const std::string& import_help() {
       "\nValid rows are sent to the service in batches (with the hash's serial where Excel had\n"
       "changed the file's); the service checks each device again, the same way, and queues\n"
       "it.\n\n"
-      "  --profile P           standard, sensitive-data or power-user (required)\n"
+      "  --profile P           standard, sensitive-data or power-user (required); any case,\n"
+      "                        '-', '_' or a space between the words (Power_User works)\n"
       "  --group-tag TAG       for rows without one (default Microsoft365Managed_Autopilot)\n"
-      "  --user UPN            the assigned user for rows without one\n\n"
+      "  --user UPN            the assigned user for rows without one\n"
+      "Spaces around a tag or a user are dropped, as in the CSV's cells.\n\n"
       "A device already queued and not uploaded yet takes the new profile, group tag and\n"
       "user (each change is printed); once uploaded, such a row is refused with the way out.\n\n" +
       std::string(kStrictHelp) +
@@ -223,7 +226,7 @@ std::string usage_text() {
     << ")\n"
        "exit codes: 0 ok, 1 command failed (or invalid input found), 2 usage error, 3 service "
        "unreachable\n";
-  return s.str();
+  return core::wrap_lines(s.str());
 }
 
 }  // namespace

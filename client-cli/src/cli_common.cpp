@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "hangar/core/principal_name.h"
 #include "hangar/core/text_encoding.h"
 #include "hangar/ipc/protocol.h"
 #include "suggest.h"
@@ -104,8 +105,8 @@ core::Result<core::DeviceState> state_argument(const std::string& text) {
 core::Result<core::Profile> profile_argument(const std::string& text) {
   auto profile = core::parse_profile(text);
   if (!profile) {
-    return core::make_error("usage", "unknown profile \"" + printable_argument(text) +
-                                         "\"; use standard, sensitive-data or power-user");
+    return core::make_error("usage", "unknown profile \"" + printable_argument(text) + "\"; use " +
+                                         std::string(core::profile_spellings()));
   }
   return *profile;
 }
@@ -218,6 +219,9 @@ core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
           return core::make_error("usage", *problem);
         }
       }
+      // A user or a tag pasted with blanks around it is still that user or tag: the trim the CSV
+      // reader gives the Assigned User and Group Tag cells (core::trim_blanks).
+      if (name == "--user" || name == "--group-tag") value = std::string(core::trim_blanks(value));
       parsed.values[name] = value;
     } else if (switch_flags.count(name) && eq == std::string::npos) {
       parsed.switches.insert(name);

@@ -3,9 +3,11 @@
 #include "help.h"
 
 #include <array>
+#include <sstream>
 
 #include "capture_cmd.h"
 #include "config_cmds.h"
+#include "hangar/core/text_wrap.h"
 
 namespace hangar::cli {
 
@@ -39,7 +41,7 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar validate hashes.csv --expect-build 22631 --allow-build-mismatch\n"
      "  hangar --json validate hashes.csv\n"},
     {"merge", "",
-     "  hangar merge usb/*.csv -o upload.csv          # upload-001.csv, upload-002.csv, ...\n"
+     "  hangar merge usb/*.csv -o upload.csv   # upload-001.csv, upload-002.csv, ...\n"
      "  hangar merge a.csv b.csv -o upload.csv --no-split\n"
      "  hangar merge usb/*.csv -o upload.csv --group-tag Sales --expect-build 22631\n"},
     {"import", "",
@@ -107,14 +109,15 @@ constexpr std::array<HelpText, 20> kHelp{{
     {"export",
      "  --format F     csv (the portal's upload format, split at 500 rows a file) or json\n"
      "                 (every field and state); with --json, json is the default\n"
-     "  -o, --output FILE  write to FILE (csv: FILE-001.csv, ... above 500 rows); without it\n"
+     "  -o, --output FILE\n"
+     "                 write to FILE (csv: FILE-001.csv, ... above 500 rows); without it\n"
      "                 the export goes to standard output\n"
      "  --state S, --profile P, --since T   only those devices, as for `list`\n\n"
      "csv: Assigned User is the user a device was delivered to (`hangar deliver`, after the\n"
      "licence check), empty for devices not delivered: a user named at import is not checked\n"
      "yet, so it is not handed to the portal (json has both: assigned_user, delivered_to).\n"
-     "With --json, a file export prints a JSON summary (files, device count, devices left out);\n"
-     "--json with csv needs -o, since the CSV itself would be standard output.\n",
+     "With --json, a file export prints a JSON summary (files, device count, devices left\n"
+     "out); --json with csv needs -o, since the CSV itself would be standard output.\n",
      "  hangar export --format csv -o upload.csv\n"
      "  hangar export --format json -o queue.json --state failed\n"
      "  hangar --json export --format csv -o upload.csv\n"
@@ -168,8 +171,8 @@ constexpr std::array<HelpText, 20> kHelp{{
     {"config", "",
      "  hangar config show\n"
      "  hangar config set-credentials --tenant GUID --client-id GUID\n"
-     "  printf %s \"$SECRET\" | hangar config set-credentials --tenant GUID --client-id GUID "
-     "--secret-stdin\n"
+     "  printf %s \"$SECRET\" |\n"
+     "    hangar config set-credentials --tenant GUID --client-id GUID --secret-stdin\n"
      "  hangar config clear-credentials --yes\n"},
 }};
 
@@ -233,7 +236,9 @@ void print_service_commands(std::string_view name, std::ostream& out) {
 
 }  // namespace
 
-void print_command_help(const Command& command, std::ostream& out) {
+namespace {
+
+void write_command_help(const Command& command, std::ostream& out) {
   const HelpText* h = find(command.name);
   // capture and config keep their own usage text (capture's is also its usage error's).
   if (command.name == "capture" || command.name == "config") {
@@ -256,6 +261,15 @@ void print_command_help(const Command& command, std::ostream& out) {
   print_service_commands(command.name, out);
   out << "\nglobal options: --json (JSON output), --endpoint ENDPOINT, --timeout SECONDS\n"
          "exit codes: 0 ok, 1 failed, 2 usage error, 3 service unreachable\n";
+}
+
+}  // namespace
+
+void print_command_help(const Command& command, std::ostream& out) {
+  // Written whole, then fitted to 80 columns (a synopsis or an option's line may be longer).
+  std::ostringstream text;
+  write_command_help(command, text);
+  out << core::wrap_lines(text.str());
 }
 
 std::vector<const ipc::CommandInfo*> service_commands_of(std::string_view name) {

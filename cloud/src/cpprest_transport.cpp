@@ -6,11 +6,13 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <system_error>
 
 #include "hangar/cloud/http.h"
+#include "hangar/cloud/winhttp_errors.h"
 
 namespace hangar::cloud {
 
@@ -62,20 +64,12 @@ core::Error not_sent(const std::string& text) {
 // TLS-secured) socket, before any of the body; a failure before that call (name resolution,
 // connect, TLS handshake, the head's write) left the server at most an incomplete request head,
 // which no server acts on. WinHTTP (Windows) keeps the error's own code: name not resolved, cannot
-// connect and the TLS failures are before the request is sent; anything else may have left.
+// connect and the TLS failures are before the request is sent; anything else may have left
+// (winhttp::never_sent, tested on every platform).
 bool may_have_left(const std::error_code* code, bool head_written) {
 #if defined(_WIN32) && !defined(CPPREST_FORCE_HTTP_CLIENT_ASIO)
   (void)head_written;
-  if (code == nullptr) return true;
-  switch (code->value()) {
-    case 12007:  // ERROR_WINHTTP_NAME_NOT_RESOLVED
-    case 12029:  // ERROR_WINHTTP_CANNOT_CONNECT
-    case 12157:  // ERROR_WINHTTP_SECURE_CHANNEL_ERROR
-    case 12175:  // ERROR_WINHTTP_SECURE_FAILURE
-      return false;
-    default:
-      return true;
-  }
+  return code == nullptr || !winhttp::never_sent(static_cast<std::uint32_t>(code->value()));
 #else
   (void)code;
   return head_written;

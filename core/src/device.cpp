@@ -186,6 +186,11 @@ std::optional<Profile> parse_profile(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view profile_spellings() {
+  return "standard, sensitive-data or power-user (any case; '-', '_' or a space between the "
+         "words)";
+}
+
 std::string format_location(std::string_view file, std::uint64_t line) {
   std::string out = file.empty() ? std::string("<input>") : std::string(file);
   if (line != 0) out += ":" + std::to_string(line);

@@ -27,6 +27,13 @@ std::string describe(char c) {
 
 }  // namespace
 
+std::string_view trim_blanks(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\n\v\f";
+  const auto first = text.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
+}
+
 std::string user_principal_name_problem(std::string_view upn) {
   if (upn.empty()) return "is empty";
   const auto at = upn.find('@');

@@ -3,15 +3,13 @@
 
 #include <algorithm>
 
+#include "hangar/core/principal_name.h"
+
 namespace hangar::core::csv_cells {
 
-std::string trim(std::string_view text) {
-  std::size_t begin = 0;
-  std::size_t end = text.size();
-  while (begin < end && is_blank(text[begin])) ++begin;
-  while (end > begin && is_blank(text[end - 1])) --end;
-  return std::string(text.substr(begin, end - begin));
-}
+// The one trim of a value (principal_name.h): the Assigned User and Group Tag cells are cut as
+// `--user` and `--group-tag` are.
+std::string trim(std::string_view text) { return std::string(trim_blanks(text)); }
 
 bool blank_text(std::string_view text) { return std::all_of(text.begin(), text.end(), is_blank); }
 

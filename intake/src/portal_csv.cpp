@@ -47,6 +47,11 @@ std::string portal_cell_problem(std::string_view value) {
 
 std::string group_tag_problem(std::string_view tag) {
   if (tag.empty()) return "is empty";
+  // The CSV reader drops the spaces around a cell and the CLI those around --group-tag, so a tag
+  // with them is one no import can carry (and "Sales " beside "Sales" would be two tags).
+  if (tag.find_first_not_of(' ') == std::string_view::npos) return "is only spaces";
+  if (tag.front() == ' ') return "begins with a space; write it without the spaces around it";
+  if (tag.back() == ' ') return "ends with a space; write it without the spaces around it";
   if (auto problem = portal_cell_problem(tag); !problem.empty()) return problem;
   if (tag.size() > kGroupTagLimit.max) {
     return "is " + std::to_string(tag.size()) + " characters long; the most the cloud takes is " +

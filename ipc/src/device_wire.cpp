@@ -62,9 +62,9 @@ core::Result<WireDevice> device_from_wire(const Json& json) {
   if (!profile.empty()) {
     auto parsed = core::parse_profile(profile);
     if (!parsed) {
-      return core::make_error(errc::kInvalidArgument,
-                              "unknown profile \"" + core::excerpt(profile) +
-                                  "\"; use standard, sensitive-data or power-user");
+      return core::make_error(errc::kInvalidArgument, "unknown profile \"" +
+                                                          core::excerpt(profile) + "\"; use " +
+                                                          std::string(core::profile_spellings()));
     }
     d.profile = *parsed;
   }

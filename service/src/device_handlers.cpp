@@ -104,8 +104,8 @@ core::Result<Json> handle_list(ServiceContext& context, const Json& args) {
   if (*profile_text) {
     auto profile = core::parse_profile(**profile_text);
     if (!profile) {
-      return invalid("unknown profile \"" + core::excerpt(**profile_text) +
-                     "\"; use standard, sensitive-data or power-user");
+      return invalid("unknown profile \"" + core::excerpt(**profile_text) + "\"; use " +
+                     std::string(core::profile_spellings()));
     }
     filter.profile = std::string(core::cli_name(*profile));
   }

@@ -11,6 +11,7 @@
 
 #include "hangar/core/device.h"
 #include "hangar/core/paths.h"
+#include "hangar/core/text_wrap.h"
 #include "hangar/intake/portal_csv.h"
 #include "trust.h"
 
@@ -47,9 +48,8 @@ core::Status read_profile_groups(const std::filesystem::path& file, const nlohma
   for (auto item = value.begin(); item != value.end(); ++item) {
     const auto profile = core::parse_profile(item.key());
     if (!profile) {
-      return make_error("config_error", where + ".\"" + item.key() +
-                                            "\": unknown profile; use standard, sensitive-data "
-                                            "or power-user");
+      return make_error("config_error", where + ".\"" + item.key() + "\": unknown profile; use " +
+                                            std::string(core::profile_spellings()));
     }
     const std::string name(core::cli_name(*profile));
     if (!item.value().is_string() || !is_guid(item.value().get<std::string>())) {
@@ -109,7 +109,7 @@ core::Status read_tag_profiles(const std::filesystem::path& file, const nlohmann
                             (item.value().is_string()
                                  ? "unknown profile \"" + item.value().get<std::string>() + "\""
                                  : std::string("must be a profile name")) +
-                            "; use standard, sensitive-data or power-user");
+                            "; use " + std::string(core::profile_spellings()));
     }
     std::string folded = item.key();
     for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -347,31 +347,32 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
 }  // namespace
 
 std::string usage() {
-  return "usage: hangard [--config FILE] [--data-dir DIR] [--endpoint ENDPOINT]\n"
-         "               [--operators-group GROUP] [--log-level LEVEL]\n"
-         "               [--cloud-url URL] [--poll-interval SECONDS] [--batch-size N]\n"
-         "environment: HANGAR_CONFIG, HANGAR_DATA_DIR, HANGAR_ENDPOINT, HANGAR_CLOUD_URL,\n"
-         "             HANGAR_CLIENT_SECRET\n"
-         "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
-         "log_level,\n"
-         "  cloud_url, authority_url, graph_url, graph_scope (default: the Graph host's\n"
-         "  /.default), tenant_id, client_id, batch_size (1-500),\n"
-         "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids or names]),\n"
-         "  pending_warning_minutes (default 30), pending_limit_hours (default 24),\n"
-         "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
-         "  tag_profiles ({group tag: profile} for partner-registered devices), track_untagged\n"
-         "  (true: also track tenant devices without a group tag; default false: only counted),\n"
-         "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"
-         "  max_subscribers_per_user (1-128, default 8), max_connections (16-1024, default 256),\n"
-         "  reserved_connections (for administrators, default 16), max_connections_per_user\n"
-         "  (default 32), idle_timeout_seconds (1-3600, default 30), request_memory_mib (8-1024,\n"
-         "  default 24)\n"
-         "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
-         "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
-         "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"
-         "  never read from the config file and never logged\n"
-         "without any tenant, hangard talks to the simulated cloud at " +
-         std::string(kDefaultCloudUrl) + "\n";
+  return core::wrap_lines(
+      "usage: hangard [--config FILE] [--data-dir DIR] [--endpoint ENDPOINT]\n"
+      "               [--operators-group GROUP] [--log-level LEVEL]\n"
+      "               [--cloud-url URL] [--poll-interval SECONDS] [--batch-size N]\n"
+      "environment: HANGAR_CONFIG, HANGAR_DATA_DIR, HANGAR_ENDPOINT, HANGAR_CLOUD_URL,\n"
+      "             HANGAR_CLIENT_SECRET\n"
+      "config file (JSON, default <data-dir>/hangar.json): endpoint, operators_group, "
+      "log_level,\n"
+      "  cloud_url, authority_url, graph_url, graph_scope (default: the Graph host's\n"
+      "  /.default), tenant_id, client_id, batch_size (1-500),\n"
+      "  activity_interval_hours, inactive_after_days, required_licenses ([SKU ids or names]),\n"
+      "  pending_warning_minutes (default 30), pending_limit_hours (default 24),\n"
+      "  profile_groups ({profile: Entra ID group object id}), group_sweep_interval_hours,\n"
+      "  tag_profiles ({group tag: profile} for partner-registered devices), track_untagged\n"
+      "  (true: also track tenant devices without a group tag; default false: only counted),\n"
+      "  event_queue_size (16-1000000), max_subscribers (1-128, default 64),\n"
+      "  max_subscribers_per_user (1-128, default 8), max_connections (16-1024, default 256),\n"
+      "  reserved_connections (for administrators, default 16), max_connections_per_user\n"
+      "  (default 32), idle_timeout_seconds (1-3600, default 30), request_memory_mib (8-1024,\n"
+      "  default 24)\n"
+      "credentials: `hangar config set-credentials` stores tenant, client id and the secret\n"
+      "  (protected: a 0600 file on Linux, DPAPI on Windows; they override tenant_id/client_id\n"
+      "  in the config file); HANGAR_CLIENT_SECRET overrides the stored secret; the secret is\n"
+      "  never read from the config file and never logged\n"
+      "without any tenant, hangard talks to the simulated cloud at " +
+      std::string(kDefaultCloudUrl) + "\n");
 }
 
 core::Result<Options> parse_options(const std::vector<std::string>& args) {

@@ -38,9 +38,15 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
   if (!serial) return serial.error();
   auto given = ipc::Args("deliver", args).text("user");
   if (!given) return std::move(given).error();
+  // A name pasted with a space or a line break around it is still the name (core::trim_blanks,
+  // the trim every path that takes a user gives it). An empty one is a mistake, not "the user the
+  // import named": that is what leaving the field out means.
   std::string user_text;
-  if (*given && !(*given)->empty()) {
-    user_text = **given;
+  if (*given) {
+    user_text = std::string(core::trim_blanks(**given));
+    if (user_text.empty()) {
+      return invalid("user: empty; omit the field to use the user named at import");
+    }
   } else {
     // The user the import named (import --user, the CSV's Assigned User column).
     auto device = context.store.get_device(*serial);
@@ -49,13 +55,8 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
       return invalid("device " + device->serial +
                      " names no user: give the user's principal name with --user");
     }
-    user_text = *device->assigned_user;
+    user_text = std::string(core::trim_blanks(*device->assigned_user));
   }
-  // A name pasted with a space or a line break around it is still the name.
-  const auto first = user_text.find_first_not_of(" \t\r\n");
-  user_text = first == std::string::npos
-                  ? std::string()
-                  : user_text.substr(first, user_text.find_last_not_of(" \t\r\n") - first + 1);
   const std::string* user = &user_text;
   // Entra ID's rule, the one the CSV's Assigned User column and import --user are checked by.
   if (auto problem = core::user_principal_name_problem(*user); !problem.empty()) {

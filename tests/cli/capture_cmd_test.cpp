@@ -66,6 +66,10 @@ TEST_F(Fixture, Usage) {
                            "\" has a space before the @"),
             std::string::npos)
       << err.str();
+  EXPECT_EQ(run({"--user", "   "}), 2);
+  EXPECT_NE(err.str().find("--user takes the user's principal name, and \"\" is empty"),
+            std::string::npos)
+      << err.str();
   EXPECT_EQ(run({"--no-queue=1"}), 2);
   EXPECT_EQ(run({"--help"}), 0);
   EXPECT_NE(out.str().find("usage: hangar capture"), std::string::npos);
@@ -73,7 +77,9 @@ TEST_F(Fixture, Usage) {
 }
 
 TEST_F(Fixture, PerDeviceFileAndQueue) {
-  EXPECT_EQ(run({"--output", dir.string(), "--group-tag", "Sales", "--user=ana@contoso.com"}), 0)
+  // Blanks around the tag and the user are dropped, as from the CSV's cells (issue 13, finding 3).
+  EXPECT_EQ(run({"--output", dir.string(), "--group-tag", " Sales\t", "--user= ana@contoso.com "}),
+            0)
       << err.str();
   std::cout << out.str();
   const auto file = dir / "PF3ABC12.csv";

@@ -109,6 +109,29 @@ TEST(CoreDevice, Profiles) {
   EXPECT_EQ(kDefaultGroupTag, "Microsoft365Managed_Autopilot");
 }
 
+// Issue 13, finding 2: the spellings README and docs promise (the one reading of a profile name,
+// parse_profile, used by --profile, the config and the service), and what the messages say.
+TEST(CoreDevice, ProfileSpellingsAreTheDocumentedOnes) {
+  for (const char* text : {"standard", "Standard", "STANDARD", " standard\t"}) {
+    EXPECT_EQ(parse_profile(text), Profile::kStandard) << text;
+  }
+  for (const char* text :
+       {"sensitive-data", "sensitive_data", "sensitive data", "Sensitive data", "SENSITIVE-DATA"}) {
+    EXPECT_EQ(parse_profile(text), Profile::kSensitiveData) << text;
+  }
+  for (const char* text :
+       {"power-user", "power_user", "power user", "Power User", "POWER_USER", " Power-User "}) {
+    EXPECT_EQ(parse_profile(text), Profile::kPowerUser) << text;
+  }
+  for (const char* text : {"poweruser", "power--user", "power  user", "power-user.", "admin", "",
+                           "sensitive", "power-user\n"}) {
+    EXPECT_FALSE(parse_profile(text)) << text;
+  }
+  EXPECT_EQ(profile_spellings(),
+            "standard, sensitive-data or power-user (any case; '-', '_' or a space between the "
+            "words)");
+}
+
 TEST(CoreDevice, Location) {
   DeviceRecord r;
   EXPECT_EQ(r.location(), "<input>");

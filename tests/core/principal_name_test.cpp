@@ -53,5 +53,16 @@ TEST(PrincipalName, RefusesEachBrokenRuleAndSaysWhich) {
   }
 }
 
+// Issue 13, finding 3: the one trim of a user or a tag, the CSV's cells' and --user's.
+TEST(PrincipalName, BlanksAroundANameAreNotPartOfIt) {
+  EXPECT_EQ(trim_blanks(" ada@contoso.com"), "ada@contoso.com");
+  EXPECT_EQ(trim_blanks("\tada@contoso.com \r\n"), "ada@contoso.com");
+  EXPECT_EQ(trim_blanks("\v\f ada@contoso.com\f"), "ada@contoso.com");
+  EXPECT_EQ(trim_blanks("ada lovelace@contoso.com"), "ada lovelace@contoso.com");  // inside stays
+  EXPECT_EQ(trim_blanks("  \t\r\n"), "");
+  EXPECT_EQ(trim_blanks(""), "");
+  EXPECT_TRUE(is_user_principal_name(trim_blanks("  ada@contoso.com  ")));
+}
+
 }  // namespace
 }  // namespace hangar::core

@@ -203,6 +203,60 @@ TEST_F(CliE2E, EveryCommandHasHelpWithASynopsisOptionsAndExamples) {
   }
 }
 
+// Issue 13, finding 5: every help text fits a terminal of 80 columns: the overview (help and
+// --help), each command `hangar help` lists (asked both ways), and hangard's --help.
+TEST_F(CliE2E, EveryHelpTextFitsEightyColumns) {
+  set_time_limit(60s);
+  std::vector<std::pair<std::string, RunResult>> texts;
+  const auto overview = hangar({"help"});
+  ASSERT_EQ(overview.code, 0) << overview.output;
+  texts.emplace_back("hangar help", overview);
+  texts.emplace_back("hangar --help", hangar({"--help"}));
+  // The commands as the overview lists them ("  NAME ..." under "commands:"), so a command added
+  // later is checked too.
+  std::vector<std::string> commands;
+  std::istringstream lines(overview.output.substr(overview.output.find("commands:\n")));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line) && !line.empty()) {
+    if (line.starts_with("  ") && line[2] != ' ')
+      commands.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  ASSERT_GE(commands.size(), kCommands.size()) << overview.output;
+  for (const auto& command : commands) {
+    if (command == "help") continue;  // the overview, above
+    texts.emplace_back("hangar " + command + " --help", hangar({command, "--help"}));
+    texts.emplace_back("hangar help " + command, hangar({"help", command}));
+  }
+  texts.emplace_back("hangard --help", run_command({kHangard, "--help"}, dir_.path(), 30s));
+  for (const auto& [asked, result] : texts) {
+    EXPECT_EQ(result.code, 0) << asked << ": " << result.output;
+    std::istringstream text(result.output);
+    int number = 0;
+    for (std::string row; std::getline(text, row);) {
+      ++number;
+      EXPECT_LE(row.size(), 80u) << asked << ", line " << number << " has " << row.size()
+                                 << " columns:\n"
+                                 << row;
+    }
+  }
+}
+
+// Issue 13, finding 1: a tag_profiles key the import rule refuses (only spaces, spaces around it)
+// stops hangard at start-up with the key and what is wrong.
+TEST_F(CliE2E, HangardRefusesATagProfilesKeyWithSpacesAtStartUp) {
+  set_time_limit(60s);
+  const auto config = dir_.path() / "bad.json";
+  std::ofstream(config) << R"({"tag_profiles": {"Sales": "standard", "Sales ": "power-user"}})";
+  const auto result = run_command({kHangard, "--data-dir", (dir_.path() / "data").string(),
+                                   "--endpoint", endpoint_, "--config", config.string()},
+                                  dir_.path(), 30s);
+  EXPECT_NE(result.code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"tag_profiles\".\"Sales \": the group tag ends with a space"),
+            std::string::npos)
+      << result.output;
+}
+
 // Item 6: mistakes are usage errors (2) that suggest what was meant; 3 only when no service runs.
 TEST_F(CliE2E, UsageErrorsExitTwoWithDidYouMeanAndOnlyAMissingServiceIsThree) {
   set_time_limit(60s);

@@ -177,6 +177,41 @@ TEST_F(IntakeE2E, EveryPathThatTakesAUserChecksItsPrincipalNameTheSameWay) {
   EXPECT_NE(hangar({"show", "USR-2"}).code, 0) << "a row with a broken user is not queued";
 }
 
+// Issue 13, finding 3: one trim for every path that takes a user or a tag. The CSV's cells lose
+// the blanks around them, and so do import's --user and --group-tag (before: " x" was a usage
+// error on the command line and accepted in the file); a value of blanks only is empty.
+TEST_F(IntakeE2E, BlanksAroundAUserOrATagAreDroppedInTheFileAndOnTheCommandLine) {
+  write_text(file("padded.csv"),
+             "Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assigned User\r\n"
+             "PAD-1,," +
+                 hash_for("PAD-1") + ",  Lab ,  ada@contoso.com \r\nPAD-2,," + hash_for("PAD-2") +
+                 ",,\r\n");
+  start();
+  auto blank =
+      hangar({"import", file("padded.csv").string(), "--profile", "standard", "--user", " \t"});
+  EXPECT_EQ(blank.code, 2) << blank.output;
+  EXPECT_NE(blank.output.find("--user takes the user's principal name, and \"\" is empty"),
+            std::string::npos)
+      << blank.output;
+  auto blank_tag = hangar(
+      {"import", file("padded.csv").string(), "--profile", "standard", "--group-tag", "   "});
+  EXPECT_EQ(blank_tag.code, 2) << blank_tag.output;
+  EXPECT_NE(blank_tag.output.find("--group-tag \"\": is empty"), std::string::npos)
+      << blank_tag.output;
+  auto imported = hangar_json({"import", file("padded.csv").string(), "--profile", "standard",
+                               "--user", "  dan@contoso.com ", "--group-tag", " Sales "});
+  EXPECT_EQ(imported["accepted"], 2) << imported.dump(2);
+  auto from_file = hangar_json({"show", "PAD-1"});
+  EXPECT_EQ(from_file["assigned_user"], "ada@contoso.com") << from_file.dump(2);
+  EXPECT_EQ(from_file["group_tag"], "Lab") << from_file.dump(2);
+  auto from_flags = hangar_json({"show", "PAD-2"});
+  EXPECT_EQ(from_flags["assigned_user"], "dan@contoso.com") << from_flags.dump(2);
+  EXPECT_EQ(from_flags["group_tag"], "Sales") << from_flags.dump(2);
+  // deliver --user of blanks only is the same usage error as an empty one.
+  auto deliver = hangar({"deliver", "PAD-1", "--user", "  "});
+  EXPECT_EQ(deliver.code, 2) << deliver.output;
+}
+
 #ifndef _WIN32
 // A file name that is not UTF-8 (copied from a Latin-1 share, say) is reported, not crashed on:
 // --json prints it with U+FFFD where the bytes were.

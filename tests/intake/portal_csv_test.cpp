@@ -110,5 +110,19 @@ TEST(PortalCsv, PartPathNaming) {
   EXPECT_EQ(portal_part_path("name.csv", 1234).filename(), "name-1234.csv");
 }
 
+// Issue 13, finding 1: the group tag rule (imports, --group-tag, the config's tag_profiles keys)
+// refuses a tag of spaces and spaces around a tag, which no CSV cell can carry.
+TEST(PortalCsv, AGroupTagIsNotOnlySpacesNorHasThemAroundIt) {
+  EXPECT_EQ(group_tag_problem("Sales"), "");
+  EXPECT_EQ(group_tag_problem("Contoso Sales"), "");  // a space inside is the tag's
+  EXPECT_EQ(group_tag_problem(""), "is empty");
+  EXPECT_EQ(group_tag_problem("   "), "is only spaces");
+  EXPECT_EQ(group_tag_problem(" Sales"),
+            "begins with a space; write it without the spaces around it");
+  EXPECT_EQ(group_tag_problem("Sales "),
+            "ends with a space; write it without the spaces around it");
+  EXPECT_NE(group_tag_problem("Sales\t").find("control character"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hangar::core

@@ -255,5 +255,39 @@ TEST_F(DeviceHandlers, RemovingARegisteredDeviceSaysItStaysInAutopilotAndRemembe
   EXPECT_EQ(deregister->error.code, ipc::errc::kUnavailable);
 }
 
+// deliver's "user" (issue 13, finding 4): left out, it is the user the import named; given empty
+// (or blank), it is a mistake said as one, never read as "left out" (before: an empty string
+// delivered to the import's user).
+TEST_F(DeviceHandlers, DeliverRefusesAnEmptyUserAndLeavingItOutMeansTheImportsUser) {
+  store::NewDevice named;
+  named.serial = "NAMED1";
+  named.hardware_hash = std::vector<std::uint8_t>(64, 1);
+  named.profile = "standard";
+  named.assigned_user = "ana@contoso.com";
+  named.created_at = 1;
+  store::NewDevice unnamed = named;
+  unnamed.serial = "UNNAMED1";
+  unnamed.hardware_hash = std::vector<std::uint8_t>(64, 2);
+  unnamed.assigned_user.reset();
+  ASSERT_TRUE(store_->insert_devices(std::vector<store::NewDevice>{named, unnamed}).ok());
+  for (const char* empty : {"", "  ", "\t\r\n"}) {
+    auto reply = ipc::parse_reply(call("deliver", Json{{"serial", "NAMED1"}, {"user", empty}}));
+    ASSERT_TRUE(reply.ok());
+    EXPECT_FALSE(reply->ok);
+    EXPECT_EQ(reply->error.code, ipc::errc::kInvalidArgument);
+    EXPECT_EQ(reply->error.message, "user: empty; omit the field to use the user named at import");
+  }
+  // Left out: the import's user, checked and handed to the engine (none runs here).
+  auto omitted = ipc::parse_reply(call("deliver", Json{{"serial", "NAMED1"}}));
+  EXPECT_EQ(omitted->error.code, ipc::errc::kUnavailable) << omitted->error.message;
+  auto no_user = ipc::parse_reply(call("deliver", Json{{"serial", "UNNAMED1"}}));
+  EXPECT_EQ(no_user->error.code, ipc::errc::kInvalidArgument);
+  EXPECT_NE(no_user->error.message.find("names no user"), std::string::npos);
+  // A name with blanks around it is that name (the trim the CSV's cells and --user get).
+  auto padded = ipc::parse_reply(
+      call("deliver", Json{{"serial", "UNNAMED1"}, {"user", " bo@contoso.com\n"}}));
+  EXPECT_EQ(padded->error.code, ipc::errc::kUnavailable) << padded->error.message;
+}
+
 }  // namespace
 }  // namespace hangar::service

@@ -142,6 +142,20 @@ TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
                      "without a tag are tracked with \"track_untagged\": true"},
            std::pair{R"({"tag_profiles": {"a,b": "standard"}})",
                      ": \"tag_profiles\".\"a,b\": the group tag "},
+           // Issue 13, finding 1: the rule imports use (group_tag_problem) refuses a tag of
+           // spaces, and a tag with spaces around it, which no CSV cell or --group-tag carries
+           // and which would sit beside the same tag without them as a second key.
+           std::pair{R"({"tag_profiles": {"   ": "standard"}})",
+                     ": \"tag_profiles\".\"   \": the group tag is only spaces"},
+           std::pair{R"({"tag_profiles": {"Sales": "standard", "Sales ": "power-user"}})",
+                     ": \"tag_profiles\".\"Sales \": the group tag ends with a space; write it "
+                     "without the spaces around it"},
+           std::pair{R"({"tag_profiles": {" Sales": "standard"}})",
+                     ": \"tag_profiles\".\" Sales\": the group tag begins with a space; write "
+                     "it without the spaces around it"},
+           std::pair{R"({"tag_profiles": {"Sales": "standard", "SALES": "power-user"}})",
+                     ": \"tag_profiles\".\"Sales\": the tag is mapped twice (also as \"SALES\"; "
+                     "tags are compared without case)"},
            std::pair{R"({"tag_profiles": ["Lab"]})",
                      ": \"tag_profiles\" must be an object mapping group tags to profiles"},
            std::pair{R"({"track_untagged": "yes"})", ": \"track_untagged\" must be true or false"},

@@ -1,6 +1,8 @@
 // hangar-tray's command line: flags, the HANGAR_ENDPOINT fallback and the errors.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "hangar/core/paths.h"
 #include "hangar/tray/options.h"
 
@@ -40,6 +42,16 @@ TEST(TrayOptions, BadInputIsAUsageError) {
     auto options = parse_options(args, "");
     ASSERT_FALSE(options.ok()) << args[0];
     EXPECT_EQ(options.error().code, "usage");
+  }
+}
+
+// Issue 13, finding 5: `hangar-tray --help` fits 80 columns, whatever the default endpoint.
+TEST(TrayOptions, HelpFitsEightyColumns) {
+  const std::string text = usage_text();
+  EXPECT_NE(text.find("--dry-run"), std::string::npos);
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_LE(line.size(), 80u) << line;
   }
 }
 

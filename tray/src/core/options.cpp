@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "hangar/core/paths.h"
+#include "hangar/core/text_wrap.h"
 
 namespace hangar::tray {
 
@@ -58,14 +59,16 @@ core::Result<Options> parse_options(const std::vector<std::string>& args,
 }
 
 std::string usage_text() {
-  return "usage: hangar-tray [--endpoint ENDPOINT] [--coalesce-ms MS] [--log-file FILE] "
-         "[--dry-run]\n"
-         "  --endpoint     the service's pipe or socket (default: HANGAR_ENDPOINT, else " +
-         core::default_endpoint() +
-         ")\n"
-         "  --coalesce-ms  changes within this window make one notification (default 3000)\n"
-         "  --log-file     append connections, health changes and notifications to FILE\n"
-         "  --dry-run      print what would be shown instead of showing it\n";
+  // Fitted to 80 columns (the default endpoint's length varies).
+  return core::wrap_lines(
+      "usage: hangar-tray [--endpoint ENDPOINT] [--coalesce-ms MS] [--log-file FILE] "
+      "[--dry-run]\n"
+      "  --endpoint     the service's pipe or socket (default: HANGAR_ENDPOINT, else " +
+      core::default_endpoint() +
+      ")\n"
+      "  --coalesce-ms  changes within this window make one notification (default 3000)\n"
+      "  --log-file     append connections, health changes and notifications to FILE\n"
+      "  --dry-run      print what would be shown instead of showing it\n");
 }
 
 }  // namespace hangar::tray

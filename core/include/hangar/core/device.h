@@ -80,8 +80,15 @@ enum class Profile { kStandard, kSensitiveData, kPowerUser };
 std::string_view display_name(Profile profile);
 // "standard", "sensitive-data", "power-user": the CLI's --profile values.
 std::string_view cli_name(Profile profile);
-// Accepts the CLI name or the display name, any case, '-', '_' or ' ' between words.
+// The one reading of a profile name, for every path that takes one (--profile, the config's
+// profile_groups keys and tag_profiles values, the service's requests and its store): the CLI name
+// or the display name, in any case, with '-', '_' or ' ' between the words and spaces around it
+// ignored. "Standard", "sensitive data", "Power_User" and " power-user " are all accepted; nothing
+// else is ("poweruser", "power--user", "gold").
 std::optional<Profile> parse_profile(std::string_view text);
+// What parse_profile accepts, for messages: "standard, sensitive-data or power-user (any case;
+// '-', '_' or a space between the words)".
+std::string_view profile_spellings();
 
 // One device as read from an input file. Partner-style rows carry no hash (the cloud matches them
 // by manufacturer + model + serial), so `hardware_hash` may be empty.

@@ -4,7 +4,8 @@
 // restrictions in Microsoft Entra ID", UserPrincipalName): letters, digits and ' . - _ ! # ^ ~
 // before one @, no period right before it, at most 64 characters there; a domain of letters,
 // digits, dots and hyphens after it, at most 48 characters; 113 in all. Anything else (a space,
-// "?$select=", a slash, a second @) is not a name to look up in the cloud.
+// "?$select=", a slash, a second @) is not a name to look up in the cloud. Blanks around a name are
+// dropped first, on every path (trim_blanks).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,12 @@ inline constexpr std::size_t kUpnMax = 113;       // in all (kAssignedUserLimit)
 // Why `upn` is not a user principal name ("has no @", "has a space before the @", ...), or an
 // empty string when it is one. Never repeats the value: callers quote it (an excerpt) themselves.
 std::string user_principal_name_problem(std::string_view upn);
+
+// `text` without the blanks around it (spaces, tabs, line breaks, vertical tabs, form feeds): a
+// name pasted with a space or a line break around it is still that name. The one trim of a user
+// (and of a group tag): the CSV reader applies it to every cell, the CLI to every --user and
+// --group-tag (import, validate, merge, capture, deliver), the service to deliver's "user".
+std::string_view trim_blanks(std::string_view text);
 
 inline bool is_user_principal_name(std::string_view upn) {
   return user_principal_name_problem(upn).empty();

@@ -26,9 +26,10 @@ inline constexpr std::size_t kPortalMaxRows = 500;
 // quote, a control character or a non-ASCII character, named with its position; empty if it can.
 std::string portal_cell_problem(std::string_view value);
 
-// Why `tag` cannot be a device's group tag (empty, unfit for the portal's cell, longer than the
-// cloud takes), or an empty string. The one check behind merge, import and capture's --group-tag
-// and the service's import, so a tag queued is a tag that can be exported and uploaded.
+// Why `tag` cannot be a device's group tag (empty, only spaces, a space at its start or end, unfit
+// for the portal's cell, longer than the cloud takes), or an empty string. The one check behind
+// merge, import and capture's --group-tag (after trim_blanks), the service's import and the
+// config's tag_profiles keys, so a tag queued or mapped is a tag that can be exported and uploaded.
 std::string group_tag_problem(std::string_view tag);
 
 // Why each record cannot be written: a field with a non-ASCII character (the portal takes ANSI only
