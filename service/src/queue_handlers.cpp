@@ -127,11 +127,11 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
                                      const ipc::CallContext& call) {
   auto serial = serial_argument("deregister", args);
   if (!serial) return serial.error();
+  auto wait = operator_wait("deregister", args);
+  if (!wait) return wait.error();
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto wait = operator_wait("deregister", args);
-  if (!wait) return wait.error();
   auto deleted = context.engine->deregister(*serial, *wait);
   if (!deleted) return deleted.error();
   spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
