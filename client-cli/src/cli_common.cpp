@@ -8,6 +8,7 @@
 
 #include "hangar/core/principal_name.h"
 #include "hangar/core/text_encoding.h"
+#include "hangar/ipc/commands.h"
 #include "hangar/ipc/protocol.h"
 #include "suggest.h"
 
@@ -118,11 +119,39 @@ bool confirm(const std::string& question, Io& io) {
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
 }
 
-std::uint64_t operator_wait_ms(const Globals& globals) {
-  // The margin covers connecting and the answer's way back; a short --timeout keeps half.
-  const std::int64_t timeout = globals.timeout.count();
-  const std::int64_t wait = timeout > 10'000 ? timeout - 5'000 : timeout / 2;
-  return static_cast<std::uint64_t>(std::max<std::int64_t>(wait, 1));
+namespace {
+// "2 s", "4.5 s": a duration as the --timeout it is compared with.
+std::string seconds_text(std::chrono::milliseconds duration) {
+  const auto ms = duration.count();
+  std::string text = std::to_string(ms / 1000);
+  if (ms % 1000 != 0) {
+    std::string fraction = std::to_string(1000 + ms % 1000).substr(1);
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    text += "." + fraction;
+  }
+  return text + " s";
+}
+}  // namespace
+
+std::chrono::milliseconds operator_reply_margin(std::chrono::milliseconds timeout) {
+  // A quarter of the wait, 3 to 5 s: covers connecting, the second the service gives work under
+  // way past its deadline (ipc::kOperatorAnswerLatest) and the answer's way back.
+  return std::clamp(timeout / 4, ipc::kOperatorReplyMargin, std::chrono::milliseconds(5'000));
+}
+
+core::Result<std::uint64_t> operator_wait_ms(const Globals& globals) {
+  const std::chrono::milliseconds wait = globals.timeout - operator_reply_margin(globals.timeout);
+  if (wait < ipc::kMinOperatorWait) {
+    const auto least = ipc::kMinOperatorWait + ipc::kOperatorReplyMargin;
+    return core::make_error(
+        "usage", "--timeout " + seconds_text(globals.timeout) +
+                     " is too short for a command that waits for Microsoft's cloud: the service "
+                     "needs " +
+                     seconds_text(ipc::kMinOperatorWait) + " for a cloud call and the answer " +
+                     seconds_text(ipc::kOperatorReplyMargin) + " to come back; give --timeout " +
+                     std::to_string(least.count() / 1000) + " or more (30 by default)");
+  }
+  return static_cast<std::uint64_t>(wait.count());
 }
 
 int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,

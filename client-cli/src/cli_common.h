@@ -128,9 +128,12 @@ core::Result<core::Profile> profile_argument(const std::string& text);
 bool confirm(const std::string& question, Io& io);
 
 // What an operator command that may wait for the cloud (deliver, deregister, remove --force)
-// tells the service it waits (its wait_ms): --timeout less a margin, so the service's answer
-// ("try again in N s" when a throttle window is longer) always arrives before the CLI gives up.
-std::uint64_t operator_wait_ms(const Globals& globals);
+// tells the service it waits (its wait_ms): --timeout less operator_reply_margin(), so the
+// service's answer (done, failed, in doubt, "try again in N s") always arrives before the CLI
+// gives up: exit 3 then means only that no service answered. A --timeout that leaves less than
+// ipc::kMinOperatorWait is a usage error ("usage"), saying what to give instead.
+core::Result<std::uint64_t> operator_wait_ms(const Globals& globals);
+std::chrono::milliseconds operator_reply_margin(std::chrono::milliseconds timeout);
 
 // A write whose reply needs one line: under --json the reply with "ok": true, else say(reply).
 int simple_write(const Globals& g, Io& io, const std::string& command, const Json& args,

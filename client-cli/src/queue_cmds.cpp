@@ -225,7 +225,9 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   }
   Json request{{"serial", parsed->positional.front()}};
   if (user) request["user"] = *user;  // else the user the import named
-  request["wait_ms"] = operator_wait_ms(g);
+  auto wait = operator_wait_ms(g);
+  if (!wait) return usage_error(io, "deliver", wait.error().message);
+  request["wait_ms"] = *wait;
   return simple_write<ipc::msg::DeliverReply>(
       g, io, request, [](const ipc::msg::DeliverReply& device) {
         return "delivered " + device.serial + " to " + device.delivered_to.value_or("") +
@@ -334,8 +336,13 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
     return usage_error(io, "remove", "name one serial number");
   }
   Json request{{"serial", parsed->positional.front()}};
-  if (parsed->has("--force")) request["force"] = true;
-  request["wait_ms"] = operator_wait_ms(g);
+  if (parsed->has("--force")) {
+    // Only a forced removal may wait for the cloud (a pending device's import is asked about).
+    auto wait = operator_wait_ms(g);
+    if (!wait) return usage_error(io, "remove --force", wait.error().message);
+    request["force"] = true;
+    request["wait_ms"] = *wait;
+  }
   auto result = call_typed<ipc::msg::RemoveReply>(g, io, request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   const ipc::msg::RemoveReply& reply = std::get<Typed<ipc::msg::RemoveReply>>(result).reply;
@@ -368,6 +375,8 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
     return usage_error(io, "deregister", "name one serial number");
   }
   const std::string& serial = parsed->positional.front();
+  auto wait = operator_wait_ms(g);
+  if (!wait) return usage_error(io, "deregister", wait.error().message);
   if (!parsed->has("--yes")) {
     if (!io.in || !io.in_is_terminal) {
       return usage_error(io, "deregister",
@@ -382,7 +391,7 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
     }
   }
   return simple_write<ipc::msg::DeregisterReply>(
-      g, io, Json{{"serial", serial}, {"wait_ms", operator_wait_ms(g)}},
+      g, io, Json{{"serial", serial}, {"wait_ms", *wait}},
       [](const ipc::msg::DeregisterReply& reply) {
         if (reply.already_deleted.value_or(false)) {
           return reply.deregistered +

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <set>
 
+#include "hangar/cloud/call_deadline.h"
+
 namespace hangar::cloud {
 
 namespace {
@@ -151,8 +153,10 @@ core::Result<std::string> GraphClient::token(bool force_refresh) {
                               {"client_id", config_.client_id},
                               {"client_secret", config_.client_secret},
                               {"scope", config_.scope}});
+  auto timeout = request_timeout("POST " + request.url);
+  if (!timeout) return timeout.error();
   ++token_requests_;
-  auto response = transport_.send(request, config_.timeout);
+  auto response = transport_.send(request, *timeout);
   if (!response) return response.error();
   if (response->status != 200) {
     core::Error error = http_error("POST", request.url, *response, kIntunePermission);
@@ -176,6 +180,21 @@ core::Result<std::string> GraphClient::token(bool force_refresh) {
     return core::make_error(kErrTransient, "the token endpoint answered without an access_token");
   }
   return token_;
+}
+
+core::Result<std::chrono::milliseconds> GraphClient::request_timeout(
+    const std::string& label) const {
+  // An operator command's calls end within what is left of its wait (call_deadline.h). With less
+  // than a moment left nothing is sent: a request that cannot be answered in time would only
+  // leave a write in doubt.
+  const auto timeout = call_timeout(config_.timeout);
+  if (timeout < kShortestRequest) {
+    core::Error error = core::make_error(
+        kErrNetwork, label + " was not sent: the operator's wait for its answer is over");
+    set_failure(error, Failure::kNotSent);
+    return error;
+  }
+  return timeout;
 }
 
 core::Status GraphClient::verify_credentials() {
@@ -209,7 +228,9 @@ core::Result<HttpResponse> GraphClient::call(const std::string& method, const st
       request.headers["Content-Type"] = "application/json";
       request.body = body;
     }
-    auto response = transport_.send(request, config_.timeout);
+    auto timeout = request_timeout(method + " " + url);
+    if (!timeout) return timeout.error();
+    auto response = transport_.send(request, *timeout);
     if (!response) return response.error();
     if (response->status == 401 && attempt == 0) continue;  // expired early or revoked: renew once
     if (response->status >= 200 && response->status < 300) return response;

@@ -68,7 +68,14 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
   try {
     core::Result<Json> result =
         entry.handler(request.args, CallContext{peer, request.id, stream_after});
-    if (!result) return make_error_reply(request.id, std::move(result).error());
+    if (!result) {
+      core::Error error = std::move(result).error();
+      // "timeout" is a client's own word for "no answer came" (protocol.h): what a handler waited
+      // for in vain (the cloud) is said otherwise, so the client does not take the answer for
+      // a silent service.
+      if (error.code == errc::kTimeout) error.code = errc::kCloudTimeout;
+      return make_error_reply(request.id, std::move(error));
+    }
     Reply reply;
     reply.id = request.id;
     reply.result = std::move(result).value();

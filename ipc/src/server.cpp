@@ -3,6 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "hangar/core/memory.h"
 
 namespace hangar::ipc {
@@ -32,6 +36,17 @@ void Server::stop() {
   {
     std::lock_guard lock(mutex_);
     connections.swap(connections_);
+  }
+  // A request being handled (an operator command the service is answering as it stops) gets its
+  // reply written first: its client would otherwise hear "connection closed" for an answer that
+  // exists.
+  const auto grace_over = std::chrono::steady_clock::now() + options_.stop_grace;
+  const auto handling = [&] {
+    return std::any_of(connections.begin(), connections.end(),
+                       [](const auto& connection) { return connection->handling.load(); });
+  };
+  while (handling() && std::chrono::steady_clock::now() < grace_over) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& connection : connections) connection->stream->close();
   for (auto& connection : connections) {
@@ -130,6 +145,7 @@ void Server::serve(Connection& connection) {
     lease.reset();
     auto frame = read_frame(stream, options_.timeouts, options_.max_frame_size, &lease);
     if (lease.covered() > options_.release_after_bytes) release_pending = true;
+    if (frame) connection.handling.store(true);
     if (!frame) {
       const auto& error = frame.error();
       if (error.code == "frame_too_large" || error.code == "empty_frame" || error.code == "busy") {
@@ -151,6 +167,7 @@ void Server::serve(Connection& connection) {
     if (lease.covered() > options_.release_after_bytes) release_pending = true;
     const bool sent =
         write_frame(stream, reply, options_.write_timeout, options_.max_frame_size).ok();
+    connection.handling.store(false);
     if (release_pending && !stream_after) {
       // A large request's buffers are freed by now: hand the memory back rather than keep the
       // peak for the life of the process.

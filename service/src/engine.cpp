@@ -4,9 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
+#include <condition_variable>
 #include <vector>
 
+#include "hangar/cloud/call_deadline.h"
+#include "hangar/cloud/cloud_error.h"
+#include "hangar/core/device.h"
 #include "hangar/ipc/protocol.h"
 
 namespace hangar::service {
@@ -22,6 +25,19 @@ CloudSource<Api> narrowed(CloudSource<cloud::CloudApi> source) {
     if (!api) return api.error();
     return std::shared_ptr<Api>(std::move(*api));
   };
+}
+
+// A cloud failure an operator command cannot help (a 5xx, a StorageError, an answer that cannot be
+// read), in the seed's words with the Request ID support needs; Intune's own text, often a long
+// JSON document, goes to the service log only.
+core::Error unexpected_error(const core::Error& error, const std::string& what) {
+  spdlog::warn("the {} failed: {}", what, error.message);
+  core::Error said = error;
+  said.message = "the " + what + " failed: " + core::unexpected_error_message(error.request_id) +
+                 ". Your request could not be processed automatically: try again later; if it "
+                 "keeps failing, contact Support and provide the Request ID (the cloud's own "
+                 "answer is in the service log)";
+  return said;
 }
 
 }  // namespace
@@ -83,65 +99,165 @@ void Engine::run_jobs() {
 }
 
 template <class T>
-core::Result<T> Engine::run_operator_job(const std::string& what,
-                                         std::function<core::Result<T>()> work,
+core::Result<T> Engine::run_operator_job(const OperatorJob<T>& op,
                                          std::chrono::milliseconds timeout) {
-  using Answer = core::Result<T>;
-  auto promise = std::make_shared<std::promise<Answer>>();
-  auto result = promise->get_future();
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto job = [this, promise, work = std::move(work), deadline,
-              what]() -> std::optional<std::int64_t> {
+  using Steady = std::chrono::steady_clock;
+  // What the caller's thread and the engine's share, under mutex_.
+  struct Call {
+    std::optional<core::Result<T>> answer;
+    bool started = false;    // the work is under way on the engine's thread
+    bool abandoned = false;  // the caller was answered without it: never start it (again)
+  };
+  auto call = std::make_shared<Call>();
+  const auto deadline = Steady::now() + timeout;
+  auto job = [this, call, work = op.work, record_doubt = op.record_doubt, deadline,
+              what = op.what]() -> std::optional<std::int64_t> {
+    {
+      std::lock_guard lock(mutex_);
+      if (call->abandoned) return std::nullopt;
+      call->started = true;
+    }
+    std::optional<core::Result<T>> answer;
+    std::optional<std::int64_t> again;
     try {
-      auto answer = work();
-      if (!answer && answer.error().code == CloudBudget::kNotNow) {
+      // Every cloud call of the work ends by the caller's deadline (call_deadline.h): a write
+      // that is not answered by then is in doubt, and the caller hears so in time.
+      const cloud::CallDeadline bound(deadline);
+      auto result = work();
+      if (!result && result.error().code == CloudBudget::kNotNow) {
         // Held by the budget (a throttle window, say): wait for it if the caller can, else say
         // when to try again. Nothing was sent meanwhile.
-        const milliseconds wait = answer.error().retry_after.value_or(milliseconds(1000));
-        if (std::chrono::steady_clock::now() + wait < deadline)
-          return clock_.now_ms() + wait.count();
-        promise->set_value(core::make_error(ipc::errc::kBusy, answer.error().message));
+        const milliseconds wait = result.error().retry_after.value_or(milliseconds(1000));
+        if (Steady::now() + wait + kOperatorStartMargin < deadline) {
+          again = clock_.now_ms() + wait.count();
+        } else {
+          answer = core::make_error(ipc::errc::kBusy, result.error().message);
+        }
+      } else if (!result && cloud::failure_of(result.error()) == cloud::Failure::kTransient) {
+        answer = unexpected_error(result.error(), what);
+      } else {
+        answer = std::move(result);
+      }
+    } catch (const std::exception& e) {
+      answer = core::make_error(ipc::errc::kInternal, what + " failed: " + std::string(e.what()));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (!call->abandoned) {
+        if (again) {
+          call->started = false;
+          return again;
+        }
+        call->answer = std::move(answer);
+        operator_cv_.notify_all();
         return std::nullopt;
       }
-      promise->set_value(std::move(answer));
-    } catch (const std::exception& e) {
-      promise->set_value(
-          core::make_error(ipc::errc::kInternal, what + " failed: " + std::string(e.what())));
+    }
+    // Its caller was told "in doubt" meanwhile: whatever became of the work, the re-run reads the
+    // tenant first (recorded again now, after the work that may have cleared the waiter's record).
+    if (record_doubt && !again) record_doubt();
+    if (answer && !answer->ok()) {
+      spdlog::info("the {} ended after its caller was answered: {}", what, answer->error().message);
+    } else if (answer) {
+      spdlog::info("the {} completed after its caller was answered", what);
     }
     return std::nullopt;
   };
   {
     std::lock_guard lock(mutex_);
+    if (operators_stopping_) {
+      return core::make_error(ipc::errc::kBusy, "the service is stopping: the " + op.what +
+                                                    " was not started and nothing was sent; run "
+                                                    "it again once the service is back");
+    }
     jobs_.push_back({std::move(job), 0});
   }
   notify();
-  if (result.wait_for(timeout) != std::future_status::ready) {
-    return core::make_error(ipc::errc::kTimeout, "the " + what +
-                                                     " did not finish in time; it may still "
-                                                     "complete: check `hangar show` or "
-                                                     "`hangar status`");
+  std::unique_lock lock(mutex_);
+  operator_cv_.wait_until(lock, deadline - kOperatorStartMargin,
+                          [&] { return call->answer.has_value() || operators_stopping_; });
+  if (!call->answer && !call->started) {
+    // Not begun: the engine was busy (a long pass), or the service is stopping. It never will.
+    call->abandoned = true;
+    if (operators_stopping_) {
+      return core::make_error(ipc::errc::kBusy, "the service is stopping: the " + op.what +
+                                                    " was not started and nothing was sent; run "
+                                                    "it again once the service is back");
+    }
+    return core::make_error(
+        ipc::errc::kBusy, "the service was busy with other cloud requests and did not start the " +
+                              op.what +
+                              " within the wait: nothing was sent; try again (a longer "
+                              "--timeout waits longer)");
   }
-  return result.get();
+  // Under way: its cloud calls end by the deadline; give the rest of the work a moment, or, when
+  // the service stops, until the stop's grace is over (its cloud call was cancelled).
+  while (!call->answer) {
+    auto limit = deadline + kOperatorGrace;
+    if (operators_stopping_) limit = std::min(limit, operators_stop_until_);
+    if (Steady::now() >= limit) break;
+    operator_cv_.wait_until(lock, limit);
+  }
+  if (call->answer) return std::move(*call->answer);
+  call->abandoned = true;
+  const bool stopping = operators_stopping_;
+  lock.unlock();
+  // Told like a lost answer: recorded, so that the re-run reads the device in the tenant first.
+  if (op.record_doubt) op.record_doubt();
+  spdlog::warn("the {} did not finish {}; its caller is told it may have been done", op.what,
+               stopping ? "before the service stopped" : "within the caller's wait");
+  return core::make_error(ipc::errc::kInDoubt,
+                          "the " + op.what + " did not finish " +
+                              (stopping ? "before the service stopped" : "within the wait") +
+                              "; it may have been done: `hangar show " + op.serial +
+                              "` tells the outcome, and running `" + op.rerun +
+                              "` again reads the device in the tenant first and completes");
+}
+
+void Engine::stop_operator_jobs(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard lock(mutex_);
+    operators_stopping_ = true;
+    operators_stop_until_ = std::chrono::steady_clock::now() + grace;
+  }
+  operator_cv_.notify_all();
 }
 
 core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const std::string& upn,
                                                std::chrono::milliseconds timeout) {
   return run_operator_job<store::DeviceRow>(
-      "delivery of " + serial, [this, serial, upn] { return delivery_.deliver(serial, upn); },
+      {"delivery of " + serial, serial, "hangar deliver " + serial + " --user " + upn,
+       [this, serial, upn] { return delivery_.deliver(serial, upn); },
+       [this, serial, upn] { delivery_.record_doubt("deliver", serial, upn); }},
       timeout);
 }
 
 core::Result<RegistrationPass::Withdrawn> Engine::withdraw(const std::string& serial,
                                                            std::chrono::milliseconds timeout) {
+  // A re-run reads the import record and the tenant again by itself: nothing to record.
   return run_operator_job<RegistrationPass::Withdrawn>(
-      "removal of " + serial,
-      [this, serial] { return registration_.withdraw(serial, clock_.now_ms()); }, timeout);
+      {"removal of " + serial,
+       serial,
+       "hangar remove " + serial + " --force",
+       [this, serial] { return registration_.withdraw(serial, clock_.now_ms()); },
+       {}},
+      timeout);
 }
 
 core::Result<DeliveryPass::Deregistered> Engine::deregister(const std::string& serial,
                                                             std::chrono::milliseconds timeout) {
   return run_operator_job<DeliveryPass::Deregistered>(
-      "deregistration of " + serial, [this, serial] { return delivery_.deregister(serial); },
+      {"deregistration of " + serial, serial, "hangar deregister " + serial,
+       [this, serial]() -> core::Result<DeliveryPass::Deregistered> {
+         // An import Intune finished since the last poll is settled first (its record read
+         // once), so a device registered meanwhile is deregistered, not sent to `remove
+         // --force`, which would send it back here.
+         if (auto settled = registration_.settle_import(serial, clock_.now_ms()); !settled) {
+           return settled.error();
+         }
+         return delivery_.deregister(serial);
+       },
+       [this, serial] { delivery_.record_doubt("deregister", serial, "unknown"); }},
       timeout);
 }
 

@@ -22,14 +22,21 @@ namespace {
 using ipc::Json;
 
 // How long an operator command may wait for the engine (a throttle window included): what the
-// caller said it waits (wait_ms), at most ipc::kOperatorWait, at least a second.
+// caller said it waits (wait_ms), at most ipc::kOperatorWait. Less than ipc::kMinOperatorWait
+// leaves no time for a cloud call: refused, naming what was given.
 core::Result<std::chrono::milliseconds> operator_wait(std::string_view command, const Json& args) {
   auto given = ipc::Args(command, args).count("wait_ms");
   if (!given) return std::move(given).error();
   const std::uint64_t wanted =
       given->value_or(static_cast<std::uint64_t>(ipc::kOperatorWait.count()));
-  return std::chrono::milliseconds(std::clamp<std::uint64_t>(
-      wanted, 1'000, static_cast<std::uint64_t>(ipc::kOperatorWait.count())));
+  if (wanted < static_cast<std::uint64_t>(ipc::kMinOperatorWait.count())) {
+    return core::make_error(ipc::errc::kInvalidArgument,
+                            "\"" + std::string(command) + "\": wait_ms " + std::to_string(wanted) +
+                                " leaves no time for a cloud call; give at least " +
+                                std::to_string(ipc::kMinOperatorWait.count()));
+  }
+  return std::chrono::milliseconds(
+      std::min<std::uint64_t>(wanted, static_cast<std::uint64_t>(ipc::kOperatorWait.count())));
 }
 
 core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
@@ -82,14 +89,14 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   if (!serial) return serial.error();
   auto force = ipc::Args("remove", args).flag("force");
   if (!force) return std::move(force).error();
-  auto wait = operator_wait("remove", args);
-  if (!wait) return wait.error();
   // Forced: on the engine's thread, which uploads and polls, so it cannot race the device's
   // upload; a pending device's import is asked about first (registered devices are kept).
   // Unforced: the store refuses a pending device and an upload in flight in one transaction.
   core::Result<store::DeviceRow> removed = core::make_error(ipc::errc::kInternal, "not run");
   std::string record_deleted;
   if (force->value_or(false) && context.engine) {
+    auto wait = operator_wait("remove", args);
+    if (!wait) return wait.error();
     auto withdrawn = context.engine->withdraw(*serial, *wait);
     if (!withdrawn) return withdrawn.error();
     record_deleted = withdrawn->import_record_deleted;
@@ -121,11 +128,11 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
                                      const ipc::CallContext& call) {
   auto serial = serial_argument("deregister", args);
   if (!serial) return serial.error();
+  auto wait = operator_wait("deregister", args);
+  if (!wait) return wait.error();
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto wait = operator_wait("deregister", args);
-  if (!wait) return wait.error();
   auto deleted = context.engine->deregister(*serial, *wait);
   if (!deleted) return deleted.error();
   spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,

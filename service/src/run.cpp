@@ -188,7 +188,10 @@ int run(const Options& options, const core::StopToken& stop, const std::function
   wait_for_stop(stop, flush_event_log);
   spdlog::info("stop requested; shutting down");
   transport->cancel_all();  // a cloud request under way (a silent or trickling peer) ends now
-  feed.stop();              // ends every subscription, so their connections close promptly
+  // Operator commands still waiting are answered (in doubt when their write may have been done)
+  // before the server closes their connections, which waits for those replies to be written.
+  engine.stop_operator_jobs(std::chrono::seconds(3));
+  feed.stop();  // ends every subscription, so their connections close promptly
   // Summaries of devices held back by the rate limit are written now, not lost.
   if (reporter) reporter->flush(std::numeric_limits<std::int64_t>::max());
   server.stop();

@@ -4,6 +4,7 @@
 // the list's columns stay aligned with make and model read from the hash.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -51,6 +52,7 @@ class QueueCmdTest : public ::testing::Test {
              {
                std::lock_guard lock(mutex_);
                requests_.push_back({name, args});
+               if (auto error = errors_.find(name); error != errors_.end()) return error->second;
              }
              if (name == "list") return Json{{"devices", devices_}};
              if (name == "status") return status_;
@@ -88,6 +90,13 @@ class QueueCmdTest : public ::testing::Test {
     server_->start();
   }
 
+  // `command` answers this error from now on.
+  void answer_error(const std::string& command, const std::string& code,
+                    const std::string& message) {
+    std::lock_guard lock(mutex_);
+    errors_[command] = core::make_error(code, message);
+  }
+
   std::vector<Json> requests_named(const std::string& name) {
     std::lock_guard lock(mutex_);
     std::vector<Json> out;
@@ -102,6 +111,7 @@ class QueueCmdTest : public ::testing::Test {
   std::ostringstream out_, err_;
   std::mutex mutex_;
   std::vector<std::pair<std::string, Json>> requests_;
+  std::map<std::string, core::Error> errors_;  // under mutex_
   Json devices_ = Json::array();
   Json status_ = ipc::msg::StatusReply{}.to_json();
   std::unique_ptr<ipc::Dispatcher> dispatcher_;
@@ -306,11 +316,49 @@ TEST_F(QueueCmdTest, OperatorCommandsTellTheServiceHowLongTheCliWaits) {
   ASSERT_EQ(run({"--timeout", "20", "deliver", "S1", "--user", "ada@contoso.com"}), kOk)
       << err_.str();
   ASSERT_EQ(run({"deregister", "S1", "--yes"}), kOk) << err_.str();
-  ASSERT_EQ(run({"--timeout", "4", "remove", "S1", "--force"}), kOk) << err_.str();
+  ASSERT_EQ(run({"--timeout", "8", "remove", "S1", "--force"}), kOk) << err_.str();
   ASSERT_EQ(requests_named("deliver").size(), 1u);
   EXPECT_EQ(requests_named("deliver").back().value("wait_ms", 0), 15'000);
   EXPECT_EQ(requests_named("deregister").back().value("wait_ms", 0), 25'000);  // --timeout 30
-  EXPECT_EQ(requests_named("remove").back().value("wait_ms", 0), 2'000);
+  EXPECT_EQ(requests_named("remove").back().value("wait_ms", 0), 5'000);  // 3 s margin at least
+}
+
+// Black-box round, finding 1: a --timeout too short for any cloud call is a usage error (exit 2)
+// that says what to give, before anything is sent; a plain remove (no cloud) still takes it.
+TEST_F(QueueCmdTest, ATimeoutTooShortForACloudCallIsAUsageError) {
+  start_service();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--timeout", "1", "deregister", "S1", "--yes"},
+        std::vector<std::string>{"--timeout", "4.9", "deliver", "S1", "--user", "a@contoso.com"},
+        std::vector<std::string>{"--timeout", "2", "remove", "S1", "--force"}}) {
+    EXPECT_EQ(run(args), kUsage) << args[1] << " " << args[2];
+    EXPECT_NE(err_.str().find("is too short for a command that waits for Microsoft's cloud"),
+              std::string::npos)
+        << err_.str();
+    EXPECT_NE(err_.str().find("give --timeout 5 or more"), std::string::npos) << err_.str();
+  }
+  EXPECT_TRUE(requests_named("deregister").empty());
+  EXPECT_TRUE(requests_named("deliver").empty());
+  EXPECT_TRUE(requests_named("remove").empty());
+  ASSERT_EQ(run({"--timeout", "5", "deregister", "S1", "--yes"}), kOk) << err_.str();
+  EXPECT_EQ(requests_named("deregister").back().value("wait_ms", 0), 2'000);
+  ASSERT_EQ(run({"--timeout", "1", "remove", "S1"}), kOk) << err_.str();
+  EXPECT_FALSE(requests_named("remove").back().contains("wait_ms"));
+}
+
+// The service answered (in doubt, a cloud timeout): exit 1, never 3, which says no service
+// answered at all.
+TEST_F(QueueCmdTest, AnAnswerInDoubtOrACloudTimeoutIsExit1NotUnreachable) {
+  start_service();
+  answer_error("deregister", "in_doubt",
+               "the deregistration of S1 did not finish within the wait; it may have been done: "
+               "`hangar show S1` tells the outcome");
+  EXPECT_EQ(run({"deregister", "S1", "--yes"}), kFailed);
+  EXPECT_NE(err_.str().find("`hangar show S1` tells the outcome"), std::string::npos) << err_.str();
+  // A handler's "timeout" (the cloud's) goes out as cloud_timeout: "timeout" is the client's own.
+  answer_error("deliver", "timeout", "GET .../users/a: the cloud did not answer within 25 s");
+  EXPECT_EQ(run({"--json", "deliver", "S1", "--user", "a@contoso.com"}), kFailed);
+  EXPECT_NE(out_.str().find("\"cloud_timeout\""), std::string::npos) << out_.str();
 }
 
 }  // namespace

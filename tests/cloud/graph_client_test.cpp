@@ -3,6 +3,7 @@
 // shapes Graph expects.
 #include <gtest/gtest.h>
 
+#include "hangar/cloud/call_deadline.h"
 #include "scripted_graph.h"
 
 namespace hangar::cloud {
@@ -349,6 +350,36 @@ TEST_F(GraphClientTest, AllZeroManagedDeviceIdMeansNotEnrolled) {
   EXPECT_EQ((*devices)[1].managed_device_id, "m-2");
   EXPECT_EQ((*devices)[1].azure_ad_device_id, "");
   EXPECT_EQ(transport_.sent[1].url.find('?'), std::string::npos) << "no $select, no $top";
+}
+
+// Black-box round, finding 1: an operator command's requests end within what is left of its
+// caller's wait (the token's too), not the client's 30 s; with no time left nothing is sent, and
+// the error says so (never sent: no write of it can be in doubt).
+TEST_F(GraphClientTest, AnOperatorsWaitBoundsEveryRequestAndNothingIsSentPastIt) {
+  auto client = make();
+  transport_.expect_token();
+  transport_.expect("DELETE", std::string(kGraph), 204, "");
+  {
+    const CallDeadline bound(std::chrono::steady_clock::now() + 2s);
+    ASSERT_TRUE(client->delete_autopilot_device("ap-1").ok());
+  }
+  ASSERT_EQ(transport_.timeouts.size(), 2u);
+  for (const auto timeout : transport_.timeouts) {
+    EXPECT_LE(timeout, 2s);
+    EXPECT_GT(timeout, 1s);
+  }
+  {
+    const CallDeadline over(std::chrono::steady_clock::now() - 1ms);
+    auto late = client->delete_autopilot_device("ap-2");
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().code, kErrNetwork);
+    EXPECT_TRUE(never_sent(late.error())) << late.error().message;
+    EXPECT_NE(late.error().message.find("was not sent"), std::string::npos) << late.error().message;
+  }
+  EXPECT_EQ(transport_.sent.size(), 2u) << "nothing sent once the wait was over";
+  transport_.expect("DELETE", std::string(kGraph), 204, "");
+  ASSERT_TRUE(client->delete_autopilot_device("ap-3").ok());
+  EXPECT_EQ(transport_.timeouts.back(), 30s) << "no deadline: the configured timeout";
 }
 
 }  // namespace

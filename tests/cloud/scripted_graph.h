@@ -38,8 +38,10 @@ class ScriptedTransport final : public HttpTransport {
         Json{{"access_token", token}, {"expires_in", expires_in}, {"token_type", "Bearer"}}.dump());
   }
 
-  core::Result<HttpResponse> send(const HttpRequest& request, std::chrono::milliseconds) override {
+  core::Result<HttpResponse> send(const HttpRequest& request,
+                                  std::chrono::milliseconds timeout) override {
     sent.push_back(request);
+    timeouts.push_back(timeout);
     if (steps_.empty()) {
       ADD_FAILURE() << "unexpected request " << request.method << " " << request.url;
       return core::make_error(kErrNetwork, "unexpected");
@@ -54,6 +56,7 @@ class ScriptedTransport final : public HttpTransport {
 
   bool done() const { return steps_.empty(); }
   std::vector<HttpRequest> sent;
+  std::vector<std::chrono::milliseconds> timeouts;  // each request's, in order
 
  private:
   std::deque<Step> steps_;

@@ -4,6 +4,9 @@
 // was lost is recorded and completed by a re-run instead of becoming a dead end.
 #include "registration_e2e_fixture.h"
 
+#include <csignal>
+#include <thread>
+
 namespace hangar::test {
 namespace {
 
@@ -85,6 +88,72 @@ TEST_F(OperatorE2E, ALostDeregisterAnswerIsRecordedAndTheReRunCompletes) {
   EXPECT_NE(hangar({"show", serial}).code, 0) << "out of the queue";
   ASSERT_EQ(hangar({"sync"}).code, 0);
   EXPECT_NE(hangar({"show", serial}).code, 0) << "and not brought back";
+}
+
+// Black-box round, finding 1: a Graph DELETE answering after 3 s and `--timeout 5`. The service
+// bounds the DELETE by what is left of the CLI's wait and answers before the CLI gives up: exit 1
+// "its answer was lost ... run again" (recorded), never exit 3 while the write completes; the
+// re-run reads the tenant and completes. A --timeout too short for any cloud call is exit 2.
+TEST_F(OperatorE2E, ADeleteSlowerThanTheWaitIsAnsweredInDoubtAndTheReRunCompletes) {
+  Json scenario = quick_registration(43);
+  scenario["faults"] = {{"endpoints", {"autopilot.delete"}}, {"latency_ms", 3000}};
+  start_cloud(scenario);
+  start_service();
+  const std::string serial = one_ready_device();
+
+  auto too_short = hangar({"--timeout", "1", "deregister", serial, "--yes"});
+  EXPECT_EQ(too_short.code, 2) << too_short.output;
+  EXPECT_NE(too_short.output.find("give --timeout 5 or more"), std::string::npos)
+      << too_short.output;
+
+  const auto started = std::chrono::steady_clock::now();
+  auto slow = hangar({"--timeout", "5", "deregister", serial, "--yes"});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(slow.code, 1) << slow.output;
+  EXPECT_NE(slow.output.find("its answer was lost"), std::string::npos) << slow.output;
+  EXPECT_NE(slow.output.find("run `hangar deregister " + serial + "` again"), std::string::npos)
+      << slow.output;
+  EXPECT_LT(took, 5s) << slow.output;
+  std::this_thread::sleep_for(2s);  // the simulator's late answer goes to nobody
+
+  auto again = hangar({"deregister", serial, "--yes"});
+  EXPECT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find(serial + " was already deleted in Windows Autopilot"),
+            std::string::npos)
+      << again.output;
+  EXPECT_NE(hangar({"show", serial}).code, 0) << "out of the queue";
+}
+
+// Finding 2: SIGTERM while a deregister waits for a slow DELETE. The stop cancels the DELETE and
+// answers the CLI (exit 1, the answer lost, run it again) before it closes the connection; once
+// the service is back, the re-run completes.
+TEST_F(OperatorE2E, AGracefulStopAnswersAWaitingDeregister) {
+  Json scenario = quick_registration(44);
+  scenario["faults"] = {{"endpoints", {"autopilot.delete"}}, {"latency_ms", 20'000}};
+  start_cloud(scenario);
+  start_service();
+  const std::string serial = one_ready_device();
+
+  RunResult waiting;
+  std::thread cli([&] { waiting = hangar({"deregister", serial, "--yes"}); });
+  std::this_thread::sleep_for(2500ms);  // the DELETE is under way
+  service_->signal(SIGTERM);
+  const auto code = service_->wait(15s);
+  cli.join();
+  ASSERT_TRUE(code.has_value()) << "hangard still running after SIGTERM";
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(waiting.code, 1) << waiting.output;
+  EXPECT_EQ(waiting.output.find("closed"), std::string::npos) << waiting.output;
+  EXPECT_NE(waiting.output.find("its answer was lost"), std::string::npos) << waiting.output;
+  EXPECT_NE(waiting.output.find("run `hangar deregister " + serial + "` again"), std::string::npos)
+      << waiting.output;
+
+  start_service();
+  auto again = hangar({"deregister", serial, "--yes"});
+  EXPECT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find(serial + " was already deleted in Windows Autopilot"),
+            std::string::npos)
+      << again.output;
 }
 
 }  // namespace

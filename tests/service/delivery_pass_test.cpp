@@ -198,6 +198,34 @@ TEST_F(DeliveryPassTest, ADeregisterWhoseAnswerWasLostIsRecordedAndTheReRunCompl
   EXPECT_FALSE(store_->get_meta("in_doubt.deregister.l0")->has_value());
 }
 
+// Black-box round, finding 5: whether a write's answer was lost is cloud_error.h's one rule. A
+// DELETE that certainly never left (no connection) is not in doubt: nothing recorded, the error
+// told as it is; one that timed out after it was sent is.
+TEST_F(DeliveryPassTest, ADeleteThatWasNeverSentIsNotInDoubtOneThatTimedOutIs) {
+  registered("U0");
+  cloud_.tenant["U0"].id = "ap-U0";
+  cloud_.tenant["U0"].serial = "U0";
+  core::Error unsent =
+      core::make_error(cloud::kErrNetwork, "DELETE .../ap-U0: no connection within 30 s");
+  cloud::set_failure(unsent, cloud::Failure::kNotSent);
+  cloud_.delete_failures.push_back(unsent);
+  start();
+  auto refused = pass_->deregister("U0");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, cloud::kErrNetwork);
+  EXPECT_FALSE(store_->get_meta("in_doubt.deregister.u0")->has_value());
+  EXPECT_EQ(store_->get_device("U0")->last_error.value_or("").find("its answer was lost"),
+            std::string::npos);
+
+  clock_.advance(10s);  // the offline probe
+  cloud_.delete_failures.push_back(core::make_error(
+      cloud::kErrTimeout, "DELETE .../ap-U0: the cloud did not answer within 2 s"));
+  auto timed_out = pass_->deregister("U0");
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().code, cloud::kErrInDoubt);
+  EXPECT_TRUE(store_->get_meta("in_doubt.deregister.u0")->has_value());
+}
+
 // The same for deliver: the assignment reached the tenant, its answer did not; the re-run reads
 // the device, finds the user assigned, and records the delivery without assigning again.
 TEST_F(DeliveryPassTest, ADeliveryWhoseAnswerWasLostIsRecordedAndTheReRunCompletes) {

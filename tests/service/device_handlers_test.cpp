@@ -289,5 +289,18 @@ TEST_F(DeviceHandlers, DeliverRefusesAnEmptyUserAndLeavingItOutMeansTheImportsUs
   EXPECT_EQ(padded->error.code, ipc::errc::kUnavailable) << padded->error.message;
 }
 
+// Black-box round, finding 1: a wait too short for any cloud call is refused, naming what was
+// given and the least the service takes (the CLI refuses such a --timeout before it asks).
+TEST_F(DeviceHandlers, AnOperatorWaitTooShortForACloudCallIsRefused) {
+  auto reply = ipc::parse_reply(call("deregister", Json{{"serial", "S1"}, {"wait_ms", 500}}));
+  ASSERT_TRUE(reply.ok());
+  ASSERT_FALSE(reply->ok);
+  EXPECT_EQ(reply->error.code, ipc::errc::kInvalidArgument);
+  EXPECT_NE(reply->error.message.find("wait_ms 500 leaves no time for a cloud call; give at "
+                                      "least 2000"),
+            std::string::npos)
+      << reply->error.message;
+}
+
 }  // namespace
 }  // namespace hangar::service

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -384,9 +385,13 @@ class FakeUsers final : public cloud::DeliveryCloud {
     if (auto error = next_failure(sku_failures)) return *error;
     return skus;
   }
-  std::vector<std::string> deleted;  // Autopilot ids
+  std::vector<std::string> deleted;         // Autopilot ids
+  std::deque<core::Error> delete_failures;  // answers of the next deletes, before the tenant
+  std::function<void()> on_delete;          // runs first in each delete (a slow cloud)
   core::Status delete_autopilot_device(const std::string& id) override {
     ++requests;
+    if (on_delete) on_delete();
+    if (auto error = next_failure(delete_failures)) return *error;
     for (auto it = tenant.begin(); it != tenant.end(); ++it) {
       if (it->second.id == id) {
         deleted.push_back(id);

@@ -31,8 +31,10 @@ core::Error DeliveryPass::not_now(const core::Error& error, Lane lane) const {
 
 namespace {
 
+// A write that may have reached the cloud without its answer reaching us: the one rule of
+// cloud_error.h (unreachable, and not certainly unsent), or an answer that could not be read.
 bool answer_lost(const core::Error& error) {
-  return error.code == cloud::kErrNetwork || error.code == cloud::kErrTimeout ||
+  return (cloud::unreachable(error) && !cloud::never_sent(error)) ||
          error.code == cloud::kErrInDoubt;
 }
 
@@ -42,6 +44,13 @@ std::string doubt_key(std::string_view kind, const std::string& serial) {
 }
 
 }  // namespace
+
+void DeliveryPass::record_doubt(std::string_view kind, const std::string& serial,
+                                const std::string& value) {
+  if (auto recorded = ctx_.store.set_meta(doubt_key(kind, serial), value); !recorded) {
+    spdlog::error("recording the {} of {} as in doubt: {}", kind, serial, recorded.error().message);
+  }
+}
 
 core::Error DeliveryPass::in_doubt(const core::Error& error, const std::string& key,
                                    const std::string& value, const std::string& serial,

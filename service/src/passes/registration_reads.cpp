@@ -297,4 +297,27 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
   return Withdrawn{std::move(*removed), *record ? record_id : std::string()};
 }
 
+core::Status RegistrationPass::settle_import(const std::string& serial, std::int64_t now) {
+  auto device = ctx_.store.get_device(serial);
+  if (!device) return {};  // not in the queue: the deregister decides
+  if (device->state != core::DeviceState::kRegistrationPending || !device->import_record_id) {
+    return {};
+  }
+  const std::string record_id = *device->import_record_id;
+  auto record = cloud_.read(
+      Lane::kIntune, [&](cloud::RegistrationCloud& api) { return api.import_record(record_id); });
+  if (!record) return record.error();
+  if (*record) {
+    if (settle(*device, **record, now)) {
+      spdlog::info("device {}: its import finished; settled before the deregister", serial);
+    }
+    return {};
+  }
+  // The record is gone (someone else's tool deleted it): the tenant says whether it registered.
+  auto found = read_device(device->serial, now);
+  if (!found) return found.error();
+  if (*found) (void)ctx_.store.mark_registered(device->serial, (*found)->id, now);
+  return {};
+}
+
 }  // namespace hangar::service

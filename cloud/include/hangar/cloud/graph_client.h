@@ -80,6 +80,10 @@ class GraphClient final : public CloudApi {
       : config_(std::move(config)), transport_(transport), clock_(clock) {}
 
   core::Result<std::string> token(bool force_refresh);
+  // The timeout of one request: config_.timeout, cut to what an operator's wait leaves
+  // (call_deadline.h); kErrNetwork/kNotSent, nothing sent, when less than kShortestRequest is left.
+  core::Result<std::chrono::milliseconds> request_timeout(const std::string& label) const;
+  static constexpr std::chrono::milliseconds kShortestRequest{250};
   // Sends with the bearer token; on a 401 renews the token once and tries again. Non-2xx answers
   // become errors with the Graph message, the request-id and Retry-After.
   // `api` says which API the call belongs to, so a 403 names the permission it needs.

@@ -38,6 +38,14 @@ struct CommandInfo {
 // waits on the service's side, a throttle window included, when the caller names no wait_ms.
 // Beyond it the service answers "try again in N s" at once.
 inline constexpr std::chrono::milliseconds kOperatorWait{60'000};
+// The shortest wait_ms the service takes (a shorter one is refused invalid_argument): less leaves
+// no time for a cloud call. The CLI refuses a --timeout that would send less (usage error).
+inline constexpr std::chrono::milliseconds kMinOperatorWait{2'000};
+// The service answers within wait_ms plus this (work under way is given a second past the
+// deadline its cloud calls end by); the CLI waits at least kOperatorReplyMargin more than the
+// wait_ms it sends, so an answer always arrives before the CLI gives up.
+inline constexpr std::chrono::milliseconds kOperatorAnswerLatest{1'000};
+inline constexpr std::chrono::milliseconds kOperatorReplyMargin{3'000};
 
 namespace args {
 using enum ArgType;
@@ -53,8 +61,10 @@ inline constexpr std::array<ArgSpec, 1> kSerial{{{"serial", kString, true}}};
 inline constexpr std::array<ArgSpec, 3> kRetry{
     {{"serial", kString}, {"failed", kBoolean}, {"force", kBoolean}}};
 // wait_ms: how long the caller waits for the answer (the CLI's --timeout less a margin); the
-// service answers within it (kOperatorWait at most), so a client never gives up on a service
-// that is still waiting out a throttle window for it.
+// service answers within it plus kOperatorAnswerLatest (kOperatorWait at most, kMinOperatorWait
+// at least), every cloud call of the command bounded by what is left of it, so a client never
+// gives up on a service that is still working for it: a write not answered in time is answered
+// "in doubt" (errc::kInDoubt).
 inline constexpr std::array<ArgSpec, 3> kRemove{
     {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}}};
 inline constexpr std::array<ArgSpec, 2> kDeregister{

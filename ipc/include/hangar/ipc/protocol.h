@@ -41,9 +41,18 @@ inline constexpr const char* kFrameTooLarge = "frame_too_large";
 inline constexpr const char* kNotFound = "not_found";
 inline constexpr const char* kConflict = "conflict";
 inline constexpr const char* kInternal = "internal";
+// kUnavailable and kTimeout are what a client says when no answer came (no service listens, the
+// connection was lost, the reply did not come within the client's wait). A service answers with
+// kTimeout never: the dispatcher sends a handler's "timeout" (the cloud's, cloud::kErrTimeout) as
+// kCloudTimeout, so a client can tell "the service answered" from "no answer" by the code.
 inline constexpr const char* kUnavailable = "unavailable";
 inline constexpr const char* kTimeout = "timeout";
+inline constexpr const char* kCloudTimeout = "cloud_timeout";
 inline constexpr const char* kBusy = "busy";
+// A write whose outcome is not known (its answer lost, or its work unfinished when the caller's
+// wait or the service ended): it may have been done; the same command again settles it. The same
+// text as cloud::kErrInDoubt.
+inline constexpr const char* kInDoubt = "in_doubt";
 }  // namespace errc
 
 enum class Encoding { kJson, kCbor };

@@ -41,6 +41,9 @@ struct ServerOptions {
   std::size_t request_free_bytes = 64u * 1024u;
   // After a request that held more than this, free memory is given back to the system.
   std::size_t release_after_bytes = 1024u * 1024u;
+  // How long stop() waits for requests being handled to write their replies before it closes
+  // the connections (a graceful stop answers the operator commands it ends).
+  Duration stop_grace{std::chrono::seconds(5)};
 };
 
 class Server {
@@ -51,7 +54,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   void start();
-  // Stops accepting, closes every connection and joins all threads. Idempotent.
+  // Stops accepting, waits up to stop_grace for requests being handled to be answered, closes
+  // every connection and joins all threads. Idempotent.
   void stop();
   std::size_t active_connections() const { return active_.load(); }
   // Bytes of the request budget in use now (tests).
@@ -64,6 +68,7 @@ class Server {
     ConnectionOwner owner;
     std::thread thread;
     std::atomic<bool> done{false};
+    std::atomic<bool> handling{false};  // a request read and not yet answered
   };
   void accept_loop();
   void serve(Connection& connection);

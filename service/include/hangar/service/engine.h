@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -81,6 +82,17 @@ class Engine {
   core::Result<RegistrationPass::Withdrawn> withdraw(const std::string& serial,
                                                      std::chrono::milliseconds timeout);
   EngineStatus status() const;
+  // A graceful stop, after the transport's cancel_all(): every operator command still waiting is
+  // answered now or within `grace` (the reply its work gives once its cancelled cloud call
+  // ended, else in doubt), work not yet begun is dropped, and later commands are refused; so the
+  // IPC server can answer them before it closes their connections.
+  void stop_operator_jobs(std::chrono::milliseconds grace);
+
+  // Before its deadline, the time an operator job needs left to be begun (or to wait out a
+  // throttle window); after it, how long its caller waits more for work under way to end. The CLI
+  // waits past the wait_ms it sends by more than both (ipc::kOperatorReplyMargin).
+  static constexpr std::chrono::milliseconds kOperatorStartMargin{500};
+  static constexpr std::chrono::milliseconds kOperatorGrace{1000};
 
  private:
   // Work other threads hand to the engine's thread. It returns when to run it again (a delivery
@@ -90,11 +102,24 @@ class Engine {
     std::int64_t not_before = 0;
   };
   void run_jobs();
-  // Runs `work` on the engine's thread as an operator job: a result held by the budget (kNotNow)
-  // is tried again when the budget allows if `timeout` leaves time, else answered busy.
+  // An operator command's work and how to speak of it.
   template <class T>
-  core::Result<T> run_operator_job(const std::string& what, std::function<core::Result<T>()> work,
-                                   std::chrono::milliseconds timeout);
+  struct OperatorJob {
+    std::string what;    // "deregistration of S1"
+    std::string serial;  // for `hangar show SERIAL`
+    std::string rerun;   // the command that completes it after an answer in doubt
+    std::function<core::Result<T>()> work;
+    // Records the work as in doubt when its caller is answered before it ended (may be empty).
+    std::function<void()> record_doubt;
+  };
+  // Runs `op.work` on the engine's thread as an operator job, every cloud call of it bounded by
+  // `timeout` (cloud::CallDeadline): a result held by the budget (kNotNow) is tried again when
+  // the budget allows if `timeout` leaves time, else answered busy; work the engine never began
+  // in time is dropped (busy: nothing sent); work under way that has not ended kOperatorGrace
+  // after the deadline (or by the stop's grace) is answered in doubt (ipc::errc::kInDoubt) and
+  // recorded so (op.record_doubt).
+  template <class T>
+  core::Result<T> run_operator_job(const OperatorJob<T>& op, std::chrono::milliseconds timeout);
 
   store::Store& store_;
   const core::Clock& clock_;
@@ -111,6 +136,9 @@ class Engine {
   bool paused_ = false;
   bool backoff_reset_requested_ = false;
   std::deque<Job> jobs_;
+  std::condition_variable operator_cv_;  // an operator job answered, or the stop began
+  bool operators_stopping_ = false;
+  std::chrono::steady_clock::time_point operators_stop_until_;
 };
 
 }  // namespace hangar::service

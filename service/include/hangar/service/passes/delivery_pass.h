@@ -33,6 +33,11 @@ class DeliveryPass {
   };
   core::Result<Deregistered> deregister(const std::string& serial);
 
+  // Records a `kind` ("deliver", "deregister") of `serial` as in doubt, as a lost answer is: its
+  // caller was answered before the work ended (Engine's operator jobs), so the next run reads
+  // the device in the tenant before it writes again. Safe from any thread (the store's).
+  void record_doubt(std::string_view kind, const std::string& serial, const std::string& value);
+
  private:
   // The required licences `held` (the user's SKU ids) lacks, named by skuPartNumber where the
   // tenant says (a required licence may be configured by id or by name).

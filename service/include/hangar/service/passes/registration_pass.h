@@ -38,6 +38,11 @@ class RegistrationPass {
     std::string import_record_deleted;  // empty: none
   };
   core::Result<Withdrawn> withdraw(const std::string& serial, std::int64_t now);
+  // Before `hangar deregister`: a Registration Pending device whose import record is still
+  // followed has that record read once, as the next poll would, so an import Intune finished
+  // since (registered) is settled now (marked registered) instead of the deregister being sent
+  // to `remove --force`. Nothing to do for any other device. Errors: the cloud's, or kNotNow.
+  core::Status settle_import(const std::string& serial, std::int64_t now);
   // New credentials: poll at once.
   void credentials_changed(std::int64_t now) { next_poll_ = std::min(next_poll_, now); }
 
