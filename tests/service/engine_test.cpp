@@ -7,8 +7,8 @@
 
 #include <random>
 
+#include "engine_rig.h"
 #include "fake_clouds.h"
-#include "pass_rig.h"
 #include "waits.h"
 
 namespace hangar::service::test {
@@ -16,24 +16,11 @@ namespace {
 
 constexpr const char* kStandardGroup = "6d1c2b8e-0000-4000-8000-000000000001";
 
-class EngineTest : public PassRig {
+class EngineTest : public EngineRig {
  protected:
-  Engine make() {
-    return Engine(*store_,
-                  EngineClouds{fixed_source<cloud::RegistrationCloud>(imports_),
-                               fixed_source<cloud::ActivityCloud>(activity_),
-                               fixed_source<cloud::GroupCloud>(directory_),
-                               fixed_source<cloud::DeliveryCloud>(users_)},
-                  clock_, config_);
-  }
   void run_for(std::chrono::milliseconds total, Engine& engine) {
     run_rounds(total, [&engine] { return engine.step(); });
   }
-
-  FakeImports imports_;
-  FakeActivity activity_;
-  FakeDirectory directory_;
-  FakeUsers users_;
 };
 
 TEST_F(EngineTest, RetryAfterIsHonouredExactly) {

@@ -7,28 +7,20 @@
 #include <atomic>
 #include <thread>
 
+#include "engine_rig.h"
 #include "fake_clouds.h"
 #include "hangar/cloud/cloud_error.h"
 #include "hangar/core/stop.h"
 #include "hangar/ipc/protocol.h"
 #include "hangar/service/engine.h"
-#include "pass_rig.h"
 
 namespace hangar::service::test {
 namespace {
 
 using Steady = std::chrono::steady_clock;
 
-class OperatorJobsTest : public PassRig {
+class OperatorJobsTest : public EngineRig {
  protected:
-  Engine make() {
-    return Engine(*store_,
-                  EngineClouds{fixed_source<cloud::RegistrationCloud>(imports_),
-                               fixed_source<cloud::ActivityCloud>(activity_),
-                               fixed_source<cloud::GroupCloud>(directory_),
-                               fixed_source<cloud::DeliveryCloud>(users_)},
-                  clock_, config_);
-  }
   // A registered device the tenant lists (delivery's view of it).
   void in_tenant(const std::string& serial) {
     registered(serial);
@@ -48,11 +40,6 @@ class OperatorJobsTest : public PassRig {
     record.status = cloud::ImportStatus::kUnknown;
     imports_.records[record.id] = record;
   }
-
-  FakeImports imports_;
-  FakeActivity activity_;
-  FakeDirectory directory_;
-  FakeUsers users_;
 };
 
 // Black-box round, finding 1: work still under way when the caller's wait is over (a cloud call
