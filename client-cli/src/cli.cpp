@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <variant>
@@ -252,8 +253,15 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
   if (globals.endpoint.empty()) globals.endpoint = core::default_endpoint();
 
   std::vector<std::string> rest;
+  std::set<std::string> given;  // the global options seen: each may be given once
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (const std::string flag = a.substr(0, a.find('='));
+        (flag == "--json" || flag == "--endpoint" || flag == "--timeout") &&
+        !given.insert(flag).second) {
+      err << "hangar: " << flag << " given twice\nrun `hangar help` for the commands\n";
+      return kUsage;
+    }
     auto value = [&](const char* flag) -> std::optional<std::string> {
       std::string prefix = std::string(flag) + "=";
       if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());

@@ -5,6 +5,10 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "hangar/ipc/budget.h"
 
@@ -17,7 +21,7 @@ core::Error malformed(std::string what) {
 }
 
 // Why a SAX pass stopped.
-enum class Stop { kNone, kSyntax, kDepth, kItems, kMemory };
+enum class Stop { kNone, kSyntax, kDepth, kItems, kMemory, kDuplicateKey };
 
 // The SAX handler both encodings are parsed with: counts nesting and items, charges the lease, and
 // forwards to nlohmann's own DOM builder until a limit is reached, then stops the parser (a false
@@ -50,11 +54,25 @@ class LimitedDomBuilder {
   }
   bool string(string_t& value) { return item(value.size()) && dom_.string(value); }
   bool binary(binary_t& value) { return item(value.size()) && dom_.binary(value); }
-  bool key(string_t& value) { return item(value.size()) && dom_.key(value); }
-  bool start_object(std::size_t declared) { return open(declared) && dom_.start_object(declared); }
+  // A key an object already has is refused, not read as "the last one wins": a request such as
+  // {"cmd":"status","cmd":"pause"} must not mean what only one of its readers thinks it means.
+  bool key(string_t& value) {
+    if (!item(value.size())) return false;
+    if (!keys_.back().insert(value).second) {
+      duplicate_key_ = value;
+      return halt(Stop::kDuplicateKey);
+    }
+    return dom_.key(value);
+  }
+  bool start_object(std::size_t declared) {
+    if (!open(declared)) return false;
+    keys_.emplace_back();
+    return dom_.start_object(declared);
+  }
   bool start_array(std::size_t declared) { return open(declared) && dom_.start_array(declared); }
   bool end_object() {
     --depth_;
+    keys_.pop_back();
     return dom_.end_object();
   }
   bool end_array() {
@@ -67,6 +85,7 @@ class LimitedDomBuilder {
   }
 
   Stop stop() const { return stop_; }
+  const std::string& duplicate_key() const { return duplicate_key_; }
 
  private:
   static constexpr std::size_t kItemBytes = 80;  // a value or key in the DOM, with its container
@@ -108,7 +127,16 @@ class LimitedDomBuilder {
   std::size_t depth_ = 0;
   std::size_t items_ = 0;
   Stop stop_ = Stop::kNone;
+  std::vector<std::unordered_set<std::string>> keys_;  // the keys of each open object
+  std::string duplicate_key_;
 };
+
+// A key as an error message may quote it: printable ASCII, at most 64 characters.
+std::string quotable(std::string_view key) {
+  std::string out;
+  for (const char c : key.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return key.size() > 64 ? out + "..." : out;
+}
 
 // A value longer than a request may hold: what it is ("string", "byte string", "number") and the
 // offset of its first byte in the payload.
@@ -227,6 +255,7 @@ core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
   }
   Json root;
   Stop stop = Stop::kSyntax;
+  std::string duplicate_key;
   try {
     // The payload, and what the parser keeps beside the document: JSON's lexer holds the longest
     // token so far twice (as read and as decoded), CBOR's reader one string at a time.
@@ -239,6 +268,7 @@ core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
             : Json::sax_parse(payload, &builder, Json::input_format_t::json, /*strict=*/true);
     // A false return always has a reason: one of ours, or the parser's error.
     stop = ok ? Stop::kNone : (builder.stop() == Stop::kNone ? Stop::kSyntax : builder.stop());
+    duplicate_key = builder.duplicate_key();
   } catch (const Json::exception&) {
     stop = Stop::kSyntax;
   }
@@ -256,6 +286,10 @@ core::Result<Json> parse_payload(std::string_view payload, Encoding encoding,
     case Stop::kMemory:
       return core::make_error(errc::kBusy, lease != nullptr ? lease->refusal("being decoded")
                                                             : std::string("out of memory"));
+    case Stop::kDuplicateKey:
+      return core::make_error(
+          errc::kMalformedRequest,
+          name + " has the key \"" + quotable(duplicate_key) + "\" twice in one object");
     case Stop::kSyntax:
       break;
   }

@@ -94,6 +94,16 @@ class ConfigCmdTest : public ::testing::Test {
   std::unique_ptr<ipc::Server> server_;
 };
 
+// Black-box round 5: a global option given twice is a usage error, as any other option is.
+TEST_F(ConfigCmdTest, AGlobalOptionGivenTwiceIsAUsageError) {
+  EXPECT_EQ(run({"--json", "--json", "config", "show"}), kUsage);
+  EXPECT_NE(err_.str().find("--json given twice"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"--timeout", "5", "--timeout=9", "config", "show"}), kUsage);
+  EXPECT_NE(err_.str().find("--timeout given twice"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"--endpoint", "/elsewhere.sock", "config", "show"}), kUsage);
+  EXPECT_NE(err_.str().find("--endpoint given twice"), std::string::npos) << err_.str();
+}
+
 TEST_F(ConfigCmdTest, UsageAndUnknownSubcommands) {
   EXPECT_EQ(run({"config"}), kUsage);
   EXPECT_NE(err_.str().find("set-credentials"), std::string::npos);

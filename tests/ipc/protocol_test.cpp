@@ -79,6 +79,24 @@ TEST(Protocol, BrokenCborIsMalformedNotACrash) {
   EXPECT_FALSE(parse_reply(whole.substr(0, whole.size() - 1)).ok());
 }
 
+// The same key in two objects is two keys; in CBOR a key twice is refused as in JSON.
+TEST(Protocol, AKeyTwiceIsRefusedOnlyWithinOneObject) {
+  auto siblings = parse_request(R"({"v":1,"id":1,"cmd":"ping","args":{"a":{"k":1},"b":{"k":2}}})");
+  ASSERT_TRUE(siblings.ok()) << siblings.error().message;
+  EXPECT_EQ(siblings->args["b"]["k"], 2);
+  std::string cbor(1, static_cast<char>(0xA5));  // a map of five pairs, "cmd" twice
+  for (const auto& [key, value] : std::vector<std::pair<Json, Json>>{
+           {"v", 1}, {"id", 1}, {"cmd", "status"}, {"cmd", "pause"}, {"args", Json::object()}}) {
+    Json::to_cbor(key, nlohmann::detail::output_adapter<char>(cbor));
+    Json::to_cbor(value, nlohmann::detail::output_adapter<char>(cbor));
+  }
+  auto twice = parse_request(cbor);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, errc::kMalformedRequest);
+  EXPECT_NE(twice.error().message.find("\"cmd\" twice"), std::string::npos)
+      << twice.error().message;
+}
+
 TEST(DeviceWire, HashTravelsAsBase64OrBytes) {
   core::DeviceRecord device;
   device.serial_number = "S1";
@@ -119,6 +137,11 @@ TEST(Protocol, MalformedRequestsAreRejectedWithAReason) {
       {R"({"v":1,"id":1,"cmd":"ping","args":[1]})", errc::kMalformedRequest, "\"args\""},
       {R"({"v":99,"id":1,"cmd":"ping"})", errc::kUnsupportedVersion, "99"},
       {R"({"v":0,"id":1,"cmd":"ping"})", errc::kUnsupportedVersion, "0"},
+      // A key twice is refused, never "the last one wins" (black-box round 5).
+      {R"({"v":1,"id":1,"cmd":"status","cmd":"pause"})", errc::kMalformedRequest,
+       "has the key \"cmd\" twice in one object"},
+      {R"({"v":1,"id":1,"cmd":"ping","args":{"a":{"x":1,"x":2}}})", errc::kMalformedRequest,
+       "has the key \"x\" twice in one object"},
   };
   for (const auto& c : cases) {
     auto parsed = parse_request(c.payload);
