@@ -265,6 +265,13 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
   const auto files = to_paths(parsed->positional);
   const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
+  // -o names the file to write: a folder (".", "out/") is a mistake said before any work.
+  if (std::error_code ec; std::filesystem::is_directory(out_path, ec)) {
+    return usage_error(io, "merge",
+                       "-o " + core::path_to_utf8(out_path) +
+                           " is a folder; name the file to write (say " +
+                           core::path_to_utf8(out_path / "upload.csv") + ")");
+  }
   // OUT and OUT-NNN.csv are the merge's to write and to replace: never one of its inputs.
   for (const auto& existing : output_set_files(out_path)) {
     for (const auto& input : files) {
@@ -387,10 +394,11 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
                                             "keep them)",
                            io.out);
     print_summary(summary, validated.files_read, io.out);
-    io.out << summary.records << " row(s) read = " << rows.size() << " written + "
-           << summary.duplicates << " duplicate(s) + " << summary.invalid << " invalid + "
-           << unfit_rows << " unfit for the portal's format + " << wrong_build_rows
-           << " on another OS build\n";
+    // Said "to write" when the write failed: the file named below was not (fully) written.
+    io.out << summary.records << " row(s) read = " << rows.size()
+           << (written ? " written + " : " to write + ") << summary.duplicates << " duplicate(s) + "
+           << summary.invalid << " invalid + " << unfit_rows << " unfit for the portal's format + "
+           << wrong_build_rows << " on another OS build\n";
     if (written) {
       io.out << "wrote " << rows.size() << " device(s) to " << written->size() << " file(s)"
              << (written->size() > 1 ? " of at most " + std::to_string(split) + " rows" : "")

@@ -56,6 +56,15 @@ done
 expect_exit 2 "06/10: import --group-tag 'Sales,EU'" "$bin/hangar" import new.csv --profile standard --group-tag 'Sales,EU'
 printf 'Device Serial Number,Windows Product ID,Hardware Hash\r\nX-1,,not-a-hash\r\n' >broken.csv
 expect_exit 1 "06: merging nothing valid" "$bin/hangar" merge broken.csv -o single.csv --no-split
+# Round 5: -o naming a folder is a usage error said before any work (it printed "3 written" and
+# then failed to replace "."); a write that fails says "to write", never "written".
+expect_exit 2 "r5: merge -o ." "$bin/hangar" merge new.csv -o .
+out=$("$bin/hangar" merge new.csv -o . 2>&1)
+grep -q 'is a folder; name the file to write' <<<"$out" || fail "r5: merge -o . said: $out"
+grep -q ' written + ' <<<"$out" && fail "r5: merge -o . claimed rows written: $out"
+out=$("$bin/hangar" merge new.csv -o no-such-dir/x.csv 2>&1)
+grep -q ' written + ' <<<"$out" && fail "r5: a merge that could not write claimed rows written: $out"
+grep -q ' to write + ' <<<"$out" || fail "r5: a merge that could not write did not say what it had to write: $out"
 [ "$good" = "$(md5sum single.csv)" ] || fail "06: single.csv was replaced although there was nothing to write"
 
 # 14: arguments that are not UTF-8 are usage errors naming them, never an abort.
