@@ -8,6 +8,7 @@
 #include "hangar/ipc/device_wire.h"
 #include "help.h"
 #include "suggest.h"
+#include "terminal_safe.h"
 
 #include <algorithm>
 #include <chrono>
@@ -134,8 +135,11 @@ const std::string& import_help() {
       "  --group-tag TAG       for rows without one (default Microsoft365Managed_Autopilot)\n"
       "  --user UPN            the assigned user for rows without one\n"
       "Spaces around a tag or a user are dropped, as in the CSV's cells.\n\n"
-      "A device already queued and not uploaded yet takes the new profile, group tag and\n"
-      "user (each change is printed); once uploaded, such a row is refused with the way out.\n\n" +
+      "A device already queued and not uploaded yet takes the new profile, and the group tag\n"
+      "and user if given (by the options or the file; one not given stays as it is); each\n"
+      "change is printed. Once uploaded, such a row is refused with the way out. A device\n"
+      "whose registration failed is not queued again: it is named with `hangar retry SERIAL`.\n"
+      "A cell holding a control character (ESC, BEL, ...) is refused.\n\n" +
       std::string(kStrictHelp) +
       "exit code: 0 every device queued or already queued, 1 rows refused, 3 no service\n";
   return text;
@@ -356,6 +360,14 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
                            "takes no arguments, not \"" + printable_argument(command_args.front()) +
                                "\"" + did_you_mean(command_args.front(), command_names()));
       }
+      // Human output shows a control character from the service's data escaped, never raw;
+      // --json and export's data are written exactly (attack round 5, finding 06).
+      std::optional<TerminalSafeStream> safe_out;
+      std::optional<TerminalSafeStream> safe_err;
+      if (!globals.json && c.name != "export") {
+        safe_out.emplace(out, CarriageReturns::kOnlyBeforeLineFeed);
+      }
+      if (!globals.json) safe_err.emplace(err, CarriageReturns::kAnywhere);
       return c.run(globals, command_args, io);
     }
   }

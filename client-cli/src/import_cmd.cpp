@@ -21,23 +21,37 @@ struct ImportTotals {
   std::size_t already_queued = 0;
   std::size_t duplicates = 0;  // the same device twice in one request (the service found it)
   std::size_t updated = 0;     // already queued, given another profile, group tag or user now
-  std::size_t rejected = 0;    // by the service
+  // The same device, whose registration failed: not queued, nothing happens until `hangar retry`.
+  std::size_t registration_failed = 0;
+  std::size_t rejected = 0;  // by the service
   // Accepted devices that name a user: assigned at `hangar deliver`, once the licences are
   // checked, never at upload.
   std::size_t users_deferred = 0;
   Json problems = Json::array();
-  Json updates = Json::array();  // what each update changed
+  Json updates = Json::array();   // what each update changed
+  Json to_retry = Json::array();  // the registration_failed ones: location, serial, reason
 };
+
+// "A accepted, B already queued, U updated, ... C rejected": every device sent is in one of the
+// counts, so they add up to the number sent (attack round 5, finding 02).
+std::string progress_counts(const ImportTotals& totals) {
+  std::string text = std::to_string(totals.accepted) + " accepted, " +
+                     std::to_string(totals.already_queued) + " already queued, " +
+                     std::to_string(totals.updated) + " updated, ";
+  if (totals.duplicates > 0) text += std::to_string(totals.duplicates) + " duplicate, ";
+  if (totals.registration_failed > 0) {
+    text += std::to_string(totals.registration_failed) + " registration failed, ";
+  }
+  return text + std::to_string(totals.rejected) + " rejected";
+}
 
 // Redraws "importing: N sent ..." on a terminal; plain lines (one per batch) otherwise.
 void show_progress(const ImportTotals& totals, Io& io, bool final_line) {
   if (io.err_is_terminal) {
-    io.err << "\rimporting: " << totals.sent << " sent, " << totals.accepted << " accepted, "
-           << totals.already_queued << " already queued, " << totals.rejected << " rejected"
+    io.err << "\rimporting: " << totals.sent << " sent, " << progress_counts(totals)
            << (final_line ? "\n" : "") << std::flush;
   } else if (!final_line) {
-    io.err << "sent " << totals.sent << " device(s): " << totals.accepted << " accepted, "
-           << totals.already_queued << " already queued, " << totals.rejected << " rejected\n";
+    io.err << "sent " << totals.sent << " device(s): " << progress_counts(totals) << "\n";
   }
 }
 
@@ -122,6 +136,11 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
         totals.updates.push_back({{"location", result.location},
                                   {"serial", result.serial},
                                   {"reason", result.reason.value_or(outcome)}});
+      } else if (outcome == "registration_failed") {
+        ++totals.registration_failed;
+        totals.to_retry.push_back({{"location", result.location},
+                                   {"serial", result.serial},
+                                   {"reason", result.reason.value_or(outcome)}});
       } else {
         ++totals.rejected;
         totals.problems.push_back({{"location", result.location},
@@ -225,10 +244,14 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     Json reply{{"ok", ok},
                {"files", files_read},
                {"accepted", totals.accepted},
-               {"already_queued", totals.already_queued + totals.duplicates + summary.duplicates},
+               // As the text says it: a duplicate row is counted once, as a duplicate (attack
+               // round 5, finding 11).
+               {"already_queued", totals.already_queued},
                {"duplicates_in_input", totals.duplicates + summary.duplicates},
                {"updated", totals.updated},
                {"updates", totals.updates},
+               {"registration_failed", totals.registration_failed},
+               {"to_retry", totals.to_retry},
                {"rejected", local_rejected + totals.rejected},
                {"problems", std::move(problems)},
                {"service_problems", totals.problems},
@@ -256,6 +279,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     for (const auto& u : totals.updates) {
       io.out << u.value("location", "") << ": updated: " << u.value("reason", "") << "\n";
     }
+    for (const auto& r : totals.to_retry) {
+      io.out << r.value("location", "") << ": " << r.value("reason", "") << "\n";
+    }
     for (const auto& note : notes) io.out << note << "\n";
     print_build_mismatches(refused_builds, "these devices were not imported", io.out);
     io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
@@ -268,6 +294,10 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
                                         " already queued and updated (another profile, group "
                                         "tag or user: see above), "
                                   : std::string())
+           << (totals.registration_failed > 0
+                   ? std::to_string(totals.registration_failed) +
+                         " registration failed (not queued again: run `hangar retry`, see above), "
+                   : std::string())
            << local_rejected + totals.rejected << " rejected\n";
     if (totals.users_deferred > 0) {
       io.out << totals.users_deferred

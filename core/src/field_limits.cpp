@@ -13,12 +13,39 @@ std::size_t character_count(std::string_view text) {
   return count;
 }
 
+std::optional<std::string> control_character(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t characters = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) != 0x80) ++characters;
+    std::string shown;
+    if (c < 0x20 || c == 0x7F) {
+      shown = std::string("\\x") + kHex[c >> 4] + kHex[c & 0xF];
+    } else if (c == 0xC2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F)
+        shown = std::string("\\u00") + kHex[next >> 4] + kHex[next & 0xF];
+    }
+    if (!shown.empty()) return shown + " (character " + std::to_string(characters) + ")";
+  }
+  return std::nullopt;
+}
+
 std::optional<FieldProblem> check_field_limits(const DeviceRecord& record) {
   const std::pair<const FieldLimit*, const std::string*> texts[] = {
       {&kSerialLimit, &record.serial_number},      {&kProductIdLimit, &record.windows_product_id},
       {&kManufacturerLimit, &record.manufacturer}, {&kModelLimit, &record.model},
       {&kGroupTagLimit, &record.group_tag},        {&kAssignedUserLimit, &record.assigned_user}};
   for (const auto& [limit, value] : texts) {
+    // A device's identity never holds a control character; one that does (ESC, BEL) is a terminal
+    // escape sequence waiting for whoever lists the queue (attack round 5, finding 06).
+    if (auto control = control_character(*value)) {
+      return FieldProblem{limit->field, std::string(limit->field) + " holds a control character, " +
+                                            *control +
+                                            "; device fields are plain text (remove it from the "
+                                            "file: a terminal showing it would act on it)"};
+    }
     // Bytes first: no count to take of a value that cannot fit even in one byte a character.
     if (value->size() <= limit->max) continue;
     const std::size_t characters = character_count(*value);

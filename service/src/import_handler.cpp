@@ -148,6 +148,8 @@ core::Result<Json> handle_import(ServiceContext& context, const Json& args,
         ++reply.already_queued;
       } else if (outcome.outcome == store::InsertOutcome::kUpdated) {
         ++reply.updated;
+      } else if (outcome.outcome == store::InsertOutcome::kRegistrationFailed) {
+        reply.registration_failed = reply.registration_failed.value_or(0) + 1;
       } else {
         ++reply.rejected;
       }

@@ -114,6 +114,8 @@ std::string_view outcome_name(InsertOutcome outcome) {
       return "already_queued";
     case InsertOutcome::kUpdated:
       return "updated";
+    case InsertOutcome::kRegistrationFailed:
+      return "registration_failed";
     case InsertOutcome::kConflict:
       return "conflict";
     case InsertOutcome::kInvalid:

@@ -68,6 +68,7 @@ core::Result<std::int64_t> Store::insert_device(const NewDevice& device) {
     case InsertOutcome::kInvalid:
       return core::make_error(kErrInvalidArgument, std::move(result.message));
     case InsertOutcome::kAlreadyQueued:
+    case InsertOutcome::kRegistrationFailed:
     case InsertOutcome::kConflict:
       break;
   }
@@ -101,7 +102,7 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   auto existing = query_one(
       database_,
       "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line, "
-      "profile, group_tag, assigned_user FROM devices WHERE serial = ?1",
+      "profile, group_tag, assigned_user, failure_reason FROM devices WHERE serial = ?1",
       [&](const Statement& row) {
         const std::int64_t id = row.column_int64(0);
         const auto hash = row.column_optional_blob(2);
@@ -121,6 +122,15 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
               device.group_tag_defaulted ? was.group_tag : device.group_tag.value_or(""),
               device.assigned_user.value_or(was.user)};
           const std::string changes = assignment_changes(was, asked);
+          // Not queued and nothing will happen to it by itself: a re-import is the admin trying
+          // again, and `hangar retry` is how (attack round 5, finding 03).
+          if (changes.empty() && state_key == core::DeviceState::kRegistrationFailed) {
+            const auto reason = row.column_optional_text(11);
+            return InsertResult{InsertOutcome::kRegistrationFailed, id,
+                                device.serial + " is " + state +
+                                    (reason && !reason->empty() ? " (" + *reason + ")" : "") +
+                                    "; run `hangar retry " + device.serial + "`"};
+          }
           if (changes.empty()) {
             return InsertResult{InsertOutcome::kAlreadyQueued, id,
                                 "serial " + device.serial + " is already queued" + where +
@@ -153,12 +163,16 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   if (*existing) {
     InsertResult found = std::move(**existing);
     if (found.outcome == InsertOutcome::kUpdated) {
-      if (auto status = execute(database_,
-                                "UPDATE devices SET profile = ?1, group_tag = ?2, "
-                                "assigned_user = COALESCE(?3, assigned_user), updated_at = ?4 "
-                                "WHERE id = ?5 AND state = 'queued'",
-                                device.profile, device.group_tag, device.assigned_user,
-                                device.created_at, found.id);
+      if (auto status =
+              execute(database_,
+                      "UPDATE devices SET profile = ?1, group_tag = COALESCE(?2, group_tag), "
+                      "assigned_user = COALESCE(?3, assigned_user), updated_at = ?4 "
+                      "WHERE id = ?5 AND state = 'queued'",
+                      device.profile,
+                      // No tag given: the device keeps its own (attack round 5,
+                      // finding 01), as the "updated:" message says.
+                      device.group_tag_defaulted ? std::nullopt : device.group_tag,
+                      device.assigned_user, device.created_at, found.id);
           !status) {
         return std::move(status).error();
       }

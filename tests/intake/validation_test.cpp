@@ -376,6 +376,45 @@ TEST(ValidationResult, AnOverLongFieldKeepsOnlyAnExcerptOfSerialAndFile) {
   EXPECT_EQ(r.location.substr(r.location.size() - 2), ":9");
 }
 
+// Attack round 5, finding 06: a cell holding terminal control sequences (ESC, BEL, a C1 control)
+// is refused with file, line and column, the character shown escaped, never quoted raw.
+TEST(ValidationRecord, AControlCharacterInAnyFieldIsRefusedWhereItIs) {
+  Validator v;
+  auto with_model = device("CTL-1", hash_for("CTL-1"), "e.csv", 4);
+  with_model.manufacturer = "Contoso";
+  with_model.model =
+      "\x1b]0;PWNED\x07"
+      "Evil";
+  auto with_tag = device("CTL-2", hash_for("CTL-2"), "e.csv", 5);
+  with_tag.group_tag =
+      "Lab\xc2\x9b"
+      "2J";
+  auto clean = device("CTL-3", hash_for("CTL-3"), "e.csv", 6);
+  clean.model =
+      "Laptop 7 \xc2\xa0"
+      "caf\xc3\xa9";  // no-break space and an accent are text
+  const auto m = v.add(with_model);
+  const auto t = v.add(with_tag);
+  const auto c = v.add(clean);
+  v.finish();
+  EXPECT_EQ(v.result(m).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(t).verdict, Verdict::kInvalid);
+  EXPECT_EQ(v.result(c).verdict, Verdict::kValid);
+  ASSERT_EQ(v.diagnostics().size(), 2U);
+  EXPECT_EQ(v.diagnostics()[0].to_string(),
+            "e.csv:4: error: Model: Model holds a control character, \\x1b (character 1); device "
+            "fields are plain text (remove it from the file: a terminal showing it would act on "
+            "it)");
+  EXPECT_NE(v.diagnostics()[1].to_string().find(
+                "e.csv:5: error: Group Tag: Group Tag holds a control character, \\u009b "
+                "(character 4)"),
+            std::string::npos)
+      << v.diagnostics()[1].to_string();
+  for (const auto& d : v.diagnostics()) {
+    EXPECT_EQ(d.to_string().find('\x1b'), std::string::npos);
+  }
+}
+
 // Generates a CSV of `rows` identical rows without holding it in memory.
 class RepeatBuf : public std::streambuf {
  public:

@@ -20,6 +20,7 @@ namespace hangar::store {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::open_or_die;
 using testing::TempDir;
 
@@ -326,6 +327,39 @@ TEST(StoreDevices, ReimportWithAnotherProfileOrTagUpdatesAQueuedDeviceOnly) {
   EXPECT_EQ((*same)[0].outcome, InsertOutcome::kAlreadyQueued);
   EXPECT_EQ((*same)[1].outcome, InsertOutcome::kAlreadyQueued) << (*same)[1].message;
   EXPECT_EQ(store->get_device("Q1")->group_tag, "Sales");
+
+  // Attack round 5, finding 01: a re-import that corrects only the profile (no tag given) changes
+  // only the profile; the stored tag is not reset to the default, and the message says so.
+  auto profile_only = untagged;
+  profile_only.profile = "sensitive-data";
+  auto corrected = store->insert_devices(std::vector<NewDevice>{profile_only});
+  ASSERT_TRUE(corrected.ok());
+  EXPECT_EQ((*corrected)[0].outcome, InsertOutcome::kUpdated);
+  EXPECT_THAT((*corrected)[0].message, HasSubstr("profile power-user -> sensitive-data"));
+  EXPECT_THAT((*corrected)[0].message, Not(HasSubstr("group tag")));
+  EXPECT_EQ(store->get_device("Q1")->profile, "sensitive-data");
+  EXPECT_EQ(store->get_device("Q1")->group_tag, "Sales");
+}
+
+// Attack round 5, finding 03: the same device again while its registration failed is not "already
+// queued" (it is not, and nothing will happen to it): it says what it is, why, and how to retry.
+TEST(StoreDevices, ReimportOfAFailedDeviceNamesTheFailureAndRetry) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("F1")).ok());
+  ASSERT_TRUE(store
+                  ->finish_registration("F1", core::DeviceState::kRegistrationFailed,
+                                        "Device not found", std::nullopt, std::nullopt,
+                                        "ZtdDeviceNotFound", 2000)
+                  .ok());
+  auto again = store->insert_devices(std::vector<NewDevice>{testing::sample_device("F1")});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ((*again)[0].outcome, InsertOutcome::kRegistrationFailed);
+  EXPECT_EQ(outcome_name((*again)[0].outcome), "registration_failed");
+  EXPECT_EQ((*again)[0].message,
+            "F1 is Registration failed (Device not found); run `hangar retry F1`");
+  EXPECT_EQ(store->get_device("F1")->state, core::DeviceState::kRegistrationFailed);
 }
 
 TEST(StoreDevices, SameSerialOtherHashAndSameHashOtherSerialAreConflicts) {

@@ -38,6 +38,7 @@ ImportReply ImportReply::read(const Json&, Fields& f) {
   f.required("accepted", r.accepted)
       .required("already_queued", r.already_queued)
       .required("updated", r.updated)
+      .optional("registration_failed", r.registration_failed)
       .required("rejected", r.rejected)
       .required("results", r.results);
   return r;
@@ -52,6 +53,7 @@ Json ImportReply::to_json() const {
             {"already_queued", already_queued},
             {"updated", updated},
             {"rejected", rejected}};
+  put_optional(json, "registration_failed", registration_failed);
   Json& rows = json["results"];
   rows = Json::array();
   for (const auto& result : results) rows.push_back(result.to_json());

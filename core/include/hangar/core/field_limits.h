@@ -46,7 +46,11 @@ struct FieldProblem {
   std::string message;  // names the field, its length and the limit; never repeats the value
 };
 
-// The first field of `record` over its limit, if any.
+// The first control character in `text` (C0, DEL, or C1 as U+0080..U+009F), shown escaped with
+// its position: "\x1b (character 4)"; nothing when there is none.
+std::optional<std::string> control_character(std::string_view text);
+
+// The first field of `record` over its limit or holding a control character, if any.
 std::optional<FieldProblem> check_field_limits(const DeviceRecord& record);
 
 }  // namespace hangar::core

@@ -148,12 +148,14 @@ struct ChangeRow {
 
 // What happened to one device of insert_devices().
 enum class InsertOutcome {
-  kInserted,       // queued now
-  kAlreadyQueued,  // the same device (same serial and hash) was queued before: nothing changed
-  kUpdated,        // the same device, still queued (not uploaded): its profile, group tag or
-                   // assigned user changed to the new ones (message: which, from what to what)
-  kConflict,       // same serial with another hash, or the same hash under another serial
-  kInvalid,        // the record itself is unusable (empty serial)
+  kInserted,            // queued now
+  kAlreadyQueued,       // the same device (same serial and hash) was queued before: nothing changed
+  kUpdated,             // the same device, still queued (not uploaded): its profile, group tag or
+                        // assigned user changed to the new ones (message: which, from what to what)
+  kRegistrationFailed,  // the same device, unchanged, whose registration failed: not queued,
+                        // nothing happens until `hangar retry` (message: the reason, the way out)
+  kConflict,            // same serial with another hash, or the same hash under another serial
+  kInvalid,             // the record itself is unusable (empty serial)
 };
 std::string_view outcome_name(InsertOutcome outcome);
 

@@ -26,7 +26,8 @@ struct ImportRequest {
 struct ImportResult {
   std::string serial;    // as queued (the hash's, when Excel had changed the file's)
   std::string location;  // file:line
-  // "accepted", "already_queued", "updated", "conflict", "invalid", "duplicate", ...
+  // "accepted", "already_queued", "updated", "registration_failed" (the same device, whose
+  // registration failed: `hangar retry` is the way), "conflict", "invalid", "duplicate", ...
   std::string outcome;
   std::optional<std::string> reason;          // why, for every outcome but accepted
   std::optional<std::string> os_build;        // the hash's OS build
@@ -44,6 +45,8 @@ struct ImportReply {
   std::uint64_t accepted = 0;
   std::uint64_t already_queued = 0;
   std::uint64_t updated = 0;
+  // Sent again while Registration failed (absent from an older service's reply).
+  std::optional<std::uint64_t> registration_failed;
   std::uint64_t rejected = 0;
   std::vector<ImportResult> results;
 

@@ -1,0 +1,64 @@
+// Defence in depth for the CLI's human output (attack round 5, finding 06): whatever text the
+// service hands back (a model name from a hash file, the cloud or the tray) reaches the admin's
+// terminal with every control character shown escaped ("\x1b", "\u009b"), never raw, so no value
+// can retitle the window, clear the screen or write the clipboard (OSC 52). Intake refuses such
+// values up front; this catches the ones that arrive by other routes. --json is not filtered (JSON
+// escapes control characters itself and stays exact), nor `export` (its output is the data).
+#pragma once
+
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <string_view>
+
+namespace hangar::cli {
+
+// What a stream may carry raw besides printable text: '\n' always; '\r' before '\n' (a CSV's
+// CRLF) on standard output, anywhere on standard error (the import progress line redraws itself).
+enum class CarriageReturns { kOnlyBeforeLineFeed, kAnywhere };
+
+// `text` with its control characters escaped as TerminalSafeBuffer writes them.
+std::string terminal_safe(std::string_view text, CarriageReturns returns);
+
+// A stream buffer that passes text on to `target` with C0 controls (but '\n' and the allowed
+// '\r'), DEL and C1 controls (U+0080..U+009F) escaped. Writes through: nothing is held back but
+// an incomplete "\r" or UTF-8 lead byte, which the destructor writes.
+class TerminalSafeBuffer : public std::streambuf {
+ public:
+  TerminalSafeBuffer(std::streambuf* target, CarriageReturns returns)
+      : target_(target), returns_(returns) {}
+  ~TerminalSafeBuffer() override;
+  TerminalSafeBuffer(const TerminalSafeBuffer&) = delete;
+  TerminalSafeBuffer& operator=(const TerminalSafeBuffer&) = delete;
+
+ protected:
+  int_type overflow(int_type c) override;
+  std::streamsize xsputn(const char* s, std::streamsize n) override;
+  int sync() override;
+
+ private:
+  void put(char c, std::string& out);
+  void finish(std::string& out);
+
+  std::streambuf* target_;
+  CarriageReturns returns_;
+  bool pending_cr_ = false;  // a '\r' whose next character decides
+  bool pending_c2_ = false;  // a 0xC2 lead byte (U+0080..U+00BF follow it)
+};
+
+// Puts a TerminalSafeBuffer in front of `stream`'s buffer for its lifetime (the stream object
+// stays the same, so `&io.out == &std::cout` still holds), and takes it away again.
+class TerminalSafeStream {
+ public:
+  TerminalSafeStream(std::ostream& stream, CarriageReturns returns);
+  ~TerminalSafeStream();
+  TerminalSafeStream(const TerminalSafeStream&) = delete;
+  TerminalSafeStream& operator=(const TerminalSafeStream&) = delete;
+
+ private:
+  std::ostream& stream_;
+  std::streambuf* original_;
+  TerminalSafeBuffer buffer_;
+};
+
+}  // namespace hangar::cli
