@@ -284,8 +284,11 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
     for (const auto& note : notes) io.out << note << "\n";
     print_build_mismatches(refused_builds, "these devices were not imported", io.out);
-    io.out << "imported " << files_read << " file(s): " << totals.accepted << " accepted, "
-           << totals.already_queued << " already queued, "
+    // Cut short by the service (stopped, gone): the counts are of what it answered so far, said
+    // so on the line itself, not a final-looking "imported" followed by the stop.
+    io.out << (service_error ? "stopped part-way through " : "imported ") << files_read
+           << " file(s): " << totals.accepted << " accepted, " << totals.already_queued
+           << " already queued, "
            << (totals.duplicates + summary.duplicates > 0
                    ? std::to_string(totals.duplicates + summary.duplicates) +
                          " duplicate row(s) in the input (each device queued once), "

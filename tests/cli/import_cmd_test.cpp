@@ -48,53 +48,53 @@ class ImportCmdTest : public ::testing::Test {
   void start_service() {
     std::vector<ipc::Binding> bindings;
     for (const auto& info : ipc::kCommands) {
-      bindings.push_back({info.name,
-                          [this, name = std::string(info.name)](
-                              const Json& args, const ipc::CallContext&) -> core::Result<Json> {
-                            if (name == "import") {
-                              ipc::msg::ImportReply reply;
-                              for (const auto& device : args.at("devices")) {
-                                auto& result = reply.results.emplace_back();
-                                result.serial = device.value("serial", "");
-                                result.location = device.value("source_file", "") + ":" +
-                                                  std::to_string(device.value("source_line", 0));
-                                switch (result.serial.front()) {
-                                  case 'A':
-                                    result.outcome = "accepted";
-                                    break;
-                                  case 'Q':
-                                    result.outcome = "already_queued";
-                                    result.reason =
-                                        "serial " + result.serial + " is already queued";
-                                    break;
-                                  case 'U':
-                                    result.outcome = "updated";
-                                    result.reason = "profile standard -> power-user";
-                                    break;
-                                  case 'F':
-                                    result.outcome = "registration_failed";
-                                    result.reason =
-                                        result.serial +
-                                        " is Registration failed (Device not found); run `hangar "
-                                        "retry " +
-                                        result.serial + "`";
-                                    break;
-                                  default:
-                                    result.outcome = "conflict";
-                                    result.reason = "another hash";
-                                }
-                              }
-                              return reply.to_json();
-                            }
-                            if (name == "list")
-                              return Json{{"devices", Json::array({device_.to_json()})}};
-                            if (name == "show") {
-                              ipc::msg::ShowReply reply;
-                              reply.device = device_;
-                              return reply.to_json();
-                            }
-                            return Json::object();
-                          }});
+      bindings.push_back(
+          {info.name,
+           [this, name = std::string(info.name)](const Json& args,
+                                                 const ipc::CallContext&) -> core::Result<Json> {
+             if (name == "import") {
+               if (args.at("devices").at(0).value("serial", "").starts_with("Z"))
+                 return core::make_error(ipc::errc::kInternal, "the service is stopping");
+               ipc::msg::ImportReply reply;
+               for (const auto& device : args.at("devices")) {
+                 auto& result = reply.results.emplace_back();
+                 result.serial = device.value("serial", "");
+                 result.location = device.value("source_file", "") + ":" +
+                                   std::to_string(device.value("source_line", 0));
+                 switch (result.serial.front()) {
+                   case 'A':
+                     result.outcome = "accepted";
+                     break;
+                   case 'Q':
+                     result.outcome = "already_queued";
+                     result.reason = "serial " + result.serial + " is already queued";
+                     break;
+                   case 'U':
+                     result.outcome = "updated";
+                     result.reason = "profile standard -> power-user";
+                     break;
+                   case 'F':
+                     result.outcome = "registration_failed";
+                     result.reason = result.serial +
+                                     " is Registration failed (Device not found); run `hangar "
+                                     "retry " +
+                                     result.serial + "`";
+                     break;
+                   default:
+                     result.outcome = "conflict";
+                     result.reason = "another hash";
+                 }
+               }
+               return reply.to_json();
+             }
+             if (name == "list") return Json{{"devices", Json::array({device_.to_json()})}};
+             if (name == "show") {
+               ipc::msg::ShowReply reply;
+               reply.device = device_;
+               return reply.to_json();
+             }
+             return Json::object();
+           }});
     }
     dispatcher_ =
         std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
@@ -160,6 +160,19 @@ TEST_F(ImportCmdTest, EveryDeviceSentIsInOneCountAndTextAndJsonAgree) {
   EXPECT_EQ(reply["to_retry"][0]["serial"], "F1");
   EXPECT_NE(reply["to_retry"][0]["reason"].get<std::string>().find("hangar retry F1"),
             std::string::npos);
+}
+
+// Round 5: an import the service cuts short (it stopped, say) never prints a final-looking
+// "imported" line: the counts are said to be those of a stop part-way through.
+TEST_F(ImportCmdTest, AnImportCutShortSaysSoOnItsCountsLine) {
+  start_service();
+  const std::string csv = write_csv({"Z1"});
+  EXPECT_EQ(run({"import", csv, "--profile", "standard"}), kFailed);
+  EXPECT_NE(out_.str().find("stopped part-way through 1 file(s): 0 accepted"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(out_.str().find("imported "), std::string::npos) << out_.str();
+  EXPECT_NE(err_.str().find("hangar import: stopped: the service is stopping"), std::string::npos)
+      << err_.str();
 }
 
 // Finding 06, defence in depth: a value with terminal control sequences that reached the queue by
