@@ -80,6 +80,8 @@ constexpr std::array<HelpText, 20> kHelp{{
      "SPE_E5 or by SKU id); a missing one is named. Import never assigns a user: deliver does.\n"
      "If the assignment's answer is lost (the connection dropped), deliver says so and records\n"
      "it; run it again: it reads the device in Autopilot and completes if the user is there.\n"
+     "A delivered device is not reassigned (the Intune admin center does that); delivering to\n"
+     "the user Autopilot lists for it now records that user and sends nothing.\n"
      "Inside a throttle window it waits while --timeout allows, else says when to try again.\n",
      "  hangar deliver 5CG1234XYZ --user anna@contoso.com\n"
      "  hangar deliver 5CG1234XYZ\n"},
