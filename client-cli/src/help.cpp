@@ -80,6 +80,8 @@ constexpr std::array<HelpText, 20> kHelp{{
      "SPE_E5 or by SKU id); a missing one is named. Import never assigns a user: deliver does.\n"
      "If the assignment's answer is lost (the connection dropped), deliver says so and records\n"
      "it; run it again: it reads the device in Autopilot and completes if the user is there.\n"
+     "A delivered device is not reassigned (the Intune admin center does that); delivering to\n"
+     "the user Autopilot lists for it now records that user and sends nothing.\n"
      "Inside a throttle window it waits while --timeout allows, else says when to try again.\n",
      "  hangar deliver 5CG1234XYZ --user anna@contoso.com\n"
      "  hangar deliver 5CG1234XYZ\n"},
@@ -92,9 +94,10 @@ constexpr std::array<HelpText, 20> kHelp{{
      "Without --force, refused while the device is Registration Pending. Refused, --force or\n"
      "not, while its upload is in flight (seconds; longer while the cloud cannot be reached).\n"
      "A removed serial is\n"
-     "remembered: partner sync does not add it back (importing it again does). A device\n"
-     "registered in Windows Autopilot stays registered in the tenant: `hangar deregister\n"
-     "SERIAL` deletes that registration.\n",
+     "remembered: partner sync does not add it back (importing it again does; for a device\n"
+     "the tenant still lists, a row with serial, manufacturer and model and no hash is\n"
+     "enough). A device registered in Windows Autopilot stays registered in the tenant:\n"
+     "`hangar deregister SERIAL` deletes that registration.\n",
      "  hangar remove 5CG1234XYZ\n"
      "  hangar remove 5CG1234XYZ --force\n"},
     {"deregister",
@@ -123,7 +126,8 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar --json export --format csv -o upload.csv\n"
      "  hangar --json export > queue.json\n"},
     {"retry",
-     "  SERIAL         queue that failed device again, unless its failure is permanent\n"
+     "  SERIAL         queue that failed device again; a permanent failure is not queued\n"
+     "                 (exit 1, saying why; with --force it is)\n"
      "  --failed       queue every failed device again, except permanent failures (Device not\n"
      "                 found, Device claimed by another organization: the supplier must act\n"
      "                 first); it says how many it skipped and why\n"

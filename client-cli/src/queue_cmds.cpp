@@ -362,7 +362,9 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << " is still registered in Windows Autopilot (the tenant keeps it; partner sync "
                 "will not add it back here); to delete that registration too: hangar "
                 "deregister "
-             << reply.removed << "\n";
+             << reply.removed
+             << "; to track it again: import it again (serial, manufacturer and model are "
+                "enough, no hash: the tenant lists it)\n";
     }
   }
   return kOk;

@@ -168,11 +168,15 @@ core::Result<Json> handle_retry(ServiceContext& context, const Json& args,
           device->state == core::DeviceState::kRegistrationFailed) {
         spdlog::info("retry by {}: {} skipped (permanent failure, not forced)", call.peer.user,
                      **serial);
-        ipc::msg::RetryReply reply;
-        reply.skipped = 1;
-        reply.skipped_reasons = std::vector<ipc::msg::SkippedReason>{
-            {std::string(core::message(*failure)), 1, std::string(core::advice(*failure))}};
-        return reply.to_json();
+        // The one device asked for was not queued: a failure (exit 1), not "0 queued" (attack
+        // round 5, finding 9). `retry --failed` skipping some is no failure.
+        return core::make_error(
+            ipc::errc::kConflict,
+            "device " + device->serial + " was not queued again: its failure is permanent (" +
+                std::string(core::message(*failure)) + ": " + std::string(core::advice(*failure)) +
+                "); a retry cannot help until the supplier acts; `hangar "
+                "retry " +
+                device->serial + " --force` queues it again anyway");
       }
     }
     auto count = context.store.retry_failed(*serial, now);

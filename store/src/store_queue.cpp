@@ -155,11 +155,15 @@ core::Result<std::int64_t> Store::apply_activity(std::span<const ActivityUpdate>
             std::string("UPDATE devices SET updated_at = ?1, cloud_device_id = ?3, "
                         "managed_device_id = ?4, enrollment_state = ?5, last_sync_at = ?6, "
                         "azure_ad_device_id = ?8, last_contacted_at = ?9, "
-                        "profile = COALESCE(?10, profile)") +
+                        "profile = COALESCE(?10, profile), "
+                        "delivered_to = CASE WHEN delivered_at IS NULL THEN delivered_to "
+                        "ELSE COALESCE(?11, delivered_to) END, "
+                        "assigned_user = CASE WHEN delivered_at IS NULL THEN assigned_user "
+                        "ELSE COALESCE(?11, assigned_user) END") +
                 (state_changes ? ", state = ?7, state_changed_at = ?1" : "") + " WHERE id = ?2",
             now_ms, update.id, update.cloud_device_id, update.managed_device_id,
             update.enrollment_state, update.last_sync_at, new_state, update.azure_ad_device_id,
-            update.last_contacted_at, update.profile);
+            update.last_contacted_at, update.profile, update.delivered_to);
         !status) {
       return std::move(status).error();
     }

@@ -339,11 +339,14 @@ TEST_F(LifecycleE2E, LicencesHandOffAndTheSeedsAdvice) {
   EXPECT_NE(dupe.output.find("no further action required"), std::string::npos) << dupe.output;
 
   // Named, a permanent failure is skipped the same way unless forced (attack round 3, finding 05).
+  // The one device named was not queued: exit 1, saying why and how (attack round 5, finding 9).
   auto named = hangar({"retry", "OTHER-0001"});
-  ASSERT_EQ(named.code, 0) << named.output;
-  EXPECT_NE(named.output.find("0 device(s) queued for registration again"), std::string::npos)
+  EXPECT_EQ(named.code, 1) << named.output;
+  EXPECT_NE(named.output.find("OTHER-0001 was not queued again: its failure is permanent "
+                              "(Device claimed by another organization"),
+            std::string::npos)
       << named.output;
-  EXPECT_NE(named.output.find("(hangar retry OTHER-0001 --force retries them too)"),
+  EXPECT_NE(named.output.find("`hangar retry OTHER-0001 --force` queues it again"),
             std::string::npos)
       << named.output;
   EXPECT_NE(hangar({"show", "OTHER-0001"}).output.find("Registration failed"), std::string::npos);

@@ -27,6 +27,27 @@ class ActivityPassTest : public PassRig {
   std::optional<ActivitySyncPass> pass_;
 };
 
+// Attack round 5, finding 7: a delivered device reassigned in the Intune admin center is handed
+// to the tenant's user; an undelivered device with a user in the tenant is not called delivered.
+TEST_F(ActivityPassTest, TheTenantsUserOfADeliveredDeviceIsRecorded) {
+  ours("U0");
+  ours("U1");
+  ASSERT_TRUE(store_->record_delivery("U0", "ada@contoso.com", clock_.now_ms()).ok());
+  cloud_.tenant["U0"].user_principal_name = "bob@contoso.com";
+  cloud_.tenant["U1"].user_principal_name = "eve@contoso.com";
+  start();
+  step();
+  EXPECT_EQ(store_->get_device("U0")->delivered_to.value_or(""), "bob@contoso.com");
+  EXPECT_EQ(store_->get_device("U0")->assigned_user.value_or(""), "bob@contoso.com");
+  EXPECT_FALSE(store_->get_device("U1")->delivered_to.has_value());
+  EXPECT_FALSE(store_->get_device("U1")->delivered_at.has_value());
+  // The same user in a different case is no change.
+  cloud_.tenant["U0"].user_principal_name = "BOB@contoso.com";
+  pass_->refresh();
+  step();
+  EXPECT_EQ(pass_->last().written, 0);
+}
+
 TEST_F(ActivityPassTest, MovesEnrolledDevicesThroughActiveAndInactive) {
   for (const char* serial : {"A0", "A1", "A2"}) ours(serial);
   config_.activity_interval = 1h;

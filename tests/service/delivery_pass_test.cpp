@@ -279,6 +279,27 @@ TEST_F(DeliveryPassTest, AReRunWithAnotherUserAfterALostAnswerNeverReassigns) {
   EXPECT_EQ(cloud_.assigned.size(), 1u) << "nothing sent again";
 }
 
+// Attack round 5, finding 7: the admin reassigned the device in the portal (as the refusal
+// advises); delivering to that user records it and sends nothing. Anyone else is still refused.
+TEST_F(DeliveryPassTest, AUserTheTenantAlreadyListsIsRecordedNotRefused) {
+  registered("R1");
+  cloud_.tenant["R1"].id = "ap-R1";
+  cloud_.tenant["R1"].serial = "R1";
+  cloud_.users["ada@contoso.com"] = {};
+  cloud_.users["bob@contoso.com"] = {};
+  start();
+  ASSERT_TRUE(pass_->deliver("R1", "ada@contoso.com").ok());
+  auto refused = pass_->deliver("R1", "bob@contoso.com");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("Intune admin center"), std::string::npos);
+  cloud_.tenant["R1"].user_principal_name = "bob@contoso.com";  // reassigned in the portal
+  auto bob = pass_->deliver("R1", "Bob@contoso.com");
+  ASSERT_TRUE(bob.ok()) << bob.error().message;
+  EXPECT_EQ(bob->delivered_to.value_or(""), "bob@contoso.com");
+  EXPECT_EQ(cloud_.assigned.size(), 1u) << "nothing sent: the tenant has it already";
+  EXPECT_FALSE(pass_->deliver("R1", "ada@contoso.com").ok()) << "ada is no longer its user";
+}
+
 // Attack round 3, finding 2: a backoff after 5xx answers is not a throttle, and deliver says so.
 TEST_F(DeliveryPassTest, ABackoffAfterServerErrorsIsNotCalledThrottling) {
   registered("B0");

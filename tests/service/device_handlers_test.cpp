@@ -191,6 +191,16 @@ TEST_F(DeviceHandlers, FailuresCarryTheSeedsAdviceAndRetryFailedSkipsPermanentOn
             "The request could not be processed automatically: contact Support and give them the "
             "Request ID.");
 
+  // One serial named and not queued (a permanent failure): an error, not "0 queued" (attack
+  // round 5, finding 9).
+  auto named = ipc::parse_reply(call("retry", Json{{"serial", "LEGACY0"}}));
+  ASSERT_TRUE(named.ok());
+  EXPECT_FALSE(named->ok);
+  EXPECT_EQ(named->error.code, "conflict");
+  EXPECT_NE(named->error.message.find("`hangar retry LEGACY0 --force` queues it again"),
+            std::string::npos)
+      << named->error.message;
+
   auto retried = ipc::parse_reply(call("retry", Json{{"failed", true}}));
   ASSERT_TRUE(retried.ok() && retried->ok) << retried->error.message;
   EXPECT_EQ(retried->result["requeued"], 2);

@@ -174,8 +174,15 @@ class FakeImports final : public cloud::RegistrationCloud {
     ++deletes;
     if (auto error = next_failure(delete_failures)) return *error;
     records.erase(id);
+    if (lost_delete_answers > 0) {
+      --lost_delete_answers;
+      return core::make_error(cloud::kErrNetwork,
+                              "DELETE .../importedWindowsAutopilotDeviceIdentities/...: connection "
+                              "reset");
+    }
     return {};
   }
+  int lost_delete_answers = 0;  // deletes done in the cloud whose answers are then lost
   // Serials the tenant does not list (find_autopilot_device answers none), whatever was imported.
   std::set<std::string> absent;
   void register_device(const std::string& serial) {

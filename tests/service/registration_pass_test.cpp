@@ -84,6 +84,22 @@ TEST_F(RegistrationPassTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_TRUE(cloud_.records.empty());
 }
 
+// Attack round 5, finding 10: a serial the tenant lists already (a partner's device removed from
+// the queue, imported again without its hash) is registered, not "Device not found"; one the
+// tenant does not list still fails so.
+TEST_F(RegistrationPassTest, DeviceNotFoundForASerialTheTenantListsIsRegistered) {
+  queue("N", 2);
+  cloud_.outcome["N0"] = "ZtdDeviceNotFound";
+  cloud_.outcome["N1"] = "ZtdDeviceNotFound";
+  cloud_.absent.insert("N1");
+  start();
+  run_for(31s);
+  EXPECT_EQ(store_->get_device("N0")->state, core::DeviceState::kReadyForUser);
+  EXPECT_EQ(store_->get_device("N0")->cloud_device_id, "ap-N0");
+  EXPECT_EQ(store_->get_device("N1")->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(store_->get_device("N1")->failure_reason, "Device not found");
+}
+
 TEST_F(RegistrationPassTest, AnUnknownImportErrorShowsTheRequestIdOfThePollThatReportedIt) {
   queue("U", 1);
   cloud_.outcome["U0"] = "SomethingNew";
@@ -546,6 +562,32 @@ TEST_F(RegistrationPassTest, RemoveForceAsksTheCloudAndNeverLeavesARegistrationB
   run_for(31s);
   EXPECT_EQ(store_->get_device("W0")->state, core::DeviceState::kReadyForUser);
   EXPECT_TRUE(cloud_.records.empty());
+}
+
+// Attack round 5, finding 4: the delete of the import record reached the cloud but its answer was
+// lost: told as "it may have been done", with the command to run again; the re-run completes.
+TEST_F(RegistrationPassTest, RemoveForceWhoseDeleteAnswerWasLostIsInDoubtAndTheReRunCompletes) {
+  queue("L", 1);
+  cloud_.outcome["L0"] = "pending";
+  cloud_.absent.insert("L0");
+  cloud_.lost_delete_answers = 1;
+  start();
+  step();
+  ASSERT_EQ(count(core::DeviceState::kRegistrationPending), 1);
+  auto lost = pass_->withdraw("L0", clock_.now_ms());
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, cloud::kErrInDoubt);
+  EXPECT_NE(
+      lost.error().message.find("it may have been done; run `hangar remove L0 --force` again"),
+      std::string::npos)
+      << lost.error().message;
+  EXPECT_NE(store_->get_device("L0")->last_error.value_or("").find("answer was lost"),
+            std::string::npos);
+  clock_.advance(10s);  // the lost answer looked like an outage: the cloud is probed again first
+  auto again = pass_->withdraw("L0", clock_.now_ms());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(store_->get_device("L0").ok());
+  EXPECT_EQ(*store_->removed_serials(), std::vector<std::string>{"l0"});
 }
 
 }  // namespace

@@ -234,6 +234,15 @@ void ActivitySyncPass::monitor(std::int64_t now) {
           ++pass.profiles_set;
         }
       }
+      // Reassigned in the Intune admin center after Hangar delivered it: the tenant's user is the
+      // one the device is handed to now (attack round 5, finding 7).
+      if (device.delivered_at && !identity.user_principal_name.empty() &&
+          lower(identity.user_principal_name) != lower(device.delivered_to.value_or(""))) {
+        spdlog::info("device {}: Windows Autopilot lists {} as its user (was {}); recorded",
+                     device.serial, identity.user_principal_name,
+                     device.delivered_to.value_or("-"));
+        update.delivered_to = identity.user_principal_name;
+      }
       if (!identity.azure_ad_device_id.empty()) {
         update.azure_ad_device_id = identity.azure_ad_device_id;
       }
@@ -259,13 +268,14 @@ void ActivitySyncPass::monitor(std::int64_t now) {
       }
       if (state == core::DeviceState::kActive) ++pass.active;
       if (state == core::DeviceState::kInactive) ++pass.inactive;
-      const bool changed =
-          state != device.state || update.cloud_device_id != device.cloud_device_id ||
-          update.managed_device_id != device.managed_device_id ||
-          update.enrollment_state != device.enrollment_state ||
-          update.last_sync_at != device.last_sync_at ||
-          update.azure_ad_device_id != device.azure_ad_device_id ||
-          update.last_contacted_at != device.last_contacted_at || update.profile.has_value();
+      const bool changed = state != device.state ||
+                           update.cloud_device_id != device.cloud_device_id ||
+                           update.managed_device_id != device.managed_device_id ||
+                           update.enrollment_state != device.enrollment_state ||
+                           update.last_sync_at != device.last_sync_at ||
+                           update.azure_ad_device_id != device.azure_ad_device_id ||
+                           update.last_contacted_at != device.last_contacted_at ||
+                           update.profile.has_value() || update.delivered_to.has_value();
       if (!changed) continue;
       if (state != device.state) {
         update.new_state = state;

@@ -183,7 +183,28 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   if (device->delivered_at) {
     // The same user again (a script retried, a hurried second run): nothing to do, not a failure.
     if (lower(device->delivered_to.value_or("")) == lower(upn)) return *device;
-    // Hangar does not take a user off a device or give it another: the portal does both.
+    // Hangar does not take a user off a device or give it another: the portal does both. The
+    // admin may have done so already (as the refusal below advises): the tenant's current user
+    // for the device is then recorded, and nothing is sent (attack round 5, finding 7).
+    auto found = cloud_.read(Lane::kIntune, [&](cloud::DeliveryCloud& api) {
+      return api.find_autopilot_device(device->serial);
+    });
+    if (!found) {
+      if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
+      return not_now(found.error(), Lane::kIntune);
+    }
+    if (*found && lower((*found)->user_principal_name) == lower(upn)) {
+      if (auto recorded =
+              ctx_.store.record_delivery(device->serial, (*found)->user_principal_name, now);
+          !recorded) {
+        return recorded.error();
+      }
+      spdlog::info(
+          "device {}: Windows Autopilot lists {} as its user now (reassigned in the "
+          "portal); recorded as delivered to {}",
+          device->serial, (*found)->user_principal_name, (*found)->user_principal_name);
+      return ctx_.store.get_device(device->serial);
+    }
     return core::make_error(
         ipc::errc::kConflict,
         "device " + device->serial + " was already delivered to " +

@@ -299,6 +299,25 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
       }
       return false;
     }
+    if (meaning.reason == core::FailureReason::kDeviceNotFound) {
+      // "Device not found" for a row the tenant lists already (a partner's device removed from
+      // the queue and imported again by serial, with no hash): it is registered; it is tracked
+      // like the partner's device it is (attack round 5, finding 10).
+      auto found = read_device(device.serial, now);
+      if (!found) {
+        ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, found.error());
+        return false;  // the record is read again next poll
+      }
+      if (*found) {
+        spdlog::info(
+            "device {}: the import says Device not found but Windows Autopilot lists it "
+            "({}); registered",
+            device.serial, (*found)->id);
+        (void)ctx_.store.mark_registered(device.serial, (*found)->id, now);
+        deletions_.push_back({record.id});
+        return true;
+      }
+    }
     if (meaning.action == Action::kRetry) {
       const auto wait = full_jitter(static_cast<int>(device.attempts), ctx_.config.backoff_base,
                                     ctx_.config.backoff_cap, ctx_.budget.rng());

@@ -284,7 +284,25 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
         Lane::kIntune,
         [&](cloud::RegistrationCloud& api) { return api.delete_import_record(record_id); },
         {.accept = [](const core::Error& error) { return error.http_status == 404; }});
-    if (!deleted && deleted.error().http_status != 404) return deleted.error();
+    if (!deleted && deleted.error().http_status != 404) {
+      const core::Error& error = deleted.error();
+      if ((cloud::unreachable(error) && !cloud::never_sent(error)) ||
+          error.code == cloud::kErrInDoubt) {
+        // Sent, answer lost (attack round 5, finding 4): told as deliver and deregister tell it.
+        // A re-run finds the record gone (or still there) and completes either way.
+        const std::string text =
+            "the deletion of its import record " + record_id +
+            " was sent but its answer was lost (" + error.message +
+            "): it may have been done; run `hangar remove " + device->serial +
+            " --force` again: it reads the import and the device in the tenant first and completes";
+        (void)ctx_.store.note_problem(device->serial, text, now);
+        spdlog::warn("device {}: {}", device->serial, text);
+        core::Error doubt = core::make_error(cloud::kErrInDoubt, text);
+        doubt.request_id = error.request_id;
+        return doubt;
+      }
+      return error;
+    }
   }
   if (!failed_import) {
     // Intune may have finished the import just before the record went: the tenant says.

@@ -111,6 +111,9 @@ struct ActivityUpdate {
   std::string reason;  // for the history row
   // A profile for a device that has none (a partner's device whose group tag maps to one).
   std::optional<std::string> profile;
+  // The user the tenant lists for a delivered device, when it differs from the recorded one (the
+  // admin reassigned it in the Intune admin center): the hand-off list follows the tenant.
+  std::optional<std::string> delivered_to;
 };
 
 // One state change of a device; from_state is absent for the row written when it was queued.
