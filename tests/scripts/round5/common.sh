@@ -1,0 +1,21 @@
+# The setup the round-5 scripts share (sourced): a private temp dir, the simulator, the service on
+# its own socket, H = the CLI against it; everything started is stopped on exit.
+set -u
+B=${HANGAR_BIN:?set HANGAR_BIN to the folder of the built binaries}
+T=$(mktemp -d /tmp/hangar-find.XXXXXX); chmod 700 "$T"; cd "$T"
+PIDS=()
+cleanup(){ for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; sleep 0.5; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+start_sim(){ # $1 = optional scenario file
+  if [ -n "${1:-}" ]; then "$B/hangar-cloudsim" --port 0 --scenario "$1" > sim.out 2> sim.err & else "$B/hangar-cloudsim" --port 0 --time-scale 60 > sim.out 2> sim.err & fi
+  SIMPID=$!; PIDS+=($SIMPID)
+  for i in $(seq 300); do grep -q listening sim.out 2>/dev/null && break; sleep 0.1; done
+  U=$(grep -o 'http://[^ ]*' sim.out | head -1)
+}
+start_svc(){ mkdir -p "$T/data"; chmod 700 "$T/data"
+  "$B/hangard" --data-dir "$T/data" --endpoint "$T/s/h.sock" --cloud-url "$U" --poll-interval 1 "$@" >> d.out 2>> d.err &
+  SVCPID=$!; PIDS+=($SVCPID)
+  for i in $(seq 300); do "$B/hangar" --endpoint "$T/s/h.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+}
+H(){ "$B/hangar" --endpoint "$T/s/h.sock" "$@"; }
+
