@@ -160,10 +160,11 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  -v, --verbose    in a terminal, one line per device even in a burst\n"
      "  --heartbeat-ms MS  ask for a heartbeat every MS ms (100-60000; default 10000)\n"
      "  --no-reconnect   exit when the service goes away instead of reconnecting\n\n"
-     "A replay reads the durable history as far as it goes, whatever its length. In a\n"
-     "terminal, a burst (many changes at once, a bulk import or registration) is one line a\n"
-     "state: \"312 devices Ready for user\"; -v or a pipe gives one line per change. Ctrl-C\n"
-     "stops.\n",
+     "A replay reads the durable history as far as it goes, whatever its length. A device\n"
+     "taken out of the queue (remove, deregister) is a change too: \"-> removed from the\n"
+     "queue\", with who did it (--state leaves it out). In a terminal, a burst (many\n"
+     "changes at once, a bulk import or registration) is one line a state: \"312 devices\n"
+     "Ready for user\"; -v or a pipe gives one line per change. Ctrl-C stops.\n",
      "  hangar watch\n"
      "  hangar watch --state ready-for-user\n"
      "  hangar watch --from-seq 0 --count 20\n"

@@ -22,7 +22,15 @@ namespace hangar::cli {
 
 namespace {
 
-using ipc::msg::ChangeEvent;
+// One line of the watch: a state change, or a device leaving the queue ("removed").
+struct ShownChange {
+  std::int64_t seq = 0;
+  std::int64_t at = 0;
+  std::string serial;
+  std::string from;
+  std::string to;
+  std::string reason;
+};
 
 std::string state_label(const std::optional<core::DeviceState>& state) {
   return state ? std::string(core::display_name(*state)) : std::string("(new)");
@@ -42,14 +50,17 @@ std::string counts_line(const ipc::msg::StatusReply& status) {
 // The line for changes this watch did not show: how many, which (#after+1-#through), why, how to
 // see them (a replay from the durable history), and the counts per state now (none: the status
 // could not be read). Reconnecting or not, a gap and a lost stream are told the same way.
+// `replayable` false: the history no longer has them, so no command can show them.
 std::string gap_line(std::uint64_t missed, std::int64_t through, const std::string& why,
-                     const ipc::msg::StatusReply* snapshot) {
+                     const ipc::msg::StatusReply* snapshot, bool replayable = true) {
   const std::int64_t after = through - static_cast<std::int64_t>(missed);
-  std::string line = "-- " + std::to_string(missed) + " change(s) not shown (#" +
-                     std::to_string(after + 1) +
-                     (missed > 1 ? "-#" + std::to_string(through) : std::string()) + ": " + why +
-                     "); `hangar watch --from-seq " + std::to_string(after) + " --count " +
-                     std::to_string(missed) + "` shows them";
+  std::string line =
+      "-- " + std::to_string(missed) + " change(s) not shown (#" + std::to_string(after + 1) +
+      (missed > 1 ? "-#" + std::to_string(through) : std::string()) + ": " + why + ")";
+  if (replayable) {
+    line += "; `hangar watch --from-seq " + std::to_string(after) + " --count " +
+            std::to_string(missed) + "` shows them";
+  }
   if (snapshot) line += "; now: " + counts_line(*snapshot);
   return line;
 }
@@ -92,20 +103,37 @@ constexpr std::size_t kBurst = 5;
 constexpr std::chrono::milliseconds kBurstWindow{1500};
 constexpr std::chrono::milliseconds kBurstPause{300};
 
-std::string change_line(const ChangeEvent& change) {
+// The removal's "to": the device has no state any more.
+constexpr std::string_view kRemovedLabel = "removed from the queue";
+
+ShownChange shown_change(const ipc::StreamEvent& event) {
+  if (event.removed) {
+    const auto& removed = *event.removed;
+    return {removed.seq,
+            removed.at,
+            removed.serial,
+            state_label(removed.from),
+            std::string(kRemovedLabel),
+            removed.reason};
+  }
+  const auto& change = *event.change;
+  return {change.seq,   change.at, change.serial, state_label(change.from), state_label(change.to),
+          change.reason};
+}
+
+std::string change_line(const ShownChange& change) {
   std::string line = format_time(change.at) + "  #" + std::to_string(change.seq) + "  " +
-                     change.serial + "  " + state_label(change.from) + " -> " +
-                     state_label(change.to);
+                     change.serial + "  " + change.from + " -> " + change.to;
   if (!change.reason.empty()) line += "  (" + change.reason + ")";
   return line;
 }
 
 // "312 devices Ready for user (#1201-#1512)", one line a state, in the order they came.
-void print_burst(const std::vector<ChangeEvent>& burst, std::ostream& out) {
+void print_burst(const std::vector<ShownChange>& burst, std::ostream& out) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<std::int64_t>> seqs;
   for (const auto& change : burst) {
-    const std::string to = state_label(change.to);
+    const std::string& to = change.to;
     if (!seqs.count(to)) order.push_back(to);
     seqs[to].push_back(change.seq);
   }
@@ -283,11 +311,18 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
       case Kind::kGap: {
         auto status = call_typed<ipc::msg::StatusReply>(g, io);
         const auto* snapshot = std::get_if<Typed<ipc::msg::StatusReply>>(&status);
+        const bool lost = event.gap_cause == ipc::msg::GapEvent::kHistoryLost;
         if (g.json) {
           Json line = event.frame;
           line["from_seq"] = event.seq - static_cast<std::int64_t>(event.missed);
           if (snapshot) line["states"] = snapshot->json["states"];
           io.out << json_text(line, -1) << std::endl;
+        } else if (lost) {
+          io.out << gap_line(event.missed, event.seq,
+                             "the history no longer has them: an earlier Hangar release "
+                             "deleted a removed device's history with it",
+                             snapshot ? &snapshot->reply : nullptr, false)
+                 << std::endl;
         } else {
           io.out << gap_line(event.missed, event.seq, "this watcher fell behind",
                              snapshot ? &snapshot->reply : nullptr)
@@ -298,9 +333,14 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         if (options.count && shown >= *options.count) return kOk;
         break;
       }
-      case Kind::kChange: {
-        // The stream reports a change only with its parsed form (ipc::msg::ChangeEvent).
+      case Kind::kChange:
+      case Kind::kRemoved: {
+        // The stream reports a change (a removal) only with its parsed form (ipc::msg::
+        // ChangeEvent, RemovedEvent). A removal has no state: --state leaves it out.
         const auto wanted = [&](const ipc::StreamEvent& e) {
+          if (e.removed) {
+            return !options.state && (!options.since_ms || e.removed->at >= *options.since_ms);
+          }
           if (!e.change) return false;
           if (options.state && e.change->to != *options.state) return false;
           return !options.since_ms || e.change->at >= *options.since_ms;
@@ -310,24 +350,24 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
           if (g.json) {
             io.out << json_text(event.frame, -1) << std::endl;
           } else {
-            io.out << change_line(*event.change) << std::endl;
+            io.out << change_line(shown_change(event)) << std::endl;
           }
           if (options.count && ++shown >= *options.count) return kOk;
           break;
         }
         // A terminal: gather what arrives with this change, then one line each or a summary.
-        std::vector<ChangeEvent> burst{*event.change};
+        std::vector<ShownChange> burst{shown_change(event)};
         const auto window_end = std::chrono::steady_clock::now() + kBurstWindow;
         while (
             std::chrono::steady_clock::now() < window_end &&
             (!options.count || shown + static_cast<std::int64_t>(burst.size()) < *options.count)) {
           ipc::StreamEvent more = stream.next(kBurstPause, never.token());
           if (more.kind == Kind::kHeartbeat) continue;
-          if (more.kind != Kind::kChange) {
+          if (more.kind != Kind::kChange && more.kind != Kind::kRemoved) {
             if (more.kind != Kind::kNothing) held = std::move(more);
             break;
           }
-          if (wanted(more)) burst.push_back(*more.change);
+          if (wanted(more)) burst.push_back(shown_change(more));
         }
         if (burst.size() >= kBurst) {
           print_burst(burst, io.out);

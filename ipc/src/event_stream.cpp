@@ -49,9 +49,18 @@ StreamEvent EventCursor::on_frame(const Json& frame, TimePoint now) {
     last_seq_ = seq;
     event.kind = StreamEvent::Kind::kChange;
     event.change = std::move(change).value();
+  } else if (type == "removed") {
+    auto removed = msg::RemovedEvent::from_json(frame);
+    if (!removed) return event;
+    seq = removed->seq;
+    if (seq < 0 || (last_seq_ && seq <= *last_seq_)) return event;  // a repeat
+    last_seq_ = seq;
+    event.kind = StreamEvent::Kind::kRemoved;
+    event.removed = std::move(removed).value();
   } else if (type == "gap") {
     auto gap = msg::GapEvent::from_json(frame);
     if (!gap) return event;
+    event.gap_cause = gap->cause;
     seq = gap->seq;
     // The changes that follow a gap are all newer than its seq: moving to it takes each of them.
     if (seq >= 0) last_seq_ = std::max(last_seq_.value_or(seq), seq);

@@ -233,29 +233,31 @@ core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const 
 }
 
 core::Result<RegistrationPass::Withdrawn> Engine::withdraw(const std::string& serial,
-                                                           std::chrono::milliseconds timeout) {
+                                                           std::chrono::milliseconds timeout,
+                                                           const std::string& by) {
   // A re-run reads the import record and the tenant again by itself: nothing to record.
   return run_operator_job<RegistrationPass::Withdrawn>(
       {"removal of " + serial,
        serial,
        "hangar remove " + serial + " --force",
-       [this, serial] { return registration_.withdraw(serial, clock_.now_ms()); },
+       [this, serial, by] { return registration_.withdraw(serial, clock_.now_ms(), by); },
        {}},
       timeout);
 }
 
 core::Result<DeliveryPass::Deregistered> Engine::deregister(const std::string& serial,
-                                                            std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout,
+                                                            const std::string& by) {
   return run_operator_job<DeliveryPass::Deregistered>(
       {"deregistration of " + serial, serial, "hangar deregister " + serial,
-       [this, serial]() -> core::Result<DeliveryPass::Deregistered> {
+       [this, serial, by]() -> core::Result<DeliveryPass::Deregistered> {
          // An import Intune finished since the last poll is settled first (its record read
          // once), so a device registered meanwhile is deregistered, not sent to `remove
          // --force`, which would send it back here.
          if (auto settled = registration_.settle_import(serial, clock_.now_ms()); !settled) {
            return settled.error();
          }
-         return delivery_.deregister(serial);
+         return delivery_.deregister(serial, by);
        },
        [this, serial] { delivery_.record_doubt("deregister", serial, "unknown"); }},
       timeout);

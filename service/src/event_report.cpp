@@ -20,6 +20,8 @@ std::string format_utc(std::int64_t unix_ms) {
 }
 
 std::optional<EventEntry> event_for(const StateChange& change) {
+  // A device leaving the queue is its admin's own doing: not news for the Event Log.
+  if (change.kind != StateChange::Kind::kState) return std::nullopt;
   // A change that does not move the device (a new reason on a failed device) is not news.
   if (change.from_state && *change.from_state == change.to_state) return std::nullopt;
   if (change.to_state == core::DeviceState::kReadyForUser) {

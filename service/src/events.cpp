@@ -12,8 +12,24 @@ namespace hangar::service {
 namespace {
 
 StateChange to_change(const store::ChangeRow& row) {
-  return StateChange{row.seq, row.serial, row.from_state, row.to_state, row.reason.value_or(""),
-                     row.at};
+  StateChange change;
+  change.kind = row.left ? StateChange::Kind::kLeft : StateChange::Kind::kState;
+  change.seq = row.seq;
+  change.serial = row.serial;
+  change.from_state = row.from_state;
+  change.to_state = row.to_state;
+  change.reason = row.reason.value_or("");
+  change.at_ms = row.at;
+  return change;
+}
+
+// The sequence numbers after `after` up to `through` that the history no longer has.
+StateChange history_lost(std::int64_t after, std::int64_t through) {
+  StateChange lost;
+  lost.kind = StateChange::Kind::kHistoryLost;
+  lost.seq = through;
+  lost.lost = static_cast<std::uint64_t>(through - after);
+  return lost;
 }
 
 }  // namespace
@@ -39,13 +55,23 @@ Subscription::Batch Subscription::replay_page() {
   } else {
     for (const auto& row : *rows) {
       if (row.seq > replay_through_) break;
+      // A hole (history an older release deleted with its device) is told where it is.
+      if (row.seq > replay_after_ + 1) {
+        batch.changes.push_back(history_lost(replay_after_, row.seq - 1));
+      }
       batch.changes.push_back(to_change(row));
       replay_after_ = row.seq;
     }
-    // Done when the history has nothing more up to the end (rows removed with their device
-    // leave holes: a short page means the end).
-    if (batch.changes.empty() || replay_after_ >= replay_through_ ||
-        static_cast<std::int64_t>(rows->size()) < std::min(replay_page_, through - after)) {
+    // A short page: the history has nothing more. Every seq up to `through` was committed before
+    // this read (the feed had delivered it), so what it lacks up to there is a hole too. The end
+    // may have moved on meanwhile (push()): then the replay reads on.
+    const bool short_page =
+        static_cast<std::int64_t>(rows->size()) < std::min(replay_page_, through - after);
+    if (short_page && replay_after_ < through) {
+      batch.changes.push_back(history_lost(replay_after_, through));
+      replay_after_ = through;
+    }
+    if (replay_after_ >= replay_through_ || (short_page && through >= replay_through_)) {
       replaying_ = false;
     }
   }

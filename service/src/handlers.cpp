@@ -42,6 +42,18 @@ ipc::msg::VersionReply version_reply() {
 }
 
 ipc::Json change_to_wire(const StateChange& change) {
+  switch (change.kind) {
+    case StateChange::Kind::kLeft:
+      return ipc::msg::RemovedEvent{change.seq, change.serial, change.from_state, change.reason,
+                                    change.at_ms}
+          .to_json();
+    case StateChange::Kind::kHistoryLost:
+      return ipc::msg::GapEvent{change.lost, change.seq,
+                                std::string(ipc::msg::GapEvent::kHistoryLost)}
+          .to_json();
+    case StateChange::Kind::kState:
+      break;
+  }
   return ipc::msg::ChangeEvent{change.seq,      change.serial, change.from_state,
                                change.to_state, change.reason, change.at_ms}
       .to_json();

@@ -97,12 +97,13 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   if (force->value_or(false) && context.engine) {
     auto wait = operator_wait("remove", args);
     if (!wait) return wait.error();
-    auto withdrawn = context.engine->withdraw(*serial, *wait);
+    auto withdrawn = context.engine->withdraw(*serial, *wait, call.peer.user);
     if (!withdrawn) return withdrawn.error();
     record_deleted = withdrawn->import_record_deleted;
     removed = std::move(withdrawn->device);
   } else {
-    removed = context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms());
+    removed = context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms(),
+                                          "removed by " + call.peer.user);
   }
   if (!removed) return removed.error();
   spdlog::info("remove by {}: device {} (was {})", call.peer.user, removed->serial,
@@ -133,7 +134,7 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto deleted = context.engine->deregister(*serial, *wait);
+  auto deleted = context.engine->deregister(*serial, *wait, call.peer.user);
   if (!deleted) return deleted.error();
   spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
                deleted->already_gone ? "was already deleted in Windows Autopilot"

@@ -156,6 +156,30 @@ CREATE TABLE removed_serials (
 ALTER TABLE devices ADD COLUMN last_contacted_at INTEGER;
 )sql";
 
+// A device's history outlives it (attack round 5, findings 05 and 08): `remove` and `deregister`
+// deleted the device and, by the cascade, every state change it had made, so the event stream's
+// replay skipped their sequence numbers and nobody was told the device had left. The table is
+// rebuilt (SQLite cannot change a foreign key in place) with the serial in each row and the
+// device reference set to NULL when the device goes; leaving the queue is a row of its own, with
+// `to_state` NULL (the device has no state any more) and the reason. Rows keep their ids.
+constexpr std::string_view kMigration9 = R"sql(
+CREATE TABLE state_history_v9 (
+  id         INTEGER PRIMARY KEY,
+  device_id  INTEGER REFERENCES devices (id) ON DELETE SET NULL,
+  serial     TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT,
+  reason     TEXT,
+  at         INTEGER NOT NULL
+);
+INSERT INTO state_history_v9 (id, device_id, serial, from_state, to_state, reason, at)
+  SELECT h.id, h.device_id, d.serial, h.from_state, h.to_state, h.reason, h.at
+  FROM state_history h JOIN devices d ON d.id = h.device_id;
+DROP TABLE state_history;
+ALTER TABLE state_history_v9 RENAME TO state_history;
+CREATE INDEX state_history_device_at ON state_history (device_id, at);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "device queue, state history and meta", kMigration1},
@@ -168,6 +192,8 @@ constexpr std::array kMigrations = {
     Migration{6, "removals the profile-group sweep skipped, with their reason", kMigration6},
     Migration{7, "the cause of a long Registration Pending", kMigration7},
     Migration{8, "removed serials (partner sync skips them) and last contacted", kMigration8},
+    Migration{9, "state history kept when a device leaves the queue, with the leaving",
+              kMigration9},
 };
 
 constexpr bool versions_are_contiguous() {

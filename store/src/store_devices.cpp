@@ -287,7 +287,7 @@ core::Result<std::int64_t> Store::count_devices(const DeviceFilter& filter) cons
 }
 
 core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force,
-                                             std::int64_t now_ms) {
+                                             std::int64_t now_ms, std::string_view reason) {
   std::lock_guard lock(mutex_);
   auto transaction = Transaction::begin(database_, TransactionMode::kImmediate);
   if (!transaction) return std::move(transaction).error();
@@ -316,18 +316,11 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
                           "failed (a device pending too long fails by itself), or remove it now "
                           "with --force, which also deletes its import record in the cloud");
   }
-  // Its history goes with it; if that held the newest ids, they must not be handed out again.
-  auto newest = database_.query_int64("SELECT coalesce(max(id), 0) FROM state_history");
-  if (!newest) return std::move(newest).error();
-  const std::int64_t floor = std::max(history_floor_, *newest + 1);
-  if (floor != history_floor_) {
-    if (auto status = execute(database_,
-                              "INSERT INTO meta (key, value) VALUES ('history_floor', ?1) "
-                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                              std::to_string(floor));
-        !status) {
-      return std::move(status).error();
-    }
+  // Its history stays (the serial is in each row), and its leaving is a change of its own.
+  if (auto status =
+          append_departure(database_, history_floor_, device.id, device.state, reason, now_ms);
+      !status) {
+    return std::move(status).error();
   }
   if (auto status = execute(database_, "DELETE FROM devices WHERE id = ?1", device.id); !status) {
     return std::move(status).error();
@@ -340,7 +333,6 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
     return std::move(status).error();
   }
   if (auto status = transaction->commit(); !status) return std::move(status).error();
-  history_floor_ = floor;
   return device;
 }
 

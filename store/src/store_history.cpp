@@ -27,12 +27,18 @@ core::Result<std::vector<ChangeRow>> Store::changes_since(std::int64_t after_seq
   RowReader reader;
   return reader.check(query_all(
       database_,
-      "SELECT h.id, d.serial, h.from_state, h.to_state, h.reason, h.at FROM state_history h "
-      "JOIN devices d ON d.id = h.device_id WHERE h.id > ?1 ORDER BY h.id LIMIT ?2",
+      "SELECT id, serial, from_state, to_state, reason, at FROM state_history "
+      "WHERE id > ?1 ORDER BY id LIMIT ?2",
       [&reader](const Statement& row) {
-        return ChangeRow{row.column_int64(0),           row.column_text(1),
-                         reader.optional_state(row, 2), reader.state(row, 3),
-                         row.column_optional_text(4),   row.column_int64(5)};
+        // No new state: the device left the queue.
+        const bool left = !row.column_optional_text(3).has_value();
+        return ChangeRow{row.column_int64(0),
+                         row.column_text(1),
+                         reader.optional_state(row, 2),
+                         left ? core::DeviceState::kQueued : reader.state(row, 3),
+                         left,
+                         row.column_optional_text(4),
+                         row.column_int64(5)};
       },
       after_seq, limit));
 }
@@ -51,7 +57,7 @@ core::Result<std::vector<HistoryRow>> Store::history(std::string_view serial) co
   return reader.check(
       device_rows(database_, serial,
                   "SELECT id, device_id, from_state, to_state, reason, at FROM state_history "
-                  "WHERE device_id = ?1 ORDER BY at, id",
+                  "WHERE device_id = ?1 AND to_state IS NOT NULL ORDER BY at, id",
                   [&reader](const Statement& row) {
                     return HistoryRow{row.column_int64(0),           row.column_int64(1),
                                       reader.optional_state(row, 2), reader.state(row, 3),

@@ -90,10 +90,21 @@ core::Status append_history(Database& database, std::int64_t floor, std::int64_t
                             std::optional<std::string_view> reason, std::int64_t at) {
   return execute(
       database,
-      "INSERT INTO state_history (id, device_id, from_state, to_state, reason, at) "
-      "VALUES (max(coalesce((SELECT max(id) FROM state_history), 0) + 1, ?6), ?1, ?2, ?3, ?4, "
-      "?5)",
+      "INSERT INTO state_history (id, device_id, serial, from_state, to_state, reason, at) "
+      "VALUES (max(coalesce((SELECT max(id) FROM state_history), 0) + 1, ?6), ?1, "
+      "(SELECT serial FROM devices WHERE id = ?1), ?2, ?3, ?4, ?5)",
       device_id, from_state, to_state, reason, at, floor);
+}
+
+core::Status append_departure(Database& database, std::int64_t floor, std::int64_t device_id,
+                              core::DeviceState from_state, std::string_view reason,
+                              std::int64_t at) {
+  return execute(
+      database,
+      "INSERT INTO state_history (id, device_id, serial, from_state, to_state, reason, at) "
+      "VALUES (max(coalesce((SELECT max(id) FROM state_history), 0) + 1, ?5), ?1, "
+      "(SELECT serial FROM devices WHERE id = ?1), ?2, NULL, ?3, ?4)",
+      device_id, from_state, reason, at, floor);
 }
 
 }  // namespace hangar::store::detail

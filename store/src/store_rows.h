@@ -59,11 +59,17 @@ struct DeviceKey {
 core::Result<std::optional<DeviceKey>> find_device_key(Database& database, std::string_view serial);
 
 // History ids are the event stream's sequence numbers (changes_since), so they must only grow.
-// SQLite gives a new row max(id) + 1, which would hand out again the ids of a removed device's
-// history if it held the newest rows: `floor` (Store::history_floor_) is the smallest id still
-// allowed, raised by remove_device().
+// SQLite gives a new row max(id) + 1; before schema 9 a removed device's history went with it,
+// and if it held the newest rows those ids would be handed out again: `floor`
+// (Store::history_floor_, kept in meta by the releases that deleted history) is the smallest id
+// still allowed. Each row carries the device's serial, so it outlives the device.
 core::Status append_history(Database& database, std::int64_t floor, std::int64_t device_id,
                             std::optional<core::DeviceState> from_state, core::DeviceState to_state,
                             std::optional<std::string_view> reason, std::int64_t at);
+// The device leaves the queue (remove, deregister): a row with no new state, written before the
+// device row is deleted (which sets the row's device_id to NULL).
+core::Status append_departure(Database& database, std::int64_t floor, std::int64_t device_id,
+                              core::DeviceState from_state, std::string_view reason,
+                              std::int64_t at);
 
 }  // namespace hangar::store::detail

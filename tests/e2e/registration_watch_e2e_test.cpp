@@ -128,6 +128,29 @@ TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
             std::string::npos)
       << readies.output;
   EXPECT_EQ(readies.output.find("queued"), std::string::npos) << readies.output;
+
+  // Leaving the queue is a change too, and the device's history stays for a replay.
+  ASSERT_EQ(hangar({"remove", "OTHER-0001"}).code, 0);
+  auto removal = hangar({"watch", "--from-seq", std::to_string(previous), "--count", "1"});
+  ASSERT_EQ(removal.code, 0) << removal.output;
+  EXPECT_NE(removal.output.find("#" + std::to_string(previous + 1) +
+                                "  OTHER-0001  Registration failed -> removed from the queue  "
+                                "(removed by "),
+            std::string::npos)
+      << removal.output;
+  auto whole = hangar({"--json", "watch", "--from-seq", "0", "--count", "13"});
+  ASSERT_EQ(whole.code, 0) << whole.output;
+  std::vector<Json> frames;
+  std::istringstream whole_lines(whole.output);
+  for (std::string line; std::getline(whole_lines, line);) {
+    if (!line.empty() && line.front() == '{') frames.push_back(Json::parse(line));
+  }
+  ASSERT_EQ(frames.size(), 13u) << whole.output;
+  for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(frames[i]["seq"], live_seqs[i]);
+  EXPECT_EQ(frames[12]["type"], "removed") << frames[12].dump();
+  EXPECT_EQ(frames[12]["serial"], "OTHER-0001");
+  EXPECT_EQ(frames[12]["from"], "registration_failed");
+  EXPECT_EQ(frames[12]["seq"], previous + 1);
 }
 
 TEST_F(RegistrationE2E, ASlowSubscriberGetsAGapWhileTheServiceServesEveryoneElse) {

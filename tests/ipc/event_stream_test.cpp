@@ -93,6 +93,45 @@ TEST(EventCursor, AGapMovesPastTheLostChangesAndSaysHowMany) {
   EXPECT_EQ(cursor.resume_seq(), 138);
 }
 
+TEST(EventCursor, ADeviceLeavingTheQueueIsReportedOnceWithWhatItWas) {
+  core::FakeClock clock;
+  EventCursor cursor;
+  cursor.on_subscribed(ack(10), clock.steady_now());
+  const Json removed{{"type", "removed"},          {"seq", 11},
+                     {"serial", "PF9Q"},           {"from", "registration_failed"},
+                     {"reason", "removed by ada"}, {"at", 1764072001000}};
+  auto event = cursor.on_frame(removed, clock.steady_now());
+  ASSERT_EQ(event.kind, Kind::kRemoved);
+  ASSERT_TRUE(event.removed.has_value());
+  EXPECT_FALSE(event.change.has_value());
+  EXPECT_EQ(event.removed->serial, "PF9Q");
+  EXPECT_EQ(event.removed->from, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(event.removed->reason, "removed by ada");
+  EXPECT_EQ(event.frame, removed);
+  EXPECT_EQ(cursor.resume_seq(), 11);
+  // A replay after a reconnect sends it again: a repeat. One without a serial is not reported.
+  EXPECT_EQ(cursor.on_frame(removed, clock.steady_now()).kind, Kind::kNothing);
+  Json broken = removed;
+  broken["seq"] = 12;
+  broken.erase("serial");
+  EXPECT_EQ(cursor.on_frame(broken, clock.steady_now()).kind, Kind::kNothing);
+  EXPECT_EQ(cursor.resume_seq(), 11);
+}
+
+TEST(EventCursor, AGapSaysWhyAndAnOlderServicesGapFellBehind) {
+  core::FakeClock clock;
+  EventCursor cursor;
+  cursor.on_subscribed(ack(100), clock.steady_now());
+  auto lost =
+      cursor.on_frame({{"type", "gap"}, {"missed", 3}, {"seq", 104}, {"cause", "history_lost"}},
+                      clock.steady_now());
+  ASSERT_EQ(lost.kind, Kind::kGap);
+  EXPECT_EQ(lost.gap_cause, msg::GapEvent::kHistoryLost);
+  auto old = cursor.on_frame({{"type", "gap"}, {"missed", 2}, {"seq", 110}}, clock.steady_now());
+  ASSERT_EQ(old.kind, Kind::kGap);
+  EXPECT_EQ(old.gap_cause, msg::GapEvent::kBehind);
+}
+
 TEST(EventCursor, AHeartbeatAheadOfUsSaysSo) {
   core::FakeClock clock;
   EventCursor cursor;

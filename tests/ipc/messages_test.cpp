@@ -389,6 +389,22 @@ TEST(Messages, EventsRoundTripAndKeepFromAsNull) {
   EXPECT_FALSE(GapEvent::from_json(negative).ok());
 }
 
+TEST(Messages, ARemovalAndAGapsCauseRoundTrip) {
+  RemovedEvent removed{9, "PF9Q", DeviceState::kReadyForUser, "removed by ada", 3000};
+  expect_round_trip(removed);
+  EXPECT_EQ(removed.to_json()["type"], "removed");
+  EXPECT_FALSE(removed.to_json().contains("to")) << "a removal has no state to move to";
+  expect_required<RemovedEvent>(removed.to_json(), {"seq", "serial", "reason", "at"});
+  GapEvent lost{4, 12, std::string(GapEvent::kHistoryLost)};
+  expect_round_trip(lost);
+  EXPECT_EQ(lost.to_json()["cause"], "history_lost");
+  EXPECT_EQ((GapEvent{1, 2}.to_json()["cause"]), "behind");
+  // A gap from a service that sent no cause fell behind (the only gap there was).
+  auto old = GapEvent::from_json(Json{{"type", "gap"}, {"missed", 1}, {"seq", 2}});
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->cause, GapEvent::kBehind);
+}
+
 TEST(Messages, VersionRoundTripsAndSaysWhetherCborIsRead) {
   VersionReply v{"1.2.3",
                  "linux",

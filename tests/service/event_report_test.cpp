@@ -31,9 +31,13 @@ StateChange change(std::string serial, std::optional<std::string> from, std::str
   // The storage keys as the wire spells them; .value() fails the test on a typo.
   std::optional<core::DeviceState> from_state;
   if (from) from_state = core::state_of_key(*from).value();
-  return StateChange{
-      ++seq, std::move(serial), from_state, core::state_of_key(to).value(), std::move(reason),
-      at_ms};
+  return StateChange{StateChange::Kind::kState,
+                     ++seq,
+                     std::move(serial),
+                     from_state,
+                     core::state_of_key(to).value(),
+                     std::move(reason),
+                     at_ms};
 }
 
 TEST(EventReport, ReadyForUserIsInformation) {
@@ -64,6 +68,10 @@ TEST(EventReport, OtherChangesMakeNoEntry) {
   // A new reason on a device that already failed is not a new failure.
   EXPECT_FALSE(event_for(
       change("SN-5", "registration_failed", "registration_failed", kT0, "Device not found")));
+  // A device leaving the queue is the admin's own doing; its to_state is no state at all.
+  auto left = change("SN-5", "registration_failed", "ready_for_user", kT0, "removed by ada");
+  left.kind = StateChange::Kind::kLeft;
+  EXPECT_FALSE(event_for(left));
 
   FakeSink sink;
   report_state_change(sink, change("SN-5", "queued", "registration_pending", kT0));

@@ -1,5 +1,6 @@
 // The state-change feed: history rows fanned out to listeners and bounded subscriptions, replay
-// after a reconnect, gaps for subscribers that fall behind, and history ids that never repeat.
+// after a reconnect, gaps for subscribers that fall behind, a device leaving the queue, history
+// ids that never repeat, and holes an older release left in the history.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "hangar/service/events.h"
+#include "hangar/store/sqlite.h"
 #include "waits.h"
 
 namespace hangar::service {
@@ -302,8 +304,10 @@ TEST_F(EventFeedTest, SubscriptionsAreCappedPerUserAndInAllAndAReleasedOneFreesI
   EXPECT_EQ(feed.subscriber_count(), 3u);
 }
 
-TEST_F(EventFeedTest, RemovingTheNewestDeviceNeverLetsItsSequenceNumbersBeReused) {
+TEST_F(EventFeedTest, ADeviceLeavingIsAChangeAndItsHistoryStaysForAReplay) {
   EventFeed feed(*store_, EventFeedOptions{1h});
+  std::vector<StateChange> heard;
+  feed.add_listener([&heard](const StateChange& change) { heard.push_back(change); });
   ASSERT_TRUE(feed.start().ok());
   auto subscription = feed.subscribe(std::nullopt);
   ASSERT_TRUE(subscription.ok());
@@ -314,25 +318,97 @@ TEST_F(EventFeedTest, RemovingTheNewestDeviceNeverLetsItsSequenceNumbersBeReused
   ASSERT_TRUE(feed.poll_once().ok());
   const std::int64_t newest = feed.last_seq();
   (*subscription)->next(0ms);
-  ASSERT_TRUE(store_->remove_device("GONE").ok());
-
+  ASSERT_TRUE(store_->remove_device("GONE", false, 3000, "removed by ada").ok());
   queue("NEXT");
   ASSERT_TRUE(feed.poll_once().ok());
-  auto batch = (*subscription)->next(0ms);
-  ASSERT_EQ(batch.changes.size(), 1u) << "a reused id would hide this change from the feed";
-  EXPECT_EQ(batch.changes[0].serial, "NEXT");
-  EXPECT_GT(batch.changes[0].seq, newest);
 
-  // The floor survives a restart of the store.
+  // Live: the leaving, then the next change, each with a new number.
+  auto batch = (*subscription)->next(0ms);
+  ASSERT_EQ(batch.changes.size(), 2u);
+  EXPECT_EQ(batch.changes[0].kind, StateChange::Kind::kLeft);
+  EXPECT_EQ(batch.changes[0].serial, "GONE");
+  EXPECT_EQ(batch.changes[0].from_state, core::DeviceState::kReadyForUser);
+  EXPECT_EQ(batch.changes[0].reason, "removed by ada");
+  EXPECT_EQ(batch.changes[0].at_ms, 3000);
+  EXPECT_EQ(batch.changes[0].seq, newest + 1);
+  EXPECT_EQ(batch.changes[1].serial, "NEXT");
+  EXPECT_EQ(batch.changes[1].kind, StateChange::Kind::kState);
+  EXPECT_EQ(batch.changes[1].seq, newest + 2);
+  ASSERT_FALSE(heard.empty());
+  EXPECT_EQ(heard.back().serial, "NEXT");
+
+  // A replay from the start shows the removed device's whole life, with no hole.
+  auto replay = feed.subscribe(0);
+  ASSERT_TRUE(replay.ok());
+  auto page = (*replay)->next(0ms);
+  EXPECT_EQ(page.missed, 0u);
+  std::vector<std::string> gone;
+  std::int64_t expected_seq = 1;
+  for (const auto& change : page.changes) {
+    EXPECT_EQ(change.seq, expected_seq++);
+    EXPECT_NE(change.kind, StateChange::Kind::kHistoryLost);
+    if (change.serial == "GONE") gone.push_back(std::string(core::display_name(change.to_state)));
+  }
+  EXPECT_EQ(expected_seq, newest + 3);
+  EXPECT_EQ(gone.size(), 4u) << "queued, pending, ready, removed";
+
+  // Numbers keep growing across a restart of the store.
   ASSERT_TRUE(store_->remove_device("NEXT").ok());
   store_.reset();
   store_ = std::move(store::Store::open(path_)).value();
   queue("AFTER-RESTART");
-  auto rows = store_->changes_since(newest, 10);
+  auto rows = store_->changes_since(newest + 2, 10);
   ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].serial, "AFTER-RESTART");
-  EXPECT_GT((*rows)[0].seq, batch.changes[0].seq);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_TRUE((*rows)[0].left);
+  EXPECT_EQ((*rows)[0].serial, "NEXT");
+  EXPECT_EQ((*rows)[1].serial, "AFTER-RESTART");
+}
+
+// A database an older release wrote lost a removed device's history with it: a replay says where
+// (a kHistoryLost entry with the count), in order, in the middle and at the end, never silently.
+TEST_F(EventFeedTest, AReplayTellsWhereTheHistoryHasHoles) {
+  queue("A");                                          // #1
+  queue("B");                                          // #2
+  move("B", core::DeviceState::kRegistrationPending);  // #3
+  queue("C");                                          // #4
+  queue("D");                                          // #5
+  queue("E");                                          // #6
+  {
+    auto other = store::Database::open(path_);
+    ASSERT_TRUE(other.ok());
+    // As remove_device did then: the rows went, and the floor kept their numbers from reuse.
+    ASSERT_TRUE(other
+                    ->exec("DELETE FROM state_history WHERE id IN (2, 3, 5, 6);"
+                           "INSERT INTO meta (key, value) VALUES ('history_floor', '7')")
+                    .ok());
+  }
+  store_.reset();
+  store_ = std::move(store::Store::open(path_)).value();
+  EventFeedOptions options{1h};
+  options.replay_page = 2;  // holes across page boundaries too
+  EventFeed feed(*store_, options);
+  ASSERT_TRUE(feed.start().ok());
+  queue("LIVE");  // #7: delivered live, after the replay
+  auto subscription = feed.subscribe(0);
+  ASSERT_TRUE(subscription.ok());
+  std::vector<StateChange> got;
+  for (int i = 0; i < 20; ++i) {
+    auto batch = (*subscription)->next(0ms);
+    EXPECT_EQ(batch.missed, 0u);
+    got.insert(got.end(), batch.changes.begin(), batch.changes.end());
+  }
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].serial, "A");
+  EXPECT_EQ(got[1].kind, StateChange::Kind::kHistoryLost);
+  EXPECT_EQ(got[1].lost, 2u);
+  EXPECT_EQ(got[1].seq, 3);
+  EXPECT_EQ(got[2].serial, "C");
+  EXPECT_EQ(got[3].kind, StateChange::Kind::kHistoryLost);
+  EXPECT_EQ(got[3].lost, 2u);
+  EXPECT_EQ(got[3].seq, 6);
+  EXPECT_EQ(got[4].serial, "LIVE");
+  EXPECT_EQ(got[4].seq, 7);
 }
 
 }  // namespace

@@ -28,15 +28,21 @@ bool seed_at_version(Database& db, std::int64_t version) {
       return true;  // an empty file: nothing to keep
     case 1: {
       const std::string t = std::to_string(kSeedTime);
+      // Seeding a later version starts here too: from version 9 each history row has its serial.
+      const bool with_serial = *db.query_int64(
+                                   "SELECT count(*) FROM pragma_table_info('state_history') "
+                                   "WHERE name = 'serial'") == 1;
+      const std::string serial = with_serial ? "'SEED-1', " : "";
       const auto status = db.exec(
           "INSERT INTO devices (id, serial, hardware_hash, profile, state, partner_registered, "
           "attempts, created_at, updated_at, state_changed_at) VALUES (7, 'SEED-1', x'4f41', "
           "'Standard', 'registration_pending', 0, 2, " +
           t + ", " + t + ", " + t +
           ");"
-          "INSERT INTO state_history (device_id, from_state, to_state, reason, at) VALUES "
-          "(7, NULL, 'queued', NULL, " +
-          t + "), (7, 'queued', 'registration_pending', 'uploaded', " + t +
+          "INSERT INTO state_history (device_id, " +
+          (with_serial ? "serial, " : "") + "from_state, to_state, reason, at) VALUES (7, " +
+          serial + "NULL, 'queued', NULL, " + t + "), (7, " + serial +
+          "'queued', 'registration_pending', 'uploaded', " + t +
           ");"
           "INSERT INTO meta (key, value) VALUES ('seeded_at_version', '1');");
       EXPECT_TRUE(status.ok()) << status.error().message;
@@ -120,6 +126,17 @@ bool seed_at_version(Database& db, std::int64_t version) {
       EXPECT_TRUE(status.ok()) << status.error().message;
       return true;
     }
+    case 9: {
+      // Version 9 kept the history of a device that left the queue, and its leaving.
+      if (!seed_at_version(db, 8)) return false;
+      const auto status = db.exec(
+          "INSERT INTO state_history (device_id, serial, from_state, to_state, reason, at) "
+          "VALUES (NULL, 'GONE-2', NULL, 'queued', NULL, 1700000000007), (NULL, 'GONE-2', "
+          "'queued', NULL, 'removed by ada', 1700000000008);"
+          "UPDATE meta SET value = '9' WHERE key = 'seeded_at_version';");
+      EXPECT_TRUE(status.ok()) << status.error().message;
+      return true;
+    }
     default:
       return false;
   }
@@ -185,6 +202,20 @@ void expect_seed_survived(Store& store, std::int64_t version) {
   } else {
     EXPECT_TRUE(removed->empty());
     EXPECT_FALSE(device->last_contacted_at.has_value());
+  }
+  // The event stream reads the history without the devices: each row names its serial (version 9
+  // copied it into the rows of older files), and a device's leaving is a change of its own.
+  auto changes = store.changes_since(0, 10);
+  ASSERT_TRUE(changes.ok()) << changes.error().message;
+  ASSERT_EQ(changes->size(), version >= 9 ? 4u : 2u);
+  EXPECT_EQ((*changes)[0].serial, "SEED-1");
+  EXPECT_EQ((*changes)[1].to_state, core::DeviceState::kRegistrationPending);
+  EXPECT_FALSE((*changes)[1].left);
+  if (version >= 9) {
+    EXPECT_EQ((*changes)[3].serial, "GONE-2");
+    EXPECT_TRUE((*changes)[3].left);
+    EXPECT_EQ((*changes)[3].from_state, core::DeviceState::kQueued);
+    EXPECT_EQ((*changes)[3].reason, "removed by ada");
   }
   // Whether written by version 1 (fingerprint backfilled at open) or 2, the hash is known: the
   // same bytes under another serial are refused.

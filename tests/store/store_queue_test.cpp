@@ -170,10 +170,11 @@ TEST(StoreDevices, HistoryWithAnUnknownStateIsAClearError) {
   {
     auto other = Database::open(path);
     ASSERT_TRUE(other.ok());
-    ASSERT_TRUE(other
-                    ->exec("INSERT INTO state_history (device_id, from_state, to_state, at) "
-                           "SELECT id, 'queued', 'delivered', 5 FROM devices")
-                    .ok());
+    ASSERT_TRUE(
+        other
+            ->exec("INSERT INTO state_history (device_id, serial, from_state, to_state, at) "
+                   "SELECT id, serial, 'queued', 'delivered', 5 FROM devices")
+            .ok());
   }
   auto history = store->history("PF0ABC12");
   ASSERT_FALSE(history.ok());

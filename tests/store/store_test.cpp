@@ -72,8 +72,8 @@ TEST(StoreOpen, TurnsOnWalForeignKeysAndBusyTimeout) {
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(*other->query_text("PRAGMA journal_mode"), "wal");
   ASSERT_TRUE(other->exec("PRAGMA foreign_keys = ON").ok());
-  auto orphan =
-      other->exec("INSERT INTO state_history (device_id, to_state, at) VALUES (999, 'queued', 1)");
+  auto orphan = other->exec(
+      "INSERT INTO state_history (device_id, serial, to_state, at) VALUES (999, 'X', 'queued', 1)");
   ASSERT_FALSE(orphan.ok());
   EXPECT_EQ(orphan.error().code, kErrConstraint);
 }
@@ -467,6 +467,40 @@ TEST(StoreDevices, RemoveIsRefusedWhileRegistrationPending) {
   EXPECT_EQ(store->remove_device("A1").error().code, kErrNotFound);
   // Its hash is free again: the device can be imported once more.
   EXPECT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+}
+
+TEST(StoreDevices, ARemovedDevicesHistoryStaysAndItsLeavingIsAChange) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+  ASSERT_TRUE(
+      store->transition("A1", core::DeviceState::kRegistrationFailed, "not found", 5000).ok());
+  ASSERT_TRUE(store->remove_device("a1", false, 6000, "removed by ada").ok());
+  auto changes = store->changes_since(0, 10);
+  ASSERT_TRUE(changes.ok()) << changes.error().message;
+  ASSERT_EQ(changes->size(), 3u);
+  for (const auto& change : *changes) EXPECT_EQ(change.serial, "A1");
+  EXPECT_FALSE((*changes)[1].left);
+  const auto& left = (*changes)[2];
+  EXPECT_TRUE(left.left);
+  EXPECT_EQ(left.from_state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(left.reason, "removed by ada");
+  EXPECT_EQ(left.at, 6000);
+  EXPECT_EQ(*store->last_change_seq(), left.seq);
+  // Imported again, it is a new device: its own history starts afresh, the numbers go on.
+  ASSERT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
+  auto history = store->history("A1");
+  ASSERT_TRUE(history.ok()) << history.error().message;
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().to_state, core::DeviceState::kQueued);
+  EXPECT_GT(history->front().id, left.seq);
+  // A refused removal writes nothing.
+  ASSERT_TRUE(store->insert_device(testing::sample_device("B2")).ok());
+  ASSERT_TRUE(store->transition("B2", core::DeviceState::kRegistrationPending, "up", 7000).ok());
+  const auto before = *store->last_change_seq();
+  EXPECT_FALSE(store->remove_device("B2", false, 8000, "removed by ada").ok());
+  EXPECT_EQ(*store->last_change_seq(), before);
 }
 
 TEST(StoreDevices, ARemovedSerialIsRememberedUntilItIsImportedAgain) {

@@ -193,6 +193,22 @@ TEST_F(PolicyTest, AGapRefreshesTheCountsAndInventsNothing) {
   EXPECT_NE(model_.tooltip().find("37 ready"), std::string::npos) << model_.tooltip();
 }
 
+TEST_F(PolicyTest, ADeviceLeavingTheQueueRefreshesTheCountsAndNotifiesNothing) {
+  connect();
+  EXPECT_FALSE(model_.status_stale());
+  event({{"type", "removed"},
+         {"seq", 101},
+         {"serial", "GONE"},
+         {"from", "ready_for_user"},
+         {"reason", "removed by ada"},
+         {"at", 1764072000000}});
+  EXPECT_TRUE(model_.status_stale()) << "the device must leave the counts";
+  EXPECT_EQ(model_.events_lost(), 0);
+  EXPECT_EQ(cursor_.resume_seq(), 101);
+  clock_.advance(10s);
+  EXPECT_TRUE(model_.take_notifications().empty());
+}
+
 TEST_F(PolicyTest, AGapKeepsTheChangesAlreadyWaiting) {
   connect();
   event(change(101, "A", "ready_for_user"));

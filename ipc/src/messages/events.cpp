@@ -44,9 +44,31 @@ Json ChangeEvent::to_json() const {
               {"at", at}};
 }
 
+RemovedEvent RemovedEvent::read(const Json&, Fields& f) {
+  RemovedEvent e;
+  f.required("seq", e.seq)
+      .required("serial", e.serial)
+      .optional("from", e.from)
+      .required("reason", e.reason)
+      .required("at", e.at);
+  return e;
+}
+
+core::Result<RemovedEvent> RemovedEvent::from_json(const Json& json) {
+  return read_message<RemovedEvent>(json, kWhat);
+}
+
+Json RemovedEvent::to_json() const {
+  return Json{{"type", "removed"}, {"seq", seq},
+              {"serial", serial},  {"from", from ? Json(core::storage_key(*from)) : Json()},
+              {"reason", reason},  {"at", at}};
+}
+
 GapEvent GapEvent::read(const Json&, Fields& f) {
   GapEvent e;
-  f.required("missed", e.missed).required("seq", e.seq);
+  std::optional<std::string> cause;
+  f.required("missed", e.missed).required("seq", e.seq).optional("cause", cause);
+  if (cause) e.cause = *cause;
   return e;
 }
 
@@ -54,7 +76,9 @@ core::Result<GapEvent> GapEvent::from_json(const Json& json) {
   return read_message<GapEvent>(json, kWhat);
 }
 
-Json GapEvent::to_json() const { return Json{{"type", "gap"}, {"missed", missed}, {"seq", seq}}; }
+Json GapEvent::to_json() const {
+  return Json{{"type", "gap"}, {"missed", missed}, {"seq", seq}, {"cause", cause}};
+}
 
 HeartbeatEvent HeartbeatEvent::read(const Json&, Fields& f) {
   HeartbeatEvent e;

@@ -104,7 +104,8 @@ core::Result<std::vector<std::string>> DeliveryPass::missing_licences(
   return missing;
 }
 
-core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::string& serial) {
+core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::string& serial,
+                                                                  const std::string& by) {
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device && device.error().code != store::kErrNotFound) return device.error();
@@ -127,7 +128,9 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   // Out of the queue and remembered: partner sync must not bring it back.
   const auto forget = [&]() -> core::Status {
     if (device) {
-      if (auto removed = ctx_.store.remove_device(device->serial, true, now); !removed) {
+      const std::string reason = "deregistered" + (by.empty() ? std::string() : " by " + by) +
+                                 ": its Windows Autopilot record is deleted";
+      if (auto removed = ctx_.store.remove_device(device->serial, true, now, reason); !removed) {
         return removed.error();
       }
     } else if (auto remembered = ctx_.store.remember_removed(serial, now); !remembered) {

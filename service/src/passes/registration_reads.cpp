@@ -235,13 +235,15 @@ core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_devic
 }
 
 core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::string& serial,
-                                                                     std::int64_t now) {
+                                                                     std::int64_t now,
+                                                                     const std::string& by) {
+  const std::string reason = "removed with --force" + (by.empty() ? "" : " by " + by);
   auto device = ctx_.store.get_device(serial);
   if (!device) return device.error();
   if (device->state != core::DeviceState::kRegistrationPending || !device->import_record_id) {
     // No import of ours is followed in the cloud: the store decides (it refuses an upload in
     // flight, whose answer the registration pass still has to adopt).
-    auto removed = ctx_.store.remove_device(device->serial, true, now);
+    auto removed = ctx_.store.remove_device(device->serial, true, now, reason);
     if (!removed) return removed.error();
     return Withdrawn{std::move(*removed), {}};
   }
@@ -310,7 +312,9 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
     if (!found) return found.error();
     if (*found) return registered((*found)->id, "Intune finished its import");
   }
-  auto removed = ctx_.store.remove_device(device->serial, true, now);
+  auto removed = ctx_.store.remove_device(
+      device->serial, true, now,
+      *record ? reason + "; its import record " + record_id + " deleted" : reason);
   if (!removed) return removed.error();
   return Withdrawn{std::move(*removed), *record ? record_id : std::string()};
 }

@@ -35,6 +35,10 @@ void TrayModel::on_stream(const ipc::StreamEvent& event) {
       }
       return;
     }
+    case Kind::kRemoved:
+      // A device left the queue: the counts are re-read without it; nothing to notify.
+      status_stale_ = true;
+      return;
     case Kind::kGap:
       // Changes were dropped: the counts are wrong, but nothing is invented for the lost ones.
       events_lost_ += static_cast<std::int64_t>(event.missed);

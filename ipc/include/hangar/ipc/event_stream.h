@@ -29,15 +29,20 @@ struct StreamEvent {
     kNothing,       // the wait ended with nothing to report
     kSubscribed,    // (re)connected and subscribed
     kChange,        // a new change: `frame` is {"type":"change","seq",...}
+    kRemoved,       // a device left the queue: `frame` is {"type":"removed","seq",...}
     kGap,           // the service dropped `missed` changes for us: counts must be re-read
     kHeartbeat,     // the service is alive; `ahead`: it has changes we never saw
     kDisconnected,  // lost (or never reached) the service: `reason`, then `retry_in`
   };
   Kind kind = Kind::kNothing;
-  Json frame;  // kChange, kGap: the frame as the service sent it (what `watch --json` prints)
-  std::optional<msg::ChangeEvent> change;  // kChange: the frame, parsed
-  std::int64_t seq = 0;      // kChange, kGap, kHeartbeat: its seq; kSubscribed: the service's
-  std::uint64_t missed = 0;  // kGap
+  // kChange, kRemoved, kGap: the frame as the service sent it (what `watch --json` prints)
+  Json frame;
+  std::optional<msg::ChangeEvent> change;    // kChange: the frame, parsed
+  std::optional<msg::RemovedEvent> removed;  // kRemoved: the frame, parsed
+  // kChange, kRemoved, kGap, kHeartbeat: its seq; kSubscribed: the service's
+  std::int64_t seq = 0;
+  std::uint64_t missed = 0;           // kGap
+  std::string gap_cause;              // kGap: msg::GapEvent::kBehind or kHistoryLost
   std::optional<std::int64_t> since;  // kSubscribed: what it asked for (none: from now on)
   bool resumed = false;               // kSubscribed: not the first subscription of this stream
   // kSubscribed: the service's seq is behind ours: a new history (another data directory). The

@@ -73,14 +73,16 @@ class Engine {
   // `hangar deregister` (see DeliveryPass::deregister) on the engine's thread, waiting as deliver
   // does.
   core::Result<DeliveryPass::Deregistered> deregister(const std::string& serial,
-                                                      std::chrono::milliseconds timeout);
+                                                      std::chrono::milliseconds timeout,
+                                                      const std::string& by = {});
   // A device removed while Registration Pending (`hangar remove --force`): its import record is
   // deleted in the cloud by the registration pass, on the engine's thread, as the budget allows.
   void delete_import_record(std::string record_id);
   // `hangar remove SERIAL --force` (see RegistrationPass::withdraw) on the engine's thread, so it
   // never races the upload or the poll of that device; waits as deliver does.
   core::Result<RegistrationPass::Withdrawn> withdraw(const std::string& serial,
-                                                     std::chrono::milliseconds timeout);
+                                                     std::chrono::milliseconds timeout,
+                                                     const std::string& by = {});
   EngineStatus status() const;
   // A graceful stop, after the transport's cancel_all(): every operator command still waiting is
   // answered now or within `grace` (the reply its work gives once its cancelled cloud call

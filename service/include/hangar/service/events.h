@@ -27,12 +27,21 @@
 namespace hangar::service {
 
 struct StateChange {
+  enum class Kind {
+    kState,  // the device moved to `to_state`
+    kLeft,   // the device left the queue (remove, deregister) from `from_state`; `reason` says how
+    // Only in a replay: the history has no rows for the `lost` sequence numbers up to `seq` (a
+    // release before schema 9 deleted a removed device's history with it). Not a device's change.
+    kHistoryLost,
+  };
+  Kind kind = Kind::kState;
   std::int64_t seq = 0;  // increasing; a client resumes after the last seq it saw
   std::string serial;
   std::optional<core::DeviceState> from_state;  // none when the device was first queued
   core::DeviceState to_state = core::DeviceState::kQueued;
   std::string reason;      // may be empty
   std::int64_t at_ms = 0;  // Unix ms
+  std::uint64_t lost = 0;  // kHistoryLost
 };
 
 class EventFeed;
@@ -62,7 +71,8 @@ class Subscription {
   friend class EventFeed;
   void push(const StateChange& change);
   // One page of the replay from the history (next() calls it while replaying, without the lock
-  // held during the read): the changes after replay_after_ up to replay_through_.
+  // held during the read): the changes after replay_after_ up to replay_through_, with a
+  // kHistoryLost entry where the history has a hole.
   Batch replay_page();
 
   const std::size_t capacity_;

@@ -140,11 +140,14 @@ struct GroupCorrection {
 };
 
 // One committed state change, for the event stream. `seq` is the history row's id: it only grows.
+// A device leaving the queue (remove, deregister) is a change too: `left`, with the state it
+// left from in `from_state` (`to_state` is then meaningless).
 struct ChangeRow {
   std::int64_t seq = 0;
   std::string serial;
   std::optional<core::DeviceState> from_state;  // none when the device was first queued
   core::DeviceState to_state = core::DeviceState::kQueued;
+  bool left = false;
   std::optional<std::string> reason;
   std::int64_t at = 0;  // Unix ms
 };
@@ -232,7 +235,8 @@ class Store {
   // How many devices match `filter`'s state, profile and changed_since (after_id, limit and
   // with_hash are ignored): the "N of TOTAL" of a listing.
   core::Result<std::int64_t> count_devices(const DeviceFilter& filter) const;
-  // Deletes a device and its history; returns the row as it was. Refused with `conflict` while the
+  // Deletes a device, recording its leaving (`reason`) in the state history, which it keeps;
+  // returns the row as it was. Refused with `conflict` while the
   // device is Registration Pending (the cloud is working on it and would finish behind our back)
   // unless `force`: the caller then deletes its import record in the cloud. Refused with
   // `conflict` even with `force` while its upload is in flight (claimed for an import request
@@ -240,7 +244,8 @@ class Store {
   // the registration pass must be able to adopt (or delete) the import record it made.
   // The serial is remembered as removed (removed_serials()) until it is imported again.
   core::Result<DeviceRow> remove_device(std::string_view serial, bool force = false,
-                                        std::int64_t now_ms = 0);
+                                        std::int64_t now_ms = 0,
+                                        std::string_view reason = "removed from the queue");
   // Remembers a serial as removed without a device in the queue (`hangar deregister` of a device
   // Hangar never had).
   core::Status remember_removed(std::string_view serial, std::int64_t now_ms);

@@ -41,11 +41,33 @@ struct ChangeEvent {
   Json to_json() const;
 };
 
-// {"type": "gap"}: `missed` changes were dropped for this subscriber, up to `seq`.
+// {"type": "removed"}: the device left the queue (`hangar remove`, `hangar deregister`) from
+// state `from`; `reason` says how. Its serial is no longer in the counts. A frame of its own, so
+// a client that only knows "change" frames skips it instead of reading an unknown state.
+struct RemovedEvent {
+  static constexpr std::string_view kWhat = "removed frame";
+  std::int64_t seq = 0;
+  std::string serial;
+  std::optional<core::DeviceState> from;  // the state it was in (none only in a damaged history)
+  std::string reason;
+  std::int64_t at = 0;  // Unix ms
+
+  static RemovedEvent read(const Json& json, Fields& fields);
+  static core::Result<RemovedEvent> from_json(const Json& json);
+  Json to_json() const;
+};
+
+// {"type": "gap"}: `missed` changes up to `seq` are not sent to this subscriber. `cause` says why
+// (a service before it sent none: read as kBehind):
 struct GapEvent {
   static constexpr std::string_view kWhat = "gap frame";
+  static constexpr std::string_view kBehind = "behind";  // it fell behind and its queue was full
+  // A replay met changes its history no longer has (deleted with their device by a release
+  // before this one): they cannot be shown, by this subscriber or any other.
+  static constexpr std::string_view kHistoryLost = "history_lost";
   std::uint64_t missed = 0;
   std::int64_t seq = 0;
+  std::string cause = std::string(kBehind);
 
   static GapEvent read(const Json& json, Fields& fields);
   static core::Result<GapEvent> from_json(const Json& json);

@@ -31,7 +31,8 @@ class DeliveryPass {
     std::string autopilot_id;  // the deleted identity's id (empty when it was gone already)
     bool already_gone = false;
   };
-  core::Result<Deregistered> deregister(const std::string& serial);
+  // `by`: who asked (recorded with the device's leaving in its history).
+  core::Result<Deregistered> deregister(const std::string& serial, const std::string& by = {});
 
   // Records a `kind` ("deliver", "deregister") of `serial` as in doubt, as a lost answer is: its
   // caller was answered before the work ended (Engine's operator jobs), so the next run reads

@@ -37,7 +37,9 @@ class RegistrationPass {
     store::DeviceRow device;            // as it was
     std::string import_record_deleted;  // empty: none
   };
-  core::Result<Withdrawn> withdraw(const std::string& serial, std::int64_t now);
+  // `by`: who asked (recorded with the device's leaving in its history).
+  core::Result<Withdrawn> withdraw(const std::string& serial, std::int64_t now,
+                                   const std::string& by = {});
   // Before `hangar deregister`: a Registration Pending device whose import record is still
   // followed has that record read once, as the next poll would, so an import Intune finished
   // since (registered) is settled now (marked registered) instead of the deregister being sent
