@@ -96,8 +96,9 @@ constexpr std::array<HelpText, 20> kHelp{{
      "A removed serial is\n"
      "remembered: partner sync does not add it back (importing it again does; for a device\n"
      "the tenant still lists, a row with serial, manufacturer and model and no hash is\n"
-     "enough). A device registered in Windows Autopilot stays registered in the tenant:\n"
-     "`hangar deregister SERIAL` deletes that registration.\n",
+     "enough). Its history stays: `watch` shows the removal, and `show SERIAL` says when it\n"
+     "left and who removed it. A device registered in Windows Autopilot stays registered in\n"
+     "the tenant: `hangar deregister SERIAL` deletes that registration.\n",
      "  hangar remove 5CG1234XYZ\n"
      "  hangar remove 5CG1234XYZ --force\n"},
     {"deregister",

@@ -178,6 +178,8 @@ INSERT INTO state_history_v9 (id, device_id, serial, from_state, to_state, reaso
 DROP TABLE state_history;
 ALTER TABLE state_history_v9 RENAME TO state_history;
 CREATE INDEX state_history_device_at ON state_history (device_id, at);
+CREATE INDEX state_history_serial_left ON state_history (serial COLLATE NOCASE)
+  WHERE to_state IS NULL;
 )sql";
 
 // Append new migrations here; never edit one that has shipped.

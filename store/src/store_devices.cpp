@@ -296,7 +296,7 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
       database_, "SELECT " + device_columns(true) + " FROM devices WHERE serial = ?1",
       [&reader](const Statement& row) { return reader.device(row); }, serial));
   if (!found) return std::move(found).error();
-  if (!*found) return device_not_found(serial);
+  if (!*found) return device_not_found(database_, serial);
   DeviceRow device = std::move(**found);
   if (device.state == core::DeviceState::kQueued && device.in_flight_since) {
     return core::make_error(
@@ -343,7 +343,7 @@ core::Result<DeviceRow> Store::get_device(std::string_view serial) const {
       database_, "SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE serial = ?1",
       [&reader](const Statement& row) { return reader.device(row); }, serial));
   if (!found) return std::move(found).error();
-  if (!*found) return device_not_found(serial);
+  if (!*found) return device_not_found(database_, serial);
   return std::move(**found);
 }
 
@@ -392,7 +392,7 @@ core::Status Store::change_device(std::string_view serial,
   if (!transaction) return std::move(transaction).error();
   auto key = find_device_key(database_, serial);
   if (!key) return std::move(key).error();
-  if (!*key) return device_not_found(serial);
+  if (!*key) return device_not_found(database_, serial);
   if (from_state && (*key)->state != *from_state) {
     return core::make_error(kErrConflict, "device " + std::string(serial) + " is " +
                                               std::string(core::display_name((*key)->state)) +

@@ -15,7 +15,7 @@ auto device_rows(Database& database, std::string_view serial, std::string_view s
     -> core::Result<std::vector<std::invoke_result_t<Map&, const Statement&>>> {
   auto key = find_device_key(database, serial);
   if (!key) return std::move(key).error();
-  if (!*key) return device_not_found(serial);
+  if (!*key) return device_not_found(database, serial);
   return query_all(database, sql, map, (*key)->id);
 }
 

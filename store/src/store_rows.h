@@ -44,7 +44,8 @@ class RowReader {
 // The column list with or without the hash bytes (NULL in their place keeps read_device's indexes).
 std::string device_columns(bool with_hash);
 
-core::Error device_not_found(std::string_view serial);
+// not_found for a serial not in the queue; one that left it says when and how.
+core::Error device_not_found(Database& database, std::string_view serial);
 
 // Empty text as NULL (an optional reason or error).
 inline std::optional<std::string_view> unless_empty(std::string_view text) {

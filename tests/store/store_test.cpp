@@ -488,6 +488,13 @@ TEST(StoreDevices, ARemovedDevicesHistoryStaysAndItsLeavingIsAChange) {
   EXPECT_EQ(left.reason, "removed by ada");
   EXPECT_EQ(left.at, 6000);
   EXPECT_EQ(*store->last_change_seq(), left.seq);
+  // Asked for, it is not found, and the answer says when it left and how.
+  auto gone = store->get_device("a1");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, kErrNotFound);
+  EXPECT_THAT(gone.error().message,
+              HasSubstr("taken out on 1970-01-01 00:00:06Z (removed by ada); import it again"));
+  EXPECT_THAT(store->get_device("NEVER").error().message, HasSubstr("check the serial"));
   // Imported again, it is a new device: its own history starts afresh, the numbers go on.
   ASSERT_TRUE(store->insert_device(testing::sample_device("A1")).ok());
   auto history = store->history("A1");
