@@ -99,6 +99,7 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
 
   // The same serial: the same device again (idempotent re-import) or a conflict.
   RowReader reader;
+  bool apply_assignment = false;  // the new profile, tag or user is written (queued or failed)
   auto existing = query_one(
       database_,
       "SELECT id, serial, hardware_hash, manufacturer, model, state, source_file, source_line, "
@@ -123,13 +124,21 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
               device.assigned_user.value_or(was.user)};
           const std::string changes = assignment_changes(was, asked);
           // Not queued and nothing will happen to it by itself: a re-import is the admin trying
-          // again, and `hangar retry` is how (attack round 5, finding 03).
-          if (changes.empty() && state_key == core::DeviceState::kRegistrationFailed) {
+          // again, and `hangar retry` is how (attack round 5, finding 03). It was never
+          // registered, so another profile, tag or user is the admin's correction: applied (it
+          // stays failed until the retry sends it), never a dead end (issue 13).
+          if (state_key == core::DeviceState::kRegistrationFailed) {
             const auto reason = row.column_optional_text(11);
+            const std::string failed = device.serial + " is " + state +
+                                       (reason && !reason->empty() ? " (" + *reason + ")" : "");
+            if (changes.empty()) {
+              return InsertResult{InsertOutcome::kRegistrationFailed, id,
+                                  failed + "; run `hangar retry " + device.serial + "`"};
+            }
+            apply_assignment = true;
             return InsertResult{InsertOutcome::kRegistrationFailed, id,
-                                device.serial + " is " + state +
-                                    (reason && !reason->empty() ? " (" + *reason + ")" : "") +
-                                    "; run `hangar retry " + device.serial + "`"};
+                                failed + "; " + changes + " applied; run `hangar retry " +
+                                    device.serial + "` to send it again"};
           }
           if (changes.empty()) {
             return InsertResult{InsertOutcome::kAlreadyQueued, id,
@@ -139,6 +148,7 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
           // Another profile, group tag or user for the same device: the admin correcting an
           // import. Applied while nothing was sent; refused, with the way out, once it was.
           if (state_key == core::DeviceState::kQueued) {
+            apply_assignment = true;
             return InsertResult{InsertOutcome::kUpdated, id,
                                 "serial " + device.serial + " was already queued" + where +
                                     " and not uploaded yet: " + changes};
@@ -162,12 +172,13 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
   if (!existing) return std::move(existing).error();
   if (*existing) {
     InsertResult found = std::move(**existing);
-    if (found.outcome == InsertOutcome::kUpdated) {
+    if (apply_assignment) {
+      // Only the user's name is kept: it is assigned by `deliver`, once the licences are checked.
       if (auto status =
               execute(database_,
                       "UPDATE devices SET profile = ?1, group_tag = COALESCE(?2, group_tag), "
                       "assigned_user = COALESCE(?3, assigned_user), updated_at = ?4 "
-                      "WHERE id = ?5 AND state = 'queued'",
+                      "WHERE id = ?5 AND state IN ('queued', 'registration_failed')",
                       device.profile,
                       // No tag given: the device keeps its own (attack round 5,
                       // finding 01), as the "updated:" message says.

@@ -371,5 +371,68 @@ TEST_F(LifecycleE2E, LicencesHandOffAndTheSeedsAdvice) {
   EXPECT_EQ(forced.output.find("skipped"), std::string::npos) << forced.output;
 }
 
+// Issue 13 (no dead ends): a device whose registration failed was never registered, so importing
+// it again with another profile or user is the admin's correction. It is applied and said so,
+// with `hangar retry` (the --json to_retry list; the device stays Registration failed until then),
+// and the retry sends it corrected. The user is still only named: `deliver` checks the licences.
+// A device registered already keeps refusing the change.
+TEST_F(LifecycleE2E, ReimportCorrectsAFailedDeviceAndRetrySendsIt) {
+  start_cloud(
+      {{"seed", 34},
+       {"time_scale", 600},
+       {"registration", {{"delay_seconds", 60}}},
+       // The first import of BAD-0001 is refused; the one after the retry goes through.
+       {"rules", {{{"serial_prefix", "BAD-"}, {"error", "InvalidZtdHardwareHash"}, {"times", 1}}}},
+       {"tenant",
+        {{"skus",
+          {{{"sku_id", "05e9a617-0261-4cee-bb44-138d3ef5d965"}, {"sku_part_number", "SPE_E3"}}}},
+         {"users", {{{"user_principal_name", "bob@contoso.com"}, {"licenses", Json::array()}}}}}}});
+  start_configured({{"required_licenses", {"SPE_E3"}}});
+  const auto csv = make_devices({"OK-:1", "BAD-:1"});
+  ASSERT_EQ(hangar({"import", csv.string(), "--profile", "standard"}).code, 0);
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+  ASSERT_EQ(status()["states"]["registration_failed"], 1) << status().dump(2);
+
+  auto again = hangar(
+      {"--json", "import", csv.string(), "--profile", "power-user", "--user", "bob@contoso.com"});
+  EXPECT_EQ(again.code, 1) << "OK-0001 is refused: " << again.output;
+  const Json reply = Json::parse(again.output);
+  EXPECT_EQ(reply["accepted"], 0) << reply.dump(2);
+  EXPECT_EQ(reply["updated"], 0);
+  EXPECT_EQ(reply["registration_failed"], 1);
+  EXPECT_EQ(reply["rejected"], 1);
+  ASSERT_EQ(reply["to_retry"].size(), 1u) << reply.dump(2);
+  EXPECT_EQ(reply["to_retry"][0]["serial"], "BAD-0001");
+  EXPECT_EQ(reply["to_retry"][0]["reason"],
+            "BAD-0001 is Registration failed (Hardware hash not valid); profile standard -> "
+            "power-user, assigned user (none) -> bob@contoso.com applied; run `hangar retry "
+            "BAD-0001` to send it again");
+  ASSERT_EQ(reply["service_problems"].size(), 1u) << reply.dump(2);
+  EXPECT_EQ(reply["service_problems"][0]["serial"], "OK-0001");
+  const std::string refused = reply["service_problems"][0]["reason"];
+  EXPECT_NE(refused.find("past the upload (state Ready for user)"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("was NOT applied"), std::string::npos) << refused;
+
+  const Json failed = Json::parse(hangar({"--json", "show", "BAD-0001"}).output);
+  EXPECT_EQ(failed["state"], "registration_failed") << failed.dump(2);
+  EXPECT_EQ(failed["profile"], "power-user");
+  const Json kept = Json::parse(hangar({"--json", "show", "OK-0001"}).output);
+  EXPECT_EQ(kept["profile"], "standard") << kept.dump(2);
+
+  auto retried = hangar({"retry", "BAD-0001"});
+  ASSERT_EQ(retried.code, 0) << retried.output;
+  ASSERT_TRUE(wait_final(60s)) << status().dump(2);
+  const Json registered = Json::parse(hangar({"--json", "show", "BAD-0001"}).output);
+  EXPECT_EQ(registered["state"], "ready_for_user") << registered.dump(2);
+  EXPECT_EQ(registered["profile"], "power-user");
+  // Named at the re-import, assigned only by deliver, after the licence check.
+  auto refused_user = hangar({"deliver", "BAD-0001"});
+  EXPECT_NE(refused_user.code, 0);
+  EXPECT_NE(refused_user.output.find("user bob@contoso.com lacks 1 required licence(s): SPE_E3"),
+            std::string::npos)
+      << refused_user.output;
+  EXPECT_EQ(endpoint_calls("autopilot.assignUserToDevice", "204"), 0);
+}
+
 }  // namespace
 }  // namespace hangar::test

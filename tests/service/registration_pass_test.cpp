@@ -4,34 +4,10 @@
 // request forms, and each import outcome in the seed's words.
 #include <gtest/gtest.h>
 
-#include "fake_clouds.h"
-#include "hangar/service/passes/registration_pass.h"
-#include "pass_rig.h"
+#include "registration_pass_rig.h"
 
 namespace hangar::service::test {
 namespace {
-
-class RegistrationPassTest : public PassRig {
- protected:
-  void start() { pass_.emplace(context(), fixed_source<cloud::RegistrationCloud>(cloud_)); }
-  // One round, as the engine runs it; returns how long until the pass has work again.
-  std::chrono::milliseconds step() {
-    begin_pass();
-    const std::int64_t now = clock_.now_ms();
-    pass_->run(now);
-    auto counts = store_->count_by_state();
-    const std::int64_t wake =
-        pass_->next_wake(now, counts && (*counts)[core::DeviceState::kQueued] > 0,
-                         counts && (*counts)[core::DeviceState::kRegistrationPending] > 0);
-    return std::chrono::milliseconds(std::max<std::int64_t>(wake - now, 0));
-  }
-  void run_for(std::chrono::milliseconds total) {
-    run_rounds(total, [this] { return step(); });
-  }
-
-  FakeImports cloud_;
-  std::optional<RegistrationPass> pass_;
-};
 
 core::Error http_failure(const char* code, int status, const std::string& request_id) {
   core::Error error = core::make_error(
@@ -82,22 +58,6 @@ TEST_F(RegistrationPassTest, BatchesUploadPollAndFinishInTheSeedsWords) {
   EXPECT_EQ(cloud_.lookups, 1);  // D4 (806) only: is it really in the tenant?
   EXPECT_EQ(cloud_.deletes, 23);
   EXPECT_TRUE(cloud_.records.empty());
-}
-
-// Attack round 5, finding 10: a serial the tenant lists already (a partner's device removed from
-// the queue, imported again without its hash) is registered, not "Device not found"; one the
-// tenant does not list still fails so.
-TEST_F(RegistrationPassTest, DeviceNotFoundForASerialTheTenantListsIsRegistered) {
-  queue("N", 2);
-  cloud_.outcome["N0"] = "ZtdDeviceNotFound";
-  cloud_.outcome["N1"] = "ZtdDeviceNotFound";
-  cloud_.absent.insert("N1");
-  start();
-  run_for(31s);
-  EXPECT_EQ(store_->get_device("N0")->state, core::DeviceState::kReadyForUser);
-  EXPECT_EQ(store_->get_device("N0")->cloud_device_id, "ap-N0");
-  EXPECT_EQ(store_->get_device("N1")->state, core::DeviceState::kRegistrationFailed);
-  EXPECT_EQ(store_->get_device("N1")->failure_reason, "Device not found");
 }
 
 TEST_F(RegistrationPassTest, AnUnknownImportErrorShowsTheRequestIdOfThePollThatReportedIt) {

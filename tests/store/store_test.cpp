@@ -362,6 +362,85 @@ TEST(StoreDevices, ReimportOfAFailedDeviceNamesTheFailureAndRetry) {
   EXPECT_EQ(store->get_device("F1")->state, core::DeviceState::kRegistrationFailed);
 }
 
+// Issue 13 (an admin's day without dead ends): a failed device was never registered, so a
+// re-import with another profile, group tag or user is the admin's correction. It is applied, the
+// device stays Registration failed (nothing is sent until `hangar retry`), and the message says
+// what changed and the way on. A device truly past the upload still refuses the change.
+TEST(StoreDevices, ReimportOfAFailedDeviceWithAnotherAssignmentAppliesItAndNamesRetry) {
+  TempDir dir;
+  auto store = open_or_die(dir.file("queue.db"));
+  ASSERT_NE(store, nullptr);
+  auto partner = testing::sample_device("F2");  // no hash: the same make and model is the device
+  partner.hardware_hash.reset();
+  ASSERT_TRUE(store
+                  ->insert_devices(std::vector<NewDevice>{testing::sample_device("F1"), partner,
+                                                          testing::sample_device("R1")})
+                  .ok());
+  for (const char* serial : {"F1", "F2"}) {
+    ASSERT_TRUE(store
+                    ->finish_registration(serial, core::DeviceState::kRegistrationFailed,
+                                          "Device not found", std::nullopt, std::nullopt,
+                                          "ZtdDeviceNotFound", 2000)
+                    .ok());
+  }
+  ASSERT_TRUE(store
+                  ->finish_registration("R1", core::DeviceState::kReadyForUser, std::nullopt,
+                                        std::nullopt, std::nullopt, "registered", 2000)
+                  .ok());
+  const std::size_t history_before = store->history("F1")->size();
+
+  auto f1 = testing::sample_device("F1", 3000);
+  f1.profile = "power-user";
+  f1.group_tag = "Sales";
+  auto f2 = partner;
+  f2.model = "SURFACE LAPTOP";  // the same device, in another case
+  f2.assigned_user = "new.owner@example.com";
+  f2.group_tag_defaulted = true;  // no tag given: it keeps its own
+  auto r1 = testing::sample_device("R1", 3000);
+  r1.profile = "power-user";
+  auto results = store->insert_devices(std::vector<NewDevice>{f1, f2, r1});
+  ASSERT_TRUE(results.ok()) << results.error().message;
+
+  EXPECT_EQ((*results)[0].outcome, InsertOutcome::kRegistrationFailed);
+  EXPECT_EQ((*results)[0].message,
+            "F1 is Registration failed (Device not found); profile Standard -> power-user, group "
+            "tag Microsoft365Managed_Autopilot -> Sales applied; run `hangar retry F1` to send it "
+            "again");
+  auto row = store->get_device("F1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(row->failure_reason, "Device not found");
+  EXPECT_EQ(row->profile, "power-user");
+  EXPECT_EQ(row->group_tag, "Sales");
+  EXPECT_EQ(row->assigned_user, "user@example.com") << "no user given: the one queued stays";
+  EXPECT_EQ(row->updated_at, 3000);
+  EXPECT_EQ(store->history("F1")->size(), history_before) << "no state changed";
+
+  EXPECT_EQ((*results)[1].outcome, InsertOutcome::kRegistrationFailed);
+  EXPECT_EQ((*results)[1].message,
+            "F2 is Registration failed (Device not found); assigned user user@example.com -> "
+            "new.owner@example.com applied; run `hangar retry F2` to send it again");
+  EXPECT_EQ(store->get_device("F2")->assigned_user, "new.owner@example.com");
+  EXPECT_EQ(store->get_device("F2")->group_tag, "Microsoft365Managed_Autopilot");
+
+  // Registered already: the change would not reach the tenant, so it is refused with the way out.
+  EXPECT_EQ((*results)[2].outcome, InsertOutcome::kConflict);
+  EXPECT_THAT((*results)[2].message, HasSubstr("state Ready for user"));
+  EXPECT_THAT((*results)[2].message, HasSubstr("was NOT applied"));
+  EXPECT_EQ(store->get_device("R1")->profile, "Standard");
+
+  // The same corrected row again: nothing more changes, and the way on is still said.
+  auto same = store->insert_devices(std::vector<NewDevice>{f1});
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ((*same)[0].message,
+            "F1 is Registration failed (Device not found); run `hangar retry F1`");
+
+  // And the retry sends it with what was corrected.
+  ASSERT_EQ(*store->retry_failed(std::string("F1"), 4000), 1);
+  EXPECT_EQ(store->get_device("F1")->state, core::DeviceState::kQueued);
+  EXPECT_EQ(store->get_device("F1")->profile, "power-user");
+}
+
 TEST(StoreDevices, SameSerialOtherHashAndSameHashOtherSerialAreConflicts) {
   TempDir dir;
   auto store = open_or_die(dir.file("queue.db"));

@@ -10,6 +10,7 @@
 #include "hangar/cloud/http.h"
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
+#include "hangar/core/principal_name.h"
 #include "text_util.h"
 
 namespace hangar::service {
@@ -24,6 +25,30 @@ std::string reason_text(core::FailureReason reason, const std::string& request_i
     return core::unexpected_error_message(request_id.empty() ? "none given" : request_id);
   }
   return std::string(core::message(reason));
+}
+
+// "Windows Autopilot lists serial X as Dell Inc. Latitude 5540, not Dell Inc. Latitude 7440" when
+// the tenant's device with our serial has another make or model than ours where both sides know it
+// (ignoring case and the blanks around): another machine with the same serial. Empty otherwise.
+std::string other_machine(const store::DeviceRow& ours, const cloud::AutopilotDevice& theirs) {
+  const auto known = [](std::string_view text) { return lower(core::trim_blanks(text)); };
+  const auto differs = [&](const std::optional<std::string>& a, const std::string& b) {
+    const std::string x = known(a.value_or(""));
+    const std::string y = known(b);
+    return !x.empty() && !y.empty() && x != y;
+  };
+  if (!differs(ours.manufacturer, theirs.manufacturer) && !differs(ours.model, theirs.model)) {
+    return {};
+  }
+  const auto name = [](std::string_view make, std::string_view model) {
+    const std::string_view a = core::trim_blanks(make);
+    const std::string_view b = core::trim_blanks(model);
+    if (a.empty() && b.empty()) return std::string("an unknown make and model");
+    return std::string(a) + (a.empty() || b.empty() ? "" : " ") + std::string(b);
+  };
+  return "Windows Autopilot lists serial " + theirs.serial + " as " +
+         name(theirs.manufacturer, theirs.model) + ", not " +
+         name(ours.manufacturer.value_or(""), ours.model.value_or(""));
 }
 
 constexpr std::string_view kProfileFailed =
@@ -308,7 +333,15 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
         ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, found.error());
         return false;  // the record is read again next poll
       }
-      if (*found) {
+      // Matched by serial, which two manufacturers may share: where both sides know the make and
+      // model, they must be the same machine's, or the failure stands.
+      const std::string mismatch = *found ? other_machine(device, **found) : std::string();
+      if (!mismatch.empty()) {
+        spdlog::warn(
+            "device {}: the import says Device not found; {} (another machine with the same "
+            "serial): not taken as this device, which fails as Device not found",
+            device.serial, mismatch);
+      } else if (*found) {
         spdlog::info(
             "device {}: the import says Device not found but Windows Autopilot lists it "
             "({}); registered",
