@@ -131,14 +131,22 @@ core::Result<InsertResult> Store::insert_locked(const NewDevice& device) {
             const auto reason = row.column_optional_text(11);
             const std::string failed = device.serial + " is " + state +
                                        (reason && !reason->empty() ? " (" + *reason + ")" : "");
+            // A permanent failure (not found, another organization) is retried only with --force,
+            // once the supplier has acted: the hint names the command that works.
+            const auto failure = reason ? core::failure_of_text(*reason) : std::nullopt;
+            const std::string retry = "`hangar retry " + device.serial +
+                                      (failure && core::is_permanent(*failure) ? " --force`" : "`");
             if (changes.empty()) {
               return InsertResult{InsertOutcome::kRegistrationFailed, id,
-                                  failed + "; run `hangar retry " + device.serial + "`"};
+                                  failed + "; run " + retry +
+                                      (failure && core::is_permanent(*failure)
+                                           ? " once the supplier has confirmed the device"
+                                           : "")};
             }
             apply_assignment = true;
-            return InsertResult{InsertOutcome::kRegistrationFailed, id,
-                                failed + "; " + changes + " applied; run `hangar retry " +
-                                    device.serial + "` to send it again"};
+            return InsertResult{
+                InsertOutcome::kRegistrationFailed, id,
+                failed + "; " + changes + " applied; run " + retry + " to send it again"};
           }
           if (changes.empty()) {
             return InsertResult{InsertOutcome::kAlreadyQueued, id,

@@ -358,7 +358,8 @@ TEST(StoreDevices, ReimportOfAFailedDeviceNamesTheFailureAndRetry) {
   EXPECT_EQ((*again)[0].outcome, InsertOutcome::kRegistrationFailed);
   EXPECT_EQ(outcome_name((*again)[0].outcome), "registration_failed");
   EXPECT_EQ((*again)[0].message,
-            "F1 is Registration failed (Device not found); run `hangar retry F1`");
+            "F1 is Registration failed (Device not found); run `hangar retry F1 --force` once the "
+            "supplier has confirmed the device");
   EXPECT_EQ(store->get_device("F1")->state, core::DeviceState::kRegistrationFailed);
 }
 
@@ -404,8 +405,8 @@ TEST(StoreDevices, ReimportOfAFailedDeviceWithAnotherAssignmentAppliesItAndNames
   EXPECT_EQ((*results)[0].outcome, InsertOutcome::kRegistrationFailed);
   EXPECT_EQ((*results)[0].message,
             "F1 is Registration failed (Device not found); profile Standard -> power-user, group "
-            "tag Microsoft365Managed_Autopilot -> Sales applied; run `hangar retry F1` to send it "
-            "again");
+            "tag Microsoft365Managed_Autopilot -> Sales applied; run `hangar retry F1 --force` to "
+            "send it again");
   auto row = store->get_device("F1");
   ASSERT_TRUE(row.ok());
   EXPECT_EQ(row->state, core::DeviceState::kRegistrationFailed);
@@ -419,7 +420,7 @@ TEST(StoreDevices, ReimportOfAFailedDeviceWithAnotherAssignmentAppliesItAndNames
   EXPECT_EQ((*results)[1].outcome, InsertOutcome::kRegistrationFailed);
   EXPECT_EQ((*results)[1].message,
             "F2 is Registration failed (Device not found); assigned user user@example.com -> "
-            "new.owner@example.com applied; run `hangar retry F2` to send it again");
+            "new.owner@example.com applied; run `hangar retry F2 --force` to send it again");
   EXPECT_EQ(store->get_device("F2")->assigned_user, "new.owner@example.com");
   EXPECT_EQ(store->get_device("F2")->group_tag, "Microsoft365Managed_Autopilot");
 
@@ -433,7 +434,8 @@ TEST(StoreDevices, ReimportOfAFailedDeviceWithAnotherAssignmentAppliesItAndNames
   auto same = store->insert_devices(std::vector<NewDevice>{f1});
   ASSERT_TRUE(same.ok());
   EXPECT_EQ((*same)[0].message,
-            "F1 is Registration failed (Device not found); run `hangar retry F1`");
+            "F1 is Registration failed (Device not found); run `hangar retry F1 --force` once the "
+            "supplier has confirmed the device");
 
   // And the retry sends it with what was corrected.
   ASSERT_EQ(*store->retry_failed(std::string("F1"), 4000), 1);
