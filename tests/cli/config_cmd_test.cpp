@@ -3,13 +3,11 @@
 // set-credentials' client_secret, never in the CLI's output.
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <sstream>
 
-#include "cli.h"
+#include "cli_service_test.h"
 #include "config_cmds.h"
-#include "hangar/ipc/server.h"
-#include "test_support.h"
+#include "hangar/ipc/protocol.h"
 
 namespace hangar::cli {
 namespace {
@@ -21,77 +19,43 @@ constexpr const char* kTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 constexpr const char* kClient = "0b6f3b8a-3f5d-4c1e-9a57-6f0d2c4e8b1a";
 constexpr const char* kSecret = "Zq8~cli.Secret_value-0123456789abcdefghij";
 
-class ConfigCmdTest : public ::testing::Test {
+class ConfigCmdTest : public CliServiceTest {
  protected:
-  void SetUp() override { endpoint_ = test::unique_endpoint(dir_); }
-
-  // Runs `hangar --endpoint E ARGS...` with `input` on stdin; returns the exit code.
+  // Runs `hangar --endpoint E ARGS...` with `input` on stdin (empty unless given, as from a pipe);
+  // returns the exit code.
   int run(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), {"--endpoint", endpoint_});
-    out_.str("");
-    err_.str("");
-    std::istringstream in(input);
-    return cli::run(args, in, out_, err_);
+    return CliServiceTest::run(std::move(args), input);
   }
-  std::string output() const { return out_.str() + err_.str(); }
 
   // A fake service on the endpoint: records each request, answers set-credentials and config.
   void start_service(bool admin_refused = false) {
-    std::vector<ipc::Binding> bindings;
-    for (const auto& info : ipc::kCommands) {
-      bindings.push_back(
-          {info.name,
-           [this, name = std::string(info.name), admin_refused](
-               const Json& args, const ipc::CallContext&) -> core::Result<Json> {
-             {
-               std::lock_guard lock(mutex_);
-               requests_.push_back({name, args});
-             }
-             if (name == "set-credentials" && admin_refused) {
-               return core::make_error(ipc::errc::kPermissionDenied,
-                                       "\"set-credentials\" changes the cloud credentials and uid "
-                                       "1001 (staging) is not allowed to");
-             }
-             Json reply{{"mode", "tenant"},
-                        {"tenant_id", kTenant},
-                        {"client_id", kClient},
-                        {"source", "set-credentials"},
-                        {"graph_url", "https://graph.microsoft.com/beta"},
-                        {"authority_url", "https://login.microsoftonline.com"},
-                        {"scope", "https://graph.microsoft.com/.default"},
-                        {"credentials_file", "/var/lib/hangar/credentials.json"},
-                        {"config_file", "/etc/hangar/hangar.json"},
-                        {"secret",
-                         {{"set", true},
-                          {"source", "store"},
-                          {"store", "/var/lib/hangar/client-secret"},
-                          {"protection", "a file only the service's account can read"},
-                          {"stored", true}}}};
-             if (name == "set-credentials") reply["verified"] = true;
-             if (name == "clear-credentials") reply["cleared"] = true;
-             return reply;
-           }});
-    }
-    dispatcher_ =
-        std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
-    auto listener = ipc::listen(endpoint_, {});
-    ASSERT_TRUE(listener.ok()) << listener.error().message;
-    server_ = std::make_unique<ipc::Server>(std::move(listener).value(), *dispatcher_,
-                                            ipc::ServerOptions{});
-    server_->start();
+    CliServiceTest::start_service(
+        [admin_refused](const std::string& name, const Json&) -> core::Result<Json> {
+          if (name == "set-credentials" && admin_refused) {
+            return core::make_error(ipc::errc::kPermissionDenied,
+                                    "\"set-credentials\" changes the cloud credentials and uid "
+                                    "1001 (staging) is not allowed to");
+          }
+          Json reply{{"mode", "tenant"},
+                     {"tenant_id", kTenant},
+                     {"client_id", kClient},
+                     {"source", "set-credentials"},
+                     {"graph_url", "https://graph.microsoft.com/beta"},
+                     {"authority_url", "https://login.microsoftonline.com"},
+                     {"scope", "https://graph.microsoft.com/.default"},
+                     {"credentials_file", "/var/lib/hangar/credentials.json"},
+                     {"config_file", "/etc/hangar/hangar.json"},
+                     {"secret",
+                      {{"set", true},
+                       {"source", "store"},
+                       {"store", "/var/lib/hangar/client-secret"},
+                       {"protection", "a file only the service's account can read"},
+                       {"stored", true}}}};
+          if (name == "set-credentials") reply["verified"] = true;
+          if (name == "clear-credentials") reply["cleared"] = true;
+          return reply;
+        });
   }
-
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
-
-  test::TempDir dir_;
-  std::string endpoint_;
-  std::ostringstream out_, err_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, Json>> requests_;
-  std::unique_ptr<ipc::Dispatcher> dispatcher_;
-  std::unique_ptr<ipc::Server> server_;
 };
 
 // Black-box round 5: a global option given twice is a usage error, as any other option is.
@@ -213,9 +177,10 @@ TEST_F(ConfigCmdTest, SetSendsTheSecretOnlyInClientSecretAndNeverPrintsIt) {
                 std::string(kSecret) + "\r\n"),
             kOk)
       << output();
-  ASSERT_EQ(requests_.size(), 1u);
-  const Json& args = requests_[0].second;
-  EXPECT_EQ(requests_[0].first, "set-credentials");
+  const auto sent = requests();
+  ASSERT_EQ(sent.size(), 1u);
+  const Json& args = sent[0].second;
+  EXPECT_EQ(sent[0].first, "set-credentials");
   EXPECT_EQ(args["tenant_id"], kTenant) << "canonical form";
   EXPECT_EQ(args["client_id"], kClient);
   EXPECT_EQ(args["client_secret"], kSecret);
@@ -231,8 +196,8 @@ TEST_F(ConfigCmdTest, SetSendsTheSecretOnlyInClientSecretAndNeverPrintsIt) {
                 kSecret),
             kOk);
   EXPECT_EQ(Json::parse(out_.str())["ok"], true);
-  EXPECT_EQ(requests_.back().second["verify"], true);
-  EXPECT_EQ(requests_.back().second["force"], true);
+  EXPECT_EQ(requests().back().second["verify"], true);
+  EXPECT_EQ(requests().back().second["force"], true);
   EXPECT_EQ(output().find(kSecret), std::string::npos);
 }
 
@@ -243,13 +208,13 @@ TEST_F(ConfigCmdTest, ShowAndClear) {
       << out_.str();
   EXPECT_NE(out_.str().find("set, stored in /var/lib/hangar/client-secret"), std::string::npos)
       << out_.str();
-  EXPECT_EQ(requests_.back().first, "config");
+  EXPECT_EQ(requests().back().first, "config");
 
   // Removing needs a confirmation; without a terminal, --yes.
   EXPECT_EQ(run({"config", "clear-credentials"}), kUsage);
   EXPECT_NE(err_.str().find("--yes"), std::string::npos);
   ASSERT_EQ(run({"config", "clear-credentials", "--yes"}), kOk) << output();
-  EXPECT_EQ(requests_.back().first, "clear-credentials");
+  EXPECT_EQ(requests().back().first, "clear-credentials");
   EXPECT_NE(out_.str().find("stored credentials removed"), std::string::npos);
 }
 

@@ -5,17 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <mutex>
-#include <sstream>
 
-#include "cli.h"
 #include "cli_common.h"
+#include "cli_service_test.h"
 #include "hangar/core/hash_builder.h"
 #include "hangar/ipc/commands.h"
 #include "hangar/ipc/messages/device.h"
 #include "hangar/ipc/messages/import.h"
 #include "hangar/ipc/protocol.h"
-#include "hangar/ipc/server.h"
 #include "terminal_safe.h"
 #include "test_support.h"
 
@@ -28,81 +25,56 @@ std::string hash_for(const std::string& serial) {
   return core::HardwareHashBuilder::realistic(serial, "Contoso", "Laptop 7").build_base64();
 }
 
-class ImportCmdTest : public ::testing::Test {
+class ImportCmdTest : public CliServiceTest {
  protected:
-  void SetUp() override { endpoint_ = test::unique_endpoint(dir_); }
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
-
-  int run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--endpoint", endpoint_});
-    out_.str("");
-    err_.str("");
-    return cli::run(args, out_, err_);
-  }
-
   // A fake service: `import` answers each device by its serial's first letter (A accepted,
   // Q already queued, U updated, F registration failed, anything else a conflict); `list` and
   // `show` answer `device_`.
   void start_service() {
-    std::vector<ipc::Binding> bindings;
-    for (const auto& info : ipc::kCommands) {
-      bindings.push_back(
-          {info.name,
-           [this, name = std::string(info.name)](const Json& args,
-                                                 const ipc::CallContext&) -> core::Result<Json> {
-             if (name == "import") {
-               if (args.at("devices").at(0).value("serial", "").starts_with("Z"))
-                 return core::make_error(ipc::errc::kInternal, "the service is stopping");
-               ipc::msg::ImportReply reply;
-               for (const auto& device : args.at("devices")) {
-                 auto& result = reply.results.emplace_back();
-                 result.serial = device.value("serial", "");
-                 result.location = device.value("source_file", "") + ":" +
-                                   std::to_string(device.value("source_line", 0));
-                 switch (result.serial.front()) {
-                   case 'A':
-                     result.outcome = "accepted";
-                     break;
-                   case 'Q':
-                     result.outcome = "already_queued";
-                     result.reason = "serial " + result.serial + " is already queued";
-                     break;
-                   case 'U':
-                     result.outcome = "updated";
-                     result.reason = "profile standard -> power-user";
-                     break;
-                   case 'F':
-                     result.outcome = "registration_failed";
-                     result.reason = result.serial +
-                                     " is Registration failed (Device not found); run `hangar "
-                                     "retry " +
-                                     result.serial + "`";
-                     break;
-                   default:
-                     result.outcome = "conflict";
-                     result.reason = "another hash";
-                 }
-               }
-               return reply.to_json();
-             }
-             if (name == "list") return Json{{"devices", Json::array({device_.to_json()})}};
-             if (name == "show") {
-               ipc::msg::ShowReply reply;
-               reply.device = device_;
-               return reply.to_json();
-             }
-             return Json::object();
-           }});
-    }
-    dispatcher_ =
-        std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
-    auto listener = ipc::listen(endpoint_, {});
-    ASSERT_TRUE(listener.ok()) << listener.error().message;
-    server_ = std::make_unique<ipc::Server>(std::move(listener).value(), *dispatcher_,
-                                            ipc::ServerOptions{});
-    server_->start();
+    CliServiceTest::start_service(
+        [this](const std::string& name, const Json& args) -> core::Result<Json> {
+          if (name == "import") {
+            if (args.at("devices").at(0).value("serial", "").starts_with("Z"))
+              return core::make_error(ipc::errc::kInternal, "the service is stopping");
+            ipc::msg::ImportReply reply;
+            for (const auto& device : args.at("devices")) {
+              auto& result = reply.results.emplace_back();
+              result.serial = device.value("serial", "");
+              result.location = device.value("source_file", "") + ":" +
+                                std::to_string(device.value("source_line", 0));
+              switch (result.serial.front()) {
+                case 'A':
+                  result.outcome = "accepted";
+                  break;
+                case 'Q':
+                  result.outcome = "already_queued";
+                  result.reason = "serial " + result.serial + " is already queued";
+                  break;
+                case 'U':
+                  result.outcome = "updated";
+                  result.reason = "profile standard -> power-user";
+                  break;
+                case 'F':
+                  result.outcome = "registration_failed";
+                  result.reason = result.serial +
+                                  " is Registration failed (Device not found); run `hangar retry " +
+                                  result.serial + "`";
+                  break;
+                default:
+                  result.outcome = "conflict";
+                  result.reason = "another hash";
+              }
+            }
+            return reply.to_json();
+          }
+          if (name == "list") return Json{{"devices", Json::array({device_.to_json()})}};
+          if (name == "show") {
+            ipc::msg::ShowReply reply;
+            reply.device = device_;
+            return reply.to_json();
+          }
+          return Json::object();
+        });
   }
 
   // A hash file with these serials, and each of the first `repeated` again (duplicate rows).
@@ -117,12 +89,7 @@ class ImportCmdTest : public ::testing::Test {
     return path.string();
   }
 
-  test::TempDir dir_;
-  std::string endpoint_;
-  std::ostringstream out_, err_;
   ipc::msg::Device device_;
-  std::unique_ptr<ipc::Dispatcher> dispatcher_;
-  std::unique_ptr<ipc::Server> server_;
 };
 
 TEST_F(ImportCmdTest, EveryDeviceSentIsInOneCountAndTextAndJsonAgree) {

@@ -8,15 +8,14 @@
 #include <mutex>
 #include <sstream>
 
-#include "cli.h"
 #include "cli_common.h"
+#include "cli_service_test.h"
 #include "hangar/core/hash_builder.h"
 #include "hangar/ipc/commands.h"
 #include "hangar/ipc/messages/device.h"
 #include "hangar/ipc/messages/queue.h"
 #include "hangar/ipc/messages/status.h"
 #include "hangar/ipc/protocol.h"
-#include "hangar/ipc/server.h"
 #include "list_view.h"
 #include "test_support.h"
 
@@ -25,97 +24,57 @@ namespace {
 
 using Json = nlohmann::json;
 
-class QueueCmdTest : public ::testing::Test {
+class QueueCmdTest : public CliServiceTest {
  protected:
-  void SetUp() override { endpoint_ = test::unique_endpoint(dir_); }
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
-
-  int run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--endpoint", endpoint_});
-    out_.str("");
-    err_.str("");
-    return cli::run(args, out_, err_);
-  }
-
   // A fake service: `list` answers `devices_`, `status` an empty status, deliver, remove and
   // deregister the typed replies for the serial asked, `refresh` refuses as the dispatcher does
   // for a read-only caller, everything else answers an empty object.
   void start_service() {
-    std::vector<ipc::Binding> bindings;
-    for (const auto& info : ipc::kCommands) {
-      bindings.push_back(
-          {info.name,
-           [this, name = std::string(info.name)](const Json& args,
-                                                 const ipc::CallContext&) -> core::Result<Json> {
-             {
-               std::lock_guard lock(mutex_);
-               requests_.push_back({name, args});
-               if (auto error = errors_.find(name); error != errors_.end()) return error->second;
-             }
-             if (name == "list") return Json{{"devices", devices_}};
-             if (name == "status") return status_;
-             const std::string serial = args.value("serial", "");
-             if (name == "deliver") {
-               ipc::msg::Device device;
-               device.serial = serial;
-               device.state = core::DeviceState::kReadyForUser;
-               device.state_display = "Ready for user";
-               device.delivered_to = args.value("user", "");
-               return device.to_json();
-             }
-             if (name == "remove") {
-               return ipc::msg::RemoveReply{serial, core::DeviceState::kQueued, false, std::nullopt}
-                   .to_json();
-             }
-             if (name == "deregister") {
-               return ipc::msg::DeregisterReply{serial, "ap-1", std::nullopt}.to_json();
-             }
-             if (name == "refresh") {
-               return core::make_error(ipc::errc::kPermissionDenied,
-                                       "\"refresh\" changes the queue and uid 995 (reader) is not "
-                                       "allowed to; run it as an administrator or a member of the "
-                                       "Hangar operators group");
-             }
-             return Json::object();
-           }});
-    }
-    dispatcher_ =
-        std::make_unique<ipc::Dispatcher>(std::move(*ipc::Dispatcher::create(std::move(bindings))));
-    auto listener = ipc::listen(endpoint_, {});
-    ASSERT_TRUE(listener.ok()) << listener.error().message;
-    server_ = std::make_unique<ipc::Server>(std::move(listener).value(), *dispatcher_,
-                                            ipc::ServerOptions{});
-    server_->start();
+    CliServiceTest::start_service(
+        [this](const std::string& name, const Json& args) -> core::Result<Json> {
+          {
+            std::lock_guard lock(errors_mutex_);
+            if (auto error = errors_.find(name); error != errors_.end()) return error->second;
+          }
+          if (name == "list") return Json{{"devices", devices_}};
+          if (name == "status") return status_;
+          const std::string serial = args.value("serial", "");
+          if (name == "deliver") {
+            ipc::msg::Device device;
+            device.serial = serial;
+            device.state = core::DeviceState::kReadyForUser;
+            device.state_display = "Ready for user";
+            device.delivered_to = args.value("user", "");
+            return device.to_json();
+          }
+          if (name == "remove") {
+            return ipc::msg::RemoveReply{serial, core::DeviceState::kQueued, false, std::nullopt}
+                .to_json();
+          }
+          if (name == "deregister") {
+            return ipc::msg::DeregisterReply{serial, "ap-1", std::nullopt}.to_json();
+          }
+          if (name == "refresh") {
+            return core::make_error(ipc::errc::kPermissionDenied,
+                                    "\"refresh\" changes the queue and uid 995 (reader) is not "
+                                    "allowed to; run it as an administrator or a member of the "
+                                    "Hangar operators group");
+          }
+          return Json::object();
+        });
   }
 
   // `command` answers this error from now on.
   void answer_error(const std::string& command, const std::string& code,
                     const std::string& message) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(errors_mutex_);
     errors_[command] = core::make_error(code, message);
   }
 
-  std::vector<Json> requests_named(const std::string& name) {
-    std::lock_guard lock(mutex_);
-    std::vector<Json> out;
-    for (const auto& [command, args] : requests_) {
-      if (command == name) out.push_back(args);
-    }
-    return out;
-  }
-
-  test::TempDir dir_;
-  std::string endpoint_;
-  std::ostringstream out_, err_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, Json>> requests_;
-  std::map<std::string, core::Error> errors_;  // under mutex_
+  std::mutex errors_mutex_;
+  std::map<std::string, core::Error> errors_;  // under errors_mutex_
   Json devices_ = Json::array();
   Json status_ = ipc::msg::StatusReply{}.to_json();
-  std::unique_ptr<ipc::Dispatcher> dispatcher_;
-  std::unique_ptr<ipc::Server> server_;
 };
 
 TEST_F(QueueCmdTest, AnUnknownStateIsAUsageErrorNamingTheAcceptedOnes) {

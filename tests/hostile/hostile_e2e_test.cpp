@@ -79,6 +79,15 @@ TEST_F(HostileE2E, ParserAndMemoryAttacksFromAReadOnlyUser) {
 // while 5,000 devices wait in the queue (the cloud is unreachable, so the engine keeps retrying).
 // Each string is refused by its length before the parser copies it, the frames themselves share
 // the request budget, and hangard stays under 64 MB.
+//
+// One frame alone always reaches the parser (receiving 8 MiB holds 12 MiB of the 24 MiB budget at
+// its peak), so each kind is first sent alone, and all of them before any flood (a flood's frames
+// give their share back only after their replies are out), and must be refused malformed: that
+// proves the length check. Four at once may each be refused either way: a frame the budget stops
+// first is `busy`, as documented ("Limits a client meets"), and when the four are received at the
+// same pace (a loaded machine) each covers 6 MiB (a 2 MiB buffer growing to 4) and none can take
+// the 6 more the step to 8 MiB needs, so four `busy` is a correct answer too. What the flood must
+// never get is a crash, a hang, an accepted frame or any other answer.
 TEST_F(HostileE2E, LongStringFramesWithAFullQueue) {
   set_time_limit(std::chrono::seconds(180));  // queueing 5,000 devices takes a debug build ~40 s
   auto service = start({}, service_);
@@ -93,22 +102,31 @@ TEST_F(HostileE2E, LongStringFramesWithAFullQueue) {
   expect_healthy(*service, "queueing 5,000 devices");
   PingWatch watch(endpoint_);
   const std::string frame_bytes = std::to_string(8 * 1024 * 1024);
-  for (const char* kind : {"long-json-string", "long-cbor-text", "long-cbor-bytes"}) {
+  const std::vector<const char*> kinds{"long-json-string", "long-cbor-text", "long-cbor-bytes"};
+  for (const char* kind : kinds) {
     SCOPED_TRACE(kind);
     Json one = hostile(reader_, {"send", endpoint_, kind, frame_bytes});
     EXPECT_EQ(one.value("code", ""), "malformed_request") << one.dump();
     EXPECT_NE(one.value("message", "").find("longer than 65536 bytes"), std::string::npos)
         << one.dump();
     expect_healthy(*service, (std::string("one 8 MiB ") + kind + " frame").c_str());
-
+  }
+  for (const char* kind : kinds) {
+    SCOPED_TRACE(kind);
     Json four = hostile(reader_, {"flood", endpoint_, kind, frame_bytes, "4"});
+    std::cout << "[ figures  ] four 8 MiB " << kind << " frames at once: " << four["codes"].dump()
+              << "\n";
     int answered = 0;
     for (const auto& [code, count] : four["codes"].items()) {
       EXPECT_TRUE(code == "malformed_request" || code == "busy") << four.dump();
       answered += count.get<int>();
     }
     EXPECT_EQ(answered, 4) << "every frame gets a clear refusal: " << four.dump();
-    EXPECT_GE(four["codes"].value("malformed_request", 0), 1) << four.dump();
+    if (four["codes"].contains("malformed_request")) {
+      EXPECT_NE(four["messages"].value("malformed_request", "").find("longer than 65536 bytes"),
+                std::string::npos)
+          << four.dump();
+    }
     if (four["codes"].contains("busy")) {
       EXPECT_NE(four["messages"].value("busy", "").find("MiB in all, request_memory_mib"),
                 std::string::npos)
