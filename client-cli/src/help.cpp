@@ -153,7 +153,8 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar sync\n"
      "  hangar sync --no-wait\n"},
     {"watch",
-     "  --state S        only changes into state S\n"
+     "  --state S        only changes into state S (`removed`: devices taken out of the\n"
+     "                   queue)\n"
      "  --since T        also replay the changes made since T (a date, a UTC date and time or an\n"
      "                   age, as for `list`), then go on live\n"
      "  --from-seq N     resume after change #N (each change is numbered; 0: the whole history)\n"
@@ -163,7 +164,7 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  --no-reconnect   exit when the service goes away instead of reconnecting\n\n"
      "A replay reads the durable history as far as it goes, whatever its length. A device\n"
      "taken out of the queue (remove, deregister) is a change too: \"-> removed from the\n"
-     "queue\", with who did it (--state leaves it out). In a terminal, a burst (many\n"
+     "queue\", with who did it (another --state leaves it out). In a terminal, a burst (many\n"
      "changes at once, a bulk import or registration) is one line a state: \"312 devices\n"
      "Ready for user\"; -v or a pipe gives one line per change. Ctrl-C stops.\n",
      "  hangar watch\n"

@@ -13,6 +13,8 @@
 #include "cli_common.h"
 #include "hangar/core/clock.h"
 #include "hangar/core/device.h"
+#include "hangar/core/firmware_values.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/core/stop.h"
 #include "hangar/ipc/client.h"
 #include "hangar/ipc/event_stream.h"
@@ -81,6 +83,7 @@ struct WatchOptions {
   std::optional<std::int64_t> from_seq;    // replay after this change number
   std::optional<std::int64_t> since_ms;    // replay the changes made since this time
   std::optional<core::DeviceState> state;  // the state to keep, or all
+  bool removed_only = false;               // --state removed: only devices leaving the queue
   std::optional<std::int64_t> count;
   bool reconnect = true;
   bool verbose = false;
@@ -199,9 +202,20 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
     options.heartbeat_ms = *hb;
   }
   if (auto text = parsed->value("--state")) {
-    auto state = state_argument(*text);
-    if (!state) return usage_error(io, "watch", state.error().message);
-    options.state = *state;
+    std::string word(core::trim_blanks(*text));
+    for (char& c : word) c = core::lower_ascii(c);
+    if (word == "removed") {
+      options.removed_only = true;
+    } else {
+      auto state = state_argument(*text);
+      if (!state) {
+        return usage_error(io, "watch",
+                           state.error().message +
+                               "; or `removed` for devices taken out of the "
+                               "queue");
+      }
+      options.state = *state;
+    }
   }
 
   ipc::EventStreamOptions stream_options;
@@ -340,6 +354,9 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
         const auto wanted = [&](const ipc::StreamEvent& e) {
           if (e.removed) {
             return !options.state && (!options.since_ms || e.removed->at >= *options.since_ms);
+          }
+          if (options.removed_only) {
+            return false;
           }
           if (!e.change) return false;
           if (options.state && e.change->to != *options.state) return false;

@@ -138,6 +138,12 @@ TEST_F(RegistrationE2E, WatchStreamsEveryChangeLiveAndCanReplayThem) {
                                 "(removed by "),
             std::string::npos)
       << removal.output;
+  auto only_removed = hangar({"watch", "--from-seq", "0", "--state", "Removed", "--count", "1"});
+  ASSERT_EQ(only_removed.code, 0) << only_removed.output;
+  EXPECT_NE(only_removed.output.find("OTHER-0001  Registration failed -> removed from the queue"),
+            std::string::npos)
+      << only_removed.output;
+  EXPECT_EQ(only_removed.output.find("Queued"), std::string::npos) << only_removed.output;
   auto whole = hangar({"--json", "watch", "--from-seq", "0", "--count", "13"});
   ASSERT_EQ(whole.code, 0) << whole.output;
   std::vector<Json> frames;
