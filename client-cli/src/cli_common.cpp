@@ -56,7 +56,10 @@ int report_error(const core::Error& error, const Globals& globals, Io& io) {
       io.err << "hangar: start the service (hangard) or pass --endpoint / HANGAR_ENDPOINT\n";
     }
     if (error.code == "untrusted_server") io.err << untrusted_server_advice(error.message);
-    if (error.code == ipc::errc::kPermissionDenied) {
+    // The service's refusal says who may run it (the operators group is not enough for the
+    // credentials); the generic hint is only for a refusal that does not.
+    if (error.code == ipc::errc::kPermissionDenied &&
+        error.message.find("run it as") == std::string::npos) {
       io.err << "hangar: run it as an administrator, or ask for membership of the operators "
                 "group configured for the service\n";
     }

@@ -164,7 +164,7 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
   wipe(request["client_secret"].get_ref<std::string&>());
   if (!reply) {
     if (reply.error().code == ipc::errc::kPermissionDenied && !g.json) {
-      io.err << "hangar: " << reply.error().message << "\n"
+      io.err << "hangar: " << in_user_terms(g, "set-credentials", reply.error()).message << "\n"
              << "hangar: the cloud credentials can only be changed by an administrator (root), "
                 "or the service's own account; the operators group is not enough\n";
       return kFailed;
@@ -393,9 +393,12 @@ int cmd_config(const Globals& g, const std::vector<std::string>& args, Io& io) {
     return args.empty() ? kUsage : kOk;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "show") return cmd_show_config(g, rest, io);
-  if (args[0] == "set-credentials") return cmd_set_credentials(g, rest, io);
-  if (args[0] == "clear-credentials") return cmd_clear_credentials(g, rest, io);
+  // A refusal names the command as typed ("config clear-credentials"), not just "config".
+  Globals sub = g;
+  sub.command = "config " + args[0];
+  if (args[0] == "show") return cmd_show_config(sub, rest, io);
+  if (args[0] == "set-credentials") return cmd_set_credentials(sub, rest, io);
+  if (args[0] == "clear-credentials") return cmd_clear_credentials(sub, rest, io);
   io.err << "hangar config: unknown subcommand \"" << args[0] << "\""
          << did_you_mean(args[0], {"show", "set-credentials", "clear-credentials"}) << "\n\n"
          << config_usage();

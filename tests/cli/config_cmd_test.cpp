@@ -31,10 +31,13 @@ class ConfigCmdTest : public CliServiceTest {
   void start_service(bool admin_refused = false) {
     CliServiceTest::start_service(
         [admin_refused](const std::string& name, const Json&) -> core::Result<Json> {
-          if (name == "set-credentials" && admin_refused) {
+          if ((name == "set-credentials" || name == "clear-credentials") && admin_refused) {
+            // As the service's dispatcher words it.
             return core::make_error(ipc::errc::kPermissionDenied,
-                                    "\"set-credentials\" changes the cloud credentials and uid "
-                                    "1001 (staging) is not allowed to");
+                                    "\"" + name +
+                                        "\" changes the cloud credentials and uid 1001 "
+                                        "(staging) is not allowed to; run it as an administrator "
+                                        "(root on Linux) or as the service's own account");
           }
           Json reply{{"mode", "tenant"},
                      {"tenant_id", kTenant},
@@ -225,6 +228,18 @@ TEST_F(ConfigCmdTest, PermissionDeniedExplainsThatOperatorsCannotChangeCredentia
                 kSecret),
             kFailed);
   EXPECT_NE(err_.str().find("operators group is not enough"), std::string::npos) << err_.str();
+}
+
+// Black-box round 6: the refusal named "config" and advised joining the operators group, which
+// the operator was in and which is not enough.
+TEST_F(ConfigCmdTest, ARefusedClearNamesTheCommandAsTypedAndGivesNoWrongAdvice) {
+  start_service(true);
+  EXPECT_EQ(run({"config", "clear-credentials", "--yes"}), kFailed);
+  EXPECT_NE(err_.str().find("\"config clear-credentials\" changes the cloud credentials"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(err_.str().find("membership of the operators group"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("run it as an administrator"), std::string::npos) << err_.str();
 }
 
 }  // namespace
