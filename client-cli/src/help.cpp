@@ -107,7 +107,9 @@ constexpr std::array<HelpText, 20> kHelp{{
      "it out of the queue and remembers the serial, so partner sync does not add it back.\n"
      "Importing the serial again registers it anew. Asks for confirmation first. If the\n"
      "deletion's answer is lost, it says so and records it; run it again: a device the tenant\n"
-     "no longer lists is taken out of the queue (\"already deleted in Windows Autopilot\").\n",
+     "no longer lists is taken out of the queue (\"already deleted in Windows Autopilot\").\n"
+     "A device in the queue that was never registered (queued, or its registration failed)\n"
+     "is taken out too: there is nothing to delete in the tenant.\n",
      "  hangar deregister 5CG1234XYZ\n"
      "  hangar deregister 5CG1234XYZ --yes\n"},
     {"export",

@@ -395,6 +395,12 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
   return simple_write<ipc::msg::DeregisterReply>(
       g, io, Json{{"serial", serial}, {"wait_ms", *wait}},
       [](const ipc::msg::DeregisterReply& reply) {
+        if (reply.never_registered.value_or(false)) {
+          return reply.deregistered +
+                 " was never registered in Windows Autopilot (the tenant does not list it): "
+                 "nothing to delete there; it is out of the queue and partner sync will not add "
+                 "it back";
+        }
         if (reply.already_deleted.value_or(false)) {
           return reply.deregistered +
                  " was already deleted in Windows Autopilot; it is out of the queue and partner "

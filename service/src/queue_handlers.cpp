@@ -142,6 +142,7 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
                deleted->autopilot_id);
   ipc::msg::DeregisterReply reply{*serial, deleted->autopilot_id, std::nullopt};
   if (deleted->already_gone) reply.already_deleted = true;
+  if (deleted->never_registered) reply.never_registered = true;
   return reply.to_json();
 }
 

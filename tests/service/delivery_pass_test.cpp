@@ -168,6 +168,32 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
             std::string::npos);
 }
 
+// Black-box round 6: deregister of a device whose registration failed (the tenant never listed
+// it) was "not found" and left it queued; it is taken out, with nothing deleted in the tenant.
+TEST_F(DeliveryPassTest, DeregisterOfADeviceNeverRegisteredTakesItOutAndDeletesNothing) {
+  queue_profile("F0", "standard");
+  ASSERT_TRUE(store_
+                  ->transition("F0", core::DeviceState::kRegistrationFailed, "Device not found",
+                               clock_.now_ms())
+                  .ok());
+  queue_profile("Q0", "standard");  // not uploaded yet
+  start();
+  for (const char* serial : {"F0", "Q0"}) {
+    auto done = pass_->deregister(serial, "ada");
+    ASSERT_TRUE(done.ok()) << serial << ": " << done.error().message;
+    EXPECT_TRUE(done->never_registered) << serial;
+    EXPECT_FALSE(done->already_gone) << serial;
+    EXPECT_TRUE(done->autopilot_id.empty());
+    auto gone = store_->get_device(serial);
+    ASSERT_FALSE(gone.ok()) << serial << " is out of the queue";
+    EXPECT_NE(gone.error().message.find("deregistered by ada: it was never registered"),
+              std::string::npos)
+        << gone.error().message;
+  }
+  EXPECT_TRUE(cloud_.deleted.empty()) << "nothing to delete in the tenant";
+  EXPECT_EQ(*store_->removed_serials(), (std::vector<std::string>{"f0", "q0"}));
+}
+
 // Attack round 3, finding 3: a deregister whose answer was lost (the DELETE reached the tenant,
 // the connection dropped) is recorded, and the re-run finds the device gone and completes here
 // instead of failing "not found" for ever.

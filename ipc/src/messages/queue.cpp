@@ -63,7 +63,8 @@ DeregisterReply DeregisterReply::read(const Json&, Fields& f) {
   DeregisterReply r;
   f.required("deregistered", r.deregistered)
       .required("autopilot_id", r.autopilot_id)
-      .optional("already_deleted", r.already_deleted);
+      .optional("already_deleted", r.already_deleted)
+      .optional("never_registered", r.never_registered);
   return r;
 }
 
@@ -74,6 +75,7 @@ core::Result<DeregisterReply> DeregisterReply::from_json(const Json& json) {
 Json DeregisterReply::to_json() const {
   Json json{{"deregistered", deregistered}, {"autopilot_id", autopilot_id}};
   put_optional(json, "already_deleted", already_deleted);
+  put_optional(json, "never_registered", never_registered);
   return json;
 }
 

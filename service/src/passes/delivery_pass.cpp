@@ -126,10 +126,11 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   auto doubt = ctx_.store.get_meta(key);
   if (!doubt) return doubt.error();
   // Out of the queue and remembered: partner sync must not bring it back.
-  const auto forget = [&]() -> core::Status {
+  const auto forget = [&](std::string_view what =
+                              "its Windows Autopilot record is deleted") -> core::Status {
     if (device) {
-      const std::string reason = "deregistered" + (by.empty() ? std::string() : " by " + by) +
-                                 ": its Windows Autopilot record is deleted";
+      const std::string reason =
+          "deregistered" + (by.empty() ? std::string() : " by " + by) + ": " + std::string(what);
       if (auto removed = ctx_.store.remove_device(device->serial, true, now, reason); !removed) {
         return removed.error();
       }
@@ -157,8 +158,18 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
       spdlog::info("device {}: already deleted in Windows Autopilot; out of the queue", serial);
       return Deregistered{{}, true};
     }
+    if (device) {
+      // Never registered (queued, or its registration failed) and not in the tenant: nothing to
+      // delete there, and the admin asked for it gone: out of the queue (black-box round 6).
+      if (auto forgotten = forget("it was never registered in Windows Autopilot"); !forgotten) {
+        return forgotten.error();
+      }
+      spdlog::info("device {}: never registered in Windows Autopilot; out of the queue", serial);
+      return Deregistered{{}, false, true};
+    }
     return core::make_error(ipc::errc::kNotFound,
-                            "no Windows Autopilot device with serial " + serial + " in the tenant");
+                            "no Windows Autopilot device with serial " + serial +
+                                " in the tenant, and none in the queue: nothing to deregister");
   }
   const std::string id = (*found)->id;
   auto deleted = cloud_.write(

@@ -59,6 +59,9 @@ struct DeregisterReply {
   // The tenant no longer listed it (a lost answer to an earlier deletion): taken out of the
   // queue all the same.
   std::optional<bool> already_deleted;
+  // The device was in the queue but never registered (queued, or its registration failed), and
+  // the tenant does not list it: nothing to delete there; taken out of the queue.
+  std::optional<bool> never_registered;
 
   static DeregisterReply read(const Json& json, Fields& fields);
   static core::Result<DeregisterReply> from_json(const Json& json);

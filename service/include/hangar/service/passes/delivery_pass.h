@@ -30,6 +30,7 @@ class DeliveryPass {
   struct Deregistered {
     std::string autopilot_id;  // the deleted identity's id (empty when it was gone already)
     bool already_gone = false;
+    bool never_registered = false;  // in the queue, never registered, not in the tenant
   };
   // `by`: who asked (recorded with the device's leaving in its history).
   core::Result<Deregistered> deregister(const std::string& serial, const std::string& by = {});
