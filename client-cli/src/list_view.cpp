@@ -297,4 +297,49 @@ std::string list_count_line(std::size_t shown, std::int64_t total) {
   return text + " device(s), in the order they were queued";
 }
 
+// The hand-off list: what the portal's Autopilot devices page shows, one device a line. Columns
+// are sized to their content; unless `wide`, the widest give way (down to 8 columns) until a
+// line fits `columns`, and then the serial (down to 10, cut in the middle, its end kept).
+void print_handoff_table(const std::vector<std::vector<std::string>>& rows, bool wide,
+                         std::size_t columns, std::ostream& out) {
+  const std::vector<std::string> header{"SERIAL",  "MANUFACTURER", "MODEL", "GROUP TAG",
+                                        "PROFILE", "STATE",        "USER",  "LAST CONTACTED"};
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = display_width(header[c]);
+    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
+  }
+  const auto total = [&] {
+    std::size_t sum = 2 * (width.size() - 1);
+    for (std::size_t w : width) sum += w;
+    return sum;
+  };
+  while (!wide && total() > columns) {
+    std::size_t widest = 1;
+    for (std::size_t c = 1; c < width.size(); ++c) {
+      if (width[c] > width[widest]) widest = c;
+    }
+    if (width[widest] <= 8) break;
+    --width[widest];
+  }
+  constexpr std::size_t kMinSerial = 10;
+  while (!wide && total() > columns && width[0] > kMinSerial) --width[0];
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) text += "  ";
+      const std::string cell = wide     ? cells[c]
+                               : c == 0 ? shorten_middle(cells[c], width[c])
+                                        : shorten(cells[c], width[c]);
+      text += cell;
+      if (c + 1 < cells.size())
+        text.append(width[c] - std::min(width[c], display_width(cell)), ' ');
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out << text << "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+}
+
 }  // namespace hangar::cli

@@ -42,6 +42,13 @@ std::size_t output_columns();
 bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
                       std::ostream& out);
 
+// The hand-off list (`list --handoff`): serial, manufacturer, model, group tag, profile, state,
+// user, last contacted, one device a line (each row has those 8 cells). Unless `wide`, the widest
+// columns give way (down to 8) until a line fits `columns`, then the serial (down to 10, cut in
+// the middle).
+void print_handoff_table(const std::vector<std::vector<std::string>>& rows, bool wide,
+                         std::size_t columns, std::ostream& out);
+
 // The count line after the table: "50 of 1,519 device(s) (in the order they were queued)".
 std::string list_count_line(std::size_t shown, std::int64_t total);
 

@@ -59,6 +59,30 @@ TEST(ListView, WidthIsWhatATerminalShowsAndSerialsKeepTheirEnd) {
   EXPECT_TRUE(cut.ends_with("42-0003")) << cut;
 }
 
+// Black-box round 6: with a long serial every hand-off line was ~120 columns: the serial was
+// never cut.
+TEST(ListView, TheHandoffListFitsEightyColumnsWithALongSerial) {
+  const std::vector<std::vector<std::string>> rows{
+      {"VERYLONGSERIALNUMBER-WITH-SITE-CODE-AND-MORE-STUFF-0001", "Contoso Computers Ltd",
+       "Surface Laptop Studio 2", "Microsoft365Managed_Autopilot", "Standard", "Ready for user",
+       "anna.lindqvist@contoso.com", "2026-12-02 10:00Z"},
+      {"S0001", "HP", "EliteBook 840", "Sales", "Standard", "Queued", "", ""}};
+  std::ostringstream out;
+  print_handoff_table(rows, false, 80, out);
+  std::istringstream lines(out.str());
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    EXPECT_LE(display_width(line), 80u) << line;
+  }
+  EXPECT_EQ(count, 3);
+  EXPECT_NE(out.str().find("-0001"), std::string::npos) << "the serial keeps its end\n"
+                                                        << out.str();
+  EXPECT_NE(out.str().find("S0001"), std::string::npos) << out.str();
+  std::ostringstream wide;
+  print_handoff_table(rows, true, 80, wide);
+  EXPECT_NE(wide.str().find(rows[0][0]), std::string::npos) << "--wide shows it whole";
+}
+
 TEST(ListView, AFailedListGivesTheReasonRoom) {
   const std::vector<ListRow> rows{
       {"OTHERORG-0001", "Registration failed", "standard", "2026-12-02 04:07", "Contoso",
