@@ -139,7 +139,10 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar retry 5CG1234XYZ --force\n"
      "  hangar retry --failed\n"
      "  hangar retry --failed --force\n"},
-    {"pause", "Devices stay queued; `hangar resume` continues.\n", "  hangar pause\n"},
+    {"pause",
+     "Devices stay queued, and uploads stay paused across a restart of the service (a\n"
+     "reboot, an upgrade) until `hangar resume`.\n",
+     "  hangar pause\n"},
     {"resume", "Continues uploads paused with `hangar pause`.\n", "  hangar resume\n"},
     {"refresh",
      "  --no-wait      ask for the pass and return at once\n\n"

@@ -69,7 +69,16 @@ Engine::Engine(store::Store& store, EngineClouds clouds, const core::Clock& cloc
       registration_({store_, budget_, health_, clock_, config_}, std::move(clouds.registration)),
       activity_({store_, budget_, health_, clock_, config_}, std::move(clouds.activity)),
       groups_({store_, budget_, health_, clock_, config_}, std::move(clouds.groups)),
-      delivery_({store_, budget_, health_, clock_, config_}, std::move(clouds.delivery)) {}
+      delivery_({store_, budget_, health_, clock_, config_}, std::move(clouds.delivery)) {
+  // An admin's pause outlives a restart (a crash, a reboot, an upgrade: black-box round 6).
+  auto paused = store_.get_meta(std::string(kPausedKey));
+  if (!paused) {
+    spdlog::warn("cannot read whether uploads were paused: {}; they run", paused.error().message);
+  } else if (*paused) {
+    paused_ = true;
+    spdlog::info("uploads are paused (since {}); `hangar resume` continues", **paused);
+  }
+}
 
 Engine::Engine(store::Store& store, cloud::CloudApi& api, const core::Clock& clock,
                EngineConfig config)
@@ -346,14 +355,25 @@ void Engine::run(const core::StopToken& stop) {
 void Engine::notify() { wakeup_.notify(); }
 
 void Engine::pause() {
-  std::lock_guard lock(mutex_);
-  paused_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    paused_ = true;
+  }
+  if (auto kept = store_.set_meta(std::string(kPausedKey), std::to_string(clock_.now_ms()));
+      !kept) {
+    spdlog::warn("uploads paused, but not recorded ({}): a restart would resume them",
+                 kept.error().message);
+  }
 }
 
 void Engine::resume() {
   {
     std::lock_guard lock(mutex_);
     paused_ = false;
+  }
+  if (auto kept = store_.erase_meta(std::string(kPausedKey)); !kept) {
+    spdlog::warn("uploads resumed, but not recorded ({}): a restart would pause them again",
+                 kept.error().message);
   }
   wakeup_.notify();
 }

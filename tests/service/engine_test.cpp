@@ -87,6 +87,26 @@ TEST_F(EngineTest, PausedEngineSendsNothingUntilResumed) {
   EXPECT_EQ(imports_.import_calls, 1);
 }
 
+// Black-box round 6: a restart (crash, reboot, upgrade) resumed uploads the admin had paused.
+TEST_F(EngineTest, APauseOutlivesARestartAndResumeToo) {
+  queue("P", 2);
+  {
+    Engine engine = make();
+    engine.pause();
+  }
+  {
+    Engine restarted = make();
+    EXPECT_TRUE(restarted.status().paused);
+    run_for(10s, restarted);
+    EXPECT_EQ(imports_.import_calls, 0);
+    restarted.resume();
+  }
+  Engine again = make();
+  EXPECT_FALSE(again.status().paused);
+  again.step();
+  EXPECT_EQ(imports_.import_calls, 1);
+}
+
 // Defect (issue 12): the daily tag sweep dropped the wait on_failure() returned for a 429, so
 // the next import went out inside the Retry-After.
 TEST_F(EngineTest, AThrottledTagSweepWriteHoldsTheImports) {

@@ -53,8 +53,10 @@ class Engine {
   // Runs passes until `stop`; notify() and resume() cut a wait short.
   void run(const core::StopToken& stop);
   void notify();
+  // Kept in the store (meta "uploads_paused", the time it was paused): a restart keeps it.
   void pause();
   void resume();
+  static constexpr std::string_view kPausedKey = "uploads_paused";
   // Runs an activity pass on the next step (`hangar refresh`).
   void refresh();
   // Runs a profile-group sweep on the next step (after the activity pass when both are due).
