@@ -194,6 +194,53 @@ TEST_F(DeliveryPassTest, DeregisterOfADeviceNeverRegisteredTakesItOutAndDeletesN
   EXPECT_EQ(*store_->removed_serials(), (std::vector<std::string>{"f0", "q0"}));
 }
 
+// Black-box round 6: a lookup before deliver's or deregister's write whose answer was dropped
+// gave the admin only the transport's words ("GET ...: Failed to read response body").
+TEST_F(DeliveryPassTest, AFailedLookupSaysNothingChangedAndWhatToRunAgain) {
+  registered("D0");
+  cloud_.tenant["D0"].id = "ap-D0";
+  cloud_.tenant["D0"].serial = "D0";
+  cloud_.users["ada@contoso.com"] = {};
+  core::Error dropped =
+      core::make_error(cloud::kErrNetwork, "GET .../users/ada: Failed to read response body");
+  cloud_.read_failures.push_back(dropped);
+  start();
+  auto deliver = pass_->deliver("D0", "ada@contoso.com");
+  ASSERT_FALSE(deliver.ok());
+  EXPECT_NE(deliver.error().message.find("could not read user ada@contoso.com from the cloud"),
+            std::string::npos)
+      << deliver.error().message;
+  EXPECT_NE(deliver.error().message.find(
+                "nothing was assigned; run `hangar deliver D0 --user ada@contoso.com` again"),
+            std::string::npos)
+      << deliver.error().message;
+  EXPECT_TRUE(cloud_.assigned.empty());
+
+  clock_.advance(60s);  // past the offline probe the failure started
+  cloud_.read_failures.push_back(dropped);
+  auto deregister = pass_->deregister("D0");
+  ASSERT_FALSE(deregister.ok());
+  EXPECT_NE(deregister.error().message.find("could not read the device in Windows Autopilot"),
+            std::string::npos)
+      << deregister.error().message;
+  EXPECT_NE(
+      deregister.error().message.find("nothing was deleted; run `hangar deregister D0` again"),
+      std::string::npos)
+      << deregister.error().message;
+  EXPECT_TRUE(cloud_.deleted.empty());
+  EXPECT_TRUE(store_->get_device("D0").ok());
+
+  // A refusal that trying again cannot mend is told without the re-run.
+  clock_.advance(60s);
+  core::Error refused = core::make_error(cloud::kErrRejected, "GET answered HTTP 403");
+  refused.http_status = 403;
+  cloud_.read_failures.push_back(refused);
+  auto denied = pass_->deliver("D0", "ada@contoso.com");
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.error().message.find("nothing was assigned"), std::string::npos);
+  EXPECT_EQ(denied.error().message.find("again"), std::string::npos) << denied.error().message;
+}
+
 // Attack round 3, finding 3: a deregister whose answer was lost (the DELETE reached the tenant,
 // the connection dropped) is recorded, and the re-run finds the device gone and completes here
 // instead of failing "not found" for ever.

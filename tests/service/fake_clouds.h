@@ -350,8 +350,10 @@ class FakeUsers final : public cloud::DeliveryCloud {
   int requests = 0;
   std::map<std::string, std::vector<std::string>> users;  // upn -> sku ids
   std::map<std::string, std::string> assigned;            // autopilot id -> upn
+  std::deque<core::Error> read_failures;  // answers of the next reads (user, device lookups)
   core::Result<std::optional<cloud::UserLicences>> find_user(const std::string& upn) override {
     ++requests;
+    if (auto error = next_failure(read_failures)) return *error;
     auto it = users.find(upn);
     if (it == users.end()) return std::optional<cloud::UserLicences>();
     return std::optional<cloud::UserLicences>(cloud::UserLicences{upn, it->second});
@@ -381,6 +383,7 @@ class FakeUsers final : public cloud::DeliveryCloud {
   core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
       const std::string& serial) override {
     ++requests;
+    if (auto error = next_failure(read_failures)) return *error;
     auto it = tenant.find(serial);
     if (it == tenant.end()) return std::optional<cloud::AutopilotDevice>();
     return std::optional<cloud::AutopilotDevice>(it->second);

@@ -29,6 +29,20 @@ core::Error DeliveryPass::not_now(const core::Error& error, Lane lane) const {
   return held;
 }
 
+core::Error DeliveryPass::read_failed(const core::Error& error, Lane lane, std::string_view what,
+                                      std::string_view unchanged, const std::string& rerun) {
+  if (error.code == cloud::kErrRejected) ctx_.health.failed(error, ctx_.clock.now_ms());
+  core::Error held = not_now(error, lane);
+  if (held.code == CloudBudget::kNotNow) return held;
+  const bool transient =
+      cloud::unreachable(error) || error.code == cloud::kErrInDoubt || error.http_status >= 500;
+  core::Error told = error;
+  told.message = "could not read " + std::string(what) + " from the cloud (" + error.message +
+                 "); " + std::string(unchanged) +
+                 (transient ? "; run `" + rerun + "` again" : std::string());
+  return told;
+}
+
 namespace {
 
 // A write that may have reached the cloud without its answer reaching us: the one rule of
@@ -142,8 +156,8 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   auto found = cloud_.read(
       Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.find_autopilot_device(serial); });
   if (!found) {
-    if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
-    return not_now(found.error(), Lane::kIntune);
+    return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
+                       "nothing was deleted", "hangar deregister " + serial);
   }
   if (!*found) {
     // Gone from the tenant: a deregister whose answer was lost did it, or someone else did.
@@ -204,8 +218,9 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
       return api.find_autopilot_device(device->serial);
     });
     if (!found) {
-      if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
-      return not_now(found.error(), Lane::kIntune);
+      return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
+                         "nothing was assigned",
+                         "hangar deliver " + device->serial + " --user " + upn);
     }
     if (*found && lower((*found)->user_principal_name) == lower(upn)) {
       if (auto recorded =
@@ -243,15 +258,19 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   auto user =
       cloud_.read(Lane::kDirectory, [&](cloud::DeliveryCloud& api) { return api.find_user(upn); });
   if (!user) {
-    if (user.error().code == cloud::kErrRejected) ctx_.health.failed(user.error(), now);
-    return not_now(user.error(), Lane::kDirectory);
+    return read_failed(user.error(), Lane::kDirectory, "user " + upn, "nothing was assigned",
+                       "hangar deliver " + device->serial + " --user " + upn);
   }
   if (!*user) {
     return core::make_error(ipc::errc::kNotFound,
                             "no user " + upn + " in the tenant; check the spelling of the UPN");
   }
   auto missing = missing_licences((*user)->sku_ids, now);
-  if (!missing) return not_now(missing.error(), Lane::kDirectory);
+  if (!missing) {
+    return read_failed(missing.error(), Lane::kDirectory, "the licences of " + upn,
+                       "nothing was assigned",
+                       "hangar deliver " + device->serial + " --user " + upn);
+  }
   if (!missing->empty()) {
     std::string list;
     for (const auto& sku : *missing) list += (list.empty() ? "" : ", ") + sku;
@@ -266,8 +285,9 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
       return api.find_autopilot_device(device->serial);
     });
     if (!found) {
-      if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
-      return not_now(found.error(), Lane::kIntune);
+      return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
+                         "nothing was assigned",
+                         "hangar deliver " + device->serial + " --user " + upn);
     }
     if (!*found) {
       return core::make_error(
@@ -285,8 +305,9 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
       return api.find_autopilot_device(device->serial);
     });
     if (!found) {
-      if (found.error().code == cloud::kErrRejected) ctx_.health.failed(found.error(), now);
-      return not_now(found.error(), Lane::kIntune);
+      return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
+                         "nothing was assigned",
+                         "hangar deliver " + device->serial + " --user " + upn);
     }
     // The lost assignment reached the tenant if the device has a user now: that delivery is
     // recorded, and a re-run naming someone else must not hand the device on (attack round 4).

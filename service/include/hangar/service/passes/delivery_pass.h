@@ -47,6 +47,11 @@ class DeliveryPass {
                                                           std::int64_t now);
   // A request the budget held, or that the cloud throttled: kNotNow with when to try again.
   core::Error not_now(const core::Error& error, Lane lane) const;
+  // A read before the write failed: not_now() for a throttle or a held lane, else the cloud's
+  // error in the admin's terms: what could not be read, that `unchanged` ("nothing was
+  // assigned"), and, when trying again can help (no answer, a 5xx), the command to re-run.
+  core::Error read_failed(const core::Error& error, Lane lane, std::string_view what,
+                          std::string_view unchanged, const std::string& rerun);
   // A write whose answer was lost (the connection dropped or timed out, or a 2xx could not be
   // read): it may have been done. Recorded under `key` (meta) and on the device, so the next
   // run reads the cloud's state before it writes again; the operator is told so (kErrInDoubt).
