@@ -36,16 +36,19 @@ namespace {
 
 core::Status prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) {
     return core::make_error("io_error",
                             "cannot create data directory " + dir.string() + ": " + ec.message());
   }
 #ifndef _WIN32
   // The queue holds hardware hashes: keep the directory private to the service and its group.
-  // Only a directory the service owns is tightened; another's is refused below, untouched.
+  // Only a directory the service owns is tightened; another's is refused below, untouched. One
+  // that already existed and others could write to is refused too, not quietly tightened: what
+  // they may have put there is not known (black-box round 6).
   struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0750) {
+  if (::stat(dir.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0750 &&
+      (created || (st.st_mode & 022) == 0)) {
     ::chmod(dir.c_str(), 0750);
   }
 #endif

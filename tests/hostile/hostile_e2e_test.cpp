@@ -283,6 +283,14 @@ TEST_F(HostileE2E, PathsAnotherUserPreparedAreRefused) {
   ::chmod((data_dir_ / "logs").c_str(), 0777);
   refuses({}, "log folder " + (data_dir_ / "logs").string() + " may be written by every user");
   std::filesystem::remove_all(data_dir_ / "logs");
+  // Root's data directory itself, left writable by every user: refused, not quietly tightened
+  // (black-box round 6): what others put there meanwhile is not known.
+  ::chmod(data_dir_.c_str(), 0777);
+  refuses({}, "data directory " + data_dir_.string() + " may be written by every user (mode 0777)");
+  struct stat after {};
+  ASSERT_EQ(::stat(data_dir_.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode & 07777, 0777u) << "left as it was, for the admin to look at";
+  ::chmod(data_dir_.c_str(), 0750);
   // Something else of mallory's planted inside (a credentials file, say).
   std::ofstream(data_dir_ / "credentials.json") << "{}";
   ASSERT_EQ(::chown((data_dir_ / "credentials.json").c_str(), mallory_.uid, mallory_.gid), 0);
