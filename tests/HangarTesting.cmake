@@ -1,5 +1,5 @@
-# hangar_add_test(NAME SOURCES... [LIBS ...] [TIMEOUT seconds]): a GoogleTest executable
-# registered with CTest, one CTest test per GoogleTest test.
+# hangar_add_test(NAME SOURCES... [LIBS ...] [TIMEOUT seconds] [LSAN_SUPPRESSIONS file]): a
+# GoogleTest executable registered with CTest, one CTest test per GoogleTest test.
 #
 # Time limits: inside the process a watchdog (support/test_main.cpp) ends any test that runs past
 # 30 s, or the limit the test set for itself with set_time_limit(), printing what it was waiting
@@ -14,7 +14,7 @@ target_link_libraries(hangar_test_main PUBLIC GTest::gtest PRIVATE hangar_warnin
 
 # Cross builds discover tests when ctest runs (under Wine), not at build time.
 function(hangar_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;LSAN_SUPPRESSIONS" "SOURCES;LIBS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 60)
   endif()
@@ -23,11 +23,14 @@ function(hangar_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} hangar_test_main GTest::gtest GTest::gmock
                                         hangar_warnings)
   # LSAN_OPTIONS: allocations libcrypto makes and never frees are not ours to report
-  # (tests/sanitizers/lsan.supp); ignored by builds without LeakSanitizer.
+  # (tests/sanitizers/lsan.supp, or the test's own file); ignored by builds without LeakSanitizer.
+  if(NOT ARG_LSAN_SUPPRESSIONS)
+    set(ARG_LSAN_SUPPRESSIONS ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/sanitizers/lsan.supp)
+  endif()
   set(properties
       TIMEOUT ${backstop} ENVIRONMENT HANGAR_TEST_TIME_SCALE=${HANGAR_TEST_TIME_SCALE}
       ENVIRONMENT_MODIFICATION
-      "LSAN_OPTIONS=set:suppressions=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/sanitizers/lsan.supp")
+      "LSAN_OPTIONS=set:suppressions=${ARG_LSAN_SUPPRESSIONS}")
   if(CMAKE_CROSSCOMPILING)
     gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120
                          PROPERTIES ${properties})

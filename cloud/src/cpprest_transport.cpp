@@ -13,6 +13,7 @@
 
 #include "hangar/cloud/http.h"
 #include "hangar/cloud/winhttp_errors.h"
+#include "hangar/core/crypto_runtime.h"
 
 namespace hangar::cloud {
 
@@ -251,6 +252,7 @@ core::Status check_url_allowed(const std::string& url) {
 }
 
 std::unique_ptr<HttpTransport> make_cpprest_transport() {
+  core::start_crypto_library();  // before cpprest's first TLS use (see crypto_runtime.h)
   return std::make_unique<CpprestTransport>();
 }
 

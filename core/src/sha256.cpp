@@ -10,6 +10,8 @@
 #include <bcrypt.h>
 #else
 #include <openssl/evp.h>
+
+#include "hangar/core/crypto_runtime.h"
 #endif
 
 namespace hangar::core::detail {
@@ -52,6 +54,7 @@ Sha256Digest sha256(std::span<const std::uint8_t> data) {
 #else
 
 Sha256Digest sha256(std::span<const std::uint8_t> data) {
+  start_crypto_library();
   Sha256Digest digest{};
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||

@@ -36,7 +36,7 @@ namespace {
 
 core::Status prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  const bool created = std::filesystem::create_directories(dir, ec);
+  [[maybe_unused]] const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) {
     return core::make_error("io_error",
                             "cannot create data directory " + dir.string() + ": " + ec.message());

@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <string>
@@ -228,6 +230,27 @@ TEST(HttpTransport, ARequestThePeerReadAndDroppedMayHaveArrived) {
   EXPECT_EQ(failure_of(result.error()), Failure::kNetwork) << result.error().message;
   EXPECT_FALSE(never_sent(result.error()));
   EXPECT_EQ(dropper.accepted, 1);
+}
+
+// OpenSSL must not clean up at exit: cpprest's pool threads may still free TLS objects while the
+// exit handlers run, and spin forever on the locks OpenSSL's cleanup destroyed (a test process hung
+// at 100% CPU after its tests passed). The handler below is registered before OpenSSL starts, so it
+// runs after any cleanup OpenSSL registered; after a cleanup OpenSSL can no longer be initialised.
+void exit_with_openssl_state() { std::_Exit(OPENSSL_init_crypto(0, nullptr) == 1 ? 0 : 3); }
+
+TEST(HttpTransport, OpenSslOutlivesTheExitHandlers) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        std::atexit(exit_with_openssl_state);
+        RawServer plain([](int fd, const std::atomic<bool>&) { ::shutdown(fd, SHUT_RDWR); });
+        std::string url = plain.url();
+        url.replace(0, 4, "https");
+        auto transport = make_cpprest_transport();
+        (void)transport->send({"GET", url, {}, {}}, 10s);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
