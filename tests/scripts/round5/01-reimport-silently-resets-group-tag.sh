@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kept from the black-box attack of round 5 (issue 13). Exit 1 + "DEFECT" while the defect is there.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 # Admin imports with --group-tag Sales, then re-imports the same file only to correct the
 # profile. The "updated:" line names only the profile change, yet the stored group tag is
 # silently reset to the default Microsoft365Managed_Autopilot.

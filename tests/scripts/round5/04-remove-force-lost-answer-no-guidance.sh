@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kept from the black-box attack of round 5 (issue 13). Exit 1 + "DEFECT" while the defect is there.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 # `hangar remove SERIAL --force` on a Registration Pending device whose DELETE of the import
 # record reaches the cloud but whose answer is lost. README: for deliver/deregister/remove --force
 # a lost answer is told as "it may have been done" with the command to run again. remove --force

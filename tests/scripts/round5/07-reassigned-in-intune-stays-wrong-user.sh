@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kept from the black-box attack of round 5 (issue 13). Exit 1 + "DEFECT" while the defect is there.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 # A device was delivered to the wrong user (ada). Hangar refuses `deliver --user bob` and tells the
 # admin to change the user in the Intune admin center. The admin does exactly that (Autopilot now
 # lists bob). Hangar never learns it: `deliver --user bob` is still refused with the same advice,

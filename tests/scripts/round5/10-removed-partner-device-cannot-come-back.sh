@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kept from the black-box attack of round 5 (issue 13). Exit 1 + "DEFECT" while the defect is there.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 # A partner registered PARTNER1 with our group tag; Hangar tracks it (Ready for user). The admin
 # removes it by mistake. `hangar remove` says partner sync will not add it back, and README says
 # "importing it again does" -- but the admin has no hash (the partner kept it; the seed says you

@@ -1,5 +1,5 @@
-# The setup the round-5 scripts share (sourced): a private temp dir, the simulator, the service on
-# its own socket, H = the CLI against it; everything started is stopped on exit.
+# The setup the kept black-box attack scripts share (sourced): a private temp dir, the simulator,
+# the service on its own socket, H = the CLI against it; everything started is stopped on exit.
 set -u
 B=${HANGAR_BIN:?set HANGAR_BIN to the folder of the built binaries}
 T=$(mktemp -d /tmp/hangar-find.XXXXXX); chmod 700 "$T"; cd "$T"
@@ -12,10 +12,18 @@ start_sim(){ # $1 = optional scenario file
   for i in $(seq 300); do grep -q listening sim.out 2>/dev/null && break; sleep 0.1; done
   U=$(grep -o 'http://[^ ]*' sim.out | head -1)
 }
+start_sim_json(){ printf '%s\n' "$1" > "$T/scenario.json"; start_sim "$T/scenario.json"; }
 start_svc(){ mkdir -p "$T/data"; chmod 700 "$T/data"
   "$B/hangard" --data-dir "$T/data" --endpoint "$T/s/h.sock" --cloud-url "$U" --poll-interval 1 "$@" >> d.out 2>> d.err &
   SVCPID=$!; PIDS+=($SVCPID)
   for i in $(seq 300); do "$B/hangar" --endpoint "$T/s/h.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
 }
+stop_svc(){ kill -TERM "$SVCPID"; wait "$SVCPID" 2>/dev/null; }
 H(){ "$B/hangar" --endpoint "$T/s/h.sock" "$@"; }
-
+# wait_state STATE COUNT SECONDS: until `status` counts at least COUNT devices in STATE.
+wait_state(){
+  for i in $(seq $(( $3 * 2 ))); do
+    n=$(H --json status 2>/dev/null | grep -o "\"$1\": *[0-9]*" | head -1 | grep -o '[0-9]*$')
+    [ "${n:-0}" -ge "$2" ] && return 0; sleep 0.5
+  done; return 1
+}
