@@ -110,18 +110,19 @@ core::Result<std::vector<ImportRecord>> GraphClient::list_import_records() {
   return records;
 }
 
-core::Result<std::optional<AutopilotDevice>> GraphClient::find_autopilot_device(
+core::Result<std::vector<AutopilotDevice>> GraphClient::find_autopilot_devices(
     const std::string& serial) {
   // contains(), the filter function Microsoft documents in place of eq (which is a 400 here).
   auto items = get_all(graph(kAutopilot) + "?$filter=" +
                        url_encode("contains(serialNumber," + odata_quote(serial) + ")"));
   if (!items) return items.error();
+  // contains() also finds longer serials ("S10" for "S1"): only exact ones are kept, every one.
+  std::vector<AutopilotDevice> devices;
   for (const auto& item : *items) {
     AutopilotDevice device = parse_autopilot(item);
-    if (same_serial(device.serial, serial))
-      return std::optional<AutopilotDevice>(std::move(device));
+    if (same_serial(device.serial, serial)) devices.push_back(std::move(device));
   }
-  return std::optional<AutopilotDevice>();
+  return devices;
 }
 
 core::Result<std::vector<AutopilotDevice>> GraphClient::list_autopilot_devices() {

@@ -103,19 +103,22 @@ TEST_F(GraphClientTest, GroupCallsUseV1NameTheirPermissionsAndKeepTheTokenOnTheH
   EXPECT_EQ(found->size(), 1u);
 }
 
-TEST_F(GraphClientTest, FindAutopilotDeviceKeepsTheExactSerialOnly) {
+TEST_F(GraphClientTest, FindAutopilotDevicesKeepsEveryExactSerialOnly) {
   auto client = make();
   transport_.expect_token();
   transport_.expect("GET", kGraph, 200,
                     Json{{"value",
                           {{{"id", "a1"}, {"serialNumber", "S10"}},
-                           {{"id", "a2"}, {"serialNumber", "s1"}, {"groupTag", "T"}}}}}
+                           {{"id", "a2"}, {"serialNumber", "s1"}, {"groupTag", "T"}},
+                           {{"id", "a3"}, {"serialNumber", "S1"}, {"manufacturer", "HP"}}}}}
                         .dump());
-  auto device = client->find_autopilot_device("S1");
-  ASSERT_TRUE(device.ok());
-  ASSERT_TRUE(device->has_value());
-  EXPECT_EQ((*device)->id, "a2");
-  EXPECT_EQ((*device)->group_tag, "T");
+  auto devices = client->find_autopilot_devices("S1");
+  ASSERT_TRUE(devices.ok()) << devices.error().message;
+  ASSERT_EQ(devices->size(), 2U);
+  EXPECT_EQ((*devices)[0].id, "a2");
+  EXPECT_EQ((*devices)[0].group_tag, "T");
+  EXPECT_EQ((*devices)[1].id, "a3");
+  EXPECT_EQ((*devices)[1].manufacturer, "HP");
 }
 
 TEST_F(GraphClientTest, PolledRecordsCarryTheRequestIdOfTheirPage) {

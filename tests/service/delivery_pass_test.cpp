@@ -168,6 +168,46 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
             std::string::npos);
 }
 
+// Two manufacturers may use one serial, and the tenant then lists both. Only the first was looked
+// at: deregister could delete, and deliver assign, another maker's machine. The queue's machine is
+// the one with its recorded Autopilot id (else its make and model); where none is plainly ours,
+// nothing is changed and the admin is told why.
+TEST_F(DeliveryPassTest, ASerialTwoMachinesShareActsOnOursOrOnNone) {
+  const auto device = [](std::string id, std::string serial, std::string make) {
+    cloud::AutopilotDevice d;
+    d.id = std::move(id);
+    d.serial = std::move(serial);
+    d.manufacturer = std::move(make);
+    return d;
+  };
+  registered("T0");  // recorded as ap-T0
+  cloud_.namesakes.emplace("T0", device("ap-hp-T0", "T0", "HP Inc."));
+  cloud_.tenant["T0"] = device("ap-T0", "T0", "Dell Inc.");
+  cloud_.users["ada@contoso.com"] = {};
+  cloud_.namesakes.emplace("U0", device("ap-hp-U0", "U0", "HP Inc."));
+  cloud_.tenant["U0"] = device("ap-U0", "U0", "Dell Inc.");
+  start();
+
+  auto delivered = pass_->deliver("T0", "ada@contoso.com");
+  ASSERT_TRUE(delivered.ok()) << delivered.error().message;
+  EXPECT_EQ(cloud_.assigned.count("ap-hp-T0"), 0U);
+  auto done = pass_->deregister("T0");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->autopilot_id, "ap-T0");
+  EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-T0"});
+
+  // Not in the queue: nothing tells the two apart.
+  auto unsure = pass_->deregister("U0");
+  ASSERT_FALSE(unsure.ok());
+  EXPECT_EQ(unsure.error().code, "conflict");
+  EXPECT_NE(unsure.error().message.find(
+                "Windows Autopilot lists 2 devices with serial U0 (HP Inc., Dell Inc.) and Hangar "
+                "cannot tell which is this one: nothing was deleted"),
+            std::string::npos)
+      << unsure.error().message;
+  EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-T0"}) << "neither U0 was deleted";
+}
+
 // Black-box round 6: deregister of a device whose registration failed (the tenant never listed
 // it) was "not found" and left it queued; it is taken out, with nothing deleted in the tenant.
 TEST_F(DeliveryPassTest, DeregisterOfADeviceNeverRegisteredTakesItOutAndDeletesNothing) {

@@ -183,8 +183,10 @@ class FakeImports final : public cloud::RegistrationCloud {
     return {};
   }
   int lost_delete_answers = 0;  // deletes done in the cloud whose answers are then lost
-  // Serials the tenant does not list (find_autopilot_device answers none), whatever was imported.
+  // Serials the tenant does not list (find_autopilot_devices answers none), whatever was imported.
   std::set<std::string> absent;
+  // Other machines with the same serial as ours (another manufacturer's), listed before ours.
+  std::multimap<std::string, cloud::AutopilotDevice> namesakes;
   void register_device(const std::string& serial) {
     cloud::AutopilotDevice& device = tenant[serial];
     device.id = "ap-" + serial;
@@ -197,14 +199,19 @@ class FakeImports final : public cloud::RegistrationCloud {
     return device;
   }
   // Devices not imported here (806: registered earlier) are in the tenant too.
-  core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
+  core::Result<std::vector<cloud::AutopilotDevice>> find_autopilot_devices(
       const std::string& serial) override {
     ++lookups;
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     if (auto error = fail("by_serial")) return *error;
-    if (absent.contains(serial)) return std::optional<cloud::AutopilotDevice>();
+    std::vector<cloud::AutopilotDevice> out;
+    for (auto [it, end] = namesakes.equal_range(serial); it != end; ++it) {
+      out.push_back(it->second);
+    }
+    if (absent.contains(serial)) return out;
     register_device(serial);
-    return std::optional<cloud::AutopilotDevice>(with_profile(tenant[serial]));
+    out.push_back(with_profile(tenant[serial]));
+    return out;
   }
   core::Result<std::vector<cloud::AutopilotDevice>> list_autopilot_devices_tagged(
       const std::string& tag) override {
@@ -224,6 +231,7 @@ class FakeImports final : public cloud::RegistrationCloud {
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     if (auto error = fail("all")) return *error;
     std::vector<cloud::AutopilotDevice> out;
+    for (const auto& [serial, device] : namesakes) out.push_back(device);
     for (const auto& [serial, device] : tenant) out.push_back(with_profile(device));
     return out;
   }
@@ -380,13 +388,18 @@ class FakeUsers final : public cloud::DeliveryCloud {
     if (auto lost = lose_answer()) return *lost;
     return {};
   }
-  core::Result<std::optional<cloud::AutopilotDevice>> find_autopilot_device(
+  // Other machines with the same serial as ours (another manufacturer's), listed before ours.
+  std::multimap<std::string, cloud::AutopilotDevice> namesakes;
+  core::Result<std::vector<cloud::AutopilotDevice>> find_autopilot_devices(
       const std::string& serial) override {
     ++requests;
     if (auto error = next_failure(read_failures)) return *error;
-    auto it = tenant.find(serial);
-    if (it == tenant.end()) return std::optional<cloud::AutopilotDevice>();
-    return std::optional<cloud::AutopilotDevice>(it->second);
+    std::vector<cloud::AutopilotDevice> out;
+    for (auto [it, end] = namesakes.equal_range(serial); it != end; ++it) {
+      out.push_back(it->second);
+    }
+    if (auto it = tenant.find(serial); it != tenant.end()) out.push_back(it->second);
+    return out;
   }
   std::map<std::string, std::string> skus;  // skuId -> skuPartNumber
   std::deque<core::Error> sku_failures;

@@ -87,5 +87,30 @@ TEST_F(RegistrationPassTest, DeviceNotFoundAdoptsTheTenantsDeviceOnlyWhenMakeAnd
       << log;
 }
 
+// The tenant may list another maker's machine with our serial before ours: the lookup took only
+// the first one, so our machine was never adopted. Every device with the serial is looked at.
+TEST_F(RegistrationPassTest, DeviceNotFoundFindsOursAmongMachinesSharingTheSerial) {
+  store::NewDevice device;
+  device.serial = "TWIN";
+  device.manufacturer = "Dell Inc.";
+  device.model = "Latitude 7440";
+  device.profile = "standard";
+  device.created_at = clock_.now_ms();
+  ASSERT_TRUE(store_->insert_device(device).ok());
+  cloud_.outcome["TWIN"] = "ZtdDeviceNotFound";
+  cloud::AutopilotDevice other;
+  other.id = "ap-hp-TWIN";
+  other.serial = "TWIN";
+  other.manufacturer = "HP Inc.";
+  other.model = "EliteBook 840";
+  cloud_.namesakes.emplace("TWIN", other);
+  cloud_.tenant["TWIN"].manufacturer = "Dell Inc.";
+  cloud_.tenant["TWIN"].model = "Latitude 7440";
+  start();
+  run_for(31s);
+  EXPECT_EQ(store_->get_device("TWIN")->state, core::DeviceState::kReadyForUser);
+  EXPECT_EQ(store_->get_device("TWIN")->cloud_device_id, "ap-TWIN");
+}
+
 }  // namespace
 }  // namespace hangar::service::test

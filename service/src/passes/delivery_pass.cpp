@@ -8,6 +8,7 @@
 
 #include "hangar/core/device.h"
 #include "hangar/ipc/protocol.h"
+#include "same_machine.h"
 #include "text_util.h"
 
 namespace hangar::service {
@@ -41,6 +42,24 @@ core::Error DeliveryPass::read_failed(const core::Error& error, Lane lane, std::
                  "); " + std::string(unchanged) +
                  (transient ? "; run `" + rerun + "` again" : std::string());
   return told;
+}
+
+core::Result<std::optional<cloud::AutopilotDevice>> DeliveryPass::tenant_device(
+    const std::string& serial, const store::DeviceRow* ours, std::string_view unchanged,
+    const std::string& rerun) {
+  auto listed = cloud_.read(
+      Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.find_autopilot_devices(serial); });
+  if (!listed) {
+    return read_failed(listed.error(), Lane::kIntune, "the device in Windows Autopilot", unchanged,
+                       rerun);
+  }
+  if (const std::string several = several_machines(serial, *listed, ours); !several.empty()) {
+    return core::make_error(ipc::errc::kConflict,
+                            several + ": " + std::string(unchanged) +
+                                "; do it in the Intune admin center (Devices > Windows > "
+                                "Enrollment > Devices), where each shows its make and model");
+  }
+  return this_machine(*listed, ours);
 }
 
 namespace {
@@ -153,12 +172,9 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
     }
     return ctx_.store.erase_meta(key);
   };
-  auto found = cloud_.read(
-      Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.find_autopilot_device(serial); });
-  if (!found) {
-    return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
-                       "nothing was deleted", "hangar deregister " + serial);
-  }
+  auto found = tenant_device(serial, device ? &*device : nullptr, "nothing was deleted",
+                             "hangar deregister " + serial);
+  if (!found) return found.error();
   if (!*found) {
     // Gone from the tenant: a deregister whose answer was lost did it, or someone else did.
     const bool registered_here =
@@ -214,14 +230,9 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
     // Hangar does not take a user off a device or give it another: the portal does both. The
     // admin may have done so already (as the refusal below advises): the tenant's current user
     // for the device is then recorded, and nothing is sent (attack round 5, finding 7).
-    auto found = cloud_.read(Lane::kIntune, [&](cloud::DeliveryCloud& api) {
-      return api.find_autopilot_device(device->serial);
-    });
-    if (!found) {
-      return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
-                         "nothing was assigned",
-                         "hangar deliver " + device->serial + " --user " + upn);
-    }
+    auto found = tenant_device(device->serial, &*device, "nothing was assigned",
+                               "hangar deliver " + device->serial + " --user " + upn);
+    if (!found) return found.error();
     if (*found && lower((*found)->user_principal_name) == lower(upn)) {
       if (auto recorded =
               ctx_.store.record_delivery(device->serial, (*found)->user_principal_name, now);
@@ -281,14 +292,9 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   }
   std::string cloud_id = device->cloud_device_id.value_or("");
   if (cloud_id.empty()) {
-    auto found = cloud_.read(Lane::kIntune, [&](cloud::DeliveryCloud& api) {
-      return api.find_autopilot_device(device->serial);
-    });
-    if (!found) {
-      return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
-                         "nothing was assigned",
-                         "hangar deliver " + device->serial + " --user " + upn);
-    }
+    auto found = tenant_device(device->serial, &*device, "nothing was assigned",
+                               "hangar deliver " + device->serial + " --user " + upn);
+    if (!found) return found.error();
     if (!*found) {
       return core::make_error(
           ipc::errc::kNotFound,
@@ -301,14 +307,9 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
   if (!doubt) return doubt.error();
   if (*doubt) {
     // An earlier assignment's answer was lost: the device in the tenant says whether it happened.
-    auto found = cloud_.read(Lane::kIntune, [&](cloud::DeliveryCloud& api) {
-      return api.find_autopilot_device(device->serial);
-    });
-    if (!found) {
-      return read_failed(found.error(), Lane::kIntune, "the device in Windows Autopilot",
-                         "nothing was assigned",
-                         "hangar deliver " + device->serial + " --user " + upn);
-    }
+    auto found = tenant_device(device->serial, &*device, "nothing was assigned",
+                               "hangar deliver " + device->serial + " --user " + upn);
+    if (!found) return found.error();
     // The lost assignment reached the tenant if the device has a user now: that delivery is
     // recorded, and a re-run naming someone else must not hand the device on (attack round 4).
     if (*found && !(*found)->user_principal_name.empty()) {

@@ -11,6 +11,7 @@
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/principal_name.h"
+#include "same_machine.h"
 #include "text_util.h"
 
 namespace hangar::service {
@@ -25,30 +26,6 @@ std::string reason_text(core::FailureReason reason, const std::string& request_i
     return core::unexpected_error_message(request_id.empty() ? "none given" : request_id);
   }
   return std::string(core::message(reason));
-}
-
-// "Windows Autopilot lists serial X as Dell Inc. Latitude 5540, not Dell Inc. Latitude 7440" when
-// the tenant's device with our serial has another make or model than ours where both sides know it
-// (ignoring case and the blanks around): another machine with the same serial. Empty otherwise.
-std::string other_machine(const store::DeviceRow& ours, const cloud::AutopilotDevice& theirs) {
-  const auto known = [](std::string_view text) { return lower(core::trim_blanks(text)); };
-  const auto differs = [&](const std::optional<std::string>& a, const std::string& b) {
-    const std::string x = known(a.value_or(""));
-    const std::string y = known(b);
-    return !x.empty() && !y.empty() && x != y;
-  };
-  if (!differs(ours.manufacturer, theirs.manufacturer) && !differs(ours.model, theirs.model)) {
-    return {};
-  }
-  const auto name = [](std::string_view make, std::string_view model) {
-    const std::string_view a = core::trim_blanks(make);
-    const std::string_view b = core::trim_blanks(model);
-    if (a.empty() && b.empty()) return std::string("an unknown make and model");
-    return std::string(a) + (a.empty() || b.empty() ? "" : " ") + std::string(b);
-  };
-  return "Windows Autopilot lists serial " + theirs.serial + " as " +
-         name(theirs.manufacturer, theirs.model) + ", not " +
-         name(ours.manufacturer.value_or(""), ours.model.value_or(""));
 }
 
 constexpr std::string_view kProfileFailed =
@@ -281,7 +258,7 @@ void RegistrationPass::poll(std::int64_t now) {
         continue;
       }
       // The record is gone (deleted by someone else's tool): ask the tenant directly.
-      auto found = read_device(device->serial, now);
+      auto found = read_device(*device, now);
       if (!found) {
         poll_failed(found.error(), now);
         return;
@@ -313,7 +290,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
     const auto meaning = cloud::interpret_import_error(record.error_code, record.error_name);
     if (meaning.action == Action::kRegistered) {
       // 806: already in this tenant. Ready for user once the tenant shows it.
-      auto found = read_device(device.serial, now);
+      auto found = read_device(device, now);
       if (!found) ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, found.error());
       if (found && *found) {
         (void)ctx_.store.mark_registered(device.serial, (*found)->id, now);
@@ -328,7 +305,7 @@ bool RegistrationPass::settle(const store::DeviceRow& device, const cloud::Impor
       // "Device not found" for a row the tenant lists already (a partner's device removed from
       // the queue and imported again by serial, with no hash): it is registered; it is tracked
       // like the partner's device it is (attack round 5, finding 10).
-      auto found = read_device(device.serial, now);
+      auto found = read_device(device, now);
       if (!found) {
         ctx_.budget.wait_out(Lane::kIntune, CallKind::kRead, found.error());
         return false;  // the record is read again next poll
@@ -438,7 +415,7 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
         identity = *it->second;
       } else {
         // Not under its tag: someone may have changed the tag. Look for it by serial.
-        auto found = read_device(device->serial, now);
+        auto found = read_device(*device, now);
         if (!found) {
           poll_failed(found.error(), now);
           return false;

@@ -9,6 +9,7 @@
 
 #include "hangar/ipc/protocol.h"
 #include "hangar/service/passes/registration_pass.h"
+#include "same_machine.h"
 #include "text_util.h"
 
 namespace hangar::service {
@@ -210,14 +211,15 @@ core::Result<std::vector<cloud::AutopilotDevice>> RegistrationPass::read_tagged(
 }
 
 core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_device(
-    const std::string& serial, std::int64_t now) {
+    const store::DeviceRow& device, std::int64_t now) {
+  const std::string& serial = device.serial;
   if (!ctx_.health.avoid(forms::kAutopilotBySerial, now)) {
     auto found = cloud_.read(Lane::kIntune, [&](cloud::RegistrationCloud& api) {
-      return api.find_autopilot_device(serial);
+      return api.find_autopilot_devices(serial);
     });
     if (found) {
       ctx_.health.accepted(forms::kAutopilotBySerial, now);
-      return found;
+      return this_machine(*found, &device);
     }
     if (found.error().code == CloudBudget::kNotNow) return found.error();
     if (ctx_.health.refused(forms::kAutopilotBySerial, found.error(), now) !=
@@ -228,10 +230,11 @@ core::Result<std::optional<cloud::AutopilotDevice>> RegistrationPass::read_devic
   auto all = read_all_devices(now);
   if (!all) return all.error();
   const std::string wanted = lower(serial);
-  for (const auto& device : *all) {
-    if (lower(device.serial) == wanted) return std::optional<cloud::AutopilotDevice>(device);
+  std::vector<cloud::AutopilotDevice> listed;
+  for (const auto& listed_device : *all) {
+    if (lower(listed_device.serial) == wanted) listed.push_back(listed_device);
   }
-  return std::optional<cloud::AutopilotDevice>();
+  return this_machine(listed, &device);
 }
 
 core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::string& serial,
@@ -273,7 +276,7 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
     if (seen.status == cloud::ImportStatus::kError) {
       const auto meaning = cloud::interpret_import_error(seen.error_code, seen.error_name);
       if (meaning.action == cloud::ErrorMeaning::Action::kRegistered) {
-        auto found = read_device(device->serial, now);
+        auto found = read_device(*device, now);
         if (!found) return found.error();
         deletions_.push_back({record_id});
         return registered(*found ? (*found)->id : std::string(),
@@ -308,7 +311,7 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
   }
   if (!failed_import) {
     // Intune may have finished the import just before the record went: the tenant says.
-    auto found = read_device(device->serial, now);
+    auto found = read_device(*device, now);
     if (!found) return found.error();
     if (*found) return registered((*found)->id, "Intune finished its import");
   }
@@ -336,7 +339,7 @@ core::Status RegistrationPass::settle_import(const std::string& serial, std::int
     return {};
   }
   // The record is gone (someone else's tool deleted it): the tenant says whether it registered.
-  auto found = read_device(device->serial, now);
+  auto found = read_device(*device, now);
   if (!found) return found.error();
   if (*found) (void)ctx_.store.mark_registered(device->serial, (*found)->id, now);
   return {};

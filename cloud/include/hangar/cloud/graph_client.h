@@ -45,7 +45,7 @@ class GraphClient final : public CloudApi {
   core::Result<std::vector<ImportRecord>> import_records_for_serial(
       const std::string& serial) override;
   core::Status delete_import_record(const std::string& id) override;
-  core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
+  core::Result<std::vector<AutopilotDevice>> find_autopilot_devices(
       const std::string& serial) override;
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices() override;
   core::Result<std::vector<AutopilotDevice>> list_autopilot_devices_tagged(

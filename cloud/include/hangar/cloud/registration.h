@@ -136,7 +136,9 @@ class RegistrationCloud {
   virtual core::Result<std::vector<ImportRecord>> import_records_for_serial(
       const std::string& serial) = 0;
   virtual core::Status delete_import_record(const std::string& id) = 0;
-  virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
+  // The Autopilot devices with exactly this serial (ignoring case), in the tenant's order. Usually
+  // one; two manufacturers may use the same serial, so the caller picks by make and model.
+  virtual core::Result<std::vector<AutopilotDevice>> find_autopilot_devices(
       const std::string& serial) = 0;
   // Every Autopilot device (paged, every field: Intune answers any $select on this collection with
   // a 500): the fallback of the filtered reads.
@@ -186,7 +188,8 @@ class DeliveryCloud {
   virtual ~DeliveryCloud() = default;
   // The user and its licences; nullopt when no such user exists.
   virtual core::Result<std::optional<UserLicences>> find_user(const std::string& upn) = 0;
-  virtual core::Result<std::optional<AutopilotDevice>> find_autopilot_device(
+  // As RegistrationCloud's: every device with exactly this serial.
+  virtual core::Result<std::vector<AutopilotDevice>> find_autopilot_devices(
       const std::string& serial) = 0;
   virtual core::Status assign_user(const std::string& device_id, const std::string& upn) = 0;
   // The tenant's subscriptions as skuId -> skuPartNumber ("SPE_E5"), so licences are named, not

@@ -52,6 +52,14 @@ class DeliveryPass {
   // assigned"), and, when trying again can help (no answer, a 5xx), the command to re-run.
   core::Error read_failed(const core::Error& error, Lane lane, std::string_view what,
                           std::string_view unchanged, const std::string& rerun);
+  // The tenant's Autopilot device that is `ours` (or, with no queued device, the only one with
+  // `serial`); nullopt when the tenant lists none. A failed read is read_failed() with `unchanged`
+  // and `rerun`; several devices with the serial, none plainly ours, are a conflict: Hangar must
+  // not assign or delete another machine (same_machine.h).
+  core::Result<std::optional<cloud::AutopilotDevice>> tenant_device(const std::string& serial,
+                                                                    const store::DeviceRow* ours,
+                                                                    std::string_view unchanged,
+                                                                    const std::string& rerun);
   // A write whose answer was lost (the connection dropped or timed out, or a 2xx could not be
   // read): it may have been done. Recorded under `key` (meta) and on the device, so the next
   // run reads the cloud's state before it writes again; the operator is told so (kErrInDoubt).

@@ -89,8 +89,9 @@ class RegistrationPass {
   // service refuses the filter).
   core::Result<std::vector<cloud::AutopilotDevice>> read_tagged(const std::string& tag,
                                                                 std::int64_t now);
-  // One Autopilot device by serial (nullopt: not in the tenant).
-  core::Result<std::optional<cloud::AutopilotDevice>> read_device(const std::string& serial,
+  // The tenant's Autopilot device that is `device` (nullopt: not in the tenant): found by serial
+  // and, where the tenant lists several with that serial, by make and model (same_machine.h).
+  core::Result<std::optional<cloud::AutopilotDevice>> read_device(const store::DeviceRow& device,
                                                                   std::int64_t now);
   // Every Autopilot device, listed at most once per pass.
   core::Result<std::vector<cloud::AutopilotDevice>> read_all_devices(std::int64_t now);
