@@ -193,5 +193,24 @@ TEST_F(TrayE2E, CoalescesNotificationsAndReconnectsWithoutRepeats) {
   EXPECT_EQ(tray_->wait(5s), 0) << "SIGTERM stops the tray cleanly";
 }
 
+#ifndef _WIN32
+// One tray per user and service, as the session mutex makes it on Windows (black-box round 6: a
+// second one started by hand ran beside the first and would show every notification twice). It
+// ends at once and says why; once the first has gone, a new one starts.
+TEST_F(TrayE2E, ASecondTrayForTheSameServiceEndsAtOnce) {
+  start_service();
+  start_tray();
+  ASSERT_TRUE(wait_output("health: ok", 15s)) << tray_output();
+  auto second = run_command({kTray, "--dry-run", "--endpoint", endpoint_}, dir_.path(), 10s);
+  EXPECT_EQ(second.code, 0) << second.output;
+  EXPECT_NE(second.output.find("already running for " + endpoint_), std::string::npos)
+      << second.output;
+  tray_.reset();
+  const std::size_t before = tray_output().size();
+  start_tray();
+  EXPECT_TRUE(wait_output("health: ok", 15s, before)) << tray_output();
+}
+#endif
+
 }  // namespace
 }  // namespace hangar::test

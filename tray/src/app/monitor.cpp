@@ -67,6 +67,7 @@ void Monitor::step(ipc::EventStream& stream, const core::StopToken& stop) {
   }
   publish();
   const ipc::StreamEvent event = stream.next(wait, stop);
+  attempted_ = true;
   {
     std::lock_guard lock(mutex_);
     model_.on_stream(event);
@@ -112,7 +113,14 @@ void Monitor::publish() {
     health = {model_.health(), model_.tooltip()};
   }
   if (shown_ != health) {
-    spdlog::info("health: {} ({})", health_name(health.first), health.second);
+    if (attempted_) {
+      // The tooltip's lines, on one log line.
+      std::string text = health.second;
+      for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) {
+        text.replace(at, 1, "; ");
+      }
+      spdlog::info("health: {} ({})", health_name(health.first), text);
+    }
     view_.show_health(health.first, health.second);
     shown_ = health;
   }

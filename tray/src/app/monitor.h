@@ -59,6 +59,9 @@ class Monitor {
   std::atomic<bool> refresh_requested_{false};
   std::chrono::steady_clock::time_point status_at_{};
   std::optional<std::pair<Health, std::string>> shown_;
+  // Set once the first connection attempt has ended: the health shown before it (offline, the
+  // model's start) is not logged as if the service had been found unreachable.
+  bool attempted_ = false;
 };
 
 }  // namespace hangar::tray

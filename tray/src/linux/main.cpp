@@ -1,8 +1,15 @@
 // hangar-tray on Linux: no icon (there is no common tray on Linux desktops), desktop
 // notifications through libnotify with the same policy as the Windows balloons.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -14,6 +21,39 @@
 #include "hangar/core/stop.h"
 #include "hangar/tray/options.h"
 #include "notify_view.h"
+
+namespace {
+
+enum class Instance { kFirst, kSecond, kUnknown };
+
+// One tray per user and service, as on Windows (a session mutex there): a second, started by hand
+// beside the desktop's autostart one, would show every notification twice. An flock on a file in
+// the user's runtime directory (else /tmp), named after the uid and the endpoint; the kernel
+// drops it when the process ends, however it ends. The descriptor stays open on purpose. A file
+// that is not the user's own (planted in /tmp by someone else) is not trusted to decide: kUnknown.
+Instance claim_instance(const std::string& endpoint) {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  struct stat st {};
+  const std::string dir =
+      runtime != nullptr && *runtime == '/' && ::stat(runtime, &st) == 0 && S_ISDIR(st.st_mode)
+          ? std::string(runtime)
+          : std::string("/tmp");
+  const std::string path = dir + "/hangar-tray-" + std::to_string(::getuid()) + "-" +
+                           std::to_string(std::hash<std::string>{}(endpoint)) + ".lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Instance::kUnknown;
+  if (::fstat(fd, &st) != 0 || st.st_uid != ::getuid() || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Instance::kUnknown;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Instance::kSecond;
+  }
+  return Instance::kFirst;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace hangar::tray;
@@ -31,6 +71,19 @@ int main(int argc, char** argv) {
   if (auto log = setup_logging(options->log_file, /*to_stderr=*/true); !log) {
     std::fprintf(stderr, "hangar-tray: %s\n", log.error().message.c_str());
     return 1;
+  }
+
+  switch (claim_instance(options->endpoint)) {
+    case Instance::kSecond:
+      spdlog::info("hangar-tray: already running for {} (this user); this one ends",
+                   options->endpoint);
+      return 0;
+    case Instance::kUnknown:
+      spdlog::warn("hangar-tray: cannot tell whether another hangar-tray runs for {}; going on",
+                   options->endpoint);
+      break;
+    case Instance::kFirst:
+      break;
   }
 
   // SIGINT/SIGTERM end the process cleanly: blocked here, taken by a sigwait thread (a handler
