@@ -19,6 +19,7 @@
 #include "hangar/core/credential_checks.h"
 #include "hangar/ipc/messages/config.h"
 #include "hangar/ipc/protocol.h"
+#include "list_view.h"
 #include "suggest.h"
 
 namespace hangar::cli {
@@ -196,7 +197,9 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
   return kOk;
 }
 
-void print_config(const ConfigReply& r, const std::string& endpoint, std::ostream& out) {
+void print_config(const ConfigReply& r, const std::string& endpoint, std::ostream& to) {
+  // Written whole, then fitted to the terminal (piped, left whole).
+  std::ostringstream out;
   out << "Cloud configuration of the service at " << endpoint << "\n";
   out << "  cloud        " << r.graph_url << " ("
       << (r.mode == "simulated" ? "the simulated cloud: no tenant configured"
@@ -231,6 +234,7 @@ void print_config(const ConfigReply& r, const std::string& endpoint, std::ostrea
     out << "\n";
   }
   if (r.problem) out << "  problem      " << *r.problem << "\n";
+  to << fit_to_terminal(out.str());
 }
 
 int cmd_show_config(const Globals& g, const std::vector<std::string>& args, Io& io) {

@@ -93,12 +93,11 @@ constexpr std::array<HelpText, 20> kHelp{{
      "                 pending_limit_hours, 24 by default)\n\n"
      "Without --force, refused while the device is Registration Pending. Refused, --force or\n"
      "not, while its upload is in flight (seconds; longer while the cloud cannot be reached).\n"
-     "A removed serial is\n"
-     "remembered: partner sync does not add it back (importing it again does; for a device\n"
-     "the tenant still lists, a row with serial, manufacturer and model and no hash is\n"
-     "enough). Its history stays: `watch` shows the removal, and `show SERIAL` says when it\n"
-     "left and who removed it. A device registered in Windows Autopilot stays registered in\n"
-     "the tenant: `hangar deregister SERIAL` deletes that registration.\n",
+     "A removed serial is remembered: partner sync does not add it back (importing it again\n"
+     "does; for a device the tenant still lists, a row with serial, manufacturer and model\n"
+     "and no hash is enough). Its history stays: `watch` shows the removal, and `show SERIAL`\n"
+     "says when it left and who removed it. A device registered in Windows Autopilot stays\n"
+     "registered in the tenant: `hangar deregister SERIAL` deletes that registration.\n",
      "  hangar remove 5CG1234XYZ\n"
      "  hangar remove 5CG1234XYZ --force\n"},
     {"deregister",

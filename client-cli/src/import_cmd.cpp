@@ -10,6 +10,7 @@
 #include "hangar/ipc/device_wire.h"
 #include "hangar/ipc/messages/import.h"
 #include "intake_common.h"
+#include "list_view.h"
 
 namespace hangar::cli {
 
@@ -179,11 +180,12 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
   };
 
   std::size_t files_read = 0;
+  std::size_t lines_skipped = 0;  // dropped by the reader with an error: in no other count
   for (const auto& path : to_paths(parsed->positional)) {
     auto reader = core::CsvReader::open(path);
     if (!reader) {
-      validator.add_diagnostic(core::Diagnostic{core::path_to_utf8(path), 0, "",
-                                                reader.error().message, core::Severity::kError});
+      validator.add_diagnostic(
+          core::open_failure(core::path_to_utf8(path), reader.error().message));
       continue;
     }
     ++files_read;
@@ -217,6 +219,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
       }
     }
     for (auto& d : reader->take_diagnostics()) validator.add_diagnostic(std::move(d));
+    lines_skipped += static_cast<std::size_t>(reader->lines_skipped());
     if (service_error) break;
   }
   if (!service_error) flush();
@@ -243,6 +246,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     for (const auto& d : validator.diagnostics()) problems.push_back(diagnostic_json(d));
     Json reply{{"ok", ok},
                {"files", files_read},
+               {"lines_skipped", lines_skipped},
                {"accepted", totals.accepted},
                // As the text says it: a duplicate row is counted once, as a duplicate (attack
                // round 5, finding 11).
@@ -301,11 +305,17 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
                    ? std::to_string(totals.registration_failed) +
                          " registration failed (not queued again: run `hangar retry`, see above), "
                    : std::string())
-           << local_rejected + totals.rejected << " rejected\n";
+           << local_rejected + totals.rejected << " rejected"
+           << (lines_skipped > 0
+                   ? ", " + std::to_string(lines_skipped) + " line(s) skipped (see the errors)"
+                   : std::string())
+           << "\n";
     if (totals.users_deferred > 0) {
-      io.out << totals.users_deferred
-             << " device(s) name a user: the user is assigned when you run `hangar deliver "
-                "SERIAL`, after their licences are checked, not at registration\n";
+      io.out << fit_to_terminal(std::to_string(totals.users_deferred) +
+                                " device(s) name a user: the user is assigned when you run "
+                                "`hangar deliver SERIAL`, after their licences are checked, not "
+                                "at registration")
+             << "\n";
     }
     if (service_error) {
       io.err << "hangar import: stopped: " << service_error->message << "\n"

@@ -83,10 +83,15 @@ void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics, std::os
   for (const auto& d : diagnostics) out << d.to_string() << "\n";
 }
 
-void print_summary(const core::ValidationSummary& s, std::size_t files, std::ostream& out) {
-  out << s.records << " device row(s) in " << files << " file(s): " << s.valid << " valid, "
-      << s.duplicates << " duplicate(s), " << s.invalid << " invalid; " << s.errors << " error(s), "
-      << s.warnings << " warning(s)\n";
+void print_summary(const core::ValidationSummary& s, const core::ValidatedFiles& read,
+                   std::ostream& out) {
+  out << s.records << " device row(s) in " << read.files_read << " file(s)";
+  // A dropped line is no record: counted apart, or the rows would seem fewer than the devices.
+  if (read.lines_skipped > 0) {
+    out << " and " << read.lines_skipped << " line(s) skipped (see the errors)";
+  }
+  out << ": " << s.valid << " valid, " << s.duplicates << " duplicate(s), " << s.invalid
+      << " invalid; " << s.errors << " error(s), " << s.warnings << " warning(s)\n";
 }
 
 void print_builds(const std::map<std::string, std::size_t>& builds, std::ostream& out) {
@@ -191,6 +196,7 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
     io.out << "{\n  \"build_mismatches\": ";
     write_indented(build_mismatches_json(mismatches, allow_mismatch), 2, io.out);
     io.out << ",\n  \"files\": " << validated.files_read
+           << ",\n  \"lines_skipped\": " << validated.lines_skipped
            << ",\n  \"ok\": " << (ok ? "true" : "false") << ",\n  \"os_builds\": ";
     write_indented(Json(builds), 2, io.out);
     io.out << ",\n  \"problems\": ";
@@ -224,7 +230,7 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
                                : "validate fails (exit 1) unless --allow-build-mismatch; import "
                                  "refuses these devices and merge leaves them out",
                            io.out);
-    print_summary(summary, validated.files_read, io.out);
+    print_summary(summary, validated, io.out);
   }
   return ok ? kOk : kFailed;
 }
@@ -393,7 +399,7 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
                                           : "left out of the merge (--allow-build-mismatch to "
                                             "keep them)",
                            io.out);
-    print_summary(summary, validated.files_read, io.out);
+    print_summary(summary, validated, io.out);
     // Said "to write" when the write failed: the file named below was not (fully) written.
     io.out << summary.records << " row(s) read = " << rows.size()
            << (written ? " written + " : " to write + ") << summary.duplicates << " duplicate(s) + "

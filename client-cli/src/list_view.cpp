@@ -1,6 +1,8 @@
 // The `hangar list` table (see list_view.h).
 #include "list_view.h"
 
+#include "hangar/core/text_wrap.h"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -190,6 +192,29 @@ std::size_t output_columns() {
 #endif
   if (columns == 0) return 80;
   return std::max<std::size_t>(columns, 40);
+}
+
+std::string fit_to_terminal(std::string_view text) {
+#ifdef _WIN32
+  DWORD mode = 0;
+  const bool terminal = ::GetConsoleMode(::GetStdHandle(STD_OUTPUT_HANDLE), &mode) != 0;
+#else
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+#endif
+  if (!terminal) return std::string(text);
+  const std::size_t columns = output_columns();
+  std::string out;
+  // Line by line: wrap_lines carries a cut-off rest into a following line of the same indent,
+  // which suits help paragraphs, not a report's separate values.
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    out += core::wrap_lines(line, columns);
+    if (end == std::string_view::npos) break;
+    out += '\n';
+    text.remove_prefix(end + 1);
+  }
+  return out;
 }
 
 bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,

@@ -33,6 +33,12 @@ std::string with_thousands(std::int64_t n);
 // The width to fit: the terminal's when standard output is one (at least 40), else 80.
 std::size_t output_columns();
 
+// `text` (a report of "  label   value" lines) for a person at a terminal: each line longer than
+// the terminal broken at spaces, carried on under its value's column, never joined to the next
+// line. Unchanged when standard output is no terminal: piped, each value stays on one line for
+// grep and scripts.
+std::string fit_to_terminal(std::string_view text);
+
 // Prints the header and rows. Unless `wide`, columns are shortened (model, manufacturer and
 // profile first, then the failure reason, the state and the serial last, each down to a minimum)
 // until a line fits `columns`; the time only loses its year, a serial is cut in the middle. The

@@ -210,12 +210,14 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
     return kOk;
   }
   const ipc::msg::ShowReply& reply = typed.reply;
+  // Written whole, then fitted to the terminal: a long value carries on under its own column.
+  std::ostringstream out;
   const Device& device = reply.device;
   auto line = [&](const char* label, const std::string& value) {
-    if (!value.empty()) io.out << "  " << std::left << std::setw(16) << label << value << "\n";
+    if (!value.empty()) out << "  " << std::left << std::setw(16) << label << value << "\n";
   };
   const auto text = [](const std::optional<std::string>& value) { return value.value_or(""); };
-  io.out << "Device " << device.serial << "\n";
+  out << "Device " << device.serial << "\n";
   line("state", device.state_display);
   if (device.long_pending.value_or(false)) {
     line("pending long",
@@ -249,42 +251,43 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
   if (reply.hash_summary) {
     const ipc::msg::HashSummary& h = *reply.hash_summary;
-    io.out << "  hardware hash   " << h.bytes << " bytes";
+    out << "  hardware hash   " << h.bytes << " bytes";
     if (h.error) {
-      io.out << ", not valid: " << *h.error << "\n";
+      out << ", not valid: " << *h.error << "\n";
     } else {
-      io.out << ", OS build " << text(h.os_build) << ", serial " << text(h.serial) << ", "
-             << text(h.manufacturer) << " " << text(h.model) << ", checksum " << text(h.checksum)
-             << "\n";
+      out << ", OS build " << text(h.os_build) << ", serial " << text(h.serial) << ", "
+          << text(h.manufacturer) << " " << text(h.model) << ", checksum " << text(h.checksum)
+          << "\n";
     }
   } else if (device.partner_registered) {
-    io.out << "  hardware hash   none (registered by a partner: Hangar never had its hash)\n";
+    out << "  hardware hash   none (registered by a partner: Hangar never had its hash)\n";
   } else {
-    io.out << "  hardware hash   none (registered by manufacturer, model and serial)\n";
+    out << "  hardware hash   none (registered by manufacturer, model and serial)\n";
   }
-  io.out << "  history:\n";
+  out << "  history:\n";
   for (const auto& change : reply.history) {
-    io.out << "    " << format_time(change.at) << "  " << change.to_display;
-    if (!text(change.reason).empty()) io.out << " (" << *change.reason << ")";
-    io.out << "\n";
+    out << "    " << format_time(change.at) << "  " << change.to_display;
+    if (!text(change.reason).empty()) out << " (" << *change.reason << ")";
+    out << "\n";
   }
   // What the profile-group sweep undid: manual membership changes (the seed's behaviour).
   if (!reply.group_corrections.empty()) {
-    io.out << "  group corrections:\n";
+    out << "  group corrections:\n";
     for (const auto& correction : reply.group_corrections) {
       const bool added = correction.action == "added";
-      io.out << "    " << format_time(correction.at) << "  ";
+      out << "    " << format_time(correction.at) << "  ";
       if (correction.action == "skipped") {
         // A removal the sweep held back so the device is never in no profile group.
-        io.out << "not removed from " << correction.group_id << " (" << correction.profile
-               << "'s group: another profile): " << text(correction.reason) << "\n";
+        out << "not removed from " << correction.group_id << " (" << correction.profile
+            << "'s group: another profile): " << text(correction.reason) << "\n";
         continue;
       }
-      io.out << (added ? "added to " : "removed from ") << correction.group_id << " ("
-             << correction.profile
-             << (added ? "'s group: the device's profile)" : "'s group: another profile)") << "\n";
+      out << (added ? "added to " : "removed from ") << correction.group_id << " ("
+          << correction.profile
+          << (added ? "'s group: the device's profile)" : "'s group: another profile)") << "\n";
     }
   }
+  io.out << fit_to_terminal(out.str());
   return kOk;
 }
 
@@ -377,9 +380,11 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
   // --json asks for JSON: the export itself, or (written to a file) a summary of it.
   const std::string format = parsed->value("--format").value_or(g.json ? "json" : "");
   if (format != "csv" && format != "json") {
+    const std::string what =
+        format.empty() ? std::string("--format csv|json is required")
+                       : "--format \"" + printable_argument(format) + "\" is not one of csv|json";
     return usage_error(io, "export",
-                       "--format csv|json is required (csv: the portal's upload "
-                       "format; json: every field and state)");
+                       what + " (csv: the portal's upload format; json: every field and state)");
   }
   auto request = list_request(*parsed);
   if (!request) return usage_error(io, "export", request.error().message);

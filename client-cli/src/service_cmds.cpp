@@ -157,10 +157,13 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
         if (sweep) out["groups"] = cloud.groups->last_sweep->to_json();
         io.out << json_text(out) << "\n";
       } else {
-        io.out << a.partners_added
-               << " partner-registered device(s) added; activity pass: " << a.devices
-               << " registered device(s), " << a.active << " active, " << a.inactive
-               << " inactive; " << a.rows_written << " changed, " << a.requests
+        // One fact a line, each within 80 columns; "changed" said as what it is (black-box
+        // round 6: "1198 changed" explained nothing).
+        io.out << a.partners_added << " partner-registered device(s) added\n"
+               << "activity pass: " << a.devices << " registered device(s), " << a.active
+               << " active, " << a.inactive << " inactive\n"
+               << "  " << a.rows_written
+               << " queue record(s) updated (state, enrollment, last sync); " << a.requests
                << " list call(s)\n";
         print_untagged(a, io);
         if (sweep) {

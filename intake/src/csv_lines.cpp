@@ -100,6 +100,7 @@ void CsvReader::Impl::oversize(std::size_t field_index) {
 }
 
 void CsvReader::Impl::note_dropped(std::uint64_t at_line, const std::string& why) {
+  ++lines_skipped;
   if (first_dropped.empty()) {
     first_dropped = why;
     first_dropped_line = at_line;

@@ -133,6 +133,7 @@ std::uint64_t CsvReader::header_line() const { return impl_->header_line; }
 TextEncoding CsvReader::encoding() const { return impl_->decoder.encoding(); }
 const std::string& CsvReader::source_name() const { return impl_->source; }
 std::uint64_t CsvReader::records_read() const { return impl_->records; }
+std::uint64_t CsvReader::lines_skipped() const { return impl_->lines_skipped; }
 bool CsvReader::read_failed() const { return impl_->failed; }
 const std::vector<Diagnostic>& CsvReader::diagnostics() const { return impl_->diagnostics; }
 

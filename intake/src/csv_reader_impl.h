@@ -87,6 +87,7 @@ struct CsvReader::Impl {
   bool skipping_line = false;  // after an oversize field: discard up to the next line end
   std::string first_dropped;   // why the first dropped line was dropped (a header must not be)
   std::uint64_t first_dropped_line = 0;
+  std::uint64_t lines_skipped = 0;  // every dropped line, counted (see lines_skipped())
 
   std::vector<std::string> fields;
   bool too_many_fields = false;

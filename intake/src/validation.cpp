@@ -33,7 +33,8 @@ bool same_text_ignoring_case(std::string_view a, std::string_view b) {
   return upper(a) == upper(b);
 }
 
-// CsvReader's errors read "file[:line]: reason"; as a diagnostic the location goes in its fields.
+}  // namespace
+
 Diagnostic open_failure(const std::string& file, std::string_view message) {
   Diagnostic d{file, 0, "", std::string(message), Severity::kError};
   if (message.substr(0, file.size()) != file || message.size() <= file.size() + 1) return d;
@@ -51,8 +52,6 @@ Diagnostic open_failure(const std::string& file, std::string_view message) {
   d.message = std::string(rest);
   return d;
 }
-
-}  // namespace
 
 std::string_view verdict_name(Verdict verdict) {
   switch (verdict) {
@@ -393,7 +392,7 @@ ValidationSummary Validator::summary() const {
 ValidatedFiles validate_files(std::span<const std::filesystem::path> files,
                               const ValidationOptions& options,
                               const CsvReaderOptions& reader_options, bool keep_accepted) {
-  ValidatedFiles out{Validator(options), {}, 0};
+  ValidatedFiles out{Validator(options), {}, 0, 0};
   std::vector<std::pair<std::size_t, DeviceRecord>> kept;
   for (const auto& path : files) {
     auto reader = CsvReader::open(path, reader_options);
@@ -410,6 +409,7 @@ ValidatedFiles validate_files(std::span<const std::filesystem::path> files,
       }
     }
     for (auto& d : reader->take_diagnostics()) out.validator.add_diagnostic(std::move(d));
+    out.lines_skipped += static_cast<std::size_t>(reader->lines_skipped());
   }
   out.validator.finish();
   for (auto& [index, record] : kept) {

@@ -129,6 +129,26 @@ TEST_F(ImportCmdTest, EveryDeviceSentIsInOneCountAndTextAndJsonAgree) {
             std::string::npos);
 }
 
+// Black-box round 6: a file that cannot be opened was named twice ("x.csv: error: x.csv: does not
+// exist"); a line the reader dropped (a quote never closed) was in no count.
+TEST_F(ImportCmdTest, AMissingFileIsNamedOnceAndADroppedLineIsCounted) {
+  start_service();
+  const std::string missing = (dir_.path() / "missing.csv").string();
+  EXPECT_EQ(run({"import", missing, "--profile", "standard"}), kFailed);
+  EXPECT_NE(out_.str().find(missing + ": error: does not exist"), std::string::npos) << out_.str();
+  out_.str("");
+  const std::string csv = write_csv({"A1"});
+  {
+    std::ofstream file(csv, std::ios::app | std::ios::binary);
+    file << "\"B1,,abc\n";  // a quote never closed: the line is dropped
+  }
+  EXPECT_EQ(run({"import", csv, "--profile", "standard"}), kFailed);
+  EXPECT_NE(out_.str().find(", 1 line(s) skipped (see the errors)"), std::string::npos)
+      << out_.str();
+  ASSERT_EQ(run({"--json", "import", csv, "--profile", "standard"}), kFailed);
+  EXPECT_EQ(Json::parse(out_.str())["lines_skipped"], 1) << out_.str();
+}
+
 // Round 5: an import the service cuts short (it stopped, say) never prints a final-looking
 // "imported" line: the counts are said to be those of a stop part-way through.
 TEST_F(ImportCmdTest, AnImportCutShortSaysSoOnItsCountsLine) {

@@ -278,6 +278,7 @@ TEST_F(CliE2E, UsageErrorsExitTwoWithDidYouMeanAndOnlyAMissingServiceIsThree) {
       {{"list", "--since", "yesterday"}, "--since takes a date"},
       {{"status", "now"}, "takes no arguments"},
       {{"export"}, "--format csv|json is required"},
+      {{"export", "--format", "xml"}, "--format \"xml\" is not one of csv|json"},
       {{"--json", "export", "--format", "csv"}, "needs -o FILE"},
   };
   // No service runs: every one of these is still a usage error, found before connecting.

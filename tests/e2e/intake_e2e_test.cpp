@@ -113,6 +113,21 @@ TEST_F(IntakeE2E, ValidateReportsEveryProblemWithFileLineAndFieldOffline) {
   EXPECT_NE(result.output.find("10.0.22631.2861 x2"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("4 device row(s) in 2 file(s): 2 valid"), std::string::npos)
       << result.output;
+  EXPECT_EQ(result.output.find("skipped"), std::string::npos) << result.output;
+
+  // A line lost to a quote never closed is no device row, and is counted apart (round 6).
+  write_text(file("quote.csv"), "Device Serial Number,Windows Product ID,Hardware Hash\n\"SER-5,," +
+                                    hash_for("SER-5") + "\nSER-6,," + hash_for("SER-6") + "\n");
+  auto quoted = hangar({"validate", file("quote.csv").string()});
+  EXPECT_EQ(quoted.code, 1) << quoted.output;
+  EXPECT_NE(quoted.output.find("quote.csv:2: error"), std::string::npos) << quoted.output;
+  EXPECT_NE(quoted.output.find("1 device row(s) in 1 file(s) and 1 line(s) skipped (see the "
+                               "errors): 1 valid"),
+            std::string::npos)
+      << quoted.output;
+  auto quoted_json = hangar({"--json", "validate", file("quote.csv").string()});
+  EXPECT_EQ(ipc::Json::parse(quoted_json.output).value("lines_skipped", 0), 1)
+      << quoted_json.output;
 
   // Another OS build than the image's: summed up per build with the first serials, and a
   // failure unless allowed.

@@ -181,7 +181,9 @@ TEST_F(RegistrationE2E, EnrolledDevicesBecomeActiveOrInactiveOnRefresh) {
   auto again = hangar({"refresh"});
   EXPECT_NE(again.output.find("0 partner-registered device(s) added"), std::string::npos)
       << again.output;
-  EXPECT_NE(again.output.find("0 changed"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("0 queue record(s) updated (state, enrollment, last sync)"),
+            std::string::npos)
+      << again.output;
   const Json s = status();
   EXPECT_EQ(s["states"]["active"], 2) << s.dump(2);
   EXPECT_EQ(s["states"]["inactive"], 1);

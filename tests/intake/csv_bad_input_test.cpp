@@ -188,6 +188,9 @@ TEST(CsvBadInput, UnclosedQuoteLosesOnlyItsLine) {
   ASSERT_NE(it, diags.end());
   EXPECT_EQ(it->line, 3U);
   EXPECT_EQ(it->field, "Device Serial Number");
+  // The lost line is counted, so a summary's rows add up to the file's (black-box round 6).
+  EXPECT_EQ(reader->lines_skipped(), 1U);
+  EXPECT_EQ(reader->records_read(), 5U);
 }
 
 // The same in a file large enough that the open field outgrows the field cap long before the end:
@@ -215,6 +218,7 @@ TEST(CsvBadInput, UnclosedQuoteInALargeFile) {
     if (d.severity == Severity::kError) lines.push_back(d.line);
   }
   EXPECT_EQ(lines, (std::vector<std::uint64_t>{2, 203}));
+  EXPECT_EQ(reader->lines_skipped(), 2U);
   EXPECT_FALSE(has_diagnostic(reader->diagnostics(), "longer than", Severity::kError));
 }
 

@@ -95,6 +95,9 @@ class CsvReader {
   TextEncoding encoding() const;
   const std::string& source_name() const;
   std::uint64_t records_read() const;
+  // Lines dropped with an error before they became records (too many fields, a line longer than
+  // any hash, a quote never closed): each is in diagnostics(), and in no record count.
+  std::uint64_t lines_skipped() const;
   bool read_failed() const;
 
   const std::vector<Diagnostic>& diagnostics() const;

@@ -172,7 +172,14 @@ struct ValidatedFiles {
   // The records that may be registered, de-duplicated, in input order (when requested).
   std::vector<DeviceRecord> accepted;
   std::size_t files_read = 0;
+  // Lines the readers dropped with an error before they became records (see
+  // CsvReader::lines_skipped()): not in the validator's record count.
+  std::size_t lines_skipped = 0;
 };
+
+// CsvReader::open's error for `file` ("file[:line]: reason") as a diagnostic, the location in its
+// fields, so the file is not named twice ("x.csv: error: x.csv: does not exist").
+Diagnostic open_failure(const std::string& file, std::string_view message);
 
 // Reads every file with CsvReader and validates all records together. A file that cannot be read
 // or has no usable header becomes an error diagnostic; the other files are still checked.
