@@ -48,6 +48,34 @@ TEST_F(ActivityPassTest, TheTenantsUserOfADeliveredDeviceIsRecorded) {
   EXPECT_EQ(pass_->last().written, 0);
 }
 
+// Black-box round 7: a device whose registration was deleted in the Intune admin center stayed
+// Ready for user for ever, and one whose deregister answer was lost stayed too. The tenant's whole
+// list is the witness: a lost deregister it confirms takes the device out; a device two lists in
+// a row lack fails, with the way back; one list alone changes nothing.
+TEST_F(ActivityPassTest, ADeviceTheTenantNoLongerListsIsNotLeftReadyForUser) {
+  ours("K0");
+  registered("D0");  // deleted in the portal
+  registered("L0");  // deregistered, the deletion's answer lost
+  ASSERT_TRUE(store_->set_meta("in_doubt.deregister.l0", "ap-L0").ok());
+  start();
+  step();
+  EXPECT_FALSE(store_->get_device("L0").ok()) << "the lost deregister was done: out";
+  EXPECT_TRUE(store_->get_meta("in_doubt.deregister.l0")->has_value())
+      << "kept for a deregister run again, which then says it was done";
+  EXPECT_EQ(store_->get_device("D0")->state, core::DeviceState::kReadyForUser)
+      << "one list without it is not proof enough";
+  EXPECT_EQ(pass_->last().devices, 2);
+  pass_->refresh();
+  step();
+  auto gone = store_->get_device("D0");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(gone->failure_reason, "Deleted from Windows Autopilot");
+  EXPECT_NE(gone->last_error.value_or("").find("hangar retry D0"), std::string::npos);
+  EXPECT_EQ(store_->get_device("K0")->state, core::DeviceState::kReadyForUser);
+  EXPECT_EQ(pass_->last().devices, 1);
+}
+
 TEST_F(ActivityPassTest, MovesEnrolledDevicesThroughActiveAndInactive) {
   for (const char* serial : {"A0", "A1", "A2"}) ours(serial);
   config_.activity_interval = 1h;

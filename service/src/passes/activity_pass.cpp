@@ -157,6 +157,47 @@ void ActivitySyncPass::add_partner_devices(const std::vector<cloud::AutopilotDev
 // Reads every Autopilot device's enrollment and every managed device's last sync (two paged
 // lists, so requests grow with pages, not devices), decides Active / Inactive for each registered
 // device, and writes only the rows where something changed.
+bool ActivitySyncPass::gone_from_tenant(const store::DeviceRow& device, std::int64_t now) {
+  // A deregister whose answer was lost: the tenant now says it was done. Out of the queue, as the
+  // deregister itself would have taken it (the key is DeliveryPass's in-doubt record).
+  const std::string doubt = "in_doubt.deregister." + lower(device.serial);
+  if (auto lost = ctx_.store.get_meta(doubt); lost && *lost) {
+    const std::string reason =
+        "deregistered (the deletion's answer was lost; Windows Autopilot no longer lists it)";
+    if (auto removed = ctx_.store.remove_device(device.serial, true, now, reason); !removed) {
+      spdlog::error("device {}: {}", device.serial, removed.error().message);
+      return false;
+    }
+    // The in-doubt record stays: `hangar deregister` run again, as it advised, then answers
+    // "already deleted" (and clears it), not "nothing to deregister".
+    spdlog::info("device {}: {}; out of the queue", device.serial, reason);
+    return true;
+  }
+  // Deleted in the Intune admin center (or by another tool). One list that lacks it is not proof
+  // enough to act on: the second pass in a row without it fails it, with the way back.
+  if (!missing_once_.contains(device.id)) {
+    spdlog::warn(
+        "device {}: not in the tenant's Windows Autopilot devices; checked again next pass",
+        device.serial);
+    return false;
+  }
+  const std::string detail =
+      "its Windows Autopilot registration was deleted outside Hangar (the tenant no longer lists "
+      "it); run `hangar retry " +
+      device.serial + "` to register it again, or `hangar remove " + device.serial +
+      "` if it is retired";
+  if (auto failed = ctx_.store.finish_registration(
+          device.serial, core::DeviceState::kRegistrationFailed,
+          std::string("Deleted from Windows Autopilot"), detail, std::nullopt,
+          "deleted from Windows Autopilot outside Hangar", now);
+      !failed) {
+    spdlog::error("device {}: {}", device.serial, failed.error().message);
+    return false;
+  }
+  spdlog::warn("device {}: {}", device.serial, detail);
+  return true;
+}
+
 void ActivitySyncPass::monitor(std::int64_t now) {
   {
     std::lock_guard lock(mutex_);
@@ -214,9 +255,19 @@ void ActivitySyncPass::monitor(std::int64_t now) {
     }
 
     std::vector<store::ActivityUpdate> updates;
+    std::set<std::int64_t> missing;
     for (const store::DeviceRow& device : *tracked) {
       const auto found = by_serial.find(lower(device.serial));
-      if (found == by_serial.end()) continue;  // not in the tenant (deleted there): leave it
+      if (found == by_serial.end()) {
+        // Not in the tenant's whole list: its registration was deleted (black-box round 7: such a
+        // device stayed Ready for user for ever).
+        if (gone_from_tenant(device, now)) {
+          --pass.devices;
+        } else {
+          missing.insert(device.id);
+        }
+        continue;
+      }
       const cloud::AutopilotDevice& identity = *found->second;
       store::ActivityUpdate update;
       update.id = device.id;
@@ -284,6 +335,7 @@ void ActivitySyncPass::monitor(std::int64_t now) {
       }
       updates.push_back(std::move(update));
     }
+    missing_once_ = std::move(missing);
     auto written = ctx_.store.apply_activity(updates, now);
     if (!written) {
       spdlog::error("recording device activity: {}", written.error().message);

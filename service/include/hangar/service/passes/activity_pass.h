@@ -44,7 +44,13 @@ class ActivitySyncPass {
 
   PassContext ctx_;
   CloudPort<cloud::ActivityCloud> cloud_;
+  // A tracked device the tenant's whole list lacks: out of the queue when a deregister of it was
+  // in doubt, Registration failed when a second list in a row lacks it (true: it was handled).
+  bool gone_from_tenant(const store::DeviceRow& device, std::int64_t now);
   std::int64_t next_activity_ = 0;
+  // Tracked devices (by id) the last complete list of the tenant did not have: a second pass in a
+  // row without them fails them (see monitor()).
+  std::set<std::int64_t> missing_once_;
   std::int64_t next_tag_repair_ = 0;
   std::optional<std::vector<cloud::AutopilotDevice>> all_devices_;
   std::set<std::string> untagged_logged_;  // untagged serials already logged as not tracked
