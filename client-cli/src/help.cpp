@@ -140,7 +140,8 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar retry --failed --force\n"},
     {"pause",
      "Devices stay queued, and uploads stay paused across a restart of the service (a\n"
-     "reboot, an upgrade) until `hangar resume`.\n",
+     "reboot, an upgrade) until `hangar resume`. Only new uploads wait: devices already sent\n"
+     "are still followed to Ready for user, and refresh, sync, deliver and deregister work.\n",
      "  hangar pause\n"},
     {"resume", "Continues uploads paused with `hangar pause`.\n", "  hangar resume\n"},
     {"refresh",

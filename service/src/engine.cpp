@@ -306,6 +306,7 @@ bool Engine::sweep_groups() {
 std::chrono::milliseconds Engine::step() {
   run_jobs();
   const std::int64_t now = clock_.now_ms();
+  bool paused = false;
   {
     std::lock_guard lock(mutex_);
     if (backoff_reset_requested_) {
@@ -313,17 +314,21 @@ std::chrono::milliseconds Engine::step() {
       budget_.reset();
       registration_.credentials_changed(now);
     }
-    if (paused_) return std::chrono::hours(1);
+    paused = paused_;
+    if (!config_.run_passes) return std::chrono::hours(1);
   }
+  // A pause holds uploads only: devices already sent are still followed to Ready for user, and
+  // the activity pass and group sweep run (black-box round 7: refresh and sync timed out, blaming
+  // the cloud, and pending devices stayed pending while paused).
   budget_.begin_pass();
   health_.begin_pass();
-  registration_.run(now);
+  registration_.run(now, paused);
   activity_.run(now);
   groups_.run(now);  // after the activity pass: it reads the Entra ID device ids
 
   // Sleep until the earliest moment something can happen.
   auto counts = store_.count_by_state();
-  const bool have_queued = counts && (*counts)[core::DeviceState::kQueued] > 0;
+  const bool have_queued = !paused && counts && (*counts)[core::DeviceState::kQueued] > 0;
   const bool have_pending = counts && (*counts)[core::DeviceState::kRegistrationPending] > 0;
   std::int64_t wake = registration_.next_wake(now, have_queued, have_pending);
   wake = std::min({wake, activity_.next_wake(now), groups_.next_wake(now)});

@@ -87,6 +87,27 @@ TEST_F(EngineTest, PausedEngineSendsNothingUntilResumed) {
   EXPECT_EQ(imports_.import_calls, 1);
 }
 
+// Black-box round 7: a pause stopped every pass, so devices already sent stayed Registration
+// Pending, and refresh/sync timed out blaming the cloud. A pause holds uploads only.
+TEST_F(EngineTest, APauseHoldsUploadsButDevicesSentAreStillFollowed) {
+  queue("F", 2);
+  Engine engine = make();
+  engine.step();
+  ASSERT_EQ(imports_.import_calls, 1);
+  ASSERT_EQ(count(core::DeviceState::kRegistrationPending), 2);
+  queue_profile("G0", "standard");
+  engine.pause();
+  run_for(60s, engine);
+  EXPECT_EQ(imports_.import_calls, 1) << "nothing new sent while paused";
+  EXPECT_EQ(count(core::DeviceState::kQueued), 1);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 0);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 2) << "the devices sent were followed";
+  const int lists = activity_.enrollment_lists;
+  engine.refresh();
+  engine.step();
+  EXPECT_GT(activity_.enrollment_lists, lists) << "the activity pass is not held by the pause";
+}
+
 // Black-box round 6: a restart (crash, reboot, upgrade) resumed uploads the admin had paused.
 TEST_F(EngineTest, APauseOutlivesARestartAndResumeToo) {
   queue("P", 2);

@@ -48,8 +48,8 @@ class OperatorJobsTest : public EngineRig {
 TEST_F(OperatorJobsTest, WorkNotDoneWithinTheWaitIsAnsweredInDoubtAndTheReRunCompletes) {
   in_tenant("Q0");
   users_.on_delete = [] { std::this_thread::sleep_for(3500ms); };
+  config_.run_passes = false;  // operator jobs only: no pass runs meanwhile
   Engine engine = make();
-  engine.pause();  // operator jobs only: no pass runs meanwhile
   core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
   const auto started = Steady::now();
   auto answer = engine.deregister("Q0", 2s);
@@ -86,8 +86,8 @@ TEST_F(OperatorJobsTest, AGracefulStopAnswersEveryWaitingOperatorCommand) {
     const auto until = Steady::now() + 5s;
     while (!release && Steady::now() < until) std::this_thread::sleep_for(10ms);
   };
+  config_.run_passes = false;  // operator jobs only
   Engine engine = make();
-  engine.pause();
   core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
   std::optional<core::Result<DeliveryPass::Deregistered>> answer;
   std::thread caller([&] { answer.emplace(engine.deregister("S0", 20s)); });
@@ -115,7 +115,8 @@ TEST_F(OperatorJobsTest, AGracefulStopAnswersEveryWaitingOperatorCommand) {
 
 TEST_F(OperatorJobsTest, AStopDropsWorkNotYetBegunAndSaysNothingWasSent) {
   in_tenant("N0");
-  Engine engine = make();  // no engine thread: the job waits in the queue
+  config_.run_passes = false;  // the step below runs the queued jobs only
+  Engine engine = make();      // no engine thread: the job waits in the queue
   std::optional<core::Result<DeliveryPass::Deregistered>> answer;
   std::thread caller([&] { answer.emplace(engine.deregister("N0", 20s)); });
   std::this_thread::sleep_for(100ms);
@@ -126,7 +127,6 @@ TEST_F(OperatorJobsTest, AStopDropsWorkNotYetBegunAndSaysNothingWasSent) {
   EXPECT_EQ(answer->error().code, ipc::errc::kBusy);
   EXPECT_NE(answer->error().message.find("nothing was sent"), std::string::npos)
       << answer->error().message;
-  engine.pause();
   engine.step();  // runs the queued jobs: the dropped one does nothing
   EXPECT_EQ(users_.requests, 0);
   EXPECT_TRUE(users_.deleted.empty());
@@ -139,8 +139,8 @@ TEST_F(OperatorJobsTest, ADeregisterSettlesAnImportFinishedSinceTheLastPoll) {
   pending("F0");
   users_.tenant["F0"].id = "ap-F0";
   users_.tenant["F0"].serial = "F0";
+  config_.run_passes = false;  // no poll: only what the deregister reads
   Engine engine = make();
-  engine.pause();  // no poll: only what the deregister reads
   core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
   auto done = engine.deregister("F0", 5s);
   ASSERT_TRUE(done.ok()) << done.error().message;
@@ -176,8 +176,8 @@ TEST_F(OperatorJobsTest, ACloud5xxIsToldInTheSeedsWordsWithTheRequestId) {
   failure.request_id = "req-5xx-1";
   cloud::set_failure(failure, cloud::Failure::kTransient);
   imports_.read_failures["get"].push_back(failure);
+  config_.run_passes = false;  // operator jobs only
   Engine engine = make();
-  engine.pause();
   core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
   auto answer = engine.withdraw("E0", 5s);
   ASSERT_FALSE(answer.ok());

@@ -37,12 +37,12 @@ constexpr std::string_view kProfileFailed =
 RegistrationPass::RegistrationPass(PassContext context, CloudSource<cloud::RegistrationCloud> cloud)
     : ctx_(context), cloud_(std::move(cloud), context.budget) {}
 
-void RegistrationPass::run(std::int64_t now) {
+void RegistrationPass::run(std::int64_t now, bool uploads_paused) {
   all_devices_.reset();  // every pass reads the tenant afresh
   // In-doubt devices are looked up only when a cloud call may be made again: scanning them on
   // every pass while offline would cost the whole queue per import batch.
   if (!recovered_ && now >= ctx_.budget.blocked_until(Lane::kIntune)) recover(now);
-  const bool sent = recovered_ && upload(now);
+  const bool sent = recovered_ && !uploads_paused && upload(now);
   // While a queue goes out batch after batch, the poll waits for the last one: records made
   // seconds ago are still unknown, and listing the import table between batches only slows the
   // upload (and so every device's Ready for user).

@@ -17,6 +17,10 @@
 namespace hangar::service {
 
 struct EngineConfig {
+  // False: step() runs the operator jobs only, no registration, activity or group pass (the tests
+  // of those jobs, which must not share the fake cloud's scripted answers with a pass). A pause
+  // (hangar pause) holds uploads only and is no substitute.
+  bool run_passes = true;
   std::size_t batch_size = 500;  // devices per import call (the portal's per-file limit)
   // Writes (import, delete, updateDeviceProperties, group members, assignUserToDevice) and all
   // requests per window (the CloudBudget's). Graph allows 100 and 1,000 per 20 s (DOMAIN.md); a

@@ -22,7 +22,9 @@ class RegistrationPass {
 
   // Recover in-doubt devices, upload what is due, poll what is pending, delete finished import
   // records. `upload_only_then_poll`: see Engine::step().
-  void run(std::int64_t now);
+  // `uploads_paused` (hangar pause): nothing new is sent; devices already sent are still polled,
+  // confirmed and tidied up.
+  void run(std::int64_t now, bool uploads_paused = false);
   // The earliest moment this pass has work that can be done (given the store's counts).
   std::int64_t next_wake(std::int64_t now, bool have_queued, bool have_pending) const;
   // An import record of ours that is no longer followed: deleted with the finished ones.
