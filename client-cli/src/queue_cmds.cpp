@@ -10,6 +10,7 @@
 #include "hangar/core/device.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/output_file.h"
+#include "hangar/core/principal_name.h"
 #include "hangar/intake/csv_reader.h"
 #include "hangar/intake/portal_csv.h"
 #include "hangar/ipc/messages/device.h"
@@ -181,6 +182,16 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
       (user && user->empty())) {
     return usage_error(io, "deliver",
                        "name one serial number, and --user UPN unless the import named the user");
+  }
+  if (user) {
+    // The rule import, capture and the CSV's Assigned User column follow: a usage error here too
+    // (black-box round 7: deliver said it with exit 1).
+    if (auto problem = core::user_principal_name_problem(*user); !problem.empty()) {
+      return usage_error(io, "deliver",
+                         "--user takes the user's principal name, and \"" +
+                             printable_argument(*user) + "\" " + problem + " (" +
+                             std::string(core::user_principal_name_rule()) + ")");
+    }
   }
   Json request{{"serial", parsed->positional.front()}};
   if (user) request["user"] = *user;  // else the user the import named

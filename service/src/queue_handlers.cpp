@@ -95,6 +95,13 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
   core::Result<store::DeviceRow> removed = core::make_error(ipc::errc::kInternal, "not run");
   std::string record_deleted;
   if (force->value_or(false) && context.engine) {
+    // An upload in flight is refused at once, as without --force: the engine's thread is the one
+    // waiting on that upload, so a removal queued behind it could only time out with the wrong
+    // reason (black-box round 7).
+    if (auto row = context.store.get_device(*serial);
+        row && row->state == core::DeviceState::kQueued && row->in_flight_since) {
+      return store::upload_in_flight(row->serial);
+    }
     auto wait = operator_wait("remove", args);
     if (!wait) return wait.error();
     auto withdrawn = context.engine->withdraw(*serial, *wait, call.peer.user);

@@ -305,6 +305,17 @@ core::Result<std::int64_t> Store::count_devices(const DeviceFilter& filter) cons
   return counts->empty() ? std::int64_t{0} : counts->front();
 }
 
+core::Error upload_in_flight(const std::string& serial) {
+  return core::make_error(
+      kErrConflict,
+      "device " + serial +
+          " is being uploaded right now (its import request is in flight, or its answer was "
+          "lost and the registration pass will look it up): the cloud may be registering it, "
+          "so it is not removed; try again in a minute, when it is Registration Pending "
+          "(then `hangar remove " +
+          serial + " --force`) or back in the queue");
+}
+
 core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force,
                                              std::int64_t now_ms, std::string_view reason) {
   std::lock_guard lock(mutex_);
@@ -318,14 +329,7 @@ core::Result<DeviceRow> Store::remove_device(std::string_view serial, bool force
   if (!*found) return device_not_found(database_, serial);
   DeviceRow device = std::move(**found);
   if (device.state == core::DeviceState::kQueued && device.in_flight_since) {
-    return core::make_error(
-        kErrConflict,
-        "device " + device.serial +
-            " is being uploaded right now (its import request is in flight, or its answer was "
-            "lost and the registration pass will look it up): the cloud may be registering it, "
-            "so it is not removed; try again in a minute, when it is Registration Pending "
-            "(then `hangar remove " +
-            device.serial + " --force`) or back in the queue");
+    return upload_in_flight(device.serial);
   }
   if (device.state == core::DeviceState::kRegistrationPending && !force) {
     return core::make_error(

@@ -279,6 +279,7 @@ TEST_F(CliE2E, UsageErrorsExitTwoWithDidYouMeanAndOnlyAMissingServiceIsThree) {
       {{"status", "now"}, "takes no arguments"},
       {{"export"}, "--format csv|json is required"},
       {{"export", "--format", "xml"}, "--format \"xml\" is not one of csv|json"},
+      {{"deliver", "S1", "--user", "a b@c.com"}, "--user takes the user's principal name"},
       {{"--json", "export", "--format", "csv"}, "needs -o FILE"},
   };
   // No service runs: every one of these is still a usage error, found before connecting.

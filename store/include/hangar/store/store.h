@@ -189,6 +189,9 @@ struct ConnectionSettings {
   std::int64_t busy_timeout_ms = 0;
 };
 
+// The refusal of a removal while the device's upload is in flight (conflict), with what to do.
+core::Error upload_in_flight(const std::string& serial);
+
 // Thread-safe. The Store owns one connection and a mutex: every call, read or write, holds the
 // mutex for its duration, and every write is one BEGIN IMMEDIATE transaction. One writer at a
 // time is all SQLite allows anyway, and queue operations are short, so a single connection keeps
