@@ -11,6 +11,7 @@
 #include "hangar/cloud/cloud_error.h"
 #include "hangar/core/device.h"
 #include "hangar/ipc/protocol.h"
+#include "text_util.h"
 
 namespace hangar::service {
 
@@ -119,12 +120,13 @@ core::Result<T> Engine::run_operator_job(const OperatorJob<T>& op,
   };
   auto call = std::make_shared<Call>();
   const auto deadline = Steady::now() + timeout;
-  auto job = [this, call, work = op.work, record_doubt = op.record_doubt, deadline,
-              what = op.what]() -> std::optional<std::int64_t> {
+  auto job = [this, call, work = op.work, record_doubt = op.record_doubt, deadline, what = op.what,
+              serial = op.serial]() -> std::optional<std::int64_t> {
     {
       std::lock_guard lock(mutex_);
       if (call->abandoned) return std::nullopt;
       call->started = true;
+      working_on_ = {lower(serial), what};
     }
     std::optional<core::Result<T>> answer;
     std::optional<std::int64_t> again;
@@ -152,6 +154,7 @@ core::Result<T> Engine::run_operator_job(const OperatorJob<T>& op,
     }
     {
       std::lock_guard lock(mutex_);
+      working_on_.reset();
       if (!call->abandoned) {
         if (again) {
           call->started = false;
@@ -221,6 +224,12 @@ core::Result<T> Engine::run_operator_job(const OperatorJob<T>& op,
                               "; it may have been done: `hangar show " + op.serial +
                               "` tells the outcome, and running `" + op.rerun +
                               "` again reads the device in the tenant first and completes");
+}
+
+std::optional<std::string> Engine::operator_work_on(const std::string& serial) const {
+  std::lock_guard lock(mutex_);
+  if (working_on_ && working_on_->first == lower(serial)) return working_on_->second;
+  return std::nullopt;
 }
 
 void Engine::stop_operator_jobs(std::chrono::milliseconds grace) {

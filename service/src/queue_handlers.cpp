@@ -109,6 +109,18 @@ core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
     record_deleted = withdrawn->import_record_deleted;
     removed = std::move(withdrawn->device);
   } else {
+    // A deregister (or delivery) of it under way on the engine's thread: taking it out meanwhile
+    // would leave that command without its device and this one claiming a registration the other
+    // is deleting (black-box round 7).
+    if (context.engine) {
+      if (auto busy = context.engine->operator_work_on(*serial)) {
+        return core::make_error(ipc::errc::kConflict,
+                                "the " + *busy +
+                                    " is under way right now, so it is not removed meanwhile; "
+                                    "`hangar show " +
+                                    *serial + "` tells the outcome when it has ended");
+      }
+    }
     removed = context.store.remove_device(*serial, force->value_or(false), context.clock.now_ms(),
                                           "removed by " + call.peer.user);
   }

@@ -42,6 +42,28 @@ class OperatorJobsTest : public EngineRig {
   }
 };
 
+// Black-box round 7: a plain `remove` while a deregister of the same device was deleting it took
+// the device out, said it was still registered, and left the deregister without its device. The
+// engine says what it is doing to a serial while it does it; `remove` refuses meanwhile.
+TEST_F(OperatorJobsTest, TheWorkUnderWayOnASerialIsKnownWhileItRuns) {
+  in_tenant("W0");
+  std::atomic<bool> deleting{false};
+  users_.on_delete = [&deleting] {
+    deleting = true;
+    std::this_thread::sleep_for(600ms);
+  };
+  config_.run_passes = false;
+  Engine engine = make();
+  core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
+  EXPECT_FALSE(engine.operator_work_on("W0").has_value());
+  std::thread caller([&] { EXPECT_TRUE(engine.deregister("W0", 5s).ok()); });
+  while (!deleting) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(engine.operator_work_on("w0").value_or(""), "deregistration of W0");
+  EXPECT_FALSE(engine.operator_work_on("W1").has_value());
+  caller.join();
+  EXPECT_FALSE(engine.operator_work_on("W0").has_value()) << "nothing under way once it ended";
+}
+
 // Black-box round, finding 1: work still under way when the caller's wait is over (a cloud call
 // slower than its bound) is answered "in doubt" a second after the wait, with what to run, and
 // recorded like a lost answer: the re-run reads the tenant, finds the device gone and completes.

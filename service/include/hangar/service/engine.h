@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "hangar/cloud/registration.h"
 #include "hangar/core/clock.h"
@@ -66,6 +67,9 @@ class Engine {
   void credentials_changed();
   // Where refused request forms are reported besides the log (the Event Log); call before run().
   void set_event_sink(EventSink* sink) { health_.set_event_sink(sink); }
+  // What an operator job is doing to `serial` right now on the engine's thread ("deregistration
+  // of S1"), if one is: a plain `remove` must not take the device out from under it.
+  std::optional<std::string> operator_work_on(const std::string& serial) const;
   // Hands a Ready-for-user device to a user (`hangar deliver`, see DeliveryPass) on the engine's
   // thread; waits at most `timeout` for it, a throttle window included: one that lasts longer is
   // answered "the cloud is throttling Hangar; try again in N s" (code busy) at once, with nothing
@@ -106,6 +110,9 @@ class Engine {
     std::int64_t not_before = 0;
   };
   void run_jobs();
+  // The operator job under way on the engine's thread: (serial lower-cased, "deregistration of
+  // S1"), under mutex_.
+  std::optional<std::pair<std::string, std::string>> working_on_;
   // An operator command's work and how to speak of it.
   template <class T>
   struct OperatorJob {
