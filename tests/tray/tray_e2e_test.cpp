@@ -133,6 +133,16 @@ TEST_F(TrayE2E, CoalescesNotificationsAndReconnectsWithoutRepeats) {
   set_time_limit(std::chrono::seconds(60));
   start_tray();
   ASSERT_TRUE(wait_output("health: offline | Hangar: service not reachable", 10s)) << tray_output();
+  // The log says offline once a connection was tried (not before), on one line.
+  const auto logged = [&](const std::string& needle) {
+    for (int i = 0; i < 100; ++i) {
+      if (read_file(dir_.path() / "tray.log").find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(logged("health: offline (Hangar: service not reachable"))
+      << read_file(dir_.path() / "tray.log");
   start_service();
   ASSERT_TRUE(wait_output("health: ok | Hangar: all well", 15s)) << tray_output();
 

@@ -95,7 +95,9 @@ pixels() {
 wait_log() {
   local deadline=$((SECONDS + $2)) want=${3:-1}
   while ((SECONDS < deadline)); do
-    (($(grep -cF -- "$1" "$work/tray.log" 2>/dev/null || true) >= want)) && return 0
+    local n
+    n=$(grep -cF -- "$1" "$work/tray.log" 2>/dev/null)  # nothing while the log does not exist
+    ((${n:-0} >= want)) && return 0
     sleep 0.2
   done
   return 1

@@ -113,6 +113,9 @@ void Monitor::publish() {
     health = {model_.health(), model_.tooltip()};
   }
   if (shown_ != health) {
+    view_.show_health(health.first, health.second);
+    // Logged (and so taken as shown) once a connection was tried: the start's "offline" is then
+    // a finding, not the model's initial value.
     if (attempted_) {
       // The tooltip's lines, on one log line.
       std::string text = health.second;
@@ -120,9 +123,8 @@ void Monitor::publish() {
         text.replace(at, 1, "; ");
       }
       spdlog::info("health: {} ({})", health_name(health.first), text);
+      shown_ = health;
     }
-    view_.show_health(health.first, health.second);
-    shown_ = health;
   }
   for (const auto& n : due) {
     spdlog::info("notification ({}, {} devices): {}", kind_name(n.kind), n.serials.size(), n.text);
