@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "hangar/service/passes/delivery_pass.h"
 #include "text_util.h"
 
 namespace hangar::service {
@@ -154,13 +155,10 @@ void ActivitySyncPass::add_partner_devices(const std::vector<cloud::AutopilotDev
   }
 }
 
-// Reads every Autopilot device's enrollment and every managed device's last sync (two paged
-// lists, so requests grow with pages, not devices), decides Active / Inactive for each registered
-// device, and writes only the rows where something changed.
 bool ActivitySyncPass::gone_from_tenant(const store::DeviceRow& device, std::int64_t now) {
   // A deregister whose answer was lost: the tenant now says it was done. Out of the queue, as the
-  // deregister itself would have taken it (the key is DeliveryPass's in-doubt record).
-  const std::string doubt = "in_doubt.deregister." + lower(device.serial);
+  // deregister itself would have taken it.
+  const std::string doubt = DeliveryPass::doubt_key("deregister", device.serial);
   if (auto lost = ctx_.store.get_meta(doubt); lost && *lost) {
     const std::string reason =
         "deregistered (the deletion's answer was lost; Windows Autopilot no longer lists it)";
@@ -198,6 +196,9 @@ bool ActivitySyncPass::gone_from_tenant(const store::DeviceRow& device, std::int
   return true;
 }
 
+// Reads every Autopilot device's enrollment and every managed device's last sync (two paged
+// lists, so requests grow with pages, not devices), decides Active / Inactive for each registered
+// device, and writes only the rows where something changed.
 void ActivitySyncPass::monitor(std::int64_t now) {
   {
     std::lock_guard lock(mutex_);

@@ -71,12 +71,11 @@ bool answer_lost(const core::Error& error) {
          error.code == cloud::kErrInDoubt;
 }
 
-// Where an in-doubt write is recorded (the store's meta table): one key per device and kind.
-std::string doubt_key(std::string_view kind, const std::string& serial) {
+}  // namespace
+
+std::string DeliveryPass::doubt_key(std::string_view kind, const std::string& serial) {
   return "in_doubt." + std::string(kind) + "." + lower(serial);
 }
-
-}  // namespace
 
 void DeliveryPass::record_doubt(std::string_view kind, const std::string& serial,
                                 const std::string& value) {

@@ -16,6 +16,10 @@ class DeliveryPass {
  public:
   DeliveryPass(PassContext context, CloudSource<cloud::DeliveryCloud> cloud);
 
+  // Where an in-doubt write of `kind` ("deregister", "deliver") is recorded (the store's meta
+  // table): one key per device and kind. The activity pass settles a lost deregister by it.
+  static std::string doubt_key(std::string_view kind, const std::string& serial);
+
   // Error codes: not_found, conflict, invalid_argument, the cloud's, or CloudBudget::kNotNow
   // with retry_after when the budget holds the requests (a throttle window, say): the caller
   // tries again then, or tells the operator when (CloudBudget::throttling_message).
