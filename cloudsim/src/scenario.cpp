@@ -1,6 +1,7 @@
 // Scenario JSON: strict parsing (unknown keys and wrong types are errors, named by their path).
 #include "hangar/cloudsim/scenario.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -116,6 +117,22 @@ void read_budget(Reader& r, Budget& out) {
   r.get("limit", out.limit);
   r.get("window_seconds", out.window_seconds);
   if (out.limit < 1 || out.window_seconds <= 0) r.fail("limit and window_seconds must be > 0");
+}
+
+// A pattern that matches no endpoint is a typo ("imported.imprt"): the faults it names would
+// never strike, and a failure test would pass for the wrong reason (black-box round 7).
+void check_patterns(const Reader& r, const char* key, const std::vector<std::string>& patterns) {
+  for (const auto& pattern : patterns) {
+    const bool known =
+        pattern == "*" || pattern == "graph" ||
+        std::any_of(endpoint_ids().begin(), endpoint_ids().end(),
+                    [&](const std::string& id) { return endpoint_matches({pattern}, id); });
+    if (!known) {
+      r.fail(std::string(key) + ": '" + pattern +
+             "' matches no endpoint (use *, graph, an endpoint id such as imported.import, or a "
+             "prefix ending in * such as imported.*; hangar-cloudsim's README lists the ids)");
+    }
+  }
 }
 
 Rule read_rule(const json& j, const std::string& path) {
@@ -278,6 +295,7 @@ Scenario parse_or_throw(const json& document) {
     r.get_object("writes", [&](Reader& b) { read_budget(b, s.throttling.writes); });
     r.get_object("requests", [&](Reader& b) { read_budget(b, s.throttling.requests); });
     r.get("omit_retry_after", s.throttling.omit_retry_after);
+    check_patterns(r, "omit_retry_after", s.throttling.omit_retry_after);
     r.get("omit_retry_after_rate", s.throttling.omit_retry_after_rate);
     if (!valid_rate(s.throttling.omit_retry_after_rate)) {
       r.fail("omit_retry_after_rate must be between 0 and 1");
@@ -286,6 +304,7 @@ Scenario parse_or_throw(const json& document) {
   root.get_object("faults", [&](Reader& r) {
     auto& f = s.faults;
     r.get("endpoints", f.endpoints);
+    check_patterns(r, "endpoints", f.endpoints);
     r.get("error_rate", f.error_rate);
     r.get("error_statuses", f.error_statuses);
     r.get("latency_ms", f.latency_ms);
@@ -323,6 +342,7 @@ Scenario parse_or_throw(const json& document) {
     r.get("times", rule.times);
     r.finish();
     if (rule.endpoint.empty()) r.fail("endpoint is required (an endpoint id or pattern)");
+    check_patterns(r, "endpoint", {rule.endpoint});
     if (rule.status != 400 && rule.status != 500 && rule.status != 501) {
       r.fail("status must be 400, 500 or 501");
     }
@@ -376,6 +396,32 @@ core::Result<Scenario> load_scenario_file(const std::filesystem::path& path) {
     return core::make_error("scenario_invalid", path.string() + ": " + parsed.error().message);
   }
   return parsed;
+}
+
+const std::vector<std::string>& endpoint_ids() {
+  // The README's endpoint table, and the two ids of requests no endpoint takes.
+  static const std::vector<std::string> ids{"token",
+                                            "imported.import",
+                                            "imported.list",
+                                            "imported.get",
+                                            "imported.delete",
+                                            "autopilot.list",
+                                            "autopilot.get",
+                                            "autopilot.delete",
+                                            "autopilot.updateDeviceProperties",
+                                            "autopilot.assignUserToDevice",
+                                            "managedDevices.list",
+                                            "managedDevices.get",
+                                            "users.get",
+                                            "subscribedSkus.list",
+                                            "groups.members.list",
+                                            "groups.members.add",
+                                            "groups.members.remove",
+                                            "devices.list",
+                                            "devices.get",
+                                            "graph.unknown",
+                                            "graph.method_not_allowed"};
+  return ids;
 }
 
 bool endpoint_matches(const std::vector<std::string>& patterns, const std::string& endpoint) {

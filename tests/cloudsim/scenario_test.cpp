@@ -87,6 +87,13 @@ TEST(ScenarioParse, MistakesAreErrorsNamingTheirPlace) {
       {R"({"tenant": {"devices": [{"serial_number": "A", "hardware_hash": "T0E"}]}})",
        "hardware_hash is not valid base64"},
       {R"([])", "must be an object"},
+      // A typo in an endpoint pattern would make a fault test pass for the wrong reason.
+      {R"({"faults": {"endpoints": ["imported.imprt"]}})",
+       "scenario.faults: endpoints: 'imported.imprt' matches no endpoint"},
+      {R"({"faults": {"endpoints": ["improted.*"]}})", "'improted.*' matches no endpoint"},
+      {R"({"throttling": {"omit_retry_after": ["users"]}})", "'users' matches no endpoint"},
+      {R"({"refusals": [{"endpoint": "autopilot.lst", "status": 500}]})",
+       "'autopilot.lst' matches no endpoint"},
   };
   for (const auto& [text, message] : cases) {
     auto parsed = parse_scenario(json::parse(text));
@@ -94,6 +101,15 @@ TEST(ScenarioParse, MistakesAreErrorsNamingTheirPlace) {
     EXPECT_EQ(parsed.error().code, "scenario_invalid");
     EXPECT_NE(parsed.error().message.find(message), std::string::npos)
         << text << " -> " << parsed.error().message;
+  }
+}
+
+TEST(ScenarioParse, EveryEndpointPatternTheReadmeNamesIsAccepted) {
+  for (const char* pattern : {"*", "graph", "token", "imported.*", "imported.import",
+                              "autopilot.assignUserToDevice", "groups.members.*", "users.get"}) {
+    const json doc{{"faults", {{"endpoints", {pattern}}}},
+                   {"throttling", {{"omit_retry_after", {pattern}}}}};
+    EXPECT_TRUE(parse_scenario(doc).ok()) << pattern;
   }
 }
 

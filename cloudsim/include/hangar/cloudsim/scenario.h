@@ -201,5 +201,7 @@ core::Result<Scenario> load_scenario_file(const std::filesystem::path& path);
 // Endpoint patterns: "*" (everything), "graph" (every endpoint but the token one), an exact
 // endpoint id ("imported.import"), or a prefix ending in '*' ("imported.*").
 bool endpoint_matches(const std::vector<std::string>& patterns, const std::string& endpoint);
+// Every endpoint id (the README's table, graph.unknown and graph.method_not_allowed).
+const std::vector<std::string>& endpoint_ids();
 
 }  // namespace hangar::cloudsim
