@@ -65,6 +65,11 @@ core::Result<std::vector<HistoryRow>> Store::history(std::string_view serial) co
                   }));
 }
 
+core::Result<std::optional<std::string>> Store::departure(std::string_view serial) const {
+  std::lock_guard lock(mutex_);
+  return detail::departure(database_, serial);
+}
+
 core::Status Store::record_group_correction(const GroupCorrection& correction) {
   std::lock_guard lock(mutex_);
   return execute(database_,

@@ -68,9 +68,9 @@ std::string device_columns(bool with_hash) {
   return columns;
 }
 
-core::Error device_not_found(Database& database, std::string_view serial) {
+core::Result<std::optional<std::string>> departure(Database& database, std::string_view serial) {
   // A serial that left the queue says when and how (its leaving is in the history, schema 9).
-  auto left = query_one(
+  return query_one(
       database,
       "SELECT strftime('%Y-%m-%d %H:%M:%SZ', at / 1000, 'unixepoch'), coalesce(reason, '') "
       "FROM state_history WHERE serial = ?1 COLLATE NOCASE AND to_state IS NULL "
@@ -80,6 +80,10 @@ core::Error device_not_found(Database& database, std::string_view serial) {
         return row.column_text(0) + (reason.empty() ? std::string() : " (" + reason + ")");
       },
       serial);
+}
+
+core::Error device_not_found(Database& database, std::string_view serial) {
+  auto left = departure(database, serial);
   if (left && *left) {
     return core::make_error(kErrNotFound, "no device with serial " + std::string(serial) +
                                               " is in the queue: it was taken out on " + **left +

@@ -45,6 +45,8 @@ class RowReader {
 std::string device_columns(bool with_hash);
 
 // not_found for a serial not in the queue; one that left it says when and how.
+// When and why the serial last left the queue ("2026-12-03 02:00:00Z (deregistered by ...)").
+core::Result<std::optional<std::string>> departure(Database& database, std::string_view serial);
 core::Error device_not_found(Database& database, std::string_view serial);
 
 // Empty text as NULL (an optional reason or error).

@@ -152,7 +152,7 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   EXPECT_EQ(pending.error().code, "conflict");
   EXPECT_NE(pending.error().message.find("hangar remove R9 --force"), std::string::npos);
 
-  auto done = pass_->deregister("R0");
+  auto done = pass_->deregister("R0", "ada");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->autopilot_id, "ap-R0");
   EXPECT_FALSE(done->already_gone);
@@ -166,6 +166,17 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   EXPECT_EQ(gone.error().code, "not_found");
   EXPECT_NE(gone.error().message.find("no Windows Autopilot device with serial R0"),
             std::string::npos);
+  // A second admin's deregister of the same device says who took it out, and when (round 7).
+  EXPECT_NE(gone.error().message.find("it left the queue on "), std::string::npos)
+      << gone.error().message;
+  EXPECT_NE(gone.error().message.find("(deregistered by ada: its Windows Autopilot record is "
+                                      "deleted)"),
+            std::string::npos)
+      << gone.error().message;
+  auto never = pass_->deregister("NEVER");
+  ASSERT_FALSE(never.ok());
+  EXPECT_EQ(never.error().message.find("left the queue"), std::string::npos)
+      << never.error().message;
 }
 
 // Two manufacturers may use one serial, and the tenant then lists both. Only the first was looked

@@ -196,6 +196,15 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
       spdlog::info("device {}: never registered in Windows Autopilot; out of the queue", serial);
       return Deregistered{{}, false, true};
     }
+    // Another admin's deregister (or remove) got there first: said, with when and who.
+    auto left = ctx_.store.departure(serial);
+    if (left && *left) {
+      return core::make_error(ipc::errc::kNotFound,
+                              "no Windows Autopilot device with serial " + serial +
+                                  " in the tenant, and none in the queue: nothing to deregister; "
+                                  "it left the queue on " +
+                                  **left);
+    }
     return core::make_error(ipc::errc::kNotFound,
                             "no Windows Autopilot device with serial " + serial +
                                 " in the tenant, and none in the queue: nothing to deregister");

@@ -334,6 +334,9 @@ class Store {
                           std::string_view reason, std::int64_t now_ms);
   // The device's state changes, oldest first.
   core::Result<std::vector<HistoryRow>> history(std::string_view serial) const;
+  // When and why a serial not in the queue last left it ("2026-12-03 02:00:00Z (deregistered by
+  // alice: ...)"), or nothing when it never did.
+  core::Result<std::optional<std::string>> departure(std::string_view serial) const;
   // Committed state changes with seq > after_seq, oldest first, at most `limit` (the event feed).
   core::Result<std::vector<ChangeRow>> changes_since(std::int64_t after_seq,
                                                      std::int64_t limit) const;
