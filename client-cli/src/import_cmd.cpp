@@ -267,6 +267,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
     io.out << json_text(reply) << "\n";
   } else {
+    std::vector<core::Diagnostic> shown;
     for (const auto& d : validator.diagnostics()) {
       // A device on another build gets its error line below ("not imported"): the validator's
       // warning about the same device would be a second line each (1,000 for 500 laptops).
@@ -274,8 +275,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
           d.message.starts_with("captured on OS build ")) {
         continue;
       }
-      io.out << d.to_string() << "\n";
+      shown.push_back(d);
     }
+    print_diagnostics(shown, io.out);
     for (const auto& p : totals.problems) {
       io.out << p.value("location", "") << ": error: " << p.value("serial", "") << ": "
              << p.value("reason", "") << "\n";

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace hangar::cli {
 std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names);
 // A validator diagnostic as --json prints it.
 Json diagnostic_json(const core::Diagnostic& d);
+// The validator's diagnostics as text: every error, the first warnings and a count of the rest.
+void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics, std::ostream& out);
 // --expect-build and --strict.
 core::ValidationOptions validation_options(const ParsedArgs& parsed);
 // The options validate, merge and import share, checked before any file is read: a usage

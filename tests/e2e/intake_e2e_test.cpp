@@ -269,6 +269,34 @@ TEST_F(IntakeE2E, MergeWritesThePortalFormatDedupedAndSplit) {
   EXPECT_FALSE(std::filesystem::exists(file("merged-004.csv")));
 }
 
+// Black-box round 7: a file merged with itself printed one warning per row (1,100 lines). The
+// first 20 say what they are, the rest are counted; errors are all printed; --json has them all.
+TEST_F(IntakeE2E, MergingAFileWithItselfPrintsAFewWarningsAndCountsTheRest) {
+  std::string csv = "Device Serial Number,Windows Product ID,Hardware Hash\r\n";
+  for (int i = 0; i < 30; ++i) {
+    const std::string serial = "W-" + std::to_string(i);
+    csv += serial + ",," + hash_for(serial) + "\r\n";
+  }
+  write_text(file("a.csv"), csv);
+  auto result = hangar(
+      {"merge", file("a.csv").string(), file("a.csv").string(), "-o", file("out.csv").string()});
+  EXPECT_EQ(result.code, 0) << result.output;
+  std::size_t shown = 0;
+  for (std::size_t at = 0; (at = result.output.find(": warning: ", at)) != std::string::npos;
+       ++at) {
+    ++shown;
+  }
+  EXPECT_EQ(shown, 20u) << result.output;
+  EXPECT_NE(result.output.find("... and 10 more warning(s) not shown (--json lists every one)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("60 row(s) read = 30 written + 30 duplicate(s)"), std::string::npos)
+      << result.output;
+  auto json = hangar({"--json", "merge", file("a.csv").string(), file("a.csv").string(), "-o",
+                      file("out.csv").string()});
+  EXPECT_EQ(nlohmann::json::parse(json.output)["problems"].size(), 30u) << json.output;
+}
+
 TEST_F(IntakeE2E, MergeRefusesConflictsAndSaysWhichRowsWereLeftOut) {
   write_text(file("a.csv"),
              "Device Serial Number,Windows Product ID,Hardware Hash\n"
