@@ -194,6 +194,31 @@ std::size_t output_columns() {
   return std::max<std::size_t>(columns, 40);
 }
 
+namespace {
+
+// A word wider than the terminal (a URL in an error) cannot wrap at a blank: it is cut at the
+// edge, and goes on under where the line's text starts, so the terminal never wraps it to
+// column 0.
+std::string break_long_line(std::string_view line, std::size_t columns) {
+  if (display_width(line) <= columns) return std::string(line);
+  std::size_t indent = line.find_first_not_of(' ');
+  if (indent == std::string_view::npos || indent >= columns / 2) indent = 0;
+  std::string out;
+  std::string_view rest = line;
+  std::size_t room = columns;
+  while (!rest.empty()) {
+    std::string_view piece = fitting_start(rest, room);
+    if (piece.empty()) piece = rest.substr(0, 1);  // never stuck on a character wider than room
+    if (!out.empty()) out += "\n" + std::string(indent, ' ');
+    out += piece;
+    rest.remove_prefix(piece.size());
+    room = columns - indent;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string fit_to_terminal(std::string_view text) {
 #ifdef _WIN32
   DWORD mode = 0;
@@ -209,7 +234,15 @@ std::string fit_to_terminal(std::string_view text) {
   while (!text.empty()) {
     const std::size_t end = text.find('\n');
     const std::string_view line = text.substr(0, end);
-    out += core::wrap_lines(line, columns);
+    const std::string wrapped = core::wrap_lines(line, columns);
+    std::string_view rest = wrapped;
+    while (true) {
+      const std::size_t cut = rest.find('\n');
+      out += break_long_line(rest.substr(0, cut), columns);
+      if (cut == std::string_view::npos) break;
+      out += '\n';
+      rest.remove_prefix(cut + 1);
+    }
     if (end == std::string_view::npos) break;
     out += '\n';
     text.remove_prefix(end + 1);

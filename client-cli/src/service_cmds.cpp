@@ -119,6 +119,11 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
   const bool sweep = with_groups && was.cloud.groups && was.cloud.groups->configured;
   const std::int64_t previous = last_pass(was);
   const std::int64_t previous_sweep = last_sweep(was);
+  // A connection lost just before puts the cloud "offline" until the service's next probe, a few
+  // seconds on: only a failure after this request is an answer (black-box round 7).
+  const std::int64_t asked_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
   auto asked = call(g, io, "refresh");
   if (auto* code = std::get_if<int>(&asked)) return *code;
   if (sweep) {
@@ -139,7 +144,7 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
     if (auto* code = std::get_if<int>(&now)) return *code;
     const StatusReply& status = std::get<Typed<StatusReply>>(now).reply;
     const ipc::msg::Cloud& cloud = status.cloud;
-    if (!cloud.online.value_or(true)) {
+    if (!cloud.online.value_or(true) && cloud.last_error_at.value_or(0) >= asked_ms) {
       // The service answered; the cloud did not. Exit 3 means "service unreachable" only.
       return report_error(
           core::make_error("cloud_offline",
@@ -269,101 +274,109 @@ int cmd_status(const Globals& g, const std::vector<std::string>&, Io& io) {
     return kOk;
   }
   const ipc::msg::StatusReply& s = typed.reply;
-  io.out << "Hangar service " << s.service_version << " (" << s.platform << ") at " << g.endpoint
-         << "\n";
-  io.out << "  uptime        " << format_duration(s.uptime_seconds) << "\n";
-  io.out << "  queue depth   " << s.queue_depth << " device(s) not yet registered\n";
-  io.out << "  data dir      " << s.data_dir << "\n";
+  // Built whole, then fitted: on a terminal every line wraps under its value; piped, lines stay
+  // whole for grep.
+  std::ostringstream out;
+  out << "Hangar service " << s.service_version << " (" << s.platform << ") at " << g.endpoint
+      << "\n";
+  out << "  uptime        " << format_duration(s.uptime_seconds) << "\n";
+  out << "  queue depth   " << s.queue_depth << " device(s) not yet registered\n";
+  out << "  data dir      " << s.data_dir << "\n";
   const ipc::msg::Cloud& c = s.cloud;
-  io.out << "  cloud         " << c.url.value_or("?") << ": "
-         << (c.paused.value_or(false)  ? "uploads paused"
-             : c.online.value_or(true) ? "online"
-                                       : "offline (retrying)")
-         << ", " << c.requests.value_or(0) << " request(s), " << c.throttled.value_or(0)
-         << " throttled\n";
+  out << "  cloud         " << c.url.value_or("?") << ": "
+      << (c.paused.value_or(false)  ? "uploads paused"
+          : c.online.value_or(true) ? "online"
+                                    : "offline (retrying)")
+      << ", " << c.requests.value_or(0) << " request(s), " << c.throttled.value_or(0)
+      << " throttled\n";
   if (c.mode) {
-    io.out << "  credentials   "
-           << (*c.mode == "tenant"
-                   ? "tenant " + c.tenant_id.value_or("?") + " (" + c.credentials.value_or("") + ")"
-               : *c.mode == "simulated" ? std::string("the simulated cloud's test tenant")
-                                        : c.credentials.value_or("not configured"))
-           << "\n";
+    out << "  credentials   "
+        << (*c.mode == "tenant"
+                ? "tenant " + c.tenant_id.value_or("?") + " (" + c.credentials.value_or("") + ")"
+            : *c.mode == "simulated" ? std::string("the simulated cloud's test tenant")
+                                     : c.credentials.value_or("not configured"))
+        << "\n";
   }
-  if (c.next_retry_at) io.out << "  next retry    " << format_time(*c.next_retry_at) << "\n";
+  if (c.next_retry_at) {
+    out << "  next retry    " << format_time(*c.next_retry_at);
+    if (c.paused.value_or(false)) out << ", held while uploads are paused (hangar resume)";
+    out << "\n";
+  }
   for (const auto& form : c.needs_attention.value_or(std::vector<ipc::msg::RefusedForm>{})) {
-    io.out << "  ATTENTION     the cloud keeps refusing " << form.request << " (" << form.purpose
-           << "): HTTP " << form.http_status << " since " << format_time(form.since)
-           << ", request id " << form.request_id << "; "
-           << (form.fallback.empty() ? std::string("that work waits") : form.fallback) << "\n";
+    out << "  ATTENTION     the cloud keeps refusing " << form.request << " (" << form.purpose
+        << "): HTTP " << form.http_status << " since " << format_time(form.since) << ", request id "
+        << form.request_id << "; "
+        << (form.fallback.empty() ? std::string("that work waits") : form.fallback) << "\n";
   }
   // A request a few seconds old is worth a line: a normal one is answered in milliseconds.
   if (c.waiting_since && c.waiting_ms.value_or(0) >= 2000) {
-    io.out << "  waiting       " << c.waiting_on.value_or("a request") << ": sent "
-           << format_time(*c.waiting_since) << ", no answer yet after " << *c.waiting_ms / 1000
-           << " s";
+    out << "  waiting       " << c.waiting_on.value_or("a request") << ": sent "
+        << format_time(*c.waiting_since) << ", no answer yet after " << *c.waiting_ms / 1000
+        << " s";
     if (const auto more = c.requests_waiting.value_or(1); more > 1) {
-      io.out << " (" << more << " requests waiting)";
+      out << " (" << more << " requests waiting)";
     }
-    io.out << "\n";
+    out << "\n";
   }
   if (c.last_error) {
     // A resolved error is history, not the state of things: "none" first, then what it was.
-    io.out << "  last error    ";
+    out << "  last error    ";
     if (c.last_error_resolved_at) {
-      io.out << "none now: calls succeed again since " << format_time(*c.last_error_resolved_at)
-             << "\n  before that   ";
+      out << "none now: calls succeed again since " << format_time(*c.last_error_resolved_at)
+          << "\n  before that   ";
     }
-    if (c.last_error_at) io.out << format_time(*c.last_error_at) << ": ";
+    if (c.last_error_at) out << format_time(*c.last_error_at) << ": ";
     // A Graph error quotes its whole answer (600 characters on one line): the start says what
     // happened; --json has it all.
-    io.out << shorten(*c.last_error, kStatusErrorWidth);
+    out << shorten(*c.last_error, kStatusErrorWidth);
     if (display_width(*c.last_error) > kStatusErrorWidth) {
-      io.out << " (all of it: hangar --json status)";
+      out << " (all of it: hangar --json status)";
     }
-    io.out << "\n";
+    out << "\n";
   }
   if (c.activity && c.activity->last) {
     const ipc::msg::ActivityPassSummary& a = *c.activity->last;
-    io.out << "  activity      " << format_time(a.last_pass_at) << ": " << a.active << " active, "
-           << a.inactive << " inactive; next " << format_time(c.activity->next_pass_at) << "\n";
+    out << "  activity      " << format_time(a.last_pass_at) << ": " << a.active << " active, "
+        << a.inactive << " inactive; next " << format_time(c.activity->next_pass_at) << "\n";
     if (const auto untagged = a.untagged - a.untagged_added; untagged > 0) {
-      io.out << "  untagged      " << untagged
-             << " device(s) in the tenant without a group tag, not tracked (hangar sync "
-                "lists them)\n";
+      out << "  untagged      " << untagged
+          << " device(s) in the tenant without a group tag, not tracked (hangar sync "
+             "lists them)\n";
     }
   }
   if (c.groups) {
     const ipc::msg::Groups& gr = *c.groups;
-    io.out << "  groups        ";
+    out << "  groups        ";
     if (!gr.configured) {
-      io.out << "no profile_groups configured: no group sweep\n";
+      out << "no profile_groups configured: no group sweep\n";
     } else if (gr.last_sweep) {
       const ipc::msg::GroupSweepSummary& l = *gr.last_sweep;
-      io.out << format_time(l.finished_at) << ": " << group_summary(l) << "; next "
-             << format_time(gr.next_sweep_at.value_or(0)) << "\n";
-      if (l.last_error) io.out << "  group error   " << *l.last_error << "\n";
+      out << format_time(l.finished_at) << ": " << group_summary(l) << "; next "
+          << format_time(gr.next_sweep_at.value_or(0)) << "\n";
+      if (l.last_error) out << "  group error   " << *l.last_error << "\n";
     } else {
-      io.out << (gr.running.value_or(false) ? "first sweep under way" : "no sweep yet") << "; next "
-             << format_time(gr.next_sweep_at.value_or(0)) << "\n";
+      out << (gr.running.value_or(false) ? "first sweep under way" : "no sweep yet") << "; next "
+          << format_time(gr.next_sweep_at.value_or(0)) << "\n";
     }
   }
   if (!s.states.empty()) {
-    io.out << "  devices by state:\n";
+    out << "  devices by state:\n";
     for (const auto& [state, count] : s.states) {
-      io.out << "    " << std::left << std::setw(22) << core::storage_key(state) << count << "\n";
+      out << "    " << std::left << std::setw(22) << core::storage_key(state) << count << "\n";
     }
   }
   // Registration Pending for longer than usual (the seed: under 10 minutes), with the cause.
   if (s.long_pending > 0) {
-    io.out << "  PENDING LONG  " << s.long_pending
-           << " device(s) Registration Pending for longer than usual:\n";
+    out << "  PENDING LONG  " << s.long_pending
+        << " device(s) Registration Pending for longer than usual:\n";
     for (const auto& device : s.long_pending_devices) {
-      io.out << "    " << device.serial << " since " << format_time(device.pending_since) << ": "
-             << (device.cause.empty() ? std::string("cause not known yet") : device.cause) << "\n";
+      out << "    " << device.serial << " since " << format_time(device.pending_since) << ": "
+          << (device.cause.empty() ? std::string("cause not known yet") : device.cause) << "\n";
     }
-    io.out << "    (`hangar list --state registration-pending` shows them all; a device pending "
-              "past the limit becomes Registration failed)\n";
+    out << "    (`hangar list --state registration-pending` shows them all; a device pending "
+           "past the limit becomes Registration failed)\n";
   }
+  io.out << fit_to_terminal(out.str());
   return kOk;
 }
 

@@ -366,6 +366,55 @@ TEST_F(CliE2E, ListSaysHowManyMatchedKeepsItsOrderAndFitsEightyColumns) {
   EXPECT_NE(summary["files"][0].get<std::string>().find("upload-001.csv"), std::string::npos);
 }
 
+// Black-box round 7: `status` ran to 274 columns (a Graph error's start), and showed a "next
+// retry" already past while uploads were paused. In a terminal each line now wraps under its
+// value; the retry is "held" while paused, never in the past.
+TEST_F(CliE2E, StatusFitsEightyColumnsAndItsNextRetryIsNeverPast) {
+  set_time_limit(120s);
+  std::string why;
+  auto url = start_cloudsim(
+      kCloudsim,
+      {{"seed", 13}, {"faults", {{"endpoints", {"imported.import"}}, {"error_rate", 1.0}}}},
+      dir_.path(), cloud_, why);
+  ASSERT_TRUE(url.has_value()) << "hangar-cloudsim did not start: " << why;
+  url_ = *url;
+  start_service();
+  const auto imported =
+      hangar({"import", hash_file("a.csv", "ST", 3).string(), "--profile", "standard"});
+  ASSERT_EQ(imported.code, 0) << imported.output;
+  Json status;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  do {
+    std::this_thread::sleep_for(200ms);
+    status = hangar_json({"status"});
+  } while (!status["cloud"].contains("last_error") && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(status["cloud"].contains("last_error")) << status.dump();
+  ASSERT_EQ(hangar({"pause"}).code, 0);
+  // Long enough for a backoff to end: an attempt that is due is due now, not at a past time.
+  std::this_thread::sleep_for(3s);
+  status = hangar_json({"status"});
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  ASSERT_TRUE(status["cloud"].contains("next_retry_at")) << status.dump();
+  EXPECT_GE(status["cloud"]["next_retry_at"].get<std::int64_t>(), now_ms - 2000) << status.dump();
+
+  Terminal terminal(dir_.path(), shell_command({"status"}));
+  const std::string screen = terminal.wait_for("[exit 0]");
+  const auto lines = lines_of(screen);
+  ASSERT_GE(lines.size(), 6u) << screen;
+  EXPECT_NE(screen.find("held while uploads are paused"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("last error"), std::string::npos) << screen;
+  for (const auto& line : lines) {
+    if (line.empty() || line.rfind("Hangar service", 0) == 0 || line.rfind("[exit", 0) == 0) {
+      continue;
+    }
+    // A line the terminal wrapped would go on at column 0; ours go on under their value.
+    EXPECT_EQ(line.rfind("  ", 0), 0u) << "wrapped by the terminal? " << line << "\n" << screen;
+    EXPECT_LE(columns(line), 80u) << line;
+  }
+}
+
 // Item 8: a replay longer than the live queue (16 here, 4,096 by default) reads the history as far
 // as asked, without a gap, and --count ends it.
 TEST_F(CliE2E, WatchReplaysTheHistoryHoweverLongAndCountAlwaysEndsIt) {
