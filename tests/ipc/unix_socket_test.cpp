@@ -42,6 +42,40 @@ TEST(UnixSocket, ExistingDirectoryIsTightenedTo0750) {
   EXPECT_EQ(mode_of((dir.path() / "run").string()), 0750u);
 }
 
+// Black-box round 8: `--endpoint /tmp/hangar.sock` set /tmp to 0750. A directory that holds
+// other files is not the service's to change: a shared one (others may write) is refused, and any
+// other keeps its mode.
+TEST(UnixSocket, ASharedDirectoryIsRefusedAndLeftAsItWas) {
+  test::TempDir dir;
+  const auto shared = dir.path() / "shared";
+  std::filesystem::create_directories(shared);
+  std::ofstream(shared / "someone-elses.txt") << "x";
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  auto listener = listen((shared / "hangar.sock").string(), {});
+  ASSERT_FALSE(listener.ok());
+  EXPECT_EQ(listener.error().code, "insecure_endpoint");
+  EXPECT_NE(listener.error().message.find("is shared (mode 1777)"), std::string::npos)
+      << listener.error().message;
+  EXPECT_NE(listener.error().message.find((shared / "hangar").string() + "/hangar.sock"),
+            std::string::npos)
+      << listener.error().message;
+  EXPECT_EQ(mode_of(shared.string()), 01777u);
+  EXPECT_FALSE(std::filesystem::exists(shared / "hangar.sock"));
+}
+
+TEST(UnixSocket, ADirectoryHoldingOtherFilesKeepsItsMode) {
+  test::TempDir dir;
+  const auto home = dir.path() / "home";
+  std::filesystem::create_directories(home);
+  std::ofstream(home / "notes.txt") << "x";
+  ASSERT_EQ(::chmod(home.c_str(), 0755), 0);
+  const std::string endpoint = (home / "hangar.sock").string();
+  auto listener = listen(endpoint, {});
+  ASSERT_TRUE(listener.ok()) << listener.error().message;
+  EXPECT_EQ(mode_of(home.string()), 0755u);
+  EXPECT_EQ(mode_of(endpoint), 0660u);
+}
+
 TEST(UnixSocket, StaleSocketFromACrashedServiceIsReplaced) {
   test::TempDir dir;
   std::string endpoint = test::unique_endpoint(dir);

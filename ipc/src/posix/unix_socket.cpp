@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -350,17 +351,32 @@ Status give_to_group(const std::string& path, gid_t gid, const std::string& grou
                                             : std::string()));
 }
 
-// Prepares the socket's directory: created 0750 if missing; if it exists it must belong to us and
-// is tightened to 0750, so other local users cannot reach the socket at all. With an operators
-// group the directory is given to it, so its members can reach the socket; a failure is an error.
-Status prepare_directory(const std::filesystem::path& dir, const std::string& operators_group) {
+// True when `dir` holds anything but the socket `keep` (a stale one from a crashed service).
+bool holds_other_entries(const std::filesystem::path& dir, const std::filesystem::path& keep) {
   std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename() != keep.filename()) return true;
+  }
+  return static_cast<bool>(ec);  // unreadable: treated as shared, never changed
+}
+
+// Prepares the socket's directory. One hangard creates, or an empty one of its own, is made 0750
+// (with an operators group, given to it), so other local users cannot reach the socket at all.
+// A directory that holds other files, or a sticky one, is someone's or something's else (/run,
+// /tmp, a home): its mode and group are left as they are (black-box round 8: `--endpoint
+// /tmp/hangar.sock` set /tmp to 0750), the socket's own 0660 and SO_PEERCRED keep it safe, and a
+// directory others can write to (they could replace the socket) is refused.
+Status prepare_directory(const std::filesystem::path& dir, const std::filesystem::path& socket,
+                         const std::string& operators_group) {
+  std::error_code ec;
+  bool created = false;
   if (!std::filesystem::exists(dir, ec)) {
     std::filesystem::create_directories(dir, ec);
     if (ec) {
       return core::make_error(
           "io_error", "cannot create socket directory " + dir.string() + ": " + ec.message());
     }
+    created = true;
   }
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
@@ -378,12 +394,40 @@ Status prepare_directory(const std::filesystem::path& dir, const std::string& op
                                 " belongs to another user; choose an endpoint in a directory "
                                 "owned by the service account");
   }
+  std::optional<gid_t> gid;
   if (!operators_group.empty()) {
-    auto gid = operators_gid(operators_group);
-    if (!gid) return gid.error();
-    if (st.st_gid != *gid) {
-      if (auto given = give_to_group(dir.string(), *gid, operators_group); !given) return given;
+    auto found = operators_gid(operators_group);
+    if (!found) return found.error();
+    gid = *found;
+  }
+  // A sticky directory is shared by design (/tmp), even while it happens to be empty.
+  if (!created && ((st.st_mode & S_ISVTX) != 0 || holds_other_entries(dir, socket))) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    const std::string own = (dir / "hangar").string();
+    if ((st.st_mode & S_IWOTH) != 0) {
+      return core::make_error(
+          "insecure_endpoint",
+          "socket directory " + dir.string() + " is shared (mode " + mode +
+              "): other users could replace the socket, and hangard does not change the mode of "
+              "a shared directory; choose an endpoint in a directory of its own "
+              "(say " +
+              own + "/hangar.sock: hangard creates it 0750)");
     }
+    if (gid && st.st_gid != *gid && (st.st_mode & S_IXOTH) == 0) {
+      return core::make_error(
+          "insecure_endpoint",
+          "socket directory " + dir.string() + " (mode " + mode +
+              ") holds other files, so hangard leaves its mode and group as they are, and the "
+              "operators group \"" +
+              operators_group +
+              "\" cannot reach a socket in it; choose an endpoint in a directory of its own (say " +
+              own + "/hangar.sock)");
+    }
+    return {};
+  }
+  if (gid && st.st_gid != *gid) {
+    if (auto given = give_to_group(dir.string(), *gid, operators_group); !given) return given;
   }
   if ((st.st_mode & 07777) != 0750 && ::chmod(dir.c_str(), 0750) != 0) {
     return core::make_error("io_error",
@@ -399,7 +443,7 @@ Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
   auto addr = make_address(endpoint);
   if (!addr) return addr.error();
   std::filesystem::path path(endpoint);
-  if (auto dir = prepare_directory(path.parent_path().empty() ? "." : path.parent_path(),
+  if (auto dir = prepare_directory(path.parent_path().empty() ? "." : path.parent_path(), path,
                                    options.operators_group);
       !dir) {
     return dir.error();

@@ -67,8 +67,8 @@ inline constexpr std::array<ArgSpec, 3> kRetry{
 // "in doubt" (errc::kInDoubt).
 inline constexpr std::array<ArgSpec, 3> kRemove{
     {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}}};
-inline constexpr std::array<ArgSpec, 2> kDeregister{
-    {{"serial", kString, true}, {"wait_ms", kCount}}};
+inline constexpr std::array<ArgSpec, 3> kDeregister{
+    {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}}};
 inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, true},
                                                          {"client_id", kString, true},
                                                          {"client_secret", kString, true},
