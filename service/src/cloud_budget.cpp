@@ -43,7 +43,11 @@ CloudBudget::CloudBudget(const core::Clock& clock, BudgetConfig config, CloudHea
 std::int64_t CloudBudget::wait_locked(Lane lane, CallKind kind, std::int64_t now) {
   const std::int64_t budget = std::max(
       requests_.wait_ms(now), kind == CallKind::kWrite ? writes_.wait_ms(now) : std::int64_t{0});
-  return std::max(budget, state(lane).blocked_until - now);
+  const LaneState& lane_state = state(lane);
+  const std::int64_t blocked =
+      kind == CallKind::kWrite ? std::max(lane_state.blocked_until, lane_state.writes_blocked_until)
+                               : lane_state.blocked_until;
+  return std::max(budget, blocked - now);
 }
 
 std::optional<core::Error> CloudBudget::admit(Lane lane, CallKind kind) {
@@ -82,7 +86,7 @@ bool CloudBudget::callers_failure(CallKind kind, const core::Error& error) {
 
 void CloudBudget::wait_out(Lane lane, CallKind kind, const core::Error& error) {
   if (error.code == kNotNow || !callers_failure(kind, error)) return;
-  back_off(lane, error);
+  back_off(lane, kind, error);
 }
 
 void CloudBudget::failed(Lane lane, CallKind kind, const core::Error& error) {
@@ -92,10 +96,10 @@ void CloudBudget::failed(Lane lane, CallKind kind, const core::Error& error) {
     online_ = true;
     return;
   }
-  back_off(lane, error);
+  back_off(lane, kind, error);
 }
 
-void CloudBudget::back_off(Lane lane, const core::Error& error) {
+void CloudBudget::back_off(Lane lane, CallKind kind, const core::Error& error) {
   // Measured from now, when the answer has arrived: a Retry-After counted from when the request
   // (or the pass) started would end early by the time the call took.
   const std::int64_t now = clock_.now_ms();
@@ -124,6 +128,12 @@ void CloudBudget::back_off(Lane lane, const core::Error& error) {
     ++throttled_;
     until = now + wait.count();
     lane_state.throttled_until = std::max(lane_state.throttled_until, until);
+    if (kind == CallKind::kWrite) {
+      // The write limit is spent, not the request limit: reads go on (a 429 to a read then
+      // holds them too).
+      lane_state.writes_blocked_until = std::max(lane_state.writes_blocked_until, until);
+      return;
+    }
   } else if (error.code == cloud::kErrAuth || error.code == cloud::kErrNotConfigured) {
     until = now + config_.backoff_cap.count();
   } else {
@@ -143,7 +153,16 @@ std::int64_t CloudBudget::wait_ms(Lane lane, CallKind kind) const {
   RateBudget requests = requests_;
   const std::int64_t budget = std::max(
       requests.wait_ms(now), kind == CallKind::kWrite ? writes.wait_ms(now) : std::int64_t{0});
-  return std::max<std::int64_t>({budget, state(lane).blocked_until - now, 0});
+  const LaneState& lane_state = state(lane);
+  const std::int64_t blocked =
+      kind == CallKind::kWrite ? std::max(lane_state.blocked_until, lane_state.writes_blocked_until)
+                               : lane_state.blocked_until;
+  return std::max<std::int64_t>({budget, blocked - now, 0});
+}
+
+std::int64_t CloudBudget::writes_blocked_until(Lane lane) const {
+  std::lock_guard lock(mutex_);
+  return std::max(state(lane).blocked_until, state(lane).writes_blocked_until);
 }
 
 std::int64_t CloudBudget::blocked_until(Lane lane) const {

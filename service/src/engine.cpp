@@ -402,7 +402,7 @@ EngineStatus Engine::status() const {
   status.online = budget_.online();
   status.throttled = budget_.throttled();
   status.requests = budget_.requests();
-  if (const std::int64_t blocked = budget_.blocked_until(Lane::kIntune); blocked > now) {
+  if (const std::int64_t blocked = budget_.writes_blocked_until(Lane::kIntune); blocked > now) {
     status.blocked_until_ms = blocked;
   }
   status.activity = activity_.last();

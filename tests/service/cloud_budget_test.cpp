@@ -101,12 +101,31 @@ TEST_F(BudgetTest, RetryAfterCountsFromTheAnswersArrival) {
   EXPECT_EQ(budget.throttled_until(Lane::kIntune), sent_at + 7300);
   EXPECT_EQ(budget.throttled(), 1);
   clock.advance(6999ms);
-  auto early = send(budget, Lane::kIntune, CallKind::kRead);
-  ASSERT_FALSE(early.ok()) << "a read inside the window is wasted too";
+  auto early = send(budget, Lane::kIntune, CallKind::kWrite);
+  ASSERT_FALSE(early.ok()) << "a write inside the window is wasted";
   EXPECT_EQ(early.error().message, "the cloud is throttling Hangar; try again in 1 s");
   clock.advance(1ms);
   EXPECT_TRUE(send(budget, Lane::kIntune, CallKind::kWrite).ok());
   EXPECT_EQ(sent, 2);
+}
+
+// Black-box round 8: a 429 to an upload held every read of the lane too, so devices already sent
+// were not followed while the queue waited out write throttles, and failed as pending too long
+// although Intune had registered them. Intune counts writes apart (100 writes / 1,000 requests
+// per 20 s): a write's 429 holds writes; a read's 429 (the request limit) holds everything.
+TEST_F(BudgetTest, AThrottledWriteHoldsWritesAndReadsGoOn) {
+  CloudBudget budget(clock, config(), health);
+  core::Error throttled = failure(cloud::kErrThrottled, 429);
+  throttled.retry_after = 10s;
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kWrite, throttled).ok());
+  EXPECT_TRUE(send(budget, Lane::kIntune, CallKind::kRead).ok()) << "reads go on";
+  EXPECT_GT(budget.wait_ms(Lane::kIntune, CallKind::kWrite), 9000);
+  EXPECT_EQ(budget.wait_ms(Lane::kIntune, CallKind::kRead), 0);
+  EXPECT_EQ(budget.writes_blocked_until(Lane::kIntune), clock.now_ms() + 10'000);
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kWrite).ok());
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kRead, throttled).ok());
+  EXPECT_GT(budget.wait_ms(Lane::kIntune, CallKind::kRead), 9000) << "a read's 429 holds reads";
+  EXPECT_GT(budget.wait_ms(Lane::kIntune, CallKind::kWrite), 9000);
 }
 
 TEST_F(BudgetTest, EntraIdAndIntuneThrottleApart) {
@@ -115,8 +134,8 @@ TEST_F(BudgetTest, EntraIdAndIntuneThrottleApart) {
   throttled.retry_after = 60s;
   EXPECT_FALSE(send(budget, Lane::kDirectory, CallKind::kWrite, throttled).ok());
   EXPECT_TRUE(send(budget, Lane::kIntune, CallKind::kWrite).ok());
-  EXPECT_FALSE(send(budget, Lane::kDirectory, CallKind::kRead).ok());
-  EXPECT_EQ(budget.blocked_until(Lane::kIntune), 0);
+  EXPECT_FALSE(send(budget, Lane::kDirectory, CallKind::kWrite).ok());
+  EXPECT_EQ(budget.writes_blocked_until(Lane::kIntune), 0);
 }
 
 TEST_F(BudgetTest, AThrottleWithoutRetryAfterDoublesUpToTheCap) {

@@ -62,7 +62,7 @@ void RegistrationPass::run(std::int64_t now, bool uploads_paused) {
 std::int64_t RegistrationPass::next_wake(std::int64_t now, bool have_queued,
                                          bool have_pending) const {
   std::int64_t wake = now + 60'000;
-  const std::int64_t blocked = ctx_.budget.blocked_until(Lane::kIntune);
+  const std::int64_t blocked = ctx_.budget.writes_blocked_until(Lane::kIntune);
   const std::int64_t budget_wait = ctx_.budget.retry_at();
   if (have_queued) {
     std::int64_t at = std::max(blocked, budget_wait);
@@ -141,8 +141,9 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
       // imported, so the devices go back to the queue until the budget's offline wait ends, and
       // `remove` works on them while the cloud is out of reach.
       for (const auto& device : batch) {
-        (void)ctx_.store.release_upload(device.serial, ctx_.budget.blocked_until(Lane::kIntune),
-                                        false, error.message, now);
+        (void)ctx_.store.release_upload(device.serial,
+                                        ctx_.budget.writes_blocked_until(Lane::kIntune), false,
+                                        error.message, now);
       }
       return;
     }
@@ -177,8 +178,9 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
     }
     const bool count = error.code == cloud::kErrTransient;
     for (const auto& device : batch) {
-      (void)ctx_.store.release_upload(device.serial, ctx_.budget.blocked_until(Lane::kIntune),
-                                      count, error.message, now);
+      (void)ctx_.store.release_upload(device.serial,
+                                      ctx_.budget.writes_blocked_until(Lane::kIntune), count,
+                                      error.message, now);
     }
     return;
   }

@@ -86,7 +86,9 @@ class CloudBudget {
 
   // Sends `request` (a callable returning core::Result<T> or core::Status) when the budget admits
   // it, and learns from its answer: a 429 blocks the lane until its Retry-After has passed from
-  // the moment the answer arrived; a network failure makes the cloud offline (one probe per
+  // the moment the answer arrived (a 429 to a write blocks the lane's writes only: Intune counts
+  // writes apart, 100 writes / 1,000 requests per 20 s, so its reads, such as following devices
+  // already sent, go on); a network failure makes the cloud offline (one probe per
   // offline_probe); a 5xx, an answer in doubt or refused credentials back off. A 4xx about the
   // request itself (kErrRejected), and a read's refusal of its form (400, 405, 500, 501: the
   // caller's CloudHealth tracks it and may fall back at once), block nothing: the caller decides
@@ -114,8 +116,11 @@ class CloudBudget {
 
   // How long until a request of `kind` may go on `lane` (0: now).
   std::int64_t wait_ms(Lane lane, CallKind kind) const;
-  // The end of the lane's throttle window, backoff or offline wait (0 or past: none).
+  // The end of the lane's throttle window, backoff or offline wait (0 or past: none): when any
+  // request may go again.
   std::int64_t blocked_until(Lane lane) const;
+  // When a write may go again: blocked_until() or a 429 to a write, whichever ends later.
+  std::int64_t writes_blocked_until(Lane lane) const;
   // The end of the lane's throttle window only (a 429's Retry-After; 0 or past: none).
   std::int64_t throttled_until(Lane lane) const;
   // The earliest moment a request refused with kNotNow since the last begin_pass() may go.
@@ -150,7 +155,8 @@ class CloudBudget {
  private:
   struct LaneState {
     std::int64_t blocked_until = 0;    // throttle, backoff or offline
-    std::int64_t throttled_until = 0;  // the Retry-After part of it
+    std::int64_t throttled_until = 0;  // the Retry-After part of it (and of writes_blocked_until)
+    std::int64_t writes_blocked_until = 0;  // a 429 answered to a write: writes wait, reads go
     int failure_streak = 0;
     int throttle_streak = 0;
   };
@@ -175,7 +181,7 @@ class CloudBudget {
   std::optional<core::Error> admit(Lane lane, CallKind kind);
   void answered(Lane lane);
   void failed(Lane lane, CallKind kind, const core::Error& error);
-  void back_off(Lane lane, const core::Error& error);
+  void back_off(Lane lane, CallKind kind, const core::Error& error);
   std::int64_t wait_locked(Lane lane, CallKind kind, std::int64_t now);
   std::string holding_locked(Lane lane, std::int64_t wait_ms, std::int64_t now) const;
   LaneState& state(Lane lane) { return lanes_[lane == Lane::kIntune ? 0 : 1]; }
