@@ -171,7 +171,7 @@ const std::vector<Command>& commands() {
        cmd_deliver},
       {"remove", "SERIAL [--force]",
        "take a device out of the queue (--force: even while Registration Pending)", cmd_remove},
-      {"deregister", "SERIAL [--yes]",
+      {"deregister", "SERIAL [--yes] [--force]",
        "delete a device's Windows Autopilot registration in the tenant (asks first)",
        cmd_deregister},
       {"export", "[--format csv|json] [-o FILE] [--state S] [--profile P] [--since T]",
@@ -225,7 +225,7 @@ std::string usage_text() {
        "validate and merge work offline; the other commands talk to the service.\n"
        "states: "
     << core::accepted_state_names()
-    << " (any case; spaces, - or _ between words, or none)\n"
+    << " (any case; spaces, - or _ between words, or none).\n"
        "environment: HANGAR_ENDPOINT (default "
     << core::default_endpoint()
     << ")\n"

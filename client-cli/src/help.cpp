@@ -101,7 +101,10 @@ constexpr std::array<HelpText, 20> kHelp{{
      "  hangar remove 5CG1234XYZ\n"
      "  hangar remove 5CG1234XYZ --force\n"},
     {"deregister",
-     "  --yes          do not ask (for scripts; needed when standard input is not a terminal)\n\n"
+     "  --yes          do not ask (for scripts; needed when standard input is not a terminal)\n"
+     "  --force        delete it even when it is not Hangar's: not in the queue, and tagged\n"
+     "                 for another team (a tag neither the default nor in tag_profiles) or\n"
+     "                 not tagged at all; without it such a device is left alone\n\n"
      "Deletes the device's Windows Autopilot registration in the tenant (found by serial), takes\n"
      "it out of the queue and remembers the serial, so partner sync does not add it back.\n"
      "Importing the serial again registers it anew. Asks for confirmation first. If the\n"

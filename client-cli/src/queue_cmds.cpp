@@ -344,7 +344,7 @@ int cmd_remove(const Globals& g, const std::vector<std::string>& args, Io& io) {
 }
 
 int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& io) {
-  auto parsed = parse_args(args, {}, {"--yes"});
+  auto parsed = parse_args(args, {}, {"--yes", "--force"});
   if (!parsed) return usage_error(io, "deregister", parsed.error().message);
   if (parsed->positional.size() != 1 || parsed->positional.front().empty()) {
     return usage_error(io, "deregister", "name one serial number");
@@ -365,9 +365,10 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
       return kFailed;
     }
   }
+  Json request{{"serial", serial}, {"wait_ms", *wait}};
+  if (parsed->has("--force")) request["force"] = true;
   return simple_write<ipc::msg::DeregisterReply>(
-      g, io, Json{{"serial", serial}, {"wait_ms", *wait}},
-      [](const ipc::msg::DeregisterReply& reply) {
+      g, io, request, [](const ipc::msg::DeregisterReply& reply) {
         if (reply.never_registered.value_or(false)) {
           return reply.deregistered +
                  " was never registered in Windows Autopilot (the tenant does not list it): "

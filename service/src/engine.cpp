@@ -43,6 +43,11 @@ core::Error unexpected_error(const core::Error& error, const std::string& what) 
 
 }  // namespace
 
+bool EngineConfig::claims_tag(const std::string& group_tag) const {
+  if (group_tag.empty()) return track_untagged;
+  return tag_profiles.contains(lower(group_tag)) || lower(group_tag) == lower(default_group_tag);
+}
+
 BudgetConfig EngineConfig::budget() const {
   BudgetConfig budget;
   budget.write_budget = write_budget;
@@ -265,17 +270,17 @@ core::Result<RegistrationPass::Withdrawn> Engine::withdraw(const std::string& se
 
 core::Result<DeliveryPass::Deregistered> Engine::deregister(const std::string& serial,
                                                             std::chrono::milliseconds timeout,
-                                                            const std::string& by) {
+                                                            const std::string& by, bool force) {
   return run_operator_job<DeliveryPass::Deregistered>(
       {"deregistration of " + serial, serial, "hangar deregister " + serial,
-       [this, serial, by]() -> core::Result<DeliveryPass::Deregistered> {
+       [this, serial, by, force]() -> core::Result<DeliveryPass::Deregistered> {
          // An import Intune finished since the last poll is settled first (its record read
          // once), so a device registered meanwhile is deregistered, not sent to `remove
          // --force`, which would send it back here.
          if (auto settled = registration_.settle_import(serial, clock_.now_ms()); !settled) {
            return settled.error();
          }
-         return delivery_.deregister(serial, by);
+         return delivery_.deregister(serial, by, force);
        },
        [this, serial] { delivery_.record_doubt("deregister", serial, "unknown"); }},
       timeout);

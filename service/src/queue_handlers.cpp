@@ -150,10 +150,12 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
   if (!serial) return serial.error();
   auto wait = operator_wait("deregister", args);
   if (!wait) return wait.error();
+  auto force = ipc::Args("deregister", args).flag("force");
+  if (!force) return std::move(force).error();
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto deleted = context.engine->deregister(*serial, *wait, call.peer.user);
+  auto deleted = context.engine->deregister(*serial, *wait, call.peer.user, force->value_or(false));
   if (!deleted) return deleted.error();
   spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
                deleted->already_gone ? "was already deleted in Windows Autopilot"

@@ -158,8 +158,24 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   EXPECT_FALSE(done->already_gone);
   EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-R0"});
   EXPECT_FALSE(store_->get_device("R0").ok()) << "out of the queue";
-  // A device Hangar never had: deleted in the tenant, and remembered all the same.
-  ASSERT_TRUE(pass_->deregister("STRANGER").ok());
+  // A device Hangar never had, with no group tag (or another team's): not Hangar's to delete
+  // unless forced (black-box round 8); forced, it is deleted and remembered all the same.
+  auto refused = pass_->deregister("STRANGER", "ada");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "conflict");
+  EXPECT_NE(refused.error().message.find("STRANGER is not Hangar's: it is not in the queue, and it "
+                                         "has no group tag"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("hangar deregister STRANGER --force"), std::string::npos);
+  cloud_.tenant["STRANGER"].group_tag = "FinanceTeam";
+  refused = pass_->deregister("STRANGER", "ada");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("its group tag FinanceTeam is another team's"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-R0"}) << "nothing more was deleted";
+  ASSERT_TRUE(pass_->deregister("STRANGER", "ada", true).ok());
   EXPECT_EQ(*store_->removed_serials(), (std::vector<std::string>{"r0", "stranger"}));
   auto gone = pass_->deregister("R0");
   ASSERT_FALSE(gone.ok());

@@ -112,8 +112,7 @@ void ActivitySyncPass::add_partner_devices(const std::vector<cloud::AutopilotDev
         }
         continue;
       }
-    } else if (profile.empty() &&
-               lower(identity.group_tag) != lower(ctx_.config.default_group_tag)) {
+    } else if (!ctx_.config.claims_tag(identity.group_tag)) {
       continue;  // another team's tag
     }
     store::NewDevice device;

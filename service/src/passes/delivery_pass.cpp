@@ -137,7 +137,8 @@ core::Result<std::vector<std::string>> DeliveryPass::missing_licences(
 }
 
 core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::string& serial,
-                                                                  const std::string& by) {
+                                                                  const std::string& by,
+                                                                  bool force) {
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device && device.error().code != store::kErrNotFound) return device.error();
@@ -208,6 +209,20 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
     return core::make_error(ipc::errc::kNotFound,
                             "no Windows Autopilot device with serial " + serial +
                                 " in the tenant, and none in the queue: nothing to deregister");
+  }
+  // Not in the queue, and tagged for another team (or not at all): not Hangar's to delete on a
+  // plain request, even by someone allowed to write (black-box round 8: another team's device
+  // was deleted).
+  if (!device && !force && !ctx_.config.claims_tag((*found)->group_tag)) {
+    const std::string& tag = (*found)->group_tag;
+    return core::make_error(
+        ipc::errc::kConflict,
+        serial + " is not Hangar's: it is not in the queue, and " +
+            (tag.empty() ? std::string("it has no group tag (track_untagged is off)")
+                         : "its group tag " + tag + " is another team's (neither the default tag " +
+                               ctx_.config.default_group_tag + " nor one in tag_profiles)") +
+            "; nothing was deleted. `hangar deregister " + serial +
+            " --force` deletes its Windows Autopilot registration all the same");
   }
   const std::string id = (*found)->id;
   auto deleted = cloud_.write(

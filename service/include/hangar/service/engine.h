@@ -80,7 +80,8 @@ class Engine {
   // does.
   core::Result<DeliveryPass::Deregistered> deregister(const std::string& serial,
                                                       std::chrono::milliseconds timeout,
-                                                      const std::string& by = {});
+                                                      const std::string& by = {},
+                                                      bool force = false);
   // A device removed while Registration Pending (`hangar remove --force`): its import record is
   // deleted in the cloud by the registration pass, on the engine's thread, as the budget allows.
   void delete_import_record(std::string record_id);

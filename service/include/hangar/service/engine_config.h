@@ -65,6 +65,9 @@ struct EngineConfig {
   std::uint64_t seed = 0;  // jitter; 0 = random
 
   BudgetConfig budget() const;
+  // Whether a tenant device with this group tag is Hangar's to track: a tag mapped in
+  // tag_profiles, the default tag, or no tag when track_untagged. Any other tag is another team's.
+  bool claims_tag(const std::string& group_tag) const;
 };
 
 // The last activity pass, for `hangar status` and `hangar refresh`.

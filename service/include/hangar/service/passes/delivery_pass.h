@@ -36,8 +36,11 @@ class DeliveryPass {
     bool already_gone = false;
     bool never_registered = false;  // in the queue, never registered, not in the tenant
   };
-  // `by`: who asked (recorded with the device's leaving in its history).
-  core::Result<Deregistered> deregister(const std::string& serial, const std::string& by = {});
+  // `by`: who asked (recorded with the device's leaving in its history). A tenant device that is
+  // not in the queue and whose group tag is not Hangar's (EngineConfig::claims_tag: another
+  // team's, or none) is deleted only when `force`d; otherwise conflict, nothing deleted.
+  core::Result<Deregistered> deregister(const std::string& serial, const std::string& by = {},
+                                        bool force = false);
 
   // Records a `kind` ("deliver", "deregister") of `serial` as in doubt, as a lost answer is: its
   // caller was answered before the work ended (Engine's operator jobs), so the next run reads
