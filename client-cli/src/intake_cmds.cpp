@@ -361,22 +361,10 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
   // The parts of an earlier merge to the same OUT that this one did not write would be uploaded
   // with it ("upload-*.csv"): they are removed, and named. A file of that name that is not an
   // upload file (no portal header) is someone else's: left alone, and named too.
-  std::vector<std::string> removed_stale;
-  std::vector<std::string> kept_other;
-  if (written) {
-    for (const auto& existing : output_set_files(out_path)) {
-      if (std::any_of(written->begin(), written->end(),
-                      [&](const auto& w) { return same_file(w, existing); })) {
-        continue;
-      }
-      std::error_code ec;
-      if (is_portal_upload_file(existing) && std::filesystem::remove(existing, ec) && !ec) {
-        removed_stale.push_back(core::path_to_utf8(existing));
-      } else {
-        kept_other.push_back(core::path_to_utf8(existing));
-      }
-    }
-  }
+  OutputSetTidy tidied;
+  if (written) tidied = tidy_output_set(out_path, *written);
+  const auto& removed_stale = tidied.removed;
+  const auto& kept_other = tidied.kept_other;
   const auto summary = validator.summary();
   const std::size_t left_out = summary.records - summary.duplicates - rows.size();
   // Every row read is one of these, so the counts add up to what was read.
@@ -424,19 +412,7 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << ":";
       for (const auto& p : *written) io.out << " " << core::path_to_utf8(p);
       io.out << "\n";
-      if (!removed_stale.empty()) {
-        io.out << "removed " << removed_stale.size()
-               << " file(s) an earlier merge to the same name wrote and this one did not, so "
-                  "that every file of this upload is today's:";
-        for (const auto& p : removed_stale) io.out << " " << p;
-        io.out << "\n";
-      }
-      if (!kept_other.empty()) {
-        io.err << "hangar merge: warning: left in place, not being upload files (no portal "
-                  "header), though named like this merge's parts: keep them out of the upload:";
-        for (const auto& p : kept_other) io.err << " " << p;
-        io.err << "\n";
-      }
+      print_output_set_tidy(tidied, "merge", io.out, io.err);
       if (left_out > 0) {
         io.out << left_out << " row(s) left out because of the problems above\n";
       }
@@ -446,6 +422,46 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
   }
   if (!written) return kFailed;
   return (left_out > 0 || summary.errors > 0) ? kFailed : kOk;
+}
+
+OutputSetTidy tidy_output_set(const std::filesystem::path& out,
+                              const std::vector<std::filesystem::path>& written) {
+  // The parts of an earlier merge or export to the same OUT that this one did not write would be
+  // uploaded with it ("upload-*.csv"): they are removed, and named. A file of that name that is
+  // not an upload file (no portal header) is someone else's: left alone, and named too.
+  OutputSetTidy tidied;
+  for (const auto& existing : output_set_files(out)) {
+    if (std::any_of(written.begin(), written.end(),
+                    [&](const auto& w) { return same_file(w, existing); })) {
+      continue;
+    }
+    std::error_code ec;
+    if (is_portal_upload_file(existing) && std::filesystem::remove(existing, ec) && !ec) {
+      tidied.removed.push_back(core::path_to_utf8(existing));
+    } else {
+      tidied.kept_other.push_back(core::path_to_utf8(existing));
+    }
+  }
+  return tidied;
+}
+
+void print_output_set_tidy(const OutputSetTidy& tidied, std::string_view command, std::ostream& out,
+                           std::ostream& err) {
+  if (!tidied.removed.empty()) {
+    out << "removed " << tidied.removed.size() << " file(s) an earlier merge or export to the same "
+        << "name wrote and this " << command
+        << " did not, so that every file of this upload is today's:";
+    for (const auto& p : tidied.removed) out << " " << p;
+    out << "\n";
+  }
+  if (!tidied.kept_other.empty()) {
+    err << "hangar " << command
+        << ": warning: left in place, not being upload files (no portal header), though named "
+           "like this "
+        << command << "'s parts: keep them out of the upload:";
+    for (const auto& p : tidied.kept_other) err << " " << p;
+    err << "\n";
+  }
 }
 
 }  // namespace hangar::cli

@@ -15,6 +15,7 @@
 #include "hangar/intake/portal_csv.h"
 #include "hangar/ipc/messages/device.h"
 #include "hangar/ipc/messages/queue.h"
+#include "intake_common.h"
 #include "list_view.h"
 
 namespace hangar::cli {
@@ -408,13 +409,16 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
                        "--json with --format csv needs -o FILE (the CSV would be standard output)");
   }
   Json left_out_unfit = Json::array();
-  const auto summary = [&](std::size_t devices, std::size_t left_out, const Json& files) {
+  const auto summary = [&](std::size_t devices, std::size_t left_out, const Json& files,
+                           const OutputSetTidy& tidied = {}) {
     io.out << json_text(Json{{"ok", left_out_unfit.empty()},
                              {"format", format},
                              {"devices", devices},
                              {"left_out_without_hash", left_out},
                              {"left_out_unfit", left_out_unfit},
-                             {"files", files}})
+                             {"files", files},
+                             {"removed_earlier_parts", tidied.removed},
+                             {"kept_other_files", tidied.kept_other}})
            << "\n";
   };
 
@@ -500,14 +504,19 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
       records, std::filesystem::path(std::u8string(output->begin(), output->end())),
       records.size() > core::kPortalMaxRows ? core::kPortalMaxRows : 0);
   if (!written) return report_error(written.error(), g, io);
+  // Yesterday's upload-003.csv beside today's two parts would go up with them (black-box round 8):
+  // the output set is tidied as merge's is.
+  const OutputSetTidy tidied = tidy_output_set(
+      std::filesystem::path(std::u8string(output->begin(), output->end())), *written);
   if (g.json) {
     Json files = Json::array();
     for (const auto& p : *written) files.push_back(core::path_to_utf8(p));
-    summary(records.size(), hashless, files);
+    summary(records.size(), hashless, files, tidied);
     return done;
   }
   io.err << "exported " << records.size() << " device(s) to " << written->size() << " file(s)"
          << (written->size() > 1 ? " of at most 500 rows (the portal's limit)" : "") << "\n";
+  print_output_set_tidy(tidied, "export", io.err, io.err);
   return done;
 }
 
