@@ -124,5 +124,19 @@ TEST(PortalCsv, AGroupTagIsNotOnlySpacesNorHasThemAroundIt) {
   EXPECT_NE(group_tag_problem("Sales\t").find("control character"), std::string::npos);
 }
 
+// Black-box round 8: a tag a spreadsheet runs as a formula (CSV injection) never reaches an upload
+// file; the same characters inside a tag are the tag's.
+TEST(PortalCsv, AGroupTagDoesNotStartLikeAFormula) {
+  for (const char* tag : {"=HYPERLINK(A1)", "=1+1", "+1", "-Lab", "@SUM(A1)"}) {
+    EXPECT_NE(group_tag_problem(tag).find("which a spreadsheet opening the upload file would run "
+                                          "as a formula"),
+              std::string::npos)
+        << tag;
+  }
+  EXPECT_EQ(group_tag_problem("Lab-1"), "");
+  EXPECT_EQ(group_tag_problem("R&D=1"), "");
+  EXPECT_EQ(group_tag_problem("1-floor"), "");
+}
+
 }  // namespace
 }  // namespace hangar::core
