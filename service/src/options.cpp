@@ -319,6 +319,7 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
                            minutes ? "minutes: a year" : "hours: a year");
       } else if (key == "pending_warning_minutes") {
         options.pending_warning_minutes = value.get<double>();
+        options.pending_warning_set = true;
       } else {
         options.pending_limit_hours = value.get<double>();
       }
@@ -476,6 +477,22 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
                                           std::to_string(options.reserved_connections) +
                                           ") may be at most half of \"max_connections\" (" +
                                           std::to_string(options.max_connections) + ")");
+  }
+  // A warning after the limit could never show: the device fails first (black-box round 8). A
+  // limit set shorter than the default warning brings the warning to half of it.
+  if (!options.pending_warning_set &&
+      options.pending_warning_minutes >= options.pending_limit_hours * 60) {
+    options.pending_warning_minutes = options.pending_limit_hours * 60 / 2;
+  }
+  if (options.pending_warning_minutes >= options.pending_limit_hours * 60) {
+    std::ostringstream text;
+    text << options.config_file.string() << ": \"pending_warning_minutes\" ("
+         << options.pending_warning_minutes
+         << ") must be less than \"pending_limit_hours\" in minutes ("
+         << options.pending_limit_hours * 60
+         << "): a device becomes Registration failed at the limit, so a later warning would "
+            "never show";
+    return make_error("config_error", text.str());
   }
   if (!kLogLevels.contains(options.log_level)) {
     return make_error("usage", "log level \"" + options.log_level +

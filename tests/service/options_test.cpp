@@ -76,10 +76,21 @@ TEST_F(ServiceOptions, PendingThresholdsComeFromTheConfigFileAndMustBePositive) 
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
   EXPECT_EQ(defaults->pending_warning_minutes, 30);
   EXPECT_EQ(defaults->pending_limit_hours, 24);
-  auto set = config(R"({"pending_warning_minutes": 45, "pending_limit_hours": 0.5})");
+  auto set = config(R"({"pending_warning_minutes": 45, "pending_limit_hours": 1.5})");
   ASSERT_TRUE(set.ok()) << set.error().message;
   EXPECT_EQ(set->pending_warning_minutes, 45);
-  EXPECT_EQ(set->pending_limit_hours, 0.5);
+  EXPECT_EQ(set->pending_limit_hours, 1.5);
+  // Black-box round 8: a warning at or after the limit could never show (the device fails
+  // first): refused, naming both. A limit alone, shorter than the default warning, halves it.
+  auto late = config(R"({"pending_warning_minutes": 120, "pending_limit_hours": 1})");
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("\"pending_warning_minutes\" (120) must be less than "
+                                      "\"pending_limit_hours\" in minutes (60)"),
+            std::string::npos)
+      << late.error().message;
+  auto short_limit = config(R"({"pending_limit_hours": 0.5})");
+  ASSERT_TRUE(short_limit.ok()) << short_limit.error().message;
+  EXPECT_EQ(short_limit->pending_warning_minutes, 15);
   auto zero = config(R"({"pending_limit_hours": 0})");
   ASSERT_FALSE(zero.ok());
   EXPECT_NE(zero.error().message.find("\"pending_limit_hours\" must be a positive number (hours "
@@ -100,7 +111,7 @@ TEST_F(ServiceOptions, PendingThresholdsComeFromTheConfigFileAndMustBePositive) 
               std::string::npos)
         << big.error().message;
   }
-  auto year = config(R"({"pending_limit_hours": 8760, "pending_warning_minutes": 525600})");
+  auto year = config(R"({"pending_limit_hours": 8760, "pending_warning_minutes": 525000})");
   ASSERT_TRUE(year.ok()) << year.error().message;
   auto text = config(R"({"pending_warning_minutes": "30"})");
   ASSERT_FALSE(text.ok());

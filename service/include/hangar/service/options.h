@@ -39,6 +39,7 @@ struct Options {
   double inactive_after_days = 7;      // no sync for this long: Inactive (the seed: 7 days)
   // Registration Pending longer than this is flagged (the seed: usually under 10 minutes) ...
   double pending_warning_minutes = 30;
+  bool pending_warning_set = false;  // written in hangar.json (else it follows a short limit)
   // ... and longer than this it is Registration failed with its cause.
   double pending_limit_hours = 24;
   std::vector<std::string> required_licenses;  // SKU ids a user needs before `hangar deliver`
