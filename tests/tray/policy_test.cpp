@@ -132,7 +132,16 @@ TEST_F(PolicyTest, FailuresCarryTheFirstReasonAndHowManyMore) {
   EXPECT_EQ(due[0].text, "Device OK-1 is Ready for user");
   EXPECT_EQ(due[1].kind, NotificationKind::kFailed);
   EXPECT_EQ(due[1].text,
-            "3 devices failed registration: Device claimed by another organization (and 2 more)");
+            "3 devices failed registration for 3 reasons, the first: Device claimed by another "
+            "organization");
+  // Black-box round 8: "reason (and 11 more)" read as 11 more reasons; one reason is all theirs.
+  for (int i = 0; i < 12; ++i) {
+    event(change(200 + i, "NF-" + std::to_string(i), "registration_failed", "Device not found"));
+  }
+  clock_.advance(3s);
+  due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].text, "12 devices failed registration: Device not found (all 12)");
 }
 
 TEST_F(PolicyTest, FailureTextsWithoutReasonAndWithAVeryLongOne) {
@@ -144,8 +153,11 @@ TEST_F(PolicyTest, FailureTextsWithoutReasonAndWithAVeryLongOne) {
   EXPECT_EQ(one.substr(one.size() - 3), "...");
   const std::string many = failed_text({"A", "B", "C"}, long_reason);
   EXPECT_LE(many.size(), kNotificationTextMax);
-  EXPECT_EQ(many.substr(many.size() - 16), "... (and 2 more)")
-      << "the count is never cut: " << many;
+  EXPECT_EQ(many.substr(many.size() - 11), "... (all 3)") << "the count is never cut: " << many;
+  const std::string mixed = failed_text({"A", "B", "C"}, long_reason, 2);
+  EXPECT_LE(mixed.size(), kNotificationTextMax);
+  EXPECT_EQ(mixed.rfind("3 devices failed registration for 2 reasons, the first: xxx", 0), 0u)
+      << mixed;
 }
 
 TEST_F(PolicyTest, OtherTransitionsNotifyNothing) {

@@ -161,7 +161,7 @@ TEST_F(TrayE2E, CoalescesNotificationsAndReconnectsWithoutRepeats) {
   EXPECT_EQ(ready.text, "12 devices are Ready for user");
   EXPECT_EQ(ready.serials.size(), 12u);
   EXPECT_EQ(failed.text,
-            "3 devices failed registration: Device claimed by another organization (and 2 more)");
+            "3 devices failed registration: Device claimed by another organization (all 3)");
 
   // Service restart while the tray is frozen (SIGSTOP), so that every change of the LATE devices
   // happens while it is away: they can only reach it through the replay from the last seq it saw

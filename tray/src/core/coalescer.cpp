@@ -12,19 +12,27 @@ std::string ready_text(const std::vector<std::string>& serials) {
   return std::to_string(serials.size()) + " devices are Ready for user";
 }
 
-std::string failed_text(const std::vector<std::string>& serials, const std::string& first_reason) {
+std::string failed_text(const std::vector<std::string>& serials, const std::string& first_reason,
+                        std::size_t reasons) {
   std::string text;
   if (serials.size() == 1) {
     text = "Registration failed for " + serials.front();
     if (!first_reason.empty()) text += ": " + first_reason;
     return truncate_utf8(std::move(text), kNotificationTextMax);
   }
-  const std::string more = " (and " + std::to_string(serials.size() - 1) + " more)";
-  text = std::to_string(serials.size()) + " devices failed registration";
+  const std::string count = std::to_string(serials.size());
+  text = count + " devices failed registration";
   if (first_reason.empty()) return text;
-  // A long reason is shortened, never the "(and N more)" that says how many devices failed.
-  const std::size_t room = kNotificationTextMax - text.size() - more.size() - 2;
-  return text + ": " + truncate_utf8(first_reason, room) + more;
+  // "reason (and 11 more)" read as eleven more reasons (black-box round 8): one reason is said
+  // to be all of theirs; several are counted, and the first is named as the first. A long reason
+  // is shortened, never the words that say how many.
+  if (reasons <= 1) {
+    const std::string all = " (all " + count + ")";
+    const std::size_t room = kNotificationTextMax - text.size() - all.size() - 2;
+    return text + ": " + truncate_utf8(first_reason, room) + all;
+  }
+  text += " for " + std::to_string(reasons) + " reasons, the first: ";
+  return text + truncate_utf8(first_reason, kNotificationTextMax - text.size());
 }
 
 void Coalescer::add(NotificationKind kind, const std::string& serial, const std::string& reason) {
@@ -33,6 +41,7 @@ void Coalescer::add(NotificationKind kind, const std::string& serial, const std:
   if (!open->seen.insert(serial).second) return;
   open->serials.push_back(serial);
   if (open->first_reason.empty()) open->first_reason = reason;
+  if (!reason.empty()) open->reasons.insert(reason);
 }
 
 std::vector<Notification> Coalescer::take_due() {
@@ -44,8 +53,9 @@ std::vector<Notification> Coalescer::take_due() {
     Notification n;
     n.kind = kind;
     n.title = "Hangar";
-    n.text = kind == NotificationKind::kReady ? ready_text(open->serials)
-                                              : failed_text(open->serials, open->first_reason);
+    n.text = kind == NotificationKind::kReady
+                 ? ready_text(open->serials)
+                 : failed_text(open->serials, open->first_reason, open->reasons.size());
     n.serials = std::move(open->serials);
     due.push_back(std::move(n));
     open.reset();

@@ -21,6 +21,10 @@ std::string headline(const std::optional<StatusSnapshot>& status) {
     case Health::kOffline:
       return status ? "Hangar: cloud offline" : "Hangar: service not reachable";
     case Health::kAttention:
+      if (status && status->attention.empty()) {
+        return "Hangar: " + std::to_string(status->long_pending) +
+               " device(s) pending longer than usual";
+      }
       return "Hangar: needs attention: the cloud keeps refusing a request";
   }
   return "Hangar";
@@ -86,6 +90,8 @@ Health health_of(const std::optional<StatusSnapshot>& status) {
   if (!status) return Health::kOffline;
   if (!status->attention.empty()) return Health::kAttention;
   if (status->count(core::DeviceState::kRegistrationFailed) > 0) return Health::kFailures;
+  // Devices pending past the warning are no "all well" (black-box round 8).
+  if (status->long_pending > 0) return Health::kAttention;
   if (status->paused) return Health::kPaused;
   if (!status->cloud_online) return Health::kOffline;
   return Health::kOk;

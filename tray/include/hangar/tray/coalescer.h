@@ -27,8 +27,10 @@ inline constexpr std::size_t kNotificationTextMax = 255;
 
 // "Device SERIAL is Ready for user" / "12 devices are Ready for user".
 std::string ready_text(const std::vector<std::string>& serials);
-// "Registration failed for SERIAL: reason" / "3 devices failed registration: reason (and 2 more)".
-std::string failed_text(const std::vector<std::string>& serials, const std::string& first_reason);
+// "Registration failed for SERIAL: reason", "3 devices failed registration: reason (all 3)", or
+// with `reasons` different reasons "3 devices failed registration for 2 reasons, the first: ...".
+std::string failed_text(const std::vector<std::string>& serials, const std::string& first_reason,
+                        std::size_t reasons = 1);
 
 class Coalescer {
  public:
@@ -52,6 +54,7 @@ class Coalescer {
     std::vector<std::string> serials;
     std::set<std::string> seen;
     std::string first_reason;
+    std::set<std::string> reasons;  // the different reasons in the batch
   };
   std::optional<Batch>& batch(NotificationKind kind) {
     return kind == NotificationKind::kReady ? ready_ : failed_;
