@@ -179,6 +179,10 @@ TEST_F(CliE2E, EveryCommandHasHelpWithASynopsisOptionsAndExamples) {
   set_time_limit(60s);
   const auto overview = hangar({"help"});
   ASSERT_EQ(overview.code, 0) << overview.output;
+  // Black-box round 8: the states sentence ran on into "environment:" when wrapped.
+  EXPECT_NE(overview.output.find("\nenvironment: HANGAR_ENDPOINT"), std::string::npos)
+      << overview.output;
+  EXPECT_NE(overview.output.find("\nexit codes: 0 ok"), std::string::npos) << overview.output;
   for (const auto& command : kCommands) {
     EXPECT_NE(overview.output.find("  " + command), std::string::npos) << command;
     const auto asked = hangar({command, "--help"});
@@ -210,6 +214,10 @@ TEST_F(CliE2E, EveryHelpTextFitsEightyColumns) {
   std::vector<std::pair<std::string, RunResult>> texts;
   const auto overview = hangar({"help"});
   ASSERT_EQ(overview.code, 0) << overview.output;
+  // Black-box round 8: the states sentence ran on into "environment:" when wrapped.
+  EXPECT_NE(overview.output.find("\nenvironment: HANGAR_ENDPOINT"), std::string::npos)
+      << overview.output;
+  EXPECT_NE(overview.output.find("\nexit codes: 0 ok"), std::string::npos) << overview.output;
   texts.emplace_back("hangar help", overview);
   texts.emplace_back("hangar --help", hangar({"--help"}));
   // The commands as the overview lists them ("  NAME ..." under "commands:"), so a command added
