@@ -99,6 +99,11 @@ std::map<std::string, std::size_t> builds_of(const core::Validator& validator) {
 void print_summary(const core::ValidationSummary& s, const core::ValidatedFiles& read,
                    std::ostream& out) {
   out << s.records << " device row(s) in " << read.files_read << " file(s)";
+  // A file refused as a whole is no file read, but it was given: said, or "0 file(s)" would seem
+  // to have missed it (black-box round 8).
+  if (read.files_not_read > 0) {
+    out << " (" << read.files_not_read << " more not read: see the errors)";
+  }
   // A dropped line is no record: counted apart, or the rows would seem fewer than the devices.
   if (read.lines_skipped > 0) {
     out << " and " << read.lines_skipped << " line(s) skipped (see the errors)";
@@ -209,6 +214,7 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
     io.out << "{\n  \"build_mismatches\": ";
     write_indented(build_mismatches_json(mismatches, allow_mismatch), 2, io.out);
     io.out << ",\n  \"files\": " << validated.files_read
+           << ",\n  \"files_not_read\": " << validated.files_not_read
            << ",\n  \"lines_skipped\": " << validated.lines_skipped
            << ",\n  \"ok\": " << (ok ? "true" : "false") << ",\n  \"os_builds\": ";
     write_indented(Json(builds), 2, io.out);

@@ -392,12 +392,13 @@ ValidationSummary Validator::summary() const {
 ValidatedFiles validate_files(std::span<const std::filesystem::path> files,
                               const ValidationOptions& options,
                               const CsvReaderOptions& reader_options, bool keep_accepted) {
-  ValidatedFiles out{Validator(options), {}, 0, 0};
+  ValidatedFiles out{Validator(options), {}, 0, 0, 0};
   std::vector<std::pair<std::size_t, DeviceRecord>> kept;
   for (const auto& path : files) {
     auto reader = CsvReader::open(path, reader_options);
     if (!reader) {
       out.validator.add_diagnostic(open_failure(path_to_utf8(path), reader.error().message));
+      ++out.files_not_read;
       continue;
     }
     ++out.files_read;

@@ -297,6 +297,21 @@ TEST_F(IntakeE2E, MergingAFileWithItselfPrintsAFewWarningsAndCountsTheRest) {
   EXPECT_EQ(nlohmann::json::parse(json.output)["problems"].size(), 30u) << json.output;
 }
 
+// Black-box round 8: validate of a file that is no hash file (a JSON export) said "0 device
+// row(s) in 0 file(s)", as if it had read nothing it was given.
+TEST_F(IntakeE2E, AFileThatIsNoHashFileIsCountedAsNotRead) {
+  write_text(file("queue.json"), "[{\"serial\": \"A\"}]\n");
+  write_text(file("ok.csv"), "Device Serial Number,Windows Product ID,Hardware Hash\r\nV-1,," +
+                                 hash_for("V-1") + "\r\n");
+  auto result = hangar({"validate", file("queue.json").string(), file("ok.csv").string()});
+  EXPECT_EQ(result.code, 1) << result.output;
+  EXPECT_NE(result.output.find("1 device row(s) in 1 file(s) (1 more not read: see the errors)"),
+            std::string::npos)
+      << result.output;
+  auto json = hangar({"--json", "validate", file("queue.json").string()});
+  EXPECT_EQ(nlohmann::json::parse(json.output)["files_not_read"], 1) << json.output;
+}
+
 TEST_F(IntakeE2E, MergeRefusesConflictsAndSaysWhichRowsWereLeftOut) {
   write_text(file("a.csv"),
              "Device Serial Number,Windows Product ID,Hardware Hash\n"

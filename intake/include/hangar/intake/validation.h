@@ -172,6 +172,8 @@ struct ValidatedFiles {
   // The records that may be registered, de-duplicated, in input order (when requested).
   std::vector<DeviceRecord> accepted;
   std::size_t files_read = 0;
+  // Files that could not be read as hash files (missing, not a CSV of devices): each has its error.
+  std::size_t files_not_read = 0;
   // Lines the readers dropped with an error before they became records (see
   // CsvReader::lines_skipped()): not in the validator's record count.
   std::size_t lines_skipped = 0;
