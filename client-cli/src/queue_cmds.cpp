@@ -137,6 +137,7 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
         std::string problem = row.failure_reason.value_or("");
         // Delivered: still Ready for user until its user enrolls it, so the user is shown.
         if (!delivered_to.empty()) state += " (" + delivered_to + ")";
+        if (row.uploading_since) state += " (sending)";
         if (row.long_pending.value_or(false)) {
           state += " (long)";
           problem = "pending longer than usual: " + (row.pending_cause.value_or("").empty()
@@ -231,6 +232,11 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   const auto text = [](const std::optional<std::string>& value) { return value.value_or(""); };
   out << "Device " << device.serial << "\n";
   line("state", device.state_display);
+  // "Queued" alone while remove refuses it as being uploaded read as a contradiction (round 8).
+  if (device.uploading_since) {
+    line("uploading", "sent at " + format_time(*device.uploading_since) +
+                          "; the cloud's answer is awaited (remove waits for it)");
+  }
   if (device.long_pending.value_or(false)) {
     line("pending long",
          "since " + format_time(device.state_changed_at) + " (usually under 10 minutes): " +
@@ -514,8 +520,11 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     summary(records.size(), hashless, files, tidied);
     return done;
   }
+  // The files named, as merge names them: the admin uploads exactly these.
   io.err << "exported " << records.size() << " device(s) to " << written->size() << " file(s)"
-         << (written->size() > 1 ? " of at most 500 rows (the portal's limit)" : "") << "\n";
+         << (written->size() > 1 ? " of at most 500 rows (the portal's limit)" : "") << ":";
+  for (const auto& p : *written) io.err << " " << core::path_to_utf8(p);
+  io.err << "\n";
   print_output_set_tidy(tidied, "export", io.err, io.err);
   return done;
 }

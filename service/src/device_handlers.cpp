@@ -55,6 +55,7 @@ ipc::msg::Device device_message(const store::DeviceRow& row) {
   d.delivered_to = row.delivered_to;
   d.azure_ad_device_id = row.azure_ad_device_id;
   d.last_contacted_at = row.last_contacted_at;
+  if (row.state == core::DeviceState::kQueued) d.uploading_since = row.in_flight_since;
   // The seed's advice for a failure it names; permanent ones wait for the supplier, not a retry.
   if (row.failure_reason) {
     if (auto failure = core::failure_of_text(*row.failure_reason)) {

@@ -35,13 +35,14 @@ constexpr std::array<std::pair<const char*, Text>, 18> kTexts{{
     {"pending_cause", &Device::pending_cause},
     {"hash", &Device::hash},
 }};
-constexpr std::array<std::pair<const char*, Number>, 6> kNumbers{{
+constexpr std::array<std::pair<const char*, Number>, 7> kNumbers{{
     {"source_line", &Device::source_line},
     {"next_attempt_at", &Device::next_attempt_at},
     {"last_sync_at", &Device::last_sync_at},
     {"delivered_at", &Device::delivered_at},
     {"last_contacted_at", &Device::last_contacted_at},
     {"pending_flagged_at", &Device::pending_flagged_at},
+    {"uploading_since", &Device::uploading_since},
 }};
 constexpr std::array<std::pair<const char*, Flag>, 3> kFlags{{
     {"permanent", &Device::permanent},

@@ -16,4 +16,5 @@ out=$(H export --format csv -o out/upload.csv --profile standard 2>&1)
 echo "$out"; ls out
 [ -e out/upload-001.csv ] && { echo "DEFECT: yesterday's upload-001.csv is still beside today's upload.csv"; exit 1; }
 echo "$out" | grep -q "removed 2 file(s)" || { echo "DEFECT: the removal is not named"; exit 1; }
+echo "$out" | grep -q "to 1 file(s): .*out/upload.csv" || { echo "DEFECT: export does not name the file it wrote"; exit 1; }
 echo OK; exit 0

@@ -47,6 +47,8 @@ struct Device {
   std::optional<std::string> delivered_to;
   std::optional<std::string> azure_ad_device_id;
   std::optional<std::int64_t> last_contacted_at;
+  // Queued and sent in an import call whose answer is not in yet (remove waits for it).
+  std::optional<std::int64_t> uploading_since;
   // The seed's advice for a failure it names, and whether only the supplier can help.
   std::optional<std::string> advice;
   std::optional<bool> permanent;
