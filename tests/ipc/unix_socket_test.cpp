@@ -36,10 +36,31 @@ TEST(UnixSocket, DirectoryIs0750AndSocketIs0660) {
 TEST(UnixSocket, ExistingDirectoryIsTightenedTo0750) {
   test::TempDir dir;
   std::filesystem::create_directories(dir.path() / "run");
-  ::chmod((dir.path() / "run").c_str(), 0777);
+  ::chmod((dir.path() / "run").c_str(), 0755);
   auto listener = listen(test::unique_endpoint(dir), {});
   ASSERT_TRUE(listener.ok());
   EXPECT_EQ(mode_of((dir.path() / "run").string()), 0750u);
+}
+
+// Black-box round 9: an empty world-writable directory was tightened, and a group-writable one
+// holding other files was served from; others may write to both, so both are refused, unchanged.
+TEST(UnixSocket, ADirectoryOthersMayWriteToIsRefusedEmptyOrNot) {
+  test::TempDir dir;
+  const auto open_to_all = dir.path() / "all";
+  const auto open_to_group = dir.path() / "group";
+  std::filesystem::create_directories(open_to_all);
+  std::filesystem::create_directories(open_to_group);
+  std::ofstream(open_to_group / "theirs.txt") << "x";
+  ASSERT_EQ(::chmod(open_to_all.c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(open_to_group.c_str(), 0775), 0);
+  for (const auto& [where, mode] :
+       {std::pair{open_to_all, 0777u}, std::pair{open_to_group, 0775u}}) {
+    auto listener = listen((where / "hangar.sock").string(), {});
+    ASSERT_FALSE(listener.ok()) << where;
+    EXPECT_NE(listener.error().message.find("is shared"), std::string::npos)
+        << listener.error().message;
+    EXPECT_EQ(mode_of(where.string()), mode) << where;
+  }
 }
 
 // Black-box round 8: `--endpoint /tmp/hangar.sock` set /tmp to 0750. A directory that holds

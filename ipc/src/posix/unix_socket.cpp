@@ -362,10 +362,10 @@ bool holds_other_entries(const std::filesystem::path& dir, const std::filesystem
 
 // Prepares the socket's directory. One hangard creates, or an empty one of its own, is made 0750
 // (with an operators group, given to it), so other local users cannot reach the socket at all.
-// A directory that holds other files, or a sticky one, is someone's or something's else (/run,
-// /tmp, a home): its mode and group are left as they are (black-box round 8: `--endpoint
-// /tmp/hangar.sock` set /tmp to 0750), the socket's own 0660 and SO_PEERCRED keep it safe, and a
-// directory others can write to (they could replace the socket) is refused.
+// One that others may write to (group- or world-writable, or sticky as /tmp) is refused: they
+// could replace the socket (black-box rounds 8 and 9: `--endpoint /tmp/hangar.sock` set /tmp to
+// 0750). One that holds other files is someone's or something's else (/run, a home): its mode and
+// group are left as they are, and the socket's own 0660 and SO_PEERCRED keep it safe.
 Status prepare_directory(const std::filesystem::path& dir, const std::filesystem::path& socket,
                          const std::string& operators_group) {
   std::error_code ec;
@@ -400,20 +400,20 @@ Status prepare_directory(const std::filesystem::path& dir, const std::filesystem
     if (!found) return found.error();
     gid = *found;
   }
-  // A sticky directory is shared by design (/tmp), even while it happens to be empty.
-  if (!created && ((st.st_mode & S_ISVTX) != 0 || holds_other_entries(dir, socket))) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    const std::string own = (dir / "hangar").string();
-    if ((st.st_mode & S_IWOTH) != 0) {
-      return core::make_error(
-          "insecure_endpoint",
-          "socket directory " + dir.string() + " is shared (mode " + mode +
-              "): other users could replace the socket, and hangard does not change the mode of "
-              "a shared directory; choose an endpoint in a directory of its own "
-              "(say " +
-              own + "/hangar.sock: hangard creates it 0750)");
-    }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  const std::string own = (dir / "hangar").string();
+  // A directory others may write to (a group's or everyone's, or sticky as /tmp is) is shared,
+  // empty or not: they could replace the socket, and it is not hangard's to tighten (round 9).
+  if (!created && (st.st_mode & (S_IWGRP | S_IWOTH | S_ISVTX)) != 0) {
+    return core::make_error(
+        "insecure_endpoint",
+        "socket directory " + dir.string() + " is shared (mode " + mode +
+            "): other users could replace the socket, and hangard does not change the mode of "
+            "a shared directory; choose an endpoint in a directory of its own (say " +
+            own + "/hangar.sock: hangard creates it 0750)");
+  }
+  if (!created && holds_other_entries(dir, socket)) {
     if (gid && st.st_gid != *gid && (st.st_mode & S_IXOTH) == 0) {
       return core::make_error(
           "insecure_endpoint",
