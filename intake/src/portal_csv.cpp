@@ -117,7 +117,15 @@ std::vector<Diagnostic> check_portal_records(std::span<const DeviceRecord> recor
                                        {"Group Tag", &r.group_tag},
                                        {"Assigned User", &r.assigned_user}}};
     for (const auto& field : fields) {
-      if (auto problem = portal_cell_problem(*field.value); !problem.empty()) {
+      // A tag has the tag rule (a formula's first character too: export leaves such a tenant
+      // device's row out rather than write it); the other cells the portal's cell rule.
+      std::string problem;
+      if (field.value != &r.group_tag) {
+        problem = portal_cell_problem(*field.value);
+      } else if (!r.group_tag.empty()) {
+        if (auto tag = group_tag_problem(r.group_tag); !tag.empty()) problem = "the tag " + tag;
+      }
+      if (!problem.empty()) {
         problems.push_back(Diagnostic{r.source_file, r.source_line, std::string(field.name),
                                       who + ": " + problem, Severity::kError});
       }

@@ -8,6 +8,7 @@
 #include "hangar/core/firmware_values.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/core/principal_name.h"
+#include "hangar/intake/portal_csv.h"
 #include "hangar/intake/spreadsheet.h"
 
 namespace hangar::core {
@@ -154,6 +155,16 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
            "\"" + excerpt(record.assigned_user, 80) + "\" is not a user principal name: it " +
                user_problem + " (" + std::string(user_principal_name_rule()) + ")",
            std::nullopt);
+    }
+  }
+
+  // The same rule for a file's Group Tag as for --group-tag and the service's import: a tag the
+  // portal's CSV cannot carry, or one a spreadsheet would run as a formula, is refused here too,
+  // so validate, merge and import agree (black-box round 9: merge wrote "=1+1" to the upload).
+  if (!record.group_tag.empty()) {
+    if (auto tag_problem = group_tag_problem(record.group_tag); !tag_problem.empty()) {
+      fail(row, record, "Group Tag",
+           "the Group Tag \"" + excerpt(record.group_tag, 80) + "\" " + tag_problem, std::nullopt);
     }
   }
 

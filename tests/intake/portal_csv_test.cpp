@@ -49,13 +49,18 @@ TEST(PortalCsv, ExactFormat) {
 }
 
 TEST(PortalCsv, RejectsNonAsciiCommasAndQuotes) {
-  std::vector<DeviceRecord> records{record("S1"), record("S2"), record("S3"), record("S4")};
+  std::vector<DeviceRecord> records{record("S1"), record("S2"), record("S3"), record("S4"),
+                                    record("S5")};
   records[0].assigned_user = "jos\xC3\xA9@contoso.com";
   records[1].group_tag = "a,b";
   records[2].windows_product_id = "\"x\"";
   records[3].hardware_hash.clear();
+  records[4].group_tag = "=1+1";  // round 9: a formula never reaches an upload file
   auto problems = check_portal_records(records);
-  ASSERT_EQ(problems.size(), 4U);
+  ASSERT_EQ(problems.size(), 5U);
+  EXPECT_EQ(problems[4].field, "Group Tag");
+  EXPECT_NE(problems[4].message.find("the tag begins with '='"), std::string::npos)
+      << problems[4].message;
   EXPECT_EQ(problems[0].field, "Assigned User");
   EXPECT_NE(problems[0].message.find("record 1"), std::string::npos);
   EXPECT_NE(problems[0].message.find("non-ASCII"), std::string::npos);

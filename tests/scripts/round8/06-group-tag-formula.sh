@@ -16,4 +16,11 @@ sed -n 2p a.csv | tr -d '\r' | awk -F, '{printf "%s,%s,%s,@SUM(A1)\r\n", $1, $2,
 H import f.csv --profile standard >/dev/null 2>&1
 H export --format csv -o up.csv >/dev/null 2>&1
 if grep -q ',[=+@-]' up.csv 2>/dev/null; then echo "DEFECT: an exported cell starts like a formula"; cat up.csv; exit 1; fi
+# Round 9: validate called such a row valid and merge wrote it to the upload file.
+out=$("$B/hangar" validate f.csv 2>&1); rc=$?
+echo "validate: rc=$rc: $(echo "$out" | head -1)"
+[ $rc -eq 1 ] && echo "$out" | grep -q "Group Tag: the Group Tag \"@SUM(A1)\" begins with '@'" \
+  || { echo "DEFECT: validate does not refuse a formula tag in a file"; exit 1; }
+"$B/hangar" merge f.csv -o m.csv >/dev/null 2>&1
+if grep -q ',[=+@-]' m.csv 2>/dev/null; then echo "DEFECT: merge wrote a formula tag"; exit 1; fi
 echo OK; exit 0
