@@ -17,6 +17,7 @@
 #endif
 
 #include "hangar/core/credential_checks.h"
+#include "hangar/core/text_wrap.h"
 #include "hangar/ipc/messages/config.h"
 #include "hangar/ipc/protocol.h"
 #include "list_view.h"
@@ -286,19 +287,20 @@ int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args
 }  // namespace
 
 std::string config_usage() {
-  return std::string(
-             "usage: hangar config show\n"
-             "       hangar config ") +
-         kSetSynopsis +
-         "\n"
-         "       hangar config clear-credentials [--yes]\n\n"
-         "set-credentials stores the tenant id, the app's client id and its client secret in the\n"
-         "service (the secret protected: a 0600 file on Linux, DPAPI on Windows) and uses them\n"
-         "from the next token request. The secret is asked for without echo, or read from\n"
-         "standard input with --secret-stdin; never pass it as an argument. The service asks\n"
-         "the cloud for a token first and changes nothing if the credentials are refused\n"
-         "(--no-verify skips that). Switching tenants while devices are Registration Pending\n"
-         "needs --force. Only an administrator (root) or the service's account may change them.\n";
+  // Wrapped as every help text is: 80 columns (black-box round 9: 104).
+  return core::wrap_lines(
+      std::string("usage: hangar config show\n"
+                  "       hangar config ") +
+      kSetSynopsis +
+      "\n"
+      "       hangar config clear-credentials [--yes]\n\n"
+      "set-credentials stores the tenant id, the app's client id and its client secret in the\n"
+      "service (the secret protected: a 0600 file on Linux, DPAPI on Windows) and uses them\n"
+      "from the next token request. The secret is asked for without echo, or read from\n"
+      "standard input with --secret-stdin; never pass it as an argument. The service asks\n"
+      "the cloud for a token first and changes nothing if the credentials are refused\n"
+      "(--no-verify skips that). Switching tenants while devices are Registration Pending\n"
+      "needs --force. Only an administrator (root) or the service's account may change them.\n");
 }
 
 core::Result<std::string> read_secret_from(std::istream& in) {

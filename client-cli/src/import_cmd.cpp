@@ -181,7 +181,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
 
   std::size_t files_read = 0;
   std::size_t lines_skipped = 0;  // dropped by the reader with an error: in no other count
-  for (const auto& path : to_paths(parsed->positional)) {
+  for (const auto& path : to_paths(parsed->positional, "import", io.err)) {
     auto reader = core::CsvReader::open(path);
     if (!reader) {
       validator.add_diagnostic(

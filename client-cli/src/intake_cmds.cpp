@@ -19,9 +19,24 @@
 
 namespace hangar::cli {
 
-std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names) {
+std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names,
+                                            std::string_view command, std::ostream& notes) {
   std::vector<std::filesystem::path> paths;
-  for (const auto& name : names) paths.emplace_back(std::u8string(name.begin(), name.end()));
+  for (const auto& name : names) {
+    std::filesystem::path path(std::u8string(name.begin(), name.end()));
+    // One file named twice (a glob and its name, a.csv and ./a.csv) is read once: read twice,
+    // every row was a "duplicate" of itself (black-box round 9).
+    const auto earlier = std::find_if(paths.begin(), paths.end(), [&](const auto& seen) {
+      std::error_code ec;
+      return seen == path || (std::filesystem::equivalent(seen, path, ec) && !ec);
+    });
+    if (earlier != paths.end()) {
+      notes << "hangar " << command << ": " << name << " is " << core::path_to_utf8(*earlier)
+            << ", given already: read once\n";
+      continue;
+    }
+    paths.push_back(std::move(path));
+  }
   return paths;
 }
 
@@ -200,7 +215,7 @@ int cmd_validate(const Globals& g, const std::vector<std::string>& args, Io& io)
   if (!parsed) return usage_error(io, "validate", parsed.error().message);
   if (parsed->positional.empty()) return usage_error(io, "validate", "name one or more CSV files");
   if (auto problem = shared_option_problem(*parsed)) return usage_error(io, "validate", *problem);
-  const auto files = to_paths(parsed->positional);
+  const auto files = to_paths(parsed->positional, "validate", io.err);
   auto validated = core::validate_files(files, validation_options(*parsed), {}, false);
   const auto& validator = validated.validator;
   const auto summary = validator.summary();
@@ -288,7 +303,7 @@ int cmd_merge(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << " rows per file\n";
     }
   }
-  const auto files = to_paths(parsed->positional);
+  const auto files = to_paths(parsed->positional, "merge", io.err);
   const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
   // -o names the file to write: a folder (".", "out/") is a mistake said before any work.
   if (std::error_code ec; std::filesystem::is_directory(out_path, ec)) {

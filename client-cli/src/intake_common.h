@@ -14,8 +14,10 @@
 
 namespace hangar::cli {
 
-// Command-line file names (UTF-8) as paths.
-std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names);
+// Command-line file names (UTF-8) as paths; a file named again (./a.csv after a.csv) is left out,
+// with a note on `notes`.
+std::vector<std::filesystem::path> to_paths(const std::vector<std::string>& names,
+                                            std::string_view command, std::ostream& notes);
 // A validator diagnostic as --json prints it.
 Json diagnostic_json(const core::Diagnostic& d);
 // The validator's diagnostics as text: every error, the first warnings and a count of the rest.

@@ -506,6 +506,15 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
     }
     return done;
   }
+  // No device to write never replaces yesterday's good upload file with a header alone, as with
+  // merge (black-box round 9: `--state failed` matching none did).
+  if (records.empty()) {
+    return report_error(core::make_error("export.nothing_to_write",
+                                         "no device to export: " + *output +
+                                             " was not written (an earlier file of that name is "
+                                             "left as it was)"),
+                        g, io);
+  }
   auto written = core::write_portal_csv_files(
       records, std::filesystem::path(std::u8string(output->begin(), output->end())),
       records.size() > core::kPortalMaxRows ? core::kPortalMaxRows : 0);

@@ -237,6 +237,13 @@ TEST_F(CliE2E, EveryHelpTextFitsEightyColumns) {
     texts.emplace_back("hangar help " + command, hangar({"help", command}));
   }
   texts.emplace_back("hangard --help", run_command({kHangard, "--help"}, dir_.path(), 30s));
+  // Black-box round 9: `hangar config` alone (a usage error, exit 2) printed 104 columns.
+  for (const auto& args : {std::vector<std::string>{"config"}, {"config", "bogus"}}) {
+    const auto usage = hangar(args);
+    EXPECT_EQ(usage.code, 2) << usage.output;
+    std::istringstream text(usage.output);
+    for (std::string row; std::getline(text, row);) EXPECT_LE(row.size(), 80u) << row;
+  }
   for (const auto& [asked, result] : texts) {
     EXPECT_EQ(result.code, 0) << asked << ": " << result.output;
     std::istringstream text(result.output);

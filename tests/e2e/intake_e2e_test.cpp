@@ -278,8 +278,9 @@ TEST_F(IntakeE2E, MergingAFileWithItselfPrintsAFewWarningsAndCountsTheRest) {
     csv += serial + ",," + hash_for(serial) + "\r\n";
   }
   write_text(file("a.csv"), csv);
+  write_text(file("copy.csv"), csv);  // the same devices in a second file
   auto result = hangar(
-      {"merge", file("a.csv").string(), file("a.csv").string(), "-o", file("out.csv").string()});
+      {"merge", file("a.csv").string(), file("copy.csv").string(), "-o", file("out.csv").string()});
   EXPECT_EQ(result.code, 0) << result.output;
   std::size_t shown = 0;
   for (std::size_t at = 0; (at = result.output.find(": warning: ", at)) != std::string::npos;
@@ -292,9 +293,18 @@ TEST_F(IntakeE2E, MergingAFileWithItselfPrintsAFewWarningsAndCountsTheRest) {
       << result.output;
   EXPECT_NE(result.output.find("60 row(s) read = 30 written + 30 duplicate(s)"), std::string::npos)
       << result.output;
-  auto json = hangar({"--json", "merge", file("a.csv").string(), file("a.csv").string(), "-o",
+  auto json = hangar({"--json", "merge", file("a.csv").string(), file("copy.csv").string(), "-o",
                       file("out.csv").string()});
   EXPECT_EQ(nlohmann::json::parse(json.output)["problems"].size(), 30u) << json.output;
+  // Black-box round 9: one file named twice is read once, not reported as its own duplicate.
+  auto twice = hangar({"merge", file("a.csv").string(), (dir_.path() / "." / "a.csv").string(),
+                       "-o", file("out.csv").string()});
+  EXPECT_EQ(twice.code, 0) << twice.output;
+  EXPECT_NE(twice.output.find("is " + file("a.csv").string() + ", given already: read once"),
+            std::string::npos)
+      << twice.output;
+  EXPECT_NE(twice.output.find("30 row(s) read = 30 written + 0 duplicate(s)"), std::string::npos)
+      << twice.output;
 }
 
 // Black-box round 8: validate of a file that is no hash file (a JSON export) said "0 device
@@ -427,6 +437,23 @@ TEST_F(IntakeE2E, ImportQueuesDurablyIsIdempotentAndSurvivesARestart) {
   EXPECT_EQ(json_export.code, 0) << json_export.output;
   auto rows = nlohmann::json::parse(read_file(file("export.json")));
   EXPECT_EQ(rows.size(), 600u);
+  // Black-box round 9: an export matching no device replaced a good upload file with a header
+  // alone; it writes nothing, says so and fails, as merge does.
+  auto upload = hangar({"export", "--format", "csv", "-o", file("one.csv").string(), "--state",
+                        "queued", "--since", "1h"});
+  ASSERT_EQ(upload.code, 0) << upload.output;
+  const auto kept =
+      std::filesystem::exists(file("one-001.csv")) ? file("one-001.csv") : file("one.csv");
+  const std::string before = read_file(kept);
+  ASSERT_FALSE(before.empty());
+  auto none =
+      hangar({"export", "--format", "csv", "-o", file("one.csv").string(), "--state", "failed"});
+  EXPECT_EQ(none.code, 1) << none.output;
+  EXPECT_NE(none.output.find("no device to export: " + file("one.csv").string() +
+                             " was not written (an earlier file of that name is left as it was)"),
+            std::string::npos)
+      << none.output;
+  EXPECT_EQ(read_file(kept), before);
   stop();
 }
 
