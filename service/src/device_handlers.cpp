@@ -34,7 +34,8 @@ ipc::msg::Device device_message(const store::DeviceRow& row) {
   d.created_at = row.created_at;
   d.updated_at = row.updated_at;
   d.state_changed_at = row.state_changed_at;
-  d.has_hash = row.hardware_hash && !row.hardware_hash->empty();
+  // A row read without its hash (list) still says whether it has one (black-box round 9).
+  d.has_hash = row.has_hash || (row.hardware_hash && !row.hardware_hash->empty());
   d.product_id = row.product_id;
   d.manufacturer = row.manufacturer;
   d.model = row.model;
@@ -69,7 +70,9 @@ ipc::msg::Device device_message(const store::DeviceRow& row) {
     d.pending_flagged_at = row.pending_flagged_at;
     d.pending_cause = row.pending_cause;
   }
-  if (d.has_hash) d.hash = core::encode_base64(*row.hardware_hash);
+  if (row.hardware_hash && !row.hardware_hash->empty()) {
+    d.hash = core::encode_base64(*row.hardware_hash);
+  }
   return d;
 }
 

@@ -59,6 +59,7 @@ DeviceRow RowReader::device(const Statement& row) {
   device.azure_ad_device_id = row.column_optional_text(31);
   device.pending_cause = row.column_optional_text(32);
   device.last_contacted_at = row.column_optional_int64(33);
+  device.has_hash = row.column_int64(34) != 0;
   return device;
 }
 

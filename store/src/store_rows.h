@@ -19,7 +19,8 @@ inline constexpr std::string_view kDeviceColumns =
     "partner_registered, import_id, cloud_device_id, attempts, next_attempt_at, "
     "in_flight_since, created_at, updated_at, state_changed_at, import_record_id, "
     "pending_flagged_at, managed_device_id, enrollment_state, last_sync_at, delivered_at, "
-    "delivered_to, azure_ad_device_id, pending_cause, last_contacted_at";
+    "delivered_to, azure_ad_device_id, pending_cause, last_contacted_at, "
+    "coalesce(length(hardware_hash), 0) > 0";
 
 // Reads states (storage keys) from rows and remembers the first column value that names no state:
 // devices.state is CHECKed (and open()'s integrity_check verifies it), state_history's columns

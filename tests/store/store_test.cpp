@@ -494,6 +494,8 @@ TEST(StoreDevices, ListFiltersPagesAndLeavesHashesOutUnlessAsked) {
   ASSERT_EQ(all->size(), 5u);
   EXPECT_EQ((*all)[0].serial, "S0");
   EXPECT_FALSE((*all)[0].hardware_hash.has_value());
+  // Black-box round 9: read without its hash, a row still says it has one.
+  EXPECT_TRUE((*all)[0].has_hash);
 
   DeviceFilter power;
   power.profile = "power-user";

@@ -59,7 +59,8 @@ struct DeviceRow {
   std::int64_t id = 0;
   std::string serial;
   std::optional<std::string> product_id;
-  std::optional<std::vector<std::uint8_t>> hardware_hash;
+  std::optional<std::vector<std::uint8_t>> hardware_hash;  // read only when asked for
+  bool has_hash = false;  // whether the row has one, read either way (list --json says so)
   std::optional<std::string> manufacturer;
   std::optional<std::string> model;
   std::optional<std::string> group_tag;
