@@ -91,6 +91,14 @@ TEST_F(ServiceOptions, PendingThresholdsComeFromTheConfigFileAndMustBePositive) 
   auto short_limit = config(R"({"pending_limit_hours": 0.5})");
   ASSERT_TRUE(short_limit.ok()) << short_limit.error().message;
   EXPECT_EQ(short_limit->pending_warning_minutes, 15);
+  // Black-box round 9: a limit of a third of a second failed every device before its import was
+  // read; it must cover three polls (30 s each by default).
+  auto typo = config(R"({"pending_limit_hours": 0.0001})");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("\"pending_limit_hours\" (0.0001, 0.36 s) must be at least "
+                                      "three poll intervals (90 s)"),
+            std::string::npos)
+      << typo.error().message;
   auto zero = config(R"({"pending_limit_hours": 0})");
   ASSERT_FALSE(zero.ok());
   EXPECT_NE(zero.error().message.find("\"pending_limit_hours\" must be a positive number (hours "
