@@ -432,6 +432,32 @@ TEST_F(RegistrationPassTest, FailingHousekeepingDeletesBackOffAloneAndNeverHoldU
   EXPECT_TRUE(cloud_.records.empty());
 }
 
+// Black-box round 9: a housekeeping DELETE whose connection dropped after it was sent put the whole
+// cloud "offline" (status, the tray, refresh and sync), while every other call worked. The cloud
+// was reached: the record backs off on its own, and the cloud stays online.
+TEST_F(RegistrationPassTest, ADroppedHousekeepingDeleteLeavesTheCloudOnline) {
+  queue("D", 2);
+  cloud_.delete_failures.assign(
+      1000, core::make_error(cloud::kErrNetwork,
+                             "DELETE .../importedWindowsAutopilotDeviceIdentities/x: Failed to "
+                             "read response body"));
+  start();
+  step();  // uploaded
+  clock_.advance(30s);
+  step();  // polled: Ready for user; the DELETEs' connections drop
+  ASSERT_EQ(count(core::DeviceState::kReadyForUser), 2);
+  ASSERT_GT(cloud_.deletes, 0);
+  EXPECT_TRUE(budget_->online()) << "the cloud answered every other call";
+  EXPECT_LE(budget_->blocked_until(Lane::kIntune), clock_.now_ms());
+  queue_profile("NEW-1", "standard");
+  const int calls = cloud_.import_calls;
+  step();
+  EXPECT_EQ(cloud_.import_calls, calls + 1) << "uploads go on at once";
+  cloud_.delete_failures.clear();
+  run_for(10min);
+  EXPECT_TRUE(cloud_.records.empty()) << "each record is deleted once the DELETEs are answered";
+}
+
 // Attack round 3, finding 1: a device whose upload is in flight cannot be removed, forced or not:
 // the cloud may be registering it, and its import record would be left behind.
 TEST_F(RegistrationPassTest, AnUploadInFlightCannotBeRemovedForcedOrNot) {

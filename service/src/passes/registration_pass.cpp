@@ -506,10 +506,15 @@ bool RegistrationPass::confirm(const std::vector<const store::DeviceRow*>& devic
 void RegistrationPass::delete_finished(std::size_t limit, std::int64_t now) {
   // Housekeeping fails alone: what only this request (this record) met is handled here, so a
   // DELETE the cloud keeps answering with a 500 never holds an upload or an operator command.
-  // A throttle (429) and an unreachable cloud are every request's business: the budget's.
+  // A throttle (429) and an unreachable cloud are every request's business: the budget's. A
+  // connection dropped after this DELETE was sent is not an unreachable cloud: it reached it, and
+  // its answer alone was lost (black-box round 9: the whole cloud was called offline, and refresh
+  // and sync failed, while uploads and deregister worked).
   const auto mine = [](const core::Error& error) {
-    return error.code != cloud::kErrThrottled && !cloud::unreachable(error) &&
-           error.code != cloud::kErrAuth && error.code != cloud::kErrNotConfigured;
+    const bool answer_dropped = error.code == cloud::kErrNetwork && !cloud::never_sent(error);
+    return answer_dropped ||
+           (error.code != cloud::kErrThrottled && !cloud::unreachable(error) &&
+            error.code != cloud::kErrAuth && error.code != cloud::kErrNotConfigured);
   };
   std::size_t sent = 0;
   for (std::size_t left = deletions_.size(); left > 0 && sent < limit; --left) {
