@@ -30,7 +30,7 @@ std::string portal_cell_problem(std::string_view value) {
   for (std::size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
-      return "non-ASCII character at position " + std::to_string(i + 1) +
+      return "has a non-ASCII character at position " + std::to_string(i + 1) +
              " (the portal accepts ANSI/ASCII only and would corrupt it)";
     }
     if (c == ',') return "contains a comma (the portal's format has no quoting)";

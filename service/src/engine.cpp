@@ -272,7 +272,7 @@ core::Result<DeliveryPass::Deregistered> Engine::deregister(const std::string& s
                                                             std::chrono::milliseconds timeout,
                                                             const std::string& by, bool force) {
   return run_operator_job<DeliveryPass::Deregistered>(
-      {"deregistration of " + serial, serial, "hangar deregister " + serial,
+      {"deregistration of " + serial, serial, "hangar deregister " + serial + " --yes",
        [this, serial, by, force]() -> core::Result<DeliveryPass::Deregistered> {
          // An import Intune finished since the last poll is settled first (its record read
          // once), so a device registered meanwhile is deregistered, not sent to `remove

@@ -290,9 +290,9 @@ TEST_F(DeliveryPassTest, AFailedLookupSaysNothingChangedAndWhatToRunAgain) {
   EXPECT_NE(deregister.error().message.find("could not read the device in Windows Autopilot"),
             std::string::npos)
       << deregister.error().message;
-  EXPECT_NE(
-      deregister.error().message.find("nothing was deleted; run `hangar deregister D0` again"),
-      std::string::npos)
+  EXPECT_NE(deregister.error().message.find(
+                "nothing was deleted; run `hangar deregister D0 --yes` again"),
+            std::string::npos)
       << deregister.error().message;
   EXPECT_TRUE(cloud_.deleted.empty());
   EXPECT_TRUE(store_->get_device("D0").ok());
@@ -320,7 +320,7 @@ TEST_F(DeliveryPassTest, ADeregisterWhoseAnswerWasLostIsRecordedAndTheReRunCompl
   auto lost = pass_->deregister("L0");
   ASSERT_FALSE(lost.ok());
   EXPECT_EQ(lost.error().code, cloud::kErrInDoubt);
-  EXPECT_NE(lost.error().message.find("run `hangar deregister L0` again"), std::string::npos)
+  EXPECT_NE(lost.error().message.find("run `hangar deregister L0 --yes` again"), std::string::npos)
       << lost.error().message;
   EXPECT_TRUE(cloud_.tenant.empty()) << "the DELETE did reach the tenant";
   auto kept = store_->get_device("L0");

@@ -80,7 +80,7 @@ TEST_F(OperatorJobsTest, WorkNotDoneWithinTheWaitIsAnsweredInDoubtAndTheReRunCom
   EXPECT_EQ(answer.error().code, ipc::errc::kInDoubt);
   EXPECT_NE(answer.error().message.find("`hangar show Q0`"), std::string::npos)
       << answer.error().message;
-  EXPECT_NE(answer.error().message.find("`hangar deregister Q0` again"), std::string::npos)
+  EXPECT_NE(answer.error().message.find("`hangar deregister Q0 --yes` again"), std::string::npos)
       << answer.error().message;
   EXPECT_GE(took, 2s);
   EXPECT_LT(took, 2s + Engine::kOperatorGrace + 400ms) << "answered within wait_ms + a second";

@@ -161,6 +161,13 @@ TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
                      "without a tag are tracked with \"track_untagged\": true"},
            std::pair{R"({"tag_profiles": {"a,b": "standard"}})",
                      ": \"tag_profiles\".\"a,b\": the group tag "},
+           // Black-box round 9: "the group tag non-ASCII character at position 2" lacked a verb.
+           std::pair{"{\"tag_profiles\": {\"L\u00e4b\": \"standard\"}}",
+                     ": \"tag_profiles\".\"L\u00e4b\": the group tag has a non-ASCII character at "
+                     "position 2"},
+           std::pair{R"({"tag_profiles": {"=Lab": "standard"}})",
+                     ": \"tag_profiles\".\"=Lab\": the group tag begins with '=', which a "
+                     "spreadsheet opening the upload file would run as a formula"},
            // Issue 13, finding 1: the rule imports use (group_tag_problem) refuses a tag of
            // spaces, and a tag with spaces around it, which no CSV cell or --group-tag carries
            // and which would sit beside the same tag without them as a second key.

@@ -173,7 +173,7 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
     return ctx_.store.erase_meta(key);
   };
   auto found = tenant_device(serial, device ? &*device : nullptr, "nothing was deleted",
-                             "hangar deregister " + serial);
+                             "hangar deregister " + serial + " --yes");
   if (!found) return found.error();
   if (!*found) {
     // Gone from the tenant: a deregister whose answer was lost did it, or someone else did.
@@ -232,7 +232,7 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   if (!deleted && deleted.error().http_status != 404) {
     if (answer_lost(deleted.error())) {
       return in_doubt(deleted.error(), key, id, serial, "deletion of its Autopilot registration",
-                      "hangar deregister " + serial);
+                      "hangar deregister " + serial + " --yes");
     }
     if (deleted.error().code == cloud::kErrRejected) ctx_.health.failed(deleted.error(), now);
     return not_now(deleted.error(), Lane::kIntune);
