@@ -45,6 +45,18 @@ std::string portal_cell_problem(std::string_view value) {
   return {};
 }
 
+std::string formula_tag_problem(std::string_view tag) {
+  // Excel and its kin run a cell that starts with = + - @ as a formula when an admin opens the
+  // upload file (CSV injection, black-box round 8): such a tag is never written to one.
+  if (!tag.empty() &&
+      (tag.front() == '=' || tag.front() == '+' || tag.front() == '-' || tag.front() == '@')) {
+    return std::string("begins with '") + tag.front() +
+           "', which a spreadsheet opening the upload file would run as a formula; start the "
+           "tag with a letter or a digit";
+  }
+  return {};
+}
+
 std::string group_tag_problem(std::string_view tag) {
   if (tag.empty()) return "is empty";
   // The CSV reader drops the spaces around a cell and the CLI those around --group-tag, so a tag
@@ -53,13 +65,7 @@ std::string group_tag_problem(std::string_view tag) {
   if (tag.front() == ' ') return "begins with a space; write it without the spaces around it";
   if (tag.back() == ' ') return "ends with a space; write it without the spaces around it";
   if (auto problem = portal_cell_problem(tag); !problem.empty()) return problem;
-  // Excel and its kin run a cell that starts with = + - @ as a formula when an admin opens the
-  // upload file (CSV injection, black-box round 8): such a tag is never written to one.
-  if (tag.front() == '=' || tag.front() == '+' || tag.front() == '-' || tag.front() == '@') {
-    return std::string("begins with '") + tag.front() +
-           "', which a spreadsheet opening the upload file would run as a formula; start the "
-           "tag with a letter or a digit";
-  }
+  if (auto formula = formula_tag_problem(tag); !formula.empty()) return formula;
   if (tag.size() > kGroupTagLimit.max) {
     return "is " + std::to_string(tag.size()) + " characters long; the most the cloud takes is " +
            std::to_string(kGroupTagLimit.max);

@@ -158,11 +158,10 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
     }
   }
 
-  // The same rule for a file's Group Tag as for --group-tag and the service's import: a tag the
-  // portal's CSV cannot carry, or one a spreadsheet would run as a formula, is refused here too,
-  // so validate, merge and import agree (black-box round 9: merge wrote "=1+1" to the upload).
+  // A file's Group Tag that a spreadsheet would run as a formula is refused here, as by
+  // --group-tag and the service's import (black-box round 9: merge wrote "=1+1" to the upload).
   if (!record.group_tag.empty()) {
-    if (auto tag_problem = group_tag_problem(record.group_tag); !tag_problem.empty()) {
+    if (auto tag_problem = formula_tag_problem(record.group_tag); !tag_problem.empty()) {
       fail(row, record, "Group Tag",
            "the Group Tag \"" + excerpt(record.group_tag, 80) + "\" " + tag_problem, std::nullopt);
     }

@@ -74,7 +74,8 @@ TEST_F(OperatorE2E, ALostDeregisterAnswerIsRecordedAndTheReRunCompletes) {
   auto lost = hangar({"deregister", serial, "--yes"});
   EXPECT_EQ(lost.code, 1) << lost.output;
   EXPECT_NE(lost.output.find("its answer was lost"), std::string::npos) << lost.output;
-  EXPECT_NE(lost.output.find("run `hangar deregister " + serial + "` again"), std::string::npos)
+  EXPECT_NE(lost.output.find("run `hangar deregister " + serial + " --yes` again"),
+            std::string::npos)
       << lost.output;
   EXPECT_EQ(cloud_stats()["faults"].value("dropped_after_processing", 0), 1);
   auto shown = hangar({"show", serial});
@@ -111,7 +112,8 @@ TEST_F(OperatorE2E, ADeleteSlowerThanTheWaitIsAnsweredInDoubtAndTheReRunComplete
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(slow.code, 1) << slow.output;
   EXPECT_NE(slow.output.find("its answer was lost"), std::string::npos) << slow.output;
-  EXPECT_NE(slow.output.find("run `hangar deregister " + serial + "` again"), std::string::npos)
+  EXPECT_NE(slow.output.find("run `hangar deregister " + serial + " --yes` again"),
+            std::string::npos)
       << slow.output;
   EXPECT_LT(took, 5s) << slow.output;
   std::this_thread::sleep_for(2s);  // the simulator's late answer goes to nobody
@@ -145,7 +147,8 @@ TEST_F(OperatorE2E, AGracefulStopAnswersAWaitingDeregister) {
   EXPECT_EQ(waiting.code, 1) << waiting.output;
   EXPECT_EQ(waiting.output.find("closed"), std::string::npos) << waiting.output;
   EXPECT_NE(waiting.output.find("its answer was lost"), std::string::npos) << waiting.output;
-  EXPECT_NE(waiting.output.find("run `hangar deregister " + serial + "` again"), std::string::npos)
+  EXPECT_NE(waiting.output.find("run `hangar deregister " + serial + " --yes` again"),
+            std::string::npos)
       << waiting.output;
 
   start_service();
