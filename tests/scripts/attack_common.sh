@@ -27,3 +27,9 @@ wait_state(){
     [ "${n:-0}" -ge "$2" ] && return 0; sleep 0.5
   done; return 1
 }
+# import_devices SPEC [PROFILE]: generates devices (hangar-devicegen --devices SPEC, e.g. AB:5)
+# into gen.csv and imports them with PROFILE (standard by default).
+import_devices(){
+  "$B/hangar-devicegen" -o "$T/gen.csv" --devices "$1" >/dev/null || return 1
+  H import "$T/gen.csv" --profile "${2:-standard}" >/dev/null 2>&1
+}

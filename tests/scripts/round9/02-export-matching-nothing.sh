@@ -6,8 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 start_sim
 start_svc
 H pause >/dev/null
-"$B/hangar-devicegen" -o a.csv --devices EMP:5 >/dev/null
-H import a.csv --profile standard >/dev/null 2>&1
+import_devices EMP:5
 H export --format csv -o up.csv >/dev/null 2>&1
 before=$(md5sum < up.csv)
 out=$(H export --format csv -o up.csv --state failed 2>&1); rc=$?

@@ -6,8 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 start_sim
 start_svc
 H pause >/dev/null
-"$B/hangar-devicegen" -o a.csv --devices LHH:2 >/dev/null
-H import a.csv --profile standard >/dev/null 2>&1
+import_devices LHH:2
 listed=$(H --json list | grep -o '"has_hash": *[a-z]*' | sort | uniq -c)
 echo "list --json: $listed"
 echo "$listed" | grep -q "2 \"has_hash\": *true" || { echo "DEFECT: list --json says a device with a hash has none"; exit 1; }

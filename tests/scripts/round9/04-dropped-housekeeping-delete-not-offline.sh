@@ -6,8 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../attack_common.sh"
 # and sync failed, while uploads and deregister worked. The cloud was reached: it stays online.
 start_sim_json '{"time_scale":60,"faults":{"endpoints":["imported.delete"],"drop_rate":1.0}}'
 start_svc
-"$B/hangar-devicegen" -o a.csv --devices DX:3 >/dev/null
-H import a.csv --profile standard >/dev/null 2>&1
+import_devices DX:3
 wait_state ready_for_user 3 60 || { echo "setup: not Ready for user"; exit 2; }
 sleep 3   # the DELETEs of the finished records are tried, and dropped
 H --json status | grep -q '"online": *false' && { echo "DEFECT: status calls the cloud offline"; exit 1; }
