@@ -515,14 +515,13 @@ int cmd_export(const Globals& g, const std::vector<std::string>& args, Io& io) {
                                              "left as it was)"),
                         g, io);
   }
+  const std::filesystem::path out_path(std::u8string(output->begin(), output->end()));
   auto written = core::write_portal_csv_files(
-      records, std::filesystem::path(std::u8string(output->begin(), output->end())),
-      records.size() > core::kPortalMaxRows ? core::kPortalMaxRows : 0);
+      records, out_path, records.size() > core::kPortalMaxRows ? core::kPortalMaxRows : 0);
   if (!written) return report_error(written.error(), g, io);
   // Yesterday's upload-003.csv beside today's two parts would go up with them (black-box round 8):
   // the output set is tidied as merge's is.
-  const OutputSetTidy tidied = tidy_output_set(
-      std::filesystem::path(std::u8string(output->begin(), output->end())), *written);
+  const OutputSetTidy tidied = tidy_output_set(out_path, *written);
   if (g.json) {
     Json files = Json::array();
     for (const auto& p : *written) files.push_back(core::path_to_utf8(p));

@@ -43,11 +43,7 @@ CloudBudget::CloudBudget(const core::Clock& clock, BudgetConfig config, CloudHea
 std::int64_t CloudBudget::wait_locked(Lane lane, CallKind kind, std::int64_t now) {
   const std::int64_t budget = std::max(
       requests_.wait_ms(now), kind == CallKind::kWrite ? writes_.wait_ms(now) : std::int64_t{0});
-  const LaneState& lane_state = state(lane);
-  const std::int64_t blocked =
-      kind == CallKind::kWrite ? std::max(lane_state.blocked_until, lane_state.writes_blocked_until)
-                               : lane_state.blocked_until;
-  return std::max(budget, blocked - now);
+  return std::max(budget, state(lane).blocked_for(kind) - now);
 }
 
 std::optional<core::Error> CloudBudget::admit(Lane lane, CallKind kind) {
@@ -153,16 +149,12 @@ std::int64_t CloudBudget::wait_ms(Lane lane, CallKind kind) const {
   RateBudget requests = requests_;
   const std::int64_t budget = std::max(
       requests.wait_ms(now), kind == CallKind::kWrite ? writes.wait_ms(now) : std::int64_t{0});
-  const LaneState& lane_state = state(lane);
-  const std::int64_t blocked =
-      kind == CallKind::kWrite ? std::max(lane_state.blocked_until, lane_state.writes_blocked_until)
-                               : lane_state.blocked_until;
-  return std::max<std::int64_t>({budget, blocked - now, 0});
+  return std::max<std::int64_t>({budget, state(lane).blocked_for(kind) - now, 0});
 }
 
 std::int64_t CloudBudget::writes_blocked_until(Lane lane) const {
   std::lock_guard lock(mutex_);
-  return std::max(state(lane).blocked_until, state(lane).writes_blocked_until);
+  return state(lane).blocked_for(CallKind::kWrite);
 }
 
 std::int64_t CloudBudget::blocked_until(Lane lane) const {

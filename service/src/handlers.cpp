@@ -198,11 +198,10 @@ core::Result<ipc::Json> status_reply(ServiceContext& context, const ipc::CallCon
                        form.message,  // redacted by CloudHealth
                        form.request_id, form.since, form.last_at, form.passes, form.fallback});
   }
-  // A backoff that has ended is no next retry; an attempt already due (held by a pause, or
+  // The engine reports only a wait still to come; an attempt already due (held by a pause, or
   // about to be picked up) is due now, not at a time gone by.
   const std::int64_t now_ms = context.clock.now_ms();
-  std::optional<std::int64_t> next;
-  if (engine.blocked_until_ms && *engine.blocked_until_ms > now_ms) next = engine.blocked_until_ms;
+  std::optional<std::int64_t> next = engine.blocked_until_ms;
   if (auto due = context.store.next_attempt_at(); due && *due) {
     const std::int64_t at = std::max(now_ms, **due);
     next = next ? std::min(*next, at) : at;

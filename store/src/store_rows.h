@@ -45,9 +45,9 @@ class RowReader {
 // The column list with or without the hash bytes (NULL in their place keeps read_device's indexes).
 std::string device_columns(bool with_hash);
 
-// not_found for a serial not in the queue; one that left it says when and how.
 // When and why the serial last left the queue ("2026-12-03 02:00:00Z (deregistered by ...)").
 core::Result<std::optional<std::string>> departure(Database& database, std::string_view serial);
+// not_found for a serial not in the queue; one that left it says when and how.
 core::Error device_not_found(Database& database, std::string_view serial);
 
 // Empty text as NULL (an optional reason or error).

@@ -6,6 +6,7 @@
 // inside its window.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -159,6 +160,11 @@ class CloudBudget {
     std::int64_t writes_blocked_until = 0;  // a 429 answered to a write: writes wait, reads go
     int failure_streak = 0;
     int throttle_streak = 0;
+    // When a request of `kind` may go: a write also waits out a write's 429.
+    std::int64_t blocked_for(CallKind kind) const {
+      return kind == CallKind::kWrite ? std::max(blocked_until, writes_blocked_until)
+                                      : blocked_until;
+    }
   };
 
   // Marks a request as sent for as long as it lives (RAII: an exception ends it too).
