@@ -107,8 +107,10 @@ constexpr std::array<HelpText, 20> kHelp{{
      "                 not tagged at all; without it such a device is left alone\n\n"
      "Deletes the device's Windows Autopilot registration in the tenant (found by serial), takes\n"
      "it out of the queue and remembers the serial, so partner sync does not add it back.\n"
-     "Importing the serial again registers it anew. Asks for confirmation first. If the\n"
-     "deletion's answer is lost, it says so and records it; run it again: a device the tenant\n"
+     "Importing the serial again registers it anew. Without --yes it looks the device up\n"
+     "first (a refusal comes before any question), then asks, naming the Autopilot id it\n"
+     "would delete; answering no changes nothing and exits 0. If the deletion's answer is lost, it "
+     "says so and records it; run it again: a device the tenant\n"
      "no longer lists is taken out of the queue (\"already deleted in Windows Autopilot\").\n"
      "A device in the queue that was never registered (queued, or its registration failed)\n"
      "is taken out too: there is nothing to delete in the tenant.\n",

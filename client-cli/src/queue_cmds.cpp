@@ -359,21 +359,39 @@ int cmd_deregister(const Globals& g, const std::vector<std::string>& args, Io& i
   const std::string& serial = parsed->positional.front();
   auto wait = operator_wait_ms(g);
   if (!wait) return usage_error(io, "deregister", wait.error().message);
+  Json request{{"serial", serial}, {"wait_ms", *wait}};
+  if (parsed->has("--force")) request["force"] = true;
   if (!parsed->has("--yes")) {
     if (!io.in || !io.in_is_terminal) {
       return usage_error(io, "deregister",
                          "pass --yes to confirm (standard input is not a terminal)");
     }
-    if (!confirm("Delete the Windows Autopilot registration of " + serial +
-                     " in the tenant? The device will not get its profile at setup until it is "
-                     "registered again.",
-                 io)) {
-      io.err << "nothing deleted\n";
-      return kFailed;
+    // The service looks the device up first, so a refusal (another team's device, nothing in the
+    // tenant, an import still followed) comes before the question, and the question names what
+    // would be deleted (black-box round 9).
+    Json check = request;
+    check["check"] = true;
+    auto looked_up = call_typed<ipc::msg::DeregisterReply>(g, io, check);
+    if (auto* code = std::get_if<int>(&looked_up)) return *code;
+    const ipc::msg::DeregisterReply& found =
+        std::get<Typed<ipc::msg::DeregisterReply>>(looked_up).reply;
+    std::string question;
+    if (found.never_registered.value_or(false) || found.already_deleted.value_or(false)) {
+      question = serial +
+                 " is not registered in Windows Autopilot (the tenant does not list it): "
+                 "take it out of the queue, for good (partner sync will not add it back)?";
+    } else {
+      question = "Delete the Windows Autopilot registration of " + serial + " (" +
+                 found.autopilot_id +
+                 ") in the tenant? The device will not get its profile at setup until it is "
+                 "registered again.";
+    }
+    if (!confirm(question, io)) {
+      // The admin's own choice, not a failure: nothing changed, exit 0 (as `rm -i` answered no).
+      io.err << "nothing deleted (answered no)\n";
+      return kOk;
     }
   }
-  Json request{{"serial", serial}, {"wait_ms", *wait}};
-  if (parsed->has("--force")) request["force"] = true;
   return simple_write<ipc::msg::DeregisterReply>(
       g, io, request, [](const ipc::msg::DeregisterReply& reply) {
         if (reply.never_registered.value_or(false)) {

@@ -219,6 +219,13 @@ core::Result<T> Engine::run_operator_job(const OperatorJob<T>& op,
   call->abandoned = true;
   const bool stopping = operators_stopping_;
   lock.unlock();
+  if (op.read_only) {
+    return core::make_error(ipc::errc::kTimeout,
+                            "the " + op.what + " did not finish " +
+                                (stopping ? "before the service stopped" : "within the wait") +
+                                ": nothing was changed; try again (a longer --timeout waits "
+                                "longer)");
+  }
   // Told like a lost answer: recorded, so that the re-run reads the device in the tenant first.
   if (op.record_doubt) op.record_doubt();
   spdlog::warn("the {} did not finish {}; its caller is told it may have been done", op.what,
@@ -270,19 +277,25 @@ core::Result<RegistrationPass::Withdrawn> Engine::withdraw(const std::string& se
 
 core::Result<DeliveryPass::Deregistered> Engine::deregister(const std::string& serial,
                                                             std::chrono::milliseconds timeout,
-                                                            const std::string& by, bool force) {
+                                                            const std::string& by,
+                                                            DeregisterRequest ask) {
+  std::function<void()> record_doubt;
+  if (!ask.check_only) {
+    record_doubt = [this, serial] { delivery_.record_doubt("deregister", serial, "unknown"); };
+  }
   return run_operator_job<DeliveryPass::Deregistered>(
-      {"deregistration of " + serial, serial, "hangar deregister " + serial + " --yes",
-       [this, serial, by, force]() -> core::Result<DeliveryPass::Deregistered> {
+      {(ask.check_only ? "look-up for the deregistration of " : "deregistration of ") + serial,
+       serial, "hangar deregister " + serial + " --yes",
+       [this, serial, by, ask]() -> core::Result<DeliveryPass::Deregistered> {
          // An import Intune finished since the last poll is settled first (its record read
          // once), so a device registered meanwhile is deregistered, not sent to `remove
          // --force`, which would send it back here.
          if (auto settled = registration_.settle_import(serial, clock_.now_ms()); !settled) {
            return settled.error();
          }
-         return delivery_.deregister(serial, by, force);
+         return delivery_.deregister(serial, by, ask);
        },
-       [this, serial] { delivery_.record_doubt("deregister", serial, "unknown"); }},
+       std::move(record_doubt), ask.check_only},
       timeout);
 }
 

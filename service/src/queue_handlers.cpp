@@ -150,20 +150,27 @@ core::Result<Json> handle_deregister(ServiceContext& context, const Json& args,
   if (!serial) return serial.error();
   auto wait = operator_wait("deregister", args);
   if (!wait) return wait.error();
-  auto force = ipc::Args("deregister", args).flag("force");
+  const ipc::Args reader("deregister", args);
+  auto force = reader.flag("force");
   if (!force) return std::move(force).error();
+  auto check = reader.flag("check");
+  if (!check) return std::move(check).error();
   if (!context.engine) {
     return core::make_error(ipc::errc::kUnavailable, "no registration engine runs");
   }
-  auto deleted = context.engine->deregister(*serial, *wait, call.peer.user, force->value_or(false));
+  const DeregisterRequest ask{force->value_or(false), check->value_or(false)};
+  auto deleted = context.engine->deregister(*serial, *wait, call.peer.user, ask);
   if (!deleted) return deleted.error();
-  spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
-               deleted->already_gone ? "was already deleted in Windows Autopilot"
-                                     : "deleted from Windows Autopilot",
-               deleted->autopilot_id);
+  if (!ask.check_only) {
+    spdlog::info("deregister by {}: device {} {} ({})", call.peer.user, *serial,
+                 deleted->already_gone ? "was already deleted in Windows Autopilot"
+                                       : "deleted from Windows Autopilot",
+                 deleted->autopilot_id);
+  }
   ipc::msg::DeregisterReply reply{*serial, deleted->autopilot_id, std::nullopt};
   if (deleted->already_gone) reply.already_deleted = true;
   if (deleted->never_registered) reply.never_registered = true;
+  if (ask.check_only) reply.checked = true;
   return reply.to_json();
 }
 

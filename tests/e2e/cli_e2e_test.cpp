@@ -83,6 +83,12 @@ class Terminal {
   Terminal(const Terminal&) = delete;
   Terminal& operator=(const Terminal&) = delete;
 
+  // Types `keys` and Enter into the pane.
+  void type(const std::string& keys) {
+    auto typed =
+        run_command({tmux_, "-S", socket_, "send-keys", "-t", "t", keys, "Enter"}, dir_, 10s);
+    EXPECT_EQ(typed.code, 0) << typed.output;
+  }
   std::string screen() {
     return run_command({tmux_, "-S", socket_, "capture-pane", "-p", "-t", "t"}, dir_, 10s).output;
   }
@@ -107,11 +113,11 @@ class CliE2E : public ::testing::Test {
  protected:
   void SetUp() override { endpoint_ = unique_endpoint(dir_); }
 
-  void start_cloud() {
+  void start_cloud(const Json& scenario = {{"seed", 13},
+                                           {"time_scale", 600},
+                                           {"registration", {{"delay_seconds", 60}}}}) {
     std::string why;
-    auto url = start_cloudsim(
-        kCloudsim, {{"seed", 13}, {"time_scale", 600}, {"registration", {{"delay_seconds", 60}}}},
-        dir_.path(), cloud_, why);
+    auto url = start_cloudsim(kCloudsim, scenario, dir_.path(), cloud_, why);
     ASSERT_TRUE(url.has_value()) << "hangar-cloudsim did not start: " << why;
     url_ = *url;
   }
@@ -482,6 +488,50 @@ TEST_F(CliE2E, AWatchInATerminalSumsUpABurstAndVerboseShowsEachDevice) {
   ASSERT_EQ(verbose.code, 0) << verbose.output;
   EXPECT_NE(verbose.output.find("BURST-0040  (new) -> Queued"), std::string::npos)
       << verbose.output;
+}
+
+// Round 9: deregister asked "Delete ...? [y/N]" before the service had looked the device up, so
+// another team's device was refused only after the admin's "y". The look-up comes first; the
+// question names the Autopilot id; "n" changes nothing and is not a failure.
+TEST_F(CliE2E, DeregisterInATerminalLooksTheDeviceUpBeforeItAsks) {
+  set_time_limit(120s);
+  const auto device = [](const char* serial, const char* tag) {
+    return Json{{"serial_number", serial},
+                {"group_tag", tag},
+                {"manufacturer", "Fabrikam"},
+                {"model", "Book 3"}};
+  };
+  start_cloud({{"seed", 14},
+               {"time_scale", 600},
+               {"tenant",
+                {{"devices",
+                  {device("OTHER-1", "AnotherTeam"),
+                   device("OURS-1", "Microsoft365Managed_Autopilot")}}}}});
+  start_service();
+
+  std::string screen;
+  {
+    Terminal refused(dir_.path(), shell_command({"deregister", "OTHER-1"}));
+    screen = refused.wait_for("[exit ");
+    EXPECT_NE(screen.find("not Hangar's"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("[exit 1]"), std::string::npos) << screen;
+    EXPECT_EQ(screen.find("[y/N]"), std::string::npos) << "refused before any question: " << screen;
+  }
+  Terminal declined(dir_.path(), shell_command({"deregister", "OURS-1"}));
+  screen = declined.wait_for("[y/N]");
+  EXPECT_NE(screen.find("Delete the Windows Autopilot registration of OURS-1 ("), std::string::npos)
+      << screen;
+  declined.type("n");
+  screen = declined.wait_for("[exit ");
+  EXPECT_NE(screen.find("nothing deleted (answered no)"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("[exit 0]"), std::string::npos) << screen;
+
+  // Nothing was deleted by the look-up or the "n": the deletion happens now.
+  auto deleted = hangar({"deregister", "OURS-1", "--yes"});
+  EXPECT_EQ(deleted.code, 0) << deleted.output;
+  EXPECT_NE(deleted.output.find("deleted the Windows Autopilot registration of OURS-1"),
+            std::string::npos)
+      << deleted.output;
 }
 
 // Item 9: merge splits at the portal's 500 rows, tags, prints the builds, and its counts add up;

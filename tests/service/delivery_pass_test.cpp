@@ -151,6 +151,16 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
   ASSERT_FALSE(pending.ok());
   EXPECT_EQ(pending.error().code, "conflict");
   EXPECT_NE(pending.error().message.find("hangar remove R9 --force"), std::string::npos);
+  EXPECT_EQ(pass_->deregister("R9", "ada", {.check_only = true}).error().code, "conflict")
+      << "the look-up meets the same refusal";
+
+  // The CLI's look-up before its question: the identity it would delete, and nothing deleted.
+  auto looked_up = pass_->deregister("R0", "ada", {.check_only = true});
+  ASSERT_TRUE(looked_up.ok()) << looked_up.error().message;
+  EXPECT_EQ(looked_up->autopilot_id, "ap-R0");
+  EXPECT_TRUE(cloud_.deleted.empty());
+  EXPECT_TRUE(store_->get_device("R0").ok()) << "still in the queue";
+  EXPECT_EQ(pass_->deregister("STRANGER", "ada", {.check_only = true}).error().code, "conflict");
 
   auto done = pass_->deregister("R0", "ada");
   ASSERT_TRUE(done.ok()) << done.error().message;
@@ -175,7 +185,7 @@ TEST_F(DeliveryPassTest, DeregisterDeletesTheAutopilotRecordAndRemembersTheSeria
             std::string::npos)
       << refused.error().message;
   EXPECT_EQ(cloud_.deleted, std::vector<std::string>{"ap-R0"}) << "nothing more was deleted";
-  ASSERT_TRUE(pass_->deregister("STRANGER", "ada", true).ok());
+  ASSERT_TRUE(pass_->deregister("STRANGER", "ada", {.force = true}).ok());
   EXPECT_EQ(*store_->removed_serials(), (std::vector<std::string>{"r0", "stranger"}));
   auto gone = pass_->deregister("R0");
   ASSERT_FALSE(gone.ok());
@@ -246,6 +256,10 @@ TEST_F(DeliveryPassTest, DeregisterOfADeviceNeverRegisteredTakesItOutAndDeletesN
   queue_profile("Q0", "standard");  // not uploaded yet
   start();
   for (const char* serial : {"F0", "Q0"}) {
+    auto looked_up = pass_->deregister(serial, "ada", {.check_only = true});
+    ASSERT_TRUE(looked_up.ok()) << serial << ": " << looked_up.error().message;
+    EXPECT_TRUE(looked_up->never_registered) << serial;
+    EXPECT_TRUE(store_->get_device(serial).ok()) << serial << ": the look-up took nothing out";
     auto done = pass_->deregister(serial, "ada");
     ASSERT_TRUE(done.ok()) << serial << ": " << done.error().message;
     EXPECT_TRUE(done->never_registered) << serial;

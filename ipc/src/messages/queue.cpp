@@ -64,7 +64,8 @@ DeregisterReply DeregisterReply::read(const Json&, Fields& f) {
   f.required("deregistered", r.deregistered)
       .required("autopilot_id", r.autopilot_id)
       .optional("already_deleted", r.already_deleted)
-      .optional("never_registered", r.never_registered);
+      .optional("never_registered", r.never_registered)
+      .optional("checked", r.checked);
   return r;
 }
 
@@ -76,6 +77,7 @@ Json DeregisterReply::to_json() const {
   Json json{{"deregistered", deregistered}, {"autopilot_id", autopilot_id}};
   put_optional(json, "already_deleted", already_deleted);
   put_optional(json, "never_registered", never_registered);
+  put_optional(json, "checked", checked);
   return json;
 }
 

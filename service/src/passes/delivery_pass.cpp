@@ -138,7 +138,7 @@ core::Result<std::vector<std::string>> DeliveryPass::missing_licences(
 
 core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::string& serial,
                                                                   const std::string& by,
-                                                                  bool force) {
+                                                                  DeregisterRequest ask) {
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device && device.error().code != store::kErrNotFound) return device.error();
@@ -150,7 +150,8 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
                                 "out with `hangar remove " +
                                 device->serial + " --force` first");
   }
-  if (const auto wait = ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite); wait > 0) {
+  if (const auto wait = ctx_.budget.wait_ms(Lane::kIntune, CallKind::kWrite);
+      wait > 0 && !ask.check_only) {
     core::Error held = core::make_error(CloudBudget::kNotNow, "");
     held.retry_after = std::chrono::milliseconds(wait);
     return not_now(held, Lane::kIntune);
@@ -184,6 +185,7 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
                    device->state == core::DeviceState::kActive ||
                    device->state == core::DeviceState::kInactive);
     if (*doubt || registered_here) {
+      if (ask.check_only) return Deregistered{{}, true};
       if (auto forgotten = forget(); !forgotten) return forgotten.error();
       spdlog::info("device {}: already deleted in Windows Autopilot; out of the queue", serial);
       return Deregistered{{}, true};
@@ -191,6 +193,7 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
     if (device) {
       // Never registered (queued, or its registration failed) and not in the tenant: nothing to
       // delete there, and the admin asked for it gone: out of the queue (black-box round 6).
+      if (ask.check_only) return Deregistered{{}, false, true};
       if (auto forgotten = forget("it was never registered in Windows Autopilot"); !forgotten) {
         return forgotten.error();
       }
@@ -213,7 +216,7 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   // Not in the queue, and tagged for another team (or not at all): not Hangar's to delete on a
   // plain request, even by someone allowed to write (black-box round 8: another team's device
   // was deleted).
-  if (!device && !force && !ctx_.config.claims_tag((*found)->group_tag)) {
+  if (!device && !ask.force && !ctx_.config.claims_tag((*found)->group_tag)) {
     const std::string& tag = (*found)->group_tag;
     return core::make_error(
         ipc::errc::kConflict,
@@ -225,6 +228,7 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
             " --force` deletes its Windows Autopilot registration all the same");
   }
   const std::string id = (*found)->id;
+  if (ask.check_only) return Deregistered{id, false};
   auto deleted = cloud_.write(
       Lane::kIntune, [&](cloud::DeliveryCloud& api) { return api.delete_autopilot_device(id); },
       // 404: someone deleted it meanwhile; the outcome is the same.

@@ -67,8 +67,10 @@ inline constexpr std::array<ArgSpec, 3> kRetry{
 // "in doubt" (errc::kInDoubt).
 inline constexpr std::array<ArgSpec, 3> kRemove{
     {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}}};
-inline constexpr std::array<ArgSpec, 3> kDeregister{
-    {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}}};
+// check: look the device up and answer what a deregister would do, changing nothing (the CLI
+// asks before its confirmation prompt, so a refusal comes before the admin's "y").
+inline constexpr std::array<ArgSpec, 4> kDeregister{
+    {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}, {"check", kBoolean}}};
 inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, true},
                                                          {"client_id", kString, true},
                                                          {"client_secret", kString, true},

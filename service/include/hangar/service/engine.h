@@ -77,11 +77,11 @@ class Engine {
   core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn,
                                          std::chrono::milliseconds timeout);
   // `hangar deregister` (see DeliveryPass::deregister) on the engine's thread, waiting as deliver
-  // does.
+  // does (a look-up only, `ask.check_only`, records nothing when its caller stops waiting).
   core::Result<DeliveryPass::Deregistered> deregister(const std::string& serial,
                                                       std::chrono::milliseconds timeout,
                                                       const std::string& by = {},
-                                                      bool force = false);
+                                                      DeregisterRequest ask = {});
   // A device removed while Registration Pending (`hangar remove --force`): its import record is
   // deleted in the cloud by the registration pass, on the engine's thread, as the budget allows.
   void delete_import_record(std::string record_id);
@@ -123,6 +123,8 @@ class Engine {
     std::function<core::Result<T>()> work;
     // Records the work as in doubt when its caller is answered before it ended (may be empty).
     std::function<void()> record_doubt;
+    // Writes nothing (a look-up): not answered in time, it is a plain timeout, never in doubt.
+    bool read_only = false;
   };
   // Runs `op.work` on the engine's thread as an operator job, every cloud call of it bounded by
   // `timeout` (cloud::CallDeadline): a result held by the budget (kNotNow) is tried again when

@@ -62,6 +62,10 @@ struct DeregisterReply {
   // The device was in the queue but never registered (queued, or its registration failed), and
   // the tenant does not list it: nothing to delete there; taken out of the queue.
   std::optional<bool> never_registered;
+  // A look-up only (the request's `check`): nothing was deleted or changed. autopilot_id names
+  // the identity a deregister would delete; already_deleted / never_registered say that it would
+  // only take the device out of the queue.
+  std::optional<bool> checked;
 
   static DeregisterReply read(const Json& json, Fields& fields);
   static core::Result<DeregisterReply> from_json(const Json& json);

@@ -12,6 +12,18 @@
 
 namespace hangar::service {
 
+// What `hangar deregister` asks of DeliveryPass::deregister.
+struct DeregisterRequest {
+  // A tenant device that is not in the queue and whose group tag is not Hangar's
+  // (EngineConfig::claims_tag: another team's, or none) is deleted only when forced;
+  // otherwise conflict, nothing deleted.
+  bool force = false;
+  // Look up only: every refusal a deregister would meet, and what it would do (the identity it
+  // would delete, or already_gone / never_registered), with nothing deleted, forgotten or
+  // recorded, and no wait for a write throttle (the CLI asks before its confirmation prompt).
+  bool check_only = false;
+};
+
 class DeliveryPass {
  public:
   DeliveryPass(PassContext context, CloudSource<cloud::DeliveryCloud> cloud);
@@ -36,11 +48,9 @@ class DeliveryPass {
     bool already_gone = false;
     bool never_registered = false;  // in the queue, never registered, not in the tenant
   };
-  // `by`: who asked (recorded with the device's leaving in its history). A tenant device that is
-  // not in the queue and whose group tag is not Hangar's (EngineConfig::claims_tag: another
-  // team's, or none) is deleted only when `force`d; otherwise conflict, nothing deleted.
+  // `by`: who asked (recorded with the device's leaving in its history).
   core::Result<Deregistered> deregister(const std::string& serial, const std::string& by = {},
-                                        bool force = false);
+                                        DeregisterRequest ask = {});
 
   // Records a `kind` ("deliver", "deregister") of `serial` as in doubt, as a lost answer is: its
   // caller was answered before the work ended (Engine's operator jobs), so the next run reads
