@@ -45,6 +45,8 @@ std::string portal_cell_problem(std::string_view value) {
   return {};
 }
 
+namespace {
+
 std::string formula_tag_problem(std::string_view tag) {
   // Excel and its kin run a cell that starts with = + - @ as a formula when an admin opens the
   // upload file (CSV injection, black-box round 8): such a tag is never written to one.
@@ -56,6 +58,8 @@ std::string formula_tag_problem(std::string_view tag) {
   }
   return {};
 }
+
+}  // namespace
 
 std::string group_tag_problem(std::string_view tag) {
   if (tag.empty()) return "is empty";

@@ -158,10 +158,12 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
     }
   }
 
-  // A file's Group Tag that a spreadsheet would run as a formula is refused here, as by
-  // --group-tag and the service's import (black-box round 9: merge wrote "=1+1" to the upload).
+  // A file's Group Tag is checked by the rule --group-tag and the service's import apply
+  // (group_tag_problem), so validate never calls valid a row import refuses: a tag a spreadsheet
+  // would run as a formula (black-box round 9: merge wrote "=1+1" to the upload), or one the
+  // portal's ANSI upload file cannot carry (a non-ASCII letter, a comma, a quote).
   if (!record.group_tag.empty()) {
-    if (auto tag_problem = formula_tag_problem(record.group_tag); !tag_problem.empty()) {
+    if (auto tag_problem = group_tag_problem(record.group_tag); !tag_problem.empty()) {
       fail(row, record, "Group Tag",
            "the Group Tag \"" + excerpt(record.group_tag, 80) + "\" " + tag_problem, std::nullopt);
     }

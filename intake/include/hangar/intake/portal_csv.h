@@ -31,9 +31,6 @@ std::string portal_cell_problem(std::string_view value);
 // merge, import and capture's --group-tag (after trim_blanks), the service's import and the
 // config's tag_profiles keys, so a tag queued or mapped is a tag that can be exported and uploaded.
 std::string group_tag_problem(std::string_view tag);
-// The part of the rule about formulas: a tag starting with = + - @, which a spreadsheet would run
-// (the validator checks a file's tags for it; "" when the tag is fine).
-std::string formula_tag_problem(std::string_view tag);
 
 // Why each record cannot be written: a field with a non-ASCII character (the portal takes ANSI only
 // and would mangle it), a comma, quote or line break (the format has no quoting), or no hash.
