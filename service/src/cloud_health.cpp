@@ -25,6 +25,11 @@ const RequestForm kImportedDelete{
     "deleting Hangar's finished import records (housekeeping)",
     "each record is tried again on its own backoff; uploads and operator commands go on; if it "
     "lasts, give Microsoft support the request id"};
+const RequestForm kImportCreate{
+    "imported.import", "POST .../importedWindowsAutopilotDeviceIdentities/import",
+    "uploading devices (the import)",
+    "nothing is marked failed: each batch waits on a backoff and is sent again; if it lasts, "
+    "give Microsoft support the request id"};
 const RequestForm kAutopilotList{"autopilot.list", "GET .../windowsAutopilotDeviceIdentities",
                                  "reading the tenant's Autopilot devices", ""};
 const RequestForm kAutopilotByGroupTag{

@@ -52,6 +52,7 @@ class FakeImports final : public cloud::RegistrationCloud {
  public:
   // Errors to return from the next import calls, in order; then success.
   std::deque<core::Error> import_failures;
+  std::set<std::string> refused_serials;  // a call holding one is refused whole (400)
   bool offline = false;
   std::map<std::string, cloud::ImportRecord> records;  // by record id
   std::map<std::string, int> imports_per_serial;
@@ -95,6 +96,17 @@ class FakeImports final : public cloud::RegistrationCloud {
     if (clock) clock->advance(latency);  // the answer arrives this much later
     if (offline) return core::make_error(cloud::kErrNetwork, "connection refused");
     if (auto error = next_failure(import_failures)) return *error;
+    for (const auto& item : items) {
+      if (refused_serials.contains(item.serial)) {
+        // As Graph refuses a whole call for one record it cannot take.
+        core::Error refused =
+            core::make_error(cloud::kErrRejected,
+                             "POST .../import answered HTTP 400: BadRequest (" + item.serial + ")");
+        refused.http_status = 400;
+        refused.request_id = "req-bad-" + item.serial;
+        return refused;
+      }
+    }
     batch_sizes.push_back(items.size());
     std::vector<cloud::ImportRecord> out;
     for (const auto& item : items) {

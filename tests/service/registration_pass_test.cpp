@@ -215,6 +215,75 @@ TEST_F(RegistrationPassTest, ABadRecordIsIsolatedByHalvingTheBatch) {
   EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 4);
 }
 
+// Black-box round 9: an import request the cloud refuses as a whole (a 400 that no record
+// explains) was halved down to single devices, 2N-1 write calls, and every device failed as
+// "Unexpected error" with no word in `hangar status`. Two devices refused alone with nothing taken
+// is the request itself: the rest is not sent, nobody fails, the batch waits, and three passes
+// running make it a refusal that needs attention.
+TEST_F(RegistrationPassTest, AnImportRequestRefusedWholeHoldsTheBatchAndFailsNobody) {
+  queue("F", 16);
+  config_.batch_size = 16;
+  for (int i = 0; i < 400; ++i) {
+    cloud_.import_failures.push_back(
+        http_failure(cloud::kErrRejected, 400, "req-400-" + std::to_string(i)));
+  }
+  start();
+  step();
+  // [16] [8] [4] [2] [F0] [F1]: two alone, both refused, nothing taken; then F15 from the far
+  // end, alone: refused too.
+  EXPECT_EQ(cloud_.import_calls, 7) << "not 2N-1 = 31";
+  EXPECT_EQ(count(core::DeviceState::kRegistrationFailed), 0);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 16);
+  const auto held = store_->get_device("F0");
+  EXPECT_NE(held->last_error.value_or("").find("the cloud refused the import request itself, "
+                                               "not this device"),
+            std::string::npos)
+      << held->last_error.value_or("");
+  EXPECT_NE(held->last_error.value_or("").find("req-400-6"), std::string::npos);
+
+  run_for(30min);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationFailed), 0);
+  const auto refusals = health_.refused_requests();
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals.front().form_id, "imported.import");
+  EXPECT_GE(refusals.front().passes, 3);
+  EXPECT_LT(cloud_.import_calls, 7 * 20) << "each try waits on its backoff";
+
+  // Taken again: everything registers and the refusal is over.
+  cloud_.import_failures.clear();
+  run_for(10min);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 16);
+  EXPECT_TRUE(health_.refused_requests().empty());
+}
+
+// Bad records among good ones are still found and fail alone: a part of the batch was taken.
+TEST_F(RegistrationPassTest, BadRecordsAmongGoodOnesStillFailAlone) {
+  queue("G", 8);
+  config_.batch_size = 8;
+  cloud_.refused_serials = {"G1", "G6"};
+  start();
+  step();
+  EXPECT_EQ(count(core::DeviceState::kRegistrationFailed), 2);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 6);
+  EXPECT_EQ(store_->get_device("G1")->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(store_->get_device("G6")->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_TRUE(health_.refused_requests().empty());
+}
+
+// Two bad records side by side at the batch's start look like a refused request, until the
+// device at the far end is taken: they fail alone and the rest registers.
+TEST_F(RegistrationPassTest, TwoBadRecordsSideBySideAreNotTakenForARefusedRequest) {
+  queue("B", 8);
+  config_.batch_size = 8;
+  cloud_.refused_serials = {"B0", "B1"};
+  start();
+  step();
+  EXPECT_EQ(store_->get_device("B0")->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(store_->get_device("B1")->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 6);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 0);
+}
+
 // Formerly a search of the message for "Edm.Binary": the cause the client classified decides
 // between "Hardware hash not valid" and "Unexpected error", whatever the text says.
 TEST_F(RegistrationPassTest, ARefusedHashFailsAsHashNotValidByItsCauseNotItsText) {

@@ -109,6 +109,78 @@ bool RegistrationPass::upload(std::int64_t now) {
 }
 
 void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t now) {
+  Bisection bisection;
+  send_part(std::move(batch), now, bisection);
+  if (bisection.suspect && !bisection.not_sent.empty()) {
+    // Two devices refused alone and nothing taken: the request itself, or two bad records side
+    // by side. A device from the far end of the batch, sent alone, tells them apart.
+    std::vector<store::DeviceRow> rest = std::move(bisection.not_sent);
+    bisection.not_sent.clear();
+    std::vector<store::DeviceRow> probe;
+    probe.push_back(std::move(rest.back()));
+    rest.pop_back();
+    bisection.suspect = false;
+    bisection.settled = true;
+    const std::size_t refused_before = bisection.refused_alone.size();
+    send_part(std::move(probe), now, bisection);
+    if (bisection.refused_alone.size() > refused_before &&
+        cloud::failure_of(bisection.refused_alone.back().second) != cloud::Failure::kInvalidHash) {
+      hold_refused_import(bisection.refused_alone, rest, now);
+      return;
+    }
+    send_part(std::move(rest), now, bisection);
+  }
+  for (const auto& [device, error] : bisection.refused_alone) {
+    const bool hash = cloud::failure_of(error) == cloud::Failure::kInvalidHash;
+    const auto reason =
+        hash ? core::FailureReason::kHardwareHashNotValid : core::FailureReason::kUnexpectedError;
+    const std::string text = reason_text(reason, error.request_id);
+    spdlog::warn("device {}: {} ({})", device.serial, text, error.message);
+    (void)ctx_.store.finish_registration(
+        device.serial, core::DeviceState::kRegistrationFailed, text, error.message,
+        error.request_id.empty() ? std::nullopt : std::optional<std::string>(error.request_id),
+        text, now);
+  }
+}
+
+void RegistrationPass::hold_refused_import(
+    const std::vector<std::pair<store::DeviceRow, core::Error>>& refused_alone,
+    const std::vector<store::DeviceRow>& not_sent, std::int64_t now) {
+  // The request refused, not a record: every device of the batch back to the queue, on a
+  // backoff, with the refusal (the last one) as its last error.
+  const core::Error& error = refused_alone.back().second;
+  ++import_refusals_;
+  const auto wait =
+      std::max(ctx_.config.backoff_base, full_jitter(import_refusals_, ctx_.config.backoff_base,
+                                                     ctx_.config.backoff_cap, ctx_.budget.rng()));
+  const std::int64_t seconds = (wait.count() + 999) / 1000;
+  const std::string request_id = error.request_id.empty() ? "none given" : error.request_id;
+  const std::string held =
+      "the cloud refused the import request itself, not this device (" + error.message +
+      "); nothing is marked failed: the batch is sent again in " + std::to_string(seconds) +
+      " s (`hangar status` shows the refusal; if it lasts, give Microsoft "
+      "support its request id, " +
+      request_id + ")";
+  for (const auto& [device, refused] : refused_alone) {
+    (void)ctx_.store.release_upload(device.serial, now + wait.count(), false, held, now);
+  }
+  for (const auto& device : not_sent) {
+    (void)ctx_.store.release_upload(device.serial, now + wait.count(), false, held, now);
+  }
+  (void)ctx_.health.refused(forms::kImportCreate, error, now);
+  spdlog::warn(
+      "the cloud refused the import request itself ({} time(s) in a row; request id {}): no "
+      "device is marked failed; the batch is sent again in {} s",
+      import_refusals_, request_id, seconds);
+}
+
+void RegistrationPass::send_part(std::vector<store::DeviceRow> batch, std::int64_t now,
+                                 Bisection& bisection) {
+  if (bisection.suspect) {
+    // The form is in doubt: the rest waits for the far-end device's answer (send()).
+    for (auto& device : batch) bisection.not_sent.push_back(std::move(device));
+    return;
+  }
   std::vector<cloud::ImportItem> items;
   items.reserve(batch.size());
   for (const auto& device : batch) {
@@ -155,18 +227,21 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
         std::vector<store::DeviceRow> second(std::make_move_iterator(middle),
                                              std::make_move_iterator(batch.end()));
         batch.erase(middle, batch.end());
-        for (auto* half : {&batch, &second}) send(std::move(*half), now);
+        for (auto* half : {&batch, &second}) send_part(std::move(*half), now, bisection);
         return;
       }
+      // Alone and refused: its own fault if its hash is; otherwise, a second device refused
+      // alone with nothing taken means the request is refused (black-box round 9: 2N-1 calls,
+      // every device failed, and no word in `hangar status`).
       const bool hash = cloud::failure_of(error) == cloud::Failure::kInvalidHash;
-      const auto reason =
-          hash ? core::FailureReason::kHardwareHashNotValid : core::FailureReason::kUnexpectedError;
-      const std::string text = reason_text(reason, error.request_id);
-      spdlog::warn("device {}: {} ({})", batch.front().serial, text, error.message);
-      (void)ctx_.store.finish_registration(
-          batch.front().serial, core::DeviceState::kRegistrationFailed, text, error.message,
-          error.request_id.empty() ? std::nullopt : std::optional<std::string>(error.request_id),
-          text, now);
+      const bool another_alone = std::any_of(
+          bisection.refused_alone.begin(), bisection.refused_alone.end(), [](const auto& each) {
+            return cloud::failure_of(each.second) != cloud::Failure::kInvalidHash;
+          });
+      bisection.refused_alone.emplace_back(std::move(batch.front()), error);
+      if (!hash && !bisection.accepted && !bisection.settled && another_alone) {
+        bisection.suspect = true;
+      }
       return;
     }
     // The budget has set the wait (throttle, backoff, offline) from the answer's arrival.
@@ -184,6 +259,10 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
     }
     return;
   }
+  // Taken: the request form works (a refusal in the same batch is a record's).
+  bisection.accepted = true;
+  import_refusals_ = 0;
+  ctx_.health.accepted(forms::kImportCreate, now);
   std::map<std::string, const cloud::ImportRecord*> by_serial;
   for (const auto& record : *records) by_serial[upper(record.serial)] = &record;
   std::vector<store::Store::Uploaded> uploaded;

@@ -37,6 +37,7 @@ extern const RequestForm kImportedList;
 extern const RequestForm kImportedGet;
 extern const RequestForm kImportedBySerial;
 extern const RequestForm kImportedDelete;
+extern const RequestForm kImportCreate;
 extern const RequestForm kAutopilotList;
 extern const RequestForm kAutopilotByGroupTag;
 extern const RequestForm kAutopilotBySerial;

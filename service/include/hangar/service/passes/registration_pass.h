@@ -57,7 +57,24 @@ class RegistrationPass {
   void recover(std::int64_t now);
   // True when a batch was sent (the call answered or not).
   bool upload(std::int64_t now);
+  // One import call refused as a whole (400) may hold one bad record: the batch is halved until
+  // the culprit stands alone. When two devices are refused alone, each for a cause that is not its
+  // hash, and no part of the batch was taken, one device from the far end of the batch is sent
+  // alone: refused too, the cloud refuses the request itself, not a record, so nobody is marked
+  // failed, the batch waits on a backoff and the refusal is tracked (three passes running:
+  // `hangar status` needs attention); taken, the halving goes on.
+  struct Bisection {
+    bool accepted = false;  // some part of the batch was imported: the request form works
+    bool settled = false;   // the far-end device was tried: no more doubt about the form
+    std::vector<std::pair<store::DeviceRow, core::Error>> refused_alone;  // failed at the end
+    bool suspect = false;                    // two refused alone, nothing taken: the form?
+    std::vector<store::DeviceRow> not_sent;  // left unsent while the form is in doubt
+  };
   void send(std::vector<store::DeviceRow> batch, std::int64_t now);
+  void send_part(std::vector<store::DeviceRow> batch, std::int64_t now, Bisection& bisection);
+  void hold_refused_import(
+      const std::vector<std::pair<store::DeviceRow, core::Error>>& refused_alone,
+      const std::vector<store::DeviceRow>& not_sent, std::int64_t now);
   void poll(std::int64_t now);
   // True when the device is now registered (its profile still to be confirmed).
   bool settle(const store::DeviceRow& device, const cloud::ImportRecord& record, std::int64_t now);
@@ -111,6 +128,7 @@ class RegistrationPass {
     std::int64_t not_before = 0;  // its own backoff after a failure
   };
   std::deque<Deletion> deletions_;  // finished import records to delete (ours only)
+  int import_refusals_ = 0;         // batches in a row whose import request was refused
   std::optional<std::vector<cloud::AutopilotDevice>> all_devices_;  // read_all_devices(), per pass
 };
 
