@@ -141,7 +141,7 @@ std::vector<std::filesystem::path> output_set_files(const std::filesystem::path&
   std::vector<fs::path> found;
   const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   const fs::path::string_type prefix = out.stem().native() + fs::path("-").native();
-  const fs::path::string_type extension = out.extension().native();
+  const fs::path::string_type extension = core::portal_part_extension(out).native();
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path::string_type name = it->path().filename().native();

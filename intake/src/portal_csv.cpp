@@ -162,12 +162,18 @@ Status write_portal_csv(std::span<const DeviceRecord> records, std::ostream& out
   return write_rows(records, out);
 }
 
+std::filesystem::path portal_part_extension(const std::filesystem::path& output) {
+  // `-o upload` asks for that name, and gets it for one file; its parts are still files the
+  // portal's picker takes (black-box round 9: upload-001 with no extension).
+  return output.extension().empty() ? std::filesystem::path(".csv") : output.extension();
+}
+
 std::filesystem::path portal_part_path(const std::filesystem::path& output, std::size_t part) {
   std::string number = std::to_string(part);
   if (number.size() < 3) number.insert(0, 3 - number.size(), '0');
   std::filesystem::path name = output.stem();
   name += "-" + number;
-  name += output.extension();
+  name += portal_part_extension(output);
   return output.parent_path() / name;
 }
 

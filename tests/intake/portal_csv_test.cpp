@@ -113,6 +113,8 @@ TEST(PortalCsv, PartPathNaming) {
   EXPECT_EQ(portal_part_path("out/name.csv", 1), std::filesystem::path("out") / "name-001.csv");
   EXPECT_EQ(portal_part_path("name.csv", 12).filename(), "name-012.csv");
   EXPECT_EQ(portal_part_path("name.csv", 1234).filename(), "name-1234.csv");
+  // No extension asked for: the parts still get the portal's (black-box round 9).
+  EXPECT_EQ(portal_part_path("upload", 2).filename(), "upload-002.csv");
 }
 
 // Issue 13, finding 1: the group tag rule (imports, --group-tag, the config's tag_profiles keys)

@@ -49,7 +49,10 @@ Result<std::vector<std::filesystem::path>> write_portal_csv_files(
     std::span<const DeviceRecord> records, const std::filesystem::path& output,
     std::size_t max_rows_per_file = 0);
 
-// The numbered name for part `part` (1-based): "merged.csv" -> "merged-001.csv".
+// The numbered name for part `part` (1-based): "merged.csv" -> "merged-001.csv", "merged" ->
+// "merged-001.csv".
 std::filesystem::path portal_part_path(const std::filesystem::path& output, std::size_t part);
+// The parts' extension: the output's, or ".csv" when it has none.
+std::filesystem::path portal_part_extension(const std::filesystem::path& output);
 
 }  // namespace hangar::core
