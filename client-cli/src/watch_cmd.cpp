@@ -141,7 +141,8 @@ void print_burst(const std::vector<ShownChange>& burst, std::ostream& out) {
     if (!seqs.count(to)) order.push_back(to);
     seqs[to].push_back(change.seq);
   }
-  const std::string at = format_time(burst.back().at);
+  // Stamped when the burst began: the same in a live watch and in its replay.
+  const std::string at = format_time(burst.front().at);
   for (const auto& to : order) {
     const auto& list = seqs[to];
     out << at << "  " << list.size() << (list.size() == 1 ? " device " : " devices ") << to << " (#"
@@ -389,8 +390,11 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
           // Together means made together, not read together: a replay delivers the history at
           // once, and two imports minutes apart are two bursts (black-box round 8).
           ShownChange next = shown_change(more);
+          // The pause that ends a burst is measured the same way, so a live watch and its
+          // replay group (and stamp) the same changes together.
           if (next.at - burst.front().at > kBurstWindow.count() ||
-              burst.front().at - next.at > kBurstWindow.count()) {
+              burst.front().at - next.at > kBurstWindow.count() ||
+              next.at - burst.back().at > kBurstPause.count()) {
             held = std::move(more);
             break;
           }
