@@ -27,7 +27,7 @@ const RequestForm kImportedDelete{
     "lasts, give Microsoft support the request id"};
 const RequestForm kImportCreate{
     "imported.import", "POST .../importedWindowsAutopilotDeviceIdentities/import",
-    "uploading devices (the import)",
+    "uploading devices",
     "nothing is marked failed: each batch waits on a backoff and is sent again; if it lasts, "
     "give Microsoft support the request id"};
 const RequestForm kAutopilotList{"autopilot.list", "GET .../windowsAutopilotDeviceIdentities",
