@@ -254,7 +254,7 @@ int cmd_show_config(const Globals& g, const std::vector<std::string>& args, Io& 
 
 int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args, Io& io) {
   const char* command = "config clear-credentials";
-  auto parsed = parse_args(args, {}, {"--yes"});
+  auto parsed = parse_args(args, {}, {"--yes", "--force"});
   if (!parsed) return usage_error(io, command, parsed.error().message);
   if (!parsed->positional.empty()) {
     return usage_error(io, command, "unexpected argument \"" + parsed->positional.front() + "\"");
@@ -266,11 +266,13 @@ int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args
     if (!confirm("Remove the cloud credentials stored in the service? Uploads stop until new "
                  "ones are set.",
                  io)) {
-      io.err << "nothing removed\n";
-      return kFailed;
+      io.err << "nothing removed (answered no)\n";
+      return kOk;
     }
   }
-  auto result = call_typed<ipc::msg::ClearCredentialsReply>(g, io);
+  Json request = Json::object();
+  if (parsed->has("--force")) request["force"] = true;
+  auto result = call_typed<ipc::msg::ClearCredentialsReply>(g, io, request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   auto& typed = std::get<Typed<ipc::msg::ClearCredentialsReply>>(result);
   if (g.json) {
@@ -293,14 +295,15 @@ std::string config_usage() {
                   "       hangar config ") +
       kSetSynopsis +
       "\n"
-      "       hangar config clear-credentials [--yes]\n\n"
+      "       hangar config clear-credentials [--yes] [--force]\n\n"
       "set-credentials stores the tenant id, the app's client id and its client secret in the\n"
       "service (the secret protected: a 0600 file on Linux, DPAPI on Windows) and uses them\n"
       "from the next token request. The secret is asked for without echo, or read from\n"
       "standard input with --secret-stdin; never pass it as an argument. The service asks\n"
       "the cloud for a token first and changes nothing if the credentials are refused\n"
-      "(--no-verify skips that). Switching tenants while devices are Registration Pending\n"
-      "needs --force. Only an administrator (root) or the service's account may change them.\n");
+      "(--no-verify skips that). Switching tenants, or clearing the credentials, while\n"
+      "devices are Registration Pending needs --force. Only an administrator (root) or the "
+      "service's account may change them.\n");
 }
 
 core::Result<std::string> read_secret_from(std::istream& in) {

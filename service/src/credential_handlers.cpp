@@ -23,6 +23,38 @@ core::Error no_cloud() {
   return core::make_error(ipc::errc::kUnavailable, "this service runs without a cloud connection");
 }
 
+// Devices Registration Pending are tracked by import records in the tenant that has them:
+// switching tenants (or clearing the credentials, which falls back to the simulated cloud) under
+// them would lose track of them. A conflict naming them and --force, unless none is pending.
+core::Status pending_in_tenant(ServiceContext& context, const std::string& doing) {
+  const std::string current = context.credentials->tenant_id();
+  if (current.empty()) return {};
+  auto counts = context.store.count_by_state();
+  if (!counts) return counts.error();
+  const std::int64_t pending = (*counts)[core::DeviceState::kRegistrationPending];
+  if (pending == 0) return {};
+  return core::make_error(ipc::errc::kConflict,
+                          std::to_string(pending) +
+                              " device(s) are Registration Pending in tenant " + current + "; " +
+                              doing +
+                              " now would lose track of them. Wait until they finish (hangar "
+                              "status), or pass --force");
+}
+
+core::Result<Json> handle_clear(ServiceContext& context, const Json& args,
+                                const ipc::CallContext& call) {
+  if (!context.credentials) return no_cloud();
+  auto force = ipc::Args("clear-credentials", args).flag("force");
+  if (!force) return force.error();
+  if (!force->value_or(false)) {
+    if (auto held = pending_in_tenant(context, "clearing the credentials"); !held)
+      return held.error();
+  }
+  auto result = context.credentials->clear(call.peer.user);
+  if (result && context.engine) context.engine->credentials_changed();
+  return result;
+}
+
 core::Result<Json> handle_set(ServiceContext& context, const Json& args,
                               const ipc::CallContext& call) {
   if (!context.credentials) return no_cloud();
@@ -53,20 +85,10 @@ core::Result<Json> handle_set(ServiceContext& context, const Json& args,
                              "ID, a GUID such as 0b6f3b8a-3f5d-4c1e-9a57-6f0d2c4e8b1a");
   }
 
-  // Devices Registration Pending are tracked by import records in the tenant that has them:
-  // switching tenants under them would poll the wrong tenant.
   const std::string current = context.credentials->tenant_id();
-  if (!force->value_or(false) && !current.empty() && *wanted != current) {
-    auto counts = context.store.count_by_state();
-    if (!counts) return counts.error();
-    const std::int64_t pending = (*counts)[core::DeviceState::kRegistrationPending];
-    if (pending > 0) {
-      return core::make_error(
-          ipc::errc::kConflict,
-          std::to_string(pending) + " device(s) are Registration Pending in tenant " + current +
-              "; switching to another tenant now would lose track of them. Wait until they "
-              "finish (hangar status), or pass --force");
-    }
+  if (!force->value_or(false) && *wanted != current) {
+    if (auto held = pending_in_tenant(context, "switching to another tenant"); !held)
+      return held.error();
   }
 
   spdlog::debug("set-credentials from {} (pid {}): tenant {}, client id {}, verify {}, force {}",
@@ -96,13 +118,10 @@ void add_credential_bindings(std::vector<ipc::Binding>& bindings, ServiceContext
       {"set-credentials", [&context](const Json& args, const ipc::CallContext& call) {
          return handle_set(context, args, call);
        }});
-  bindings.push_back({"clear-credentials",
-                      [&context](const Json&, const ipc::CallContext& call) -> core::Result<Json> {
-                        if (!context.credentials) return no_cloud();
-                        auto result = context.credentials->clear(call.peer.user);
-                        if (result && context.engine) context.engine->credentials_changed();
-                        return result;
-                      }});
+  bindings.push_back(
+      {"clear-credentials", [&context](const Json& args, const ipc::CallContext& call) {
+         return handle_clear(context, args, call);
+       }});
 }
 
 }  // namespace hangar::service

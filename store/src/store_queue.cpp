@@ -112,6 +112,14 @@ core::Result<std::vector<DeviceRow>> Store::pending_devices() const {
   return list_devices(filter);
 }
 
+core::Status Store::clear_next_attempts(std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  return execute(database_,
+                 "UPDATE devices SET next_attempt_at = NULL, updated_at = ?1 WHERE state = "
+                 "'queued' AND next_attempt_at IS NOT NULL",
+                 now_ms);
+}
+
 core::Result<std::optional<std::int64_t>> Store::next_attempt_at() const {
   std::lock_guard lock(mutex_);
   // `status` asks on every call; cached like the counts (see counts_locked).

@@ -256,6 +256,27 @@ TEST_F(RegistrationPassTest, AnImportRequestRefusedWholeHoldsTheBatchAndFailsNob
   EXPECT_TRUE(health_.refused_requests().empty());
 }
 
+// Black-box round 10: a verified new secret left the queued devices waiting out the backoff the
+// refused one had earned (next retry 5 minutes off). New credentials make every one due at once.
+TEST_F(RegistrationPassTest, NewCredentialsMakeTheQueuedDevicesDueAtOnce) {
+  queue("N", 3);
+  start();
+  const std::int64_t later = clock_.now_ms() + 5 * 60'000;
+  ASSERT_TRUE(store_->claim_upload_batch(clock_.now_ms(), 10).ok());
+  for (const char* serial : {"N0", "N1", "N2"}) {
+    ASSERT_TRUE(
+        store_
+            ->release_upload(serial, later, true, "AADSTS7000215: invalid secret", clock_.now_ms())
+            .ok());
+  }
+  step();
+  EXPECT_EQ(cloud_.import_calls, 0) << "waiting out the backoff";
+  pass_->credentials_changed(clock_.now_ms());
+  step();
+  EXPECT_EQ(cloud_.import_calls, 1);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 0) << "all three sent";
+}
+
 // Bad records among good ones are still found and fail alone: a part of the batch was taken.
 TEST_F(RegistrationPassTest, BadRecordsAmongGoodOnesStillFailAlone) {
   queue("G", 8);

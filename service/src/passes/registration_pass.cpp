@@ -80,6 +80,15 @@ std::int64_t RegistrationPass::next_wake(std::int64_t now, bool have_queued,
   return wake;
 }
 
+void RegistrationPass::credentials_changed(std::int64_t now) {
+  next_poll_ = std::min(next_poll_, now);
+  import_refusals_ = 0;
+  if (auto cleared = ctx_.store.clear_next_attempts(now); !cleared) {
+    spdlog::error("making the queued devices due after new credentials: {}",
+                  cleared.error().message);
+  }
+}
+
 void RegistrationPass::poll_failed(const core::Error& error, std::int64_t now) {
   if (error.code == CloudBudget::kNotNow) {
     // The budget: the rest once it allows.

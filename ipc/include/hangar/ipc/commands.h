@@ -76,6 +76,8 @@ inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, 
                                                          {"client_secret", kString, true},
                                                          {"verify", kBoolean},
                                                          {"force", kBoolean}}};
+// force: clear even while devices are Registration Pending in the tenant (they are lost track of).
+inline constexpr std::array<ArgSpec, 1> kClearCredentials{{{"force", kBoolean}}};
 inline constexpr std::array<ArgSpec, 3> kDeliver{
     {{"serial", kString, true}, {"user", kString}, {"wait_ms", kCount}}};
 inline constexpr std::array<ArgSpec, 2> kSubscribe{{{"since", kCount}, {"heartbeat_ms", kCount}}};
@@ -143,7 +145,7 @@ inline constexpr std::array kCommands{
     CommandInfo{"clear-credentials",
                 Permission::kAdmin,
                 "remove the credentials stored with set-credentials",
-                {},
+                args::kClearCredentials,
                 {},
                 "msg::ClearCredentialsReply"},
     CommandInfo{"deliver",

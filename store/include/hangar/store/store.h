@@ -324,6 +324,8 @@ class Store {
       std::int64_t limit) const;
   // Registration failed -> Queued for one serial or all (`hangar retry`); returns how many.
   core::Result<std::int64_t> retry_failed(std::optional<std::string> serial, std::int64_t now_ms);
+  // New credentials: every queued device is due now (the waits were earned with the old ones).
+  core::Status clear_next_attempts(std::int64_t now_ms);
   // The earliest next_attempt_at among queued devices (for `hangar status`).
   core::Result<std::optional<std::int64_t>> next_attempt_at() const;
 

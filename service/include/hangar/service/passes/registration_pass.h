@@ -48,7 +48,9 @@ class RegistrationPass {
   // to `remove --force`. Nothing to do for any other device. Errors: the cloud's, or kNotNow.
   core::Status settle_import(const std::string& serial, std::int64_t now);
   // New credentials: poll at once.
-  void credentials_changed(std::int64_t now) { next_poll_ = std::min(next_poll_, now); }
+  // New credentials: poll at once, and every queued device is due (its wait was earned with the
+  // old ones: black-box round 10, a verified new secret left the uploads 5 minutes off).
+  void credentials_changed(std::int64_t now);
 
  private:
   // In-doubt devices (a crash or an unreadable answer left them in flight): each is looked up by
