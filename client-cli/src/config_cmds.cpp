@@ -235,6 +235,12 @@ void print_config(const ConfigReply& r, const std::string& endpoint, std::ostrea
     out << "\n";
   }
   if (r.problem) out << "  problem      " << *r.problem << "\n";
+  if (r.refused) {
+    out << "  REFUSED      by the cloud"
+        << (r.refused_since ? " since " + format_time(*r.refused_since) : std::string()) << ": "
+        << *r.refused
+        << "; nothing is sent until they work: set new ones with hangar config set-credentials\n";
+  }
   to << fit_to_terminal(out.str());
 }
 

@@ -100,6 +100,9 @@ void CloudBudget::back_off(Lane lane, CallKind kind, const core::Error& error) {
   // (or the pass) started would end early by the time the call took.
   const std::int64_t now = clock_.now_ms();
   health_.failed(error, now);
+  // Refused credentials need the admin: said at once, not only as the last error (black-box
+  // round 10: a rotated secret left status, config show and the tray saying all was well).
+  if (error.code == cloud::kErrAuth) health_.credentials_refused(error, now);
   std::lock_guard lock(mutex_);
   if (cloud::unreachable(error)) {
     if (online_) spdlog::warn("cloud unreachable, working offline: {}", error.message);

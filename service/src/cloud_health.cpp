@@ -107,11 +107,39 @@ void CloudHealth::succeeded(std::int64_t now_ms) {
     unreachable_count_ = 0;
   }
   if (last_.at != 0 && last_.resolved_at == 0) last_.resolved_at = now_ms;
+  if (credentials_) {
+    spdlog::info("the cloud accepts Hangar's credentials again");
+    credentials_.reset();
+  }
+}
+
+void CloudHealth::credentials_refused(const core::Error& error, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  if (!credentials_) {
+    credentials_ = RefusedRequest{"credentials",
+                                  "Hangar's credentials",
+                                  "every request",
+                                  "nothing is sent until they work: set new ones with `hangar "
+                                  "config set-credentials` (or grant the app its permissions)",
+                                  0,
+                                  {},
+                                  {},
+                                  now_ms,
+                                  0,
+                                  0};
+    spdlog::error("the cloud refuses Hangar's credentials: {}", with_request_id(error));
+  }
+  credentials_->http_status = error.http_status;
+  credentials_->message = redact(error.message);
+  credentials_->request_id = error.request_id;
+  credentials_->last_at = now_ms;
+  ++credentials_->passes;
 }
 
 void CloudHealth::clear_last_error() {
   std::lock_guard lock(mutex_);
   last_ = {};
+  credentials_.reset();
 }
 
 Refusal CloudHealth::refused(const RequestForm& form, const core::Error& error,
@@ -199,6 +227,8 @@ std::vector<RefusedRequest> CloudHealth::refused_requests() const {
   }
   std::sort(out.begin(), out.end(),
             [](const RefusedRequest& a, const RefusedRequest& b) { return a.since < b.since; });
+  // Refused credentials first: nothing else can work until they do.
+  if (credentials_) out.insert(out.begin(), *credentials_);
   return out;
 }
 

@@ -112,7 +112,21 @@ void add_credential_bindings(std::vector<ipc::Binding>& bindings, ServiceContext
   bindings.push_back(
       {"config", [&context](const Json&, const ipc::CallContext&) -> core::Result<Json> {
          if (!context.credentials) return no_cloud();
-         return context.credentials->describe();
+         Json described = context.credentials->describe();
+         // Whether the cloud takes them (black-box round 10: "secret set" for a rotated secret).
+         if (context.engine) {
+           for (const RefusedRequest& refused : context.engine->status().refused_requests) {
+             if (refused.form_id != "credentials") continue;
+             std::string text = refused.message;
+             if (!refused.request_id.empty()) text += " (request id " + refused.request_id + ")";
+             for (char& c : text) {
+               if (c == '\n' || c == '\r') c = ' ';  // AADSTS answers span lines
+             }
+             described["refused"] = text;
+             described["refused_since"] = refused.since;
+           }
+         }
+         return described;
        }});
   bindings.push_back(
       {"set-credentials", [&context](const Json& args, const ipc::CallContext& call) {

@@ -171,6 +171,28 @@ TEST_F(BudgetTest, ServerErrorsBackOffWithFullJitterUnderTheCap) {
   EXPECT_TRUE(budget.online());
 }
 
+// Black-box round 10: a rotated secret left status and the tray saying all was well. Refused
+// credentials need attention at once, until a call succeeds or new credentials are set.
+TEST_F(BudgetTest, RefusedCredentialsNeedAttentionUntilACallSucceeds) {
+  CloudBudget budget(clock, config(), health);
+  core::Error refused = failure(cloud::kErrAuth);
+  refused.http_status = 401;
+  refused.request_id = "req-401";
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kWrite, refused).ok());
+  auto attention = health.refused_requests();
+  ASSERT_EQ(attention.size(), 1u);
+  EXPECT_EQ(attention.front().form_id, "credentials");
+  EXPECT_EQ(attention.front().request_id, "req-401");
+  EXPECT_NE(attention.front().fallback.find("hangar config set-credentials"), std::string::npos);
+  budget.reset();  // new credentials
+  EXPECT_TRUE(health.refused_requests().empty());
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kWrite, refused).ok());
+  EXPECT_EQ(health.refused_requests().size(), 1u);
+  clock.advance(std::chrono::minutes(10));
+  EXPECT_TRUE(send(budget, Lane::kIntune, CallKind::kWrite).ok());
+  EXPECT_TRUE(health.refused_requests().empty()) << "accepted again";
+}
+
 TEST_F(BudgetTest, FullJitterStaysWithinBaseTimesTwoToTheAttemptAndTheCap) {
   std::mt19937_64 rng(1);
   for (int attempt = 0; attempt < 12; ++attempt) {

@@ -40,7 +40,9 @@ ConfigReply ConfigReply::read(const Json&, Fields& f) {
       .optional("client_id", c.client_id)
       .optional("set_at", c.set_at)
       .optional("set_by", c.set_by)
-      .optional("problem", c.problem);
+      .optional("problem", c.problem)
+      .optional("refused", c.refused)
+      .optional("refused_since", c.refused_since);
   return c;
 }
 
@@ -62,6 +64,8 @@ Json ConfigReply::to_json() const {
   put_optional(json, "set_at", set_at);
   put_optional(json, "set_by", set_by);
   put_optional(json, "problem", problem);
+  put_optional(json, "refused", refused);
+  put_optional(json, "refused_since", refused_since);
   return json;
 }
 

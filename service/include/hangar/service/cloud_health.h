@@ -103,6 +103,12 @@ class CloudHealth {
   // fallback without asking.
   bool avoid(const RequestForm& form, std::int64_t now_ms) const;
 
+  // The cloud refused Hangar's credentials (an AADSTS answer to the token request, or Graph's
+  // 401/403 once a token was issued): nothing works until an admin acts, so it needs attention at
+  // once (`hangar status`, the tray, `hangar config show`), listed by refused_requests() as the
+  // form "credentials", until a call succeeds or new credentials are set.
+  void credentials_refused(const core::Error& error, std::int64_t now_ms);
+
   LastCloudError last_error() const;
   // The persistent refusals, oldest first.
   std::vector<RefusedRequest> refused_requests() const;
@@ -123,6 +129,7 @@ class CloudHealth {
   std::int64_t pass_ = 0;
   std::map<std::string, Track> tracks_;  // by form id
   LastCloudError last_;
+  std::optional<RefusedRequest> credentials_;
   // The current stretch of failures to reach the cloud: first at, count, last summary at.
   std::int64_t unreachable_since_ = 0;
   std::int64_t unreachable_count_ = 0;

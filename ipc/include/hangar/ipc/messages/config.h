@@ -43,6 +43,10 @@ struct ConfigReply {
   std::optional<std::int64_t> set_at;
   std::optional<std::string> set_by;
   std::optional<std::string> problem;
+  // The cloud refuses these credentials: its last answer (redacted, with its request id) and since
+  // when; absent while they work or before they were tried.
+  std::optional<std::string> refused;
+  std::optional<std::int64_t> refused_since;
 
   static ConfigReply read(const Json& json, Fields& fields);
   static core::Result<ConfigReply> from_json(const Json& json);
