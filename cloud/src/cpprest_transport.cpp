@@ -14,6 +14,7 @@
 #include "hangar/cloud/http.h"
 #include "hangar/cloud/winhttp_errors.h"
 #include "hangar/core/crypto_runtime.h"
+#include "loopback_listener.h"
 
 namespace hangar::cloud {
 
@@ -87,6 +88,9 @@ class CpprestTransport final : public HttpTransport {
   core::Result<HttpResponse> send(const HttpRequest& request,
                                   std::chrono::milliseconds timeout) override {
     if (auto allowed = check_url_allowed(request.url); !allowed) return allowed.error();
+    if (lower(request.url.substr(0, 7)) == "http://") {
+      if (auto served = check_loopback_listener(request.url); !served) return served.error();
+    }
     const std::string label = request.method + " " + request.url;
     if (cancelled_) return not_sent(label + ": cancelled: the service is stopping");
     // Set (on cpprest's thread) once the request's head is written: see may_have_left.

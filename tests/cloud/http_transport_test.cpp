@@ -6,13 +6,16 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +169,50 @@ TEST(HttpTransport, NoAnswerIsATimeoutThatSaysSo) {
       << result.error().message;
   EXPECT_EQ(result.error().message.find("status line"), std::string::npos)
       << result.error().message;
+}
+
+// Black-box round 10: another local user listening on the simulated cloud's port received every
+// hardware hash, and its answers made devices Ready for user. The transport asks who listens.
+TEST(HttpTransport, ALoopbackPortServedByAnotherUserIsRefusedUnsent) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The other user: nobody, listening on a free loopback port until killed.
+    if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) _exit(1);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      _exit(1);
+    }
+    const int port = ntohs(addr.sin_port);
+    if (::write(report[1], &port, sizeof port) != sizeof port) _exit(1);
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  int port = 0;
+  const bool reported = ::read(report[0], &port, sizeof port) == sizeof port;
+  ::close(report[0]);
+  std::optional<core::Status> outcome;
+  if (reported) {
+    auto transport = make_cpprest_transport();
+    auto result = transport->send(
+        {"POST", "http://127.0.0.1:" + std::to_string(port) + "/beta/import", {}, "{}"}, 2s);
+    outcome = result ? core::Status{} : core::Status{result.error()};
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(reported) << "the other user's listener did not start";
+  ASSERT_FALSE(outcome->ok());
+  EXPECT_TRUE(never_sent(outcome->error()));
+  EXPECT_NE(outcome->error().message.find("another user's process (uid 65534)"), std::string::npos)
+      << outcome->error().message;
 }
 
 // A loopback port nothing listens on: bound, then closed.
