@@ -10,10 +10,13 @@
 #include "hangar/cloud/cloud_error.h"
 
 #ifdef _WIN32
-#include <iphlpapi.h>
-#include <windows.h>
+// winsock2.h before windows.h, iphlpapi.h after both.
 #include <winsock2.h>
+// clang-format off
 #include <ws2tcpip.h>
+#include <windows.h>
+#include <iphlpapi.h>
+// clang-format on
 #else
 #include <unistd.h>
 
