@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "hangar/core/excerpt.h"
+#include "hangar/core/field_limits.h"
 #include "hangar/core/hardware_hash.h"
 #include "hangar/ipc/args.h"
 
@@ -19,7 +20,17 @@ core::Error invalid(std::string message) {
 }
 
 core::Result<std::string> serial_argument(std::string_view command, const Json& args) {
-  return ipc::Args(command, args).required_text("serial", "the device's serial number");
+  auto serial = ipc::Args(command, args).required_text("serial", "the device's serial number");
+  if (!serial) return serial;
+  // No queued device has a longer one, and an error must not echo 60 KB back (black-box round
+  // 10): said with its length, quoted only in part.
+  if (serial->size() > core::kSerialLimit.max) {
+    return core::make_error(ipc::errc::kInvalidArgument,
+                            "the serial \"" + core::excerpt(*serial) + "\" is longer than " +
+                                std::to_string(core::kSerialLimit.max) +
+                                " bytes: no device has such a serial");
+  }
+  return serial;
 }
 
 ipc::msg::Device device_message(const store::DeviceRow& row) {

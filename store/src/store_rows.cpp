@@ -1,4 +1,5 @@
 // The Store's shared row reading and history writing (store_rows.h).
+#include "hangar/core/excerpt.h"
 #include "store_rows.h"
 
 namespace hangar::store::detail {
@@ -86,11 +87,11 @@ core::Result<std::optional<std::string>> departure(Database& database, std::stri
 core::Error device_not_found(Database& database, std::string_view serial) {
   auto left = departure(database, serial);
   if (left && *left) {
-    return core::make_error(kErrNotFound, "no device with serial " + std::string(serial) +
+    return core::make_error(kErrNotFound, "no device with serial " + core::excerpt(serial) +
                                               " is in the queue: it was taken out on " + **left +
                                               "; import it again to track it");
   }
-  return core::make_error(kErrNotFound, "no device with serial " + std::string(serial) +
+  return core::make_error(kErrNotFound, "no device with serial " + core::excerpt(serial) +
                                             " is in the queue; check the serial, or import it "
                                             "first");
 }
