@@ -4,12 +4,15 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "hangar/core/device.h"
+#include "hangar/core/excerpt.h"
 #include "hangar/core/paths.h"
 #include "hangar/core/text_wrap.h"
 #include "hangar/intake/portal_csv.h"
@@ -142,10 +145,40 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json j;
+  // A key given twice is refused, as on the wire, not read as "the last one wins" (black-box round
+  // 10: a second "tag_profiles" silently dropped the first one's mappings).
+  std::vector<std::set<std::string>> keys;
+  std::vector<std::string> objects;  // the key that opened each object ("" at the top)
+  std::string pending_key;
+  std::optional<std::string> duplicate;
+  const nlohmann::json::parser_callback_t check_keys = [&](int, nlohmann::json::parse_event_t event,
+                                                           nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) {
+      keys.emplace_back();
+      objects.push_back(pending_key);
+    } else if (event == Event::object_end) {
+      if (!keys.empty()) keys.pop_back();
+      if (!objects.empty()) objects.pop_back();
+    } else if (event == Event::key && !keys.empty()) {
+      pending_key = parsed.get<std::string>();
+      if (!keys.back().insert(pending_key).second && !duplicate) {
+        duplicate = "\"" + core::excerpt(pending_key) + "\" is given twice" +
+                    (objects.back().empty() ? std::string()
+                                            : " in \"" + core::excerpt(objects.back()) + "\"");
+      }
+    }
+    return true;
+  };
   try {
-    j = nlohmann::json::parse(text.str());
+    j = nlohmann::json::parse(text.str(), check_keys);
   } catch (const nlohmann::json::parse_error& e) {
     return make_error("config_error", file.string() + ": not valid JSON: " + e.what());
+  }
+  if (duplicate) {
+    return make_error("config_error", file.string() + ": " + *duplicate +
+                                          "; keep one (a key given twice is never read as \"the "
+                                          "last one wins\")");
   }
   if (!j.is_object()) return make_error("config_error", file.string() + ": must be a JSON object");
   for (auto item = j.begin(); item != j.end(); ++item) {

@@ -1,6 +1,6 @@
 // The Store's shared row reading and history writing (store_rows.h).
-#include "hangar/core/excerpt.h"
 #include "store_rows.h"
+#include "hangar/core/excerpt.h"
 
 namespace hangar::store::detail {
 

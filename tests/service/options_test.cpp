@@ -185,6 +185,12 @@ TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
            std::pair{R"({"tag_profiles": ["Lab"]})",
                      ": \"tag_profiles\" must be an object mapping group tags to profiles"},
            std::pair{R"({"track_untagged": "yes"})", ": \"track_untagged\" must be true or false"},
+           // Black-box round 10: a key given twice was read as "the last one wins".
+           std::pair{
+               R"({"tag_profiles": {"Lab": "standard"}, "tag_profiles": {"Ops": "standard"}})",
+               ": \"tag_profiles\" is given twice; keep one"},
+           std::pair{R"({"tag_profiles": {"Lab": "standard", "Lab": "power-user"}})",
+                     ": \"Lab\" is given twice in \"tag_profiles\"; keep one"},
        }) {
     auto bad = config(text);
     ASSERT_FALSE(bad.ok()) << text;
