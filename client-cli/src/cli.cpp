@@ -228,10 +228,10 @@ std::string usage_text() {
     << core::accepted_state_names()
     << " (any case; spaces, - or _ between words, or none).\n"
        "environment: HANGAR_ENDPOINT (default "
-    << core::default_endpoint()
-    << ")\n"
+    << core::default_client_endpoint()
+    << ").\n"  // a sentence's end: wrapping never runs the next line onto it (black-box round 10)
        "exit codes: 0 ok, 1 command failed (or invalid input found), 2 usage error, 3 service "
-       "unreachable\n";
+       "unreachable.\n";
   return core::wrap_lines(s.str());
 }
 
@@ -255,7 +255,7 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
   Globals globals;
   bool help = false;
   globals.endpoint = core::env("HANGAR_ENDPOINT");
-  if (globals.endpoint.empty()) globals.endpoint = core::default_endpoint();
+  if (globals.endpoint.empty()) globals.endpoint = core::default_client_endpoint();
 
   std::vector<std::string> rest;
   std::set<std::string> given;  // the global options seen: each may be given once

@@ -68,6 +68,18 @@ std::string default_endpoint() {
 #endif
 }
 
+std::string default_client_endpoint() {
+#ifndef _WIN32
+  if (geteuid() != 0) {
+    const std::string own = default_endpoint();
+    const std::string system = "/run/hangar/hangar.sock";
+    std::error_code ec;
+    if (!std::filesystem::exists(own, ec) && std::filesystem::exists(system, ec)) return system;
+  }
+#endif
+  return default_endpoint();
+}
+
 std::filesystem::path default_config_file(const std::filesystem::path& data_dir) {
   return data_dir / "hangar.json";
 }

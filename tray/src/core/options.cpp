@@ -54,7 +54,7 @@ core::Result<Options> parse_options(const std::vector<std::string>& args,
       return core::make_error("usage", "unknown option \"" + args[i] + "\"");
     }
   }
-  if (options.endpoint.empty()) options.endpoint = core::default_endpoint();
+  if (options.endpoint.empty()) options.endpoint = core::default_client_endpoint();
   return options;
 }
 
@@ -64,7 +64,7 @@ std::string usage_text() {
       "usage: hangar-tray [--endpoint ENDPOINT] [--coalesce-ms MS] [--log-file FILE] "
       "[--dry-run]\n"
       "  --endpoint     the service's pipe or socket (default: HANGAR_ENDPOINT, else " +
-      core::default_endpoint() +
+      core::default_client_endpoint() +
       ")\n"
       "  --coalesce-ms  changes within this window make one notification (default 3000)\n"
       "  --log-file     append connections, health changes and notifications to FILE\n"

@@ -14,6 +14,11 @@ std::filesystem::path default_data_dir();
 // IPC endpoint: \\.\pipe\hangar on Windows; /run/hangar/hangar.sock on Linux (root) or
 // $XDG_RUNTIME_DIR/hangar/hangar.sock for an unprivileged user.
 std::string default_endpoint();
+// The endpoint a client (hangar, hangar-tray) talks to by default: default_endpoint(), except for
+// an unprivileged user with no service of their own (no socket at their endpoint) who can reach
+// the system service's socket (a member of its operators group): that one (black-box round 10:
+// operators met exit 3 unless they set HANGAR_ENDPOINT).
+std::string default_client_endpoint();
 
 // Config file: <data dir>/hangar.json.
 std::filesystem::path default_config_file(const std::filesystem::path& data_dir);
