@@ -245,7 +245,27 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
       case Kind::kSubscribed:
         // The subscription after a new history is met replays it from its start: said already.
         if (std::exchange(new_history, event.history_reset && event.seq > 0)) break;
-        if (g.json) break;
+        if (g.json) {
+          // A script reading the lines must learn that the numbers start again, or that the
+          // stream resumed, as a reader of the text does (black-box round 10).
+          const std::int64_t after = stream.cursor().resume_seq().value_or(0);
+          if (event.history_reset && (event.resumed || options.from_seq)) {
+            Json line{{"type", "history_reset"},
+                      {"newest_seq", event.seq},
+                      {"reason", event.resumed ? "reconnected to a service with a new history "
+                                                 "(another data directory?); its changes follow "
+                                                 "from #1"
+                                               : "--from-seq is beyond this service's newest "
+                                                 "change: a number from another history or a "
+                                                 "typo; its changes follow from #1"}};
+            if (options.from_seq) line["from_seq"] = *options.from_seq;
+            io.out << json_text(line, -1) << std::endl;
+          } else if (event.resumed) {
+            io.out << json_text(Json{{"type", "reconnected"}, {"resume_after", after}}, -1)
+                   << std::endl;
+          }
+          break;
+        }
         if (!event.resumed) {
           io.err << "watching " << g.endpoint << " (Ctrl-C to stop)\n";
           if (event.history_reset && options.from_seq) {
@@ -320,7 +340,13 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
                   message),
               g, io);
         }
-        if (!g.json) {
+        if (g.json) {
+          io.out << json_text(Json{{"type", "disconnected"},
+                                   {"reason", event.reason},
+                                   {"resume_after", stream.cursor().resume_seq().value_or(0)}},
+                              -1)
+                 << std::endl;
+        } else {
           io.err << "-- lost the service (" << event.reason << "); reconnecting\n";
         }
         break;
