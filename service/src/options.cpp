@@ -422,6 +422,12 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
         return {};
       }
       if (i + 1 >= args.size()) return make_error("usage", arg + " needs a value");
+      // `--endpoint --cloud-url URL` took the next option's name as the socket's (black-box
+      // round 10); a value that starts with "--" is given as --name=--value.
+      if (args[i + 1].starts_with("--")) {
+        return make_error("usage", arg + " needs a value, not the option " + args[i + 1] +
+                                       " (a value starting with -- is given as " + arg + "=VALUE)");
+      }
       out = args[++i];
       return {};
     };
@@ -511,6 +517,14 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
                                           ") may be at most half of \"max_connections\" (" +
                                           std::to_string(options.max_connections) + ")");
   }
+  // A per-user allowance above the whole could never be met (black-box round 10).
+  if (options.max_connections_per_user > options.max_connections) {
+    return make_error("config_error", options.config_file.string() +
+                                          ": \"max_connections_per_user\" (" +
+                                          std::to_string(options.max_connections_per_user) +
+                                          ") may be at most \"max_connections\" (" +
+                                          std::to_string(options.max_connections) + ")");
+  }
   // A warning after the limit could never show: the device fails first (black-box round 8). A
   // limit set shorter than the default warning brings the warning to half of it.
   if (!options.pending_warning_set &&
@@ -539,8 +553,13 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
     return make_error("config_error", text.str());
   }
   if (!kLogLevels.contains(options.log_level)) {
-    return make_error("usage", "log level \"" + options.log_level +
-                                   "\" is not one of trace, debug, info, warn, error, off");
+    // Named where it came from: the flag (a usage error) or the file (black-box round 10).
+    const std::string levels = "\" is not one of trace, debug, info, warn, error, off";
+    if (!flag_level.empty()) {
+      return make_error("usage", "--log-level \"" + core::excerpt(options.log_level) + levels);
+    }
+    return make_error("config_error", options.config_file.string() + ": \"log_level\" \"" +
+                                          core::excerpt(options.log_level) + levels);
   }
   return options;
 }
