@@ -200,11 +200,28 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   auto wait = operator_wait_ms(g);
   if (!wait) return usage_error(io, "deliver", wait.error().message);
   request["wait_ms"] = *wait;
-  return simple_write<ipc::msg::DeliverReply>(
-      g, io, request, [](const ipc::msg::DeliverReply& device) {
-        return "delivered " + device.serial + " to " + device.delivered_to.value_or("") +
-               " (assigned in Autopilot)";
-      });
+  // Delivered before this command was sent: the service sent nothing (black-box round 10: a
+  // second run read as a new assignment). A second of slack for the two clocks' reading.
+  const std::int64_t asked_at = core::SystemClock().now_ms() - 1000;
+  auto result = call_typed<ipc::msg::DeliverReply>(g, io, request);
+  if (auto* code = std::get_if<int>(&result)) return *code;
+  auto& typed = std::get<Typed<ipc::msg::DeliverReply>>(result);
+  const ipc::msg::DeliverReply& device = typed.reply;
+  const bool before = device.delivered_at && *device.delivered_at < asked_at;
+  if (g.json) {
+    Json out = std::move(typed.json);
+    out.erase("hash");  // as show --json: the device, not its 4 KB hash
+    out["ok"] = true;
+    out["already_delivered"] = before;
+    io.out << json_text(out) << "\n";
+  } else if (before) {
+    io.out << device.serial << " was already delivered to " << device.delivered_to.value_or("")
+           << " on " << format_time(*device.delivered_at) << "; nothing was sent\n";
+  } else {
+    io.out << "delivered " << device.serial << " to " << device.delivered_to.value_or("")
+           << " (assigned in Autopilot)\n";
+  }
+  return kOk;
 }
 
 int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {

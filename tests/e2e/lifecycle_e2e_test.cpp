@@ -291,9 +291,19 @@ TEST_F(LifecycleE2E, LicencesHandOffAndTheSeedsAdvice) {
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.output.find("unassign that user and assign the new one"), std::string::npos)
       << again.output;
-  // The same user again (a retried script) is no failure, and nothing is sent again.
+  // The same user again (a retried script) is no failure, nothing is sent again, and it says so
+  // (black-box round 10: it read as a new assignment; --json carried the 4 KB hash).
+  std::this_thread::sleep_for(1100ms);
   auto same = hangar({"deliver", "OK-0001", "--user", "ada@contoso.com"});
   EXPECT_EQ(same.code, 0) << same.output;
+  EXPECT_NE(same.output.find("OK-0001 was already delivered to ada@contoso.com on "),
+            std::string::npos)
+      << same.output;
+  auto same_json = hangar({"--json", "deliver", "OK-0001", "--user", "ada@contoso.com"});
+  EXPECT_EQ(same_json.code, 0) << same_json.output;
+  EXPECT_NE(same_json.output.find("\"already_delivered\": true"), std::string::npos)
+      << same_json.output;
+  EXPECT_EQ(same_json.output.find("\"hash\""), std::string::npos) << same_json.output;
   EXPECT_EQ(endpoint_calls("autopilot.assignUserToDevice", "204"), 1);
 
   auto handoff = hangar({"list", "--handoff", "--wide", "--state", "ready"});
