@@ -133,8 +133,10 @@ int activity_pass(const Globals& g, const std::vector<std::string>& args, Io& io
   if (parsed->has("--no-wait")) {
     io.out << (g.json
                    ? json_text(Json{{"ok", true}, {"refresh", "requested"}, {"group_sweep", sweep}})
-                   : std::string("activity refresh requested") +
-                         (sweep ? "; profile-group sweep requested" : ""))
+                   : std::string(name) +
+                         " requested: the activity pass (Active / Inactive, partner-registered "
+                         "devices) runs now" +
+                         (sweep ? ", then the profile-group sweep" : ""))
            << "\n";
     return kOk;
   }

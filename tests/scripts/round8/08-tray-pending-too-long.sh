@@ -14,8 +14,8 @@ sleep 1
 H import a.csv --profile standard >/dev/null 2>&1
 for i in $(seq 120); do grep -q "^notify: failed" tray.txt && break; sleep 0.5; done
 grep -v '^\[' tray.txt
-grep -q "pending too long" tray.txt || { echo "setup: the tray never counted devices pending too long"; exit 2; }
-if grep -q "^health: ok .*pending too long" tray.txt; then
+grep -q "longer than usual" tray.txt || { echo "setup: the tray never counted devices pending too long"; exit 2; }
+if grep -q "^health: ok .*longer than usual" tray.txt; then
   echo "DEFECT: the tray is 'ok, all well' while devices are pending too long"; exit 1; fi
 grep -q "^health: attention | Hangar: 12 device(s) pending longer than usual" tray.txt \
   || { echo "DEFECT: the tray does not say devices are pending longer than usual"; exit 1; }

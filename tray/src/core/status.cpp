@@ -105,10 +105,15 @@ std::string tooltip_text(const std::optional<StatusSnapshot>& status) {
       if (n == 0) return;
       counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + label;
     };
+    // Long-pending devices are among the pending ones: said with them, not counted twice, in the
+    // words status and list use (black-box round 10).
     for (const core::DeviceState state : core::kDeviceStates) {
-      add(status->count(state), std::string(core::short_name(state)));
+      std::string label(core::short_name(state));
+      if (state == core::DeviceState::kRegistrationPending && status->long_pending > 0) {
+        label += " (" + std::to_string(status->long_pending) + " longer than usual)";
+      }
+      add(status->count(state), label);
     }
-    add(status->long_pending, "pending too long");
     text += "\n" + (counts.empty() ? std::string("no devices") : counts);
   }
   return truncate_utf8(std::move(text), kTooltipMax);
