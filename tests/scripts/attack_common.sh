@@ -33,3 +33,15 @@ import_devices(){
   "$B/hangar-devicegen" -o "$T/gen.csv" --devices "$1" >/dev/null || return 1
   H import "$T/gen.csv" --profile "${2:-standard}" >/dev/null 2>&1
 }
+# start_tenant [SCENARIO FIELDS]: a simulated tenant $X whose app $CID must present its secret
+# (tokens live 5 s), and the service with those credentials set; rotate_secret makes the tenant
+# refuse the stored secret from now on (the new one is "rotated").
+X=44444444-4444-4444-8444-444444444444; CID=22222222-2222-4222-8222-222222222222
+start_tenant(){
+  start_sim_json "{\"time_scale\":60,\"auth\":{\"tenant_id\":\"$X\",\"token_lifetime_seconds\":5}${1:+,$1}}"
+  start_svc
+  echo hangar-cloudsim-secret | H config set-credentials --tenant $X --client-id $CID --secret-stdin | head -1
+}
+rotate_secret(){
+  curl -s -X PUT "$U/_sim/scenario" -d "{\"time_scale\":60,\"auth\":{\"tenant_id\":\"$X\",\"token_lifetime_seconds\":5,\"apps\":[{\"client_id\":\"$CID\",\"client_secret\":\"rotated\"}]}}" >/dev/null
+}
