@@ -69,6 +69,11 @@ core::Error refused(const std::string& url, const std::string& who) {
 
 #ifdef _WIN32
 
+// The TCP table's port: the low 16 bits, in network byte order (ntohs without ws2_32).
+std::uint16_t network_port(DWORD value) {
+  return static_cast<std::uint16_t>(((value & 0xFFu) << 8) | ((value >> 8) & 0xFFu));
+}
+
 // The pids listening on `port` (IPv4 and IPv6).
 std::vector<DWORD> listener_pids(std::uint16_t port) {
   std::vector<DWORD> pids;
@@ -87,14 +92,14 @@ std::vector<DWORD> listener_pids(std::uint16_t port) {
     if (family == AF_INET) {
       const auto* table = reinterpret_cast<const MIB_TCPTABLE_OWNER_PID*>(buffer.data());
       for (DWORD i = 0; i < table->dwNumEntries; ++i) {
-        if (ntohs(static_cast<u_short>(table->table[i].dwLocalPort)) == port) {
+        if (network_port(table->table[i].dwLocalPort) == port) {
           pids.push_back(table->table[i].dwOwningPid);
         }
       }
     } else {
       const auto* table = reinterpret_cast<const MIB_TCP6TABLE_OWNER_PID*>(buffer.data());
       for (DWORD i = 0; i < table->dwNumEntries; ++i) {
-        if (ntohs(static_cast<u_short>(table->table[i].dwLocalPort)) == port) {
+        if (network_port(table->table[i].dwLocalPort) == port) {
           pids.push_back(table->table[i].dwOwningPid);
         }
       }
