@@ -1,7 +1,9 @@
 // hangard option parsing: defaults < config file < environment < flags.
 #include "hangar/service/options.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -21,6 +23,11 @@
 namespace hangar::service {
 
 namespace {
+
+// A poll interval the engine can live with: often enough for a staging room, never a flood.
+bool poll_interval_fits(double seconds) {
+  return std::isfinite(seconds) && seconds >= 0.5 && seconds <= 86400;
+}
 
 using core::make_error;
 
@@ -197,6 +204,12 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
         return make_error("config_error", file.string() + ": \"" + key + "\" must be a string");
       }
       out = value.get<std::string>();
+      // "" is not "the default": an unset variable written into the file would otherwise pick the
+      // system endpoint or the simulated cloud without a word (black-box round 11).
+      if (out.empty()) {
+        return make_error("config_error", file.string() + ": \"" + key +
+                                              "\" is empty; leave the key out for its default");
+      }
       return {};
     };
     core::Status status;
@@ -235,10 +248,10 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       }
     } else if (key == "poll_interval_seconds") {
       // In the file too: a service installed by the MSI runs without flags.
-      if (!value.is_number() || value.get<double>() <= 0) {
-        status =
-            make_error("config_error",
-                       file.string() + ": \"poll_interval_seconds\" must be a positive number");
+      if (!value.is_number() || !poll_interval_fits(value.get<double>())) {
+        status = make_error("config_error", file.string() +
+                                                ": \"poll_interval_seconds\" must be a number of "
+                                                "seconds from 0.5 to 86400 (default 30)");
       } else {
         options.poll_interval_seconds = value.get<double>();
       }
@@ -413,12 +426,19 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
   std::string flag_config, flag_data_dir, flag_endpoint, flag_group, flag_level, flag_cloud,
       flag_poll, flag_batch;
   bool group_set = false;
+  std::set<std::string> flags_seen;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     auto take = [&](std::string& out) -> core::Status {
+      // Each once, never empty: `--data-dir A --data-dir B` or `--cloud-url ""` (an unset
+      // variable in a unit file) took the last or the default without a word (black-box round
+      // 11).
+      const std::string name = arg.substr(0, arg.find('='));
+      if (!flags_seen.insert(name).second) return make_error("usage", name + " is given twice");
       auto eq = arg.find('=');
       if (eq != std::string::npos) {
         out = arg.substr(eq + 1);
+        if (out.empty()) return make_error("usage", name + " needs a value, not an empty one");
         return {};
       }
       if (i + 1 >= args.size()) return make_error("usage", arg + " needs a value");
@@ -429,6 +449,7 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
                                        " (a value starting with -- is given as " + arg + "=VALUE)");
       }
       out = args[++i];
+      if (out.empty()) return make_error("usage", name + " needs a value, not an empty one");
       return {};
     };
     auto is = [&](const char* name) {
@@ -493,11 +514,20 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
                                    options.cloud_url + "\"");
   }
   if (!flag_poll.empty()) {
+    // Plain decimal only: strtod also takes "nan", "inf" and "0x10" (black-box round 11: nan
+    // polled the import table 35 times a second).
+    const bool decimal = flag_poll.find_first_not_of("0123456789.") == std::string::npos &&
+                         std::count(flag_poll.begin(), flag_poll.end(), '.') <= 1 &&
+                         flag_poll != ".";
     char* end = nullptr;
-    options.poll_interval_seconds = std::strtod(flag_poll.c_str(), &end);
-    if (end == flag_poll.c_str() || *end != '\0' || options.poll_interval_seconds <= 0) {
-      return make_error("usage", "--poll-interval takes a positive number of seconds");
+    const double seconds = decimal ? std::strtod(flag_poll.c_str(), &end) : 0;
+    if (!decimal || end == flag_poll.c_str() || *end != '\0' || !poll_interval_fits(seconds)) {
+      return make_error("usage",
+                        "--poll-interval takes a number of seconds from 0.5 to 86400 "
+                        "(default 30), not \"" +
+                            core::excerpt(flag_poll) + "\"");
     }
+    options.poll_interval_seconds = seconds;
   }
   if (!flag_batch.empty()) {
     char* end = nullptr;

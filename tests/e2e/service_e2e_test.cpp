@@ -222,7 +222,10 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
         std::pair{R"({"batch_size": "50"})", "\"batch_size\" must be a whole number"},
         std::pair{R"({"inactive_after_days": -1})", "\"inactive_after_days\" must be a positive"},
         std::pair{R"({"poll_interval_seconds": 0})",
-                  "\"poll_interval_seconds\" must be a positive number"},
+                  "\"poll_interval_seconds\" must be a number of seconds from 0.5 to 86400"},
+        // Black-box round 11: a near-zero interval polled the cloud many times a second.
+        std::pair{R"({"poll_interval_seconds": 1e-300})",
+                  "\"poll_interval_seconds\" must be a number of seconds from 0.5 to 86400"},
         std::pair{R"({"required_licenses": "sku"})", "\"required_licenses\" must be a list"},
         std::pair{R"({"profile_groups": {"power-usr": "6d1c2b8e-0000-4000-8000-000000000001"}})",
                   "\"profile_groups\".\"power-usr\": unknown profile"},
@@ -258,6 +261,33 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
     EXPECT_EQ(bad_value.code, 2) << text;
     EXPECT_NE(bad_value.output.find(wanted), std::string::npos) << bad_value.output;
   }
+  std::filesystem::remove(data_dir_ / "hangar.json");
+  for (const char* poll : {"nan", "inf", "0x10", "0.001", "1e308", "-5"}) {
+    auto bad_poll = run_command(
+        {kHangard, "--data-dir", data_dir_.string(), "--poll-interval", poll}, dir_.path());
+    EXPECT_EQ(bad_poll.code, 2) << poll;
+    EXPECT_NE(bad_poll.output.find("--poll-interval takes a number of seconds from 0.5 to 86400"),
+              std::string::npos)
+        << bad_poll.output;
+  }
+  // Empty values and flags given twice (black-box round 11): never the default, never the last.
+  for (const auto& [argv, says] :
+       {std::pair{std::vector<std::string>{"--cloud-url", ""}, "--cloud-url needs a value"},
+        std::pair{std::vector<std::string>{"--endpoint="}, "--endpoint needs a value"},
+        std::pair{std::vector<std::string>{"--batch-size", "10", "--batch-size", "20"},
+                  "--batch-size is given twice"}}) {
+    std::vector<std::string> command{kHangard, "--data-dir", data_dir_.string()};
+    command.insert(command.end(), argv.begin(), argv.end());
+    auto refused = run_command(command, dir_.path());
+    EXPECT_EQ(refused.code, 2) << says;
+    EXPECT_NE(refused.output.find(says), std::string::npos) << refused.output;
+  }
+  { std::ofstream(data_dir_ / "hangar.json") << R"({"cloud_url": ""})"; }
+  auto empty_url = run_command({kHangard, "--data-dir", data_dir_.string()}, dir_.path());
+  EXPECT_EQ(empty_url.code, 2);
+  EXPECT_NE(empty_url.output.find("\"cloud_url\" is empty; leave the key out for its default"),
+            std::string::npos)
+      << empty_url.output;
   std::filesystem::remove(data_dir_ / "hangar.json");
   auto bad_flag =
       run_command({kHangard, "--data-dir", data_dir_.string(), "--batch-size", "501"}, dir_.path());
