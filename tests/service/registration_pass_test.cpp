@@ -277,6 +277,27 @@ TEST_F(RegistrationPassTest, NewCredentialsMakeTheQueuedDevicesDueAtOnce) {
   EXPECT_EQ(count(core::DeviceState::kQueued), 0) << "all three sent";
 }
 
+// Black-box round 11: a 500 to every import call was never more than a last error. Pass after
+// pass it is the request refused: attention after three, over once a batch is taken.
+TEST_F(RegistrationPassTest, AnImportAnswered500PassAfterPassNeedsAttention) {
+  queue("P", 4);
+  for (int i = 0; i < 200; ++i) {
+    cloud_.import_failures.push_back(
+        http_failure(cloud::kErrTransient, 500, "req-500-" + std::to_string(i)));
+  }
+  start();
+  run_for(30min);
+  EXPECT_EQ(count(core::DeviceState::kQueued), 4) << "nothing lost, nothing failed";
+  const auto refusals = health_.refused_requests();
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals.front().form_id, "imported.import");
+  EXPECT_EQ(refusals.front().http_status, 500);
+  cloud_.import_failures.clear();
+  run_for(10min);
+  EXPECT_EQ(count(core::DeviceState::kReadyForUser), 4);
+  EXPECT_TRUE(health_.refused_requests().empty());
+}
+
 // Bad records among good ones are still found and fail alone: a part of the batch was taken.
 TEST_F(RegistrationPassTest, BadRecordsAmongGoodOnesStillFailAlone) {
   queue("G", 8);

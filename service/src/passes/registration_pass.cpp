@@ -261,6 +261,12 @@ void RegistrationPass::send_part(std::vector<store::DeviceRow> batch, std::int64
       return;
     }
     const bool count = error.code == cloud::kErrTransient;
+    // A 500 or 501, pass after pass, is the request refused, not a bad moment: tracked as the
+    // 400 is, so three passes running need attention (black-box round 11: a permanent 500 on the
+    // import was never more than a last error).
+    if (CloudHealth::is_refusal_status(error.http_status)) {
+      (void)ctx_.health.refused(forms::kImportCreate, error, now);
+    }
     for (const auto& device : batch) {
       (void)ctx_.store.release_upload(device.serial,
                                       ctx_.budget.writes_blocked_until(Lane::kIntune), count,
