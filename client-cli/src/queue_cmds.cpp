@@ -200,14 +200,15 @@ int cmd_deliver(const Globals& g, const std::vector<std::string>& args, Io& io) 
   auto wait = operator_wait_ms(g);
   if (!wait) return usage_error(io, "deliver", wait.error().message);
   request["wait_ms"] = *wait;
-  // Delivered before this command was sent: the service sent nothing (black-box round 10: a
-  // second run read as a new assignment). A second of slack for the two clocks' reading.
-  const std::int64_t asked_at = core::SystemClock().now_ms() - 1000;
   auto result = call_typed<ipc::msg::DeliverReply>(g, io, request);
   if (auto* code = std::get_if<int>(&result)) return *code;
   auto& typed = std::get<Typed<ipc::msg::DeliverReply>>(result);
   const ipc::msg::DeliverReply& device = typed.reply;
-  const bool before = device.delivered_at && *device.delivered_at < asked_at;
+  // Delivered before: the service sent nothing (black-box rounds 10 and 11: a second run read as
+  // a new assignment).
+  const auto already = typed.json.find("already_delivered");
+  const bool before = already != typed.json.end() && already->is_boolean() &&
+                      already->get<bool>() && device.delivered_at;
   if (g.json) {
     Json out = std::move(typed.json);
     out.erase("hash");  // as show --json: the device, not its 4 KB hash

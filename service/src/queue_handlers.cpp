@@ -76,11 +76,22 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
   }
   auto wait = operator_wait("deliver", args);
   if (!wait) return wait.error();
+  // Delivered before (the same user again): said in the reply, nothing was sent (black-box rounds
+  // 10 and 11: a repeat read as a fresh assignment).
+  std::optional<std::int64_t> delivered_before;
+  if (auto device = context.store.get_device(*serial); device) {
+    delivered_before = device->delivered_at;
+  }
   auto delivered = context.engine->deliver(*serial, *user, *wait);
   if (!delivered) return delivered.error();
-  spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
-               delivered->delivered_to.value_or(""));
-  return device_message(*delivered).to_json();
+  const bool again = delivered_before && delivered->delivered_at == delivered_before;
+  if (!again) {
+    spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
+                 delivered->delivered_to.value_or(""));
+  }
+  Json reply = device_message(*delivered).to_json();
+  reply["already_delivered"] = again;
+  return reply;
 }
 
 core::Result<Json> handle_remove(ServiceContext& context, const Json& args,
