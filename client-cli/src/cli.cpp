@@ -336,7 +336,13 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
       out << usage_text();
       return kOk;
     }
-    if (rest.size() > 1 && rest.front() != rest[1] && rest[1] != "--help" && rest[1] != "-h") {
+    // `hangar config set-credentials --help`: config's subcommands share config's help
+    // (black-box round 11: a usage error about a `help` nobody typed).
+    const bool config_subcommand =
+        rest.front() == "config" && rest.size() > 1 &&
+        (rest[1] == "show" || rest[1] == "set-credentials" || rest[1] == "clear-credentials");
+    if (rest.size() > 1 && rest.front() != rest[1] && rest[1] != "--help" && rest[1] != "-h" &&
+        !config_subcommand) {
       return top_usage_error("help takes one command, not also \"" + printable_argument(rest[1]) +
                              "\"");
     }

@@ -118,7 +118,10 @@ core::Result<core::Profile> profile_argument(const std::string& text) {
 bool confirm(const std::string& question, Io& io) {
   io.err << question << " [y/N] " << std::flush;
   std::string answer;
-  if (!io.in || !std::getline(*io.in, answer)) return false;
+  if (!io.in || !std::getline(*io.in, answer)) {
+    io.err << "\n";  // Ctrl-D left the cursor after the question
+    return false;
+  }
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
 }
 

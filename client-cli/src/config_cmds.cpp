@@ -83,6 +83,18 @@ bool secret_on_command_line(const std::vector<std::string>& args, Io& io) {
   return false;
 }
 
+// The service's answer to a credentials command's `check`: the exit code when it refuses (its
+// error printed), nullopt when the command may go on; `stored` (clear-credentials) tells whether
+// anything is stored to remove.
+std::optional<int> credentials_refusal(const Globals& g, Io& io, const std::string& command,
+                                       const Json& check, bool* stored = nullptr) {
+  auto answer = call(g, io, command, check);
+  if (auto* code = std::get_if<int>(&answer)) return *code;
+  const Json& reply = std::get<Json>(answer);
+  if (stored != nullptr) *stored = reply.value("stored", true);
+  return std::nullopt;
+}
+
 int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, Io& io) {
   const char* command = "config set-credentials";
   if (secret_on_command_line(args, io)) return kUsage;
@@ -129,6 +141,12 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
     if (!io.in) return usage_error(io, command, "no standard input to read the secret from");
     secret = read_secret_from(*io.in);
   } else if (io.in && io.in_is_terminal) {
+    // The service's refusal (not an administrator; devices pending in another tenant) before the
+    // admin types a secret (black-box round 11: an operator typed it, then was refused).
+    Json check{
+        {"tenant_id", *tenant}, {"client_id", *client}, {"client_secret", "-"}, {"check", true}};
+    if (parsed->has("--force")) check["force"] = true;
+    if (auto refused = credentials_refusal(g, io, "set-credentials", check)) return *refused;
     secret = read_secret_from_terminal(
         "Client secret (the Value, not the Secret ID) for app " + *client + ": ", io.err);
     if (secret) {
@@ -164,15 +182,7 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
   }
   auto reply = client_or->call("set-credentials", request, g.timeout);
   wipe(request["client_secret"].get_ref<std::string&>());
-  if (!reply) {
-    if (reply.error().code == ipc::errc::kPermissionDenied && !g.json) {
-      io.err << "hangar: " << in_user_terms(g, "set-credentials", reply.error()).message << "\n"
-             << "hangar: the cloud credentials can only be changed by an administrator (root), "
-                "or the service's own account; the operators group is not enough\n";
-      return kFailed;
-    }
-    return report_error(reply.error(), g, io);
-  }
+  if (!reply) return report_error(reply.error(), g, io);
   auto parsed_reply = ipc::msg::SetCredentialsReply::from_json(*reply);
   if (!parsed_reply) return report_error(parsed_reply.error(), g, io);
   const ipc::msg::SetCredentialsReply& r = *parsed_reply;
@@ -268,6 +278,17 @@ int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args
   if (!parsed->has("--yes")) {
     if (!io.in || !io.in_is_terminal) {
       return usage_error(io, command, "pass --yes to confirm (standard input is not a terminal)");
+    }
+    // Refused (rights, devices pending) or nothing to remove: said before the question.
+    Json check{{"check", true}};
+    if (parsed->has("--force")) check["force"] = true;
+    bool stored = true;
+    if (auto refused = credentials_refusal(g, io, "clear-credentials", check, &stored)) {
+      return *refused;
+    }
+    if (!stored) {
+      io.out << "no credentials are stored: nothing to remove\n";
+      return kOk;
     }
     if (!confirm("Remove the cloud credentials stored in the service? Uploads stop until new "
                  "ones are set.",

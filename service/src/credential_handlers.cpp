@@ -44,11 +44,18 @@ core::Status pending_in_tenant(ServiceContext& context, const std::string& doing
 core::Result<Json> handle_clear(ServiceContext& context, const Json& args,
                                 const ipc::CallContext& call) {
   if (!context.credentials) return no_cloud();
-  auto force = ipc::Args("clear-credentials", args).flag("force");
+  const ipc::Args reader("clear-credentials", args);
+  auto force = reader.flag("force");
   if (!force) return force.error();
+  auto check = reader.flag("check");
+  if (!check) return check.error();
   if (!force->value_or(false)) {
-    if (auto held = pending_in_tenant(context, "clearing the credentials"); !held)
+    if (auto held = pending_in_tenant(context, "clearing the credentials"); !held) {
       return held.error();
+    }
+  }
+  if (check->value_or(false)) {
+    return Json{{"checked", true}, {"stored", context.credentials->stored()}};
   }
   auto result = context.credentials->clear(call.peer.user);
   if (result && context.engine) context.engine->credentials_changed();
@@ -71,6 +78,8 @@ core::Result<Json> handle_set(ServiceContext& context, const Json& args,
   if (!verify) return verify.error();
   auto force = reader.flag("force");
   if (!force) return force.error();
+  auto check = reader.flag("check");
+  if (!check) return check.error();
 
   // Validated before anything is logged or compared: only the canonical GUIDs go further, so a
   // secret given as the tenant or client id never reaches the log (CredentialManager::set checks
@@ -89,6 +98,10 @@ core::Result<Json> handle_set(ServiceContext& context, const Json& args,
   if (!force->value_or(false) && *wanted != current) {
     if (auto held = pending_in_tenant(context, "switching to another tenant"); !held)
       return held.error();
+  }
+  if (check->value_or(false)) {
+    wipe(*secret);
+    return Json{{"checked", true}};
   }
 
   spdlog::debug("set-credentials from {} (pid {}): tenant {}, client id {}, verify {}, force {}",

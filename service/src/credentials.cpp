@@ -477,11 +477,21 @@ core::Result<Json> CredentialManager::set(NewCredentials request) {
   return reply.to_json();
 }
 
+bool CredentialManager::stored() const {
+  std::lock_guard lock(mutex_);
+  return stored_locked();
+}
+
+bool CredentialManager::stored_locked() const {
+  std::error_code ec;
+  return stored_ids_ || stored_secret_ || ids_error_ || secret_error_ ||
+         std::filesystem::exists(store_.path(), ec);
+}
+
 core::Result<Json> CredentialManager::clear(const std::string& by) {
   std::lock_guard lock(mutex_);
   std::error_code ec;
-  const bool had = stored_ids_ || stored_secret_ || ids_error_ || secret_error_ ||
-                   std::filesystem::exists(store_.path(), ec);
+  const bool had = stored_locked();
   if (auto removed = store_.remove(); !removed) {
     return core::make_error(ipc::errc::kInternal, removed.error().message);
   }

@@ -83,6 +83,8 @@ class CredentialManager {
   core::Result<ipc::Json> set(NewCredentials request);
   // Removes credentials.json and the stored secret; falls back to hangar.json / the simulator.
   core::Result<ipc::Json> clear(const std::string& by);
+  // Whether clear() would remove anything (ids, a secret, or a damaged file of either).
+  bool stored() const;
 
   // Everything `hangar config show` prints; never the secret.
   ipc::Json describe() const;
@@ -112,6 +114,7 @@ class CredentialManager {
   void apply_locked();
   cloud::GraphConfig base_config(bool simulated) const;
   ipc::msg::ConfigReply describe_locked() const;
+  bool stored_locked() const;
   std::string source_text_locked() const;
   core::Status write_ids(const StoredIds& ids) const;
 

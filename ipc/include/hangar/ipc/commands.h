@@ -71,13 +71,17 @@ inline constexpr std::array<ArgSpec, 3> kRemove{
 // asks before its confirmation prompt, so a refusal comes before the admin's "y").
 inline constexpr std::array<ArgSpec, 4> kDeregister{
     {{"serial", kString, true}, {"force", kBoolean}, {"wait_ms", kCount}, {"check", kBoolean}}};
-inline constexpr std::array<ArgSpec, 5> kSetCredentials{{{"tenant_id", kString, true},
+// check (set- and clear-credentials): the caller's rights and the pending-devices rule only,
+// nothing changed, so the CLI refuses before it asks for a secret or a confirmation.
+inline constexpr std::array<ArgSpec, 6> kSetCredentials{{{"tenant_id", kString, true},
                                                          {"client_id", kString, true},
                                                          {"client_secret", kString, true},
                                                          {"verify", kBoolean},
-                                                         {"force", kBoolean}}};
+                                                         {"force", kBoolean},
+                                                         {"check", kBoolean}}};
 // force: clear even while devices are Registration Pending in the tenant (they are lost track of).
-inline constexpr std::array<ArgSpec, 1> kClearCredentials{{{"force", kBoolean}}};
+inline constexpr std::array<ArgSpec, 2> kClearCredentials{
+    {{"force", kBoolean}, {"check", kBoolean}}};
 inline constexpr std::array<ArgSpec, 3> kDeliver{
     {{"serial", kString, true}, {"user", kString}, {"wait_ms", kCount}}};
 inline constexpr std::array<ArgSpec, 2> kSubscribe{{{"since", kCount}, {"heartbeat_ms", kCount}}};
