@@ -259,7 +259,10 @@ core::Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
       if (name == "--user" || name == "--group-tag") value = std::string(core::trim_blanks(value));
       parsed.values[name] = value;
     } else if (switch_flags.count(name) && eq == std::string::npos) {
-      parsed.switches.insert(name);
+      // As for a value: "any option given twice" is a usage error (black-box round 12).
+      if (!parsed.switches.insert(name).second) {
+        return core::make_error("usage", name + " was given twice: give it once");
+      }
     } else {
       std::vector<std::string_view> known(value_flags.begin(), value_flags.end());
       known.insert(known.end(), switch_flags.begin(), switch_flags.end());

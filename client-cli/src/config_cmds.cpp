@@ -182,7 +182,7 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
   }
   auto reply = client_or->call("set-credentials", request, g.timeout);
   wipe(request["client_secret"].get_ref<std::string&>());
-  if (!reply) return report_error(reply.error(), g, io);
+  if (!reply) return report_error(in_user_terms(g, "set-credentials", reply.error()), g, io);
   auto parsed_reply = ipc::msg::SetCredentialsReply::from_json(*reply);
   if (!parsed_reply) return report_error(parsed_reply.error(), g, io);
   const ipc::msg::SetCredentialsReply& r = *parsed_reply;
@@ -290,8 +290,8 @@ int cmd_clear_credentials(const Globals& g, const std::vector<std::string>& args
       io.out << "no credentials are stored: nothing to remove\n";
       return kOk;
     }
-    if (!confirm("Remove the cloud credentials stored in the service? Uploads stop until new "
-                 "ones are set.",
+    if (!confirm("Remove the cloud credentials stored in the service? It then uploads to the "
+                 "simulated cloud (no tenant configured) until new ones are set.",
                  io)) {
       io.err << "nothing removed (answered no)\n";
       return kOk;

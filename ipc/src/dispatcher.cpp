@@ -59,8 +59,8 @@ Reply Dispatcher::dispatch(const Request& request, const PeerIdentity& peer,
         request.id,
         core::make_error(errc::kPermissionDenied,
                          "\"" + request.command + "\" changes the cloud credentials and " + caller +
-                             " is not allowed to; run it as an administrator (root "
-                             "on Linux) or as the service's own account"));
+                             " is not allowed to (the operators group is not enough); run it as "
+                             "an administrator (root on Linux) or as the service's own account"));
   }
   if (auto args = check_args(*entry.info, request.args); !args) {
     return make_error_reply(request.id, std::move(args).error());

@@ -479,6 +479,19 @@ core::Result<Options> parse_options(const std::vector<std::string>& args) {
     if (!status) return status.error();
   }
 
+  // A variable set to "" (an unset one expanded in a unit file) is not "unset": it would pick
+  // the system's socket or data directory without a word, as an empty flag would (black-box
+  // round 12). Refused unless a flag gives the value.
+  for (const auto& [variable, flag] :
+       {std::pair{"HANGAR_DATA_DIR", &flag_data_dir}, std::pair{"HANGAR_CONFIG", &flag_config},
+        std::pair{"HANGAR_ENDPOINT", &flag_endpoint}, std::pair{"HANGAR_CLOUD_URL", &flag_cloud}}) {
+    const char* value = std::getenv(variable);
+    if (value != nullptr && *value == '\0' && flag->empty()) {
+      return make_error("usage", std::string(variable) +
+                                     " is set but empty; unset it for the default, or give a "
+                                     "value");
+    }
+  }
   Options options;
   std::string env_data_dir = core::env("HANGAR_DATA_DIR");
   options.data_dir = !flag_data_dir.empty()  ? std::filesystem::path(flag_data_dir)

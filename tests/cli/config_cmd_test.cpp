@@ -36,8 +36,9 @@ class ConfigCmdTest : public CliServiceTest {
             return core::make_error(ipc::errc::kPermissionDenied,
                                     "\"" + name +
                                         "\" changes the cloud credentials and uid 1001 "
-                                        "(staging) is not allowed to; run it as an administrator "
-                                        "(root on Linux) or as the service's own account");
+                                        "(staging) is not allowed to (the operators group is "
+                                        "not enough); run it as an administrator (root on "
+                                        "Linux) or as the service's own account");
           }
           Json reply{{"mode", "tenant"},
                      {"tenant_id", kTenant},
