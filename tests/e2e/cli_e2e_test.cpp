@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -71,7 +72,7 @@ std::string tmux_binary() {
 class Terminal {
  public:
   Terminal(const std::filesystem::path& dir, const std::string& command)
-      : dir_(dir), tmux_(tmux_binary()), socket_((dir / "tmux.sock").string()) {
+      : dir_(dir), tmux_(tmux_binary()), socket_(next_socket(dir)) {
     // The shell keeps the pane open after the command, and says how it ended.
     const std::string shell = command + "; echo \"[exit $?]\"; sleep 600";
     auto started = run_command({tmux_, "-S", socket_, "new-session", "-d", "-s", "t", "-x", "80",
@@ -88,6 +89,12 @@ class Terminal {
     auto typed =
         run_command({tmux_, "-S", socket_, "send-keys", "-t", "t", keys, "Enter"}, dir_, 10s);
     EXPECT_EQ(typed.code, 0) << typed.output;
+  }
+  // A server of its own for each terminal: a second one on the first's socket could meet the
+  // first server still exiting ("server exited unexpectedly").
+  static std::string next_socket(const std::filesystem::path& dir) {
+    static std::atomic<int> count{0};
+    return (dir / ("tmux-" + std::to_string(count++) + ".sock")).string();
   }
   std::string screen() {
     return run_command({tmux_, "-S", socket_, "capture-pane", "-p", "-t", "t"}, dir_, 10s).output;
