@@ -253,9 +253,10 @@ void Engine::stop_operator_jobs(std::chrono::milliseconds grace) {
   operator_cv_.notify_all();
 }
 
-core::Result<store::DeviceRow> Engine::deliver(const std::string& serial, const std::string& upn,
-                                               std::chrono::milliseconds timeout) {
-  return run_operator_job<store::DeviceRow>(
+core::Result<DeliveryPass::Delivered> Engine::deliver(const std::string& serial,
+                                                      const std::string& upn,
+                                                      std::chrono::milliseconds timeout) {
+  return run_operator_job<DeliveryPass::Delivered>(
       {"delivery of " + serial, serial, "hangar deliver " + serial + " --user " + upn,
        [this, serial, upn] { return delivery_.deliver(serial, upn); },
        [this, serial, upn] { delivery_.record_doubt("deliver", serial, upn); }},

@@ -76,20 +76,16 @@ core::Result<Json> handle_deliver(ServiceContext& context, const Json& args,
   }
   auto wait = operator_wait("deliver", args);
   if (!wait) return wait.error();
-  // Delivered before (the same user again): said in the reply, nothing was sent (black-box rounds
-  // 10 and 11: a repeat read as a fresh assignment).
-  std::optional<std::int64_t> delivered_before;
-  if (auto device = context.store.get_device(*serial); device) {
-    delivered_before = device->delivered_at;
-  }
+  // Delivered before (the same user again, or a second command that waited behind the first):
+  // said in the reply, nothing was sent (black-box rounds 10 to 12).
   auto delivered = context.engine->deliver(*serial, *user, *wait);
   if (!delivered) return delivered.error();
-  const bool again = delivered_before && delivered->delivered_at == delivered_before;
+  const bool again = delivered->already;
   if (!again) {
-    spdlog::info("{} delivered {} to {}", call.peer.user, delivered->serial,
-                 delivered->delivered_to.value_or(""));
+    spdlog::info("{} delivered {} to {}", call.peer.user, delivered->device.serial,
+                 delivered->device.delivered_to.value_or(""));
   }
-  Json reply = device_message(*delivered).to_json();
+  Json reply = device_message(delivered->device).to_json();
   reply["already_delivered"] = again;
   return reply;
 }

@@ -48,14 +48,16 @@ TEST_F(DeliveryPassTest, ChecksTheUserAndLicencesThenAssignsAndRecords) {
 
   auto delivered = pass_->deliver("V0", "ada@contoso.com");
   ASSERT_TRUE(delivered.ok()) << delivered.error().message;
-  EXPECT_EQ(delivered->delivered_to, "ada@contoso.com");
-  EXPECT_EQ(delivered->assigned_user, "ada@contoso.com");
-  EXPECT_TRUE(delivered->delivered_at.has_value());
+  EXPECT_EQ(delivered->device.delivered_to, "ada@contoso.com");
+  EXPECT_EQ(delivered->device.assigned_user, "ada@contoso.com");
+  EXPECT_TRUE(delivered->device.delivered_at.has_value());
+  EXPECT_FALSE(delivered->already) << "this call assigned the user";
   EXPECT_EQ(cloud_.assigned["ap-V0"], "ada@contoso.com");
 
   // The same user again is a no-op that succeeds; another user is refused (the portal reassigns).
   auto twice = pass_->deliver("V0", "ada@contoso.com");
   ASSERT_TRUE(twice.ok()) << twice.error().message;
+  EXPECT_TRUE(twice->already) << "the repeat assigned nothing and says so";
   EXPECT_EQ(cloud_.assigned.size(), 1u);
   auto other = pass_->deliver("V0", "bob@contoso.com");
   ASSERT_FALSE(other.ok());
@@ -400,8 +402,8 @@ TEST_F(DeliveryPassTest, ADeliveryWhoseAnswerWasLostIsRecordedAndTheReRunComplet
   clock_.advance(10s);
   auto again = pass_->deliver("D0", "ada@contoso.com");
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(again->delivered_to.value_or(""), "ada@contoso.com");
-  EXPECT_FALSE(again->last_error) << "the doubt is settled";
+  EXPECT_EQ(again->device.delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_FALSE(again->device.last_error) << "the doubt is settled";
   EXPECT_EQ(cloud_.assigned.size(), 1u);
   EXPECT_FALSE(store_->get_meta("in_doubt.deliver.d0")->has_value());
 }
@@ -429,7 +431,8 @@ TEST_F(DeliveryPassTest, AReRunWithAnotherUserAfterALostAnswerNeverReassigns) {
 
   auto same = pass_->deliver("D1", "ADA@contoso.com");
   ASSERT_TRUE(same.ok()) << same.error().message;
-  EXPECT_EQ(same->delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_EQ(same->device.delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_TRUE(same->already);
   EXPECT_EQ(cloud_.assigned.size(), 1u) << "nothing sent again";
 }
 
@@ -449,7 +452,7 @@ TEST_F(DeliveryPassTest, AUserTheTenantAlreadyListsIsRecordedNotRefused) {
   cloud_.tenant["R1"].user_principal_name = "bob@contoso.com";  // reassigned in the portal
   auto bob = pass_->deliver("R1", "Bob@contoso.com");
   ASSERT_TRUE(bob.ok()) << bob.error().message;
-  EXPECT_EQ(bob->delivered_to.value_or(""), "bob@contoso.com");
+  EXPECT_EQ(bob->device.delivered_to.value_or(""), "bob@contoso.com");
   EXPECT_EQ(cloud_.assigned.size(), 1u) << "nothing sent: the tenant has it already";
   EXPECT_FALSE(pass_->deliver("R1", "ada@contoso.com").ok()) << "ada is no longer its user";
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "engine_rig.h"
@@ -212,6 +213,29 @@ TEST_F(OperatorJobsTest, ACloud5xxIsToldInTheSeedsWordsWithTheRequestId) {
   EXPECT_EQ(said.find("_version"), std::string::npos) << said;
   EXPECT_LT(said.size(), 300u) << said;
   EXPECT_TRUE(store_->get_device("E0").ok()) << "nothing removed";
+}
+
+// Black-box round 12: two `deliver` commands for one device and user started together both said
+// "assigned" (each compared the device before and after). The second runs after the first on the
+// engine's thread and finds it delivered: it says it assigned nothing, and the cloud gets one call.
+TEST_F(OperatorJobsTest, TwoDeliveriesAtOnceAssignOnceAndTheSecondSaysSo) {
+  in_tenant("C0");
+  users_.users["ada@contoso.com"] = {};
+  config_.run_passes = false;  // operator jobs only
+  Engine engine = make();
+  core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
+  std::optional<core::Result<DeliveryPass::Delivered>> first;
+  std::optional<core::Result<DeliveryPass::Delivered>> second;
+  std::thread one([&] { first.emplace(engine.deliver("C0", "ada@contoso.com", 5s)); });
+  std::thread two([&] { second.emplace(engine.deliver("C0", "ADA@contoso.com", 5s)); });
+  one.join();
+  two.join();
+  ASSERT_TRUE(first->ok()) << first->error().message;
+  ASSERT_TRUE(second->ok()) << second->error().message;
+  EXPECT_NE((*first)->already, (*second)->already) << "exactly one of them assigned the user";
+  EXPECT_EQ(users_.assigned.size(), 1u);
+  EXPECT_EQ((*first)->device.delivered_to.value_or(""), "ada@contoso.com");
+  EXPECT_EQ((*second)->device.delivered_to.value_or(""), "ada@contoso.com");
 }
 
 }  // namespace

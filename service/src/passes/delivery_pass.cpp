@@ -246,14 +246,20 @@ core::Result<DeliveryPass::Deregistered> DeliveryPass::deregister(const std::str
   return Deregistered{id, false};
 }
 
-core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
-                                                     const std::string& upn) {
+core::Result<DeliveryPass::Delivered> DeliveryPass::deliver(const std::string& serial,
+                                                            const std::string& upn) {
+  // The device as recorded now, with whether this call assigned nothing.
+  const auto reread = [this](const std::string& id, bool already) -> core::Result<Delivered> {
+    auto row = ctx_.store.get_device(id);
+    if (!row) return row.error();
+    return Delivered{std::move(*row), already};
+  };
   const std::int64_t now = ctx_.clock.now_ms();
   auto device = ctx_.store.get_device(serial);
   if (!device) return device.error();
   if (device->delivered_at) {
     // The same user again (a script retried, a hurried second run): nothing to do, not a failure.
-    if (lower(device->delivered_to.value_or("")) == lower(upn)) return *device;
+    if (lower(device->delivered_to.value_or("")) == lower(upn)) return Delivered{*device, true};
     // Hangar does not take a user off a device or give it another: the portal does both. The
     // admin may have done so already (as the refusal below advises): the tenant's current user
     // for the device is then recorded, and nothing is sent (attack round 5, finding 7).
@@ -270,7 +276,7 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
           "device {}: Windows Autopilot lists {} as its user now (reassigned in the "
           "portal); recorded as delivered to {}",
           device->serial, (*found)->user_principal_name, (*found)->user_principal_name);
-      return ctx_.store.get_device(device->serial);
+      return reread(device->serial, true);
     }
     return core::make_error(
         ipc::errc::kConflict,
@@ -348,7 +354,7 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
       (void)ctx_.store.note_problem(device->serial, "", now);  // the doubt is settled
       spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
                    device->serial, assigned_to);
-      if (lower(assigned_to) == lower(upn)) return ctx_.store.get_device(device->serial);
+      if (lower(assigned_to) == lower(upn)) return reread(device->serial, false);
       return core::make_error(
           ipc::errc::kConflict,
           "device " + device->serial + " was already delivered to " + assigned_to +
@@ -375,7 +381,7 @@ core::Result<store::DeviceRow> DeliveryPass::deliver(const std::string& serial,
     (void)ctx_.store.note_problem(device->serial, "", now);  // the doubt is settled
   }
   spdlog::info("device {} delivered to {}", device->serial, upn);
-  return ctx_.store.get_device(device->serial);
+  return reread(device->serial, false);
 }
 
 }  // namespace hangar::service

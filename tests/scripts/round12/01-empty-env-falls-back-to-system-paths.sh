@@ -6,7 +6,7 @@
 # "is empty; leave the key out for its default"). Doc: "Flags override environment variables,
 # which override the file" -- the middle layer silently drops an empty value.
 BIN=${HANGAR_BIN:?set HANGAR_BIN to the folder of the built binaries}
-W=$(mktemp -d /work/attack12/scratch/f01.XXXXXX); chmod 750 $W; mkdir -p $W/data; chmod 750 $W/data
+W=$(mktemp -d ${TMPDIR:-/tmp}/hangar-f01.XXXXXX); chmod 750 $W; mkdir -p $W/data; chmod 750 $W/data
 P=; PRE_RUN=$( [ -e /run/hangar ] && echo yes )
 cleanup(){ [ -n "$P" ] && kill $P 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; [ -z "$PRE_RUN" ] && rm -rf /run/hangar; }
 trap cleanup EXIT

@@ -4,7 +4,7 @@
 # the README says clearing "the service then falls back to the simulated cloud", and uploads go
 # on (a device imported afterwards is registered). The question misstates what the answer does.
 BIN=${HANGAR_BIN:?set HANGAR_BIN to the folder of the built binaries}
-W=$(mktemp -d /work/attack12/scratch/f03.XXXXXX); chmod 750 $W; mkdir -p $W/data; chmod 750 $W/data
+W=$(mktemp -d ${TMPDIR:-/tmp}/hangar-f03.XXXXXX); chmod 750 $W; mkdir -p $W/data; chmod 750 $W/data
 CSPID=; HDPID=
 cleanup(){ [ -n "$HDPID" ] && kill $HDPID 2>/dev/null; [ -n "$CSPID" ] && kill $CSPID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT

@@ -5,7 +5,7 @@
 # `validate --strict --strict`, `merge --no-split --no-split`, `config clear-credentials --yes --yes`
 # pass silently (exit 0), the same class of slip the value options catch.
 BIN=${HANGAR_BIN:?set HANGAR_BIN to the folder of the built binaries}
-W=$(mktemp -d /work/attack12/scratch/f04.XXXXXX)
+W=$(mktemp -d ${TMPDIR:-/tmp}/hangar-f04.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 $BIN/hangar-devicegen -o $W/v.csv --devices V-:1 >/dev/null
 $BIN/hangar validate $W/v.csv --expect-build 22631 --expect-build 22631 >/dev/null 2>&1; R0=$?

@@ -74,8 +74,8 @@ class Engine {
   // thread; waits at most `timeout` for it, a throttle window included: one that lasts longer is
   // answered "the cloud is throttling Hangar; try again in N s" (code busy) at once, with nothing
   // sent. Error codes: not_found, conflict, invalid_argument, busy, timeout, or the cloud's.
-  core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn,
-                                         std::chrono::milliseconds timeout);
+  core::Result<DeliveryPass::Delivered> deliver(const std::string& serial, const std::string& upn,
+                                                std::chrono::milliseconds timeout);
   // `hangar deregister` (see DeliveryPass::deregister) on the engine's thread, waiting as deliver
   // does (a look-up only, `ask.check_only`, records nothing when its caller stops waiting).
   core::Result<DeliveryPass::Deregistered> deregister(const std::string& serial,

@@ -35,7 +35,13 @@ class DeliveryPass {
   // Error codes: not_found, conflict, invalid_argument, the cloud's, or CloudBudget::kNotNow
   // with retry_after when the budget holds the requests (a throttle window, say): the caller
   // tries again then, or tells the operator when (CloudBudget::throttling_message).
-  core::Result<store::DeviceRow> deliver(const std::string& serial, const std::string& upn);
+  struct Delivered {
+    store::DeviceRow device;
+    // Nothing was assigned by this call: the device was delivered to that user already (a
+    // repeat, or a second command that waited behind the first: black-box round 12).
+    bool already = false;
+  };
+  core::Result<Delivered> deliver(const std::string& serial, const std::string& upn);
   // `hangar deregister`: deletes the device's Windows Autopilot registration in the tenant (found
   // by serial) and takes it out of the queue, remembering the serial so partner sync does not
   // add it back. Refused (conflict) while the device's import is still followed here
