@@ -162,7 +162,9 @@ int cmd_set_credentials(const Globals& g, const std::vector<std::string>& args, 
   }
   if (!secret) {
     io.err << "hangar " << command << ": " << secret.error().message << "\n";
-    return kFailed;
+    // A secret that is missing, on several lines or malformed is bad input, as a bad GUID is
+    // (black-box round 12: an empty --secret-stdin exited 1).
+    return secret.error().code == "invalid_secret" ? kUsage : kFailed;
   }
   if (core::normalize_guid(*secret)) {
     io.err << "hangar " << command

@@ -39,8 +39,10 @@ namespace hangar::cli {
 
 namespace {
 
-// How much of the last cloud error `status` prints on its line.
-constexpr std::size_t kStatusErrorWidth = 200;
+// How much of the last cloud error `status` prints: about five lines of an 80-column terminal
+// (wrapped under its start), enough for the seed's advice after the error's own words (black-box
+// round 11: 200 characters stopped before them).
+constexpr std::size_t kStatusErrorWidth = 320;
 
 std::string format_duration(std::int64_t seconds) {
   std::ostringstream s;

@@ -234,6 +234,9 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
   const bool summarise = !g.json && !options.verbose && stdout_is_terminal(io);
   using Kind = ipc::StreamEvent::Kind;
   std::optional<ipc::StreamEvent> held;  // an event read while gathering a burst, handled next
+  // The outage was told: the reconnect attempts that follow say nothing until one succeeds
+  // (black-box round 11: a line per attempt during an outage).
+  bool outage_told = false;
   for (;;) {
     ipc::StreamEvent event =
         held ? std::move(*held) : stream.next(std::chrono::seconds(1), never.token());
@@ -243,6 +246,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
       case Kind::kHeartbeat:
         break;
       case Kind::kSubscribed:
+        outage_told = false;
         // The subscription after a new history is met replays it from its start: said already.
         if (std::exchange(new_history, event.history_reset && event.seq > 0)) break;
         if (g.json) {
@@ -340,6 +344,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
                   message),
               g, io);
         }
+        if (std::exchange(outage_told, true)) break;
         if (g.json) {
           io.out << json_text(Json{{"type", "disconnected"},
                                    {"reason", event.reason},

@@ -23,12 +23,15 @@ using namespace hangar;
 
 constexpr const char* kUsage = R"(usage: hangar-cloudsim [options]
   --port N          listen on 127.0.0.1:N (default 0: pick a free port)
-  --scenario FILE   scenario JSON (see cloudsim/README.md); default: a well-behaved tenant
+  --scenario FILE   scenario JSON (see cloudsim/README.md); default: a
+                    well-behaved tenant
   --seed N          override the scenario's seed
-  --time-scale X    override the scenario's time_scale (60: a 5-minute registration takes 5 s)
+  --time-scale X    override the scenario's time_scale (60: a 5-minute
+                    registration takes 5 s)
   --log-requests    log one line per request on stderr
   --help            this text
-Prints "listening on http://127.0.0.1:PORT" on stdout when ready; stops on SIGINT or SIGTERM.
+Prints "listening on http://127.0.0.1:PORT" on stdout when ready; stops on
+SIGINT or SIGTERM.
 )";
 
 struct Options {

@@ -139,18 +139,19 @@ TEST_F(ConfigCmdTest, WithoutATerminalTheSecretNeedsSecretStdin) {
   EXPECT_NE(err_.str().find("--secret-stdin"), std::string::npos) << err_.str();
 }
 
+// A bad secret is bad input, a usage error as a bad GUID is (black-box round 12).
 TEST_F(ConfigCmdTest, SecretStdinIsValidated) {
   const std::vector<std::string> args{"config",      "set-credentials", "--tenant",      kTenant,
                                       "--client-id", kClient,           "--secret-stdin"};
-  EXPECT_EQ(run(args, ""), kFailed);
+  EXPECT_EQ(run(args, ""), kUsage);
   EXPECT_NE(err_.str().find("no secret"), std::string::npos) << err_.str();
-  EXPECT_EQ(run(args, "\n"), kFailed);
+  EXPECT_EQ(run(args, "\n"), kUsage);
   EXPECT_NE(err_.str().find("empty"), std::string::npos) << err_.str();
-  EXPECT_EQ(run(args, "first\nsecond\n"), kFailed);
+  EXPECT_EQ(run(args, "first\nsecond\n"), kUsage);
   EXPECT_NE(err_.str().find("more than one line"), std::string::npos) << err_.str();
-  EXPECT_EQ(run(args, std::string(" ") + kSecret), kFailed);
+  EXPECT_EQ(run(args, std::string(" ") + kSecret), kUsage);
   EXPECT_NE(err_.str().find("space"), std::string::npos) << err_.str();
-  EXPECT_EQ(run(args, std::string(2000, 'x')), kFailed);
+  EXPECT_EQ(run(args, std::string(2000, 'x')), kUsage);
   EXPECT_NE(err_.str().find("at most"), std::string::npos) << err_.str();
   EXPECT_EQ(output().find(kSecret), std::string::npos);
 }

@@ -250,6 +250,9 @@ TEST_F(CliE2E, EveryHelpTextFitsEightyColumns) {
     texts.emplace_back("hangar help " + command, hangar({"help", command}));
   }
   texts.emplace_back("hangard --help", run_command({kHangard, "--help"}, dir_.path(), 30s));
+  // Black-box round 11: the simulator's help ran to 94 columns.
+  texts.emplace_back("hangar-cloudsim --help",
+                     run_command({kCloudsim, "--help"}, dir_.path(), 30s));
   // Black-box round 9: `hangar config` alone (a usage error, exit 2) printed 104 columns.
   for (const auto& args : {std::vector<std::string>{"config"}, {"config", "bogus"}}) {
     const auto usage = hangar(args);
