@@ -62,6 +62,12 @@ std::optional<core::Error> CloudBudget::admit(Lane lane, CallKind kind) {
   return std::nullopt;
 }
 
+void CloudBudget::not_sent(const core::Error& error) {
+  if (cloud::failure_of(error) != cloud::Failure::kNotSent) return;
+  std::lock_guard lock(mutex_);
+  if (requests_made_ > 0) --requests_made_;
+}
+
 void CloudBudget::answered(Lane lane) {
   // Any answer ends a streak: a 5xx while polling must not grow the next upload's backoff, and a
   // long upload-free phase (confirming, deleting) must not escalate to the cap.

@@ -71,6 +71,24 @@ TEST_F(BudgetTest, TheWriteAndRequestBudgetsAreNeverExceeded) {
   EXPECT_EQ(budget.requests(), 6);
 }
 
+// Black-box round 12: a plain-http request the transport refused to send (another account served
+// the loopback port) was counted in status's requests. A request that never left is not a request
+// made; one whose answer was lost may have reached the cloud and is.
+TEST_F(BudgetTest, ARequestThatNeverLeftIsNotCounted) {
+  CloudBudget budget(clock, config(), health);
+  core::Error unsent = core::make_error(cloud::kErrNetwork, "refused (the request was not sent)");
+  cloud::set_failure(unsent, cloud::Failure::kNotSent);
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kWrite, unsent).ok());
+  EXPECT_EQ(budget.requests(), 0);
+  clock.advance(10min);
+  core::Error lost = core::make_error(cloud::kErrNetwork, "connection reset");
+  EXPECT_FALSE(send(budget, Lane::kIntune, CallKind::kWrite, lost).ok());
+  EXPECT_EQ(budget.requests(), 1);
+  clock.advance(10min);
+  EXPECT_TRUE(send(budget, Lane::kIntune, CallKind::kRead).ok());
+  EXPECT_EQ(budget.requests(), 2);
+}
+
 // Attack round 2, finding 07: while a request waits for its answer, `hangar status` can say what
 // it waits for and since when; once answered (or failed), nothing is waiting.
 TEST_F(BudgetTest, ARequestWaitingForItsAnswerIsReported) {

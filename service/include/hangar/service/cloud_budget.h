@@ -100,6 +100,7 @@ class CloudBudget {
     if (auto refused = admit(lane, kind)) return *refused;
     const InFlightTicket ticket(*this, lane, kind);
     auto result = request();
+    if (!result.ok()) not_sent(result.error());
     if (result.ok() || (answers.accept && answers.accept(result.error()))) {
       answered(lane);
     } else if (!answers.mine || !answers.mine(result.error())) {
@@ -185,6 +186,9 @@ class CloudBudget {
 
   // Nothing when the request may go (and it is counted); else the kNotNow error.
   std::optional<core::Error> admit(Lane lane, CallKind kind);
+  // A request that never left (its failure's cause is cloud::Failure::kNotSent: no connection, or
+  // the transport refused to send it) is not counted among the requests made (black-box round 12).
+  void not_sent(const core::Error& error);
   void answered(Lane lane);
   void failed(Lane lane, CallKind kind, const core::Error& error);
   void back_off(Lane lane, CallKind kind, const core::Error& error);
