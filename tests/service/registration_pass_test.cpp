@@ -298,6 +298,37 @@ TEST_F(RegistrationPassTest, AnImportAnswered500PassAfterPassNeedsAttention) {
   EXPECT_TRUE(health_.refused_requests().empty());
 }
 
+// Black-box round 12: the import refused whole for its first five calls only ([16] [8] [4] [2]
+// [F0]) then taken: F0, refused alone before anything was taken, failed as Unexpected error
+// though nothing was wrong with it. It is sent alone once more once a part was taken.
+TEST_F(RegistrationPassTest, ADeviceRefusedAloneBeforeAnythingWasTakenIsSentOnceMore) {
+  queue("E", 16);
+  config_.batch_size = 16;
+  for (int i = 0; i < 5; ++i) {
+    cloud_.import_failures.push_back(
+        http_failure(cloud::kErrRejected, 400, "req-400-" + std::to_string(i)));
+  }
+  start();
+  step();
+  EXPECT_EQ(count(core::DeviceState::kRegistrationFailed), 0);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 16);
+  EXPECT_EQ(store_->get_device("E0")->state, core::DeviceState::kRegistrationPending);
+  // [16] [8] [4] [2] [E0] refused; [E1] [E2 E3] [E4..E7] [E8..E15] taken; [E0] again.
+  EXPECT_EQ(cloud_.import_calls, 10);
+}
+
+// A bad record refused alone before anything was taken is still its own fault: refused again
+// when sent once more, it fails.
+TEST_F(RegistrationPassTest, ABadRecordRefusedBeforeAnythingWasTakenStillFails) {
+  queue("K", 8);
+  config_.batch_size = 8;
+  cloud_.refused_serials = {"K0"};
+  start();
+  step();
+  EXPECT_EQ(store_->get_device("K0")->state, core::DeviceState::kRegistrationFailed);
+  EXPECT_EQ(count(core::DeviceState::kRegistrationPending), 7);
+}
+
 // Bad records among good ones are still found and fail alone: a part of the batch was taken.
 TEST_F(RegistrationPassTest, BadRecordsAmongGoodOnesStillFailAlone) {
   queue("G", 8);

@@ -139,6 +139,29 @@ void RegistrationPass::send(std::vector<store::DeviceRow> batch, std::int64_t no
     }
     send_part(std::move(rest), now, bisection);
   }
+  if (bisection.accepted && bisection.refused_before_taken > 0) {
+    // Refused alone before any part was taken, then parts were: the refusal may have been the
+    // request's, ended since (black-box round 12: a 400 for the first five calls failed a good
+    // device as Unexpected error). Each such device is sent alone once more; refused again with
+    // the form known to work, the refusal is its own.
+    std::vector<std::pair<store::DeviceRow, core::Error>> refused;
+    for (std::size_t i = 0; i < bisection.refused_alone.size(); ++i) {
+      auto& [device, error] = bisection.refused_alone[i];
+      if (i >= bisection.refused_before_taken ||
+          cloud::failure_of(error) == cloud::Failure::kInvalidHash) {
+        refused.emplace_back(std::move(device), std::move(error));
+        continue;
+      }
+      Bisection again;
+      again.accepted = true;
+      again.settled = true;
+      std::vector<store::DeviceRow> alone;
+      alone.push_back(std::move(device));
+      send_part(std::move(alone), now, again);
+      for (auto& each : again.refused_alone) refused.push_back(std::move(each));
+    }
+    bisection.refused_alone = std::move(refused);
+  }
   for (const auto& [device, error] : bisection.refused_alone) {
     const bool hash = cloud::failure_of(error) == cloud::Failure::kInvalidHash;
     const auto reason =
@@ -275,6 +298,7 @@ void RegistrationPass::send_part(std::vector<store::DeviceRow> batch, std::int64
     return;
   }
   // Taken: the request form works (a refusal in the same batch is a record's).
+  if (!bisection.accepted) bisection.refused_before_taken = bisection.refused_alone.size();
   bisection.accepted = true;
   import_refusals_ = 0;
   ctx_.health.accepted(forms::kImportCreate, now);

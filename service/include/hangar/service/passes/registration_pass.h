@@ -71,6 +71,9 @@ class RegistrationPass {
     std::vector<std::pair<store::DeviceRow, core::Error>> refused_alone;  // failed at the end
     bool suspect = false;                    // two refused alone, nothing taken: the form?
     std::vector<store::DeviceRow> not_sent;  // left unsent while the form is in doubt
+    // How many of refused_alone were refused before any part was taken: a refusal of the request
+    // that ended meanwhile may have been theirs (see send()).
+    std::size_t refused_before_taken = 0;
   };
   void send(std::vector<store::DeviceRow> batch, std::int64_t now);
   void send_part(std::vector<store::DeviceRow> batch, std::int64_t now, Bisection& bisection);
