@@ -42,13 +42,14 @@ std::string untrusted_server_advice(std::string_view refusal) {
          "HANGAR_SERVICE_ACCOUNT\n";
 }
 
-int report_error(const core::Error& error, const Globals& globals, Io& io) {
+int report_error(const core::Error& error, const Globals& globals, Io& io, bool one_line) {
   const bool unreachable = error.code == ipc::errc::kUnavailable ||
                            error.code == ipc::errc::kTimeout || error.code == "invalid_endpoint";
   if (globals.json) {
-    io.out << json_text(Json{{"ok", false},
-                             {"error", {{"code", error.code}, {"message", error.message}}}})
-           << "\n";
+    Json reply{{"ok", false}, {"error", {{"code", error.code}, {"message", error.message}}}};
+    // A line of a stream says what it is, as its other lines do.
+    if (one_line) reply["type"] = "error";
+    io.out << json_text(reply, one_line ? -1 : 2) << "\n";
   } else {
     io.err << "hangar: " << error.message << "\n";
     if (error.code == ipc::errc::kUnavailable &&

@@ -66,7 +66,8 @@ std::string untrusted_server_advice(std::string_view refusal);
 
 // Prints the error (as JSON with --json) and returns the exit code: kUnreachable when no service
 // answered, kFailed otherwise.
-int report_error(const core::Error& error, const Globals& globals, Io& io);
+// `one_line`: with --json, the error object on one line (a stream of JSON lines: `watch`).
+int report_error(const core::Error& error, const Globals& globals, Io& io, bool one_line = false);
 
 // Connects (error code "unavailable" naming the endpoint when nothing listens).
 core::Result<ipc::Client> connect(const Globals& globals);

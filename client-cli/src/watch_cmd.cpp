@@ -342,7 +342,7 @@ int cmd_watch(const Globals& g, const std::vector<std::string>& args, Io& io) {
               core::make_error(
                   event.ever_subscribed ? std::string(ipc::errc::kUnavailable) : event.code,
                   message),
-              g, io);
+              g, io, /*one_line=*/true);
         }
         if (std::exchange(outage_told, true)) break;
         if (g.json) {

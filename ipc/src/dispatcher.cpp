@@ -2,6 +2,7 @@
 #include "hangar/ipc/dispatcher.h"
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "hangar/core/excerpt.h"
@@ -105,6 +106,42 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
     reply.encoding = payload_encoding(payload);
     return serialize(std::move(reply));
   }
+  const CommandInfo* info = find_command(request->command);
+  // A large reply from a user other than an administrator waits for its turn (its memory is
+  // counted once built, below; this bounds what is built meanwhile).
+  std::optional<std::unique_lock<std::mutex>> turn;
+  const bool gated = info != nullptr && info->large_reply && !stream.peer().is_admin;
+  if (gated) {
+    LargeReplies& gate = *large_replies_;
+    turn.emplace(gate.mutex);
+    if (!gate.freed.wait_for(*turn, kLargeReplyWait,
+                             [&gate] { return gate.building < kLargeRepliesAtOnce; })) {
+      if (close_after) *close_after = true;
+      Reply refusal = make_error_reply(
+          request->id,
+          core::make_error(errc::kBusy, "the service is building " +
+                                            std::to_string(kLargeRepliesAtOnce) +
+                                            " large replies for users other than administrators "
+                                            "and this one waited " +
+                                            std::to_string(kLargeReplyWait.count()) +
+                                            " s for its turn; try again shortly"));
+      refusal.encoding = request->encoding;
+      return serialize(std::move(refusal));
+    }
+    ++gate.building;
+    turn->unlock();
+  }
+  struct Done {
+    LargeReplies* gate;
+    ~Done() {
+      if (gate == nullptr) return;
+      {
+        std::lock_guard lock(gate->mutex);
+        --gate->building;
+      }
+      gate->freed.notify_one();
+    }
+  } done{gated ? large_replies_.get() : nullptr};
   Reply reply = dispatch(*request, stream.peer(), stream_after);
   if (!reply.ok && stream_after) *stream_after = nullptr;  // a refused subscription streams nothing
   // Busy means "come back later": a caller that kept its connection meanwhile would hold one of
@@ -112,6 +149,23 @@ std::string Dispatcher::handle(std::string_view payload, Stream& stream, bool* c
   if (!reply.ok && reply.error.code == errc::kBusy && close_after) *close_after = true;
   reply.encoding = request->encoding;  // answer in the client's encoding
   std::string text = serialize(std::move(reply));
+  // The reply is held until the client has read it: charged like the request, so clients that
+  // ask for large pages and never read them are refused, not given the service's memory
+  // (black-box round 13: 32 unread `list` replies took hangard to 400 MB).
+  // Only a read's: a command that changed something is answered whatever it costs (its replies
+  // are small), so its caller never hears busy for work that was done.
+  const bool read_only = info != nullptr && info->permission == Permission::kRead;
+  if (lease != nullptr && read_only && text.size() <= max_reply_size &&
+      !lease->cover(lease->covered() + text.size())) {
+    if (stream_after) *stream_after = nullptr;
+    if (close_after) *close_after = true;
+    Reply refusal = make_error_reply(
+        request->id,
+        core::make_error(errc::kBusy, lease->refusal("its reply (" + std::to_string(text.size()) +
+                                                     " bytes) waited to be read")));
+    refusal.encoding = request->encoding;
+    return serialize(std::move(refusal));
+  }
   if (text.size() <= max_reply_size) return text;
   // The handler's pages are sized to fit; this is the safety net for anything that is not, so the
   // client learns why instead of losing its connection to a reply that cannot be sent.

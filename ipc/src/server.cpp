@@ -17,7 +17,9 @@ Server::Server(std::unique_ptr<Listener> listener, const Dispatcher& dispatcher,
       endpoint_(listener_->endpoint()),
       dispatcher_(dispatcher),
       options_(options),
-      budget_(options.request_budget) {}
+      // A third kept for administrators: as with the connections, no other user can starve them
+      // (black-box round 13).
+      budget_(options.request_budget, options.request_budget / 3) {}
 
 Server::~Server() { stop(); }
 
@@ -138,7 +140,7 @@ std::string Server::refusal_for(const ConnectionOwner& owner) const {
 void Server::serve(Connection& connection) {
   Stream& stream = *connection.stream;
   // What this connection's requests hold of the shared budget, one request at a time.
-  BudgetLease lease(&budget_, options_.request_free_bytes);
+  BudgetLease lease(&budget_, options_.request_free_bytes, connection.owner.privileged);
   // Set once a request held more than release_after_bytes and its memory was not yet given back.
   bool release_pending = false;
   while (!stopping_.load()) {

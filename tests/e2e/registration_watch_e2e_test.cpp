@@ -316,6 +316,32 @@ TEST_F(RegistrationE2E, WatchWithoutReconnectSaysWhatItMissedAndHowToSeeIt) {
   EXPECT_GE(std::stoll(found[2]), through);
 }
 
+// Black-box round 13: `--json watch` is one JSON object a line, for scripts; the error that ends
+// it (the service gone, --no-reconnect) was pretty-printed over seven lines.
+TEST_F(RegistrationE2E, AJsonWatchEndsOnAnErrorLineOfItsOwn) {
+  start_cloud({{"seed", 6}, {"time_scale", 600}});
+  start_service();
+  const auto out = dir_.path() / "watch.json";
+  Process watcher({kHangar, "--endpoint", endpoint_, "--json", "watch", "--no-reconnect"}, out);
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (status()["subscribers"] != 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status()["subscribers"], 1) << read_file(out);
+  service_->signal(SIGTERM);
+  ASSERT_TRUE(service_->wait(10s).has_value());
+  ASSERT_EQ(watcher.wait(20s), std::optional<int>(3)) << read_file(out);
+  const std::string text = read_file(out);
+  std::istringstream lines(text);
+  Json last;
+  for (std::string line; std::getline(lines, line);) {
+    ASSERT_TRUE(Json::accept(line)) << "not a JSON line: " << line << "\n" << text;
+    last = Json::parse(line);
+  }
+  EXPECT_EQ(last.value("type", ""), "error") << text;
+  EXPECT_EQ(last["error"].value("code", ""), "unavailable") << text;
+}
+
 TEST_F(RegistrationE2E, KillNineDuringUploadNeitherLosesNorDoubleImports) {
   // Ten kill -9 rounds over 1,000 devices (HANGAR_CRASH_ROUNDS=N for more).
   set_time_limit(std::chrono::seconds(150));

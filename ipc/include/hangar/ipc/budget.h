@@ -1,10 +1,15 @@
-// The memory the service lets requests take while they are received and decoded, shared by every
-// connection: a frame's buffer and the document it decodes to are charged as they grow, so many
-// clients sending large or dense frames at once are refused (busy) instead of exhausting memory.
+// The memory the service lets requests take while they are received, decoded and answered, shared
+// by every connection: a frame's buffer, the document it decodes to and the reply waiting to be
+// read are charged as they grow, so many clients sending large or dense frames (or not reading
+// large replies) at once are refused (busy) instead of exhausting memory. Like the connections,
+// the budget keeps a share for administrators, so no other user can starve them (black-box round
+// 13: an operator's stalled frames refused root's import; unread `list` replies took hangard to
+// 400 MB).
 #pragma once
 
-#include <atomic>
+#include <algorithm>
 #include <cstddef>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -12,19 +17,29 @@ namespace hangar::ipc {
 
 class MemoryBudget {
  public:
-  explicit MemoryBudget(std::size_t capacity) : capacity_(capacity) {}
+  // `reserved`: bytes only privileged holders may take.
+  explicit MemoryBudget(std::size_t capacity, std::size_t reserved = 0)
+      : capacity_(capacity), reserved_(std::min(reserved, capacity)) {}
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;
 
-  // Takes `bytes` if that many are left; never blocks.
-  bool try_acquire(std::size_t bytes);
-  void release(std::size_t bytes);
-  std::size_t in_use() const { return in_use_.load(); }
+  // Which limit refused a charge.
+  enum class Limit { kNone, kShared, kOthers };
+  // Takes `bytes` if that many are left for a holder that is (or is not) privileged: root,
+  // SYSTEM, Administrators or the service's account; never blocks. Returns the limit that
+  // refused it, kNone when taken.
+  Limit try_acquire(std::size_t bytes, bool privileged = true);
+  void release(std::size_t bytes, bool privileged = true);
+  std::size_t in_use() const;
   std::size_t capacity() const { return capacity_; }
+  std::size_t reserved() const { return reserved_; }
 
  private:
   const std::size_t capacity_;
-  std::atomic<std::size_t> in_use_{0};
+  const std::size_t reserved_;
+  mutable std::mutex mutex_;
+  std::size_t in_use_ = 0;         // under mutex_
+  std::size_t others_in_use_ = 0;  // under mutex_: by unprivileged holders
 };
 
 // One request's share of a MemoryBudget. Its first `free_bytes` are its own, so a small request
@@ -34,7 +49,8 @@ class MemoryBudget {
 class BudgetLease {
  public:
   BudgetLease() = default;
-  BudgetLease(MemoryBudget* budget, std::size_t free_bytes) : budget_(budget), free_(free_bytes) {}
+  BudgetLease(MemoryBudget* budget, std::size_t free_bytes, bool privileged = true)
+      : budget_(budget), free_(free_bytes), privileged_(privileged) {}
   ~BudgetLease() { reset(); }
   BudgetLease(const BudgetLease&) = delete;
   BudgetLease& operator=(const BudgetLease&) = delete;
@@ -47,14 +63,16 @@ class BudgetLease {
   // The most this lease covered since the last reset: tells a large request from a small one.
   std::size_t covered() const { return covered_; }
   // The `busy` message for a request this lease could not cover while `doing` ("receiving",
-  // "decoding"): names the shared limit and what this request holds of it.
+  // "decoding", "its reply waited to be read"): names the limit met and what to do.
   std::string refusal(std::string_view doing) const;
 
  private:
   MemoryBudget* budget_ = nullptr;
   std::size_t free_ = 0;
+  bool privileged_ = true;
   std::size_t taken_ = 0;    // from the budget
   std::size_t covered_ = 0;  // in all
+  MemoryBudget::Limit refused_by_ = MemoryBudget::Limit::kNone;
 };
 
 }  // namespace hangar::ipc

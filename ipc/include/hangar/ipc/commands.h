@@ -32,6 +32,9 @@ struct CommandInfo {
   // kCommand names its entry here (tests/ipc/messages_test.cpp checks both ways).
   std::string_view request_type = {};
   std::string_view reply_type = {};
+  // Its reply may take megabytes to build (a page of devices with their hashes): users other than
+  // administrators build only a few such replies at once (Dispatcher::handle).
+  bool large_reply = false;
 };
 
 // The longest an operator command that needs the cloud (deliver, deregister, remove --force)
@@ -108,13 +111,15 @@ inline constexpr std::array kCommands{
                 "queued devices, filtered and paged (a page ends before the frame limit)",
                 args::kList,
                 {},
-                "msg::ListReply"},
+                "msg::ListReply",
+                true},
     CommandInfo{"show",
                 Permission::kRead,
                 "one device: record, hash summary, state history",
                 args::kSerial,
                 {},
-                "msg::ShowReply"},
+                "msg::ShowReply",
+                true},
     CommandInfo{"remove",
                 Permission::kWrite,
                 "take a device out of the queue (force: even while Registration Pending)",

@@ -36,7 +36,9 @@ struct ServerOptions {
   std::size_t max_connections_per_user = 32;
   // Bytes that requests being received and decoded may hold across all connections (frames and
   // their documents); each request's first `request_free_bytes` are not counted, so small
-  // requests never wait for large ones. Beyond the budget a request is refused `busy`.
+  // requests never wait for large ones. Beyond the budget a request is refused `busy`. A reply
+  // to a read is charged too while it waits to be read. A third of the budget is kept for
+  // administrators (root/SYSTEM/Administrators and the service's own account).
   std::size_t request_budget = 24u * 1024u * 1024u;
   std::size_t request_free_bytes = 64u * 1024u;
   // After a request that held more than this, free memory is given back to the system.
