@@ -5,10 +5,10 @@
 #include "capture_cmd.h"
 #include "cli_common.h"
 #include "config_cmds.h"
+#include "hangar/core/terminal_safe.h"
 #include "hangar/ipc/device_wire.h"
 #include "help.h"
 #include "suggest.h"
-#include "terminal_safe.h"
 
 #include <algorithm>
 #include <chrono>
@@ -369,12 +369,12 @@ int run_with(const std::vector<std::string>& args, std::istream* in, std::ostrea
       }
       // Human output shows a control character from the service's data escaped, never raw;
       // --json and export's data are written exactly (attack round 5, finding 06).
-      std::optional<TerminalSafeStream> safe_out;
-      std::optional<TerminalSafeStream> safe_err;
+      std::optional<core::TerminalSafeStream> safe_out;
+      std::optional<core::TerminalSafeStream> safe_err;
       if (!globals.json && c.name != "export") {
-        safe_out.emplace(out, CarriageReturns::kOnlyBeforeLineFeed);
+        safe_out.emplace(out, core::CarriageReturns::kOnlyBeforeLineFeed);
       }
-      if (!globals.json) safe_err.emplace(err, CarriageReturns::kAnywhere);
+      if (!globals.json) safe_err.emplace(err, core::CarriageReturns::kAnywhere);
       return c.run(globals, command_args, io);
     }
   }

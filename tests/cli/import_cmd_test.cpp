@@ -9,11 +9,11 @@
 #include "cli_common.h"
 #include "cli_service_test.h"
 #include "hangar/core/hash_builder.h"
+#include "hangar/core/terminal_safe.h"
 #include "hangar/ipc/commands.h"
 #include "hangar/ipc/messages/device.h"
 #include "hangar/ipc/messages/import.h"
 #include "hangar/ipc/protocol.h"
-#include "terminal_safe.h"
 #include "test_support.h"
 
 namespace hangar::cli {
@@ -192,6 +192,8 @@ TEST_F(ImportCmdTest, ListAndShowNeverWriteARawControlCharacter) {
 }
 
 TEST(TerminalSafe, EscapesControlsButKeepsLinesTextAndUtf8) {
+  using core::CarriageReturns;
+  using core::terminal_safe;
   EXPECT_EQ(terminal_safe("a\tb\x7f\n", CarriageReturns::kOnlyBeforeLineFeed), "a\\x09b\\x7f\n");
   EXPECT_EQ(terminal_safe("row\r\nnext\rover", CarriageReturns::kOnlyBeforeLineFeed),
             "row\r\nnext\\x0dover");

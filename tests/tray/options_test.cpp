@@ -33,12 +33,18 @@ TEST(TrayOptions, FlagsWinOverTheEnvironment) {
 }
 
 TEST(TrayOptions, BadInputIsAUsageError) {
-  for (const auto& args : std::vector<std::vector<std::string>>{{"--coalesce-ms", "-1"},
-                                                                {"--coalesce-ms", "60001"},
-                                                                {"--coalesce-ms", "3s"},
-                                                                {"--endpoint"},
-                                                                {"--dry-run=yes"},
-                                                                {"--verbose"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--coalesce-ms", "-1"},
+                                             {"--coalesce-ms", "60001"},
+                                             {"--coalesce-ms", "3s"},
+                                             {"--endpoint"},
+                                             // Black-box round 13: as hangar.
+                                             {"--endpoint", ""},
+                                             {"--endpoint=", "--dry-run"},
+                                             {"--endpoint", "a", "--endpoint", "b"},
+                                             {"--log-file", ""},
+                                             {"--dry-run=yes"},
+                                             {"--verbose"}}) {
     auto options = parse_options(args, "");
     ASSERT_FALSE(options.ok()) << args[0];
     EXPECT_EQ(options.error().code, "usage");

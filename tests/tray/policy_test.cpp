@@ -10,11 +10,10 @@ namespace {
 using namespace std::chrono_literals;
 
 Json change(std::int64_t seq, const std::string& serial, const std::string& to,
-            const std::string& reason = "") {
-  return Json{{"type", "change"},   {"seq", seq},
-              {"serial", serial},   {"from", "registration_pending"},
-              {"to", to},           {"reason", reason},
-              {"at", 1764072000000}};
+            const std::string& reason = "", std::int64_t at = 1764072000000) {
+  return Json{
+      {"type", "change"}, {"seq", seq},       {"serial", serial}, {"from", "registration_pending"},
+      {"to", to},         {"reason", reason}, {"at", at}};
 }
 
 // Built by the service's own serialiser (ipc::msg::StatusReply), as hangard sends it.
@@ -260,6 +259,51 @@ TEST_F(PolicyTest, ASequenceBehindOursMeansANewHistory) {
   event(change(4, "NEW", "ready_for_user"));
   clock_.advance(3s);
   ASSERT_EQ(model_.take_notifications().size(), 1u) << "new events are not taken for repeats";
+}
+
+// Black-box round 13: the data directory restored from a backup (operations.md) while the tray
+// ran: it took the older history from its start and announced 20 devices Ready for user since
+// before the backup. The new history's changes up to the newest one the tray had seen are the
+// past: not announced; those made after it are.
+TEST_F(PolicyTest, AHistoryRestoredFromABackupIsNotAnnouncedAgain) {
+  const std::int64_t backup = 1764000000000;  // the backup's changes
+  const std::int64_t live = 1764072000000;    // the newest change the tray saw before the restore
+  connect(100);
+  event(change(101, "LIVE", "ready_for_user", "", live));
+  clock_.advance(3s);
+  ASSERT_EQ(model_.take_notifications().size(), 1u);
+  disconnected("service restarted");
+  // As ipc::EventStream does: a new history met, it subscribes again from its start.
+  subscribed({{"subscribed", true}, {"seq", 40}, {"heartbeat_ms", 10000}});
+  cursor_.restart_from(0);
+  subscribed({{"subscribed", true}, {"seq", 40}, {"heartbeat_ms", 10000}});
+  for (int i = 1; i <= 20; ++i) {
+    event(change(i, "OLD-" + std::to_string(i), "ready_for_user", "", backup + i));
+  }
+  event(change(21, "AFTER", "ready_for_user", "", live + 60'000));
+  clock_.advance(3s);
+  const auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].serials, (std::vector<std::string>{"AFTER"}));
+}
+
+// Black-box round 13: a serial from the cloud holding an escape sequence went raw to the tray's
+// output and log. It is shown escaped, as `hangar` shows it.
+TEST_F(PolicyTest, ControlCharactersFromTheCloudAreShownEscaped) {
+  connect(100);
+  event(change(101, "EV\x1b[31mIL-1", "ready_for_user"));
+  event(change(102, "F\n1", "registration_failed", "bad\x07 news"));
+  clock_.advance(3s);
+  const auto due = model_.take_notifications();
+  ASSERT_EQ(due.size(), 2u);
+  for (const auto& n : due) {
+    for (const auto& text : std::vector<std::string>{n.text, n.serials.front()}) {
+      EXPECT_EQ(text.find_first_of("\x1b\x07\n"), std::string::npos) << text;
+    }
+  }
+  EXPECT_EQ(due[0].serials.front(), "EV\\x1b[31mIL-1");
+  EXPECT_EQ(due[1].serials.front(), "F\\x0a1");
+  EXPECT_NE(due[1].text.find("bad\\x07 news"), std::string::npos) << due[1].text;
 }
 
 TEST_F(PolicyTest, HealthFollowsTheServiceAndTheCloud) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "hangar/core/terminal_safe.h"
 #include "hangar/ipc/client.h"
 
 namespace hangar::tray {
@@ -118,7 +119,8 @@ void Monitor::publish() {
     // a finding, not the model's initial value.
     if (attempted_) {
       // The tooltip's lines, on one log line.
-      std::string text = health.second;
+      std::string text =
+          core::terminal_safe(health.second, core::CarriageReturns::kOnlyBeforeLineFeed);
       for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) {
         text.replace(at, 1, "; ");
       }
@@ -127,7 +129,8 @@ void Monitor::publish() {
     }
   }
   for (const auto& n : due) {
-    spdlog::info("notification ({}, {} devices): {}", kind_name(n.kind), n.serials.size(), n.text);
+    spdlog::info("notification ({}, {} device(s)): {}", kind_name(n.kind), n.serials.size(),
+                 n.text);
     view_.notify(n);
   }
 }

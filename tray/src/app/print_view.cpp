@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <string>
 
+#include "hangar/core/terminal_safe.h"
+
 namespace hangar::tray {
 
 void PrintView::show_health(Health health, const std::string& tooltip) {
-  std::string one_line = tooltip;
+  std::string one_line = core::terminal_safe(tooltip, core::CarriageReturns::kOnlyBeforeLineFeed);
   std::replace(one_line.begin(), one_line.end(), '\n', '/');
   std::lock_guard lock(mutex_);
   std::fprintf(out_, "health: %s | %s\n", health_name(health), one_line.c_str());

@@ -1,7 +1,32 @@
 // The tray's I/O-free state machine (see model.h).
 #include "hangar/tray/model.h"
 
+#include <algorithm>
+
+#include "hangar/core/terminal_safe.h"
+
 namespace hangar::tray {
+
+namespace {
+
+// A value from the service (a serial or reason the cloud may have sent) as the tray shows it:
+// on one line, every control character escaped as `hangar` escapes it (black-box round 13: a
+// serial holding ESC [31m went raw to the tray's output and log).
+std::string shown(std::string_view value) {
+  std::string out;
+  for (const char c : core::terminal_safe(value, core::CarriageReturns::kOnlyBeforeLineFeed)) {
+    if (c == '\n') {
+      out += "\\x0a";
+    } else if (c == '\r') {
+      out += "\\x0d";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void TrayModel::on_status(StatusSnapshot status) {
   status_ = std::move(status);
@@ -14,6 +39,7 @@ void TrayModel::on_stream(const ipc::StreamEvent& event) {
     case Kind::kNothing:
       return;
     case Kind::kSubscribed:
+      if (event.history_reset) past_until_ = newest_at_;
       connected_ = true;
       disconnect_reason_.clear();
       status_stale_ = true;
@@ -28,10 +54,13 @@ void TrayModel::on_stream(const ipc::StreamEvent& event) {
       // The stream reports only changes that parse (ipc::msg::ChangeEvent).
       if (!event.change || event.change->serial.empty()) return;
       const ipc::msg::ChangeEvent& change = *event.change;
+      const bool past = change.at <= past_until_;
+      newest_at_ = std::max(newest_at_, change.at);
+      if (past) return;
       if (change.to == core::DeviceState::kReadyForUser) {
-        coalescer_.add(NotificationKind::kReady, change.serial);
+        coalescer_.add(NotificationKind::kReady, shown(change.serial));
       } else if (change.to == core::DeviceState::kRegistrationFailed) {
-        coalescer_.add(NotificationKind::kFailed, change.serial, change.reason);
+        coalescer_.add(NotificationKind::kFailed, shown(change.serial), shown(change.reason));
       }
       return;
     }

@@ -1,6 +1,7 @@
 // hangar-tray's command line (see options.h).
 #include "hangar/tray/options.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "hangar/core/paths.h"
@@ -18,6 +19,7 @@ core::Result<Options> parse_options(const std::vector<std::string>& args,
                                     const std::string& env_endpoint) {
   Options options;
   options.endpoint = env_endpoint;
+  std::vector<std::string> given;  // options with a value, each once, as for hangar
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
     std::string value;
@@ -35,6 +37,13 @@ core::Result<Options> parse_options(const std::vector<std::string>& args,
     if (arg == "--endpoint" || arg == "--coalesce-ms" || arg == "--log-file") {
       auto v = take();
       if (!v) return std::move(v).error();
+      // As hangar reads them (black-box round 13: `--endpoint ""` watched the system's socket,
+      // and the last of two --endpoint won).
+      if (std::find(given.begin(), given.end(), arg) != given.end()) {
+        return core::make_error("usage", arg + " given twice");
+      }
+      given.push_back(arg);
+      if (v->empty()) return core::make_error("usage", arg + " needs a value, not an empty one");
       if (arg == "--endpoint") {
         options.endpoint = *v;
       } else if (arg == "--log-file") {

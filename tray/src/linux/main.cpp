@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
@@ -38,8 +39,13 @@ Instance claim_instance(const std::string& endpoint) {
       runtime != nullptr && *runtime == '/' && ::stat(runtime, &st) == 0 && S_ISDIR(st.st_mode)
           ? std::string(runtime)
           : std::string("/tmp");
+  // The socket itself, not its spelling: /var/run/... (a symlink to /run on Debian) or a "./" in
+  // the path reach the same service (black-box round 13: two trays announced every device twice).
+  std::error_code ec;
+  std::string socket = std::filesystem::weakly_canonical(endpoint, ec).string();
+  if (ec || socket.empty()) socket = endpoint;
   const std::string path = dir + "/hangar-tray-" + std::to_string(::getuid()) + "-" +
-                           std::to_string(std::hash<std::string>{}(endpoint)) + ".lock";
+                           std::to_string(std::hash<std::string>{}(socket)) + ".lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Instance::kUnknown;
   if (::fstat(fd, &st) != 0 || st.st_uid != ::getuid() || !S_ISREG(st.st_mode)) {

@@ -22,9 +22,12 @@ void NotifyView::show_health(Health, const std::string&) {}
 
 void NotifyView::notify(const Notification& notification) {
   const bool failed = notification.kind == NotificationKind::kFailed;
-  NotifyNotification* n =
-      notify_notification_new(notification.title.c_str(), notification.text.c_str(),
-                              failed ? "dialog-error" : "dialog-information");
+  // Notification servers read a little markup in the body (<b>, <a href>): a serial or reason
+  // from the cloud is text, so its markup characters are escaped.
+  gchar* body = g_markup_escape_text(notification.text.c_str(), -1);
+  NotifyNotification* n = notify_notification_new(notification.title.c_str(), body,
+                                                  failed ? "dialog-error" : "dialog-information");
+  g_free(body);
   notify_notification_set_urgency(n, failed ? NOTIFY_URGENCY_CRITICAL : NOTIFY_URGENCY_NORMAL);
   GError* error = nullptr;
   if (!notify_notification_show(n, &error)) {

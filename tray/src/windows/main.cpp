@@ -4,6 +4,7 @@
 
 #include <shellapi.h>
 
+#include <cwctype>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,8 @@ int main() {
   std::wstring endpoint_key = hangar::core::win::to_wide(options->endpoint).substr(0, 200);
   for (auto& c : endpoint_key) {
     if (c == L'\\') c = L'_';  // a backslash would name a kernel namespace
+    // Pipe names are case-insensitive: one service however it is spelled (black-box round 13).
+    c = static_cast<wchar_t>(std::towlower(static_cast<wint_t>(c)));
   }
   const std::wstring instance_name = L"Local\\hangar-tray-" + endpoint_key;
   HANDLE instance = CreateMutexW(nullptr, FALSE, instance_name.c_str());

@@ -54,6 +54,12 @@ class TrayModel {
   std::string disconnect_reason_ = "not connected yet";
   bool status_stale_ = true;
   std::int64_t events_lost_ = 0;
+  // The time (Unix ms) of the newest change seen, and, after the service came back with a new
+  // history (a data directory restored from a backup, say), the time up to which its changes are
+  // taken as the past: counted, never announced (black-box round 13: a restore announced 20
+  // devices Ready for user since before the backup).
+  std::int64_t newest_at_ = 0;
+  std::int64_t past_until_ = 0;
 };
 
 }  // namespace hangar::tray

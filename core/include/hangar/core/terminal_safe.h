@@ -1,9 +1,10 @@
-// Defence in depth for the CLI's human output (attack round 5, finding 06): whatever text the
-// service hands back (a model name from a hash file, the cloud or the tray) reaches the admin's
-// terminal with every control character shown escaped ("\x1b", "\u009b"), never raw, so no value
-// can retitle the window, clear the screen or write the clipboard (OSC 52). Intake refuses such
-// values up front; this catches the ones that arrive by other routes. --json is not filtered (JSON
-// escapes control characters itself and stays exact), nor `export` (its output is the data).
+// Defence in depth for human output, the CLI's and the tray's (attack round 5, finding 06; round
+// 13: the tray wrote a serial from the cloud raw): whatever text the service hands back (a model
+// name from a hash file, the cloud) reaches the admin's terminal, log or notification with every
+// control character shown escaped ("\x1b", "\u009b"), never raw, so no value can retitle the
+// window, clear the screen or write the clipboard (OSC 52). Intake refuses such values up front;
+// this catches the ones that arrive by other routes. --json is not filtered (JSON escapes control
+// characters itself and stays exact), nor `export` (its output is the data).
 #pragma once
 
 #include <ostream>
@@ -11,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace hangar::cli {
+namespace hangar::core {
 
 // What a stream may carry raw besides printable text: '\n' always; '\r' before '\n' (a CSV's
 // CRLF) on standard output, anywhere on standard error (the import progress line redraws itself).
@@ -61,4 +62,4 @@ class TerminalSafeStream {
   TerminalSafeBuffer buffer_;
 };
 
-}  // namespace hangar::cli
+}  // namespace hangar::core

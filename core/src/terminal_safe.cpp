@@ -1,9 +1,9 @@
 // The CLI's human output with control characters escaped (see terminal_safe.h).
-#include "terminal_safe.h"
+#include "hangar/core/terminal_safe.h"
 
 #include <sstream>
 
-namespace hangar::cli {
+namespace hangar::core {
 
 namespace {
 
@@ -110,4 +110,4 @@ TerminalSafeStream::~TerminalSafeStream() {
   stream_.rdbuf(original_);
 }
 
-}  // namespace hangar::cli
+}  // namespace hangar::core
