@@ -1,6 +1,7 @@
 // The `hangar list` table (see list_view.h).
 #include "list_view.h"
 
+#include "hangar/core/terminal_safe.h"
 #include "hangar/core/text_wrap.h"
 
 #include <algorithm>
@@ -250,8 +251,14 @@ std::string fit_to_terminal(std::string_view text) {
   return out;
 }
 
-bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
+bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t columns,
                       std::ostream& out) {
+  // Measured as shown: a value from the cloud with a control character shows it escaped, 4
+  // columns a byte (black-box round 13: rows ran past 80 columns, out of line).
+  std::vector<ListRow> rows = given;
+  for (auto& row : rows) {
+    for (auto& cell : row) cell = core::one_line_safe(cell);
+  }
   bool any_reason = false;
   bool one_state = !rows.empty();
   for (const auto& row : rows) {
@@ -358,8 +365,12 @@ std::string list_count_line(std::size_t shown, std::int64_t total) {
 // The hand-off list: what the portal's Autopilot devices page shows, one device a line. Columns
 // are sized to their content; unless `wide`, the widest give way (down to 8 columns) until a
 // line fits `columns`, and then the serial (down to 10, cut in the middle, its end kept).
-void print_handoff_table(const std::vector<std::vector<std::string>>& rows, bool wide,
+void print_handoff_table(const std::vector<std::vector<std::string>>& given, bool wide,
                          std::size_t columns, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows = given;  // measured as shown, as in the list
+  for (auto& row : rows) {
+    for (auto& cell : row) cell = core::one_line_safe(cell);
+  }
   const std::vector<std::string> header{"SERIAL",  "MANUFACTURER", "MODEL", "GROUP TAG",
                                         "PROFILE", "STATE",        "USER",  "LAST CONTACTED"};
   std::vector<std::size_t> width(header.size());

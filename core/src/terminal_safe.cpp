@@ -30,6 +30,18 @@ std::string terminal_safe(std::string_view text, CarriageReturns returns) {
   return out;
 }
 
+std::string one_line_safe(std::string_view value) {
+  std::string out;
+  for (const char c : terminal_safe(value, CarriageReturns::kOnlyBeforeLineFeed)) {
+    if (c == '\n' || c == '\r') {
+      escape_byte(static_cast<unsigned char>(c), out);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 TerminalSafeBuffer::~TerminalSafeBuffer() {
   std::string out;
   finish(out);

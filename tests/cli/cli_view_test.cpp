@@ -110,6 +110,36 @@ TEST(ListView, AFailedListGivesTheReasonRoom) {
   EXPECT_NE(mixed_out.str().find("STATE"), std::string::npos) << mixed_out.str();
 }
 
+// Black-box round 13: a serial or make from the cloud holding a control character is shown
+// escaped (4 columns a byte) but was measured raw: rows ran past 80 columns, out of line.
+TEST(ListView, CellsAreMeasuredAsTheyAreShownEscaped) {
+  const std::vector<ListRow> rows{
+      {"EV\x1b[31mIL-1", "Ready for user", "standard", "2026-12-02 04:07", "Evil\x1b]0;x\x07",
+       "Laptop 7", ""},
+      {"PF3ABCDE", "Queued", "standard", "2026-12-02 04:08", "Lenovo", "ThinkPad X1", ""}};
+  std::ostringstream out;
+  print_list_table(rows, false, 80, out);
+  const std::string table = out.str();
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+  EXPECT_NE(table.find("EV\\x1b[31mIL-1"), std::string::npos) << table;
+  std::istringstream lines(table);
+  std::vector<std::size_t> state_at;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_LE(display_width(line), 80u) << line;
+    for (const char* state : {"STATE", "Ready for user", "Queued"}) {
+      if (const auto at = line.find(state); at != std::string::npos) state_at.push_back(at);
+    }
+  }
+  ASSERT_EQ(state_at.size(), 3u) << table;
+  EXPECT_EQ(state_at[1], state_at[0]) << "the columns line up\n" << table;
+  EXPECT_EQ(state_at[2], state_at[0]) << table;
+  std::ostringstream handoff;
+  print_handoff_table(
+      {{"EV\x1b[31mIL-1", "Evil", "Laptop 7", "", "Standard", "Ready for user", "", ""}}, false, 80,
+      handoff);
+  EXPECT_EQ(handoff.str().find('\x1b'), std::string::npos) << handoff.str();
+}
+
 TEST(ListView, CountsHaveThousandsSeparatorsAndSayTheOrder) {
   EXPECT_EQ(with_thousands(0), "0");
   EXPECT_EQ(with_thousands(999), "999");

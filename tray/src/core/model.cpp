@@ -7,27 +7,6 @@
 
 namespace hangar::tray {
 
-namespace {
-
-// A value from the service (a serial or reason the cloud may have sent) as the tray shows it:
-// on one line, every control character escaped as `hangar` escapes it (black-box round 13: a
-// serial holding ESC [31m went raw to the tray's output and log).
-std::string shown(std::string_view value) {
-  std::string out;
-  for (const char c : core::terminal_safe(value, core::CarriageReturns::kOnlyBeforeLineFeed)) {
-    if (c == '\n') {
-      out += "\\x0a";
-    } else if (c == '\r') {
-      out += "\\x0d";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 void TrayModel::on_status(StatusSnapshot status) {
   status_ = std::move(status);
   status_stale_ = false;
@@ -58,9 +37,12 @@ void TrayModel::on_stream(const ipc::StreamEvent& event) {
       newest_at_ = std::max(newest_at_, change.at);
       if (past) return;
       if (change.to == core::DeviceState::kReadyForUser) {
-        coalescer_.add(NotificationKind::kReady, shown(change.serial));
+        // A serial or reason from the cloud, on one line, every control character escaped as
+        // `hangar` escapes it (black-box round 13: ESC [31m went raw to the tray's output).
+        coalescer_.add(NotificationKind::kReady, core::one_line_safe(change.serial));
       } else if (change.to == core::DeviceState::kRegistrationFailed) {
-        coalescer_.add(NotificationKind::kFailed, shown(change.serial), shown(change.reason));
+        coalescer_.add(NotificationKind::kFailed, core::one_line_safe(change.serial),
+                       core::one_line_safe(change.reason));
       }
       return;
     }

@@ -20,6 +20,9 @@ enum class CarriageReturns { kOnlyBeforeLineFeed, kAnywhere };
 
 // `text` with its control characters escaped as TerminalSafeBuffer writes them.
 std::string terminal_safe(std::string_view text, CarriageReturns returns);
+// A value shown on one line (a table cell, a serial in a notification): as terminal_safe, and its
+// line breaks escaped too ("\x0a"), so the width it is measured at is the width it shows.
+std::string one_line_safe(std::string_view value);
 
 // A stream buffer that passes text on to `target` with C0 controls (but '\n' and the allowed
 // '\r'), DEL and C1 controls (U+0080..U+009F) escaped. Writes through: nothing is held back but
