@@ -320,9 +320,14 @@ int cmd_import(const Globals& g, const std::vector<std::string>& args, Io& io) {
              << "\n";
     }
     if (service_error) {
-      io.err << "hangar import: stopped: " << service_error->message << "\n"
-             << "hangar import: the " << totals.accepted
-             << " device(s) accepted so far stay queued; run the same import again to continue\n";
+      io.err << "hangar import: stopped: " << service_error->message << "\n";
+      if (totals.accepted > 0) {
+        io.err << "hangar import: the " << totals.accepted
+               << " device(s) accepted so far stay queued; run the same import again to "
+                  "continue\n";
+      } else {
+        io.err << "hangar import: no device was queued; run the same import again\n";
+      }
     }
   }
   if (service_error) {

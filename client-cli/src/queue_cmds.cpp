@@ -252,8 +252,11 @@ int cmd_show(const Globals& g, const std::vector<std::string>& args, Io& io) {
   line("state", device.state_display);
   // "Queued" alone while remove refuses it as being uploaded read as a contradiction (round 8).
   if (device.uploading_since) {
+    // Its answer may have been lost as well as awaited (black-box round 13: "awaited" 20 s after
+    // the connection dropped): said as remove says it.
     line("uploading", "sent at " + format_time(*device.uploading_since) +
-                          "; the cloud's answer is awaited (remove waits for it)");
+                          "; its answer is awaited, or was lost and the registration pass "
+                          "looks the device up before sending it again (remove waits for it)");
   }
   if (device.long_pending.value_or(false)) {
     line("pending long",

@@ -96,7 +96,13 @@ Subscription::Batch Subscription::next(std::chrono::milliseconds timeout) {
     }
   }
   std::unique_lock lock(mutex_);
-  cv_.wait_for(lock, timeout, [this] { return closed_ || missed_ > 0 || !queue_.empty(); });
+  cv_.wait_for(lock, timeout,
+               [this] { return closed_ || missed_ > 0 || !queue_.empty() || replaying_; });
+  if (replaying_ && !closed_) {
+    // Fell behind while waiting: the history has what the queue dropped.
+    lock.unlock();
+    return replay_page();
+  }
   Batch batch;
   batch.changes.assign(queue_.begin(), queue_.end());
   queue_.clear();
@@ -124,8 +130,17 @@ void Subscription::push(const StateChange& change) {
       // Still replaying: the history has these too, so the replay reads on to here instead.
       replay_through_ = change.seq;
       queue_.clear();
+    } else if (queue_.size() >= capacity_ && history_ != nullptr) {
+      // The subscriber is behind (or a burst, an import call's 500 changes, outran a small
+      // queue): it reads these from the durable history instead, at its own pace, from the
+      // oldest it has not taken; a gap only when the history no longer has them (black-box round
+      // 13: a watcher that kept up was told it fell behind, and the tray undercounted).
+      replaying_ = true;
+      replay_after_ = queue_.front().seq - 1;
+      replay_through_ = change.seq;
+      queue_.clear();
     } else if (queue_.size() >= capacity_) {
-      // The subscriber is behind: it gets a gap instead of these, and resynchronises.
+      // No history to read them from: a gap instead of these, and the subscriber resynchronises.
       missed_ += queue_.size() + 1;
       missed_through_ = change.seq;
       queue_.clear();
@@ -247,14 +262,15 @@ core::Result<std::shared_ptr<Subscription>> EventFeed::subscribe(std::optional<s
   }
   subscription->seq_ = cursor_;
   subscription->start_seq_ = cursor_;
+  // The history a subscriber that falls behind reads from (Subscription::push).
+  subscription->history_ = &store_;
+  subscription->replay_page_ = std::max<std::int64_t>(options_.replay_page, 1);
   if (since && *since < cursor_) {
     // The replay reads the history up to the cursor as the subscriber takes it; rows newer than
     // the cursor are delivered live by the next poll, not replayed twice.
-    subscription->history_ = &store_;
     subscription->replaying_ = true;
     subscription->replay_after_ = std::max<std::int64_t>(*since, 0);
     subscription->replay_through_ = cursor_;
-    subscription->replay_page_ = std::max<std::int64_t>(options_.replay_page, 1);
   }
   subscriptions_.push_back(subscription);
   return subscription;

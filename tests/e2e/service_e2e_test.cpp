@@ -1,5 +1,6 @@
 // End-to-end: the real hangard on a unique endpoint and data directory, driven by the real hangar.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -154,7 +155,28 @@ TEST_F(ServiceE2E, SecondInstanceOnTheSameDataDirectoryIsRefused) {
       dir_.path(), 15s);
   EXPECT_EQ(second.code, 3) << second.output;
   EXPECT_NE(second.output.find("already running"), std::string::npos) << second.output;
+  // Black-box round 13: which process, so the admin can stop it.
+  EXPECT_NE(second.output.find("(process " + std::to_string(first->pid()) + ";"), std::string::npos)
+      << second.output;
   EXPECT_EQ(hangar({"ping"}).code, 0) << "the first instance keeps serving";
+}
+
+// Black-box round 13: the socket file deleted under a running hangard left it unreachable for
+// good (and a second one refused to start beside it). The listener binds it again.
+TEST_F(ServiceE2E, ASocketFileDeletedUnderTheServiceIsCreatedAgain) {
+  auto service = start_service();
+  ASSERT_TRUE(wait_ready(*service)) << service_output();
+  ASSERT_TRUE(std::filesystem::remove(endpoint_));
+  EXPECT_NE(hangar({"ping"}).code, 0) << "nothing to connect to for a moment";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  int code = -1;
+  while (std::chrono::steady_clock::now() < deadline && (code = hangar({"ping"}).code) != 0) {
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(code, 0) << service_output();
+  struct stat st {};
+  ASSERT_EQ(::lstat(endpoint_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
 }
 
 TEST_F(ServiceE2E, SecondInstanceOnTheSameEndpointIsRefused) {

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "hangar/ipc/transport.h"
 
 namespace hangar::ipc {
@@ -208,6 +210,9 @@ class UnixStream final : public Stream {
   std::atomic<bool> closed_{false};
 };
 
+Result<std::pair<Fd, ino_t>> bind_socket(const std::string& endpoint,
+                                         const std::string& operators_group);
+
 class UnixListener final : public Listener {
  public:
   UnixListener(Fd fd, Fd wake_read, Fd wake_write, std::string endpoint, ino_t inode,
@@ -219,6 +224,26 @@ class UnixListener final : public Listener {
         inode_(inode),
         operators_group_(std::move(operators_group)) {}
 
+  // A socket file deleted under the running service (a tidy-up of /run, a mistaken rm) left it
+  // unreachable for good, and a second hangard refused to start beside it: a dead end (black-box
+  // round 13). Every few seconds of quiet the listener checks its file and binds it again when it
+  // is gone; a file someone else put there is left alone.
+  static constexpr int kSocketCheckMs = 2000;
+  void recreate_if_gone() {
+    struct stat st {};
+    if (::lstat(endpoint_.c_str(), &st) == 0 || errno != ENOENT) return;
+    auto bound = bind_socket(endpoint_, operators_group_);
+    if (!bound) {
+      spdlog::error("ipc: {} was deleted and cannot be created again: {}", endpoint_,
+                    bound.error().message);
+      return;
+    }
+    set_nonblocking(bound->first.get());
+    fd_ = std::move(bound->first);
+    inode_ = bound->second;
+    spdlog::warn("ipc: {} was deleted under the running service; created again", endpoint_);
+  }
+
   ~UnixListener() override {
     // Remove the socket file only if it is still ours (a successor may have replaced it).
     struct stat st {};
@@ -229,11 +254,15 @@ class UnixListener final : public Listener {
     for (;;) {
       if (stopped_.load()) return core::make_error("stopped", "listener stopped");
       pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
-      int rc = ::poll(fds, 2, -1);
+      int rc = ::poll(fds, 2, kSocketCheckMs);
       if (rc < 0) {
         if (errno == EINTR) continue;
         return core::make_error("io_error",
                                 "poll on " + endpoint_ + " failed: " + errno_text(errno));
+      }
+      if (rc == 0) {
+        recreate_if_gone();
+        continue;
       }
       if (stopped_.load() || (fds[1].revents & POLLIN)) {
         return core::make_error("stopped", "listener stopped");
@@ -436,6 +465,53 @@ Status prepare_directory(const std::filesystem::path& dir, const std::filesystem
   return {};
 }
 
+// A listening socket bound at `endpoint` (which must not exist), 0660, given to the operators
+// group when there is one; with its inode, so the listener can tell its own file from another.
+Result<std::pair<Fd, ino_t>> bind_socket(const std::string& endpoint,
+                                         const std::string& operators_group) {
+  auto addr = make_address(endpoint);
+  if (!addr) return addr.error();
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return core::make_error("io_error", "socket() failed: " + errno_text(errno));
+  // Create the socket with no access for others, then open it to the group: no window in which
+  // the socket exists with looser permissions.
+  mode_t old_mask = ::umask(0177);
+  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
+  int bind_errno = errno;
+  ::umask(old_mask);
+  if (rc != 0) {
+    if (bind_errno == EADDRINUSE) {
+      return core::make_error("endpoint_in_use",
+                              "another service is already listening on " + endpoint);
+    }
+    return core::make_error("io_error", "cannot bind " + endpoint + ": " + errno_text(bind_errno));
+  }
+  // The socket itself goes to the operators group as well: its members reach it through the
+  // directory, and may only connect if the socket's own group is theirs.
+  if (::chmod(endpoint.c_str(), 0660) != 0) {
+    const int err = errno;
+    ::unlink(endpoint.c_str());
+    return core::make_error("io_error", "cannot set 0660 on " + endpoint + ": " + errno_text(err));
+  }
+  if (!operators_group.empty()) {
+    auto gid = operators_gid(operators_group);
+    if (!gid) {
+      ::unlink(endpoint.c_str());
+      return gid.error();
+    }
+    if (auto given = give_to_group(endpoint, *gid, operators_group); !given) {
+      ::unlink(endpoint.c_str());
+      return given.error();
+    }
+  }
+  if (::listen(fd.get(), 128) != 0) {
+    return core::make_error("io_error", "cannot listen on " + endpoint + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  ::lstat(endpoint.c_str(), &st);
+  return std::pair<Fd, ino_t>(std::move(fd), st.st_ino);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
@@ -463,50 +539,17 @@ Result<std::unique_ptr<Listener>> listen(const std::string& endpoint,
     ::unlink(endpoint.c_str());
   }
 
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return core::make_error("io_error", "socket() failed: " + errno_text(errno));
-  // Create the socket with no access for others, then open it to the group: no window in which
-  // the socket exists with looser permissions.
-  mode_t old_mask = ::umask(0177);
-  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
-  int bind_errno = errno;
-  ::umask(old_mask);
-  if (rc != 0) {
-    if (bind_errno == EADDRINUSE) {
-      return core::make_error("endpoint_in_use",
-                              "another service is already listening on " + endpoint);
-    }
-    return core::make_error("io_error", "cannot bind " + endpoint + ": " + errno_text(bind_errno));
-  }
-  // The socket itself goes to the operators group as well: its members reach it through the
-  // directory, and may only connect if the socket's own group is theirs.
-  if (::chmod(endpoint.c_str(), 0660) != 0) {
-    const int err = errno;
-    ::unlink(endpoint.c_str());
-    return core::make_error("io_error", "cannot set 0660 on " + endpoint + ": " + errno_text(err));
-  }
-  if (!options.operators_group.empty()) {
-    auto gid = operators_gid(options.operators_group);
-    if (!gid) {
-      ::unlink(endpoint.c_str());
-      return gid.error();
-    }
-    if (auto given = give_to_group(endpoint, *gid, options.operators_group); !given) {
-      ::unlink(endpoint.c_str());
-      return given.error();
-    }
-  }
-  if (::listen(fd.get(), 128) != 0) {
-    return core::make_error("io_error", "cannot listen on " + endpoint + ": " + errno_text(errno));
-  }
+  auto bound = bind_socket(endpoint, options.operators_group);
+  if (!bound) return bound.error();
+  Fd fd = std::move(bound->first);
   set_nonblocking(fd.get());
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     return core::make_error("io_error", "pipe() failed: " + errno_text(errno));
   }
-  ::lstat(endpoint.c_str(), &st);
   return std::unique_ptr<Listener>(new UnixListener(std::move(fd), Fd(pipe_fds[0]), Fd(pipe_fds[1]),
-                                                    endpoint, st.st_ino, options.operators_group));
+                                                    endpoint, bound->second,
+                                                    options.operators_group));
 }
 
 namespace {

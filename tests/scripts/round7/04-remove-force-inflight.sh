@@ -15,7 +15,7 @@ grep -q "being uploaded right now" <<<"$out" || { echo "DEFECT: remove --force d
 [ $rc -eq 1 ] || { echo "DEFECT: exit $rc, expected 1"; exit 1; }
 [ $((t1-t0)) -le 3 ] || { echo "DEFECT: the refusal took $((t1-t0)) s"; exit 1; }
 # Round 8: show and list said only "Queued" for the device remove calls "being uploaded".
-H show SIL0002 | grep -q "^  uploading .*sent at .*the cloud's answer is awaited" \
+H show SIL0002 | grep -q "^  uploading .*sent at .*its answer is awaited" \
   || { echo "DEFECT: show does not say the device is being uploaded"; H show SIL0002; exit 1; }
 H list | grep -q "^SIL0002 *Queued (sending)" || { echo "DEFECT: list does not say it is sending"; H list; exit 1; }
 echo OK; exit 0
