@@ -85,7 +85,7 @@ core::Result<json> action_parameters(const std::string& body, const std::string&
   json params;
   try {
     params = json::parse(body);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // parse_error, or a number out of range
     return bad_request(
         "Unable to read JSON request payload. Please ensure Content-Type header is set and "
         "payload is of valid JSON format.");

@@ -111,7 +111,7 @@ core::Result<ImportRow> parse_item(const json& item) {
 core::Result<json> parse_json(const std::string& body) {
   try {
     return json::parse(body);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // parse_error, or a number out of range
     return bad_request(kPayloadUnreadable);
   }
 }

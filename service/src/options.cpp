@@ -179,7 +179,9 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
   };
   try {
     j = nlohmann::json::parse(text.str(), check_keys);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds (1e400: black-box round 14,
+    // hangard aborted): both are a file that is not valid for Hangar, said with its name.
     return make_error("config_error", file.string() + ": not valid JSON: " + e.what());
   }
   if (duplicate) {

@@ -191,6 +191,8 @@ TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
                ": \"tag_profiles\" is given twice; keep one"},
            std::pair{R"({"tag_profiles": {"Lab": "standard", "Lab": "power-user"}})",
                      ": \"Lab\" is given twice in \"tag_profiles\"; keep one"},
+           // Black-box round 14: a number no double holds aborted hangard.
+           std::pair{R"({"pending_warning_minutes": 1e400})", ": not valid JSON: "},
        }) {
     auto bad = config(text);
     ASSERT_FALSE(bad.ok()) << text;
