@@ -46,6 +46,17 @@ constexpr std::array<Shrink, 8> kShrinkOrder{{
     {3, kTimeWithoutYear},  // the time loses its year ("12-02 04:07"), never its end
     {0, 16},                // serial: what `show` needs, so last (serials are rarely longer)
 }};
+// Once make and model have gone for the failure reason's sake, the state gives way before it.
+constexpr std::array<Shrink, 8> kShrinkOrderForReason{{
+    {5, 6},
+    {4, 6},
+    {2, 8},
+    {1, 11},
+    {6, 16},
+    {6, 10},
+    {3, kTimeWithoutYear},
+    {0, 16},
+}};
 constexpr std::size_t kTimeColumn = 3;
 constexpr std::size_t kStateColumn = 1;
 // Columns of failure reason worth dropping other columns for (a reason is a sentence).
@@ -270,7 +281,7 @@ bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t 
   visible[kListColumns - 1] = any_reason;
   std::array<std::size_t, kListColumns> width{};
   // time_first: the time loses its year before any other column gives way.
-  const auto fit = [&](bool time_first) {
+  const auto fit = [&](bool time_first, const std::array<Shrink, 8>& order = kShrinkOrder) {
     for (std::size_t c = 0; c < kListColumns; ++c) {
       width[c] = 0;
       if (!visible[c]) continue;
@@ -293,7 +304,7 @@ bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t 
     if (time_first && total() > columns && width[kTimeColumn] > kTimeWithoutYear) {
       width[kTimeColumn] = kTimeWithoutYear;
     }
-    for (const auto& step : kShrinkOrder) {
+    for (const auto& step : order) {
       if (!visible[step.column]) continue;
       const std::size_t now = total();
       if (now <= columns) break;
@@ -319,9 +330,9 @@ bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t 
     }
     if (width[kListColumns - 1] < wanted) {
       visible[4] = visible[5] = false;
-      fit(false);
+      fit(false, kShrinkOrderForReason);
     }
-    if (width[kListColumns - 1] < wanted) fit(true);
+    if (width[kListColumns - 1] < wanted) fit(true, kShrinkOrderForReason);
   }
   std::size_t last = 0;
   for (std::size_t c = 0; c < kListColumns; ++c) {
@@ -383,13 +394,19 @@ void print_handoff_table(const std::vector<std::vector<std::string>>& given, boo
     for (std::size_t w : width) sum += w;
     return sum;
   };
-  while (!wide && total() > columns) {
-    std::size_t widest = 1;
-    for (std::size_t c = 1; c < width.size(); ++c) {
-      if (width[c] > width[widest]) widest = c;
+  // The user is what the hand-off list is read for (black-box round 14: "ada.love…" while make
+  // and model stayed whole): the other columns give way first, widest first, then the user.
+  constexpr std::size_t kUserColumn = 6;
+  for (const bool user_too : {false, true}) {
+    while (!wide && total() > columns) {
+      std::size_t widest = 0;
+      for (std::size_t c = 1; c < width.size(); ++c) {
+        if (c == kUserColumn && !user_too) continue;
+        if (widest == 0 || width[c] > width[widest]) widest = c;
+      }
+      if (widest == 0 || width[widest] <= 8) break;
+      --width[widest];
     }
-    if (width[widest] <= 8) break;
-    --width[widest];
   }
   constexpr std::size_t kMinSerial = 10;
   while (!wide && total() > columns && width[0] > kMinSerial) --width[0];

@@ -52,6 +52,8 @@ TerminalSafeBuffer::~TerminalSafeBuffer() {
 void TerminalSafeBuffer::finish(std::string& out) {
   if (pending_cr_) escape_byte('\r', out);
   if (pending_c2_) out += '\xC2';  // an incomplete sequence: not a control, left as it was
+  out += pending_e2_;
+  pending_e2_.clear();
   pending_cr_ = pending_c2_ = false;
 }
 
@@ -64,6 +66,32 @@ void TerminalSafeBuffer::put(char ch, std::string& out) {
       return;
     }
     escape_byte('\r', out);
+  }
+  if (!pending_e2_.empty()) {
+    // The bidirectional controls (U+200E/F, U+202A..U+202E, U+2066..U+2069) reorder what
+    // follows on the line, so a serial can read as another (black-box round 14): escaped too.
+    if (pending_e2_.size() == 1 && (c == 0x80 || c == 0x81)) {
+      pending_e2_ += ch;
+      return;
+    }
+    if (pending_e2_.size() == 2) {
+      const auto second = static_cast<unsigned char>(pending_e2_[1]);
+      const bool bidi = (second == 0x80 && (c == 0x8E || c == 0x8F || (c >= 0xAA && c <= 0xAE))) ||
+                        (second == 0x81 && c >= 0xA6 && c <= 0xA9);
+      if (bidi) {
+        pending_e2_.clear();
+        const unsigned code = 0x2000u + ((second & 0x3Fu) << 6) + (c & 0x3Fu);
+        out += "\\u";
+        for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(code >> shift) & 0xF];
+        return;
+      }
+    }
+    out += pending_e2_;
+    pending_e2_.clear();
+    if (c >= 0x80 && c <= 0xBF) {  // the rest of an ordinary character
+      out += ch;
+      return;
+    }
   }
   if (pending_c2_) {
     pending_c2_ = false;
@@ -87,6 +115,8 @@ void TerminalSafeBuffer::put(char ch, std::string& out) {
     escape_byte(c, out);
   } else if (c == 0xC2) {
     pending_c2_ = true;
+  } else if (c == 0xE2) {
+    pending_e2_ = std::string(1, ch);
   } else {
     out += ch;
   }

@@ -1,6 +1,8 @@
 // hangard option parsing: defaults < config file < environment < flags.
 #include "hangar/service/options.h"
 
+#include "hangar/core/credential_checks.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -233,10 +235,21 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
                                                 "client-credentials scope, e.g. "
                                                 "https://graph.microsoft.us/.default)");
       }
-    } else if (key == "tenant_id") {
-      status = want_string(options.tenant_id);
-    } else if (key == "client_id") {
-      status = want_string(options.client_id);
+    } else if (key == "tenant_id" || key == "client_id") {
+      // GUIDs, as `hangar config set-credentials` takes them (black-box round 14: any text was
+      // sent to the token endpoint and failed there, hours later in status).
+      std::string& target = key == "tenant_id" ? options.tenant_id : options.client_id;
+      status = want_string(target);
+      if (status) {
+        if (auto guid = core::normalize_guid(target)) {
+          target = *guid;
+        } else {
+          status = make_error("config_error",
+                              file.string() + ": \"" + key +
+                                  "\" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as "
+                                  "the Entra ID app registration shows it");
+        }
+      }
     } else if (key == "log_level") {
       status = want_string(options.log_level);
     } else if (key == "batch_size") {
@@ -283,8 +296,9 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
           value.get<long long>() > 1'000'000) {
         status = make_error("config_error", file.string() +
                                                 ": \"event_queue_size\" must be a whole number "
-                                                "from 16 to 1000000 (changes a subscriber may "
-                                                "fall behind before it gets a gap)");
+                                                "from 16 to 1000000 (changes queued for a "
+                                                "subscriber before it reads on from the "
+                                                "history)");
       } else {
         options.event_queue_size = value.get<int>();
       }

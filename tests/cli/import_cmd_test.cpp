@@ -201,6 +201,10 @@ TEST(TerminalSafe, EscapesControlsButKeepsLinesTextAndUtf8) {
   EXPECT_EQ(terminal_safe("caf\xc3\xa9 \xc2\xa0 \xc2\x85", CarriageReturns::kAnywhere),
             "caf\xc3\xa9 \xc2\xa0 \\u0085");
   EXPECT_EQ(terminal_safe("end\r", CarriageReturns::kOnlyBeforeLineFeed), "end\\x0d");
+  // Black-box round 14: the bidirectional controls reorder a line; other U+20xx stay as they are.
+  EXPECT_EQ(terminal_safe("AB\u202e12\u200f\u2066x\u2026\u20ac", CarriageReturns::kAnywhere),
+            "AB\\u202e12\\u200f\\u2066x\u2026\u20ac");
+  EXPECT_EQ(terminal_safe("cut\xe2\x80", CarriageReturns::kAnywhere), "cut\xe2\x80");
 }
 
 }  // namespace

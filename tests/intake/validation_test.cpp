@@ -415,6 +415,26 @@ TEST(ValidationRecord, AControlCharacterInAnyFieldIsRefusedWhereItIs) {
   }
 }
 
+// Black-box round 14: a Model holding U+202E (right-to-left override) was valid, and showed the
+// rest of its line reversed. The bidirectional controls are refused as the others are.
+TEST(ValidationRecord, ABidirectionalControlIsRefusedWhereItIs) {
+  Validator v;
+  auto with_model = device("BIDI-1", hash_for("BIDI-1"), "b.csv", 2);
+  with_model.manufacturer = "Contoso";
+  with_model.model =
+      "Laptop \xe2\x80\xae"
+      "7";
+  const auto m = v.add(with_model);
+  v.finish();
+  EXPECT_EQ(v.result(m).verdict, Verdict::kInvalid);
+  ASSERT_EQ(v.diagnostics().size(), 1U);
+  EXPECT_NE(v.diagnostics()[0].to_string().find(
+                "b.csv:2: error: Model: Model holds a control character, \\u202e (a "
+                "bidirectional control) (character 8)"),
+            std::string::npos)
+      << v.diagnostics()[0].to_string();
+}
+
 // Generates a CSV of `rows` identical rows without holding it in memory.
 class RepeatBuf : public std::streambuf {
  public:

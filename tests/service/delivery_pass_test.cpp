@@ -404,6 +404,7 @@ TEST_F(DeliveryPassTest, ADeliveryWhoseAnswerWasLostIsRecordedAndTheReRunComplet
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->device.delivered_to.value_or(""), "ada@contoso.com");
   EXPECT_FALSE(again->device.last_error) << "the doubt is settled";
+  EXPECT_TRUE(again->already) << "the lost assignment did it; this call sent nothing";
   EXPECT_EQ(cloud_.assigned.size(), 1u);
   EXPECT_FALSE(store_->get_meta("in_doubt.deliver.d0")->has_value());
 }

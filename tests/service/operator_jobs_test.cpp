@@ -215,6 +215,27 @@ TEST_F(OperatorJobsTest, ACloud5xxIsToldInTheSeedsWordsWithTheRequestId) {
   EXPECT_TRUE(store_->get_device("E0").ok()) << "nothing removed";
 }
 
+// Black-box round 14: `remove --force` whose read of the import failed on the network said only
+// the transport's words. It says nothing changed and to run it again, as deliver does.
+TEST_F(OperatorJobsTest, ARemoveForceWhoseReadFailedSaysNothingChangedAndToRunItAgain) {
+  pending("U0");
+  core::Error failure =
+      core::make_error(cloud::kErrNetwork,
+                       "GET .../importedWindowsAutopilotDeviceIdentities/rec-U0: Failed to "
+                       "read response body");
+  imports_.read_failures["get"].push_back(failure);
+  config_.run_passes = false;
+  Engine engine = make();
+  core::StopThread worker([&engine](const core::StopToken& stop) { engine.run(stop); });
+  auto answer = engine.withdraw("U0", 5s);
+  ASSERT_FALSE(answer.ok());
+  const std::string& said = answer.error().message;
+  EXPECT_NE(said.find("Failed to read response body"), std::string::npos) << said;
+  EXPECT_NE(said.find("nothing was removed or deleted"), std::string::npos) << said;
+  EXPECT_NE(said.find("run `hangar remove U0 --force` again"), std::string::npos) << said;
+  EXPECT_TRUE(store_->get_device("U0").ok()) << "nothing removed";
+}
+
 // Black-box round 12: two `deliver` commands for one device and user started together both said
 // "assigned" (each compared the device before and after). The second runs after the first on the
 // engine's thread and finds it delivered: it says it assigned nothing, and the cloud gets one call.

@@ -193,6 +193,8 @@ TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
                      ": \"Lab\" is given twice in \"tag_profiles\"; keep one"},
            // Black-box round 14: a number no double holds aborted hangard.
            std::pair{R"({"pending_warning_minutes": 1e400})", ": not valid JSON: "},
+           std::pair{R"({"tenant_id": "not a guid/../x"})", ": \"tenant_id\" must be a GUID"},
+           std::pair{R"({"client_id": "42"})", ": \"client_id\" must be a GUID"},
        }) {
     auto bad = config(text);
     ASSERT_FALSE(bad.ok()) << text;

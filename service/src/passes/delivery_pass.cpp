@@ -354,7 +354,8 @@ core::Result<DeliveryPass::Delivered> DeliveryPass::deliver(const std::string& s
       (void)ctx_.store.note_problem(device->serial, "", now);  // the doubt is settled
       spdlog::info("device {}: {} was assigned already (the earlier answer was lost); delivered",
                    device->serial, assigned_to);
-      if (lower(assigned_to) == lower(upn)) return reread(device->serial, false);
+      // This call sent nothing: the earlier one did (black-box round 14: "assigned" said again).
+      if (lower(assigned_to) == lower(upn)) return reread(device->serial, true);
       return core::make_error(
           ipc::errc::kConflict,
           "device " + device->serial + " was already delivered to " + assigned_to +

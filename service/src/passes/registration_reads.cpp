@@ -263,9 +263,21 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
             "registration and take it out of the queue: hangar deregister " +
             device->serial);
   };
+  // A read that failed for the network (or an answer that could not be read) changed nothing:
+  // said so, with the command to run again, as deliver and deregister say it (black-box round
+  // 14: the transport's words alone). kNotNow waits; a 5xx is told in the seed's words (Engine).
+  const auto unread = [&](const core::Error& error, const std::string& what,
+                          const std::string& done = "nothing was removed or deleted") {
+    if (!(cloud::unreachable(error) || error.code == cloud::kErrInDoubt)) return error;
+    core::Error told = error;
+    told.message = "could not read " + what + " from the cloud (" + error.message + "); " + done +
+                   ": the device stays Registration Pending here; run `hangar remove " +
+                   device->serial + " --force` again";
+    return told;
+  };
   auto record = cloud_.read(
       Lane::kIntune, [&](cloud::RegistrationCloud& api) { return api.import_record(record_id); });
-  if (!record) return record.error();  // nothing changed: kNotNow waits, the rest is told
+  if (!record) return unread(record.error(), "its import record " + record_id);
   bool failed_import = false;
   if (*record) {
     const cloud::ImportRecord& seen = **record;
@@ -277,7 +289,7 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
       const auto meaning = cloud::interpret_import_error(seen.error_code, seen.error_name);
       if (meaning.action == cloud::ErrorMeaning::Action::kRegistered) {
         auto found = read_device(*device, now);
-        if (!found) return found.error();
+        if (!found) return unread(found.error(), "the device in Windows Autopilot");
         deletions_.push_back({record_id});
         return registered(*found ? (*found)->id : std::string(),
                           "the import answered " + meaning.detail);
@@ -312,7 +324,11 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
   if (!failed_import) {
     // Intune may have finished the import just before the record went: the tenant says.
     auto found = read_device(*device, now);
-    if (!found) return found.error();
+    if (!found) {
+      return unread(found.error(), "the device in Windows Autopilot",
+                    record && *record ? "its import record " + record_id + " is deleted"
+                                      : "nothing was deleted");
+    }
     if (*found) return registered((*found)->id, "Intune finished its import");
   }
   auto removed = ctx_.store.remove_device(

@@ -46,7 +46,8 @@ struct FieldProblem {
   std::string message;  // names the field, its length and the limit; never repeats the value
 };
 
-// The first control character in `text` (C0, DEL, or C1 as U+0080..U+009F), shown escaped with
+// The first control character in `text` (C0, DEL, C1 as U+0080..U+009F, or a bidirectional
+// control: U+200E/F, U+202A..U+202E, U+2066..U+2069), shown escaped with
 // its position: "\x1b (character 4)"; nothing when there is none.
 std::optional<std::string> control_character(std::string_view text);
 
