@@ -5,6 +5,7 @@
 #include "hangar/core/text_wrap.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #ifdef _WIN32
@@ -262,8 +263,8 @@ std::string fit_to_terminal(std::string_view text) {
   return out;
 }
 
-bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t columns,
-                      std::ostream& out) {
+std::string print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t columns,
+                             std::ostream& out) {
   // Measured as shown: a value from the cloud with a control character shows it escaped, 4
   // columns a byte (black-box round 13: rows ran past 80 columns, out of line).
   std::vector<ListRow> rows = given;
@@ -272,9 +273,11 @@ bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t 
   }
   bool any_reason = false;
   bool one_state = !rows.empty();
+  bool one_profile = !rows.empty() && !rows.front()[2].empty();
   for (const auto& row : rows) {
     any_reason = any_reason || !row[kListColumns - 1].empty();
     one_state = one_state && row[kStateColumn] == rows.front()[kStateColumn];
+    one_profile = one_profile && row[2] == rows.front()[2];
   }
   std::array<bool, kListColumns> visible{};
   visible.fill(true);
@@ -332,6 +335,12 @@ bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t 
       visible[4] = visible[5] = false;
       fit(false, kShrinkOrderForReason);
     }
+    // A profile every row shares says the same on each line (black-box round 14: the cause of a
+    // long pending cut to "Intun…" while "standard" stood whole on every row).
+    if (width[kListColumns - 1] < wanted && one_profile) {
+      visible[2] = false;
+      fit(false, kShrinkOrderForReason);
+    }
     if (width[kListColumns - 1] < wanted) fit(true, kShrinkOrderForReason);
   }
   std::size_t last = 0;
@@ -362,7 +371,11 @@ bool print_list_table(const std::vector<ListRow>& given, bool wide, std::size_t 
   };
   line(kHeader);
   for (const auto& row : rows) line(row);
-  return !visible[kStateColumn];
+  std::string shared;
+  if (!visible[kStateColumn]) shared = "all " + rows.front()[kStateColumn];
+  if (!visible[2])
+    shared += (shared.empty() ? "" : ", ") + std::string("profile ") + rows.front()[2];
+  return shared;
 }
 
 std::string list_count_line(std::size_t shown, std::int64_t total) {
@@ -376,56 +389,89 @@ std::string list_count_line(std::size_t shown, std::int64_t total) {
 // The hand-off list: what the portal's Autopilot devices page shows, one device a line. Columns
 // are sized to their content; unless `wide`, the widest give way (down to 8 columns) until a
 // line fits `columns`, and then the serial (down to 10, cut in the middle, its end kept).
-void print_handoff_table(const std::vector<std::vector<std::string>>& given, bool wide,
-                         std::size_t columns, std::ostream& out) {
+std::string print_handoff_table(const std::vector<std::vector<std::string>>& given, bool wide,
+                                std::size_t columns, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = given;  // measured as shown, as in the list
   for (auto& row : rows) {
     for (auto& cell : row) cell = core::one_line_safe(cell);
   }
   const std::vector<std::string> header{"SERIAL",  "MANUFACTURER", "MODEL", "GROUP TAG",
                                         "PROFILE", "STATE",        "USER",  "LAST CONTACTED"};
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    width[c] = display_width(header[c]);
-    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
-  }
-  const auto total = [&] {
-    std::size_t sum = 2 * (width.size() - 1);
-    for (std::size_t w : width) sum += w;
-    return sum;
-  };
-  // The user is what the hand-off list is read for (black-box round 14: "ada.love…" while make
-  // and model stayed whole): the other columns give way first, widest first, then the user.
   constexpr std::size_t kUserColumn = 6;
-  for (const bool user_too : {false, true}) {
-    while (!wide && total() > columns) {
-      std::size_t widest = 0;
-      for (std::size_t c = 1; c < width.size(); ++c) {
-        if (c == kUserColumn && !user_too) continue;
-        if (widest == 0 || width[c] > width[widest]) widest = c;
-      }
-      if (widest == 0 || width[widest] <= 8) break;
-      --width[widest];
+  std::vector<bool> visible(header.size(), true);
+  std::vector<std::size_t> width(header.size());
+  std::size_t user_natural = 0;
+  const auto total = [&] {
+    std::size_t sum = 0;
+    std::size_t count = 0;
+    for (std::size_t c = 0; c < width.size(); ++c) {
+      if (!visible[c]) continue;
+      sum += width[c];
+      ++count;
     }
+    return sum + (count > 0 ? 2 * (count - 1) : 0);
+  };
+  const auto fit = [&] {
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      width[c] = display_width(header[c]);
+      for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
+    }
+    user_natural = width[kUserColumn];
+    // The user is what the hand-off list is read for (black-box round 14: "ada.love…" while
+    // make and model stayed whole): the other columns give way first, widest first.
+    for (const bool user_too : {false, true}) {
+      while (!wide && total() > columns) {
+        std::size_t widest = 0;
+        for (std::size_t c = 1; c < width.size(); ++c) {
+          if (!visible[c] || (c == kUserColumn && !user_too)) continue;
+          if (widest == 0 || width[c] > width[widest]) widest = c;
+        }
+        if (widest == 0 || width[widest] <= 8) break;
+        --width[widest];
+      }
+    }
+    constexpr std::size_t kMinSerial = 10;
+    while (!wide && total() > columns && width[0] > kMinSerial) --width[0];
+  };
+  fit();
+  // Still cut: a column every row shares says the same thing on each line; it goes, and is named
+  // once on the line returned (the state first: `--state ready-for-user` shares it).
+  std::string shared;
+  for (const std::size_t c : {std::size_t{5}, std::size_t{4}, std::size_t{3}}) {
+    if (wide || rows.empty() || width[kUserColumn] >= user_natural) break;
+    const bool same = std::all_of(rows.begin(), rows.end(),
+                                  [&](const auto& row) { return row[c] == rows.front()[c]; });
+    if (!same || rows.front()[c].empty()) continue;
+    visible[c] = false;
+    std::string name = header[c];
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    shared += (shared.empty() ? "" : ", ") + name + " " + rows.front()[c];
+    fit();
   }
-  constexpr std::size_t kMinSerial = 10;
-  while (!wide && total() > columns && width[0] > kMinSerial) --width[0];
+  std::size_t last = 0;
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (visible[c]) last = c;
+  }
   const auto line = [&](const std::vector<std::string>& cells) {
     std::string text;
+    bool first = true;
     for (std::size_t c = 0; c < cells.size(); ++c) {
-      if (c > 0) text += "  ";
+      if (!visible[c]) continue;
+      if (!first) text += "  ";
+      first = false;
       const std::string cell = wide     ? cells[c]
                                : c == 0 ? shorten_middle(cells[c], width[c])
                                         : shorten(cells[c], width[c]);
       text += cell;
-      if (c + 1 < cells.size())
-        text.append(width[c] - std::min(width[c], display_width(cell)), ' ');
+      if (c != last) text.append(width[c] - std::min(width[c], display_width(cell)), ' ');
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     out << text << "\n";
   };
   line(header);
   for (const auto& row : rows) line(row);
+  return shared;
 }
 
 }  // namespace hangar::cli

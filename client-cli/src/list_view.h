@@ -43,17 +43,20 @@ std::string fit_to_terminal(std::string_view text);
 // profile first, then the failure reason, the state and the serial last, each down to a minimum)
 // until a line fits `columns`; the time only loses its year, a serial is cut in the middle. The
 // failure reason column appears only when a row has one; when it would get fewer than 40 columns,
-// a state every row shares and then make and model are left out to give it room. Returns true
-// when the state column was left out (the caller names the state).
-bool print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
-                      std::ostream& out);
+// a state every row shares, then make and model, then a profile every row shares are left out to
+// give it room. Returns what was left out for every row, for the caller to name ("all Ready for
+// user", "profile standard", or both, comma-separated); empty when nothing was.
+std::string print_list_table(const std::vector<ListRow>& rows, bool wide, std::size_t columns,
+                             std::ostream& out);
 
 // The hand-off list (`list --handoff`): serial, manufacturer, model, group tag, profile, state,
 // user, last contacted, one device a line (each row has those 8 cells). Unless `wide`, the widest
-// columns give way (down to 8) until a line fits `columns`, then the serial (down to 10, cut in
-// the middle).
-void print_handoff_table(const std::vector<std::vector<std::string>>& rows, bool wide,
-                         std::size_t columns, std::ostream& out);
+// columns but the user give way (down to 8), then the user, then the serial (down to 10, cut in
+// the middle); a user still cut has the state, profile and group tag columns every row shares
+// left out. Returns those ("state Ready for user, profile standard"), to be named once; empty
+// when none was.
+std::string print_handoff_table(const std::vector<std::vector<std::string>>& rows, bool wide,
+                                std::size_t columns, std::ostream& out);
 
 // The count line after the table: "50 of 1,519 device(s) (in the order they were queued)".
 std::string list_count_line(std::size_t shown, std::int64_t total);

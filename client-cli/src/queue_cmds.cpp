@@ -162,16 +162,18 @@ int cmd_list(const Globals& g, const std::vector<std::string>& args, Io& io) {
                              {"order", "queued"}})
            << "\n";
   } else if (handoff && !handoff_rows.empty()) {
-    print_handoff_table(handoff_rows, parsed->has("--wide"), output_columns(), io.out);
-    io.out << list_count_line(shown, total) << "\n";
+    const std::string shared =
+        print_handoff_table(handoff_rows, parsed->has("--wide"), output_columns(), io.out);
+    io.out << list_count_line(shown, total)
+           << (shared.empty() ? std::string() : "; every one: " + shared) << "\n";
   } else if (shown == 0) {
     io.out << (total > 0 ? "0 of " + with_thousands(total) + " device(s) shown\n"
                          : std::string("no devices match\n"));
   } else {
-    const bool state_left_out =
+    const std::string shared =
         print_list_table(table, parsed->has("--wide"), output_columns(), io.out);
-    io.out << list_count_line(shown, total)
-           << (state_left_out ? ", all " + table.front()[1] : std::string()) << "\n";
+    io.out << list_count_line(shown, total) << (shared.empty() ? std::string() : ", " + shared)
+           << "\n";
   }
   return kOk;
 }
