@@ -26,18 +26,22 @@ std::optional<std::string> control_character(std::string_view text) {
       const auto next = static_cast<unsigned char>(text[i + 1]);
       if (next >= 0x80 && next <= 0x9F)
         shown = std::string("\\u00") + kHex[next >> 4] + kHex[next & 0xF];
+    } else if (c == 0xD8 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) == 0x9C) {
+      shown = "\\u061c (a bidirectional control)";  // the Arabic letter mark (black-box round 15)
     } else if (c == 0xE2 && i + 2 < text.size()) {
       // The bidirectional controls reorder the rest of a line: a serial could read as another
       // (black-box round 14).
       const auto second = static_cast<unsigned char>(text[i + 1]);
       const auto third = static_cast<unsigned char>(text[i + 2]);
       if ((second == 0x80 &&
-           (third == 0x8E || third == 0x8F || (third >= 0xAA && third <= 0xAE))) ||
+           (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE))) ||
           (second == 0x81 && third >= 0xA6 && third <= 0xA9)) {
         const unsigned code = 0x2000u + ((second & 0x3Fu) << 6) + (third & 0x3Fu);
         shown = "\\u";
         for (int shift = 12; shift >= 0; shift -= 4) shown += kHex[(code >> shift) & 0xF];
-        shown += " (a bidirectional control)";
+        shown += second == 0x80 && (third == 0xA8 || third == 0xA9) ? " (a line separator)"
+                                                                    : " (a bidirectional control)";
       }
     }
     if (!shown.empty()) return shown + " (character " + std::to_string(characters) + ")";

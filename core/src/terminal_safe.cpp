@@ -54,7 +54,8 @@ void TerminalSafeBuffer::finish(std::string& out) {
   if (pending_c2_) out += '\xC2';  // an incomplete sequence: not a control, left as it was
   out += pending_e2_;
   pending_e2_.clear();
-  pending_cr_ = pending_c2_ = false;
+  if (pending_d8_) out += '\xD8';
+  pending_cr_ = pending_c2_ = pending_d8_ = false;
 }
 
 void TerminalSafeBuffer::put(char ch, std::string& out) {
@@ -76,7 +77,8 @@ void TerminalSafeBuffer::put(char ch, std::string& out) {
     }
     if (pending_e2_.size() == 2) {
       const auto second = static_cast<unsigned char>(pending_e2_[1]);
-      const bool bidi = (second == 0x80 && (c == 0x8E || c == 0x8F || (c >= 0xAA && c <= 0xAE))) ||
+      // ... and the line and paragraph separators U+2028/U+2029, which break a line.
+      const bool bidi = (second == 0x80 && (c == 0x8E || c == 0x8F || (c >= 0xA8 && c <= 0xAE))) ||
                         (second == 0x81 && c >= 0xA6 && c <= 0xA9);
       if (bidi) {
         pending_e2_.clear();
@@ -92,6 +94,14 @@ void TerminalSafeBuffer::put(char ch, std::string& out) {
       out += ch;
       return;
     }
+  }
+  if (pending_d8_) {
+    pending_d8_ = false;
+    if (c == 0x9C) {  // U+061C ARABIC LETTER MARK, a bidirectional control too (round 15)
+      out += "\\u061c";
+      return;
+    }
+    out += '\xD8';
   }
   if (pending_c2_) {
     pending_c2_ = false;
@@ -117,6 +127,8 @@ void TerminalSafeBuffer::put(char ch, std::string& out) {
     pending_c2_ = true;
   } else if (c == 0xE2) {
     pending_e2_ = std::string(1, ch);
+  } else if (c == 0xD8) {
+    pending_d8_ = true;
   } else {
     out += ch;
   }

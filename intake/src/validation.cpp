@@ -227,15 +227,27 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
       has_hash ? digest : text_fingerprint(upper(record.manufacturer) + '\n' + upper(record.model));
   const std::string_view serial = text_.view(row.serial);  // the hash's where it replaced one
   const Digest key = text_fingerprint(upper(serial));
+  const Digest extras = text_fingerprint(record.group_tag + '\n' + record.assigned_user);
   if (auto it = by_serial_.find(key); it != by_serial_.end()) {
     const SerialEntry& first = it->second;
     const std::string earlier = location(first.index);
     if (first.has_hash == has_hash && first.identity == identity) {
       row.verdict = Verdict::kDuplicate;
       set_reason(row, "duplicate of " + earlier);
+      // A copy that names another group tag or user is not a harmless repeat: what it says is
+      // dropped with it (black-box round 15: a tag given only in the second file was lost).
+      const auto shown = [](const std::string& value) {
+        return value.empty() ? std::string("none") : "\"" + value + "\"";
+      };
+      const std::string differs =
+          first.extras == extras
+              ? std::string()
+              : " but its Group Tag or Assigned User differ (this copy: Group Tag " +
+                    shown(record.group_tag) + ", Assigned User " + shown(record.assigned_user) +
+                    "); the copy at " + earlier + " is the one used: make the two rows agree";
       report(record, kSerialField,
              "serial " + std::string(serial) + " with the same hash is also at " + earlier +
-                 "; this copy is dropped",
+                 (differs.empty() ? "; this copy is dropped" : "; this copy is dropped," + differs),
              Severity::kWarning);
     } else {
       fail(row, record, kSerialField,
@@ -260,7 +272,8 @@ std::size_t Validator::add(const DeviceRecord& record, std::string_view hash_err
     }
     by_hash_.emplace(digest, static_cast<std::uint32_t>(index));
   }
-  by_serial_.emplace(key, SerialEntry{static_cast<std::uint32_t>(index), has_hash, identity});
+  by_serial_.emplace(key,
+                     SerialEntry{static_cast<std::uint32_t>(index), has_hash, identity, extras});
   return index;
 }
 

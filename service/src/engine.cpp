@@ -149,7 +149,9 @@ core::Result<T> Engine::run_operator_job(const OperatorJob<T>& op,
         } else {
           answer = core::make_error(ipc::errc::kBusy, result.error().message);
         }
-      } else if (!result && cloud::failure_of(result.error()) == cloud::Failure::kTransient) {
+      } else if (!result && cloud::failure_of(result.error()) == cloud::Failure::kTransient &&
+                 !result.error().message.starts_with("could not read ")) {
+        // (A failed read the pass has told already, with what it changed, is passed on.)
         answer = unexpected_error(result.error(), what);
       } else {
         answer = std::move(result);

@@ -26,6 +26,10 @@ namespace hangar::service {
 
 namespace {
 
+// The shortest activity pass or group sweep interval: each lists the tenant, so a typo such as
+// 0.0000001 must not poll Graph continuously.
+constexpr double kShortestIntervalHours = 0.01;
+
 // A poll interval the engine can live with: often enough for a staging room, never a flood.
 bool poll_interval_fits(double seconds) {
   return std::isfinite(seconds) && seconds >= 0.5 && seconds <= 86400;
@@ -284,10 +288,12 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
         options.track_untagged = value.get<bool>();
       }
     } else if (key == "group_sweep_interval_hours") {
-      if (!value.is_number() || value.get<double>() <= 0) {
+      // Bounded both ways, as the activity pass is (black-box round 15: 1e308 was taken).
+      if (!value.is_number() || value.get<double>() < kShortestIntervalHours ||
+          value.get<double>() > 8'760) {
         status = make_error("config_error", file.string() +
                                                 ": \"group_sweep_interval_hours\" must be a "
-                                                "positive number");
+                                                "number of hours from 0.01 to 8760 (a year)");
       } else {
         options.group_sweep_interval_hours = value.get<double>();
       }
@@ -357,6 +363,13 @@ core::Status read_config(const std::filesystem::path& file, bool required, Optio
       if (!value.is_number() || value.get<double>() <= 0) {
         status = make_error("config_error",
                             file.string() + ": \"" + key + "\" must be a positive number");
+      } else if (key == "activity_interval_hours" && value.get<double>() < kShortestIntervalHours) {
+        // Each pass lists the tenant's devices (black-box round 15: 0.0000001 listed them
+        // every 30 ms).
+        status = make_error("config_error", file.string() +
+                                                ": \"activity_interval_hours\" must be at least "
+                                                "0.01 (36 s): each pass lists the tenant's "
+                                                "devices");
       } else if (const bool hours = key == "activity_interval_hours";
                  value.get<double>() > (hours ? 8'760 : 3'650)) {
         status = too_large(key, hours ? 8'760 : 3'650, hours ? "hours: a year" : "days: ten years");

@@ -205,6 +205,9 @@ TEST(TerminalSafe, EscapesControlsButKeepsLinesTextAndUtf8) {
   EXPECT_EQ(terminal_safe("AB\u202e12\u200f\u2066x\u2026\u20ac", CarriageReturns::kAnywhere),
             "AB\\u202e12\\u200f\\u2066x\u2026\u20ac");
   EXPECT_EQ(terminal_safe("cut\xe2\x80", CarriageReturns::kAnywhere), "cut\xe2\x80");
+  // Round 15: the Arabic letter mark and the line and paragraph separators too; other Arabic stays.
+  EXPECT_EQ(terminal_safe("a\u061cb\u2028c\u2029\u0627", CarriageReturns::kAnywhere),
+            "a\\u061cb\\u2028c\\u2029\u0627");
 }
 
 }  // namespace

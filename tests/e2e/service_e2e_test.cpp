@@ -259,7 +259,7 @@ TEST_F(ServiceE2E, ConfigFileIsReadAndItsErrorsAreClear) {
         std::pair{R"({"profile_groups": ["6d1c2b8e-0000-4000-8000-000000000001"]})",
                   "\"profile_groups\" must be an object"},
         std::pair{R"({"group_sweep_interval_hours": 0})",
-                  "\"group_sweep_interval_hours\" must be a positive number"},
+                  "\"group_sweep_interval_hours\" must be a number of hours from 0.01 to 8760"},
         std::pair{R"({"max_subscribers": 0})",
                   "\"max_subscribers\" must be a whole number from 1 to 128"},
         std::pair{R"({"max_subscribers_per_user": 129})",

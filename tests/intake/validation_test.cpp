@@ -415,6 +415,30 @@ TEST(ValidationRecord, AControlCharacterInAnyFieldIsRefusedWhereItIs) {
   }
 }
 
+// Black-box round 15: the same device in a second file with a Group Tag the first copy lacks was
+// dropped as a plain duplicate, its tag lost without a word. The warning names what differs.
+TEST(ValidationRecord, ADuplicateThatNamesAnotherTagSaysSo) {
+  Validator v;
+  auto first = device("DUP-1", hash_for("DUP-1"), "a.csv", 2);
+  auto again = device("DUP-1", hash_for("DUP-1"), "b.csv", 3);
+  again.group_tag = "Sales";
+  auto same = device("DUP-1", hash_for("DUP-1"), "c.csv", 4);
+  v.add(first);
+  const auto dropped = v.add(again);
+  const auto plain = v.add(same);
+  v.finish();
+  EXPECT_EQ(v.result(dropped).verdict, Verdict::kDuplicate);
+  EXPECT_EQ(v.result(plain).verdict, Verdict::kDuplicate);
+  ASSERT_EQ(v.diagnostics().size(), 2U);
+  const std::string told = v.diagnostics()[0].to_string();
+  EXPECT_NE(told.find("Group Tag or Assigned User differ (this copy: Group Tag \"Sales\", "
+                      "Assigned User none)"),
+            std::string::npos)
+      << told;
+  EXPECT_EQ(v.diagnostics()[1].to_string().find("differ"), std::string::npos)
+      << v.diagnostics()[1].to_string();
+}
+
 // Black-box round 14: a Model holding U+202E (right-to-left override) was valid, and showed the
 // rest of its line reversed. The bidirectional controls are refused as the others are.
 TEST(ValidationRecord, ABidirectionalControlIsRefusedWhereItIs) {

@@ -195,6 +195,11 @@ TEST_F(ServiceOptions, TagProfilesAndTrackUntaggedAreReadStrictly) {
            std::pair{R"({"pending_warning_minutes": 1e400})", ": not valid JSON: "},
            std::pair{R"({"tenant_id": "not a guid/../x"})", ": \"tenant_id\" must be a GUID"},
            std::pair{R"({"client_id": "42"})", ": \"client_id\" must be a GUID"},
+           // Black-box round 15: a pass every 30 ms, a sweep every 1e308 hours.
+           std::pair{R"({"activity_interval_hours": 0.0000001})",
+                     ": \"activity_interval_hours\" must be at least 0.01"},
+           std::pair{R"({"group_sweep_interval_hours": 1e308})",
+                     ": \"group_sweep_interval_hours\" must be a number of hours from 0.01"},
        }) {
     auto bad = config(text);
     ASSERT_FALSE(bad.ok()) << text;

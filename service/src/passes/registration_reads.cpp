@@ -268,11 +268,19 @@ core::Result<RegistrationPass::Withdrawn> RegistrationPass::withdraw(const std::
   // 14: the transport's words alone). kNotNow waits; a 5xx is told in the seed's words (Engine).
   const auto unread = [&](const core::Error& error, const std::string& what,
                           const std::string& done = "nothing was removed or deleted") {
-    if (!(cloud::unreachable(error) || error.code == cloud::kErrInDoubt)) return error;
+    const bool server = cloud::failure_of(error) == cloud::Failure::kTransient;
+    if (!(server || cloud::unreachable(error) || error.code == cloud::kErrInDoubt)) return error;
     core::Error told = error;
-    told.message = "could not read " + what + " from the cloud (" + error.message + "); " + done +
-                   ": the device stays Registration Pending here; run `hangar remove " +
-                   device->serial + " --force` again";
+    // A 5xx in the seed's words with its Request ID (Intune's own text to the log only), and
+    // what it changed (black-box round 15: "Unexpected error" alone did not say the device stayed).
+    if (server)
+      spdlog::warn("device {}: reading {} failed: {}", device->serial, what, error.message);
+    told.message =
+        "could not read " + what + " from the cloud (" +
+        (server ? core::unexpected_error_message(error.request_id) : error.message) + "); " + done +
+        ": the device stays Registration Pending here; run `hangar remove " + device->serial +
+        " --force` again" +
+        (server ? "; if it keeps failing, contact Support and provide the Request ID" : "");
     return told;
   };
   auto record = cloud_.read(

@@ -49,6 +49,7 @@ class TerminalSafeBuffer : public std::streambuf {
   bool pending_cr_ = false;  // a '\r' whose next character decides
   bool pending_c2_ = false;  // a 0xC2 lead byte (U+0080..U+00BF follow it)
   std::string pending_e2_;   // 0xE2 and maybe 0x80/0x81: a bidirectional control may follow
+  bool pending_d8_ = false;  // a 0xD8 lead byte (U+061C, the Arabic letter mark, may follow)
 };
 
 // Puts a TerminalSafeBuffer in front of `stream`'s buffer for its lifetime (the stream object

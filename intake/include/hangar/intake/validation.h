@@ -138,6 +138,7 @@ class Validator {
     std::uint32_t index;
     bool has_hash;
     Digest identity;
+    Digest extras;  // the group tag and assigned user: a duplicate that differs there is told
   };
 
   std::uint32_t intern_file(std::string_view file);
