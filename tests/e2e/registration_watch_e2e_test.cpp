@@ -253,9 +253,9 @@ TEST_F(RegistrationE2E, WatchWithoutReconnectSaysWhatItMissedAndHowToSeeIt) {
     const auto begin = all.rfind('\n', at);
     const auto end = all.find('\n', at);
     return all.substr(begin == std::string::npos ? 0 : begin + 1,
-                       end == std::string::npos
-                           ? std::string::npos
-                           : end - (begin == std::string::npos ? 0 : begin + 1));
+                      end == std::string::npos
+                          ? std::string::npos
+                          : end - (begin == std::string::npos ? 0 : begin + 1));
   };
   std::smatch found;
   std::string line;

@@ -128,8 +128,7 @@ TEST_F(HostileE2E, LongStringFramesWithAFullQueue) {
           << four.dump();
     }
     if (four["codes"].contains("busy")) {
-      EXPECT_NE(four["messages"].value("busy", "").find("request_memory_mib"),
-                std::string::npos)
+      EXPECT_NE(four["messages"].value("busy", "").find("request_memory_mib"), std::string::npos)
           << four.dump();
     }
     expect_healthy(*service, (std::string("four 8 MiB ") + kind + " frames at once").c_str());
