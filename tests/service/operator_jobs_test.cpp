@@ -248,7 +248,7 @@ TEST_F(OperatorJobsTest, TwoDeliveriesAtOnceAssignOnceAndTheSecondSaysSo) {
   std::optional<core::Result<DeliveryPass::Delivered>> first;
   std::optional<core::Result<DeliveryPass::Delivered>> second;
   std::thread one([&] { first.emplace(engine.deliver("C0", "ada@contoso.com", 5s)); });
-  std::thread two([&] { second.emplace(engine.deliver("C0", "ADA@contoso.com", 5s)); });
+  std::thread two([&] { second.emplace(engine.deliver("C0", "ada@contoso.com", 5s)); });
   one.join();
   two.join();
   ASSERT_TRUE(first->ok()) << first->error().message;
