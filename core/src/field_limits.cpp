@@ -1,6 +1,8 @@
 // Device field length limits (see field_limits.h).
 #include "hangar/core/field_limits.h"
 
+#include "hangar/core/terminal_safe.h"
+
 #include <utility>
 
 namespace hangar::core {
@@ -34,9 +36,7 @@ std::optional<std::string> control_character(std::string_view text) {
       // (black-box round 14).
       const auto second = static_cast<unsigned char>(text[i + 1]);
       const auto third = static_cast<unsigned char>(text[i + 2]);
-      if ((second == 0x80 &&
-           (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE))) ||
-          (second == 0x81 && third >= 0xA6 && third <= 0xA9)) {
+      if (is_line_control(second, third)) {
         const unsigned code = 0x2000u + ((second & 0x3Fu) << 6) + (third & 0x3Fu);
         shown = "\\u";
         for (int shift = 12; shift >= 0; shift -= 4) shown += kHex[(code >> shift) & 0xF];

@@ -77,10 +77,7 @@ void TerminalSafeBuffer::put(char ch, std::string& out) {
     }
     if (pending_e2_.size() == 2) {
       const auto second = static_cast<unsigned char>(pending_e2_[1]);
-      // ... and the line and paragraph separators U+2028/U+2029, which break a line.
-      const bool bidi = (second == 0x80 && (c == 0x8E || c == 0x8F || (c >= 0xA8 && c <= 0xAE))) ||
-                        (second == 0x81 && c >= 0xA6 && c <= 0xA9);
-      if (bidi) {
+      if (is_line_control(second, c)) {
         pending_e2_.clear();
         const unsigned code = 0x2000u + ((second & 0x3Fu) << 6) + (c & 0x3Fu);
         out += "\\u";

@@ -18,6 +18,14 @@ namespace hangar::core {
 // CRLF) on standard output, anywhere on standard error (the import progress line redraws itself).
 enum class CarriageReturns { kOnlyBeforeLineFeed, kAnywhere };
 
+// Whether the UTF-8 sequence 0xE2 `second` `third` is one of the U+20xx characters that reorder or
+// break a line: U+200E/F, U+2028/9 (line and paragraph separators), U+202A..U+202E, U+2066..U+2069.
+// The one rule both the escaping below and intake's refusal (control_character) apply.
+constexpr bool is_line_control(unsigned char second, unsigned char third) {
+  return (second == 0x80 && (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE))) ||
+         (second == 0x81 && third >= 0xA6 && third <= 0xA9);
+}
+
 // `text` with its control characters escaped as TerminalSafeBuffer writes them.
 std::string terminal_safe(std::string_view text, CarriageReturns returns);
 // A value shown on one line (a table cell, a serial in a notification): as terminal_safe, and its
